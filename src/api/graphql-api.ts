@@ -1,0 +1,88 @@
+/**
+ * The GraphQL endpoint's core: parse, validate and execute a document against
+ * the schema, and shape errors the way the official SDKs read them (an exec
+ * failure becomes `extensions._type = "EXEC_ERROR"` with cmd, exitCode,
+ * stdout and stderr).
+ */
+import {
+  buildSchema,
+  execute,
+  GraphQLError,
+  GraphQLInterfaceType,
+  GraphQLObjectType,
+  GraphQLScalarType,
+  parse,
+  validate,
+  type ExecutionResult,
+  type GraphQLFieldResolver,
+  type GraphQLSchema,
+} from "graphql";
+import { EngineError, ExecError } from "../errors.js";
+import type { RequestContext } from "../core/types.js";
+import { SDL } from "./schema.js";
+import { resolvers } from "./resolvers.js";
+
+/** Documents larger than this are refused before parsing. */
+const MAX_DOCUMENT_BYTES = 4 << 20;
+
+export function buildApiSchema(): GraphQLSchema {
+  const schema = buildSchema(SDL);
+  for (const [typeName, fields] of Object.entries(resolvers)) {
+    const type = schema.getType(typeName);
+    if (!(type instanceof GraphQLObjectType)) throw new Error(`resolvers for unknown type ${typeName}`);
+    const defs = type.getFields();
+    for (const [fieldName, fn] of Object.entries(fields)) {
+      const def = defs[fieldName];
+      if (!def) throw new Error(`resolver for unknown field ${typeName}.${fieldName}`);
+      def.resolve = fn as GraphQLFieldResolver<unknown, RequestContext>;
+    }
+  }
+  (schema.getType("Node") as GraphQLInterfaceType).resolveType = (value: unknown) => (value as { typename: string }).typename;
+  // Custom scalars are strings on the wire (IDs, platforms), except `Void`.
+  const voidType = schema.getType("Void");
+  if (voidType instanceof GraphQLScalarType) voidType.serialize = () => null;
+  return schema;
+}
+
+export interface QueryResponse {
+  data?: unknown;
+  errors?: ReadonlyArray<Record<string, unknown>>;
+}
+
+export async function runQuery(schema: GraphQLSchema, query: string, ctx: RequestContext): Promise<QueryResponse> {
+  if (query.length > MAX_DOCUMENT_BYTES) {
+    return { errors: [{ message: `query document is ${query.length} bytes; the limit is ${MAX_DOCUMENT_BYTES}` }] };
+  }
+  let document;
+  try {
+    document = parse(query);
+  } catch (err) {
+    return { errors: [formatError(err as GraphQLError)] };
+  }
+  const validationErrors = validate(schema, document);
+  if (validationErrors.length > 0) return { errors: validationErrors.map(formatError) };
+  const result = (await execute({ schema, document, contextValue: ctx })) as ExecutionResult;
+  return {
+    ...(result.data !== undefined ? { data: result.data } : {}),
+    ...(result.errors?.length ? { errors: result.errors.map(formatError) } : {}),
+  };
+}
+
+function formatError(err: GraphQLError): Record<string, unknown> {
+  const original = err.originalError;
+  const base: Record<string, unknown> = { message: err.message };
+  if (err.locations) base["locations"] = err.locations;
+  if (err.path) base["path"] = err.path;
+  if (original instanceof ExecError) {
+    base["extensions"] = {
+      _type: "EXEC_ERROR",
+      cmd: original.cmd,
+      exitCode: original.exitCode,
+      stdout: original.stdout,
+      stderr: original.stderr,
+    };
+  } else if (original instanceof EngineError) {
+    base["extensions"] = { code: original.code };
+  }
+  return base;
+}

@@ -1,0 +1,32 @@
+/** Turning IDs back into core objects, for node(id:) and load*FromID. */
+import { InvalidArgumentError } from "../errors.js";
+import { Container } from "../core/container.js";
+import { decodeId } from "../core/ids.js";
+import { CacheVolume, Directory, File, NamedValue, Port } from "../core/values.js";
+
+export type CoreObject = Container | Directory | File | CacheVolume | NamedValue | Port;
+
+export function loadObject(id: string, want?: string): CoreObject {
+  const { typename, state } = decodeId(id);
+  if (want !== undefined && typename !== want) {
+    throw new InvalidArgumentError(`ID is a ${typename}, expected a ${want}`);
+  }
+  const s = state as { name: string; value: string; port: number; protocol: "TCP" | "UDP"; description?: string; experimentalSkipHealthcheck?: boolean };
+  switch (typename) {
+    case "Container":
+      return Container.fromJSON(state);
+    case "Directory":
+      return Directory.fromJSON(state);
+    case "File":
+      return File.fromJSON(state);
+    case "CacheVolume":
+      return CacheVolume.fromJSON(state);
+    case "EnvVariable":
+    case "Label":
+      return new NamedValue(typename, s.name, s.value);
+    case "Port":
+      return new Port(s.port, s.protocol, s.description, s.experimentalSkipHealthcheck ?? false);
+    default:
+      throw new InvalidArgumentError(`ID of unknown type "${typename}"`);
+  }
+}

@@ -1,0 +1,130 @@
+/**
+ * The GraphQL schema: the subset of the Dagger core API (0.21 line) that
+ * tanto implements, with the names, arguments, enums and defaults of the
+ * official SDK's generated client. Resolvers live next to this file.
+ */
+export const SDL = /* GraphQL */ `
+scalar ContainerID
+scalar DirectoryID
+scalar FileID
+scalar CacheVolumeID
+scalar EnvVariableID
+scalar LabelID
+scalar PortID
+scalar Platform
+scalar Void
+scalar JSON
+
+enum CacheSharingMode { SHARED PRIVATE LOCKED }
+enum ReturnType { SUCCESS FAILURE ANY }
+enum NetworkProtocol { TCP UDP }
+enum ExistsType { REGULAR_TYPE DIRECTORY_TYPE SYMLINK_TYPE }
+
+interface Node { id: ID! }
+
+type Query {
+  version: String!
+  defaultPlatform: Platform!
+  container(platform: Platform): Container!
+  directory: Directory!
+  cacheVolume(key: String!, source: DirectoryID, sharing: CacheSharingMode = SHARED, owner: String): CacheVolume!
+  node(id: ID!): Node
+  loadContainerFromID(id: ContainerID!): Container!
+  loadDirectoryFromID(id: DirectoryID!): Directory!
+  loadFileFromID(id: FileID!): File!
+  loadCacheVolumeFromID(id: CacheVolumeID!): CacheVolume!
+  loadEnvVariableFromID(id: EnvVariableID!): EnvVariable!
+  loadLabelFromID(id: LabelID!): Label!
+  loadPortFromID(id: PortID!): Port!
+}
+
+type Container implements Node {
+  id: ID!
+  sync: ContainerID!
+  from(address: String!): Container!
+  platform: Platform!
+  imageRef: String!
+  rootfs: Directory!
+  withExec(args: [String!]!, useEntrypoint: Boolean = false, stdin: String = "", redirectStdin: String = "", redirectStdout: String = "", redirectStderr: String = "", expect: ReturnType = SUCCESS, experimentalPrivilegedNesting: Boolean = false, insecureRootCapabilities: Boolean = false, expand: Boolean = false, noInit: Boolean = false): Container!
+  stdout: String!
+  stderr: String!
+  combinedOutput: String!
+  exitCode: Int!
+  withEnvVariable(name: String!, value: String!, expand: Boolean = false): Container!
+  withoutEnvVariable(name: String!): Container!
+  envVariable(name: String!): String
+  envVariables: [EnvVariable!]!
+  withWorkdir(path: String!, expand: Boolean = false): Container!
+  withoutWorkdir: Container!
+  workdir: String!
+  withUser(name: String!): Container!
+  withoutUser: Container!
+  user: String!
+  withEntrypoint(args: [String!]!, keepDefaultArgs: Boolean = false): Container!
+  withoutEntrypoint(keepDefaultArgs: Boolean = false): Container!
+  entrypoint: [String!]!
+  withDefaultArgs(args: [String!]!): Container!
+  withoutDefaultArgs: Container!
+  defaultArgs: [String!]!
+  withLabel(name: String!, value: String!): Container!
+  withoutLabel(name: String!): Container!
+  label(name: String!): String
+  labels: [Label!]!
+  withExposedPort(port: Int!, protocol: NetworkProtocol = TCP, description: String, experimentalSkipHealthcheck: Boolean = false): Container!
+  withoutExposedPort(port: Int!, protocol: NetworkProtocol = TCP): Container!
+  exposedPorts: [Port!]!
+  withMountedCache(path: String!, cache: CacheVolumeID!, source: DirectoryID, sharing: CacheSharingMode = SHARED, owner: String, expand: Boolean = false): Container!
+  withMountedTemp(path: String!, size: Int, expand: Boolean = false): Container!
+  withoutMount(path: String!, expand: Boolean = false): Container!
+  mounts: [String!]!
+  withNewFile(path: String!, contents: String = "", permissions: Int = 420, owner: String, expand: Boolean = false): Container!
+  file(path: String!, expand: Boolean = false): File!
+  directory(path: String!, expand: Boolean = false): Directory!
+  exists(path: String!, expectedType: ExistsType, doNotFollowSymlinks: Boolean = false, expand: Boolean = false): Boolean!
+}
+
+type Directory implements Node {
+  id: ID!
+  sync: DirectoryID!
+  entries(path: String): [String!]!
+  glob(pattern: String!): [String!]!
+  file(path: String!): File!
+  directory(path: String!): Directory!
+  exists(path: String!, expectedType: ExistsType, doNotFollowSymlinks: Boolean = false): Boolean!
+  withNewFile(path: String!, contents: String!, permissions: Int = 420): Directory!
+  name: String!
+}
+
+type File implements Node {
+  id: ID!
+  sync: FileID!
+  contents(offsetLines: Int, limitLines: Int): String!
+  size: Int!
+  name: String!
+  digest(excludeMetadata: Boolean = false): String!
+}
+
+type CacheVolume implements Node {
+  id: ID!
+}
+
+type EnvVariable implements Node {
+  id: ID!
+  name: String!
+  value: String!
+}
+
+type Label implements Node {
+  id: ID!
+  name: String!
+  value: String!
+}
+
+type Port implements Node {
+  id: ID!
+  port: Int!
+  protocol: NetworkProtocol!
+  description: String
+  experimentalSkipHealthcheck: Boolean!
+}
+`;

@@ -1,0 +1,71 @@
+#!/usr/bin/env node
+/**
+ * `tanto`: the command line. `engine` runs the daemon; `session`, `run` and
+ * `query` are clients that open a session on an engine (starting one on this
+ * host when needed); `version` prints the version.
+ */
+import { Command } from "commander";
+import { messageOf } from "../errors.js";
+import { VERSION } from "../version.js";
+
+const program = new Command();
+program.name("tanto").description("A container pipeline engine that speaks the Dagger API").version(VERSION, "--version").enablePositionalOptions();
+
+const collect = (value: string, previous: string[]): string[] => [...previous, value];
+
+program
+  .command("engine")
+  .description("run the engine daemon")
+  .option("--root <dir>", "state directory (default /var/lib/tanto)")
+  .option("--config <file>", "engine.toml (default /etc/tanto/engine.toml)")
+  .option("--addr <url>", "listen address, unix:///PATH or tcp://HOST:PORT (repeatable)", collect, [])
+  .option("--debug", "debug logging", false)
+  .action(async (opts: { root?: string; config?: string; addr: string[]; debug: boolean }) => {
+    const { runDaemon } = await import("../server/daemon.js");
+    await runDaemon(opts);
+  });
+
+program
+  .command("session")
+  .description("open a session for an SDK: prints {port, session_token} as one JSON line on stdout")
+  .option("--workdir <dir>", "the client's working directory")
+  .option("--label <key:value>", "session label (repeatable)", collect, [])
+  .allowUnknownOption(true)
+  .allowExcessArguments(true)
+  .action(async (opts: { workdir?: string; label: string[] }) => {
+    const { sessionCommand } = await import("./commands.js");
+    await sessionCommand(opts);
+  });
+
+program
+  .command("run")
+  .description("run a command with a session: DAGGER_SESSION_PORT and DAGGER_SESSION_TOKEN are set for it")
+  .argument("<command...>", "the command and its arguments")
+  .option("--workdir <dir>", "the client's working directory")
+  .passThroughOptions(true)
+  .action(async (command: string[], opts: { workdir?: string }) => {
+    const { runCommand } = await import("./commands.js");
+    process.exitCode = await runCommand(command, opts);
+  });
+
+program
+  .command("query")
+  .description("run a GraphQL document (argument, --doc FILE or stdin) and print the JSON result")
+  .argument("[document]", "the GraphQL document")
+  .option("--doc <file>", "read the document from a file")
+  .action(async (document: string | undefined, opts: { doc?: string }) => {
+    const { queryCommand } = await import("./commands.js");
+    process.exitCode = await queryCommand(document, opts);
+  });
+
+program
+  .command("version")
+  .description("print the version")
+  .action(() => {
+    process.stdout.write(`tanto ${VERSION}\n`);
+  });
+
+program.parseAsync(process.argv).catch((err: unknown) => {
+  process.stderr.write(`tanto: ${messageOf(err)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,54 @@
+/**
+ * Finding the engine: `_EXPERIMENTAL_DAGGER_RUNNER_HOST` (what the official
+ * SDKs pass on), else the default socket. When nothing answers at the default
+ * socket and we are root, start `tanto engine` on this host in the background
+ * and use it from then on: the embedded default, no Docker needed.
+ */
+import { spawn } from "node:child_process";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { fileURLToPath } from "node:url";
+import { InvalidArgumentError, UnavailableError, messageOf } from "../errors.js";
+import { DEFAULT_ADDRESS } from "../http/address.js";
+import { EngineClient } from "./engine-client.js";
+
+export const RUNNER_HOST_ENV = "_EXPERIMENTAL_DAGGER_RUNNER_HOST";
+const START_TIMEOUT_MS = 30_000;
+const LOG_FILE = "/var/log/tanto-engine.log";
+
+export async function connectEngine(log: (line: string) => void): Promise<EngineClient> {
+  const configured = process.env[RUNNER_HOST_ENV];
+  const url = configured || DEFAULT_ADDRESS;
+  if (!url.startsWith("unix://") && !url.startsWith("tcp://")) {
+    throw new InvalidArgumentError(`${RUNNER_HOST_ENV}="${url}": unsupported runner host; want unix:// or tcp://`);
+  }
+  const client = new EngineClient(url);
+  try {
+    await client.health();
+    return client;
+  } catch (err) {
+    if (url !== DEFAULT_ADDRESS || process.getuid?.() !== 0) {
+      throw new UnavailableError(`no engine answers at ${url}: ${messageOf(err)}`);
+    }
+  }
+  log(`no engine at ${url}; starting one on this host (log: ${LOG_FILE})`);
+  startEngineInBackground();
+  const deadline = Date.now() + START_TIMEOUT_MS;
+  for (;;) {
+    try {
+      await client.health();
+      return client;
+    } catch (err) {
+      if (Date.now() > deadline) throw new UnavailableError(`the engine did not start within ${START_TIMEOUT_MS / 1000}s; see ${LOG_FILE}: ${messageOf(err)}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+}
+
+function startEngineInBackground(): void {
+  const main = path.join(path.dirname(fileURLToPath(import.meta.url)), "..", "cli", "main.js");
+  const out = fs.openSync(LOG_FILE, "a");
+  const child = spawn(process.execPath, [main, "engine"], { detached: true, stdio: ["ignore", out, out] });
+  child.unref();
+  fs.closeSync(out);
+}

@@ -1,0 +1,90 @@
+/**
+ * The client side of the engine's HTTP API (see server/http-api.ts), over a
+ * unix socket or TCP. Used by the CLI's session, run and query commands.
+ */
+import * as http from "node:http";
+import { UnavailableError, messageOf } from "../errors.js";
+import { parseAddress, type Address } from "../http/address.js";
+import type { ProgressEvent } from "../solver/types.js";
+
+export class EngineClient {
+  readonly #addr: Address;
+  readonly #agent = new http.Agent({ keepAlive: true });
+
+  constructor(readonly url: string) {
+    this.#addr = parseAddress(url);
+  }
+
+  #options(method: string, path: string): http.RequestOptions {
+    const base = { method, path, agent: this.#agent, headers: { "content-type": "application/json" } };
+    return this.#addr.kind === "unix" ? { ...base, socketPath: this.#addr.path } : { ...base, host: this.#addr.host, port: this.#addr.port };
+  }
+
+  /** Send a request and return the raw response body (JSON text). */
+  request(method: string, path: string, body?: string, signal?: AbortSignal): Promise<{ status: number; body: string }> {
+    return new Promise((resolve, reject) => {
+      const req = http.request({ ...this.#options(method, path), ...(signal ? { signal } : {}) }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on("data", (c: Buffer) => chunks.push(c));
+        res.on("end", () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString("utf8") }));
+        res.on("error", reject);
+      });
+      req.on("error", (err) => reject(new UnavailableError(`cannot reach the engine at ${this.url}: ${messageOf(err)}`, { cause: err })));
+      req.end(body);
+    });
+  }
+
+  async health(): Promise<{ version: string }> {
+    const res = await this.request("GET", "/v1/health");
+    if (res.status !== 200) throw new UnavailableError(`engine at ${this.url} answered ${res.status}: ${res.body}`);
+    return JSON.parse(res.body) as { version: string };
+  }
+
+  async stats(): Promise<{ executed: Record<string, number>; cacheHits: number; sessions: number }> {
+    return JSON.parse((await this.request("GET", "/v1/stats")).body) as { executed: Record<string, number>; cacheHits: number; sessions: number };
+  }
+
+  async openSession(labels: Record<string, string>): Promise<string> {
+    const res = await this.request("POST", "/v1/sessions", JSON.stringify({ labels }));
+    if (res.status !== 201) throw new UnavailableError(`engine refused a session: ${res.body}`);
+    return (JSON.parse(res.body) as { id: string }).id;
+  }
+
+  /**
+   * Keep the session's event stream open; events go to `onEvent`. The
+   * returned function closes the stream, which ends the session.
+   */
+  attachEvents(sessionId: string, onEvent: (e: ProgressEvent) => void, onClose: () => void): () => void {
+    const req = http.request(this.#options("GET", `/v1/sessions/${sessionId}/events`), (res) => {
+      let buffered = "";
+      res.setEncoding("utf8");
+      res.on("data", (chunk: string) => {
+        buffered += chunk;
+        let nl;
+        while ((nl = buffered.indexOf("\n")) >= 0) {
+          const line = buffered.slice(0, nl);
+          buffered = buffered.slice(nl + 1);
+          if (line) onEvent(JSON.parse(line) as ProgressEvent);
+        }
+      });
+      res.on("close", onClose);
+    });
+    req.on("error", onClose);
+    req.end();
+    return () => req.destroy();
+  }
+
+  async closeSession(sessionId: string): Promise<void> {
+    await this.request("DELETE", `/v1/sessions/${sessionId}`).catch(() => undefined);
+  }
+
+  /** Run a GraphQL document in a session; returns the JSON response text. */
+  async query(sessionId: string, query: string, signal?: AbortSignal): Promise<string> {
+    const res = await this.request("POST", `/v1/sessions/${sessionId}/query`, JSON.stringify({ query }), signal);
+    return res.body;
+  }
+
+  close(): void {
+    this.#agent.destroy();
+  }
+}

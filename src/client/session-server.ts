@@ -1,0 +1,77 @@
+/**
+ * The client's end of a session: an HTTP server on 127.0.0.1 that speaks the
+ * protocol the official SDKs expect (POST /query, Basic auth with the session
+ * token as user name) and forwards each query to the engine, tagged with the
+ * session. Progress from the engine is printed on stderr.
+ */
+import { randomBytes, timingSafeEqual } from "node:crypto";
+import * as http from "node:http";
+import type { AddressInfo } from "node:net";
+import { messageOf } from "../errors.js";
+import { readJson, sendJson } from "../http/json.js";
+import type { EngineClient } from "./engine-client.js";
+import { progressPrinter } from "./progress.js";
+
+export interface ClientSession {
+  readonly port: number;
+  readonly token: string;
+  readonly sessionId: string;
+  /** Resolves when the engine side of the session ends. */
+  readonly ended: Promise<void>;
+  close(): Promise<void>;
+}
+
+export async function openClientSession(
+  engine: EngineClient,
+  opts: { labels: Record<string, string>; progress?: (line: string) => void },
+): Promise<ClientSession> {
+  const sessionId = await engine.openSession(opts.labels);
+  let endedResolve!: () => void;
+  const ended = new Promise<void>((r) => (endedResolve = r));
+  const print = opts.progress ? progressPrinter(opts.progress) : () => undefined;
+  const detach = engine.attachEvents(sessionId, print, endedResolve);
+
+  const token = randomBytes(24).toString("base64url");
+  const expected = Buffer.from("Basic " + Buffer.from(token + ":").toString("base64"));
+  const server = http.createServer({ keepAliveTimeout: 60_000 }, (req, res) => {
+    const auth = Buffer.from(req.headers.authorization ?? "");
+    if (auth.length !== expected.length || !timingSafeEqual(auth, expected)) {
+      return sendJson(res, 401, { errors: [{ message: "missing or wrong session token" }] });
+    }
+    if (req.method !== "POST" || !(req.url === "/query" || req.url?.startsWith("/query?"))) {
+      return sendJson(res, 404, { errors: [{ message: `no such endpoint ${req.method} ${req.url}` }] });
+    }
+    const abort = new AbortController();
+    res.on("close", () => abort.abort());
+    readJson(req)
+      .then(async (body) => {
+        const query = (body as { query?: unknown }).query;
+        if (typeof query !== "string") return sendJson(res, 400, { errors: [{ message: 'request body needs a "query" string' }] });
+        const answer = await engine.query(sessionId, query, abort.signal);
+        res.writeHead(200, { "content-type": "application/json", "content-length": Buffer.byteLength(answer) });
+        res.end(answer);
+      })
+      .catch((err: unknown) => {
+        if (!res.headersSent) sendJson(res, 502, { errors: [{ message: messageOf(err) }] });
+      });
+  });
+  server.requestTimeout = 0;
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const port = (server.address() as AddressInfo).port;
+
+  return {
+    port,
+    token,
+    sessionId,
+    ended,
+    close: async () => {
+      server.close();
+      server.closeAllConnections();
+      // Let the engine flush the last progress events before hanging up.
+      await engine.closeSession(sessionId);
+      await Promise.race([ended, new Promise((r) => setTimeout(r, 1000).unref())]);
+      detach();
+      engine.close();
+    },
+  };
+}

@@ -1,0 +1,144 @@
+/**
+ * engine.toml, with buildkitd's key names where they apply:
+ *
+ *   debug = true
+ *   root = "/var/lib/tanto"
+ *   [registry."docker.io"]
+ *   mirrors = ["127.0.0.1:5000"]
+ *   [registry."127.0.0.1:5000"]
+ *   http = true
+ *   [worker.oci]
+ *   max-parallelism = 4
+ *
+ * Unknown keys are warnings (a newer config on an older engine still starts);
+ * values of the wrong type are errors that name the key.
+ */
+import * as fs from "node:fs/promises";
+import { parse } from "smol-toml";
+import { InvalidArgumentError, messageOf } from "../errors.js";
+
+export interface RegistryConfig {
+  mirrors?: string[];
+  http?: boolean;
+  insecure?: boolean;
+  ca?: string[];
+}
+
+export interface EngineConfig {
+  debug: boolean;
+  root: string;
+  registries: Record<string, RegistryConfig>;
+  maxParallelism: number;
+}
+
+export const DEFAULT_ROOT = "/var/lib/tanto";
+export const DEFAULT_CONFIG_PATH = "/etc/tanto/engine.toml";
+
+export function defaultConfig(): EngineConfig {
+  return { debug: false, root: DEFAULT_ROOT, registries: {}, maxParallelism: 4 };
+}
+
+export interface LoadedConfig {
+  config: EngineConfig;
+  warnings: string[];
+}
+
+/** Read a config file; a missing file at the default path is the default config. */
+export async function loadConfig(file: string, opts: { required: boolean }): Promise<LoadedConfig> {
+  let text: string;
+  try {
+    text = await fs.readFile(file, "utf8");
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "ENOENT" && !opts.required) return { config: defaultConfig(), warnings: [] };
+    throw new InvalidArgumentError(`cannot read engine config ${file}: ${messageOf(err)}`);
+  }
+  return parseConfig(text, file);
+}
+
+export function parseConfig(text: string, source = "engine.toml"): LoadedConfig {
+  let doc: Record<string, unknown>;
+  try {
+    doc = parse(text) as Record<string, unknown>;
+  } catch (err) {
+    throw new InvalidArgumentError(`invalid TOML in ${source}: ${messageOf(err)}`);
+  }
+  const config = defaultConfig();
+  const warnings: string[] = [];
+  const unknown = (key: string): void => void warnings.push(`${source}: unknown key "${key}" ignored`);
+
+  for (const [key, value] of Object.entries(doc)) {
+    switch (key) {
+      case "debug":
+        config.debug = bool(value, key, source);
+        break;
+      case "root":
+        config.root = str(value, key, source);
+        break;
+      case "registry":
+        config.registries = registries(value, source, unknown);
+        break;
+      case "worker":
+        for (const [wkey, wval] of Object.entries(table(value, key, source))) {
+          if (wkey !== "oci") {
+            unknown(`worker.${wkey}`);
+            continue;
+          }
+          for (const [okey, oval] of Object.entries(table(wval, "worker.oci", source))) {
+            const full = `worker.oci.${okey}`;
+            if (okey === "max-parallelism") {
+              const n = int(oval, full, source);
+              if (n < 1) throw new InvalidArgumentError(`${source}: "${full}" must be at least 1, got ${n}`);
+              config.maxParallelism = n;
+            } else unknown(full);
+          }
+        }
+        break;
+      default:
+        unknown(key);
+    }
+  }
+  return { config, warnings };
+}
+
+function registries(value: unknown, source: string, unknown: (k: string) => void): Record<string, RegistryConfig> {
+  const out: Record<string, RegistryConfig> = {};
+  for (const [host, raw] of Object.entries(table(value, "registry", source))) {
+    const prefix = `registry."${host}"`;
+    const reg: RegistryConfig = {};
+    for (const [k, v] of Object.entries(table(raw, prefix, source))) {
+      const key = `${prefix}.${k}`;
+      if (k === "mirrors") reg.mirrors = strList(v, key, source);
+      else if (k === "http") reg.http = bool(v, key, source);
+      else if (k === "insecure") reg.insecure = bool(v, key, source);
+      else if (k === "ca") reg.ca = strList(v, key, source);
+      else unknown(key);
+    }
+    out[host] = reg;
+  }
+  return out;
+}
+
+function typeError(key: string, source: string, want: string, value: unknown): InvalidArgumentError {
+  return new InvalidArgumentError(`${source}: "${key}" must be ${want}, got ${JSON.stringify(value)}`);
+}
+function bool(v: unknown, key: string, source: string): boolean {
+  if (typeof v !== "boolean") throw typeError(key, source, "a boolean", v);
+  return v;
+}
+function str(v: unknown, key: string, source: string): string {
+  if (typeof v !== "string" || v === "") throw typeError(key, source, "a non-empty string", v);
+  return v;
+}
+function int(v: unknown, key: string, source: string): number {
+  const n = typeof v === "bigint" ? Number(v) : v;
+  if (typeof n !== "number" || !Number.isInteger(n)) throw typeError(key, source, "an integer", v);
+  return n;
+}
+function strList(v: unknown, key: string, source: string): string[] {
+  if (!Array.isArray(v) || !v.every((s) => typeof s === "string")) throw typeError(key, source, "a list of strings", v);
+  return v as string[];
+}
+function table(v: unknown, key: string, source: string): Record<string, unknown> {
+  if (v === null || typeof v !== "object" || Array.isArray(v)) throw typeError(key, source, "a table", v);
+  return v as Record<string, unknown>;
+}

@@ -1,0 +1,182 @@
+/**
+ * Container: an immutable recipe. Its filesystem is the output of a vertex
+ * (undefined for an empty container); the rest is image configuration and
+ * the mounts and settings the next exec will get. Every `with*` returns a new
+ * value; nothing runs until a leaf field needs a result.
+ */
+import type { ImageConfig } from "../oci/image.js";
+import { vertex, vertexFromJson, vertexToJson, type VertexJson } from "../solver/vertex.js";
+import type { Vertex } from "../solver/types.js";
+import { cleanPath } from "../fsutil/in-root.js";
+
+export type CacheSharingMode = "SHARED" | "PRIVATE" | "LOCKED";
+
+export type ContainerMount =
+  | { target: string; type: "cache"; key: string; sharing: CacheSharingMode; owner?: string }
+  | { target: string; type: "tmpfs"; size?: number };
+
+export interface ExposedPort {
+  port: number;
+  protocol: "TCP" | "UDP";
+  description?: string;
+}
+
+export interface ContainerState {
+  platform: string;
+  rootfs: Vertex | undefined;
+  imageRef?: string;
+  env: string[];
+  workdir: string;
+  user: string;
+  entrypoint: string[];
+  defaultArgs: string[];
+  labels: Array<[string, string]>;
+  exposedPorts: ExposedPort[];
+  mounts: ContainerMount[];
+  /** The last withExec, whose stdout/stderr/exitCode the container reports. */
+  lastExec?: Vertex | undefined;
+}
+
+export class Container {
+  readonly typename = "Container";
+  constructor(readonly state: Readonly<ContainerState>) {}
+
+  static empty(platform: string): Container {
+    return new Container({
+      platform,
+      rootfs: undefined,
+      env: [],
+      workdir: "",
+      user: "",
+      entrypoint: [],
+      defaultArgs: [],
+      labels: [],
+      exposedPorts: [],
+      mounts: [],
+    });
+  }
+
+  with(patch: Partial<ContainerState>): Container {
+    return new Container({ ...this.state, ...patch });
+  }
+
+  /** Replace filesystem and configuration with an image's. */
+  fromImage(rootfs: Vertex, imageRef: string, config: ImageConfig): Container {
+    const c = config.config ?? {};
+    return this.with({
+      rootfs,
+      imageRef,
+      env: c.Env ?? [],
+      workdir: c.WorkingDir ?? "",
+      user: c.User ?? "",
+      entrypoint: c.Entrypoint ?? [],
+      defaultArgs: c.Cmd ?? [],
+      labels: Object.entries(c.Labels ?? {}),
+      exposedPorts: Object.keys(c.ExposedPorts ?? {}).map(parseExposedPort),
+      lastExec: undefined,
+    });
+  }
+
+  envVariable(name: string): string | undefined {
+    for (let i = this.state.env.length - 1; i >= 0; i--) {
+      const [k, v] = splitEnv(this.state.env[i]!);
+      if (k === name) return v;
+    }
+    return undefined;
+  }
+
+  withEnvVariable(name: string, value: string): Container {
+    const entry = `${name}=${value}`;
+    const existing = this.state.env.findIndex((e) => splitEnv(e)[0] === name);
+    if (existing < 0) return this.with({ env: [...this.state.env, entry] });
+    // Keep the variable's position when replacing it, as Docker does.
+    return this.with({ env: this.state.env.map((e, i) => (i === existing ? entry : e)) });
+  }
+
+  withoutEnvVariable(name: string): Container {
+    return this.with({ env: this.state.env.filter((e) => splitEnv(e)[0] !== name) });
+  }
+
+  withLabel(name: string, value: string): Container {
+    return this.with({ labels: [...this.state.labels.filter(([k]) => k !== name), [name, value]] });
+  }
+
+  withoutLabel(name: string): Container {
+    return this.with({ labels: this.state.labels.filter(([k]) => k !== name) });
+  }
+
+  withWorkdir(path: string): Container {
+    return this.with({ workdir: cleanPath(path, this.state.workdir || "/") });
+  }
+
+  withMount(m: ContainerMount): Container {
+    return this.with({ mounts: [...this.state.mounts.filter((x) => x.target !== m.target), m] });
+  }
+
+  withoutMount(path: string): Container {
+    const target = cleanPath(path, this.state.workdir || "/");
+    return this.with({ mounts: this.state.mounts.filter((m) => m.target !== target) });
+  }
+
+  /** Absolute path of `p` inside the container, relative to the workdir. */
+  absPath(p: string): string {
+    return cleanPath(p, this.state.workdir || "/");
+  }
+
+  toJSON(): unknown {
+    const { rootfs, lastExec, ...rest } = this.state;
+    return {
+      ...rest,
+      ...(rootfs ? { rootfs: vertexToJson(rootfs) } : {}),
+      ...(lastExec ? { lastExec: vertexToJson(lastExec) } : {}),
+    };
+  }
+
+  static fromJSON(json: unknown): Container {
+    const s = json as Omit<ContainerState, "rootfs" | "lastExec"> & { rootfs?: VertexJson; lastExec?: VertexJson };
+    const { rootfs, lastExec, ...rest } = s;
+    return new Container({
+      ...rest,
+      rootfs: rootfs ? vertexFromJson(rootfs) : undefined,
+      ...(lastExec ? { lastExec: vertexFromJson(lastExec) } : {}),
+    });
+  }
+}
+
+export function splitEnv(entry: string): [string, string] {
+  const i = entry.indexOf("=");
+  return i < 0 ? [entry, ""] : [entry.slice(0, i), entry.slice(i + 1)];
+}
+
+function parseExposedPort(key: string): ExposedPort {
+  const [port, proto] = key.split("/");
+  return { port: Number(port), protocol: proto?.toLowerCase() === "udp" ? "UDP" : "TCP" };
+}
+
+/** An exec vertex: runs `args` on `rootfs` with the container's settings. */
+export function execVertex(c: Container, spec: ExecSpec): Vertex {
+  const op = {
+    kind: "exec",
+    args: spec.args,
+    env: c.state.env,
+    cwd: c.state.workdir || "/",
+    user: c.state.user,
+    mounts: c.state.mounts,
+    platform: c.state.platform,
+    expect: spec.expect,
+    ...(spec.stdin !== undefined ? { stdin: spec.stdin } : {}),
+    ...(spec.redirectStdout ? { redirectStdout: c.absPath(spec.redirectStdout) } : {}),
+    ...(spec.redirectStderr ? { redirectStderr: c.absPath(spec.redirectStderr) } : {}),
+    ...(spec.noInit ? { noInit: true } : {}),
+  };
+  return vertex(op, c.state.rootfs ? [c.state.rootfs] : [], `exec ${spec.args.join(" ")}`);
+}
+
+export interface ExecSpec {
+  args: string[];
+  expect: "SUCCESS" | "FAILURE" | "ANY";
+  stdin?: string;
+  redirectStdout?: string;
+  redirectStderr?: string;
+  noInit?: boolean;
+}

@@ -1,0 +1,58 @@
+/**
+ * The small immutable values of the core API besides Container: a Directory
+ * or File is a path inside the output of a vertex; a CacheVolume is a key.
+ */
+import { vertexFromJson, vertexToJson, type VertexJson } from "../solver/vertex.js";
+import type { Vertex } from "../solver/types.js";
+
+export class Directory {
+  readonly typename = "Directory";
+  /** `source` undefined is the empty directory. */
+  constructor(readonly source: Vertex | undefined, readonly path: string) {}
+  toJSON(): unknown {
+    return { source: this.source ? vertexToJson(this.source) : undefined, path: this.path };
+  }
+  static fromJSON(json: unknown): Directory {
+    const j = json as { source?: VertexJson; path: string };
+    return new Directory(j.source ? vertexFromJson(j.source) : undefined, j.path);
+  }
+}
+
+export class File {
+  readonly typename = "File";
+  constructor(readonly source: Vertex | undefined, readonly path: string) {}
+  toJSON(): unknown {
+    return { source: this.source ? vertexToJson(this.source) : undefined, path: this.path };
+  }
+  static fromJSON(json: unknown): File {
+    const j = json as { source?: VertexJson; path: string };
+    return new File(j.source ? vertexFromJson(j.source) : undefined, j.path);
+  }
+}
+
+export class CacheVolume {
+  readonly typename = "CacheVolume";
+  constructor(readonly key: string) {}
+  toJSON(): unknown {
+    return { key: this.key };
+  }
+  static fromJSON(json: unknown): CacheVolume {
+    return new CacheVolume((json as { key: string }).key);
+  }
+}
+
+/** A name/value pair: EnvVariable and Label share this shape. */
+export class NamedValue {
+  constructor(readonly typename: "EnvVariable" | "Label", readonly name: string, readonly value: string) {}
+  toJSON(): unknown {
+    return { name: this.name, value: this.value };
+  }
+}
+
+export class Port {
+  readonly typename = "Port";
+  constructor(readonly port: number, readonly protocol: "TCP" | "UDP", readonly description: string | undefined, readonly experimentalSkipHealthcheck: boolean) {}
+  toJSON(): unknown {
+    return { port: this.port, protocol: this.protocol, description: this.description, experimentalSkipHealthcheck: this.experimentalSkipHealthcheck };
+  }
+}

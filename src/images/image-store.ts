@@ -1,0 +1,152 @@
+/**
+ * Images, glued from the registry, the content store and the snapshots.
+ *
+ * `resolve` turns an address into a pinned reference plus its config (the
+ * manifest and config are kept in the content store, so unpacking later needs
+ * no registry round trip for them). `unpack` fetches the layers and applies
+ * each one into its own snapshot named by the layer's chain ID, so images
+ * that share base layers share snapshots.
+ */
+import { pipeline } from "node:stream/promises";
+import { Transform } from "node:stream";
+import { applyLayer } from "../archive/apply-layer.js";
+import { decompressStream } from "../archive/decompress.js";
+import type { ContentStore } from "../content/types.js";
+import { FailedPreconditionError } from "../errors.js";
+import { Digester, digestHex, sha256, type Digest } from "../oci/digest.js";
+import { parseImageConfig, parseManifest, type Descriptor, type ImageConfig, type Manifest } from "../oci/image.js";
+import { layerCompression } from "../oci/media-types.js";
+import type { Platform } from "../oci/platform.js";
+import { formatReference, withDigest, type Reference } from "../oci/reference.js";
+import type { RegistryClient } from "../registry/registry-client.js";
+import type { OverlaySnapshotter } from "../snapshots/overlay-snapshotter.js";
+import type { CommittedSnapshot } from "../snapshots/types.js";
+
+export interface ResolvedImage {
+  /** The reference pinned to the platform manifest's digest. */
+  ref: Reference;
+  manifestDigest: Digest;
+  config: ImageConfig;
+}
+
+export interface PullProgress {
+  (event: { layer: Digest; done: number; total: number }): void;
+}
+
+export class ImageStore {
+  readonly #inflightLayers = new Map<string, Promise<CommittedSnapshot>>();
+
+  constructor(
+    private readonly registry: RegistryClient,
+    private readonly content: ContentStore,
+    private readonly snapshots: OverlaySnapshotter,
+  ) {}
+
+  async resolve(ref: Reference, platform: Platform, opts: { signal?: AbortSignal } = {}): Promise<ResolvedImage> {
+    const resolved = await this.registry.resolve(ref, platform, opts);
+    await this.content.put(resolved.manifestBytes, resolved.digest);
+    await this.content.put(resolved.configBytes, resolved.manifest.config.digest);
+    return { ref: withDigest(ref, resolved.digest), manifestDigest: resolved.digest, config: resolved.config };
+  }
+
+  /** Make sure every layer of a pinned image is unpacked; returns the top snapshot. */
+  async unpack(ref: Reference, opts: { signal?: AbortSignal; onProgress?: PullProgress } = {}): Promise<CommittedSnapshot | undefined> {
+    const { manifest, config } = await this.#manifestAndConfig(ref, opts);
+    const diffIds = config.rootfs.diff_ids;
+    if (diffIds.length !== manifest.layers.length) {
+      throw new FailedPreconditionError(
+        `image ${formatReference(ref)} is inconsistent: ${manifest.layers.length} layers but ${diffIds.length} diff_ids`,
+      );
+    }
+    // Download every layer at once; apply them in order as they arrive.
+    const downloads = manifest.layers.map((layer) => this.#download(ref, layer, opts));
+    downloads.forEach((d) => d.catch(() => undefined));
+    let parent: CommittedSnapshot | undefined;
+    let chainId: Digest | undefined;
+    for (const [i, layer] of manifest.layers.entries()) {
+      const diffId = diffIds[i]!;
+      chainId = chainId === undefined ? diffId : sha256(`${chainId} ${diffId}`);
+      parent = await this.#layerSnapshot(chainId, parent, layer, diffId, downloads[i]!, opts);
+    }
+    return parent;
+  }
+
+  async #manifestAndConfig(ref: Reference, opts: { signal?: AbortSignal }): Promise<{ manifest: Manifest; config: ImageConfig }> {
+    const digest = ref.digest!;
+    let manifestBytes: Buffer;
+    if (await this.content.info(digest)) manifestBytes = await this.content.readBytes(digest);
+    else {
+      const fetched = await this.registry.fetchManifest(ref, opts);
+      manifestBytes = fetched.bytes;
+      await this.content.put(manifestBytes, digest);
+    }
+    const manifest = parseManifest(manifestBytes);
+    if (!(await this.content.info(manifest.config.digest))) {
+      await this.registry.fetchBlob(ref, manifest.config, this.content, opts);
+    }
+    return { manifest, config: parseImageConfig(await this.content.readBytes(manifest.config.digest)) };
+  }
+
+  async #download(ref: Reference, layer: Descriptor, opts: { signal?: AbortSignal; onProgress?: PullProgress }): Promise<void> {
+    await this.registry.fetchBlob(ref, layer, this.content, {
+      ...(opts.signal ? { signal: opts.signal } : {}),
+      ...(opts.onProgress ? { onProgress: (done: number, total: number) => opts.onProgress!({ layer: layer.digest, done, total }) } : {}),
+    });
+  }
+
+  #layerSnapshot(
+    chainId: Digest,
+    parent: CommittedSnapshot | undefined,
+    layer: Descriptor,
+    diffId: Digest,
+    download: Promise<void>,
+    opts: { signal?: AbortSignal },
+  ): Promise<CommittedSnapshot> {
+    const name = `layer/${digestHex(chainId)}`;
+    const existing = this.snapshots.get(name);
+    if (existing) {
+      this.snapshots.touch(existing);
+      return Promise.resolve(existing);
+    }
+    let inflight = this.#inflightLayers.get(name);
+    if (!inflight) {
+      inflight = (async () => {
+        await download;
+        const active = await this.snapshots.prepare(parent);
+        try {
+          const digester = new Digester();
+          const verify = new Transform({
+            transform(chunk: Buffer, _enc, cb) {
+              digester.update(chunk);
+              cb(null, chunk);
+            },
+          });
+          const tarStream = this.content.readStream(layer.digest);
+          const unpacked = applyLayer(verify, active.upperDir, opts);
+          await Promise.all([
+            pipeline(tarStream, decompressStream(compressionOf(layer.mediaType)), verify, ...(opts.signal ? [{ signal: opts.signal }] : [])),
+            unpacked,
+          ]);
+          const actual = digester.digest();
+          if (actual !== diffId) {
+            throw new FailedPreconditionError(`layer ${layer.digest} unpacks to ${actual}, but the image config says ${diffId}`);
+          }
+          return await this.snapshots.commit(active, name);
+        } catch (err) {
+          await this.snapshots.abort(active);
+          throw err;
+        }
+      })().finally(() => this.#inflightLayers.delete(name));
+      this.#inflightLayers.set(name, inflight);
+    }
+    return inflight;
+  }
+}
+
+function compressionOf(mediaType: string): "gzip" | "zstd" | "none" | "auto" {
+  try {
+    return layerCompression(mediaType);
+  } catch {
+    return "auto";
+  }
+}

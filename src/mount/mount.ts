@@ -1,0 +1,75 @@
+/**
+ * The only code that mounts and unmounts. Node has no binding for mount(2),
+ * so this spawns util-linux `mount`/`umount` (a few milliseconds each, which
+ * is small next to starting a container).
+ */
+import { spawn } from "node:child_process";
+import * as fs from "node:fs/promises";
+import { EngineError } from "../errors.js";
+import type { Mount } from "./types.js";
+
+function run(cmd: string, args: string[], cwd?: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { stdio: ["ignore", "ignore", "pipe"], ...(cwd ? { cwd } : {}) });
+    let stderr = "";
+    child.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d));
+    child.on("error", reject);
+    child.on("close", (code) => {
+      if (code === 0) resolve();
+      else reject(new EngineError(`${cmd} ${args.join(" ")} failed (exit ${code}): ${stderr.trim()}`));
+    });
+  });
+}
+
+/** Mount `m` on `target` (which must exist). */
+export async function mount(m: Mount, target: string): Promise<void> {
+  const args = ["-t", m.type, m.source, target];
+  if (m.options.length > 0) args.splice(2, 0, "-o", m.options.join(","));
+  await run("mount", args, m.cwd);
+  // A bind mount ignores "ro" on the first call; remount to apply it.
+  if (m.type === "bind" && m.options.includes("ro")) {
+    await run("mount", ["-o", "remount,ro,bind", target]);
+  }
+}
+
+export async function unmount(target: string, opts: { detach?: boolean } = {}): Promise<void> {
+  await run("umount", opts.detach ? ["-l", target] : [target]);
+}
+
+/** Mount points at or below `prefix`, deepest first, read from mountinfo. */
+export async function mountsUnder(prefix: string): Promise<string[]> {
+  const info = await fs.readFile("/proc/self/mountinfo", "utf8");
+  const points = info
+    .split("\n")
+    .map((line) => line.split(" ")[4])
+    .filter((p): p is string => p !== undefined && (p === prefix || p.startsWith(prefix + "/")))
+    .map((p) => p.replace(/\\040/g, " "));
+  return points.sort((a, b) => b.length - a.length);
+}
+
+/** Unmount everything left below `prefix` (after a crash, or at shutdown). */
+export async function unmountAll(prefix: string): Promise<number> {
+  const points = await mountsUnder(prefix);
+  for (const p of points) await unmount(p, { detach: true }).catch(() => undefined);
+  return points.length;
+}
+
+/**
+ * Mount `m` on a fresh directory `target`, run `fn` with it, and always
+ * unmount and remove the directory afterwards.
+ */
+export async function withMounted<T>(m: Mount, target: string, fn: (dir: string) => Promise<T>): Promise<T> {
+  await fs.mkdir(target, { recursive: true });
+  try {
+    await mount(m, target);
+  } catch (err) {
+    await fs.rmdir(target).catch(() => undefined);
+    throw err;
+  }
+  try {
+    return await fn(target);
+  } finally {
+    await unmount(target).catch(() => unmount(target, { detach: true }));
+    await fs.rmdir(target).catch(() => undefined);
+  }
+}

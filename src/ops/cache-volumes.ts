@@ -1,0 +1,65 @@
+/**
+ * Cache volumes: directories that persist across execs and sessions, named by
+ * the client's key. Their contents are not part of any cache key (that is the
+ * point of a cache volume). Sharing modes, as in Dagger and BuildKit:
+ * SHARED — every user at once; LOCKED — one user at a time, others wait;
+ * PRIVATE — a user that finds the volume busy gets a fresh scratch copy.
+ */
+import * as fs from "node:fs/promises";
+import * as path from "node:path";
+import { digestHex, sha256 } from "../oci/digest.js";
+import type { Database } from "../metadata/database.js";
+import type { CacheSharingMode } from "../core/container.js";
+
+export interface VolumeLease extends AsyncDisposable {
+  readonly dir: string;
+}
+
+export class CacheVolumes {
+  readonly #root: string;
+  readonly #db: Database;
+  readonly #users = new Map<string, number>();
+  readonly #locks = new Map<string, Promise<void>>();
+
+  constructor(root: string, db: Database) {
+    this.#root = root;
+    this.#db = db;
+  }
+
+  async acquire(key: string, sharing: CacheSharingMode): Promise<VolumeLease> {
+    const name = digestHex(sha256(key));
+    const dir = path.join(this.#root, name);
+    await fs.mkdir(dir, { recursive: true });
+    const now = Date.now();
+    this.#db
+      .prepare("INSERT INTO cache_volumes (key, dir, created, last_used) VALUES (?, ?, ?, ?) ON CONFLICT(key) DO UPDATE SET last_used = excluded.last_used")
+      .run(key, name, now, now);
+
+    if (sharing === "LOCKED") {
+      const previous = this.#locks.get(name) ?? Promise.resolve();
+      let release!: () => void;
+      const mine = new Promise<void>((r) => (release = r));
+      const chained = previous.then(() => mine);
+      this.#locks.set(name, chained);
+      await previous;
+      return {
+        dir,
+        [Symbol.asyncDispose]: async () => {
+          release();
+          if (this.#locks.get(name) === chained) this.#locks.delete(name);
+        },
+      };
+    }
+    if (sharing === "PRIVATE" && (this.#users.get(name) ?? 0) > 0) {
+      const scratch = await fs.mkdtemp(path.join(this.#root, `${name}.private-`));
+      return { dir: scratch, [Symbol.asyncDispose]: () => fs.rm(scratch, { recursive: true, force: true }) };
+    }
+    this.#users.set(name, (this.#users.get(name) ?? 0) + 1);
+    return {
+      dir,
+      [Symbol.asyncDispose]: async () => {
+        this.#users.set(name, (this.#users.get(name) ?? 1) - 1);
+      },
+    };
+  }
+}

@@ -1,0 +1,541 @@
+/**
+ * An OCI distribution client over HTTP(S): resolve a reference to the
+ * manifest of one platform, fetch blobs into a content store, push blobs and
+ * manifests. Everything fetched is verified against the digest that named it
+ * before anyone sees it.
+ *
+ * Per host (`hosts["docker.io"]`) it knows mirrors, plain-HTTP and TLS
+ * settings; pulls try the mirrors in order and then the registry itself, and
+ * the error reported when all fail is the registry's own.
+ */
+import type { Readable } from "node:stream";
+import {
+  CancelledError,
+  EngineError,
+  FailedPreconditionError,
+  InvalidArgumentError,
+  NotFoundError,
+  UnavailableError,
+  messageOf,
+} from "../errors.js";
+import type { Ingester, Provider } from "../content/types.js";
+import { isDigest, sha256, type Digest } from "../oci/digest.js";
+import { parseImageConfig, parseManifestOrIndex, type Descriptor, type ImageConfig, type Platform } from "../oci/image.js";
+import { isIndex, MANIFEST_ACCEPT } from "../oci/media-types.js";
+import { formatPlatform, selectManifest } from "../oci/platform.js";
+import { DEFAULT_DOMAIN, formatReference, type Reference } from "../oci/reference.js";
+import { Authorizer } from "./authorizer.js";
+import { drain, HttpTransport, readBody, type HttpResponse, type TlsOptions } from "./http-transport.js";
+import type {
+  CallOptions,
+  CredentialsFn,
+  FetchBlobOptions,
+  FetchedManifest,
+  Fetcher,
+  PushBlobOptions,
+  PushBlobResult,
+  Pusher,
+  RegistryHosts,
+  Resolved,
+  Resolver,
+} from "./types.js";
+
+export interface RegistryClientOptions {
+  hosts?: RegistryHosts;
+  credentials?: CredentialsFn;
+  userAgent?: string;
+}
+
+/** One place to send requests for a reference: a mirror or the registry itself. */
+interface Endpoint {
+  /** `host[:port]` as used in URLs, auth state and TLS settings. */
+  host: string;
+  /** `<scheme>://<host>[/prefix]/v2/` */
+  base: URL;
+  mirror: boolean;
+  /** The name credentials are looked up by. */
+  credentialsHost: string;
+}
+
+interface SendRequest {
+  method: string;
+  url: URL;
+  headers?: Record<string, string>;
+  body?: () => Uint8Array | Readable;
+  scopes: string[];
+  followRedirects?: boolean;
+}
+
+/** Manifests are small; a registry sending more is broken or hostile (containerd uses the same cap). */
+const MANIFEST_LIMIT = 4 << 20;
+/** Configs and other blobs read into memory. */
+const BLOB_BYTES_LIMIT = 64 << 20;
+const DOCKER_HUB_API_HOST = "registry-1.docker.io";
+
+export class RegistryClient implements Resolver, Fetcher, Pusher {
+  readonly #hosts: RegistryHosts;
+  readonly #transport: HttpTransport;
+  readonly #auth: Authorizer;
+
+  constructor(opts: RegistryClientOptions = {}) {
+    this.#hosts = opts.hosts ?? {};
+    this.#transport = new HttpTransport({ tlsFor: (host) => this.#tlsFor(host), userAgent: opts.userAgent ?? "tanto/0.1" });
+    this.#auth = new Authorizer(this.#transport, opts.credentials);
+  }
+
+  /** Close idle connections. */
+  close(): void {
+    this.#transport.close();
+  }
+
+  async resolve(ref: Reference, platform: Platform, opts: CallOptions = {}): Promise<Resolved> {
+    const ctx = pullContext(ref);
+    return this.#eachEndpoint(ref, "pull", opts.signal, async (ep) => {
+      const top = await this.#getManifest(ep, ref, ref.digest ?? ref.tag ?? "latest", undefined, ctx, opts.signal);
+      const parsed = withContext(() => parseManifestOrIndex(top.bytes, top.mediaType), ctx);
+
+      let result: Omit<Resolved, "config" | "configBytes">;
+      if (parsed.kind === "index") {
+        const desc = selectManifest(parsed.index, platform);
+        if (desc === undefined) {
+          const have = parsed.index.manifests.flatMap((d) => (d.platform ? [formatPlatform(d.platform)] : []));
+          throw new NotFoundError(
+            `${ctx}: no image for platform ${formatPlatform(platform)} (available: ${have.length ? have.join(", ") : "none"})`,
+          );
+        }
+        if (isIndex(desc.mediaType)) throw new InvalidArgumentError(`${ctx}: nested image indexes are not supported`);
+        const m = await this.#getManifest(ep, ref, desc.digest, desc, ctx, opts.signal);
+        const inner = withContext(() => parseManifestOrIndex(m.bytes, m.mediaType), ctx);
+        if (inner.kind !== "manifest") throw new InvalidArgumentError(`${ctx}: ${desc.digest} is listed as a manifest but is an index`);
+        result = {
+          digest: m.digest,
+          mediaType: inner.mediaType,
+          manifest: inner.manifest,
+          manifestBytes: m.bytes,
+          indexDigest: top.digest,
+          index: parsed.index,
+          indexBytes: top.bytes,
+          indexMediaType: parsed.mediaType,
+        };
+      } else {
+        result = { digest: top.digest, mediaType: parsed.mediaType, manifest: parsed.manifest, manifestBytes: top.bytes };
+      }
+
+      const configBytes = await this.#getBlobBytes(ep, ref, result.manifest.config, ctx, opts.signal);
+      const config = withContext(() => parseImageConfig(configBytes), ctx);
+      return { ...result, config, configBytes };
+    });
+  }
+
+  async fetchManifest(ref: Reference, opts: CallOptions & { descriptor?: Descriptor } = {}): Promise<FetchedManifest> {
+    const ctx = pullContext(ref);
+    const reference = opts.descriptor?.digest ?? ref.digest ?? ref.tag ?? "latest";
+    return this.#eachEndpoint(ref, "pull", opts.signal, (ep) => this.#getManifest(ep, ref, reference, opts.descriptor, ctx, opts.signal));
+  }
+
+  async fetchConfig(ref: Reference, descriptor: Descriptor, opts: CallOptions = {}): Promise<{ config: ImageConfig; bytes: Buffer }> {
+    const bytes = await this.fetchBlobBytes(ref, descriptor, opts);
+    return { bytes, config: withContext(() => parseImageConfig(bytes), pullContext(ref)) };
+  }
+
+  async fetchBlobBytes(ref: Reference, descriptor: Descriptor, opts: CallOptions = {}): Promise<Buffer> {
+    const ctx = pullContext(ref);
+    return this.#eachEndpoint(ref, "pull", opts.signal, (ep) => this.#getBlobBytes(ep, ref, descriptor, ctx, opts.signal));
+  }
+
+  async fetchBlob(ref: Reference, descriptor: Descriptor, store: Ingester & Provider, opts: FetchBlobOptions = {}): Promise<Digest> {
+    const existing = await store.info(descriptor.digest);
+    if (existing !== undefined) return descriptor.digest;
+    const ctx = pullContext(ref);
+    const what = `blob ${descriptor.digest}`;
+    return this.#eachEndpoint(ref, "pull", opts.signal, async (ep) => {
+      const res = await this.#send(
+        ep,
+        { method: "GET", url: blobUrl(ep, ref, descriptor.digest), scopes: [pullScope(ref)], followRedirects: true },
+        ctx,
+        opts.signal,
+      );
+      if (res.status !== 200) throw await registryError(res, ctx, what);
+
+      const writer = await store.writer({ expected: descriptor.digest });
+      let done = 0;
+      try {
+        try {
+          for await (const chunk of res.body as AsyncIterable<Buffer>) {
+            done += chunk.length;
+            // Stop early rather than store gigabytes a lying server sends.
+            if (done > descriptor.size) {
+              throw new FailedPreconditionError(`${ctx}: ${what} from ${ep.host} is larger than the expected ${descriptor.size} bytes`);
+            }
+            await writer.write(chunk);
+            opts.onProgress?.(done, descriptor.size);
+          }
+        } catch (err) {
+          if (err instanceof EngineError) throw err;
+          if (opts.signal?.aborted) throw new CancelledError(`${ctx}: cancelled`, { cause: err });
+          throw new UnavailableError(`${ctx}: reading ${what} from ${ep.host}: ${messageOf(err)}`, { cause: err });
+        }
+        try {
+          return await writer.commit(descriptor.size, descriptor.digest);
+        } catch (err) {
+          if (err instanceof FailedPreconditionError) {
+            throw new FailedPreconditionError(`${ctx}: ${what} from ${ep.host}: ${err.message}`, { cause: err });
+          }
+          throw err;
+        }
+      } catch (err) {
+        res.body.destroy();
+        await writer.abort();
+        throw err;
+      }
+    });
+  }
+
+  async pushBlob(ref: Reference, descriptor: Descriptor, provider: Provider, opts: PushBlobOptions = {}): Promise<PushBlobResult> {
+    const ctx = `Cannot push "${formatReference(ref)}"`;
+    const what = `blob ${descriptor.digest}`;
+    const ep = this.#origin(ref);
+    const scopes = [pushScope(ref)];
+    const from = opts.from !== undefined && opts.from !== ref.repository ? opts.from : undefined;
+    if (from !== undefined) scopes.push(`repository:${from}:pull`);
+
+    const head = await this.#send(ep, { method: "HEAD", url: blobUrl(ep, ref, descriptor.digest), scopes }, ctx, opts.signal);
+    drain(head);
+    if (head.status === 200) return "exists";
+    if (head.status === 401 || head.status === 403) throw await registryError(head, ctx, what);
+
+    const info = await provider.info(descriptor.digest);
+    if (info === undefined) throw new NotFoundError(`${ctx}: ${what} is not in the content store`);
+    if (info.size !== descriptor.size) {
+      throw new FailedPreconditionError(`${ctx}: ${what} is ${info.size} bytes in the content store, descriptor says ${descriptor.size}`);
+    }
+
+    const start = new URL("blobs/uploads/", repoBase(ep, ref));
+    if (from !== undefined) {
+      start.searchParams.set("mount", descriptor.digest);
+      start.searchParams.set("from", from);
+    }
+    const post = await this.#send(ep, { method: "POST", url: start, body: () => Buffer.alloc(0), scopes }, ctx, opts.signal);
+    if (post.status === 201 && from !== undefined) {
+      drain(post);
+      return "mounted";
+    }
+    if (post.status !== 202) throw await registryError(post, ctx, `upload of ${what}`);
+    drain(post);
+    const location = post.headers.location;
+    if (location === undefined) throw new UnavailableError(`${ctx}: registry ${ep.host} started an upload of ${what} without a Location`);
+
+    // Location may be relative to the request or absolute, and may carry state in its query.
+    const put = new URL(location, post.url);
+    put.searchParams.set("digest", descriptor.digest);
+    const res = await this.#send(
+      ep,
+      {
+        method: "PUT",
+        url: put,
+        headers: { "content-type": "application/octet-stream", "content-length": String(descriptor.size) },
+        body: () => provider.readStream(descriptor.digest),
+        scopes,
+      },
+      ctx,
+      opts.signal,
+    );
+    if (res.status !== 201 && res.status !== 204) throw await registryError(res, ctx, what);
+    drain(res);
+    return "uploaded";
+  }
+
+  async pushManifest(ref: Reference, bytes: Uint8Array, mediaType: string, opts: CallOptions = {}): Promise<Digest> {
+    const ctx = `Cannot push "${formatReference(ref)}"`;
+    const digest = sha256(bytes);
+    if (ref.digest !== undefined && ref.digest !== digest) {
+      throw new InvalidArgumentError(`${ctx}: the manifest's digest is ${digest}, not the reference's ${ref.digest}`);
+    }
+    const ep = this.#origin(ref);
+    const reference = ref.tag ?? digest;
+    const res = await this.#send(
+      ep,
+      {
+        method: "PUT",
+        url: new URL(`manifests/${reference}`, repoBase(ep, ref)),
+        headers: { "content-type": mediaType },
+        body: () => bytes,
+        scopes: [pushScope(ref)],
+      },
+      ctx,
+      opts.signal,
+    );
+    if (res.status !== 201 && res.status !== 200 && res.status !== 204) throw await registryError(res, ctx, `manifest ${digest}`);
+    drain(res);
+    const answered = headerValue(res, "docker-content-digest");
+    if (answered !== undefined && isDigest(answered) && answered !== digest) {
+      throw new FailedPreconditionError(`${ctx}: registry ${ep.host} stored manifest ${digest} as ${answered}`);
+    }
+    return digest;
+  }
+
+  // --- internals ---
+
+  async #getManifest(
+    ep: Endpoint,
+    ref: Reference,
+    reference: string,
+    expected: Descriptor | undefined,
+    ctx: string,
+    signal: AbortSignal | undefined,
+  ): Promise<FetchedManifest> {
+    const res = await this.#send(
+      ep,
+      {
+        method: "GET",
+        url: new URL(`manifests/${reference}`, repoBase(ep, ref)),
+        headers: { accept: MANIFEST_ACCEPT.join(", ") },
+        scopes: [pullScope(ref)],
+      },
+      ctx,
+      signal,
+    );
+    if (res.status !== 200) throw await registryError(res, ctx, expected ? `manifest ${expected.digest}` : undefined);
+    const bytes = await readBodyIn(res, MANIFEST_LIMIT, "manifest", ctx, signal);
+    const digest = sha256(bytes);
+    const want = expected?.digest ?? (isDigest(reference) ? reference : undefined);
+    const answered = headerValue(res, "docker-content-digest");
+    if (want !== undefined && digest !== want) {
+      throw new FailedPreconditionError(`${ctx}: manifest from ${ep.host} has digest ${digest}, expected ${want}`);
+    }
+    if (want === undefined && answered !== undefined && isDigest(answered) && answered !== digest) {
+      throw new FailedPreconditionError(`${ctx}: manifest from ${ep.host} has digest ${digest}, the registry says ${answered}`);
+    }
+    if (expected !== undefined && bytes.length !== expected.size) {
+      throw new FailedPreconditionError(`${ctx}: manifest ${digest} from ${ep.host} is ${bytes.length} bytes, expected ${expected.size}`);
+    }
+    const contentType = headerValue(res, "content-type")?.split(";")[0]?.trim() ?? "";
+    return { digest, mediaType: expected?.mediaType ?? contentType, bytes };
+  }
+
+  async #getBlobBytes(ep: Endpoint, ref: Reference, desc: Descriptor, ctx: string, signal: AbortSignal | undefined): Promise<Buffer> {
+    const what = `blob ${desc.digest}`;
+    if (desc.size > BLOB_BYTES_LIMIT) throw new InvalidArgumentError(`${ctx}: ${what} is too large (${desc.size} bytes) to read into memory`);
+    const res = await this.#send(
+      ep,
+      { method: "GET", url: blobUrl(ep, ref, desc.digest), scopes: [pullScope(ref)], followRedirects: true },
+      ctx,
+      signal,
+    );
+    if (res.status !== 200) throw await registryError(res, ctx, what);
+    const bytes = await readBodyIn(res, desc.size, what, ctx, signal);
+    const digest = sha256(bytes);
+    if (digest !== desc.digest) throw new FailedPreconditionError(`${ctx}: ${what} from ${ep.host} has digest ${digest}`);
+    if (bytes.length !== desc.size) {
+      throw new FailedPreconditionError(`${ctx}: ${what} from ${ep.host} is ${bytes.length} bytes, expected ${desc.size}`);
+    }
+    return bytes;
+  }
+
+  /** Send with authentication: once with what the host asked for before, and again after a fresh 401 challenge. */
+  async #send(ep: Endpoint, req: SendRequest, ctx: string, signal: AbortSignal | undefined): Promise<HttpResponse> {
+    try {
+      let scopes = req.scopes;
+      for (let attempt = 0; ; attempt++) {
+        const authorization = await this.#auth.authorization(ep.host, ep.credentialsHost, scopes, signal);
+        const headers = { ...req.headers, ...(authorization ? { authorization } : {}) };
+        const res = await this.#transport.request(
+          {
+            method: req.method,
+            url: req.url,
+            headers,
+            ...(req.body ? { body: req.body } : {}),
+            ...(req.followRedirects ? { followRedirects: true } : {}),
+          },
+          signal ? { signal } : {},
+        );
+        if (res.status !== 401 || attempt > 0) return res;
+        const retryScopes = this.#auth.challenged(ep.host, ep.credentialsHost, headerValue(res, "www-authenticate"), req.scopes);
+        if (retryScopes === undefined) return res;
+        drain(res);
+        scopes = retryScopes;
+      }
+    } catch (err) {
+      throw contextualize(err, ctx);
+    }
+  }
+
+  /** Run `fn` against each endpoint in turn until one succeeds; the last failure is the one reported. */
+  async #eachEndpoint<T>(ref: Reference, purpose: "pull" | "push", signal: AbortSignal | undefined, fn: (ep: Endpoint) => Promise<T>): Promise<T> {
+    const endpoints = purpose === "pull" ? [...this.#mirrors(ref), this.#origin(ref)] : [this.#origin(ref)];
+    let last: unknown;
+    for (const ep of endpoints) {
+      try {
+        return await fn(ep);
+      } catch (err) {
+        if (err instanceof CancelledError || signal?.aborted) throw err;
+        last = err;
+      }
+    }
+    throw last;
+  }
+
+  #origin(ref: Reference): Endpoint {
+    const host = ref.domain === DEFAULT_DOMAIN ? DOCKER_HUB_API_HOST : ref.domain;
+    const cfg = this.#hosts[ref.domain] ?? {};
+    const scheme = cfg.http || isLoopback(host) ? "http" : "https";
+    return { host, base: new URL(`${scheme}://${host}/v2/`), mirror: false, credentialsHost: ref.domain };
+  }
+
+  #mirrors(ref: Reference): Endpoint[] {
+    return (this.#hosts[ref.domain]?.mirrors ?? []).map((spec) => {
+      const explicit = /^https?:\/\//i.test(spec);
+      let url: URL;
+      try {
+        url = new URL(explicit ? spec : `http://${spec}`);
+      } catch {
+        throw new InvalidArgumentError(`invalid mirror "${spec}" for ${ref.domain}: want host[:port][/path], optionally with http:// or https://`);
+      }
+      const host = url.host;
+      const cfg = this.#hosts[host] ?? {};
+      const scheme = explicit ? url.protocol.slice(0, -1) : cfg.http || isLoopback(host) ? "http" : "https";
+      const prefix = url.pathname.replace(/\/+$/, "");
+      return { host, base: new URL(`${scheme}://${host}${prefix}/v2/`), mirror: true, credentialsHost: host };
+    });
+  }
+
+  #tlsFor(host: string): TlsOptions {
+    const cfg = this.#hosts[host] ?? (host === DOCKER_HUB_API_HOST ? this.#hosts[DEFAULT_DOMAIN] : undefined);
+    if (cfg === undefined) return {};
+    return { ...(cfg.insecure ? { insecure: true } : {}), ...(cfg.ca ? { ca: cfg.ca } : {}) };
+  }
+}
+
+function pullContext(ref: Reference): string {
+  return `Cannot pull "${formatReference(ref)}"`;
+}
+
+function pullScope(ref: Reference): string {
+  return `repository:${ref.repository}:pull`;
+}
+
+function pushScope(ref: Reference): string {
+  return `repository:${ref.repository}:pull,push`;
+}
+
+function repoBase(ep: Endpoint, ref: Reference): URL {
+  return new URL(`${ref.repository}/`, ep.base);
+}
+
+function blobUrl(ep: Endpoint, ref: Reference, digest: Digest): URL {
+  return new URL(`blobs/${digest}`, repoBase(ep, ref));
+}
+
+/** 127.0.0.0/8, localhost and [::1] speak plain HTTP, as Docker allows for local registries. */
+export function isLoopback(host: string): boolean {
+  const hostname = host.startsWith("[") ? host.slice(0, host.indexOf("]") + 1) : host.split(":")[0] ?? "";
+  return hostname === "localhost" || hostname === "[::1]" || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(hostname);
+}
+
+function headerValue(res: HttpResponse, name: string): string | undefined {
+  const v = res.headers[name];
+  return Array.isArray(v) ? v.join(", ") : v;
+}
+
+async function readBodyIn(res: HttpResponse, limit: number, what: string, ctx: string, signal: AbortSignal | undefined): Promise<Buffer> {
+  try {
+    return await readBody(res, limit, what);
+  } catch (err) {
+    if (signal?.aborted) throw new CancelledError(`${ctx}: cancelled`, { cause: err });
+    if (err instanceof EngineError) throw contextualize(err, ctx);
+    throw new UnavailableError(`${ctx}: reading ${what} from ${res.url.host}: ${messageOf(err)}`, { cause: err });
+  }
+}
+
+/** Run a parser and put the reference in front of its complaint. */
+function withContext<T>(fn: () => T, ctx: string): T {
+  try {
+    return fn();
+  } catch (err) {
+    throw contextualize(err, ctx);
+  }
+}
+
+/** The same kind of error, with `ctx` saying what was being done. */
+function contextualize(err: unknown, ctx: string): unknown {
+  if (!(err instanceof EngineError) || err.message.startsWith("Cannot ")) return err;
+  const message = `${ctx}: ${err.message}`;
+  switch (err.code) {
+    case "NOT_FOUND":
+      return new NotFoundError(message, { cause: err });
+    case "INVALID_ARGUMENT":
+      return new InvalidArgumentError(message, { cause: err });
+    case "FAILED_PRECONDITION":
+      return new FailedPreconditionError(message, { cause: err });
+    case "UNAVAILABLE":
+      return new UnavailableError(message, { cause: err });
+    case "CANCELLED":
+      return new CancelledError(message, { cause: err });
+    default:
+      return new EngineError(message, { cause: err, code: err.code });
+  }
+}
+
+interface RegistryErrorBody {
+  errors?: Array<{ code?: unknown; message?: unknown }>;
+}
+
+/**
+ * Turn a failed answer into an EngineError carrying the registry's own words
+ * (`manifest unknown`, `name unknown: repository name not known to registry`).
+ */
+async function registryError(res: HttpResponse, ctx: string, subject: string | undefined): Promise<EngineError> {
+  let detail = "";
+  try {
+    const body = await readBody(res, 64 << 10, "error body");
+    const text = body.toString("utf8").trim();
+    try {
+      const parsed = JSON.parse(text) as RegistryErrorBody;
+      detail = (parsed.errors ?? [])
+        .map((e) => {
+          const code = typeof e.code === "string" ? e.code.toLowerCase().replaceAll("_", " ") : "";
+          const message = typeof e.message === "string" ? e.message : "";
+          if (code === "" || message.toLowerCase() === code) return message || code;
+          return message === "" ? code : `${code}: ${message}`;
+        })
+        .filter((s) => s !== "")
+        .join("; ");
+    } catch {
+      detail = text.length > 200 ? `${text.slice(0, 200)}…` : text;
+    }
+  } catch {
+    // The status is still worth reporting without the body.
+  }
+  if (detail === "") detail = defaultDetail(res.status);
+  const message = `${ctx}: ${subject ? `${subject}: ` : ""}${detail}`;
+  const codes = detail.toLowerCase();
+  switch (true) {
+    case res.status === 404:
+      return new NotFoundError(message);
+    case res.status === 401 || res.status === 403:
+      return new FailedPreconditionError(`${message} (registry ${res.url.host} refused access: check credentials)`);
+    case res.status === 400 && codes.includes("blob unknown"):
+      return new FailedPreconditionError(message);
+    case res.status === 400 || res.status === 413 || res.status === 415:
+      return new InvalidArgumentError(message);
+    case res.status === 405:
+      return new FailedPreconditionError(`${message} (registry ${res.url.host} does not allow this operation)`);
+    default:
+      return new UnavailableError(`${message} (registry ${res.url.host} answered HTTP ${res.status})`);
+  }
+}
+
+function defaultDetail(status: number): string {
+  switch (status) {
+    case 401:
+      return "unauthorized";
+    case 403:
+      return "denied";
+    case 404:
+      return "not found";
+    case 429:
+      return "too many requests";
+    default:
+      return `HTTP ${status}`;
+  }
+}

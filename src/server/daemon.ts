@@ -1,0 +1,70 @@
+/** `tanto engine`: load the config, open the engine, serve until SIGTERM. */
+import * as http from "node:http";
+import { DEFAULT_CONFIG_PATH, loadConfig } from "../config/engine-config.js";
+import { messageOf } from "../errors.js";
+import { VERSION } from "../version.js";
+import { Engine } from "./engine.js";
+import { createHandler } from "./http-api.js";
+import { DEFAULT_ADDRESS, parseAddress } from "../http/address.js";
+import { listen } from "./listen.js";
+import { createLogger } from "./log.js";
+
+export interface DaemonOptions {
+  root?: string;
+  config?: string;
+  addr: string[];
+  debug: boolean;
+}
+
+export async function runDaemon(opts: DaemonOptions): Promise<void> {
+  const { config, warnings } = await loadConfig(opts.config ?? DEFAULT_CONFIG_PATH, { required: opts.config !== undefined });
+  if (opts.root) config.root = opts.root;
+  if (opts.debug) config.debug = true;
+  const log = createLogger({ debug: config.debug });
+  for (const w of warnings) log.warn(w);
+  const addresses = (opts.addr.length > 0 ? opts.addr : [DEFAULT_ADDRESS]).map(parseAddress);
+
+  const started = performance.now();
+  const engine = await Engine.open(config, log);
+  const servers: http.Server[] = [];
+  try {
+    for (const addr of addresses) {
+      const server = http.createServer({ keepAliveTimeout: 60_000 }, createHandler(engine));
+      // Queries may run for hours (a long build); never time them out here.
+      server.requestTimeout = 0;
+      server.headersTimeout = 60_000;
+      await listen(server, addr);
+      servers.push(server);
+    }
+  } catch (err) {
+    await engine.close();
+    throw err;
+  }
+  log.info("engine started", {
+    version: VERSION,
+    root: config.root,
+    addr: addresses.map((a) => (a.kind === "unix" ? `unix://${a.path}` : `tcp://${a.host}:${a.port}`)).join(","),
+    startup_ms: Math.round(performance.now() - started),
+  });
+
+  let stopping = false;
+  const stop = async (signal: string): Promise<void> => {
+    if (stopping) return;
+    stopping = true;
+    log.info("engine stopping", { signal });
+    for (const s of servers) {
+      s.close();
+      s.closeAllConnections();
+    }
+    try {
+      await engine.close();
+      log.info("engine stopped");
+      process.exit(0);
+    } catch (err) {
+      log.error("engine did not stop cleanly", { error: messageOf(err) });
+      process.exit(1);
+    }
+  };
+  process.on("SIGTERM", () => void stop("SIGTERM"));
+  process.on("SIGINT", () => void stop("SIGINT"));
+}

@@ -1,0 +1,101 @@
+/**
+ * The engine: every layer composed over one state directory.
+ *
+ *   <root>/metadata.db   SQLite state (snapshots, cache records, volumes)
+ *   <root>/content       content-addressed blobs
+ *   <root>/snapshots     overlay layers
+ *   <root>/volumes       cache volumes
+ *   <root>/runc          runc's state (private to this engine)
+ *   <root>/run           mount points and bundles of running work
+ *
+ * `open` also repairs what a crash may have left: mounts under run/, runc
+ * containers, ingest files, active snapshots.
+ */
+import * as fs from "node:fs/promises";
+import * as path from "node:path";
+import { buildApiSchema } from "../api/graphql-api.js";
+import type { EngineConfig } from "../config/engine-config.js";
+import { LocalContentStore } from "../content/local-content-store.js";
+import type { CoreDeps } from "../core/types.js";
+import { RuncExecutor } from "../executor/runc-executor.js";
+import { ImageStore } from "../images/image-store.js";
+import { openDatabase, type Database } from "../metadata/database.js";
+import { unmountAll } from "../mount/mount.js";
+import { formatPlatform, hostPlatform } from "../oci/platform.js";
+import { CacheVolumes } from "../ops/cache-volumes.js";
+import { ExecOpRunner } from "../ops/exec-op.js";
+import { FileOpRunner } from "../ops/file-op.js";
+import { ImageOpRunner } from "../ops/image-op.js";
+import { RegistryClient } from "../registry/registry-client.js";
+import { OverlaySnapshotter } from "../snapshots/overlay-snapshotter.js";
+import { SqliteCacheRecords } from "../solver/cache-records.js";
+import { Solver } from "../solver/solver.js";
+import { VERSION } from "../version.js";
+import type { Logger } from "./log.js";
+import { SessionManager } from "./sessions.js";
+import type { GraphQLSchema } from "graphql";
+
+export class Engine {
+  readonly sessions = new SessionManager();
+  readonly schema: GraphQLSchema = buildApiSchema();
+
+  private constructor(
+    readonly config: EngineConfig,
+    readonly log: Logger,
+    readonly deps: CoreDeps,
+    readonly solver: Solver,
+    private readonly db: Database,
+    private readonly executor: RuncExecutor,
+    private readonly registry: RegistryClient,
+    private readonly runDir: string,
+  ) {}
+
+  static async open(config: EngineConfig, log: Logger): Promise<Engine> {
+    const root = path.resolve(config.root);
+    await fs.mkdir(root, { recursive: true, mode: 0o711 });
+    const runDir = path.join(root, "run");
+    const executor = new RuncExecutor({ root: path.join(root, "runc"), bundleDir: path.join(runDir, "bundles") });
+    // Containers first (they hold mounts), then the mounts themselves.
+    await executor.cleanup();
+    const leftover = await unmountAll(runDir);
+    if (leftover > 0) log.warn("removed mounts left by a previous engine", { count: leftover });
+    await fs.rm(runDir, { recursive: true, force: true });
+    await fs.mkdir(path.join(runDir, "bundles"), { recursive: true });
+
+    const db = openDatabase(path.join(root, "metadata.db"));
+    const content = await LocalContentStore.open(path.join(root, "content"));
+    const snapshots = await OverlaySnapshotter.open(path.join(root, "snapshots"), db);
+    const registry = new RegistryClient({ hosts: config.registries, userAgent: `tanto/${VERSION}` });
+    const images = new ImageStore(registry, content, snapshots);
+    const volumes = new CacheVolumes(path.join(root, "volumes"), db);
+    const solver = new Solver({
+      runners: [
+        new ImageOpRunner(images),
+        new ExecOpRunner({ snapshots, executor, volumes, runDir }),
+        new FileOpRunner({ snapshots, runDir }),
+      ],
+      records: new SqliteCacheRecords(db),
+      maxParallelism: config.maxParallelism,
+      snapshotExists: (name) => snapshots.get(name)?.id,
+    });
+    const deps: CoreDeps = {
+      solver,
+      images,
+      snapshots,
+      runDir,
+      version: VERSION,
+      defaultPlatform: formatPlatform(hostPlatform()),
+    };
+    return new Engine(config, log, deps, solver, db, executor, registry, runDir);
+  }
+
+  /** Stop: end sessions (cancelling their work), kill containers, unmount, close state. */
+  async close(): Promise<void> {
+    this.sessions.endAll();
+    await this.executor.shutdown();
+    await this.executor.cleanup();
+    await unmountAll(this.runDir);
+    this.registry.close();
+    this.db.close();
+  }
+}

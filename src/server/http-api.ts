@@ -1,0 +1,77 @@
+/**
+ * The engine's HTTP endpoints, served on its unix socket (and on TCP when
+ * configured). Clients are `tanto` processes, never SDKs directly:
+ *
+ *   GET    /v1/health                    → {version}
+ *   GET    /v1/stats                     → solver counters (ops executed, cache hits)
+ *   POST   /v1/sessions                  → {id}; body {labels}
+ *   GET    /v1/sessions/:id/events       → NDJSON progress; closing it ends the session
+ *   POST   /v1/sessions/:id/query        → GraphQL over JSON ({query})
+ *   DELETE /v1/sessions/:id
+ */
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { runQuery } from "../api/graphql-api.js";
+import { messageOf } from "../errors.js";
+import { readJson, sendJson } from "../http/json.js";
+import { VERSION } from "../version.js";
+import type { Engine } from "./engine.js";
+
+export function createHandler(engine: Engine): (req: IncomingMessage, res: ServerResponse) => void {
+  return (req, res) => {
+    handle(engine, req, res).catch((err: unknown) => {
+      engine.log.error("request failed", { path: req.url, error: messageOf(err) });
+      if (!res.headersSent) sendJson(res, 500, { error: messageOf(err) });
+      else res.destroy();
+    });
+  };
+}
+
+async function handle(engine: Engine, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const url = new URL(req.url ?? "/", "http://engine");
+  const parts = url.pathname.split("/").filter(Boolean);
+  if (parts[0] !== "v1") return sendJson(res, 404, { error: `no such endpoint ${url.pathname}` });
+
+  if (req.method === "GET" && parts[1] === "health") return sendJson(res, 200, { version: VERSION });
+  if (req.method === "GET" && parts[1] === "stats") {
+    return sendJson(res, 200, { sessions: engine.sessions.size, ...engine.solver.stats });
+  }
+  if (parts[1] !== "sessions") return sendJson(res, 404, { error: `no such endpoint ${url.pathname}` });
+
+  if (req.method === "POST" && parts.length === 2) {
+    const body = (await readJson(req)) as { labels?: Record<string, string> };
+    const session = engine.sessions.create(body.labels ?? {});
+    engine.log.debug("session opened", { session: session.id });
+    return sendJson(res, 201, { id: session.id });
+  }
+
+  const session = parts[2] ? engine.sessions.get(parts[2]) : undefined;
+  if (!session) return sendJson(res, 404, { error: `session ${JSON.stringify(parts[2] ?? "")} not found` });
+
+  if (req.method === "GET" && parts[3] === "events") {
+    res.writeHead(200, { "content-type": "application/x-ndjson", "cache-control": "no-store" });
+    res.flushHeaders();
+    session.attach((event) => res.write(JSON.stringify(event) + "\n"));
+    session.signal.addEventListener("abort", () => res.end(), { once: true });
+    res.on("close", () => {
+      engine.log.debug("session closed", { session: session.id });
+      engine.sessions.end(session.id);
+    });
+    return;
+  }
+  if (req.method === "POST" && parts[3] === "query") {
+    const body = (await readJson(req)) as { query?: unknown };
+    if (typeof body.query !== "string") return sendJson(res, 400, { errors: [{ message: 'request body needs a "query" string' }] });
+    // A client that hangs up cancels its request's work (if no one else waits on it).
+    const abort = new AbortController();
+    res.on("close", () => abort.abort());
+    const signal = AbortSignal.any([abort.signal, session.signal]);
+    const result = await runQuery(engine.schema, body.query, { deps: engine.deps, session, signal });
+    return sendJson(res, 200, result);
+  }
+  if (req.method === "DELETE" && parts.length === 3) {
+    // Ending the session also ends its event stream, after what it had queued.
+    engine.sessions.end(session.id);
+    return sendJson(res, 200, {});
+  }
+  return sendJson(res, 405, { error: `${req.method} not allowed on ${url.pathname}` });
+}

@@ -1,0 +1,32 @@
+/**
+ * Listeners for the engine: `unix:///path` (mode 0660, owned by root) and
+ * `tcp://host:port` (only when asked for).
+ */
+import * as fs from "node:fs/promises";
+import * as http from "node:http";
+import * as path from "node:path";
+import type { Address } from "../http/address.js";
+
+export async function listen(server: http.Server, addr: Address): Promise<void> {
+  if (addr.kind === "unix") {
+    await fs.mkdir(path.dirname(addr.path), { recursive: true, mode: 0o755 });
+    await fs.rm(addr.path, { force: true });
+    await new Promise<void>((resolve, reject) => {
+      server.once("error", reject);
+      server.listen(addr.path, () => {
+        server.off("error", reject);
+        resolve();
+      });
+    });
+    await fs.chmod(addr.path, 0o660);
+    await fs.chown(addr.path, 0, 0).catch(() => undefined);
+    return;
+  }
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(addr.port, addr.host, () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
+}

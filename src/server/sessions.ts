@@ -1,0 +1,73 @@
+/**
+ * Sessions on the engine side. A session is opened by a client process
+ * (`tanto session`, `tanto run`, `tanto query`) and lives as long as that
+ * client keeps its event stream open; when it closes, everything the session
+ * held is released and work only it was waiting for is cancelled.
+ */
+import { randomBytes } from "node:crypto";
+import type { ResolvedImage } from "../images/image-store.js";
+import type { Session } from "../core/types.js";
+import type { ProgressEvent } from "../solver/types.js";
+
+/** A session that never attaches its event stream is dropped after this. */
+const ATTACH_TIMEOUT_MS = 30_000;
+
+export class EngineSession implements Session {
+  readonly id = randomBytes(16).toString("hex");
+  readonly resolved = new Map<string, Promise<ResolvedImage>>();
+  readonly #abort = new AbortController();
+  #listener: ((event: ProgressEvent) => void) | undefined;
+  #attachTimer: NodeJS.Timeout;
+
+  constructor(readonly labels: Record<string, string>, onExpire: () => void) {
+    this.#attachTimer = setTimeout(onExpire, ATTACH_TIMEOUT_MS).unref();
+  }
+
+  get signal(): AbortSignal {
+    return this.#abort.signal;
+  }
+
+  progress(event: ProgressEvent): void {
+    this.#listener?.(event);
+  }
+
+  attach(listener: (event: ProgressEvent) => void): void {
+    clearTimeout(this.#attachTimer);
+    this.#listener = listener;
+  }
+
+  end(): void {
+    clearTimeout(this.#attachTimer);
+    this.#listener = undefined;
+    this.#abort.abort(new Error(`session ${this.id} ended`));
+  }
+}
+
+export class SessionManager {
+  readonly #sessions = new Map<string, EngineSession>();
+
+  create(labels: Record<string, string>): EngineSession {
+    const s: EngineSession = new EngineSession(labels, () => this.end(s.id));
+    this.#sessions.set(s.id, s);
+    return s;
+  }
+
+  get(id: string): EngineSession | undefined {
+    return this.#sessions.get(id);
+  }
+
+  end(id: string): void {
+    const s = this.#sessions.get(id);
+    if (!s) return;
+    this.#sessions.delete(id);
+    s.end();
+  }
+
+  endAll(): void {
+    for (const id of [...this.#sessions.keys()]) this.end(id);
+  }
+
+  get size(): number {
+    return this.#sessions.size;
+  }
+}

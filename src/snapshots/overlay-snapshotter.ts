@@ -1,0 +1,156 @@
+/**
+ * Overlayfs snapshots on the local disk: `<root>/<id>/fs` holds a layer (in
+ * overlay's own whiteout format), `<root>/<id>/work` is overlay's workdir.
+ * Metadata lives in the engine database (`snapshots` table); directories on
+ * disk that the database does not know are leftovers of a crash and removed
+ * at open.
+ *
+ * Lower directories are passed relative to `<root>` (ids are short), which
+ * keeps deep stacks under the kernel's 4096-byte mount option limit.
+ */
+import * as fs from "node:fs/promises";
+import * as path from "node:path";
+import { FailedPreconditionError, InvalidArgumentError } from "../errors.js";
+import type { Database } from "../metadata/database.js";
+import type { Mount } from "../mount/types.js";
+import type { ActiveSnapshot, CommittedSnapshot, Snapshotter } from "./types.js";
+
+/** overlayfs refuses more lower layers than this. */
+export const MAX_LOWER_LAYERS = 500;
+
+interface Row {
+  id: number;
+  name: string;
+  parent: number | null;
+  state: "active" | "committed";
+}
+
+export class OverlaySnapshotter implements Snapshotter {
+  readonly root: string;
+  readonly #db: Database;
+  readonly #committed = new Map<string, CommittedSnapshot>();
+  readonly #byId = new Map<number, CommittedSnapshot>();
+
+  private constructor(root: string, db: Database) {
+    this.root = root;
+    this.#db = db;
+  }
+
+  /** Open the snapshotter, discarding active snapshots and stray directories. */
+  static async open(root: string, db: Database): Promise<OverlaySnapshotter> {
+    await fs.mkdir(root, { recursive: true });
+    const s = new OverlaySnapshotter(root, db);
+    const active = db.prepare("SELECT id FROM snapshots WHERE state = 'active'").all() as { id: number }[];
+    db.prepare("DELETE FROM snapshots WHERE state = 'active'").run();
+    const rows = db.prepare("SELECT id, name, parent, state FROM snapshots ORDER BY id").all() as Row[];
+    for (const row of rows) s.#remember(row);
+    const known = new Set(rows.map((r) => String(r.id)));
+    for (const entry of await fs.readdir(root)) {
+      if (!known.has(entry)) await fs.rm(path.join(root, entry), { recursive: true, force: true });
+    }
+    void active;
+    return s;
+  }
+
+  #remember(row: Row): CommittedSnapshot {
+    const parent = row.parent === null ? undefined : this.#byId.get(row.parent);
+    const snap: CommittedSnapshot = {
+      state: "committed",
+      id: row.id,
+      name: row.name,
+      chain: [row.id, ...(parent?.chain ?? [])],
+    };
+    this.#committed.set(row.name, snap);
+    this.#byId.set(row.id, snap);
+    return snap;
+  }
+
+  async prepare(parent: CommittedSnapshot | undefined): Promise<ActiveSnapshot> {
+    if (parent && parent.chain.length >= MAX_LOWER_LAYERS) {
+      throw new FailedPreconditionError(
+        `snapshot "${parent.name}" has ${parent.chain.length} layers; overlayfs allows at most ${MAX_LOWER_LAYERS - 1} below a writable layer`,
+      );
+    }
+    const now = Date.now();
+    const id = Number(
+      this.#db
+        .prepare("INSERT INTO snapshots (name, parent, state, created, last_used) VALUES (?, ?, 'active', ?, ?)")
+        .run(`active/${now}-${Math.random().toString(36).slice(2)}`, parent?.id ?? null, now, now).lastInsertRowid,
+    );
+    const dir = path.join(this.root, String(id));
+    await fs.mkdir(path.join(dir, "fs"), { recursive: true });
+    if (parent) await fs.mkdir(path.join(dir, "work"));
+    return { state: "active", id, parent, upperDir: path.join(dir, "fs") };
+  }
+
+  async commit(active: ActiveSnapshot, name: string): Promise<CommittedSnapshot> {
+    if (name.startsWith("active/")) throw new InvalidArgumentError(`snapshot name "${name}" is reserved`);
+    const existing = this.#committed.get(name);
+    if (existing) {
+      // Someone committed the same content first; keep theirs.
+      await this.abort(active);
+      return existing;
+    }
+    // overlay's workdir is scratch space only while mounted.
+    await fs.rm(path.join(this.root, String(active.id), "work"), { recursive: true, force: true });
+    this.#db
+      .prepare("UPDATE snapshots SET name = ?, state = 'committed', last_used = ? WHERE id = ?")
+      .run(name, Date.now(), active.id);
+    return this.#remember({ id: active.id, name, parent: active.parent?.id ?? null, state: "committed" });
+  }
+
+  async abort(active: ActiveSnapshot): Promise<void> {
+    this.#db.prepare("DELETE FROM snapshots WHERE id = ? AND state = 'active'").run(active.id);
+    await fs.rm(path.join(this.root, String(active.id)), { recursive: true, force: true });
+  }
+
+  get(name: string): CommittedSnapshot | undefined {
+    return this.#committed.get(name);
+  }
+
+  mounts(active: ActiveSnapshot): Mount {
+    if (!active.parent) return { type: "bind", source: active.upperDir, options: ["rbind", "rw"] };
+    return {
+      type: "overlay",
+      source: "overlay",
+      cwd: this.root,
+      options: [
+        "index=off",
+        `lowerdir=${lowerDirs(active.parent.chain)}`,
+        `upperdir=${active.id}/fs`,
+        `workdir=${active.id}/work`,
+      ],
+    };
+  }
+
+  viewMounts(snapshot: CommittedSnapshot): Mount {
+    if (snapshot.chain.length === 1) {
+      return { type: "bind", source: path.join(this.root, String(snapshot.id), "fs"), options: ["rbind", "ro"] };
+    }
+    return { type: "overlay", source: "overlay", cwd: this.root, options: ["ro", "index=off", `lowerdir=${lowerDirs(snapshot.chain)}`] };
+  }
+
+  /** The directory of a single committed layer (its own diff only). */
+  layerDir(snapshot: CommittedSnapshot): string {
+    return path.join(this.root, String(snapshot.id), "fs");
+  }
+
+  touch(snapshot: CommittedSnapshot): void {
+    this.#db.prepare("UPDATE snapshots SET last_used = ? WHERE id = ?").run(Date.now(), snapshot.id);
+  }
+
+  async remove(name: string): Promise<void> {
+    const snap = this.#committed.get(name);
+    if (!snap) return;
+    const child = this.#db.prepare("SELECT 1 FROM snapshots WHERE parent = ? LIMIT 1").get(snap.id);
+    if (child) throw new FailedPreconditionError(`snapshot "${name}" has children and cannot be removed`);
+    this.#db.prepare("DELETE FROM snapshots WHERE id = ?").run(snap.id);
+    this.#committed.delete(name);
+    this.#byId.delete(snap.id);
+    await fs.rm(path.join(this.root, String(snap.id)), { recursive: true, force: true });
+  }
+}
+
+function lowerDirs(chain: readonly number[]): string {
+  return chain.map((id) => `${id}/fs`).join(":");
+}

@@ -1,0 +1,55 @@
+/**
+ * The solver turns recipes into results.
+ *
+ * A `Vertex` is one operation and its inputs; its `digest` is the cache key:
+ * the digest of the op (kind and arguments) and of its inputs' digests, never
+ * of mutable state. `name` is for people (progress lines) and is outside the
+ * digest, like BuildKit's vertex options.
+ *
+ * Solving a vertex: answer from an in-flight solve of the same digest, else
+ * from the cache records, else solve the inputs (in parallel), run the op
+ * (bounded by max-parallelism) and record the result.
+ *
+ *   const v = vertex({ kind: "exec", args: ["true"] }, [rootfs], "exec true");
+ *   const result = await solver.solve(v, ctx);
+ */
+import type { Digest } from "../oci/digest.js";
+
+/** A JSON-serialisable op description; `kind` picks the implementation. */
+export interface OpSpec {
+  readonly kind: string;
+  readonly [arg: string]: unknown;
+}
+
+export interface Vertex {
+  readonly digest: Digest;
+  readonly op: OpSpec;
+  readonly inputs: readonly Vertex[];
+  readonly name: string;
+}
+
+/** What an op produced: a committed snapshot (by name) and/or metadata. */
+export interface Result {
+  readonly snapshot?: string;
+  readonly meta: Readonly<Record<string, unknown>>;
+}
+
+export type ProgressEvent =
+  | { type: "start"; vertex: Digest; name: string }
+  | { type: "done"; vertex: Digest; name: string; cached: boolean; durationMs: number }
+  | { type: "error"; vertex: Digest; name: string; durationMs: number; message: string; outputTail?: string }
+  | { type: "log"; vertex: Digest; stream: 1 | 2; data: string };
+
+export interface SolveContext {
+  readonly signal?: AbortSignal;
+  readonly progress?: (event: ProgressEvent) => void;
+  /** Values that live only as long as the session (secrets, client attachables). */
+  readonly session?: unknown;
+}
+
+export interface OpRunner {
+  readonly kind: string;
+  /** Whether results may be recorded in the persistent cache. */
+  readonly cacheable: boolean;
+  run(vertex: Vertex, inputs: readonly Result[], ctx: SolveContext): Promise<Result>;
+}
