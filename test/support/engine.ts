@@ -1,0 +1,145 @@
+/**
+ * A real engine for integration tests: `tanto engine` as a child process with
+ * its own state directory, socket and engine.toml, so tests never touch the
+ * host's /var/lib/tanto and can restart or kill the engine at will.
+ *
+ *   const engine = await startEngine({ registry: "127.0.0.1:5000" });
+ *   try { await run(["node", "prog.mjs"], { env: engine.env }) } finally { await engine.destroy() }
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import * as fs from "node:fs/promises";
+import * as os from "node:os";
+import * as path from "node:path";
+import { fileURLToPath } from "node:url";
+import { EngineClient } from "../../src/client/engine-client.js";
+
+export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");
+export const CLI = path.join(REPO, "bin", "tanto");
+
+export interface TestEngine {
+  readonly root: string;
+  readonly socket: string;
+  /** Environment for clients (tanto CLI, SDKs) to reach this engine. */
+  readonly env: NodeJS.ProcessEnv;
+  readonly client: EngineClient;
+  logs(): string;
+  /** Stop with SIGTERM and wait; the state directory stays. */
+  stop(): Promise<number | null>;
+  /** SIGKILL, as a crash. */
+  kill(): Promise<void>;
+  /** Start again on the same state directory. */
+  restart(): Promise<void>;
+  /** Stop and remove the state directory. */
+  destroy(): Promise<void>;
+}
+
+export async function startEngine(opts: { registry?: string; configText?: string } = {}): Promise<TestEngine> {
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), "tanto-engine-"));
+  const root = path.join(dir, "root");
+  const socket = path.join(dir, "engine.sock");
+  const config = path.join(dir, "engine.toml");
+  const registry = opts.registry ?? process.env["TANTO_TEST_REGISTRY"] ?? "127.0.0.1:5000";
+  await fs.writeFile(
+    config,
+    opts.configText ?? `[registry."docker.io"]\nmirrors = ["${registry}"]\n[registry."${registry}"]\nhttp = true\n`,
+  );
+  const url = `unix://${socket}`;
+  const client = new EngineClient(url);
+  let child: ChildProcess | undefined;
+  let output = "";
+
+  const start = async (): Promise<void> => {
+    output = "";
+    const c = spawn(process.execPath, [path.join(REPO, "dist/src/cli/main.js"), "engine", "--root", root, "--config", config, "--addr", url, "--debug"], {
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    child = c;
+    c.stdout!.on("data", (d: Buffer) => (output += d.toString()));
+    c.stderr!.on("data", (d: Buffer) => (output += d.toString()));
+    const deadline = Date.now() + 20_000;
+    for (;;) {
+      if (c.exitCode !== null) throw new Error(`engine exited with ${c.exitCode}:\n${output}`);
+      try {
+        await client.health();
+        return;
+      } catch {
+        if (Date.now() > deadline) throw new Error(`engine did not answer in time:\n${output}`);
+        await new Promise((r) => setTimeout(r, 25));
+      }
+    }
+  };
+
+  const waitExit = (c: ChildProcess): Promise<number | null> =>
+    c.exitCode !== null || c.signalCode !== null ? Promise.resolve(c.exitCode) : new Promise((r) => c.once("exit", (code) => r(code)));
+
+  const stop = async (): Promise<number | null> => {
+    const c = child;
+    if (!c || c.exitCode !== null || c.signalCode !== null) return c?.exitCode ?? null;
+    const exited = waitExit(c);
+    process.kill(c.pid!, "SIGTERM");
+    return exited;
+  };
+
+  await start();
+  return {
+    root,
+    socket,
+    env: { ...process.env, _EXPERIMENTAL_DAGGER_RUNNER_HOST: url },
+    client,
+    logs: () => output,
+    stop,
+    kill: async () => {
+      const c = child;
+      if (!c || c.exitCode !== null) return;
+      const exited = waitExit(c);
+      process.kill(c.pid!, "SIGKILL");
+      await exited;
+    },
+    restart: async () => {
+      await stop();
+      await start();
+    },
+    destroy: async () => {
+      await stop();
+      client.close();
+      await fs.rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Run a command to completion, capturing its output. */
+export function run(
+  argv: string[],
+  opts: { env?: NodeJS.ProcessEnv; cwd?: string; input?: string; timeoutMs?: number } = {},
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(argv[0]!, argv.slice(1), { env: opts.env ?? process.env, cwd: opts.cwd ?? REPO, stdio: ["pipe", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+    const timer = setTimeout(() => child.kill("SIGKILL"), opts.timeoutMs ?? 120_000);
+    child.on("error", reject);
+    child.on("close", (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+    child.stdin.end(opts.input ?? "");
+  });
+}
+
+/** Leftovers an engine must never leave: mounts under its root, runc containers. */
+export async function leftovers(root: string): Promise<{ mounts: string[]; containers: string[] }> {
+  const info = await fs.readFile("/proc/self/mountinfo", "utf8");
+  const mounts = info
+    .split("\n")
+    .map((l) => l.split(" ")[4] ?? "")
+    .filter((p) => p.startsWith(root));
+  let containers: string[] = [];
+  try {
+    containers = (await fs.readdir(path.join(root, "runc"))).filter((n) => !n.startsWith("."));
+  } catch {
+    containers = [];
+  }
+  return { mounts, containers };
+}
