@@ -1,0 +1,6 @@
+#!/usr/bin/env bash
+# The test command: install what is missing, build, run every test.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/install.sh
+node scripts/test.mjs "$@"
