@@ -1,0 +1,605 @@
+#!/usr/bin/env node
+/**
+ * `npm run bench`: tanto's performance figures, in one run, as one table.
+ *
+ *   1. uncached withExec(true) through a session, against bare `runc run` of the same rootfs
+ *      (and `podman run` / `docker run` when they are installed and usable), interleaved;
+ *   2. a cached 20-step withExec chain through the official SDK (`await chain.stdout()`);
+ *   3. engine cold start to the first answered query, on an existing root;
+ *   4. the engine's resident memory after startup and after the benchmarks plus 2 s idle.
+ *
+ * Everything runs against a private registry and a private engine root in a temporary
+ * directory, so the figures do not depend on (or disturb) whatever else runs on the machine,
+ * and everything created is removed at the end, also on failure or Ctrl-C.
+ *
+ * Needs root (runc, overlay mounts) and a built tree (`npm run build`).
+ * Options: --iterations N (default 20), --starts N (default 5), --json FILE (default .tmp/bench.json).
+ * Progress goes to stderr; the table to stdout.
+ */
+import { spawn, execFile } from "node:child_process";
+import * as fs from "node:fs";
+import * as fsp from "node:fs/promises";
+import * as http from "node:http";
+import * as os from "node:os";
+import * as path from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseArgs, promisify } from "node:util";
+
+const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+const TANTO = path.join(REPO, "bin", "tanto");
+const execFileP = promisify(execFile);
+
+const { values: opts } = parseArgs({
+  options: {
+    iterations: { type: "string", default: "20" },
+    starts: { type: "string", default: "5" },
+    json: { type: "string", default: path.join(REPO, ".tmp", "bench.json") },
+  },
+});
+const ITERATIONS = positiveInt(opts.iterations, "--iterations");
+const STARTS = positiveInt(opts.starts, "--starts");
+const CHAIN_STEPS = 20;
+/** Discarded runs before each timed series: the first ones pay for page cache, JIT and lazy setup. */
+const WARMUP = 2;
+/** The host's hard RLIMIT_NOFILE; runc cannot raise a container's limit above it (no CAP_SYS_RESOURCE here). */
+const NOFILE = 20000;
+
+const GOALS = {
+  execRatio: 1.5, // tanto / runc for one uncached exec
+  cachedChainMs: 50,
+  coldStartMs: 300,
+  idleRssMb: 80,
+};
+
+const log = (line) => process.stderr.write(`bench: ${line}\n`);
+
+// ---------------------------------------------------------------------------------------------
+// Cleanup: every resource registers its undo as soon as it exists; they run in reverse order.
+
+class Cleanup {
+  #undo = [];
+  defer(what, fn) {
+    this.#undo.push({ what, fn });
+  }
+  async run() {
+    while (this.#undo.length > 0) {
+      const { what, fn } = this.#undo.pop();
+      try {
+        await fn();
+      } catch (err) {
+        log(`cleanup of ${what} failed: ${err?.message ?? err}`);
+      }
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Statistics and formatting
+
+function positiveInt(text, name) {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`${name} wants a positive integer, got "${text}"`);
+  return n;
+}
+
+function median(xs) {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = s.length >> 1;
+  return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
+}
+
+/** Nearest-rank percentile: a value that was actually observed. */
+function percentile(xs, p) {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.max(0, Math.ceil((p / 100) * s.length) - 1)];
+}
+
+function summarize(samples) {
+  return { median: round(median(samples)), p90: round(percentile(samples, 90)), n: samples.length, samples: samples.map(round) };
+}
+
+const round = (x) => Math.round(x * 100) / 100;
+const fmtMs = (x) => (x < 10 ? x.toFixed(1) : Math.round(x).toString());
+const fmtSummary = (s, unit = "ms") => (s ? `${fmtMs(s.median)} / ${fmtMs(s.p90)} ${unit}` : "—");
+
+// ---------------------------------------------------------------------------------------------
+// Processes
+
+/** Resolve when `child` has exited (immediately if it already has). */
+function exited(child) {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => child.once("exit", () => resolve()));
+}
+
+/** SIGTERM, then SIGKILL after `graceMs`; returns the exit code (null when killed by a signal). */
+async function stopChild(child, graceMs = 10_000) {
+  if (child.exitCode === null && child.signalCode === null) {
+    child.kill("SIGTERM");
+    const timer = setTimeout(() => child.kill("SIGKILL"), graceMs);
+    await exited(child);
+    clearTimeout(timer);
+  }
+  return child.exitCode;
+}
+
+/** Run a command to completion and time it from spawn to exit; stdout is discarded, stderr kept for errors. */
+function timedRun(cmd, args, env = process.env) {
+  return new Promise((resolve, reject) => {
+    const t0 = performance.now();
+    const child = spawn(cmd, args, { stdio: ["ignore", "ignore", "pipe"], env });
+    let stderr = "";
+    child.stderr.on("data", (c) => (stderr = (stderr + c).slice(-2000)));
+    child.on("error", reject);
+    child.on("close", (code, signal) => {
+      const ms = performance.now() - t0;
+      if (code === 0) resolve(ms);
+      else reject(new Error(`${cmd} ${args.join(" ")} failed (${signal ?? `exit ${code}`}): ${stderr.trim()}`));
+    });
+  });
+}
+
+async function commandWorks(cmd, args) {
+  try {
+    await execFileP(cmd, args, { timeout: 10_000 });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** VmRSS of a process in MB, from /proc (the kernel's own figure, no sampling tool needed). */
+async function rssMb(pid) {
+  const status = await fsp.readFile(`/proc/${pid}/status`, "utf8");
+  const kb = Number(/^VmRSS:\s+(\d+)\s+kB/m.exec(status)?.[1]);
+  return round(kb / 1024);
+}
+
+/** Mount points at or below `dir`, deepest first (the order they can be unmounted in). */
+async function mountsUnder(dir) {
+  const info = await fsp.readFile("/proc/self/mountinfo", "utf8");
+  return info
+    .split("\n")
+    .map((l) => l.split(" ")[4])
+    .filter((m) => m && (m === dir || m.startsWith(dir + "/")))
+    .sort((a, b) => b.length - a.length);
+}
+
+// ---------------------------------------------------------------------------------------------
+// The engine and its sessions
+
+/** Talk HTTP to the engine's unix socket directly: the timings must not include a CLI process start. */
+function engineGet(socketPath, urlPath) {
+  return new Promise((resolve, reject) => {
+    const req = http.request({ socketPath, path: urlPath, method: "GET", agent: false }, (res) => {
+      const chunks = [];
+      res.on("data", (c) => chunks.push(c));
+      res.on("end", () => (res.statusCode === 200 ? resolve(JSON.parse(Buffer.concat(chunks).toString())) : reject(new Error(`GET ${urlPath}: ${res.statusCode}`))));
+      res.on("error", reject);
+    });
+    req.on("error", reject);
+    req.end();
+  });
+}
+
+/** Start `tanto engine`; its stderr goes to `logFile` (read it when something fails). */
+function startEngine({ root, configFile, socket, logFile }) {
+  const out = fs.openSync(logFile, "a");
+  try {
+    // Spawn node itself (not the bin/tanto shebang through a shell) so that the PID is the engine's.
+    return spawn(process.execPath, [TANTO, "engine", "--root", root, "--config", configFile, "--addr", `unix://${socket}`], {
+      stdio: ["ignore", out, out],
+    });
+  } finally {
+    fs.closeSync(out);
+  }
+}
+
+/** Poll /v1/health every `everyMs` until it answers; fail early if the engine exits. */
+async function waitHealthy(engine, socket, { timeoutMs = 30_000, everyMs = 2, logFile }) {
+  const deadline = performance.now() + timeoutMs;
+  for (;;) {
+    if (engine.exitCode !== null || engine.signalCode !== null) {
+      throw new Error(`the engine exited (${engine.signalCode ?? engine.exitCode}) before answering; see ${logFile}:\n${tail(logFile)}`);
+    }
+    try {
+      return await engineGet(socket, "/v1/health");
+    } catch {
+      if (performance.now() > deadline) throw new Error(`the engine did not answer within ${timeoutMs} ms; see ${logFile}`);
+      await new Promise((r) => setTimeout(r, everyMs));
+    }
+  }
+}
+
+function tail(file, n = 20) {
+  try {
+    return fs.readFileSync(file, "utf8").trimEnd().split("\n").slice(-n).join("\n");
+  } catch {
+    return "";
+  }
+}
+
+/**
+ * A session the way the SDK gets one: `tanto session` as a child, its first stdout line is
+ * `{port, session_token}`. Keep its stdin open (closing it ends the session) and send its
+ * progress output to a file (an undrained pipe would block it).
+ */
+async function openSession({ socket, logFile }) {
+  const out = fs.openSync(logFile, "a");
+  const child = spawn(process.execPath, [TANTO, "session"], {
+    stdio: ["pipe", "pipe", out],
+    env: { ...process.env, _EXPERIMENTAL_DAGGER_RUNNER_HOST: `unix://${socket}` },
+  });
+  fs.closeSync(out);
+  const first = await new Promise((resolve, reject) => {
+    let buf = "";
+    const onData = (c) => {
+      buf += c;
+      const nl = buf.indexOf("\n");
+      if (nl >= 0) {
+        child.stdout.off("data", onData);
+        resolve(buf.slice(0, nl));
+      }
+    };
+    child.stdout.setEncoding("utf8").on("data", onData);
+    child.once("exit", (code) => reject(new Error(`tanto session exited (${code}) before printing its port; see ${logFile}:\n${tail(logFile)}`)));
+    child.once("error", reject);
+  });
+  child.stdout.resume(); // nothing more is expected there; never let it fill up
+  const { port, session_token: token } = JSON.parse(first);
+  return { child, port, token, url: `http://127.0.0.1:${port}/query`, auth: "Basic " + Buffer.from(token + ":").toString("base64") };
+}
+
+/** POST a GraphQL document to a session, as the SDK does; throws on any GraphQL error. */
+async function query(session, document) {
+  const res = await fetch(session.url, {
+    method: "POST",
+    headers: { "content-type": "application/json", authorization: session.auth },
+    body: JSON.stringify({ query: document }),
+  });
+  const body = await res.json();
+  if (!res.ok || body.errors?.length) throw new Error(`query failed (${res.status}): ${JSON.stringify(body.errors ?? body)}\n  ${document}`);
+  return body.data;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Baselines: bare runc, podman, docker
+
+/**
+ * A runc bundle for the same busybox rootfs the image carries: `runc spec` with only what must
+ * change (the command, no terminal, an open-files limit this host allows).
+ */
+async function prepareRuncBundle(dir) {
+  const { busyboxRootfs } = await import(path.join(REPO, "dist/test/support/images.js"));
+  const bundle = path.join(dir, "bundle");
+  await fsp.mkdir(path.join(bundle, "rootfs"), { recursive: true });
+  await busyboxRootfs(path.join(bundle, "rootfs"));
+  await execFileP("runc", ["spec", "--bundle", bundle]);
+  const configPath = path.join(bundle, "config.json");
+  const spec = JSON.parse(await fsp.readFile(configPath, "utf8"));
+  spec.process.args = ["true"];
+  spec.process.terminal = false;
+  // The same limit tanto's executor ends up asking for (its default, capped to the host's hard limit).
+  spec.process.rlimits = [{ type: "RLIMIT_NOFILE", soft: NOFILE, hard: NOFILE }];
+  await fsp.writeFile(configPath, JSON.stringify(spec, null, 2));
+  return bundle;
+}
+
+/**
+ * Each peer is {name, available(), prepare(), run(i), cleanup()}. Their own storage lives in
+ * the bench's temporary directory where the tool allows it (podman), else the pulled image
+ * is removed afterwards (docker, whose daemon owns its storage).
+ */
+function podmanPeer(dir, image) {
+  const base = [
+    "--root", path.join(dir, "podman", "root"),
+    "--runroot", path.join(dir, "podman", "run"),
+    "--tmpdir", path.join(dir, "podman", "tmp"),
+    "--storage-driver", "overlay",
+    // No systemd or journald here.
+    "--cgroup-manager=cgroupfs",
+    "--events-backend=file",
+  ];
+  // podman asks for 1048576 open files by default, which this host's hard limit forbids.
+  const runArgs = ["run", "--rm", "--network", "none", "--ulimit", `nofile=${NOFILE}:${NOFILE}`, "--ulimit", "nproc=32768:32768", image, "true"];
+  return {
+    name: "podman",
+    what: "podman run --rm",
+    available: () => commandWorks("podman", ["--version"]),
+    missing: "podman is not installed",
+    prepare: () => execFileP("podman", [...base, "pull", "--quiet", "--tls-verify=false", image]),
+    run: () => timedRun("podman", [...base, ...runArgs]),
+    cleanup: async () => {
+      await execFileP("podman", [...base, "rmi", "--all", "--force"]).catch(() => undefined);
+    },
+  };
+}
+
+function dockerPeer(image) {
+  let pulled = false;
+  return {
+    name: "docker",
+    what: "docker run --rm",
+    // `docker info` fails when the client is there but no daemon answers.
+    available: () => commandWorks("docker", ["info"]),
+    missing: "docker is not installed or its daemon is not running",
+    // Docker treats 127.0.0.0/8 registries as insecure (plain HTTP) by default.
+    prepare: async () => {
+      await execFileP("docker", ["pull", "--quiet", image]);
+      pulled = true;
+    },
+    run: () => timedRun("docker", ["run", "--rm", "--network", "none", "--ulimit", `nofile=${NOFILE}:${NOFILE}`, image, "true"]),
+    cleanup: async () => {
+      if (pulled) await execFileP("docker", ["rmi", "--force", image]).catch(() => undefined);
+    },
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// The benchmarks
+
+/**
+ * 1 (and 5). Uncached exec: tanto through a session vs bare runc vs peers, interleaved so that
+ * noise on the machine hits all of them alike. A new env value per iteration makes each
+ * tanto exec a cache miss; the engine's counters confirm that every one of them ran.
+ */
+async function benchUncachedExec({ session, socket, image, bundle, runcRoot, peers }) {
+  const nonce = `${process.pid}-${Date.now()}`;
+  const tantoExec = async (i) => {
+    const doc = `{ container { from(address: "${image}") { withEnvVariable(name: "BENCH", value: "${nonce}-${i}") { withExec(args: ["true"]) { exitCode } } } } }`;
+    const t0 = performance.now();
+    await query(session, doc);
+    return performance.now() - t0;
+  };
+  const runcRun = (i) => timedRun("runc", ["--root", runcRoot, "run", "--bundle", bundle, `tanto-bench-${nonce}-${i}`]);
+
+  const contenders = [
+    { name: "tanto", run: tantoExec },
+    { name: "runc", run: runcRun },
+    ...peers.map((p) => ({ name: p.name, run: p.run })),
+  ];
+  const samples = Object.fromEntries(contenders.map((c) => [c.name, []]));
+  const before = await engineGet(socket, "/v1/stats");
+  for (let i = -WARMUP; i < ITERATIONS; i++) {
+    for (const c of contenders) {
+      const ms = await c.run(i);
+      if (i >= 0) samples[c.name].push(ms);
+    }
+  }
+  const after = await engineGet(socket, "/v1/stats");
+  const executed = (after.executed?.exec ?? 0) - (before.executed?.exec ?? 0);
+  if (executed !== ITERATIONS + WARMUP) {
+    log(`warning: expected ${ITERATIONS + WARMUP} uncached execs, the engine counted ${executed}`);
+  }
+  return { samples, executedExecs: executed };
+}
+
+/**
+ * 2. A cached chain through the official SDK, in this process: pointing the SDK at the open
+ * session (DAGGER_SESSION_PORT/TOKEN) is exactly what `tanto run` does for a child program.
+ * Each `await chain.stdout()` sends the whole 20-step chain again; all of it must be cache hits.
+ */
+async function benchCachedChain({ session, socket, image }) {
+  process.env.DAGGER_SESSION_PORT = String(session.port);
+  process.env.DAGGER_SESSION_TOKEN = session.token;
+  const { connection, dag } = await import("@dagger.io/dagger");
+  const samples = [];
+  let executedWhileTimed = 0;
+  await connection(async () => {
+    let chain = dag.container().from(image);
+    for (let step = 0; step < CHAIN_STEPS; step++) chain = chain.withExec(["echo", `step ${step}`]);
+    const warm = await chain.stdout(); // runs the 20 execs once
+    if (warm.trim() !== `step ${CHAIN_STEPS - 1}`) throw new Error(`the chain printed ${JSON.stringify(warm)}`);
+    for (let i = 0; i < WARMUP; i++) await chain.stdout();
+    const before = await engineGet(socket, "/v1/stats");
+    for (let i = 0; i < ITERATIONS; i++) {
+      const t0 = performance.now();
+      await chain.stdout();
+      samples.push(performance.now() - t0);
+    }
+    const after = await engineGet(socket, "/v1/stats");
+    executedWhileTimed = (after.executed?.exec ?? 0) - (before.executed?.exec ?? 0);
+  });
+  if (executedWhileTimed !== 0) log(`warning: the cached chain ran ${executedWhileTimed} execs while timed`);
+  return { samples, executedWhileTimed };
+}
+
+/**
+ * 3. Cold start: from spawning `tanto engine` (on the root the other benchmarks filled, so no
+ * pull is measured) to its first answered `{ version }` through a session. The session is the
+ * project's own client library in this process, not a `tanto session` child, so the figure
+ * holds the engine's start and not a second Node.js start.
+ */
+async function benchColdStart({ dir, root, configFile, logFile }) {
+  const { EngineClient } = await import(path.join(REPO, "dist/src/client/engine-client.js"));
+  const { openClientSession } = await import(path.join(REPO, "dist/src/client/session-server.js"));
+  const health = [];
+  const firstQuery = [];
+  const rss = [];
+  for (let i = 0; i < STARTS; i++) {
+    const socket = path.join(dir, `cold-${i}.sock`);
+    const t0 = performance.now();
+    const engine = startEngine({ root, configFile, socket, logFile });
+    try {
+      await waitHealthy(engine, socket, { logFile });
+      health.push(performance.now() - t0);
+      const client = new EngineClient(`unix://${socket}`);
+      const s = await openClientSession(client, { labels: {} });
+      try {
+        const data = await query({ url: `http://127.0.0.1:${s.port}/query`, auth: "Basic " + Buffer.from(s.token + ":").toString("base64") }, "{ version }");
+        if (!data.version) throw new Error("{ version } answered without a version");
+        firstQuery.push(performance.now() - t0);
+      } finally {
+        await s.close();
+      }
+      rss.push(await rssMb(engine.pid));
+    } finally {
+      const code = await stopChild(engine);
+      if (code !== 0) log(`warning: cold-start engine ${i} exited with ${code}; see ${logFile}`);
+    }
+  }
+  return { health, firstQuery, rss };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Orchestration
+
+async function main(cleanup) {
+  if (process.getuid?.() !== 0) throw new Error("run as root: runc and overlay mounts need it");
+  for (const f of [TANTO, path.join(REPO, "dist/src/cli/main.js"), path.join(REPO, "dist/test/support/images.js")]) {
+    if (!fs.existsSync(f)) throw new Error(`${f} is missing; run \`npm run build\` first`);
+  }
+  const results = { when: new Date().toISOString(), machine: machineInfo(), iterations: ITERATIONS, warmup: WARMUP, starts: STARTS, notes: [] };
+
+  const dir = await fsp.mkdtemp(path.join(os.tmpdir(), "tanto-bench-"));
+  cleanup.defer(`${dir}`, () => removeTree(dir));
+  log(`working in ${dir}`);
+
+  // A private registry holding the busybox fixture image.
+  const { startRegistry } = await import(path.join(REPO, "dist/test/support/registry.js"));
+  const { pushBusybox } = await import(path.join(REPO, "dist/test/support/images.js"));
+  const registry = await startRegistry();
+  cleanup.defer("registry", () => registry.stop());
+  await pushBusybox(registry.host, ["busybox:latest"]);
+  const image = `${registry.host}/busybox:latest`;
+  log(`registry at ${registry.host}`);
+
+  // The engine under test, with a root of its own.
+  const root = path.join(dir, "engine-root");
+  const configFile = path.join(dir, "engine.toml");
+  const socket = path.join(dir, "engine.sock");
+  const logFile = path.join(dir, "engine.log");
+  await fsp.writeFile(configFile, `[registry."${registry.host}"]\nhttp = true\n`);
+  const engine = startEngine({ root, configFile, socket, logFile });
+  cleanup.defer("engine", () => stopChild(engine));
+  await waitHealthy(engine, socket, { logFile });
+  const rssAfterStartup = await rssMb(engine.pid);
+
+  const session = await openSession({ socket, logFile: path.join(dir, "session.log") });
+  cleanup.defer("session", () => stopChild(session.child));
+  // Pull and unpack now, so that no timed run pays for it.
+  await query(session, `{ container { from(address: "${image}") { withExec(args: ["true"]) { exitCode } } } }`);
+
+  // Baselines.
+  const bundle = await prepareRuncBundle(dir);
+  const runcRoot = path.join(dir, "runc");
+  cleanup.defer("runc containers", () => deleteRuncContainers(runcRoot));
+  const peers = [];
+  for (const peer of [podmanPeer(dir, image), dockerPeer(image)]) {
+    if (!(await peer.available())) {
+      results.notes.push(`${peer.name} skipped: ${peer.missing}`);
+      continue;
+    }
+    cleanup.defer(peer.name, peer.cleanup);
+    try {
+      await peer.prepare();
+      peers.push(peer);
+    } catch (err) {
+      results.notes.push(`${peer.name} skipped: cannot pull ${image}: ${firstLine(err)}`);
+    }
+  }
+
+  log(`uncached exec: tanto vs ${["runc", ...peers.map((p) => p.name)].join(", ")}, ${ITERATIONS} iterations each, interleaved`);
+  const exec = await benchUncachedExec({ session, socket, image, bundle, runcRoot, peers });
+  log(`cached ${CHAIN_STEPS}-step chain through the SDK, ${ITERATIONS} iterations`);
+  const chain = await benchCachedChain({ session, socket, image });
+
+  await stopChild(session.child);
+  await new Promise((r) => setTimeout(r, 2000));
+  const rssIdle = await rssMb(engine.pid);
+  const engineStats = await engineGet(socket, "/v1/stats");
+  const engineExit = await stopChild(engine);
+  if (engineExit !== 0) results.notes.push(`the engine exited with ${engineExit} on SIGTERM`);
+
+  log(`cold start, ${STARTS} starts on the same root`);
+  const cold = await benchColdStart({ dir, root, configFile, logFile });
+
+  // Leftovers after a clean engine stop are engine bugs worth seeing, not just cleaning up.
+  const leaked = await mountsUnder(root);
+  if (leaked.length > 0) results.notes.push(`the engine left ${leaked.length} mount(s) under its root after stopping: ${leaked.slice(0, 3).join(", ")}`);
+
+  Object.assign(results, {
+    uncachedExec: {
+      ...Object.fromEntries(Object.entries(exec.samples).map(([k, v]) => [k, summarize(v)])),
+      executedExecs: exec.executedExecs,
+    },
+    cachedChain: { steps: CHAIN_STEPS, ...summarize(chain.samples), executedWhileTimed: chain.executedWhileTimed },
+    coldStart: { health: summarize(cold.health), firstQuery: summarize(cold.firstQuery), rssMb: summarize(cold.rss) },
+    memory: { rssAfterStartupMb: rssAfterStartup, rssAfterBenchIdleMb: rssIdle },
+    engineStats,
+  });
+  return results;
+}
+
+/** The table: one row per figure, tanto's median / p90 next to the baseline's, the ratio and the goal. */
+function renderTable(r) {
+  const rows = [];
+  const ex = r.uncachedExec;
+  const ratio = (a, b) => a / b;
+  const verdict = (ok) => (ok ? "ok" : "MISSED");
+  for (const peer of ["runc", "podman", "docker"]) {
+    if (!ex[peer]) continue;
+    const x = ratio(ex.tanto.median, ex[peer].median);
+    const isGoal = peer === "runc";
+    rows.push([`uncached withExec(true) vs ${peer} run`, fmtSummary(ex.tanto), fmtSummary(ex[peer]), `${x.toFixed(2)}x`, isGoal ? `≤${GOALS.execRatio}x` : "—", isGoal ? verdict(x <= GOALS.execRatio) : ""]);
+  }
+  const c = r.cachedChain;
+  rows.push([`cached ${c.steps}-step chain, SDK stdout()`, fmtSummary(c), "—", "—", `≤${GOALS.cachedChainMs} ms`, verdict(c.median <= GOALS.cachedChainMs)]);
+  const cs = r.coldStart;
+  rows.push(["engine cold start → /v1/health", fmtSummary(cs.health), "—", "—", "—", ""]);
+  rows.push(["engine cold start → first query answered", fmtSummary(cs.firstQuery), "—", "—", `≤${GOALS.coldStartMs} ms`, verdict(cs.firstQuery.median <= GOALS.coldStartMs)]);
+  rows.push(["engine RSS after startup", `${Math.round(r.memory.rssAfterStartupMb)} MB`, "—", "—", "—", ""]);
+  rows.push(["engine RSS after benchmarks + 2 s idle", `${Math.round(r.memory.rssAfterBenchIdleMb)} MB`, "—", "—", `≤${GOALS.idleRssMb} MB`, verdict(r.memory.rssAfterBenchIdleMb <= GOALS.idleRssMb)]);
+
+  const header = ["benchmark", "tanto", "baseline", "ratio", "goal", ""];
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i].length)));
+  const line = (cells) => cells.map((cell, i) => cell.padEnd(widths[i])).join("   ").trimEnd();
+  const out = [line(header), ...rows.map(line)];
+  out.push("", `times are median / p90 over ${r.iterations} runs (cold start: ${r.starts} starts); ratio = tanto median / baseline median`);
+  for (const note of r.notes) out.push(`note: ${note}`);
+  return out.join("\n") + "\n";
+}
+
+function machineInfo() {
+  return { node: process.version, cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, memMb: Math.round(os.totalmem() / 2 ** 20), kernel: os.release() };
+}
+
+const firstLine = (err) => String(err?.message ?? err).split("\n")[0];
+
+/** `runc run` deletes its container on exit; this catches the ones an interrupted run left. */
+async function deleteRuncContainers(runcRoot) {
+  if (!fs.existsSync(runcRoot)) return;
+  const { stdout } = await execFileP("runc", ["--root", runcRoot, "list", "--quiet"]);
+  for (const id of stdout.split("\n").filter(Boolean)) await execFileP("runc", ["--root", runcRoot, "delete", "--force", id]);
+}
+
+/** Unmount whatever is still mounted below `dir` (an interrupted engine's overlays) before removing it. */
+async function removeTree(dir) {
+  for (const m of await mountsUnder(dir)) await execFileP("umount", ["--lazy", m]).catch((err) => log(`cannot unmount ${m}: ${firstLine(err)}`));
+  await fsp.rm(dir, { recursive: true, force: true });
+}
+
+// ---------------------------------------------------------------------------------------------
+
+const cleanup = new Cleanup();
+let interrupted = false;
+for (const sig of ["SIGINT", "SIGTERM"]) {
+  process.once(sig, () => {
+    interrupted = true;
+    log(`${sig}: cleaning up`);
+    void cleanup.run().finally(() => process.exit(130));
+  });
+}
+try {
+  const results = await main(cleanup);
+  await fsp.mkdir(path.dirname(opts.json), { recursive: true });
+  await fsp.writeFile(opts.json, JSON.stringify(results, null, 2) + "\n");
+  process.stdout.write("\n" + renderTable(results));
+  log(`results written to ${path.relative(process.cwd(), opts.json) || opts.json}`);
+} catch (err) {
+  if (!interrupted) {
+    log(`failed: ${err?.stack ?? err}`);
+    process.exitCode = 1;
+  }
+} finally {
+  if (!interrupted) await cleanup.run();
+}

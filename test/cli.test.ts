@@ -1,0 +1,162 @@
+/**
+ * The CLI and the session protocol the official SDKs speak, and bad input:
+ * wrong tokens, malformed GraphQL, unknown images, invalid engine.toml.
+ */
+import { after, before, describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import * as fs from "node:fs/promises";
+import * as os from "node:os";
+import * as path from "node:path";
+import * as readline from "node:readline";
+import { CLI, REPO, run, startEngine, type TestEngine } from "./support/engine.js";
+import { testRegistry } from "./support/fixtures.js";
+
+interface OpenSession {
+  port: number;
+  token: string;
+  query(q: string, auth?: string): Promise<{ status: number; body: Record<string, unknown> }>;
+  child: ReturnType<typeof spawn>;
+  exited: Promise<number | null>;
+}
+
+async function openSession(env: NodeJS.ProcessEnv, extraArgs: string[] = []): Promise<OpenSession> {
+  const child = spawn(CLI, ["session", "--label", "dagger.io/sdk.name:test", ...extraArgs], { env, stdio: ["pipe", "pipe", "pipe"] });
+  const exited = new Promise<number | null>((r) => child.on("exit", (code) => r(code)));
+  const line = await new Promise<string>((resolve, reject) => {
+    const rl = readline.createInterface({ input: child.stdout! });
+    rl.once("line", resolve);
+    child.once("exit", (code) => reject(new Error(`session exited ${code}`)));
+  });
+  const { port, session_token: token } = JSON.parse(line) as { port: number; session_token: string };
+  const query = async (q: string, auth = "Basic " + Buffer.from(token + ":").toString("base64")) => {
+    const res = await fetch(`http://127.0.0.1:${port}/query`, {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: auth },
+      body: JSON.stringify({ query: q }),
+    });
+    return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+  };
+  return { port, token, query, child, exited };
+}
+
+const messages = (body: Record<string, unknown>): string =>
+  ((body["errors"] as Array<{ message: string }> | undefined) ?? []).map((e) => e.message).join("\n");
+
+describe("CLI and session protocol", () => {
+  let engine: TestEngine;
+  let registry: string;
+
+  before(async () => {
+    registry = await testRegistry();
+    engine = await startEngine({ registry });
+  });
+  after(async () => {
+    await engine.destroy();
+  });
+
+  test("tanto version", async () => {
+    const r = await run([CLI, "version"]);
+    assert.equal(r.code, 0);
+    assert.match(r.stdout, /^tanto \d+\.\d+\.\d+/);
+  });
+
+  test("session: one JSON line, unknown flags accepted, exit 0 on SIGTERM", async () => {
+    const s = await openSession(engine.env, ["--some-future-flag", "--workdir", os.tmpdir()]);
+    assert.ok(s.port > 0);
+    assert.ok(s.token.length >= 16);
+    const { status, body } = await s.query("{ version }");
+    assert.equal(status, 200);
+    assert.deepEqual(body, { data: { version: "0.1.0" } });
+    s.child.kill("SIGTERM");
+    assert.equal(await s.exited, 0);
+  });
+
+  test("session: exits 0 when stdin closes", async () => {
+    const s = await openSession(engine.env);
+    s.child.stdin!.end();
+    assert.equal(await s.exited, 0);
+  });
+
+  test("session: a missing or wrong token is refused with 401 and JSON", async () => {
+    const s = await openSession(engine.env);
+    try {
+      const wrong = await s.query("{ version }", "Basic " + Buffer.from("nope:").toString("base64"));
+      assert.equal(wrong.status, 401);
+      assert.match(JSON.stringify(wrong.body), /token/);
+      const missing = await s.query("{ version }", "");
+      assert.equal(missing.status, 401);
+    } finally {
+      s.child.kill("SIGTERM");
+      await s.exited;
+    }
+  });
+
+  test("malformed GraphQL gets a GraphQL error and the engine keeps serving", async () => {
+    const s = await openSession(engine.env);
+    try {
+      const bad = await s.query("{ container { from(address: ");
+      assert.equal(bad.status, 200);
+      assert.match(messages(bad.body), /Syntax Error/);
+      const unknownField = await s.query("{ container { nope } }");
+      assert.match(messages(unknownField.body), /Cannot query field "nope" on type "Container"/);
+      const badId = await s.query('{ loadContainerFromID(id: "garbage") { stdout } }');
+      assert.match(messages(badId.body), /invalid ID "garbage"/);
+      const ok = await s.query("{ version }");
+      assert.deepEqual(ok.body, { data: { version: "0.1.0" } });
+    } finally {
+      s.child.kill("SIGTERM");
+      await s.exited;
+    }
+  });
+
+  test("an unknown image names the reference and the registry's answer", async () => {
+    const r = await run([CLI, "query", `{ container { from(address: "${registry}/nope:1") { id } } }`], { env: engine.env });
+    assert.equal(r.code, 1);
+    assert.match(r.stdout, new RegExp(`${registry.replace(/\./g, "\\.")}/nope:1`));
+    assert.match(r.stdout, /manifest unknown|name unknown|not found/i);
+  });
+
+  test("query reads the document from --doc and stdin", async () => {
+    const dir = await fs.mkdtemp(path.join(os.tmpdir(), "tanto-doc-"));
+    try {
+      await fs.writeFile(path.join(dir, "q.graphql"), "{ version }");
+      const fromFile = await run([CLI, "query", "--doc", path.join(dir, "q.graphql")], { env: engine.env });
+      assert.equal(fromFile.code, 0, fromFile.stderr);
+      assert.deepEqual(JSON.parse(fromFile.stdout), { data: { version: "0.1.0" } });
+      const fromStdin = await run([CLI, "query"], { env: engine.env, input: "{ defaultPlatform }" });
+      assert.equal(fromStdin.code, 0, fromStdin.stderr);
+      assert.match(fromStdin.stdout, /linux\//);
+    } finally {
+      await fs.rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  test("tanto run exits with the command's exit code", async () => {
+    const r = await run([CLI, "run", "sh", "-c", 'test -n "$DAGGER_SESSION_PORT" && test -n "$DAGGER_SESSION_TOKEN" && exit 7'], { env: engine.env });
+    assert.equal(r.code, 7);
+  });
+
+  test("no engine at a configured address is a clear error", async () => {
+    const r = await run([CLI, "query", "{ version }"], { env: { ...process.env, _EXPERIMENTAL_DAGGER_RUNNER_HOST: "unix:///nonexistent/tanto.sock" } });
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /no engine answers at unix:\/\/\/nonexistent\/tanto\.sock/);
+  });
+});
+
+describe("engine start-up", () => {
+  test("an invalid engine.toml stops the engine at start, naming the key", async () => {
+    const dir = await fs.mkdtemp(path.join(os.tmpdir(), "tanto-badconf-"));
+    try {
+      await fs.writeFile(path.join(dir, "engine.toml"), '[registry."x"]\nhttp = "yes"\n');
+      const r = await run(
+        [process.execPath, path.join(REPO, "dist/src/cli/main.js"), "engine", "--root", path.join(dir, "root"), "--config", path.join(dir, "engine.toml"), "--addr", `unix://${dir}/s.sock`],
+        { timeoutMs: 20_000 },
+      );
+      assert.equal(r.code, 1);
+      assert.match(r.stderr, /registry\."x"\.http/);
+    } finally {
+      await fs.rm(dir, { recursive: true, force: true });
+    }
+  });
+});
