@@ -160,3 +160,34 @@ describe("engine start-up", () => {
     }
   });
 });
+
+describe("embedded default", () => {
+  test("with nothing at the default socket, the CLI starts an engine on this host and reuses it", async (t) => {
+    const env = { ...process.env };
+    delete env["_EXPERIMENTAL_DAGGER_RUNNER_HOST"];
+    const probe = await run([CLI, "query", "{ version }"], { env: { ...env, _EXPERIMENTAL_DAGGER_RUNNER_HOST: "unix:///run/tanto/engine.sock" } });
+    if (probe.code === 0) return t.skip("an engine already serves /run/tanto/engine.sock");
+
+    const first = await run([CLI, "query", "{ version }"], { env });
+    const pid = Number((await fs.readFile("/var/lib/tanto/engine.pid", "utf8").catch(() => "0")).trim());
+    try {
+      assert.equal(first.code, 0, first.stderr);
+      assert.match(first.stderr, /starting one on this host/);
+      const second = await run([CLI, "query", "{ version }"], { env });
+      assert.equal(second.code, 0, second.stderr);
+      assert.doesNotMatch(second.stderr, /starting one/);
+    } finally {
+      if (pid > 0) {
+        process.kill(pid, "SIGTERM");
+        for (let i = 0; i < 200; i++) {
+          try {
+            process.kill(pid, 0);
+          } catch {
+            break;
+          }
+          await new Promise((r) => setTimeout(r, 50));
+        }
+      }
+    }
+  });
+});

@@ -34,7 +34,7 @@
  * destroyed if applying fails.
  */
 import { execFile } from "node:child_process";
-import { constants, type Stats } from "node:fs";
+import { closeSync, constants, fchmodSync, fchownSync, futimesSync, openSync, writeSync, type Stats } from "node:fs";
 import { chmod, lchown, link, lstat, lutimes, mkdir, open, readlink, rm, symlink } from "node:fs/promises";
 import { join } from "node:path";
 import type { Readable } from "node:stream";
@@ -390,16 +390,20 @@ function dirMeta(header: Header): DirMeta {
 
 /** Writes a regular file and its metadata through one descriptor (O_EXCL: never reuses or follows what is there). */
 async function writeFile(abs: string, stream: EntryStream, header: Header): Promise<void> {
-  const fh = await open(abs, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
+  const fd = openSync(abs, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
   try {
-    for await (const chunk of stream) await fh.write(chunk as Uint8Array);
+    for await (const chunk of stream) writeAllSync(fd, chunk as Uint8Array);
     // chown clears setuid/setgid, so the mode comes after it.
-    if (needsChown(header)) await fh.chown(header.uid, header.gid);
-    await fh.chmod(header.mode & 0o7777);
-    await fh.utimes(header.mtime, header.mtime);
+    if (needsChown(header)) fchownSync(fd, header.uid, header.gid);
+    fchmodSync(fd, header.mode & 0o7777);
+    futimesSync(fd, header.mtime, header.mtime);
   } finally {
-    await fh.close();
+    closeSync(fd);
   }
+}
+
+function writeAllSync(fd: number, chunk: Uint8Array): void {
+  for (let off = 0; off < chunk.length; ) off += writeSync(fd, chunk, off, chunk.length - off);
 }
 
 const EUID = process.geteuid?.() ?? -1;

@@ -4,7 +4,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, it } from "node:test";
 import { InvalidArgumentError } from "../errors.js";
-import { parseGroup, parsePasswd, resolveInRoot, resolveUser, resolveUserFrom } from "./user.js";
+import { parseGroup, parsePasswd, resolveUser, resolveUserFrom } from "./user.js";
+import { resolveInRoot } from "../fsutil/in-root.js";
 
 const passwd = parsePasswd(
   [
@@ -90,7 +91,7 @@ describe("resolveUser on a rootfs", () => {
     symlinkSync(join(outside, "passwd"), join(rootfs, "etc/passwd"));
     await assert.rejects(resolveUser("evil", rootfs), InvalidArgumentError);
     symlinkSync("../../../../../../outside/passwd", join(rootfs, "etc/group"));
-    assert.equal(await resolveInRoot(rootfs, "/etc/group"), join(rootfs, "outside/passwd"));
+    assert.equal(await resolveInRoot(rootfs, "/etc/group", { followLast: true }), join(rootfs, "outside/passwd"));
     rmSync(join(rootfs, "etc/passwd"));
     symlinkSync("/passwd-in-root", join(rootfs, "etc/passwd"));
     assert.deepEqual(await resolveUser("good", rootfs), { uid: 5, gid: 5, additionalGids: [] });

@@ -5,7 +5,8 @@
  * is listed in. The rootfs is untrusted: /etc/passwd may be a symlink, so paths
  * are resolved as if the rootfs were `/` and can never point outside it.
  */
-import { lstat, readFile, readlink } from "node:fs/promises";
+import { readFile } from "node:fs/promises";
+import { resolveInRoot } from "../fsutil/in-root.js";
 import { InvalidArgumentError } from "../errors.js";
 
 export interface ResolvedUser {
@@ -125,45 +126,8 @@ export function resolveUserFrom(user: string, passwd: PasswdEntry[] | undefined,
   return { uid, gid, additionalGids };
 }
 
-const MAX_SYMLINKS = 40;
-
-/**
- * The host path of `path` inside `rootDir`, following symlinks as the
- * container would see them (absolute targets restart at the rootfs, `..` stops
- * at it). The result is always `rootDir` or below it.
- */
-export async function resolveInRoot(rootDir: string, path: string): Promise<string> {
-  const root = rootDir.replace(/\/+$/, "") || "/";
-  const done: string[] = [];
-  const todo = path.split("/").filter((p) => p !== "" && p !== ".");
-  let links = 0;
-  while (todo.length > 0) {
-    const part = todo.shift() as string;
-    if (part === "..") {
-      done.pop();
-      continue;
-    }
-    const host = `${root === "/" ? "" : root}/${[...done, part].join("/")}`;
-    let isLink = false;
-    try {
-      isLink = (await lstat(host)).isSymbolicLink();
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== "ENOENT" && (err as NodeJS.ErrnoException).code !== "ENOTDIR") throw err;
-    }
-    if (!isLink) {
-      done.push(part);
-      continue;
-    }
-    if (++links > MAX_SYMLINKS) throw new InvalidArgumentError(`too many levels of symbolic links resolving "${path}" in "${rootDir}"`);
-    const target = await readlink(host);
-    if (target.startsWith("/")) done.length = 0;
-    todo.unshift(...target.split("/").filter((p) => p !== "" && p !== "."));
-  }
-  return `${root === "/" ? "" : root}/${done.join("/")}`;
-}
-
 async function readInRoot(rootDir: string, path: string, signal: AbortSignal | undefined): Promise<string | undefined> {
-  const host = await resolveInRoot(rootDir, path);
+  const host = await resolveInRoot(rootDir, path, { followLast: true });
   try {
     return await readFile(host, { encoding: "utf8", ...(signal === undefined ? {} : { signal }) });
   } catch (err) {

@@ -14,6 +14,7 @@
 import * as fs from "node:fs/promises";
 import * as path from "node:path";
 import { buildApiSchema } from "../api/graphql-api.js";
+import { FailedPreconditionError } from "../errors.js";
 import type { EngineConfig } from "../config/engine-config.js";
 import { LocalContentStore } from "../content/local-content-store.js";
 import type { CoreDeps } from "../core/types.js";
@@ -53,6 +54,7 @@ export class Engine {
   static async open(config: EngineConfig, log: Logger): Promise<Engine> {
     const root = path.resolve(config.root);
     await fs.mkdir(root, { recursive: true, mode: 0o711 });
+    await claimRoot(root);
     const runDir = path.join(root, "run");
     const executor = new RuncExecutor({ root: path.join(root, "runc"), bundleDir: path.join(runDir, "bundles") });
     // Containers first (they hold mounts), then the mounts themselves.
@@ -97,5 +99,30 @@ export class Engine {
     await unmountAll(this.runDir);
     this.registry.close();
     this.db.close();
+    await fs.rm(path.join(path.resolve(this.config.root), PID_FILE), { force: true });
+  }
+}
+
+const PID_FILE = "engine.pid";
+
+/**
+ * One engine per state directory: the pid file names the owner; a pid file
+ * whose process is gone is left over from a crash and taken over.
+ */
+async function claimRoot(root: string): Promise<void> {
+  const file = path.join(root, PID_FILE);
+  const owner = Number((await fs.readFile(file, "utf8").catch(() => "")).trim());
+  if (owner && owner !== process.pid && isAlive(owner)) {
+    throw new FailedPreconditionError(`state directory ${root} is in use by another engine (pid ${owner})`);
+  }
+  await fs.writeFile(file, `${process.pid}\n`);
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === "EPERM";
   }
 }
