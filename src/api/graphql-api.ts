@@ -20,7 +20,7 @@ import {
 import { EngineError, ExecError } from "../errors.js";
 import type { RequestContext } from "../core/types.js";
 import { SDL } from "./schema.js";
-import { resolvers } from "./resolvers.js";
+import { resolvers } from "./resolvers/index.js";
 
 /** Documents larger than this are refused before parsing. */
 const MAX_DOCUMENT_BYTES = 4 << 20;

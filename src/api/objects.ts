@@ -2,9 +2,9 @@
 import { InvalidArgumentError } from "../errors.js";
 import { Container } from "../core/container.js";
 import { decodeId } from "../core/ids.js";
-import { CacheVolume, Directory, File, NamedValue, Port } from "../core/values.js";
+import { CacheVolume, Directory, File, NamedValue, Port, Stat, type FileType } from "../core/values.js";
 
-export type CoreObject = Container | Directory | File | CacheVolume | NamedValue | Port;
+export type CoreObject = Container | Directory | File | CacheVolume | NamedValue | Port | Stat;
 
 export function loadObject(id: string, want?: string): CoreObject {
   const { typename, state } = decodeId(id);
@@ -26,6 +26,10 @@ export function loadObject(id: string, want?: string): CoreObject {
       return new NamedValue(typename, s.name, s.value);
     case "Port":
       return new Port(s.port, s.protocol, s.description, s.experimentalSkipHealthcheck ?? false);
+    case "Stat": {
+      const st = state as { name: string; fileType: FileType; permissions: number; size: number };
+      return new Stat(st.name, st.fileType, st.permissions, st.size);
+    }
     default:
       throw new InvalidArgumentError(`ID of unknown type "${typename}"`);
   }

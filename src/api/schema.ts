@@ -11,6 +11,7 @@ scalar CacheVolumeID
 scalar EnvVariableID
 scalar LabelID
 scalar PortID
+scalar StatID
 scalar Platform
 scalar Void
 scalar JSON
@@ -19,6 +20,7 @@ enum CacheSharingMode { SHARED PRIVATE LOCKED }
 enum ReturnType { SUCCESS FAILURE ANY }
 enum NetworkProtocol { TCP UDP }
 enum ExistsType { REGULAR_TYPE DIRECTORY_TYPE SYMLINK_TYPE }
+enum FileType { UNKNOWN REGULAR DIRECTORY SYMLINK }
 
 interface Node { id: ID! }
 
@@ -36,6 +38,7 @@ type Query {
   loadEnvVariableFromID(id: EnvVariableID!): EnvVariable!
   loadLabelFromID(id: LabelID!): Label!
   loadPortFromID(id: PortID!): Port!
+  loadStatFromID(id: StatID!): Stat!
 }
 
 type Container implements Node {
@@ -81,6 +84,17 @@ type Container implements Node {
   file(path: String!, expand: Boolean = false): File!
   directory(path: String!, expand: Boolean = false): Directory!
   exists(path: String!, expectedType: ExistsType, doNotFollowSymlinks: Boolean = false, expand: Boolean = false): Boolean!
+  stat(path: String!, doNotFollowSymlinks: Boolean = false): Stat!
+  withRootfs(directory: DirectoryID!): Container!
+  withDirectory(path: String!, source: DirectoryID!, exclude: [String!] = [], include: [String!] = [], gitignore: Boolean = false, owner: String = "", expand: Boolean = false, permissions: Int): Container!
+  withFile(path: String!, source: FileID!, permissions: Int, owner: String = "", expand: Boolean = false): Container!
+  withFiles(path: String!, sources: [FileID!]!, permissions: Int, owner: String = "", expand: Boolean = false): Container!
+  withoutFile(path: String!, expand: Boolean = false): Container!
+  withoutFiles(paths: [String!]!, expand: Boolean = false): Container!
+  withoutDirectory(path: String!, expand: Boolean = false): Container!
+  withSymlink(target: String!, linkName: String!, expand: Boolean = false): Container!
+  withMountedDirectory(path: String!, source: DirectoryID!, owner: String = "", readOnly: Boolean = false, expand: Boolean = false): Container!
+  withMountedFile(path: String!, source: FileID!, owner: String = "", expand: Boolean = false): Container!
 }
 
 type Directory implements Node {
@@ -93,6 +107,17 @@ type Directory implements Node {
   exists(path: String!, expectedType: ExistsType, doNotFollowSymlinks: Boolean = false): Boolean!
   withNewFile(path: String!, contents: String!, permissions: Int = 420): Directory!
   name: String!
+  stat(path: String!, doNotFollowSymlinks: Boolean = false): Stat!
+  digest: String!
+  withNewDirectory(path: String!, permissions: Int = 493): Directory!
+  withDirectory(path: String!, source: DirectoryID!, exclude: [String!] = [], include: [String!] = [], gitignore: Boolean = false, owner: String = "", permissions: Int): Directory!
+  withFile(path: String!, source: FileID!, permissions: Int, owner: String = ""): Directory!
+  withFiles(path: String!, sources: [FileID!]!, permissions: Int): Directory!
+  withoutFile(path: String!): Directory!
+  withoutFiles(paths: [String!]!): Directory!
+  withoutDirectory(path: String!): Directory!
+  withSymlink(target: String!, linkName: String!): Directory!
+  withTimestamps(timestamp: Int!): Directory!
 }
 
 type File implements Node {
@@ -102,6 +127,17 @@ type File implements Node {
   size: Int!
   name: String!
   digest(excludeMetadata: Boolean = false): String!
+  stat: Stat!
+  withName(name: String!): File!
+  withTimestamps(timestamp: Int!): File!
+}
+
+type Stat implements Node {
+  id: ID!
+  name: String!
+  fileType: FileType!
+  permissions: Int!
+  size: Int!
 }
 
 type CacheVolume implements Node {

@@ -8,12 +8,15 @@ import type { ImageConfig } from "../oci/image.js";
 import { vertex, vertexFromJson, vertexToJson, type VertexJson } from "../solver/vertex.js";
 import type { Vertex } from "../solver/types.js";
 import { cleanPath } from "../fsutil/in-root.js";
+import type { ExecMount } from "../ops/exec-op.js";
 
 export type CacheSharingMode = "SHARED" | "PRIVATE" | "LOCKED";
 
 export type ContainerMount =
   | { target: string; type: "cache"; key: string; sharing: CacheSharingMode; owner?: string }
-  | { target: string; type: "tmpfs"; size?: number };
+  | { target: string; type: "tmpfs"; size?: number }
+  /** A Directory or File value mounted at `target`. */
+  | { target: string; type: "dir" | "file"; source: Vertex | undefined; path: string; readOnly: boolean };
 
 export interface ExposedPort {
   port: number;
@@ -124,19 +127,24 @@ export class Container {
   }
 
   toJSON(): unknown {
-    const { rootfs, lastExec, ...rest } = this.state;
+    const { rootfs, lastExec, mounts, ...rest } = this.state;
     return {
       ...rest,
+      mounts: mounts.map((m) => ("source" in m ? { ...m, source: m.source ? vertexToJson(m.source) : undefined } : m)),
       ...(rootfs ? { rootfs: vertexToJson(rootfs) } : {}),
       ...(lastExec ? { lastExec: vertexToJson(lastExec) } : {}),
     };
   }
 
   static fromJSON(json: unknown): Container {
-    const s = json as Omit<ContainerState, "rootfs" | "lastExec"> & { rootfs?: VertexJson; lastExec?: VertexJson };
-    const { rootfs, lastExec, ...rest } = s;
+    type MountJson = Omit<ContainerMount, "source"> & { source?: VertexJson };
+    const s = json as Omit<ContainerState, "rootfs" | "lastExec" | "mounts"> & { rootfs?: VertexJson; lastExec?: VertexJson; mounts: MountJson[] };
+    const { rootfs, lastExec, mounts, ...rest } = s;
     return new Container({
       ...rest,
+      mounts: mounts.map((m) =>
+        m.type === "dir" || m.type === "file" ? ({ ...m, source: m.source ? vertexFromJson(m.source) : undefined } as ContainerMount) : (m as ContainerMount),
+      ),
       rootfs: rootfs ? vertexFromJson(rootfs) : undefined,
       ...(lastExec ? { lastExec: vertexFromJson(lastExec) } : {}),
     });
@@ -153,15 +161,30 @@ function parseExposedPort(key: string): ExposedPort {
   return { port: Number(port), protocol: proto?.toLowerCase() === "udp" ? "UDP" : "TCP" };
 }
 
-/** An exec vertex: runs `args` on `rootfs` with the container's settings. */
-export function execVertex(c: Container, spec: ExecSpec): Vertex {
+/**
+ * An exec vertex: runs `args` on the rootfs with the container's settings.
+ * Mounted directories and files are further inputs; the container returned
+ * by withExec sees each writable directory mount's output afterwards.
+ */
+export function withExec(c: Container, spec: ExecSpec): Container {
+  const inputs: Vertex[] = c.state.rootfs ? [c.state.rootfs] : [];
+  const sources: Vertex[] = [];
+  const mounts: ExecMount[] = c.state.mounts.map((m) => {
+    if (!("source" in m)) return m;
+    const { source, ...rest } = m;
+    if (!source) return { ...rest, input: -1 };
+    let input = sources.findIndex((v) => v.digest === source.digest);
+    if (input < 0) input = sources.push(source) - 1;
+    return { ...rest, input };
+  });
   const op = {
     kind: "exec",
+    rootfs: c.state.rootfs !== undefined,
     args: spec.args,
     env: c.state.env,
     cwd: c.state.workdir || "/",
     user: c.state.user,
-    mounts: c.state.mounts,
+    mounts,
     platform: c.state.platform,
     expect: spec.expect,
     ...(spec.stdin !== undefined ? { stdin: spec.stdin } : {}),
@@ -169,7 +192,11 @@ export function execVertex(c: Container, spec: ExecSpec): Vertex {
     ...(spec.redirectStderr ? { redirectStderr: c.absPath(spec.redirectStderr) } : {}),
     ...(spec.noInit ? { noInit: true } : {}),
   };
-  return vertex(op, c.state.rootfs ? [c.state.rootfs] : [], `exec ${spec.args.join(" ")}`);
+  const exec = vertex(op, [...inputs, ...sources], `exec ${spec.args.join(" ")}`);
+  const after = c.state.mounts.map((m, k) =>
+    m.type === "dir" && !m.readOnly ? { ...m, source: vertex({ kind: "output", mount: k }, [exec], `mount ${m.target}`) } : m,
+  );
+  return c.with({ rootfs: exec, lastExec: exec, mounts: after });
 }
 
 export interface ExecSpec {

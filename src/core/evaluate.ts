@@ -2,16 +2,17 @@
  * Leaf evaluation: the places where a recipe meets the solver and the disk.
  * Everything here solves a vertex, then reads its result.
  */
-import { randomBytes } from "node:crypto";
+import { createHash } from "node:crypto";
 import * as fs from "node:fs/promises";
 import * as path from "node:path";
 import { FailedPreconditionError, NotFoundError } from "../errors.js";
+import { globToRegExp } from "../fsutil/glob.js";
 import { resolveInRoot } from "../fsutil/in-root.js";
-import { withMounted } from "../mount/mount.js";
-import type { CommittedSnapshot } from "../snapshots/types.js";
+import { withSnapshotView } from "../snapshots/view.js";
 import type { Result, Vertex } from "../solver/types.js";
 import type { ExecResultMeta } from "../ops/exec-op.js";
 import type { Container } from "./container.js";
+import type { FileType } from "./values.js";
 import type { RequestContext } from "./types.js";
 
 export function solve(ctx: RequestContext, v: Vertex): Promise<Result> {
@@ -30,27 +31,9 @@ export async function execResult(ctx: RequestContext, c: Container): Promise<Exe
 
 /** Run `fn` with a read-only view of a vertex's output filesystem. */
 export async function withView<T>(ctx: RequestContext, source: Vertex | undefined, fn: (root: string) => Promise<T>): Promise<T> {
-  const result = source ? await solve(ctx, source) : { meta: {} };
-  const snapshot = result.snapshot === undefined ? undefined : ctx.deps.snapshots.get(result.snapshot);
-  if (!snapshot) {
-    // The empty filesystem.
-    const empty = path.join(ctx.deps.runDir, `empty-${randomBytes(6).toString("hex")}`);
-    await fs.mkdir(empty, { recursive: true });
-    try {
-      return await fn(empty);
-    } finally {
-      await fs.rm(empty, { recursive: true, force: true });
-    }
-  }
-  return withSnapshotView(ctx, snapshot, fn);
-}
-
-async function withSnapshotView<T>(ctx: RequestContext, snapshot: CommittedSnapshot, fn: (root: string) => Promise<T>): Promise<T> {
-  const { snapshots } = ctx.deps;
-  snapshots.touch(snapshot);
-  // A single layer is readable where it lies: no mount needed.
-  if (snapshot.chain.length === 1) return fn(snapshots.layerDir(snapshot));
-  return withMounted(snapshots.viewMounts(snapshot), path.join(ctx.deps.runDir, `view-${randomBytes(6).toString("hex")}`), fn);
+  const result = source ? await solve(ctx, source) : undefined;
+  const snapshot = result?.snapshot === undefined ? undefined : ctx.deps.snapshots.get(result.snapshot);
+  return withSnapshotView(ctx.deps.snapshots, snapshot, ctx.deps.runDir, fn);
 }
 
 export async function readFileAt(ctx: RequestContext, source: Vertex | undefined, file: string): Promise<Buffer> {
@@ -67,15 +50,46 @@ export async function readFileAt(ctx: RequestContext, source: Vertex | undefined
   });
 }
 
-export async function statAt(ctx: RequestContext, source: Vertex | undefined, p: string): Promise<{ size: number; isDir: boolean } | undefined> {
+export interface PathStat {
+  type: FileType;
+  mode: number;
+  size: number;
+}
+
+export async function statAt(ctx: RequestContext, source: Vertex | undefined, p: string, follow = true): Promise<PathStat | undefined> {
   return withView(ctx, source, async (root) => {
     try {
-      const st = await fs.stat(await resolveInRoot(root, p, { followLast: true }));
-      return { size: st.size, isDir: st.isDirectory() };
+      const st = await fs.lstat(await resolveInRoot(root, p, { followLast: follow }));
+      const type: FileType = st.isDirectory() ? "DIRECTORY" : st.isFile() ? "REGULAR" : st.isSymbolicLink() ? "SYMLINK" : "UNKNOWN";
+      return { type, mode: st.mode, size: st.size };
     } catch (err) {
       if (["ENOENT", "ENOTDIR"].includes((err as NodeJS.ErrnoException).code ?? "")) return undefined;
       throw err;
     }
+  });
+}
+
+/**
+ * A content digest of a directory tree: names, types, modes, link targets and
+ * file contents (not owners or times), walked in sorted order.
+ */
+export async function digestTree(ctx: RequestContext, source: Vertex | undefined, dir: string): Promise<string> {
+  return withView(ctx, source, async (root) => {
+    const base = await resolveInRoot(root, dir, { followLast: true });
+    const hash = createHash("sha256");
+    const walk = async (rel: string): Promise<void> => {
+      for (const name of (await fs.readdir(path.join(base, rel))).sort()) {
+        const p = rel ? `${rel}/${name}` : name;
+        const st = await fs.lstat(path.join(base, p));
+        hash.update(`${p}\0${st.mode.toString(8)}\0`);
+        if (st.isDirectory()) await walk(p);
+        else if (st.isSymbolicLink()) hash.update(await fs.readlink(path.join(base, p)));
+        else if (st.isFile()) hash.update(await fs.readFile(path.join(base, p)));
+        hash.update("\0");
+      }
+    };
+    await walk("");
+    return `sha256:${hash.digest("hex")}`;
   });
 }
 
@@ -115,40 +129,4 @@ export async function globDir(ctx: RequestContext, source: Vertex | undefined, d
     await walk("");
     return out.map((p) => p.replace(/\/$/, ""));
   });
-}
-
-export function globToRegExp(pattern: string): RegExp {
-  let re = "";
-  for (let i = 0; i < pattern.length; i++) {
-    const ch = pattern[i]!;
-    if (ch === "*") {
-      if (pattern[i + 1] === "*") {
-        i++;
-        if (pattern[i + 1] === "/") {
-          i++;
-          re += "(?:.*/)?";
-        } else re += ".*";
-      } else re += "[^/]*";
-    } else if (ch === "?") re += "[^/]";
-    else if (ch === "[") {
-      const end = pattern.indexOf("]", i + 1);
-      if (end < 0) re += "\\[";
-      else {
-        re += "[" + pattern.slice(i + 1, end).replace(/^!/, "^").replace(/\\/g, "\\\\") + "]";
-        i = end;
-      }
-    } else if (ch === "{") {
-      const end = pattern.indexOf("}", i + 1);
-      if (end < 0) re += "\\{";
-      else {
-        re += "(?:" + pattern.slice(i + 1, end).split(",").map(escapeRe).join("|") + ")";
-        i = end;
-      }
-    } else re += escapeRe(ch);
-  }
-  return new RegExp(`^${re}$`);
-}
-
-function escapeRe(s: string): string {
-  return s.replace(/[.+^${}()|[\]\\]/g, "\\$&");
 }

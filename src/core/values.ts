@@ -56,3 +56,13 @@ export class Port {
     return { port: this.port, protocol: this.protocol, description: this.description, experimentalSkipHealthcheck: this.experimentalSkipHealthcheck };
   }
 }
+
+export type FileType = "REGULAR" | "DIRECTORY" | "SYMLINK" | "UNKNOWN";
+
+export class Stat {
+  readonly typename = "Stat";
+  constructor(readonly name: string, readonly fileType: FileType, readonly permissions: number, readonly size: number) {}
+  toJSON(): unknown {
+    return { name: this.name, fileType: this.fileType, permissions: this.permissions, size: this.size };
+  }
+}

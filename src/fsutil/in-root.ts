@@ -4,6 +4,7 @@
  * path inside a container's filesystem can never name a file outside it.
  * Every component is checked with lstat; no string-prefix tests.
  */
+import { lstatSync, readlinkSync, type Stats } from "node:fs";
 import * as fs from "node:fs/promises";
 import * as path from "node:path";
 import { InvalidArgumentError } from "../errors.js";
@@ -16,7 +17,38 @@ const MAX_SYMLINKS = 40;
  * Components that do not exist are kept as they are.
  */
 export async function resolveInRoot(root: string, p: string, opts: { followLast?: boolean } = {}): Promise<string> {
-  const pending = splitPath(p);
+  const resolved = await walkInRoot(root, p, { followLast: opts.followLast ?? false });
+  return path.join(root, ...(resolved ?? []));
+}
+
+export interface WalkInRootOptions {
+  /** Follow a symlink in the last component too (otherwise it is kept as it is, without an lstat). */
+  followLast?: boolean;
+  /**
+   * Keys ("a/b", resolved components joined by "/") the caller knows to be
+   * real directories; they are taken without an lstat.
+   */
+  isKnownDir?: (key: string) => boolean;
+  /**
+   * Called for every component reached that is not a symlink, with its host
+   * path, its key and its lstat (undefined when nothing is there). It may
+   * create or replace what is there, or throw to refuse it; returning false
+   * stops the walk, and walkInRoot returns undefined.
+   */
+  visit?: (abs: string, key: string, st: Stats | undefined) => boolean | void | Promise<boolean | void>;
+}
+
+/**
+ * The walk behind resolveInRoot, for callers that check or create what they
+ * pass through (layer unpacking). Returns the resolved components of `p`
+ * (a path, or components already split) below `root`.
+ *
+ * Filesystem calls are synchronous on purpose: each is one short lstat, and
+ * a round trip through libuv's threadpool costs far more than the call
+ * (applying a large layer walks every entry's parents).
+ */
+export async function walkInRoot(root: string, p: string | readonly string[], opts: WalkInRootOptions = {}): Promise<string[] | undefined> {
+  const pending = typeof p === "string" ? splitPath(p) : p.filter((c) => c !== "" && c !== ".");
   const resolved: string[] = [];
   let links = 0;
   while (pending.length > 0) {
@@ -25,28 +57,44 @@ export async function resolveInRoot(root: string, p: string, opts: { followLast?
       resolved.pop();
       continue;
     }
-    const candidate = path.join(root, ...resolved, part);
-    const isLast = pending.length === 0;
-    if (isLast && !opts.followLast) {
+    if (pending.length === 0 && !opts.followLast) {
       resolved.push(part);
       break;
     }
-    let target: string | undefined;
-    try {
-      const st = await fs.lstat(candidate);
-      if (st.isSymbolicLink()) target = await fs.readlink(candidate);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== "ENOENT" && (err as NodeJS.ErrnoException).code !== "ENOTDIR") throw err;
-    }
-    if (target === undefined) {
+    const key = resolved.length === 0 ? part : `${resolved.join("/")}/${part}`;
+    if (opts.isKnownDir?.(key)) {
       resolved.push(part);
       continue;
     }
-    if (++links > MAX_SYMLINKS) throw new InvalidArgumentError(`too many levels of symbolic links in "${p}"`);
-    if (target.startsWith("/")) resolved.length = 0;
-    pending.unshift(...splitPath(target));
+    const abs = path.join(root, key);
+    const st = lstatOrUndefined(abs);
+    if (st?.isSymbolicLink()) {
+      if (++links > MAX_SYMLINKS) {
+        throw new InvalidArgumentError(`too many levels of symbolic links in "${typeof p === "string" ? p : p.join("/")}"`);
+      }
+      const target = readlinkSync(abs);
+      if (target.startsWith("/")) resolved.length = 0;
+      pending.unshift(...splitPath(target));
+      continue;
+    }
+    if (opts.visit !== undefined) {
+      let ok = opts.visit(abs, key, st);
+      if (ok instanceof Promise) ok = await ok;
+      if (ok === false) return undefined;
+    }
+    resolved.push(part);
   }
-  return path.join(root, ...resolved);
+  return resolved;
+}
+
+function lstatOrUndefined(abs: string): Stats | undefined {
+  try {
+    return lstatSync(abs, { throwIfNoEntry: false });
+  } catch (err) {
+    // A file in the way of a missing path: nothing is there either.
+    if ((err as NodeJS.ErrnoException).code === "ENOTDIR") return undefined;
+    throw err;
+  }
 }
 
 /** Components of a path, without empty and "." parts. */

@@ -5,6 +5,12 @@
  * overlay upperdir is the diff, so committing is a database update and no
  * file is copied. stdout, stderr and the exit code are part of the result, so
  * a cache hit answers `stdout` without starting a container.
+ *
+ * Mounted directories are further inputs: read-only ones are bound from a
+ * view; writable ones get their own overlay snapshot, committed as an extra
+ * output that the `output` op selects (`mounts[k]` in the result).
+ *
+ *   inputs: [rootfs?, ...mount sources]   (op.rootfs says whether the first is the rootfs)
  */
 import { randomBytes } from "node:crypto";
 import * as fs from "node:fs/promises";
@@ -13,21 +19,29 @@ import { ExecError } from "../errors.js";
 import type { Executor } from "../executor/types.js";
 import { resolveUser } from "../executor/user.js";
 import { mkdirInRoot, resolveInRoot } from "../fsutil/in-root.js";
-import { withMounted } from "../mount/mount.js";
+import { mount, unmount } from "../mount/mount.js";
 import { digestHex } from "../oci/digest.js";
 import type { Mount as SpecMount } from "../oci/runtime-spec.js";
 import type { OverlaySnapshotter } from "../snapshots/overlay-snapshotter.js";
+import type { ActiveSnapshot } from "../snapshots/types.js";
 import type { OpRunner, Result, SolveContext, Vertex } from "../solver/types.js";
-import type { CacheVolumes, VolumeLease } from "./cache-volumes.js";
-import type { ContainerMount } from "../core/container.js";
+import type { CacheVolumes } from "./cache-volumes.js";
+import type { CacheSharingMode } from "../core/container.js";
+
+export type ExecMount =
+  | { target: string; type: "cache"; key: string; sharing: CacheSharingMode; owner?: string }
+  | { target: string; type: "tmpfs"; size?: number }
+  /** A directory or file from input `input` (index among the mount sources), at `path` inside it. */
+  | { target: string; type: "dir" | "file"; input: number; path: string; readOnly: boolean };
 
 export interface ExecOp {
   kind: "exec";
+  rootfs: boolean;
   args: string[];
   env: string[];
   cwd: string;
   user: string;
-  mounts: ContainerMount[];
+  mounts: ExecMount[];
   platform: string;
   expect: "SUCCESS" | "FAILURE" | "ANY";
   stdin?: string;
@@ -42,10 +56,23 @@ export interface ExecResultMeta {
   stderr: string;
   /** stdout and stderr interleaved in arrival order. */
   combined: string;
+  /** Snapshots of writable directory mounts after the command, by mount index. */
+  mounts?: Record<string, string>;
 }
 
 /** Output kept per stream; beyond this, the start is dropped. */
 const MAX_OUTPUT = 16 << 20;
+
+/** Undo steps run in reverse order; each runs once even if others fail. */
+class Cleanup {
+  readonly #steps: Array<() => Promise<unknown>> = [];
+  defer(step: () => Promise<unknown>): void {
+    this.#steps.push(step);
+  }
+  async run(): Promise<void> {
+    while (this.#steps.length > 0) await this.#steps.pop()!().catch(() => undefined);
+  }
+}
 
 export class ExecOpRunner implements OpRunner {
   readonly kind = "exec";
@@ -56,7 +83,7 @@ export class ExecOpRunner implements OpRunner {
       snapshots: OverlaySnapshotter;
       executor: Executor;
       volumes: CacheVolumes;
-      /** Scratch directory for rootfs mount points. */
+      /** Scratch directory for mount points. */
       runDir: string;
     },
   ) {}
@@ -64,31 +91,74 @@ export class ExecOpRunner implements OpRunner {
   async run(v: Vertex, inputs: readonly Result[], ctx: SolveContext): Promise<Result> {
     const op = v.op as unknown as ExecOp;
     const { snapshots } = this.deps;
-    const parentName = inputs[0]?.snapshot;
-    const parent = parentName === undefined ? undefined : snapshots.get(parentName);
-    const active = await snapshots.prepare(parent);
+    const sources = op.rootfs ? inputs.slice(1) : inputs;
     const id = `exec-${randomBytes(6).toString("hex")}`;
-    let output: ExecResultMeta;
+    const dir = path.join(this.deps.runDir, id);
+    const unmounts = new Cleanup();
+    const actives: Array<{ active: ActiveSnapshot; name: string; mountIndex?: number }> = [];
     try {
-      output = await withMounted(snapshots.mounts(active), path.join(this.deps.runDir, id), (rootfs) =>
-        this.#runIn(id, rootfs, op, v, ctx),
-      );
-    } catch (err) {
-      await snapshots.abort(active);
-      throw err;
+      const parentName = op.rootfs ? inputs[0]?.snapshot : undefined;
+      const root = await snapshots.prepare(parentName === undefined ? undefined : snapshots.get(parentName));
+      actives.push({ active: root, name: `exec/${digestHex(v.digest)}` });
+      const rootfs = path.join(dir, "rootfs");
+      await this.#mountAt(snapshots.mounts(root), rootfs, unmounts);
+
+      const specMounts: SpecMount[] = [];
+      for (const [k, m] of op.mounts.entries()) {
+        if (m.type !== "dir" && m.type !== "file") continue;
+        const sourceName = sources[m.input]?.snapshot;
+        const source = sourceName === undefined ? undefined : snapshots.get(sourceName);
+        const at = path.join(dir, `m${k}`);
+        let base: string;
+        if (m.type === "dir" && !m.readOnly) {
+          const active = await snapshots.prepare(source);
+          actives.push({ active, name: `exec/${digestHex(v.digest)}/m${k}`, mountIndex: k });
+          await this.#mountAt(snapshots.mounts(active), at, unmounts);
+          base = m.path === "/" ? at : await mkdirInRoot(at, m.path);
+        } else if (!source) {
+          await fs.mkdir(at, { recursive: true });
+          unmounts.defer(() => fs.rm(at, { recursive: true, force: true }));
+          base = at;
+        } else if (source.chain.length === 1) {
+          base = await resolveInRoot(snapshots.layerDir(source), m.path, { followLast: true });
+        } else {
+          await this.#mountAt(snapshots.viewMounts(source), at, unmounts);
+          base = await resolveInRoot(at, m.path, { followLast: true });
+        }
+        specMounts.push({ destination: m.target, type: "bind", source: base, options: ["rbind", m.readOnly || m.type === "file" ? "ro" : "rw"] });
+      }
+
+      const output = await this.#runIn(id, rootfs, op, specMounts, v, ctx);
+      await unmounts.run();
+      if (!expected(op.expect, output.exitCode)) {
+        throw new ExecError({ cmd: op.args, exitCode: output.exitCode, stdout: output.stdout, stderr: output.stderr });
+      }
+      const committed: Record<string, string> = {};
+      let rootName: string | undefined;
+      for (const a of actives.splice(0)) {
+        const snap = await snapshots.commit(a.active, a.name);
+        if (a.mountIndex === undefined) rootName = snap.name;
+        else committed[String(a.mountIndex)] = snap.name;
+      }
+      const meta: ExecResultMeta = { ...output, ...(Object.keys(committed).length > 0 ? { mounts: committed } : {}) };
+      return { ...(rootName !== undefined ? { snapshot: rootName } : {}), meta: { ...meta } };
+    } finally {
+      await unmounts.run();
+      for (const a of actives) await snapshots.abort(a.active);
+      await fs.rm(dir, { recursive: true, force: true }).catch(() => undefined);
     }
-    if (!expected(op.expect, output.exitCode)) {
-      await snapshots.abort(active);
-      throw new ExecError({ cmd: op.args, exitCode: output.exitCode, stdout: output.stdout, stderr: output.stderr });
-    }
-    const committed = await snapshots.commit(active, `exec/${digestHex(v.digest)}`);
-    return { snapshot: committed.name, meta: { ...output } };
   }
 
-  async #runIn(id: string, rootfs: string, op: ExecOp, v: Vertex, ctx: SolveContext): Promise<ExecResultMeta> {
+  async #mountAt(m: import("../mount/types.js").Mount, at: string, cleanup: Cleanup): Promise<void> {
+    await fs.mkdir(at, { recursive: true });
+    await mount(m, at);
+    cleanup.defer(() => unmount(at).catch(() => unmount(at, { detach: true })));
+  }
+
+  async #runIn(id: string, rootfs: string, op: ExecOp, extraMounts: SpecMount[], v: Vertex, ctx: SolveContext): Promise<Omit<ExecResultMeta, "mounts">> {
     const user = op.user ? await resolveUser(op.user, rootfs) : { uid: 0, gid: 0, additionalGids: [] };
     await mkdirInRoot(rootfs, op.cwd);
-    const leases: VolumeLease[] = [];
+    const leases: AsyncDisposable[] = [];
     try {
       const mounts: SpecMount[] = [];
       for (const m of op.mounts) {
@@ -96,11 +166,12 @@ export class ExecOpRunner implements OpRunner {
           const lease = await this.deps.volumes.acquire(m.key, m.sharing);
           leases.push(lease);
           mounts.push({ destination: m.target, type: "bind", source: lease.dir, options: ["rbind", "rw"] });
-        } else {
+        } else if (m.type === "tmpfs") {
           const size = m.size ? [`size=${m.size}`] : [];
           mounts.push({ destination: m.target, type: "tmpfs", source: "tmpfs", options: ["nosuid", "nodev", ...size] });
         }
       }
+      mounts.push(...extraMounts);
       const out = new OutputCollector(v, ctx);
       const { exitCode } = await this.deps.executor.run(
         id,
@@ -119,6 +190,17 @@ export class ExecOpRunner implements OpRunner {
     } finally {
       for (const lease of leases) await lease[Symbol.asyncDispose]();
     }
+  }
+}
+
+/** Selects a writable mount's output snapshot from an exec result. */
+export class OutputOpRunner implements OpRunner {
+  readonly kind = "output";
+  readonly cacheable = false;
+  async run(v: Vertex, inputs: readonly Result[]): Promise<Result> {
+    const k = String(v.op["mount"]);
+    const name = (inputs[0]?.meta as ExecResultMeta | undefined)?.mounts?.[k];
+    return name === undefined ? { meta: {} } : { snapshot: name, meta: {} };
   }
 }
 
@@ -149,7 +231,7 @@ class OutputCollector {
     this.ctx.progress?.({ type: "log", vertex: this.v.digest, stream, data: chunk.toString("utf8") });
   }
 
-  finish(): Omit<ExecResultMeta, "exitCode"> {
+  finish(): Omit<ExecResultMeta, "exitCode" | "mounts"> {
     return {
       stdout: Buffer.concat(this.#chunks[1]).toString("utf8"),
       stderr: Buffer.concat(this.#chunks[2]).toString("utf8"),

@@ -1,19 +1,49 @@
 /**
- * File ops: changes to a filesystem that need no container (withNewFile and
- * friends). Each mounts a new active snapshot on its input, changes it with
- * chroot-style path resolution, and commits it.
+ * File ops: changes to a filesystem that need no container (withNewFile,
+ * withDirectory, withoutFile, withSymlink…). One op applies a list of
+ * actions: it prepares a snapshot on its base input, mounts it, applies each
+ * action with chroot-style path resolution, and commits. Actions that copy
+ * read from the other inputs through read-only views.
+ *
+ *   inputs: [base?, ...sources]   (op.base says whether the first is the base)
  */
 import { randomBytes } from "node:crypto";
 import * as fs from "node:fs/promises";
 import * as path from "node:path";
+import { NotFoundError } from "../errors.js";
 import { resolveUser } from "../executor/user.js";
+import { copyPath } from "../fsutil/copy.js";
 import { mkdirInRoot, resolveInRoot } from "../fsutil/in-root.js";
+import { PathFilter } from "../fsutil/path-filter.js";
 import { withMounted } from "../mount/mount.js";
 import { digestHex } from "../oci/digest.js";
 import type { OverlaySnapshotter } from "../snapshots/overlay-snapshotter.js";
+import { withSnapshotView } from "../snapshots/view.js";
 import type { OpRunner, Result, Vertex } from "../solver/types.js";
 
-export type FileAction = { action: "mkfile"; path: string; contents: string; permissions: number; owner?: string };
+export type FileAction =
+  | { action: "mkfile"; path: string; contents: string; permissions: number; owner?: string }
+  | { action: "mkdir"; path: string; permissions: number; owner?: string }
+  | {
+      action: "copy";
+      /** Index into the op's source inputs (after the base). */
+      source: number;
+      src: string;
+      dest: string;
+      include?: string[];
+      exclude?: string[];
+      owner?: string;
+      permissions?: number;
+    }
+  | { action: "rm"; path: string; allowNotFound: boolean }
+  | { action: "symlink"; target: string; link: string }
+  | { action: "timestamps"; path: string; time: number };
+
+export interface FileOp {
+  kind: "file";
+  base: boolean;
+  actions: FileAction[];
+}
 
 export class FileOpRunner implements OpRunner {
   readonly kind = "file";
@@ -22,14 +52,15 @@ export class FileOpRunner implements OpRunner {
   constructor(private readonly deps: { snapshots: OverlaySnapshotter; runDir: string }) {}
 
   async run(v: Vertex, inputs: readonly Result[]): Promise<Result> {
-    const op = v.op as unknown as { kind: "file"; actions: FileAction[] };
+    const op = v.op as unknown as FileOp;
     const { snapshots } = this.deps;
-    const parentName = inputs[0]?.snapshot;
-    const active = await snapshots.prepare(parentName === undefined ? undefined : snapshots.get(parentName));
+    const baseName = op.base ? inputs[0]?.snapshot : undefined;
+    const sources = op.base ? inputs.slice(1) : inputs;
+    const active = await snapshots.prepare(baseName === undefined ? undefined : snapshots.get(baseName));
     try {
       const target = path.join(this.deps.runDir, `file-${randomBytes(6).toString("hex")}`);
       await withMounted(snapshots.mounts(active), target, async (root) => {
-        for (const action of op.actions) await apply(root, action);
+        for (const action of op.actions) await this.#apply(root, action, sources);
       });
     } catch (err) {
       await snapshots.abort(active);
@@ -38,16 +69,71 @@ export class FileOpRunner implements OpRunner {
     const committed = await snapshots.commit(active, `file/${digestHex(v.digest)}`);
     return { snapshot: committed.name, meta: {} };
   }
+
+  async #apply(root: string, a: FileAction, sources: readonly Result[]): Promise<void> {
+    switch (a.action) {
+      case "mkfile": {
+        await mkdirInRoot(root, path.posix.dirname(a.path));
+        const host = await resolveInRoot(root, a.path);
+        await fs.rm(host, { force: true });
+        await fs.writeFile(host, a.contents, { mode: a.permissions });
+        await fs.chmod(host, a.permissions);
+        if (a.owner) await chownTo(root, host, a.owner);
+        return;
+      }
+      case "mkdir": {
+        const host = await mkdirInRoot(root, a.path, a.permissions);
+        if (a.owner) await chownTo(root, host, a.owner);
+        return;
+      }
+      case "copy": {
+        const snapshotName = sources[a.source]?.snapshot;
+        const snapshot = snapshotName === undefined ? undefined : this.deps.snapshots.get(snapshotName);
+        const owner = a.owner ? await resolveUser(a.owner, root) : undefined;
+        const filter = new PathFilter({ ...(a.include ? { include: a.include } : {}), ...(a.exclude ? { exclude: a.exclude } : {}) });
+        await withSnapshotView(this.deps.snapshots, snapshot, this.deps.runDir, (src) =>
+          copyPath(src, a.src, root, a.dest, {
+            ...(filter.isEmpty ? {} : { filter }),
+            ...(owner ? { owner: { uid: owner.uid, gid: owner.gid } } : {}),
+            ...(a.permissions !== undefined ? { permissions: a.permissions } : {}),
+          }),
+        );
+        return;
+      }
+      case "rm": {
+        const host = await resolveInRoot(root, a.path);
+        try {
+          await fs.lstat(host);
+        } catch {
+          if (a.allowNotFound) return;
+          throw new NotFoundError(`"${a.path}" not found`);
+        }
+        await fs.rm(host, { recursive: true, force: true });
+        return;
+      }
+      case "symlink": {
+        await mkdirInRoot(root, path.posix.dirname(a.link));
+        const host = await resolveInRoot(root, a.link);
+        await fs.rm(host, { force: true });
+        await fs.symlink(a.target, host);
+        return;
+      }
+      case "timestamps": {
+        const host = await resolveInRoot(root, a.path, { followLast: true });
+        await setTimesRecursively(host, new Date(a.time * 1000));
+        return;
+      }
+    }
+  }
 }
 
-async function apply(root: string, a: FileAction): Promise<void> {
-  await mkdirInRoot(root, path.posix.dirname(a.path));
-  const host = await resolveInRoot(root, a.path);
-  await fs.rm(host, { force: true, recursive: false }).catch(() => undefined);
-  await fs.writeFile(host, a.contents, { mode: a.permissions });
-  await fs.chmod(host, a.permissions);
-  if (a.owner) {
-    const { uid, gid } = await resolveUser(a.owner, root);
-    await fs.lchown(host, uid, gid);
-  }
+async function chownTo(root: string, host: string, owner: string): Promise<void> {
+  const { uid, gid } = await resolveUser(owner, root);
+  await fs.lchown(host, uid, gid);
+}
+
+async function setTimesRecursively(p: string, time: Date): Promise<void> {
+  const st = await fs.lstat(p);
+  if (st.isDirectory()) for (const name of await fs.readdir(p)) await setTimesRecursively(path.join(p, name), time);
+  await fs.lutimes(p, time, time);
 }

@@ -24,7 +24,7 @@ import { openDatabase, type Database } from "../metadata/database.js";
 import { unmountAll } from "../mount/mount.js";
 import { formatPlatform, hostPlatform } from "../oci/platform.js";
 import { CacheVolumes } from "../ops/cache-volumes.js";
-import { ExecOpRunner } from "../ops/exec-op.js";
+import { ExecOpRunner, OutputOpRunner } from "../ops/exec-op.js";
 import { FileOpRunner } from "../ops/file-op.js";
 import { ImageOpRunner } from "../ops/image-op.js";
 import { RegistryClient } from "../registry/registry-client.js";
@@ -75,6 +75,7 @@ export class Engine {
         new ImageOpRunner(images),
         new ExecOpRunner({ snapshots, executor, volumes, runDir }),
         new FileOpRunner({ snapshots, runDir }),
+        new OutputOpRunner(),
       ],
       records: new SqliteCacheRecords(db),
       maxParallelism: config.maxParallelism,

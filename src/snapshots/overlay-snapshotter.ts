@@ -116,6 +116,11 @@ export class OverlaySnapshotter implements Snapshotter {
       cwd: this.root,
       options: [
         "index=off",
+        // Unmounting a non-volatile overlay syncs the whole upper filesystem
+        // (tens of ms on a busy disk, per exec). A killed engine loses nothing
+        // by skipping it (the page cache survives); only a power loss could
+        // cost the newest layers, as with any unsynced write.
+        "volatile",
         `lowerdir=${lowerDirs(active.parent.chain)}`,
         `upperdir=${active.id}/fs`,
         `workdir=${active.id}/work`,

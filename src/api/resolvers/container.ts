@@ -1,0 +1,214 @@
+/** Container: configuration changes are pure; leaves solve the recipe. */
+import * as path from "node:path";
+import { Container, withExec, type CacheSharingMode } from "../../core/container.js";
+import { changeFs, type Change } from "../../core/filesystem.js";
+import { execResult, syncContainer } from "../../core/evaluate.js";
+import { encodeId } from "../../core/ids.js";
+import type { RequestContext } from "../../core/types.js";
+import { CacheVolume, Directory, File, NamedValue, Port } from "../../core/values.js";
+import { InvalidArgumentError } from "../../errors.js";
+import { formatPlatform, parsePlatform } from "../../oci/platform.js";
+import { formatReference, parseReference } from "../../oci/reference.js";
+import { vertex } from "../../solver/vertex.js";
+import { loadObject } from "../objects.js";
+import { bool, containerPath, expand, optInt, optStr, permissions, str, strList, type Args } from "./args.js";
+import { copyDirectory, copyFile, statPath } from "./directory.js";
+
+async function fromAddress(c: Container, address: string, ctx: RequestContext): Promise<Container> {
+  const ref = parseReference(address);
+  const platform = parsePlatform(c.state.platform);
+  const key = `${formatReference(ref)}|${formatPlatform(platform)}`;
+  let resolving = ctx.session.resolved.get(key);
+  if (!resolving) {
+    resolving = ctx.deps.images.resolve(ref, platform, { signal: ctx.signal });
+    ctx.session.resolved.set(key, resolving);
+    resolving.catch(() => ctx.session.resolved.delete(key));
+  }
+  const resolved = await resolving;
+  const pinned = formatReference(resolved.ref);
+  const image = vertex({ kind: "image", ref: pinned, platform: formatPlatform(platform) }, [], `from ${address}`);
+  return c.fromImage(image, pinned, resolved.config);
+}
+
+function exec(c: Container, a: Args): Container {
+  let args = strList(a, "args").map((x) => expand(c, a, x));
+  if (args.length === 0) args = c.state.defaultArgs;
+  if (bool(a, "useEntrypoint")) args = [...c.state.entrypoint, ...args];
+  if (args.length === 0) throw new InvalidArgumentError("withExec needs a command: args is empty and the container has no default args");
+  const stdin = optStr(a, "stdin");
+  const redirectStdout = optStr(a, "redirectStdout");
+  const redirectStderr = optStr(a, "redirectStderr");
+  return withExec(c, {
+    args,
+    expect: (optStr(a, "expect") ?? "SUCCESS") as "SUCCESS" | "FAILURE" | "ANY",
+    ...(stdin ? { stdin } : {}),
+    ...(redirectStdout ? { redirectStdout } : {}),
+    ...(redirectStderr ? { redirectStderr } : {}),
+    ...(bool(a, "noInit") ? { noInit: true } : {}),
+  });
+}
+
+function changeRootfs(c: Container, changes: Change[], name: string): Container {
+  return c.with({ rootfs: changeFs(c.state.rootfs, changes, name) });
+}
+
+/** The mount a container path falls under, if any, and the path inside its source. */
+function underMount(c: Container, p: string): { source: Directory["source"]; path: string } | undefined {
+  const mounts = [...c.state.mounts].sort((x, y) => y.target.length - x.target.length);
+  for (const m of mounts) {
+    if (m.type !== "dir") continue;
+    if (p === m.target || p.startsWith(m.target + "/")) return { source: m.source, path: path.posix.join(m.path, path.posix.relative(m.target, p)) };
+  }
+  return undefined;
+}
+
+export const containerResolvers = {
+  id: (c: Container) => encodeId(c),
+  sync: async (c: Container, _a: Args, ctx: RequestContext) => {
+    await syncContainer(ctx, c);
+    return encodeId(c);
+  },
+  from: (c: Container, a: Args, ctx: RequestContext) => fromAddress(c, str(a, "address"), ctx),
+  platform: (c: Container) => c.state.platform,
+  imageRef: (c: Container) => {
+    if (!c.state.imageRef) throw new InvalidArgumentError("container has no image reference: it was not created with from()");
+    return c.state.imageRef;
+  },
+  rootfs: (c: Container) => new Directory(c.state.rootfs, "/"),
+  withRootfs: (c: Container, a: Args) => {
+    const d = loadObject(str(a, "directory"), "Directory") as Directory;
+    const rootfs = d.path === "/" ? d.source : changeFs(undefined, [{ action: "copy", from: d, dest: "/" }], "withRootfs");
+    return c.with({ rootfs, lastExec: undefined });
+  },
+  withExec: (c: Container, a: Args) => exec(c, a),
+  stdout: async (c: Container, _a: Args, ctx: RequestContext) => (await execResult(ctx, c)).stdout,
+  stderr: async (c: Container, _a: Args, ctx: RequestContext) => (await execResult(ctx, c)).stderr,
+  combinedOutput: async (c: Container, _a: Args, ctx: RequestContext) => (await execResult(ctx, c)).combined,
+  exitCode: async (c: Container, _a: Args, ctx: RequestContext) => (await execResult(ctx, c)).exitCode,
+
+  withEnvVariable: (c: Container, a: Args) => c.withEnvVariable(str(a, "name"), expand(c, a, str(a, "value"))),
+  withoutEnvVariable: (c: Container, a: Args) => c.withoutEnvVariable(str(a, "name")),
+  envVariable: (c: Container, a: Args) => c.envVariable(str(a, "name")) ?? null,
+  envVariables: (c: Container) =>
+    c.state.env.map((e) => {
+      const i = e.indexOf("=");
+      return new NamedValue("EnvVariable", i < 0 ? e : e.slice(0, i), i < 0 ? "" : e.slice(i + 1));
+    }),
+  withWorkdir: (c: Container, a: Args) => c.withWorkdir(expand(c, a, str(a, "path"))),
+  withoutWorkdir: (c: Container) => c.with({ workdir: "" }),
+  workdir: (c: Container) => c.state.workdir || "/",
+  withUser: (c: Container, a: Args) => c.with({ user: str(a, "name") }),
+  withoutUser: (c: Container) => c.with({ user: "" }),
+  user: (c: Container) => c.state.user,
+  withEntrypoint: (c: Container, a: Args) => c.with({ entrypoint: strList(a, "args"), ...(bool(a, "keepDefaultArgs") ? {} : { defaultArgs: [] }) }),
+  withoutEntrypoint: (c: Container, a: Args) => c.with({ entrypoint: [], ...(bool(a, "keepDefaultArgs") ? {} : { defaultArgs: [] }) }),
+  entrypoint: (c: Container) => c.state.entrypoint,
+  withDefaultArgs: (c: Container, a: Args) => c.with({ defaultArgs: strList(a, "args") }),
+  withoutDefaultArgs: (c: Container) => c.with({ defaultArgs: [] }),
+  defaultArgs: (c: Container) => c.state.defaultArgs,
+  withLabel: (c: Container, a: Args) => c.withLabel(str(a, "name"), str(a, "value")),
+  withoutLabel: (c: Container, a: Args) => c.withoutLabel(str(a, "name")),
+  label: (c: Container, a: Args) => c.state.labels.find(([k]) => k === str(a, "name"))?.[1] ?? null,
+  labels: (c: Container) => c.state.labels.map(([k, v]) => new NamedValue("Label", k, v)),
+  withExposedPort: (c: Container, a: Args) => {
+    const port = optInt(a, "port") ?? 0;
+    if (!Number.isInteger(port) || port < 1 || port > 65535) throw new InvalidArgumentError(`invalid port ${port}: want 1 to 65535`);
+    const protocol = (optStr(a, "protocol") ?? "TCP") as "TCP" | "UDP";
+    const description = optStr(a, "description");
+    const others = c.state.exposedPorts.filter((p) => !(p.port === port && p.protocol === protocol));
+    return c.with({ exposedPorts: [...others, { port, protocol, ...(description ? { description } : {}) }] });
+  },
+  withoutExposedPort: (c: Container, a: Args) =>
+    c.with({ exposedPorts: c.state.exposedPorts.filter((p) => !(p.port === a["port"] && p.protocol === (optStr(a, "protocol") ?? "TCP"))) }),
+  exposedPorts: (c: Container) => c.state.exposedPorts.map((p) => new Port(p.port, p.protocol, p.description, false)),
+
+  withMountedCache: (c: Container, a: Args) => {
+    const cache = loadObject(str(a, "cache"), "CacheVolume") as CacheVolume;
+    const owner = optStr(a, "owner");
+    return c.withMount({
+      target: containerPath(c, a),
+      type: "cache",
+      key: cache.key,
+      sharing: (optStr(a, "sharing") ?? "SHARED") as CacheSharingMode,
+      ...(owner ? { owner } : {}),
+    });
+  },
+  withMountedTemp: (c: Container, a: Args) => {
+    const size = optInt(a, "size");
+    return c.withMount({ target: containerPath(c, a), type: "tmpfs", ...(size !== undefined ? { size } : {}) });
+  },
+  withMountedDirectory: (c: Container, a: Args) => {
+    let d = loadObject(str(a, "source"), "Directory") as Directory;
+    const owner = optStr(a, "owner");
+    // An owner means a chowned copy: mounts are never changed in place.
+    if (owner) d = new Directory(changeFs(undefined, [{ action: "copy", from: d, dest: "/", owner }], "chown mount"), "/");
+    return c.withMount({ target: containerPath(c, a), type: "dir", source: d.source, path: d.path, readOnly: bool(a, "readOnly") });
+  },
+  withMountedFile: (c: Container, a: Args) => {
+    let f = loadObject(str(a, "source"), "File") as File;
+    const owner = optStr(a, "owner");
+    if (owner) {
+      const dest = "/" + path.posix.basename(f.path);
+      f = new File(changeFs(undefined, [{ action: "copy", from: f, dest, owner }], "chown mount"), dest);
+    }
+    return c.withMount({ target: containerPath(c, a), type: "file", source: f.source, path: f.path, readOnly: true });
+  },
+  withoutMount: (c: Container, a: Args) => c.withoutMount(expand(c, a, str(a, "path"))),
+  mounts: (c: Container) => c.state.mounts.map((m) => m.target),
+
+  withNewFile: (c: Container, a: Args) => {
+    const p = containerPath(c, a);
+    const owner = optStr(a, "owner");
+    return changeRootfs(c, [{ action: "mkfile", path: p, contents: optStr(a, "contents") ?? "", permissions: permissions(a, 0o644), ...(owner ? { owner } : {}) }], `withNewFile ${p}`);
+  },
+  withDirectory: (c: Container, a: Args) => {
+    const p = containerPath(c, a);
+    return changeRootfs(c, [copyDirectory(loadObject(str(a, "source"), "Directory") as Directory, p, a)], `withDirectory ${p}`);
+  },
+  withFile: (c: Container, a: Args) => {
+    const p = containerPath(c, a);
+    return changeRootfs(c, [copyFile(loadObject(str(a, "source"), "File") as File, p, a)], `withFile ${p}`);
+  },
+  withFiles: (c: Container, a: Args) => {
+    const dir = containerPath(c, a);
+    const files = strList(a, "sources").map((id) => loadObject(id, "File") as File);
+    return changeRootfs(c, files.map((f) => copyFile(f, path.posix.join(dir, path.posix.basename(f.path)), a)), `withFiles ${dir}`);
+  },
+  withoutFile: (c: Container, a: Args) => {
+    const p = containerPath(c, a);
+    return changeRootfs(c, [{ action: "rm", path: p, allowNotFound: true }], `withoutFile ${p}`);
+  },
+  withoutFiles: (c: Container, a: Args) => {
+    const paths = strList(a, "paths").map((p) => c.absPath(expand(c, a, p)));
+    return changeRootfs(c, paths.map((p) => ({ action: "rm", path: p, allowNotFound: true })), `withoutFiles ${paths.join(" ")}`);
+  },
+  withoutDirectory: (c: Container, a: Args) => {
+    const p = containerPath(c, a);
+    return changeRootfs(c, [{ action: "rm", path: p, allowNotFound: true }], `withoutDirectory ${p}`);
+  },
+  withSymlink: (c: Container, a: Args) => {
+    const link = containerPath(c, a, "linkName");
+    return changeRootfs(c, [{ action: "symlink", target: expand(c, a, str(a, "target")), link }], `withSymlink ${link}`);
+  },
+  file: (c: Container, a: Args) => {
+    const p = containerPath(c, a);
+    const m = underMount(c, p);
+    return m ? new File(m.source, m.path) : new File(c.state.rootfs, p);
+  },
+  directory: (c: Container, a: Args) => {
+    const p = containerPath(c, a);
+    const m = underMount(c, p);
+    return m ? new Directory(m.source, m.path) : new Directory(c.state.rootfs, p);
+  },
+  exists: async (c: Container, a: Args, ctx: RequestContext) => {
+    const p = containerPath(c, a);
+    try {
+      const st = await statPath(ctx, new Directory(c.state.rootfs, "/"), p, !bool(a, "doNotFollowSymlinks"));
+      const want = optStr(a, "expectedType");
+      return want === undefined || `${st.fileType}_TYPE` === want;
+    } catch {
+      return false;
+    }
+  },
+  stat: (c: Container, a: Args, ctx: RequestContext) => statPath(ctx, new Directory(c.state.rootfs, "/"), containerPath(c, a), !bool(a, "doNotFollowSymlinks")),
+};

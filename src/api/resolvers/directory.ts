@@ -1,0 +1,143 @@
+/** Directory and File: paths inside a vertex's output, changed by file ops. */
+import * as path from "node:path";
+import { changeFs, joinPath, type Change } from "../../core/filesystem.js";
+import { digestTree, globDir, listDir, readFileAt, solve, statAt } from "../../core/evaluate.js";
+import { encodeId } from "../../core/ids.js";
+import type { RequestContext } from "../../core/types.js";
+import { Directory, File, Stat } from "../../core/values.js";
+import { InvalidArgumentError, NotFoundError } from "../../errors.js";
+import { sha256 } from "../../oci/digest.js";
+import { loadObject } from "../objects.js";
+import { bool, optInt, optStr, permissions, str, strList, type Args } from "./args.js";
+
+const dirArg = (a: Args, k: string): Directory => loadObject(str(a, k), "Directory") as Directory;
+const fileArg = (a: Args, k: string): File => loadObject(str(a, k), "File") as File;
+
+/** A copy of a Directory's contents to `dest`, with the API's filter and owner arguments. */
+export function copyDirectory(src: Directory, dest: string, a: Args): Change {
+  const owner = optStr(a, "owner");
+  const include = strList(a, "include");
+  const exclude = strList(a, "exclude");
+  return {
+    action: "copy",
+    from: src,
+    dest,
+    ...(include.length ? { include } : {}),
+    ...(exclude.length ? { exclude } : {}),
+    ...(owner ? { owner } : {}),
+  };
+}
+
+/** A copy of a File to `dest`. */
+export function copyFile(src: File, dest: string, a: Args): Change {
+  const owner = optStr(a, "owner");
+  const mode = permissions(a);
+  return { action: "copy", from: src, dest, ...(owner ? { owner } : {}), ...(mode !== undefined ? { permissions: mode } : {}) };
+}
+
+export async function statPath(ctx: RequestContext, src: Directory | File, p: string, follow: boolean): Promise<Stat> {
+  const st = await statAt(ctx, src.source, p, follow);
+  if (!st) throw new NotFoundError(`"${p}" not found`);
+  return new Stat(path.posix.basename(p) || "/", st.type, st.mode & 0o7777, st.size);
+}
+
+function change(d: Directory, changes: Change[], name: string): Directory {
+  return new Directory(changeFs(d.source, changes, name), d.path);
+}
+
+export const directoryResolvers = {
+  id: (d: Directory) => encodeId(d),
+  sync: async (d: Directory, _a: Args, ctx: RequestContext) => {
+    if (d.source) await solve(ctx, d.source);
+    return encodeId(d);
+  },
+  name: (d: Directory) => (d.path === "/" ? "/" : path.posix.basename(d.path) + "/"),
+  entries: (d: Directory, a: Args, ctx: RequestContext) => listDir(ctx, d.source, joinPath(d.path, optStr(a, "path") ?? ".")),
+  glob: (d: Directory, a: Args, ctx: RequestContext) => globDir(ctx, d.source, d.path, str(a, "pattern")),
+  file: (d: Directory, a: Args) => new File(d.source, joinPath(d.path, str(a, "path"))),
+  directory: (d: Directory, a: Args) => new Directory(d.source, joinPath(d.path, str(a, "path"))),
+  exists: async (d: Directory, a: Args, ctx: RequestContext) => {
+    const st = await statAt(ctx, d.source, joinPath(d.path, str(a, "path")), !bool(a, "doNotFollowSymlinks"));
+    const want = optStr(a, "expectedType");
+    return st !== undefined && (want === undefined || `${st.type}_TYPE` === want);
+  },
+  stat: (d: Directory, a: Args, ctx: RequestContext) => statPath(ctx, d, joinPath(d.path, str(a, "path")), !bool(a, "doNotFollowSymlinks")),
+  digest: async (d: Directory, _a: Args, ctx: RequestContext) => digestTree(ctx, d.source, d.path),
+  withNewFile: (d: Directory, a: Args) => {
+    const p = joinPath(d.path, str(a, "path"));
+    return change(d, [{ action: "mkfile", path: p, contents: str(a, "contents"), permissions: permissions(a, 0o644) }], `withNewFile ${p}`);
+  },
+  withNewDirectory: (d: Directory, a: Args) => {
+    const p = joinPath(d.path, str(a, "path"));
+    return change(d, [{ action: "mkdir", path: p, permissions: permissions(a, 0o755) }], `withNewDirectory ${p}`);
+  },
+  withDirectory: (d: Directory, a: Args) => {
+    const p = joinPath(d.path, str(a, "path"));
+    return change(d, [copyDirectory(dirArg(a, "source"), p, a)], `withDirectory ${p}`);
+  },
+  withFile: (d: Directory, a: Args) => {
+    const p = joinPath(d.path, str(a, "path"));
+    return change(d, [copyFile(fileArg(a, "source"), p, a)], `withFile ${p}`);
+  },
+  withFiles: (d: Directory, a: Args) => {
+    const dir = joinPath(d.path, str(a, "path"));
+    const files = strList(a, "sources").map((id) => loadObject(id, "File") as File);
+    return change(d, files.map((f) => copyFile(f, path.posix.join(dir, path.posix.basename(f.path)), a)), `withFiles ${dir}`);
+  },
+  withoutFile: (d: Directory, a: Args) => {
+    const p = joinPath(d.path, str(a, "path"));
+    return change(d, [{ action: "rm", path: p, allowNotFound: true }], `withoutFile ${p}`);
+  },
+  withoutFiles: (d: Directory, a: Args) => {
+    const paths = strList(a, "paths").map((p) => joinPath(d.path, p));
+    return change(d, paths.map((p) => ({ action: "rm", path: p, allowNotFound: true })), `withoutFiles ${paths.join(" ")}`);
+  },
+  withoutDirectory: (d: Directory, a: Args) => {
+    const p = joinPath(d.path, str(a, "path"));
+    return change(d, [{ action: "rm", path: p, allowNotFound: true }], `withoutDirectory ${p}`);
+  },
+  withSymlink: (d: Directory, a: Args) => {
+    const link = joinPath(d.path, str(a, "linkName"));
+    return change(d, [{ action: "symlink", target: str(a, "target"), link }], `withSymlink ${link}`);
+  },
+  withTimestamps: (d: Directory, a: Args) =>
+    change(d, [{ action: "timestamps", path: d.path, time: optInt(a, "timestamp") ?? 0 }], `withTimestamps ${d.path}`),
+};
+
+export const fileResolvers = {
+  id: (f: File) => encodeId(f),
+  sync: async (f: File, _a: Args, ctx: RequestContext) => {
+    await readFileAt(ctx, f.source, f.path);
+    return encodeId(f);
+  },
+  contents: async (f: File, a: Args, ctx: RequestContext) => {
+    const text = (await readFileAt(ctx, f.source, f.path)).toString("utf8");
+    const offset = optInt(a, "offsetLines") ?? 0;
+    const limit = optInt(a, "limitLines");
+    if (offset < 0 || (limit !== undefined && limit < 0)) throw new InvalidArgumentError("offsetLines and limitLines must not be negative");
+    if (!offset && limit === undefined) return text;
+    const lines = text.split(/(?<=\n)/);
+    return lines.slice(offset, limit === undefined ? undefined : offset + limit).join("");
+  },
+  size: async (f: File, _a: Args, ctx: RequestContext) => (await readFileAt(ctx, f.source, f.path)).length,
+  name: (f: File) => path.posix.basename(f.path),
+  digest: async (f: File, _a: Args, ctx: RequestContext) => sha256(await readFileAt(ctx, f.source, f.path)),
+  stat: (f: File, _a: Args, ctx: RequestContext) => statPath(ctx, f, f.path, true),
+  withName: (f: File, a: Args) => {
+    const dest = "/" + str(a, "name");
+    return new File(changeFs(undefined, [{ action: "copy", from: f, dest }], `withName ${dest}`), dest);
+  },
+  withTimestamps: (f: File, a: Args) => {
+    const dest = "/" + path.posix.basename(f.path);
+    const v = changeFs(undefined, [{ action: "copy", from: f, dest }, { action: "timestamps", path: dest, time: optInt(a, "timestamp") ?? 0 }], `withTimestamps ${dest}`);
+    return new File(v, dest);
+  },
+};
+
+export const statResolvers = {
+  id: (s: Stat) => encodeId(s),
+  name: (s: Stat) => s.name,
+  fileType: (s: Stat) => s.fileType,
+  permissions: (s: Stat) => s.permissions,
+  size: (s: Stat) => s.size,
+};

@@ -1,0 +1,33 @@
+/**
+ * Resolvers: thin glue from GraphQL arguments to core values and evaluation.
+ * Each returns a new immutable value (for `with*` fields) or evaluates a leaf.
+ */
+import { encodeId } from "../../core/ids.js";
+import type { NamedValue, Port } from "../../core/values.js";
+import { containerResolvers } from "./container.js";
+import { directoryResolvers, fileResolvers, statResolvers } from "./directory.js";
+import { queryResolvers } from "./query.js";
+
+const named = {
+  id: (v: NamedValue) => encodeId(v),
+  name: (v: NamedValue) => v.name,
+  value: (v: NamedValue) => v.value,
+};
+
+export const resolvers = {
+  Query: queryResolvers,
+  Container: containerResolvers,
+  Directory: directoryResolvers,
+  File: fileResolvers,
+  Stat: statResolvers,
+  CacheVolume: { id: encodeId },
+  EnvVariable: named,
+  Label: named,
+  Port: {
+    id: (p: Port) => encodeId(p),
+    port: (p: Port) => p.port,
+    protocol: (p: Port) => p.protocol,
+    description: (p: Port) => p.description ?? null,
+    experimentalSkipHealthcheck: (p: Port) => p.experimentalSkipHealthcheck,
+  },
+};

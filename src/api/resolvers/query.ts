@@ -1,0 +1,31 @@
+import { InvalidArgumentError } from "../../errors.js";
+import { Container } from "../../core/container.js";
+import type { RequestContext } from "../../core/types.js";
+import { CacheVolume, Directory } from "../../core/values.js";
+import { formatPlatform, parsePlatform } from "../../oci/platform.js";
+import { loadObject } from "../objects.js";
+import { optStr, str, type Args } from "./args.js";
+
+const load = (typename: string) => (_: unknown, a: Args) => loadObject(str(a, "id"), typename);
+
+export const queryResolvers = {
+  version: (_: unknown, _a: Args, ctx: RequestContext) => ctx.deps.version,
+  defaultPlatform: (_: unknown, _a: Args, ctx: RequestContext) => ctx.deps.defaultPlatform,
+  container: (_: unknown, a: Args, ctx: RequestContext) =>
+    Container.empty(formatPlatform(parsePlatform(optStr(a, "platform") ?? ctx.deps.defaultPlatform))),
+  directory: () => new Directory(undefined, "/"),
+  cacheVolume: (_: unknown, a: Args) => {
+    const key = str(a, "key");
+    if (key === "") throw new InvalidArgumentError("cacheVolume key must not be empty");
+    return new CacheVolume(key);
+  },
+  node: (_: unknown, a: Args) => loadObject(str(a, "id")),
+  loadContainerFromID: load("Container"),
+  loadDirectoryFromID: load("Directory"),
+  loadFileFromID: load("File"),
+  loadCacheVolumeFromID: load("CacheVolume"),
+  loadEnvVariableFromID: load("EnvVariable"),
+  loadLabelFromID: load("Label"),
+  loadPortFromID: load("Port"),
+  loadStatFromID: load("Stat"),
+};

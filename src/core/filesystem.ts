@@ -1,0 +1,47 @@
+/**
+ * Filesystem changes as recipes: every `with*`/`without*` on a Directory or
+ * a Container's rootfs becomes a file-op vertex on top of the previous one.
+ * Copies name their source as a value (a Directory or File); they become
+ * extra inputs of the vertex, deduplicated.
+ */
+import * as path from "node:path";
+import type { FileAction } from "../ops/file-op.js";
+import type { Vertex } from "../solver/types.js";
+import { vertex } from "../solver/vertex.js";
+
+/** A path inside a vertex's output (undefined vertex: the empty filesystem). */
+export interface FsRef {
+  readonly source: Vertex | undefined;
+  readonly path: string;
+}
+
+export type Change =
+  | Exclude<FileAction, { action: "copy" }>
+  | (Omit<Extract<FileAction, { action: "copy" }>, "source" | "src"> & { from: FsRef });
+
+/** A vertex applying `changes` on `base`. */
+export function changeFs(base: Vertex | undefined, changes: readonly Change[], name: string): Vertex {
+  const sources: Vertex[] = [];
+  const actions: FileAction[] = [];
+  for (const change of changes) {
+    if (change.action !== "copy") {
+      actions.push(change);
+      continue;
+    }
+    const { from, ...rest } = change;
+    // Copying from the empty filesystem copies nothing (but still creates the destination directory).
+    if (!from.source) {
+      actions.push({ action: "mkdir", path: rest.dest, permissions: 0o755 });
+      continue;
+    }
+    let index = sources.findIndex((s) => s.digest === from.source!.digest);
+    if (index < 0) index = sources.push(from.source) - 1;
+    actions.push({ ...rest, source: index, src: from.path });
+  }
+  return vertex({ kind: "file", base: base !== undefined, actions }, base ? [base, ...sources] : sources, name);
+}
+
+/** Resolve `p` against `dir` the way the API does: absolute stays, relative joins. */
+export function joinPath(dir: string, p: string): string {
+  return path.posix.resolve(dir, p);
+}
