@@ -9,13 +9,13 @@ import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
-import { lstat, mkdir, mkdtemp, readFile, readdir, readlink, rm, stat, writeFile } from "node:fs/promises";
+import { chmod, chown, lstat, mkdir, mkdtemp, readFile, readdir, readlink, rm, stat, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Readable } from "node:stream";
 import tar, { type Header } from "tar-stream";
 import { InvalidArgumentError, CancelledError } from "../errors.js";
-import { applyLayer, cleanEntryPath } from "./apply-layer.js";
+import { applyLayer, cleanEntryPath, type ApplyLayerOptions } from "./apply-layer.js";
 
 type TarEntry = Partial<Header> & Pick<Header, "name"> & { data?: string | Buffer };
 
@@ -35,7 +35,7 @@ function packEntries(entries: readonly TarEntry[]): Promise<Buffer> {
   return done;
 }
 
-async function apply(dir: string, entries: readonly TarEntry[], opts: { signal?: AbortSignal } = {}) {
+async function apply(dir: string, entries: readonly TarEntry[], opts: ApplyLayerOptions = {}) {
   const bytes = await packEntries(entries);
   const result = await applyLayer(Readable.from([bytes]), dir, opts);
   return { ...result, bytes };
@@ -585,5 +585,158 @@ test("escape: device node named through '..' stays inside", async () => {
   await sandbox(async (target) => {
     await apply(target, [{ name: "../../tanto-pwned", type: "character-device", devmajor: 1, devminor: 3 }]);
     assert.ok((await lstat(join(target, "tanto-pwned"))).isCharacterDevice());
+  });
+});
+
+// ---------------------------------------------------------------- whiteouts: "delete", through an overlay mount
+
+interface Overlay {
+  lower: string;
+  upper: string;
+  merged: string;
+}
+
+/**
+ * Mounts a real overlay (one lower, an empty upper) on `merged` (a fresh temp
+ * directory unless given), fills the lower first with `fillLower`, runs `fn`,
+ * and always unmounts and removes what it made.
+ */
+async function withOverlay(
+  fillLower: (lower: string) => Promise<void>,
+  fn: (o: Overlay) => Promise<void>,
+  merged?: string,
+): Promise<void> {
+  const dir = await tempDir("overlay");
+  const o: Overlay = { lower: join(dir, "lower"), upper: join(dir, "upper"), merged: merged ?? join(dir, "merged") };
+  const work = join(dir, "work");
+  let mounted = false;
+  try {
+    for (const d of [o.lower, o.upper, work, o.merged]) await mkdir(d, { recursive: true });
+    await fillLower(o.lower);
+    execFileSync("mount", ["-t", "overlay", "overlay", "-o", `lowerdir=${o.lower},upperdir=${o.upper},workdir=${work}`, o.merged]);
+    mounted = true;
+    await fn(o);
+  } finally {
+    if (mounted) execFileSync("umount", [o.merged]);
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+function assertOverlayWhiteout(st: { isCharacterDevice(): boolean; rdev: number }, what: string): void {
+  assert.ok(st.isCharacterDevice() && st.rdev === 0, `${what} is a char 0/0 whiteout`);
+}
+
+test('"delete" whiteouts through an overlay: parents resolve through the lower layer', async () => {
+  await withOverlay(
+    async (lower) => {
+      await mkdir(join(lower, "usr/lib"), { recursive: true });
+      await symlink("usr/lib", join(lower, "lib"));
+      await mkdir(join(lower, "etc"));
+      await writeFile(join(lower, "etc/old"), "old");
+      await writeFile(join(lower, "etc/stays"), "stays");
+      await mkdir(join(lower, "keep"));
+      await writeFile(join(lower, "keep/a"), "a");
+      await mkdir(join(lower, "opq/sub"), { recursive: true });
+      await writeFile(join(lower, "opq/x"), "x");
+      await writeFile(join(lower, "opq/sub/deep"), "deep");
+      await mkdir(join(lower, "data"), { mode: 0o750 });
+      await chmod(join(lower, "data"), 0o750);
+      await chown(join(lower, "data"), 1234, 5678);
+      await mkdir(join(lower, "late"));
+      await writeFile(join(lower, "late/old"), "old");
+    },
+    async ({ upper, merged }) => {
+      await apply(
+        merged,
+        [
+          { name: "lib/newfile", type: "file", data: "new" },
+          { name: "etc/.wh.old", type: "file" },
+          { name: "opq/", type: "directory", mode: 0o755 },
+          { name: "opq/.wh..wh..opq", type: "file" },
+          { name: "opq/y", type: "file", data: "y" },
+          { name: "data/f", type: "file", data: "f" },
+          { name: "nowhere/.wh.x", type: "file" },
+          // Whiteouts hide lower layers only, whatever the order: these two entries stay.
+          { name: "mine", type: "file", data: "mine" },
+          { name: ".wh.mine", type: "file" },
+          { name: "late/", type: "directory" },
+          { name: "late/z", type: "file", data: "z" },
+          { name: "late/.wh..wh..opq", type: "file" },
+        ],
+        { whiteouts: "delete" },
+      );
+
+      // The merged view: what a container on top would see.
+      assert.ok((await lstat(join(merged, "lib"))).isSymbolicLink(), "lib is still a symlink");
+      assert.equal(await readlink(join(merged, "lib")), "usr/lib");
+      assert.equal(await readFile(join(merged, "usr/lib/newfile"), "utf8"), "new");
+      assert.equal(existsSync(join(merged, "etc/old")), false);
+      assert.equal(await readFile(join(merged, "etc/stays"), "utf8"), "stays");
+      assert.equal(await readFile(join(merged, "keep/a"), "utf8"), "a");
+      assert.deepEqual((await readdir(join(merged, "opq"))).sort(), ["y"]);
+      const data = await lstat(join(merged, "data"));
+      assert.equal(data.mode & 0o7777, 0o750, "an existing parent keeps its mode");
+      assert.deepEqual([data.uid, data.gid], [1234, 5678], "an existing parent keeps its owner");
+      assert.equal(existsSync(join(merged, "nowhere")), false, "a whiteout under a missing directory creates nothing");
+      assert.equal(await readFile(join(merged, "mine"), "utf8"), "mine");
+      assert.deepEqual(await readdir(join(merged, "late")), ["z"], "an opaque marker after entries keeps them, and only them");
+
+      // The upper directory: the layer as stored, in overlay's format written by the kernel.
+      assert.equal(existsSync(join(upper, "lib")), false, "no real lib/ directory in the upper layer");
+      assert.equal(await readFile(join(upper, "usr/lib/newfile"), "utf8"), "new");
+      assertOverlayWhiteout(await lstat(join(upper, "etc/old")), "upper etc/old");
+      assert.equal(existsSync(join(upper, "etc/stays")), false);
+      assert.equal(existsSync(join(upper, "keep")), false);
+      for (const p of ["etc/.wh.old", "opq/.wh..wh..opq", ".wh.mine"]) assert.equal(existsSync(join(upper, p)), false, p);
+    },
+  );
+});
+
+test('escape: "delete" whiteouts through an overlay delete nothing outside it', async () => {
+  await sandbox(async (target, parent) => {
+    await withOverlay(
+      async (lower) => {
+        await mkdir(join(lower, "etc"));
+        await writeFile(join(lower, "etc/passwd"), "lower passwd");
+        await mkdir(join(lower, "keep"));
+        await writeFile(join(lower, "keep/a"), "a");
+        // A lower layer's symlink to the host, and one to a host directory.
+        await symlink(parent, join(lower, "hostlink"));
+        await symlink(join(parent, "decoy"), join(lower, "decoylink"));
+      },
+      async ({ upper, merged }) => {
+        await apply(
+          merged,
+          [
+            { name: "../.wh.victim", type: "file" },
+            { name: "../../x/../../etc/.wh.passwd", type: "file" },
+            { name: "a/../../decoy/.wh.keep", type: "file" },
+            { name: "hostlink/.wh.victim", type: "file" },
+            { name: "hostlink/decoy/.wh.keep", type: "file" },
+            { name: "hostlink/decoy/.wh..wh..opq", type: "file" },
+            { name: "decoylink/.wh.keep", type: "file" },
+            { name: "decoylink/.wh..wh..opq", type: "file" },
+            { name: "host", type: "symlink", linkname: parent },
+            { name: "host/.wh.victim", type: "file" },
+            { name: "host/.wh.decoy", type: "file" },
+            // A whiteout naming a symlink removes the symlink, not what it points to.
+            { name: ".wh.decoylink", type: "file" },
+          ],
+          { whiteouts: "delete" },
+        );
+        assert.equal(existsSync(join(merged, "etc/passwd")), false);
+        assertOverlayWhiteout(await lstat(join(upper, "etc/passwd")), "upper etc/passwd");
+        await assert.rejects(lstat(join(merged, "decoylink")), { code: "ENOENT" });
+        assertOverlayWhiteout(await lstat(join(upper, "decoylink")), "upper decoylink");
+        assert.ok((await lstat(join(merged, "hostlink"))).isSymbolicLink());
+        assert.equal(await readFile(join(merged, "keep/a"), "utf8"), "a");
+
+        // An opaque marker at the root (".." clamped) empties the merged root, and nothing else.
+        await apply(merged, [{ name: "../.wh..wh..opq", type: "file" }], { whiteouts: "delete" });
+        assert.deepEqual(await readdir(merged), []);
+        await assert.rejects(apply(merged, [{ name: "x/.wh...", type: "file" }], { whiteouts: "delete" }), isInvalid);
+      },
+      target,
+    );
   });
 });

@@ -1,15 +1,33 @@
 /**
- * Unpacks one OCI layer tar into an empty directory that becomes an overlay
- * layer. The directory is stored in overlayfs's own format, so OCI whiteouts
- * are converted while unpacking:
+ * Unpacks one OCI layer tar into a directory. Two ways to handle whiteouts,
+ * chosen with `whiteouts`:
+ *
+ * "overlay" (the default): the target is an EMPTY directory that becomes an
+ * overlay upper layer, stored in overlayfs's own format. Lower layers are
+ * never consulted: the target directory is the whole world.
  *
  *   dir/.wh.name        → character device 0/0 at dir/name
  *   dir/.wh..wh..opq    → xattr trusted.overlay.opaque=y on dir
  *
- * Lower layers are never consulted: the target directory is the whole world.
+ * "delete": the target is the merged view of an overlay mount (lowerdir =
+ * parent layers, upperdir = the new layer), as containerd's generic applier
+ * does. Parent paths then resolve through the lower layers (Debian's
+ * `lib -> usr/lib` stays a symlink, existing parents keep their mode and
+ * owner), and whiteouts are applied by deleting; the kernel records each
+ * deletion as a whiteout in the upper directory (trusted.overlay.* xattrs
+ * cannot be set through the mount anyway).
+ *
+ *   dir/.wh.name        → remove dir/name, recursively (missing is fine)
+ *   dir/.wh..wh..opq    → remove every child of dir, recursively
+ *
+ * As OCI requires, whiteouts hide only lower layers: an entry this layer
+ * already wrote is kept (in "delete" mode, the paths written are remembered
+ * for that; an opaque marker keeps this layer's entries below the directory
+ * and removes the rest, whatever the order of the entries).
  *
  *   const tar = blob.pipe(decompressStream("auto"));
  *   const { size } = await applyLayer(tar, snapshotDir, { signal });
+ *   await applyLayer(tar, mergedDir, { signal, whiteouts: "delete" });
  *
  * Hardening. The tar is untrusted; nothing may be created, changed or removed
  * outside `targetDir`:
@@ -26,23 +44,58 @@
  *   removed (unless directory over directory) and created afresh with
  *   O_EXCL / O_NOFOLLOW semantics.
  * - Hardlink targets are resolved the same way and must be regular files.
+ * - Whiteouts resolve their directory the same way; the named file is
+ *   removed without following it.
  * Concurrent writers inside `targetDir` are out of scope: the directory is
  * private to the snapshotter until this call returns.
+ *
+ * Syscalls. Per-entry filesystem calls (open, mkdir, lstat, fchown, ...) are
+ * synchronous on purpose: each is one short syscall, and a round trip through
+ * libuv's threadpool cost far more than the call itself (a 700 MB, 62k-entry
+ * layer applied about 3x slower with fs/promises, and ~1.5x GNU tar with
+ * sync calls). The event loop still gets a turn between every chunk of the
+ * tar stream, so one big layer does not stall other sessions for long.
+ * Overlay whiteouts, devices and xattrs go through child processes (mknod,
+ * setfattr), which Node cannot do itself.
  *
  * On failure the target is left half-written; the caller removes it (an
  * active snapshot is simply discarded). The input stream is consumed, and
  * destroyed if applying fails.
  */
 import { execFile } from "node:child_process";
-import { closeSync, constants, fchmodSync, fchownSync, futimesSync, openSync, writeSync, type Stats } from "node:fs";
-import { chmod, lchown, link, lstat, lutimes, mkdir, open, readlink, rm, symlink } from "node:fs/promises";
+import {
+  chmodSync,
+  closeSync,
+  constants,
+  fchmodSync,
+  fchownSync,
+  futimesSync,
+  lchownSync,
+  linkSync,
+  lstatSync,
+  lutimesSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  symlinkSync,
+  writeSync,
+  type Stats,
+} from "node:fs";
+import { rm } from "node:fs/promises";
 import { join } from "node:path";
 import type { Readable } from "node:stream";
 import tar, { type Header } from "tar-stream";
 import { CancelledError, EngineError, FailedPreconditionError, InvalidArgumentError, messageOf } from "../errors.js";
+import { walkInRoot } from "../fsutil/in-root.js";
 
 export interface ApplyLayerOptions {
   signal?: AbortSignal;
+  /**
+   * "overlay" (default): write whiteouts in overlayfs's format into an empty
+   * upper directory. "delete": apply them by deleting, through a mounted
+   * overlay's merged view.
+   */
+  whiteouts?: "overlay" | "delete";
 }
 
 export interface ApplyLayerResult {
@@ -54,15 +107,12 @@ export const WHITEOUT_PREFIX = ".wh.";
 export const OPAQUE_WHITEOUT = ".wh..wh..opq";
 export const OPAQUE_XATTR = "trusted.overlay.opaque";
 
-/** Linux gives up after 40 symlinks in one lookup; so do we. */
-const MAX_SYMLINK_HOPS = 40;
-
 export async function applyLayer(
   tarStream: Readable,
   targetDir: string,
   opts: ApplyLayerOptions = {},
 ): Promise<ApplyLayerResult> {
-  const { signal } = opts;
+  const { signal, whiteouts = "overlay" } = opts;
   if (signal?.aborted) throw new CancelledError(`applying layer to "${targetDir}" cancelled`, { cause: signal.reason });
 
   let size = 0;
@@ -86,7 +136,7 @@ export async function applyLayer(
   signal?.addEventListener("abort", onAbort, { once: true });
   tarStream.pipe(extract as unknown as NodeJS.WritableStream);
 
-  const writer = new LayerWriter(targetDir, signal);
+  const writer = new LayerWriter(targetDir, whiteouts, signal);
   try {
     for await (const entry of extract) {
       signal?.throwIfAborted();
@@ -148,6 +198,13 @@ export function isWhiteout(st: Stats): boolean {
 class LayerWriter {
   readonly #root: string;
   readonly #signal: AbortSignal | undefined;
+  /** Whiteouts in overlayfs's format (true), or applied by deleting through a merged view. */
+  readonly #overlayWhiteouts: boolean;
+  /**
+   * "delete" mode only: keys of every path this layer wrote (entries and the
+   * parents it created), which whiteouts must not remove.
+   */
+  readonly #written: Set<string> | undefined;
   /** Directory metadata, applied at the end so that writing their contents does not disturb it. */
   readonly #dirs = new Map<string, DirMeta>();
   /**
@@ -157,9 +214,11 @@ class LayerWriter {
    */
   readonly #knownDirs = new Set<string>([""]);
 
-  constructor(root: string, signal: AbortSignal | undefined) {
+  constructor(root: string, whiteouts: "overlay" | "delete", signal: AbortSignal | undefined) {
     this.#root = root;
     this.#signal = signal;
+    this.#overlayWhiteouts = whiteouts === "overlay";
+    this.#written = whiteouts === "delete" ? new Set() : undefined;
   }
 
   async apply(header: Header, stream: EntryStream): Promise<void> {
@@ -184,9 +243,9 @@ class LayerWriter {
       if (!(await this.#isPlainDir(comps, verified))) continue;
       const abs = this.#abs(comps);
       try {
-        await lchown(abs, meta.uid, meta.gid);
-        await chmod(abs, meta.mode);
-        await lutimes(abs, meta.mtime, meta.mtime);
+        lchownSync(abs, meta.uid, meta.gid);
+        chmodSync(abs, meta.mode);
+        lutimesSync(abs, meta.mtime, meta.mtime);
       } catch (err) {
         throw entryError(key === "" ? "." : key, err);
       }
@@ -205,8 +264,9 @@ class LayerWriter {
       return;
     }
 
-    const parent = await this.#resolveDir(comps.slice(0, -1), { create: true });
+    const parent = (await this.#resolveDir(comps.slice(0, -1), { create: true })) as string[]; // never undefined when creating
     const rel = [...parent, base];
+    const key = rel.join("/");
     const abs = this.#abs(rel);
 
     // Resolve the hardlink target before anything at `abs` is removed.
@@ -214,10 +274,10 @@ class LayerWriter {
     if (linkTarget !== undefined && linkTarget === abs) throw new InvalidArgumentError("hardlink points to itself");
 
     if (header.type === "directory") {
-      const existing = await this.#createOver(abs, () => mkdir(abs, { mode: 0o700 }), { keepDir: true });
+      const existing = await this.#createOver(abs, async () => mkdirSync(abs, { mode: 0o700 }), { keepDir: true });
       // A directory replacing a whiteout hides everything below it, as in a merged view.
-      if (existing !== undefined && isWhiteout(existing)) await this.#setOpaque(abs);
-      const key = rel.join("/");
+      if (this.#overlayWhiteouts && existing !== undefined && isWhiteout(existing)) await this.#setOpaque(abs);
+      this.#written?.add(key);
       this.#knownDirs.add(key);
       this.#dirs.set(key, dirMeta(header));
       return;
@@ -230,11 +290,12 @@ class LayerWriter {
         create = () => writeFile(abs, stream, header);
         break;
       case "symlink":
-        create = () => symlink(header.linkname, abs);
+        create = async () => symlinkSync(header.linkname, abs);
         break;
       case "link":
         // The inode already carries the target's metadata; touching it would change the target too.
-        await this.#createOver(abs, () => link(linkTarget as string, abs));
+        await this.#createOver(abs, async () => linkSync(linkTarget as string, abs));
+        this.#written?.add(key);
         return;
       case "character-device":
         create = () => this.#mknod(abs, ["c", String(header.devmajor), String(header.devminor)]);
@@ -250,11 +311,12 @@ class LayerWriter {
         return;
     }
     await this.#createOver(abs, create);
+    this.#written?.add(key);
     if (header.type === "file" || header.type === "contiguous-file") return; // metadata set through the open file
     // chown clears setuid/setgid, so the mode comes after it.
-    if (needsChown(header)) await lchown(abs, header.uid, header.gid);
-    if (header.type !== "symlink") await chmod(abs, header.mode & 0o7777);
-    await lutimes(abs, header.mtime, header.mtime);
+    if (needsChown(header)) lchownSync(abs, header.uid, header.gid);
+    if (header.type !== "symlink") chmodSync(abs, header.mode & 0o7777);
+    lutimesSync(abs, header.mtime, header.mtime);
   }
 
   /**
@@ -270,7 +332,7 @@ class LayerWriter {
     } catch (err) {
       if (errnoCode(err) !== "EEXIST" && !(err instanceof ToolExistsError)) throw err;
     }
-    const existing = await lstat(abs);
+    const existing = lstatSync(abs);
     if (opts.keepDir && existing.isDirectory()) return existing;
     await this.#remove(abs);
     await create();
@@ -284,61 +346,74 @@ class LayerWriter {
   }
 
   async #whiteout(parentComps: string[], base: string): Promise<void> {
-    const parent = await this.#resolveDir(parentComps, { create: true });
-    if (base === OPAQUE_WHITEOUT) return this.#setOpaque(this.#abs(parent));
+    const opaque = base === OPAQUE_WHITEOUT;
     const name = base.slice(WHITEOUT_PREFIX.length);
-    if (name === "" || name === "." || name === ".." || name.startsWith(WHITEOUT_PREFIX)) {
+    if (!opaque && (name === "" || name === "." || name === ".." || name.startsWith(WHITEOUT_PREFIX))) {
       throw new InvalidArgumentError(`whiteout names no file ("${name}")`);
     }
-    const abs = this.#abs([...parent, name]);
+    // An opaque directory exists in this layer, so it is created like any parent. In "delete" mode a
+    // whiteout under a missing directory has nothing to hide, and creates nothing.
+    const parent = await this.#resolveDir(parentComps, { create: opaque || this.#overlayWhiteouts });
+    if (parent === undefined) return;
+    if (opaque) return this.#overlayWhiteouts ? this.#setOpaque(this.#abs(parent)) : this.#removeLower(parent);
+
+    const rel = [...parent, name];
+    const abs = this.#abs(rel);
     // OCI: a whiteout hides only lower layers; a file this layer already wrote stays.
-    if ((await lstatOrUndefined(abs)) !== undefined) return;
+    if (this.#written !== undefined) {
+      if (!this.#written.has(rel.join("/"))) await this.#remove(abs);
+      return;
+    }
+    if (lstatOrUndefined(abs) !== undefined) return;
     await this.#mknod(abs, ["c", "0", "0"], "0000");
+  }
+
+  /**
+   * "delete" mode's opaque marker: removes everything below `dirComps` that
+   * this layer did not write. When the marker comes first (it sorts first, and
+   * layer writers put it there), that is every child of the directory.
+   */
+  async #removeLower(dirComps: readonly string[]): Promise<void> {
+    for (const name of readdirSync(this.#abs(dirComps))) {
+      this.#signal?.throwIfAborted();
+      const rel = [...dirComps, name];
+      if (!this.#written?.has(rel.join("/"))) await this.#remove(this.#abs(rel));
+      else if (lstatSync(this.#abs(rel)).isDirectory()) await this.#removeLower(rel);
+    }
   }
 
   /**
    * Resolves directory components to a real directory inside the root, with
    * no symlink anywhere on the returned path. Symlinks are followed
-   * chroot-style; missing directories are created when `create` is set.
+   * chroot-style (walkInRoot); missing directories are created when `create`
+   * is set, and otherwise make the result undefined.
    */
-  async #resolveDir(comps: readonly string[], opts: { create: boolean }): Promise<string[]> {
-    const resolved: string[] = [];
-    const todo = [...comps];
-    let hops = 0;
-    for (let part = todo.shift(); part !== undefined; part = todo.shift()) {
-      if (part === "" || part === ".") continue;
-      if (part === "..") {
-        resolved.pop();
-        continue;
-      }
-      const key = resolved.length === 0 ? part : `${resolved.join("/")}/${part}`;
-      if (this.#knownDirs.has(key)) {
-        resolved.push(part);
-        continue;
-      }
-      const abs = this.#abs([...resolved, part]);
-      const st = await lstatOrUndefined(abs);
-      if (st === undefined) {
-        if (!opts.create) throw new InvalidArgumentError(`"${key}" does not exist in the layer`);
-        await mkdir(abs, { mode: 0o755 });
-      } else if (st.isSymbolicLink()) {
-        if (++hops > MAX_SYMLINK_HOPS) throw new InvalidArgumentError("too many levels of symbolic links");
-        const target = await readlink(abs);
-        if (target.startsWith("/")) resolved.length = 0;
-        todo.unshift(...target.split("/"));
-        continue;
-      } else if (isWhiteout(st) && opts.create) {
-        // Files under a path this layer deleted: the directory is new, and hides the lower one.
-        await this.#remove(abs);
-        await mkdir(abs, { mode: 0o755 });
-        await this.#setOpaque(abs);
-      } else if (!st.isDirectory()) {
-        throw new InvalidArgumentError(`"${key}" is not a directory`);
-      }
-      this.#knownDirs.add(key);
-      resolved.push(part);
-    }
-    return resolved;
+  async #resolveDir(comps: readonly string[], opts: { create: boolean }): Promise<string[] | undefined> {
+    return walkInRoot(this.#root, comps, {
+      followLast: true,
+      isKnownDir: (key) => this.#knownDirs.has(key),
+      visit: (abs, key, st) => {
+        if (st === undefined) {
+          if (!opts.create) return false;
+          mkdirSync(abs, { mode: 0o755 });
+          this.#written?.add(key);
+        } else if (this.#overlayWhiteouts && isWhiteout(st) && opts.create) {
+          // Files under a path this layer deleted: the directory is new, and hides the lower one.
+          return this.#replaceWhiteoutWithDir(abs, key);
+        } else if (!st.isDirectory()) {
+          throw new InvalidArgumentError(`"${key}" is not a directory`);
+        }
+        this.#knownDirs.add(key);
+        return true;
+      },
+    });
+  }
+
+  async #replaceWhiteoutWithDir(abs: string, key: string): Promise<void> {
+    await this.#remove(abs);
+    mkdirSync(abs, { mode: 0o755 });
+    await this.#setOpaque(abs);
+    this.#knownDirs.add(key);
   }
 
   /** A hardlink target: resolved like any path, and it must be a regular file already in the layer. */
@@ -349,9 +424,9 @@ class LayerWriter {
     const parent = await this.#resolveDir(comps.slice(0, -1), { create: false }).catch((err: unknown) => {
       throw new InvalidArgumentError(`hardlink target "${linkname}" not found in the layer: ${messageOf(err)}`, { cause: err });
     });
-    const abs = this.#abs([...parent, base]);
-    const st = await lstatOrUndefined(abs);
-    if (st === undefined) throw new InvalidArgumentError(`hardlink target "${linkname}" not found in the layer`);
+    const abs = parent === undefined ? undefined : this.#abs([...parent, base]);
+    const st = abs === undefined ? undefined : lstatOrUndefined(abs);
+    if (abs === undefined || st === undefined) throw new InvalidArgumentError(`hardlink target "${linkname}" not found in the layer`);
     if (!st.isFile()) throw new InvalidArgumentError(`hardlink target "${linkname}" is not a regular file`);
     return abs;
   }
@@ -361,7 +436,7 @@ class LayerWriter {
       const key = comps.slice(0, i).join("/");
       let ok = verified.get(key);
       if (ok === undefined) {
-        const st = await lstatOrUndefined(this.#abs(comps.slice(0, i)));
+        const st = lstatOrUndefined(this.#abs(comps.slice(0, i)));
         ok = st !== undefined && st.isDirectory();
         verified.set(key, ok);
       }
@@ -423,13 +498,8 @@ async function drain(stream: EntryStream): Promise<void> {
   }
 }
 
-async function lstatOrUndefined(abs: string): Promise<Stats | undefined> {
-  try {
-    return await lstat(abs);
-  } catch (err) {
-    if (errnoCode(err) === "ENOENT") return undefined;
-    throw err;
-  }
+function lstatOrUndefined(abs: string): Stats | undefined {
+  return lstatSync(abs, { throwIfNoEntry: false });
 }
 
 function errnoCode(err: unknown): string | undefined {

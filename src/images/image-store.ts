@@ -7,7 +7,10 @@
  * each one into its own snapshot named by the layer's chain ID, so images
  * that share base layers share snapshots.
  */
+import { randomBytes } from "node:crypto";
+import * as path from "node:path";
 import { pipeline } from "node:stream/promises";
+import { withMounted } from "../mount/mount.js";
 import { Transform } from "node:stream";
 import { applyLayer } from "../archive/apply-layer.js";
 import { decompressStream } from "../archive/decompress.js";
@@ -40,6 +43,8 @@ export class ImageStore {
     private readonly registry: RegistryClient,
     private readonly content: ContentStore,
     private readonly snapshots: OverlaySnapshotter,
+    /** Where to mount layers while unpacking them. */
+    private readonly scratchDir: string,
   ) {}
 
   async resolve(ref: Reference, platform: Platform, opts: { signal?: AbortSignal } = {}): Promise<ResolvedImage> {
@@ -122,11 +127,20 @@ export class ImageStore {
             },
           });
           const tarStream = this.content.readStream(layer.digest);
-          const unpacked = applyLayer(verify, active.upperDir, opts);
-          await Promise.all([
-            pipeline(tarStream, decompressStream(compressionOf(layer.mediaType)), verify, ...(opts.signal ? [{ signal: opts.signal }] : [])),
-            unpacked,
-          ]);
+          const unpack = (target: string, whiteouts: "overlay" | "delete") =>
+            Promise.all([
+              pipeline(tarStream, decompressStream(compressionOf(layer.mediaType)), verify, ...(opts.signal ? [{ signal: opts.signal }] : [])),
+              applyLayer(verify, target, { whiteouts, ...(opts.signal ? { signal: opts.signal } : {}) }),
+            ]);
+          // A first layer is unpacked where it lies. Later ones go through the
+          // mounted stack, so paths resolve through the lower layers (a
+          // `lib -> usr/lib` symlink below stays a symlink) and the kernel
+          // writes the whiteouts.
+          if (!parent) await unpack(active.upperDir, "overlay");
+          else {
+            const at = path.join(this.scratchDir, `unpack-${randomBytes(6).toString("hex")}`);
+            await withMounted(this.snapshots.mounts(active), at, (merged) => unpack(merged, "delete"));
+          }
           const actual = digester.digest();
           if (actual !== diffId) {
             throw new FailedPreconditionError(`layer ${layer.digest} unpacks to ${actual}, but the image config says ${diffId}`);

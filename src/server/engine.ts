@@ -68,7 +68,7 @@ export class Engine {
     const content = await LocalContentStore.open(path.join(root, "content"));
     const snapshots = await OverlaySnapshotter.open(path.join(root, "snapshots"), db);
     const registry = new RegistryClient({ hosts: config.registries, userAgent: `tanto/${VERSION}` });
-    const images = new ImageStore(registry, content, snapshots);
+    const images = new ImageStore(registry, content, snapshots, runDir);
     const volumes = new CacheVolumes(path.join(root, "volumes"), db);
     const solver = new Solver({
       runners: [

@@ -38,27 +38,47 @@ export interface PushedImage {
   digest: Digest;
 }
 
-/** Build the busybox image and push it to `registryHost` as each of `names` (e.g. "busybox:latest"). */
-export async function pushBusybox(registryHost: string, names: string[]): Promise<PushedImage[]> {
+/** A layer for `pushImage`: a tar (uncompressed) and how to ship it. */
+export interface TestLayer {
+  tar: Buffer;
+  compression: "gzip" | "none";
+}
+
+/** The busybox root filesystem as a layer. */
+export async function busyboxLayer(): Promise<TestLayer> {
   const work = await fs.mkdtemp(path.join(os.tmpdir(), "tanto-fixture-"));
   try {
-    const rootfs = path.join(work, "rootfs");
-    await fs.mkdir(rootfs);
-    await busyboxRootfs(rootfs);
+    await busyboxRootfs(work);
+    return { tar: await buffer(packDirectory(work)), compression: "gzip" };
+  } finally {
+    await fs.rm(work, { recursive: true, force: true });
+  }
+}
+
+/** Push an image of `layers` to `registryHost` under each of `names`. */
+export async function pushImage(
+  registryHost: string,
+  names: string[],
+  layers: TestLayer[],
+  imageConfig: Record<string, unknown> = { Env: ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"], Cmd: ["sh"] },
+): Promise<PushedImage[]> {
+  const work = await fs.mkdtemp(path.join(os.tmpdir(), "tanto-fixture-"));
+  const client = new RegistryClient({ hosts: { [registryHost]: { http: true } } });
+  try {
     const store = await LocalContentStore.open(path.join(work, "content"));
-
-    // The image is small: hash the tar for the diff ID, then store it gzipped.
-    const tarBytes = await buffer(packDirectory(rootfs));
-    const layerBytes = gzipSync(tarBytes);
-    const layerDigest = await store.put(layerBytes);
-    const layerSize = layerBytes.length;
-
+    const descriptors = [];
+    for (const layer of layers) {
+      const bytes = layer.compression === "gzip" ? gzipSync(layer.tar) : layer.tar;
+      const digest = await store.put(bytes);
+      const mediaType = layer.compression === "gzip" ? MediaType.ociLayerGzip : MediaType.ociLayer;
+      descriptors.push({ mediaType, digest, size: bytes.length });
+    }
     const config = {
       architecture: goArch(),
       os: "linux",
-      config: { Env: ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"], Cmd: ["sh"] },
-      rootfs: { type: "layers", diff_ids: [sha256(tarBytes)] },
-      history: [{ created_by: "tanto test fixture: busybox-static" }],
+      config: imageConfig,
+      rootfs: { type: "layers", diff_ids: layers.map((l) => sha256(l.tar)) },
+      history: layers.map(() => ({ created_by: "tanto test fixture" })),
     };
     const configBytes = Buffer.from(JSON.stringify(config));
     const configDigest = await store.put(configBytes);
@@ -66,27 +86,25 @@ export async function pushBusybox(registryHost: string, names: string[]): Promis
       schemaVersion: 2,
       mediaType: MediaType.ociManifest,
       config: { mediaType: MediaType.ociConfig, digest: configDigest, size: configBytes.length },
-      layers: [{ mediaType: MediaType.ociLayerGzip, digest: layerDigest, size: layerSize }],
+      layers: descriptors,
     };
     const manifestBytes = Buffer.from(JSON.stringify(manifest));
-
-    const client = new RegistryClient({ hosts: { [registryHost]: { http: true } } });
     const pushed: PushedImage[] = [];
-    try {
-      for (const name of names) {
-        const ref = parseReference(`${registryHost}/${name}`);
-        await client.pushBlob(ref, manifest.layers[0]!, store);
-        await client.pushBlob(ref, manifest.config, store);
-        const digest = await client.pushManifest(ref, manifestBytes, MediaType.ociManifest);
-        pushed.push({ ref: `${registryHost}/${name}`, digest });
-      }
-    } finally {
-      client.close();
+    for (const name of names) {
+      const ref = parseReference(`${registryHost}/${name}`);
+      for (const d of [...descriptors, manifest.config]) await client.pushBlob(ref, d, store);
+      pushed.push({ ref: `${registryHost}/${name}`, digest: await client.pushManifest(ref, manifestBytes, MediaType.ociManifest) });
     }
     return pushed;
   } finally {
+    client.close();
     await fs.rm(work, { recursive: true, force: true });
   }
+}
+
+/** Build the busybox image and push it to `registryHost` as each of `names` (e.g. "busybox:latest"). */
+export async function pushBusybox(registryHost: string, names: string[]): Promise<PushedImage[]> {
+  return pushImage(registryHost, names, [await busyboxLayer()]);
 }
 
 function goArch(): string {

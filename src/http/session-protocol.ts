@@ -1,0 +1,61 @@
+/**
+ * What travels on a session's event stream (engine → client, NDJSON):
+ * progress events, and calls through which the engine asks the client for
+ * things only the client has — its files, a place to write exports. The
+ * client answers a call with `POST /v1/sessions/:sid/calls/:id` (header
+ * `x-tanto-call: ok|error`, body JSON or a tar stream); when a call carries
+ * input (an export), the client first reads it from
+ * `GET /v1/sessions/:sid/calls/:id/input`.
+ */
+import type { ProgressEvent } from "../solver/types.js";
+
+export interface CallEvent {
+  type: "call";
+  id: string;
+  method: string;
+  params: unknown;
+  hasInput: boolean;
+}
+
+export type SessionEvent = ProgressEvent | CallEvent;
+
+export const CALL_STATUS_HEADER = "x-tanto-call";
+
+/** One entry of a client directory listing (`host.statTree`). */
+export interface HostEntry {
+  /** Path relative to the listed directory, `/`-separated. */
+  path: string;
+  type: "file" | "dir" | "symlink";
+  mode: number;
+  size: number;
+  /** Modification time in nanoseconds, as a decimal string (exceeds 2^53). */
+  mtimeNs: string;
+  target?: string;
+}
+
+export interface StatTreeParams {
+  path: string;
+  include: string[];
+  exclude: string[];
+  gitignore: boolean;
+}
+
+export interface StatTreeResult {
+  /** The absolute path on the client. */
+  root: string;
+  /** "dir" for a directory listing; "file" when `path` named one file. */
+  kind: "dir" | "file";
+  entries: HostEntry[];
+}
+
+export interface ReadFilesParams {
+  root: string;
+  files: string[];
+}
+
+export interface WriteParams {
+  path: string;
+  kind: "dir" | "file";
+  wipe: boolean;
+  allowParentDirPath: boolean;
+}
