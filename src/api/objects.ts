@@ -1,10 +1,11 @@
 /** Turning IDs back into core objects, for node(id:) and load*FromID. */
 import { InvalidArgumentError } from "../errors.js";
 import { Container } from "../core/container.js";
+import { Host } from "../core/host.js";
 import { decodeId } from "../core/ids.js";
 import { CacheVolume, Directory, File, NamedValue, Port, Stat, type FileType } from "../core/values.js";
 
-export type CoreObject = Container | Directory | File | CacheVolume | NamedValue | Port | Stat;
+export type CoreObject = Container | Directory | File | CacheVolume | NamedValue | Port | Stat | Host;
 
 export function loadObject(id: string, want?: string): CoreObject {
   const { typename, state } = decodeId(id);
@@ -26,6 +27,8 @@ export function loadObject(id: string, want?: string): CoreObject {
       return new NamedValue(typename, s.name, s.value);
     case "Port":
       return new Port(s.port, s.protocol, s.description, s.experimentalSkipHealthcheck ?? false);
+    case "Host":
+      return new Host();
     case "Stat": {
       const st = state as { name: string; fileType: FileType; permissions: number; size: number };
       return new Stat(st.name, st.fileType, st.permissions, st.size);

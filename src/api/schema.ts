@@ -12,6 +12,7 @@ scalar EnvVariableID
 scalar LabelID
 scalar PortID
 scalar StatID
+scalar HostID
 scalar Platform
 scalar Void
 scalar JSON
@@ -29,6 +30,7 @@ type Query {
   defaultPlatform: Platform!
   container(platform: Platform): Container!
   directory: Directory!
+  host: Host!
   cacheVolume(key: String!, source: DirectoryID, sharing: CacheSharingMode = SHARED, owner: String): CacheVolume!
   node(id: ID!): Node
   loadContainerFromID(id: ContainerID!): Container!
@@ -39,6 +41,7 @@ type Query {
   loadLabelFromID(id: LabelID!): Label!
   loadPortFromID(id: PortID!): Port!
   loadStatFromID(id: StatID!): Stat!
+  loadHostFromID(id: HostID!): Host!
 }
 
 type Container implements Node {
@@ -118,6 +121,7 @@ type Directory implements Node {
   withoutDirectory(path: String!): Directory!
   withSymlink(target: String!, linkName: String!): Directory!
   withTimestamps(timestamp: Int!): Directory!
+  export(path: String!, wipe: Boolean = false): String!
 }
 
 type File implements Node {
@@ -130,6 +134,13 @@ type File implements Node {
   stat: Stat!
   withName(name: String!): File!
   withTimestamps(timestamp: Int!): File!
+  export(path: String!, allowParentDirPath: Boolean = false): String!
+}
+
+type Host implements Node {
+  id: ID!
+  directory(path: String!, exclude: [String!] = [], include: [String!] = [], noCache: Boolean = false, gitignore: Boolean = false): Directory!
+  file(path: String!, noCache: Boolean = false): File!
 }
 
 type Stat implements Node {

@@ -3,9 +3,11 @@
  * unix socket or TCP. Used by the CLI's session, run and query commands.
  */
 import * as http from "node:http";
+import type { Readable } from "node:stream";
+import { pipeline } from "node:stream/promises";
 import { UnavailableError, messageOf } from "../errors.js";
 import { parseAddress, type Address } from "../http/address.js";
-import type { ProgressEvent } from "../solver/types.js";
+import { CALL_STATUS_HEADER, type SessionEvent } from "../http/session-protocol.js";
 
 export class EngineClient {
   readonly #addr: Address;
@@ -54,7 +56,7 @@ export class EngineClient {
    * Keep the session's event stream open; events go to `onEvent`. The
    * returned function closes the stream, which ends the session.
    */
-  attachEvents(sessionId: string, onEvent: (e: ProgressEvent) => void, onClose: () => void): () => void {
+  attachEvents(sessionId: string, onEvent: (e: SessionEvent) => void, onClose: () => void): () => void {
     const req = http.request(this.#options("GET", `/v1/sessions/${sessionId}/events`), (res) => {
       let buffered = "";
       res.setEncoding("utf8");
@@ -64,7 +66,7 @@ export class EngineClient {
         while ((nl = buffered.indexOf("\n")) >= 0) {
           const line = buffered.slice(0, nl);
           buffered = buffered.slice(nl + 1);
-          if (line) onEvent(JSON.parse(line) as ProgressEvent);
+          if (line) onEvent(JSON.parse(line) as SessionEvent);
         }
       });
       res.on("close", onClose);
@@ -82,6 +84,38 @@ export class EngineClient {
   async query(sessionId: string, query: string, signal?: AbortSignal): Promise<string> {
     const res = await this.request("POST", `/v1/sessions/${sessionId}/query`, JSON.stringify({ query }), signal);
     return res.body;
+  }
+
+  /** Answer call `callId` with a JSON value, a stream, or an error. */
+  replyCall(sessionId: string, callId: string, answer: { json: unknown } | { stream: Readable } | { error: string; code?: string }): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const opts = this.#options("POST", `/v1/sessions/${sessionId}/calls/${callId}`);
+      opts.headers = { [CALL_STATUS_HEADER]: "error" in answer ? "error" : "ok", "content-type": "stream" in answer ? "application/octet-stream" : "application/json" };
+      const req = http.request(opts, (res) => {
+        const chunks: Buffer[] = [];
+        res.on("data", (c: Buffer) => chunks.push(c));
+        res.on("end", () => (res.statusCode === 200 ? resolve() : reject(new Error(Buffer.concat(chunks).toString("utf8") || `engine answered ${res.statusCode}`))));
+      });
+      req.on("error", reject);
+      if ("stream" in answer) {
+        pipeline(answer.stream, req).catch((err: unknown) => {
+          req.destroy(err as Error);
+          reject(err as Error);
+        });
+      } else req.end(JSON.stringify("json" in answer ? answer.json : { message: answer.error, code: answer.code ?? "INTERNAL" }));
+    });
+  }
+
+  /** The input the engine sends with call `callId` (an export's tar stream). */
+  callInput(sessionId: string, callId: string): Promise<http.IncomingMessage> {
+    return new Promise((resolve, reject) => {
+      const req = http.request(this.#options("GET", `/v1/sessions/${sessionId}/calls/${callId}/input`), (res) => {
+        if (res.statusCode !== 200) reject(new Error(`engine has no input for call ${callId} (${res.statusCode})`));
+        else resolve(res);
+      });
+      req.on("error", reject);
+      req.end();
+    });
   }
 
   close(): void {

@@ -6,10 +6,12 @@
  */
 import { randomBytes, timingSafeEqual } from "node:crypto";
 import * as http from "node:http";
+import * as os from "node:os";
 import type { AddressInfo } from "node:net";
 import { messageOf } from "../errors.js";
 import { readJson, sendJson } from "../http/json.js";
 import type { EngineClient } from "./engine-client.js";
+import { serveCall } from "./calls.js";
 import { progressPrinter } from "./progress.js";
 
 export interface ClientSession {
@@ -25,11 +27,17 @@ export async function openClientSession(
   engine: EngineClient,
   opts: { labels: Record<string, string>; progress?: (line: string) => void },
 ): Promise<ClientSession> {
-  const sessionId = await engine.openSession(opts.labels);
+  // Names this machine, so the engine reuses its mirrors of our directories.
+  const sessionId = await engine.openSession({ ...opts.labels, "tanto.client.host": os.hostname() });
   let endedResolve!: () => void;
   const ended = new Promise<void>((r) => (endedResolve = r));
   const print = opts.progress ? progressPrinter(opts.progress) : () => undefined;
-  const detach = engine.attachEvents(sessionId, print, endedResolve);
+  const workdir = process.cwd();
+  const detach = engine.attachEvents(
+    sessionId,
+    (event) => (event.type === "call" ? void serveCall(engine, sessionId, workdir, event) : print(event)),
+    endedResolve,
+  );
 
   const token = randomBytes(24).toString("base64url");
   const expected = Buffer.from("Basic " + Buffer.from(token + ":").toString("base64"));

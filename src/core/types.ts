@@ -2,17 +2,38 @@
  * What the core objects need from the engine to evaluate themselves: the
  * solver, images, snapshots, and the session the request belongs to.
  */
+import type { Readable } from "node:stream";
+import type { ReadFilesParams, StatTreeParams, StatTreeResult, WriteParams } from "../http/session-protocol.js";
+import type { HostMirrors, SyncResult } from "../hostsync/host-mirror.js";
 import type { ImageStore, ResolvedImage } from "../images/image-store.js";
 import type { OverlaySnapshotter } from "../snapshots/overlay-snapshotter.js";
 import type { Solver } from "../solver/solver.js";
 import type { ProgressEvent } from "../solver/types.js";
 
+/**
+ * The client's machine, reached through the session: the engine never reads
+ * or writes the client's disk itself, so it works the same in a container or
+ * on another host.
+ */
+export interface ClientHost {
+  statTree(params: StatTreeParams, signal?: AbortSignal): Promise<StatTreeResult>;
+  /** A tar stream of `files` (relative to `root`), as the client has them now. */
+  readFiles(params: ReadFilesParams, signal?: AbortSignal): Promise<{ tar: Readable; done(error?: Error): void }>;
+  /** Send a tar stream to be written at `path` on the client; returns the path written. */
+  write(params: WriteParams, tar: Readable, signal?: AbortSignal): Promise<string>;
+}
+
 export interface Session {
   readonly id: string;
+  readonly host: ClientHost;
   /** Ends with the session: cancels what only it was waiting for. */
   readonly signal: AbortSignal;
   /** Tag → digest resolutions, pinned for the session's lifetime. */
   readonly resolved: Map<string, Promise<ResolvedImage>>;
+  /** Client directories synced in this session, by request. */
+  readonly hostSyncs: Map<string, Promise<SyncResult>>;
+  /** Names the client's machine, so mirrors of its directories are reused across sessions. */
+  readonly clientKey: string;
   progress(event: ProgressEvent): void;
 }
 
@@ -20,6 +41,7 @@ export interface CoreDeps {
   readonly solver: Solver;
   readonly images: ImageStore;
   readonly snapshots: OverlaySnapshotter;
+  readonly hostMirrors: HostMirrors;
   /** Scratch directory for temporary mount points. */
   readonly runDir: string;
   readonly version: string;

@@ -7,7 +7,7 @@ import { randomBytes } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
-import { EngineError, UnavailableError } from "../errors.js";
+import { EngineError, UnavailableError, type ErrorCode } from "../errors.js";
 import { CALL_STATUS_HEADER, type CallEvent } from "../http/session-protocol.js";
 
 /** An answer being read: `finish` acknowledges it to the client. */
@@ -76,12 +76,15 @@ export class ClientCalls {
       req.on("end", () => {
         res.writeHead(200).end();
         let message = Buffer.concat(chunks).toString("utf8");
+        let code: ErrorCode = "FAILED_PRECONDITION";
         try {
-          message = (JSON.parse(message) as { message: string }).message;
+          const parsed = JSON.parse(message) as { message: string; code?: ErrorCode };
+          message = parsed.message;
+          code = parsed.code ?? code;
         } catch {
           // plain text
         }
-        pending.reject(new EngineError(message, { code: "FAILED_PRECONDITION" }));
+        pending.reject(new EngineError(message, { code }));
       });
       return;
     }

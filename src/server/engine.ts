@@ -19,7 +19,9 @@ import type { EngineConfig } from "../config/engine-config.js";
 import { LocalContentStore } from "../content/local-content-store.js";
 import type { CoreDeps } from "../core/types.js";
 import { RuncExecutor } from "../executor/runc-executor.js";
+import { HostMirrors } from "../hostsync/host-mirror.js";
 import { ImageStore } from "../images/image-store.js";
+import { SnapshotOpRunner } from "../ops/snapshot-op.js";
 import { openDatabase, type Database } from "../metadata/database.js";
 import { unmountAll } from "../mount/mount.js";
 import { formatPlatform, hostPlatform } from "../oci/platform.js";
@@ -76,6 +78,7 @@ export class Engine {
         new ExecOpRunner({ snapshots, executor, volumes, runDir }),
         new FileOpRunner({ snapshots, runDir }),
         new OutputOpRunner(),
+        new SnapshotOpRunner(snapshots),
       ],
       records: new SqliteCacheRecords(db),
       maxParallelism: config.maxParallelism,
@@ -85,6 +88,7 @@ export class Engine {
       solver,
       images,
       snapshots,
+      hostMirrors: new HostMirrors(path.join(root, "hostsync"), snapshots),
       runDir,
       version: VERSION,
       defaultPlatform: formatPlatform(hostPlatform()),

@@ -7,6 +7,8 @@
  *   POST   /v1/sessions                  → {id}; body {labels}
  *   GET    /v1/sessions/:id/events       → NDJSON progress; closing it ends the session
  *   POST   /v1/sessions/:id/query        → GraphQL over JSON ({query})
+ *   POST   /v1/sessions/:id/calls/:call  → the client's answer to a call (see http/session-protocol.ts)
+ *   GET    /v1/sessions/:id/calls/:call/input → what the engine sends with a call (exports)
  *   DELETE /v1/sessions/:id
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
@@ -67,6 +69,10 @@ async function handle(engine: Engine, req: IncomingMessage, res: ServerResponse)
     const signal = AbortSignal.any([abort.signal, session.signal]);
     const result = await runQuery(engine.schema, body.query, { deps: engine.deps, session, signal });
     return sendJson(res, 200, result);
+  }
+  if (parts[3] === "calls" && parts[4]) {
+    if (req.method === "POST" && parts.length === 5) return session.calls.reply(parts[4], req, res);
+    if (req.method === "GET" && parts[5] === "input") return session.calls.input(parts[4], res);
   }
   if (req.method === "DELETE" && parts.length === 3) {
     // Ending the session also ends its event stream, after what it had queued.

@@ -5,9 +5,16 @@
  * held is released and work only it was waiting for is cancelled.
  */
 import { randomBytes } from "node:crypto";
+import type { SyncResult } from "../hostsync/host-mirror.js";
 import type { ResolvedImage } from "../images/image-store.js";
 import type { Session } from "../core/types.js";
+import type { SessionEvent } from "../http/session-protocol.js";
 import type { ProgressEvent } from "../solver/types.js";
+import { ClientCalls } from "./client-calls.js";
+import { RemoteClientHost } from "./remote-client-host.js";
+
+/** The session label naming the client's machine (set by the tanto CLI). */
+export const CLIENT_LABEL = "tanto.client.host";
 
 /** A session that never attaches its event stream is dropped after this. */
 const ATTACH_TIMEOUT_MS = 30_000;
@@ -15,9 +22,16 @@ const ATTACH_TIMEOUT_MS = 30_000;
 export class EngineSession implements Session {
   readonly id = randomBytes(16).toString("hex");
   readonly resolved = new Map<string, Promise<ResolvedImage>>();
+  readonly hostSyncs = new Map<string, Promise<SyncResult>>();
   readonly #abort = new AbortController();
-  #listener: ((event: ProgressEvent) => void) | undefined;
+  readonly calls = new ClientCalls((event) => this.#send(event));
+  readonly host = new RemoteClientHost(this.calls);
+  #listener: ((event: SessionEvent) => void) | undefined;
   #attachTimer: NodeJS.Timeout;
+
+  get clientKey(): string {
+    return this.labels[CLIENT_LABEL] ?? "unknown-client";
+  }
 
   constructor(readonly labels: Record<string, string>, onExpire: () => void) {
     this.#attachTimer = setTimeout(onExpire, ATTACH_TIMEOUT_MS).unref();
@@ -28,10 +42,16 @@ export class EngineSession implements Session {
   }
 
   progress(event: ProgressEvent): void {
-    this.#listener?.(event);
+    this.#send(event);
   }
 
-  attach(listener: (event: ProgressEvent) => void): void {
+  #send(event: SessionEvent): boolean {
+    if (!this.#listener) return false;
+    this.#listener(event);
+    return true;
+  }
+
+  attach(listener: (event: SessionEvent) => void): void {
     clearTimeout(this.#attachTimer);
     this.#listener = listener;
   }
@@ -39,7 +59,9 @@ export class EngineSession implements Session {
   end(): void {
     clearTimeout(this.#attachTimer);
     this.#listener = undefined;
-    this.#abort.abort(new Error(`session ${this.id} ended`));
+    const reason = new Error(`session ${this.id} ended`);
+    this.calls.failAll(reason);
+    this.#abort.abort(reason);
   }
 }
 

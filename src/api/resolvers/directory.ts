@@ -2,6 +2,7 @@
 import * as path from "node:path";
 import { changeFs, joinPath, type Change } from "../../core/filesystem.js";
 import { digestTree, globDir, listDir, readFileAt, solve, statAt } from "../../core/evaluate.js";
+import { exportDirectory, exportFile, hostDirectory, hostFile, type Host } from "../../core/host.js";
 import { encodeId } from "../../core/ids.js";
 import type { RequestContext } from "../../core/types.js";
 import { Directory, File, Stat } from "../../core/values.js";
@@ -102,6 +103,7 @@ export const directoryResolvers = {
   },
   withTimestamps: (d: Directory, a: Args) =>
     change(d, [{ action: "timestamps", path: d.path, time: optInt(a, "timestamp") ?? 0 }], `withTimestamps ${d.path}`),
+  export: (d: Directory, a: Args, ctx: RequestContext) => exportDirectory(ctx, d, str(a, "path"), bool(a, "wipe")),
 };
 
 export const fileResolvers = {
@@ -123,6 +125,7 @@ export const fileResolvers = {
   name: (f: File) => path.posix.basename(f.path),
   digest: async (f: File, _a: Args, ctx: RequestContext) => sha256(await readFileAt(ctx, f.source, f.path)),
   stat: (f: File, _a: Args, ctx: RequestContext) => statPath(ctx, f, f.path, true),
+  export: (f: File, a: Args, ctx: RequestContext) => exportFile(ctx, f, str(a, "path"), bool(a, "allowParentDirPath")),
   withName: (f: File, a: Args) => {
     const dest = "/" + str(a, "name");
     return new File(changeFs(undefined, [{ action: "copy", from: f, dest }], `withName ${dest}`), dest);
@@ -140,4 +143,11 @@ export const statResolvers = {
   fileType: (s: Stat) => s.fileType,
   permissions: (s: Stat) => s.permissions,
   size: (s: Stat) => s.size,
+};
+
+export const hostResolvers = {
+  id: (h: Host) => encodeId(h),
+  directory: (_h: Host, a: Args, ctx: RequestContext) =>
+    hostDirectory(ctx, str(a, "path"), { include: strList(a, "include"), exclude: strList(a, "exclude"), gitignore: bool(a, "gitignore"), noCache: bool(a, "noCache") }),
+  file: (_h: Host, a: Args, ctx: RequestContext) => hostFile(ctx, str(a, "path"), bool(a, "noCache")),
 };

@@ -5,7 +5,7 @@
 import { encodeId } from "../../core/ids.js";
 import type { NamedValue, Port } from "../../core/values.js";
 import { containerResolvers } from "./container.js";
-import { directoryResolvers, fileResolvers, statResolvers } from "./directory.js";
+import { directoryResolvers, fileResolvers, hostResolvers, statResolvers } from "./directory.js";
 import { queryResolvers } from "./query.js";
 
 const named = {
@@ -20,6 +20,7 @@ export const resolvers = {
   Directory: directoryResolvers,
   File: fileResolvers,
   Stat: statResolvers,
+  Host: hostResolvers,
   CacheVolume: { id: encodeId },
   EnvVariable: named,
   Label: named,

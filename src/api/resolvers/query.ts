@@ -1,5 +1,6 @@
 import { InvalidArgumentError } from "../../errors.js";
 import { Container } from "../../core/container.js";
+import { Host } from "../../core/host.js";
 import type { RequestContext } from "../../core/types.js";
 import { CacheVolume, Directory } from "../../core/values.js";
 import { formatPlatform, parsePlatform } from "../../oci/platform.js";
@@ -14,6 +15,7 @@ export const queryResolvers = {
   container: (_: unknown, a: Args, ctx: RequestContext) =>
     Container.empty(formatPlatform(parsePlatform(optStr(a, "platform") ?? ctx.deps.defaultPlatform))),
   directory: () => new Directory(undefined, "/"),
+  host: () => new Host(),
   cacheVolume: (_: unknown, a: Args) => {
     const key = str(a, "key");
     if (key === "") throw new InvalidArgumentError("cacheVolume key must not be empty");
@@ -28,4 +30,5 @@ export const queryResolvers = {
   loadLabelFromID: load("Label"),
   loadPortFromID: load("Port"),
   loadStatFromID: load("Stat"),
+  loadHostFromID: load("Host"),
 };

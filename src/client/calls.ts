@@ -1,0 +1,26 @@
+/** Serving the engine's calls to this client (see http/session-protocol.ts). */
+import { EngineError, messageOf } from "../errors.js";
+import type { CallEvent, ReadFilesParams, StatTreeParams, WriteParams } from "../http/session-protocol.js";
+import type { EngineClient } from "./engine-client.js";
+import { readFiles, statTree, writeExport } from "./host-files.js";
+
+export async function serveCall(engine: EngineClient, sessionId: string, workdir: string, call: CallEvent): Promise<void> {
+  try {
+    switch (call.method) {
+      case "host.statTree":
+        return await engine.replyCall(sessionId, call.id, { json: await statTree(workdir, call.params as StatTreeParams) });
+      case "host.readFiles":
+        return await engine.replyCall(sessionId, call.id, { stream: readFiles(call.params as ReadFilesParams) });
+      case "host.write": {
+        const input = await engine.callInput(sessionId, call.id);
+        const written = await writeExport(workdir, call.params as WriteParams, input);
+        return await engine.replyCall(sessionId, call.id, { json: { path: written } });
+      }
+      default:
+        return await engine.replyCall(sessionId, call.id, { error: `this client does not support "${call.method}"` });
+    }
+  } catch (err) {
+    const code = err instanceof EngineError ? err.code : "INTERNAL";
+    await engine.replyCall(sessionId, call.id, { error: messageOf(err), code }).catch(() => undefined);
+  }
+}

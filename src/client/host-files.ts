@@ -1,0 +1,122 @@
+/**
+ * The client's side of the engine's file calls: list a directory tree, send
+ * files, write exports. Relative paths resolve against the session's workdir
+ * and may not climb out of it; absolute paths are the caller's choice.
+ */
+import * as fs from "node:fs/promises";
+import { createReadStream } from "node:fs";
+import * as path from "node:path";
+import { Readable } from "node:stream";
+import tar from "tar-stream";
+import { applyLayer } from "../archive/apply-layer.js";
+import { InvalidArgumentError, NotFoundError } from "../errors.js";
+import { gitignorePatterns } from "../fsutil/gitignore.js";
+import { PathFilter } from "../fsutil/path-filter.js";
+import type { HostEntry, ReadFilesParams, StatTreeParams, StatTreeResult, WriteParams } from "../http/session-protocol.js";
+
+export function resolveClientPath(workdir: string, p: string): string {
+  if (path.isAbsolute(p)) return path.normalize(p);
+  const abs = path.resolve(workdir, p);
+  if (abs !== workdir && !abs.startsWith(workdir + path.sep)) {
+    throw new InvalidArgumentError(`path "${p}" is outside the session's working directory ${workdir}`);
+  }
+  return abs;
+}
+
+export async function statTree(workdir: string, params: StatTreeParams): Promise<StatTreeResult> {
+  const root = resolveClientPath(workdir, params.path);
+  let st;
+  try {
+    st = await fs.stat(root);
+  } catch {
+    throw new NotFoundError(`"${params.path}" not found on the client (${root})`);
+  }
+  if (!st.isDirectory()) {
+    const e = await entryOf(path.dirname(root), path.basename(root));
+    return { root, kind: "file", entries: e ? [e] : [] };
+  }
+  const entries: HostEntry[] = [];
+  const excludes = [...params.exclude];
+  const walk = async (rel: string): Promise<void> => {
+    const dir = path.join(root, rel);
+    if (params.gitignore) {
+      const text = await fs.readFile(path.join(dir, ".gitignore"), "utf8").catch(() => undefined);
+      if (text !== undefined) excludes.push(...gitignorePatterns(text, rel));
+    }
+    const filter = new PathFilter({ include: params.include, exclude: excludes });
+    for (const name of (await fs.readdir(dir)).sort()) {
+      const childRel = rel ? `${rel}/${name}` : name;
+      const e = await entryOf(root, childRel);
+      if (!e) continue;
+      if (e.type === "dir") {
+        if (!filter.mayDescend(childRel)) continue;
+        const before = entries.length;
+        entries.push(e);
+        await walk(childRel);
+        // With include patterns, keep a directory only if it or something in it is selected.
+        if (!filter.selects(childRel) && entries.length === before + 1) entries.pop();
+      } else if (filter.selects(childRel)) entries.push(e);
+    }
+  };
+  await walk("");
+  return { root, kind: "dir", entries };
+}
+
+async function entryOf(root: string, rel: string): Promise<HostEntry | undefined> {
+  const st = await fs.lstat(path.join(root, rel), { bigint: true });
+  const base = { path: rel, mode: Number(st.mode & 0o7777n), size: Number(st.size), mtimeNs: st.mtimeNs.toString() };
+  if (st.isDirectory()) return { ...base, type: "dir", size: 0 };
+  if (st.isFile()) return { ...base, type: "file" };
+  if (st.isSymbolicLink()) return { ...base, type: "symlink", target: await fs.readlink(path.join(root, rel)) };
+  return undefined; // sockets, devices, fifos are not sent
+}
+
+/** A tar stream of the regular files `files` below `root`. */
+export function readFiles(params: ReadFilesParams): Readable {
+  const pack = tar.pack();
+  (async () => {
+    for (const rel of params.files) {
+      const file = path.join(params.root, rel);
+      if (!file.startsWith(params.root + path.sep)) throw new InvalidArgumentError(`"${rel}" is outside ${params.root}`);
+      const st = await fs.lstat(file);
+      if (!st.isFile()) throw new InvalidArgumentError(`"${rel}" is no longer a regular file`);
+      await new Promise<void>((resolve, reject) => {
+        const entry = pack.entry({ name: rel, size: st.size, mode: st.mode & 0o7777, mtime: st.mtime }, (err) => (err ? reject(err) : resolve()));
+        const src = createReadStream(file);
+        src.on("error", reject);
+        src.pipe(entry);
+      });
+    }
+    pack.finalize();
+  })().catch((err: Error) => pack.destroy(err));
+  return Readable.from(pack, { objectMode: false });
+}
+
+/** Write an export: a directory's tree, or one file. Returns the path written. */
+export async function writeExport(workdir: string, params: WriteParams, input: Readable): Promise<string> {
+  let dest = resolveClientPath(workdir, params.path);
+  if (params.kind === "dir") {
+    if (params.wipe) await fs.rm(dest, { recursive: true, force: true });
+    await fs.mkdir(dest, { recursive: true });
+    await applyLayer(input, dest);
+    return dest;
+  }
+  const existing = await fs.stat(dest).catch(() => undefined);
+  if (existing?.isDirectory()) {
+    if (!params.allowParentDirPath) throw new InvalidArgumentError(`cannot export a file to "${params.path}": it is a directory (set allowParentDirPath to write into it)`);
+  }
+  // Unpack into a scratch directory beside the target, then move the one file into place.
+  const parent = existing?.isDirectory() ? dest : path.dirname(dest);
+  await fs.mkdir(parent, { recursive: true });
+  const scratch = await fs.mkdtemp(path.join(parent, ".tanto-export-"));
+  try {
+    await applyLayer(input, scratch);
+    const [name] = await fs.readdir(scratch);
+    if (!name) throw new InvalidArgumentError("export carried no file");
+    if (existing?.isDirectory()) dest = path.join(dest, name);
+    await fs.rename(path.join(scratch, name), dest);
+    return dest;
+  } finally {
+    await fs.rm(scratch, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,82 @@
+/**
+ * The client's machine as the API sees it (`host()`): its directories and
+ * files come in through the session (never read from the engine's disk), and
+ * exports go out the same way.
+ */
+import { createReadStream } from "node:fs";
+import * as fs from "node:fs/promises";
+import * as path from "node:path";
+import { Readable } from "node:stream";
+import tar from "tar-stream";
+import { packDirectory } from "../archive/write-layer.js";
+import { FailedPreconditionError, NotFoundError } from "../errors.js";
+import { resolveInRoot } from "../fsutil/in-root.js";
+import type { StatTreeParams } from "../http/session-protocol.js";
+import type { SyncResult } from "../hostsync/host-mirror.js";
+import { vertex } from "../solver/vertex.js";
+import { withView } from "./evaluate.js";
+import type { RequestContext } from "./types.js";
+import { Directory, File } from "./values.js";
+
+export class Host {
+  readonly typename = "Host";
+  toJSON(): unknown {
+    return {};
+  }
+}
+
+async function sync(ctx: RequestContext, params: StatTreeParams, noCache: boolean): Promise<SyncResult> {
+  const key = JSON.stringify(params);
+  const cached = noCache ? undefined : ctx.session.hostSyncs.get(key);
+  if (cached) return cached;
+  const syncing = ctx.deps.hostMirrors.sync(ctx.session.host, ctx.session.clientKey, params, ctx.signal);
+  ctx.session.hostSyncs.set(key, syncing);
+  syncing.catch(() => ctx.session.hostSyncs.delete(key));
+  return syncing;
+}
+
+/** A snapshot the engine already holds, as a vertex (its name is content-addressed). */
+function snapshotVertex(result: SyncResult, label: string) {
+  return vertex({ kind: "snapshot", name: result.snapshot }, [], label);
+}
+
+export async function hostDirectory(ctx: RequestContext, p: string, opts: { include: string[]; exclude: string[]; gitignore: boolean; noCache: boolean }): Promise<Directory> {
+  const result = await sync(ctx, { path: p, include: opts.include, exclude: opts.exclude, gitignore: opts.gitignore }, opts.noCache);
+  if (result.kind !== "dir") throw new FailedPreconditionError(`host path "${p}" is a file, not a directory: use host().file()`);
+  return new Directory(snapshotVertex(result, `host.directory ${p}`), "/");
+}
+
+export async function hostFile(ctx: RequestContext, p: string, noCache: boolean): Promise<File> {
+  const result = await sync(ctx, { path: p, include: [], exclude: [], gitignore: false }, noCache);
+  if (result.kind !== "file" || !result.name) throw new FailedPreconditionError(`host path "${p}" is a directory, not a file: use host().directory()`);
+  return new File(snapshotVertex(result, `host.file ${p}`), "/" + result.name);
+}
+
+export async function exportDirectory(ctx: RequestContext, d: Directory, dest: string, wipe: boolean): Promise<string> {
+  return withView(ctx, d.source, async (root) => {
+    const dir = await resolveInRoot(root, d.path, { followLast: true });
+    const st = await fs.stat(dir).catch(() => undefined);
+    if (!st?.isDirectory()) throw new NotFoundError(`directory "${d.path}" not found`);
+    return ctx.session.host.write({ path: dest, kind: "dir", wipe, allowParentDirPath: false }, packDirectory(dir), ctx.signal);
+  });
+}
+
+export async function exportFile(ctx: RequestContext, f: File, dest: string, allowParentDirPath: boolean): Promise<string> {
+  return withView(ctx, f.source, async (root) => {
+    const file = await resolveInRoot(root, f.path, { followLast: true });
+    const st = await fs.stat(file).catch(() => undefined);
+    if (!st?.isFile()) throw new NotFoundError(`file "${f.path}" not found`);
+    return ctx.session.host.write({ path: dest, kind: "file", wipe: false, allowParentDirPath }, packFile(file, path.posix.basename(f.path), st), ctx.signal);
+  });
+}
+
+/** A tar stream holding one file. */
+function packFile(file: string, name: string, st: import("node:fs").Stats): Readable {
+  const pack = tar.pack();
+  const entry = pack.entry({ name, size: st.size, mode: st.mode & 0o7777, mtime: st.mtime, uid: st.uid, gid: st.gid }, (err) => {
+    if (err) pack.destroy(err);
+    else pack.finalize();
+  });
+  createReadStream(file).on("error", (err) => pack.destroy(err)).pipe(entry);
+  return Readable.from(pack, { objectMode: false });
+}

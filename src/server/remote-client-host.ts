@@ -1,0 +1,23 @@
+/** ClientHost over a session's calls: each method is one call to the client. */
+import type { Readable } from "node:stream";
+import type { ClientHost } from "../core/types.js";
+import type { ReadFilesParams, StatTreeParams, StatTreeResult, WriteParams } from "../http/session-protocol.js";
+import type { ClientCalls } from "./client-calls.js";
+
+export class RemoteClientHost implements ClientHost {
+  constructor(private readonly calls: ClientCalls) {}
+
+  statTree(params: StatTreeParams, signal?: AbortSignal): Promise<StatTreeResult> {
+    return this.calls.callJson<StatTreeResult>("host.statTree", params, signal ? { signal } : {});
+  }
+
+  async readFiles(params: ReadFilesParams, signal?: AbortSignal): Promise<{ tar: Readable; done(error?: Error): void }> {
+    const reply = await this.calls.call("host.readFiles", params, signal ? { signal } : {});
+    return { tar: reply.body, done: (error) => reply.finish(error) };
+  }
+
+  async write(params: WriteParams, tar: Readable, signal?: AbortSignal): Promise<string> {
+    const { path } = await this.calls.callJson<{ path: string }>("host.write", params, { input: tar, ...(signal ? { signal } : {}) });
+    return path;
+  }
+}

@@ -1,0 +1,82 @@
+/**
+ * Files through the official SDK: host directories with filters, exports to
+ * the client, directory operations, mounted directories.
+ */
+import { after, before, describe, test } from "node:test";
+import assert from "node:assert/strict";
+import * as fs from "node:fs/promises";
+import * as os from "node:os";
+import * as path from "node:path";
+import { CLI, REPO, run, startEngine, type TestEngine } from "./support/engine.js";
+import { testRegistry } from "./support/fixtures.js";
+
+describe("files through the SDK", () => {
+  let engine: TestEngine;
+  let env: NodeJS.ProcessEnv;
+  let workdir: string;
+
+  before(async () => {
+    const registry = await testRegistry();
+    engine = await startEngine({ registry });
+    env = { ...engine.env, TANTO_TEST_IMAGE: `${registry}/busybox:latest`, NODE_PATH: path.join(REPO, "node_modules") };
+    workdir = await fs.mkdtemp(path.join(os.tmpdir(), "tanto-files-"));
+    await fs.writeFile(path.join(workdir, "a.txt"), "a\n");
+    await fs.mkdir(path.join(workdir, "sub"));
+    await fs.writeFile(path.join(workdir, "sub", "b.txt"), "b\n");
+    await fs.writeFile(path.join(workdir, "debug.log"), "log\n");
+    await fs.mkdir(path.join(workdir, "node_modules"));
+    await fs.writeFile(path.join(workdir, "node_modules", "x.js"), "x\n");
+  });
+  after(async () => {
+    await engine.destroy();
+    await fs.rm(workdir, { recursive: true, force: true });
+  });
+
+  test("host directories in, exports out, directory operations", async () => {
+    const program = path.join(REPO, "test", "sdk", "files.mjs");
+    const r = await run([CLI, "run", "node", program], { env, cwd: workdir });
+    assert.equal(r.code, 0, r.stderr);
+    const out = JSON.parse(r.stdout) as Record<string, unknown>;
+    assert.equal(out["tree"], ".\n./a.txt\n./sub\n./sub/b.txt\n");
+    assert.deepEqual(out["included"], ["sub"]);
+    assert.equal(out["hostFile"], "a\n");
+
+    assert.equal(out["exportedDir"], path.join(workdir, "exported"));
+    assert.equal(await fs.readFile(path.join(workdir, "exported", "hello.txt"), "utf8"), "hi\n");
+    assert.equal((await fs.stat(path.join(workdir, "exported", "hello.txt"))).mode & 0o777, 0o600);
+    assert.ok((await fs.stat(path.join(workdir, "exported", "empty"))).isDirectory());
+    assert.equal(await fs.readFile(path.join(workdir, "exported", "deep/er/x.txt"), "utf8"), "x\n");
+    assert.equal(out["exportedFile"], path.join(workdir, "passwd.txt"));
+    assert.match(await fs.readFile(path.join(workdir, "passwd.txt"), "utf8"), /^root:/);
+
+    assert.deepEqual(out["mountEntries"], ["in.txt", "out.txt"]);
+    assert.equal(out["mountOut"], "in\nmore\n");
+    assert.equal(out["readOnly"], "read-only\n");
+    assert.deepEqual(out["dirEntries"], ["a", "b", "link"]);
+    assert.deepEqual(out["aEntries"], ["1.txt"]);
+    assert.deepEqual(out["glob"], ["a/1.txt", "b/3.txt"]);
+    assert.equal(out["linkContents"], "1");
+    assert.deepEqual(out["copied"], ["copy", "copy/a", "copy/a/1.txt", "copy/link"]);
+    assert.deepEqual(out["withFile"], ["renamed.txt"]);
+    assert.equal(out["fileName"], "three.txt");
+    assert.equal(out["digestStable"], true);
+    assert.equal(out["owner"], "65534\n");
+    assert.deepEqual(out["exists"], [true, false]);
+    assert.equal(out["rootfsEntries"], true);
+  });
+
+  test("an export path that climbs out of the workdir is refused", async () => {
+    const doc = '{ directory { withNewFile(path: "x", contents: "x") { export(path: "../escaped") } } }';
+    const r = await run([CLI, "query", doc], { env, cwd: workdir });
+    assert.equal(r.code, 1);
+    assert.match(r.stdout, /outside the session's working directory/);
+    await assert.rejects(fs.stat(path.join(path.dirname(workdir), "escaped")));
+  });
+
+  test("a missing host path is an error naming it", async () => {
+    const r = await run([CLI, "query", '{ host { directory(path: "nope") { entries } } }'], { env, cwd: workdir });
+    assert.equal(r.code, 1);
+    assert.match(r.stdout, /nope\\" not found on the client/);
+    assert.match(r.stdout, /NOT_FOUND/);
+  });
+});

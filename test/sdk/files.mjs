@@ -1,0 +1,54 @@
+// Files through the official SDK: the client's directories in, exports out,
+// directory operations and mounted directories. Run with the workdir as cwd.
+import { connection, dag } from "@dagger.io/dagger";
+
+const image = process.env.TANTO_TEST_IMAGE;
+const out = {};
+await connection(async () => {
+  const src = dag.host().directory(".", { exclude: ["node_modules", "*.log"] });
+  const base = dag.container().from(image);
+  out.tree = await base.withDirectory("/src", src).withExec(["sh", "-c", "cd /src && find . | sort"]).stdout();
+  out.included = await dag.host().directory(".", { include: ["sub/**"] }).entries();
+  out.hostFile = await dag.host().file("a.txt").contents();
+
+  out.exportedDir = await dag
+    .directory()
+    .withNewFile("hello.txt", "hi\n", { permissions: 0o600 })
+    .withNewDirectory("empty")
+    .withNewFile("deep/er/x.txt", "x\n")
+    .export("./exported");
+  out.exportedFile = await base.file("/etc/passwd").export("./passwd.txt");
+
+  const mounted = base
+    .withMountedDirectory("/mnt", dag.directory().withNewFile("in.txt", "in\n"))
+    .withExec(["sh", "-c", "cp /mnt/in.txt /mnt/out.txt && echo more >> /mnt/out.txt"]);
+  out.mountEntries = await mounted.directory("/mnt").entries();
+  out.mountOut = await mounted.file("/mnt/out.txt").contents();
+  out.readOnly = await base
+    .withMountedDirectory("/ro", dag.directory().withNewFile("f", "f"), { readOnly: true })
+    .withExec(["sh", "-c", "touch /ro/g 2>/dev/null && echo writable || echo read-only"])
+    .stdout();
+
+  const d = dag
+    .directory()
+    .withNewFile("a/1.txt", "1")
+    .withNewFile("a/2.txt", "2")
+    .withNewFile("b/3.txt", "3")
+    .withoutFile("a/2.txt")
+    .withSymlink("a/1.txt", "link");
+  out.dirEntries = await d.entries();
+  out.aEntries = await d.directory("a").entries();
+  out.glob = await d.glob("**/*.txt");
+  out.linkContents = await d.file("link").contents();
+  out.copied = await dag.directory().withDirectory("copy", d, { exclude: ["b"] }).glob("**");
+  out.withFile = await dag.directory().withFile("renamed.txt", d.file("b/3.txt")).entries();
+  out.fileName = await d.file("b/3.txt").withName("three.txt").name();
+  out.digestStable = (await d.digest()) === (await dag.directory().withNewFile("a/1.txt", "1").withNewFile("b/3.txt", "3").withSymlink("a/1.txt", "link").digest());
+  out.owner = await base
+    .withDirectory("/owned", dag.directory().withNewFile("f", "f"), { owner: "nobody" })
+    .withExec(["stat", "-c", "%u", "/owned/f"])
+    .stdout();
+  out.exists = [await d.exists("a/1.txt"), await d.exists("nope")];
+  out.rootfsEntries = (await base.withNewFile("/marker", "m").rootfs().entries()).includes("marker");
+});
+console.log(JSON.stringify(out));
