@@ -19,7 +19,7 @@ import {
 } from "graphql";
 import { EngineError, ExecError } from "../errors.js";
 import type { RequestContext } from "../core/types.js";
-import { SDL } from "./schema.js";
+import { SDL } from "./schema/index.js";
 import { resolvers } from "./resolvers/index.js";
 
 /** Documents larger than this are refused before parsing. */

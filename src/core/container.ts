@@ -8,6 +8,9 @@ import type { ImageConfig } from "../oci/image.js";
 import { vertex, vertexFromJson, vertexToJson, type VertexJson } from "../solver/vertex.js";
 import type { Vertex } from "../solver/types.js";
 import { cleanPath } from "../fsutil/in-root.js";
+import { formatPlatform, parsePlatform } from "../oci/platform.js";
+import { formatReference, parseReference } from "../oci/reference.js";
+import type { RequestContext } from "./types.js";
 import type { ExecMount } from "../ops/exec-op.js";
 
 export type CacheSharingMode = "SHARED" | "PRIVATE" | "LOCKED";
@@ -206,4 +209,21 @@ export interface ExecSpec {
   redirectStdout?: string;
   redirectStderr?: string;
   noInit?: boolean;
+}
+
+/** `from(address)`: resolve the image (once per session) and take its filesystem and config. */
+export async function fromAddress(c: Container, address: string, ctx: RequestContext): Promise<Container> {
+  const ref = parseReference(address);
+  const platform = parsePlatform(c.state.platform);
+  const key = `${formatReference(ref)}|${formatPlatform(platform)}`;
+  let resolving = ctx.session.resolved.get(key);
+  if (!resolving) {
+    resolving = ctx.deps.images.resolve(ref, platform, { signal: ctx.signal });
+    ctx.session.resolved.set(key, resolving);
+    resolving.catch(() => ctx.session.resolved.delete(key));
+  }
+  const resolved = await resolving;
+  const pinned = formatReference(resolved.ref);
+  const image = vertex({ kind: "image", ref: pinned, platform: formatPlatform(platform) }, [], `from ${address}`);
+  return c.fromImage(image, pinned, resolved.config);
 }

@@ -1,34 +1,15 @@
 /** Container: configuration changes are pure; leaves solve the recipe. */
 import * as path from "node:path";
-import { Container, withExec, type CacheSharingMode } from "../../core/container.js";
+import { Container, fromAddress, withExec, type CacheSharingMode } from "../../core/container.js";
 import { changeFs, type Change } from "../../core/filesystem.js";
 import { execResult, syncContainer } from "../../core/evaluate.js";
 import { encodeId } from "../../core/ids.js";
 import type { RequestContext } from "../../core/types.js";
 import { CacheVolume, Directory, File, NamedValue, Port } from "../../core/values.js";
 import { InvalidArgumentError } from "../../errors.js";
-import { formatPlatform, parsePlatform } from "../../oci/platform.js";
-import { formatReference, parseReference } from "../../oci/reference.js";
-import { vertex } from "../../solver/vertex.js";
 import { loadObject } from "../objects.js";
 import { bool, containerPath, expand, optInt, optStr, permissions, str, strList, type Args } from "./args.js";
 import { copyDirectory, copyFile, statPath } from "./directory.js";
-
-async function fromAddress(c: Container, address: string, ctx: RequestContext): Promise<Container> {
-  const ref = parseReference(address);
-  const platform = parsePlatform(c.state.platform);
-  const key = `${formatReference(ref)}|${formatPlatform(platform)}`;
-  let resolving = ctx.session.resolved.get(key);
-  if (!resolving) {
-    resolving = ctx.deps.images.resolve(ref, platform, { signal: ctx.signal });
-    ctx.session.resolved.set(key, resolving);
-    resolving.catch(() => ctx.session.resolved.delete(key));
-  }
-  const resolved = await resolving;
-  const pinned = formatReference(resolved.ref);
-  const image = vertex({ kind: "image", ref: pinned, platform: formatPlatform(platform) }, [], `from ${address}`);
-  return c.fromImage(image, pinned, resolved.config);
-}
 
 function exec(c: Container, a: Args): Container {
   let args = strList(a, "args").map((x) => expand(c, a, x));

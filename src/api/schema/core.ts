@@ -1,9 +1,9 @@
 /**
- * The GraphQL schema: the subset of the Dagger core API (0.21 line) that
- * tanto implements, with the names, arguments, enums and defaults of the
- * official SDK's generated client. Resolvers live next to this file.
+ * The core of the GraphQL schema: Query, Container, Directory, File and their
+ * small companions, with the names, arguments, enums and defaults of the
+ * official SDK's generated client (Dagger API, 0.21 line).
  */
-export const SDL = /* GraphQL */ `
+export const coreSDL = /* GraphQL */ `
 scalar ContainerID
 scalar DirectoryID
 scalar FileID
