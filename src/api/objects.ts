@@ -3,9 +3,10 @@ import { InvalidArgumentError } from "../errors.js";
 import { Container } from "../core/container.js";
 import { Host } from "../core/host.js";
 import { decodeId } from "../core/ids.js";
+import { Secret } from "../core/secrets.js";
 import { CacheVolume, Directory, File, NamedValue, Port, Stat, type FileType } from "../core/values.js";
 
-export type CoreObject = Container | Directory | File | CacheVolume | NamedValue | Port | Stat | Host;
+export type CoreObject = Container | Directory | File | CacheVolume | NamedValue | Port | Stat | Host | Secret;
 
 export function loadObject(id: string, want?: string): CoreObject {
   const { typename, state } = decodeId(id);
@@ -27,6 +28,8 @@ export function loadObject(id: string, want?: string): CoreObject {
       return new NamedValue(typename, s.name, s.value);
     case "Port":
       return new Port(s.port, s.protocol, s.description, s.experimentalSkipHealthcheck ?? false);
+    case "Secret":
+      return Secret.fromJSON(state);
     case "Host":
       return new Host();
     case "Stat": {

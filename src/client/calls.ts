@@ -3,6 +3,7 @@ import { EngineError, messageOf } from "../errors.js";
 import type { CallEvent, ReadFilesParams, StatTreeParams, WriteParams } from "../http/session-protocol.js";
 import type { EngineClient } from "./engine-client.js";
 import { readFiles, statTree, writeExport } from "./host-files.js";
+import { resolveSecretUri } from "./secrets.js";
 
 export async function serveCall(engine: EngineClient, sessionId: string, workdir: string, call: CallEvent): Promise<void> {
   try {
@@ -11,6 +12,8 @@ export async function serveCall(engine: EngineClient, sessionId: string, workdir
         return await engine.replyCall(sessionId, call.id, { json: await statTree(workdir, call.params as StatTreeParams) });
       case "host.readFiles":
         return await engine.replyCall(sessionId, call.id, { stream: readFiles(call.params as ReadFilesParams) });
+      case "secret.resolve":
+        return await engine.replyCall(sessionId, call.id, { json: { value: await resolveSecretUri(workdir, (call.params as { uri: string }).uri) } });
       case "host.write": {
         const input = await engine.callInput(sessionId, call.id);
         const written = await writeExport(workdir, call.params as WriteParams, input);

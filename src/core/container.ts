@@ -12,6 +12,7 @@ import { formatPlatform, parsePlatform } from "../oci/platform.js";
 import { formatReference, parseReference } from "../oci/reference.js";
 import type { RequestContext } from "./types.js";
 import type { ExecMount } from "../ops/exec-op.js";
+import type { SecretRef } from "./secrets.js";
 
 export type CacheSharingMode = "SHARED" | "PRIVATE" | "LOCKED";
 
@@ -19,7 +20,9 @@ export type ContainerMount =
   | { target: string; type: "cache"; key: string; sharing: CacheSharingMode; owner?: string }
   | { target: string; type: "tmpfs"; size?: number }
   /** A Directory or File value mounted at `target`. */
-  | { target: string; type: "dir" | "file"; source: Vertex | undefined; path: string; readOnly: boolean };
+  | { target: string; type: "dir" | "file"; source: Vertex | undefined; path: string; readOnly: boolean }
+  /** A secret as a file (on a tmpfs, never on disk). */
+  | { target: string; type: "secret"; secret: SecretRef; owner?: string; mode: number };
 
 export interface ExposedPort {
   port: number;
@@ -39,6 +42,8 @@ export interface ContainerState {
   labels: Array<[string, string]>;
   exposedPorts: ExposedPort[];
   mounts: ContainerMount[];
+  /** Environment variables whose values are secrets. */
+  secretEnv: Array<{ name: string; secret: SecretRef }>;
   /** The last withExec, whose stdout/stderr/exitCode the container reports. */
   lastExec?: Vertex | undefined;
 }
@@ -59,6 +64,7 @@ export class Container {
       labels: [],
       exposedPorts: [],
       mounts: [],
+      secretEnv: [],
     });
   }
 
@@ -173,6 +179,7 @@ export function withExec(c: Container, spec: ExecSpec): Container {
   const inputs: Vertex[] = c.state.rootfs ? [c.state.rootfs] : [];
   const sources: Vertex[] = [];
   const mounts: ExecMount[] = c.state.mounts.map((m) => {
+    if (m.type === "secret") return { ...m, secret: { name: m.secret.name, mac: m.secret.mac } };
     if (!("source" in m)) return m;
     const { source, ...rest } = m;
     if (!source) return { ...rest, input: -1 };
@@ -185,6 +192,7 @@ export function withExec(c: Container, spec: ExecSpec): Container {
     rootfs: c.state.rootfs !== undefined,
     args: spec.args,
     env: c.state.env,
+    ...(c.state.secretEnv.length > 0 ? { secretEnv: c.state.secretEnv.map(({ name, secret }) => ({ name, secret: { name: secret.name, mac: secret.mac } })) } : {}),
     cwd: c.state.workdir || "/",
     user: c.state.user,
     mounts,

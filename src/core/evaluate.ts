@@ -16,7 +16,7 @@ import type { FileType } from "./values.js";
 import type { RequestContext } from "./types.js";
 
 export function solve(ctx: RequestContext, v: Vertex): Promise<Result> {
-  return ctx.deps.solver.solve(v, { signal: ctx.signal, progress: (e) => ctx.session.progress(e), session: ctx.session });
+  return ctx.deps.solver.solve(v, { signal: ctx.signal, progress: (e) => ctx.session.progress(e), session: ctx.session, secrets: ctx.session.secrets });
 }
 
 /** Evaluate a container: its filesystem and its last exec. */

@@ -6,6 +6,7 @@ import type { Readable } from "node:stream";
 import type { ReadFilesParams, StatTreeParams, StatTreeResult, WriteParams } from "../http/session-protocol.js";
 import type { HostMirrors, SyncResult } from "../hostsync/host-mirror.js";
 import type { ImageStore, ResolvedImage } from "../images/image-store.js";
+import type { SecretStore } from "./secrets.js";
 import type { OverlaySnapshotter } from "../snapshots/overlay-snapshotter.js";
 import type { Solver } from "../solver/solver.js";
 import type { ProgressEvent } from "../solver/types.js";
@@ -19,6 +20,8 @@ export interface ClientHost {
   statTree(params: StatTreeParams, signal?: AbortSignal): Promise<StatTreeResult>;
   /** A tar stream of `files` (relative to `root`), as the client has them now. */
   readFiles(params: ReadFilesParams, signal?: AbortSignal): Promise<{ tar: Readable; done(error?: Error): void }>;
+  /** Resolve a client-side secret URI (env://, file://, cmd://) to its value. */
+  resolveSecret(uri: string, signal?: AbortSignal): Promise<string>;
   /** Send a tar stream to be written at `path` on the client; returns the path written. */
   write(params: WriteParams, tar: Readable, signal?: AbortSignal): Promise<string>;
 }
@@ -32,6 +35,8 @@ export interface Session {
   readonly resolved: Map<string, Promise<ResolvedImage>>;
   /** Client directories synced in this session, by request. */
   readonly hostSyncs: Map<string, Promise<SyncResult>>;
+  /** Plaintexts of the session's secrets (memory only). */
+  readonly secrets: SecretStore;
   /** Names the client's machine, so mirrors of its directories are reused across sessions. */
   readonly clientKey: string;
   progress(event: ProgressEvent): void;

@@ -15,7 +15,7 @@
 import { randomBytes } from "node:crypto";
 import * as fs from "node:fs/promises";
 import * as path from "node:path";
-import { ExecError } from "../errors.js";
+import { ExecError, FailedPreconditionError } from "../errors.js";
 import type { Executor } from "../executor/types.js";
 import { resolveUser } from "../executor/user.js";
 import { mkdirInRoot, resolveInRoot } from "../fsutil/in-root.js";
@@ -26,19 +26,29 @@ import type { OverlaySnapshotter } from "../snapshots/overlay-snapshotter.js";
 import type { ActiveSnapshot } from "../snapshots/types.js";
 import type { OpRunner, Result, SolveContext, Vertex } from "../solver/types.js";
 import type { CacheVolumes } from "./cache-volumes.js";
+import { scrub, StreamScrubber } from "./scrub.js";
 import type { CacheSharingMode } from "../core/container.js";
 
 export type ExecMount =
   | { target: string; type: "cache"; key: string; sharing: CacheSharingMode; owner?: string }
   | { target: string; type: "tmpfs"; size?: number }
   /** A directory or file from input `input` (index among the mount sources), at `path` inside it. */
-  | { target: string; type: "dir" | "file"; input: number; path: string; readOnly: boolean };
+  | { target: string; type: "dir" | "file"; input: number; path: string; readOnly: boolean }
+  /** A secret's value as a read-only file; the value comes from the session by HMAC. */
+  | { target: string; type: "secret"; secret: SecretKey; owner?: string; mode: number };
+
+/** How an op names a secret: never its value. */
+export interface SecretKey {
+  name: string;
+  mac: string;
+}
 
 export interface ExecOp {
   kind: "exec";
   rootfs: boolean;
   args: string[];
   env: string[];
+  secretEnv?: Array<{ name: string; secret: SecretKey }>;
   cwd: string;
   user: string;
   mounts: ExecMount[];
@@ -128,7 +138,9 @@ export class ExecOpRunner implements OpRunner {
         specMounts.push({ destination: m.target, type: "bind", source: base, options: ["rbind", m.readOnly || m.type === "file" ? "ro" : "rw"] });
       }
 
-      const output = await this.#runIn(id, rootfs, op, specMounts, v, ctx);
+      const secrets = new SecretFiles(op, ctx);
+      specMounts.push(...(await secrets.mount(path.join(dir, "secrets"), rootfs, unmounts)));
+      const output = await this.#runIn(id, rootfs, op, specMounts, v, ctx, secrets);
       await unmounts.run();
       if (!expected(op.expect, output.exitCode)) {
         throw new ExecError({ cmd: op.args, exitCode: output.exitCode, stdout: output.stdout, stderr: output.stderr });
@@ -155,7 +167,7 @@ export class ExecOpRunner implements OpRunner {
     cleanup.defer(() => unmount(at).catch(() => unmount(at, { detach: true })));
   }
 
-  async #runIn(id: string, rootfs: string, op: ExecOp, extraMounts: SpecMount[], v: Vertex, ctx: SolveContext): Promise<Omit<ExecResultMeta, "mounts">> {
+  async #runIn(id: string, rootfs: string, op: ExecOp, extraMounts: SpecMount[], v: Vertex, ctx: SolveContext, secrets: SecretFiles): Promise<Omit<ExecResultMeta, "mounts">> {
     const user = op.user ? await resolveUser(op.user, rootfs) : { uid: 0, gid: 0, additionalGids: [] };
     await mkdirInRoot(rootfs, op.cwd);
     const leases: AsyncDisposable[] = [];
@@ -172,10 +184,10 @@ export class ExecOpRunner implements OpRunner {
         }
       }
       mounts.push(...extraMounts);
-      const out = new OutputCollector(v, ctx);
+      const out = new OutputCollector(v, ctx, secrets.scrubList());
       const { exitCode } = await this.deps.executor.run(
         id,
-        { rootfs, mounts, process: { args: op.args, env: op.env, cwd: op.cwd, user } },
+        { rootfs, mounts, process: { args: op.args, env: [...op.env, ...secrets.env()], cwd: op.cwd, user } },
         {
           ...(op.stdin !== undefined ? { stdin: op.stdin } : {}),
           stdout: (b) => out.add(1, b),
@@ -219,7 +231,10 @@ class OutputCollector {
   readonly #chunks: Record<1 | 2, Buffer[]> = { 1: [], 2: [] };
   readonly #sizes: Record<1 | 2, number> = { 1: 0, 2: 0 };
   readonly #combined: Buffer[] = [];
-  constructor(private readonly v: Vertex, private readonly ctx: SolveContext) {}
+  readonly #live: Record<1 | 2, StreamScrubber>;
+  constructor(private readonly v: Vertex, private readonly ctx: SolveContext, private readonly secrets: string[]) {
+    this.#live = { 1: new StreamScrubber(secrets), 2: new StreamScrubber(secrets) };
+  }
 
   add(stream: 1 | 2, chunk: Buffer): void {
     this.#chunks[stream].push(chunk);
@@ -228,14 +243,63 @@ class OutputCollector {
     while (this.#sizes[stream] > MAX_OUTPUT && this.#chunks[stream].length > 1) {
       this.#sizes[stream] -= this.#chunks[stream].shift()!.length;
     }
-    this.ctx.progress?.({ type: "log", vertex: this.v.digest, stream, data: chunk.toString("utf8") });
+    const data = this.#live[stream].push(chunk.toString("utf8"));
+    if (data) this.ctx.progress?.({ type: "log", vertex: this.v.digest, stream, data });
   }
 
+  /** The output, with every secret value masked: this is what gets cached and shown. */
   finish(): Omit<ExecResultMeta, "exitCode" | "mounts"> {
+    for (const stream of [1, 2] as const) {
+      const data = this.#live[stream].flush();
+      if (data) this.ctx.progress?.({ type: "log", vertex: this.v.digest, stream, data });
+    }
     return {
-      stdout: Buffer.concat(this.#chunks[1]).toString("utf8"),
-      stderr: Buffer.concat(this.#chunks[2]).toString("utf8"),
-      combined: Buffer.concat(this.#combined).toString("utf8").slice(-2 * MAX_OUTPUT),
+      stdout: scrub(Buffer.concat(this.#chunks[1]).toString("utf8"), this.secrets),
+      stderr: scrub(Buffer.concat(this.#chunks[2]).toString("utf8"), this.secrets),
+      combined: scrub(Buffer.concat(this.#combined).toString("utf8"), this.secrets).slice(-2 * MAX_OUTPUT),
     };
+  }
+}
+
+/**
+ * An exec's secrets: values from the session, as environment variables and
+ * as files on a private tmpfs (so they never touch the disk), and the list of
+ * values to mask in its output.
+ */
+class SecretFiles {
+  constructor(private readonly op: ExecOp, private readonly ctx: SolveContext) {}
+
+  #value(key: SecretKey): string {
+    if (!this.ctx.secrets) throw new FailedPreconditionError(`secret "${key.name}" is not available here`);
+    return this.ctx.secrets.plaintext(key);
+  }
+
+  env(): string[] {
+    return (this.op.secretEnv ?? []).map(({ name, secret }) => `${name}=${this.#value(secret)}`);
+  }
+
+  scrubList(): string[] {
+    const used = [...(this.op.secretEnv ?? []).map((e) => e.secret), ...this.op.mounts.flatMap((m) => (m.type === "secret" ? [m.secret] : []))];
+    return [...new Set([...used.map((k) => this.#value(k)), ...(this.ctx.secrets?.values() ?? [])])];
+  }
+
+  async mount(dir: string, rootfs: string, cleanup: Cleanup): Promise<SpecMount[]> {
+    const secretMounts = this.op.mounts.filter((m): m is Extract<ExecMount, { type: "secret" }> => m.type === "secret");
+    if (secretMounts.length === 0) return [];
+    await fs.mkdir(dir, { recursive: true });
+    await mount({ type: "tmpfs", source: "tmpfs", options: ["mode=0700", "size=4m"] }, dir);
+    cleanup.defer(() => unmount(dir).catch(() => unmount(dir, { detach: true })));
+    const out: SpecMount[] = [];
+    for (const [i, m] of secretMounts.entries()) {
+      const file = path.join(dir, String(i));
+      await fs.writeFile(file, this.#value(m.secret), { mode: m.mode });
+      await fs.chmod(file, m.mode);
+      if (m.owner) {
+        const { uid, gid } = await resolveUser(m.owner, rootfs);
+        await fs.chown(file, uid, gid);
+      }
+      out.push({ destination: m.target, type: "bind", source: file, options: ["rbind", "ro"] });
+    }
+    return out;
   }
 }

@@ -11,6 +11,7 @@
  * `open` also repairs what a crash may have left: mounts under run/, runc
  * containers, ingest files, active snapshots.
  */
+import { randomBytes } from "node:crypto";
 import * as fs from "node:fs/promises";
 import * as path from "node:path";
 import { buildApiSchema } from "../api/graphql-api.js";
@@ -39,10 +40,10 @@ import { SessionManager } from "./sessions.js";
 import type { GraphQLSchema } from "graphql";
 
 export class Engine {
-  readonly sessions = new SessionManager();
   readonly schema: GraphQLSchema = buildApiSchema();
 
   private constructor(
+    readonly sessions: SessionManager,
     readonly config: EngineConfig,
     readonly log: Logger,
     readonly deps: CoreDeps,
@@ -93,7 +94,8 @@ export class Engine {
       version: VERSION,
       defaultPlatform: formatPlatform(hostPlatform()),
     };
-    return new Engine(config, log, deps, solver, db, executor, registry, runDir);
+    const sessions = new SessionManager(await secretSalt(root));
+    return new Engine(sessions, config, log, deps, solver, db, executor, registry, runDir);
   }
 
   /** Stop: end sessions (cancelling their work), kill containers, unmount, close state. */
@@ -109,6 +111,22 @@ export class Engine {
 }
 
 const PID_FILE = "engine.pid";
+
+/** The salt of secrets' HMACs: random, made once, readable by root only. */
+async function secretSalt(root: string): Promise<Buffer> {
+  const file = path.join(root, "secret-salt");
+  try {
+    const salt = await fs.readFile(file);
+    if (salt.length === 32) return salt;
+  } catch {
+    // first start
+  }
+  const salt = randomBytes(32);
+  const tmp = `${file}.${process.pid}`;
+  await fs.writeFile(tmp, salt, { mode: 0o600 });
+  await fs.rename(tmp, file);
+  return salt;
+}
 
 /**
  * One engine per state directory: the pid file names the owner; a pid file

@@ -16,6 +16,11 @@ export class RemoteClientHost implements ClientHost {
     return { tar: reply.body, done: (error) => reply.finish(error) };
   }
 
+  async resolveSecret(uri: string, signal?: AbortSignal): Promise<string> {
+    const { value } = await this.calls.callJson<{ value: string }>("secret.resolve", { uri }, signal ? { signal } : {});
+    return value;
+  }
+
   async write(params: WriteParams, tar: Readable, signal?: AbortSignal): Promise<string> {
     const { path } = await this.calls.callJson<{ path: string }>("host.write", params, { input: tar, ...(signal ? { signal } : {}) });
     return path;

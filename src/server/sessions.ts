@@ -7,6 +7,7 @@
 import { randomBytes } from "node:crypto";
 import type { SyncResult } from "../hostsync/host-mirror.js";
 import type { ResolvedImage } from "../images/image-store.js";
+import { SecretStore } from "../core/secrets.js";
 import type { Session } from "../core/types.js";
 import type { SessionEvent } from "../http/session-protocol.js";
 import type { ProgressEvent } from "../solver/types.js";
@@ -33,7 +34,10 @@ export class EngineSession implements Session {
     return this.labels[CLIENT_LABEL] ?? "unknown-client";
   }
 
-  constructor(readonly labels: Record<string, string>, onExpire: () => void) {
+  readonly secrets: SecretStore;
+
+  constructor(readonly labels: Record<string, string>, secretSalt: Buffer, onExpire: () => void) {
+    this.secrets = new SecretStore(secretSalt);
     this.#attachTimer = setTimeout(onExpire, ATTACH_TIMEOUT_MS).unref();
   }
 
@@ -61,15 +65,17 @@ export class EngineSession implements Session {
     this.#listener = undefined;
     const reason = new Error(`session ${this.id} ended`);
     this.calls.failAll(reason);
+    this.secrets.clear();
     this.#abort.abort(reason);
   }
 }
 
 export class SessionManager {
   readonly #sessions = new Map<string, EngineSession>();
+  constructor(private readonly secretSalt: Buffer) {}
 
   create(labels: Record<string, string>): EngineSession {
-    const s: EngineSession = new EngineSession(labels, () => this.end(s.id));
+    const s: EngineSession = new EngineSession(labels, this.secretSalt, () => this.end(s.id));
     this.#sessions.set(s.id, s);
     return s;
   }

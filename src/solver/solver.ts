@@ -13,7 +13,7 @@ export interface SolverOptions {
 }
 
 export interface SolverStats {
-  /** Ops actually run (cache misses), by kind. */
+  /** Ops started (cache misses, failed or not), by kind. */
   readonly executed: Record<string, number>;
   cacheHits: number;
 }
@@ -96,6 +96,7 @@ export class Solver {
     using _slot = await this.#slots.acquire(ctx.signal);
     const started = performance.now();
     ctx.progress?.({ type: "start", vertex: v.digest, name: v.name });
+    this.stats.executed[v.op.kind] = (this.stats.executed[v.op.kind] ?? 0) + 1;
     let result: Result;
     try {
       result = await runner.run(v, inputs, ctx);
@@ -111,7 +112,6 @@ export class Solver {
       throw err;
     }
     const durationMs = performance.now() - started;
-    this.stats.executed[v.op.kind] = (this.stats.executed[v.op.kind] ?? 0) + 1;
     if (runner.cacheable) {
       const snapshotId = result.snapshot === undefined ? undefined : this.#snapshotExists(result.snapshot);
       this.#records.put(v.digest, v.op.kind, result, snapshotId, durationMs);

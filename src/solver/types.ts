@@ -43,8 +43,13 @@ export type ProgressEvent =
 export interface SolveContext {
   readonly signal?: AbortSignal;
   readonly progress?: (event: ProgressEvent) => void;
-  /** Values that live only as long as the session (secrets, client attachables). */
+  /** Values that live only as long as the session (client attachables). */
   readonly session?: unknown;
+  /** The session's secrets, for ops that use them (by HMAC) and to scrub output. */
+  readonly secrets?: {
+    plaintext(ref: { name: string; mac: string }): string;
+    values(): string[];
+  };
 }
 
 export interface OpRunner {

@@ -7,6 +7,7 @@ import type { NamedValue, Port } from "../../core/values.js";
 import { containerResolvers } from "./container.js";
 import { directoryResolvers, fileResolvers, hostResolvers, statResolvers } from "./directory.js";
 import { queryResolvers } from "./query.js";
+import { secretContainerResolvers, secretQueryResolvers, secretResolvers } from "./secrets.js";
 
 const named = {
   id: (v: NamedValue) => encodeId(v),
@@ -15,8 +16,9 @@ const named = {
 };
 
 export const resolvers = {
-  Query: queryResolvers,
-  Container: containerResolvers,
+  Query: { ...queryResolvers, ...secretQueryResolvers },
+  Container: { ...containerResolvers, ...secretContainerResolvers },
+  Secret: secretResolvers,
   Directory: directoryResolvers,
   File: fileResolvers,
   Stat: statResolvers,

@@ -4,5 +4,6 @@
  * types of another (`extend type Query { … }`).
  */
 import { coreSDL } from "./core.js";
+import { secretsSDL } from "./secrets.js";
 
-export const SDL = [coreSDL].join("\n");
+export const SDL = [coreSDL, secretsSDL].join("\n");
