@@ -13,9 +13,11 @@ program.name("tanto").description("A container pipeline engine that speaks the D
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
 
-program
-  .command("engine")
-  .description("run the engine daemon")
+const engine = program.command("engine").description("the engine daemon, and its cache");
+
+engine
+  .command("start", { isDefault: true })
+  .description("run the engine daemon (the default)")
   .option("--root <dir>", "state directory (default /var/lib/tanto)")
   .option("--config <file>", "engine.toml (default /etc/tanto/engine.toml)")
   .option("--addr <url>", "listen address, unix:///PATH or tcp://HOST:PORT (repeatable)", collect, [])
@@ -23,6 +25,25 @@ program
   .action(async (opts: { root?: string; config?: string; addr: string[]; debug: boolean }) => {
     const { runDaemon } = await import("../server/daemon.js");
     await runDaemon(opts);
+  });
+
+engine
+  .command("du")
+  .description("disk usage of the engine's cache, by kind")
+  .option("--json", "print JSON", false)
+  .action(async (opts: { json: boolean }) => {
+    const { duCommand } = await import("./cache-commands.js");
+    await duCommand(opts);
+  });
+
+engine
+  .command("prune")
+  .description("free cache space, least recently used first (never what a session is using)")
+  .option("--all", "remove everything that is not in use", false)
+  .option("--keep-storage <size>", 'keep at most this much (e.g. "10GB")')
+  .action(async (opts: { all: boolean; keepStorage?: string }) => {
+    const { pruneCommand } = await import("./cache-commands.js");
+    await pruneCommand(opts);
   });
 
 program

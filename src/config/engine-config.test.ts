@@ -20,12 +20,18 @@ max-parallelism = 8
 });
 
 test("unknown keys are warnings naming the key", () => {
-  const { warnings } = parseConfig(`colour = "blue"\n[worker.oci]\ngc = true\n`);
-  assert.deepEqual(warnings, ['engine.toml: unknown key "colour" ignored', 'engine.toml: unknown key "worker.oci.gc" ignored']);
+  const { warnings } = parseConfig(`colour = "blue"\n[worker.oci]\nsnapshotter = "native"\n`);
+  assert.deepEqual(warnings, ['engine.toml: unknown key "colour" ignored', 'engine.toml: unknown key "worker.oci.snapshotter" ignored']);
 });
 
 test("invalid values are errors naming the key", () => {
   assert.throws(() => parseConfig(`[registry."x"]\nhttp = "yes"\n`), /"registry\."x"\.http" must be a boolean/);
   assert.throws(() => parseConfig(`[worker.oci]\nmax-parallelism = 0\n`), /"worker\.oci\.max-parallelism" must be at least 1/);
   assert.throws(() => parseConfig(`debug = `), /invalid TOML/);
+});
+
+test("GC policy sizes", () => {
+  const { config } = parseConfig(`[worker.oci]\ngc = true\ngckeepstorage = "200MB"\nreservedSpace = 1000\nmaxUsedSpace = "1GiB"\nminFreeSpace = "5gb"\n`);
+  assert.deepEqual(config.gc, { enabled: true, keepStorage: 200e6, reservedSpace: 1000, maxUsedSpace: 1024 ** 3, minFreeSpace: 5e9 });
+  assert.throws(() => parseConfig(`[worker.oci]\ngckeepstorage = "lots"\n`), /"worker\.oci\.gckeepstorage" must be a size/);
 });

@@ -24,18 +24,32 @@ export interface RegistryConfig {
   ca?: string[];
 }
 
+/** buildkitd's GC policy keys; sizes in bytes. */
+export interface GcPolicy {
+  enabled: boolean;
+  /** Keep the cache at most this big (default: 10% of the filesystem). */
+  keepStorage?: number;
+  /** Never collect below this much usage. */
+  reservedSpace?: number;
+  /** Collect down to this much usage at most. */
+  maxUsedSpace?: number;
+  /** Collect while the filesystem has less free space than this. */
+  minFreeSpace?: number;
+}
+
 export interface EngineConfig {
   debug: boolean;
   root: string;
   registries: Record<string, RegistryConfig>;
   maxParallelism: number;
+  gc: GcPolicy;
 }
 
 export const DEFAULT_ROOT = "/var/lib/tanto";
 export const DEFAULT_CONFIG_PATH = "/etc/tanto/engine.toml";
 
 export function defaultConfig(): EngineConfig {
-  return { debug: false, root: DEFAULT_ROOT, registries: {}, maxParallelism: 4 };
+  return { debug: false, root: DEFAULT_ROOT, registries: {}, maxParallelism: 4, gc: { enabled: true } };
 }
 
 export interface LoadedConfig {
@@ -89,7 +103,12 @@ export function parseConfig(text: string, source = "engine.toml"): LoadedConfig 
               const n = int(oval, full, source);
               if (n < 1) throw new InvalidArgumentError(`${source}: "${full}" must be at least 1, got ${n}`);
               config.maxParallelism = n;
-            } else unknown(full);
+            } else if (okey === "gc") config.gc.enabled = bool(oval, full, source);
+            else if (okey === "gckeepstorage") config.gc.keepStorage = size(oval, full, source);
+            else if (okey === "reservedSpace") config.gc.reservedSpace = size(oval, full, source);
+            else if (okey === "maxUsedSpace") config.gc.maxUsedSpace = size(oval, full, source);
+            else if (okey === "minFreeSpace") config.gc.minFreeSpace = size(oval, full, source);
+            else unknown(full);
           }
         }
         break;
@@ -134,6 +153,21 @@ function int(v: unknown, key: string, source: string): number {
   if (typeof n !== "number" || !Number.isInteger(n)) throw typeError(key, source, "an integer", v);
   return n;
 }
+/** A size: a number of bytes, or a string like "200MB", "10GiB", "512kb". */
+export function parseSize(text: string): number | undefined {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*([kmgtp]?)(i?)b?\s*$/i.exec(text);
+  if (!m) return undefined;
+  const power = "kmgtp".indexOf(m[2]!.toLowerCase()) + 1;
+  const base = m[3] ? 1024 : 1000;
+  return Math.round(Number(m[1]) * base ** power);
+}
+
+function size(v: unknown, key: string, source: string): number {
+  const n = typeof v === "string" ? parseSize(v) : typeof v === "bigint" ? Number(v) : typeof v === "number" && Number.isInteger(v) && v >= 0 ? v : undefined;
+  if (n === undefined) throw typeError(key, source, 'a size (bytes, or a string like "10GB")', v);
+  return n;
+}
+
 function strList(v: unknown, key: string, source: string): string[] {
   if (!Array.isArray(v) || !v.every((s) => typeof s === "string")) throw typeError(key, source, "a list of strings", v);
   return v as string[];

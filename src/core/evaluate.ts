@@ -16,7 +16,13 @@ import type { FileType } from "./values.js";
 import type { RequestContext } from "./types.js";
 
 export function solve(ctx: RequestContext, v: Vertex): Promise<Result> {
-  return ctx.deps.solver.solve(v, { signal: ctx.signal, progress: (e) => ctx.session.progress(e), session: ctx.session, secrets: ctx.session.secrets });
+  return ctx.deps.solver.solve(v, {
+    signal: ctx.signal,
+    progress: (e) => ctx.session.progress(e),
+    session: ctx.session,
+    secrets: ctx.session.secrets,
+    lease: (snapshot) => ctx.deps.leases.lease(ctx.session.id, snapshot),
+  });
 }
 
 /** Evaluate a container: its filesystem and its last exec. */

@@ -4,6 +4,7 @@
  */
 import type { Readable } from "node:stream";
 import type { ReadFilesParams, StatTreeParams, StatTreeResult, WriteParams } from "../http/session-protocol.js";
+import type { Leases } from "../gc/leases.js";
 import type { HostMirrors, SyncResult } from "../hostsync/host-mirror.js";
 import type { ImageStore, ResolvedImage } from "../images/image-store.js";
 import type { SecretStore } from "./secrets.js";
@@ -47,6 +48,7 @@ export interface CoreDeps {
   readonly images: ImageStore;
   readonly snapshots: OverlaySnapshotter;
   readonly hostMirrors: HostMirrors;
+  readonly leases: Leases;
   /** Scratch directory for temporary mount points. */
   readonly runDir: string;
   readonly version: string;

@@ -26,6 +26,11 @@ export class CacheVolumes {
     this.#db = db;
   }
 
+  /** Whether the volume stored in `dirName` is being used (or waited for) now. */
+  inUse(dirName: string): boolean {
+    return (this.#users.get(dirName) ?? 0) > 0 || this.#locks.has(dirName);
+  }
+
   async acquire(key: string, sharing: CacheSharingMode): Promise<VolumeLease> {
     const name = digestHex(sha256(key));
     const dir = path.join(this.#root, name);

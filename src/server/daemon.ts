@@ -40,6 +40,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<void> {
     await engine.close();
     throw err;
   }
+  engine.startAutoGc();
   log.info("engine started", {
     version: VERSION,
     root: config.root,

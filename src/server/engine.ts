@@ -15,7 +15,8 @@ import { randomBytes } from "node:crypto";
 import * as fs from "node:fs/promises";
 import * as path from "node:path";
 import { buildApiSchema } from "../api/graphql-api.js";
-import { FailedPreconditionError } from "../errors.js";
+import { FailedPreconditionError, messageOf } from "../errors.js";
+import { keepTarget } from "../gc/policy.js";
 import type { EngineConfig } from "../config/engine-config.js";
 import { LocalContentStore } from "../content/local-content-store.js";
 import type { CoreDeps } from "../core/types.js";
@@ -37,6 +38,8 @@ import { Solver } from "../solver/solver.js";
 import { VERSION } from "../version.js";
 import type { Logger } from "./log.js";
 import { SessionManager } from "./sessions.js";
+import { Collector } from "../gc/collector.js";
+import { Leases } from "../gc/leases.js";
 import type { GraphQLSchema } from "graphql";
 
 export class Engine {
@@ -44,6 +47,7 @@ export class Engine {
 
   private constructor(
     readonly sessions: SessionManager,
+    readonly collector: Collector,
     readonly config: EngineConfig,
     readonly log: Logger,
     readonly deps: CoreDeps,
@@ -73,6 +77,8 @@ export class Engine {
     const registry = new RegistryClient({ hosts: config.registries, userAgent: `tanto/${VERSION}` });
     const images = new ImageStore(registry, content, snapshots, runDir);
     const volumes = new CacheVolumes(path.join(root, "volumes"), db);
+    const leases = new Leases();
+    const collector = new Collector(snapshots, leases, content, path.join(root, "volumes"), (dir) => volumes.inUse(dir));
     const solver = new Solver({
       runners: [
         new ImageOpRunner(images),
@@ -90,16 +96,51 @@ export class Engine {
       images,
       snapshots,
       hostMirrors: new HostMirrors(path.join(root, "hostsync"), snapshots),
+      leases,
       runDir,
       version: VERSION,
       defaultPlatform: formatPlatform(hostPlatform()),
     };
-    const sessions = new SessionManager(await secretSalt(root));
-    return new Engine(sessions, config, log, deps, solver, db, executor, registry, runDir);
+    let engine: Engine | undefined = undefined;
+    // A session's end releases what it held, which may let the policy collect.
+    const sessions = new SessionManager(await secretSalt(root), (id) => {
+      leases.releaseSession(id);
+      if (engine?.config.gc.enabled) void engine.autoGc();
+    });
+    engine = new Engine(sessions, collector, config, log, deps, solver, db, executor, registry, runDir);
+    return engine;
+  }
+
+  #gcTimer: NodeJS.Timeout | undefined;
+  #gcRunning: Promise<void> | undefined;
+
+  /** Apply the GC policy now and every minute (and soon after each session ends). */
+  startAutoGc(): void {
+    this.#gcTimer = setInterval(() => void this.autoGc(), 60_000).unref();
+  }
+
+  /** One pass of the automatic policy; passes never overlap. */
+  autoGc(): Promise<void> {
+    this.#gcRunning ??= (async () => {
+      try {
+        const usage = await this.collector.usage();
+        const keep = await keepTarget(this.config.gc, this.config.root, usage.total);
+        if (keep === undefined) return;
+        const result = await this.collector.prune({ keepBytes: keep });
+        this.log.info("garbage collected", { freed_bytes: result.freedBytes, snapshots: result.removedSnapshots, usage_after: result.usageAfter });
+      } catch (err) {
+        this.log.warn("garbage collection failed", { error: messageOf(err) });
+      } finally {
+        this.#gcRunning = undefined;
+      }
+    })();
+    return this.#gcRunning;
   }
 
   /** Stop: end sessions (cancelling their work), kill containers, unmount, close state. */
   async close(): Promise<void> {
+    clearInterval(this.#gcTimer);
+    await this.#gcRunning;
     this.sessions.endAll();
     await this.executor.shutdown();
     await this.executor.cleanup();

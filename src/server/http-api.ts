@@ -4,6 +4,8 @@
  *
  *   GET    /v1/health                    → {version}
  *   GET    /v1/stats                     → solver counters (ops executed, cache hits)
+ *   GET    /v1/du                        → disk usage by kind, reclaimable
+ *   POST   /v1/prune                     → {all?, keepStorage?} collect now
  *   POST   /v1/sessions                  → {id}; body {labels}
  *   GET    /v1/sessions/:id/events       → NDJSON progress; closing it ends the session
  *   POST   /v1/sessions/:id/query        → GraphQL over JSON ({query})
@@ -36,6 +38,11 @@ async function handle(engine: Engine, req: IncomingMessage, res: ServerResponse)
   if (req.method === "GET" && parts[1] === "health") return sendJson(res, 200, { version: VERSION });
   if (req.method === "GET" && parts[1] === "stats") {
     return sendJson(res, 200, { sessions: engine.sessions.size, ...engine.solver.stats });
+  }
+  if (req.method === "GET" && parts[1] === "du") return sendJson(res, 200, await engine.collector.usage());
+  if (req.method === "POST" && parts[1] === "prune") {
+    const body = (await readJson(req)) as { all?: boolean; keepStorage?: number };
+    return sendJson(res, 200, await engine.collector.prune({ all: body.all === true, ...(typeof body.keepStorage === "number" ? { keepBytes: body.keepStorage } : {}) }));
   }
   if (parts[1] !== "sessions") return sendJson(res, 404, { error: `no such endpoint ${url.pathname}` });
 

@@ -72,7 +72,11 @@ export class EngineSession implements Session {
 
 export class SessionManager {
   readonly #sessions = new Map<string, EngineSession>();
-  constructor(private readonly secretSalt: Buffer) {}
+  constructor(
+    private readonly secretSalt: Buffer,
+    /** Called once a session has ended (to release what it held). */
+    private readonly onEnd: (id: string) => void = () => undefined,
+  ) {}
 
   create(labels: Record<string, string>): EngineSession {
     const s: EngineSession = new EngineSession(labels, this.secretSalt, () => this.end(s.id));
@@ -89,6 +93,7 @@ export class SessionManager {
     if (!s) return;
     this.#sessions.delete(id);
     s.end();
+    this.onEnd(id);
   }
 
   endAll(): void {

@@ -8,6 +8,7 @@
  * Lower directories are passed relative to `<root>` (ids are short), which
  * keeps deep stacks under the kernel's 4096-byte mount option limit.
  */
+import { renameSync } from "node:fs";
 import * as fs from "node:fs/promises";
 import * as path from "node:path";
 import { FailedPreconditionError, InvalidArgumentError } from "../errors.js";
@@ -144,15 +145,49 @@ export class OverlaySnapshotter implements Snapshotter {
     this.#db.prepare("UPDATE snapshots SET last_used = ? WHERE id = ?").run(Date.now(), snapshot.id);
   }
 
+  /**
+   * Remove a committed snapshot that has no children, in one synchronous step
+   * (rows and cache records deleted, directory moved aside), so nothing can
+   * start using it halfway through. Returns the moved directory, to delete at
+   * leisure, or undefined when the snapshot cannot be removed.
+   */
+  detach(name: string): string | undefined {
+    const snap = this.#committed.get(name);
+    if (!snap) return undefined;
+    if (this.#db.prepare("SELECT 1 FROM snapshots WHERE parent = ? LIMIT 1").get(snap.id)) return undefined;
+    this.#db.transaction(() => {
+      this.#db.prepare("DELETE FROM cache_records WHERE snapshot = ?").run(snap.id);
+      this.#db.prepare("DELETE FROM snapshots WHERE id = ?").run(snap.id);
+    })();
+    this.#committed.delete(name);
+    this.#byId.delete(snap.id);
+    const trash = path.join(this.root, `.trash-${snap.id}`);
+    renameSync(path.join(this.root, String(snap.id)), trash);
+    return trash;
+  }
+
   async remove(name: string): Promise<void> {
     const snap = this.#committed.get(name);
     if (!snap) return;
-    const child = this.#db.prepare("SELECT 1 FROM snapshots WHERE parent = ? LIMIT 1").get(snap.id);
-    if (child) throw new FailedPreconditionError(`snapshot "${name}" has children and cannot be removed`);
-    this.#db.prepare("DELETE FROM snapshots WHERE id = ?").run(snap.id);
-    this.#committed.delete(name);
-    this.#byId.delete(snap.id);
-    await fs.rm(path.join(this.root, String(snap.id)), { recursive: true, force: true });
+    const trash = this.detach(name);
+    if (!trash) throw new FailedPreconditionError(`snapshot "${name}" has children and cannot be removed`);
+    await fs.rm(trash, { recursive: true, force: true });
+  }
+
+  /** Committed snapshots with their parent, size (0 = not measured yet) and last use. */
+  list(): Array<{ id: number; name: string; parent: number | null; size: number; lastUsed: number }> {
+    return this.#db
+      .prepare("SELECT id, name, parent, size, last_used AS lastUsed FROM snapshots WHERE state = 'committed'")
+      .all() as Array<{ id: number; name: string; parent: number | null; size: number; lastUsed: number }>;
+  }
+
+  /** Record a measured size (bytes on disk of the snapshot's own layer). */
+  setSize(id: number, size: number): void {
+    this.#db.prepare("UPDATE snapshots SET size = ? WHERE id = ?").run(size, id);
+  }
+
+  dirOf(id: number): string {
+    return path.join(this.root, String(id));
   }
 }
 

@@ -86,6 +86,7 @@ export class Solver {
     if (runner.cacheable) {
       const hit = this.#lookup(v.digest);
       if (hit) {
+        if (hit.snapshot !== undefined) ctx.lease?.(hit.snapshot);
         this.stats.cacheHits++;
         ctx.progress?.({ type: "done", vertex: v.digest, name: v.name, cached: true, durationMs: 0 });
         return hit;
@@ -112,6 +113,7 @@ export class Solver {
       throw err;
     }
     const durationMs = performance.now() - started;
+    if (result.snapshot !== undefined) ctx.lease?.(result.snapshot);
     if (runner.cacheable) {
       const snapshotId = result.snapshot === undefined ? undefined : this.#snapshotExists(result.snapshot);
       this.#records.put(v.digest, v.op.kind, result, snapshotId, durationMs);

@@ -45,6 +45,12 @@ export interface SolveContext {
   readonly progress?: (event: ProgressEvent) => void;
   /** Values that live only as long as the session (client attachables). */
   readonly session?: unknown;
+  /**
+   * Called, synchronously with the lookup or commit that produced it, for
+   * every snapshot a solve hands out: the garbage collector keeps it until
+   * the session ends.
+   */
+  readonly lease?: (snapshot: string) => void;
   /** The session's secrets, for ops that use them (by HMAC) and to scrub output. */
   readonly secrets?: {
     plaintext(ref: { name: string; mac: string }): string;
