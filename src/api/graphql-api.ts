@@ -12,6 +12,7 @@ import {
   GraphQLObjectType,
   GraphQLScalarType,
   parse,
+  specifiedRules,
   validate,
   type ExecutionResult,
   type GraphQLFieldResolver,
@@ -19,11 +20,10 @@ import {
 } from "graphql";
 import { EngineError, ExecError } from "../errors.js";
 import type { RequestContext } from "../core/types.js";
+import { depthLimit, MAX_DEPTH, MAX_DOCUMENT_BYTES, MAX_TOKENS, nestingDepth } from "./limits.js";
 import { SDL } from "./schema/index.js";
 import { resolvers } from "./resolvers/index.js";
 
-/** Documents larger than this are refused before parsing. */
-const MAX_DOCUMENT_BYTES = 4 << 20;
 
 export function buildApiSchema(): GraphQLSchema {
   const schema = buildSchema(SDL);
@@ -53,13 +53,17 @@ export async function runQuery(schema: GraphQLSchema, query: string, ctx: Reques
   if (query.length > MAX_DOCUMENT_BYTES) {
     return { errors: [{ message: `query document is ${query.length} bytes; the limit is ${MAX_DOCUMENT_BYTES}` }] };
   }
+  // Each selection level opens one brace; arguments and lists add at most a few more.
+  if (nestingDepth(query) > MAX_DEPTH + 4) {
+    return { errors: [{ message: `query is nested more than ${MAX_DEPTH} levels deep` }] };
+  }
   let document;
   try {
-    document = parse(query);
+    document = parse(query, { maxTokens: MAX_TOKENS });
   } catch (err) {
     return { errors: [formatError(err as GraphQLError)] };
   }
-  const validationErrors = validate(schema, document);
+  const validationErrors = validate(schema, document, [...specifiedRules, depthLimit(MAX_DEPTH)]);
   if (validationErrors.length > 0) return { errors: validationErrors.map(formatError) };
   const result = (await execute({ schema, document, contextValue: ctx })) as ExecutionResult;
   return {

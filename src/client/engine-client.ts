@@ -6,7 +6,7 @@ import * as http from "node:http";
 import type { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { UnavailableError, messageOf } from "../errors.js";
-import { parseAddress, type Address } from "../http/address.js";
+import { parseAddress, TOKEN_ENV, type Address } from "../http/address.js";
 import { CALL_STATUS_HEADER, type SessionEvent } from "../http/session-protocol.js";
 
 export class EngineClient {
@@ -18,7 +18,9 @@ export class EngineClient {
   }
 
   #options(method: string, path: string): http.RequestOptions {
-    const base = { method, path, agent: this.#agent, headers: { "content-type": "application/json" } };
+    const token = this.#addr.kind === "tcp" ? process.env[TOKEN_ENV] : undefined;
+    const headers: Record<string, string> = { "content-type": "application/json", ...(token ? { authorization: `Bearer ${token}` } : {}) };
+    const base = { method, path, agent: this.#agent, headers };
     return this.#addr.kind === "unix" ? { ...base, socketPath: this.#addr.path } : { ...base, host: this.#addr.host, port: this.#addr.port };
   }
 
@@ -90,7 +92,11 @@ export class EngineClient {
   replyCall(sessionId: string, callId: string, answer: { json: unknown } | { stream: Readable } | { error: string; code?: string }): Promise<void> {
     return new Promise((resolve, reject) => {
       const opts = this.#options("POST", `/v1/sessions/${sessionId}/calls/${callId}`);
-      opts.headers = { [CALL_STATUS_HEADER]: "error" in answer ? "error" : "ok", "content-type": "stream" in answer ? "application/octet-stream" : "application/json" };
+      opts.headers = {
+        ...(opts.headers as Record<string, string>),
+        [CALL_STATUS_HEADER]: "error" in answer ? "error" : "ok",
+        "content-type": "stream" in answer ? "application/octet-stream" : "application/json",
+      };
       const req = http.request(opts, (res) => {
         const chunks: Buffer[] = [];
         res.on("data", (c: Buffer) => chunks.push(c));

@@ -3,6 +3,9 @@ import { InvalidArgumentError } from "../errors.js";
 
 export const DEFAULT_ADDRESS = "unix:///run/tanto/engine.sock";
 
+/** Where clients of a tcp:// engine find its token. */
+export const TOKEN_ENV = "TANTO_ENGINE_TOKEN";
+
 export type Address = { kind: "unix"; path: string } | { kind: "tcp"; host: string; port: number };
 
 export function parseAddress(url: string): Address {

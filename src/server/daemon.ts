@@ -1,11 +1,14 @@
 /** `tanto engine`: load the config, open the engine, serve until SIGTERM. */
+import { randomBytes } from "node:crypto";
+import * as fs from "node:fs/promises";
 import * as http from "node:http";
+import * as path from "node:path";
 import { DEFAULT_CONFIG_PATH, loadConfig } from "../config/engine-config.js";
 import { messageOf } from "../errors.js";
 import { VERSION } from "../version.js";
 import { Engine } from "./engine.js";
 import { createHandler } from "./http-api.js";
-import { DEFAULT_ADDRESS, parseAddress } from "../http/address.js";
+import { DEFAULT_ADDRESS, parseAddress, TOKEN_ENV } from "../http/address.js";
 import { listen } from "./listen.js";
 import { createLogger } from "./log.js";
 
@@ -28,8 +31,10 @@ export async function runDaemon(opts: DaemonOptions): Promise<void> {
   const engine = await Engine.open(config, log);
   const servers: http.Server[] = [];
   try {
+    const token = addresses.some((a) => a.kind === "tcp") ? await engineToken(config.root) : undefined;
+    if (token) log.info("tcp listeners require the engine token", { token_file: path.join(config.root, TOKEN_FILE), env: TOKEN_ENV });
     for (const addr of addresses) {
-      const server = http.createServer({ keepAliveTimeout: 60_000 }, createHandler(engine));
+      const server = http.createServer({ keepAliveTimeout: 60_000 }, createHandler(engine, addr.kind === "tcp" && token ? { token } : {}));
       // Queries may run for hours (a long build); never time them out here.
       server.requestTimeout = 0;
       server.headersTimeout = 60_000;
@@ -68,4 +73,22 @@ export async function runDaemon(opts: DaemonOptions): Promise<void> {
   };
   process.on("SIGTERM", () => void stop("SIGTERM"));
   process.on("SIGINT", () => void stop("SIGINT"));
+}
+
+const TOKEN_FILE = "engine-token";
+
+/**
+ * The token TCP clients must present: $TANTO_ENGINE_TOKEN if set, else one
+ * made once and kept in <root>/engine-token (mode 0600) for the admin to hand out.
+ */
+async function engineToken(root: string): Promise<string> {
+  const fromEnv = process.env[TOKEN_ENV];
+  if (fromEnv) return fromEnv;
+  const file = path.join(root, TOKEN_FILE);
+  const existing = (await fs.readFile(file, "utf8").catch(() => "")).trim();
+  if (existing) return existing;
+  const token = randomBytes(32).toString("base64url");
+  await fs.mkdir(root, { recursive: true });
+  await fs.writeFile(file, token + "\n", { mode: 0o600 });
+  return token;
 }

@@ -13,6 +13,7 @@
  *   GET    /v1/sessions/:id/calls/:call/input → what the engine sends with a call (exports)
  *   DELETE /v1/sessions/:id
  */
+import { timingSafeEqual } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { runQuery } from "../api/graphql-api.js";
 import { messageOf } from "../errors.js";
@@ -20,8 +21,21 @@ import { readJson, sendJson } from "../http/json.js";
 import { VERSION } from "../version.js";
 import type { Engine } from "./engine.js";
 
-export function createHandler(engine: Engine): (req: IncomingMessage, res: ServerResponse) => void {
+/**
+ * The request handler. On a unix socket, the socket's permissions are the
+ * access control; on TCP every request must carry `Authorization: Bearer
+ * <token>`, the engine's token.
+ */
+export function createHandler(engine: Engine, opts: { token?: string } = {}): (req: IncomingMessage, res: ServerResponse) => void {
+  const expected = opts.token === undefined ? undefined : Buffer.from(`Bearer ${opts.token}`);
   return (req, res) => {
+    if (expected) {
+      const got = Buffer.from(req.headers.authorization ?? "");
+      if (got.length !== expected.length || !timingSafeEqual(got, expected)) {
+        req.resume();
+        return sendJson(res, 401, { error: "missing or wrong engine token (Authorization: Bearer …)" });
+      }
+    }
     handle(engine, req, res).catch((err: unknown) => {
       engine.log.error("request failed", { path: req.url, error: messageOf(err) });
       if (!res.headersSent) sendJson(res, 500, { error: messageOf(err) });

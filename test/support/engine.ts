@@ -33,7 +33,7 @@ export interface TestEngine {
   destroy(): Promise<void>;
 }
 
-export async function startEngine(opts: { registry?: string; configText?: string } = {}): Promise<TestEngine> {
+export async function startEngine(opts: { registry?: string; configText?: string; extraArgs?: string[]; env?: NodeJS.ProcessEnv } = {}): Promise<TestEngine> {
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), "tanto-engine-"));
   const root = path.join(dir, "root");
   const socket = path.join(dir, "engine.sock");
@@ -50,8 +50,10 @@ export async function startEngine(opts: { registry?: string; configText?: string
 
   const start = async (): Promise<void> => {
     output = "";
-    const c = spawn(process.execPath, [path.join(REPO, "dist/src/cli/main.js"), "engine", "--root", root, "--config", config, "--addr", url, "--debug"], {
+    const args = ["engine", "--root", root, "--config", config, "--addr", url, "--debug", ...(opts.extraArgs ?? [])];
+    const c = spawn(process.execPath, [path.join(REPO, "dist/src/cli/main.js"), ...args], {
       stdio: ["ignore", "pipe", "pipe"],
+      env: opts.env ?? process.env,
     });
     child = c;
     c.stdout!.on("data", (d: Buffer) => (output += d.toString()));
