@@ -4,9 +4,10 @@ import { Container } from "../core/container.js";
 import { Host } from "../core/host.js";
 import { decodeId } from "../core/ids.js";
 import { Secret } from "../core/secrets.js";
+import { GitRef, GitRepository } from "../core/sources.js";
 import { CacheVolume, Directory, File, NamedValue, Port, Stat, type FileType } from "../core/values.js";
 
-export type CoreObject = Container | Directory | File | CacheVolume | NamedValue | Port | Stat | Host | Secret;
+export type CoreObject = Container | Directory | File | CacheVolume | NamedValue | Port | Stat | Host | Secret | GitRepository | GitRef;
 
 export function loadObject(id: string, want?: string): CoreObject {
   const { typename, state } = decodeId(id);
@@ -15,6 +16,10 @@ export function loadObject(id: string, want?: string): CoreObject {
   }
   const s = state as { name: string; value: string; port: number; protocol: "TCP" | "UDP"; description?: string; experimentalSkipHealthcheck?: boolean };
   switch (typename) {
+    case "GitRepository":
+      return GitRepository.fromJSON(state);
+    case "GitRef":
+      return GitRef.fromJSON(state);
     case "Container":
       return Container.fromJSON(state);
     case "Directory":

@@ -72,11 +72,19 @@ export async function exportFile(ctx: RequestContext, f: File, dest: string, all
 
 /** A tar stream holding one file. */
 function packFile(file: string, name: string, st: import("node:fs").Stats): Readable {
+  return packOneFile({ name, size: st.size, mode: st.mode & 0o7777, mtime: st.mtime, uid: st.uid, gid: st.gid }, createReadStream(file));
+}
+
+/**
+ * A tar stream holding one file whose bytes come from `body` (what
+ * `host.write` of kind "file" takes). The size must be known up front.
+ */
+export function packOneFile(header: { name: string; size: number; mode: number; mtime: Date; uid?: number; gid?: number }, body: Readable): Readable {
   const pack = tar.pack();
-  const entry = pack.entry({ name, size: st.size, mode: st.mode & 0o7777, mtime: st.mtime, uid: st.uid, gid: st.gid }, (err) => {
+  const entry = pack.entry({ uid: 0, gid: 0, ...header }, (err) => {
     if (err) pack.destroy(err);
     else pack.finalize();
   });
-  createReadStream(file).on("error", (err) => pack.destroy(err)).pipe(entry);
+  body.on("error", (err) => pack.destroy(err)).pipe(entry);
   return Readable.from(pack, { objectMode: false });
 }

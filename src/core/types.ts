@@ -7,8 +7,11 @@ import type { ReadFilesParams, StatTreeParams, StatTreeResult, WriteParams } fro
 import type { Leases } from "../gc/leases.js";
 import type { HostMirrors, SyncResult } from "../hostsync/host-mirror.js";
 import type { ImageStore, ResolvedImage } from "../images/image-store.js";
+import type { ImageExporter } from "../images/image-exporter.js";
 import type { SecretStore } from "./secrets.js";
 import type { OverlaySnapshotter } from "../snapshots/overlay-snapshotter.js";
+import type { GitSource } from "../sources/git-source.js";
+import type { HttpSource } from "../sources/http-source.js";
 import type { Solver } from "../solver/solver.js";
 import type { ProgressEvent } from "../solver/types.js";
 
@@ -46,9 +49,14 @@ export interface Session {
 export interface CoreDeps {
   readonly solver: Solver;
   readonly images: ImageStore;
+  /** Images out: export, archives, publish (src/images/image-exporter.ts). */
+  readonly exporter: ImageExporter;
   readonly snapshots: OverlaySnapshotter;
   readonly hostMirrors: HostMirrors;
   readonly leases: Leases;
+  /** Remote sources: git repositories and HTTP downloads. */
+  readonly git: GitSource;
+  readonly http: HttpSource;
   /** Scratch directory for temporary mount points. */
   readonly runDir: string;
   readonly version: string;

@@ -45,6 +45,8 @@ export class ImageStore {
     private readonly snapshots: OverlaySnapshotter,
     /** Where to mount layers while unpacking them. */
     private readonly scratchDir: string,
+    /** Told which blob a new layer snapshot came from, so exports can reuse it. */
+    private readonly onLayerUnpacked?: (snapshot: CommittedSnapshot, layer: Descriptor, diffId: Digest) => void,
   ) {}
 
   async resolve(ref: Reference, platform: Platform, opts: { signal?: AbortSignal } = {}): Promise<ResolvedImage> {
@@ -145,7 +147,13 @@ export class ImageStore {
           if (actual !== diffId) {
             throw new FailedPreconditionError(`layer ${layer.digest} unpacks to ${actual}, but the image config says ${diffId}`);
           }
-          return await this.snapshots.commit(active, name);
+          const committed = await this.snapshots.commit(active, name);
+          try {
+            this.onLayerUnpacked?.(committed, layer, diffId);
+          } catch {
+            // A lost record only means an export packs this layer again.
+          }
+          return committed;
         } catch (err) {
           await this.snapshots.abort(active);
           throw err;

@@ -40,6 +40,16 @@ const MIGRATIONS: readonly string[] = [
      created INTEGER NOT NULL,
      last_used INTEGER NOT NULL
    );`,
+  // Compressed blobs known for a committed snapshot's own layer: the pulled
+  // blob of an image layer, or one packed by an export (src/images/layer-blobs.ts).
+  `CREATE TABLE layer_blobs (
+     snapshot INTEGER NOT NULL REFERENCES snapshots(id) ON DELETE CASCADE,
+     compression TEXT NOT NULL CHECK (compression IN ('gzip', 'zstd', 'none')),
+     digest TEXT NOT NULL,
+     size INTEGER NOT NULL,
+     diff_id TEXT NOT NULL,
+     PRIMARY KEY (snapshot, compression)
+   );`,
 ];
 
 export function openDatabase(file: string): Database {

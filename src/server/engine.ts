@@ -5,6 +5,7 @@
  *   <root>/content       content-addressed blobs
  *   <root>/snapshots     overlay layers
  *   <root>/volumes       cache volumes
+ *   <root>/git           bare cache repositories of git sources (per URL)
  *   <root>/runc          runc's state (private to this engine)
  *   <root>/run           mount points and bundles of running work
  *
@@ -23,6 +24,9 @@ import type { CoreDeps } from "../core/types.js";
 import { RuncExecutor } from "../executor/runc-executor.js";
 import { HostMirrors } from "../hostsync/host-mirror.js";
 import { ImageStore } from "../images/image-store.js";
+import { ImageExporter } from "../images/image-exporter.js";
+import { LayerBlobs, layerCompressionOf } from "../images/layer-blobs.js";
+import { ImageImportOpRunner, ImageTarballOpRunner } from "../ops/image-archive-ops.js";
 import { SnapshotOpRunner } from "../ops/snapshot-op.js";
 import { openDatabase, type Database } from "../metadata/database.js";
 import { unmountAll } from "../mount/mount.js";
@@ -31,6 +35,10 @@ import { CacheVolumes } from "../ops/cache-volumes.js";
 import { ExecOpRunner, OutputOpRunner } from "../ops/exec-op.js";
 import { FileOpRunner } from "../ops/file-op.js";
 import { ImageOpRunner } from "../ops/image-op.js";
+import { GitOpRunner } from "../ops/git-op.js";
+import { HttpFileOpRunner } from "../ops/http-op.js";
+import { GitSource } from "../sources/git-source.js";
+import { HttpSource } from "../sources/http-source.js";
 import { RegistryClient } from "../registry/registry-client.js";
 import { OverlaySnapshotter } from "../snapshots/overlay-snapshotter.js";
 import { SqliteCacheRecords } from "../solver/cache-records.js";
@@ -75,7 +83,13 @@ export class Engine {
     const content = await LocalContentStore.open(path.join(root, "content"));
     const snapshots = await OverlaySnapshotter.open(path.join(root, "snapshots"), db);
     const registry = new RegistryClient({ hosts: config.registries, userAgent: `tanto/${VERSION}` });
-    const images = new ImageStore(registry, content, snapshots, runDir);
+    const layerBlobs = new LayerBlobs(db);
+    const images = new ImageStore(registry, content, snapshots, runDir, (snap, layer, diffId) =>
+      layerBlobs.record(snap.id, { compression: layerCompressionOf(layer.mediaType), digest: layer.digest, size: layer.size, diffId }),
+    );
+    const exporter = new ImageExporter({ content, snapshots, layerBlobs, registry });
+    const git = await GitSource.open(path.join(root, "git"));
+    const http = new HttpSource(content, `tanto/${VERSION}`);
     const volumes = new CacheVolumes(path.join(root, "volumes"), db);
     const leases = new Leases();
     const collector = new Collector(snapshots, leases, content, path.join(root, "volumes"), (dir) => volumes.inUse(dir));
@@ -86,6 +100,10 @@ export class Engine {
         new FileOpRunner({ snapshots, runDir }),
         new OutputOpRunner(),
         new SnapshotOpRunner(snapshots),
+        new ImageTarballOpRunner({ exporter, snapshots }),
+        new ImageImportOpRunner({ images, exporter, snapshots, runDir }),
+        new GitOpRunner({ git, snapshots }),
+        new HttpFileOpRunner({ content, snapshots }),
       ],
       records: new SqliteCacheRecords(db),
       maxParallelism: config.maxParallelism,
@@ -94,9 +112,12 @@ export class Engine {
     const deps: CoreDeps = {
       solver,
       images,
+      exporter,
       snapshots,
       hostMirrors: new HostMirrors(path.join(root, "hostsync"), snapshots),
       leases,
+      git,
+      http,
       runDir,
       version: VERSION,
       defaultPlatform: formatPlatform(hostPlatform()),

@@ -5,9 +5,12 @@
 import { encodeId } from "../../core/ids.js";
 import type { NamedValue, Port } from "../../core/values.js";
 import { containerResolvers } from "./container.js";
+import { dockerfileDirectoryResolvers } from "./dockerfile.js";
+import { imageContainerResolvers } from "./images.js";
 import { directoryResolvers, fileResolvers, hostResolvers, statResolvers } from "./directory.js";
 import { queryResolvers } from "./query.js";
 import { secretContainerResolvers, secretQueryResolvers, secretResolvers } from "./secrets.js";
+import { gitRefResolvers, gitRepositoryResolvers, sourcesQueryResolvers } from "./sources.js";
 
 const named = {
   id: (v: NamedValue) => encodeId(v),
@@ -16,10 +19,12 @@ const named = {
 };
 
 export const resolvers = {
-  Query: { ...queryResolvers, ...secretQueryResolvers },
-  Container: { ...containerResolvers, ...secretContainerResolvers },
+  Query: { ...queryResolvers, ...secretQueryResolvers, ...sourcesQueryResolvers },
+  GitRepository: gitRepositoryResolvers,
+  GitRef: gitRefResolvers,
+  Container: { ...containerResolvers, ...secretContainerResolvers, ...imageContainerResolvers },
   Secret: secretResolvers,
-  Directory: directoryResolvers,
+  Directory: { ...directoryResolvers, ...dockerfileDirectoryResolvers },
   File: fileResolvers,
   Stat: statResolvers,
   Host: hostResolvers,

@@ -4,6 +4,9 @@
  * types of another (`extend type Query { … }`).
  */
 import { coreSDL } from "./core.js";
+import { dockerfileSDL } from "./dockerfile.js";
+import { imagesSDL } from "./images.js";
 import { secretsSDL } from "./secrets.js";
+import { sourcesSDL } from "./sources.js";
 
-export const SDL = [coreSDL, secretsSDL].join("\n");
+export const SDL = [coreSDL, secretsSDL, sourcesSDL, imagesSDL, dockerfileSDL].join("\n");

@@ -1,0 +1,52 @@
+/** git(url) and http(url): remote sources, resolved to commits and digests. */
+import { encodeId } from "../../core/ids.js";
+import type { Secret } from "../../core/secrets.js";
+import {
+  gitCommit,
+  gitRefNames,
+  gitRepository,
+  gitTree,
+  httpFile,
+  latestVersion,
+  resolveGitRef,
+  type GitRef,
+  type GitRepository,
+} from "../../core/sources.js";
+import type { RequestContext } from "../../core/types.js";
+import { loadObject } from "../objects.js";
+import { bool, optInt, optStr, permissions, str, strList, type Args } from "./args.js";
+
+export const sourcesQueryResolvers = {
+  git: (_: unknown, a: Args) => gitRepository(str(a, "url"), typeof a["keepGitDir"] === "boolean" ? a["keepGitDir"] : undefined),
+  http: (_: unknown, a: Args, ctx: RequestContext) => {
+    const authHeader = optStr(a, "authHeader");
+    return httpFile(ctx, str(a, "url"), {
+      name: optStr(a, "name"),
+      permissions: permissions(a, 0o600),
+      checksum: optStr(a, "checksum"),
+      authHeader: authHeader === undefined ? undefined : (loadObject(authHeader, "Secret") as Secret),
+    });
+  },
+  loadGitRepositoryFromID: (_: unknown, a: Args) => loadObject(str(a, "id"), "GitRepository"),
+  loadGitRefFromID: (_: unknown, a: Args) => loadObject(str(a, "id"), "GitRef"),
+};
+
+export const gitRepositoryResolvers = {
+  id: (r: GitRepository) => encodeId(r),
+  url: (r: GitRepository) => r.url,
+  branch: (r: GitRepository, a: Args, ctx: RequestContext) => resolveGitRef(ctx, r, { kind: "branch", name: str(a, "name") }),
+  tag: (r: GitRepository, a: Args, ctx: RequestContext) => resolveGitRef(ctx, r, { kind: "tag", name: str(a, "name") }),
+  ref: (r: GitRepository, a: Args, ctx: RequestContext) => resolveGitRef(ctx, r, { kind: "ref", name: str(a, "name") }),
+  head: (r: GitRepository, _a: Args, ctx: RequestContext) => resolveGitRef(ctx, r, { kind: "head" }),
+  commit: (r: GitRepository, a: Args) => gitCommit(r, str(a, "id")),
+  latestVersion: (r: GitRepository, _a: Args, ctx: RequestContext) => latestVersion(ctx, r),
+  branches: (r: GitRepository, a: Args, ctx: RequestContext) => gitRefNames(ctx, r, "branches", strList(a, "patterns")),
+  tags: (r: GitRepository, a: Args, ctx: RequestContext) => gitRefNames(ctx, r, "tags", strList(a, "patterns")),
+};
+
+export const gitRefResolvers = {
+  id: (g: GitRef) => encodeId(g),
+  commit: (g: GitRef) => g.commit,
+  ref: (g: GitRef) => g.ref,
+  tree: (g: GitRef, a: Args) => gitTree(g, { discardGitDir: bool(a, "discardGitDir"), depth: optInt(a, "depth") ?? 1 }),
+};

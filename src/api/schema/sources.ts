@@ -1,0 +1,35 @@
+/**
+ * Remote sources: git repositories and HTTP downloads, with the names,
+ * arguments and defaults of the official SDK's generated client.
+ */
+export const sourcesSDL = /* GraphQL */ `
+scalar GitRepositoryID
+scalar GitRefID
+
+extend type Query {
+  git(url: String!, keepGitDir: Boolean): GitRepository!
+  http(url: String!, name: String, permissions: Int, checksum: String, authHeader: SecretID): File!
+  loadGitRepositoryFromID(id: GitRepositoryID!): GitRepository!
+  loadGitRefFromID(id: GitRefID!): GitRef!
+}
+
+type GitRepository implements Node {
+  id: ID!
+  url: String
+  branch(name: String!): GitRef!
+  tag(name: String!): GitRef!
+  commit(id: String!): GitRef!
+  ref(name: String!): GitRef!
+  head: GitRef!
+  latestVersion: GitRef!
+  branches(patterns: [String!]): [String!]!
+  tags(patterns: [String!]): [String!]!
+}
+
+type GitRef implements Node {
+  id: ID!
+  commit: String!
+  ref: String!
+  tree(discardGitDir: Boolean = false, depth: Int = 1): Directory!
+}
+`;

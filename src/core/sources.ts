@@ -1,0 +1,123 @@
+/**
+ * Remote sources as API values: `git(url)` → GitRepository → GitRef → tree,
+ * and `http(url)` → File.
+ *
+ * A GitRef is resolved when it is made: its branch or tag becomes a commit
+ * SHA (one `ls-remote` per URL per session, like `from()` pins a tag), so its
+ * tree vertex `{kind: "git", url, commit}` is cached by commit. `http(url)`
+ * downloads once per session; its File's vertex names the content digest,
+ * not the URL.
+ */
+import { InvalidArgumentError } from "../errors.js";
+import { isPlainName } from "../ops/http-op.js";
+import { isDigest, type Digest } from "../oci/digest.js";
+import { vertex } from "../solver/vertex.js";
+import { isCommitSha, latestVersionTag, listRefNames, lookupRef, normalizeGitUrl, type RefQuery, type RemoteRefs } from "../sources/git-source.js";
+import { fileNameFromUrl, type Download } from "../sources/http-source.js";
+import type { Secret } from "./secrets.js";
+import type { RequestContext, Session } from "./types.js";
+import { Directory, File } from "./values.js";
+
+export class GitRepository {
+  readonly typename = "GitRepository";
+  constructor(readonly url: string, readonly discardGitDir: boolean) {}
+  toJSON(): unknown {
+    return { url: this.url, discardGitDir: this.discardGitDir };
+  }
+  static fromJSON(json: unknown): GitRepository {
+    const j = json as { url: string; discardGitDir?: boolean };
+    return new GitRepository(normalizeGitUrl(j.url), j.discardGitDir === true);
+  }
+}
+
+export class GitRef {
+  readonly typename = "GitRef";
+  constructor(readonly repo: GitRepository, readonly ref: string, readonly commit: string) {}
+  toJSON(): unknown {
+    return { repo: this.repo.toJSON(), ref: this.ref, commit: this.commit };
+  }
+  static fromJSON(json: unknown): GitRef {
+    const j = json as { repo: unknown; ref: string; commit: string };
+    if (!isCommitSha(j.commit)) throw new InvalidArgumentError(`GitRef ID has an invalid commit "${String(j.commit)}"`);
+    return new GitRef(GitRepository.fromJSON(j.repo), String(j.ref), j.commit);
+  }
+}
+
+export function gitRepository(url: string, keepGitDir: boolean | undefined): GitRepository {
+  // Dagger keeps .git unless told otherwise; the deprecated keepGitDir=false discards it.
+  return new GitRepository(normalizeGitUrl(url), keepGitDir === false);
+}
+
+// Per session: ls-remote answers (by URL) and downloads (by URL and checksum).
+// Weak, so they go with the session.
+const remoteRefs = new WeakMap<Session, Map<string, Promise<RemoteRefs>>>();
+const downloads = new WeakMap<Session, Map<string, Promise<Download>>>();
+
+function memo<T>(table: WeakMap<Session, Map<string, Promise<T>>>, session: Session, key: string, make: () => Promise<T>): Promise<T> {
+  let m = table.get(session);
+  if (!m) table.set(session, (m = new Map()));
+  const hit = m.get(key);
+  if (hit) return hit;
+  const p = make();
+  m.set(key, p);
+  // A failure is not remembered: asking again tries again.
+  p.catch(() => {
+    if (m.get(key) === p) m.delete(key);
+  });
+  return p;
+}
+
+export function listRemoteRefs(ctx: RequestContext, repo: GitRepository): Promise<RemoteRefs> {
+  return memo(remoteRefs, ctx.session, repo.url, () => ctx.deps.git.listRefs(repo.url, ctx.session.signal));
+}
+
+export async function resolveGitRef(ctx: RequestContext, repo: GitRepository, q: RefQuery): Promise<GitRef> {
+  // A full SHA pins itself: nothing to ask the remote.
+  if (q.kind === "ref" && isCommitSha(q.name)) return new GitRef(repo, q.name, q.name);
+  const { ref, commit } = lookupRef(await listRemoteRefs(ctx, repo), repo.url, q);
+  return new GitRef(repo, ref, commit);
+}
+
+export function gitCommit(repo: GitRepository, id: string): GitRef {
+  if (!isCommitSha(id)) throw new InvalidArgumentError(`invalid commit SHA "${id}": want the full 40 (or 64) hex digits`);
+  return new GitRef(repo, id, id);
+}
+
+export async function latestVersion(ctx: RequestContext, repo: GitRepository): Promise<GitRef> {
+  const tag = latestVersionTag(await listRemoteRefs(ctx, repo));
+  if (tag === undefined) throw new InvalidArgumentError(`git repository "${repo.url}" has no semver tags (vX.Y.Z)`);
+  return resolveGitRef(ctx, repo, { kind: "tag", name: tag });
+}
+
+export async function gitRefNames(ctx: RequestContext, repo: GitRepository, kind: "branches" | "tags", patterns: readonly string[]): Promise<string[]> {
+  return listRefNames(await listRemoteRefs(ctx, repo), kind === "branches" ? "refs/heads/" : "refs/tags/", patterns);
+}
+
+export function gitTree(ref: GitRef, opts: { discardGitDir: boolean; depth: number }): Directory {
+  const keep = !(opts.discardGitDir || ref.repo.discardGitDir);
+  const op = { kind: "git", url: ref.repo.url, commit: ref.commit, ...(keep ? { keepGitDir: true, depth: opts.depth } : {}) };
+  return new Directory(vertex(op, [], `git ${ref.repo.url} ${ref.ref === ref.commit ? ref.commit.slice(0, 12) : `${ref.ref} (${ref.commit.slice(0, 12)})`}`), "/");
+}
+
+export async function httpFile(
+  ctx: RequestContext,
+  url: string,
+  opts: { name: string | undefined; permissions: number; checksum: string | undefined; authHeader: Secret | undefined },
+): Promise<File> {
+  const name = opts.name ?? fileNameFromUrl(url);
+  if (!isPlainName(name)) throw new InvalidArgumentError(`invalid file name "${name}": want a single path component`);
+  if (opts.checksum !== undefined && !isDigest(opts.checksum)) {
+    throw new InvalidArgumentError(`invalid checksum "${opts.checksum}": want sha256:<64 hex digits>`);
+  }
+  const checksum = opts.checksum as Digest | undefined;
+  const auth = opts.authHeader;
+  const download = await memo(downloads, ctx.session, JSON.stringify([url, checksum ?? null, auth?.ref.mac ?? null]), () =>
+    ctx.deps.http.fetch(url, {
+      ...(checksum !== undefined ? { checksum } : {}),
+      ...(auth !== undefined ? { authorization: ctx.session.secrets.plaintext(auth.ref) } : {}),
+      signal: ctx.session.signal,
+    }),
+  );
+  const op = { kind: "http-file", digest: download.digest, name, permissions: opts.permissions };
+  return new File(vertex(op, [], `http ${url}`), "/" + name);
+}

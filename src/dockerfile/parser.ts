@@ -1,0 +1,472 @@
+/**
+ * Dockerfile parsing, pure: text in, instructions (with the line each starts
+ * on) out, grouped into the global ARGs and the stages. Values that Docker
+ * expands with ARG/ENV variables stay raw here (quotes included); the build
+ * expands them with `expandWord` once it knows the variables at that point.
+ *
+ *   const df = parseDockerfile(text, "Dockerfile");
+ *   df.stages[0].from.image            // "${BASE}"
+ *   expandWord(df.stages[0].from.image, (n) => args.get(n), df.escape)
+ *
+ * What a build cannot honour is refused here, with the line:
+ * `Dockerfile:7: unsupported flag --mount for RUN`.
+ */
+import { InvalidArgumentError } from "../errors.js";
+
+/** Exec form (`["a", "b"]`) or shell form (text for the SHELL). */
+export type Command = { form: "exec"; args: string[] } | { form: "shell"; text: string };
+
+export interface KeyValue {
+  key: string;
+  /** Raw: quotes and `$VAR`s still in. */
+  value: string;
+}
+
+interface At {
+  /** 1-based line the instruction starts on. */
+  line: number;
+}
+
+export type Instruction = At &
+  (
+    | { kind: "FROM"; image: string; stageName?: string; platform?: string }
+    | { kind: "RUN"; command: Command }
+    | { kind: "COPY" | "ADD"; sources: string[]; dest: string; from?: string; chown?: string; chmod?: string }
+    | { kind: "ENV" | "LABEL"; pairs: KeyValue[] }
+    | { kind: "ARG"; args: Array<{ name: string; default?: string }> }
+    | { kind: "WORKDIR" | "USER" | "STOPSIGNAL"; value: string }
+    | { kind: "ENTRYPOINT" | "CMD"; command: Command }
+    | { kind: "SHELL"; args: string[] }
+    | { kind: "EXPOSE" | "VOLUME"; values: string[] }
+    | { kind: "HEALTHCHECK"; text: string }
+  );
+
+/** The instruction shape for kind K (ENV and LABEL share one, as do COPY and ADD). */
+export type InstructionOf<K extends Instruction["kind"]> = Instruction extends infer I ? (I extends { kind: infer IK } ? (K extends IK ? I : never) : never) : never;
+
+export interface Stage {
+  index: number;
+  from: InstructionOf<"FROM">;
+  instructions: Instruction[];
+}
+
+export interface Dockerfile {
+  /** Name used in error messages (the Dockerfile's path). */
+  name: string;
+  /** The escape character: `\` unless the `# escape=` directive says `` ` ``. */
+  escape: string;
+  /** ARGs before the first FROM: the only variables FROM lines see. */
+  globalArgs: InstructionOf<"ARG">[];
+  stages: Stage[];
+}
+
+/** Flags each instruction accepts; anything else is refused by name. */
+const FLAGS: Readonly<Record<string, readonly string[]>> = {
+  FROM: ["platform"],
+  COPY: ["from", "chown", "chmod"],
+  ADD: ["chown", "chmod"],
+};
+
+/** Instructions known to Docker that a build here cannot honour. */
+const UNSUPPORTED = new Set(["ONBUILD"]);
+
+const KNOWN = new Set(["FROM", "RUN", "CMD", "ENTRYPOINT", "SHELL", "COPY", "ADD", "ENV", "LABEL", "MAINTAINER", "ARG", "WORKDIR", "USER", "STOPSIGNAL", "EXPOSE", "VOLUME", "HEALTHCHECK"]);
+
+/** A raw instruction: its name, the text after it, and where it starts. */
+interface Line {
+  line: number;
+  name: string;
+  rest: string;
+}
+
+export function parseDockerfile(text: string, name = "Dockerfile"): Dockerfile {
+  const fail = (line: number, message: string): never => {
+    throw new InvalidArgumentError(`${name}:${line}: ${message}`);
+  };
+  const { escape, lines } = splitLines(text, fail);
+  const globalArgs: InstructionOf<"ARG">[] = [];
+  const stages: Stage[] = [];
+  for (const raw of lines) {
+    const instr = parseInstruction(raw, escape, fail);
+    if (instr.kind === "FROM") {
+      stages.push({ index: stages.length, from: instr, instructions: [] });
+      continue;
+    }
+    const stage = stages[stages.length - 1];
+    if (stage) stage.instructions.push(instr);
+    else if (instr.kind === "ARG") globalArgs.push(instr);
+    else fail(raw.line, `${instr.kind} before FROM: a Dockerfile must start with FROM (only ARG may come before it)`);
+  }
+  if (stages.length === 0) throw new InvalidArgumentError(`${name}: no FROM instruction: the Dockerfile has no build stage`);
+  return { name, escape, globalArgs, stages };
+}
+
+/**
+ * Parser directives, comments and line continuations: each instruction as
+ * one logical line. Directives (`# escape=`, `# syntax=`) count only before
+ * anything else; comment lines and empty lines inside a continuation are
+ * dropped, as Docker does; the next line's indentation is kept.
+ */
+function splitLines(text: string, fail: (line: number, message: string) => never): { escape: string; lines: Line[] } {
+  const physical = text.replace(/^\uFEFF/, "").split(/\r?\n/);
+  let escape = "\\";
+  let i = 0;
+  const seen = new Set<string>();
+  for (; i < physical.length; i++) {
+    const m = /^#\s*([A-Za-z][A-Za-z0-9]*)\s*=\s*(.*?)\s*$/.exec(physical[i]!);
+    if (!m) break;
+    const key = m[1]!.toLowerCase();
+    if (seen.has(key)) fail(i + 1, `parser directive "${key}" set twice`);
+    seen.add(key);
+    if (key === "escape") {
+      if (m[2] !== "\\" && m[2] !== "`") fail(i + 1, `invalid escape directive "${m[2]}": want \\ or \``);
+      escape = m[2]!;
+    }
+  }
+  const continuation = new RegExp(`${escapeRegExp(escape)}[ \\t]*$`);
+  const isComment = (l: string): boolean => /^[ \t]*#/.test(l);
+  const lines: Line[] = [];
+  while (i < physical.length) {
+    const start = i;
+    let text = physical[i++]!.replace(/^[ \t]+/, "");
+    if (text === "" || isComment(text)) continue;
+    while (continuation.test(text)) {
+      text = text.replace(continuation, "");
+      // Comments and empty lines inside a continuation are skipped; the instruction goes on.
+      while (i < physical.length && (isComment(physical[i]!) || physical[i]!.trim() === "")) i++;
+      if (i >= physical.length) break;
+      text += physical[i++]!;
+    }
+    const m = /^(\S+)\s*([\s\S]*)$/.exec(text.trim())!;
+    lines.push({ line: start + 1, name: m[1]!.toUpperCase(), rest: m[2]!.trim() });
+  }
+  return { escape, lines };
+}
+
+function parseInstruction(raw: Line, escape: string, fail: (line: number, message: string) => never): Instruction {
+  const { line, name } = raw;
+  if (UNSUPPORTED.has(name)) fail(line, `unsupported instruction ${name}`);
+  if (!KNOWN.has(name)) fail(line, `unknown instruction ${name}`);
+  // Only instructions that take flags look for them: `CMD --help` is a command.
+  const allowed = FLAGS[name] ?? [];
+  const { flags, rest } = name in FLAGS || name === "RUN" ? takeFlags(raw.rest) : { flags: new Map<string, string | true>(), rest: raw.rest };
+  for (const flag of flags.keys()) if (!allowed.includes(flag)) fail(line, `unsupported flag --${flag} for ${name}`);
+  const flag = (key: string): string | undefined => {
+    const v = flags.get(key);
+    return v === true ? fail(line, `flag --${key} for ${name} needs a value (--${key}=…)`) : v;
+  };
+  const needArgs = (): void => {
+    if (rest === "") fail(line, `${name} needs arguments`);
+  };
+  switch (name) {
+    case "FROM": {
+      needArgs();
+      const words = rest.split(/\s+/);
+      if (words.length !== 1 && !(words.length === 3 && words[1]!.toUpperCase() === "AS")) {
+        fail(line, `FROM takes an image and an optional "AS name", not "${rest}"`);
+      }
+      const stageName = words[2]?.toLowerCase();
+      if (stageName !== undefined && !/^[a-z][a-z0-9._-]*$/.test(stageName)) fail(line, `invalid stage name "${words[2]}"`);
+      const platform = flag("platform");
+      return { line, kind: "FROM", image: words[0]!, ...(stageName ? { stageName } : {}), ...(platform !== undefined ? { platform } : {}) };
+    }
+    case "RUN":
+      needArgs();
+      return { line, kind: "RUN", command: commandOf(rest, name, line, fail) };
+    case "CMD":
+    case "ENTRYPOINT":
+      needArgs();
+      return { line, kind: name, command: commandOf(rest, name, line, fail) };
+    case "SHELL": {
+      const command = commandOf(rest, name, line, fail);
+      if (command.form !== "exec" || command.args.length === 0) fail(line, `SHELL needs a JSON array, like ["/bin/sh", "-c"]`);
+      return { line, kind: "SHELL", args: (command as { args: string[] }).args };
+    }
+    case "COPY":
+    case "ADD": {
+      needArgs();
+      const words = listOf(rest, name, line, fail);
+      if (words.length < 2) fail(line, `${name} needs at least one source and a destination`);
+      if (name === "ADD") {
+        for (const src of words.slice(0, -1)) {
+          if (/^[a-z][a-z0-9+.-]*:\/\//i.test(src) || src.startsWith("git@")) fail(line, `unsupported source "${src}" for ADD: only files from the build context can be added`);
+        }
+      }
+      const from = flag("from");
+      const chown = flag("chown");
+      const chmod = flag("chmod");
+      return {
+        line,
+        kind: name,
+        sources: words.slice(0, -1),
+        dest: words[words.length - 1]!,
+        ...(from !== undefined ? { from } : {}),
+        ...(chown !== undefined ? { chown } : {}),
+        ...(chmod !== undefined ? { chmod } : {}),
+      };
+    }
+    case "ENV":
+    case "LABEL":
+      needArgs();
+      return { line, kind: name, pairs: keyValues(rest, name, escape, line, fail) };
+    case "MAINTAINER":
+      needArgs();
+      // Deprecated spelling of a label.
+      return { line, kind: "LABEL", pairs: [{ key: "maintainer", value: JSON.stringify(rest) }] };
+    case "ARG": {
+      needArgs();
+      const args = splitQuoted(rest, escape, line, fail).map((word) => {
+        const eq = word.indexOf("=");
+        const argName = eq < 0 ? word : word.slice(0, eq);
+        if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(argName)) fail(line, `invalid ARG name "${argName}"`);
+        return eq < 0 ? { name: argName } : { name: argName, default: word.slice(eq + 1) };
+      });
+      return { line, kind: "ARG", args };
+    }
+    case "WORKDIR":
+    case "USER":
+    case "STOPSIGNAL":
+      needArgs();
+      return { line, kind: name, value: rest };
+    case "EXPOSE":
+      needArgs();
+      return { line, kind: "EXPOSE", values: rest.split(/\s+/) };
+    case "VOLUME":
+      needArgs();
+      return { line, kind: "VOLUME", values: listOf(rest, name, line, fail) };
+    case "HEALTHCHECK":
+      needArgs();
+      return { line, kind: "HEALTHCHECK", text: rest };
+    default:
+      return fail(line, `unknown instruction ${name}`);
+  }
+}
+
+/** Leading `--name=value` / `--name` words. */
+function takeFlags(text: string): { flags: Map<string, string | true>; rest: string } {
+  const flags = new Map<string, string | true>();
+  let rest = text;
+  for (;;) {
+    const m = /^--([A-Za-z][A-Za-z0-9-]*)(?:=(\S*))?(?:\s+|$)/.exec(rest);
+    if (!m) break;
+    flags.set(m[1]!.toLowerCase(), m[2] ?? true);
+    rest = rest.slice(m[0].length);
+  }
+  return { flags, rest: rest.trim() };
+}
+
+/** A JSON array of strings, or undefined when `text` is not JSON (so shell form). */
+function jsonList(text: string, name: string, line: number, fail: (line: number, message: string) => never): string[] | undefined {
+  if (!text.startsWith("[")) return undefined;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  if (!Array.isArray(parsed) || parsed.some((x) => typeof x !== "string")) fail(line, `${name} in JSON form needs an array of strings`);
+  return parsed as string[];
+}
+
+function commandOf(text: string, name: string, line: number, fail: (line: number, message: string) => never): Command {
+  const args = jsonList(text, name, line, fail);
+  if (args) return { form: "exec", args };
+  if (name === "RUN" && /(^|\s)\d*<<-?\s*["']?[A-Za-z_]/.test(text)) fail(line, `unsupported heredoc in ${name}`);
+  return { form: "shell", text };
+}
+
+/** COPY/ADD/VOLUME arguments: a JSON array, or words split on whitespace. */
+function listOf(text: string, name: string, line: number, fail: (line: number, message: string) => never): string[] {
+  const list = jsonList(text, name, line, fail);
+  if (list) return list;
+  if (/(^|\s)<<-?["']?[A-Za-z_]/.test(text)) fail(line, `unsupported heredoc in ${name}`);
+  return text.split(/\s+/).filter((w) => w !== "");
+}
+
+/**
+ * ENV/LABEL: `k=v k2="v 2"`, or the legacy `k value with spaces` when the
+ * first word has no `=`.
+ */
+function keyValues(text: string, name: string, escape: string, line: number, fail: (line: number, message: string) => never): KeyValue[] {
+  const first = /^\S+/.exec(text)![0];
+  if (!first.includes("=")) {
+    const value = text.slice(first.length).trim();
+    if (value === "") fail(line, `${name} ${first} needs a value: ${name} ${first}=value or ${name} ${first} value`);
+    return [{ key: first, value }];
+  }
+  return splitQuoted(text, escape, line, fail).map((word) => {
+    const eq = word.indexOf("=");
+    if (eq <= 0) fail(line, `${name} needs name=value pairs, not "${word}"`);
+    return { key: expandWord(word.slice(0, eq), () => undefined, escape), value: word.slice(eq + 1) };
+  });
+}
+
+/** Split on whitespace outside quotes, keeping quotes and escapes in the words. */
+function splitQuoted(text: string, escape: string, line: number, fail: (line: number, message: string) => never): string[] {
+  const words: string[] = [];
+  let word = "";
+  let inWord = false;
+  let quote = "";
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i]!;
+    if (quote === "" && /\s/.test(ch)) {
+      if (inWord) words.push(word);
+      word = "";
+      inWord = false;
+      continue;
+    }
+    inWord = true;
+    word += ch;
+    if (ch === escape && quote !== "'" && i + 1 < text.length) word += text[++i];
+    else if (quote === "" && (ch === '"' || ch === "'")) quote = ch;
+    else if (ch === quote) quote = "";
+  }
+  if (quote !== "") fail(line, `unterminated ${quote === '"' ? "double" : "single"} quote in "${text}"`);
+  if (inWord) words.push(word);
+  return words;
+}
+
+function escapeRegExp(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+}
+
+/** Variables as the build sees them at one point: undefined when unset. */
+export type Lookup = (name: string) => string | undefined;
+
+/**
+ * One word with Docker's shell-like processing: `$VAR`, `${VAR}`,
+ * `${VAR:-default}`, `${VAR-default}`, `${VAR:+alt}`, `${VAR+alt}`,
+ * `${VAR:?message}`; single quotes literal, double quotes expanded, the
+ * escape character taking the next one literally; quotes removed.
+ */
+export function expandWord(word: string, lookup: Lookup, escape = "\\"): string {
+  return new WordExpander(word, lookup, escape).words(false).join("");
+}
+
+/**
+ * Words separated by unquoted whitespace, as Docker's ProcessWords: an
+ * unquoted variable's value is split into words too.
+ */
+export function expandWords(text: string, lookup: Lookup, escape = "\\"): string[] {
+  return new WordExpander(text, lookup, escape).words(true);
+}
+
+class WordExpander {
+  #pos = 0;
+  constructor(readonly text: string, readonly lookup: Lookup, readonly escape: string) {}
+
+  /** Process until the end (or `stop`, consumed), splitting into words when `split`. */
+  words(split: boolean, stop?: string): string[] {
+    const words: string[] = [];
+    let word = "";
+    let inWord = false;
+    const add = (s: string, splittable: boolean): void => {
+      if (!split || !splittable) {
+        word += s;
+        inWord = true;
+        return;
+      }
+      for (const ch of s) {
+        if (/\s/.test(ch)) {
+          if (inWord) words.push(word);
+          word = "";
+          inWord = false;
+        } else {
+          word += ch;
+          inWord = true;
+        }
+      }
+    };
+    const { text, escape } = this;
+    let stopped = false;
+    while (this.#pos < text.length) {
+      const ch = text[this.#pos]!;
+      if (stop !== undefined && ch === stop) {
+        this.#pos++;
+        stopped = true;
+        break;
+      }
+      if (ch === "'") add(this.#single(), false);
+      else if (ch === '"') add(this.#double(), false);
+      else if (ch === "$") add(this.#dollar(), true);
+      else {
+        this.#pos++;
+        if (ch === escape) {
+          if (this.#pos >= text.length) break;
+          add(text[this.#pos++]!, false);
+        } else add(ch, true);
+      }
+    }
+    if (stop !== undefined && !stopped) throw new InvalidArgumentError(`unexpected end of "${text}" while looking for the matching "${stop}"`);
+    if (inWord || !split) words.push(word);
+    return words;
+  }
+
+  #single(): string {
+    const end = this.text.indexOf("'", this.#pos + 1);
+    if (end < 0) throw new InvalidArgumentError(`unexpected end of "${this.text}" while looking for the matching single quote`);
+    const out = this.text.slice(this.#pos + 1, end);
+    this.#pos = end + 1;
+    return out;
+  }
+
+  #double(): string {
+    const { text, escape } = this;
+    this.#pos++;
+    let out = "";
+    while (this.#pos < text.length) {
+      const ch = text[this.#pos]!;
+      if (ch === '"') {
+        this.#pos++;
+        return out;
+      }
+      if (ch === "$") {
+        out += this.#dollar();
+        continue;
+      }
+      this.#pos++;
+      // Inside double quotes only ", $ and the escape character itself are escapable.
+      const next = text[this.#pos];
+      if (ch === escape && (next === '"' || next === "$" || next === escape)) {
+        out += next;
+        this.#pos++;
+      } else out += ch;
+    }
+    throw new InvalidArgumentError(`unexpected end of "${text}" while looking for the matching double quote`);
+  }
+
+  #dollar(): string {
+    const { text } = this;
+    this.#pos++;
+    if (text[this.#pos] !== "{") {
+      const name = /^[A-Za-z_][A-Za-z0-9_]*/.exec(text.slice(this.#pos))?.[0];
+      if (!name) return "$";
+      this.#pos += name.length;
+      return this.lookup(name) ?? "";
+    }
+    this.#pos++;
+    const name = /^[A-Za-z_][A-Za-z0-9_]*/.exec(text.slice(this.#pos))?.[0];
+    if (!name) throw new InvalidArgumentError(`bad substitution in "${text}": want \${NAME}`);
+    this.#pos += name.length;
+    const value = this.lookup(name);
+    if (text[this.#pos] === "}") {
+      this.#pos++;
+      return value ?? "";
+    }
+    const op = /^:?[-+?]/.exec(text.slice(this.#pos))?.[0];
+    if (!op) throw new InvalidArgumentError(`unsupported substitution in "${text}" after \${${name}: want :-, -, :+, + or :?`);
+    this.#pos += op.length;
+    const word = this.words(false, "}").join("");
+    // With the colon, empty counts as unset.
+    const set = op.startsWith(":") ? value !== undefined && value !== "" : value !== undefined;
+    switch (op.slice(-1)) {
+      case "-":
+        return set ? value! : word;
+      case "+":
+        return set ? word : "";
+      default:
+        if (!set) throw new InvalidArgumentError(`${name}: ${word || "is not set"}`);
+        return value!;
+    }
+  }
+}

@@ -1,0 +1,296 @@
+/**
+ * Containers out as images: each committed snapshot of a container's rootfs
+ * chain becomes one layer (bottom-up), its overlay diff packed into an OCI
+ * tar and compressed into the content store; then the image config, the
+ * manifest and, for several platform variants, an index.
+ *
+ *   const image = await exporter.exportImage([{ rootfs, config }], { compression: "gzip", mediaTypes: "oci" });
+ *   image.descriptor // the manifest (one variant) or index (several) in the content store
+ *
+ * Everything is deterministic: equal snapshots and settings give equal
+ * digests (the config's `created` is fixed), so exporting twice gives the
+ * same image and a second publish pushes nothing new.
+ *
+ * Blobs are reused: a pulled layer keeps the blob it came in (recorded by
+ * the ImageStore in LayerBlobs), and a packed layer is recorded per
+ * (snapshot, compression), so only new layers are ever compressed.
+ */
+import { spawn } from "node:child_process";
+import { Transform, Writable, type Readable } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import { packDirectory, compressGzip } from "../archive/write-layer.js";
+import type { ContentStore } from "../content/types.js";
+import { EngineError, InvalidArgumentError, messageOf } from "../errors.js";
+import { Digester, type Digest } from "../oci/digest.js";
+import { encodeJson, type ContainerConfig, type Descriptor, type ImageConfig, type Index, type Manifest, type Platform } from "../oci/image.js";
+import { MediaType, type LayerCompression } from "../oci/media-types.js";
+import { normalizePlatform } from "../oci/platform.js";
+import type { OverlaySnapshotter } from "../snapshots/overlay-snapshotter.js";
+import type { CommittedSnapshot } from "../snapshots/types.js";
+import type { Reference } from "../oci/reference.js";
+import type { Pusher } from "../registry/types.js";
+import { publishImage } from "./image-publisher.js";
+import type { LayerBlob, LayerBlobs } from "./layer-blobs.js";
+
+/** The API's enums (`ImageLayerCompression`, `ImageMediaTypes`), in engine spelling. */
+export type ExportCompression = LayerCompression;
+export type ExportMediaTypes = "oci" | "docker";
+
+/** The runtime settings of a container, as they go into the image config. */
+export interface ImageSettings {
+  platform: Platform;
+  env: readonly string[];
+  workdir: string;
+  user: string;
+  entrypoint: readonly string[];
+  cmd: readonly string[];
+  labels: ReadonlyArray<readonly [string, string]>;
+  exposedPorts: ReadonlyArray<{ port: number; protocol: "TCP" | "UDP" }>;
+}
+
+export interface ImageVariant {
+  rootfs: CommittedSnapshot | undefined;
+  settings: ImageSettings;
+}
+
+export interface ExportOptions {
+  /** Forced compression; undefined reuses any known blob of a layer and gzips the rest. */
+  compression?: ExportCompression | undefined;
+  mediaTypes: ExportMediaTypes;
+  signal?: AbortSignal | undefined;
+}
+
+export interface ExportedManifest {
+  /** The manifest's descriptor, with its platform. */
+  descriptor: Descriptor;
+  manifest: Manifest;
+  config: ImageConfig;
+}
+
+export interface ExportedImage {
+  /** What a reference names: the manifest of a single variant, or the index of several. */
+  descriptor: Descriptor;
+  manifests: ExportedManifest[];
+  /** The index, when there are several variants. */
+  index?: Index;
+}
+
+/** The `created` time of every exported config and history entry, so that equal input gives equal digests. */
+export const EXPORT_CREATED = "1970-01-01T00:00:00Z";
+
+export class ImageExporter {
+  /** Layers being packed now, by `snapshot id/compression`, so concurrent exports pack once. */
+  readonly #packing = new Map<string, Promise<LayerBlob>>();
+
+  constructor(
+    private readonly deps: {
+      content: ContentStore;
+      snapshots: OverlaySnapshotter;
+      layerBlobs: LayerBlobs;
+      /** For publish. */
+      registry: Pusher;
+    },
+  ) {}
+
+  get content(): ContentStore {
+    return this.deps.content;
+  }
+
+  /** Push an exported image to `ref`; returns the digest of what the reference names. */
+  publish(ref: Reference, image: ExportedImage, opts: { signal?: AbortSignal | undefined } = {}): Promise<Digest> {
+    return publishImage(this.deps.registry, this.deps.content, ref, image, opts);
+  }
+
+  async exportImage(variants: readonly ImageVariant[], opts: ExportOptions): Promise<ExportedImage> {
+    if (variants.length === 0) throw new InvalidArgumentError("an image needs at least one platform variant");
+    const seen = new Set<string>();
+    for (const v of variants) {
+      const key = platformKey(v.settings.platform);
+      if (seen.has(key)) throw new InvalidArgumentError(`platform ${key} is given twice among the platform variants`);
+      seen.add(key);
+    }
+    const manifests = await Promise.all(variants.map((v) => this.exportManifest(v, opts)));
+    if (manifests.length === 1) {
+      const { platform: _p, ...descriptor } = manifests[0]!.descriptor;
+      return { descriptor, manifests };
+    }
+    const docker = mediaTypesOf(opts) === "docker";
+    const index: Index = {
+      schemaVersion: 2,
+      mediaType: docker ? MediaType.dockerManifestList : MediaType.ociIndex,
+      manifests: manifests.map((m) => m.descriptor),
+    };
+    const descriptor = await this.#put(index, index.mediaType!);
+    return { descriptor, manifests, index };
+  }
+
+  /** One platform's image: its layers, config and manifest, all in the content store. */
+  async exportManifest(variant: ImageVariant, opts: ExportOptions): Promise<ExportedManifest> {
+    const docker = mediaTypesOf(opts) === "docker";
+    const blobs: LayerBlob[] = [];
+    // The chain is top first; layers go bottom-up.
+    const ids = variant.rootfs ? [...variant.rootfs.chain].reverse() : [];
+    for (const id of ids) blobs.push(await this.layerBlob(id, opts.compression, opts.signal));
+    const layers = blobs.map((b) => ({ mediaType: layerMediaType(b.compression, docker), digest: b.digest, size: b.size }));
+    const platform = normalizePlatform(variant.settings.platform);
+    const config = imageConfig(variant.settings, platform, blobs.map((b) => b.diffId));
+    const configDesc = await this.#put(config, docker ? MediaType.dockerConfig : MediaType.ociConfig);
+    const manifest: Manifest = {
+      schemaVersion: 2,
+      mediaType: docker ? MediaType.dockerManifest : MediaType.ociManifest,
+      config: configDesc,
+      layers,
+    };
+    const desc = await this.#put(manifest, manifest.mediaType!);
+    return { descriptor: { ...desc, platform }, manifest, config };
+  }
+
+  /**
+   * The blob of one snapshot's own layer: a recorded one still in the
+   * content store (in the wanted compression, or any when none is forced),
+   * else packed from the snapshot's directory now.
+   */
+  async layerBlob(snapshotId: number, compression: ExportCompression | undefined, signal?: AbortSignal): Promise<LayerBlob> {
+    const known = this.deps.layerBlobs.lookup(snapshotId).filter((b) => compression === undefined || b.compression === compression);
+    for (const blob of known) {
+      const info = await this.deps.content.info(blob.digest);
+      if (info?.size === blob.size) return blob;
+      this.deps.layerBlobs.forget(snapshotId, blob.compression);
+    }
+    const want = compression ?? "gzip";
+    const key = `${snapshotId}/${want}`;
+    let packing = this.#packing.get(key);
+    if (!packing) {
+      packing = this.#pack(snapshotId, want, signal).finally(() => this.#packing.delete(key));
+      this.#packing.set(key, packing);
+    }
+    return packing;
+  }
+
+  async #pack(snapshotId: number, compression: ExportCompression, signal: AbortSignal | undefined): Promise<LayerBlob> {
+    const dir = this.deps.snapshots.layerDir({ state: "committed", id: snapshotId, name: "", chain: [snapshotId] });
+    const tar = packDirectory(dir, signal ? { signal } : {});
+    const diff = new Digester();
+    const countDiff = new Transform({
+      transform(chunk: Buffer, _enc, cb) {
+        diff.update(chunk);
+        cb(null, chunk);
+      },
+    });
+    const writer = await this.deps.content.writer();
+    const sink = new Writable({
+      write(chunk: Buffer, _enc, cb) {
+        writer.write(chunk).then(() => cb(), cb);
+      },
+    });
+    try {
+      const stages: Array<Readable | Transform> = [tar, countDiff];
+      if (compression === "gzip") stages.push(compressGzip());
+      if (compression === "zstd") stages.push(compressZstd());
+      await pipeline([...stages, sink] as unknown as [Readable, Writable], ...(signal ? [{ signal }] : []));
+      const digest = await writer.commit(undefined, undefined);
+      const info = await this.deps.content.info(digest);
+      const blob: LayerBlob = { compression, digest, size: info!.size, diffId: diff.digest() };
+      this.deps.layerBlobs.record(snapshotId, blob);
+      return blob;
+    } catch (err) {
+      await writer.abort();
+      if (err instanceof EngineError) throw err;
+      throw new EngineError(`packing the layer of snapshot ${snapshotId}: ${messageOf(err)}`, { cause: err });
+    }
+  }
+
+  async #put(doc: object, mediaType: string): Promise<Descriptor> {
+    const bytes = encodeJson(doc);
+    const digest = await this.deps.content.put(bytes);
+    return { mediaType, digest, size: bytes.length };
+  }
+}
+
+function mediaTypesOf(opts: ExportOptions): ExportMediaTypes {
+  // Docker's manifest has no zstd layer type; like BuildKit, zstd means OCI.
+  return opts.compression === "zstd" ? "oci" : opts.mediaTypes;
+}
+
+export function layerMediaType(compression: LayerCompression, docker: boolean): string {
+  switch (compression) {
+    case "gzip":
+      return docker ? MediaType.dockerLayerGzip : MediaType.ociLayerGzip;
+    case "zstd":
+      return MediaType.ociLayerZstd;
+    case "none":
+      return docker ? MediaType.dockerLayer : MediaType.ociLayer;
+  }
+}
+
+/** The image config of a container: its settings, and one history entry per layer. */
+export function imageConfig(s: ImageSettings, platform: Platform, diffIds: readonly Digest[]): ImageConfig {
+  const c: ContainerConfig = {};
+  if (s.user !== "") c.User = s.user;
+  if (s.exposedPorts.length > 0) {
+    c.ExposedPorts = Object.fromEntries(s.exposedPorts.map((p) => [`${p.port}/${p.protocol.toLowerCase()}`, {}]));
+  }
+  if (s.env.length > 0) c.Env = [...s.env];
+  if (s.entrypoint.length > 0) c.Entrypoint = [...s.entrypoint];
+  if (s.cmd.length > 0) c.Cmd = [...s.cmd];
+  if (s.workdir !== "") c.WorkingDir = s.workdir;
+  if (s.labels.length > 0) c.Labels = Object.fromEntries(s.labels);
+  const config: ImageConfig = {
+    created: EXPORT_CREATED,
+    architecture: platform.architecture,
+    os: platform.os,
+    ...(platform.variant !== undefined ? { variant: platform.variant } : {}),
+    config: c,
+    rootfs: { type: "layers", diff_ids: [...diffIds] },
+    history: diffIds.map(() => ({ created: EXPORT_CREATED, created_by: "tanto", comment: "tanto.layer.v1" })),
+  };
+  return config;
+}
+
+function platformKey(p: Platform): string {
+  const n = normalizePlatform(p);
+  return n.variant ? `${n.os}/${n.architecture}/${n.variant}` : `${n.os}/${n.architecture}`;
+}
+
+/**
+ * zstd through Debian's `zstd` binary (no zstd encoder in Node 20). Level 3,
+ * the default of zstd and of BuildKit; one thread, so output is the same
+ * whatever the machine.
+ */
+export function compressZstd(): Transform {
+  const child = spawn("zstd", ["-q", "-c", "-3", "--no-progress"], { stdio: ["pipe", "pipe", "pipe"] });
+  let stderr = "";
+  child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+  let failed: Error | undefined;
+  const exited = new Promise<void>((resolve) => {
+    child.on("error", (err) => {
+      failed = new EngineError(`cannot run zstd (install Debian's zstd package): ${err.message}`, { cause: err });
+      resolve();
+    });
+    child.on("close", (code, signal) => {
+      if (code !== 0 && failed === undefined) failed = new EngineError(`zstd failed (${signal ?? `exit code ${code}`}): ${stderr.trim()}`);
+      resolve();
+    });
+  });
+  const out = new Transform({
+    transform(chunk: Buffer, _enc, cb) {
+      if (failed) return cb(failed);
+      if (child.stdin.write(chunk)) cb();
+      else child.stdin.once("drain", () => cb());
+    },
+    flush(cb) {
+      child.stdin.end();
+      void exited.then(() => cb(failed ?? null));
+    },
+    destroy(err, cb) {
+      child.stdin.destroy();
+      if (child.exitCode === null) child.kill("SIGKILL");
+      cb(err);
+    },
+  });
+  child.stdout.on("data", (d: Buffer) => out.push(d));
+  child.stdin.on("error", (err) => {
+    failed ??= new EngineError(`zstd: ${err.message}`, { cause: err });
+  });
+  return out;
+}

@@ -1,0 +1,138 @@
+/**
+ * Finding and removing the iptables rules CNI's plugins leave for a network,
+ * for when their own DEL could not run (a crash, a namespace already gone).
+ * Rules are recognised by what the plugins write, never by position:
+ *
+ *   bridge (ipMasq), nat table:
+ *     -A POSTROUTING -s 10.87.0.2/32 -m comment --comment "name: \"tanto\" id: \"<id>\"" -j CNI-<hash>
+ *     -N CNI-<hash>   (a chain per attachment, holding ACCEPT + MASQUERADE)
+ *   firewall, filter table (chains shared by every CNI network on the host):
+ *     -A FORWARD -m comment --comment "CNI firewall plugin rules" -j CNI-FORWARD
+ *     -A CNI-FORWARD -m comment --comment "CNI firewall plugin admin overrides" -j CNI-ADMIN
+ *     -A CNI-FORWARD -d 10.87.0.2/32 -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT
+ *     -A CNI-FORWARD -s 10.87.0.2/32 -j ACCEPT
+ */
+import { EngineError } from "../errors.js";
+import { parseCidr, subnetContains, type Ipv4Subnet } from "./cidr.js";
+import { mustRun, runCommand } from "./command.js";
+
+const IPTABLES = "iptables";
+export const FORWARD_CHAIN = "CNI-FORWARD";
+export const ADMIN_CHAIN = "CNI-ADMIN";
+const MASQ_COMMENT = /^name: "(.*)" id: "(.*)"$/;
+
+export interface TableDump {
+  /** Every chain, built-in (`-P`) and user-defined (`-N`). */
+  chains: Set<string>;
+  /** The `-A` rules as argv arrays, in order. */
+  rules: string[][];
+}
+
+/**
+ * The whole table, listed once: iptables-nft cannot tell a missing chain from
+ * one it does not understand (`-S NOPE` says "incompatible"), so chains are
+ * looked up in the full listing instead.
+ */
+export async function dumpTable(table: string): Promise<TableDump> {
+  const out = await mustRun(IPTABLES, ["-w", "-t", table, "-S"]);
+  const dump: TableDump = { chains: new Set(), rules: [] };
+  for (const line of out.split("\n")) {
+    const argv = splitRule(line);
+    if ((argv[0] === "-N" || argv[0] === "-P") && argv[1] !== undefined) dump.chains.add(argv[1]);
+    else if (argv[0] === "-A") dump.rules.push(argv);
+  }
+  return dump;
+}
+
+function rulesOf(dump: TableDump, chain: string): string[][] {
+  return dump.rules.filter((r) => r[1] === chain);
+}
+
+/** Split one `iptables -S` line into argv: words, and double-quoted strings with backslash escapes. */
+export function splitRule(line: string): string[] {
+  const out: string[] = [];
+  let i = 0;
+  while (i < line.length) {
+    if (line[i] === " ") {
+      i++;
+      continue;
+    }
+    let word = "";
+    if (line[i] === '"') {
+      for (i++; i < line.length && line[i] !== '"'; i++) {
+        if (line[i] === "\\" && i + 1 < line.length) i++;
+        word += line[i];
+      }
+      i++;
+    } else {
+      for (; i < line.length && line[i] !== " "; i++) word += line[i];
+    }
+    out.push(word);
+  }
+  return out;
+}
+
+function valueOf(rule: readonly string[], flag: string): string | undefined {
+  const at = rule.indexOf(flag);
+  return at < 0 ? undefined : rule[at + 1];
+}
+
+async function deleteRule(table: string, rule: readonly string[]): Promise<void> {
+  // rule is ["-A", chain, ...spec]; "-D chain spec" deletes the identical rule wherever it is.
+  const r = await runCommand(IPTABLES, ["-w", "-t", table, "-D", ...rule.slice(1)]);
+  if (r.code !== 0 && !/does a matching rule exist|No chain|Bad rule/i.test(r.stderr)) {
+    throw new EngineError(`cannot delete iptables rule "${rule.join(" ")}" in table ${table}: ${r.stderr.trim()}`);
+  }
+}
+
+async function removeChain(table: string, chain: string): Promise<void> {
+  await mustRun(IPTABLES, ["-w", "-t", table, "-F", chain]);
+  await mustRun(IPTABLES, ["-w", "-t", table, "-X", chain]);
+}
+
+/** The nat rules (and per-attachment chains) the bridge plugin's ipMasq made for `network`. Returns how many attachments it cleaned. */
+export async function removeMasqueradeRules(network: string): Promise<number> {
+  const nat = await dumpTable("nat");
+  let removed = 0;
+  for (const rule of rulesOf(nat, "POSTROUTING")) {
+    const comment = MASQ_COMMENT.exec(valueOf(rule, "--comment") ?? "");
+    if (comment?.[1] !== network) continue;
+    await deleteRule("nat", rule);
+    const target = valueOf(rule, "-j");
+    if (target?.startsWith("CNI-") && nat.chains.has(target)) await removeChain("nat", target);
+    removed++;
+  }
+  return removed;
+}
+
+/** The firewall plugin's per-address rules for addresses in `subnet`. */
+export async function removeFirewallRules(subnet: Ipv4Subnet): Promise<number> {
+  let removed = 0;
+  for (const rule of rulesOf(await dumpTable("filter"), FORWARD_CHAIN)) {
+    const addr = valueOf(rule, "-s") ?? valueOf(rule, "-d");
+    const parsed = addr === undefined ? undefined : parseCidr(addr);
+    if (parsed === undefined || parsed.prefix !== 32 || !subnetContains(subnet, parsed.ip)) continue;
+    await deleteRule("filter", rule);
+    removed++;
+  }
+  return removed;
+}
+
+/**
+ * The firewall plugin's shared chains, once no network uses them: CNI-FORWARD
+ * holding nothing but the jump to an empty CNI-ADMIN. Another CNI user adding
+ * its first rule at this very moment would see its chain vanish; the plugin
+ * recreates the chains on its next ADD.
+ */
+export async function removeUnusedForwardChains(): Promise<boolean> {
+  const filter = await dumpTable("filter");
+  if (!filter.chains.has(FORWARD_CHAIN)) return false;
+  if (rulesOf(filter, FORWARD_CHAIN).some((r) => valueOf(r, "-j") !== ADMIN_CHAIN)) return false;
+  if (rulesOf(filter, ADMIN_CHAIN).length > 0) return false;
+  for (const rule of filter.rules) {
+    if (valueOf(rule, "-j") === FORWARD_CHAIN) await deleteRule("filter", rule);
+  }
+  await removeChain("filter", FORWARD_CHAIN);
+  if (filter.chains.has(ADMIN_CHAIN)) await removeChain("filter", ADMIN_CHAIN);
+  return true;
+}

@@ -1,0 +1,73 @@
+/**
+ * Named network namespaces with iproute2: `ip netns add` creates the
+ * namespace and bind-mounts it at /run/netns/<name>, which keeps it alive
+ * with no process in it and gives it a path runc can join. A name is what
+ * makes a namespace findable after a crash, so every name this engine uses
+ * starts with its own prefix.
+ */
+import * as fs from "node:fs/promises";
+import { EngineError } from "../errors.js";
+import { mustRun, runCommand } from "./command.js";
+
+export const NETNS_DIR = "/run/netns";
+
+export function netnsPath(name: string): string {
+  return `${NETNS_DIR}/${name}`;
+}
+
+export async function addNetns(name: string, opts: { signal?: AbortSignal } = {}): Promise<string> {
+  await mustRun("ip", ["netns", "add", name], opts);
+  return netnsPath(name);
+}
+
+/** Unmount and remove a namespace's name; the kernel frees it once no process is left in it. Absent is fine. */
+export async function deleteNetns(name: string): Promise<void> {
+  const r = await runCommand("ip", ["netns", "delete", name]);
+  if (r.code === 0) return;
+  try {
+    await fs.stat(netnsPath(name));
+  } catch {
+    return;
+  }
+  throw new EngineError(`cannot delete network namespace "${name}": ${r.stderr.trim()}`);
+}
+
+/** Names under /run/netns that start with `prefix`. */
+export async function listNetns(prefix: string): Promise<string[]> {
+  let names: string[];
+  try {
+    names = await fs.readdir(NETNS_DIR);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "ENOENT") return [];
+    throw err;
+  }
+  return names.filter((n) => n.startsWith(prefix)).sort();
+}
+
+/** Host pids of the processes in the namespace. */
+export async function netnsPids(name: string): Promise<number[]> {
+  const out = await mustRun("ip", ["netns", "pids", name]);
+  return out.split("\n").filter((l) => l.trim() !== "").map(Number);
+}
+
+export interface LinkAddresses {
+  ifname: string;
+  up: boolean;
+  /** "a.b.c.d/n" IPv4 addresses. */
+  ipv4: string[];
+}
+
+/** Every link in the namespace with its IPv4 addresses. */
+export async function netnsLinks(name: string): Promise<LinkAddresses[]> {
+  const out = await mustRun("ip", ["-n", name, "-j", "address", "show"]);
+  const parsed = JSON.parse(out || "[]") as Array<{
+    ifname?: string;
+    flags?: string[];
+    addr_info?: Array<{ family?: string; local?: string; prefixlen?: number }>;
+  }>;
+  return parsed.map((l) => ({
+    ifname: l.ifname ?? "",
+    up: (l.flags ?? []).includes("UP"),
+    ipv4: (l.addr_info ?? []).filter((a) => a.family === "inet").map((a) => `${a.local}/${a.prefixlen}`),
+  }));
+}

@@ -1,0 +1,76 @@
+/** The pool's policy with counting items: no host resources, so no root needed. */
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { CancelledError, FailedPreconditionError } from "../errors.js";
+import { ReadyPool } from "./ready-pool.js";
+
+function counting(opts: { size: number; maxIdle?: number; createMs?: number; clean?: (n: number) => boolean }) {
+  let made = 0;
+  const destroyed: number[] = [];
+  const errors: string[] = [];
+  const pool = new ReadyPool<number>({
+    size: opts.size,
+    maxIdle: opts.maxIdle ?? opts.size,
+    create: async () => {
+      await new Promise((r) => setTimeout(r, opts.createMs ?? 1));
+      return ++made;
+    },
+    destroy: async (n) => void destroyed.push(n),
+    recycle: async (n) => opts.clean?.(n) ?? true,
+    onError: (err, during) => void errors.push(`${during}: ${String(err)}`),
+  });
+  return { pool, made: () => made, destroyed, errors };
+}
+
+const settle = (ms = 30) => new Promise((r) => setTimeout(r, ms));
+
+describe("ReadyPool", () => {
+  it("fills to size, hands out ready items and refills", async () => {
+    const c = counting({ size: 2 });
+    c.pool.fill();
+    await settle();
+    assert.equal(c.pool.readyCount, 2);
+    assert.equal(await c.pool.acquire(), 1);
+    await settle();
+    assert.equal(c.pool.readyCount, 2);
+    assert.equal(c.made(), 3);
+    await c.pool.close();
+    assert.deepEqual(c.destroyed.sort(), [2, 3]);
+  });
+
+  it("makes one on the spot when empty", async () => {
+    const c = counting({ size: 0 });
+    assert.equal(await c.pool.acquire(), 1);
+    assert.equal(await c.pool.acquire(), 2);
+    await c.pool.close();
+  });
+
+  it("keeps clean returns up to maxIdle and destroys unclean or discarded ones", async () => {
+    const c = counting({ size: 1, maxIdle: 2, clean: (n) => n !== 3 });
+    c.pool.fill();
+    await settle();
+    const items = [await c.pool.acquire(), await c.pool.acquire(), await c.pool.acquire(), await c.pool.acquire()];
+    await settle();
+    for (const i of items) c.pool.release(i);
+    await settle();
+    assert.equal(c.pool.readyCount, 2, "maxIdle caps the pool");
+    assert.ok(c.destroyed.includes(3), "the unclean item is destroyed");
+    const d = await c.pool.acquire();
+    c.pool.release(d, { discard: true });
+    await settle();
+    assert.ok(c.destroyed.includes(d));
+    await c.pool.close();
+    assert.deepEqual(c.errors, []);
+  });
+
+  it("gives an abandoned creation to the pool and waits for it on close", async () => {
+    const c = counting({ size: 0, createMs: 50 });
+    const controller = new AbortController();
+    const acquiring = c.pool.acquire({ signal: controller.signal });
+    controller.abort();
+    await assert.rejects(acquiring, CancelledError);
+    await c.pool.close();
+    assert.deepEqual(c.destroyed, [1], "made anyway, then destroyed at close");
+    await assert.rejects(c.pool.acquire(), FailedPreconditionError);
+  });
+});

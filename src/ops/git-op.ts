@@ -1,0 +1,47 @@
+/**
+ * The git op: the tree of one commit of a remote repository, as a snapshot.
+ * Refs were resolved to the commit before the vertex was built, so the cache
+ * key names exactly what is checked out.
+ */
+import { digestHex } from "../oci/digest.js";
+import { normalizeGitUrl, type GitSource } from "../sources/git-source.js";
+import type { OverlaySnapshotter } from "../snapshots/overlay-snapshotter.js";
+import type { OpRunner, Result, SolveContext, Vertex } from "../solver/types.js";
+
+export interface GitOp {
+  kind: "git";
+  url: string;
+  /** Full commit SHA. */
+  commit: string;
+  /** Present (true) when the tree keeps a `.git` directory; then `depth` matters too. */
+  keepGitDir?: true;
+  depth?: number;
+}
+
+export class GitOpRunner implements OpRunner {
+  readonly kind = "git";
+  readonly cacheable = true;
+
+  constructor(private readonly deps: { git: GitSource; snapshots: OverlaySnapshotter }) {}
+
+  async run(v: Vertex, _inputs: readonly Result[], ctx: SolveContext): Promise<Result> {
+    const op = v.op as unknown as GitOp;
+    const { snapshots } = this.deps;
+    // Ops come back in client-supplied IDs: the URL is checked again here.
+    const url = normalizeGitUrl(op.url);
+    // A layer of its own (no parent): written where it lies, no mount needed.
+    const active = await snapshots.prepare(undefined);
+    try {
+      await this.deps.git.checkout(url, op.commit, active.upperDir, {
+        keepGitDir: op.keepGitDir === true,
+        depth: op.depth ?? 1,
+        ...(ctx.signal ? { signal: ctx.signal } : {}),
+      });
+    } catch (err) {
+      await snapshots.abort(active);
+      throw err;
+    }
+    const committed = await snapshots.commit(active, `git/${digestHex(v.digest)}`);
+    return { snapshot: committed.name, meta: {} };
+  }
+}

@@ -1,0 +1,289 @@
+/**
+ * Git repositories, through Debian's `git` (spawned; never a JS git).
+ *
+ * Two steps, like BuildKit's git source: `listRefs(url)` asks the remote what
+ * its refs point at (`git ls-remote`), so a branch or tag becomes a commit
+ * SHA before anything is cached; `checkout(url, commit, dest)` fetches that
+ * commit into a bare cache repository kept per URL (`<root>/repos/<hash>`,
+ * reused by later fetches) and writes its tree into `dest`.
+ *
+ *   const refs = await git.listRefs("https://example.com/repo.git");
+ *   const { commit } = lookupRef(refs, url, { kind: "tag", name: "v1" });
+ *   await git.checkout(url, commit, upperDir, { keepGitDir: false, depth: 1 });
+ *
+ * git runs with no user or system configuration (HOME is an empty directory,
+ * GIT_CONFIG_NOSYSTEM), never prompts, and may not use the `file` or `ext`
+ * transports for remote URLs: the engine's own disk is not a git source.
+ */
+import { spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import * as fs from "node:fs/promises";
+import * as path from "node:path";
+import { CancelledError, EngineError, InvalidArgumentError, NotFoundError, UnavailableError } from "../errors.js";
+import { digestHex, sha256 } from "../oci/digest.js";
+import { globToRegExp } from "../fsutil/glob.js";
+
+/** What a remote advertises: full ref name → commit (annotated tags peeled). */
+export interface RemoteRefs {
+  readonly refs: ReadonlyMap<string, string>;
+  /** The ref HEAD points at (`refs/heads/main`), when the remote says. */
+  readonly head: string | undefined;
+}
+
+export type RefQuery =
+  | { kind: "branch" | "tag" | "ref"; name: string }
+  | { kind: "head" };
+
+export interface CheckoutOptions {
+  /** Keep a `.git` directory (a shallow clone detached at the commit). */
+  keepGitDir: boolean;
+  /** History depth of the kept `.git`; 0 or less is the full history. */
+  depth: number;
+  signal?: AbortSignal;
+}
+
+const SHA_RE = /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/;
+
+export function isCommitSha(s: string): boolean {
+  return SHA_RE.test(s);
+}
+
+/**
+ * A remote URL as git will be given it. Accepts http(s)://, git://, ssh://
+ * and scp-like `user@host:path`; a bare `host/owner/repo` means https.
+ */
+export function normalizeGitUrl(url: string): string {
+  const u = url.trim();
+  const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(u)?.[1]?.toLowerCase();
+  if (scheme !== undefined) {
+    if (!["http", "https", "git", "ssh"].includes(scheme)) {
+      throw new InvalidArgumentError(`git URL "${url}": transport "${scheme}" is not supported (use https, ssh or git)`);
+    }
+    return u;
+  }
+  if (/^[A-Za-z0-9._-]+@[A-Za-z0-9.-]+:[^/]/.test(u)) return u;
+  if (/^[A-Za-z0-9.-]+\.[A-Za-z]{2,}(?::\d+)?\/\S+$/.test(u)) return `https://${u}`;
+  throw new InvalidArgumentError(`git URL "${url}" is not a remote repository URL (https://, ssh://, git:// or user@host:path)`);
+}
+
+/** Parse `git ls-remote --symref` output. */
+export function parseLsRemote(out: string): RemoteRefs {
+  const refs = new Map<string, string>();
+  const peeled = new Map<string, string>();
+  let head: string | undefined;
+  for (const line of out.split("\n")) {
+    const [left, name] = line.split("\t");
+    if (!left || !name) continue;
+    if (left.startsWith("ref: ")) {
+      if (name === "HEAD") head = left.slice("ref: ".length);
+      continue;
+    }
+    if (name.endsWith("^{}")) peeled.set(name.slice(0, -3), left);
+    else refs.set(name, left);
+  }
+  for (const [name, commit] of peeled) refs.set(name, commit);
+  return { refs, head };
+}
+
+/** The refs of one kind (`refs/heads/`, `refs/tags/`) matching any pattern, by short name. */
+export function listRefNames(refs: RemoteRefs, prefix: "refs/heads/" | "refs/tags/", patterns: readonly string[]): string[] {
+  const res = patterns.map(globToRegExp);
+  const names: string[] = [];
+  for (const full of refs.refs.keys()) {
+    if (!full.startsWith(prefix)) continue;
+    // Like ls-remote's patterns: a pattern matches the ref's trailing components.
+    const parts = full.split("/");
+    const tails = parts.map((_, i) => parts.slice(i).join("/"));
+    if (res.length === 0 || res.some((re) => tails.some((t) => re.test(t)))) names.push(full.slice(prefix.length));
+  }
+  return names.sort();
+}
+
+/** Resolve a branch, tag, ref name or HEAD against what the remote advertised. */
+export function lookupRef(remote: RemoteRefs, url: string, q: RefQuery): { ref: string; commit: string } {
+  if (q.kind === "head") {
+    const commit = remote.refs.get("HEAD");
+    if (!commit) throw new NotFoundError(`git repository "${url}" has no HEAD`);
+    return { ref: "HEAD", commit };
+  }
+  const bare = q.name.replace(/^refs\/(heads|tags)\//, "");
+  const candidates =
+    q.kind === "branch" ? [`refs/heads/${bare}`]
+    : q.kind === "tag" ? [`refs/tags/${bare}`]
+    // git rev-parse's order for an ambiguous name.
+    : [q.name, `refs/${q.name}`, `refs/tags/${q.name}`, `refs/heads/${q.name}`];
+  for (const ref of candidates) {
+    const commit = remote.refs.get(ref);
+    if (commit) return { ref, commit };
+  }
+  const what = q.kind === "ref" ? "ref" : q.kind;
+  throw new NotFoundError(`git repository "${url}" has no ${what} "${q.kind === "ref" ? q.name : bare}"`);
+}
+
+/** The newest `vMAJOR[.MINOR[.PATCH]][-pre]` tag, as Go's semver orders them. */
+export function latestVersionTag(remote: RemoteRefs): string | undefined {
+  const parse = (t: string): { nums: number[]; pre: string[] } | undefined => {
+    const m = /^v(\d+)(?:\.(\d+))?(?:\.(\d+))?(?:-([0-9A-Za-z.-]+))?(?:\+[0-9A-Za-z.-]+)?$/.exec(t);
+    if (!m) return undefined;
+    if ((m[2] === undefined || m[3] === undefined) && (m[4] !== undefined || /\+/.test(t))) return undefined;
+    return { nums: [Number(m[1]), Number(m[2] ?? 0), Number(m[3] ?? 0)], pre: m[4] ? m[4].split(".") : [] };
+  };
+  const cmpPre = (a: string[], b: string[]): number => {
+    if (a.length === 0 || b.length === 0) return b.length - a.length; // a release outranks its prereleases
+    for (let i = 0; i < Math.min(a.length, b.length); i++) {
+      const x = a[i]!, y = b[i]!;
+      const xn = /^\d+$/.test(x), yn = /^\d+$/.test(y);
+      if (xn && yn && Number(x) !== Number(y)) return Number(x) - Number(y);
+      if (xn !== yn) return xn ? -1 : 1;
+      if (x !== y) return x < y ? -1 : 1;
+    }
+    return a.length - b.length;
+  };
+  let best: { tag: string; v: { nums: number[]; pre: string[] } } | undefined;
+  for (const tag of listRefNames(remote, "refs/tags/", [])) {
+    const v = parse(tag);
+    if (!v) continue;
+    const c = best ? v.nums.map((n, i) => n - best!.v.nums[i]!).find((d) => d !== 0) ?? cmpPre(v.pre, best.v.pre) : 1;
+    if (c > 0) best = { tag, v };
+  }
+  return best?.tag;
+}
+
+export class GitSource {
+  readonly #locks = new Map<string, Promise<unknown>>();
+
+  private constructor(private readonly root: string) {}
+
+  /** Open the git state under `root`, dropping scratch files a crash left. */
+  static async open(root: string): Promise<GitSource> {
+    await fs.mkdir(path.join(root, "repos"), { recursive: true });
+    await fs.rm(path.join(root, "tmp"), { recursive: true, force: true });
+    await fs.mkdir(path.join(root, "tmp"), { recursive: true });
+    // HOME for git: deliberately empty, so no user configuration applies.
+    await fs.rm(path.join(root, "home"), { recursive: true, force: true });
+    await fs.mkdir(path.join(root, "home"), { recursive: true });
+    return new GitSource(root);
+  }
+
+  async listRefs(url: string, signal?: AbortSignal): Promise<RemoteRefs> {
+    const r = await this.#git(["-c", "protocol.file.allow=never", "-c", "protocol.ext.allow=never", "ls-remote", "--symref", url], { ...(signal ? { signal } : {}) });
+    if (r.code !== 0) throw new UnavailableError(`cannot list refs of git repository "${url}": ${r.stderr.trim() || `git exited with ${r.code}`}`);
+    return parseLsRemote(r.stdout);
+  }
+
+  /** Write the tree of `commit` into `dest` (an empty directory). */
+  async checkout(url: string, commit: string, dest: string, opts: CheckoutOptions): Promise<void> {
+    if (!isCommitSha(commit)) throw new InvalidArgumentError(`invalid commit SHA "${commit}"`);
+    const repo = path.join(this.root, "repos", digestHex(sha256(url)));
+    const signal = opts.signal ? { signal: opts.signal } : {};
+    // One fetch per cache repository at a time: git locks shallow and refs.
+    await this.#locked(repo, () => this.#fetch(repo, url, commit, opts));
+    if (opts.keepGitDir) {
+      await this.#must(["init", "-q", "--template=", dest], signal);
+      const local = ["-C", dest];
+      await this.#must([...local, "-c", "protocol.file.allow=always", "fetch", "-q", "--no-tags", ...depthArgs(opts.depth), `file://${repo}`, commit], signal);
+      await this.#must([...local, "-c", "advice.detachedHead=false", "checkout", "-q", commit], signal);
+      await this.#must([...local, "remote", "add", "origin", url], signal);
+      // FETCH_HEAD names the engine's cache path: not part of the tree.
+      await fs.rm(path.join(dest, ".git", "FETCH_HEAD"), { force: true });
+      return;
+    }
+    // A private index, so that checkouts from one cache repository can run at once.
+    const index = path.join(this.root, "tmp", `index-${randomBytes(8).toString("hex")}`);
+    try {
+      const env = { GIT_INDEX_FILE: index };
+      const tree = ["--git-dir", repo, "--work-tree", dest];
+      await this.#must([...tree, "read-tree", commit], { ...signal, env });
+      await this.#must([...tree, "checkout-index", "-a", "-f"], { ...signal, env });
+    } finally {
+      await fs.rm(index, { force: true });
+    }
+  }
+
+  async #fetch(repo: string, url: string, commit: string, opts: CheckoutOptions): Promise<void> {
+    const signal = opts.signal ? { signal: opts.signal } : {};
+    if (!(await exists(path.join(repo, "HEAD")))) {
+      const tmp = `${repo}.init-${randomBytes(4).toString("hex")}`;
+      await this.#must(["init", "-q", "--bare", "--template=", tmp], signal);
+      await this.#must(["--git-dir", tmp, "config", "gc.auto", "0"], signal);
+      await fs.rename(tmp, repo);
+    }
+    const have = (await this.#git(["--git-dir", repo, "cat-file", "-e", `${commit}^{commit}`], signal)).code === 0;
+    if (have && (!opts.keepGitDir || opts.depth === 1)) return;
+    // Fetched into a ref of its own, so the objects are never unreachable.
+    const r = await this.#git(
+      ["-c", "protocol.file.allow=never", "-c", "protocol.ext.allow=never", "--git-dir", repo, "fetch", "-q", "--no-tags", `--depth=${opts.keepGitDir && opts.depth <= 0 ? FULL_HISTORY : opts.keepGitDir ? opts.depth : 1}`, url, `+${commit}:refs/tanto/${commit}`],
+      signal,
+    );
+    if (r.code === 0) return;
+    const msg = r.stderr.trim() || `git exited with ${r.code}`;
+    if (/not our ref|couldn't find remote ref|no such remote ref|unadvertised object|not found/i.test(msg) && !/repository .* not found/i.test(msg)) {
+      throw new NotFoundError(`git repository "${url}" has no commit "${commit}": ${msg}`);
+    }
+    throw new UnavailableError(`cannot fetch commit "${commit}" of git repository "${url}": ${msg}`);
+  }
+
+  async #locked<T>(key: string, fn: () => Promise<T>): Promise<T> {
+    const previous = this.#locks.get(key) ?? Promise.resolve();
+    const next = previous.catch(() => undefined).then(fn);
+    this.#locks.set(key, next);
+    void next.finally(() => {
+      if (this.#locks.get(key) === next) this.#locks.delete(key);
+    }).catch(() => undefined);
+    return next;
+  }
+
+  async #must(args: string[], opts: { signal?: AbortSignal; env?: Record<string, string> } = {}): Promise<string> {
+    const r = await this.#git(args, opts);
+    if (r.code !== 0) throw new EngineError(`git ${args.join(" ")} failed: ${r.stderr.trim() || `exit code ${r.code}`}`);
+    return r.stdout;
+  }
+
+  #git(args: string[], opts: { signal?: AbortSignal; env?: Record<string, string> } = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+    return new Promise((resolve, reject) => {
+      if (opts.signal?.aborted) return reject(new CancelledError());
+      const child = spawn("git", args, {
+        stdio: ["ignore", "pipe", "pipe"],
+        env: {
+          PATH: process.env["PATH"] ?? "/usr/local/bin:/usr/bin:/bin",
+          HOME: path.join(this.root, "home"),
+          LANG: "C",
+          GIT_TERMINAL_PROMPT: "0",
+          GIT_CONFIG_NOSYSTEM: "1",
+          GIT_CONFIG_GLOBAL: "/dev/null",
+          GIT_SSH_COMMAND: "ssh -o BatchMode=yes",
+          ...opts.env,
+        },
+      });
+      let stdout = "";
+      let stderr = "";
+      child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
+      child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+      const onAbort = (): void => void child.kill("SIGKILL");
+      opts.signal?.addEventListener("abort", onAbort, { once: true });
+      child.on("error", (err) => {
+        opts.signal?.removeEventListener("abort", onAbort);
+        reject(new UnavailableError(`cannot run git: ${err.message}`, { cause: err }));
+      });
+      child.on("close", (code) => {
+        opts.signal?.removeEventListener("abort", onAbort);
+        if (opts.signal?.aborted) reject(new CancelledError());
+        else resolve({ code: code ?? -1, stdout, stderr });
+      });
+    });
+  }
+}
+
+/** git's documented spelling of "unshallow, or already complete". */
+const FULL_HISTORY = 2147483647;
+
+function depthArgs(depth: number): string[] {
+  return depth > 0 ? [`--depth=${depth}`] : [];
+}
+
+async function exists(p: string): Promise<boolean> {
+  return fs.access(p).then(
+    () => true,
+    () => false,
+  );
+}
