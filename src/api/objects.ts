@@ -4,10 +4,11 @@ import { Container } from "../core/container.js";
 import { Host } from "../core/host.js";
 import { decodeId } from "../core/ids.js";
 import { Secret } from "../core/secrets.js";
+import { Service } from "../core/service.js";
 import { GitRef, GitRepository } from "../core/sources.js";
 import { CacheVolume, Directory, File, NamedValue, Port, Stat, type FileType } from "../core/values.js";
 
-export type CoreObject = Container | Directory | File | CacheVolume | NamedValue | Port | Stat | Host | Secret | GitRepository | GitRef;
+export type CoreObject = Container | Directory | File | CacheVolume | NamedValue | Port | Stat | Host | Secret | Service | GitRepository | GitRef;
 
 export function loadObject(id: string, want?: string): CoreObject {
   const { typename, state } = decodeId(id);
@@ -33,6 +34,8 @@ export function loadObject(id: string, want?: string): CoreObject {
       return new NamedValue(typename, s.name, s.value);
     case "Port":
       return new Port(s.port, s.protocol, s.description, s.experimentalSkipHealthcheck ?? false);
+    case "Service":
+      return Service.fromJSON(state);
     case "Secret":
       return Secret.fromJSON(state);
     case "Host":

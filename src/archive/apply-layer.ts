@@ -511,12 +511,19 @@ const MALFORMED_CODES = new Set(["ENOTDIR", "EEXIST", "ELOOP", "ENAMETOOLONG", "
 
 function entryError(name: string, err: unknown): EngineError {
   if (err instanceof CancelledError) return err;
-  const message = `layer entry "${name}": ${messageOf(err)}`;
+  const code = errnoCode(err);
+  // The system's message would repeat the over-long name, as a path inside the engine's root.
+  const reason = code === "ENAMETOOLONG" ? `name too long (${Buffer.byteLength(name)} bytes; Linux allows 4096 for a path, 255 for each name in it)` : messageOf(err);
+  const message = `layer entry "${shortName(name)}": ${reason}`;
   if (err instanceof InvalidArgumentError) return new InvalidArgumentError(message, { cause: err });
   if (err instanceof EngineError) return new EngineError(message, { cause: err, code: err.code });
-  const code = errnoCode(err);
   if (code !== undefined && MALFORMED_CODES.has(code)) return new InvalidArgumentError(message, { cause: err });
   return new EngineError(message, { cause: err });
+}
+
+/** An entry name for a message: hostile names can be kilobytes long. */
+function shortName(name: string): string {
+  return name.length <= 200 ? name : `${name.slice(0, 100)}…${name.slice(-100)}`;
 }
 
 /** A helper tool refused to create a path because something is already there (its EEXIST). */

@@ -22,9 +22,22 @@ engine
   .option("--config <file>", "engine.toml (default /etc/tanto/engine.toml)")
   .option("--addr <url>", "listen address, unix:///PATH or tcp://HOST:PORT (repeatable)", collect, [])
   .option("--debug", "debug logging", false)
-  .action(async (opts: { root?: string; config?: string; addr: string[]; debug: boolean }) => {
+  .option("--network-name <name>", "container network and bridge name (default tanto)")
+  .option("--network-cidr <cidr>", "container network subnet (default 10.87.0.0/16)")
+  .option("--inspect [host:port]", "open Node's inspector (default 127.0.0.1:9229)")
+  .action(async (opts: { root?: string; config?: string; addr: string[]; debug: boolean; networkName?: string; networkCidr?: string; inspect?: string | true }) => {
+    const { inspect, ...daemonOpts } = opts;
+    if (inspect !== undefined) (await import("./engine-debug.js")).openInspector(inspect);
     const { runDaemon } = await import("../server/daemon.js");
-    await runDaemon(opts);
+    await runDaemon(daemonOpts);
+  });
+
+engine
+  .command("stats")
+  .description("what the running engine executed and answered from cache, as JSON")
+  .action(async () => {
+    const { statsCommand } = await import("./engine-debug.js");
+    await statsCommand();
   });
 
 engine
@@ -66,7 +79,8 @@ program
   .passThroughOptions(true)
   .action(async (command: string[], opts: { workdir?: string }) => {
     const { runCommand } = await import("./commands.js");
-    process.exitCode = await runCommand(command, opts);
+    // Exit now: tunnels and keep-alive sockets must not keep a finished run alive.
+    process.exit(await runCommand(command, opts));
   });
 
 program
@@ -76,14 +90,26 @@ program
   .option("--doc <file>", "read the document from a file")
   .action(async (document: string | undefined, opts: { doc?: string }) => {
     const { queryCommand } = await import("./commands.js");
-    process.exitCode = await queryCommand(document, opts);
+    process.exit(await queryCommand(document, opts));
+  });
+
+program
+  .command("dial-stdio", { hidden: true })
+  .description("connect stdin/stdout to the engine's socket (for docker-container:// runner hosts)")
+  .option("--addr <url>", "the engine's address (default unix:///run/tanto/engine.sock)")
+  .action(async (opts: { addr?: string }) => {
+    const { dialStdio } = await import("./dial-stdio.js");
+    await dialStdio(opts);
   });
 
 program
   .command("version")
-  .description("print the version")
-  .action(() => {
+  .description("print the version (and the engine's, when a runner host is set)")
+  .action(async () => {
     process.stdout.write(`tanto ${VERSION}\n`);
+    const { engineVersionLine } = await import("./engine-debug.js");
+    const line = await engineVersionLine();
+    if (line) process.stdout.write(line + "\n");
   });
 
 program.parseAsync(process.argv).catch((err: unknown) => {

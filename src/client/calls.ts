@@ -1,9 +1,10 @@
 /** Serving the engine's calls to this client (see http/session-protocol.ts). */
 import { EngineError, messageOf } from "../errors.js";
-import type { CallEvent, ReadFilesParams, StatTreeParams, WriteParams } from "../http/session-protocol.js";
+import type { CallEvent, ReadFilesParams, StatTreeParams, TunnelListenParams, WriteParams } from "../http/session-protocol.js";
 import type { EngineClient } from "./engine-client.js";
 import { readFiles, statTree, writeExport } from "./host-files.js";
 import { resolveSecretUri } from "./secrets.js";
+import { listenTunnel } from "./tunnels.js";
 
 export async function serveCall(engine: EngineClient, sessionId: string, workdir: string, call: CallEvent): Promise<void> {
   try {
@@ -12,6 +13,8 @@ export async function serveCall(engine: EngineClient, sessionId: string, workdir
         return await engine.replyCall(sessionId, call.id, { json: await statTree(workdir, call.params as StatTreeParams) });
       case "host.readFiles":
         return await engine.replyCall(sessionId, call.id, { stream: readFiles(call.params as ReadFilesParams) });
+      case "tunnel.listen":
+        return await engine.replyCall(sessionId, call.id, { json: await listenTunnel(engine, sessionId, call.params as TunnelListenParams) });
       case "secret.resolve":
         return await engine.replyCall(sessionId, call.id, { json: { value: await resolveSecretUri(workdir, (call.params as { uri: string }).uri) } });
       case "host.write": {

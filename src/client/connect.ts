@@ -1,6 +1,7 @@
 /**
  * Finding the engine: `_EXPERIMENTAL_DAGGER_RUNNER_HOST` (what the official
- * SDKs pass on), else the default socket. When nothing answers at the default
+ * SDKs pass on: unix://, tcp://, or docker-container:// and docker-image://
+ * from runner-hosts.ts), else the default socket. When nothing answers at the default
  * socket and we are root, start `tanto engine` on this host in the background
  * and use it from then on: the embedded default, no Docker needed.
  */
@@ -11,6 +12,7 @@ import { fileURLToPath } from "node:url";
 import { InvalidArgumentError, UnavailableError, messageOf } from "../errors.js";
 import { DEFAULT_ADDRESS } from "../http/address.js";
 import { EngineClient } from "./engine-client.js";
+import { dockerEngineClient, isDockerRunnerHost } from "./runner-hosts.js";
 
 export const RUNNER_HOST_ENV = "_EXPERIMENTAL_DAGGER_RUNNER_HOST";
 const START_TIMEOUT_MS = 30_000;
@@ -19,8 +21,18 @@ const LOG_FILE = "/var/log/tanto-engine.log";
 export async function connectEngine(log: (line: string) => void): Promise<EngineClient> {
   const configured = process.env[RUNNER_HOST_ENV];
   const url = configured || DEFAULT_ADDRESS;
+  if (isDockerRunnerHost(url)) {
+    const client = await dockerEngineClient(url, log);
+    try {
+      await client.health();
+      return client;
+    } catch (err) {
+      client.close();
+      throw new UnavailableError(`no engine answers at ${url}: ${messageOf(err)}`);
+    }
+  }
   if (!url.startsWith("unix://") && !url.startsWith("tcp://")) {
-    throw new InvalidArgumentError(`${RUNNER_HOST_ENV}="${url}": unsupported runner host; want unix:// or tcp://`);
+    throw new InvalidArgumentError(`${RUNNER_HOST_ENV}="${url}": unsupported runner host; want unix://, tcp://, docker-container:// or docker-image://`);
   }
   const client = new EngineClient(url);
   try {

@@ -1,26 +1,37 @@
 /**
  * The client side of the engine's HTTP API (see server/http-api.ts), over a
- * unix socket or TCP. Used by the CLI's session, run and query commands.
+ * unix socket, TCP, or any stream a `createConnection` hook opens (the
+ * docker-container:// runner host: see runner-hosts.ts). Used by the CLI's
+ * session, run and query commands.
  */
 import * as http from "node:http";
-import type { Readable } from "node:stream";
+import type { Duplex, Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { UnavailableError, messageOf } from "../errors.js";
 import { parseAddress, TOKEN_ENV, type Address } from "../http/address.js";
 import { CALL_STATUS_HEADER, type SessionEvent } from "../http/session-protocol.js";
 
+export interface EngineClientOptions {
+  /** Opens a connection to the engine; `url` then only names the engine in messages. */
+  createConnection?: http.Agent["createConnection"];
+}
+
 export class EngineClient {
-  readonly #addr: Address;
+  readonly #addr: Address | undefined;
   readonly #agent = new http.Agent({ keepAlive: true });
 
-  constructor(readonly url: string) {
-    this.#addr = parseAddress(url);
+  constructor(readonly url: string, opts: EngineClientOptions = {}) {
+    if (opts.createConnection) {
+      this.#addr = undefined;
+      this.#agent.createConnection = opts.createConnection;
+    } else this.#addr = parseAddress(url);
   }
 
   #options(method: string, path: string): http.RequestOptions {
-    const token = this.#addr.kind === "tcp" ? process.env[TOKEN_ENV] : undefined;
+    const token = this.#addr?.kind === "tcp" ? process.env[TOKEN_ENV] : undefined;
     const headers: Record<string, string> = { "content-type": "application/json", ...(token ? { authorization: `Bearer ${token}` } : {}) };
     const base = { method, path, agent: this.#agent, headers };
+    if (!this.#addr) return { ...base, host: "localhost" };
     return this.#addr.kind === "unix" ? { ...base, socketPath: this.#addr.path } : { ...base, host: this.#addr.host, port: this.#addr.port };
   }
 
@@ -109,6 +120,25 @@ export class EngineClient {
           reject(err as Error);
         });
       } else req.end(JSON.stringify("json" in answer ? answer.json : { message: answer.error, code: answer.code ?? "INTERNAL" }));
+    });
+  }
+
+  /** A socket to port `port` of tunnel `tunnelId`'s service (an HTTP upgrade). */
+  openTunnel(sessionId: string, tunnelId: string, port: number): Promise<Duplex> {
+    return new Promise((resolve, reject) => {
+      const opts = this.#options("GET", `/v1/sessions/${sessionId}/tunnels/${tunnelId}/${port}`);
+      opts.headers = { ...(opts.headers as Record<string, string>), connection: "Upgrade", upgrade: "tanto-tunnel" };
+      const req = http.request(opts);
+      req.on("upgrade", (_res, socket, head) => {
+        if (head.length > 0) socket.unshift(head);
+        resolve(socket);
+      });
+      req.on("response", (res) => {
+        res.resume();
+        reject(new Error(`engine refused the tunnel to port ${port}: ${res.statusCode}`));
+      });
+      req.on("error", reject);
+      req.end();
     });
   }
 

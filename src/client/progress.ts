@@ -18,6 +18,9 @@ export function progressPrinter(write: (line: string) => void): (e: ProgressEven
         write(`✘ ${e.name} ${(e.durationMs / 1000).toFixed(2)}s: ${e.message}\n`);
         if (e.outputTail) write(e.outputTail.split("\n").map((l) => `  │ ${l}\n`).join(""));
         break;
+      case "message":
+        write(`• ${e.text}\n`);
+        break;
       case "log":
         break;
     }

@@ -12,6 +12,7 @@ import { messageOf } from "../errors.js";
 import { readJson, sendJson } from "../http/json.js";
 import type { EngineClient } from "./engine-client.js";
 import { serveCall } from "./calls.js";
+import { closeTunnels } from "./tunnels.js";
 import { progressPrinter } from "./progress.js";
 
 export interface ClientSession {
@@ -75,6 +76,7 @@ export async function openClientSession(
     close: async () => {
       server.close();
       server.closeAllConnections();
+      closeTunnels();
       // Let the engine flush the last progress events before hanging up.
       await engine.closeSession(sessionId);
       await Promise.race([ended, new Promise((r) => setTimeout(r, 1000).unref())]);

@@ -37,19 +37,36 @@ export interface GcPolicy {
   minFreeSpace?: number;
 }
 
+export interface NetworkConfig {
+  /** Network and bridge name (CNI's `name`). */
+  name: string;
+  /** IPv4 subnet of the bridge; must not overlap a host route. */
+  cidr: string;
+  /** Namespaces kept ready, so an exec does not pay for CNI ADD/DEL. */
+  poolSize: number;
+}
+
 export interface EngineConfig {
   debug: boolean;
   root: string;
   registries: Record<string, RegistryConfig>;
   maxParallelism: number;
   gc: GcPolicy;
+  network: NetworkConfig;
 }
 
 export const DEFAULT_ROOT = "/var/lib/tanto";
 export const DEFAULT_CONFIG_PATH = "/etc/tanto/engine.toml";
 
 export function defaultConfig(): EngineConfig {
-  return { debug: false, root: DEFAULT_ROOT, registries: {}, maxParallelism: 4, gc: { enabled: true } };
+  return {
+    debug: false,
+    root: DEFAULT_ROOT,
+    registries: {},
+    maxParallelism: 4,
+    gc: { enabled: true },
+    network: { name: "tanto", cidr: "10.87.0.0/16", poolSize: 4 },
+  };
 }
 
 export interface LoadedConfig {
@@ -90,6 +107,18 @@ export function parseConfig(text: string, source = "engine.toml"): LoadedConfig 
         break;
       case "registry":
         config.registries = registries(value, source, unknown);
+        break;
+      case "network":
+        for (const [nkey, nval] of Object.entries(table(value, key, source))) {
+          const full = `network.${nkey}`;
+          if (nkey === "name") config.network.name = str(nval, full, source);
+          else if (nkey === "cidr") config.network.cidr = str(nval, full, source);
+          else if (nkey === "pool-size") {
+            const n = int(nval, full, source);
+            if (n < 0 || n > 256) throw new InvalidArgumentError(`${source}: "${full}" must be from 0 to 256, got ${n}`);
+            config.network.poolSize = n;
+          } else unknown(full);
+        }
         break;
       case "worker":
         for (const [wkey, wval] of Object.entries(table(value, key, source))) {

@@ -13,6 +13,7 @@ import { formatReference, parseReference } from "../oci/reference.js";
 import type { RequestContext } from "./types.js";
 import type { ExecMount } from "../ops/exec-op.js";
 import type { SecretRef } from "./secrets.js";
+import type { ServiceSpec } from "./service.js";
 
 export type CacheSharingMode = "SHARED" | "PRIVATE" | "LOCKED";
 
@@ -42,6 +43,8 @@ export interface ContainerState {
   labels: Array<[string, string]>;
   exposedPorts: ExposedPort[];
   mounts: ContainerMount[];
+  /** Services started before each exec, reachable by alias. */
+  serviceBindings: Array<{ alias: string; service: ServiceSpec }>;
   /** Environment variables whose values are secrets. */
   secretEnv: Array<{ name: string; secret: SecretRef }>;
   /** The last withExec, whose stdout/stderr/exitCode the container reports. */
@@ -65,6 +68,7 @@ export class Container {
       exposedPorts: [],
       mounts: [],
       secretEnv: [],
+      serviceBindings: [],
     });
   }
 
@@ -202,6 +206,7 @@ export function withExec(c: Container, spec: ExecSpec): Container {
     ...(spec.redirectStdout ? { redirectStdout: c.absPath(spec.redirectStdout) } : {}),
     ...(spec.redirectStderr ? { redirectStderr: c.absPath(spec.redirectStderr) } : {}),
     ...(spec.noInit ? { noInit: true } : {}),
+    ...(c.state.serviceBindings.length > 0 ? { services: c.state.serviceBindings } : {}),
   };
   const exec = vertex(op, [...inputs, ...sources], `exec ${spec.args.join(" ")}`);
   const after = c.state.mounts.map((m, k) =>

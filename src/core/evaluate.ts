@@ -9,20 +9,25 @@ import { FailedPreconditionError, NotFoundError } from "../errors.js";
 import { globToRegExp } from "../fsutil/glob.js";
 import { resolveInRoot } from "../fsutil/in-root.js";
 import { withSnapshotView } from "../snapshots/view.js";
-import type { Result, Vertex } from "../solver/types.js";
+import type { Result, SolveContext, Vertex } from "../solver/types.js";
 import type { ExecResultMeta } from "../ops/exec-op.js";
 import type { Container } from "./container.js";
 import type { FileType } from "./values.js";
 import type { RequestContext } from "./types.js";
 
-export function solve(ctx: RequestContext, v: Vertex): Promise<Result> {
-  return ctx.deps.solver.solve(v, {
+/** What the solver needs to know of a request: its session, secrets, leases and signal. */
+export function solveContext(ctx: RequestContext): SolveContext {
+  return {
     signal: ctx.signal,
     progress: (e) => ctx.session.progress(e),
     session: ctx.session,
     secrets: ctx.session.secrets,
     lease: (snapshot) => ctx.deps.leases.lease(ctx.session.id, snapshot),
-  });
+  };
+}
+
+export function solve(ctx: RequestContext, v: Vertex): Promise<Result> {
+  return ctx.deps.solver.solve(v, solveContext(ctx));
 }
 
 /** Evaluate a container: its filesystem and its last exec. */

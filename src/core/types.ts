@@ -3,8 +3,9 @@
  * solver, images, snapshots, and the session the request belongs to.
  */
 import type { Readable } from "node:stream";
-import type { ReadFilesParams, StatTreeParams, StatTreeResult, WriteParams } from "../http/session-protocol.js";
+import type { ReadFilesParams, StatTreeParams, StatTreeResult, TunnelListenParams, TunnelListenResult, WriteParams } from "../http/session-protocol.js";
 import type { Leases } from "../gc/leases.js";
+import type { ServiceManager } from "../services/service-manager.js";
 import type { HostMirrors, SyncResult } from "../hostsync/host-mirror.js";
 import type { ImageStore, ResolvedImage } from "../images/image-store.js";
 import type { ImageExporter } from "../images/image-exporter.js";
@@ -24,14 +25,24 @@ export interface ClientHost {
   statTree(params: StatTreeParams, signal?: AbortSignal): Promise<StatTreeResult>;
   /** A tar stream of `files` (relative to `root`), as the client has them now. */
   readFiles(params: ReadFilesParams, signal?: AbortSignal): Promise<{ tar: Readable; done(error?: Error): void }>;
+  /** Listen on the client's 127.0.0.1 and tunnel each connection to a service; returns the ports bound. */
+  listenTunnel(params: TunnelListenParams, signal?: AbortSignal): Promise<TunnelListenResult>;
   /** Resolve a client-side secret URI (env://, file://, cmd://) to its value. */
   resolveSecret(uri: string, signal?: AbortSignal): Promise<string>;
   /** Send a tar stream to be written at `path` on the client; returns the path written. */
   write(params: WriteParams, tar: Readable, signal?: AbortSignal): Promise<string>;
 }
 
+/** Where a session's tunnel leads: a service address and the ports it may reach. */
+export interface TunnelTarget {
+  host: string;
+  ports: ReadonlySet<number>;
+}
+
 export interface Session {
   readonly id: string;
+  /** Open tunnels from the client to services, by id. */
+  readonly tunnels: Map<string, TunnelTarget>;
   readonly host: ClientHost;
   /** Ends with the session: cancels what only it was waiting for. */
   readonly signal: AbortSignal;
@@ -54,6 +65,7 @@ export interface CoreDeps {
   readonly snapshots: OverlaySnapshotter;
   readonly hostMirrors: HostMirrors;
   readonly leases: Leases;
+  readonly services: ServiceManager;
   /** Remote sources: git repositories and HTTP downloads. */
   readonly git: GitSource;
   readonly http: HttpSource;

@@ -59,3 +59,15 @@ export interface WriteParams {
   wipe: boolean;
   allowParentDirPath: boolean;
 }
+
+export interface TunnelListenParams {
+  /** The tunnel's id: connections are opened at /v1/sessions/:sid/tunnels/:id/:backend. */
+  id: string;
+  ports: Array<{ frontend?: number; backend: number }>;
+  /** Listen on random ports instead of the frontends. */
+  random: boolean;
+}
+
+export interface TunnelListenResult {
+  ports: Array<{ frontend: number; backend: number }>;
+}

@@ -198,7 +198,13 @@ async function readArchive(content: ContentStore, input: Readable, signal: Abort
     await feeding;
   } catch (err) {
     input.destroy();
-    if (err instanceof EngineError) throw err;
+    // The pipeline's own error (corrupt gzip or zstd, a broken tar) says the file is not an
+    // archive; an error of ours (a blob that fails its digest) is reported as it is.
+    const streamError = await feeding.then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    if (err instanceof EngineError && err !== streamError) throw err;
     if (signal?.aborted) throw new CancelledError("importing an image archive: cancelled", { cause: err });
     throw new InvalidArgumentError(`not an image archive: cannot read it as a tar: ${messageOf(err)}`, { cause: err });
   }

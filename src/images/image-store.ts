@@ -129,11 +129,15 @@ export class ImageStore {
             },
           });
           const tarStream = this.content.readStream(layer.digest);
-          const unpack = (target: string, whiteouts: "overlay" | "delete") =>
-            Promise.all([
-              pipeline(tarStream, decompressStream(compressionOf(layer.mediaType)), verify, ...(opts.signal ? [{ signal: opts.signal }] : [])),
-              applyLayer(verify, target, { whiteouts, ...(opts.signal ? { signal: opts.signal } : {}) }),
-            ]);
+          const unpack = async (target: string, whiteouts: "overlay" | "delete"): Promise<void> => {
+            const feeding = pipeline(tarStream, decompressStream(compressionOf(layer.mediaType)), verify, ...(opts.signal ? [{ signal: opts.signal }] : []));
+            feeding.catch(() => undefined);
+            // applyLayer's error comes first: when it refuses an entry it destroys the
+            // stream, and the pipeline then fails with a bare "Premature close". A broken
+            // blob reaches applyLayer as its source's error, so it reports that too.
+            await applyLayer(verify, target, { whiteouts, ...(opts.signal ? { signal: opts.signal } : {}) });
+            await feeding;
+          };
           // A first layer is unpacked where it lies. Later ones go through the
           // mounted stack, so paths resolve through the lower layers (a
           // `lib -> usr/lib` symlink below stays a symlink) and the kernel

@@ -11,6 +11,8 @@
  *        (the firewall plugin needs it to know which rules to remove), which
  *        is why callers keep that result until the DEL.
  */
+import { SHARED_CHAINS_LOCK } from "./iptables.js";
+import { withHostLock } from "./host-lock.js";
 import { EngineError } from "../errors.js";
 import { runCommand } from "./command.js";
 import { parseCidr, formatIpv4 } from "./cidr.js";
@@ -52,7 +54,7 @@ export class CniPlugins {
   async add(a: Attachment, opts: { signal?: AbortSignal } = {}): Promise<CniResult> {
     let prev: CniResult | undefined;
     for (const plugin of this.conf.plugins) {
-      prev = await this.#invoke("ADD", plugin, a, prev, opts);
+      prev = await this.#invokeLocked("ADD", plugin, a, prev, opts);
     }
     if (prev === undefined) throw new EngineError(`CNI network "${this.conf.name}" has no plugins`);
     return prev;
@@ -63,7 +65,7 @@ export class CniPlugins {
     let first: unknown;
     for (const plugin of [...this.conf.plugins].reverse()) {
       try {
-        await this.#invoke("DEL", plugin, a, prevResult, opts);
+        await this.#invokeLocked("DEL", plugin, a, prevResult, opts);
       } catch (err) {
         first ??= err;
       }
@@ -71,7 +73,13 @@ export class CniPlugins {
     if (first !== undefined) throw first;
   }
 
-  async #invoke(
+  /** The firewall plugin creates chains shared by every engine: never at the same time as a cleanup removes them. */
+  #invokeLocked(...args: Parameters<CniPlugins["invoke"]>): ReturnType<CniPlugins["invoke"]> {
+    const plugin = args[1] as { type?: string };
+    return plugin.type === "firewall" ? withHostLock(SHARED_CHAINS_LOCK, () => this.invoke(...args)) : this.invoke(...args);
+  }
+
+  async invoke(
     command: "ADD" | "DEL",
     plugin: CniPluginConf,
     a: Attachment,

@@ -10,10 +10,9 @@
  * file is read once at start (no `resolv-file` polling), as `server=` lines.
  *
  * Everything it owns lives in one directory: its config, its pid file and
- * the hosts file. It drops root for its default user (nobody) after binding,
- * and re-reads the hosts file as that user: the directory is made 0711 and
- * the file 0644, and the directories above must be traversable (the engine's
- * root is 0711).
+ * the hosts file. It keeps running as root (`user=root`), like the engine
+ * itself, so it can re-read the hosts file wherever the engine's state lives;
+ * it listens on the bridge address only.
  *
  * Logs go to our pipe (`log-facility=-`); they are also how we know it is
  * serving ("read <hosts> - N names" after binding) and that a SIGHUP reload
@@ -93,6 +92,9 @@ export class DnsmasqServer implements NameRegistry {
       `addn-hosts=${this.hostsFile}`,
       `pid-file=${this.pidFile}`,
       "log-facility=-",
+      // Stay root: the state directory may sit under a private (0700) parent,
+      // where `nobody` could not re-read the hosts file on reload.
+      "user=root",
       ...o.upstreams.filter((s) => s !== o.listenAddress).map((s) => `server=${s}`),
     ];
     await fs.writeFile(this.confFile, conf.join("\n") + "\n", { mode: 0o644 });

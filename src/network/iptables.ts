@@ -12,6 +12,7 @@
  *     -A CNI-FORWARD -d 10.87.0.2/32 -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT
  *     -A CNI-FORWARD -s 10.87.0.2/32 -j ACCEPT
  */
+import { withHostLock } from "./host-lock.js";
 import { EngineError } from "../errors.js";
 import { parseCidr, subnetContains, type Ipv4Subnet } from "./cidr.js";
 import { mustRun, runCommand } from "./command.js";
@@ -85,10 +86,18 @@ async function deleteRule(table: string, rule: readonly string[]): Promise<void>
   }
 }
 
+/** Flush and delete a chain; one already gone (another engine's cleanup) is fine. */
 async function removeChain(table: string, chain: string): Promise<void> {
-  await mustRun(IPTABLES, ["-w", "-t", table, "-F", chain]);
-  await mustRun(IPTABLES, ["-w", "-t", table, "-X", chain]);
+  for (const op of ["-F", "-X"]) {
+    const r = await runCommand(IPTABLES, ["-w", "-t", table, op, chain]);
+    if (r.code !== 0 && !/No chain|does not exist/i.test(r.stderr)) {
+      throw new EngineError(`iptables -t ${table} ${op} ${chain} failed: ${r.stderr.trim()}`);
+    }
+  }
 }
+
+/** Held while the firewall plugin runs and while its shared chains are removed. */
+export const SHARED_CHAINS_LOCK = "cni-shared-chains";
 
 /** The nat rules (and per-attachment chains) the bridge plugin's ipMasq made for `network`. Returns how many attachments it cleaned. */
 export async function removeMasqueradeRules(network: string): Promise<number> {
@@ -124,7 +133,11 @@ export async function removeFirewallRules(subnet: Ipv4Subnet): Promise<number> {
  * its first rule at this very moment would see its chain vanish; the plugin
  * recreates the chains on its next ADD.
  */
-export async function removeUnusedForwardChains(): Promise<boolean> {
+export function removeUnusedForwardChains(): Promise<boolean> {
+  return withHostLock(SHARED_CHAINS_LOCK, removeUnusedForwardChainsLocked);
+}
+
+async function removeUnusedForwardChainsLocked(): Promise<boolean> {
   const filter = await dumpTable("filter");
   if (!filter.chains.has(FORWARD_CHAIN)) return false;
   if (rulesOf(filter, FORWARD_CHAIN).some((r) => valueOf(r, "-j") !== ADMIN_CHAIN)) return false;

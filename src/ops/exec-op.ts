@@ -25,6 +25,7 @@ import type { Mount as SpecMount } from "../oci/runtime-spec.js";
 import type { OverlaySnapshotter } from "../snapshots/overlay-snapshotter.js";
 import type { ActiveSnapshot } from "../snapshots/types.js";
 import type { OpRunner, Result, SolveContext, Vertex } from "../solver/types.js";
+import type { HostEntry, NamespacePool, NetworkNamespace } from "../network/types.js";
 import type { CacheVolumes } from "./cache-volumes.js";
 import { scrub, StreamScrubber } from "./scrub.js";
 import type { CacheSharingMode } from "../core/container.js";
@@ -58,6 +59,22 @@ export interface ExecOp {
   redirectStdout?: string;
   redirectStderr?: string;
   noInit?: boolean;
+  /** Services to start first, reachable under `alias` (the service spec is opaque here). */
+  services?: Array<{ alias: string; service: unknown }>;
+}
+
+/** Starts bound services for an exec and reports where they are. */
+export interface ServiceBinder {
+  bind(service: unknown, ctx: SolveContext): Promise<{ ip: string; hostname: string; release(): Promise<void> }>;
+}
+
+/** How a container runs: an exec commits its result; a service is thrown away. */
+export interface LaunchOptions {
+  commit: boolean;
+  /** The container's own name in its hosts file. */
+  hostname?: string;
+  /** Called once the container has its network namespace (before it starts). */
+  onNamespace?: (ns: NetworkNamespace) => void;
 }
 
 export interface ExecResultMeta {
@@ -95,10 +112,21 @@ export class ExecOpRunner implements OpRunner {
       volumes: CacheVolumes;
       /** Scratch directory for mount points. */
       runDir: string;
+      /** Where containers get their network namespace; none means loopback only. */
+      network?: NamespacePool;
+      services?: ServiceBinder;
     },
   ) {}
 
-  async run(v: Vertex, inputs: readonly Result[], ctx: SolveContext): Promise<Result> {
+  run(v: Vertex, inputs: readonly Result[], ctx: SolveContext): Promise<Result> {
+    return this.launch(v, inputs, ctx, { commit: true });
+  }
+
+  /**
+   * Run the container of exec vertex `v`. With `commit`, its filesystem
+   * changes become snapshots; without, they are dropped (services).
+   */
+  async launch(v: Vertex, inputs: readonly Result[], ctx: SolveContext, opts: LaunchOptions): Promise<Result> {
     const op = v.op as unknown as ExecOp;
     const { snapshots } = this.deps;
     const sources = op.rootfs ? inputs.slice(1) : inputs;
@@ -140,8 +168,9 @@ export class ExecOpRunner implements OpRunner {
 
       const secrets = new SecretFiles(op, ctx);
       specMounts.push(...(await secrets.mount(path.join(dir, "secrets"), rootfs, unmounts)));
-      const output = await this.#runIn(id, rootfs, op, specMounts, v, ctx, secrets);
+      const output = await this.#runIn(id, rootfs, op, specMounts, v, ctx, secrets, opts);
       await unmounts.run();
+      if (!opts.commit) return { meta: { ...output } };
       if (!expected(op.expect, output.exitCode)) {
         throw new ExecError({ cmd: op.args, exitCode: output.exitCode, stdout: output.stdout, stderr: output.stderr });
       }
@@ -167,10 +196,20 @@ export class ExecOpRunner implements OpRunner {
     cleanup.defer(() => unmount(at).catch(() => unmount(at, { detach: true })));
   }
 
-  async #runIn(id: string, rootfs: string, op: ExecOp, extraMounts: SpecMount[], v: Vertex, ctx: SolveContext, secrets: SecretFiles): Promise<Omit<ExecResultMeta, "mounts">> {
+  async #runIn(
+    id: string,
+    rootfs: string,
+    op: ExecOp,
+    extraMounts: SpecMount[],
+    v: Vertex,
+    ctx: SolveContext,
+    secrets: SecretFiles,
+    opts: LaunchOptions,
+  ): Promise<Omit<ExecResultMeta, "mounts">> {
     const user = op.user ? await resolveUser(op.user, rootfs) : { uid: 0, gid: 0, additionalGids: [] };
     await mkdirInRoot(rootfs, op.cwd);
     const leases: AsyncDisposable[] = [];
+    const cleanupAfterRun = new Cleanup();
     try {
       const mounts: SpecMount[] = [];
       for (const m of op.mounts) {
@@ -184,10 +223,22 @@ export class ExecOpRunner implements OpRunner {
         }
       }
       mounts.push(...extraMounts);
+      const extraHosts: HostEntry[] = [];
+      for (const binding of op.services ?? []) {
+        if (!this.deps.services) throw new FailedPreconditionError("this engine cannot run services");
+        const bound = await this.deps.services.bind(binding.service, ctx);
+        cleanupAfterRun.defer(() => bound.release());
+        extraHosts.push({ name: binding.alias, ip: bound.ip });
+      }
+      const net = await this.#network(rootfs, ctx, cleanupAfterRun, { ...(opts.hostname ? { hostname: opts.hostname } : {}), extraHosts });
+      if (net) {
+        mounts.push(...net.mounts);
+        opts.onNamespace?.(net.ns);
+      }
       const out = new OutputCollector(v, ctx, secrets.scrubList());
       const { exitCode } = await this.deps.executor.run(
         id,
-        { rootfs, mounts, process: { args: op.args, env: [...op.env, ...secrets.env()], cwd: op.cwd, user } },
+        { rootfs, mounts, process: { args: op.args, env: [...op.env, ...secrets.env()], cwd: op.cwd, user }, ...(net ? { network: { netnsPath: net.ns.path } } : {}) },
         {
           ...(op.stdin !== undefined ? { stdin: op.stdin } : {}),
           stdout: (b) => out.add(1, b),
@@ -200,8 +251,40 @@ export class ExecOpRunner implements OpRunner {
       if (op.redirectStderr) await writeInRoot(rootfs, op.redirectStderr, result.stderr);
       return result;
     } finally {
+      await cleanupAfterRun.run();
       for (const lease of leases) await lease[Symbol.asyncDispose]();
     }
+  }
+
+  /**
+   * A namespace from the pool, with the resolv.conf and hosts files bound in.
+   * runc creates a missing mount target in the rootfs; such empty files are
+   * removed after the run, so they never reach the committed diff.
+   */
+  async #network(
+    rootfs: string,
+    ctx: SolveContext,
+    cleanup: Cleanup,
+    names: { hostname?: string; extraHosts: HostEntry[] },
+  ): Promise<{ ns: NetworkNamespace; mounts: SpecMount[] } | undefined> {
+    const pool = this.deps.network;
+    if (!pool) return undefined;
+    const ns = await pool.acquire({ ...names, ...(ctx.signal ? { signal: ctx.signal } : {}) });
+    cleanup.defer(() => pool.release(ns));
+    const mounts: SpecMount[] = [];
+    for (const [target, source] of [
+      ["/etc/resolv.conf", ns.resolvConf],
+      ["/etc/hosts", ns.hostsFile],
+    ] as const) {
+      const host = await resolveInRoot(rootfs, target);
+      const existed = await fs.lstat(host).then(
+        () => true,
+        () => false,
+      );
+      if (!existed) cleanup.defer(() => fs.rm(host, { force: true }));
+      mounts.push({ destination: target, type: "bind", source, options: ["rbind", "ro"] });
+    }
+    return { ns, mounts };
   }
 }
 

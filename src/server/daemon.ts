@@ -7,7 +7,7 @@ import { DEFAULT_CONFIG_PATH, loadConfig } from "../config/engine-config.js";
 import { messageOf } from "../errors.js";
 import { VERSION } from "../version.js";
 import { Engine } from "./engine.js";
-import { createHandler } from "./http-api.js";
+import { createHandler, createUpgradeHandler } from "./http-api.js";
 import { DEFAULT_ADDRESS, parseAddress, TOKEN_ENV } from "../http/address.js";
 import { listen } from "./listen.js";
 import { createLogger } from "./log.js";
@@ -17,12 +17,16 @@ export interface DaemonOptions {
   config?: string;
   addr: string[];
   debug: boolean;
+  networkName?: string;
+  networkCidr?: string;
 }
 
 export async function runDaemon(opts: DaemonOptions): Promise<void> {
   const { config, warnings } = await loadConfig(opts.config ?? DEFAULT_CONFIG_PATH, { required: opts.config !== undefined });
   if (opts.root) config.root = opts.root;
   if (opts.debug) config.debug = true;
+  if (opts.networkName) config.network.name = opts.networkName;
+  if (opts.networkCidr) config.network.cidr = opts.networkCidr;
   const log = createLogger({ debug: config.debug });
   for (const w of warnings) log.warn(w);
   const addresses = (opts.addr.length > 0 ? opts.addr : [DEFAULT_ADDRESS]).map(parseAddress);
@@ -34,7 +38,9 @@ export async function runDaemon(opts: DaemonOptions): Promise<void> {
     const token = addresses.some((a) => a.kind === "tcp") ? await engineToken(config.root) : undefined;
     if (token) log.info("tcp listeners require the engine token", { token_file: path.join(config.root, TOKEN_FILE), env: TOKEN_ENV });
     for (const addr of addresses) {
-      const server = http.createServer({ keepAliveTimeout: 60_000 }, createHandler(engine, addr.kind === "tcp" && token ? { token } : {}));
+      const auth = addr.kind === "tcp" && token ? { token } : {};
+      const server = http.createServer({ keepAliveTimeout: 60_000 }, createHandler(engine, auth));
+      server.on("upgrade", createUpgradeHandler(engine, auth));
       // Queries may run for hours (a long build); never time them out here.
       server.requestTimeout = 0;
       server.headersTimeout = 60_000;

@@ -47,6 +47,8 @@ import { VERSION } from "../version.js";
 import type { Logger } from "./log.js";
 import { SessionManager } from "./sessions.js";
 import { Collector } from "../gc/collector.js";
+import { CniNetwork } from "../network/cni-network.js";
+import { ServiceManager } from "../services/service-manager.js";
 import { Leases } from "../gc/leases.js";
 import type { GraphQLSchema } from "graphql";
 
@@ -64,6 +66,7 @@ export class Engine {
     private readonly executor: RuncExecutor,
     private readonly registry: RegistryClient,
     private readonly runDir: string,
+    readonly network: CniNetwork,
   ) {}
 
   static async open(config: EngineConfig, log: Logger): Promise<Engine> {
@@ -78,6 +81,15 @@ export class Engine {
     if (leftover > 0) log.warn("removed mounts left by a previous engine", { count: leftover });
     await fs.rm(runDir, { recursive: true, force: true });
     await fs.mkdir(path.join(runDir, "bundles"), { recursive: true });
+    // Also removes what a crashed engine left of its network.
+    const network = new CniNetwork({
+      stateDir: path.join(root, "network"),
+      name: config.network.name,
+      subnet: config.network.cidr,
+      poolSize: config.network.poolSize,
+      log,
+    });
+    await network.start();
 
     const db = openDatabase(path.join(root, "metadata.db"));
     const content = await LocalContentStore.open(path.join(root, "content"));
@@ -92,11 +104,13 @@ export class Engine {
     const http = new HttpSource(content, `tanto/${VERSION}`);
     const volumes = new CacheVolumes(path.join(root, "volumes"), db);
     const leases = new Leases();
+    const services = new ServiceManager({ exec: () => execRunner, network });
+    const execRunner = new ExecOpRunner({ snapshots, executor, volumes, runDir, network, services });
     const collector = new Collector(snapshots, leases, content, path.join(root, "volumes"), (dir) => volumes.inUse(dir));
     const solver = new Solver({
       runners: [
         new ImageOpRunner(images),
-        new ExecOpRunner({ snapshots, executor, volumes, runDir }),
+        execRunner,
         new FileOpRunner({ snapshots, runDir }),
         new OutputOpRunner(),
         new SnapshotOpRunner(snapshots),
@@ -109,6 +123,7 @@ export class Engine {
       maxParallelism: config.maxParallelism,
       snapshotExists: (name) => snapshots.get(name)?.id,
     });
+    services.attachSolver(solver);
     const deps: CoreDeps = {
       solver,
       images,
@@ -116,6 +131,7 @@ export class Engine {
       snapshots,
       hostMirrors: new HostMirrors(path.join(root, "hostsync"), snapshots),
       leases,
+      services,
       git,
       http,
       runDir,
@@ -126,9 +142,10 @@ export class Engine {
     // A session's end releases what it held, which may let the policy collect.
     const sessions = new SessionManager(await secretSalt(root), (id) => {
       leases.releaseSession(id);
+      void services.endSession(id);
       if (engine?.config.gc.enabled) void engine.autoGc();
     });
-    engine = new Engine(sessions, collector, config, log, deps, solver, db, executor, registry, runDir);
+    engine = new Engine(sessions, collector, config, log, deps, solver, db, executor, registry, runDir, network);
     return engine;
   }
 
@@ -163,8 +180,10 @@ export class Engine {
     clearInterval(this.#gcTimer);
     await this.#gcRunning;
     this.sessions.endAll();
+    await this.deps.services.stopAll();
     await this.executor.shutdown();
     await this.executor.cleanup();
+    await this.network.close();
     await unmountAll(this.runDir);
     this.registry.close();
     this.db.close();

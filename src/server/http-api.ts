@@ -14,6 +14,8 @@
  *   DELETE /v1/sessions/:id
  */
 import { timingSafeEqual } from "node:crypto";
+import type { Duplex } from "node:stream";
+import { handleTunnelUpgrade } from "./tunnels.js";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { runQuery } from "../api/graphql-api.js";
 import { messageOf } from "../errors.js";
@@ -101,4 +103,20 @@ async function handle(engine: Engine, req: IncomingMessage, res: ServerResponse)
     return sendJson(res, 200, {});
   }
   return sendJson(res, 405, { error: `${req.method} not allowed on ${url.pathname}` });
+}
+
+/** HTTP upgrades: tunnels from the client to a session's services. */
+export function createUpgradeHandler(engine: Engine, opts: { token?: string } = {}): (req: IncomingMessage, socket: Duplex, head: Buffer) => void {
+  const expected = opts.token === undefined ? undefined : Buffer.from(`Bearer ${opts.token}`);
+  return (req, socket, head) => {
+    socket.on("error", () => socket.destroy());
+    if (expected) {
+      const got = Buffer.from(req.headers.authorization ?? "");
+      if (got.length !== expected.length || !timingSafeEqual(got, expected)) return void socket.end("HTTP/1.1 401 Unauthorized\r\n\r\n");
+    }
+    // /v1/sessions/:sid/tunnels/:tid/:port
+    const parts = new URL(req.url ?? "/", "http://engine").pathname.split("/").filter(Boolean);
+    const session = parts[0] === "v1" && parts[1] === "sessions" && parts[3] === "tunnels" ? engine.sessions.get(parts[2] ?? "") : undefined;
+    handleTunnelUpgrade(req, socket, head, session?.tunnels.get(parts[4] ?? ""), Number(parts[5]));
+  };
 }

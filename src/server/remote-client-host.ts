@@ -1,7 +1,7 @@
 /** ClientHost over a session's calls: each method is one call to the client. */
 import type { Readable } from "node:stream";
 import type { ClientHost } from "../core/types.js";
-import type { ReadFilesParams, StatTreeParams, StatTreeResult, WriteParams } from "../http/session-protocol.js";
+import type { ReadFilesParams, StatTreeParams, StatTreeResult, TunnelListenParams, TunnelListenResult, WriteParams } from "../http/session-protocol.js";
 import type { ClientCalls } from "./client-calls.js";
 
 export class RemoteClientHost implements ClientHost {
@@ -14,6 +14,10 @@ export class RemoteClientHost implements ClientHost {
   async readFiles(params: ReadFilesParams, signal?: AbortSignal): Promise<{ tar: Readable; done(error?: Error): void }> {
     const reply = await this.calls.call("host.readFiles", params, signal ? { signal } : {});
     return { tar: reply.body, done: (error) => reply.finish(error) };
+  }
+
+  listenTunnel(params: TunnelListenParams, signal?: AbortSignal): Promise<TunnelListenResult> {
+    return this.calls.callJson<TunnelListenResult>("tunnel.listen", params, signal ? { signal } : {});
   }
 
   async resolveSecret(uri: string, signal?: AbortSignal): Promise<string> {

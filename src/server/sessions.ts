@@ -8,7 +8,7 @@ import { randomBytes } from "node:crypto";
 import type { SyncResult } from "../hostsync/host-mirror.js";
 import type { ResolvedImage } from "../images/image-store.js";
 import { SecretStore } from "../core/secrets.js";
-import type { Session } from "../core/types.js";
+import type { Session, TunnelTarget } from "../core/types.js";
 import type { SessionEvent } from "../http/session-protocol.js";
 import type { ProgressEvent } from "../solver/types.js";
 import { ClientCalls } from "./client-calls.js";
@@ -27,6 +27,8 @@ export class EngineSession implements Session {
   readonly #abort = new AbortController();
   readonly calls = new ClientCalls((event) => this.#send(event));
   readonly host = new RemoteClientHost(this.calls);
+  /** Open tunnels to services, by id (see tunnels.ts). */
+  readonly tunnels = new Map<string, TunnelTarget>();
   #listener: ((event: SessionEvent) => void) | undefined;
   #attachTimer: NodeJS.Timeout;
 

@@ -38,7 +38,9 @@ export type ProgressEvent =
   | { type: "start"; vertex: Digest; name: string }
   | { type: "done"; vertex: Digest; name: string; cached: boolean; durationMs: number }
   | { type: "error"; vertex: Digest; name: string; durationMs: number; message: string; outputTail?: string }
-  | { type: "log"; vertex: Digest; stream: 1 | 2; data: string };
+  | { type: "log"; vertex: Digest; stream: 1 | 2; data: string }
+  /** A line for the user that belongs to no operation. */
+  | { type: "message"; text: string };
 
 export interface SolveContext {
   readonly signal?: AbortSignal;

@@ -7,6 +7,7 @@
  *   try { await run(["node", "prog.mjs"], { env: engine.env }) } finally { await engine.destroy() }
  */
 import { spawn, type ChildProcess } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import * as fs from "node:fs/promises";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -22,6 +23,8 @@ export interface TestEngine {
   /** Environment for clients (tanto CLI, SDKs) to reach this engine. */
   readonly env: NodeJS.ProcessEnv;
   readonly client: EngineClient;
+  /** This engine's own network (bridge, iptables comments, namespaces). */
+  readonly networkName: string;
   logs(): string;
   /** Stop with SIGTERM and wait; the state directory stays. */
   stop(): Promise<number | null>;
@@ -47,10 +50,19 @@ export async function startEngine(opts: { registry?: string; configText?: string
   const client = new EngineClient(url);
   let child: ChildProcess | undefined;
   let output = "";
+  let attempts = 0;
+
+  // Each test engine gets its own network, so engines never share a bridge,
+  // subnet or DNS names (with each other, or with an engine on this host).
+  const network = (): string[] => {
+    const r = randomBytes(3);
+    return ["--network-name", `tt${r.toString("hex")}`, "--network-cidr", `10.${100 + (r[0]! % 100)}.${r[1]}.0/24`];
+  };
+  let networkArgs = network();
 
   const start = async (): Promise<void> => {
     output = "";
-    const args = ["engine", "--root", root, "--config", config, "--addr", url, "--debug", ...(opts.extraArgs ?? [])];
+    const args = ["engine", "--root", root, "--config", config, "--addr", url, "--debug", ...networkArgs, ...(opts.extraArgs ?? [])];
     const c = spawn(process.execPath, [path.join(REPO, "dist/src/cli/main.js"), ...args], {
       stdio: ["ignore", "pipe", "pipe"],
       env: opts.env ?? process.env,
@@ -60,7 +72,14 @@ export async function startEngine(opts: { registry?: string; configText?: string
     c.stderr!.on("data", (d: Buffer) => (output += d.toString()));
     const deadline = Date.now() + 20_000;
     for (;;) {
-      if (c.exitCode !== null) throw new Error(`engine exited with ${c.exitCode}:\n${output}`);
+      if (c.exitCode !== null) {
+        // A subnet another engine took in the meantime: pick another and go again.
+        if (/overlaps/.test(output) && attempts++ < 3) {
+          networkArgs = network();
+          return start();
+        }
+        throw new Error(`engine exited with ${c.exitCode}:\n${output}`);
+      }
       try {
         await client.health();
         return;
@@ -88,6 +107,9 @@ export async function startEngine(opts: { registry?: string; configText?: string
     socket,
     env: { ...process.env, _EXPERIMENTAL_DAGGER_RUNNER_HOST: url },
     client,
+    get networkName() {
+      return networkArgs[1]!;
+    },
     logs: () => output,
     stop,
     kill: async () => {

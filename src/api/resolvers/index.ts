@@ -10,6 +10,7 @@ import { imageContainerResolvers } from "./images.js";
 import { directoryResolvers, fileResolvers, hostResolvers, statResolvers } from "./directory.js";
 import { queryResolvers } from "./query.js";
 import { secretContainerResolvers, secretQueryResolvers, secretResolvers } from "./secrets.js";
+import { serviceContainerResolvers, serviceHostResolvers, serviceQueryResolvers, serviceResolvers } from "./services.js";
 import { gitRefResolvers, gitRepositoryResolvers, sourcesQueryResolvers } from "./sources.js";
 
 const named = {
@@ -19,15 +20,16 @@ const named = {
 };
 
 export const resolvers = {
-  Query: { ...queryResolvers, ...secretQueryResolvers, ...sourcesQueryResolvers },
+  Query: { ...queryResolvers, ...secretQueryResolvers, ...sourcesQueryResolvers, ...serviceQueryResolvers },
+  Service: serviceResolvers,
   GitRepository: gitRepositoryResolvers,
   GitRef: gitRefResolvers,
-  Container: { ...containerResolvers, ...secretContainerResolvers, ...imageContainerResolvers },
+  Container: { ...containerResolvers, ...secretContainerResolvers, ...imageContainerResolvers, ...serviceContainerResolvers },
   Secret: secretResolvers,
   Directory: { ...directoryResolvers, ...dockerfileDirectoryResolvers },
   File: fileResolvers,
   Stat: statResolvers,
-  Host: hostResolvers,
+  Host: { ...hostResolvers, ...serviceHostResolvers },
   CacheVolume: { id: encodeId },
   EnvVariable: named,
   Label: named,

@@ -7,6 +7,7 @@ import { coreSDL } from "./core.js";
 import { dockerfileSDL } from "./dockerfile.js";
 import { imagesSDL } from "./images.js";
 import { secretsSDL } from "./secrets.js";
+import { servicesSDL } from "./services.js";
 import { sourcesSDL } from "./sources.js";
 
-export const SDL = [coreSDL, secretsSDL, sourcesSDL, imagesSDL, dockerfileSDL].join("\n");
+export const SDL = [coreSDL, secretsSDL, servicesSDL, sourcesSDL, imagesSDL, dockerfileSDL].join("\n");

@@ -1,0 +1,58 @@
+// tanto as it goes into the engine image: the CLI and engine bundled by
+// esbuild into one ESM file, plus the one dependency that cannot be bundled,
+// better-sqlite3 (a native addon), with the two small packages it loads it
+// through. The result is a directory laid out as /usr/local/lib/tanto:
+//
+//   tanto.mjs
+//   node_modules/better-sqlite3/{package.json,lib/**,build/Release/better_sqlite3.node}
+//   node_modules/bindings/…  node_modules/file-uri-to-path/…
+//
+// The output is deterministic (same sources, same bytes), so an unchanged
+// tree syncs to the engine as the same content and the image build stays cached.
+import * as fs from "node:fs/promises";
+import path from "node:path";
+
+/** Files of each runtime package the bundle needs beside it (globs are directory prefixes). */
+const NATIVE_PACKAGES = {
+  "better-sqlite3": ["package.json", "LICENSE", "lib/", "build/Release/better_sqlite3.node"],
+  bindings: ["package.json", "LICENSE.md", "bindings.js"],
+  "file-uri-to-path": ["package.json", "LICENSE", "index.js"],
+};
+
+/**
+ * Bundle `repo`'s CLI into `outDir` (replaced). Returns the bundle's size.
+ * esbuild resolves the sources' `.js` specifiers to their `.ts` files.
+ */
+export async function bundleTanto(repo, outDir) {
+  const esbuild = await import("esbuild");
+  await fs.rm(outDir, { recursive: true, force: true });
+  await fs.mkdir(outDir, { recursive: true });
+  const outfile = path.join(outDir, "tanto.mjs");
+  await esbuild.build({
+    entryPoints: [path.join(repo, "src/cli/main.ts")],
+    absWorkingDir: repo,
+    outfile,
+    bundle: true,
+    platform: "node",
+    format: "esm",
+    target: "node20",
+    external: ["better-sqlite3"],
+    // CommonJS dependencies (commander, tar-stream…) call require() for node's
+    // built-ins; an ESM bundle has no require of its own.
+    banner: { js: 'import { createRequire as __tantoCreateRequire } from "node:module";\nconst require = __tantoCreateRequire(import.meta.url);' },
+    legalComments: "none",
+    logLevel: "warning",
+  });
+  for (const [pkg, entries] of Object.entries(NATIVE_PACKAGES)) {
+    const from = path.join(repo, "node_modules", pkg);
+    const to = path.join(outDir, "node_modules", pkg);
+    for (const entry of entries) {
+      const src = path.join(from, entry);
+      const dst = path.join(to, entry);
+      await fs.mkdir(path.dirname(dst), { recursive: true });
+      if (entry.endsWith("/")) await fs.cp(src, dst, { recursive: true });
+      else await fs.copyFile(src, dst);
+    }
+  }
+  return (await fs.stat(outfile)).size;
+}

@@ -1,0 +1,41 @@
+/**
+ * The client's end of tunnels: listeners on 127.0.0.1 whose connections are
+ * carried to a service through HTTP upgrades to the engine (see
+ * server/tunnels.ts). They live as long as this client process.
+ */
+import * as net from "node:net";
+import type { TunnelListenParams, TunnelListenResult } from "../http/session-protocol.js";
+import type { EngineClient } from "./engine-client.js";
+
+const listeners: net.Server[] = [];
+
+export async function listenTunnel(engine: EngineClient, sessionId: string, params: TunnelListenParams): Promise<TunnelListenResult> {
+  const ports: TunnelListenResult["ports"] = [];
+  for (const { frontend, backend } of params.ports) {
+    const server = net.createServer((local) => {
+      local.on("error", () => local.destroy());
+      engine
+        .openTunnel(sessionId, params.id, backend)
+        .then((remote) => {
+          remote.on("error", () => local.destroy());
+          local.on("close", () => remote.destroy());
+          remote.on("close", () => local.destroy());
+          local.pipe(remote);
+          remote.pipe(local);
+        })
+        .catch(() => local.destroy());
+    });
+    await new Promise<void>((resolve, reject) => {
+      server.once("error", reject);
+      server.listen(params.random ? 0 : (frontend ?? backend), "127.0.0.1", resolve);
+    });
+    server.unref();
+    listeners.push(server);
+    ports.push({ frontend: (server.address() as net.AddressInfo).port, backend });
+  }
+  return { ports };
+}
+
+export function closeTunnels(): void {
+  for (const l of listeners.splice(0)) l.close();
+}

@@ -1,0 +1,46 @@
+/**
+ * A lock shared by every engine on this host, for changes to host-wide state
+ * that must not interleave: the CNI firewall plugin's shared chains are
+ * created by one engine's ADD and removed by another's cleanup. The lock is a
+ * file created exclusively; one whose owner process is gone is stale.
+ */
+import * as fs from "node:fs/promises";
+import * as path from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+
+const LOCK_DIR = "/run/tanto-locks";
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+export async function withHostLock<T>(name: string, fn: () => Promise<T>): Promise<T> {
+  await fs.mkdir(LOCK_DIR, { recursive: true });
+  const file = path.join(LOCK_DIR, `${name}.lock`);
+  const token = `${process.pid}:${Math.random().toString(36).slice(2)}`;
+  for (let delay = 5; ; delay = Math.min(delay * 2, 100)) {
+    try {
+      await fs.writeFile(file, token, { flag: "wx" });
+      break;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
+      const owner = Number((await fs.readFile(file, "utf8").catch(() => "")).split(":")[0]);
+      if (owner > 0 && !alive(owner)) {
+        await fs.rm(file, { force: true });
+        continue;
+      }
+      await sleep(delay);
+    }
+  }
+  try {
+    return await fn();
+  } finally {
+    // Only our own lock is removed (a stale-lock takeover may have replaced it).
+    if ((await fs.readFile(file, "utf8").catch(() => "")) === token) await fs.rm(file, { force: true });
+  }
+}

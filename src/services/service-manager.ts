@@ -1,0 +1,176 @@
+/**
+ * Running services. A service starts when something needs it (an exec that
+ * binds it, `start`, `up`), is health-checked on its ports before anyone gets
+ * its address, is shared by every user within a session, and stops once
+ * nothing uses it (after a short grace period) or when the session ends.
+ *
+ *   bind(spec, ctx) ─▶ start once per (session, recipe) ─▶ health check ─▶ DNS name
+ *        └─ release() ─▶ last user gone ─▶ grace ─▶ stop: kill, unregister, free
+ */
+import { ExecError, FailedPreconditionError, messageOf } from "../errors.js";
+import { Service, type ServiceSpec } from "../core/service.js";
+import type { ExecOpRunner, ExecResultMeta, ServiceBinder } from "../ops/exec-op.js";
+import type { Network, NetworkNamespace } from "../network/types.js";
+import type { Solver } from "../solver/solver.js";
+import type { SolveContext } from "../solver/types.js";
+import { waitForPorts } from "./health.js";
+
+/** How long an unused service keeps running, in case another exec binds it. */
+const GRACE_MS = 3_000;
+const HEALTH_TIMEOUT_MS = 60_000;
+
+interface Instance {
+  key: string;
+  session: string;
+  hostname: string;
+  ip: string;
+  refs: number;
+  /** Held by `start()` until `stop()`. */
+  pinned: boolean;
+  stop(): Promise<void>;
+  graceTimer?: NodeJS.Timeout;
+}
+
+export interface RunningService {
+  hostname: string;
+  ip: string;
+}
+
+export class ServiceManager implements ServiceBinder {
+  readonly #instances = new Map<string, Promise<Instance>>();
+  #solver: Solver | undefined;
+
+  constructor(private readonly deps: { exec: () => ExecOpRunner; network: Network }) {}
+
+  /** The solver is made after the op runners, this among them. */
+  attachSolver(solver: Solver): void {
+    this.#solver = solver;
+  }
+
+  async bind(spec: unknown, ctx: SolveContext): Promise<{ ip: string; hostname: string; release(): Promise<void> }> {
+    const inst = await this.#acquire(new Service(spec as ServiceSpec), ctx);
+    inst.refs++;
+    let released = false;
+    return {
+      ip: inst.ip,
+      hostname: inst.hostname,
+      release: async () => {
+        if (released) return;
+        released = true;
+        this.#unref(inst);
+      },
+    };
+  }
+
+  /** Start and keep running until `stop` or the session's end. */
+  async start(service: Service, ctx: SolveContext): Promise<RunningService> {
+    const inst = await this.#acquire(service, ctx);
+    inst.pinned = true;
+    return { hostname: inst.hostname, ip: inst.ip };
+  }
+
+  /** Stop a service now. The process is killed either way (a graceful SIGTERM is not offered yet). */
+  async stop(service: Service, sessionId: string): Promise<void> {
+    const key = `${sessionId}/${service.digest}`;
+    const pending = this.#instances.get(key);
+    if (!pending) return;
+    const inst = await pending.catch(() => undefined);
+    if (!inst) return;
+    this.#instances.delete(key);
+    await inst.stop();
+  }
+
+  /** Stop every service of a session. */
+  async endSession(sessionId: string): Promise<void> {
+    const mine = [...this.#instances.entries()].filter(([k]) => k.startsWith(sessionId + "/"));
+    for (const [key] of mine) this.#instances.delete(key);
+    await Promise.all(mine.map(async ([, p]) => (await p.catch(() => undefined))?.stop()));
+  }
+
+  async stopAll(): Promise<void> {
+    const all = [...this.#instances.values()];
+    this.#instances.clear();
+    await Promise.all(all.map(async (p) => (await p.catch(() => undefined))?.stop()));
+  }
+
+  #unref(inst: Instance): void {
+    inst.refs--;
+    if (inst.refs > 0 || inst.pinned) return;
+    clearTimeout(inst.graceTimer);
+    inst.graceTimer = setTimeout(() => {
+      if (inst.refs > 0 || inst.pinned || this.#instances.get(inst.key) === undefined) return;
+      this.#instances.delete(inst.key);
+      void inst.stop();
+    }, GRACE_MS).unref();
+  }
+
+  #acquire(service: Service, ctx: SolveContext): Promise<Instance> {
+    const session = (ctx.session as { id?: string } | undefined)?.id ?? "engine";
+    const key = `${session}/${service.digest}`;
+    let pending = this.#instances.get(key);
+    if (!pending) {
+      pending = this.#startInstance(key, session, service, ctx);
+      this.#instances.set(key, pending);
+      pending.catch(() => this.#instances.delete(key));
+    }
+    return pending.then((inst) => {
+      clearTimeout(inst.graceTimer);
+      return inst;
+    });
+  }
+
+  async #startInstance(key: string, session: string, service: Service, ctx: SolveContext): Promise<Instance> {
+    const spec = service.spec;
+    if (spec.kind !== "container") throw new FailedPreconditionError(`services of kind "${spec.kind}" cannot be bound by containers yet`);
+    const solver = this.#solver;
+    if (!solver) throw new FailedPreconditionError("services are not available before the engine is ready");
+    const exec = service.execVertex()!;
+    const hostname = service.hostnameIn(session);
+    const what = `service ${hostname} (${(exec.op["args"] as string[]).join(" ")})`;
+
+    // The service outlives the request that started it: it has its own signal.
+    const life = new AbortController();
+    const { signal: _requestSignal, ...rest } = ctx;
+    const serviceCtx: SolveContext = { ...rest, signal: life.signal };
+    const inputs = await Promise.all(exec.inputs.map((i) => solver.solve(i, serviceCtx)));
+
+    let gotNs!: (ns: NetworkNamespace) => void;
+    const nsReady = new Promise<NetworkNamespace>((r) => (gotNs = r));
+    const run = this.deps.exec().launch(exec, inputs, serviceCtx, { commit: false, hostname, onNamespace: (ns) => gotNs(ns) });
+    // What ending means, as an error for whoever is still waiting on the service.
+    const exited: Promise<Error> = run.then(
+      (r) => {
+        const out = r.meta as unknown as ExecResultMeta;
+        return new ExecError({
+          cmd: exec.op["args"] as string[],
+          exitCode: out.exitCode,
+          stdout: out.stdout,
+          stderr: out.stderr,
+          message: `${what} exited with code ${out.exitCode} before it was ready: ${tail(out.stdout + out.stderr)}`,
+        });
+      },
+      (err: unknown) => new FailedPreconditionError(`${what} failed to start: ${messageOf(err)}`),
+    );
+
+    const stop = async (): Promise<void> => {
+      await this.deps.network.unregister(hostname).catch(() => undefined);
+      life.abort();
+      await run.catch(() => undefined);
+    };
+
+    try {
+      const ns = await Promise.race([nsReady, exited.then((e) => Promise.reject(e))]);
+      const ports = spec.ports.filter((p) => p.protocol === "TCP" && !p.skipHealthcheck).map((p) => p.port);
+      await waitForPorts(ns.ip, ports, { exited, timeoutMs: HEALTH_TIMEOUT_MS, signal: life.signal, what });
+      await this.deps.network.register(hostname, ns.ip);
+      return { key, session, hostname, ip: ns.ip, refs: 0, pinned: false, stop };
+    } catch (err) {
+      await stop();
+      throw err;
+    }
+  }
+}
+
+function tail(text: string, lines = 10): string {
+  return text.trimEnd().split("\n").slice(-lines).join("\n");
+}
