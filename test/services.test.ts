@@ -56,6 +56,7 @@ describe("services", () => {
     assert.equal(out["up"], "hello from web\n", "Service.up serves on the client's 127.0.0.1");
     assert.match(String(out["tunnelEndpoint"]), /^http:\/\/localhost:\d+$/);
     assert.equal(out["tunnel"], "hello from web\n");
+    assert.equal(out["hostService"], "from the client\n", "host().service reaches the client's port");
   });
 
   test("after the engine stops, nothing of its network remains", async () => {

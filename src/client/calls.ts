@@ -1,10 +1,10 @@
 /** Serving the engine's calls to this client (see http/session-protocol.ts). */
 import { EngineError, messageOf } from "../errors.js";
-import type { CallEvent, ReadFilesParams, StatTreeParams, TunnelListenParams, WriteParams } from "../http/session-protocol.js";
+import type { CallEvent, ReadFilesParams, StatTreeParams, TunnelDialParams, TunnelListenParams, WriteParams } from "../http/session-protocol.js";
 import type { EngineClient } from "./engine-client.js";
 import { readFiles, statTree, writeExport } from "./host-files.js";
 import { resolveSecretUri } from "./secrets.js";
-import { listenTunnel } from "./tunnels.js";
+import { dialTunnel, listenTunnel } from "./tunnels.js";
 
 export async function serveCall(engine: EngineClient, sessionId: string, workdir: string, call: CallEvent): Promise<void> {
   try {
@@ -15,6 +15,9 @@ export async function serveCall(engine: EngineClient, sessionId: string, workdir
         return await engine.replyCall(sessionId, call.id, { stream: readFiles(call.params as ReadFilesParams) });
       case "tunnel.listen":
         return await engine.replyCall(sessionId, call.id, { json: await listenTunnel(engine, sessionId, call.params as TunnelListenParams) });
+      case "tunnel.dial":
+        await dialTunnel(engine, sessionId, call.params as TunnelDialParams);
+        return await engine.replyCall(sessionId, call.id, { json: {} });
       case "secret.resolve":
         return await engine.replyCall(sessionId, call.id, { json: { value: await resolveSecretUri(workdir, (call.params as { uri: string }).uri) } });
       case "host.write": {

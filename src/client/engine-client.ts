@@ -125,8 +125,13 @@ export class EngineClient {
 
   /** A socket to port `port` of tunnel `tunnelId`'s service (an HTTP upgrade). */
   openTunnel(sessionId: string, tunnelId: string, port: number): Promise<Duplex> {
+    return this.openUpgrade(`/v1/sessions/${sessionId}/tunnels/${tunnelId}/${port}`);
+  }
+
+  /** A raw socket to the engine through an HTTP upgrade at `path`. */
+  openUpgrade(path: string): Promise<Duplex> {
     return new Promise((resolve, reject) => {
-      const opts = this.#options("GET", `/v1/sessions/${sessionId}/tunnels/${tunnelId}/${port}`);
+      const opts = this.#options("GET", path);
       opts.headers = { ...(opts.headers as Record<string, string>), connection: "Upgrade", upgrade: "tanto-tunnel" };
       const req = http.request(opts);
       req.on("upgrade", (_res, socket, head) => {
@@ -135,7 +140,7 @@ export class EngineClient {
       });
       req.on("response", (res) => {
         res.resume();
-        reject(new Error(`engine refused the tunnel to port ${port}: ${res.statusCode}`));
+        reject(new Error(`engine refused the upgrade at ${path}: ${res.statusCode}`));
       });
       req.on("error", reject);
       req.end();

@@ -4,7 +4,8 @@
  * server/tunnels.ts). They live as long as this client process.
  */
 import * as net from "node:net";
-import type { TunnelListenParams, TunnelListenResult } from "../http/session-protocol.js";
+import { UnavailableError } from "../errors.js";
+import type { TunnelDialParams, TunnelListenParams, TunnelListenResult } from "../http/session-protocol.js";
 import type { EngineClient } from "./engine-client.js";
 
 const listeners: net.Server[] = [];
@@ -38,4 +39,23 @@ export async function listenTunnel(engine: EngineClient, sessionId: string, para
 
 export function closeTunnels(): void {
   for (const l of listeners.splice(0)) l.close();
+}
+
+/** Connect to a port on this machine and hand the connection to the engine (host services). */
+export async function dialTunnel(engine: EngineClient, sessionId: string, params: TunnelDialParams): Promise<void> {
+  const local = net.connect({ host: params.host, port: params.port });
+  await new Promise<void>((resolve, reject) => {
+    local.once("connect", resolve);
+    local.once("error", (err) => reject(new UnavailableError(`cannot connect to ${params.host}:${params.port} on the client: ${err.message}`)));
+  });
+  const remote = await engine.openUpgrade(`/v1/sessions/${sessionId}/dials/${params.id}`).catch((err: unknown) => {
+    local.destroy();
+    throw err;
+  });
+  local.on("error", () => remote.destroy());
+  remote.on("error", () => local.destroy());
+  local.on("close", () => remote.destroy());
+  remote.on("close", () => local.destroy());
+  local.pipe(remote);
+  remote.pipe(local);
 }

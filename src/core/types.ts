@@ -2,8 +2,8 @@
  * What the core objects need from the engine to evaluate themselves: the
  * solver, images, snapshots, and the session the request belongs to.
  */
-import type { Readable } from "node:stream";
-import type { ReadFilesParams, StatTreeParams, StatTreeResult, TunnelListenParams, TunnelListenResult, WriteParams } from "../http/session-protocol.js";
+import type { Duplex, Readable } from "node:stream";
+import type { ReadFilesParams, StatTreeParams, StatTreeResult, TunnelDialParams, TunnelListenParams, TunnelListenResult, WriteParams } from "../http/session-protocol.js";
 import type { Leases } from "../gc/leases.js";
 import type { ServiceManager } from "../services/service-manager.js";
 import type { HostMirrors, SyncResult } from "../hostsync/host-mirror.js";
@@ -27,6 +27,8 @@ export interface ClientHost {
   readFiles(params: ReadFilesParams, signal?: AbortSignal): Promise<{ tar: Readable; done(error?: Error): void }>;
   /** Listen on the client's 127.0.0.1 and tunnel each connection to a service; returns the ports bound. */
   listenTunnel(params: TunnelListenParams, signal?: AbortSignal): Promise<TunnelListenResult>;
+  /** Have the client connect to `host:port` on its side and carry the connection in through dial `id`. */
+  dial(params: TunnelDialParams, signal?: AbortSignal): Promise<void>;
   /** Resolve a client-side secret URI (env://, file://, cmd://) to its value. */
   resolveSecret(uri: string, signal?: AbortSignal): Promise<string>;
   /** Send a tar stream to be written at `path` on the client; returns the path written. */
@@ -43,6 +45,8 @@ export interface Session {
   readonly id: string;
   /** Open tunnels from the client to services, by id. */
   readonly tunnels: Map<string, TunnelTarget>;
+  /** Connections from containers waiting for the client to dial in (host services), by id. */
+  readonly dials: Map<string, (clientSide: Duplex) => void>;
   readonly host: ClientHost;
   /** Ends with the session: cancels what only it was waiting for. */
   readonly signal: AbortSignal;

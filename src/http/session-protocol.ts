@@ -71,3 +71,10 @@ export interface TunnelListenParams {
 export interface TunnelListenResult {
   ports: Array<{ frontend: number; backend: number }>;
 }
+
+/** Connect to `host:port` on the client and carry it through an upgrade to /v1/sessions/:sid/dials/:id. */
+export interface TunnelDialParams {
+  id: string;
+  host: string;
+  port: number;
+}

@@ -32,8 +32,8 @@ import { createHash } from "node:crypto";
 import * as fs from "node:fs/promises";
 import * as path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { EngineError, FailedPreconditionError, InvalidArgumentError, messageOf } from "../errors.js";
-import { formatSubnet, gatewayOf, parseCidr, parseSubnet, subnetsOverlap, type Ipv4Subnet } from "./cidr.js";
+import { EngineError, FailedPreconditionError, InvalidArgumentError, UnavailableError, messageOf } from "../errors.js";
+import { formatIpv4, formatSubnet, gatewayOf, parseCidr, parseSubnet, subnetsOverlap, type Ipv4Subnet } from "./cidr.js";
 import { mustRun, runCommand } from "./command.js";
 import { CNI_VERSION, CniPlugins, ipv4Of, type CniConfList, type CniResult } from "./cni-plugins.js";
 import { DnsmasqServer } from "./dnsmasq-server.js";
@@ -260,6 +260,35 @@ export class CniNetwork implements Network {
     return this.#dns.pid;
   }
 
+  readonly #hostAddresses = new Set<number>();
+
+  /**
+   * An extra address on the bridge, in the host's namespace, from the top of
+   * the subnet (kept out of IPAM): where the engine listens for a host
+   * service, so containers reach it like any other service.
+   */
+  async addHostAddress(): Promise<{ ip: string; remove(): Promise<void> }> {
+    const range = hostAddressRange(this.#subnet);
+    let n = range.last;
+    while (n >= range.first && this.#hostAddresses.has(n)) n--;
+    if (n < range.first) throw new UnavailableError(`network ${this.name}: no address left for host services (${range.last - range.first + 1} in use)`);
+    this.#hostAddresses.add(n);
+    const ip = formatIpv4(n);
+    try {
+      await mustRun("ip", ["addr", "add", `${ip}/32`, "dev", this.bridge]);
+    } catch (err) {
+      this.#hostAddresses.delete(n);
+      throw err;
+    }
+    return {
+      ip,
+      remove: async () => {
+        await runCommand("ip", ["addr", "del", `${ip}/32`, "dev", this.bridge]);
+        this.#hostAddresses.delete(n);
+      },
+    };
+  }
+
   async close(): Promise<void> {
     if (this.#state === "closed") return;
     const wasStarted = this.#state !== "new";
@@ -449,7 +478,8 @@ export class CniNetwork implements Network {
           hairpinMode: true,
           ipam: {
             type: "host-local",
-            ranges: [[{ subnet: formatSubnet(subnet), gateway: gatewayOf(subnet) }]],
+            // The top addresses stay out of IPAM: they are for host services (addHostAddress).
+            ranges: [[{ subnet: formatSubnet(subnet), gateway: gatewayOf(subnet), rangeEnd: formatIpv4(hostAddressRange(subnet).first - 1) }]],
             routes: [{ dst: "0.0.0.0/0" }],
             dataDir: path.join(this.stateDir, "cni", "ipam"),
           },
@@ -462,6 +492,14 @@ export class CniNetwork implements Network {
 }
 
 /** The bridge's device name: `<name>0` when that fits in 15 characters, else a hash of the name. */
+/** Addresses kept for host services: the top eighth of the subnet, at most 32, below broadcast. */
+export function hostAddressRange(subnet: Ipv4Subnet): { first: number; last: number } {
+  const size = 2 ** (32 - subnet.prefix);
+  const count = Math.max(1, Math.min(32, Math.floor(size / 8)));
+  const last = subnet.base + size - 2;
+  return { first: last - count + 1, last };
+}
+
 export function bridgeName(network: string): string {
   const plain = `${network}0`;
   if (plain.length <= 15 && /^[\w-]+$/.test(network)) return plain;

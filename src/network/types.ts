@@ -114,6 +114,8 @@ export interface NetworkInfo {
 }
 
 export interface Network extends NamespacePool, NameRegistry, NetworkInfo {
+  /** An extra address on the bridge in the host's namespace, for the engine to listen on (host services). */
+  addHostAddress(): Promise<{ ip: string; remove(): Promise<void> }>;
   /** Detach everything and remove every trace of the network from the host. */
   close(opts?: { signal?: AbortSignal }): Promise<void>;
 }

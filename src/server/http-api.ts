@@ -114,8 +114,17 @@ export function createUpgradeHandler(engine: Engine, opts: { token?: string } = 
       const got = Buffer.from(req.headers.authorization ?? "");
       if (got.length !== expected.length || !timingSafeEqual(got, expected)) return void socket.end("HTTP/1.1 401 Unauthorized\r\n\r\n");
     }
-    // /v1/sessions/:sid/tunnels/:tid/:port
+    // /v1/sessions/:sid/tunnels/:tid/:port, or /v1/sessions/:sid/dials/:id
     const parts = new URL(req.url ?? "/", "http://engine").pathname.split("/").filter(Boolean);
+    if (parts[0] === "v1" && parts[1] === "sessions" && parts[3] === "dials") {
+      const waiting = engine.sessions.get(parts[2] ?? "")?.dials;
+      const accept = waiting?.get(parts[4] ?? "");
+      if (!accept) return void socket.end("HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n");
+      waiting!.delete(parts[4]!);
+      socket.write("HTTP/1.1 101 Switching Protocols\r\nUpgrade: tanto-tunnel\r\nConnection: Upgrade\r\n\r\n");
+      if (head.length > 0) socket.unshift(head);
+      return accept(socket);
+    }
     const session = parts[0] === "v1" && parts[1] === "sessions" && parts[3] === "tunnels" ? engine.sessions.get(parts[2] ?? "") : undefined;
     handleTunnelUpgrade(req, socket, head, session?.tunnels.get(parts[4] ?? ""), Number(parts[5]));
   };

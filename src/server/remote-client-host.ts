@@ -1,7 +1,7 @@
 /** ClientHost over a session's calls: each method is one call to the client. */
 import type { Readable } from "node:stream";
 import type { ClientHost } from "../core/types.js";
-import type { ReadFilesParams, StatTreeParams, StatTreeResult, TunnelListenParams, TunnelListenResult, WriteParams } from "../http/session-protocol.js";
+import type { ReadFilesParams, StatTreeParams, StatTreeResult, TunnelDialParams, TunnelListenParams, TunnelListenResult, WriteParams } from "../http/session-protocol.js";
 import type { ClientCalls } from "./client-calls.js";
 
 export class RemoteClientHost implements ClientHost {
@@ -18,6 +18,10 @@ export class RemoteClientHost implements ClientHost {
 
   listenTunnel(params: TunnelListenParams, signal?: AbortSignal): Promise<TunnelListenResult> {
     return this.calls.callJson<TunnelListenResult>("tunnel.listen", params, signal ? { signal } : {});
+  }
+
+  async dial(params: TunnelDialParams, signal?: AbortSignal): Promise<void> {
+    await this.calls.callJson<unknown>("tunnel.dial", params, signal ? { signal } : {});
   }
 
   async resolveSecret(uri: string, signal?: AbortSignal): Promise<string> {

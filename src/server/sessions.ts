@@ -5,6 +5,7 @@
  * held is released and work only it was waiting for is cancelled.
  */
 import { randomBytes } from "node:crypto";
+import type { Duplex } from "node:stream";
 import type { SyncResult } from "../hostsync/host-mirror.js";
 import type { ResolvedImage } from "../images/image-store.js";
 import { SecretStore } from "../core/secrets.js";
@@ -29,6 +30,7 @@ export class EngineSession implements Session {
   readonly host = new RemoteClientHost(this.calls);
   /** Open tunnels to services, by id (see tunnels.ts). */
   readonly tunnels = new Map<string, TunnelTarget>();
+  readonly dials = new Map<string, (clientSide: Duplex) => void>();
   #listener: ((event: SessionEvent) => void) | undefined;
   #attachTimer: NodeJS.Timeout;
 

@@ -7,7 +7,10 @@
  *   bind(spec, ctx) ─▶ start once per (session, recipe) ─▶ health check ─▶ DNS name
  *        └─ release() ─▶ last user gone ─▶ grace ─▶ stop: kill, unregister, free
  */
+import { randomBytes } from "node:crypto";
+import * as net from "node:net";
 import { ExecError, FailedPreconditionError, messageOf } from "../errors.js";
+import type { Session } from "../core/types.js";
 import { Service, type ServiceSpec } from "../core/service.js";
 import type { ExecOpRunner, ExecResultMeta, ServiceBinder } from "../ops/exec-op.js";
 import type { Network, NetworkNamespace } from "../network/types.js";
@@ -119,9 +122,58 @@ export class ServiceManager implements ServiceBinder {
     });
   }
 
+  /**
+   * A service on the client's machine: the engine listens on an extra bridge
+   * address and has the client dial the real port for each connection.
+   */
+  async #startHostInstance(key: string, session: string, service: Service, ctx: SolveContext): Promise<Instance> {
+    const spec = service.spec;
+    if (spec.kind !== "host") throw new FailedPreconditionError("not a host service");
+    const client = ctx.session as Session | undefined;
+    if (!client?.host) throw new FailedPreconditionError("host services need a client session");
+    const hostname = service.hostnameIn(session);
+    const addr = await this.deps.network.addHostAddress();
+    const servers: net.Server[] = [];
+    const stop = async (): Promise<void> => {
+      await this.deps.network.unregister(hostname).catch(() => undefined);
+      for (const server of servers) server.close();
+      await addr.remove();
+    };
+    try {
+      for (const forward of spec.ports) {
+        const server = net.createServer((conn) => {
+          conn.on("error", () => conn.destroy());
+          const id = randomBytes(8).toString("hex");
+          client.dials.set(id, (clientSide) => {
+            clientSide.on("error", () => conn.destroy());
+            conn.on("close", () => clientSide.destroy());
+            clientSide.on("close", () => conn.destroy());
+            conn.pipe(clientSide);
+            clientSide.pipe(conn);
+          });
+          client.host.dial({ id, host: spec.host, port: forward.backend }).catch(() => {
+            client.dials.delete(id);
+            conn.destroy();
+          });
+        });
+        await new Promise<void>((resolve, reject) => {
+          server.once("error", reject);
+          server.listen(forward.frontend ?? forward.backend, addr.ip, resolve);
+        });
+        servers.push(server);
+      }
+      await this.deps.network.register(hostname, addr.ip);
+      return { key, session, hostname, ip: addr.ip, refs: 0, pinned: false, stop };
+    } catch (err) {
+      await stop();
+      throw err;
+    }
+  }
+
   async #startInstance(key: string, session: string, service: Service, ctx: SolveContext): Promise<Instance> {
     const spec = service.spec;
-    if (spec.kind !== "container") throw new FailedPreconditionError(`services of kind "${spec.kind}" cannot be bound by containers yet`);
+    if (spec.kind === "host") return this.#startHostInstance(key, session, service, ctx);
+    if (spec.kind !== "container") throw new FailedPreconditionError(`a "${spec.kind}" service cannot be bound by containers`);
     const solver = this.#solver;
     if (!solver) throw new FailedPreconditionError("services are not available before the engine is ready");
     const exec = service.execVertex()!;

@@ -1,6 +1,7 @@
 // Services through the official SDK: bindings by alias, one shared instance
 // per session, services binding services, failures, and clean rootfs diffs.
 import { connection, dag } from "@dagger.io/dagger";
+import http from "node:http";
 
 const image = process.env.TANTO_TEST_IMAGE;
 const out = {};
@@ -56,6 +57,13 @@ await connection(async () => {
   const tunnel = dag.host().tunnel(web);
   out.tunnelEndpoint = await tunnel.endpoint({ scheme: "http" });
   out.tunnel = await fetchRetry(out.tunnelEndpoint);
+  // A server on the client's machine, reached from a container through host().service.
+  const laptop = http.createServer((_req, res) => res.end("from the client\n"));
+  await new Promise((r) => laptop.listen(0, "127.0.0.1", r));
+  const hostService = dag.host().service([{ frontend: 8000, backend: laptop.address().port }]);
+  out.hostService = await base.withServiceBinding("laptop", hostService).withExec(["wget", "-qO-", "http://laptop:8000/"]).stdout();
+  laptop.close();
+
   out.started = await web.start().then((s) => s.hostname());
   await web.stop();
 });

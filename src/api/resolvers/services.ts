@@ -36,7 +36,12 @@ export const serviceQueryResolvers = {
 export const serviceResolvers = {
   id: (s: Service) => encodeId(s),
   hostname: (s: Service, _a: Args, ctx: RequestContext) => (s.spec.kind === "tunnel" ? "localhost" : s.hostnameIn(ctx.session.id)),
-  ports: (s: Service) => (s.spec.kind === "container" ? s.spec.ports.map((p) => new Port(p.port, p.protocol, p.description, p.skipHealthcheck ?? false)) : []),
+  ports: (s: Service) =>
+    s.spec.kind === "container"
+      ? s.spec.ports.map((p) => new Port(p.port, p.protocol, p.description, p.skipHealthcheck ?? false))
+      : s.spec.kind === "host"
+        ? s.spec.ports.map((p) => new Port(p.frontend ?? p.backend, p.protocol, undefined, false))
+        : [],
   endpoint: async (s: Service, a: Args, ctx: RequestContext) => {
     if (s.spec.kind === "tunnel") {
       const tunnel = await openTunnel(ctx, new Service(s.spec.upstream), s.spec.ports, s.spec.random);
@@ -45,7 +50,7 @@ export const serviceResolvers = {
       const scheme = optStr(a, "scheme");
       return `${scheme ? `${scheme}://` : ""}localhost:${p.frontend}`;
     }
-    const port = optInt(a, "port") ?? (s.spec.kind === "container" ? s.spec.ports[0]?.port : undefined);
+    const port = optInt(a, "port") ?? (s.spec.kind === "container" ? s.spec.ports[0]?.port : s.spec.kind === "host" ? (s.spec.ports[0]?.frontend ?? s.spec.ports[0]?.backend) : undefined);
     if (port === undefined) throw new InvalidArgumentError("the service exposes no port: pass one to endpoint(port:)");
     const scheme = optStr(a, "scheme");
     const hostPort = `${s.hostnameIn(ctx.session.id)}:${port}`;
@@ -83,6 +88,15 @@ export const serviceResolvers = {
 };
 
 export const serviceHostResolvers = {
+  service: (_h: unknown, a: Args) => {
+    const ports = portForwards(a["ports"]);
+    if (ports.length === 0) throw new InvalidArgumentError("host().service needs at least one port");
+    for (const p of ports) {
+      if (p.protocol !== "TCP") throw new InvalidArgumentError(`only TCP host services are supported, not ${p.backend}/${p.protocol.toLowerCase()}`);
+      for (const n of [p.backend, p.frontend ?? p.backend]) if (!Number.isInteger(n) || n < 1 || n > 65535) throw new InvalidArgumentError(`invalid port ${n}: want 1 to 65535`);
+    }
+    return new Service({ kind: "host", ports, host: optStr(a, "host") || "localhost" });
+  },
   tunnel: (_h: unknown, a: Args) => {
     const upstream = serviceArg(a, "service");
     // Not native: each port lands on a random port of the client (as in Dagger).

@@ -27,6 +27,7 @@ extend type Container {
 
 extend type Host {
   tunnel(service: ServiceID!, native: Boolean = false, ports: [PortForward!] = []): Service!
+  service(ports: [PortForward!]!, host: String = "localhost"): Service!
 }
 
 extend type Query {
