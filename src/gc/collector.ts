@@ -47,6 +47,8 @@ export class Collector {
     private readonly volumesDir: string,
     /** Whether a cache volume directory is in use by a running exec. */
     private readonly volumeInUse: (dirName: string) => boolean,
+    /** Blobs that remaining snapshots' layers are recorded in: never deleted while referenced. */
+    private readonly referencedBlobs: () => Set<string> = () => new Set(),
   ) {}
 
   /** Sizes of snapshots measured once (they never change after commit). */
@@ -128,7 +130,10 @@ export class Collector {
         freed += size;
         usage -= size;
       }
+      // Snapshots removed above took their blob records with them; what is still recorded stays.
+      const referenced = this.referencedBlobs();
       for await (const blob of this.content.list()) {
+        if (referenced.has(blob.digest)) continue;
         await this.content.delete(blob.digest);
         freed += blob.size;
         usage -= blob.size;

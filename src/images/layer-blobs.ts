@@ -47,6 +47,11 @@ export class LayerBlobs {
   forget(snapshotId: number, compression: LayerCompression): void {
     this.db.prepare("DELETE FROM layer_blobs WHERE snapshot = ? AND compression = ?").run(snapshotId, compression);
   }
+
+  /** Every blob some snapshot's layer is recorded in (the collector keeps these). */
+  referenced(): Set<string> {
+    return new Set((this.db.prepare("SELECT DISTINCT digest FROM layer_blobs").all() as Array<{ digest: string }>).map((r) => r.digest));
+  }
 }
 
 /** The compression a pulled layer's media type says; unknown types count as gzip, as Docker's do. */
