@@ -2,21 +2,30 @@
 /**
  * `npm run bench`: tanto's performance figures, in one run, as one table.
  *
- *   1. uncached withExec(true) through a session, against bare `runc run` of the same rootfs
- *      (and `podman run` / `docker run` when they are installed and usable), interleaved;
+ *   1. uncached withExec(true) through a session (each exec in a pooled network namespace),
+ *      against the same through a second engine with networking off (loopback only), bare
+ *      `runc run` of the same rootfs, and `podman run` / `docker run` (with and without
+ *      Docker's default bridge) when they are installed and usable, all interleaved;
  *   2. a cached 20-step withExec chain through the official SDK (`await chain.stdout()`);
- *   3. engine cold start to the first answered query, on an existing root;
- *   4. the engine's resident memory after startup and after the benchmarks plus 2 s idle.
+ *   3. a client directory of 10,000 files / 200 MB through `host().directory()`: the first
+ *      sync, then the unchanged tree again from a new session;
+ *   4. `publish` of an image with a fresh 50 MB layer against `buildah push` of the same image;
+ *   5. engine cold start to the first answered query, on an existing root;
+ *   6. the engine's resident memory after startup and after the benchmarks plus 2 s idle.
  *
  * Everything runs against a private registry and a private engine root in a temporary
  * directory, so the figures do not depend on (or disturb) whatever else runs on the machine,
  * and everything created is removed at the end, also on failure or Ctrl-C.
  *
- * Needs root (runc, overlay mounts) and a built tree (`npm run build`).
- * Options: --iterations N (default 20), --starts N (default 5), --json FILE (default .tmp/bench.json).
+ * Needs root (runc, overlay mounts) and a built tree (`npm run build`). When no Docker daemon
+ * answers, one is started for the run (storage in the temporary directory, `--iptables=false`
+ * so that the host's firewall is left as it was) and stopped at the end.
+ * Options: --iterations N (default 20), --starts N (default 5), --sync-runs N and
+ * --publish-runs N (default 3 each), --json FILE (default .tmp/bench.json).
  * Progress goes to stderr; the table to stdout.
  */
 import { spawn, execFile } from "node:child_process";
+import * as crypto from "node:crypto";
 import * as fs from "node:fs";
 import * as fsp from "node:fs/promises";
 import * as http from "node:http";
@@ -33,12 +42,22 @@ const { values: opts } = parseArgs({
   options: {
     iterations: { type: "string", default: "20" },
     starts: { type: "string", default: "5" },
+    "sync-runs": { type: "string", default: "3" },
+    "publish-runs": { type: "string", default: "3" },
     json: { type: "string", default: path.join(REPO, ".tmp", "bench.json") },
   },
 });
 const ITERATIONS = positiveInt(opts.iterations, "--iterations");
 const STARTS = positiveInt(opts.starts, "--starts");
+const SYNC_RUNS = positiveInt(opts["sync-runs"], "--sync-runs");
+const PUBLISH_RUNS = positiveInt(opts["publish-runs"], "--publish-runs");
 const CHAIN_STEPS = 20;
+/** The client directory: SYNC_DIRS × SYNC_FILES_PER_DIR files of SYNC_FILE_BYTES random bytes (200 MB). */
+const SYNC_DIRS = 100;
+const SYNC_FILES_PER_DIR = 100;
+const SYNC_FILE_BYTES = 20_000;
+/** The layer a publish uploads; random, so that gzip cannot shrink it and no registry has it. */
+const PUBLISH_LAYER_MB = 50;
 /** Discarded runs before each timed series: the first ones pay for page cache, JIT and lazy setup. */
 const WARMUP = 2;
 /** The host's hard RLIMIT_NOFILE; runc cannot raise a container's limit above it (no CAP_SYS_RESOURCE here). */
@@ -46,6 +65,10 @@ const NOFILE = 20000;
 
 const GOALS = {
   execRatio: 1.5, // tanto / runc for one uncached exec
+  networkRatio: 1.3, // tanto with a pooled namespace / tanto with loopback only
+  dockerBridgeRatio: 0.3, // tanto (pooled namespace) / docker run on its default bridge
+  syncRatio: 0.1, // unchanged directory from a new session / first sync (i.e. ≥10× faster)
+  publishRatio: 1.0, // tanto publish / buildah push
   cachedChainMs: 50,
   coldStartMs: 300,
   idleRssMb: 80,
@@ -146,9 +169,9 @@ function timedRun(cmd, args, env = process.env) {
   });
 }
 
-async function commandWorks(cmd, args) {
+async function commandWorks(cmd, args, env = process.env) {
   try {
-    await execFileP(cmd, args, { timeout: 10_000 });
+    await execFileP(cmd, args, { timeout: 10_000, env });
     return true;
   } catch {
     return false;
@@ -231,9 +254,11 @@ function tail(file, n = 20) {
  * `{port, session_token}`. Keep its stdin open (closing it ends the session) and send its
  * progress output to a file (an undrained pipe would block it).
  */
-async function openSession({ socket, logFile }) {
+async function openSession({ socket, logFile, cwd = process.cwd() }) {
   const out = fs.openSync(logFile, "a");
+  // `cwd` bounds what the engine may read of this machine through host().
   const child = spawn(process.execPath, [TANTO, "session"], {
+    cwd,
     stdio: ["pipe", "pipe", out],
     env: { ...process.env, _EXPERIMENTAL_DAGGER_RUNNER_HOST: `unix://${socket}` },
   });
@@ -255,6 +280,22 @@ async function openSession({ socket, logFile }) {
   child.stdout.resume(); // nothing more is expected there; never let it fill up
   const { port, session_token: token } = JSON.parse(first);
   return { child, port, token, url: `http://127.0.0.1:${port}/query`, auth: "Basic " + Buffer.from(token + ":").toString("base64") };
+}
+
+/**
+ * Run `fn` with the official SDK's global `dag` pointed at `session`, in this process: setting
+ * DAGGER_SESSION_PORT/TOKEN is exactly what `tanto run` does for a child program, and the SDK
+ * reads them anew on each `connection()`.
+ */
+async function withSdk(session, fn) {
+  process.env.DAGGER_SESSION_PORT = String(session.port);
+  process.env.DAGGER_SESSION_TOKEN = session.token;
+  const { connection, dag } = await import("@dagger.io/dagger");
+  let result;
+  await connection(async () => {
+    result = await fn(dag);
+  });
+  return result;
 }
 
 /** POST a GraphQL document to a session, as the SDK does; throws on any GraphQL error. */
@@ -321,21 +362,85 @@ function podmanPeer(dir, image) {
   };
 }
 
-function dockerPeer(image) {
+/**
+ * A Docker daemon to compare with: the machine's own when one answers, else one started here
+ * with all its state under `dir` and stopped by its PID at the end. That one runs with
+ * `--iptables=false`: by default dockerd sets the host's FORWARD policy to DROP and leaves its
+ * chains behind, which would outlive the bench. A container without published ports gets no
+ * rules of its own either way, so its bridge setup costs the same. Its default bridge network
+ * sits on a bridge device of the bench's own instead of docker0, which any other dockerd on
+ * the host may claim or delete (one started with `--bridge=none` deletes docker0).
+ * Returns {cmd, env} or {missing}.
+ */
+async function ensureDocker(dir, cleanup) {
+  if (await commandWorks("docker", ["info"])) return { cmd: "docker", env: process.env, started: false };
+  if (!(await commandWorks("dockerd", ["--version"]))) return { missing: "docker is not installed" };
+  const base = path.join(dir, "docker");
+  await fsp.mkdir(base, { recursive: true });
+  const sock = path.join(base, "docker.sock");
+  const logFile = path.join(base, "dockerd.log");
+  const bridge = await createBridge(cleanup);
+  if (bridge.missing) return bridge;
+  const out = fs.openSync(logFile, "a");
+  const daemon = spawn("dockerd", [
+    "--data-root", path.join(base, "data"),
+    "--exec-root", path.join(base, "exec"),
+    "--pidfile", path.join(base, "dockerd.pid"),
+    "-H", `unix://${sock}`,
+    "--iptables=false",
+    "--bridge", bridge.name,
+  ], { stdio: ["ignore", out, out] });
+  fs.closeSync(out);
+  cleanup.defer("dockerd", () => stopChild(daemon, 20_000));
+  const env = { ...process.env, DOCKER_HOST: `unix://${sock}` };
+  // Debian's client matches Debian's daemon; a newer client elsewhere on PATH may not talk to it.
+  const clients = ["/usr/bin/docker", "docker"];
+  const deadline = performance.now() + 30_000;
+  while (performance.now() < deadline) {
+    if (daemon.exitCode !== null) return { missing: `dockerd exited (${daemon.exitCode}); see ${logFile}:\n${tail(logFile, 5)}` };
+    for (const cmd of clients) {
+      if (await commandWorks(cmd, ["info"], env)) return { cmd, env, started: true };
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  return { missing: `dockerd did not answer within 30 s; see ${logFile}` };
+}
+
+/**
+ * A Linux bridge for dockerd's default network, on a /24 of 172.31.0.0/16 that no host route
+ * touches yet; removed at the end. Returns {name} or {missing}.
+ */
+async function createBridge(cleanup) {
+  const name = `tbench${crypto.randomBytes(3).toString("hex")}`;
+  const { stdout: routes } = await execFileP("ip", ["-4", "route"]);
+  const third = [...Array(256).keys()].map((n) => (n + crypto.randomInt(256)) % 256).find((n) => !routes.includes(`172.31.${n}.`));
+  if (third === undefined) return { missing: "no free /24 in 172.31.0.0/16 for a docker bridge" };
+  await execFileP("ip", ["link", "add", name, "type", "bridge"]);
+  cleanup.defer(`bridge ${name}`, () => execFileP("ip", ["link", "delete", name]));
+  await execFileP("ip", ["addr", "add", `172.31.${third}.1/24`, "dev", name]);
+  await execFileP("ip", ["link", "set", name, "up"]);
+  return { name };
+}
+
+/**
+ * `docker run --rm` with `--network none` (the like of tanto with loopback only) or on Docker's
+ * default bridge (the like of tanto's pooled namespaces: an address, a gateway, DNS).
+ */
+function dockerPeer(image, docker, { bridge }) {
   let pulled = false;
+  const run = (args) => execFileP(docker.cmd, args, { env: docker.env });
   return {
-    name: "docker",
-    // `docker info` fails when the client is there but no daemon answers.
-    available: () => commandWorks("docker", ["info"]),
-    missing: "docker is not installed or its daemon is not running",
+    name: bridge ? "docker (bridge)" : "docker",
+    available: async () => !docker.missing,
+    missing: docker.missing,
     // Docker treats 127.0.0.0/8 registries as insecure (plain HTTP) by default.
     prepare: async () => {
-      await execFileP("docker", ["pull", "--quiet", image]);
+      await run(["pull", "--quiet", image]);
       pulled = true;
     },
-    run: () => timedRun("docker", ["run", "--rm", "--network", "none", "--ulimit", `nofile=${NOFILE}:${NOFILE}`, image, "true"]),
+    run: () => timedRun(docker.cmd, ["run", "--rm", ...(bridge ? [] : ["--network", "none"]), "--ulimit", `nofile=${NOFILE}:${NOFILE}`, image, "true"], docker.env),
     cleanup: async () => {
-      if (pulled) await execFileP("docker", ["rmi", "--force", image]).catch(() => undefined);
+      if (pulled) await run(["rmi", "--force", image]).catch(() => undefined);
     },
   };
 }
@@ -344,13 +449,14 @@ function dockerPeer(image) {
 // The benchmarks
 
 /**
- * 1 (and 5). Uncached exec: tanto through a session vs bare runc vs peers, interleaved so that
+ * 1. Uncached exec: tanto through a session on each engine (`engines`: {name, session, socket},
+ * the pooled-network one and the loopback-only one) vs bare runc vs peers, interleaved so that
  * noise on the machine hits all of them alike. A new env value per iteration makes each
- * tanto exec a cache miss; the engine's counters confirm that every one of them ran.
+ * tanto exec a cache miss; each engine's counters confirm that every one of them ran.
  */
-async function benchUncachedExec({ session, socket, image, bundle, runcRoot, peers }) {
+async function benchUncachedExec({ engines, image, bundle, runcRoot, peers }) {
   const nonce = `${process.pid}-${Date.now()}`;
-  const tantoExec = async (i) => {
+  const tantoExec = (session) => async (i) => {
     const doc = `{ container { from(address: "${image}") { withEnvVariable(name: "BENCH", value: "${nonce}-${i}") { withExec(args: ["true"]) { exitCode } } } } }`;
     const t0 = performance.now();
     await query(session, doc);
@@ -359,12 +465,12 @@ async function benchUncachedExec({ session, socket, image, bundle, runcRoot, pee
   const runcRun = (i) => timedRun("runc", ["--root", runcRoot, "run", "--bundle", bundle, `tanto-bench-${nonce}-${i}`]);
 
   const contenders = [
-    { name: "tanto", run: tantoExec },
+    ...engines.map((e) => ({ name: e.name, run: tantoExec(e.session) })),
     { name: "runc", run: runcRun },
     ...peers.map((p) => ({ name: p.name, run: p.run })),
   ];
   const samples = Object.fromEntries(contenders.map((c) => [c.name, []]));
-  const before = await engineGet(socket, "/v1/stats");
+  const before = await Promise.all(engines.map((e) => engineGet(e.socket, "/v1/stats")));
   for (let i = -WARMUP; i < ITERATIONS; i++) {
     for (const c of contenders) {
       checkInterrupted();
@@ -372,26 +478,23 @@ async function benchUncachedExec({ session, socket, image, bundle, runcRoot, pee
       if (i >= 0) samples[c.name].push(ms);
     }
   }
-  const after = await engineGet(socket, "/v1/stats");
-  const executed = (after.executed?.exec ?? 0) - (before.executed?.exec ?? 0);
-  if (executed !== ITERATIONS + WARMUP) {
-    log(`warning: expected ${ITERATIONS + WARMUP} uncached execs, the engine counted ${executed}`);
+  const executedExecs = {};
+  for (const [k, e] of engines.entries()) {
+    const after = await engineGet(e.socket, "/v1/stats");
+    const executed = (after.executed?.exec ?? 0) - (before[k].executed?.exec ?? 0);
+    if (executed !== ITERATIONS + WARMUP) log(`warning: expected ${ITERATIONS + WARMUP} uncached execs on ${e.name}, it counted ${executed}`);
+    executedExecs[e.name] = executed;
   }
-  return { samples, executedExecs: executed };
+  return { samples, executedExecs };
 }
 
 /**
- * 2. A cached chain through the official SDK, in this process: pointing the SDK at the open
- * session (DAGGER_SESSION_PORT/TOKEN) is exactly what `tanto run` does for a child program.
- * Each `await chain.stdout()` sends the whole 20-step chain again; all of it must be cache hits.
+ * 2. A cached chain through the official SDK, in this process (see withSdk). Each `await chain.stdout()` sends the whole 20-step chain again; all of it must be cache hits.
  */
 async function benchCachedChain({ session, socket, image }) {
-  process.env.DAGGER_SESSION_PORT = String(session.port);
-  process.env.DAGGER_SESSION_TOKEN = session.token;
-  const { connection, dag } = await import("@dagger.io/dagger");
   const samples = [];
   let executedWhileTimed = 0;
-  await connection(async () => {
+  await withSdk(session, async (dag) => {
     let chain = dag.container().from(image);
     for (let step = 0; step < CHAIN_STEPS; step++) chain = chain.withExec(["echo", `step ${step}`]);
     const warm = await chain.stdout(); // runs the 20 execs once
@@ -412,7 +515,113 @@ async function benchCachedChain({ session, socket, image }) {
 }
 
 /**
- * 3. Cold start: from spawning `tanto engine` (on the root the other benchmarks filled, so no
+ * 3. A client directory through host().directory(): generated here (random bytes, so that no
+ * run shares content with another), synced by a session of an engine that has never seen it,
+ * then again, unchanged, by a NEW session, so that nothing the first session remembered can
+ * help: only the engine's mirror of the client's tree can make the second one cheap.
+ * `entries()` forces the sync (the directory's ID is resolved, and with it the whole tree).
+ */
+async function benchHostSync({ dir, socket }) {
+  const clientDir = path.join(dir, "client");
+  const first = [];
+  const again = [];
+  for (let run = 0; run < SYNC_RUNS; run++) {
+    checkInterrupted();
+    const name = `tree-${run}`;
+    await writeRandomTree(path.join(clientDir, name));
+    for (const samples of [first, again]) {
+      // The session's working directory bounds what host() may read.
+      const session = await openSession({ socket, logFile: path.join(dir, "session.log"), cwd: clientDir });
+      try {
+        samples.push(
+          await withSdk(session, async (dag) => {
+            const t0 = performance.now();
+            const entries = await dag.host().directory(name).entries();
+            const ms = performance.now() - t0;
+            if (entries.length !== SYNC_DIRS) throw new Error(`host().directory("${name}") listed ${entries.length} entries, expected ${SYNC_DIRS}`);
+            return ms;
+          }),
+        );
+      } finally {
+        await stopChild(session.child);
+      }
+    }
+    await fsp.rm(path.join(clientDir, name), { recursive: true, force: true });
+  }
+  return { first, again };
+}
+
+/** SYNC_DIRS directories of SYNC_FILES_PER_DIR files of SYNC_FILE_BYTES random bytes each. */
+async function writeRandomTree(root) {
+  for (let d = 0; d < SYNC_DIRS; d++) {
+    const sub = path.join(root, `d${d}`);
+    await fsp.mkdir(sub, { recursive: true });
+    await Promise.all(Array.from({ length: SYNC_FILES_PER_DIR }, (_, f) => fsp.writeFile(path.join(sub, `f${f}`), crypto.randomBytes(SYNC_FILE_BYTES))));
+  }
+}
+
+/**
+ * buildah with its own storage under `dir` (push only needs the storage flags), or {missing}.
+ * Its blob-info cache is the machine's (/var/lib/containers/cache): buildah has no flag for it.
+ */
+async function buildahTool(dir, cleanup) {
+  if (!(await commandWorks("buildah", ["--version"]))) return { missing: "buildah is not installed (apt-get install buildah)" };
+  const base = ["--root", path.join(dir, "buildah", "root"), "--runroot", path.join(dir, "buildah", "run"), "--storage-driver", "overlay"];
+  cleanup.defer("buildah images", () => execFileP("buildah", [...base, "rmi", "--all", "--force"]).catch(() => undefined));
+  return { base, run: (args) => execFileP("buildah", [...base, ...args]) };
+}
+
+/**
+ * 4. publish vs buildah push: the same image, the same registry, each to a repository that
+ * holds none of its new layer. Each run builds an image with a fresh random layer (not timed),
+ * times tanto's publish, then has buildah pull that image and times its push to another
+ * repository. buildah pulls through `localhost:PORT`, the same registry under another name: its
+ * blob-info cache then knows the layer only on "localhost", so it cannot skip the upload by
+ * mounting the blob from tanto's repository (tanto gets no such chance either: its layer is new).
+ * tanto is timed from the SDK call (no process start), buildah from spawn to exit.
+ */
+async function benchPublish({ session, image, registryHost, buildah }) {
+  const port = registryHost.split(":")[1];
+  const tanto = [];
+  const peer = [];
+  let sameLayer = 0;
+  await withSdk(session, async (dag) => {
+    for (let run = 0; run < PUBLISH_RUNS; run++) {
+      checkInterrupted();
+      const nonce = `${process.pid}-${Date.now()}-${run}`;
+      const ctr = dag
+        .container()
+        .from(image)
+        .withExec(["sh", "-c", `head -c ${PUBLISH_LAYER_MB * 2 ** 20} /dev/urandom > /layer-${nonce}`]);
+      await ctr.sync();
+      const t0 = performance.now();
+      await ctr.publish(`${registryHost}/bench-tanto-${run}:latest`);
+      tanto.push(performance.now() - t0);
+
+      const pulled = `localhost:${port}/bench-tanto-${run}:latest`;
+      await buildah.run(["pull", "--quiet", "--tls-verify=false", pulled]);
+      peer.push(await timedRun("buildah", [...buildah.base, "push", "--quiet", "--tls-verify=false", pulled, `docker://${registryHost}/bench-buildah-${run}:latest`]));
+
+      // buildah compresses anew, so its top layer has a digest of its own. The same digest
+      // would mean the blob may have been mounted from tanto's repository instead of uploaded.
+      const [mine, theirs] = await Promise.all([`bench-tanto-${run}`, `bench-buildah-${run}`].map((repo) => topLayer(registryHost, repo)));
+      if (mine === theirs) sameLayer++;
+    }
+  });
+  return { tanto, buildah: peer, sameLayer };
+}
+
+/** The digest of the last layer of `repo:latest`, from the registry's manifest. */
+async function topLayer(registryHost, repo) {
+  const res = await fetch(`http://${registryHost}/v2/${repo}/manifests/latest`, {
+    headers: { accept: "application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json" },
+  });
+  if (!res.ok) throw new Error(`GET ${repo} manifest: ${res.status}`);
+  return (await res.json()).layers.at(-1).digest;
+}
+
+/**
+ * 5. Cold start: from spawning `tanto engine` (on the root the other benchmarks filled, so no
  * pull is measured) to its first answered `{ version }` through a session. The session is the
  * project's own client library in this process, not a `tanto session` child, so the figure
  * holds the engine's start and not a second Node.js start.
@@ -465,7 +674,7 @@ async function main(cleanup) {
   for (const f of [TANTO, path.join(REPO, "dist/src/cli/main.js"), path.join(REPO, "dist/test/support/images.js")]) {
     if (!fs.existsSync(f)) throw new Error(`${f} is missing; run \`npm run build\` first`);
   }
-  const results = { when: new Date().toISOString(), machine: machineInfo(), iterations: ITERATIONS, warmup: WARMUP, starts: STARTS, notes: [] };
+  const results = { when: new Date().toISOString(), machine: machineInfo(), iterations: ITERATIONS, warmup: WARMUP, starts: STARTS, syncRuns: SYNC_RUNS, publishRuns: PUBLISH_RUNS, notes: [] };
 
   const dir = await fsp.mkdtemp(path.join(os.tmpdir(), "tanto-bench-"));
   cleanup.defer(`${dir}`, () => removeTree(dir));
@@ -496,12 +705,24 @@ async function main(cleanup) {
   // Pull and unpack now, so that no timed run pays for it.
   await query(session, `{ container { from(address: "${image}") { withExec(args: ["true"]) { exitCode } } } }`);
 
+  // A second engine whose execs get loopback only: what the network namespace costs.
+  const noNet = { root: path.join(dir, "engine-nonet-root"), configFile: path.join(dir, "engine-nonet.toml"), socket: path.join(dir, "engine-nonet.sock"), logFile: path.join(dir, "engine-nonet.log") };
+  await fsp.writeFile(noNet.configFile, `[registry."${registry.host}"]\nhttp = true\n[network]\nenabled = false\n`);
+  const noNetEngine = startEngine(noNet);
+  cleanup.defer("engine without network", () => stopChild(noNetEngine));
+  await waitHealthy(noNetEngine, noNet.socket, { logFile: noNet.logFile });
+  const noNetSession = await openSession({ socket: noNet.socket, logFile: path.join(dir, "session-nonet.log") });
+  cleanup.defer("session without network", () => stopChild(noNetSession.child));
+  await query(noNetSession, `{ container { from(address: "${image}") { withExec(args: ["true"]) { exitCode } } } }`);
+
   // Baselines.
   const bundle = await prepareRuncBundle(dir);
   const runcRoot = path.join(dir, "runc");
   cleanup.defer("runc containers", () => deleteRuncContainers(runcRoot));
   const peers = [];
-  for (const peer of [podmanPeer(dir, image), dockerPeer(image)]) {
+  const docker = await ensureDocker(dir, cleanup);
+  if (docker.started) results.notes.push(`dockerd ${await dockerVersion(docker)} was started by the bench (own data root and bridge, --iptables=false)`);
+  for (const peer of [podmanPeer(dir, image), dockerPeer(image, docker, { bridge: false }), dockerPeer(image, docker, { bridge: true })]) {
     if (!(await peer.available())) {
       results.notes.push(`${peer.name} skipped: ${peer.missing}`);
       continue;
@@ -515,10 +736,30 @@ async function main(cleanup) {
     }
   }
 
-  log(`uncached exec: tanto vs ${["runc", ...peers.map((p) => p.name)].join(", ")}, ${ITERATIONS} iterations each, interleaved`);
-  const exec = await benchUncachedExec({ session, socket, image, bundle, runcRoot, peers });
+  const engines = [
+    { name: "tanto", session, socket },
+    { name: "tanto (no network)", session: noNetSession, socket: noNet.socket },
+  ];
+  log(`uncached exec: ${[...engines.map((e) => e.name), "runc", ...peers.map((p) => p.name)].join(", ")}, ${ITERATIONS} iterations each, interleaved`);
+  const exec = await benchUncachedExec({ engines, image, bundle, runcRoot, peers });
+  await stopChild(noNetSession.child);
+  const noNetExit = await stopChild(noNetEngine);
+  if (noNetExit !== 0) results.notes.push(`the engine without network exited with ${noNetExit} on SIGTERM`);
+
   log(`cached ${CHAIN_STEPS}-step chain through the SDK, ${ITERATIONS} iterations`);
   const chain = await benchCachedChain({ session, socket, image });
+
+  log(`host directory of ${SYNC_DIRS * SYNC_FILES_PER_DIR} files / ${Math.round((SYNC_DIRS * SYNC_FILES_PER_DIR * SYNC_FILE_BYTES) / 1e6)} MB: first sync vs unchanged from a new session, ${SYNC_RUNS} runs`);
+  const sync = await benchHostSync({ dir, socket });
+
+  let publish;
+  const buildah = await buildahTool(dir, cleanup);
+  if (buildah.missing) results.notes.push(`publish vs buildah push skipped: ${buildah.missing}`);
+  else {
+    log(`publish of a fresh ${PUBLISH_LAYER_MB} MB layer vs buildah push, ${PUBLISH_RUNS} runs`);
+    publish = await benchPublish({ session, image, registryHost: registry.host, buildah });
+    if (publish.sameLayer > 0) results.notes.push(`in ${publish.sameLayer} publish run(s) buildah pushed a layer digest identical to tanto's: it may have mounted the blob rather than uploaded it`);
+  }
 
   await stopChild(session.child);
   await new Promise((r) => setTimeout(r, 2000));
@@ -540,6 +781,8 @@ async function main(cleanup) {
       executedExecs: exec.executedExecs,
     },
     cachedChain: { steps: CHAIN_STEPS, ...summarize(chain.samples), executedWhileTimed: chain.executedWhileTimed },
+    hostSync: { files: SYNC_DIRS * SYNC_FILES_PER_DIR, bytes: SYNC_DIRS * SYNC_FILES_PER_DIR * SYNC_FILE_BYTES, first: summarize(sync.first), unchangedNewSession: summarize(sync.again) },
+    publish: publish ? { layerMb: PUBLISH_LAYER_MB, tanto: summarize(publish.tanto), buildahPush: summarize(publish.buildah) } : null,
     coldStart: {
       health: summarize(cold.health),
       firstQuery: summarize(cold.firstQuery),
@@ -561,11 +804,28 @@ function renderTable(r) {
   const ex = r.uncachedExec;
   const ratio = (a, b) => a / b;
   const verdict = (ok) => (ok ? "ok" : "MISSED");
-  for (const peer of ["runc", "podman", "docker"]) {
-    if (!ex[peer]) continue;
-    const x = ratio(ex.tanto.median, ex[peer].median);
-    const isGoal = peer === "runc";
-    rows.push([`uncached withExec(true) vs ${peer} run`, fmtSummary(ex.tanto), fmtSummary(ex[peer]), `${x.toFixed(2)}x`, isGoal ? `≤${GOALS.execRatio}x` : "—", isGoal ? verdict(x <= GOALS.execRatio) : ""]);
+  const noNet = "tanto (no network)";
+  // One row per comparison: [label, tanto's contender, baseline, goal ratio or undefined].
+  const execRows = [
+    ["uncached withExec(true) vs runc run", "tanto", "runc", GOALS.execRatio],
+    ["  pooled network vs loopback-only engine", "tanto", noNet, GOALS.networkRatio],
+    ["  loopback-only engine vs runc run", noNet, "runc"],
+    ["  vs podman run --network none", "tanto", "podman"],
+    ["  vs docker run --network none", "tanto", "docker"],
+    ["  vs docker run (default bridge)", "tanto", "docker (bridge)", GOALS.dockerBridgeRatio],
+  ];
+  for (const [label, mine, peer, goal] of execRows) {
+    if (!ex[mine] || !ex[peer]) continue;
+    const x = ratio(ex[mine].median, ex[peer].median);
+    rows.push([label, fmtSummary(ex[mine]), fmtSummary(ex[peer]), `${x.toFixed(2)}x`, goal ? `≤${goal}x` : "—", goal ? verdict(x <= goal) : ""]);
+  }
+  const hs = r.hostSync;
+  const syncX = ratio(hs.unchangedNewSession.median, hs.first.median);
+  rows.push([`host dir ${hs.files} files/${Math.round(hs.bytes / 1e6)} MB: again, new session vs first`, fmtSummary(hs.unchangedNewSession), fmtSummary(hs.first), `${syncX.toFixed(3)}x`, `≤${GOALS.syncRatio}x`, verdict(syncX <= GOALS.syncRatio)]);
+  if (r.publish) {
+    const pb = r.publish;
+    const x = ratio(pb.tanto.median, pb.buildahPush.median);
+    rows.push([`publish (${pb.layerMb} MB new layer) vs buildah push`, fmtSummary(pb.tanto), fmtSummary(pb.buildahPush), `${x.toFixed(2)}x`, `≤${GOALS.publishRatio}x`, verdict(x <= GOALS.publishRatio)]);
   }
   const c = r.cachedChain;
   rows.push([`cached ${c.steps}-step chain, SDK stdout()`, fmtSummary(c), "—", "—", `≤${GOALS.cachedChainMs} ms`, verdict(c.median <= GOALS.cachedChainMs)]);
@@ -581,7 +841,7 @@ function renderTable(r) {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i].length)));
   const line = (cells) => cells.map((cell, i) => cell.padEnd(widths[i])).join("   ").trimEnd();
   const out = [line(header), ...rows.map(line)];
-  out.push("", `times are median / p90 over ${r.iterations} runs (cold start: ${r.starts} starts); ratio = tanto median / baseline median`);
+  out.push("", `times are median / p90 over ${r.iterations} runs (host dir: ${r.syncRuns} runs, publish: ${r.publishRuns}, cold start: ${r.starts} starts); ratio = tanto median / baseline median`);
   const load = (l) => l.map((x) => x.toFixed(2)).join(" ");
   out.push(`load average ${load(r.machine.loadavgStart)} at start, ${load(r.loadavgEnd)} at end, on ${r.machine.cpus} CPUs`);
   for (const note of r.notes) out.push(`note: ${note}`);
@@ -598,6 +858,11 @@ function machineInfo() {
     // Other work on the machine shows up in every figure; the load tells how much to trust them.
     loadavgStart: os.loadavg(),
   };
+}
+
+async function dockerVersion(docker) {
+  const { stdout } = await execFileP(docker.cmd, ["version", "--format", "{{.Server.Version}}"], { env: docker.env });
+  return stdout.trim();
 }
 
 const firstLine = (err) => String(err?.message ?? err).split("\n")[0];

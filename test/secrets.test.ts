@@ -8,6 +8,7 @@ import { execFileSync } from "node:child_process";
 import * as fs from "node:fs/promises";
 import * as os from "node:os";
 import * as path from "node:path";
+import { gunzipSync } from "node:zlib";
 import { CLI, REPO, run, startEngine, type TestEngine } from "./support/engine.js";
 import { testRegistry } from "./support/fixtures.js";
 
@@ -61,6 +62,18 @@ describe("secrets", () => {
     assert.doesNotMatch(r.stderr, new RegExp(value), "progress output");
 
     assert.deepEqual(filesContaining(engine.root, value), [], "state directory");
+    assert.equal(out["exported"], path.join(workdir, "image.tar"));
+    // Layers are compressed: search the unpacked image too.
+    const unpacked = path.join(workdir, "unpacked");
+    await fs.mkdir(unpacked);
+    execFileSync("tar", ["-xf", path.join(workdir, "image.tar"), "-C", unpacked]);
+    for (const blob of await fs.readdir(path.join(unpacked, "blobs", "sha256"))) {
+      const file = path.join(unpacked, "blobs", "sha256", blob);
+      const bytes = await fs.readFile(file);
+      const plain = bytes[0] === 0x1f && bytes[1] === 0x8b ? gunzipSync(bytes) : bytes;
+      assert.equal(plain.includes(value), false, `blob ${blob} of the exported image holds the secret`);
+    }
+    assert.deepEqual(filesContaining(workdir, value), [], "exported image");
     assert.doesNotMatch(engine.logs(), new RegExp(value), "engine log");
   });
 

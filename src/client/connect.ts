@@ -58,7 +58,9 @@ export async function connectEngine(log: (line: string) => void): Promise<Engine
 }
 
 function startEngineInBackground(): void {
-  const main = path.join(path.dirname(fileURLToPath(import.meta.url)), "..", "cli", "main.js");
+  // In the engine image tanto is one bundled file: this module is the CLI itself there.
+  const compiled = path.join(path.dirname(fileURLToPath(import.meta.url)), "..", "cli", "main.js");
+  const main = fs.existsSync(compiled) ? compiled : fileURLToPath(import.meta.url);
   const out = fs.openSync(LOG_FILE, "a");
   const child = spawn(process.execPath, [main, "engine"], { detached: true, stdio: ["ignore", out, out] });
   child.unref();

@@ -35,3 +35,11 @@ test("GC policy sizes", () => {
   assert.deepEqual(config.gc, { enabled: true, keepStorage: 200e6, reservedSpace: 1000, maxUsedSpace: 1024 ** 3, minFreeSpace: 5e9 });
   assert.throws(() => parseConfig(`[worker.oci]\ngckeepstorage = "lots"\n`), /"worker\.oci\.gckeepstorage" must be a size/);
 });
+
+test("network can be turned off", () => {
+  assert.equal(parseConfig("").config.network.enabled, true);
+  const { config, warnings } = parseConfig(`[network]\nenabled = false\npool-size = 0\n`);
+  assert.deepEqual(config.network, { enabled: false, name: "tanto", cidr: "10.87.0.0/16", poolSize: 0 });
+  assert.deepEqual(warnings, []);
+  assert.throws(() => parseConfig(`[network]\nenabled = "no"\n`), /"network\.enabled" must be a boolean/);
+});

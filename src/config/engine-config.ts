@@ -9,6 +9,9 @@
  *   http = true
  *   [worker.oci]
  *   max-parallelism = 4
+ *   [network]
+ *   pool-size = 4
+ *   enabled = true     # false: execs get loopback only, services cannot run
  *
  * Unknown keys are warnings (a newer config on an older engine still starts);
  * values of the wrong type are errors that name the key.
@@ -38,6 +41,8 @@ export interface GcPolicy {
 }
 
 export interface NetworkConfig {
+  /** Off: no bridge, no namespaces; execs see loopback only and services cannot start. */
+  enabled: boolean;
   /** Network and bridge name (CNI's `name`). */
   name: string;
   /** IPv4 subnet of the bridge; must not overlap a host route. */
@@ -65,7 +70,7 @@ export function defaultConfig(): EngineConfig {
     registries: {},
     maxParallelism: 4,
     gc: { enabled: true },
-    network: { name: "tanto", cidr: "10.87.0.0/16", poolSize: 4 },
+    network: { enabled: true, name: "tanto", cidr: "10.87.0.0/16", poolSize: 4 },
   };
 }
 
@@ -111,7 +116,8 @@ export function parseConfig(text: string, source = "engine.toml"): LoadedConfig 
       case "network":
         for (const [nkey, nval] of Object.entries(table(value, key, source))) {
           const full = `network.${nkey}`;
-          if (nkey === "name") config.network.name = str(nval, full, source);
+          if (nkey === "enabled") config.network.enabled = bool(nval, full, source);
+          else if (nkey === "name") config.network.name = str(nval, full, source);
           else if (nkey === "cidr") config.network.cidr = str(nval, full, source);
           else if (nkey === "pool-size") {
             const n = int(nval, full, source);

@@ -45,6 +45,8 @@ export interface ContainerState {
   mounts: ContainerMount[];
   /** Services started before each exec, reachable by alias. */
   serviceBindings: Array<{ alias: string; service: ServiceSpec }>;
+  /** Registry logins for publish, by registry host; the password is a secret. */
+  registryAuth: Array<{ host: string; username: string; secret: SecretRef }>;
   /** Environment variables whose values are secrets. */
   secretEnv: Array<{ name: string; secret: SecretRef }>;
   /** The last withExec, whose stdout/stderr/exitCode the container reports. */
@@ -69,6 +71,7 @@ export class Container {
       mounts: [],
       secretEnv: [],
       serviceBindings: [],
+      registryAuth: [],
     });
   }
 

@@ -4,6 +4,7 @@
  * diffIDs, blob reuse per (snapshot, compression), media types, indexes,
  * and archives read back by the importer.
  */
+import { RegistryClient } from "../registry/registry-client.js";
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { mkdtemp, mkdir, rm, stat, writeFile } from "node:fs/promises";
@@ -24,7 +25,6 @@ import { OverlaySnapshotter } from "../snapshots/overlay-snapshotter.js";
 import { imageArchive, importImageArchive } from "./image-archive.js";
 import { ImageExporter, type ImageSettings } from "./image-exporter.js";
 import { LayerBlobs } from "./layer-blobs.js";
-import type { Pusher } from "../registry/types.js";
 
 const settings = (platform = { os: "linux", architecture: "amd64" }): ImageSettings => ({
   platform,
@@ -43,7 +43,8 @@ async function fixture() {
   const content = await LocalContentStore.open(join(dir, "content"));
   const snapshots = await OverlaySnapshotter.open(join(dir, "snapshots"), db);
   const layerBlobs = new LayerBlobs(db);
-  const exporter = new ImageExporter({ content, snapshots, layerBlobs, registry: {} as Pusher });
+  // Not used by these tests: nothing is pushed.
+  const exporter = new ImageExporter({ content, snapshots, layerBlobs, registry: new RegistryClient() });
   const a = await snapshots.prepare(undefined);
   await mkdir(join(a.upperDir, "etc"));
   await writeFile(join(a.upperDir, "etc/a"), "a\n");

@@ -15,6 +15,7 @@
  * the ImageStore in LayerBlobs), and a packed layer is recorded per
  * (snapshot, compression), so only new layers are ever compressed.
  */
+import type { Credentials, CredentialsFn } from "../registry/types.js";
 import { spawn } from "node:child_process";
 import { Transform, Writable, type Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
@@ -88,7 +89,7 @@ export class ImageExporter {
       snapshots: OverlaySnapshotter;
       layerBlobs: LayerBlobs;
       /** For publish. */
-      registry: Pusher;
+      registry: Pusher & { withCredentials(credentials: CredentialsFn): Pusher & { close(): void } };
     },
   ) {}
 
@@ -97,8 +98,16 @@ export class ImageExporter {
   }
 
   /** Push an exported image to `ref`; returns the digest of what the reference names. */
-  publish(ref: Reference, image: ExportedImage, opts: { signal?: AbortSignal | undefined } = {}): Promise<Digest> {
-    return publishImage(this.deps.registry, this.deps.content, ref, image, opts);
+  /** Push `image` as `ref`, logged in with `credentials` when given (withRegistryAuth). */
+  async publish(ref: Reference, image: ExportedImage, opts: { signal?: AbortSignal | undefined; credentials?: Credentials | undefined } = {}): Promise<Digest> {
+    const { credentials } = opts;
+    if (!credentials) return publishImage(this.deps.registry, this.deps.content, ref, image, opts);
+    const client = this.deps.registry.withCredentials((host) => (host === ref.domain ? credentials : undefined));
+    try {
+      return await publishImage(client, this.deps.content, ref, image, opts);
+    } finally {
+      client.close();
+    }
   }
 
   async exportImage(variants: readonly ImageVariant[], opts: ExportOptions): Promise<ExportedImage> {

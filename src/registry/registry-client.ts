@@ -77,10 +77,21 @@ export class RegistryClient implements Resolver, Fetcher, Pusher {
   readonly #transport: HttpTransport;
   readonly #auth: Authorizer;
 
+  readonly #userAgent: string;
+
   constructor(opts: RegistryClientOptions = {}) {
     this.#hosts = opts.hosts ?? {};
-    this.#transport = new HttpTransport({ tlsFor: (host) => this.#tlsFor(host), userAgent: opts.userAgent ?? "tanto/0.1" });
+    this.#userAgent = opts.userAgent ?? "tanto/0.1";
+    this.#transport = new HttpTransport({ tlsFor: (host) => this.#tlsFor(host), userAgent: this.#userAgent });
     this.#auth = new Authorizer(this.#transport, opts.credentials);
+  }
+
+  /**
+   * A client with the same hosts but its own credentials and token cache, so
+   * one caller's login never serves another's requests.
+   */
+  withCredentials(credentials: CredentialsFn): RegistryClient {
+    return new RegistryClient({ hosts: this.#hosts, credentials, userAgent: this.#userAgent });
   }
 
   /** Close idle connections. */

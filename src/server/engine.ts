@@ -48,6 +48,7 @@ import type { Logger } from "./log.js";
 import { SessionManager } from "./sessions.js";
 import { Collector } from "../gc/collector.js";
 import { CniNetwork } from "../network/cni-network.js";
+import type { Network } from "../network/types.js";
 import { ServiceManager } from "../services/service-manager.js";
 import { Leases } from "../gc/leases.js";
 import type { GraphQLSchema } from "graphql";
@@ -66,7 +67,7 @@ export class Engine {
     private readonly executor: RuncExecutor,
     private readonly registry: RegistryClient,
     private readonly runDir: string,
-    readonly network: CniNetwork,
+    readonly network: CniNetwork | undefined,
   ) {}
 
   static async open(config: EngineConfig, log: Logger): Promise<Engine> {
@@ -81,15 +82,17 @@ export class Engine {
     if (leftover > 0) log.warn("removed mounts left by a previous engine", { count: leftover });
     await fs.rm(runDir, { recursive: true, force: true });
     await fs.mkdir(path.join(runDir, "bundles"), { recursive: true });
-    // Also removes what a crashed engine left of its network.
-    const network = new CniNetwork({
-      stateDir: path.join(root, "network"),
-      name: config.network.name,
-      subnet: config.network.cidr,
-      poolSize: config.network.poolSize,
-      log,
-    });
-    await network.start();
+    // Also removes what a crashed engine left of its network. Turned off in engine.toml: loopback only.
+    const network = config.network.enabled
+      ? new CniNetwork({
+          stateDir: path.join(root, "network"),
+          name: config.network.name,
+          subnet: config.network.cidr,
+          poolSize: config.network.poolSize,
+          log,
+        })
+      : undefined;
+    await network?.start();
 
     const db = openDatabase(path.join(root, "metadata.db"));
     const content = await LocalContentStore.open(path.join(root, "content"));
@@ -104,9 +107,9 @@ export class Engine {
     const http = new HttpSource(content, `tanto/${VERSION}`);
     const volumes = new CacheVolumes(path.join(root, "volumes"), db);
     const leases = new Leases();
-    const services = new ServiceManager({ exec: () => execRunner, network });
-    const execRunner = new ExecOpRunner({ snapshots, executor, volumes, runDir, network, services });
-    const collector = new Collector(snapshots, leases, content, path.join(root, "volumes"), (dir) => volumes.inUse(dir));
+    const services = new ServiceManager(network ? { exec: () => execRunner, network } : servicesWithoutNetwork());
+    const execRunner = new ExecOpRunner({ snapshots, executor, volumes, runDir, ...(network ? { network } : {}), services });
+    const collector = new Collector(snapshots, leases, content, path.join(root, "volumes"), (dir) => volumes.inUse(dir), () => layerBlobs.referenced());
     const solver = new Solver({
       runners: [
         new ImageOpRunner(images),
@@ -183,7 +186,7 @@ export class Engine {
     await this.deps.services.stopAll();
     await this.executor.shutdown();
     await this.executor.cleanup();
-    await this.network.close();
+    await this.network?.close();
     await unmountAll(this.runDir);
     this.registry.close();
     this.db.close();
@@ -192,6 +195,22 @@ export class Engine {
 }
 
 const PID_FILE = "engine.pid";
+
+/**
+ * What the ServiceManager gets when engine.toml turns networking off: a service
+ * is only reachable through the network, so starting one fails up front (before
+ * its container runs) instead of waiting for a namespace that never comes.
+ * Every member of the stand-in network fails the same way, however Network grows.
+ */
+function servicesWithoutNetwork(): ConstructorParameters<typeof ServiceManager>[0] {
+  const disabled = (): never => {
+    throw new FailedPreconditionError("networking is disabled in engine.toml ([network] enabled = false): services cannot run");
+  };
+  const rejected = async (): Promise<never> => disabled();
+  // Not a thenable: `then` stays undefined so the object can never be mistaken for a promise.
+  const network = new Proxy({} as Network, { get: (_target, key) => (key === "then" ? undefined : rejected) });
+  return { exec: disabled, network };
+}
 
 /** The salt of secrets' HMACs: random, made once, readable by root only. */
 async function secretSalt(root: string): Promise<Buffer> {

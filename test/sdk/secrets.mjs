@@ -37,6 +37,11 @@ await connection(async () => {
   out.env = await dag.secret("env://TANTO_CLIENT_SECRET").plaintext();
   out.fileSecret = await dag.secret("file://./secret.txt").plaintext();
   out.cmd = await dag.secret("cmd://echo from-command").plaintext();
+  // An image built with the secret as a variable and as a file carries neither.
+  out.exported = await base
+    .withMountedSecret("/run/secrets/tok", secret)
+    .withExec(["sh", "-c", 'test -n "$TOK" && cat /run/secrets/tok > /dev/null && echo used > /used'])
+    .export("./image.tar");
   out.withoutVar = await base.withoutSecretVariable("TOK").withExec(["sh", "-c", 'echo "[$TOK]"']).stdout();
 });
 console.log(JSON.stringify(out));

@@ -1,4 +1,5 @@
 /** Container images out (export, asTarball, publish) and in (import). */
+import type { Secret } from "../../core/secrets.js";
 import { createReadStream } from "node:fs";
 import * as fs from "node:fs/promises";
 import * as path from "node:path";
@@ -121,8 +122,24 @@ export const imageContainerResolvers = {
   publish: async (c: Container, a: Args, ctx: RequestContext) => {
     const ref = parseReference(str(a, "address"));
     const image = await exportImage(ctx, variantContainers(c, a), a);
-    const digest = await ctx.deps.exporter.publish(ref, image, { signal: ctx.signal });
+    const login = c.state.registryAuth.find((l) => l.host === ref.domain);
+    const credentials = login ? { username: login.username, password: ctx.session.secrets.plaintext(login.secret) } : undefined;
+    const digest = await ctx.deps.exporter.publish(ref, image, { signal: ctx.signal, credentials });
     const { digest: _given, ...named } = ref;
     return `${formatReference(named)}@${digest}`;
   },
+  withRegistryAuth: (c: Container, a: Args) => {
+    const host = registryHost(str(a, "address"));
+    const secret = loadObject(str(a, "secret"), "Secret") as Secret;
+    return c.with({ registryAuth: [...c.state.registryAuth.filter((l) => l.host !== host), { host, username: str(a, "username"), secret: secret.ref }] });
+  },
+  withoutRegistryAuth: (c: Container, a: Args) => {
+    const host = registryHost(str(a, "address"));
+    return c.with({ registryAuth: c.state.registryAuth.filter((l) => l.host !== host) });
+  },
 };
+
+/** The registry host of an address: "docker.io", "127.0.0.1:5000", or the host of an image reference. */
+function registryHost(address: string): string {
+  return parseReference(address.includes("/") ? address : `${address}/x`).domain;
+}

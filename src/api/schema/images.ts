@@ -10,6 +10,8 @@ enum ImageLayerCompression { Gzip Zstd EStarGZ Uncompressed }
 enum ImageMediaTypes { OCIMediaTypes DockerMediaTypes OCI DOCKER }
 
 extend type Container {
+  withRegistryAuth(address: String!, username: String!, secret: SecretID!): Container!
+  withoutRegistryAuth(address: String!): Container!
   export(path: String!, platformVariants: [ContainerID!] = [], forcedCompression: ImageLayerCompression, mediaTypes: ImageMediaTypes = OCIMediaTypes, expand: Boolean = false): String!
   asTarball(platformVariants: [ContainerID!] = [], forcedCompression: ImageLayerCompression, mediaTypes: ImageMediaTypes = OCIMediaTypes): File!
   import(source: FileID!, tag: String = ""): Container!
