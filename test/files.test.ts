@@ -62,6 +62,7 @@ describe("files through the SDK", () => {
     assert.equal(out["digestStable"], true);
     assert.equal(out["owner"], "65534\n");
     assert.deepEqual(out["exists"], [true, false]);
+    assert.deepEqual(out["diff"], ["changed.txt", "new", "new/x.txt"]);
     assert.equal(out["rootfsEntries"], true);
   });
 

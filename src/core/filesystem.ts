@@ -16,14 +16,25 @@ export interface FsRef {
 }
 
 export type Change =
-  | Exclude<FileAction, { action: "copy" }>
-  | (Omit<Extract<FileAction, { action: "copy" }>, "source" | "src"> & { from: FsRef });
+  | Exclude<FileAction, { action: "copy" | "diff" }>
+  | (Omit<Extract<FileAction, { action: "copy" }>, "source" | "src"> & { from: FsRef })
+  | { action: "diff"; lower: FsRef; upper: FsRef; dest: string };
 
 /** A vertex applying `changes` on `base`. */
 export function changeFs(base: Vertex | undefined, changes: readonly Change[], name: string): Vertex {
   const sources: Vertex[] = [];
   const actions: FileAction[] = [];
+  const indexOf = (source: Vertex | undefined): number => {
+    if (!source) return -1;
+    const i = sources.findIndex((s) => s.digest === source.digest);
+    return i >= 0 ? i : sources.push(source) - 1;
+  };
   for (const change of changes) {
+    if (change.action === "diff") {
+      const { lower, upper, dest } = change;
+      actions.push({ action: "diff", lower: indexOf(lower.source), lowerPath: lower.path, upper: indexOf(upper.source), upperPath: upper.path, dest });
+      continue;
+    }
     if (change.action !== "copy") {
       actions.push(change);
       continue;
@@ -34,9 +45,7 @@ export function changeFs(base: Vertex | undefined, changes: readonly Change[], n
       actions.push({ action: "mkdir", path: rest.dest, permissions: 0o755 });
       continue;
     }
-    let index = sources.findIndex((s) => s.digest === from.source!.digest);
-    if (index < 0) index = sources.push(from.source) - 1;
-    actions.push({ ...rest, source: index, src: from.path });
+    actions.push({ ...rest, source: indexOf(from.source), src: from.path });
   }
   return vertex({ kind: "file", base: base !== undefined, actions }, base ? [base, ...sources] : sources, name);
 }

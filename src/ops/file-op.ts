@@ -36,6 +36,8 @@ export type FileAction =
       permissions?: number;
     }
   | { action: "rm"; path: string; allowNotFound: boolean }
+  /** What `upper` has that `lower` lacks or has otherwise (sources by index; -1 is the empty filesystem). */
+  | { action: "diff"; lower: number; lowerPath: string; upper: number; upperPath: string; dest: string }
   | { action: "symlink"; target: string; link: string }
   | { action: "timestamps"; path: string; time: number };
 
@@ -100,6 +102,22 @@ export class FileOpRunner implements OpRunner {
         );
         return;
       }
+      case "diff": {
+        const view = (i: number) => {
+          const name = i < 0 ? undefined : sources[i]?.snapshot;
+          return name === undefined ? undefined : this.deps.snapshots.get(name);
+        };
+        await withSnapshotView(this.deps.snapshots, view(a.lower), this.deps.runDir, (lowerRoot) =>
+          withSnapshotView(this.deps.snapshots, view(a.upper), this.deps.runDir, async (upperRoot) => {
+            const lower = await resolveInRoot(lowerRoot, a.lowerPath, { followLast: true });
+            const upper = await resolveInRoot(upperRoot, a.upperPath, { followLast: true });
+            for (const rel of await changedPaths(lower, upper)) {
+              await copyPath(upperRoot, path.posix.join(a.upperPath, rel), root, path.posix.join(a.dest, rel));
+            }
+          }),
+        );
+        return;
+      }
       case "rm": {
         const host = await resolveInRoot(root, a.path);
         try {
@@ -136,4 +154,40 @@ async function setTimesRecursively(p: string, time: Date): Promise<void> {
   const st = await fs.lstat(p);
   if (st.isDirectory()) for (const name of await fs.readdir(p)) await setTimesRecursively(path.join(p, name), time);
   await fs.lutimes(p, time, time);
+}
+
+/**
+ * Paths under `upper` (relative, shallowest first) that `lower` lacks or has
+ * with another type, mode, owner, size, content or link target. A new
+ * directory is one path (copied whole); an existing one is walked.
+ */
+export async function changedPaths(lower: string, upper: string): Promise<string[]> {
+  const out: string[] = [];
+  const walk = async (rel: string): Promise<void> => {
+    for (const name of (await fs.readdir(path.join(upper, rel))).sort()) {
+      const r = rel ? `${rel}/${name}` : name;
+      const u = await fs.lstat(path.join(upper, r));
+      const l = await fs.lstat(path.join(lower, r)).catch(() => undefined);
+      const sameMeta = l !== undefined && u.mode === l.mode && u.uid === l.uid && u.gid === l.gid;
+      if (u.isDirectory()) {
+        if (!l?.isDirectory()) out.push(r);
+        else {
+          if (!sameMeta) out.push(r);
+          await walk(r);
+        }
+      } else if (!sameMeta || u.size !== l.size || !(await sameContent(path.join(upper, r), path.join(lower, r), u))) {
+        out.push(r);
+      }
+    }
+  };
+  await walk("");
+  // A directory already listed carries everything below it.
+  return out.filter((p) => !out.some((q) => q !== p && p.startsWith(q + "/")));
+}
+
+async function sameContent(a: string, b: string, st: import("node:fs").Stats): Promise<boolean> {
+  if (st.isSymbolicLink()) return (await fs.readlink(a)) === (await fs.readlink(b));
+  if (!st.isFile()) return true;
+  const [x, y] = await Promise.all([fs.readFile(a), fs.readFile(b)]);
+  return x.equals(y);
 }

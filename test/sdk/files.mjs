@@ -48,6 +48,8 @@ await connection(async () => {
     .withDirectory("/owned", dag.directory().withNewFile("f", "f"), { owner: "nobody" })
     .withExec(["stat", "-c", "%u", "/owned/f"])
     .stdout();
+  const older = dag.directory().withNewFile("same.txt", "s").withNewFile("changed.txt", "1");
+  out.diff = await older.diff(older.withNewFile("changed.txt", "2").withNewFile("new/x.txt", "x")).glob("**");
   out.exists = [await d.exists("a/1.txt"), await d.exists("nope")];
   out.rootfsEntries = (await base.withNewFile("/marker", "m").rootfs().entries()).includes("marker");
 });

@@ -104,6 +104,8 @@ export const directoryResolvers = {
   withTimestamps: (d: Directory, a: Args) =>
     change(d, [{ action: "timestamps", path: d.path, time: optInt(a, "timestamp") ?? 0 }], `withTimestamps ${d.path}`),
   export: (d: Directory, a: Args, ctx: RequestContext) => exportDirectory(ctx, d, str(a, "path"), bool(a, "wipe")),
+  diff: (d: Directory, a: Args) =>
+    new Directory(changeFs(undefined, [{ action: "diff", lower: d, upper: dirArg(a, "other"), dest: "/" }], "diff"), "/"),
 };
 
 export const fileResolvers = {

@@ -122,6 +122,7 @@ type Directory implements Node {
   withSymlink(target: String!, linkName: String!): Directory!
   withTimestamps(timestamp: Int!): Directory!
   export(path: String!, wipe: Boolean = false): String!
+  diff(other: DirectoryID!): Directory!
 }
 
 type File implements Node {
