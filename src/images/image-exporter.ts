@@ -16,10 +16,10 @@
  * (snapshot, compression), so only new layers are ever compressed.
  */
 import type { Credentials, CredentialsFn } from "../registry/types.js";
-import { spawn } from "node:child_process";
 import { Transform, Writable, type Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
-import { packDirectory, compressGzip } from "../archive/write-layer.js";
+import { compressGzipFast, compressZstd } from "../archive/compressors.js";
+import { packDirectory } from "../archive/write-layer.js";
 import type { ContentStore } from "../content/types.js";
 import { EngineError, InvalidArgumentError, messageOf } from "../errors.js";
 import { Digester, type Digest } from "../oci/digest.js";
@@ -194,7 +194,7 @@ export class ImageExporter {
     });
     try {
       const stages: Array<Readable | Transform> = [tar, countDiff];
-      if (compression === "gzip") stages.push(compressGzip());
+      if (compression === "gzip") stages.push(await compressGzipFast());
       if (compression === "zstd") stages.push(compressZstd());
       await pipeline([...stages, sink] as unknown as [Readable, Writable], ...(signal ? [{ signal }] : []));
       const digest = await writer.commit(undefined, undefined);
@@ -259,47 +259,4 @@ export function imageConfig(s: ImageSettings, platform: Platform, diffIds: reado
 function platformKey(p: Platform): string {
   const n = normalizePlatform(p);
   return n.variant ? `${n.os}/${n.architecture}/${n.variant}` : `${n.os}/${n.architecture}`;
-}
-
-/**
- * zstd through Debian's `zstd` binary (no zstd encoder in Node 20). Level 3,
- * the default of zstd and of BuildKit; one thread, so output is the same
- * whatever the machine.
- */
-export function compressZstd(): Transform {
-  const child = spawn("zstd", ["-q", "-c", "-3", "--no-progress"], { stdio: ["pipe", "pipe", "pipe"] });
-  let stderr = "";
-  child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-  let failed: Error | undefined;
-  const exited = new Promise<void>((resolve) => {
-    child.on("error", (err) => {
-      failed = new EngineError(`cannot run zstd (install Debian's zstd package): ${err.message}`, { cause: err });
-      resolve();
-    });
-    child.on("close", (code, signal) => {
-      if (code !== 0 && failed === undefined) failed = new EngineError(`zstd failed (${signal ?? `exit code ${code}`}): ${stderr.trim()}`);
-      resolve();
-    });
-  });
-  const out = new Transform({
-    transform(chunk: Buffer, _enc, cb) {
-      if (failed) return cb(failed);
-      if (child.stdin.write(chunk)) cb();
-      else child.stdin.once("drain", () => cb());
-    },
-    flush(cb) {
-      child.stdin.end();
-      void exited.then(() => cb(failed ?? null));
-    },
-    destroy(err, cb) {
-      child.stdin.destroy();
-      if (child.exitCode === null) child.kill("SIGKILL");
-      cb(err);
-    },
-  });
-  child.stdout.on("data", (d: Buffer) => out.push(d));
-  child.stdin.on("error", (err) => {
-    failed ??= new EngineError(`zstd: ${err.message}`, { cause: err });
-  });
-  return out;
 }

@@ -168,6 +168,29 @@ export class CniNetwork implements Network {
 
   /** Repair what a previous engine left, check the subnet, attach the first namespace, start DNS, fill the pool. */
   async start(opts: { signal?: AbortSignal } = {}): Promise<void> {
+    await this.#prepare(opts);
+    await this.#bringUp(opts);
+  }
+
+  /**
+   * The same, but only the repair and the checks before returning (so a bad
+   * subnet still stops the engine at start); attaching and DNS go on in the
+   * background, and whatever needs them waits.
+   */
+  async startInBackground(): Promise<void> {
+    await this.#prepare({});
+    this.#up = this.#bringUp({});
+    this.#up.catch((err: unknown) => this.#opts.log?.warn(`network ${this.name}: could not start`, { error: messageOf(err) }));
+  }
+
+  #up: Promise<void> | undefined;
+
+  /** Wait for a background start to finish (no-op otherwise). */
+  async #ready(): Promise<void> {
+    if (this.#state === "starting" && this.#up) await this.#up;
+  }
+
+  async #prepare(opts: { signal?: AbortSignal }): Promise<void> {
     if (this.#state !== "new") throw new FailedPreconditionError(`network "${this.name}" was already started`);
     this.#state = "starting";
     try {
@@ -180,7 +203,14 @@ export class CniNetwork implements Network {
       await this.#checkRoutes();
       const recorded: Recorded = { name: this.name, bridge: this.bridge, subnet: this.subnet };
       await fs.writeFile(path.join(this.stateDir, "network.json"), JSON.stringify(recorded) + "\n");
+    } catch (err) {
+      await this.close().catch((e: unknown) => this.#opts.log?.warn(`network ${this.name}: cleanup after a failed start failed`, { error: messageOf(e) }));
+      throw err;
+    }
+  }
 
+  async #bringUp(opts: { signal?: AbortSignal }): Promise<void> {
+    try {
       // The first ADD creates the bridge and puts the gateway address on it, which dnsmasq binds to.
       const first = await this.#attach(opts);
       const upstreams = parseNameservers(await fs.readFile(this.#opts.hostResolvConf ?? "/etc/resolv.conf", "utf8").catch(() => ""));
@@ -190,12 +220,14 @@ export class CniNetwork implements Network {
       this.#pool.add(first);
       this.#pool.fill();
     } catch (err) {
+      this.#up = undefined; // close() must not wait for this very start
       await this.close().catch((e: unknown) => this.#opts.log?.warn(`network ${this.name}: cleanup after a failed start failed`, { error: messageOf(e) }));
       throw err;
     }
   }
 
   async acquire(opts: AcquireOptions = {}): Promise<NetworkNamespace> {
+    await this.#ready();
     if (this.#state !== "running") throw new FailedPreconditionError(`network "${this.name}" is not running`);
     if (opts.hostname !== undefined) checkHostname(opts.hostname, "hostname");
     for (const h of opts.extraHosts ?? []) {
@@ -268,6 +300,7 @@ export class CniNetwork implements Network {
    * service, so containers reach it like any other service.
    */
   async addHostAddress(): Promise<{ ip: string; remove(): Promise<void> }> {
+    await this.#ready();
     const range = hostAddressRange(this.#subnet);
     let n = range.last;
     while (n >= range.first && this.#hostAddresses.has(n)) n--;
@@ -290,6 +323,10 @@ export class CniNetwork implements Network {
   }
 
   async close(): Promise<void> {
+    // A background start finishes first, so that what it made is undone.
+    const up = this.#up;
+    this.#up = undefined;
+    if (up && this.#state === "starting") await up.catch(() => undefined);
     if (this.#state === "closed") return;
     const wasStarted = this.#state !== "new";
     this.#state = "closed";

@@ -92,7 +92,10 @@ export class Engine {
           log,
         })
       : undefined;
-    await network?.start();
+    // Repair and checks run alongside the rest of the start; bridge, DNS and the
+    // pool come up while the engine starts serving (execs wait for them).
+    const networkChecked = network?.startInBackground();
+    networkChecked?.catch(() => undefined);
 
     const db = openDatabase(path.join(root, "metadata.db"));
     const content = await LocalContentStore.open(path.join(root, "content"));
@@ -141,6 +144,7 @@ export class Engine {
       version: VERSION,
       defaultPlatform: formatPlatform(hostPlatform()),
     };
+    await networkChecked;
     let engine: Engine | undefined = undefined;
     // A session's end releases what it held, which may let the policy collect.
     const sessions = new SessionManager(await secretSalt(root), (id) => {
