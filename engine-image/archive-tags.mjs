@@ -5,8 +5,8 @@
 // ref.name annotations) load it as `tag`. Blobs are copied through untouched.
 import { createReadStream, createWriteStream } from "node:fs";
 import * as fs from "node:fs/promises";
-import { pipeline } from "node:stream/promises";
 import { buffer } from "node:stream/consumers";
+import { pipeline } from "node:stream/promises";
 import tar from "tar-stream";
 
 export async function tagArchive(input, output, tag) {

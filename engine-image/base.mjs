@@ -33,11 +33,22 @@ export const BASE_RECIPE = {
   ],
   packages: [
     // the worker: git sources, ssh for git, fast (de)compression
-    "git", "openssh-client", "pigz", "xz-utils", "zstd", "ca-certificates",
+    "git",
+    "openssh-client",
+    "pigz",
+    "xz-utils",
+    "zstd",
+    "ca-certificates",
     // containers: runc, tini (init inside them and for the engine), mount, xattrs
-    "runc", "tini", "mount", "attr",
+    "runc",
+    "tini",
+    "mount",
+    "attr",
     // networking: CNI plugins, iptables (+ip6tables), dnsmasq's binary (no service), ip
-    "containernetworking-plugins", "iptables", "dnsmasq-base", "iproute2",
+    "containernetworking-plugins",
+    "iptables",
+    "dnsmasq-base",
+    "iproute2",
     // other architectures
     "qemu-user-static",
     // debugging inside the container (ps, pgrep)
@@ -141,7 +152,9 @@ async function writeOciLayout(rootfsTar, out) {
   const index = json({
     schemaVersion: 2,
     mediaType: "application/vnd.oci.image.index.v1+json",
-    manifests: [{ mediaType: "application/vnd.oci.image.manifest.v1+json", digest: manifest.digest, size: manifest.size, platform: { architecture: arch, os: "linux" } }],
+    manifests: [
+      { mediaType: "application/vnd.oci.image.manifest.v1+json", digest: manifest.digest, size: manifest.size, platform: { architecture: arch, os: "linux" } },
+    ],
   });
   const pack = tar.pack();
   const writing = pipeline(pack, createWriteStream(out));

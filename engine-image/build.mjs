@@ -15,11 +15,12 @@
 // Every input is content-addressed on the engine's side, so a second build with
 // no source change runs nothing (see `tanto engine stats`). Prints a JSON
 // summary on stdout.
-import { connection, dag } from "@dagger.io/dagger";
+
 import * as fs from "node:fs/promises";
 import path from "node:path";
-import { parseArgs } from "node:util";
 import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+import { connection, dag } from "@dagger.io/dagger";
 import { tagArchiveInPlace } from "./archive-tags.mjs";
 import { ensureBase, QEMU_ARCHES } from "./base.mjs";
 import { bundleTanto } from "./bundle.mjs";
@@ -63,7 +64,7 @@ const PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 const links = [
   "set -eu",
   "mkdir -p /opt/cni/bin /usr/local/share/tanto /var/lib/tanto /run/tanto",
-  "for p in /usr/lib/cni/*; do ln -sf \"$p\" \"/opt/cni/bin/$(basename \"$p\")\"; done",
+  'for p in /usr/lib/cni/*; do ln -sf "$p" "/opt/cni/bin/$(basename "$p")"; done',
   ...QEMU_ARCHES.map((a) => `ln -sf /usr/bin/qemu-${a}-static /usr/local/bin/qemu-${a}`),
 ].join("\n");
 

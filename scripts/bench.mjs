@@ -24,7 +24,7 @@
  * --publish-runs N (default 3 each), --json FILE (default .tmp/bench.json).
  * Progress goes to stderr; the table to stdout.
  */
-import { spawn, execFile } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
 import * as crypto from "node:crypto";
 import * as fs from "node:fs";
 import * as fsp from "node:fs/promises";
@@ -204,7 +204,9 @@ function engineGet(socketPath, urlPath) {
     const req = http.request({ socketPath, path: urlPath, method: "GET", agent: false }, (res) => {
       const chunks = [];
       res.on("data", (c) => chunks.push(c));
-      res.on("end", () => (res.statusCode === 200 ? resolve(JSON.parse(Buffer.concat(chunks).toString())) : reject(new Error(`GET ${urlPath}: ${res.statusCode}`))));
+      res.on("end", () =>
+        res.statusCode === 200 ? resolve(JSON.parse(Buffer.concat(chunks).toString())) : reject(new Error(`GET ${urlPath}: ${res.statusCode}`)),
+      );
       res.on("error", reject);
     });
     req.on("error", reject);
@@ -340,10 +342,14 @@ async function prepareRuncBundle(dir) {
  */
 function podmanPeer(dir, image) {
   const base = [
-    "--root", path.join(dir, "podman", "root"),
-    "--runroot", path.join(dir, "podman", "run"),
-    "--tmpdir", path.join(dir, "podman", "tmp"),
-    "--storage-driver", "overlay",
+    "--root",
+    path.join(dir, "podman", "root"),
+    "--runroot",
+    path.join(dir, "podman", "run"),
+    "--tmpdir",
+    path.join(dir, "podman", "tmp"),
+    "--storage-driver",
+    "overlay",
     // No systemd or journald here.
     "--cgroup-manager=cgroupfs",
     "--events-backend=file",
@@ -382,14 +388,23 @@ async function ensureDocker(dir, cleanup) {
   const bridge = await createBridge(cleanup);
   if (bridge.missing) return bridge;
   const out = fs.openSync(logFile, "a");
-  const daemon = spawn("dockerd", [
-    "--data-root", path.join(base, "data"),
-    "--exec-root", path.join(base, "exec"),
-    "--pidfile", path.join(base, "dockerd.pid"),
-    "-H", `unix://${sock}`,
-    "--iptables=false",
-    "--bridge", bridge.name,
-  ], { stdio: ["ignore", out, out] });
+  const daemon = spawn(
+    "dockerd",
+    [
+      "--data-root",
+      path.join(base, "data"),
+      "--exec-root",
+      path.join(base, "exec"),
+      "--pidfile",
+      path.join(base, "dockerd.pid"),
+      "-H",
+      `unix://${sock}`,
+      "--iptables=false",
+      "--bridge",
+      bridge.name,
+    ],
+    { stdio: ["ignore", out, out] },
+  );
   fs.closeSync(out);
   cleanup.defer("dockerd", () => stopChild(daemon, 20_000));
   const env = { ...process.env, DOCKER_HOST: `unix://${sock}` };
@@ -438,7 +453,8 @@ function dockerPeer(image, docker, { bridge }) {
       await run(["pull", "--quiet", image]);
       pulled = true;
     },
-    run: () => timedRun(docker.cmd, ["run", "--rm", ...(bridge ? [] : ["--network", "none"]), "--ulimit", `nofile=${NOFILE}:${NOFILE}`, image, "true"], docker.env),
+    run: () =>
+      timedRun(docker.cmd, ["run", "--rm", ...(bridge ? [] : ["--network", "none"]), "--ulimit", `nofile=${NOFILE}:${NOFILE}`, image, "true"], docker.env),
     cleanup: async () => {
       if (pulled) await run(["rmi", "--force", image]).catch(() => undefined);
     },
@@ -600,7 +616,9 @@ async function benchPublish({ session, image, registryHost, buildah }) {
 
       const pulled = `localhost:${port}/bench-tanto-${run}:latest`;
       await buildah.run(["pull", "--quiet", "--tls-verify=false", pulled]);
-      peer.push(await timedRun("buildah", [...buildah.base, "push", "--quiet", "--tls-verify=false", pulled, `docker://${registryHost}/bench-buildah-${run}:latest`]));
+      peer.push(
+        await timedRun("buildah", [...buildah.base, "push", "--quiet", "--tls-verify=false", pulled, `docker://${registryHost}/bench-buildah-${run}:latest`]),
+      );
 
       // buildah compresses anew, so its top layer has a digest of its own. The same digest
       // would mean the blob may have been mounted from tanto's repository instead of uploaded.
@@ -674,7 +692,16 @@ async function main(cleanup) {
   for (const f of [TANTO, path.join(REPO, "dist/src/cli/main.js"), path.join(REPO, "dist/test/support/images.js")]) {
     if (!fs.existsSync(f)) throw new Error(`${f} is missing; run \`npm run build\` first`);
   }
-  const results = { when: new Date().toISOString(), machine: machineInfo(), iterations: ITERATIONS, warmup: WARMUP, starts: STARTS, syncRuns: SYNC_RUNS, publishRuns: PUBLISH_RUNS, notes: [] };
+  const results = {
+    when: new Date().toISOString(),
+    machine: machineInfo(),
+    iterations: ITERATIONS,
+    warmup: WARMUP,
+    starts: STARTS,
+    syncRuns: SYNC_RUNS,
+    publishRuns: PUBLISH_RUNS,
+    notes: [],
+  };
 
   const dir = await fsp.mkdtemp(path.join(os.tmpdir(), "tanto-bench-"));
   cleanup.defer(`${dir}`, () => removeTree(dir));
@@ -706,7 +733,12 @@ async function main(cleanup) {
   await query(session, `{ container { from(address: "${image}") { withExec(args: ["true"]) { exitCode } } } }`);
 
   // A second engine whose execs get loopback only: what the network namespace costs.
-  const noNet = { root: path.join(dir, "engine-nonet-root"), configFile: path.join(dir, "engine-nonet.toml"), socket: path.join(dir, "engine-nonet.sock"), logFile: path.join(dir, "engine-nonet.log") };
+  const noNet = {
+    root: path.join(dir, "engine-nonet-root"),
+    configFile: path.join(dir, "engine-nonet.toml"),
+    socket: path.join(dir, "engine-nonet.sock"),
+    logFile: path.join(dir, "engine-nonet.log"),
+  };
   await fsp.writeFile(noNet.configFile, `[registry."${registry.host}"]\nhttp = true\n[network]\nenabled = false\n`);
   const noNetEngine = startEngine(noNet);
   cleanup.defer("engine without network", () => stopChild(noNetEngine));
@@ -749,7 +781,9 @@ async function main(cleanup) {
   log(`cached ${CHAIN_STEPS}-step chain through the SDK, ${ITERATIONS} iterations`);
   const chain = await benchCachedChain({ session, socket, image });
 
-  log(`host directory of ${SYNC_DIRS * SYNC_FILES_PER_DIR} files / ${Math.round((SYNC_DIRS * SYNC_FILES_PER_DIR * SYNC_FILE_BYTES) / 1e6)} MB: first sync vs unchanged from a new session, ${SYNC_RUNS} runs`);
+  log(
+    `host directory of ${SYNC_DIRS * SYNC_FILES_PER_DIR} files / ${Math.round((SYNC_DIRS * SYNC_FILES_PER_DIR * SYNC_FILE_BYTES) / 1e6)} MB: first sync vs unchanged from a new session, ${SYNC_RUNS} runs`,
+  );
   const sync = await benchHostSync({ dir, socket });
 
   let publish;
@@ -758,7 +792,10 @@ async function main(cleanup) {
   else {
     log(`publish of a fresh ${PUBLISH_LAYER_MB} MB layer vs buildah push, ${PUBLISH_RUNS} runs`);
     publish = await benchPublish({ session, image, registryHost: registry.host, buildah });
-    if (publish.sameLayer > 0) results.notes.push(`in ${publish.sameLayer} publish run(s) buildah pushed a layer digest identical to tanto's: it may have mounted the blob rather than uploaded it`);
+    if (publish.sameLayer > 0)
+      results.notes.push(
+        `in ${publish.sameLayer} publish run(s) buildah pushed a layer digest identical to tanto's: it may have mounted the blob rather than uploaded it`,
+      );
   }
 
   await stopChild(session.child);
@@ -781,7 +818,12 @@ async function main(cleanup) {
       executedExecs: exec.executedExecs,
     },
     cachedChain: { steps: CHAIN_STEPS, ...summarize(chain.samples), executedWhileTimed: chain.executedWhileTimed },
-    hostSync: { files: SYNC_DIRS * SYNC_FILES_PER_DIR, bytes: SYNC_DIRS * SYNC_FILES_PER_DIR * SYNC_FILE_BYTES, first: summarize(sync.first), unchangedNewSession: summarize(sync.again) },
+    hostSync: {
+      files: SYNC_DIRS * SYNC_FILES_PER_DIR,
+      bytes: SYNC_DIRS * SYNC_FILES_PER_DIR * SYNC_FILE_BYTES,
+      first: summarize(sync.first),
+      unchangedNewSession: summarize(sync.again),
+    },
     publish: publish ? { layerMb: PUBLISH_LAYER_MB, tanto: summarize(publish.tanto), buildahPush: summarize(publish.buildah) } : null,
     coldStart: {
       health: summarize(cold.health),
@@ -821,27 +863,62 @@ function renderTable(r) {
   }
   const hs = r.hostSync;
   const syncX = ratio(hs.unchangedNewSession.median, hs.first.median);
-  rows.push([`host dir ${hs.files} files/${Math.round(hs.bytes / 1e6)} MB: again, new session vs first`, fmtSummary(hs.unchangedNewSession), fmtSummary(hs.first), `${syncX.toFixed(3)}x`, `≤${GOALS.syncRatio}x`, verdict(syncX <= GOALS.syncRatio)]);
+  rows.push([
+    `host dir ${hs.files} files/${Math.round(hs.bytes / 1e6)} MB: again, new session vs first`,
+    fmtSummary(hs.unchangedNewSession),
+    fmtSummary(hs.first),
+    `${syncX.toFixed(3)}x`,
+    `≤${GOALS.syncRatio}x`,
+    verdict(syncX <= GOALS.syncRatio),
+  ]);
   if (r.publish) {
     const pb = r.publish;
     const x = ratio(pb.tanto.median, pb.buildahPush.median);
-    rows.push([`publish (${pb.layerMb} MB new layer) vs buildah push`, fmtSummary(pb.tanto), fmtSummary(pb.buildahPush), `${x.toFixed(2)}x`, `≤${GOALS.publishRatio}x`, verdict(x <= GOALS.publishRatio)]);
+    rows.push([
+      `publish (${pb.layerMb} MB new layer) vs buildah push`,
+      fmtSummary(pb.tanto),
+      fmtSummary(pb.buildahPush),
+      `${x.toFixed(2)}x`,
+      `≤${GOALS.publishRatio}x`,
+      verdict(x <= GOALS.publishRatio),
+    ]);
   }
   const c = r.cachedChain;
   rows.push([`cached ${c.steps}-step chain, SDK stdout()`, fmtSummary(c), "—", "—", `≤${GOALS.cachedChainMs} ms`, verdict(c.median <= GOALS.cachedChainMs)]);
   const cs = r.coldStart;
   const vsNode = (s) => `${ratio(s.median, cs.bareNodeStart.median).toFixed(2)}x`;
   rows.push(["engine cold start → /v1/health vs node -e ''", fmtSummary(cs.health), fmtSummary(cs.bareNodeStart), vsNode(cs.health), "—", ""]);
-  rows.push(["engine cold start → first query answered", fmtSummary(cs.firstQuery), fmtSummary(cs.bareNodeStart), vsNode(cs.firstQuery), `≤${GOALS.coldStartMs} ms`, verdict(cs.firstQuery.median <= GOALS.coldStartMs)]);
+  rows.push([
+    "engine cold start → first query answered",
+    fmtSummary(cs.firstQuery),
+    fmtSummary(cs.bareNodeStart),
+    vsNode(cs.firstQuery),
+    `≤${GOALS.coldStartMs} ms`,
+    verdict(cs.firstQuery.median <= GOALS.coldStartMs),
+  ]);
   if (cs.engineReportedStartupMs) rows.push(["  of which Engine.open + listen (its log)", fmtSummary(cs.engineReportedStartupMs), "—", "—", "—", ""]);
   rows.push(["engine RSS after startup", `${Math.round(r.memory.rssAfterStartupMb)} MB`, "—", "—", "—", ""]);
-  rows.push(["engine RSS after benchmarks + 2 s idle", `${Math.round(r.memory.rssAfterBenchIdleMb)} MB`, "—", "—", `≤${GOALS.idleRssMb} MB`, verdict(r.memory.rssAfterBenchIdleMb <= GOALS.idleRssMb)]);
+  rows.push([
+    "engine RSS after benchmarks + 2 s idle",
+    `${Math.round(r.memory.rssAfterBenchIdleMb)} MB`,
+    "—",
+    "—",
+    `≤${GOALS.idleRssMb} MB`,
+    verdict(r.memory.rssAfterBenchIdleMb <= GOALS.idleRssMb),
+  ]);
 
   const header = ["benchmark", "tanto", "baseline", "ratio", "goal", ""];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i].length)));
-  const line = (cells) => cells.map((cell, i) => cell.padEnd(widths[i])).join("   ").trimEnd();
+  const line = (cells) =>
+    cells
+      .map((cell, i) => cell.padEnd(widths[i]))
+      .join("   ")
+      .trimEnd();
   const out = [line(header), ...rows.map(line)];
-  out.push("", `times are median / p90 over ${r.iterations} runs (host dir: ${r.syncRuns} runs, publish: ${r.publishRuns}, cold start: ${r.starts} starts); ratio = tanto median / baseline median`);
+  out.push(
+    "",
+    `times are median / p90 over ${r.iterations} runs (host dir: ${r.syncRuns} runs, publish: ${r.publishRuns}, cold start: ${r.starts} starts); ratio = tanto median / baseline median`,
+  );
   const load = (l) => l.map((x) => x.toFixed(2)).join(" ");
   out.push(`load average ${load(r.machine.loadavgStart)} at start, ${load(r.loadavgEnd)} at end, on ${r.machine.cpus} CPUs`);
   for (const note of r.notes) out.push(`note: ${note}`);

@@ -25,7 +25,10 @@ async function ensureRegistry() {
   if (await registryAnswers()) return;
   mkdirSync(REGISTRY_DIR, { recursive: true });
   const config = path.join(REGISTRY_DIR, "config.yml");
-  writeFileSync(config, `version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: ${REGISTRY_DIR}/storage\nhttp:\n  addr: ${REGISTRY}\n`);
+  writeFileSync(
+    config,
+    `version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: ${REGISTRY_DIR}/storage\nhttp:\n  addr: ${REGISTRY}\n`,
+  );
   const log = openSync(path.join(REGISTRY_DIR, "registry.log"), "a");
   const child = spawn("docker-registry", ["serve", config], { detached: true, stdio: ["ignore", log, log] });
   child.unref();
@@ -39,7 +42,10 @@ await pushBusybox(REGISTRY, ["busybox:latest", "library/busybox:latest", "librar
 
 if (!existsSync(CONFIG)) {
   mkdirSync(path.dirname(CONFIG), { recursive: true });
-  writeFileSync(CONFIG, `# docker.io images are served by the local registry (no internet here).\n[registry."docker.io"]\nmirrors = ["${REGISTRY}"]\n\n[registry."${REGISTRY}"]\nhttp = true\n`);
+  writeFileSync(
+    CONFIG,
+    `# docker.io images are served by the local registry (no internet here).\n[registry."docker.io"]\nmirrors = ["${REGISTRY}"]\n\n[registry."${REGISTRY}"]\nhttp = true\n`,
+  );
   console.error(`wrote ${CONFIG}`);
 }
 

@@ -3,4 +3,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install.sh
+# Lint and format check first: zero diagnostics is the bar.
+npx biome check
 node scripts/test.mjs "$@"

@@ -3,14 +3,7 @@
  * EngineError with a stable `code`, so the API can map it without string
  * matching. Messages name the thing and the value that was wrong.
  */
-export type ErrorCode =
-  | "INTERNAL"
-  | "NOT_FOUND"
-  | "INVALID_ARGUMENT"
-  | "FAILED_PRECONDITION"
-  | "UNAVAILABLE"
-  | "EXEC_ERROR"
-  | "CANCELLED";
+export type ErrorCode = "INTERNAL" | "NOT_FOUND" | "INVALID_ARGUMENT" | "FAILED_PRECONDITION" | "UNAVAILABLE" | "EXEC_ERROR" | "CANCELLED";
 
 export class EngineError extends Error {
   readonly code: ErrorCode;
@@ -58,11 +51,7 @@ export class ExecError extends EngineError {
   readonly stdout: string;
   readonly stderr: string;
   constructor(init: { cmd: readonly string[]; exitCode: number; stdout: string; stderr: string; message?: string }) {
-    super(
-      init.message ??
-        `process "${init.cmd.join(" ")}" did not complete successfully: exit code: ${init.exitCode}`,
-      { code: "EXEC_ERROR" },
-    );
+    super(init.message ?? `process "${init.cmd.join(" ")}" did not complete successfully: exit code: ${init.exitCode}`, { code: "EXEC_ERROR" });
     this.cmd = init.cmd;
     this.exitCode = init.exitCode;
     this.stdout = init.stdout;

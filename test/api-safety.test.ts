@@ -3,15 +3,17 @@
  * and an engine that keeps serving through malformed and fuzzed queries and
  * many concurrent sessions.
  */
-import { after, before, describe, test } from "node:test";
+
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import * as fs from "node:fs/promises";
 import * as net from "node:net";
 import * as path from "node:path";
 import * as readline from "node:readline";
+import { after, before, describe, test } from "node:test";
 import { CLI, REPO, run, startEngine, type TestEngine } from "./support/engine.js";
 import { testRegistry } from "./support/fixtures.js";
+import { seededRandom } from "./support/random.js";
 
 async function freePort(): Promise<number> {
   return new Promise((resolve) => {
@@ -22,19 +24,8 @@ async function freePort(): Promise<number> {
   });
 }
 
-/** A seeded generator, so a failing fuzz case can be replayed. */
-function random(seed: number): () => number {
-  let x = seed >>> 0 || 1;
-  return () => {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    return (x >>> 0) / 2 ** 32;
-  };
-}
-
 function fuzzedQueries(count: number, image: string): string[] {
-  const rnd = random(42);
+  const rnd = seededRandom(42);
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)]!;
   const valid = [
     `{ container { from(address: "${image}") { withExec(args: ["true"]) { stdout } } } }`,
@@ -63,10 +54,12 @@ function fuzzedQueries(count: number, image: string): string[] {
         out.push(base.replace(/"[^"]*"/, pick(["42", "true", "null", "[1]", "{a: 1}"])));
         break;
       case 4: // forged, truncated and foreign IDs
-        out.push(`{ loadContainerFromID(id: "${pick(["", "x", "tanto1.", "tanto1.e30", "tanto1.eyJ0IjoiRmlsZSJ9", "tanto1." + "A".repeat(200)])}") { stdout } }`);
+        out.push(
+          `{ loadContainerFromID(id: "${pick(["", "x", "tanto1.", "tanto1.e30", "tanto1.eyJ0IjoiRmlsZSJ9", "tanto1." + "A".repeat(200)])}") { stdout } }`,
+        );
         break;
       case 5: // no selection on an object, or a selection on a scalar
-        out.push(pick(["{ container }", "{ version { x } }", "{ container { from(address: \"x\") } }"]));
+        out.push(pick(["{ container }", "{ version { x } }", '{ container { from(address: "x") } }']));
         break;
       case 6: // random bytes
         out.push(Array.from({ length: 1 + Math.floor(rnd() * 60) }, () => String.fromCharCode(Math.floor(rnd() * 0x7f))).join(""));
@@ -120,7 +113,11 @@ describe("API safety", () => {
       for (let i = 0; i < queries.length; i += 20) {
         await Promise.all(
           queries.slice(i, i + 20).map(async (q, j) => {
-            const res = await fetch(`http://127.0.0.1:${port}/query`, { method: "POST", headers: { authorization: auth, "content-type": "application/json" }, body: JSON.stringify({ query: q }) });
+            const res = await fetch(`http://127.0.0.1:${port}/query`, {
+              method: "POST",
+              headers: { authorization: auth, "content-type": "application/json" },
+              body: JSON.stringify({ query: q }),
+            });
             assert.equal(res.status, 200, `query ${i + j}`);
             const body = (await res.json()) as { data?: unknown; errors?: Array<{ message: unknown }> };
             if (body.errors) {
@@ -130,10 +127,18 @@ describe("API safety", () => {
           }),
         );
       }
-      const deep = "{ container " + "{ withEnvVariable(name: \"a\", value: \"b\") ".repeat(2500) + "{ id }" + " }".repeat(2501);
-      const tooDeep = await fetch(`http://127.0.0.1:${port}/query`, { method: "POST", headers: { authorization: auth }, body: JSON.stringify({ query: deep }) });
+      const deep = "{ container " + '{ withEnvVariable(name: "a", value: "b") '.repeat(2500) + "{ id }" + " }".repeat(2501);
+      const tooDeep = await fetch(`http://127.0.0.1:${port}/query`, {
+        method: "POST",
+        headers: { authorization: auth },
+        body: JSON.stringify({ query: deep }),
+      });
       assert.match(JSON.stringify(await tooDeep.json()), /nested more than 1000 levels/);
-      const alive = await fetch(`http://127.0.0.1:${port}/query`, { method: "POST", headers: { authorization: auth }, body: JSON.stringify({ query: "{ version }" }) });
+      const alive = await fetch(`http://127.0.0.1:${port}/query`, {
+        method: "POST",
+        headers: { authorization: auth },
+        body: JSON.stringify({ query: "{ version }" }),
+      });
       assert.deepEqual(await alive.json(), { data: { version: "0.1.0" } });
     } finally {
       child.kill("SIGTERM");
@@ -144,10 +149,15 @@ describe("API safety", () => {
   test("20 concurrent sessions × 10 operations: no errors", async () => {
     const program = path.join(REPO, "test", "sdk", "many-execs.mjs");
     const env = { ...engine.env, TANTO_TEST_IMAGE: image, TANTO_TEST_EXECS: "10" };
-    const results = await Promise.all(Array.from({ length: 20 }, (_, i) => run([CLI, "run", "node", program], { env: { ...env, TANTO_TEST_TAG: `c${i}` }, timeoutMs: 300_000 })));
+    const results = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => run([CLI, "run", "node", program], { env: { ...env, TANTO_TEST_TAG: `c${i}` }, timeoutMs: 300_000 })),
+    );
     results.forEach((r, i) => {
       assert.equal(r.code, 0, r.stderr);
-      assert.deepEqual(JSON.parse(r.stdout), Array.from({ length: 10 }, (_, j) => `c${i}-${j}`));
+      assert.deepEqual(
+        JSON.parse(r.stdout),
+        Array.from({ length: 10 }, (_, j) => `c${i}-${j}`),
+      );
     });
   });
 });

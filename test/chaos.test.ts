@@ -3,27 +3,18 @@
  * (pulls, unpacks, execs, commits), restart it each time, and check that
  * nothing completed was lost and nothing is left over or inconsistent.
  */
-import { after, before, describe, test } from "node:test";
+
 import assert from "node:assert/strict";
 import * as fs from "node:fs/promises";
 import * as path from "node:path";
+import { buffer } from "node:stream/consumers";
+import { after, before, describe, test } from "node:test";
 import BetterSqlite3 from "better-sqlite3";
+import tar from "tar-stream";
 import { CLI, leftovers, run, startEngine, type TestEngine } from "./support/engine.js";
 import { testRegistry } from "./support/fixtures.js";
 import { busyboxLayer, pushImage } from "./support/images.js";
-import { buffer } from "node:stream/consumers";
-import tar from "tar-stream";
-
-/** A seeded generator: a failing run can be replayed with the same seed. */
-function random(seed: number): () => number {
-  let x = seed >>> 0 || 1;
-  return () => {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    return (x >>> 0) / 2 ** 32;
-  };
-}
+import { seededRandom } from "./support/random.js";
 
 async function extraLayer(name: string): Promise<Buffer> {
   const pack = tar.pack();
@@ -50,7 +41,7 @@ describe("crash safety", () => {
   after(() => engine.destroy());
 
   test(`30 pipelines with random SIGKILLs lose nothing completed and leave nothing behind (seed ${seed})`, async () => {
-    const rnd = random(seed);
+    const rnd = seededRandom(seed);
     const pipeline = (i: number): string =>
       `{ container { from(address: "${registry}/chaos:${i % 6}") { withEnvVariable(name: "I", value: "${seed}-${i}") { withExec(args: ["sh", "-c", "sleep 0.$((RANDOM % 4)); dd if=/dev/zero of=/blob bs=64k count=$((RANDOM % 32)) 2>/dev/null; echo $I"]) { stdout } } } } }`;
     const completed: number[] = [];
@@ -96,7 +87,9 @@ describe("crash safety", () => {
       const tables = new Set((db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all() as Array<{ name: string }>).map((t) => t.name));
       if (tables.has("layer_blobs")) {
         for (const { digest } of db.prepare("SELECT digest FROM layer_blobs").all() as Array<{ digest: string }>) {
-          await fs.stat(path.join(engine.root, "content", "blobs", "sha256", digest.slice(7))).catch(() => assert.fail(`blob ${digest} is referenced but missing`));
+          await fs
+            .stat(path.join(engine.root, "content", "blobs", "sha256", digest.slice(7)))
+            .catch(() => assert.fail(`blob ${digest} is referenced but missing`));
         }
       }
     } finally {

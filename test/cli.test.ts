@@ -2,13 +2,14 @@
  * The CLI and the session protocol the official SDKs speak, and bad input:
  * wrong tokens, malformed GraphQL, unknown images, invalid engine.toml.
  */
-import { after, before, describe, test } from "node:test";
+
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import * as fs from "node:fs/promises";
 import * as os from "node:os";
 import * as path from "node:path";
 import * as readline from "node:readline";
+import { after, before, describe, test } from "node:test";
 import { CLI, REPO, run, startEngine, type TestEngine } from "./support/engine.js";
 import { testRegistry } from "./support/fixtures.js";
 
@@ -40,8 +41,7 @@ async function openSession(env: NodeJS.ProcessEnv, extraArgs: string[] = []): Pr
   return { port, token, query, child, exited };
 }
 
-const messages = (body: Record<string, unknown>): string =>
-  ((body["errors"] as Array<{ message: string }> | undefined) ?? []).map((e) => e.message).join("\n");
+const messages = (body: Record<string, unknown>): string => ((body["errors"] as Array<{ message: string }> | undefined) ?? []).map((e) => e.message).join("\n");
 
 describe("CLI and session protocol", () => {
   let engine: TestEngine;
@@ -150,7 +150,17 @@ describe("engine start-up", () => {
     try {
       await fs.writeFile(path.join(dir, "engine.toml"), '[registry."x"]\nhttp = "yes"\n');
       const r = await run(
-        [process.execPath, path.join(REPO, "dist/src/cli/main.js"), "engine", "--root", path.join(dir, "root"), "--config", path.join(dir, "engine.toml"), "--addr", `unix://${dir}/s.sock`],
+        [
+          process.execPath,
+          path.join(REPO, "dist/src/cli/main.js"),
+          "engine",
+          "--root",
+          path.join(dir, "root"),
+          "--config",
+          path.join(dir, "engine.toml"),
+          "--addr",
+          `unix://${dir}/s.sock`,
+        ],
         { timeoutMs: 20_000 },
       );
       assert.equal(r.code, 1);

@@ -4,12 +4,13 @@
  * busybox through a build arg), run, inspected, rebuilt from the cache, and a
  * Dockerfile that uses what a build here cannot do.
  */
-import { after, before, describe, test } from "node:test";
+
 import assert from "node:assert/strict";
 import * as fs from "node:fs/promises";
 import * as os from "node:os";
 import * as path from "node:path";
-import { CLI, REPO, leftovers, run, startEngine, type TestEngine } from "./support/engine.js";
+import { after, before, describe, test } from "node:test";
+import { CLI, leftovers, REPO, run, startEngine, type TestEngine } from "./support/engine.js";
 import { testRegistry } from "./support/fixtures.js";
 
 const DOCKERFILE = `# syntax=docker/dockerfile:1
@@ -112,8 +113,7 @@ describe("Directory.dockerBuild", () => {
   });
 
   test("errors name the Dockerfile line: a missing build arg, an unknown stage, a missing source", async () => {
-    const query = (dockerfile: string, extra = ""): string =>
-      `{ host { directory(path: ".") { dockerBuild(dockerfile: "${dockerfile}"${extra}) { id } } } }`;
+    const query = (dockerfile: string, extra = ""): string => `{ host { directory(path: ".") { dockerBuild(dockerfile: "${dockerfile}"${extra}) { id } } } }`;
     await fs.writeFile(path.join(workdir, "errors.Dockerfile"), "ARG BASE\nFROM $BASE\n");
     let r = await run([CLI, "query", query("errors.Dockerfile")], { env, cwd: workdir });
     assert.equal(r.code, 1);

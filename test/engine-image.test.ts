@@ -16,13 +16,14 @@
  * Slow (minutes): the Debian base is made by mmdebstrap once (~45s) and kept
  * in ~/.cache/tanto (TANTO_CACHE_DIR), shared by later runs.
  */
+
+import assert from "node:assert/strict";
 import { createHash, randomBytes } from "node:crypto";
 import { createReadStream, existsSync } from "node:fs";
 import * as fs from "node:fs/promises";
 import * as os from "node:os";
 import * as path from "node:path";
 import { after, before, describe, test } from "node:test";
-import assert from "node:assert/strict";
 import { VERSION } from "../src/version.js";
 import { CLI, REPO, run, startEngine, type TestEngine } from "./support/engine.js";
 import { testRegistry } from "./support/fixtures.js";
@@ -90,7 +91,19 @@ describe("the engine image", { skip: skip ?? false, timeout: 20 * MINUTES }, () 
   // Other engineers edit src/ while this runs: the second build reuses the
   // first one's bundle, so "no source change" holds.
   const build = async (opts: { reuseStage?: boolean } = {}): Promise<{ bytes: number; seconds: number; base: { cached: boolean; seconds: number } }> => {
-    const argv = [CLI, "run", "node", BUILD, "--output", tarball, "--tag", image, "--stage", path.join(dir, "stage"), ...(opts.reuseStage ? ["--reuse-stage"] : [])];
+    const argv = [
+      CLI,
+      "run",
+      "node",
+      BUILD,
+      "--output",
+      tarball,
+      "--tag",
+      image,
+      "--stage",
+      path.join(dir, "stage"),
+      ...(opts.reuseStage ? ["--reuse-stage"] : []),
+    ];
     const r = await run(argv, { env: builder.env, timeoutMs: 10 * MINUTES });
     assert.equal(r.code, 0, r.stderr.slice(-4000));
     return JSON.parse(r.stdout.trim().split("\n").pop()!) as { bytes: number; seconds: number; base: { cached: boolean; seconds: number } };
@@ -151,7 +164,9 @@ describe("the engine image", { skip: skip ?? false, timeout: 20 * MINUTES }, () 
 
   test("tanto builds the image; a second build with no change is fully cached", { timeout: 15 * MINUTES }, async () => {
     firstBuild = await build();
-    process.stderr.write(`engine image: ${firstBuild.bytes} bytes, first build ${firstBuild.seconds}s (base ${firstBuild.base.cached ? "cached" : `${firstBuild.base.seconds}s`})\n`);
+    process.stderr.write(
+      `engine image: ${firstBuild.bytes} bytes, first build ${firstBuild.seconds}s (base ${firstBuild.base.cached ? "cached" : `${firstBuild.base.seconds}s`})\n`,
+    );
     const digest = await sha256File(tarball);
     const before = await builder.client.stats();
 
@@ -171,17 +186,39 @@ describe("the engine image", { skip: skip ?? false, timeout: 20 * MINUTES }, () 
     await fs.writeFile(config, `[registry."docker.io"]\nmirrors = ["${registry}"]\n[registry."${registry}"]\nhttp = true\n`);
     const r = randomBytes(2);
     await dockerOk([
-      "run", "-d", "--privileged", "--network", "host",
-      "-v", `${volume}:/var/lib/tanto`, "-v", `${config}:/etc/tanto/engine.toml:ro`,
-      "--name", container, image,
-      "--debug", "--network-name", `ti${id}`, "--network-cidr", `10.${200 + (r[0]! % 50)}.${r[1]}.0/24`,
+      "run",
+      "-d",
+      "--privileged",
+      "--network",
+      "host",
+      "-v",
+      `${volume}:/var/lib/tanto`,
+      "-v",
+      `${config}:/etc/tanto/engine.toml:ro`,
+      "--name",
+      container,
+      image,
+      "--debug",
+      "--network-name",
+      `ti${id}`,
+      "--network-cidr",
+      `10.${200 + (r[0]! % 50)}.${r[1]}.0/24`,
     ]);
     await waitHealthy(container);
 
     const tools: string[][] = [
-      ["runc", "--version"], ["tini", "--version"], ["dnsmasq", "--version"], ["git", "--version"], ["ssh", "-V"],
-      ["pigz", "--version"], ["xz", "--version"], ["iptables", "--version"], ["ip6tables", "--version"],
-      ["qemu-aarch64", "--version"], ["node", "--version"], ["tanto", "version"],
+      ["runc", "--version"],
+      ["tini", "--version"],
+      ["dnsmasq", "--version"],
+      ["git", "--version"],
+      ["ssh", "-V"],
+      ["pigz", "--version"],
+      ["xz", "--version"],
+      ["iptables", "--version"],
+      ["ip6tables", "--version"],
+      ["qemu-aarch64", "--version"],
+      ["node", "--version"],
+      ["tanto", "version"],
     ];
     for (const argv of tools) {
       const res = await docker(["exec", container, ...argv]);
@@ -193,7 +230,13 @@ describe("the engine image", { skip: skip ?? false, timeout: 20 * MINUTES }, () 
       assert.equal(res.code, 0, `${plugin}: ${res.stderr}`);
       assert.match(res.stdout, /"supportedVersions"/, plugin);
     }
-    const layout = await dockerOk(["exec", container, "sh", "-c", "ls -d /usr/local/share/tanto /var/lib/tanto /etc/tanto/engine.toml /usr/local/bin/tanto-engine /usr/local/bin/tanto-entrypoint.sh && readlink /usr/local/bin/qemu-riscv64"]);
+    const layout = await dockerOk([
+      "exec",
+      container,
+      "sh",
+      "-c",
+      "ls -d /usr/local/share/tanto /var/lib/tanto /etc/tanto/engine.toml /usr/local/bin/tanto-engine /usr/local/bin/tanto-entrypoint.sh && readlink /usr/local/bin/qemu-riscv64",
+    ]);
     assert.match(layout, /qemu-riscv64-static/);
   });
 
@@ -264,4 +307,3 @@ describe("the engine image", { skip: skip ?? false, timeout: 20 * MINUTES }, () 
     await docker(["rm", "-f", "tanto-engine.dev"]);
   });
 });
-

@@ -2,11 +2,12 @@
  * Files through the official SDK: host directories with filters, exports to
  * the client, directory operations, mounted directories.
  */
-import { after, before, describe, test } from "node:test";
+
 import assert from "node:assert/strict";
 import * as fs from "node:fs/promises";
 import * as os from "node:os";
 import * as path from "node:path";
+import { after, before, describe, test } from "node:test";
 import { CLI, REPO, run, startEngine, type TestEngine } from "./support/engine.js";
 import { testRegistry } from "./support/fixtures.js";
 

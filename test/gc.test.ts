@@ -4,13 +4,14 @@
  * converges under the policy, the most recent results survive, and what an
  * open session is using is never removed.
  */
-import { after, before, describe, test } from "node:test";
+
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import * as readline from "node:readline";
+import { after, before, describe, test } from "node:test";
+import type { UsageReport } from "../src/gc/collector.js";
 import { CLI, run, startEngine, type TestEngine } from "./support/engine.js";
 import { testRegistry } from "./support/fixtures.js";
-import type { UsageReport } from "../src/gc/collector.js";
 
 const MB = 1e6;
 
@@ -62,7 +63,9 @@ describe("garbage collection", () => {
 
       // The held result is still there: the open session reads it without re-running.
       const before = (await engine.client.stats()).executed["exec"] ?? 0;
-      const size = (await ask(`{ container { from(address: "${image}") { withExec(args: ["sh", "-c", "dd if=/dev/zero of=/big bs=1M count=60 2>/dev/null; echo held"]) { file(path: "/big") { size } } } } }`)) as {
+      const size = (await ask(
+        `{ container { from(address: "${image}") { withExec(args: ["sh", "-c", "dd if=/dev/zero of=/big bs=1M count=60 2>/dev/null; echo held"]) { file(path: "/big") { size } } } } }`,
+      )) as {
         data: { container: { from: { withExec: { file: { size: number } } } } };
       };
       assert.equal(size.data.container.from.withExec.file.size, 60 * 1024 * 1024);

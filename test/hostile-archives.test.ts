@@ -26,19 +26,20 @@
  * /query on its port with the session token), whose working directory is
  * this file's temp dir.
  */
-import { execFileSync, spawn, type ChildProcess } from "node:child_process";
+
+import assert from "node:assert/strict";
+import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
 import * as fs from "node:fs/promises";
 import * as os from "node:os";
 import * as path from "node:path";
-import { gzipSync } from "node:zlib";
 import { after, before, describe, test } from "node:test";
-import assert from "node:assert/strict";
+import { gzipSync } from "node:zlib";
 import Database from "better-sqlite3";
 import tar, { type Header } from "tar-stream";
 import { LocalContentStore } from "../src/content/local-content-store.js";
-import { digestHex, sha256, type Digest } from "../src/oci/digest.js";
+import { type Digest, digestHex, sha256 } from "../src/oci/digest.js";
 import { MediaType } from "../src/oci/media-types.js";
 import { parseReference } from "../src/oci/reference.js";
 import { RegistryClient } from "../src/registry/registry-client.js";
@@ -101,7 +102,9 @@ async function ociLayout(layers: readonly Buffer[], opts: { extra?: Entry[]; dif
   const layerDescs = layers.map((l) => ({ mediaType: MediaType.ociLayerGzip, ...put(gzipSync(l)) }));
   const config = put(imageConfig(opts.diffIds ?? layers.map((l) => sha256(l))));
   const manifest = put(
-    Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: MediaType.ociManifest, config: { mediaType: MediaType.ociConfig, ...config }, layers: layerDescs })),
+    Buffer.from(
+      JSON.stringify({ schemaVersion: 2, mediaType: MediaType.ociManifest, config: { mediaType: MediaType.ociConfig, ...config }, layers: layerDescs }),
+    ),
   );
   const index = { schemaVersion: 2, mediaType: MediaType.ociIndex, manifests: [{ mediaType: MediaType.ociManifest, ...manifest }] };
   return packTar([
@@ -135,7 +138,10 @@ async function treeState(root: string): Promise<string> {
     const p = path.join(root, rel);
     const st = await fs.lstat(p);
     let desc = `${rel || "."} ${st.mode.toString(8)} ${st.uid}:${st.gid} ${st.mtimeMs} ${st.ctimeMs} ${st.nlink} ${st.size} ${st.ino}`;
-    if (st.isFile()) desc += ` ${createHash("sha256").update(await fs.readFile(p)).digest("hex")}`;
+    if (st.isFile())
+      desc += ` ${createHash("sha256")
+        .update(await fs.readFile(p))
+        .digest("hex")}`;
     if (st.isSymbolicLink()) desc += ` -> ${await fs.readlink(p)}`;
     lines.push(desc);
     if (st.isDirectory()) for (const name of (await fs.readdir(p)).sort()) await walk(rel === "" ? name : `${rel}/${name}`);
@@ -147,7 +153,9 @@ async function treeState(root: string): Promise<string> {
 
 async function fileState(p: string): Promise<string> {
   const st = await fs.stat(p);
-  return `${st.mode.toString(8)} ${st.uid}:${st.gid} ${st.nlink} ${st.mtimeMs} ${createHash("sha256").update(await fs.readFile(p)).digest("hex")}`;
+  return `${st.mode.toString(8)} ${st.uid}:${st.gid} ${st.nlink} ${st.mtimeMs} ${createHash("sha256")
+    .update(await fs.readFile(p))
+    .digest("hex")}`;
 }
 
 // ---------------------------------------------------------------- the cases
@@ -250,7 +258,9 @@ const LAYER_CASES: LayerCase[] = [
   {
     name: "a symlink to the host's canary directory, then files through it, writes the container's copy",
     importAs: "oci",
-    layers: (a) => [[symlink("hostlink", a.host), file("hostlink/target", "through\n"), file("hostlink/dir/keep", "through keep\n"), file("hostlink/new/file", "new\n")]],
+    layers: (a) => [
+      [symlink("hostlink", a.host), file("hostlink/target", "through\n"), file("hostlink/dir/keep", "through keep\n"), file("hostlink/new/file", "new\n")],
+    ],
     expect: (a) => ({ script: `cat ${a.host}/target ${a.host}/dir/keep ${a.host}/new/file`, stdout: "through\nthrough keep\nnew\n" }),
   },
   {
@@ -517,7 +527,11 @@ describe("hostile layers and archives", () => {
   };
 
   const query = async (q: string): Promise<{ data?: unknown; errors?: Array<{ message: string }> }> => {
-    const res = await fetch(endpoint.url, { method: "POST", headers: { authorization: endpoint.auth, "content-type": "application/json" }, body: JSON.stringify({ query: q }) });
+    const res = await fetch(endpoint.url, {
+      method: "POST",
+      headers: { authorization: endpoint.auth, "content-type": "application/json" },
+      body: JSON.stringify({ query: q }),
+    });
     return (await res.json()) as { data?: unknown; errors?: Array<{ message: string }> };
   };
 
@@ -656,7 +670,11 @@ describe("hostile layers and archives", () => {
     // The first layer of an image is unpacked where it lies (whiteouts in overlay's own format), not through a mount.
     hostile(`layer, with no base below: ${c.name}`, async () => {
       const layers = await craftLayers(c, aim);
-      const [image] = await pushImage(registry, [`hostile-${slug(c.name)}:alone`], layers.map((tar) => ({ tar, compression: "gzip" as const })));
+      const [image] = await pushImage(
+        registry,
+        [`hostile-${slug(c.name)}:alone`],
+        layers.map((tar) => ({ tar, compression: "gzip" as const })),
+      );
       const r = await query(`{ container { from(address: ${JSON.stringify(image!.ref)}) { rootfs { entries } } } }`);
       const error = c.alone?.error ?? (typeof c.expect === "function" ? undefined : c.expect.error);
       if (error) assertClearError(r.errors?.map((e) => e.message).join("\n"), error);
@@ -684,7 +702,11 @@ describe("hostile layers and archives", () => {
     const r = await importAndExec(hostile, "index-outside.tar", "true");
     assertClearError(r.error, /index\.json.*digest.*sha256:<64 hex>/);
     // index.json and manifest.json themselves as links out of the archive are not followed.
-    const linked = await packTar([symlink("index.json", "/etc/passwd"), hardlink("manifest.json", `${up(4)}etc/passwd`), symlink("oci-layout", `${aim.host}/target`)]);
+    const linked = await packTar([
+      symlink("index.json", "/etc/passwd"),
+      hardlink("manifest.json", `${up(4)}etc/passwd`),
+      symlink("oci-layout", `${aim.host}/target`),
+    ]);
     const r2 = await importAndExec(linked, "index-link.tar", "true");
     assertClearError(r2.error, /not an image archive: no index\.json .* it holds "index\.json", "manifest\.json", "oci-layout"/);
   });
@@ -695,7 +717,10 @@ describe("hostile layers and archives", () => {
     const manifestDigest = (JSON.parse(await tarEntry(good, "index.json")) as { manifests: Array<{ digest: string }> }).manifests[0]!.digest;
     const hex = manifestDigest.slice("sha256:".length);
     // The manifest's blob is swapped for a link out of the archive.
-    const hostile = await packTar([...(await tarEntries(good)).filter((e) => e.name !== `blobs/sha256/${hex}`), symlink(`blobs/sha256/${hex}`, `${up(4)}etc/passwd`)]);
+    const hostile = await packTar([
+      ...(await tarEntries(good)).filter((e) => e.name !== `blobs/sha256/${hex}`),
+      symlink(`blobs/sha256/${hex}`, `${up(4)}etc/passwd`),
+    ]);
     const r = await importAndExec(hostile, "blob-symlink.tar", "true");
     assertClearError(r.error, new RegExp(`blob ${manifestDigest} .* is not in the archive`));
   });
@@ -746,7 +771,9 @@ describe("hostile layers and archives", () => {
     const good = await ociLayout([base.tar, marker]);
     const layerDigest = sha256(gzipSync(marker));
     const tampered = gzipSync(await packTar([file(`${up(4)}${aim.hostRel}/target`, "TAMPERED\n")]));
-    const entries = (await tarEntries(good)).map((e) => (e.name === `blobs/sha256/${digestHex(layerDigest)}` ? { ...e, data: tampered, size: tampered.length } : e));
+    const entries = (await tarEntries(good)).map((e) =>
+      e.name === `blobs/sha256/${digestHex(layerDigest)}` ? { ...e, data: tampered, size: tampered.length } : e,
+    );
     const r = await importAndExec(await packTar(entries), "tampered.tar", "true");
     assertClearError(r.error, new RegExp(`blobs/sha256/${digestHex(layerDigest)}: digest mismatch`));
     assert.equal(contentHas(layerDigest), false, "the claimed digest is not in the content store");

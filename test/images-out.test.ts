@@ -5,14 +5,15 @@
  * export and a `docker save` imported into tanto (a private dockerd, started
  * here); `podman load` of the export; `skopeo inspect` of the pushed image.
  */
-import { spawn, type ChildProcess } from "node:child_process";
-import { openSync, closeSync, existsSync } from "node:fs";
+
+import assert from "node:assert/strict";
+import { type ChildProcess, spawn } from "node:child_process";
+import { closeSync, existsSync, openSync } from "node:fs";
 import * as fs from "node:fs/promises";
 import * as os from "node:os";
 import * as path from "node:path";
 import { after, before, describe, test } from "node:test";
-import assert from "node:assert/strict";
-import { CLI, REPO, leftovers, run, startEngine, type TestEngine } from "./support/engine.js";
+import { CLI, leftovers, REPO, run, startEngine, type TestEngine } from "./support/engine.js";
 import { testRegistry } from "./support/fixtures.js";
 
 const PROGRAM = path.join(REPO, "test", "sdk", "images-out.mjs");
@@ -35,7 +36,9 @@ function which(cmd: string): string | undefined {
 
 async function manifestOf(registry: string, repo: string, reference: string): Promise<{ layers: Array<{ digest: string }>; manifests?: unknown[] }> {
   const res = await fetch(`http://${registry}/v2/${repo}/manifests/${reference}`, {
-    headers: { accept: "application/vnd.oci.image.manifest.v1+json, application/vnd.oci.image.index.v1+json, application/vnd.docker.distribution.manifest.v2+json" },
+    headers: {
+      accept: "application/vnd.oci.image.manifest.v1+json, application/vnd.oci.image.index.v1+json, application/vnd.docker.distribution.manifest.v2+json",
+    },
   });
   assert.equal(res.status, 200, `${repo}:${reference}`);
   return (await res.json()) as { layers: Array<{ digest: string }> };
@@ -61,10 +64,14 @@ async function startDockerd(): Promise<Dockerd | string> {
     child = spawn(
       dockerd,
       [
-        "--data-root", path.join(dir, "data"),
-        "--exec-root", path.join(dir, "exec"),
-        "--pidfile", path.join(dir, "docker.pid"),
-        "-H", `unix://${sock}`,
+        "--data-root",
+        path.join(dir, "data"),
+        "--exec-root",
+        path.join(dir, "exec"),
+        "--pidfile",
+        path.join(dir, "docker.pid"),
+        "-H",
+        `unix://${sock}`,
         "--iptables=false",
         "--ip6tables=false",
         "--bridge=none",
@@ -86,7 +93,12 @@ async function startDockerd(): Promise<Dockerd | string> {
     }
     // dockerd unmounts what it mounted; anything left below its root would block removal.
     const info = await fs.readFile("/proc/self/mountinfo", "utf8");
-    const mounts = info.split("\n").map((l) => l.split(" ")[4] ?? "").filter((p) => p.startsWith(dir)).sort().reverse();
+    const mounts = info
+      .split("\n")
+      .map((l) => l.split(" ")[4] ?? "")
+      .filter((p) => p.startsWith(dir))
+      .sort()
+      .reverse();
     for (const m of mounts) await run(["umount", "-l", m]);
     await fs.rm(dir, { recursive: true, force: true });
   };

@@ -3,9 +3,10 @@
  * directories, a symlinked parent in a lower layer (Debian's merged /usr),
  * uncompressed layers, and the registry's errors.
  */
-import { after, before, describe, test } from "node:test";
+
 import assert from "node:assert/strict";
 import { buffer } from "node:stream/consumers";
+import { after, before, describe, test } from "node:test";
 import tar from "tar-stream";
 import { CLI, run, startEngine, type TestEngine } from "./support/engine.js";
 import { testRegistry } from "./support/fixtures.js";
@@ -18,7 +19,10 @@ async function tarOf(entries: Entry[]): Promise<Buffer> {
   const done = buffer(pack);
   for (const e of entries) {
     const type = e.type ?? "file";
-    pack.entry({ name: e.name, type, mode: e.mode ?? (type === "directory" ? 0o755 : 0o644), ...(e.linkname ? { linkname: e.linkname } : {}) }, e.content ?? "");
+    pack.entry(
+      { name: e.name, type, mode: e.mode ?? (type === "directory" ? 0o755 : 0o644), ...(e.linkname ? { linkname: e.linkname } : {}) },
+      e.content ?? "",
+    );
   }
   pack.finalize();
   return done;
@@ -66,7 +70,10 @@ describe("image layers", () => {
 
   test("whiteouts, opaque directories and symlinked parents apply like Docker", async () => {
     const script = "test -L /lib && echo lib-is-link; cat /usr/lib/newfile; test -e /etc/old || echo old-gone; ls /opq; stat -c %a /data";
-    const r = await query(engine, `{ container { from(address: "${registry}/layered:1") { withExec(args: ["sh", "-c", ${JSON.stringify(script)}]) { stdout } } } }`);
+    const r = await query(
+      engine,
+      `{ container { from(address: "${registry}/layered:1") { withExec(args: ["sh", "-c", ${JSON.stringify(script)}]) { stdout } } } }`,
+    );
     assert.equal(r.code, 0, JSON.stringify(r.json) + r.stderr);
     const out = (r.json as { data: { container: { from: { withExec: { stdout: string } } } } }).data.container.from.withExec.stdout;
     assert.equal(out, "lib-is-link\nnew\nold-gone\ny\n750\n");

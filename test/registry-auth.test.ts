@@ -2,11 +2,12 @@
  * withRegistryAuth: a publish logs in with the container's credentials (the
  * password a secret), and only that publish does.
  */
-import { after, before, describe, test } from "node:test";
+
 import assert from "node:assert/strict";
 import * as http from "node:http";
 import type { AddressInfo } from "node:net";
 import * as path from "node:path";
+import { after, before, describe, test } from "node:test";
 import { CLI, REPO, run, startEngine, type TestEngine } from "./support/engine.js";
 import { testRegistry } from "./support/fixtures.js";
 

@@ -5,11 +5,12 @@
  * So this checks the client side (one child per HTTP connection, kept alive)
  * and dial-stdio; test/engine-image.test.ts does the same through Docker.
  */
+
+import assert from "node:assert/strict";
 import * as fs from "node:fs/promises";
 import * as os from "node:os";
 import * as path from "node:path";
 import { after, before, describe, test } from "node:test";
-import assert from "node:assert/strict";
 import { CLI, REPO, run, startEngine, type TestEngine } from "./support/engine.js";
 import { testRegistry } from "./support/fixtures.js";
 
@@ -53,7 +54,10 @@ describe("docker-container:// runner host (Docker stood in for)", () => {
     assert.equal((JSON.parse(res.stdout) as { stdout: string }).stdout, "hello over stdio\nLinux\n");
     assert.equal(await fs.readFile(path.join(dir, "out.txt"), "utf8"), "made in the engine image\n");
     const calls = (await fs.readFile(log, "utf8")).trim().split("\n");
-    assert.ok(calls.every((c) => c === "exec -i engine tanto dial-stdio"), calls.join("\n"));
+    assert.ok(
+      calls.every((c) => c === "exec -i engine tanto dial-stdio"),
+      calls.join("\n"),
+    );
     // Kept alive: a session makes dozens of requests over a handful of connections.
     assert.ok(calls.length <= 12, `${calls.length} connections`);
   });

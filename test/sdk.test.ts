@@ -3,10 +3,11 @@
  * ways of finding it, caching across runs and restarts, exec errors, and
  * concurrent sessions. Nothing is mocked: real registry, overlayfs and runc.
  */
-import { after, before, describe, test } from "node:test";
+
 import assert from "node:assert/strict";
 import * as path from "node:path";
-import { CLI, REPO, leftovers, run, startEngine, type TestEngine } from "./support/engine.js";
+import { after, before, describe, test } from "node:test";
+import { CLI, leftovers, REPO, run, startEngine, type TestEngine } from "./support/engine.js";
 import { testRegistry } from "./support/fixtures.js";
 
 const PIPELINE = path.join(REPO, "examples", "pipeline.mjs");
@@ -109,7 +110,10 @@ describe("official Node SDK", () => {
     const results = await Promise.all(sessions);
     results.forEach((r, i) => {
       assert.equal(r.code, 0, r.stderr);
-      assert.deepEqual(JSON.parse(r.stdout), [0, 1, 2, 3, 4].map((j) => `s${i}-${j}`));
+      assert.deepEqual(
+        JSON.parse(r.stdout),
+        [0, 1, 2, 3, 4].map((j) => `s${i}-${j}`),
+      );
     });
     assert.equal(await engine.stop(), 0, "engine exits 0 on SIGTERM");
     assert.deepEqual(await leftovers(engine.root), { mounts: [], containers: [] });

@@ -2,12 +2,13 @@
  * Secrets never leak: masked in stdout, stderr, errors and progress; never
  * in the state directory or the engine log; part of cache keys by HMAC only.
  */
-import { after, before, describe, test } from "node:test";
+
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import * as fs from "node:fs/promises";
 import * as os from "node:os";
 import * as path from "node:path";
+import { after, before, describe, test } from "node:test";
 import { gunzipSync } from "node:zlib";
 import { CLI, REPO, run, startEngine, type TestEngine } from "./support/engine.js";
 import { testRegistry } from "./support/fixtures.js";

@@ -3,11 +3,12 @@
  * services by alias and by hostname on tanto's bridge; a service is shared
  * within a session; nothing of the network survives the engine.
  */
-import { after, before, describe, test } from "node:test";
+
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import * as path from "node:path";
-import { CLI, REPO, leftovers, run, startEngine, type TestEngine } from "./support/engine.js";
+import { after, before, describe, test } from "node:test";
+import { CLI, leftovers, REPO, run, startEngine, type TestEngine } from "./support/engine.js";
 import { testRegistry } from "./support/fixtures.js";
 
 function networkTraces(name: string): string[] {
@@ -22,7 +23,13 @@ function networkTraces(name: string): string[] {
   }
   for (const table of ["filter", "nat"]) {
     const rules = execFileSync("iptables", ["-t", table, "-S"], { encoding: "utf8" });
-    if (rules.includes(name)) traces.push(`iptables ${table}: ${rules.split("\n").filter((l) => l.includes(name)).join("; ")}`);
+    if (rules.includes(name))
+      traces.push(
+        `iptables ${table}: ${rules
+          .split("\n")
+          .filter((l) => l.includes(name))
+          .join("; ")}`,
+      );
   }
   return traces;
 }
@@ -63,7 +70,9 @@ describe("services", () => {
     assert.equal(await engine.stop(), 0);
     assert.deepEqual(await leftovers(engine.root), { mounts: [], containers: [] });
     assert.deepEqual(networkTraces(engine.networkName), []);
-    const dnsmasq = execFileSync("ps", ["-eo", "args"], { encoding: "utf8" }).split("\n").filter((l) => l.includes("dnsmasq") && l.includes(engine.root));
+    const dnsmasq = execFileSync("ps", ["-eo", "args"], { encoding: "utf8" })
+      .split("\n")
+      .filter((l) => l.includes("dnsmasq") && l.includes(engine.root));
     assert.deepEqual(dnsmasq, []);
     await engine.restart();
   });

@@ -2,14 +2,15 @@
  * git(url) and http(url) through the official SDK: a real repository served
  * by `git daemon` and a real HTTP server, both on 127.0.0.1 and started here.
  */
-import { after, before, describe, test } from "node:test";
+
 import assert from "node:assert/strict";
-import { execFileSync, spawn, type ChildProcess } from "node:child_process";
+import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import * as fs from "node:fs/promises";
 import * as http from "node:http";
 import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
+import { after, before, describe, test } from "node:test";
 import { CLI, REPO, run, startEngine, type TestEngine } from "./support/engine.js";
 import { testRegistry } from "./support/fixtures.js";
 
@@ -29,7 +30,10 @@ async function waitForPort(port: number, child: ChildProcess): Promise<void> {
   for (;;) {
     if (child.exitCode !== null) throw new Error(`git daemon exited with ${child.exitCode}`);
     const ok = await new Promise<boolean>((r) => {
-      const s = net.connect(port, "127.0.0.1", () => (s.end(), r(true)));
+      const s = net.connect(port, "127.0.0.1", () => {
+        s.end();
+        r(true);
+      });
       s.on("error", () => r(false));
     });
     if (ok) return;

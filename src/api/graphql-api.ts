@@ -6,24 +6,24 @@
  */
 import {
   buildSchema,
+  type DocumentNode,
+  type ExecutionResult,
   execute,
-  GraphQLError,
-  GraphQLInterfaceType,
+  type GraphQLError,
+  type GraphQLFieldResolver,
+  type GraphQLInterfaceType,
   GraphQLObjectType,
   GraphQLScalarType,
+  type GraphQLSchema,
   parse,
   specifiedRules,
   validate,
-  type ExecutionResult,
-  type GraphQLFieldResolver,
-  type GraphQLSchema,
 } from "graphql";
-import { EngineError, ExecError } from "../errors.js";
 import type { RequestContext } from "../core/types.js";
+import { EngineError, ExecError } from "../errors.js";
 import { depthLimit, MAX_DEPTH, MAX_DOCUMENT_BYTES, MAX_TOKENS, nestingDepth } from "./limits.js";
-import { SDL } from "./schema/index.js";
 import { resolvers } from "./resolvers/index.js";
-
+import { SDL } from "./schema/index.js";
 
 export function buildApiSchema(): GraphQLSchema {
   const schema = buildSchema(SDL);
@@ -57,7 +57,7 @@ export async function runQuery(schema: GraphQLSchema, query: string, ctx: Reques
   if (nestingDepth(query) > MAX_DEPTH + 4) {
     return { errors: [{ message: `query is nested more than ${MAX_DEPTH} levels deep` }] };
   }
-  let document;
+  let document: DocumentNode;
   try {
     document = parse(query, { maxTokens: MAX_TOKENS });
   } catch (err) {

@@ -1,5 +1,5 @@
-import { test } from "node:test";
 import assert from "node:assert/strict";
+import { test } from "node:test";
 import { nestingDepth } from "./limits.js";
 
 test("nesting is counted outside strings and comments", () => {

@@ -2,7 +2,7 @@
  * Limits on what one GraphQL request may ask for, so a hostile or broken
  * client gets a clear error instead of tying up the engine.
  */
-import { GraphQLError, Kind, type ASTVisitor, type SelectionSetNode, type ValidationContext } from "graphql";
+import { type ASTVisitor, GraphQLError, Kind, type SelectionSetNode, type ValidationContext } from "graphql";
 
 /** Bytes in one document. */
 export const MAX_DOCUMENT_BYTES = 4 << 20;

@@ -1,12 +1,13 @@
 /** Turning IDs back into core objects, for node(id:) and load*FromID. */
-import { InvalidArgumentError } from "../errors.js";
+
 import { Container } from "../core/container.js";
 import { Host } from "../core/host.js";
 import { decodeId } from "../core/ids.js";
 import { Secret } from "../core/secrets.js";
 import { Service } from "../core/service.js";
 import { GitRef, GitRepository } from "../core/sources.js";
-import { CacheVolume, Directory, File, NamedValue, Port, Stat, type FileType } from "../core/values.js";
+import { CacheVolume, Directory, File, type FileType, NamedValue, Port, Stat } from "../core/values.js";
+import { InvalidArgumentError } from "../errors.js";
 
 export type CoreObject = Container | Directory | File | CacheVolume | NamedValue | Port | Stat | Host | Secret | Service | GitRepository | GitRef;
 

@@ -4,18 +4,19 @@
  * target sits inside a temp parent whose other contents, and /etc, must be
  * unchanged afterwards.
  */
-import { test } from "node:test";
+
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
-import { chmod, chown, lstat, mkdir, mkdtemp, readFile, readdir, readlink, rm, stat, symlink, writeFile } from "node:fs/promises";
+import { chmod, chown, lstat, mkdir, mkdtemp, readdir, readFile, readlink, rm, stat, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Readable } from "node:stream";
+import { test } from "node:test";
 import tar, { type Header } from "tar-stream";
-import { InvalidArgumentError, CancelledError } from "../errors.js";
-import { applyLayer, cleanEntryPath, type ApplyLayerOptions } from "./apply-layer.js";
+import { CancelledError, InvalidArgumentError } from "../errors.js";
+import { type ApplyLayerOptions, applyLayer, cleanEntryPath } from "./apply-layer.js";
 
 type TarEntry = Partial<Header> & Pick<Header, "name"> & { data?: string | Buffer };
 
@@ -63,7 +64,10 @@ async function snapshotTree(dir: string, skip: ReadonlySet<string> = new Set()):
       const p = join(dir, r);
       const st = await lstat(p);
       let desc = `${st.mode.toString(8)} ${st.uid}:${st.gid} ${st.mtimeMs} ${st.nlink}`;
-      if (st.isFile()) desc += ` ${createHash("sha256").update(await readFile(p)).digest("hex")}`;
+      if (st.isFile())
+        desc += ` ${createHash("sha256")
+          .update(await readFile(p))
+          .digest("hex")}`;
       if (st.isSymbolicLink()) desc += ` -> ${await readlink(p)}`;
       out.set(r, desc);
       if (st.isDirectory()) await walk(r);
@@ -351,9 +355,18 @@ test("a hardlink to a missing target is an InvalidArgumentError naming the entry
 test("a hardlink to a directory or a symlink is refused", async () => {
   const dir = await tempDir("apply");
   try {
-    await assert.rejects(apply(dir, [{ name: "d/", type: "directory" }, { name: "l", type: "link", linkname: "d" }]), isInvalid);
     await assert.rejects(
-      apply(dir, [{ name: "s", type: "symlink", linkname: "d" }, { name: "l2", type: "link", linkname: "s" }]),
+      apply(dir, [
+        { name: "d/", type: "directory" },
+        { name: "l", type: "link", linkname: "d" },
+      ]),
+      isInvalid,
+    );
+    await assert.rejects(
+      apply(dir, [
+        { name: "s", type: "symlink", linkname: "d" },
+        { name: "l2", type: "link", linkname: "s" },
+      ]),
       isInvalid,
     );
   } finally {
@@ -601,11 +614,7 @@ interface Overlay {
  * directory unless given), fills the lower first with `fillLower`, runs `fn`,
  * and always unmounts and removes what it made.
  */
-async function withOverlay(
-  fillLower: (lower: string) => Promise<void>,
-  fn: (o: Overlay) => Promise<void>,
-  merged?: string,
-): Promise<void> {
+async function withOverlay(fillLower: (lower: string) => Promise<void>, fn: (o: Overlay) => Promise<void>, merged?: string): Promise<void> {
   const dir = await tempDir("overlay");
   const o: Overlay = { lower: join(dir, "lower"), upper: join(dir, "upper"), merged: merged ?? join(dir, "merged") };
   const work = join(dir, "work");

@@ -77,9 +77,9 @@ import {
   mkdirSync,
   openSync,
   readdirSync,
+  type Stats,
   symlinkSync,
   writeSync,
-  type Stats,
 } from "node:fs";
 import { rm } from "node:fs/promises";
 import { join } from "node:path";
@@ -107,11 +107,7 @@ export const WHITEOUT_PREFIX = ".wh.";
 export const OPAQUE_WHITEOUT = ".wh..wh..opq";
 export const OPAQUE_XATTR = "trusted.overlay.opaque";
 
-export async function applyLayer(
-  tarStream: Readable,
-  targetDir: string,
-  opts: ApplyLayerOptions = {},
-): Promise<ApplyLayerResult> {
+export async function applyLayer(tarStream: Readable, targetDir: string, opts: ApplyLayerOptions = {}): Promise<ApplyLayerResult> {
   const { signal, whiteouts = "overlay" } = opts;
   if (signal?.aborted) throw new CancelledError(`applying layer to "${targetDir}" cancelled`, { cause: signal.reason });
 
@@ -255,7 +251,7 @@ class LayerWriter {
   async #apply(header: Header, stream: EntryStream): Promise<void> {
     const comps = cleanEntryPath(header.name);
     const base = comps.at(-1);
-    if (base !== undefined && base.startsWith(WHITEOUT_PREFIX)) return this.#whiteout(comps.slice(0, -1), base);
+    if (base?.startsWith(WHITEOUT_PREFIX)) return this.#whiteout(comps.slice(0, -1), base);
 
     if (base === undefined) {
       // The layer's root ("./"): only directory metadata makes sense here.
@@ -437,7 +433,7 @@ class LayerWriter {
       let ok = verified.get(key);
       if (ok === undefined) {
         const st = lstatOrUndefined(this.#abs(comps.slice(0, i)));
-        ok = st !== undefined && st.isDirectory();
+        ok = st?.isDirectory() === true;
         verified.set(key, ok);
       }
       if (!ok) return false;
@@ -513,7 +509,8 @@ function entryError(name: string, err: unknown): EngineError {
   if (err instanceof CancelledError) return err;
   const code = errnoCode(err);
   // The system's message would repeat the over-long name, as a path inside the engine's root.
-  const reason = code === "ENAMETOOLONG" ? `name too long (${Buffer.byteLength(name)} bytes; Linux allows 4096 for a path, 255 for each name in it)` : messageOf(err);
+  const reason =
+    code === "ENAMETOOLONG" ? `name too long (${Buffer.byteLength(name)} bytes; Linux allows 4096 for a path, 255 for each name in it)` : messageOf(err);
   const message = `layer entry "${shortName(name)}": ${reason}`;
   if (err instanceof InvalidArgumentError) return new InvalidArgumentError(message, { cause: err });
   if (err instanceof EngineError) return new EngineError(message, { cause: err, code: err.code });
@@ -530,12 +527,7 @@ function shortName(name: string): string {
 class ToolExistsError extends EngineError {}
 
 /** Runs a small helper binary, naming the package to install when it is missing. */
-export async function runTool(
-  cmd: string,
-  args: string[],
-  signal: AbortSignal | undefined,
-  encoding: BufferEncoding = "utf8",
-): Promise<string> {
+export async function runTool(cmd: string, args: string[], signal: AbortSignal | undefined, encoding: BufferEncoding = "utf8"): Promise<string> {
   return new Promise((resolve, reject) => {
     // LC_ALL=C: error messages are matched below.
     execFile(cmd, args, { encoding, maxBuffer: 64 << 20, env: { ...process.env, LC_ALL: "C" }, ...(signal ? { signal } : {}) }, (err, stdout, stderr) => {

@@ -22,8 +22,7 @@ const SNIFF_BYTES = ZSTD_MAGIC.length;
 
 /** The compression of a blob whose first bytes are `head`; "none" when unknown or too short. */
 export function detectCompression(head: Uint8Array): Compression {
-  const starts = (magic: readonly number[]): boolean =>
-    head.length >= magic.length && magic.every((b, i) => head[i] === b);
+  const starts = (magic: readonly number[]): boolean => head.length >= magic.length && magic.every((b, i) => head[i] === b);
   if (starts(GZIP_MAGIC)) return "gzip";
   if (starts(ZSTD_MAGIC)) return "zstd";
   return "none";

@@ -2,15 +2,16 @@
  * packDirectory (directory → deterministic tar, overlay markers → OCI
  * whiteouts), its round trip through applyLayer, and the decompressors.
  */
-import { test } from "node:test";
+
 import assert from "node:assert/strict";
 import { execFileSync, spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { link, lstat, mkdir, mkdtemp, readFile, readdir, readlink, rm, symlink, utimes, lutimes, writeFile, chmod, lchown } from "node:fs/promises";
+import { chmod, lchown, link, lstat, lutimes, mkdir, mkdtemp, readdir, readFile, readlink, rm, symlink, utimes, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
+import { test } from "node:test";
 import { gzipSync } from "node:zlib";
 import tar, { type Header } from "tar-stream";
 import { CancelledError, InvalidArgumentError } from "../errors.js";
@@ -73,7 +74,9 @@ async function describeTree(dir: string): Promise<Map<string, string>> {
       const isWhiteout = st.isCharacterDevice() && st.rdev === 0;
       let desc = isWhiteout ? "whiteout" : `${st.mode.toString(8)} ${st.uid}:${st.gid} ${Math.floor(st.mtimeMs / 1000)}`;
       if (st.isFile()) {
-        desc += ` ${createHash("sha256").update(await readFile(p)).digest("hex")}`;
+        desc += ` ${createHash("sha256")
+          .update(await readFile(p))
+          .digest("hex")}`;
         const first = inodes.get(st.ino);
         if (first !== undefined) desc += ` =${first}`;
         else inodes.set(st.ino, r);
@@ -159,7 +162,11 @@ test("packDirectory turns overlay markers into OCI whiteouts and shared inodes i
     assert.equal(byName.get("big")?.data.length, 3 * 1024 * 1024 + 17);
     assert.ok(byName.has("n".repeat(130)));
     assert.ok(byName.has("ünïcödé"));
-    assert.deepEqual(names, [...names].sort((a, b) => compareTarOrder(a, b)), "names come in walk order");
+    assert.deepEqual(
+      names,
+      [...names].sort((a, b) => compareTarOrder(a, b)),
+      "names come in walk order",
+    );
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

@@ -36,7 +36,9 @@ export async function duCommand(opts: { json: boolean }): Promise<void> {
   for (const [kind, label] of Object.entries(labels)) {
     process.stdout.write(`${label.padEnd(20)} ${formatBytes(report.byKind[kind as keyof UsageReport["byKind"]]).padStart(10)}\n`);
   }
-  process.stdout.write(`${"total".padEnd(20)} ${formatBytes(report.total).padStart(10)}\n${"reclaimable".padEnd(20)} ${formatBytes(report.reclaimable).padStart(10)}\n`);
+  process.stdout.write(
+    `${"total".padEnd(20)} ${formatBytes(report.total).padStart(10)}\n${"reclaimable".padEnd(20)} ${formatBytes(report.reclaimable).padStart(10)}\n`,
+  );
 }
 
 export async function pruneCommand(opts: { all: boolean; keepStorage?: string }): Promise<void> {

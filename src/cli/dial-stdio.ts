@@ -4,7 +4,7 @@
  * runs it with `docker exec -i`: one process per HTTP connection.
  */
 import * as net from "node:net";
-import { UnavailableError, messageOf } from "../errors.js";
+import { messageOf, UnavailableError } from "../errors.js";
 import { DEFAULT_ADDRESS, parseAddress } from "../http/address.js";
 
 export async function dialStdio(opts: { addr?: string }): Promise<void> {

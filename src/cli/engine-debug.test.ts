@@ -1,5 +1,5 @@
-import { test } from "node:test";
 import assert from "node:assert/strict";
+import { test } from "node:test";
 import { parseInspectAddress } from "./engine-debug.js";
 
 test("--inspect addresses: flag alone, port, host, host:port, [v6]:port", () => {

@@ -25,12 +25,14 @@ engine
   .option("--network-name <name>", "container network and bridge name (default tanto)")
   .option("--network-cidr <cidr>", "container network subnet (default 10.87.0.0/16)")
   .option("--inspect [host:port]", "open Node's inspector (default 127.0.0.1:9229)")
-  .action(async (opts: { root?: string; config?: string; addr: string[]; debug: boolean; networkName?: string; networkCidr?: string; inspect?: string | true }) => {
-    const { inspect, ...daemonOpts } = opts;
-    if (inspect !== undefined) (await import("./engine-debug.js")).openInspector(inspect);
-    const { runDaemon } = await import("../server/daemon.js");
-    await runDaemon(daemonOpts);
-  });
+  .action(
+    async (opts: { root?: string; config?: string; addr: string[]; debug: boolean; networkName?: string; networkCidr?: string; inspect?: string | true }) => {
+      const { inspect, ...daemonOpts } = opts;
+      if (inspect !== undefined) (await import("./engine-debug.js")).openInspector(inspect);
+      const { runDaemon } = await import("../server/daemon.js");
+      await runDaemon(daemonOpts);
+    },
+  );
 
 engine
   .command("stats")

@@ -9,7 +9,7 @@ import { spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { fileURLToPath } from "node:url";
-import { InvalidArgumentError, UnavailableError, messageOf } from "../errors.js";
+import { InvalidArgumentError, messageOf, UnavailableError } from "../errors.js";
 import { DEFAULT_ADDRESS } from "../http/address.js";
 import { EngineClient } from "./engine-client.js";
 import { dockerEngineClient, isDockerRunnerHost } from "./runner-hosts.js";

@@ -7,8 +7,8 @@
 import * as http from "node:http";
 import type { Duplex, Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
-import { UnavailableError, messageOf } from "../errors.js";
-import { parseAddress, TOKEN_ENV, type Address } from "../http/address.js";
+import { messageOf, UnavailableError } from "../errors.js";
+import { type Address, parseAddress, TOKEN_ENV } from "../http/address.js";
 import { CALL_STATUS_HEADER, type SessionEvent } from "../http/session-protocol.js";
 
 export interface EngineClientOptions {
@@ -20,7 +20,10 @@ export class EngineClient {
   readonly #addr: Address | undefined;
   readonly #agent = new http.Agent({ keepAlive: true });
 
-  constructor(readonly url: string, opts: EngineClientOptions = {}) {
+  constructor(
+    readonly url: string,
+    opts: EngineClientOptions = {},
+  ) {
     if (opts.createConnection) {
       this.#addr = undefined;
       this.#agent.createConnection = opts.createConnection;
@@ -75,7 +78,7 @@ export class EngineClient {
       res.setEncoding("utf8");
       res.on("data", (chunk: string) => {
         buffered += chunk;
-        let nl;
+        let nl: number;
         while ((nl = buffered.indexOf("\n")) >= 0) {
           const line = buffered.slice(0, nl);
           buffered = buffered.slice(nl + 1);
@@ -111,7 +114,9 @@ export class EngineClient {
       const req = http.request(opts, (res) => {
         const chunks: Buffer[] = [];
         res.on("data", (c: Buffer) => chunks.push(c));
-        res.on("end", () => (res.statusCode === 200 ? resolve() : reject(new Error(Buffer.concat(chunks).toString("utf8") || `engine answered ${res.statusCode}`))));
+        res.on("end", () =>
+          res.statusCode === 200 ? resolve() : reject(new Error(Buffer.concat(chunks).toString("utf8") || `engine answered ${res.statusCode}`)),
+        );
       });
       req.on("error", reject);
       if ("stream" in answer) {

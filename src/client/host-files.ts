@@ -3,8 +3,9 @@
  * files, write exports. Relative paths resolve against the session's workdir
  * and may not climb out of it; absolute paths are the caller's choice.
  */
-import * as fs from "node:fs/promises";
+
 import { createReadStream } from "node:fs";
+import * as fs from "node:fs/promises";
 import * as path from "node:path";
 import { Readable } from "node:stream";
 import tar from "tar-stream";
@@ -25,7 +26,7 @@ export function resolveClientPath(workdir: string, p: string): string {
 
 export async function statTree(workdir: string, params: StatTreeParams): Promise<StatTreeResult> {
   const root = resolveClientPath(workdir, params.path);
-  let st;
+  let st: import("node:fs").Stats;
   try {
     st = await fs.stat(root);
   } catch {
@@ -103,7 +104,8 @@ export async function writeExport(workdir: string, params: WriteParams, input: R
   }
   const existing = await fs.stat(dest).catch(() => undefined);
   if (existing?.isDirectory()) {
-    if (!params.allowParentDirPath) throw new InvalidArgumentError(`cannot export a file to "${params.path}": it is a directory (set allowParentDirPath to write into it)`);
+    if (!params.allowParentDirPath)
+      throw new InvalidArgumentError(`cannot export a file to "${params.path}": it is a directory (set allowParentDirPath to write into it)`);
   }
   // Unpack into a scratch directory beside the target, then move the one file into place.
   const parent = existing?.isDirectory() ? dest : path.dirname(dest);

@@ -16,7 +16,13 @@ export function progressPrinter(write: (line: string) => void): (e: ProgressEven
         break;
       case "error":
         write(`✘ ${e.name} ${(e.durationMs / 1000).toFixed(2)}s: ${e.message}\n`);
-        if (e.outputTail) write(e.outputTail.split("\n").map((l) => `  │ ${l}\n`).join(""));
+        if (e.outputTail)
+          write(
+            e.outputTail
+              .split("\n")
+              .map((l) => `  │ ${l}\n`)
+              .join(""),
+          );
         break;
       case "message":
         write(`• ${e.text}\n`);

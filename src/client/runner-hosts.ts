@@ -16,10 +16,10 @@
  * are kept alive by the engine client's agent, so a session pays for a few
  * `docker exec`s, not one per request.
  */
-import { spawn, type ChildProcess } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import { Duplex } from "node:stream";
-import { FailedPreconditionError, InvalidArgumentError, UnavailableError, messageOf } from "../errors.js";
+import { FailedPreconditionError, InvalidArgumentError, messageOf, UnavailableError } from "../errors.js";
 import { EngineClient } from "./engine-client.js";
 
 export const DOCKER_CONTAINER_SCHEME = "docker-container://";

@@ -6,14 +6,14 @@
  */
 import { randomBytes, timingSafeEqual } from "node:crypto";
 import * as http from "node:http";
-import * as os from "node:os";
 import type { AddressInfo } from "node:net";
+import * as os from "node:os";
 import { messageOf } from "../errors.js";
 import { readJson, sendJson } from "../http/json.js";
-import type { EngineClient } from "./engine-client.js";
 import { serveCall } from "./calls.js";
-import { closeTunnels } from "./tunnels.js";
+import type { EngineClient } from "./engine-client.js";
 import { progressPrinter } from "./progress.js";
+import { closeTunnels } from "./tunnels.js";
 
 export interface ClientSession {
   readonly port: number;

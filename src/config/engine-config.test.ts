@@ -1,5 +1,5 @@
-import { test } from "node:test";
 import assert from "node:assert/strict";
+import { test } from "node:test";
 import { parseConfig } from "./engine-config.js";
 
 test("parses buildkitd-style keys", () => {

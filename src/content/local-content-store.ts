@@ -4,13 +4,14 @@
  * renamed into place only after its digest and size were verified, and the
  * file is fsynced first so a crash never leaves a committed but torn blob.
  */
+
+import { randomBytes } from "node:crypto";
 import { createReadStream } from "node:fs";
 import * as fs from "node:fs/promises";
-import { randomBytes } from "node:crypto";
 import * as path from "node:path";
 import type { Readable } from "node:stream";
 import { FailedPreconditionError, NotFoundError } from "../errors.js";
-import { Digester, digestHex, isDigest, type Digest } from "../oci/digest.js";
+import { type Digest, Digester, digestHex, isDigest } from "../oci/digest.js";
 import type { ContentStore, Info, Writer } from "./types.js";
 
 export class LocalContentStore implements ContentStore {

@@ -4,16 +4,17 @@
  * the mounts and settings the next exec will get. Every `with*` returns a new
  * value; nothing runs until a leaf field needs a result.
  */
-import type { ImageConfig } from "../oci/image.js";
-import { vertex, vertexFromJson, vertexToJson, type VertexJson } from "../solver/vertex.js";
-import type { Vertex } from "../solver/types.js";
+
 import { cleanPath } from "../fsutil/in-root.js";
+import type { ImageConfig } from "../oci/image.js";
 import { formatPlatform, parsePlatform } from "../oci/platform.js";
 import { formatReference, parseReference } from "../oci/reference.js";
-import type { RequestContext } from "./types.js";
 import type { ExecMount } from "../ops/exec-op.js";
+import type { Vertex } from "../solver/types.js";
+import { type VertexJson, vertex, vertexFromJson, vertexToJson } from "../solver/vertex.js";
 import type { SecretRef } from "./secrets.js";
 import type { ServiceSpec } from "./service.js";
+import type { RequestContext } from "./types.js";
 
 export type CacheSharingMode = "SHARED" | "PRIVATE" | "LOCKED";
 
@@ -199,7 +200,9 @@ export function withExec(c: Container, spec: ExecSpec): Container {
     rootfs: c.state.rootfs !== undefined,
     args: spec.args,
     env: c.state.env,
-    ...(c.state.secretEnv.length > 0 ? { secretEnv: c.state.secretEnv.map(({ name, secret }) => ({ name, secret: { name: secret.name, mac: secret.mac } })) } : {}),
+    ...(c.state.secretEnv.length > 0
+      ? { secretEnv: c.state.secretEnv.map(({ name, secret }) => ({ name, secret: { name: secret.name, mac: secret.mac } })) }
+      : {}),
     cwd: c.state.workdir || "/",
     user: c.state.user,
     mounts,

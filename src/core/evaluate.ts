@@ -8,12 +8,12 @@ import * as path from "node:path";
 import { FailedPreconditionError, NotFoundError } from "../errors.js";
 import { globToRegExp } from "../fsutil/glob.js";
 import { resolveInRoot } from "../fsutil/in-root.js";
+import type { ExecResultMeta } from "../ops/exec-op.js";
 import { withSnapshotView } from "../snapshots/view.js";
 import type { Result, SolveContext, Vertex } from "../solver/types.js";
-import type { ExecResultMeta } from "../ops/exec-op.js";
 import type { Container } from "./container.js";
-import type { FileType } from "./values.js";
 import type { RequestContext } from "./types.js";
+import type { FileType } from "./values.js";
 
 /** What the solver needs to know of a request: its session, secrets, leases and signal. */
 export function solveContext(ctx: RequestContext): SolveContext {
@@ -125,7 +125,7 @@ export async function globDir(ctx: RequestContext, source: Vertex | undefined, d
     const base = await resolveInRoot(root, dir, { followLast: true });
     const out: string[] = [];
     const walk = async (rel: string): Promise<void> => {
-      let entries;
+      let entries: import("node:fs").Dirent[];
       try {
         entries = await fs.readdir(path.join(base, rel), { withFileTypes: true });
       } catch {

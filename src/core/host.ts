@@ -11,8 +11,8 @@ import tar from "tar-stream";
 import { packDirectory } from "../archive/write-layer.js";
 import { FailedPreconditionError, NotFoundError } from "../errors.js";
 import { resolveInRoot } from "../fsutil/in-root.js";
-import type { StatTreeParams } from "../http/session-protocol.js";
 import type { SyncResult } from "../hostsync/host-mirror.js";
+import type { StatTreeParams } from "../http/session-protocol.js";
 import { vertex } from "../solver/vertex.js";
 import { withView } from "./evaluate.js";
 import type { RequestContext } from "./types.js";
@@ -40,7 +40,11 @@ function snapshotVertex(result: SyncResult, label: string) {
   return vertex({ kind: "snapshot", name: result.snapshot }, [], label);
 }
 
-export async function hostDirectory(ctx: RequestContext, p: string, opts: { include: string[]; exclude: string[]; gitignore: boolean; noCache: boolean }): Promise<Directory> {
+export async function hostDirectory(
+  ctx: RequestContext,
+  p: string,
+  opts: { include: string[]; exclude: string[]; gitignore: boolean; noCache: boolean },
+): Promise<Directory> {
   const result = await sync(ctx, { path: p, include: opts.include, exclude: opts.exclude, gitignore: opts.gitignore }, opts.noCache);
   if (result.kind !== "dir") throw new FailedPreconditionError(`host path "${p}" is a file, not a directory: use host().file()`);
   return new Directory(snapshotVertex(result, `host.directory ${p}`), "/");

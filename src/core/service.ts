@@ -3,9 +3,9 @@
  * Its recipe is the exec vertex of its process plus the ports to check and
  * an optional hostname; two equal recipes in one session are one instance.
  */
-import { digestOf, digestHex } from "../oci/digest.js";
+import { digestHex, digestOf } from "../oci/digest.js";
 import type { Vertex } from "../solver/types.js";
-import { vertexFromJson, vertexToJson, type VertexJson } from "../solver/vertex.js";
+import { type VertexJson, vertexFromJson, vertexToJson } from "../solver/vertex.js";
 import type { ExposedPort } from "./container.js";
 
 export interface PortForward {

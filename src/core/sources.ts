@@ -9,18 +9,21 @@
  * not the URL.
  */
 import { InvalidArgumentError } from "../errors.js";
+import { type Digest, isDigest } from "../oci/digest.js";
 import { isPlainName } from "../ops/http-op.js";
-import { isDigest, type Digest } from "../oci/digest.js";
 import { vertex } from "../solver/vertex.js";
 import { isCommitSha, latestVersionTag, listRefNames, lookupRef, normalizeGitUrl, type RefQuery, type RemoteRefs } from "../sources/git-source.js";
-import { fileNameFromUrl, type Download } from "../sources/http-source.js";
+import { type Download, fileNameFromUrl } from "../sources/http-source.js";
 import type { Secret } from "./secrets.js";
 import type { RequestContext, Session } from "./types.js";
 import { Directory, File } from "./values.js";
 
 export class GitRepository {
   readonly typename = "GitRepository";
-  constructor(readonly url: string, readonly discardGitDir: boolean) {}
+  constructor(
+    readonly url: string,
+    readonly discardGitDir: boolean,
+  ) {}
   toJSON(): unknown {
     return { url: this.url, discardGitDir: this.discardGitDir };
   }
@@ -32,7 +35,11 @@ export class GitRepository {
 
 export class GitRef {
   readonly typename = "GitRef";
-  constructor(readonly repo: GitRepository, readonly ref: string, readonly commit: string) {}
+  constructor(
+    readonly repo: GitRepository,
+    readonly ref: string,
+    readonly commit: string,
+  ) {}
   toJSON(): unknown {
     return { repo: this.repo.toJSON(), ref: this.ref, commit: this.commit };
   }
@@ -96,7 +103,10 @@ export async function gitRefNames(ctx: RequestContext, repo: GitRepository, kind
 export function gitTree(ref: GitRef, opts: { discardGitDir: boolean; depth: number }): Directory {
   const keep = !(opts.discardGitDir || ref.repo.discardGitDir);
   const op = { kind: "git", url: ref.repo.url, commit: ref.commit, ...(keep ? { keepGitDir: true, depth: opts.depth } : {}) };
-  return new Directory(vertex(op, [], `git ${ref.repo.url} ${ref.ref === ref.commit ? ref.commit.slice(0, 12) : `${ref.ref} (${ref.commit.slice(0, 12)})`}`), "/");
+  return new Directory(
+    vertex(op, [], `git ${ref.repo.url} ${ref.ref === ref.commit ? ref.commit.slice(0, 12) : `${ref.ref} (${ref.commit.slice(0, 12)})`}`),
+    "/",
+  );
 }
 
 export async function httpFile(

@@ -7,7 +7,7 @@ import { randomBytes } from "node:crypto";
 import { InvalidArgumentError } from "../errors.js";
 import type { TunnelListenResult } from "../http/session-protocol.js";
 import { solveContext } from "./evaluate.js";
-import { Service, type PortForward } from "./service.js";
+import type { PortForward, Service } from "./service.js";
 import type { RequestContext } from "./types.js";
 
 /** Tunnels already open in a session, by the tunnel service's recipe. */
@@ -28,7 +28,8 @@ export function openTunnel(ctx: RequestContext, service: Service, ports: readonl
 
 async function open(ctx: RequestContext, service: Service, ports: readonly PortForward[], random: boolean): Promise<TunnelListenResult> {
   if (service.spec.kind !== "container") throw new InvalidArgumentError(`cannot tunnel to a service of kind "${service.spec.kind}"`);
-  const forwards: readonly PortForward[] = ports.length > 0 ? ports : service.spec.ports.filter((p) => p.protocol === "TCP").map((p) => ({ backend: p.port, protocol: "TCP" as const }));
+  const forwards: readonly PortForward[] =
+    ports.length > 0 ? ports : service.spec.ports.filter((p) => p.protocol === "TCP").map((p) => ({ backend: p.port, protocol: "TCP" as const }));
   if (forwards.length === 0) throw new InvalidArgumentError("the service exposes no TCP port to tunnel: give ports");
   for (const f of forwards) {
     if (f.protocol !== "TCP") throw new InvalidArgumentError(`only TCP ports can be tunnelled, not ${f.backend}/${f.protocol.toLowerCase()}`);

@@ -3,18 +3,26 @@
  * solver, images, snapshots, and the session the request belongs to.
  */
 import type { Duplex, Readable } from "node:stream";
-import type { ReadFilesParams, StatTreeParams, StatTreeResult, TunnelDialParams, TunnelListenParams, TunnelListenResult, WriteParams } from "../http/session-protocol.js";
 import type { Leases } from "../gc/leases.js";
-import type { ServiceManager } from "../services/service-manager.js";
 import type { HostMirrors, SyncResult } from "../hostsync/host-mirror.js";
-import type { ImageStore, ResolvedImage } from "../images/image-store.js";
+import type {
+  ReadFilesParams,
+  StatTreeParams,
+  StatTreeResult,
+  TunnelDialParams,
+  TunnelListenParams,
+  TunnelListenResult,
+  WriteParams,
+} from "../http/session-protocol.js";
 import type { ImageExporter } from "../images/image-exporter.js";
-import type { SecretStore } from "./secrets.js";
+import type { ImageStore, ResolvedImage } from "../images/image-store.js";
+import type { ServiceManager } from "../services/service-manager.js";
 import type { OverlaySnapshotter } from "../snapshots/overlay-snapshotter.js";
-import type { GitSource } from "../sources/git-source.js";
-import type { HttpSource } from "../sources/http-source.js";
 import type { Solver } from "../solver/solver.js";
 import type { ProgressEvent } from "../solver/types.js";
+import type { GitSource } from "../sources/git-source.js";
+import type { HttpSource } from "../sources/http-source.js";
+import type { SecretStore } from "./secrets.js";
 
 /**
  * The client's machine, reached through the session: the engine never reads

@@ -2,13 +2,17 @@
  * The small immutable values of the core API besides Container: a Directory
  * or File is a path inside the output of a vertex; a CacheVolume is a key.
  */
-import { vertexFromJson, vertexToJson, type VertexJson } from "../solver/vertex.js";
+
 import type { Vertex } from "../solver/types.js";
+import { type VertexJson, vertexFromJson, vertexToJson } from "../solver/vertex.js";
 
 export class Directory {
   readonly typename = "Directory";
   /** `source` undefined is the empty directory. */
-  constructor(readonly source: Vertex | undefined, readonly path: string) {}
+  constructor(
+    readonly source: Vertex | undefined,
+    readonly path: string,
+  ) {}
   toJSON(): unknown {
     return { source: this.source ? vertexToJson(this.source) : undefined, path: this.path };
   }
@@ -20,7 +24,10 @@ export class Directory {
 
 export class File {
   readonly typename = "File";
-  constructor(readonly source: Vertex | undefined, readonly path: string) {}
+  constructor(
+    readonly source: Vertex | undefined,
+    readonly path: string,
+  ) {}
   toJSON(): unknown {
     return { source: this.source ? vertexToJson(this.source) : undefined, path: this.path };
   }
@@ -43,7 +50,11 @@ export class CacheVolume {
 
 /** A name/value pair: EnvVariable and Label share this shape. */
 export class NamedValue {
-  constructor(readonly typename: "EnvVariable" | "Label", readonly name: string, readonly value: string) {}
+  constructor(
+    readonly typename: "EnvVariable" | "Label",
+    readonly name: string,
+    readonly value: string,
+  ) {}
   toJSON(): unknown {
     return { name: this.name, value: this.value };
   }
@@ -51,7 +62,12 @@ export class NamedValue {
 
 export class Port {
   readonly typename = "Port";
-  constructor(readonly port: number, readonly protocol: "TCP" | "UDP", readonly description: string | undefined, readonly experimentalSkipHealthcheck: boolean) {}
+  constructor(
+    readonly port: number,
+    readonly protocol: "TCP" | "UDP",
+    readonly description: string | undefined,
+    readonly experimentalSkipHealthcheck: boolean,
+  ) {}
   toJSON(): unknown {
     return { port: this.port, protocol: this.protocol, description: this.description, experimentalSkipHealthcheck: this.experimentalSkipHealthcheck };
   }
@@ -61,7 +77,12 @@ export type FileType = "REGULAR" | "DIRECTORY" | "SYMLINK" | "UNKNOWN";
 
 export class Stat {
   readonly typename = "Stat";
-  constructor(readonly name: string, readonly fileType: FileType, readonly permissions: number, readonly size: number) {}
+  constructor(
+    readonly name: string,
+    readonly fileType: FileType,
+    readonly permissions: number,
+    readonly size: number,
+  ) {}
   toJSON(): unknown {
     return { name: this.name, fileType: this.fileType, permissions: this.permissions, size: this.size };
   }

@@ -16,13 +16,23 @@
 import * as path from "node:path";
 import { Container, fromAddress, withExec } from "../core/container.js";
 import { readFileAt, statAt } from "../core/evaluate.js";
-import { changeFs, type Change, type FsRef } from "../core/filesystem.js";
+import { type Change, changeFs, type FsRef } from "../core/filesystem.js";
 import type { RequestContext } from "../core/types.js";
 import { Directory } from "../core/values.js";
-import { EngineError, ExecError, InvalidArgumentError, NotFoundError, messageOf } from "../errors.js";
+import { EngineError, ExecError, InvalidArgumentError, messageOf, NotFoundError } from "../errors.js";
 import { cleanPath } from "../fsutil/in-root.js";
 import { formatPlatform, parsePlatform } from "../oci/platform.js";
-import { expandWord, expandWords, parseDockerfile, type Command, type Dockerfile, type Instruction, type InstructionOf, type Lookup, type Stage } from "./parser.js";
+import {
+  type Command,
+  type Dockerfile,
+  expandWord,
+  expandWords,
+  type Instruction,
+  type InstructionOf,
+  type Lookup,
+  parseDockerfile,
+  type Stage,
+} from "./parser.js";
 
 export interface DockerBuildOptions {
   /** Path of the Dockerfile inside the context. */
@@ -120,7 +130,11 @@ class Build {
   /** Docker's automatic platform ARGs (available to FROM, and to a stage that declares them). */
   readonly #automatic: ReadonlyMap<string, string>;
 
-  constructor(readonly ctx: RequestContext, readonly df: Dockerfile, readonly settings: BuildSettings) {
+  constructor(
+    readonly ctx: RequestContext,
+    readonly df: Dockerfile,
+    readonly settings: BuildSettings,
+  ) {
     this.#automatic = platformArgs(settings.platform);
     for (const instr of df.globalArgs) {
       try {
@@ -136,7 +150,7 @@ class Build {
   #argValue(arg: { name: string; default?: string }, lookup: Lookup): string | undefined {
     const given = this.settings.buildArgs.get(arg.name);
     if (given !== undefined) return given;
-    if (arg.default !== undefined) return expandWord(arg.default, lookup, this.df.escape);
+    if (arg.default !== undefined) return expandWord(arg.default, lookup, this.df.escapeChar);
     return undefined;
   }
 
@@ -154,7 +168,7 @@ class Build {
     let state = await this.#located(from, () => this.#from(stage));
     const args = new Map<string, string | undefined>();
     const lookup: Lookup = (n) => state.container.envVariable(n) ?? args.get(n);
-    const expand = (word: string): string => expandWord(word, lookup, this.df.escape);
+    const expand = (word: string): string => expandWord(word, lookup, this.df.escapeChar);
     let cmdSet = false;
     for (const instr of stage.instructions) {
       state = await this.#located(instr, async (): Promise<StageState> => {
@@ -200,7 +214,7 @@ class Build {
             return { ...state, shell: instr.args };
           case "EXPOSE": {
             let ports = c.state.exposedPorts;
-            for (const spec of instr.values.flatMap((v) => expandWords(v, lookup, this.df.escape))) {
+            for (const spec of instr.values.flatMap((v) => expandWords(v, lookup, this.df.escapeChar))) {
               for (const p of parsePorts(spec)) ports = [...ports.filter((x) => !(x.port === p.port && x.protocol === p.protocol)), p];
             }
             return { ...state, container: c.with({ exposedPorts: ports }) };
@@ -220,8 +234,8 @@ class Build {
 
   async #from(stage: Stage): Promise<StageState> {
     const from = stage.from;
-    const image = expandWord(from.image, this.#globalLookup, this.df.escape);
-    const platform = from.platform ? formatPlatform(parsePlatform(expandWord(from.platform, this.#globalLookup, this.df.escape))) : this.settings.platform;
+    const image = expandWord(from.image, this.#globalLookup, this.df.escapeChar);
+    const platform = from.platform ? formatPlatform(parsePlatform(expandWord(from.platform, this.#globalLookup, this.df.escapeChar))) : this.settings.platform;
     const base = findStage(this.df, image, stage.index);
     if (base && base.from.stageName === image.toLowerCase()) return this.stage(base.index);
     if (image === "") throw new InvalidArgumentError(`FROM names no image: "${from.image}" expands to nothing (is a build arg missing?)`);
@@ -270,7 +284,9 @@ class Build {
       }
       changes.push({ action: "copy", from: { source: src.root.source, path: p }, dest: target, ...extra });
     }
-    const flags = [instr.from ? `--from=${instr.from}` : "", instr.chown ? `--chown=${instr.chown}` : "", instr.chmod ? `--chmod=${instr.chmod}` : ""].filter(Boolean);
+    const flags = [instr.from ? `--from=${instr.from}` : "", instr.chown ? `--chown=${instr.chown}` : "", instr.chmod ? `--chmod=${instr.chmod}` : ""].filter(
+      Boolean,
+    );
     const label = [instr.kind, ...flags, ...sources, destArg].join(" ");
     return c.with({ rootfs: changeFs(c.state.rootfs, changes, label) });
   }

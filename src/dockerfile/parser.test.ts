@@ -1,6 +1,6 @@
-import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { expandWord, expandWords, parseDockerfile, type Instruction, type InstructionOf } from "./parser.js";
+import { describe, test } from "node:test";
+import { expandWord, expandWords, type Instruction, type InstructionOf, parseDockerfile } from "./parser.js";
 
 /** Instructions of the only stage, FROM first. */
 function instructions(text: string): Instruction[] {
@@ -42,14 +42,28 @@ describe("parseDockerfile", () => {
       { line: 5, kind: "RUN", command: { form: "exec", args: ["echo", "exec"] } },
       { line: 6, kind: "COPY", sources: ["a", "b"], dest: "/dst/", from: "other", chown: "1:2", chmod: "755" },
       { line: 7, kind: "ADD", sources: ["x.txt"], dest: "/y" },
-      { line: 8, kind: "ENV", pairs: [{ key: "A", value: "1" }, { key: "B", value: '"two words"' }] },
+      {
+        line: 8,
+        kind: "ENV",
+        pairs: [
+          { key: "A", value: "1" },
+          { key: "B", value: '"two words"' },
+        ],
+      },
       { line: 9, kind: "ENV", pairs: [{ key: "LEGACY", value: "some value" }] },
       { line: 10, kind: "ARG", args: [{ name: "NAME" }, { name: "DEF", default: "x" }] },
       { line: 11, kind: "WORKDIR", value: "/app" },
       { line: 12, kind: "USER", value: "nobody:nogroup" },
       { line: 13, kind: "ENTRYPOINT", command: { form: "exec", args: ["/bin/app"] } },
       { line: 14, kind: "CMD", command: { form: "shell", text: "--help" } },
-      { line: 15, kind: "LABEL", pairs: [{ key: "a", value: "b" }, { key: "c d", value: "e" }] },
+      {
+        line: 15,
+        kind: "LABEL",
+        pairs: [
+          { key: "a", value: "b" },
+          { key: "c d", value: "e" },
+        ],
+      },
       { line: 16, kind: "EXPOSE", values: ["80", "53/udp"] },
       { line: 17, kind: "SHELL", args: ["/bin/bash", "-c"] },
       { line: 18, kind: "VOLUME", values: ["/data"] },
@@ -83,15 +97,18 @@ describe("parseDockerfile", () => {
   test("the escape directive switches the continuation and escape character", () => {
     const text = "# escape=`\nFROM a\nRUN dir c:\\ `\n  && echo ok\nENV P=c:\\\\x\n";
     const df = parseDockerfile(text);
-    assert.equal(df.escape, "`");
+    assert.equal(df.escapeChar, "`");
     assert.deepEqual(df.stages[0]!.instructions[0], { line: 3, kind: "RUN", command: { form: "shell", text: "dir c:\\   && echo ok" } });
     const env = df.stages[0]!.instructions[1] as InstructionOf<"ENV">;
-    assert.equal(expandWord(env.pairs[0]!.value, () => undefined, df.escape), "c:\\\\x");
+    assert.equal(
+      expandWord(env.pairs[0]!.value, () => undefined, df.escapeChar),
+      "c:\\\\x",
+    );
   });
 
   test("directives count only at the top; unknown ones are comments", () => {
     const df = parseDockerfile("# syntax=docker/dockerfile:1\n# escape=`\n\n# escape=\\\nFROM a\n");
-    assert.equal(df.escape, "`");
+    assert.equal(df.escapeChar, "`");
     assert.throws(() => parseDockerfile("# escape=x\nFROM a"), /Dockerfile:1: invalid escape directive "x"/);
   });
 

@@ -6,7 +6,7 @@
  *
  *   const df = parseDockerfile(text, "Dockerfile");
  *   df.stages[0].from.image            // "${BASE}"
- *   expandWord(df.stages[0].from.image, (n) => args.get(n), df.escape)
+ *   expandWord(df.stages[0].from.image, (n) => args.get(n), df.escapeChar)
  *
  * What a build cannot honour is refused here, with the line:
  * `Dockerfile:7: unsupported flag --mount for RUN`.
@@ -42,7 +42,13 @@ export type Instruction = At &
   );
 
 /** The instruction shape for kind K (ENV and LABEL share one, as do COPY and ADD). */
-export type InstructionOf<K extends Instruction["kind"]> = Instruction extends infer I ? (I extends { kind: infer IK } ? (K extends IK ? I : never) : never) : never;
+export type InstructionOf<K extends Instruction["kind"]> = Instruction extends infer I
+  ? I extends { kind: infer IK }
+    ? K extends IK
+      ? I
+      : never
+    : never
+  : never;
 
 export interface Stage {
   index: number;
@@ -54,7 +60,7 @@ export interface Dockerfile {
   /** Name used in error messages (the Dockerfile's path). */
   name: string;
   /** The escape character: `\` unless the `# escape=` directive says `` ` ``. */
-  escape: string;
+  escapeChar: string;
   /** ARGs before the first FROM: the only variables FROM lines see. */
   globalArgs: InstructionOf<"ARG">[];
   stages: Stage[];
@@ -70,7 +76,25 @@ const FLAGS: Readonly<Record<string, readonly string[]>> = {
 /** Instructions known to Docker that a build here cannot honour. */
 const UNSUPPORTED = new Set(["ONBUILD"]);
 
-const KNOWN = new Set(["FROM", "RUN", "CMD", "ENTRYPOINT", "SHELL", "COPY", "ADD", "ENV", "LABEL", "MAINTAINER", "ARG", "WORKDIR", "USER", "STOPSIGNAL", "EXPOSE", "VOLUME", "HEALTHCHECK"]);
+const KNOWN = new Set([
+  "FROM",
+  "RUN",
+  "CMD",
+  "ENTRYPOINT",
+  "SHELL",
+  "COPY",
+  "ADD",
+  "ENV",
+  "LABEL",
+  "MAINTAINER",
+  "ARG",
+  "WORKDIR",
+  "USER",
+  "STOPSIGNAL",
+  "EXPOSE",
+  "VOLUME",
+  "HEALTHCHECK",
+]);
 
 /** A raw instruction: its name, the text after it, and where it starts. */
 interface Line {
@@ -83,11 +107,11 @@ export function parseDockerfile(text: string, name = "Dockerfile"): Dockerfile {
   const fail = (line: number, message: string): never => {
     throw new InvalidArgumentError(`${name}:${line}: ${message}`);
   };
-  const { escape, lines } = splitLines(text, fail);
+  const { escapeChar, lines } = splitLines(text, fail);
   const globalArgs: InstructionOf<"ARG">[] = [];
   const stages: Stage[] = [];
   for (const raw of lines) {
-    const instr = parseInstruction(raw, escape, fail);
+    const instr = parseInstruction(raw, escapeChar, fail);
     if (instr.kind === "FROM") {
       stages.push({ index: stages.length, from: instr, instructions: [] });
       continue;
@@ -98,7 +122,7 @@ export function parseDockerfile(text: string, name = "Dockerfile"): Dockerfile {
     else fail(raw.line, `${instr.kind} before FROM: a Dockerfile must start with FROM (only ARG may come before it)`);
   }
   if (stages.length === 0) throw new InvalidArgumentError(`${name}: no FROM instruction: the Dockerfile has no build stage`);
-  return { name, escape, globalArgs, stages };
+  return { name, escapeChar, globalArgs, stages };
 }
 
 /**
@@ -107,9 +131,9 @@ export function parseDockerfile(text: string, name = "Dockerfile"): Dockerfile {
  * anything else; comment lines and empty lines inside a continuation are
  * dropped, as Docker does; the next line's indentation is kept.
  */
-function splitLines(text: string, fail: (line: number, message: string) => never): { escape: string; lines: Line[] } {
+function splitLines(text: string, fail: (line: number, message: string) => never): { escapeChar: string; lines: Line[] } {
   const physical = text.replace(/^\uFEFF/, "").split(/\r?\n/);
-  let escape = "\\";
+  let escapeChar = "\\";
   let i = 0;
   const seen = new Set<string>();
   for (; i < physical.length; i++) {
@@ -120,10 +144,10 @@ function splitLines(text: string, fail: (line: number, message: string) => never
     seen.add(key);
     if (key === "escape") {
       if (m[2] !== "\\" && m[2] !== "`") fail(i + 1, `invalid escape directive "${m[2]}": want \\ or \``);
-      escape = m[2]!;
+      escapeChar = m[2]!;
     }
   }
-  const continuation = new RegExp(`${escapeRegExp(escape)}[ \\t]*$`);
+  const continuation = new RegExp(`${escapeRegExp(escapeChar)}[ \\t]*$`);
   const isComment = (l: string): boolean => /^[ \t]*#/.test(l);
   const lines: Line[] = [];
   while (i < physical.length) {
@@ -140,10 +164,10 @@ function splitLines(text: string, fail: (line: number, message: string) => never
     const m = /^(\S+)\s*([\s\S]*)$/.exec(text.trim())!;
     lines.push({ line: start + 1, name: m[1]!.toUpperCase(), rest: m[2]!.trim() });
   }
-  return { escape, lines };
+  return { escapeChar, lines };
 }
 
-function parseInstruction(raw: Line, escape: string, fail: (line: number, message: string) => never): Instruction {
+function parseInstruction(raw: Line, escapeChar: string, fail: (line: number, message: string) => never): Instruction {
   const { line, name } = raw;
   if (UNSUPPORTED.has(name)) fail(line, `unsupported instruction ${name}`);
   if (!KNOWN.has(name)) fail(line, `unknown instruction ${name}`);
@@ -189,7 +213,8 @@ function parseInstruction(raw: Line, escape: string, fail: (line: number, messag
       if (words.length < 2) fail(line, `${name} needs at least one source and a destination`);
       if (name === "ADD") {
         for (const src of words.slice(0, -1)) {
-          if (/^[a-z][a-z0-9+.-]*:\/\//i.test(src) || src.startsWith("git@")) fail(line, `unsupported source "${src}" for ADD: only files from the build context can be added`);
+          if (/^[a-z][a-z0-9+.-]*:\/\//i.test(src) || src.startsWith("git@"))
+            fail(line, `unsupported source "${src}" for ADD: only files from the build context can be added`);
         }
       }
       const from = flag("from");
@@ -208,14 +233,14 @@ function parseInstruction(raw: Line, escape: string, fail: (line: number, messag
     case "ENV":
     case "LABEL":
       needArgs();
-      return { line, kind: name, pairs: keyValues(rest, name, escape, line, fail) };
+      return { line, kind: name, pairs: keyValues(rest, name, escapeChar, line, fail) };
     case "MAINTAINER":
       needArgs();
       // Deprecated spelling of a label.
       return { line, kind: "LABEL", pairs: [{ key: "maintainer", value: JSON.stringify(rest) }] };
     case "ARG": {
       needArgs();
-      const args = splitQuoted(rest, escape, line, fail).map((word) => {
+      const args = splitQuoted(rest, escapeChar, line, fail).map((word) => {
         const eq = word.indexOf("=");
         const argName = eq < 0 ? word : word.slice(0, eq);
         if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(argName)) fail(line, `invalid ARG name "${argName}"`);
@@ -287,22 +312,22 @@ function listOf(text: string, name: string, line: number, fail: (line: number, m
  * ENV/LABEL: `k=v k2="v 2"`, or the legacy `k value with spaces` when the
  * first word has no `=`.
  */
-function keyValues(text: string, name: string, escape: string, line: number, fail: (line: number, message: string) => never): KeyValue[] {
+function keyValues(text: string, name: string, escapeChar: string, line: number, fail: (line: number, message: string) => never): KeyValue[] {
   const first = /^\S+/.exec(text)![0];
   if (!first.includes("=")) {
     const value = text.slice(first.length).trim();
     if (value === "") fail(line, `${name} ${first} needs a value: ${name} ${first}=value or ${name} ${first} value`);
     return [{ key: first, value }];
   }
-  return splitQuoted(text, escape, line, fail).map((word) => {
+  return splitQuoted(text, escapeChar, line, fail).map((word) => {
     const eq = word.indexOf("=");
     if (eq <= 0) fail(line, `${name} needs name=value pairs, not "${word}"`);
-    return { key: expandWord(word.slice(0, eq), () => undefined, escape), value: word.slice(eq + 1) };
+    return { key: expandWord(word.slice(0, eq), () => undefined, escapeChar), value: word.slice(eq + 1) };
   });
 }
 
 /** Split on whitespace outside quotes, keeping quotes and escapes in the words. */
-function splitQuoted(text: string, escape: string, line: number, fail: (line: number, message: string) => never): string[] {
+function splitQuoted(text: string, escapeChar: string, line: number, fail: (line: number, message: string) => never): string[] {
   const words: string[] = [];
   let word = "";
   let inWord = false;
@@ -317,7 +342,7 @@ function splitQuoted(text: string, escape: string, line: number, fail: (line: nu
     }
     inWord = true;
     word += ch;
-    if (ch === escape && quote !== "'" && i + 1 < text.length) word += text[++i];
+    if (ch === escapeChar && quote !== "'" && i + 1 < text.length) word += text[++i];
     else if (quote === "" && (ch === '"' || ch === "'")) quote = ch;
     else if (ch === quote) quote = "";
   }
@@ -339,21 +364,25 @@ export type Lookup = (name: string) => string | undefined;
  * `${VAR:?message}`; single quotes literal, double quotes expanded, the
  * escape character taking the next one literally; quotes removed.
  */
-export function expandWord(word: string, lookup: Lookup, escape = "\\"): string {
-  return new WordExpander(word, lookup, escape).words(false).join("");
+export function expandWord(word: string, lookup: Lookup, escapeChar = "\\"): string {
+  return new WordExpander(word, lookup, escapeChar).words(false).join("");
 }
 
 /**
  * Words separated by unquoted whitespace, as Docker's ProcessWords: an
  * unquoted variable's value is split into words too.
  */
-export function expandWords(text: string, lookup: Lookup, escape = "\\"): string[] {
-  return new WordExpander(text, lookup, escape).words(true);
+export function expandWords(text: string, lookup: Lookup, escapeChar = "\\"): string[] {
+  return new WordExpander(text, lookup, escapeChar).words(true);
 }
 
 class WordExpander {
   #pos = 0;
-  constructor(readonly text: string, readonly lookup: Lookup, readonly escape: string) {}
+  constructor(
+    readonly text: string,
+    readonly lookup: Lookup,
+    readonly escapeChar: string,
+  ) {}
 
   /** Process until the end (or `stop`, consumed), splitting into words when `split`. */
   words(split: boolean, stop?: string): string[] {
@@ -377,7 +406,7 @@ class WordExpander {
         }
       }
     };
-    const { text, escape } = this;
+    const { text, escapeChar } = this;
     let stopped = false;
     while (this.#pos < text.length) {
       const ch = text[this.#pos]!;
@@ -391,7 +420,7 @@ class WordExpander {
       else if (ch === "$") add(this.#dollar(), true);
       else {
         this.#pos++;
-        if (ch === escape) {
+        if (ch === escapeChar) {
           if (this.#pos >= text.length) break;
           add(text[this.#pos++]!, false);
         } else add(ch, true);
@@ -411,7 +440,7 @@ class WordExpander {
   }
 
   #double(): string {
-    const { text, escape } = this;
+    const { text, escapeChar } = this;
     this.#pos++;
     let out = "";
     while (this.#pos < text.length) {
@@ -427,7 +456,7 @@ class WordExpander {
       this.#pos++;
       // Inside double quotes only ", $ and the escape character itself are escapable.
       const next = text[this.#pos];
-      if (ch === escape && (next === '"' || next === "$" || next === escape)) {
+      if (ch === escapeChar && (next === '"' || next === "$" || next === escapeChar)) {
         out += next;
         this.#pos++;
       } else out += ch;

@@ -199,10 +199,7 @@ describe("RuncExecutor", { skip: canRun ? false : "needs root, runc, busybox-sta
 
       // A background child that keeps stdout open holds the exec up (as docker exec); abort still ends it.
       const started = Date.now();
-      await assert.rejects(
-        executor.exec(cid, proc(["sh", "-c", "sleep 30 & echo started"]), {}, { signal: AbortSignal.timeout(300) }),
-        CancelledError,
-      );
+      await assert.rejects(executor.exec(cid, proc(["sh", "-c", "sleep 30 & echo started"]), {}, { signal: AbortSignal.timeout(300) }), CancelledError);
       assert.ok(Date.now() - started < 4000, `aborting an exec with a background child took ${Date.now() - started}ms`);
 
       const errs: Buffer[] = [];

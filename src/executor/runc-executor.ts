@@ -20,16 +20,9 @@ import { mkdir, readdir, readFile, rm, stat, writeFile } from "node:fs/promises"
 import { constants as osConstants } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import {
-  CancelledError,
-  EngineError,
-  FailedPreconditionError,
-  InvalidArgumentError,
-  UnavailableError,
-  messageOf,
-} from "../errors.js";
+import { CancelledError, EngineError, FailedPreconditionError, InvalidArgumentError, messageOf, UnavailableError } from "../errors.js";
 import { generateProcess, generateSpec, type Rlimit } from "../oci/runtime-spec.js";
-import type { ExitStatus, Executor, ProcessIO, ProcessSpec, RunSpec } from "./types.js";
+import type { Executor, ExitStatus, ProcessIO, ProcessSpec, RunSpec } from "./types.js";
 
 export interface RuncExecutorOptions {
   runcPath?: string;
@@ -218,12 +211,7 @@ export class RuncExecutor implements Executor {
    * process's background children keep an exec open, as with `docker exec`.
    * On abort, `kill` is called with a probe telling whether runc has exited.
    */
-  #attach(
-    argv: string[],
-    io: ProcessIO,
-    signal: AbortSignal,
-    kill: (exited: () => boolean) => Promise<void>,
-  ): Promise<{ exitCode: number; aborted: boolean }> {
+  #attach(argv: string[], io: ProcessIO, signal: AbortSignal, kill: (exited: () => boolean) => Promise<void>): Promise<{ exitCode: number; aborted: boolean }> {
     return new Promise((resolve, reject) => {
       const child = spawn(this.runcPath, argv, { stdio: ["pipe", "pipe", "pipe"] });
       let exited = false;
@@ -254,12 +242,9 @@ export class RuncExecutor implements Executor {
         const killRunc = (): void => {
           if (!exited) child.kill("SIGKILL");
         };
-        kill(() => exited).then(
-          () => {
-            graceTimer = setTimeout(killRunc, RUNC_EXIT_GRACE_MS);
-          },
-          killRunc,
-        );
+        kill(() => exited).then(() => {
+          graceTimer = setTimeout(killRunc, RUNC_EXIT_GRACE_MS);
+        }, killRunc);
       };
       signal.addEventListener("abort", onAbort, { once: true });
 
@@ -346,9 +331,7 @@ export class RuncExecutor implements Executor {
             : new UnavailableError(`cannot start runc "${this.runcPath}": ${messageOf(e)}`, { cause: e }),
         ),
       );
-      child.on("close", (code) =>
-        resolve({ code: code ?? -1, stdout: Buffer.concat(out).toString("utf8"), stderr: Buffer.concat(err).toString("utf8") }),
-      );
+      child.on("close", (code) => resolve({ code: code ?? -1, stdout: Buffer.concat(out).toString("utf8"), stderr: Buffer.concat(err).toString("utf8") }));
     });
   }
 

@@ -4,8 +4,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, it } from "node:test";
 import { InvalidArgumentError } from "../errors.js";
-import { parseGroup, parsePasswd, resolveUser, resolveUserFrom } from "./user.js";
 import { resolveInRoot } from "../fsutil/in-root.js";
+import { parseGroup, parsePasswd, resolveUser, resolveUserFrom } from "./user.js";
 
 const passwd = parsePasswd(
   [
@@ -51,8 +51,14 @@ describe("resolveUserFrom", () => {
     assert.deepEqual(resolveUserFrom("", undefined, undefined), { uid: 0, gid: 0, additionalGids: [] });
   });
   it("names an unknown user or group", () => {
-    assert.throws(() => resolveUserFrom("ghost", passwd, group), (e) => e instanceof InvalidArgumentError && /"ghost"/.test(e.message));
-    assert.throws(() => resolveUserFrom("app:ghosts", passwd, group), (e) => e instanceof InvalidArgumentError && /"ghosts"/.test(e.message));
+    assert.throws(
+      () => resolveUserFrom("ghost", passwd, group),
+      (e) => e instanceof InvalidArgumentError && /"ghost"/.test(e.message),
+    );
+    assert.throws(
+      () => resolveUserFrom("app:ghosts", passwd, group),
+      (e) => e instanceof InvalidArgumentError && /"ghosts"/.test(e.message),
+    );
     assert.throws(() => resolveUserFrom("ghost", undefined, undefined), /no \/etc\/passwd/);
   });
   it("uses numbers alone when there are no files", () => {

@@ -6,8 +6,8 @@
  * are resolved as if the rootfs were `/` and can never point outside it.
  */
 import { readFile } from "node:fs/promises";
-import { resolveInRoot } from "../fsutil/in-root.js";
 import { InvalidArgumentError } from "../errors.js";
+import { resolveInRoot } from "../fsutil/in-root.js";
 
 export interface ResolvedUser {
   uid: number;
@@ -149,9 +149,5 @@ export async function resolveUser(user: string, rootfsDir: string, opts: { signa
   }
   const passwdText = await readInRoot(rootfsDir, "/etc/passwd", opts.signal);
   const groupText = await readInRoot(rootfsDir, "/etc/group", opts.signal);
-  return resolveUserFrom(
-    user,
-    passwdText === undefined ? undefined : parsePasswd(passwdText),
-    groupText === undefined ? undefined : parseGroup(groupText),
-  );
+  return resolveUserFrom(user, passwdText === undefined ? undefined : parsePasswd(passwdText), groupText === undefined ? undefined : parseGroup(groupText));
 }

@@ -5,8 +5,9 @@
  * destination root — an existing symlink in the destination is replaced,
  * never followed.
  */
-import * as fs from "node:fs/promises";
+
 import { constants } from "node:fs";
+import * as fs from "node:fs/promises";
 import * as path from "node:path";
 import { FailedPreconditionError, NotFoundError } from "../errors.js";
 import { mkdirInRoot, resolveInRoot } from "./in-root.js";
@@ -27,7 +28,7 @@ export interface CopyOptions {
  */
 export async function copyPath(srcRoot: string, srcPath: string, dstRoot: string, dstPath: string, opts: CopyOptions = {}): Promise<void> {
   const src = await resolveInRoot(srcRoot, srcPath, { followLast: true });
-  let st;
+  let st: import("node:fs").Stats;
   try {
     st = await fs.lstat(src);
   } catch (err) {
@@ -131,7 +132,7 @@ class TreeCopier {
   }
 
   async #makeDir(dst: string, st: import("node:fs").Stats): Promise<void> {
-    let existing;
+    let existing: import("node:fs").Stats | undefined;
     try {
       existing = await fs.lstat(dst);
     } catch {

@@ -20,14 +20,27 @@ export function globToRegExp(pattern: string): RegExp {
       const end = pattern.indexOf("]", i + 1);
       if (end < 0) re += "\\[";
       else {
-        re += "[" + pattern.slice(i + 1, end).replace(/^!/, "^").replace(/\\/g, "\\\\") + "]";
+        re +=
+          "[" +
+          pattern
+            .slice(i + 1, end)
+            .replace(/^!/, "^")
+            .replace(/\\/g, "\\\\") +
+          "]";
         i = end;
       }
     } else if (ch === "{") {
       const end = pattern.indexOf("}", i + 1);
       if (end < 0) re += "\\{";
       else {
-        re += "(?:" + pattern.slice(i + 1, end).split(",").map(escapeRe).join("|") + ")";
+        re +=
+          "(?:" +
+          pattern
+            .slice(i + 1, end)
+            .split(",")
+            .map(escapeRe)
+            .join("|") +
+          ")";
         i = end;
       }
     } else re += escapeRe(ch);

@@ -1,8 +1,8 @@
-import { afterEach, beforeEach, test } from "node:test";
 import assert from "node:assert/strict";
 import * as fs from "node:fs/promises";
 import * as os from "node:os";
 import * as path from "node:path";
+import { afterEach, beforeEach, test } from "node:test";
 import { cleanPath, mkdirInRoot, resolveInRoot } from "./in-root.js";
 
 let dir: string;

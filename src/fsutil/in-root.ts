@@ -35,6 +35,7 @@ export interface WalkInRootOptions {
    * create or replace what is there, or throw to refuse it; returning false
    * stops the walk, and walkInRoot returns undefined.
    */
+  // biome-ignore lint/suspicious/noConfusingVoidType: visitors may return nothing, sync or async
   visit?: (abs: string, key: string, st: Stats | undefined) => boolean | void | Promise<boolean | void>;
 }
 

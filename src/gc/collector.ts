@@ -147,7 +147,7 @@ export class Collector {
 export async function diskUsage(p: string): Promise<number> {
   let total = 0;
   const walk = async (dir: string): Promise<void> => {
-    let entries;
+    let entries: import("node:fs").Dirent[];
     try {
       entries = await fs.readdir(dir, { withFileTypes: true });
     } catch {

@@ -12,15 +12,16 @@ import { createHash, randomBytes } from "node:crypto";
 import { createWriteStream } from "node:fs";
 import * as fs from "node:fs/promises";
 import * as path from "node:path";
-import { pipeline } from "node:stream/promises";
 import { Transform } from "node:stream";
+import { pipeline } from "node:stream/promises";
 import tar from "tar-stream";
 import type { ClientHost } from "../core/types.js";
 import { FailedPreconditionError, InvalidArgumentError } from "../errors.js";
 import { splitPath } from "../fsutil/in-root.js";
 import type { HostEntry, StatTreeParams } from "../http/session-protocol.js";
-import { digestHex, sha256, type Digest } from "../oci/digest.js";
+import { type Digest, digestHex, sha256 } from "../oci/digest.js";
 import type { OverlaySnapshotter } from "../snapshots/overlay-snapshotter.js";
+import { KeyedLock } from "../util/keyed-lock.js";
 
 interface IndexEntry extends HostEntry {
   /** Content digest of a regular file. */
@@ -38,21 +39,18 @@ export interface SyncResult {
 }
 
 export class HostMirrors {
-  readonly #locks = new Map<string, Promise<unknown>>();
+  readonly #locks = new KeyedLock();
 
-  constructor(private readonly root: string, private readonly snapshots: OverlaySnapshotter) {}
+  constructor(
+    private readonly root: string,
+    private readonly snapshots: OverlaySnapshotter,
+  ) {}
 
   /** Bring the mirror of `params` on `clientKey`'s machine up to date and snapshot it. */
   sync(host: ClientHost, clientKey: string, params: StatTreeParams, signal?: AbortSignal): Promise<SyncResult> {
     const key = digestHex(sha256(JSON.stringify([clientKey, params])));
     // One sync per mirror at a time; different mirrors run in parallel.
-    const previous = this.#locks.get(key) ?? Promise.resolve();
-    const next = previous.catch(() => undefined).then(() => this.#sync(key, host, params, signal));
-    this.#locks.set(key, next);
-    void next.finally(() => {
-      if (this.#locks.get(key) === next) this.#locks.delete(key);
-    }).catch(() => undefined);
-    return next;
+    return this.#locks.run(key, () => this.#sync(key, host, params, signal));
   }
 
   async #sync(key: string, host: ClientHost, params: StatTreeParams, signal?: AbortSignal): Promise<SyncResult> {
@@ -165,7 +163,8 @@ async function receiveFiles(stream: NodeJS.ReadableStream, tree: string, index: 
       (async () => {
         const rel = splitPath(header.name).join("/");
         const entry = index.get(rel);
-        if (!entry || entry.type !== "file" || header.type !== "file") throw new InvalidArgumentError(`the client sent an unexpected entry ${JSON.stringify(header.name)}`);
+        if (entry?.type !== "file" || header.type !== "file")
+          throw new InvalidArgumentError(`the client sent an unexpected entry ${JSON.stringify(header.name)}`);
         const at = path.join(tree, rel);
         const tmp = `${at}.tanto-${randomBytes(4).toString("hex")}`;
         const hash = createHash("sha256");
@@ -182,7 +181,10 @@ async function receiveFiles(stream: NodeJS.ReadableStream, tree: string, index: 
         await fs.utimes(tmp, t, t);
         await fs.rename(tmp, at);
         entry.digest = `sha256:${hash.digest("hex")}`;
-      })().then(() => next(), (err: Error) => extract.destroy(err));
+      })().then(
+        () => next(),
+        (err: Error) => extract.destroy(err),
+      );
     });
     extract.on("finish", resolve);
     extract.on("error", reject);

@@ -22,4 +22,3 @@ export function parseAddress(url: string): Address {
   }
   throw new InvalidArgumentError(`invalid address "${url}": want unix:///PATH or tcp://HOST:PORT`);
 }
-

@@ -22,10 +22,20 @@ import { pipeline } from "node:stream/promises";
 import tar from "tar-stream";
 import { decompressStream, detectCompression } from "../archive/decompress.js";
 import type { ContentStore } from "../content/types.js";
-import { CancelledError, EngineError, FailedPreconditionError, InvalidArgumentError, NotFoundError, messageOf } from "../errors.js";
-import { digestHex, type Digest } from "../oci/digest.js";
-import { encodeJson, parseImageConfig, parseIndex, parseManifest, type Descriptor, type ImageConfig, type Index, type Manifest, type Platform } from "../oci/image.js";
-import { MediaType, isIndex, isManifest } from "../oci/media-types.js";
+import { CancelledError, EngineError, FailedPreconditionError, InvalidArgumentError, messageOf, NotFoundError } from "../errors.js";
+import { type Digest, digestHex } from "../oci/digest.js";
+import {
+  type Descriptor,
+  encodeJson,
+  type ImageConfig,
+  type Index,
+  type Manifest,
+  type Platform,
+  parseImageConfig,
+  parseIndex,
+  parseManifest,
+} from "../oci/image.js";
+import { isIndex, isManifest, MediaType } from "../oci/media-types.js";
 import { formatPlatform, selectManifest } from "../oci/platform.js";
 import type { ExportedImage } from "./image-exporter.js";
 
@@ -282,11 +292,13 @@ async function importOciLayout(content: ContentStore, indexJson: Buffer, opts: I
     chosen = candidates.find((d) => namesOf(d).some((n) => tagMatches(n, opts.tag!)));
     if (!chosen) {
       const known = candidates.flatMap(namesOf);
-      throw new NotFoundError(`image archive has no image tagged "${opts.tag}"${known.length > 0 ? `; it has ${known.map((n) => JSON.stringify(n)).join(", ")}` : ": its images carry no names"}`);
+      throw new NotFoundError(
+        `image archive has no image tagged "${opts.tag}"${known.length > 0 ? `; it has ${known.map((n) => JSON.stringify(n)).join(", ")}` : ": its images carry no names"}`,
+      );
     }
   } else {
     // Several entries are several images or one per platform; choose by platform.
-    chosen = candidates.length === 1 ? candidates[0] : selectManifest({ ...index, manifests: candidates }, opts.platform) ?? candidates[0];
+    chosen = candidates.length === 1 ? candidates[0] : (selectManifest({ ...index, manifests: candidates }, opts.platform) ?? candidates[0]);
   }
   if (!chosen) throw new InvalidArgumentError("image archive: index.json lists no image manifest");
   for (let depth = 0; isIndex(chosen.mediaType); depth++) {
@@ -305,7 +317,8 @@ async function importOciLayout(content: ContentStore, indexJson: Buffer, opts: I
   const configBytes = await readBlob(content, manifest.config);
   const config = withWhat(() => parseImageConfig(configBytes), `config ${manifest.config.digest}`);
   for (const layer of manifest.layers) {
-    if (!(await content.info(layer.digest))) throw new InvalidArgumentError(`image archive: layer ${layer.digest} of manifest ${chosen.digest} is not in the archive`);
+    if (!(await content.info(layer.digest)))
+      throw new InvalidArgumentError(`image archive: layer ${layer.digest} of manifest ${chosen.digest} is not in the archive`);
   }
   return { manifestDigest: chosen.digest, manifest, config };
 }
@@ -359,7 +372,9 @@ async function importDockerSave(content: ContentStore, contents: ArchiveContents
     chosen = entries.find((e) => (e.RepoTags ?? []).some((t) => tagMatches(t, opts.tag!)));
     if (!chosen) {
       const known = entries.flatMap((e) => e.RepoTags ?? []);
-      throw new NotFoundError(`image archive has no image tagged "${opts.tag}"${known.length > 0 ? `; it has ${known.map((n) => JSON.stringify(n)).join(", ")}` : ": its images carry no tags"}`);
+      throw new NotFoundError(
+        `image archive has no image tagged "${opts.tag}"${known.length > 0 ? `; it has ${known.map((n) => JSON.stringify(n)).join(", ")}` : ": its images carry no tags"}`,
+      );
     }
   }
   // Choose by platform among the entries when no tag decided it.

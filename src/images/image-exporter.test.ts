@@ -4,14 +4,14 @@
  * diffIDs, blob reuse per (snapshot, compression), media types, indexes,
  * and archives read back by the importer.
  */
-import { RegistryClient } from "../registry/registry-client.js";
-import { test } from "node:test";
+
 import assert from "node:assert/strict";
-import { mkdtemp, mkdir, rm, stat, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Readable } from "node:stream";
 import { buffer } from "node:stream/consumers";
+import { test } from "node:test";
 import { gunzipSync } from "node:zlib";
 import { Decompress } from "fzstd";
 import tar from "tar-stream";
@@ -21,6 +21,7 @@ import { openDatabase } from "../metadata/database.js";
 import { sha256 } from "../oci/digest.js";
 import { parseImageConfig, parseIndex, parseManifest } from "../oci/image.js";
 import { MediaType } from "../oci/media-types.js";
+import { RegistryClient } from "../registry/registry-client.js";
 import { OverlaySnapshotter } from "../snapshots/overlay-snapshotter.js";
 import { imageArchive, importImageArchive } from "./image-archive.js";
 import { ImageExporter, type ImageSettings } from "./image-exporter.js";
@@ -94,7 +95,10 @@ test("one layer per snapshot, bottom-up, with diffIDs, reused on a second export
     assert.equal(config.created, "1970-01-01T00:00:00Z");
     assert.equal(config.history?.length, 2);
     const tars = await Promise.all(m.layers.map(async (l) => gunzipSync(await f.content.readBytes(l.digest))));
-    assert.deepEqual(config.rootfs.diff_ids, tars.map((t) => sha256(t)));
+    assert.deepEqual(
+      config.rootfs.diff_ids,
+      tars.map((t) => sha256(t)),
+    );
     assert.deepEqual(await tarNames(tars[0]!), ["etc/", "etc/a", "etc/gone"]);
     assert.deepEqual(await tarNames(tars[1]!), ["b", "etc/", "etc/.wh.gone"]);
 
@@ -116,7 +120,11 @@ test("one layer per snapshot, bottom-up, with diffIDs, reused on a second export
     const dm = parseManifest(await f.content.readBytes(docker.descriptor.digest));
     assert.equal(dm.mediaType, MediaType.dockerManifest);
     assert.equal(dm.config.mediaType, MediaType.dockerConfig);
-    assert.deepEqual(dm.layers.map((l) => l.digest), m.layers.map((l) => l.digest), "same blobs, other media types");
+    assert.deepEqual(
+      dm.layers.map((l) => l.digest),
+      m.layers.map((l) => l.digest),
+      "same blobs, other media types",
+    );
     assert.equal(f.layerBlobs.lookup(f.top.id).length, 2, "gzip and zstd recorded");
   } finally {
     await f.close();
@@ -135,9 +143,18 @@ test("several platforms make an index; archives read back to the same manifest",
       { mediaTypes: "oci" },
     );
     const index = parseIndex(await f.content.readBytes(image.descriptor.digest));
-    assert.deepEqual(index.manifests.map((m) => m.platform), [{ os: "linux", architecture: "amd64" }, arm]);
+    assert.deepEqual(
+      index.manifests.map((m) => m.platform),
+      [{ os: "linux", architecture: "amd64" }, arm],
+    );
     await assert.rejects(
-      f.exporter.exportImage([{ rootfs: f.top, settings: settings() }, { rootfs: f.top, settings: settings() }], { mediaTypes: "oci" }),
+      f.exporter.exportImage(
+        [
+          { rootfs: f.top, settings: settings() },
+          { rootfs: f.top, settings: settings() },
+        ],
+        { mediaTypes: "oci" },
+      ),
       /linux\/amd64 is given twice/,
     );
 
@@ -151,10 +168,7 @@ test("several platforms make an index; archives read back to the same manifest",
     const amd = await importImageArchive(other, Readable.from([bytes]), { platform: { os: "linux", architecture: "amd64" }, tag: "1" });
     assert.equal(amd.manifestDigest, image.manifests[0]!.descriptor.digest);
     assert.deepEqual(amd.config.rootfs.diff_ids.length, 2);
-    await assert.rejects(
-      importImageArchive(other, Readable.from([bytes]), { platform: arm, tag: "2" }),
-      /no image tagged "2"; it has "example\.com\/app:1"/,
-    );
+    await assert.rejects(importImageArchive(other, Readable.from([bytes]), { platform: arm, tag: "2" }), /no image tagged "2"; it has "example\.com\/app:1"/);
     const notImage = tar.pack();
     notImage.entry({ name: "hello.txt" }, "hi");
     notImage.finalize();

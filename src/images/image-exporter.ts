@@ -15,21 +15,21 @@
  * the ImageStore in LayerBlobs), and a packed layer is recorded per
  * (snapshot, compression), so only new layers are ever compressed.
  */
-import type { Credentials, CredentialsFn } from "../registry/types.js";
-import { Transform, Writable, type Readable } from "node:stream";
+
+import { type Readable, Transform, Writable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { compressGzipFast, compressZstd } from "../archive/compressors.js";
 import { packDirectory } from "../archive/write-layer.js";
 import type { ContentStore } from "../content/types.js";
 import { EngineError, InvalidArgumentError, messageOf } from "../errors.js";
-import { Digester, type Digest } from "../oci/digest.js";
-import { encodeJson, type ContainerConfig, type Descriptor, type ImageConfig, type Index, type Manifest, type Platform } from "../oci/image.js";
-import { MediaType, type LayerCompression } from "../oci/media-types.js";
+import { type Digest, Digester } from "../oci/digest.js";
+import { type ContainerConfig, type Descriptor, encodeJson, type ImageConfig, type Index, type Manifest, type Platform } from "../oci/image.js";
+import { type LayerCompression, MediaType } from "../oci/media-types.js";
 import { normalizePlatform } from "../oci/platform.js";
+import type { Reference } from "../oci/reference.js";
+import type { Credentials, CredentialsFn, Pusher } from "../registry/types.js";
 import type { OverlaySnapshotter } from "../snapshots/overlay-snapshotter.js";
 import type { CommittedSnapshot } from "../snapshots/types.js";
-import type { Reference } from "../oci/reference.js";
-import type { Pusher } from "../registry/types.js";
 import { publishImage } from "./image-publisher.js";
 import type { LayerBlob, LayerBlobs } from "./layer-blobs.js";
 
@@ -142,7 +142,11 @@ export class ImageExporter {
     for (const id of ids) blobs.push(await this.layerBlob(id, opts.compression, opts.signal));
     const layers = blobs.map((b) => ({ mediaType: layerMediaType(b.compression, docker), digest: b.digest, size: b.size }));
     const platform = normalizePlatform(variant.settings.platform);
-    const config = imageConfig(variant.settings, platform, blobs.map((b) => b.diffId));
+    const config = imageConfig(
+      variant.settings,
+      platform,
+      blobs.map((b) => b.diffId),
+    );
     const configDesc = await this.#put(config, docker ? MediaType.dockerConfig : MediaType.ociConfig);
     const manifest: Manifest = {
       schemaVersion: 2,

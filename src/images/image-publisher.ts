@@ -8,7 +8,7 @@
  */
 import type { Provider } from "../content/types.js";
 import type { Digest } from "../oci/digest.js";
-import { encodeJson, type Descriptor } from "../oci/image.js";
+import { type Descriptor, encodeJson } from "../oci/image.js";
 import type { Reference } from "../oci/reference.js";
 import type { Pusher } from "../registry/types.js";
 import type { ExportedImage } from "./image-exporter.js";

@@ -9,18 +9,18 @@
  */
 import { randomBytes } from "node:crypto";
 import * as path from "node:path";
-import { pipeline } from "node:stream/promises";
-import { withMounted } from "../mount/mount.js";
 import { Transform } from "node:stream";
+import { pipeline } from "node:stream/promises";
 import { applyLayer } from "../archive/apply-layer.js";
 import { decompressStream } from "../archive/decompress.js";
 import type { ContentStore } from "../content/types.js";
 import { FailedPreconditionError } from "../errors.js";
-import { Digester, digestHex, sha256, type Digest } from "../oci/digest.js";
-import { parseImageConfig, parseManifest, type Descriptor, type ImageConfig, type Manifest } from "../oci/image.js";
+import { withMounted } from "../mount/mount.js";
+import { type Digest, Digester, digestHex, sha256 } from "../oci/digest.js";
+import { type Descriptor, type ImageConfig, type Manifest, parseImageConfig, parseManifest } from "../oci/image.js";
 import { layerCompression } from "../oci/media-types.js";
 import type { Platform } from "../oci/platform.js";
-import { formatReference, withDigest, type Reference } from "../oci/reference.js";
+import { formatReference, type Reference, withDigest } from "../oci/reference.js";
 import type { RegistryClient } from "../registry/registry-client.js";
 import type { OverlaySnapshotter } from "../snapshots/overlay-snapshotter.js";
 import type { CommittedSnapshot } from "../snapshots/types.js";
@@ -32,9 +32,7 @@ export interface ResolvedImage {
   config: ImageConfig;
 }
 
-export interface PullProgress {
-  (event: { layer: Digest; done: number; total: number }): void;
-}
+export type PullProgress = (event: { layer: Digest; done: number; total: number }) => void;
 
 export class ImageStore {
   readonly #inflightLayers = new Map<string, Promise<CommittedSnapshot>>();
@@ -61,13 +59,11 @@ export class ImageStore {
     const { manifest, config } = await this.#manifestAndConfig(ref, opts);
     const diffIds = config.rootfs.diff_ids;
     if (diffIds.length !== manifest.layers.length) {
-      throw new FailedPreconditionError(
-        `image ${formatReference(ref)} is inconsistent: ${manifest.layers.length} layers but ${diffIds.length} diff_ids`,
-      );
+      throw new FailedPreconditionError(`image ${formatReference(ref)} is inconsistent: ${manifest.layers.length} layers but ${diffIds.length} diff_ids`);
     }
     // Download every layer at once; apply them in order as they arrive.
     const downloads = manifest.layers.map((layer) => this.#download(ref, layer, opts));
-    downloads.forEach((d) => d.catch(() => undefined));
+    for (const d of downloads) d.catch(() => undefined);
     let parent: CommittedSnapshot | undefined;
     let chainId: Digest | undefined;
     for (const [i, layer] of manifest.layers.entries()) {

@@ -10,7 +10,7 @@
  */
 import type { Database } from "../metadata/database.js";
 import type { Digest } from "../oci/digest.js";
-import { layerCompression, type LayerCompression } from "../oci/media-types.js";
+import { type LayerCompression, layerCompression } from "../oci/media-types.js";
 
 export interface LayerBlob {
   compression: LayerCompression;
@@ -39,7 +39,9 @@ export class LayerBlobs {
   /** The blobs known for a snapshot, gzip first (the most widely readable), then zstd, then plain. */
   lookup(snapshotId: number): LayerBlob[] {
     const rows = this.db
-      .prepare("SELECT compression, digest, size, diff_id FROM layer_blobs WHERE snapshot = ? ORDER BY CASE compression WHEN 'gzip' THEN 0 WHEN 'zstd' THEN 1 ELSE 2 END")
+      .prepare(
+        "SELECT compression, digest, size, diff_id FROM layer_blobs WHERE snapshot = ? ORDER BY CASE compression WHEN 'gzip' THEN 0 WHEN 'zstd' THEN 1 ELSE 2 END",
+      )
       .all(snapshotId) as Row[];
     return rows.map((r) => ({ compression: r.compression, digest: r.digest as Digest, size: r.size, diffId: r.diff_id as Digest }));
   }

@@ -6,9 +6,10 @@
  * better-sqlite3 is synchronous: keep each transaction short and never hold
  * one across an `await`.
  */
-import BetterSqlite3 from "better-sqlite3";
+
 import * as fs from "node:fs";
 import * as path from "node:path";
+import BetterSqlite3 from "better-sqlite3";
 
 export type Database = BetterSqlite3.Database;
 

@@ -60,10 +60,10 @@ export function gatewayOf(s: Ipv4Subnet): string {
 }
 
 export function subnetContains(s: Ipv4Subnet, ip: number): boolean {
-  return ((ip & mask(s.prefix)) >>> 0) === s.base;
+  return (ip & mask(s.prefix)) >>> 0 === s.base;
 }
 
 export function subnetsOverlap(a: Ipv4Subnet, b: Ipv4Subnet): boolean {
   const m = mask(Math.min(a.prefix, b.prefix));
-  return ((a.base & m) >>> 0) === ((b.base & m) >>> 0);
+  return (a.base & m) >>> 0 === (b.base & m) >>> 0;
 }

@@ -6,8 +6,8 @@
  * namespaces created here.
  */
 import assert from "node:assert/strict";
-import { execFileSync, spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, chmodSync, writeFileSync } from "node:fs";
+import { type ChildProcess, execFileSync, spawn, spawnSync } from "node:child_process";
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -111,8 +111,17 @@ describe("CniNetwork", { skip: canRun ? false : "needs root, containernetworking
     // The host's resolver, as a stub on loopback like systemd-resolved's 127.0.0.53: a dnsmasq that knows one name.
     upstream = spawn(
       "dnsmasq",
-      ["--keep-in-foreground", "--conf-file=/dev/null", "--no-resolv", "--no-hosts", "--bind-interfaces", `--listen-address=${upstreamAddr}`,
-        "--address=/upstream.test/10.99.0.7", "--pid-file=", "--log-facility=-"],
+      [
+        "--keep-in-foreground",
+        "--conf-file=/dev/null",
+        "--no-resolv",
+        "--no-hosts",
+        "--bind-interfaces",
+        `--listen-address=${upstreamAddr}`,
+        "--address=/upstream.test/10.99.0.7",
+        "--pid-file=",
+        "--log-facility=-",
+      ],
       { stdio: ["ignore", "ignore", "pipe"] },
     );
     await new Promise<void>((resolve, reject) => {

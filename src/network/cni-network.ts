@@ -32,10 +32,10 @@ import { createHash } from "node:crypto";
 import * as fs from "node:fs/promises";
 import * as path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { EngineError, FailedPreconditionError, InvalidArgumentError, UnavailableError, messageOf } from "../errors.js";
-import { formatIpv4, formatSubnet, gatewayOf, parseCidr, parseSubnet, subnetsOverlap, type Ipv4Subnet } from "./cidr.js";
+import { EngineError, FailedPreconditionError, InvalidArgumentError, messageOf, UnavailableError } from "../errors.js";
+import { formatIpv4, formatSubnet, gatewayOf, type Ipv4Subnet, parseCidr, parseSubnet, subnetsOverlap } from "./cidr.js";
+import { CNI_VERSION, type CniConfList, CniPlugins, type CniResult, ipv4Of } from "./cni-plugins.js";
 import { mustRun, runCommand } from "./command.js";
-import { CNI_VERSION, CniPlugins, ipv4Of, type CniConfList, type CniResult } from "./cni-plugins.js";
 import { DnsmasqServer } from "./dnsmasq-server.js";
 import { removeFirewallRules, removeMasqueradeRules, removeUnusedForwardChains } from "./iptables.js";
 import { addNetns, deleteNetns, listNetns, netnsLinks, netnsPath, netnsPids } from "./netns.js";
@@ -255,7 +255,10 @@ export class CniNetwork implements Network {
     const resolvText = renderResolvConf(this.gateway, [...search, this.domain]);
     const hostsText = renderHosts(own, extra);
     const writes: Promise<void>[] = [];
-    for (const [file, text] of [[a.resolvConf, resolvText], [a.hosts, hostsText]] as const) {
+    for (const [file, text] of [
+      [a.resolvConf, resolvText],
+      [a.hosts, hostsText],
+    ] as const) {
       if (file.text === text) continue;
       file.text = undefined;
       writes.push(fs.writeFile(file.path, text, { mode: 0o644 }).then(() => void (file.text = text)));
@@ -367,13 +370,16 @@ export class CniNetwork implements Network {
     for (const id of names) {
       opts.signal?.throwIfAborted();
       const result = await readJson<CniResult>(path.join(resultsDir, `${id}.json`));
-      const exists = await fs.stat(netnsPath(id)).then(() => true, () => false);
+      const exists = await fs.stat(netnsPath(id)).then(
+        () => true,
+        () => false,
+      );
       // DEL with the network the namespace was attached to, which a config change may have renamed.
       for (const r of recorded) {
         const plugins = new CniPlugins(this.#confList(r.name, r.bridge, parseSubnet(r.subnet)), this.#plugins.cniPath);
-        await plugins.del({ containerId: id, netns: exists ? netnsPath(id) : "", ifName: IFNAME }, result).catch((err: unknown) =>
-          this.#opts.log?.warn(`network ${r.name}: CNI DEL of leftover namespace failed`, { id, error: messageOf(err) }),
-        );
+        await plugins
+          .del({ containerId: id, netns: exists ? netnsPath(id) : "", ifName: IFNAME }, result)
+          .catch((err: unknown) => this.#opts.log?.warn(`network ${r.name}: CNI DEL of leftover namespace failed`, { id, error: messageOf(err) }));
       }
       await deleteNetns(id);
       report.namespaces++;
@@ -447,13 +453,7 @@ export class CniNetwork implements Network {
     }
     const lo = links.find((l) => l.ifname === "lo");
     const eth = links.find((l) => l.ifname === IFNAME);
-    return (
-      links.length === 2 &&
-      lo?.up === true &&
-      lo.ipv4.join() === "127.0.0.1/8" &&
-      eth?.up === true &&
-      eth.ipv4.join() === `${a.ip}/${a.prefix}`
-    );
+    return links.length === 2 && lo?.up === true && lo.ipv4.join() === "127.0.0.1/8" && eth?.up === true && eth.ipv4.join() === `${a.ip}/${a.prefix}`;
   }
 
   /** Sweep iptables rules, delete bridges and on-disk CNI state of the given networks; returns the attachments swept. */

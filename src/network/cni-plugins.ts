@@ -11,11 +11,12 @@
  *        (the firewall plugin needs it to know which rules to remove), which
  *        is why callers keep that result until the DEL.
  */
-import { SHARED_CHAINS_LOCK } from "./iptables.js";
-import { withHostLock } from "./host-lock.js";
+
 import { EngineError } from "../errors.js";
+import { formatIpv4, parseCidr } from "./cidr.js";
 import { runCommand } from "./command.js";
-import { parseCidr, formatIpv4 } from "./cidr.js";
+import { withHostLock } from "./host-lock.js";
+import { SHARED_CHAINS_LOCK } from "./iptables.js";
 
 export const CNI_VERSION = "1.0.0";
 

@@ -4,7 +4,7 @@
  * reports the command line and what it printed.
  */
 import { spawn } from "node:child_process";
-import { CancelledError, EngineError, UnavailableError, messageOf } from "../errors.js";
+import { CancelledError, EngineError, messageOf, UnavailableError } from "../errors.js";
 
 export interface CommandResult {
   code: number;

@@ -18,11 +18,11 @@
  * serving ("read <hosts> - N names" after binding) and that a SIGHUP reload
  * is done, which is what lets `register` resolve only once a name answers.
  */
-import { spawn, type ChildProcess } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import * as fs from "node:fs/promises";
 import * as path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { CancelledError, FailedPreconditionError, UnavailableError, messageOf } from "../errors.js";
+import { CancelledError, FailedPreconditionError, messageOf, UnavailableError } from "../errors.js";
 import { checkHostname, checkIpv4, namesIn } from "./resolver-files.js";
 import type { NameRegistry, NetworkLog } from "./types.js";
 
@@ -175,7 +175,10 @@ export class DnsmasqServer implements NameRegistry {
     const cmdline = await fs.readFile(`/proc/${pid}/cmdline`, "utf8").catch(() => "");
     // A recycled pid belongs to someone else: only a dnsmasq started with our config is ours.
     if (!cmdline.includes(`--conf-file=${confFile}`)) return undefined;
-    for (const [sig, wait] of [["SIGTERM", STOP_GRACE_MS], ["SIGKILL", STOP_GRACE_MS]] as const) {
+    for (const [sig, wait] of [
+      ["SIGTERM", STOP_GRACE_MS],
+      ["SIGKILL", STOP_GRACE_MS],
+    ] as const) {
       try {
         process.kill(pid, sig);
       } catch {
@@ -245,7 +248,9 @@ export class DnsmasqServer implements NameRegistry {
         if (line.includes(`read ${file} - `)) return finish();
         if (line.includes(`failed to load names from ${file}`)) {
           const why = line.replace(/^.*?: failed/, "failed");
-          return finish(new UnavailableError(`dnsmasq cannot read its hosts file ${file} (it runs as nobody: every directory above must be searchable by others): ${why}`));
+          return finish(
+            new UnavailableError(`dnsmasq cannot read its hosts file ${file} (it runs as nobody: every directory above must be searchable by others): ${why}`),
+          );
         }
         if (this.#exitReason !== undefined) {
           finish(new UnavailableError(`DNS server on ${this.#opts.listenAddress}: ${this.#exitReason}: ${this.#tail.join(" | ")}`));
@@ -253,7 +258,10 @@ export class DnsmasqServer implements NameRegistry {
       };
       const onAbort = (): void => finish(new CancelledError("starting the DNS server cancelled", { cause: signal?.reason }));
       const timer = setTimeout(
-        () => finish(new UnavailableError(`DNS server on ${this.#opts.listenAddress} did not load ${file} within ${READY_TIMEOUT_MS} ms: ${this.#tail.join(" | ")}`)),
+        () =>
+          finish(
+            new UnavailableError(`DNS server on ${this.#opts.listenAddress} did not load ${file} within ${READY_TIMEOUT_MS} ms: ${this.#tail.join(" | ")}`),
+          ),
         READY_TIMEOUT_MS,
       );
       signal?.addEventListener("abort", onAbort, { once: true });

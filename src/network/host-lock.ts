@@ -7,30 +7,28 @@
 import * as fs from "node:fs/promises";
 import * as path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
+import { isProcessAlive } from "../util/process.js";
 
 const LOCK_DIR = "/run/tanto-locks";
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === "EPERM";
-  }
-}
 
 export async function withHostLock<T>(name: string, fn: () => Promise<T>): Promise<T> {
   await fs.mkdir(LOCK_DIR, { recursive: true });
   const file = path.join(LOCK_DIR, `${name}.lock`);
   const token = `${process.pid}:${Math.random().toString(36).slice(2)}`;
+  // The lock appears with its owner already written in it: written aside, then linked into place.
+  const mine = `${file}.${process.pid}.${token.split(":")[1]}`;
+  await fs.writeFile(mine, token);
   for (let delay = 5; ; delay = Math.min(delay * 2, 100)) {
     try {
-      await fs.writeFile(file, token, { flag: "wx" });
+      await fs.link(mine, file);
+      await fs.rm(mine, { force: true });
       break;
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
       const owner = Number((await fs.readFile(file, "utf8").catch(() => "")).split(":")[0]);
-      if (owner > 0 && !alive(owner)) {
+      // An unreadable owner (a lock file from an older engine) is stale once it is a few seconds old.
+      const stale = owner > 0 ? !isProcessAlive(owner) : await olderThan(file, 3000);
+      if (stale) {
         await fs.rm(file, { force: true });
         continue;
       }
@@ -43,4 +41,9 @@ export async function withHostLock<T>(name: string, fn: () => Promise<T>): Promi
     // Only our own lock is removed (a stale-lock takeover may have replaced it).
     if ((await fs.readFile(file, "utf8").catch(() => "")) === token) await fs.rm(file, { force: true });
   }
+}
+
+async function olderThan(file: string, ms: number): Promise<boolean> {
+  const st = await fs.stat(file).catch(() => undefined);
+  return st === undefined || Date.now() - st.mtimeMs > ms;
 }

@@ -12,10 +12,11 @@
  *     -A CNI-FORWARD -d 10.87.0.2/32 -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT
  *     -A CNI-FORWARD -s 10.87.0.2/32 -j ACCEPT
  */
-import { withHostLock } from "./host-lock.js";
+
 import { EngineError } from "../errors.js";
-import { parseCidr, subnetContains, type Ipv4Subnet } from "./cidr.js";
+import { type Ipv4Subnet, parseCidr, subnetContains } from "./cidr.js";
 import { mustRun, runCommand } from "./command.js";
+import { withHostLock } from "./host-lock.js";
 
 const IPTABLES = "iptables";
 export const FORWARD_CHAIN = "CNI-FORWARD";
@@ -73,7 +74,7 @@ export function splitRule(line: string): string[] {
   return out;
 }
 
-function valueOf(rule: readonly string[], flag: string): string | undefined {
+function flagValue(rule: readonly string[], flag: string): string | undefined {
   const at = rule.indexOf(flag);
   return at < 0 ? undefined : rule[at + 1];
 }
@@ -104,10 +105,10 @@ export async function removeMasqueradeRules(network: string): Promise<number> {
   const nat = await dumpTable("nat");
   let removed = 0;
   for (const rule of rulesOf(nat, "POSTROUTING")) {
-    const comment = MASQ_COMMENT.exec(valueOf(rule, "--comment") ?? "");
+    const comment = MASQ_COMMENT.exec(flagValue(rule, "--comment") ?? "");
     if (comment?.[1] !== network) continue;
     await deleteRule("nat", rule);
-    const target = valueOf(rule, "-j");
+    const target = flagValue(rule, "-j");
     if (target?.startsWith("CNI-") && nat.chains.has(target)) await removeChain("nat", target);
     removed++;
   }
@@ -118,7 +119,7 @@ export async function removeMasqueradeRules(network: string): Promise<number> {
 export async function removeFirewallRules(subnet: Ipv4Subnet): Promise<number> {
   let removed = 0;
   for (const rule of rulesOf(await dumpTable("filter"), FORWARD_CHAIN)) {
-    const addr = valueOf(rule, "-s") ?? valueOf(rule, "-d");
+    const addr = flagValue(rule, "-s") ?? flagValue(rule, "-d");
     const parsed = addr === undefined ? undefined : parseCidr(addr);
     if (parsed === undefined || parsed.prefix !== 32 || !subnetContains(subnet, parsed.ip)) continue;
     await deleteRule("filter", rule);
@@ -140,10 +141,10 @@ export function removeUnusedForwardChains(): Promise<boolean> {
 async function removeUnusedForwardChainsLocked(): Promise<boolean> {
   const filter = await dumpTable("filter");
   if (!filter.chains.has(FORWARD_CHAIN)) return false;
-  if (rulesOf(filter, FORWARD_CHAIN).some((r) => valueOf(r, "-j") !== ADMIN_CHAIN)) return false;
+  if (rulesOf(filter, FORWARD_CHAIN).some((r) => flagValue(r, "-j") !== ADMIN_CHAIN)) return false;
   if (rulesOf(filter, ADMIN_CHAIN).length > 0) return false;
   for (const rule of filter.rules) {
-    if (valueOf(rule, "-j") === FORWARD_CHAIN) await deleteRule("filter", rule);
+    if (flagValue(rule, "-j") === FORWARD_CHAIN) await deleteRule("filter", rule);
   }
   await removeChain("filter", FORWARD_CHAIN);
   if (filter.chains.has(ADMIN_CHAIN)) await removeChain("filter", ADMIN_CHAIN);

@@ -47,7 +47,10 @@ export async function listNetns(prefix: string): Promise<string[]> {
 /** Host pids of the processes in the namespace. */
 export async function netnsPids(name: string): Promise<number[]> {
   const out = await mustRun("ip", ["netns", "pids", name]);
-  return out.split("\n").filter((l) => l.trim() !== "").map(Number);
+  return out
+    .split("\n")
+    .filter((l) => l.trim() !== "")
+    .map(Number);
 }
 
 export interface LinkAddresses {

@@ -82,7 +82,12 @@ export class ReadyPool<T> {
     // An abandoned creation still finishes (half an attachment would be worse); its item joins the pool.
     return new Promise<T>((resolve, reject) => {
       const onAbort = (): void => {
-        this.#track(creation.then((item) => this.add(item), () => undefined));
+        this.#track(
+          creation.then(
+            (item) => this.add(item),
+            () => undefined,
+          ),
+        );
         reject(new CancelledError("acquiring a network namespace cancelled", { cause: signal.reason }));
       };
       signal.addEventListener("abort", onAbort, { once: true });

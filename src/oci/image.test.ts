@@ -1,5 +1,5 @@
-import { test } from "node:test";
 import assert from "node:assert/strict";
+import { test } from "node:test";
 import { InvalidArgumentError } from "../errors.js";
 import { sha256 } from "./digest.js";
 import { parseImageConfig, parseManifest, parseManifestOrIndex } from "./image.js";
@@ -17,12 +17,12 @@ test("manifests and indexes parse by mediaType or shape", () => {
 
 test("invalid documents name the field", () => {
   const bad = { schemaVersion: 2, config: { mediaType: MediaType.ociConfig, digest: "sha256:nope", size: 1 }, layers: [] };
-  assert.throws(() => parseManifest(JSON.stringify(bad)), (e: unknown) => e instanceof InvalidArgumentError && /config: digest must be sha256/.test(e.message));
-  assert.throws(() => parseManifest("{"), /invalid image manifest: not valid JSON/);
   assert.throws(
-    () => parseManifest(JSON.stringify({ ...bad, config: { ...bad.config, digest: d, size: -1 } })),
-    /size must be a non-negative integer/,
+    () => parseManifest(JSON.stringify(bad)),
+    (e: unknown) => e instanceof InvalidArgumentError && /config: digest must be sha256/.test(e.message),
   );
+  assert.throws(() => parseManifest("{"), /invalid image manifest: not valid JSON/);
+  assert.throws(() => parseManifest(JSON.stringify({ ...bad, config: { ...bad.config, digest: d, size: -1 } })), /size must be a non-negative integer/);
 });
 
 test("image config: Docker nulls are dropped, fields checked", () => {

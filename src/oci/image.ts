@@ -9,7 +9,7 @@
  * nothing a newer tool wrote.
  */
 import { InvalidArgumentError } from "../errors.js";
-import { isDigest, type Digest } from "./digest.js";
+import { type Digest, isDigest } from "./digest.js";
 import { isIndex, isManifest, isSchema1 } from "./media-types.js";
 
 export interface Platform {
@@ -176,7 +176,7 @@ export function validateIndex(o: Json, what = "image index"): Index {
   optString(o, "mediaType", what);
   if (typeof o.mediaType === "string" && !isIndex(o.mediaType)) fail(what, "mediaType", `"${o.mediaType}" is not an index type`);
   if (!Array.isArray(o.manifests)) fail(what, "manifests", "must be an array");
-  o.manifests.forEach((d, i) => validateDescriptor(d, `${what}: manifests[${i}]`));
+  for (const [i, d] of o.manifests.entries()) validateDescriptor(d, `${what}: manifests[${i}]`);
   if (o.subject !== undefined) validateDescriptor(o.subject, `${what}: subject`);
   optStringMap(o, "annotations", what);
   return o as unknown as Index;
@@ -189,7 +189,7 @@ export function validateManifest(o: Json, what = "image manifest"): Manifest {
   if (o.config === undefined) fail(what, "config", "is missing");
   validateDescriptor(o.config, `${what}: config`);
   if (!Array.isArray(o.layers)) fail(what, "layers", "must be an array");
-  o.layers.forEach((d, i) => validateDescriptor(d, `${what}: layers[${i}]`));
+  for (const [i, d] of o.layers.entries()) validateDescriptor(d, `${what}: layers[${i}]`);
   if (o.subject !== undefined) validateDescriptor(o.subject, `${what}: subject`);
   optStringMap(o, "annotations", what);
   return o as unknown as Manifest;

@@ -43,12 +43,7 @@ export type KnownMediaType = (typeof MediaType)[keyof typeof MediaType];
 export type LayerCompression = "gzip" | "zstd" | "none";
 
 /** What a registry is asked for when resolving a tag: every index and manifest type we can read. */
-export const MANIFEST_ACCEPT: readonly string[] = [
-  MediaType.ociIndex,
-  MediaType.dockerManifestList,
-  MediaType.ociManifest,
-  MediaType.dockerManifest,
-];
+export const MANIFEST_ACCEPT: readonly string[] = [MediaType.ociIndex, MediaType.dockerManifestList, MediaType.ociManifest, MediaType.dockerManifest];
 
 /** Media types sometimes carry parameters (`; charset=utf-8`) that do not change their meaning. */
 function bare(mt: string): string {

@@ -1,10 +1,10 @@
-import { test } from "node:test";
 import assert from "node:assert/strict";
+import { test } from "node:test";
 import { InvalidArgumentError } from "../errors.js";
-import type { Descriptor, Index } from "./image.js";
-import { MediaType, isIndex, isManifest, layerCompression } from "./media-types.js";
-import { formatPlatform, hostPlatform, matchPlatform, normalizePlatform, parsePlatform, selectManifest } from "./platform.js";
 import type { Digest } from "./digest.js";
+import type { Descriptor, Index } from "./image.js";
+import { isIndex, isManifest, layerCompression, MediaType } from "./media-types.js";
+import { formatPlatform, hostPlatform, matchPlatform, normalizePlatform, parsePlatform, selectManifest } from "./platform.js";
 
 test("parse and format platforms", () => {
   assert.deepEqual(parsePlatform("linux/arm64/v8"), { os: "linux", architecture: "arm64", variant: "v8" });
@@ -50,13 +50,7 @@ test("selectManifest picks the best entry", () => {
   const index: Index = {
     schemaVersion: 2,
     mediaType: MediaType.ociIndex,
-    manifests: [
-      entry("1", "linux/amd64"),
-      entry("2", "linux/arm/v6"),
-      entry("3", "linux/arm/v7"),
-      entry("4", "linux/arm64/v8"),
-      entry("5", "unknown/unknown"),
-    ],
+    manifests: [entry("1", "linux/amd64"), entry("2", "linux/arm/v6"), entry("3", "linux/arm/v7"), entry("4", "linux/arm64/v8"), entry("5", "unknown/unknown")],
   };
   assert.equal(selectManifest(index, parsePlatform("linux/amd64"))?.digest, dg("1"));
   assert.equal(selectManifest(index, parsePlatform("linux/arm64"))?.digest, dg("4"));

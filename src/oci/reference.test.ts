@@ -1,5 +1,5 @@
-import { test } from "node:test";
 import assert from "node:assert/strict";
+import { test } from "node:test";
 import { InvalidArgumentError } from "../errors.js";
 import { familiarName, familiarString, formatReference, parseReference, withTag } from "./reference.js";
 
@@ -44,7 +44,11 @@ test("invalid references say what is wrong", () => {
     [`x/${"a".repeat(260)}`, /longer than 255/],
   ];
   for (const [input, re] of cases) {
-    assert.throws(() => parseReference(input), (err: unknown) => err instanceof InvalidArgumentError && re.test(err.message), input);
+    assert.throws(
+      () => parseReference(input),
+      (err: unknown) => err instanceof InvalidArgumentError && re.test(err.message),
+      input,
+    );
   }
 });
 

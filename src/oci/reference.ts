@@ -8,7 +8,7 @@
  *   // { domain: "127.0.0.1:5000", repository: "busybox", tag: "1", digest: "sha256:…" }
  */
 import { InvalidArgumentError } from "../errors.js";
-import { isDigest, type Digest } from "./digest.js";
+import { type Digest, isDigest } from "./digest.js";
 
 export interface Reference {
   /** Registry host with optional port, `docker.io` for Docker Hub. */

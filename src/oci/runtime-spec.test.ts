@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { DEFAULT_CAPABILITIES, INIT_DESTINATION, generateProcess, generateSpec, type SpecOptions } from "./runtime-spec.js";
+import { DEFAULT_CAPABILITIES, generateProcess, generateSpec, INIT_DESTINATION, type SpecOptions } from "./runtime-spec.js";
 
 const base: SpecOptions = {
   rootfs: "/var/lib/tanto/snap/1/fs",

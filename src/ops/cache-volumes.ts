@@ -7,9 +7,9 @@
  */
 import * as fs from "node:fs/promises";
 import * as path from "node:path";
-import { digestHex, sha256 } from "../oci/digest.js";
-import type { Database } from "../metadata/database.js";
 import type { CacheSharingMode } from "../core/container.js";
+import type { Database } from "../metadata/database.js";
+import { digestHex, sha256 } from "../oci/digest.js";
 
 export interface VolumeLease extends AsyncDisposable {
   readonly dir: string;

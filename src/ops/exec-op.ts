@@ -15,20 +15,20 @@
 import { randomBytes } from "node:crypto";
 import * as fs from "node:fs/promises";
 import * as path from "node:path";
+import type { CacheSharingMode } from "../core/container.js";
 import { ExecError, FailedPreconditionError } from "../errors.js";
 import type { Executor } from "../executor/types.js";
 import { resolveUser } from "../executor/user.js";
 import { mkdirInRoot, resolveInRoot } from "../fsutil/in-root.js";
 import { mount, unmount } from "../mount/mount.js";
+import type { HostEntry, NamespacePool, NetworkNamespace } from "../network/types.js";
 import { digestHex } from "../oci/digest.js";
 import type { Mount as SpecMount } from "../oci/runtime-spec.js";
 import type { OverlaySnapshotter } from "../snapshots/overlay-snapshotter.js";
 import type { ActiveSnapshot } from "../snapshots/types.js";
 import type { OpRunner, Result, SolveContext, Vertex } from "../solver/types.js";
-import type { HostEntry, NamespacePool, NetworkNamespace } from "../network/types.js";
 import type { CacheVolumes } from "./cache-volumes.js";
-import { scrub, StreamScrubber } from "./scrub.js";
-import type { CacheSharingMode } from "../core/container.js";
+import { StreamScrubber, scrub } from "./scrub.js";
 
 export type ExecMount =
   | { target: string; type: "cache"; key: string; sharing: CacheSharingMode; owner?: string }
@@ -238,7 +238,12 @@ export class ExecOpRunner implements OpRunner {
       const out = new OutputCollector(v, ctx, secrets.scrubList());
       const { exitCode } = await this.deps.executor.run(
         id,
-        { rootfs, mounts, process: { args: op.args, env: [...op.env, ...secrets.env()], cwd: op.cwd, user }, ...(net ? { network: { netnsPath: net.ns.path } } : {}) },
+        {
+          rootfs,
+          mounts,
+          process: { args: op.args, env: [...op.env, ...secrets.env()], cwd: op.cwd, user },
+          ...(net ? { network: { netnsPath: net.ns.path } } : {}),
+        },
         {
           ...(op.stdin !== undefined ? { stdin: op.stdin } : {}),
           stdout: (b) => out.add(1, b),
@@ -315,7 +320,11 @@ class OutputCollector {
   readonly #sizes: Record<1 | 2, number> = { 1: 0, 2: 0 };
   readonly #combined: Buffer[] = [];
   readonly #live: Record<1 | 2, StreamScrubber>;
-  constructor(private readonly v: Vertex, private readonly ctx: SolveContext, private readonly secrets: string[]) {
+  constructor(
+    private readonly v: Vertex,
+    private readonly ctx: SolveContext,
+    private readonly secrets: string[],
+  ) {
     this.#live = { 1: new StreamScrubber(secrets), 2: new StreamScrubber(secrets) };
   }
 
@@ -350,7 +359,10 @@ class OutputCollector {
  * values to mask in its output.
  */
 class SecretFiles {
-  constructor(private readonly op: ExecOp, private readonly ctx: SolveContext) {}
+  constructor(
+    private readonly op: ExecOp,
+    private readonly ctx: SolveContext,
+  ) {}
 
   #value(key: SecretKey): string {
     if (!this.ctx.secrets) throw new FailedPreconditionError(`secret "${key.name}" is not available here`);

@@ -4,9 +4,9 @@
  * key names exactly what is checked out.
  */
 import { digestHex } from "../oci/digest.js";
-import { normalizeGitUrl, type GitSource } from "../sources/git-source.js";
 import type { OverlaySnapshotter } from "../snapshots/overlay-snapshotter.js";
 import type { OpRunner, Result, SolveContext, Vertex } from "../solver/types.js";
+import { type GitSource, normalizeGitUrl } from "../sources/git-source.js";
 
 export interface GitOp {
   kind: "git";

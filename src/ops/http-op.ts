@@ -7,7 +7,7 @@ import * as fs from "node:fs/promises";
 import * as path from "node:path";
 import type { ContentStore } from "../content/types.js";
 import { FailedPreconditionError } from "../errors.js";
-import { digestHex, isDigest, type Digest } from "../oci/digest.js";
+import { type Digest, digestHex, isDigest } from "../oci/digest.js";
 import type { OverlaySnapshotter } from "../snapshots/overlay-snapshotter.js";
 import type { OpRunner, Result, Vertex } from "../solver/types.js";
 

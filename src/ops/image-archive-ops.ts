@@ -20,7 +20,7 @@ import { resolveInRoot } from "../fsutil/in-root.js";
 import { imageArchive, importImageArchive } from "../images/image-archive.js";
 import type { ExportCompression, ExportMediaTypes, ImageExporter, ImageSettings } from "../images/image-exporter.js";
 import type { ImageStore } from "../images/image-store.js";
-import { digestHex, type Digest } from "../oci/digest.js";
+import { type Digest, digestHex } from "../oci/digest.js";
 import { parseManifest } from "../oci/image.js";
 import { parsePlatform } from "../oci/platform.js";
 import { parseReference } from "../oci/reference.js";

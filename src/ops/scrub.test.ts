@@ -1,6 +1,6 @@
-import { test } from "node:test";
 import assert from "node:assert/strict";
-import { scrub, StreamScrubber } from "./scrub.js";
+import { test } from "node:test";
+import { StreamScrubber, scrub } from "./scrub.js";
 
 test("values are masked everywhere, longest first", () => {
   assert.equal(scrub("a hunter2 b hunter2", ["hunter2"]), "a *** b ***");

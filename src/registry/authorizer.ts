@@ -6,8 +6,8 @@
  *
  * Bearer tokens are cached per host, service and scope set until they expire.
  */
-import { FailedPreconditionError, UnavailableError, messageOf } from "../errors.js";
-import { drain, readBody, type HttpTransport } from "./http-transport.js";
+import { FailedPreconditionError, messageOf, UnavailableError } from "../errors.js";
+import { drain, type HttpTransport, readBody } from "./http-transport.js";
 import type { CredentialsFn } from "./types.js";
 
 export interface Challenge {

@@ -7,12 +7,13 @@
  * Redirects are followed only when asked (blob downloads go to object
  * storage); the Authorization header is never sent to another origin.
  */
+
+import { readFile } from "node:fs/promises";
 import * as http from "node:http";
 import * as https from "node:https";
-import { readFile } from "node:fs/promises";
-import { rootCertificates } from "node:tls";
 import { Readable } from "node:stream";
-import { CancelledError, UnavailableError, messageOf } from "../errors.js";
+import { rootCertificates } from "node:tls";
+import { CancelledError, messageOf, UnavailableError } from "../errors.js";
 
 export interface TlsOptions {
   insecure?: boolean;
@@ -77,7 +78,11 @@ export class HttpTransport {
   /** Drop idle connections so the process can exit. */
   close(): void {
     this.#httpAgent.destroy();
-    for (const agent of this.#httpsAgents.values()) void agent.then((a) => a.destroy(), () => undefined);
+    for (const agent of this.#httpsAgents.values())
+      void agent.then(
+        (a) => a.destroy(),
+        () => undefined,
+      );
     this.#httpsAgents.clear();
   }
 
@@ -97,13 +102,7 @@ export class HttpTransport {
     return agent;
   }
 
-  async #once(
-    method: string,
-    url: URL,
-    headers: Record<string, string>,
-    body: HttpRequest["body"],
-    signal: AbortSignal | undefined,
-  ): Promise<HttpResponse> {
+  async #once(method: string, url: URL, headers: Record<string, string>, body: HttpRequest["body"], signal: AbortSignal | undefined): Promise<HttpResponse> {
     if (signal?.aborted) throw new CancelledError(`request to ${url.host} cancelled`, { cause: signal.reason });
     let agent: http.Agent;
     try {

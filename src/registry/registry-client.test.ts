@@ -1,4 +1,3 @@
-import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
@@ -6,14 +5,15 @@ import * as http from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
+import { after, before, test } from "node:test";
 import { startRegistry, type TestRegistry } from "../../test/support/registry.js";
 import { LocalContentStore } from "../content/local-content-store.js";
 import { FailedPreconditionError, NotFoundError, UnavailableError } from "../errors.js";
-import { sha256, type Digest } from "../oci/digest.js";
-import { encodeJson, type Descriptor, type ImageConfig, type Index, type Manifest } from "../oci/image.js";
+import { type Digest, sha256 } from "../oci/digest.js";
+import { type Descriptor, encodeJson, type ImageConfig, type Index, type Manifest } from "../oci/image.js";
 import { MediaType } from "../oci/media-types.js";
 import { parsePlatform } from "../oci/platform.js";
-import { formatReference, parseReference, withDigest, type Reference } from "../oci/reference.js";
+import { formatReference, parseReference, type Reference, withDigest } from "../oci/reference.js";
 import { RegistryClient } from "./registry-client.js";
 
 let registry: TestRegistry;
@@ -298,7 +298,10 @@ test("auth: Bearer tokens from a realm, cached; Basic", async () => {
   const basicRef = parseReference(`${basicFront.host}/tanto/private:v1`);
   const withBasic = newClient({ credentials: () => ({ username: "bob", password: "pw" }) });
   assert.equal((await withBasic.resolve(basicRef, parsePlatform("linux/amd64"))).digest, image.manifestDigest);
-  await assert.rejects(anonymous.resolve(basicRef, parsePlatform("linux/amd64")), (err: unknown) => err instanceof FailedPreconditionError && /unauthorized/.test((err as Error).message));
+  await assert.rejects(
+    anonymous.resolve(basicRef, parsePlatform("linux/amd64")),
+    (err: unknown) => err instanceof FailedPreconditionError && /unauthorized/.test((err as Error).message),
+  );
 });
 
 async function listStore(store: LocalContentStore): Promise<string[]> {

@@ -9,23 +9,15 @@
  * the error reported when all fail is the registry's own.
  */
 import type { Readable } from "node:stream";
-import {
-  CancelledError,
-  EngineError,
-  FailedPreconditionError,
-  InvalidArgumentError,
-  NotFoundError,
-  UnavailableError,
-  messageOf,
-} from "../errors.js";
 import type { Ingester, Provider } from "../content/types.js";
-import { isDigest, sha256, type Digest } from "../oci/digest.js";
-import { parseImageConfig, parseManifestOrIndex, type Descriptor, type ImageConfig, type Platform } from "../oci/image.js";
+import { CancelledError, EngineError, FailedPreconditionError, InvalidArgumentError, messageOf, NotFoundError, UnavailableError } from "../errors.js";
+import { type Digest, isDigest, sha256 } from "../oci/digest.js";
+import { type Descriptor, type ImageConfig, type Platform, parseImageConfig, parseManifestOrIndex } from "../oci/image.js";
 import { isIndex, MANIFEST_ACCEPT } from "../oci/media-types.js";
 import { formatPlatform, selectManifest } from "../oci/platform.js";
 import { DEFAULT_DOMAIN, formatReference, type Reference } from "../oci/reference.js";
 import { Authorizer } from "./authorizer.js";
-import { drain, HttpTransport, readBody, type HttpResponse, type TlsOptions } from "./http-transport.js";
+import { drain, type HttpResponse, HttpTransport, readBody, type TlsOptions } from "./http-transport.js";
 import type {
   CallOptions,
   CredentialsFn,
@@ -110,9 +102,7 @@ export class RegistryClient implements Resolver, Fetcher, Pusher {
         const desc = selectManifest(parsed.index, platform);
         if (desc === undefined) {
           const have = parsed.index.manifests.flatMap((d) => (d.platform ? [formatPlatform(d.platform)] : []));
-          throw new NotFoundError(
-            `${ctx}: no image for platform ${formatPlatform(platform)} (available: ${have.length ? have.join(", ") : "none"})`,
-          );
+          throw new NotFoundError(`${ctx}: no image for platform ${formatPlatform(platform)} (available: ${have.length ? have.join(", ") : "none"})`);
         }
         if (isIndex(desc.mediaType)) throw new InvalidArgumentError(`${ctx}: nested image indexes are not supported`);
         const m = await this.#getManifest(ep, ref, desc.digest, desc, ctx, opts.signal);
@@ -327,12 +317,7 @@ export class RegistryClient implements Resolver, Fetcher, Pusher {
   async #getBlobBytes(ep: Endpoint, ref: Reference, desc: Descriptor, ctx: string, signal: AbortSignal | undefined): Promise<Buffer> {
     const what = `blob ${desc.digest}`;
     if (desc.size > BLOB_BYTES_LIMIT) throw new InvalidArgumentError(`${ctx}: ${what} is too large (${desc.size} bytes) to read into memory`);
-    const res = await this.#send(
-      ep,
-      { method: "GET", url: blobUrl(ep, ref, desc.digest), scopes: [pullScope(ref)], followRedirects: true },
-      ctx,
-      signal,
-    );
+    const res = await this.#send(ep, { method: "GET", url: blobUrl(ep, ref, desc.digest), scopes: [pullScope(ref)], followRedirects: true }, ctx, signal);
     if (res.status !== 200) throw await registryError(res, ctx, what);
     const bytes = await readBodyIn(res, desc.size, what, ctx, signal);
     const digest = sha256(bytes);
@@ -439,7 +424,7 @@ function blobUrl(ep: Endpoint, ref: Reference, digest: Digest): URL {
 
 /** 127.0.0.0/8, localhost and [::1] speak plain HTTP, as Docker allows for local registries. */
 export function isLoopback(host: string): boolean {
-  const hostname = host.startsWith("[") ? host.slice(0, host.indexOf("]") + 1) : host.split(":")[0] ?? "";
+  const hostname = host.startsWith("[") ? host.slice(0, host.indexOf("]") + 1) : (host.split(":")[0] ?? "");
   return hostname === "localhost" || hostname === "[::1]" || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(hostname);
 }
 

@@ -7,7 +7,7 @@ import { randomBytes } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
-import { EngineError, UnavailableError, type ErrorCode } from "../errors.js";
+import { EngineError, type ErrorCode, UnavailableError } from "../errors.js";
 import { CALL_STATUS_HEADER, type CallEvent } from "../http/session-protocol.js";
 
 /** An answer being read: `finish` acknowledges it to the client. */

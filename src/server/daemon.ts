@@ -5,10 +5,10 @@ import * as http from "node:http";
 import * as path from "node:path";
 import { DEFAULT_CONFIG_PATH, loadConfig } from "../config/engine-config.js";
 import { messageOf } from "../errors.js";
+import { DEFAULT_ADDRESS, parseAddress, TOKEN_ENV } from "../http/address.js";
 import { VERSION } from "../version.js";
 import { Engine } from "./engine.js";
 import { createHandler, createUpgradeHandler } from "./http-api.js";
-import { DEFAULT_ADDRESS, parseAddress, TOKEN_ENV } from "../http/address.js";
 import { listen } from "./listen.js";
 import { createLogger } from "./log.js";
 

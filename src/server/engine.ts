@@ -15,43 +15,44 @@
 import { randomBytes } from "node:crypto";
 import * as fs from "node:fs/promises";
 import * as path from "node:path";
+import type { GraphQLSchema } from "graphql";
 import { buildApiSchema } from "../api/graphql-api.js";
-import { FailedPreconditionError, messageOf } from "../errors.js";
-import { keepTarget } from "../gc/policy.js";
 import type { EngineConfig } from "../config/engine-config.js";
 import { LocalContentStore } from "../content/local-content-store.js";
 import type { CoreDeps } from "../core/types.js";
+import { FailedPreconditionError, messageOf } from "../errors.js";
 import { RuncExecutor } from "../executor/runc-executor.js";
+import { Collector } from "../gc/collector.js";
+import { Leases } from "../gc/leases.js";
+import { keepTarget } from "../gc/policy.js";
 import { HostMirrors } from "../hostsync/host-mirror.js";
-import { ImageStore } from "../images/image-store.js";
 import { ImageExporter } from "../images/image-exporter.js";
+import { ImageStore } from "../images/image-store.js";
 import { LayerBlobs, layerCompressionOf } from "../images/layer-blobs.js";
-import { ImageImportOpRunner, ImageTarballOpRunner } from "../ops/image-archive-ops.js";
-import { SnapshotOpRunner } from "../ops/snapshot-op.js";
-import { openDatabase, type Database } from "../metadata/database.js";
+import { type Database, openDatabase } from "../metadata/database.js";
 import { unmountAll } from "../mount/mount.js";
+import { CniNetwork } from "../network/cni-network.js";
+import type { Network } from "../network/types.js";
 import { formatPlatform, hostPlatform } from "../oci/platform.js";
 import { CacheVolumes } from "../ops/cache-volumes.js";
 import { ExecOpRunner, OutputOpRunner } from "../ops/exec-op.js";
 import { FileOpRunner } from "../ops/file-op.js";
-import { ImageOpRunner } from "../ops/image-op.js";
 import { GitOpRunner } from "../ops/git-op.js";
 import { HttpFileOpRunner } from "../ops/http-op.js";
-import { GitSource } from "../sources/git-source.js";
-import { HttpSource } from "../sources/http-source.js";
+import { ImageImportOpRunner, ImageTarballOpRunner } from "../ops/image-archive-ops.js";
+import { ImageOpRunner } from "../ops/image-op.js";
+import { SnapshotOpRunner } from "../ops/snapshot-op.js";
 import { RegistryClient } from "../registry/registry-client.js";
+import { ServiceManager } from "../services/service-manager.js";
 import { OverlaySnapshotter } from "../snapshots/overlay-snapshotter.js";
 import { SqliteCacheRecords } from "../solver/cache-records.js";
 import { Solver } from "../solver/solver.js";
+import { GitSource } from "../sources/git-source.js";
+import { HttpSource } from "../sources/http-source.js";
+import { isProcessAlive } from "../util/process.js";
 import { VERSION } from "../version.js";
 import type { Logger } from "./log.js";
 import { SessionManager } from "./sessions.js";
-import { Collector } from "../gc/collector.js";
-import { CniNetwork } from "../network/cni-network.js";
-import type { Network } from "../network/types.js";
-import { ServiceManager } from "../services/service-manager.js";
-import { Leases } from "../gc/leases.js";
-import type { GraphQLSchema } from "graphql";
 
 export class Engine {
   readonly schema: GraphQLSchema = buildApiSchema();
@@ -77,6 +78,7 @@ export class Engine {
     const runDir = path.join(root, "run");
     const executor = new RuncExecutor({ root: path.join(root, "runc"), bundleDir: path.join(runDir, "bundles") });
     // Containers first (they hold mounts), then the mounts themselves.
+    log.debug("repairing what a previous engine left", { root });
     await executor.cleanup();
     const leftover = await unmountAll(runDir);
     if (leftover > 0) log.warn("removed mounts left by a previous engine", { count: leftover });
@@ -112,7 +114,14 @@ export class Engine {
     const leases = new Leases();
     const services = new ServiceManager(network ? { exec: () => execRunner, network } : servicesWithoutNetwork());
     const execRunner = new ExecOpRunner({ snapshots, executor, volumes, runDir, ...(network ? { network } : {}), services });
-    const collector = new Collector(snapshots, leases, content, path.join(root, "volumes"), (dir) => volumes.inUse(dir), () => layerBlobs.referenced());
+    const collector = new Collector(
+      snapshots,
+      leases,
+      content,
+      path.join(root, "volumes"),
+      (dir) => volumes.inUse(dir),
+      () => layerBlobs.referenced(),
+    );
     const solver = new Solver({
       runners: [
         new ImageOpRunner(images),
@@ -145,7 +154,8 @@ export class Engine {
       defaultPlatform: formatPlatform(hostPlatform()),
     };
     await networkChecked;
-    let engine: Engine | undefined = undefined;
+    log.debug("state opened and network checked");
+    let engine: Engine | undefined;
     // A session's end releases what it held, which may let the policy collect.
     const sessions = new SessionManager(await secretSalt(root), (id) => {
       leases.releaseSession(id);
@@ -239,17 +249,8 @@ async function secretSalt(root: string): Promise<Buffer> {
 async function claimRoot(root: string): Promise<void> {
   const file = path.join(root, PID_FILE);
   const owner = Number((await fs.readFile(file, "utf8").catch(() => "")).trim());
-  if (owner && owner !== process.pid && isAlive(owner)) {
+  if (owner && owner !== process.pid && isProcessAlive(owner)) {
     throw new FailedPreconditionError(`state directory ${root} is in use by another engine (pid ${owner})`);
   }
   await fs.writeFile(file, `${process.pid}\n`);
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === "EPERM";
-  }
 }

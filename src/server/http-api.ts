@@ -14,14 +14,14 @@
  *   DELETE /v1/sessions/:id
  */
 import { timingSafeEqual } from "node:crypto";
-import type { Duplex } from "node:stream";
-import { handleTunnelUpgrade } from "./tunnels.js";
 import type { IncomingMessage, ServerResponse } from "node:http";
+import type { Duplex } from "node:stream";
 import { runQuery } from "../api/graphql-api.js";
 import { messageOf } from "../errors.js";
 import { readJson, sendJson } from "../http/json.js";
 import { VERSION } from "../version.js";
 import type { Engine } from "./engine.js";
+import { handleTunnelUpgrade } from "./tunnels.js";
 
 /**
  * The request handler. On a unix socket, the socket's permissions are the
@@ -58,7 +58,11 @@ async function handle(engine: Engine, req: IncomingMessage, res: ServerResponse)
   if (req.method === "GET" && parts[1] === "du") return sendJson(res, 200, await engine.collector.usage());
   if (req.method === "POST" && parts[1] === "prune") {
     const body = (await readJson(req)) as { all?: boolean; keepStorage?: number };
-    return sendJson(res, 200, await engine.collector.prune({ all: body.all === true, ...(typeof body.keepStorage === "number" ? { keepBytes: body.keepStorage } : {}) }));
+    return sendJson(
+      res,
+      200,
+      await engine.collector.prune({ all: body.all === true, ...(typeof body.keepStorage === "number" ? { keepBytes: body.keepStorage } : {}) }),
+    );
   }
   if (parts[1] !== "sessions") return sendJson(res, 404, { error: `no such endpoint ${url.pathname}` });
 

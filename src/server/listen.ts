@@ -3,9 +3,9 @@
  * `tcp://host:port` (only when asked for).
  */
 import * as fs from "node:fs/promises";
-import * as http from "node:http";
-import * as path from "node:path";
+import type * as http from "node:http";
 import * as net from "node:net";
+import * as path from "node:path";
 import { FailedPreconditionError } from "../errors.js";
 import type { Address } from "../http/address.js";
 

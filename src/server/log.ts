@@ -14,7 +14,12 @@ export function createLogger(opts: { debug: boolean; write?: (line: string) => v
   const write = opts.write ?? ((line: string) => process.stderr.write(line));
   const log = (level: Level) => (msg: string, fields?: Record<string, unknown>) => {
     if (ORDER[level] < min) return;
-    const extra = fields ? " " + Object.entries(fields).map(([k, v]) => `${k}=${typeof v === "string" ? JSON.stringify(v) : String(v)}`).join(" ") : "";
+    const extra = fields
+      ? " " +
+        Object.entries(fields)
+          .map(([k, v]) => `${k}=${typeof v === "string" ? JSON.stringify(v) : String(v)}`)
+          .join(" ")
+      : "";
     write(`${new Date().toISOString()} ${level.toUpperCase().padEnd(5)} ${msg}${extra}\n`);
   };
   return { debug: log("debug"), info: log("info"), warn: log("warn"), error: log("error") };

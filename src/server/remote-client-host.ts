@@ -1,7 +1,15 @@
 /** ClientHost over a session's calls: each method is one call to the client. */
 import type { Readable } from "node:stream";
 import type { ClientHost } from "../core/types.js";
-import type { ReadFilesParams, StatTreeParams, StatTreeResult, TunnelDialParams, TunnelListenParams, TunnelListenResult, WriteParams } from "../http/session-protocol.js";
+import type {
+  ReadFilesParams,
+  StatTreeParams,
+  StatTreeResult,
+  TunnelDialParams,
+  TunnelListenParams,
+  TunnelListenResult,
+  WriteParams,
+} from "../http/session-protocol.js";
 import type { ClientCalls } from "./client-calls.js";
 
 export class RemoteClientHost implements ClientHost {

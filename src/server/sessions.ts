@@ -6,11 +6,11 @@
  */
 import { randomBytes } from "node:crypto";
 import type { Duplex } from "node:stream";
-import type { SyncResult } from "../hostsync/host-mirror.js";
-import type { ResolvedImage } from "../images/image-store.js";
 import { SecretStore } from "../core/secrets.js";
 import type { Session, TunnelTarget } from "../core/types.js";
+import type { SyncResult } from "../hostsync/host-mirror.js";
 import type { SessionEvent } from "../http/session-protocol.js";
+import type { ResolvedImage } from "../images/image-store.js";
 import type { ProgressEvent } from "../solver/types.js";
 import { ClientCalls } from "./client-calls.js";
 import { RemoteClientHost } from "./remote-client-host.js";
@@ -40,7 +40,11 @@ export class EngineSession implements Session {
 
   readonly secrets: SecretStore;
 
-  constructor(readonly labels: Record<string, string>, secretSalt: Buffer, onExpire: () => void) {
+  constructor(
+    readonly labels: Record<string, string>,
+    secretSalt: Buffer,
+    onExpire: () => void,
+  ) {
     this.secrets = new SecretStore(secretSalt);
     this.#attachTimer = setTimeout(onExpire, ATTACH_TIMEOUT_MS).unref();
   }

@@ -9,11 +9,11 @@
  */
 import { randomBytes } from "node:crypto";
 import * as net from "node:net";
-import { ExecError, FailedPreconditionError, messageOf } from "../errors.js";
-import type { Session } from "../core/types.js";
 import { Service, type ServiceSpec } from "../core/service.js";
-import type { ExecOpRunner, ExecResultMeta, ServiceBinder } from "../ops/exec-op.js";
+import type { Session } from "../core/types.js";
+import { ExecError, FailedPreconditionError, messageOf } from "../errors.js";
 import type { Network, NetworkNamespace } from "../network/types.js";
+import type { ExecOpRunner, ExecResultMeta, ServiceBinder } from "../ops/exec-op.js";
 import type { Solver } from "../solver/solver.js";
 import type { SolveContext } from "../solver/types.js";
 import { waitForPorts } from "./health.js";

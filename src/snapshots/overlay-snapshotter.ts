@@ -94,9 +94,7 @@ export class OverlaySnapshotter implements Snapshotter {
     }
     // overlay's workdir is scratch space only while mounted.
     await fs.rm(path.join(this.root, String(active.id), "work"), { recursive: true, force: true });
-    this.#db
-      .prepare("UPDATE snapshots SET name = ?, state = 'committed', last_used = ? WHERE id = ?")
-      .run(name, Date.now(), active.id);
+    this.#db.prepare("UPDATE snapshots SET name = ?, state = 'committed', last_used = ? WHERE id = ?").run(name, Date.now(), active.id);
     return this.#remember({ id: active.id, name, parent: active.parent?.id ?? null, state: "committed" });
   }
 
@@ -176,9 +174,13 @@ export class OverlaySnapshotter implements Snapshotter {
 
   /** Committed snapshots with their parent, size (0 = not measured yet) and last use. */
   list(): Array<{ id: number; name: string; parent: number | null; size: number; lastUsed: number }> {
-    return this.#db
-      .prepare("SELECT id, name, parent, size, last_used AS lastUsed FROM snapshots WHERE state = 'committed'")
-      .all() as Array<{ id: number; name: string; parent: number | null; size: number; lastUsed: number }>;
+    return this.#db.prepare("SELECT id, name, parent, size, last_used AS lastUsed FROM snapshots WHERE state = 'committed'").all() as Array<{
+      id: number;
+      name: string;
+      parent: number | null;
+      size: number;
+      lastUsed: number;
+    }>;
   }
 
   /** Record a measured size (bytes on disk of the snapshot's own layer). */

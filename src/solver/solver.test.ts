@@ -1,5 +1,5 @@
-import { test } from "node:test";
 import assert from "node:assert/strict";
+import { test } from "node:test";
 import type { Digest } from "../oci/digest.js";
 import type { CacheRecords } from "./cache-records.js";
 import { Solver } from "./solver.js";
@@ -27,7 +27,10 @@ class CountingOp implements OpRunner {
   runs = 0;
   running = 0;
   maxRunning = 0;
-  constructor(private readonly delayMs = 10, private readonly fail = false) {}
+  constructor(
+    private readonly delayMs = 10,
+    private readonly fail = false,
+  ) {}
   async run(v: Vertex, inputs: readonly Result[]): Promise<Result> {
     this.runs++;
     this.running++;

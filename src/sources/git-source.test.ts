@@ -1,5 +1,5 @@
-import { test } from "node:test";
 import assert from "node:assert/strict";
+import { test } from "node:test";
 import { InvalidArgumentError, NotFoundError } from "../errors.js";
 import { isCommitSha, latestVersionTag, listRefNames, lookupRef, normalizeGitUrl, parseLsRemote } from "./git-source.js";
 import { fileNameFromUrl } from "./http-source.js";
@@ -37,7 +37,10 @@ test("branches, tags and ambiguous refs resolve like git does", () => {
   assert.deepEqual(lookupRef(r, url, { kind: "head" }), { ref: "HEAD", commit: A });
   // git rev-parse prefers a tag over a branch of the same name.
   assert.equal(lookupRef(r, url, { kind: "ref", name: "main" }).ref, "refs/tags/main");
-  assert.throws(() => lookupRef(r, url, { kind: "tag", name: "v9" }), (e: unknown) => e instanceof NotFoundError && /"https:\/\/example.com\/r.git" has no tag "v9"/.test(e.message));
+  assert.throws(
+    () => lookupRef(r, url, { kind: "tag", name: "v9" }),
+    (e: unknown) => e instanceof NotFoundError && /"https:\/\/example.com\/r.git" has no tag "v9"/.test(e.message),
+  );
 });
 
 test("ref listings filter by trailing components; latest semver tag", () => {

@@ -15,13 +15,15 @@
  * GIT_CONFIG_NOSYSTEM), never prompts, and may not use the `file` or `ext`
  * transports for remote URLs: the engine's own disk is not a git source.
  */
+
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import * as fs from "node:fs/promises";
 import * as path from "node:path";
 import { CancelledError, EngineError, InvalidArgumentError, NotFoundError, UnavailableError } from "../errors.js";
-import { digestHex, sha256 } from "../oci/digest.js";
 import { globToRegExp } from "../fsutil/glob.js";
+import { digestHex, sha256 } from "../oci/digest.js";
+import { KeyedLock } from "../util/keyed-lock.js";
 
 /** What a remote advertises: full ref name → commit (annotated tags peeled). */
 export interface RemoteRefs {
@@ -30,9 +32,7 @@ export interface RemoteRefs {
   readonly head: string | undefined;
 }
 
-export type RefQuery =
-  | { kind: "branch" | "tag" | "ref"; name: string }
-  | { kind: "head" };
+export type RefQuery = { kind: "branch" | "tag" | "ref"; name: string } | { kind: "head" };
 
 export interface CheckoutOptions {
   /** Keep a `.git` directory (a shallow clone detached at the commit). */
@@ -108,10 +108,12 @@ export function lookupRef(remote: RemoteRefs, url: string, q: RefQuery): { ref: 
   }
   const bare = q.name.replace(/^refs\/(heads|tags)\//, "");
   const candidates =
-    q.kind === "branch" ? [`refs/heads/${bare}`]
-    : q.kind === "tag" ? [`refs/tags/${bare}`]
-    // git rev-parse's order for an ambiguous name.
-    : [q.name, `refs/${q.name}`, `refs/tags/${q.name}`, `refs/heads/${q.name}`];
+    q.kind === "branch"
+      ? [`refs/heads/${bare}`]
+      : q.kind === "tag"
+        ? [`refs/tags/${bare}`]
+        : // git rev-parse's order for an ambiguous name.
+          [q.name, `refs/${q.name}`, `refs/tags/${q.name}`, `refs/heads/${q.name}`];
   for (const ref of candidates) {
     const commit = remote.refs.get(ref);
     if (commit) return { ref, commit };
@@ -131,8 +133,10 @@ export function latestVersionTag(remote: RemoteRefs): string | undefined {
   const cmpPre = (a: string[], b: string[]): number => {
     if (a.length === 0 || b.length === 0) return b.length - a.length; // a release outranks its prereleases
     for (let i = 0; i < Math.min(a.length, b.length); i++) {
-      const x = a[i]!, y = b[i]!;
-      const xn = /^\d+$/.test(x), yn = /^\d+$/.test(y);
+      const x = a[i]!,
+        y = b[i]!;
+      const xn = /^\d+$/.test(x),
+        yn = /^\d+$/.test(y);
       if (xn && yn && Number(x) !== Number(y)) return Number(x) - Number(y);
       if (xn !== yn) return xn ? -1 : 1;
       if (x !== y) return x < y ? -1 : 1;
@@ -143,14 +147,14 @@ export function latestVersionTag(remote: RemoteRefs): string | undefined {
   for (const tag of listRefNames(remote, "refs/tags/", [])) {
     const v = parse(tag);
     if (!v) continue;
-    const c = best ? v.nums.map((n, i) => n - best!.v.nums[i]!).find((d) => d !== 0) ?? cmpPre(v.pre, best.v.pre) : 1;
+    const c = best ? (v.nums.map((n, i) => n - best!.v.nums[i]!).find((d) => d !== 0) ?? cmpPre(v.pre, best.v.pre)) : 1;
     if (c > 0) best = { tag, v };
   }
   return best?.tag;
 }
 
 export class GitSource {
-  readonly #locks = new Map<string, Promise<unknown>>();
+  readonly #locks = new KeyedLock();
 
   private constructor(private readonly root: string) {}
 
@@ -166,7 +170,9 @@ export class GitSource {
   }
 
   async listRefs(url: string, signal?: AbortSignal): Promise<RemoteRefs> {
-    const r = await this.#git(["-c", "protocol.file.allow=never", "-c", "protocol.ext.allow=never", "ls-remote", "--symref", url], { ...(signal ? { signal } : {}) });
+    const r = await this.#git(["-c", "protocol.file.allow=never", "-c", "protocol.ext.allow=never", "ls-remote", "--symref", url], {
+      ...(signal ? { signal } : {}),
+    });
     if (r.code !== 0) throw new UnavailableError(`cannot list refs of git repository "${url}": ${r.stderr.trim() || `git exited with ${r.code}`}`);
     return parseLsRemote(r.stdout);
   }
@@ -212,7 +218,20 @@ export class GitSource {
     if (have && (!opts.keepGitDir || opts.depth === 1)) return;
     // Fetched into a ref of its own, so the objects are never unreachable.
     const r = await this.#git(
-      ["-c", "protocol.file.allow=never", "-c", "protocol.ext.allow=never", "--git-dir", repo, "fetch", "-q", "--no-tags", `--depth=${opts.keepGitDir && opts.depth <= 0 ? FULL_HISTORY : opts.keepGitDir ? opts.depth : 1}`, url, `+${commit}:refs/tanto/${commit}`],
+      [
+        "-c",
+        "protocol.file.allow=never",
+        "-c",
+        "protocol.ext.allow=never",
+        "--git-dir",
+        repo,
+        "fetch",
+        "-q",
+        "--no-tags",
+        `--depth=${opts.keepGitDir && opts.depth <= 0 ? FULL_HISTORY : opts.keepGitDir ? opts.depth : 1}`,
+        url,
+        `+${commit}:refs/tanto/${commit}`,
+      ],
       signal,
     );
     if (r.code === 0) return;
@@ -223,14 +242,8 @@ export class GitSource {
     throw new UnavailableError(`cannot fetch commit "${commit}" of git repository "${url}": ${msg}`);
   }
 
-  async #locked<T>(key: string, fn: () => Promise<T>): Promise<T> {
-    const previous = this.#locks.get(key) ?? Promise.resolve();
-    const next = previous.catch(() => undefined).then(fn);
-    this.#locks.set(key, next);
-    void next.finally(() => {
-      if (this.#locks.get(key) === next) this.#locks.delete(key);
-    }).catch(() => undefined);
-    return next;
+  #locked<T>(key: string, fn: () => Promise<T>): Promise<T> {
+    return this.#locks.run(key, fn);
   }
 
   async #must(args: string[], opts: { signal?: AbortSignal; env?: Record<string, string> } = {}): Promise<string> {

@@ -12,7 +12,7 @@
 import * as http from "node:http";
 import * as https from "node:https";
 import type { ContentStore } from "../content/types.js";
-import { CancelledError, EngineError, InvalidArgumentError, NotFoundError, UnavailableError, messageOf } from "../errors.js";
+import { CancelledError, EngineError, InvalidArgumentError, messageOf, NotFoundError, UnavailableError } from "../errors.js";
 import type { Digest } from "../oci/digest.js";
 
 export interface Download {
@@ -41,7 +41,10 @@ const IDLE_TIMEOUT_MS = 60_000;
 export class HttpSource {
   readonly #validators = new Map<string, Validators>();
 
-  constructor(private readonly content: ContentStore, private readonly userAgent: string) {}
+  constructor(
+    private readonly content: ContentStore,
+    private readonly userAgent: string,
+  ) {}
 
   async fetch(url: string, opts: FetchOptions = {}): Promise<Download> {
     let target = parseHttpUrl(url);
@@ -136,7 +139,10 @@ function parseHttpUrl(url: string): URL {
 
 /** The file name a URL suggests: its last path segment, else "index" (as Dagger does). */
 export function fileNameFromUrl(url: string): string {
-  const segment = parseHttpUrl(url).pathname.split("/").filter((s) => s !== "").pop();
+  const segment = parseHttpUrl(url)
+    .pathname.split("/")
+    .filter((s) => s !== "")
+    .pop();
   if (segment === undefined) return "index";
   let name: string;
   try {

@@ -27,10 +27,6 @@ await connection(async () => {
     report.missingExitCode = err.exitCode;
     report.missingStderr = err.stderr;
   }
-  report.anyExitCode = await dag
-    .container()
-    .from(image)
-    .withExec(["sh", "-c", "exit 3"], { expect: ReturnType.Any })
-    .exitCode();
+  report.anyExitCode = await dag.container().from(image).withExec(["sh", "-c", "exit 3"], { expect: ReturnType.Any }).exitCode();
 });
 console.log(JSON.stringify(report));

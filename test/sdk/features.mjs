@@ -1,5 +1,5 @@
 // A tour of the container API through the official SDK; prints what it saw as JSON.
-import { connection, dag, CacheSharingMode } from "@dagger.io/dagger";
+import { CacheSharingMode, connection, dag } from "@dagger.io/dagger";
 
 const image = process.env.TANTO_TEST_IMAGE;
 const run = process.env.TANTO_TEST_RUN ?? "1";

@@ -8,7 +8,10 @@ await connection(async () => {
   const src = dag.host().directory(".", { exclude: ["node_modules", "*.log"] });
   const base = dag.container().from(image);
   out.tree = await base.withDirectory("/src", src).withExec(["sh", "-c", "cd /src && find . | sort"]).stdout();
-  out.included = await dag.host().directory(".", { include: ["sub/**"] }).entries();
+  out.included = await dag
+    .host()
+    .directory(".", { include: ["sub/**"] })
+    .entries();
   out.hostFile = await dag.host().file("a.txt").contents();
 
   out.exportedDir = await dag
@@ -40,10 +43,14 @@ await connection(async () => {
   out.aEntries = await d.directory("a").entries();
   out.glob = await d.glob("**/*.txt");
   out.linkContents = await d.file("link").contents();
-  out.copied = await dag.directory().withDirectory("copy", d, { exclude: ["b"] }).glob("**");
+  out.copied = await dag
+    .directory()
+    .withDirectory("copy", d, { exclude: ["b"] })
+    .glob("**");
   out.withFile = await dag.directory().withFile("renamed.txt", d.file("b/3.txt")).entries();
   out.fileName = await d.file("b/3.txt").withName("three.txt").name();
-  out.digestStable = (await d.digest()) === (await dag.directory().withNewFile("a/1.txt", "1").withNewFile("b/3.txt", "3").withSymlink("a/1.txt", "link").digest());
+  out.digestStable =
+    (await d.digest()) === (await dag.directory().withNewFile("a/1.txt", "1").withNewFile("b/3.txt", "3").withSymlink("a/1.txt", "link").digest());
   out.owner = await base
     .withDirectory("/owned", dag.directory().withNewFile("f", "f"), { owner: "nobody" })
     .withExec(["stat", "-c", "%u", "/owned/f"])

@@ -84,9 +84,7 @@ await connection(async () => {
   // Re-publishing what was imported shares every blob: the same digest.
   out.republishedImport = await imported.publish(`${registry}/tanto-out:reimported`);
 
-  out.notAnImage = await errorOf(() =>
-    dag.container().import_(dag.directory().withNewFile("x.tar", "this is not a tarball").file("x.tar")).sync(),
-  );
+  out.notAnImage = await errorOf(() => dag.container().import_(dag.directory().withNewFile("x.tar", "this is not a tarball").file("x.tar")).sync());
   const plainTar = dag.container().from(image).withExec(["sh", "-c", "cd / && tar -cf /t.tar etc/passwd bin/busybox"]).file("/t.tar");
   out.notAnImageTar = await errorOf(() => dag.container().import_(plainTar).sync());
 });

@@ -1,7 +1,8 @@
 // Services through the official SDK: bindings by alias, one shared instance
 // per session, services binding services, failures, and clean rootfs diffs.
-import { connection, dag } from "@dagger.io/dagger";
+
 import http from "node:http";
+import { connection, dag } from "@dagger.io/dagger";
 
 const image = process.env.TANTO_TEST_IMAGE;
 const out = {};

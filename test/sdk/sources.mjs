@@ -49,10 +49,27 @@ await connection(async () => {
   out.httpContents = await file.contents();
   out.httpName = await file.name();
   out.httpNamed = await dag.http(`${httpBase}/files/hello.txt`, { name: "greeting", permissions: 0o755 }).name();
-  out.httpMode = (await dag.container().from(image).withFile("/g", dag.http(`${httpBase}/files/hello.txt`, { permissions: 0o755 })).withExec(["stat", "-c", "%a", "/g"]).stdout()).trim();
+  out.httpMode = (
+    await dag
+      .container()
+      .from(image)
+      .withFile("/g", dag.http(`${httpBase}/files/hello.txt`, { permissions: 0o755 }))
+      .withExec(["stat", "-c", "%a", "/g"])
+      .stdout()
+  ).trim();
   // The same bytes from another URL: the same cache key downstream (the test counts execs).
-  out.viaCopy = await dag.container().from(image).withFile("/f", dag.http(`${httpBase}/copy/hello.txt`)).withExec(["cat", "/f"]).stdout();
-  out.viaOriginal = await dag.container().from(image).withFile("/f", dag.http(`${httpBase}/files/hello.txt`)).withExec(["cat", "/f"]).stdout();
+  out.viaCopy = await dag
+    .container()
+    .from(image)
+    .withFile("/f", dag.http(`${httpBase}/copy/hello.txt`))
+    .withExec(["cat", "/f"])
+    .stdout();
+  out.viaOriginal = await dag
+    .container()
+    .from(image)
+    .withFile("/f", dag.http(`${httpBase}/files/hello.txt`))
+    .withExec(["cat", "/f"])
+    .stdout();
   out.checksumMismatch = await failure(() => dag.http(`${httpBase}/files/hello.txt`, { checksum: `sha256:${"0".repeat(64)}` }).contents());
   out.notFound = await failure(() => dag.http(`${httpBase}/missing.txt`).contents());
 });

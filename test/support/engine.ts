@@ -6,7 +6,7 @@
  *   const engine = await startEngine({ registry: "127.0.0.1:5000" });
  *   try { await run(["node", "prog.mjs"], { env: engine.env }) } finally { await engine.destroy() }
  */
-import { spawn, type ChildProcess } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import * as fs from "node:fs/promises";
 import * as os from "node:os";
@@ -42,10 +42,7 @@ export async function startEngine(opts: { registry?: string; configText?: string
   const socket = path.join(dir, "engine.sock");
   const config = path.join(dir, "engine.toml");
   const registry = opts.registry ?? process.env["TANTO_TEST_REGISTRY"] ?? "127.0.0.1:5000";
-  await fs.writeFile(
-    config,
-    opts.configText ?? `[registry."docker.io"]\nmirrors = ["${registry}"]\n[registry."${registry}"]\nhttp = true\n`,
-  );
+  await fs.writeFile(config, opts.configText ?? `[registry."docker.io"]\nmirrors = ["${registry}"]\n[registry."${registry}"]\nhttp = true\n`);
   const url = `unix://${socket}`;
   const client = new EngineClient(url);
   let child: ChildProcess | undefined;
@@ -70,7 +67,7 @@ export async function startEngine(opts: { registry?: string; configText?: string
     child = c;
     c.stdout!.on("data", (d: Buffer) => (output += d.toString()));
     c.stderr!.on("data", (d: Buffer) => (output += d.toString()));
-    const deadline = Date.now() + 20_000;
+    const deadline = Date.now() + 60_000;
     for (;;) {
       if (c.exitCode !== null) {
         // A subnet another engine took in the meantime: pick another and go again.

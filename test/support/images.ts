@@ -12,7 +12,7 @@ import { buffer } from "node:stream/consumers";
 import { gzipSync } from "node:zlib";
 import { packDirectory } from "../../src/archive/write-layer.js";
 import { LocalContentStore } from "../../src/content/local-content-store.js";
-import { sha256, type Digest } from "../../src/oci/digest.js";
+import { type Digest, sha256 } from "../../src/oci/digest.js";
 import { MediaType } from "../../src/oci/media-types.js";
 import { parseReference } from "../../src/oci/reference.js";
 import { RegistryClient } from "../../src/registry/registry-client.js";
@@ -27,7 +27,9 @@ export async function busyboxRootfs(dir: string): Promise<void> {
   await fs.chmod(path.join(dir, "tmp"), 0o1777);
   await fs.copyFile(BUSYBOX, path.join(dir, "bin/busybox"));
   await fs.chmod(path.join(dir, "bin/busybox"), 0o755);
-  const applets = execFileSync(BUSYBOX, ["--list"], { encoding: "utf8" }).split("\n").filter((a) => a && a !== "busybox");
+  const applets = execFileSync(BUSYBOX, ["--list"], { encoding: "utf8" })
+    .split("\n")
+    .filter((a) => a && a !== "busybox");
   for (const applet of applets) await fs.symlink("busybox", path.join(dir, "bin", applet));
   await fs.writeFile(path.join(dir, "etc/passwd"), "root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n");
   await fs.writeFile(path.join(dir, "etc/group"), "root:x:0:\nnogroup:x:65534:\n");
@@ -108,5 +110,7 @@ export async function pushBusybox(registryHost: string, names: string[]): Promis
 }
 
 function goArch(): string {
-  return { x64: "amd64", arm64: "arm64", arm: "arm", ia32: "386", ppc64: "ppc64le", s390x: "s390x", riscv64: "riscv64" }[process.arch as string] ?? process.arch;
+  return (
+    { x64: "amd64", arm64: "arm64", arm: "arm", ia32: "386", ppc64: "ppc64le", s390x: "s390x", riscv64: "riscv64" }[process.arch as string] ?? process.arch
+  );
 }

@@ -5,7 +5,7 @@
  *   const registry = await startRegistry();
  *   try { ... `${registry.host}/busybox:latest` ... } finally { await registry.stop(); }
  */
-import { spawn, type ChildProcess } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";

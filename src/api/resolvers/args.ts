@@ -1,7 +1,8 @@
 /** Reading GraphQL arguments, with errors that name the argument. */
-import { InvalidArgumentError } from "../../errors.js";
+
 import type { Container } from "../../core/container.js";
 import type { RequestContext } from "../../core/types.js";
+import { InvalidArgumentError } from "../../errors.js";
 
 export type Args = Record<string, unknown>;
 export type Resolver<P> = (parent: P, args: Args, ctx: RequestContext) => unknown;
@@ -26,7 +27,10 @@ export function permissions(a: Args, fallback?: number): number | undefined {
 /** `$VAR` and `${VAR}` from the container's environment, when `expand` is set. */
 export function expand(c: Container, a: Args, value: string): string {
   if (!bool(a, "expand")) return value;
-  return value.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}|\$([A-Za-z_][A-Za-z0-9_]*)/g, (_m, b: string | undefined, p: string | undefined) => c.envVariable((b ?? p)!) ?? "");
+  return value.replace(
+    /\$\{([A-Za-z_][A-Za-z0-9_]*)\}|\$([A-Za-z_][A-Za-z0-9_]*)/g,
+    (_m, b: string | undefined, p: string | undefined) => c.envVariable((b ?? p)!) ?? "",
+  );
 }
 
 /** An argument naming a path in the container: expanded, then made absolute against the workdir. */

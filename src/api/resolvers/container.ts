@@ -1,14 +1,14 @@
 /** Container: configuration changes are pure; leaves solve the recipe. */
 import * as path from "node:path";
-import { Container, fromAddress, withExec, type CacheSharingMode } from "../../core/container.js";
-import { changeFs, type Change } from "../../core/filesystem.js";
+import { type CacheSharingMode, type Container, fromAddress, withExec } from "../../core/container.js";
 import { execResult, syncContainer } from "../../core/evaluate.js";
+import { type Change, changeFs } from "../../core/filesystem.js";
 import { encodeId } from "../../core/ids.js";
 import type { RequestContext } from "../../core/types.js";
-import { CacheVolume, Directory, File, NamedValue, Port } from "../../core/values.js";
+import { type CacheVolume, Directory, File, NamedValue, Port } from "../../core/values.js";
 import { InvalidArgumentError } from "../../errors.js";
 import { loadObject } from "../objects.js";
-import { bool, containerPath, expand, optInt, optStr, permissions, str, strList, type Args } from "./args.js";
+import { type Args, bool, containerPath, expand, optInt, optStr, permissions, str, strList } from "./args.js";
 import { copyDirectory, copyFile, statPath } from "./directory.js";
 
 function exec(c: Container, a: Args): Container {
@@ -140,7 +140,11 @@ export const containerResolvers = {
   withNewFile: (c: Container, a: Args) => {
     const p = containerPath(c, a);
     const owner = optStr(a, "owner");
-    return changeRootfs(c, [{ action: "mkfile", path: p, contents: optStr(a, "contents") ?? "", permissions: permissions(a, 0o644), ...(owner ? { owner } : {}) }], `withNewFile ${p}`);
+    return changeRootfs(
+      c,
+      [{ action: "mkfile", path: p, contents: optStr(a, "contents") ?? "", permissions: permissions(a, 0o644), ...(owner ? { owner } : {}) }],
+      `withNewFile ${p}`,
+    );
   },
   withDirectory: (c: Container, a: Args) => {
     const p = containerPath(c, a);
@@ -153,7 +157,11 @@ export const containerResolvers = {
   withFiles: (c: Container, a: Args) => {
     const dir = containerPath(c, a);
     const files = strList(a, "sources").map((id) => loadObject(id, "File") as File);
-    return changeRootfs(c, files.map((f) => copyFile(f, path.posix.join(dir, path.posix.basename(f.path)), a)), `withFiles ${dir}`);
+    return changeRootfs(
+      c,
+      files.map((f) => copyFile(f, path.posix.join(dir, path.posix.basename(f.path)), a)),
+      `withFiles ${dir}`,
+    );
   },
   withoutFile: (c: Container, a: Args) => {
     const p = containerPath(c, a);
@@ -161,7 +169,11 @@ export const containerResolvers = {
   },
   withoutFiles: (c: Container, a: Args) => {
     const paths = strList(a, "paths").map((p) => c.absPath(expand(c, a, p)));
-    return changeRootfs(c, paths.map((p) => ({ action: "rm", path: p, allowNotFound: true })), `withoutFiles ${paths.join(" ")}`);
+    return changeRootfs(
+      c,
+      paths.map((p) => ({ action: "rm", path: p, allowNotFound: true })),
+      `withoutFiles ${paths.join(" ")}`,
+    );
   },
   withoutDirectory: (c: Container, a: Args) => {
     const p = containerPath(c, a);

@@ -1,15 +1,15 @@
 /** Directory and File: paths inside a vertex's output, changed by file ops. */
 import * as path from "node:path";
-import { changeFs, joinPath, type Change } from "../../core/filesystem.js";
 import { digestTree, globDir, listDir, readFileAt, solve, statAt } from "../../core/evaluate.js";
-import { exportDirectory, exportFile, hostDirectory, hostFile, type Host } from "../../core/host.js";
+import { type Change, changeFs, joinPath } from "../../core/filesystem.js";
+import { exportDirectory, exportFile, type Host, hostDirectory, hostFile } from "../../core/host.js";
 import { encodeId } from "../../core/ids.js";
 import type { RequestContext } from "../../core/types.js";
 import { Directory, File, Stat } from "../../core/values.js";
 import { InvalidArgumentError, NotFoundError } from "../../errors.js";
 import { sha256 } from "../../oci/digest.js";
 import { loadObject } from "../objects.js";
-import { bool, optInt, optStr, permissions, str, strList, type Args } from "./args.js";
+import { type Args, bool, optInt, optStr, permissions, str, strList } from "./args.js";
 
 const dirArg = (a: Args, k: string): Directory => loadObject(str(a, k), "Directory") as Directory;
 const fileArg = (a: Args, k: string): File => loadObject(str(a, k), "File") as File;
@@ -83,7 +83,11 @@ export const directoryResolvers = {
   withFiles: (d: Directory, a: Args) => {
     const dir = joinPath(d.path, str(a, "path"));
     const files = strList(a, "sources").map((id) => loadObject(id, "File") as File);
-    return change(d, files.map((f) => copyFile(f, path.posix.join(dir, path.posix.basename(f.path)), a)), `withFiles ${dir}`);
+    return change(
+      d,
+      files.map((f) => copyFile(f, path.posix.join(dir, path.posix.basename(f.path)), a)),
+      `withFiles ${dir}`,
+    );
   },
   withoutFile: (d: Directory, a: Args) => {
     const p = joinPath(d.path, str(a, "path"));
@@ -91,7 +95,11 @@ export const directoryResolvers = {
   },
   withoutFiles: (d: Directory, a: Args) => {
     const paths = strList(a, "paths").map((p) => joinPath(d.path, p));
-    return change(d, paths.map((p) => ({ action: "rm", path: p, allowNotFound: true })), `withoutFiles ${paths.join(" ")}`);
+    return change(
+      d,
+      paths.map((p) => ({ action: "rm", path: p, allowNotFound: true })),
+      `withoutFiles ${paths.join(" ")}`,
+    );
   },
   withoutDirectory: (d: Directory, a: Args) => {
     const p = joinPath(d.path, str(a, "path"));
@@ -101,11 +109,9 @@ export const directoryResolvers = {
     const link = joinPath(d.path, str(a, "linkName"));
     return change(d, [{ action: "symlink", target: str(a, "target"), link }], `withSymlink ${link}`);
   },
-  withTimestamps: (d: Directory, a: Args) =>
-    change(d, [{ action: "timestamps", path: d.path, time: optInt(a, "timestamp") ?? 0 }], `withTimestamps ${d.path}`),
+  withTimestamps: (d: Directory, a: Args) => change(d, [{ action: "timestamps", path: d.path, time: optInt(a, "timestamp") ?? 0 }], `withTimestamps ${d.path}`),
   export: (d: Directory, a: Args, ctx: RequestContext) => exportDirectory(ctx, d, str(a, "path"), bool(a, "wipe")),
-  diff: (d: Directory, a: Args) =>
-    new Directory(changeFs(undefined, [{ action: "diff", lower: d, upper: dirArg(a, "other"), dest: "/" }], "diff"), "/"),
+  diff: (d: Directory, a: Args) => new Directory(changeFs(undefined, [{ action: "diff", lower: d, upper: dirArg(a, "other"), dest: "/" }], "diff"), "/"),
 };
 
 export const fileResolvers = {
@@ -134,7 +140,14 @@ export const fileResolvers = {
   },
   withTimestamps: (f: File, a: Args) => {
     const dest = "/" + path.posix.basename(f.path);
-    const v = changeFs(undefined, [{ action: "copy", from: f, dest }, { action: "timestamps", path: dest, time: optInt(a, "timestamp") ?? 0 }], `withTimestamps ${dest}`);
+    const v = changeFs(
+      undefined,
+      [
+        { action: "copy", from: f, dest },
+        { action: "timestamps", path: dest, time: optInt(a, "timestamp") ?? 0 },
+      ],
+      `withTimestamps ${dest}`,
+    );
     return new File(v, dest);
   },
 };
@@ -150,6 +163,11 @@ export const statResolvers = {
 export const hostResolvers = {
   id: (h: Host) => encodeId(h),
   directory: (_h: Host, a: Args, ctx: RequestContext) =>
-    hostDirectory(ctx, str(a, "path"), { include: strList(a, "include"), exclude: strList(a, "exclude"), gitignore: bool(a, "gitignore"), noCache: bool(a, "noCache") }),
+    hostDirectory(ctx, str(a, "path"), {
+      include: strList(a, "include"),
+      exclude: strList(a, "exclude"),
+      gitignore: bool(a, "gitignore"),
+      noCache: bool(a, "noCache"),
+    }),
   file: (_h: Host, a: Args, ctx: RequestContext) => hostFile(ctx, str(a, "path"), bool(a, "noCache")),
 };

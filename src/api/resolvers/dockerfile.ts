@@ -3,7 +3,7 @@ import type { RequestContext } from "../../core/types.js";
 import type { Directory } from "../../core/values.js";
 import { dockerBuild } from "../../dockerfile/build.js";
 import { InvalidArgumentError } from "../../errors.js";
-import { bool, optStr, type Args } from "./args.js";
+import { type Args, bool, optStr } from "./args.js";
 
 function buildArgs(a: Args): Array<{ name: string; value: string }> {
   const list = a["buildArgs"];

@@ -1,11 +1,12 @@
 /** Container images out (export, asTarball, publish) and in (import). */
-import type { Secret } from "../../core/secrets.js";
+
 import { createReadStream } from "node:fs";
 import * as fs from "node:fs/promises";
 import * as path from "node:path";
 import { Container } from "../../core/container.js";
 import { solve, withView } from "../../core/evaluate.js";
 import { packOneFile } from "../../core/host.js";
+import type { Secret } from "../../core/secrets.js";
 import type { RequestContext } from "../../core/types.js";
 import { File } from "../../core/values.js";
 import { InvalidArgumentError, NotFoundError } from "../../errors.js";
@@ -14,11 +15,11 @@ import { imageArchive, importImageArchive } from "../../images/image-archive.js"
 import type { ExportCompression, ExportedImage, ExportMediaTypes, ImageSettings, ImageVariant } from "../../images/image-exporter.js";
 import { formatPlatform, normalizePlatform, parsePlatform } from "../../oci/platform.js";
 import { formatReference, parseReference } from "../../oci/reference.js";
-import { importedImageRef, TARBALL_NAME, type ImageImportOp, type ImageTarballOp } from "../../ops/image-archive-ops.js";
+import { type ImageImportOp, type ImageTarballOp, importedImageRef, TARBALL_NAME } from "../../ops/image-archive-ops.js";
 import type { Vertex } from "../../solver/types.js";
 import { vertex } from "../../solver/vertex.js";
 import { loadObject } from "../objects.js";
-import { expand, optStr, str, strList, type Args } from "./args.js";
+import { type Args, expand, optStr, str, strList } from "./args.js";
 
 function compressionArg(a: Args): ExportCompression | undefined {
   const v = optStr(a, "forcedCompression");
@@ -81,7 +82,10 @@ export const imageContainerResolvers = {
     const dest = expand(c, a, str(a, "path"));
     const image = await exportImage(ctx, variantContainers(c, a), a);
     const archive = imageArchive(ctx.deps.exporter.content, image);
-    const tar = packOneFile({ name: path.posix.basename(dest) || TARBALL_NAME, size: archive.size, mode: 0o644, mtime: new Date() }, archive.stream(ctx.signal));
+    const tar = packOneFile(
+      { name: path.posix.basename(dest) || TARBALL_NAME, size: archive.size, mode: 0o644, mtime: new Date() },
+      archive.stream(ctx.signal),
+    );
     return ctx.session.host.write({ path: dest, kind: "file", wipe: false, allowParentDirPath: false }, tar, ctx.signal);
   },
 
@@ -111,7 +115,13 @@ export const imageContainerResolvers = {
       if (!(await fs.stat(file).catch(() => undefined))?.isFile()) throw new NotFoundError(`image archive "${f.path}" not found`);
       return importImageArchive(ctx.deps.exporter.content, createReadStream(file), { platform, tag, signal: ctx.signal });
     });
-    const op: ImageImportOp = { kind: "image-import", manifest: imported.manifestDigest, path: f.path, platform: formatPlatform(platform), ...(tag ? { tag } : {}) };
+    const op: ImageImportOp = {
+      kind: "image-import",
+      manifest: imported.manifestDigest,
+      path: f.path,
+      platform: formatPlatform(platform),
+      ...(tag ? { tag } : {}),
+    };
     const rootfs = vertex({ ...op }, [f.source], `import ${path.posix.basename(f.path)}`);
     const { config } = imported;
     const imagePlatform = normalizePlatform({ os: config.os, architecture: config.architecture, ...(config.variant ? { variant: config.variant } : {}) });

@@ -5,9 +5,9 @@
 import { encodeId } from "../../core/ids.js";
 import type { NamedValue, Port } from "../../core/values.js";
 import { containerResolvers } from "./container.js";
+import { directoryResolvers, fileResolvers, hostResolvers, statResolvers } from "./directory.js";
 import { dockerfileDirectoryResolvers } from "./dockerfile.js";
 import { imageContainerResolvers } from "./images.js";
-import { directoryResolvers, fileResolvers, hostResolvers, statResolvers } from "./directory.js";
 import { queryResolvers } from "./query.js";
 import { secretContainerResolvers, secretQueryResolvers, secretResolvers } from "./secrets.js";
 import { serviceContainerResolvers, serviceHostResolvers, serviceQueryResolvers, serviceResolvers } from "./services.js";

@@ -1,19 +1,18 @@
-import { InvalidArgumentError } from "../../errors.js";
 import { Container } from "../../core/container.js";
 import { Host } from "../../core/host.js";
 import type { RequestContext } from "../../core/types.js";
 import { CacheVolume, Directory } from "../../core/values.js";
+import { InvalidArgumentError } from "../../errors.js";
 import { formatPlatform, parsePlatform } from "../../oci/platform.js";
 import { loadObject } from "../objects.js";
-import { optStr, str, type Args } from "./args.js";
+import { type Args, optStr, str } from "./args.js";
 
 const load = (typename: string) => (_: unknown, a: Args) => loadObject(str(a, "id"), typename);
 
 export const queryResolvers = {
   version: (_: unknown, _a: Args, ctx: RequestContext) => ctx.deps.version,
   defaultPlatform: (_: unknown, _a: Args, ctx: RequestContext) => ctx.deps.defaultPlatform,
-  container: (_: unknown, a: Args, ctx: RequestContext) =>
-    Container.empty(formatPlatform(parsePlatform(optStr(a, "platform") ?? ctx.deps.defaultPlatform))),
+  container: (_: unknown, a: Args, ctx: RequestContext) => Container.empty(formatPlatform(parsePlatform(optStr(a, "platform") ?? ctx.deps.defaultPlatform))),
   directory: () => new Directory(undefined, "/"),
   host: () => new Host(),
   cacheVolume: (_: unknown, a: Args) => {

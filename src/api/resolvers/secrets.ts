@@ -1,10 +1,10 @@
 import type { Container } from "../../core/container.js";
 import { encodeId } from "../../core/ids.js";
-import { Secret } from "../../core/secrets.js";
+import type { Secret } from "../../core/secrets.js";
 import type { RequestContext } from "../../core/types.js";
 import { InvalidArgumentError } from "../../errors.js";
 import { loadObject } from "../objects.js";
-import { containerPath, optInt, optStr, str, type Args } from "./args.js";
+import { type Args, containerPath, optInt, optStr, str } from "./args.js";
 
 const SECRET_SCHEMES = ["env://", "file://", "cmd://"];
 

@@ -1,13 +1,13 @@
-import { Container, withExec } from "../../core/container.js";
+import { type Container, withExec } from "../../core/container.js";
+import { solveContext } from "../../core/evaluate.js";
 import { encodeId } from "../../core/ids.js";
 import { Service } from "../../core/service.js";
+import { openTunnel, portForwards } from "../../core/tunnel.js";
 import type { RequestContext } from "../../core/types.js";
 import { Port } from "../../core/values.js";
 import { InvalidArgumentError } from "../../errors.js";
 import { loadObject } from "../objects.js";
-import { bool, expand, optInt, optStr, str, strList, type Args } from "./args.js";
-import { solveContext } from "../../core/evaluate.js";
-import { openTunnel, portForwards } from "../../core/tunnel.js";
+import { type Args, bool, expand, optInt, optStr, str, strList } from "./args.js";
 
 const HOSTNAME_RE = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 const serviceArg = (a: Args, k: string): Service => loadObject(str(a, k), "Service") as Service;
@@ -50,7 +50,9 @@ export const serviceResolvers = {
       const scheme = optStr(a, "scheme");
       return `${scheme ? `${scheme}://` : ""}localhost:${p.frontend}`;
     }
-    const port = optInt(a, "port") ?? (s.spec.kind === "container" ? s.spec.ports[0]?.port : s.spec.kind === "host" ? (s.spec.ports[0]?.frontend ?? s.spec.ports[0]?.backend) : undefined);
+    const port =
+      optInt(a, "port") ??
+      (s.spec.kind === "container" ? s.spec.ports[0]?.port : s.spec.kind === "host" ? (s.spec.ports[0]?.frontend ?? s.spec.ports[0]?.backend) : undefined);
     if (port === undefined) throw new InvalidArgumentError("the service exposes no port: pass one to endpoint(port:)");
     const scheme = optStr(a, "scheme");
     const hostPort = `${s.hostnameIn(ctx.session.id)}:${port}`;
@@ -72,7 +74,10 @@ export const serviceResolvers = {
   up: async (s: Service, a: Args, ctx: RequestContext) => {
     const target = s.spec.kind === "tunnel" ? new Service(s.spec.upstream) : s;
     const tunnel = await openTunnel(ctx, target, portForwards(a["ports"]), bool(a, "random"));
-    ctx.session.progress({ type: "message", text: `service ${target.hostnameIn(ctx.session.id)} is up on ${tunnel.ports.map((p) => `127.0.0.1:${p.frontend}`).join(", ")}` });
+    ctx.session.progress({
+      type: "message",
+      text: `service ${target.hostnameIn(ctx.session.id)} is up on ${tunnel.ports.map((p) => `127.0.0.1:${p.frontend}`).join(", ")}`,
+    });
     // Like `dagger up`: serve until the client goes away.
     await new Promise<void>((resolve) => {
       if (ctx.signal.aborted) return resolve();
@@ -93,7 +98,8 @@ export const serviceHostResolvers = {
     if (ports.length === 0) throw new InvalidArgumentError("host().service needs at least one port");
     for (const p of ports) {
       if (p.protocol !== "TCP") throw new InvalidArgumentError(`only TCP host services are supported, not ${p.backend}/${p.protocol.toLowerCase()}`);
-      for (const n of [p.backend, p.frontend ?? p.backend]) if (!Number.isInteger(n) || n < 1 || n > 65535) throw new InvalidArgumentError(`invalid port ${n}: want 1 to 65535`);
+      for (const n of [p.backend, p.frontend ?? p.backend])
+        if (!Number.isInteger(n) || n < 1 || n > 65535) throw new InvalidArgumentError(`invalid port ${n}: want 1 to 65535`);
     }
     return new Service({ kind: "host", ports, host: optStr(a, "host") || "localhost" });
   },

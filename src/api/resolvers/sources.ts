@@ -1,20 +1,10 @@
 /** git(url) and http(url): remote sources, resolved to commits and digests. */
 import { encodeId } from "../../core/ids.js";
 import type { Secret } from "../../core/secrets.js";
-import {
-  gitCommit,
-  gitRefNames,
-  gitRepository,
-  gitTree,
-  httpFile,
-  latestVersion,
-  resolveGitRef,
-  type GitRef,
-  type GitRepository,
-} from "../../core/sources.js";
+import { type GitRef, type GitRepository, gitCommit, gitRefNames, gitRepository, gitTree, httpFile, latestVersion, resolveGitRef } from "../../core/sources.js";
 import type { RequestContext } from "../../core/types.js";
 import { loadObject } from "../objects.js";
-import { bool, optInt, optStr, permissions, str, strList, type Args } from "./args.js";
+import { type Args, bool, optInt, optStr, permissions, str, strList } from "./args.js";
 
 export const sourcesQueryResolvers = {
   git: (_: unknown, a: Args) => gitRepository(str(a, "url"), typeof a["keepGitDir"] === "boolean" ? a["keepGitDir"] : undefined),
