@@ -33,6 +33,14 @@ export async function busyboxRootfs(dir: string): Promise<void> {
   for (const applet of applets) await fs.symlink("busybox", path.join(dir, "bin", applet));
   await fs.writeFile(path.join(dir, "etc/passwd"), "root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n");
   await fs.writeFile(path.join(dir, "etc/group"), "root:x:0:\nnogroup:x:65534:\n");
+  // Fixed times: the same busybox always makes the same layer, so images (and caches) stay equal across pushes.
+  await setTimes(dir, new Date("2000-01-01T00:00:00Z"));
+}
+
+async function setTimes(p: string, time: Date): Promise<void> {
+  const st = await fs.lstat(p);
+  if (st.isDirectory()) for (const name of await fs.readdir(p)) await setTimes(path.join(p, name), time);
+  await fs.lutimes(p, time, time);
 }
 
 export interface PushedImage {
