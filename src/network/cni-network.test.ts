@@ -88,7 +88,6 @@ describe("CniNetwork", { skip: canRun ? false : "needs root, containernetworking
   let executor: RuncExecutor;
   let net: CniNetwork;
   let opts: CniNetworkOptions;
-  let forwardChainBefore: boolean;
   let masqChains: string[] = [];
   let dnsPid: number | undefined;
   let seq = 0;
@@ -107,7 +106,6 @@ describe("CniNetwork", { skip: canRun ? false : "needs root, containernetworking
     writeFileSync(join(rootfs, "etc/resolv.conf"), "");
     writeFileSync(join(rootfs, "etc/hosts"), "");
     executor = new RuncExecutor({ runcPath: RUNC, root: join(work, "runc"), bundleDir: join(work, "bundles") });
-    forwardChainBefore = iptablesDump().includes("-N CNI-FORWARD");
     // The host's resolver, as a stub on loopback like systemd-resolved's 127.0.0.53: a dnsmasq that knows one name.
     upstream = spawn(
       "dnsmasq",
@@ -284,7 +282,7 @@ describe("CniNetwork", { skip: canRun ? false : "needs root, containernetworking
     assert.notDeepEqual(traces(net, masqChains, dnsPid).rules, [], "rules exist while running");
     await net.close();
     assert.deepEqual(traces(net, masqChains, dnsPid), NOTHING);
-    assert.equal(iptablesDump().includes("-N CNI-FORWARD"), forwardChainBefore, "CNI-FORWARD exists only if it did before");
+    assert.equal(unusedForwardChainLeft(), false, "CNI-FORWARD is removed once no network uses it");
     assert.equal(existsSync(opts.stateDir), false);
   });
 
@@ -332,6 +330,18 @@ describe("CniNetwork", { skip: canRun ? false : "needs root, containernetworking
     assert.deepEqual(report.bridges, [crashed.bridge]);
     await until("the leftover dnsmasq gone", () => !alive(crashed.dnsPid));
     assert.deepEqual(traces(crashed, chains, crashed.dnsPid), NOTHING);
-    assert.equal(iptablesDump().includes("-N CNI-FORWARD"), forwardChainBefore);
+    assert.equal(unusedForwardChainLeft(), false, "CNI-FORWARD is removed once no network uses it");
   });
 });
+
+/**
+ * Whether the firewall plugin's shared chain is left holding nothing but its
+ * jump to CNI-ADMIN (our leak). Another engine's rules in it (tests run side
+ * by side) are a use, not a leak.
+ */
+function unusedForwardChainLeft(): boolean {
+  const dump = iptablesDump();
+  if (!dump.includes("-N CNI-FORWARD")) return false;
+  const rules = dump.split("\n").filter((l) => l.startsWith("-A CNI-FORWARD "));
+  return rules.every((l) => l.includes("-j CNI-ADMIN"));
+}

@@ -15,6 +15,7 @@ export async function withHostLock<T>(name: string, fn: () => Promise<T>): Promi
   await fs.mkdir(LOCK_DIR, { recursive: true });
   const file = path.join(LOCK_DIR, `${name}.lock`);
   const token = `${process.pid}:${Math.random().toString(36).slice(2)}`;
+  await removeDeadTakers(name);
   // The lock appears with its owner already written in it: written aside, then linked into place.
   const mine = `${file}.${process.pid}.${token.split(":")[1]}`;
   await fs.writeFile(mine, token);
@@ -46,4 +47,14 @@ export async function withHostLock<T>(name: string, fn: () => Promise<T>): Promi
 async function olderThan(file: string, ms: number): Promise<boolean> {
   const st = await fs.stat(file).catch(() => undefined);
   return st === undefined || Date.now() - st.mtimeMs > ms;
+}
+
+/** Files written aside by takers that died before linking or removing them (`<name>.lock.<pid>.<random>`). */
+async function removeDeadTakers(name: string): Promise<void> {
+  const prefix = `${name}.lock.`;
+  for (const entry of await fs.readdir(LOCK_DIR).catch(() => [] as string[])) {
+    if (!entry.startsWith(prefix)) continue;
+    const pid = Number(entry.slice(prefix.length).split(".")[0]);
+    if (pid > 0 && !isProcessAlive(pid)) await fs.rm(path.join(LOCK_DIR, entry), { force: true });
+  }
 }
