@@ -16,7 +16,9 @@ import type { SecretRef } from "./secrets.js";
 import type { ServiceSpec } from "./service.js";
 import type { RequestContext } from "./types.js";
 
-export type CacheSharingMode = "SHARED" | "PRIVATE" | "LOCKED";
+export type { CacheSharingMode } from "../ops/cache-volumes.js";
+
+import type { CacheSharingMode } from "../ops/cache-volumes.js";
 
 export type ContainerMount =
   | { target: string; type: "cache"; key: string; sharing: CacheSharingMode; owner?: string }

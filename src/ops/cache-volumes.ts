@@ -7,9 +7,10 @@
  */
 import * as fs from "node:fs/promises";
 import * as path from "node:path";
-import type { CacheSharingMode } from "../core/container.js";
 import type { Database } from "../metadata/database.js";
 import { digestHex, sha256 } from "../oci/digest.js";
+
+export type CacheSharingMode = "SHARED" | "PRIVATE" | "LOCKED";
 
 export interface VolumeLease extends AsyncDisposable {
   readonly dir: string;

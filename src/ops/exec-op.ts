@@ -15,7 +15,6 @@
 import { randomBytes } from "node:crypto";
 import * as fs from "node:fs/promises";
 import * as path from "node:path";
-import type { CacheSharingMode } from "../core/container.js";
 import { ExecError, FailedPreconditionError } from "../errors.js";
 import type { Executor } from "../executor/types.js";
 import { resolveUser } from "../executor/user.js";
@@ -27,7 +26,7 @@ import type { Mount as SpecMount } from "../oci/runtime-spec.js";
 import type { OverlaySnapshotter } from "../snapshots/overlay-snapshotter.js";
 import type { ActiveSnapshot } from "../snapshots/types.js";
 import type { OpRunner, Result, SolveContext, Vertex } from "../solver/types.js";
-import type { CacheVolumes } from "./cache-volumes.js";
+import type { CacheSharingMode, CacheVolumes } from "./cache-volumes.js";
 import { StreamScrubber, scrub } from "./scrub.js";
 
 export type ExecMount =
