@@ -8,7 +8,7 @@ const out = {};
 await connection(async () => {
   const secret = dag.setSecret("tok", value);
   const base = dag.container().from(image).withSecretVariable("TOK", secret);
-  const echoed = base.withExec(["sh", "-c", 'echo "token=$TOK"; echo "err=$TOK" >&2']);
+  const echoed = base.withExec(["sh", "-c", 'echo "token=$TOK"; sleep 0.2; echo "err=$TOK" >&2']);
   out.stdout = await echoed.stdout();
   out.stderr = await echoed.stderr();
   out.combined = await echoed.combinedOutput();
