@@ -1,51 +1,16 @@
-/** Turning IDs back into core objects, for node(id:) and load*FromID. */
-
-import { Container } from "../core/container.js";
-import { Host } from "../core/host.js";
-import { decodeId } from "../core/ids.js";
-import { Secret } from "../core/secrets.js";
-import { Service } from "../core/service.js";
-import { GitRef, GitRepository } from "../core/sources.js";
-import { CacheVolume, Directory, File, type FileType, NamedValue, Port, Stat } from "../core/values.js";
-import { InvalidArgumentError } from "../errors.js";
+/** Turning IDs back into objects, for node(id:), load*FromID and object arguments. */
+import type { Container } from "../core/container.js";
+import { coreObjectTypes } from "../core/core-objects.js";
+import type { Host } from "../core/host.js";
+import type { ObjectTypes } from "../core/object-types.js";
+import type { Secret } from "../core/secrets.js";
+import type { Service } from "../core/service.js";
+import type { GitRef, GitRepository } from "../core/sources.js";
+import type { CacheVolume, Directory, File, NamedValue, Port, Stat } from "../core/values.js";
 
 export type CoreObject = Container | Directory | File | CacheVolume | NamedValue | Port | Stat | Host | Secret | Service | GitRepository | GitRef;
 
-export function loadObject(id: string, want?: string): CoreObject {
-  const { typename, state } = decodeId(id);
-  if (want !== undefined && typename !== want) {
-    throw new InvalidArgumentError(`ID is a ${typename}, expected a ${want}`);
-  }
-  const s = state as { name: string; value: string; port: number; protocol: "TCP" | "UDP"; description?: string; experimentalSkipHealthcheck?: boolean };
-  switch (typename) {
-    case "GitRepository":
-      return GitRepository.fromJSON(state);
-    case "GitRef":
-      return GitRef.fromJSON(state);
-    case "Container":
-      return Container.fromJSON(state);
-    case "Directory":
-      return Directory.fromJSON(state);
-    case "File":
-      return File.fromJSON(state);
-    case "CacheVolume":
-      return CacheVolume.fromJSON(state);
-    case "EnvVariable":
-    case "Label":
-      return new NamedValue(typename, s.name, s.value);
-    case "Port":
-      return new Port(s.port, s.protocol, s.description, s.experimentalSkipHealthcheck ?? false);
-    case "Service":
-      return Service.fromJSON(state);
-    case "Secret":
-      return Secret.fromJSON(state);
-    case "Host":
-      return new Host();
-    case "Stat": {
-      const st = state as { name: string; fileType: FileType; permissions: number; size: number };
-      return new Stat(st.name, st.fileType, st.permissions, st.size);
-    }
-    default:
-      throw new InvalidArgumentError(`ID of unknown type "${typename}"`);
-  }
+/** The object an ID names (of type `want`, when given), with the core types or a session's. */
+export function loadObject(id: string, want?: string, types: ObjectTypes = coreObjectTypes): CoreObject {
+  return types.load(id, want) as CoreObject;
 }

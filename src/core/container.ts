@@ -11,7 +11,7 @@ import { formatPlatform, parsePlatform } from "../oci/platform.js";
 import { formatReference, parseReference } from "../oci/reference.js";
 import type { ExecMount } from "../ops/exec-op.js";
 import type { Vertex } from "../solver/types.js";
-import { type VertexJson, vertex, vertexFromJson, vertexToJson } from "../solver/vertex.js";
+import { vertex } from "../solver/vertex.js";
 import type { SecretRef } from "./secrets.js";
 import type { ServiceSpec } from "./service.js";
 import type { RequestContext } from "./types.js";
@@ -24,7 +24,7 @@ export type ContainerMount =
   | { target: string; type: "cache"; key: string; sharing: CacheSharingMode; owner?: string }
   | { target: string; type: "tmpfs"; size?: number }
   /** A Directory or File value mounted at `target`. */
-  | { target: string; type: "dir" | "file"; source: Vertex | undefined; path: string; readOnly: boolean }
+  | { target: string; type: "dir" | "file"; source?: Vertex | undefined; path: string; readOnly: boolean }
   /** A secret as a file (on a tmpfs, never on disk). */
   | { target: string; type: "secret"; secret: SecretRef; owner?: string; mode: number };
 
@@ -36,7 +36,7 @@ export interface ExposedPort {
 
 export interface ContainerState {
   platform: string;
-  rootfs: Vertex | undefined;
+  rootfs?: Vertex | undefined;
   imageRef?: string;
   env: string[];
   workdir: string;
@@ -146,27 +146,7 @@ export class Container {
   }
 
   toJSON(): unknown {
-    const { rootfs, lastExec, mounts, ...rest } = this.state;
-    return {
-      ...rest,
-      mounts: mounts.map((m) => ("source" in m ? { ...m, source: m.source ? vertexToJson(m.source) : undefined } : m)),
-      ...(rootfs ? { rootfs: vertexToJson(rootfs) } : {}),
-      ...(lastExec ? { lastExec: vertexToJson(lastExec) } : {}),
-    };
-  }
-
-  static fromJSON(json: unknown): Container {
-    type MountJson = Omit<ContainerMount, "source"> & { source?: VertexJson };
-    const s = json as Omit<ContainerState, "rootfs" | "lastExec" | "mounts"> & { rootfs?: VertexJson; lastExec?: VertexJson; mounts: MountJson[] };
-    const { rootfs, lastExec, mounts, ...rest } = s;
-    return new Container({
-      ...rest,
-      mounts: mounts.map((m) =>
-        m.type === "dir" || m.type === "file" ? ({ ...m, source: m.source ? vertexFromJson(m.source) : undefined } as ContainerMount) : (m as ContainerMount),
-      ),
-      rootfs: rootfs ? vertexFromJson(rootfs) : undefined,
-      ...(lastExec ? { lastExec: vertexFromJson(lastExec) } : {}),
-    });
+    return this.state;
   }
 }
 
@@ -190,7 +170,7 @@ export function withExec(c: Container, spec: ExecSpec): Container {
   const sources: Vertex[] = [];
   const mounts: ExecMount[] = c.state.mounts.map((m) => {
     if (m.type === "secret") return { ...m, secret: { name: m.secret.name, mac: m.secret.mac } };
-    if (!("source" in m)) return m;
+    if (m.type === "cache" || m.type === "tmpfs") return m;
     const { source, ...rest } = m;
     if (!source) return { ...rest, input: -1 };
     let input = sources.findIndex((v) => v.digest === source.digest);

@@ -13,6 +13,7 @@ import { FailedPreconditionError, NotFoundError } from "../errors.js";
 import { resolveInRoot } from "../fsutil/in-root.js";
 import type { SyncResult } from "../hostsync/host-mirror.js";
 import type { StatTreeParams } from "../http/session-protocol.js";
+import type { HostDirOp } from "../ops/host-dir-op.js";
 import { vertex } from "../solver/vertex.js";
 import { withView } from "./evaluate.js";
 import type { RequestContext } from "./types.js";
@@ -35,9 +36,10 @@ async function sync(ctx: RequestContext, params: StatTreeParams, noCache: boolea
   return syncing;
 }
 
-/** A snapshot the engine already holds, as a vertex (its name is content-addressed). */
-function snapshotVertex(result: SyncResult, label: string) {
-  return vertex({ kind: "snapshot", name: result.snapshot }, [], label);
+/** Client content as a vertex: the client and the content digest, not this engine's snapshot. */
+function hostVertex(ctx: RequestContext, params: StatTreeParams, result: SyncResult, label: string) {
+  const op: HostDirOp = { kind: "host-dir", client: ctx.session.clientKey, digest: result.digest, type: result.kind, ...params };
+  return vertex(op, [], label);
 }
 
 export async function hostDirectory(
@@ -45,15 +47,17 @@ export async function hostDirectory(
   p: string,
   opts: { include: string[]; exclude: string[]; gitignore: boolean; noCache: boolean },
 ): Promise<Directory> {
-  const result = await sync(ctx, { path: p, include: opts.include, exclude: opts.exclude, gitignore: opts.gitignore }, opts.noCache);
+  const params = { path: p, include: opts.include, exclude: opts.exclude, gitignore: opts.gitignore };
+  const result = await sync(ctx, params, opts.noCache);
   if (result.kind !== "dir") throw new FailedPreconditionError(`host path "${p}" is a file, not a directory: use host().file()`);
-  return new Directory(snapshotVertex(result, `host.directory ${p}`), "/");
+  return new Directory(hostVertex(ctx, params, result, `host.directory ${p}`), "/");
 }
 
 export async function hostFile(ctx: RequestContext, p: string, noCache: boolean): Promise<File> {
-  const result = await sync(ctx, { path: p, include: [], exclude: [], gitignore: false }, noCache);
+  const params = { path: p, include: [], exclude: [], gitignore: false };
+  const result = await sync(ctx, params, noCache);
   if (result.kind !== "file" || !result.name) throw new FailedPreconditionError(`host path "${p}" is a directory, not a file: use host().directory()`);
-  return new File(snapshotVertex(result, `host.file ${p}`), "/" + result.name);
+  return new File(hostVertex(ctx, params, result, `host.file ${p}`), "/" + result.name);
 }
 
 export async function exportDirectory(ctx: RequestContext, d: Directory, dest: string, wipe: boolean): Promise<string> {

@@ -21,9 +21,6 @@ export class Secret {
   toJSON(): unknown {
     return this.ref;
   }
-  static fromJSON(json: unknown): Secret {
-    return new Secret(json as SecretRef);
-  }
 }
 
 export class SecretStore {

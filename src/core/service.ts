@@ -5,7 +5,6 @@
  */
 import { digestHex, digestOf } from "../oci/digest.js";
 import type { Vertex } from "../solver/types.js";
-import { type VertexJson, vertexFromJson, vertexToJson } from "../solver/vertex.js";
 import type { ExposedPort } from "./container.js";
 
 export interface PortForward {
@@ -19,7 +18,7 @@ export type ContainerServicePort = ExposedPort & { skipHealthcheck?: boolean };
 export type ServiceSpec =
   | {
       kind: "container";
-      exec: VertexJson;
+      exec: Vertex;
       ports: ContainerServicePort[];
       hostname?: string;
     }
@@ -33,7 +32,7 @@ export class Service {
   constructor(readonly spec: ServiceSpec) {}
 
   static ofContainer(exec: Vertex, ports: ContainerServicePort[]): Service {
-    return new Service({ kind: "container", exec: vertexToJson(exec), ports });
+    return new Service({ kind: "container", exec, ports });
   }
 
   get digest(): string {
@@ -51,14 +50,10 @@ export class Service {
   }
 
   execVertex(): Vertex | undefined {
-    return this.spec.kind === "container" ? vertexFromJson(this.spec.exec) : undefined;
+    return this.spec.kind === "container" ? this.spec.exec : undefined;
   }
 
   toJSON(): unknown {
     return this.spec;
-  }
-
-  static fromJSON(json: unknown): Service {
-    return new Service(json as ServiceSpec);
   }
 }

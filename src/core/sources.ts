@@ -10,7 +10,8 @@
  */
 import { InvalidArgumentError } from "../errors.js";
 import { type Digest, isDigest } from "../oci/digest.js";
-import { isPlainName } from "../ops/http-op.js";
+import type { GitOp } from "../ops/git-op.js";
+import { type HttpFileOp, isPlainName } from "../ops/http-op.js";
 import { vertex } from "../solver/vertex.js";
 import { isCommitSha, latestVersionTag, listRefNames, lookupRef, normalizeGitUrl, type RefQuery, type RemoteRefs } from "../sources/git-source.js";
 import { type Download, fileNameFromUrl } from "../sources/http-source.js";
@@ -27,10 +28,6 @@ export class GitRepository {
   toJSON(): unknown {
     return { url: this.url, discardGitDir: this.discardGitDir };
   }
-  static fromJSON(json: unknown): GitRepository {
-    const j = json as { url: string; discardGitDir?: boolean };
-    return new GitRepository(normalizeGitUrl(j.url), j.discardGitDir === true);
-  }
 }
 
 export class GitRef {
@@ -42,11 +39,6 @@ export class GitRef {
   ) {}
   toJSON(): unknown {
     return { repo: this.repo.toJSON(), ref: this.ref, commit: this.commit };
-  }
-  static fromJSON(json: unknown): GitRef {
-    const j = json as { repo: unknown; ref: string; commit: string };
-    if (!isCommitSha(j.commit)) throw new InvalidArgumentError(`GitRef ID has an invalid commit "${String(j.commit)}"`);
-    return new GitRef(GitRepository.fromJSON(j.repo), String(j.ref), j.commit);
   }
 }
 
@@ -102,7 +94,7 @@ export async function gitRefNames(ctx: RequestContext, repo: GitRepository, kind
 
 export function gitTree(ref: GitRef, opts: { discardGitDir: boolean; depth: number }): Directory {
   const keep = !(opts.discardGitDir || ref.repo.discardGitDir);
-  const op = { kind: "git", url: ref.repo.url, commit: ref.commit, ...(keep ? { keepGitDir: true, depth: opts.depth } : {}) };
+  const op: GitOp = { kind: "git", url: ref.repo.url, commit: ref.commit, ...(keep ? { keepGitDir: true as const, depth: opts.depth } : {}) };
   return new Directory(
     vertex(op, [], `git ${ref.repo.url} ${ref.ref === ref.commit ? ref.commit.slice(0, 12) : `${ref.ref} (${ref.commit.slice(0, 12)})`}`),
     "/",
@@ -128,6 +120,13 @@ export async function httpFile(
       signal: ctx.session.signal,
     }),
   );
-  const op = { kind: "http-file", digest: download.digest, name, permissions: opts.permissions };
+  const op: HttpFileOp = {
+    kind: "http-file",
+    url,
+    ...(auth ? { auth: { name: auth.ref.name, mac: auth.ref.mac } } : {}),
+    digest: download.digest,
+    name,
+    permissions: opts.permissions,
+  };
   return new File(vertex(op, [], `http ${url}`), "/" + name);
 }

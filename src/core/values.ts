@@ -4,7 +4,6 @@
  */
 
 import type { Vertex } from "../solver/types.js";
-import { type VertexJson, vertexFromJson, vertexToJson } from "../solver/vertex.js";
 
 export class Directory {
   readonly typename = "Directory";
@@ -14,11 +13,7 @@ export class Directory {
     readonly path: string,
   ) {}
   toJSON(): unknown {
-    return { source: this.source ? vertexToJson(this.source) : undefined, path: this.path };
-  }
-  static fromJSON(json: unknown): Directory {
-    const j = json as { source?: VertexJson; path: string };
-    return new Directory(j.source ? vertexFromJson(j.source) : undefined, j.path);
+    return { source: this.source, path: this.path };
   }
 }
 
@@ -29,11 +24,7 @@ export class File {
     readonly path: string,
   ) {}
   toJSON(): unknown {
-    return { source: this.source ? vertexToJson(this.source) : undefined, path: this.path };
-  }
-  static fromJSON(json: unknown): File {
-    const j = json as { source?: VertexJson; path: string };
-    return new File(j.source ? vertexFromJson(j.source) : undefined, j.path);
+    return { source: this.source, path: this.path };
   }
 }
 
@@ -42,9 +33,6 @@ export class CacheVolume {
   constructor(readonly key: string) {}
   toJSON(): unknown {
     return { key: this.key };
-  }
-  static fromJSON(json: unknown): CacheVolume {
-    return new CacheVolume((json as { key: string }).key);
   }
 }
 

@@ -44,6 +44,12 @@ export class Digester {
 }
 
 /**
+ * An object may stand for a smaller value in canonical JSON (a vertex for
+ * its digest): a method under this key returns it.
+ */
+export const CANONICAL: unique symbol = Symbol.for("tanto.canonical");
+
+/**
  * A canonical JSON encoding (sorted keys, no whitespace, undefined dropped),
  * so that equal values always hash to equal digests.
  */
@@ -54,6 +60,8 @@ export function canonicalJson(value: unknown): string {
 function sortKeys(value: unknown): unknown {
   if (Array.isArray(value)) return value.map((v) => (v === undefined ? null : sortKeys(v)));
   if (value !== null && typeof value === "object") {
+    const stand = (value as { [CANONICAL]?: () => unknown })[CANONICAL];
+    if (typeof stand === "function") return sortKeys(stand.call(value));
     const out: Record<string, unknown> = {};
     for (const key of Object.keys(value).sort()) {
       const v = (value as Record<string, unknown>)[key];

@@ -10,6 +10,7 @@ import { type GitSource, normalizeGitUrl } from "../sources/git-source.js";
 
 export interface GitOp {
   kind: "git";
+  [arg: string]: unknown;
   url: string;
   /** Full commit SHA. */
   commit: string;

@@ -1,18 +1,25 @@
 /**
- * The http-file op: a downloaded blob (already in the content store, by
- * digest) as a snapshot holding one file. The URL is not part of the op, so
- * identical content is one cache key wherever it came from.
+ * The http-file op: a downloaded blob (in the content store, by digest) as
+ * a snapshot holding one file. The op names the URL too, so an engine that
+ * does not hold the content (another engine, or after a collection) fetches
+ * it again and checks it against the digest.
  */
 import * as fs from "node:fs/promises";
 import * as path from "node:path";
 import type { ContentStore } from "../content/types.js";
 import { FailedPreconditionError } from "../errors.js";
-import { type Digest, digestHex, isDigest } from "../oci/digest.js";
+import { type Digest, digestHex } from "../oci/digest.js";
 import type { OverlaySnapshotter } from "../snapshots/overlay-snapshotter.js";
-import type { OpRunner, Result, Vertex } from "../solver/types.js";
+import type { OpRunner, Result, SolveContext, Vertex } from "../solver/types.js";
+import type { HttpSource } from "../sources/http-source.js";
+import type { SecretKey } from "./exec-op.js";
 
 export interface HttpFileOp {
   kind: "http-file";
+  [arg: string]: unknown;
+  url: string;
+  /** The secret whose value was the Authorization header, if any. */
+  auth?: SecretKey;
   digest: Digest;
   /** A single path component. */
   name: string;
@@ -23,17 +30,21 @@ export class HttpFileOpRunner implements OpRunner {
   readonly kind = "http-file";
   readonly cacheable = true;
 
-  constructor(private readonly deps: { content: ContentStore; snapshots: OverlaySnapshotter }) {}
+  constructor(private readonly deps: { content: ContentStore; snapshots: OverlaySnapshotter; http: HttpSource }) {}
 
-  async run(v: Vertex): Promise<Result> {
+  async run(v: Vertex, _inputs: readonly Result[], ctx: SolveContext): Promise<Result> {
     const op = v.op as unknown as HttpFileOp;
     const { content, snapshots } = this.deps;
-    // Ops come back in client-supplied IDs: check what the resolver checked.
-    if (!isDigest(op.digest) || !isPlainName(op.name) || !Number.isInteger(op.permissions) || op.permissions < 0 || op.permissions > 0o7777) {
-      throw new FailedPreconditionError(`malformed http-file op: ${JSON.stringify(op)}`);
-    }
     if (!(await content.info(op.digest))) {
-      throw new FailedPreconditionError(`downloaded content ${op.digest} for "${op.name}" is gone from the content store; fetch the URL again`);
+      const authorization = op.auth ? ctx.secrets?.plaintext(op.auth) : undefined;
+      if (op.auth && authorization === undefined) {
+        throw new FailedPreconditionError(`fetching "${op.url}" again needs secret "${op.auth.name}", which this session does not hold`);
+      }
+      await this.deps.http.fetch(op.url, {
+        checksum: op.digest,
+        ...(authorization !== undefined ? { authorization } : {}),
+        ...(ctx.signal ? { signal: ctx.signal } : {}),
+      });
     }
     const active = await snapshots.prepare(undefined);
     try {

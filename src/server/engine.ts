@@ -38,10 +38,10 @@ import { CacheVolumes } from "../ops/cache-volumes.js";
 import { ExecOpRunner, OutputOpRunner } from "../ops/exec-op.js";
 import { FileOpRunner } from "../ops/file-op.js";
 import { GitOpRunner } from "../ops/git-op.js";
+import { HostDirOpRunner } from "../ops/host-dir-op.js";
 import { HttpFileOpRunner } from "../ops/http-op.js";
 import { ImageImportOpRunner, ImageTarballOpRunner } from "../ops/image-archive-ops.js";
 import { ImageOpRunner } from "../ops/image-op.js";
-import { SnapshotOpRunner } from "../ops/snapshot-op.js";
 import { RegistryClient } from "../registry/registry-client.js";
 import { ServiceManager } from "../services/service-manager.js";
 import { OverlaySnapshotter } from "../snapshots/overlay-snapshotter.js";
@@ -51,6 +51,7 @@ import { GitSource } from "../sources/git-source.js";
 import { HttpSource } from "../sources/http-source.js";
 import { isProcessAlive } from "../util/process.js";
 import { VERSION } from "../version.js";
+import { hostResync } from "./host-resync.js";
 import type { Logger } from "./log.js";
 import { SessionManager } from "./sessions.js";
 
@@ -122,17 +123,22 @@ export class Engine {
       (dir) => volumes.inUse(dir),
       () => layerBlobs.referenced(),
     );
+    const hostMirrors = new HostMirrors(path.join(root, "hostsync"), snapshots);
+    let sessions: SessionManager | undefined;
     const solver = new Solver({
       runners: [
         new ImageOpRunner(images),
         execRunner,
         new FileOpRunner({ snapshots, runDir }),
         new OutputOpRunner(),
-        new SnapshotOpRunner(snapshots),
+        new HostDirOpRunner(
+          snapshots,
+          hostResync(hostMirrors, (client) => sessions?.ofClient(client) ?? []),
+        ),
         new ImageTarballOpRunner({ exporter, snapshots }),
         new ImageImportOpRunner({ images, exporter, snapshots, runDir }),
         new GitOpRunner({ git, snapshots }),
-        new HttpFileOpRunner({ content, snapshots }),
+        new HttpFileOpRunner({ content, snapshots, http }),
       ],
       records: new SqliteCacheRecords(db),
       maxParallelism: config.maxParallelism,
@@ -144,7 +150,7 @@ export class Engine {
       images,
       exporter,
       snapshots,
-      hostMirrors: new HostMirrors(path.join(root, "hostsync"), snapshots),
+      hostMirrors,
       leases,
       services,
       git,
@@ -157,7 +163,7 @@ export class Engine {
     log.debug("state opened and network checked");
     let engine: Engine | undefined;
     // A session's end releases what it held, which may let the policy collect.
-    const sessions = new SessionManager(await secretSalt(root), (id) => {
+    sessions = new SessionManager(await secretSalt(root), (id) => {
       leases.releaseSession(id);
       void services.endSession(id);
       if (engine?.config.gc.enabled) void engine.autoGc();

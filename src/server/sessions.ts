@@ -96,6 +96,11 @@ export class SessionManager {
     return this.#sessions.get(id);
   }
 
+  /** The live sessions of one client machine. */
+  ofClient(clientKey: string): EngineSession[] {
+    return [...this.#sessions.values()].filter((s) => s.clientKey === clientKey && !s.signal.aborted);
+  }
+
   end(id: string): void {
     const s = this.#sessions.get(id);
     if (!s) return;

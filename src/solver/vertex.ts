@@ -1,29 +1,21 @@
-import { digestOf } from "../oci/digest.js";
+import { CANONICAL, digestOf } from "../oci/digest.js";
 import type { OpSpec, Vertex } from "./types.js";
 
-/** Build a vertex; its digest covers the op and the inputs' digests only. */
+const VERTICES = new WeakSet<object>();
+
+/**
+ * Build a vertex; its digest covers the op and the inputs' digests only. A
+ * vertex nested in an op (a service's exec) counts by its digest, so digests
+ * stay cheap however deep the recipe.
+ */
 export function vertex(op: OpSpec, inputs: readonly Vertex[] = [], name: string = op.kind): Vertex {
   const digest = digestOf({ op, inputs: inputs.map((i) => i.digest) });
-  return Object.freeze({ digest, op, inputs, name });
+  const v = Object.freeze({ digest, op, inputs, name, [CANONICAL]: () => ({ $vertex: digest }) });
+  VERTICES.add(v);
+  return v;
 }
 
-/** The serialised form of a vertex DAG, as embedded in object IDs. */
-export interface VertexJson {
-  op: OpSpec;
-  inputs?: VertexJson[];
-  name?: string;
-}
-
-export function vertexToJson(v: Vertex): VertexJson {
-  const out: VertexJson = { op: v.op };
-  if (v.inputs.length > 0) out.inputs = v.inputs.map(vertexToJson);
-  if (v.name !== v.op.kind) out.name = v.name;
-  return out;
-}
-
-export function vertexFromJson(json: VertexJson): Vertex {
-  if (json === null || typeof json !== "object" || typeof json.op?.kind !== "string") {
-    throw new TypeError("malformed vertex");
-  }
-  return vertex(json.op, (json.inputs ?? []).map(vertexFromJson), json.name ?? json.op.kind);
+/** Whether `x` was made by `vertex()` (not a look-alike from JSON). */
+export function isVertex(x: unknown): x is Vertex {
+  return typeof x === "object" && x !== null && VERTICES.has(x);
 }

@@ -1,0 +1,79 @@
+/**
+ * The core object types and the schema of each one's ID state. The schemas
+ * are typed against the classes' own state types, so they cannot drift.
+ */
+import * as z from "zod";
+import { isCommitSha, normalizeGitUrl } from "../sources/git-source.js";
+import { Container, type ContainerMount, type ContainerState } from "./container.js";
+import { Host } from "./host.js";
+import { ObjectTypes } from "./object-types.js";
+import { absPath, platform, secretKey, serviceSpec, sharing, vertexRef } from "./op-specs.js";
+import { Secret, type SecretRef } from "./secrets.js";
+import { Service } from "./service.js";
+import { GitRef, GitRepository } from "./sources.js";
+import { CacheVolume, Directory, File, NamedValue, Port, Stat } from "./values.js";
+
+const str = z.string();
+const int = z.number().int();
+const port = int.min(1).max(65535);
+const protocol = z.enum(["TCP", "UDP"]);
+
+const secretRef = secretKey.extend({ uri: str.exactOptional() }) satisfies z.ZodType<SecretRef>;
+
+const mount = z.discriminatedUnion("type", [
+  z.strictObject({ target: absPath, type: z.literal("cache"), key: str.min(1), sharing, owner: str.exactOptional() }),
+  z.strictObject({ target: absPath, type: z.literal("tmpfs"), size: int.nonnegative().exactOptional() }),
+  z.strictObject({ target: absPath, type: z.enum(["dir", "file"]), source: vertexRef.optional(), path: str, readOnly: z.boolean() }),
+  z.strictObject({ target: absPath, type: z.literal("secret"), secret: secretRef, owner: str.exactOptional(), mode: int.min(0).max(0o7777) }),
+]) satisfies z.ZodType<ContainerMount>;
+
+const containerState = z.strictObject({
+  platform,
+  rootfs: vertexRef.optional(),
+  imageRef: str.exactOptional(),
+  env: z.array(str),
+  workdir: str,
+  user: str,
+  entrypoint: z.array(str),
+  defaultArgs: z.array(str),
+  labels: z.array(z.tuple([str, str])),
+  exposedPorts: z.array(z.strictObject({ port, protocol, description: str.exactOptional() })),
+  mounts: z.array(mount),
+  serviceBindings: z.array(z.strictObject({ alias: str.min(1), service: serviceSpec })),
+  registryAuth: z.array(z.strictObject({ host: str.min(1), username: str, secret: secretRef })),
+  secretEnv: z.array(z.strictObject({ name: str.min(1), secret: secretRef })),
+  lastExec: vertexRef.optional(),
+}) satisfies z.ZodType<ContainerState>;
+
+const fsRef = z.strictObject({ source: vertexRef.optional(), path: str.refine((p) => p.startsWith("/"), "must be absolute") });
+const named = z.strictObject({ name: str, value: str });
+const gitRepository = z.strictObject({ url: str.min(1), discardGitDir: z.boolean() });
+
+/** Every core type; sessions extend this registry with their own. */
+export const coreObjectTypes = new ObjectTypes();
+
+coreObjectTypes.register("Container", containerState, (s) => new Container(s as ContainerState));
+coreObjectTypes.register("Directory", fsRef, (s) => new Directory(s.source, s.path));
+coreObjectTypes.register("File", fsRef, (s) => new File(s.source, s.path));
+coreObjectTypes.register("CacheVolume", z.strictObject({ key: str.min(1) }), (s) => new CacheVolume(s.key));
+coreObjectTypes.register("EnvVariable", named, (s) => new NamedValue("EnvVariable", s.name, s.value));
+coreObjectTypes.register("Label", named, (s) => new NamedValue("Label", s.name, s.value));
+coreObjectTypes.register(
+  "Port",
+  z.strictObject({ port, protocol, description: str.exactOptional(), experimentalSkipHealthcheck: z.boolean() }),
+  (s) => new Port(s.port, s.protocol, s.description, s.experimentalSkipHealthcheck),
+);
+coreObjectTypes.register(
+  "Stat",
+  z.strictObject({ name: str, fileType: z.enum(["REGULAR", "DIRECTORY", "SYMLINK", "UNKNOWN"]), permissions: int, size: z.number().nonnegative() }),
+  (s) => new Stat(s.name, s.fileType, s.permissions, s.size),
+);
+coreObjectTypes.register("Host", z.strictObject({}), () => new Host());
+coreObjectTypes.register("Secret", secretRef, (s) => new Secret(s as SecretRef));
+coreObjectTypes.register("Service", serviceSpec, (s) => new Service(s));
+coreObjectTypes.register("GitRepository", gitRepository, (s) => new GitRepository(normalizeGitUrl(s.url), s.discardGitDir));
+coreObjectTypes.register(
+  "GitRef",
+  z.strictObject({ repo: gitRepository, ref: str, commit: str.refine(isCommitSha, "must be a full commit SHA") }),
+  (s) => new GitRef(new GitRepository(normalizeGitUrl(s.repo.url), s.repo.discardGitDir), s.ref, s.commit),
+);
