@@ -38,7 +38,7 @@ async function sync(ctx: RequestContext, params: StatTreeParams, noCache: boolea
 
 /** Client content as a vertex: the client and the content digest, not this engine's snapshot. */
 function hostVertex(ctx: RequestContext, params: StatTreeParams, result: SyncResult, label: string) {
-  const op: HostDirOp = { kind: "host-dir", client: ctx.session.clientKey, digest: result.digest, type: result.kind, ...params };
+  const op: HostDirOp = { kind: "host-dir", digest: result.digest, type: result.kind, origin: { client: ctx.session.clientKey, ...params } };
   return vertex(op, [], label);
 }
 

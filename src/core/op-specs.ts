@@ -115,8 +115,8 @@ const git = z.strictObject({
 
 const httpFile = z.strictObject({
   kind: z.literal("http-file"),
-  url: z.url({ protocol: /^https?$/ }),
   digest,
+  origin: z.strictObject({ url: z.url({ protocol: /^https?$/ }), auth: secretKey.exactOptional() }),
   name: str.refine(isPlainName, "must be a plain file name"),
   permissions: mode,
 }) satisfies z.ZodType<HttpFileOp>;
@@ -149,13 +149,9 @@ const imageImport = z.strictObject({
 
 const hostDir = z.strictObject({
   kind: z.literal("host-dir"),
-  client: str.min(1),
   digest,
-  path: str.min(1),
   type: z.enum(["dir", "file"]),
-  include: z.array(str),
-  exclude: z.array(str),
-  gitignore: z.boolean(),
+  origin: z.strictObject({ client: str.min(1), path: str.min(1), include: z.array(str), exclude: z.array(str), gitignore: z.boolean() }),
 }) satisfies z.ZodType<HostDirOp>;
 
 const output = z.strictObject({ kind: z.literal("output"), mount: nat });

@@ -122,9 +122,8 @@ export async function httpFile(
   );
   const op: HttpFileOp = {
     kind: "http-file",
-    url,
-    ...(auth ? { auth: { name: auth.ref.name, mac: auth.ref.mac } } : {}),
     digest: download.digest,
+    origin: { url, ...(auth ? { auth: { name: auth.ref.name, mac: auth.ref.mac } } : {}) },
     name,
     permissions: opts.permissions,
   };

@@ -1,6 +1,6 @@
 /**
  * The host-dir op: a directory (or file) of a client's machine, named by its
- * content digest. The engine holds it as the snapshot `host/<digest>` once a
+ * content digest (its origin, the client and path, is outside the cache key). The engine holds it as the snapshot `host/<digest>` once a
  * session of that client has sent it; an engine that does not hold it (a
  * second engine, or after a collection) asks a live session of the same
  * client to send it again, and accepts it only with the same content.
@@ -13,15 +13,17 @@ import type { OpRunner, Result, SolveContext, Vertex } from "../solver/types.js"
 export interface HostDirOp {
   kind: "host-dir";
   [arg: string]: unknown;
-  /** The client machine that has the files (a session label). */
-  client: string;
   digest: Digest;
-  /** The path on the client, and the filters it was read with. */
-  path: string;
   type: "dir" | "file";
-  include: string[];
-  exclude: string[];
-  gitignore: boolean;
+  origin: {
+    /** The client machine that has the files (a session label). */
+    client: string;
+    /** The path on the client, and the filters it was read with. */
+    path: string;
+    include: string[];
+    exclude: string[];
+    gitignore: boolean;
+  };
 }
 
 /** The snapshot name of client content. */
@@ -48,10 +50,10 @@ export class HostDirOpRunner implements OpRunner {
     const got = await this.resync(op, ctx);
     if (got !== op.digest) {
       throw new FailedPreconditionError(
-        `host path "${op.path}" of client ${op.client} has changed since this ID was made (content ${got}, the ID names ${op.digest}): load it again with host().${op.type === "dir" ? "directory" : "file"}()`,
+        `host path "${op.origin.path}" of client ${op.origin.client} has changed since this ID was made (content ${got}, the ID names ${op.digest}): load it again with host().${op.type === "dir" ? "directory" : "file"}()`,
       );
     }
-    if (!this.snapshots.get(name)) throw new FailedPreconditionError(`host path "${op.path}": snapshot ${name} is missing after a sync`);
+    if (!this.snapshots.get(name)) throw new FailedPreconditionError(`host path "${op.origin.path}": snapshot ${name} is missing after a sync`);
     return { snapshot: name, meta: {} };
   }
 }

@@ -1,8 +1,9 @@
 /**
  * The http-file op: a downloaded blob (in the content store, by digest) as
- * a snapshot holding one file. The op names the URL too, so an engine that
+ * a snapshot holding one file. Its origin names the URL, so an engine that
  * does not hold the content (another engine, or after a collection) fetches
- * it again and checks it against the digest.
+ * it again and checks it against the digest; the origin is outside the cache
+ * key, so identical content is one key wherever it came from.
  */
 import * as fs from "node:fs/promises";
 import * as path from "node:path";
@@ -17,10 +18,12 @@ import type { SecretKey } from "./exec-op.js";
 export interface HttpFileOp {
   kind: "http-file";
   [arg: string]: unknown;
-  url: string;
-  /** The secret whose value was the Authorization header, if any. */
-  auth?: SecretKey;
   digest: Digest;
+  origin: {
+    url: string;
+    /** The secret whose value was the Authorization header, if any. */
+    auth?: SecretKey;
+  };
   /** A single path component. */
   name: string;
   permissions: number;
@@ -36,11 +39,12 @@ export class HttpFileOpRunner implements OpRunner {
     const op = v.op as unknown as HttpFileOp;
     const { content, snapshots } = this.deps;
     if (!(await content.info(op.digest))) {
-      const authorization = op.auth ? ctx.secrets?.plaintext(op.auth) : undefined;
-      if (op.auth && authorization === undefined) {
-        throw new FailedPreconditionError(`fetching "${op.url}" again needs secret "${op.auth.name}", which this session does not hold`);
+      const { url, auth } = op.origin;
+      const authorization = auth ? ctx.secrets?.plaintext(auth) : undefined;
+      if (auth && authorization === undefined) {
+        throw new FailedPreconditionError(`fetching "${url}" again needs secret "${auth.name}", which this session does not hold`);
       }
-      await this.deps.http.fetch(op.url, {
+      await this.deps.http.fetch(url, {
         checksum: op.digest,
         ...(authorization !== undefined ? { authorization } : {}),
         ...(ctx.signal ? { signal: ctx.signal } : {}),

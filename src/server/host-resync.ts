@@ -10,14 +10,14 @@ import type { HostResync } from "../ops/host-dir-op.js";
 export function hostResync(mirrors: HostMirrors, sessionsOf: (client: string) => Session[]): HostResync {
   return async (op, ctx) => {
     const asking = ctx.session as Session | undefined;
-    const session = asking?.clientKey === op.client ? asking : sessionsOf(op.client)[0];
+    const { client, ...params } = op.origin;
+    const session = asking?.clientKey === client ? asking : sessionsOf(client)[0];
     if (!session) {
       throw new FailedPreconditionError(
-        `host path "${op.path}" of client ${op.client} (content ${op.digest}) is not held by this engine, and no session of that client is connected to send it: load it again with host().${op.type === "dir" ? "directory" : "file"}() from that client`,
+        `host path "${params.path}" of client ${client} (content ${op.digest}) is not held by this engine, and no session of that client is connected to send it: load it again with host().${op.type === "dir" ? "directory" : "file"}() from that client`,
       );
     }
-    const { path, include, exclude, gitignore } = op;
-    const result = await mirrors.sync(session.host, session.clientKey, { path, include, exclude, gitignore }, ctx.signal);
+    const result = await mirrors.sync(session.host, session.clientKey, params, ctx.signal);
     return result.digest;
   };
 }
