@@ -116,6 +116,8 @@ describe("introspection for Dagger's code generators", () => {
     assert.deepEqual(withFiles.directives, [{ name: "expectedType", args: [{ name: "name", value: '"File"' }] }]);
     const load = typeNamed(i, "Query").fields!.find((f) => f.name === "loadGitRefFromID")!;
     assert.deepEqual(load.args[0]!.directives, [{ name: "expectedType", args: [{ name: "name", value: '"GitRef"' }] }]);
+    const ownId = container.fields!.find((f) => f.name === "id")!;
+    assert.deepEqual(ownId.directives, [{ name: "expectedType", args: [{ name: "name", value: '"Container"' }] }]);
     const path = container.fields!.find((f) => f.name === "withExec")!.args.find((a) => a.name === "args")!;
     assert.deepEqual(path.directives, []);
   });

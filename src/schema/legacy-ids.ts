@@ -1,9 +1,10 @@
 /**
  * What Dagger's API gives every object type (views before v0.22): a scalar
  * `XxxID` naming its IDs, a `Query.loadXxxFromID(id: XxxID!): Xxx!` field,
- * and `@expectedType(name: "Xxx")` on every argument and field typed
- * `XxxID`. Added to the parsed SDL before the schema is built, for core
- * types and a session's own alike; what a part already declares is kept.
+ * and `@expectedType(name: "Xxx")` on its `id: ID!` field and on every
+ * argument and field typed `XxxID`. Added to the parsed SDL before the
+ * schema is built, for core types and a session's own alike; what a part
+ * already declares is kept.
  */
 import {
   type ConstDirectiveNode,
@@ -12,6 +13,8 @@ import {
   type FieldDefinitionNode,
   type InputValueDefinitionNode,
   Kind,
+  type ObjectTypeDefinitionNode,
+  type ObjectTypeExtensionNode,
   parse,
   type TypeNode,
   visit,
@@ -56,7 +59,20 @@ export function addObjectIds(doc: DocumentNode): DocumentNode {
     if (target === undefined || node.directives?.some((d) => d.name.value === "expectedType")) return undefined;
     return { ...node, directives: [...(node.directives ?? []), expectedType(target)] };
   };
-  return visit({ kind: Kind.DOCUMENT, definitions }, { FieldDefinition: withExpectedType, InputValueDefinition: withExpectedType });
+  // `id: ID!` of an object type names its own type.
+  const ownId = (node: ObjectTypeDefinitionNode | ObjectTypeExtensionNode) => {
+    if (!objects.includes(node.name.value)) return undefined;
+    const fields = node.fields?.map((f) =>
+      f.name.value === "id" && namedTypeOf(f.type) === "ID" && !f.directives?.some((d) => d.name.value === "expectedType")
+        ? { ...f, directives: [...(f.directives ?? []), expectedType(node.name.value)] }
+        : f,
+    );
+    return fields ? { ...node, fields } : undefined;
+  };
+  return visit(
+    { kind: Kind.DOCUMENT, definitions },
+    { ObjectTypeDefinition: ownId, ObjectTypeExtension: ownId, FieldDefinition: withExpectedType, InputValueDefinition: withExpectedType },
+  );
 }
 
 function namedTypeOf(type: TypeNode): string {
