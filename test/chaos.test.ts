@@ -58,7 +58,7 @@ describe("crash safety", () => {
         assert.deepEqual(left, { mounts: [], containers: [] }, "a restart repairs what the crash left");
       }
       const r = await query;
-      if (r.code === 0 && JSON.parse(r.stdout).data.container.from.withEnvVariable.withExec.stdout === `${seed}-${i}\n`) completed.push(i);
+      if (r.code === 0 && JSON.parse(r.stdout).container.from.withEnvVariable.withExec.stdout === `${seed}-${i}\n`) completed.push(i);
     }
     assert.ok(kills >= 10, `only ${kills} kills`);
 

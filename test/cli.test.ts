@@ -17,7 +17,7 @@ import { testRegistry } from "./support/fixtures.js";
 interface OpenSession {
   port: number;
   token: string;
-  query(q: string, auth?: string): Promise<{ status: number; body: Record<string, unknown> }>;
+  query(q: string, auth?: string, extra?: Record<string, unknown>): Promise<{ status: number; body: Record<string, unknown> }>;
   child: ReturnType<typeof spawn>;
   exited: Promise<number | null>;
 }
@@ -31,11 +31,11 @@ async function openSession(env: NodeJS.ProcessEnv, extraArgs: string[] = []): Pr
     child.once("exit", (code) => reject(new Error(`session exited ${code}`)));
   });
   const { port, session_token: token } = JSON.parse(line) as { port: number; session_token: string };
-  const query = async (q: string, auth = "Basic " + Buffer.from(token + ":").toString("base64")) => {
+  const query = async (q: string, auth = "Basic " + Buffer.from(token + ":").toString("base64"), extra: Record<string, unknown> = {}) => {
     const res = await fetch(`http://127.0.0.1:${port}/query`, {
       method: "POST",
       headers: { "content-type": "application/json", authorization: auth },
-      body: JSON.stringify({ query: q }),
+      body: JSON.stringify({ query: q, ...extra }),
     });
     return { status: res.status, body: (await res.json()) as Record<string, unknown> };
   };
@@ -111,11 +111,12 @@ describe("CLI and session protocol", () => {
     }
   });
 
-  test("an unknown image names the reference and the registry's answer", async () => {
+  test("an unknown image names the reference and the registry's answer, on stderr", async () => {
     const r = await run([CLI, "query", `{ container { from(address: "${registry}/nope:1") { id } } }`], { env: engine.env });
     assert.equal(r.code, 1);
-    assert.match(r.stdout, new RegExp(`${registry.replace(/\./g, "\\.")}/nope:1`));
-    assert.match(r.stdout, /manifest unknown|name unknown|not found/i);
+    assert.equal(r.stdout, "");
+    assert.match(r.stderr, new RegExp(`${registry.replace(/\./g, "\\.")}/nope:1`));
+    assert.match(r.stderr, /manifest unknown|name unknown|not found/i);
   });
 
   test("query reads the document from --doc and stdin", async () => {
@@ -124,13 +125,70 @@ describe("CLI and session protocol", () => {
       await fs.writeFile(path.join(dir, "q.graphql"), "{ version }");
       const fromFile = await run([CLI, "query", "--doc", path.join(dir, "q.graphql")], { env: engine.env });
       assert.equal(fromFile.code, 0, fromFile.stderr);
-      assert.deepEqual(JSON.parse(fromFile.stdout), { data: { version: "0.1.0" } });
+      assert.deepEqual(JSON.parse(fromFile.stdout), { version: "0.1.0" }, "prints data itself, as dagger query does");
       const fromStdin = await run([CLI, "query"], { env: engine.env, input: "{ defaultPlatform }" });
       assert.equal(fromStdin.code, 0, fromStdin.stderr);
       assert.match(fromStdin.stdout, /linux\//);
     } finally {
       await fs.rm(dir, { recursive: true, force: true });
     }
+  });
+
+  test("query: --var, --var-json/--vars and the operation name, as dagger query", async () => {
+    const dir = await fs.mkdtemp(path.join(os.tmpdir(), "tanto-vars-"));
+    try {
+      const doc = path.join(dir, "q.graphql");
+      await fs.writeFile(
+        doc,
+        `query Make($image: String!) { container { from(address: $image) { withEnvVariable(name: "K", value: "v1") { id } } } }
+         query Read($id: ID!, $name: String!) { loadContainerFromID(id: $id) { envVariable(name: $name) } }`,
+      );
+      const image = `${registry}/busybox:latest`;
+      const made = await run([CLI, "query", "--doc", doc, "--var", `image=${image}`, "Make"], { env: engine.env });
+      assert.equal(made.code, 0, made.stderr);
+      const id = (JSON.parse(made.stdout) as { container: { from: { withEnvVariable: { id: string } } } }).container.from.withEnvVariable.id;
+      const read = await run([CLI, "query", "--doc", doc, "--var-json", JSON.stringify({ id }), "--var", "name=K", "Read"], { env: engine.env });
+      assert.equal(read.code, 0, read.stderr);
+      assert.deepEqual(JSON.parse(read.stdout), { loadContainerFromID: { envVariable: "v1" } });
+      const stdin = await run([CLI, "query", "--vars", JSON.stringify({ id, name: "K" }), "Read"], { env: engine.env, input: await fs.readFile(doc, "utf8") });
+      assert.equal(stdin.code, 0, stdin.stderr);
+      assert.deepEqual(JSON.parse(stdin.stdout), { loadContainerFromID: { envVariable: "v1" } });
+      const noOp = await run([CLI, "query", "--doc", doc], { env: engine.env });
+      assert.equal(noOp.code, 1);
+      assert.match(noOp.stderr, /Must provide operation name/);
+      const badVar = await run([CLI, "query", "--doc", doc, "--var", "novalue", "Read"], { env: engine.env });
+      assert.equal(badVar.code, 1);
+      assert.match(badVar.stderr, /--var "novalue": want name=value/);
+    } finally {
+      await fs.rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  test("session: variables and operationName pass through the SDK endpoint", async () => {
+    const s = await openSession(engine.env);
+    try {
+      const doc = "query A { version } query B($p: Platform!) { container(platform: $p) { platform } }";
+      const b = await s.query(doc, undefined, { variables: { p: "linux/amd64" }, operationName: "B" });
+      assert.deepEqual(b.body, { data: { container: { platform: "linux/amd64" } } });
+      const a = await s.query(doc, undefined, { operationName: "A" });
+      assert.deepEqual(a.body, { data: { version: "0.1.0" } });
+      const bad = await s.query("{ version }", undefined, { variables: "nope" });
+      assert.match(messages(bad.body), /"variables" must be a JSON object/);
+    } finally {
+      s.child.kill("SIGTERM");
+      await s.exited;
+    }
+  });
+
+  test("the official SDK's GraphQL client: $id: ID! for a ContainerID, the reverse, and an exec", async () => {
+    const env = { ...engine.env, TANTO_TEST_IMAGE: `${registry}/busybox:latest` };
+    const r = await run([CLI, "run", "node", path.join(REPO, "test", "sdk", "variables.mjs")], { env });
+    assert.equal(r.code, 0, r.stderr);
+    const out = JSON.parse(r.stdout) as Record<string, string>;
+    assert.equal(out["schemaVersion"], "v0.21.9");
+    assert.equal(out["stdout"], "hello vars\n");
+    assert.equal(out["env"], "hello vars");
+    assert.match(out["wrongType"] ?? "", /Variable "\$id" of type "String!" used in position expecting type "ContainerID!"/);
   });
 
   test("tanto run exits with the command's exit code", async () => {

@@ -117,20 +117,20 @@ describe("Directory.dockerBuild", () => {
     await fs.writeFile(path.join(workdir, "errors.Dockerfile"), "ARG BASE\nFROM $BASE\n");
     let r = await run([CLI, "query", query("errors.Dockerfile")], { env, cwd: workdir });
     assert.equal(r.code, 1);
-    assert.match(r.stdout, /errors.Dockerfile:2: FROM names no image/);
+    assert.match(r.stderr, /errors.Dockerfile:2: FROM names no image/);
 
     await fs.writeFile(path.join(workdir, "missing.Dockerfile"), `FROM ${env["TANTO_TEST_IMAGE"]}\nCOPY nope.txt /x\n`);
     r = await run([CLI, "query", query("missing.Dockerfile")], { env, cwd: workdir });
     assert.equal(r.code, 1);
-    assert.match(r.stdout, /missing.Dockerfile:2: COPY source \\"nope.txt\\" not found in the build context/);
+    assert.match(r.stderr, /missing.Dockerfile:2: COPY source "nope.txt" not found in the build context/);
 
     r = await run([CLI, "query", query("missing.Dockerfile", ', target: "nope"')], { env, cwd: workdir });
     assert.equal(r.code, 1);
-    assert.match(r.stdout, /target stage \\"nope\\" not found in missing.Dockerfile/);
+    assert.match(r.stderr, /target stage "nope" not found in missing.Dockerfile/);
 
     r = await run([CLI, "query", query("absent.Dockerfile")], { env, cwd: workdir });
     assert.equal(r.code, 1);
-    assert.match(r.stdout, /Dockerfile \\"absent.Dockerfile\\" not found in the build context/);
+    assert.match(r.stderr, /Dockerfile "absent.Dockerfile" not found in the build context/);
 
     assert.deepEqual(await leftovers(engine.root), { mounts: [], containers: [] });
   });

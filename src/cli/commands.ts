@@ -1,6 +1,5 @@
-/** The client commands: session, run and query. */
+/** The client commands: session and run (query is in query-command.ts). */
 import { spawn } from "node:child_process";
-import * as fs from "node:fs/promises";
 import * as os from "node:os";
 import { connectEngine } from "../client/connect.js";
 import { openClientSession } from "../client/session-server.js";
@@ -63,25 +62,6 @@ export async function runCommand(command: string[], opts: { workdir?: string }):
   });
   await session.close();
   return code;
-}
-
-export async function queryCommand(document: string | undefined, opts: { doc?: string }): Promise<number> {
-  const query = document ?? (opts.doc ? await fs.readFile(opts.doc, "utf8") : await readStdin());
-  const engine = await connectEngine(stderrLine);
-  const session = await openClientSession(engine, { labels: {}, progress: stderrLine });
-  try {
-    const answer = await engine.query(session.sessionId, query);
-    process.stdout.write(JSON.stringify(JSON.parse(answer), null, 2) + "\n");
-    return (JSON.parse(answer) as { errors?: unknown[] }).errors?.length ? 1 : 0;
-  } finally {
-    await session.close();
-  }
-}
-
-async function readStdin(): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const c of process.stdin) chunks.push(c as Buffer);
-  return Buffer.concat(chunks).toString("utf8");
 }
 
 function signalNumber(signal: NodeJS.Signals): number {

@@ -7,6 +7,7 @@
 import { Command } from "commander";
 import { messageOf } from "../errors.js";
 import { VERSION } from "../version.js";
+import type { QueryOptions } from "./query-command.js";
 
 const program = new Command();
 program.name("tanto").description("A container pipeline engine that speaks the Dagger API").version(VERSION, "--version").enablePositionalOptions();
@@ -87,12 +88,16 @@ program
 
 program
   .command("query")
-  .description("run a GraphQL document (argument, --doc FILE or stdin) and print the JSON result")
-  .argument("[document]", "the GraphQL document")
+  .alias("q")
+  .description("send a GraphQL document (--doc FILE or stdin) and print the result's data as JSON")
+  .argument("[operation]", "the operation to run, when the document has several (or the document itself)")
   .option("--doc <file>", "read the document from a file")
-  .action(async (document: string | undefined, opts: { doc?: string }) => {
-    const { queryCommand } = await import("./commands.js");
-    process.exit(await queryCommand(document, opts));
+  .option("--var <name=value>", "a query variable, as a string (repeatable)", collect, [])
+  .option("--var-json <json>", "query variables as a JSON object (--var adds to them)")
+  .option("--vars <json>", "the same as --var-json")
+  .action(async (operation: string | undefined, opts: QueryOptions) => {
+    const { queryCommand } = await import("./query-command.js");
+    process.exit(await queryCommand(operation, opts));
   });
 
 program

@@ -11,6 +11,13 @@ import { messageOf, UnavailableError } from "../errors.js";
 import { type Address, parseAddress, TOKEN_ENV } from "../http/address.js";
 import { CALL_STATUS_HEADER, type SessionEvent } from "../http/session-protocol.js";
 
+/** A GraphQL request as sent over HTTP: the engine reads these three keys. */
+export interface GraphQLRequestBody {
+  readonly query: string;
+  readonly variables?: Readonly<Record<string, unknown>> | null;
+  readonly operationName?: string | null;
+}
+
 export interface EngineClientOptions {
   /** Opens a connection to the engine; `url` then only names the engine in messages. */
   createConnection?: http.Agent["createConnection"];
@@ -96,9 +103,9 @@ export class EngineClient {
     await this.request("DELETE", `/v1/sessions/${sessionId}`).catch(() => undefined);
   }
 
-  /** Run a GraphQL document in a session; returns the JSON response text. */
-  async query(sessionId: string, query: string, signal?: AbortSignal): Promise<string> {
-    const res = await this.request("POST", `/v1/sessions/${sessionId}/query`, JSON.stringify({ query }), signal);
+  /** Run a GraphQL request in a session; returns the JSON response text. */
+  async query(sessionId: string, request: GraphQLRequestBody, signal?: AbortSignal): Promise<string> {
+    const res = await this.request("POST", `/v1/sessions/${sessionId}/query`, JSON.stringify(request), signal);
     return res.body;
   }
 

@@ -1,8 +1,9 @@
 /**
  * The client's end of a session: an HTTP server on 127.0.0.1 that speaks the
  * protocol the official SDKs expect (POST /query, Basic auth with the session
- * token as user name) and forwards each query to the engine, tagged with the
- * session. Progress from the engine is printed on stderr.
+ * token as user name) and forwards each request (`query`, `variables`,
+ * `operationName`) to the engine, tagged with the session. Progress from the
+ * engine is printed on stderr.
  */
 import { randomBytes, timingSafeEqual } from "node:crypto";
 import * as http from "node:http";
@@ -11,7 +12,7 @@ import * as os from "node:os";
 import { messageOf } from "../errors.js";
 import { readJson, sendJson } from "../http/json.js";
 import { serveCall } from "./calls.js";
-import type { EngineClient } from "./engine-client.js";
+import type { EngineClient, GraphQLRequestBody } from "./engine-client.js";
 import { progressPrinter } from "./progress.js";
 import { closeTunnels } from "./tunnels.js";
 
@@ -54,9 +55,11 @@ export async function openClientSession(
     res.on("close", () => abort.abort());
     readJson(req)
       .then(async (body) => {
-        const query = (body as { query?: unknown }).query;
+        const { query, variables, operationName } = (body ?? {}) as Record<string, unknown>;
         if (typeof query !== "string") return sendJson(res, 400, { errors: [{ message: 'request body needs a "query" string' }] });
-        const answer = await engine.query(sessionId, query, abort.signal);
+        // Forwarded as sent: the engine checks variables and operationName.
+        const request = { query, ...(variables !== undefined ? { variables } : {}), ...(operationName !== undefined ? { operationName } : {}) };
+        const answer = await engine.query(sessionId, request as GraphQLRequestBody, abort.signal);
         res.writeHead(200, { "content-type": "application/json", "content-length": Buffer.byteLength(answer) });
         res.end(answer);
       })

@@ -15,8 +15,6 @@
 import { randomBytes } from "node:crypto";
 import * as fs from "node:fs/promises";
 import * as path from "node:path";
-import type { GraphQLSchema } from "graphql";
-import { buildApiSchema } from "../api/graphql-api.js";
 import type { EngineConfig } from "../config/engine-config.js";
 import { LocalContentStore } from "../content/local-content-store.js";
 import type { CoreDeps } from "../core/types.js";
@@ -43,6 +41,8 @@ import { HttpFileOpRunner } from "../ops/http-op.js";
 import { ImageImportOpRunner, ImageTarballOpRunner } from "../ops/image-archive-ops.js";
 import { ImageOpRunner } from "../ops/image-op.js";
 import { RegistryClient } from "../registry/registry-client.js";
+import { buildApiSchema } from "../schema/build.js";
+import { coreParts } from "../schema/core-parts.js";
 import { ServiceManager } from "../services/service-manager.js";
 import { OverlaySnapshotter } from "../snapshots/overlay-snapshotter.js";
 import { SqliteCacheRecords } from "../solver/cache-records.js";
@@ -56,8 +56,6 @@ import type { Logger } from "./log.js";
 import { SessionManager } from "./sessions.js";
 
 export class Engine {
-  readonly schema: GraphQLSchema = buildApiSchema();
-
   private constructor(
     readonly sessions: SessionManager,
     readonly collector: Collector,
@@ -163,7 +161,7 @@ export class Engine {
     log.debug("state opened and network checked");
     let engine: Engine | undefined;
     // A session's end releases what it held, which may let the policy collect.
-    sessions = new SessionManager(await secretSalt(root), (id) => {
+    sessions = new SessionManager(await secretSalt(root), buildApiSchema(coreParts), (id) => {
       leases.releaseSession(id);
       void services.endSession(id);
       if (engine?.config.gc.enabled) void engine.autoGc();

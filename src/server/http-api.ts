@@ -8,7 +8,7 @@
  *   POST   /v1/prune                     → {all?, keepStorage?} collect now
  *   POST   /v1/sessions                  → {id}; body {labels}
  *   GET    /v1/sessions/:id/events       → NDJSON progress; closing it ends the session
- *   POST   /v1/sessions/:id/query        → GraphQL over JSON ({query})
+ *   POST   /v1/sessions/:id/query        → GraphQL over JSON ({query, variables?, operationName?})
  *   POST   /v1/sessions/:id/calls/:call  → the client's answer to a call (see http/session-protocol.ts)
  *   GET    /v1/sessions/:id/calls/:call/input → what the engine sends with a call (exports)
  *   DELETE /v1/sessions/:id
@@ -16,9 +16,10 @@
 import { timingSafeEqual } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Duplex } from "node:stream";
-import { runQuery } from "../api/graphql-api.js";
 import { messageOf } from "../errors.js";
 import { readJson, sendJson } from "../http/json.js";
+import type { BuiltSchema } from "../schema/build.js";
+import { parseRequest, runQuery } from "../schema/run-query.js";
 import { VERSION } from "../version.js";
 import type { Engine } from "./engine.js";
 import { handleTunnelUpgrade } from "./tunnels.js";
@@ -88,13 +89,19 @@ async function handle(engine: Engine, req: IncomingMessage, res: ServerResponse)
     return;
   }
   if (req.method === "POST" && parts[3] === "query") {
-    const body = (await readJson(req)) as { query?: unknown };
-    if (typeof body.query !== "string") return sendJson(res, 400, { errors: [{ message: 'request body needs a "query" string' }] });
+    const request = parseRequest(await readJson(req));
+    if (typeof request === "string") return sendJson(res, 400, { errors: [{ message: request }] });
     // A client that hangs up cancels its request's work (if no one else waits on it).
     const abort = new AbortController();
     res.on("close", () => abort.abort());
     const signal = AbortSignal.any([abort.signal, session.signal]);
-    const result = await runQuery(engine.schema, body.query, { deps: engine.deps, session, signal });
+    let schema: BuiltSchema;
+    try {
+      schema = session.schema.current;
+    } catch (err) {
+      return sendJson(res, 200, { errors: [{ message: messageOf(err) }] });
+    }
+    const result = await runQuery(schema, request, { deps: engine.deps, session, signal });
     return sendJson(res, 200, result);
   }
   if (parts[3] === "calls" && parts[4]) {

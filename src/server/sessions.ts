@@ -11,6 +11,8 @@ import type { Session, TunnelTarget } from "../core/types.js";
 import type { SyncResult } from "../hostsync/host-mirror.js";
 import type { SessionEvent } from "../http/session-protocol.js";
 import type { ResolvedImage } from "../images/image-store.js";
+import type { BuiltSchema } from "../schema/build.js";
+import { SessionSchema } from "../schema/session-schema.js";
 import type { ProgressEvent } from "../solver/types.js";
 import { ClientCalls } from "./client-calls.js";
 import { RemoteClientHost } from "./remote-client-host.js";
@@ -39,13 +41,17 @@ export class EngineSession implements Session {
   }
 
   readonly secrets: SecretStore;
+  /** The core schema plus what this session added to it. */
+  readonly schema: SessionSchema;
 
   constructor(
     readonly labels: Record<string, string>,
     secretSalt: Buffer,
+    coreSchema: BuiltSchema,
     onExpire: () => void,
   ) {
     this.secrets = new SecretStore(secretSalt);
+    this.schema = new SessionSchema(coreSchema);
     this.#attachTimer = setTimeout(onExpire, ATTACH_TIMEOUT_MS).unref();
   }
 
@@ -82,12 +88,14 @@ export class SessionManager {
   readonly #sessions = new Map<string, EngineSession>();
   constructor(
     private readonly secretSalt: Buffer,
+    /** The engine's core schema, shared by every session that does not extend it. */
+    readonly coreSchema: BuiltSchema,
     /** Called once a session has ended (to release what it held). */
     private readonly onEnd: (id: string) => void = () => undefined,
   ) {}
 
   create(labels: Record<string, string>): EngineSession {
-    const s: EngineSession = new EngineSession(labels, this.secretSalt, () => this.end(s.id));
+    const s: EngineSession = new EngineSession(labels, this.secretSalt, this.coreSchema, () => this.end(s.id));
     this.#sessions.set(s.id, s);
     return s;
   }

@@ -4,10 +4,7 @@ import type { RequestContext } from "../../core/types.js";
 import { CacheVolume, Directory } from "../../core/values.js";
 import { InvalidArgumentError } from "../../errors.js";
 import { formatPlatform, parsePlatform } from "../../oci/platform.js";
-import { loadObject } from "../objects.js";
 import { type Args, optStr, str } from "./args.js";
-
-const load = (typename: string) => (_: unknown, a: Args) => loadObject(str(a, "id"), typename);
 
 export const queryResolvers = {
   version: (_: unknown, _a: Args, ctx: RequestContext) => ctx.deps.version,
@@ -20,14 +17,4 @@ export const queryResolvers = {
     if (key === "") throw new InvalidArgumentError("cacheVolume key must not be empty");
     return new CacheVolume(key);
   },
-  node: (_: unknown, a: Args) => loadObject(str(a, "id")),
-  loadContainerFromID: load("Container"),
-  loadDirectoryFromID: load("Directory"),
-  loadFileFromID: load("File"),
-  loadCacheVolumeFromID: load("CacheVolume"),
-  loadEnvVariableFromID: load("EnvVariable"),
-  loadLabelFromID: load("Label"),
-  loadPortFromID: load("Port"),
-  loadStatFromID: load("Stat"),
-  loadHostFromID: load("Host"),
 };

@@ -21,7 +21,6 @@ export const secretQueryResolvers = {
     const value = await ctx.session.host.resolveSecret(uri, ctx.signal);
     return ctx.session.secrets.add(uri, value, uri);
   },
-  loadSecretFromID: (_: unknown, a: Args) => secretArg(a, "id"),
 };
 
 export const secretResolvers = {

@@ -29,10 +29,6 @@ export const serviceContainerResolvers = {
   },
 };
 
-export const serviceQueryResolvers = {
-  loadServiceFromID: (_: unknown, a: Args) => serviceArg(a, "id"),
-};
-
 export const serviceResolvers = {
   id: (s: Service) => encodeId(s),
   hostname: (s: Service, _a: Args, ctx: RequestContext) => (s.spec.kind === "tunnel" ? "localhost" : s.hostnameIn(ctx.session.id)),

@@ -17,8 +17,6 @@ export const sourcesQueryResolvers = {
       authHeader: authHeader === undefined ? undefined : (loadObject(authHeader, "Secret") as Secret),
     });
   },
-  loadGitRepositoryFromID: (_: unknown, a: Args) => loadObject(str(a, "id"), "GitRepository"),
-  loadGitRefFromID: (_: unknown, a: Args) => loadObject(str(a, "id"), "GitRef"),
 };
 
 export const gitRepositoryResolvers = {

@@ -3,14 +3,9 @@
  * arguments and defaults of the official SDK's generated client.
  */
 export const sourcesSDL = /* GraphQL */ `
-scalar GitRepositoryID
-scalar GitRefID
-
 extend type Query {
   git(url: String!, keepGitDir: Boolean): GitRepository!
   http(url: String!, name: String, permissions: Int, checksum: String, authHeader: SecretID): File!
-  loadGitRepositoryFromID(id: GitRepositoryID!): GitRepository!
-  loadGitRefFromID(id: GitRefID!): GitRef!
 }
 
 type GitRepository implements Node {

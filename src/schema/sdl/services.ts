@@ -1,7 +1,5 @@
 /** Services: containers run for their ports, bound by other containers or tunnelled to the client. */
 export const servicesSDL = /* GraphQL */ `
-scalar ServiceID
-
 input PortForward {
   frontend: Int
   backend: Int!
@@ -28,9 +26,5 @@ extend type Container {
 extend type Host {
   tunnel(service: ServiceID!, native: Boolean = false, ports: [PortForward!] = []): Service!
   service(ports: [PortForward!]!, host: String = "localhost"): Service!
-}
-
-extend type Query {
-  loadServiceFromID(id: ServiceID!): Service!
 }
 `;

@@ -1,7 +1,5 @@
 /** Secrets: values that live in engine memory for the session only. */
 export const secretsSDL = /* GraphQL */ `
-scalar SecretID
-
 type Secret implements Node {
   id: ID!
   name: String!
@@ -12,7 +10,6 @@ type Secret implements Node {
 extend type Query {
   setSecret(name: String!, plaintext: String!): Secret!
   secret(uri: String!, cacheKey: String): Secret!
-  loadSecretFromID(id: SecretID!): Secret!
 }
 
 extend type Container {

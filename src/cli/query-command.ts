@@ -1,0 +1,78 @@
+/**
+ * `tanto query [OPERATION]`, as `dagger query`: the document comes from
+ * `--doc FILE` or stdin (or, tanto's shorthand, the argument itself when it
+ * is a document rather than an operation name); variables from `--var
+ * name=value` (repeatable, string values) and `--var-json`/`--vars JSON`.
+ * Prints the result's `data` as JSON on stdout; errors go to stderr with a
+ * non-zero exit.
+ */
+import * as fs from "node:fs/promises";
+import { connectEngine } from "../client/connect.js";
+import { openClientSession } from "../client/session-server.js";
+import { InvalidArgumentError } from "../errors.js";
+
+export interface QueryOptions {
+  doc?: string;
+  var: string[];
+  varJson?: string;
+  vars?: string;
+}
+
+const stderrLine = (line: string): void => void process.stderr.write(line.endsWith("\n") ? line : line + "\n");
+
+export async function queryCommand(arg: string | undefined, opts: QueryOptions): Promise<number> {
+  const inline = arg !== undefined && /[{}]/.test(arg);
+  const operationName = inline ? undefined : arg;
+  const variables = parseVariables(opts);
+  const query = inline ? arg : await readDocument(opts.doc);
+  const engine = await connectEngine(stderrLine);
+  const session = await openClientSession(engine, { labels: {}, progress: stderrLine });
+  try {
+    const answer = JSON.parse(
+      await engine.query(session.sessionId, {
+        query,
+        ...(Object.keys(variables).length > 0 ? { variables } : {}),
+        ...(operationName !== undefined ? { operationName } : {}),
+      }),
+    ) as { data?: unknown; errors?: Array<{ message?: string; path?: unknown[] }> };
+    if (answer.errors?.length) {
+      for (const e of answer.errors) stderrLine(`Error: ${e.message ?? JSON.stringify(e)}${e.path ? ` (at ${e.path.join(".")})` : ""}`);
+      return 1;
+    }
+    process.stdout.write(JSON.stringify(answer.data ?? null, null, 4) + "\n");
+    return 0;
+  } finally {
+    await session.close();
+  }
+}
+
+/** `--var-json`/`--vars` first, then each `--var name=value` on top. */
+export function parseVariables(opts: Pick<QueryOptions, "var" | "varJson" | "vars">): Record<string, unknown> {
+  if (opts.varJson !== undefined && opts.vars !== undefined) throw new InvalidArgumentError("give --var-json or --vars, not both");
+  const json = opts.varJson ?? opts.vars;
+  let out: Record<string, unknown> = {};
+  if (json !== undefined) {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(json);
+    } catch (err) {
+      throw new InvalidArgumentError(`--var-json is not JSON: ${(err as Error).message}`);
+    }
+    if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) throw new InvalidArgumentError(`--var-json must be a JSON object, not ${json}`);
+    out = { ...(parsed as Record<string, unknown>) };
+  }
+  for (const kv of opts.var) {
+    const eq = kv.indexOf("=");
+    if (eq <= 0) throw new InvalidArgumentError(`--var ${JSON.stringify(kv)}: want name=value`);
+    out[kv.slice(0, eq)] = kv.slice(eq + 1);
+  }
+  return out;
+}
+
+async function readDocument(doc: string | undefined): Promise<string> {
+  if (doc !== undefined) return fs.readFile(doc, "utf8");
+  if (process.stdin.isTTY) throw new InvalidArgumentError("no query document: give --doc FILE or pipe one on stdin");
+  const chunks: Buffer[] = [];
+  for await (const c of process.stdin) chunks.push(c as Buffer);
+  return Buffer.concat(chunks).toString("utf8");
+}

@@ -1,0 +1,46 @@
+/**
+ * The engine's core schema: each area of the Dagger API as one part, its SDL
+ * (sdl/) with the resolvers of the fields it adds (api/resolvers).
+ */
+import { containerResolvers } from "../api/resolvers/container.js";
+import { directoryResolvers, fileResolvers, hostResolvers, statResolvers } from "../api/resolvers/directory.js";
+import { dockerfileDirectoryResolvers } from "../api/resolvers/dockerfile.js";
+import { imageContainerResolvers } from "../api/resolvers/images.js";
+import { queryResolvers } from "../api/resolvers/query.js";
+import { secretContainerResolvers, secretQueryResolvers, secretResolvers } from "../api/resolvers/secrets.js";
+import { serviceContainerResolvers, serviceHostResolvers, serviceResolvers } from "../api/resolvers/services.js";
+import { gitRefResolvers, gitRepositoryResolvers, sourcesQueryResolvers } from "../api/resolvers/sources.js";
+import { cacheVolumeResolvers, namedValueResolvers, portResolvers } from "../api/resolvers/values.js";
+import { coreSDL } from "./sdl/core.js";
+import { directivesSDL } from "./sdl/directives.js";
+import { dockerfileSDL } from "./sdl/dockerfile.js";
+import { imagesSDL } from "./sdl/images.js";
+import { secretsSDL } from "./sdl/secrets.js";
+import { servicesSDL } from "./sdl/services.js";
+import { sourcesSDL } from "./sdl/sources.js";
+import type { SchemaPart } from "./types.js";
+
+export const coreParts: readonly SchemaPart[] = [
+  { name: "directives", sdl: directivesSDL },
+  {
+    name: "core",
+    sdl: coreSDL,
+    resolvers: {
+      Query: queryResolvers,
+      Container: containerResolvers,
+      Directory: directoryResolvers,
+      File: fileResolvers,
+      Stat: statResolvers,
+      Host: hostResolvers,
+      CacheVolume: cacheVolumeResolvers,
+      EnvVariable: namedValueResolvers,
+      Label: namedValueResolvers,
+      Port: portResolvers,
+    },
+  },
+  { name: "secrets", sdl: secretsSDL, resolvers: { Query: secretQueryResolvers, Secret: secretResolvers, Container: secretContainerResolvers } },
+  { name: "services", sdl: servicesSDL, resolvers: { Service: serviceResolvers, Container: serviceContainerResolvers, Host: serviceHostResolvers } },
+  { name: "sources", sdl: sourcesSDL, resolvers: { Query: sourcesQueryResolvers, GitRepository: gitRepositoryResolvers, GitRef: gitRefResolvers } },
+  { name: "images", sdl: imagesSDL, resolvers: { Container: imageContainerResolvers } },
+  { name: "dockerfile", sdl: dockerfileSDL, resolvers: { Directory: dockerfileDirectoryResolvers } },
+];
