@@ -19,6 +19,7 @@ import type { GraphQLSchema } from "graphql";
 import { buildApiSchema } from "../api/graphql-api.js";
 import type { EngineConfig } from "../config/engine-config.js";
 import { LocalContentStore } from "../content/local-content-store.js";
+import { bindingRecipe } from "../core/service-run.js";
 import type { CoreDeps } from "../core/types.js";
 import { FailedPreconditionError, messageOf } from "../errors.js";
 import { RuncExecutor } from "../executor/runc-executor.js";
@@ -112,7 +113,7 @@ export class Engine {
     const http = new HttpSource(content, `tanto/${VERSION}`);
     const volumes = new CacheVolumes(path.join(root, "volumes"), db);
     const leases = new Leases();
-    const services = new ServiceManager(network ? { exec: () => execRunner, network } : servicesWithoutNetwork());
+    const services = new ServiceManager({ ...(network ? { exec: () => execRunner, network } : servicesWithoutNetwork()), recipeOf: bindingRecipe });
     const execRunner = new ExecOpRunner({ snapshots, executor, volumes, runDir, ...(network ? { network } : {}), services });
     const collector = new Collector(
       snapshots,
@@ -216,7 +217,7 @@ const PID_FILE = "engine.pid";
  * its container runs) instead of waiting for a namespace that never comes.
  * Every member of the stand-in network fails the same way, however Network grows.
  */
-function servicesWithoutNetwork(): ConstructorParameters<typeof ServiceManager>[0] {
+function servicesWithoutNetwork(): Omit<ConstructorParameters<typeof ServiceManager>[0], "recipeOf"> {
   const disabled = (): never => {
     throw new FailedPreconditionError("networking is disabled in engine.toml ([network] enabled = false): services cannot run");
   };
