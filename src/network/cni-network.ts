@@ -31,14 +31,14 @@
 import { createHash } from "node:crypto";
 import * as fs from "node:fs/promises";
 import * as path from "node:path";
-import { setTimeout as sleep } from "node:timers/promises";
 import { EngineError, FailedPreconditionError, InvalidArgumentError, messageOf, UnavailableError } from "../errors.js";
-import { formatIpv4, formatSubnet, gatewayOf, type Ipv4Subnet, parseCidr, parseSubnet, subnetsOverlap } from "./cidr.js";
-import { CNI_VERSION, type CniConfList, CniPlugins, type CniResult, ipv4Of } from "./cni-plugins.js";
+import { bridgeConfList, bridgeName, checkRoutes, hostAddressRange, NETWORK_NAME_RE, type RecordedNetwork, removeHostState } from "./bridge-state.js";
+import { formatIpv4, formatSubnet, gatewayOf, type Ipv4Subnet, parseSubnet } from "./cidr.js";
+import { CniPlugins, type CniResult, ipv4Of } from "./cni-plugins.js";
 import { mustRun, runCommand } from "./command.js";
 import { DnsmasqServer } from "./dnsmasq-server.js";
-import { removeFirewallRules, removeMasqueradeRules, removeUnusedForwardChains } from "./iptables.js";
-import { addNetns, deleteNetns, listNetns, netnsLinks, netnsPath, netnsPids } from "./netns.js";
+import { cleanupLeftovers, IFNAME, type LeftoverReport } from "./leftovers.js";
+import { addNetns, deleteNetns, netnsLinks, netnsPids } from "./netns.js";
 import { ReadyPool } from "./ready-pool.js";
 import { checkHostname, checkIpv4, parseNameservers, renderHosts, renderResolvConf } from "./resolver-files.js";
 import type { AcquireOptions, HostEntry, Network, NetworkLog, NetworkNamespace, ReleaseOptions } from "./types.js";
@@ -66,15 +66,6 @@ export interface CniNetworkOptions {
   log?: NetworkLog;
 }
 
-/** What cleanupLeftovers found and removed. */
-export interface LeftoverReport {
-  namespaces: number;
-  dnsmasqPid: number | undefined;
-  /** Attachments whose iptables rules had to be swept (their DEL could not run). */
-  sweptRules: number;
-  bridges: string[];
-}
-
 export interface NetworkStats {
   ready: number;
   inUse: number;
@@ -97,16 +88,7 @@ interface Attachment {
   hosts: { path: string; text: string | undefined };
 }
 
-interface Recorded {
-  name: string;
-  bridge: string;
-  subnet: string;
-}
-
-const IFNAME = "eth0";
-const NAME_RE = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
 const SAMPLES = 32;
-const BRIDGE_FREE_WAIT_MS = 1_000;
 
 export class CniNetwork implements Network {
   readonly name: string;
@@ -132,7 +114,7 @@ export class CniNetwork implements Network {
   constructor(opts: CniNetworkOptions) {
     this.#opts = opts;
     this.name = opts.name ?? DEFAULT_NETWORK_NAME;
-    if (!NAME_RE.test(this.name) || this.name.length > 64) {
+    if (!NETWORK_NAME_RE.test(this.name) || this.name.length > 64) {
       throw new InvalidArgumentError(`invalid network name "${this.name}": want letters, digits, "_", "." and "-", at most 64 characters`);
     }
     this.#subnet = parseSubnet(opts.subnet ?? DEFAULT_NETWORK_CIDR);
@@ -147,7 +129,7 @@ export class CniNetwork implements Network {
     }
     this.stateDir = path.resolve(opts.stateDir);
     this.prefix = `tanto-${createHash("sha256").update(this.stateDir).digest("hex").slice(0, 8)}-`;
-    this.#plugins = new CniPlugins(this.#confList(this.name, this.bridge, this.#subnet), opts.cniPath ?? "/usr/lib/cni");
+    this.#plugins = new CniPlugins(bridgeConfList(this.stateDir, this.name, this.bridge, this.#subnet), opts.cniPath ?? "/usr/lib/cni");
     this.#dns = new DnsmasqServer({
       dir: path.join(this.stateDir, "dns"),
       listenAddress: this.gateway,
@@ -200,8 +182,8 @@ export class CniNetwork implements Network {
       if (report.namespaces > 0 || report.dnsmasqPid !== undefined || report.sweptRules > 0 || report.bridges.length > 0) {
         this.#opts.log?.warn(`network ${this.name}: removed what a previous engine left`, { ...report, bridges: report.bridges.join(",") });
       }
-      await this.#checkRoutes();
-      const recorded: Recorded = { name: this.name, bridge: this.bridge, subnet: this.subnet };
+      await checkRoutes(this.#subnet, this.bridge);
+      const recorded: RecordedNetwork = { name: this.name, bridge: this.bridge, subnet: this.subnet };
       await fs.writeFile(path.join(this.stateDir, "network.json"), JSON.stringify(recorded) + "\n");
     } catch (err) {
       await this.close().catch((e: unknown) => this.#opts.log?.warn(`network ${this.name}: cleanup after a failed start failed`, { error: messageOf(e) }));
@@ -345,7 +327,7 @@ export class CniNetwork implements Network {
     await attempt(() => this.#pool.close());
     await Promise.all([...this.#attached.values()].map((a) => attempt(() => this.#detach(a))));
     await attempt(() => this.#dns.stop());
-    await attempt(() => this.#removeHostState([{ name: this.name, bridge: this.bridge, subnet: this.subnet }]));
+    await attempt(() => removeHostState(this.stateDir, [{ name: this.name, bridge: this.bridge, subnet: this.subnet }], this.#opts.log));
     await attempt(() => fs.rm(this.stateDir, { recursive: true, force: true }));
     if (errors.length > 0) {
       throw new EngineError(`network "${this.name}" did not close cleanly: ${errors.map(messageOf).join("; ")}`, { cause: errors[0] });
@@ -360,32 +342,11 @@ export class CniNetwork implements Network {
    * name.
    */
   async cleanupLeftovers(opts: { signal?: AbortSignal } = {}): Promise<LeftoverReport> {
-    const report: LeftoverReport = { namespaces: 0, dnsmasqPid: undefined, sweptRules: 0, bridges: [] };
-    report.dnsmasqPid = await DnsmasqServer.killLeftover(path.join(this.stateDir, "dns"));
-
-    const resultsDir = path.join(this.stateDir, "cni", "results");
-    const withResults = (await fs.readdir(resultsDir).catch(() => [] as string[])).filter((f) => f.endsWith(".json")).map((f) => f.slice(0, -5));
-    const names = new Set([...(await listNetns(this.prefix)), ...withResults.filter((id) => id.startsWith(this.prefix))]);
-    const recorded = await this.#recorded();
-    for (const id of names) {
-      opts.signal?.throwIfAborted();
-      const result = await readJson<CniResult>(path.join(resultsDir, `${id}.json`));
-      const exists = await fs.stat(netnsPath(id)).then(
-        () => true,
-        () => false,
-      );
-      // DEL with the network the namespace was attached to, which a config change may have renamed.
-      for (const r of recorded) {
-        const plugins = new CniPlugins(this.#confList(r.name, r.bridge, parseSubnet(r.subnet)), this.#plugins.cniPath);
-        await plugins
-          .del({ containerId: id, netns: exists ? netnsPath(id) : "", ifName: IFNAME }, result)
-          .catch((err: unknown) => this.#opts.log?.warn(`network ${r.name}: CNI DEL of leftover namespace failed`, { id, error: messageOf(err) }));
-      }
-      await deleteNetns(id);
-      report.namespaces++;
-    }
-    report.sweptRules = await this.#removeHostState(recorded, report.bridges);
-    return report;
+    const ours = { name: this.name, bridge: this.bridge, subnet: this.subnet };
+    return cleanupLeftovers(
+      { stateDir: this.stateDir, prefix: this.prefix, cniPath: this.#plugins.cniPath, ours, ...(this.#opts.log ? { log: this.#opts.log } : {}) },
+      opts,
+    );
   }
 
   /** ip netns add + CNI ADD; undone if anything fails. */
@@ -454,126 +415,6 @@ export class CniNetwork implements Network {
     const lo = links.find((l) => l.ifname === "lo");
     const eth = links.find((l) => l.ifname === IFNAME);
     return links.length === 2 && lo?.up === true && lo.ipv4.join() === "127.0.0.1/8" && eth?.up === true && eth.ipv4.join() === `${a.ip}/${a.prefix}`;
-  }
-
-  /** Sweep iptables rules, delete bridges and on-disk CNI state of the given networks; returns the attachments swept. */
-  async #removeHostState(networks: Recorded[], removedBridges: string[] = []): Promise<number> {
-    let swept = 0;
-    for (const n of networks) {
-      if (await linkExists(n.bridge)) {
-        const ports = await bridgePorts(n.bridge);
-        if (ports.length > 0) {
-          throw new FailedPreconditionError(
-            `bridge ${n.bridge} of network "${n.name}" is in use by another engine (ports ${ports.join(", ")}): choose another network name`,
-          );
-        }
-      }
-      swept += await removeMasqueradeRules(n.name);
-      // Firewall rules carry addresses only: sweep them only while no other device routes the subnet.
-      const subnet = parseSubnet(n.subnet);
-      const owner = (await hostRoutes()).find((r) => r.dev !== n.bridge && subnetsOverlap(subnet, r.subnet));
-      if (owner === undefined) swept += await removeFirewallRules(subnet);
-      else this.#opts.log?.debug(`network ${n.name}: not sweeping firewall rules of ${n.subnet}, routed by ${owner.dev}`);
-      if (await linkExists(n.bridge)) {
-        await mustRun("ip", ["link", "delete", n.bridge, "type", "bridge"]);
-        removedBridges.push(n.bridge);
-      }
-    }
-    await removeUnusedForwardChains();
-    await fs.rm(path.join(this.stateDir, "cni"), { recursive: true, force: true });
-    await fs.rm(path.join(this.stateDir, "netns"), { recursive: true, force: true });
-    await fs.rm(path.join(this.stateDir, "network.json"), { force: true });
-    return swept;
-  }
-
-  /** The networks a previous engine recorded, plus ours. */
-  async #recorded(): Promise<Recorded[]> {
-    const ours: Recorded = { name: this.name, bridge: this.bridge, subnet: this.subnet };
-    const prev = await readJson<Recorded>(path.join(this.stateDir, "network.json"));
-    const valid = prev !== undefined && NAME_RE.test(prev.name) && /^[\w.-]{1,15}$/.test(prev.bridge) && parseCidr(prev.subnet) !== undefined;
-    return valid && (prev.name !== ours.name || prev.bridge !== ours.bridge || prev.subnet !== ours.subnet) ? [prev, ours] : [ours];
-  }
-
-  /** Refuse a subnet the host already routes (other than through our own bridge). */
-  async #checkRoutes(): Promise<void> {
-    for (const r of await hostRoutes()) {
-      if (r.dev === this.bridge || !subnetsOverlap(this.#subnet, r.subnet)) continue;
-      throw new InvalidArgumentError(`network CIDR ${this.subnet} overlaps the host route ${r.dst} (dev ${r.dev}): choose another --network-cidr`);
-    }
-  }
-
-  #confList(name: string, bridge: string, subnet: Ipv4Subnet): CniConfList {
-    return {
-      cniVersion: CNI_VERSION,
-      name,
-      plugins: [
-        {
-          type: "bridge",
-          bridge,
-          isGateway: true,
-          ipMasq: true,
-          hairpinMode: true,
-          ipam: {
-            type: "host-local",
-            // The top addresses stay out of IPAM: they are for host services (addHostAddress).
-            ranges: [[{ subnet: formatSubnet(subnet), gateway: gatewayOf(subnet), rangeEnd: formatIpv4(hostAddressRange(subnet).first - 1) }]],
-            routes: [{ dst: "0.0.0.0/0" }],
-            dataDir: path.join(this.stateDir, "cni", "ipam"),
-          },
-        },
-        { type: "firewall", backend: "iptables" },
-        { type: "loopback" },
-      ],
-    };
-  }
-}
-
-/** The bridge's device name: `<name>0` when that fits in 15 characters, else a hash of the name. */
-/** Addresses kept for host services: the top eighth of the subnet, at most 32, below broadcast. */
-export function hostAddressRange(subnet: Ipv4Subnet): { first: number; last: number } {
-  const size = 2 ** (32 - subnet.prefix);
-  const count = Math.max(1, Math.min(32, Math.floor(size / 8)));
-  const last = subnet.base + size - 2;
-  return { first: last - count + 1, last };
-}
-
-export function bridgeName(network: string): string {
-  const plain = `${network}0`;
-  if (plain.length <= 15 && /^[\w-]+$/.test(network)) return plain;
-  return `tnt-${createHash("sha256").update(network).digest("hex").slice(0, 11)}`;
-}
-
-/** The main table's IPv4 routes other than the default one. */
-async function hostRoutes(): Promise<Array<{ dst: string; dev: string; subnet: Ipv4Subnet }>> {
-  const out = await mustRun("ip", ["-j", "-4", "route", "show"]);
-  const routes: Array<{ dst: string; dev: string; subnet: Ipv4Subnet }> = [];
-  for (const r of JSON.parse(out || "[]") as Array<{ dst?: string; dev?: string }>) {
-    const parsed = r.dst === undefined || r.dst === "default" ? undefined : parseCidr(r.dst);
-    if (parsed !== undefined) routes.push({ dst: r.dst ?? "", dev: r.dev ?? "?", subnet: { base: parsed.ip, prefix: parsed.prefix } });
-  }
-  return routes;
-}
-
-async function linkExists(dev: string): Promise<boolean> {
-  return (await runCommand("ip", ["link", "show", "dev", dev])).code === 0;
-}
-
-/** Ports of a bridge; a detached namespace's veth may linger a moment while the kernel frees the namespace. */
-async function bridgePorts(bridge: string): Promise<string[]> {
-  const deadline = Date.now() + BRIDGE_FREE_WAIT_MS;
-  for (;;) {
-    const out = await mustRun("ip", ["-j", "link", "show", "master", bridge]);
-    const ports = (JSON.parse(out || "[]") as Array<{ ifname?: string }>).map((l) => l.ifname ?? "?");
-    if (ports.length === 0 || Date.now() > deadline) return ports;
-    await sleep(20);
-  }
-}
-
-async function readJson<T>(file: string): Promise<T | undefined> {
-  try {
-    return JSON.parse(await fs.readFile(file, "utf8")) as T;
-  } catch {
-    return undefined;
   }
 }
 
