@@ -32,13 +32,13 @@ import { createHash } from "node:crypto";
 import * as fs from "node:fs/promises";
 import * as path from "node:path";
 import { EngineError, FailedPreconditionError, InvalidArgumentError, messageOf, UnavailableError } from "../errors.js";
+import { type Attachment, Attachments } from "./attachments.js";
 import { bridgeConfList, bridgeName, checkRoutes, hostAddressRange, NETWORK_NAME_RE, type RecordedNetwork, removeHostState } from "./bridge-state.js";
 import { formatIpv4, formatSubnet, gatewayOf, type Ipv4Subnet, parseSubnet } from "./cidr.js";
-import { CniPlugins, type CniResult, ipv4Of } from "./cni-plugins.js";
+import { CniPlugins } from "./cni-plugins.js";
 import { mustRun, runCommand } from "./command.js";
 import { DnsmasqServer } from "./dnsmasq-server.js";
-import { cleanupLeftovers, IFNAME, type LeftoverReport } from "./leftovers.js";
-import { addNetns, deleteNetns, netnsLinks, netnsPids } from "./netns.js";
+import { cleanupLeftovers, type LeftoverReport } from "./leftovers.js";
 import { ReadyPool } from "./ready-pool.js";
 import { checkHostname, checkIpv4, parseNameservers, renderHosts, renderResolvConf } from "./resolver-files.js";
 import type { AcquireOptions, HostEntry, Network, NetworkLog, NetworkNamespace, ReleaseOptions } from "./types.js";
@@ -74,22 +74,6 @@ export interface NetworkStats {
   delMs: number[];
 }
 
-/** One attached namespace, from ADD to DEL. */
-interface Attachment {
-  id: string;
-  path: string;
-  ip: string;
-  prefix: number;
-  dir: string;
-  result: CniResult;
-  inUse: boolean;
-  /** The files handed to containers, with the text last written (undefined: unknown, rewrite). */
-  resolvConf: { path: string; text: string | undefined };
-  hosts: { path: string; text: string | undefined };
-}
-
-const SAMPLES = 32;
-
 export class CniNetwork implements Network {
   readonly name: string;
   readonly bridge: string;
@@ -105,10 +89,7 @@ export class CniNetwork implements Network {
   readonly #plugins: CniPlugins;
   readonly #dns: DnsmasqServer;
   readonly #pool: ReadyPool<Attachment>;
-  readonly #attached = new Map<string, Attachment>();
-  readonly #addMs: number[] = [];
-  readonly #delMs: number[] = [];
-  #seq = 0;
+  readonly #attached: Attachments;
   #state: "new" | "starting" | "running" | "closed" = "new";
 
   constructor(opts: CniNetworkOptions) {
@@ -138,12 +119,22 @@ export class CniNetwork implements Network {
       ...(opts.dnsmasqPath === undefined ? {} : { binary: opts.dnsmasqPath }),
       ...(opts.log === undefined ? {} : { log: opts.log }),
     });
+    this.#attached = new Attachments({
+      network: this.name,
+      prefix: this.prefix,
+      stateDir: this.stateDir,
+      subnetPrefix: this.#subnet.prefix,
+      plugins: this.#plugins,
+      // The files for a plain acquire, written now so that handing the namespace out costs no I/O.
+      prepare: (a) => this.#writeResolverFiles(a, [], undefined, []),
+      ...(opts.log === undefined ? {} : { log: opts.log }),
+    });
     this.#pool = new ReadyPool<Attachment>({
       size: poolSize,
       maxIdle: poolSize * 2,
-      create: () => this.#attach(),
-      destroy: (a) => this.#detach(a),
-      recycle: (a) => this.#isClean(a),
+      create: () => this.#attached.attach(),
+      destroy: (a) => this.#attached.detach(a),
+      recycle: (a) => this.#attached.isClean(a),
       onError: (err, during) => opts.log?.warn(`network ${this.name}: namespace ${during} failed`, { error: messageOf(err) }),
     });
   }
@@ -194,7 +185,7 @@ export class CniNetwork implements Network {
   async #bringUp(opts: { signal?: AbortSignal }): Promise<void> {
     try {
       // The first ADD creates the bridge and puts the gateway address on it, which dnsmasq binds to.
-      const first = await this.#attach(opts);
+      const first = await this.#attached.attach(opts);
       const upstreams = parseNameservers(await fs.readFile(this.#opts.hostResolvConf ?? "/etc/resolv.conf", "utf8").catch(() => ""));
       this.#dns.setUpstreams(upstreams);
       await this.#dns.start(opts);
@@ -269,7 +260,7 @@ export class CniNetwork implements Network {
   stats(): NetworkStats {
     let inUse = 0;
     for (const a of this.#attached.values()) if (a.inUse) inUse++;
-    return { ready: this.#pool.readyCount, inUse, addMs: [...this.#addMs], delMs: [...this.#delMs] };
+    return { ready: this.#pool.readyCount, inUse, addMs: [...this.#attached.addMs], delMs: [...this.#attached.delMs] };
   }
 
   /** The DNS server's pid while it runs (tests count processes). */
@@ -325,7 +316,7 @@ export class CniNetwork implements Network {
       }
     };
     await attempt(() => this.#pool.close());
-    await Promise.all([...this.#attached.values()].map((a) => attempt(() => this.#detach(a))));
+    await Promise.all([...this.#attached.values()].map((a) => attempt(() => this.#attached.detach(a))));
     await attempt(() => this.#dns.stop());
     await attempt(() => removeHostState(this.stateDir, [{ name: this.name, bridge: this.bridge, subnet: this.subnet }], this.#opts.log));
     await attempt(() => fs.rm(this.stateDir, { recursive: true, force: true }));
@@ -348,77 +339,4 @@ export class CniNetwork implements Network {
       opts,
     );
   }
-
-  /** ip netns add + CNI ADD; undone if anything fails. */
-  async #attach(opts: { signal?: AbortSignal } = {}): Promise<Attachment> {
-    const id = `${this.prefix}${++this.#seq}`;
-    const nsPath = await addNetns(id, opts);
-    const resultFile = path.join(this.stateDir, "cni", "results", `${id}.json`);
-    const dir = path.join(this.stateDir, "netns", id);
-    let result: CniResult | undefined;
-    try {
-      const started = performance.now();
-      result = await this.#plugins.add({ containerId: id, netns: nsPath, ifName: IFNAME }, opts);
-      sample(this.#addMs, performance.now() - started);
-      await fs.mkdir(path.dirname(resultFile), { recursive: true });
-      await fs.writeFile(resultFile, JSON.stringify(result));
-      const ip = ipv4Of(result, IFNAME);
-      if (ip === undefined) throw new EngineError(`CNI ADD of "${id}" on network "${this.name}" gave no IPv4 address: ${JSON.stringify(result)}`);
-      await fs.mkdir(dir, { recursive: true, mode: 0o755 });
-      const a: Attachment = {
-        id,
-        path: nsPath,
-        ip,
-        prefix: this.#subnet.prefix,
-        dir,
-        result,
-        inUse: false,
-        resolvConf: { path: path.join(dir, "resolv.conf"), text: undefined },
-        hosts: { path: path.join(dir, "hosts"), text: undefined },
-      };
-      // The files for a plain acquire, written now so that handing the namespace out costs no I/O.
-      await this.#writeResolverFiles(a, [], undefined, []);
-      this.#attached.set(id, a);
-      return a;
-    } catch (err) {
-      await this.#plugins.del({ containerId: id, netns: nsPath, ifName: IFNAME }, result).catch(() => undefined);
-      await deleteNetns(id).catch(() => undefined);
-      await fs.rm(resultFile, { force: true });
-      await fs.rm(dir, { recursive: true, force: true });
-      throw err;
-    }
-  }
-
-  /** CNI DEL + remove the namespace and its files. */
-  async #detach(a: Attachment): Promise<void> {
-    this.#attached.delete(a.id);
-    const started = performance.now();
-    try {
-      await this.#plugins.del({ containerId: a.id, netns: a.path, ifName: IFNAME }, a.result);
-      sample(this.#delMs, performance.now() - started);
-    } finally {
-      await deleteNetns(a.id);
-      await fs.rm(path.join(this.stateDir, "cni", "results", `${a.id}.json`), { force: true });
-      await fs.rm(a.dir, { recursive: true, force: true });
-    }
-  }
-
-  /** A returned namespace is reusable when nothing runs in it and its links are as ADD left them. */
-  async #isClean(a: Attachment): Promise<boolean> {
-    // One after the other: `ip -n` enters the namespace, and would count as a process in it.
-    const pids = await netnsPids(a.id);
-    const links = await netnsLinks(a.id);
-    if (pids.length > 0) {
-      this.#opts.log?.warn(`network ${this.name}: namespace returned with processes still in it`, { id: a.id, pids: pids.join(",") });
-      return false;
-    }
-    const lo = links.find((l) => l.ifname === "lo");
-    const eth = links.find((l) => l.ifname === IFNAME);
-    return links.length === 2 && lo?.up === true && lo.ipv4.join() === "127.0.0.1/8" && eth?.up === true && eth.ipv4.join() === `${a.ip}/${a.prefix}`;
-  }
-}
-
-function sample(list: number[], ms: number): void {
-  list.push(Math.round(ms * 10) / 10);
-  if (list.length > SAMPLES) list.shift();
 }

@@ -4,7 +4,7 @@
  * its address, is shared by every user within a session, and stops once
  * nothing uses it (after a short grace period) or when the session ends.
  *
- *   bind(spec, ctx) ─▶ start once per (session, recipe) ─▶ health check ─▶ DNS name
+ *   bind(binding, ctx) ─▶ start once per (session, recipe) ─▶ health check ─▶ DNS name
  *        └─ release() ─▶ last user gone ─▶ grace ─▶ stop: kill, unregister, free
  */
 import { randomBytes } from "node:crypto";
