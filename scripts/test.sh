@@ -3,6 +3,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install.sh
-# Lint and format check first: zero diagnostics is the bar.
-npx biome check
+# Lint and format check first (zero diagnostics is the bar), then the layer order (scripts/layers.mjs).
+npm run lint
 node scripts/test.mjs "$@"

@@ -16,7 +16,8 @@ import { Readable } from "node:stream";
 import { test } from "node:test";
 import tar, { type Header } from "tar-stream";
 import { CancelledError, InvalidArgumentError } from "../errors.js";
-import { type ApplyLayerOptions, applyLayer, cleanEntryPath } from "./apply-layer.js";
+import { type ApplyLayerOptions, applyLayer } from "./apply-layer.js";
+import { cleanEntryPath } from "./layer-writer.js";
 
 type TarEntry = Partial<Header> & Pick<Header, "name"> & { data?: string | Buffer };
 

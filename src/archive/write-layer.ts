@@ -22,7 +22,7 @@ import { Readable, type Transform } from "node:stream";
 import { createGzip } from "node:zlib";
 import tar, { type Header, type Pack } from "tar-stream";
 import { CancelledError, EngineError, messageOf } from "../errors.js";
-import { isWhiteout, OPAQUE_WHITEOUT, OPAQUE_XATTR, runTool, WHITEOUT_PREFIX } from "./apply-layer.js";
+import { isWhiteout, OPAQUE_WHITEOUT, OPAQUE_XATTR, runTool, WHITEOUT_PREFIX } from "./overlay-format.js";
 
 export interface PackDirectoryOptions {
   signal?: AbortSignal;

@@ -3,7 +3,7 @@
  * whether it was cached, how long it took, and the tail of a failed
  * command's output.
  */
-import type { ProgressEvent } from "../solver/types.js";
+import type { ProgressEvent } from "../http/session-protocol.js";
 
 export function progressPrinter(write: (line: string) => void): (e: ProgressEvent) => void {
   return (e) => {

@@ -6,8 +6,8 @@
 import { randomBytes } from "node:crypto";
 import { InvalidArgumentError } from "../errors.js";
 import type { TunnelListenResult } from "../http/session-protocol.js";
-import { solveContext } from "./evaluate.js";
 import type { PortForward, Service } from "./service.js";
+import { startService } from "./service-run.js";
 import type { RequestContext } from "./types.js";
 
 /** Tunnels already open in a session, by the tunnel service's recipe. */
@@ -38,7 +38,7 @@ async function open(ctx: RequestContext, service: Service, ports: readonly PortF
     }
   }
   // Held until the session ends (or stop()), like Dagger's up.
-  const running = await ctx.deps.services.start(service, solveContext(ctx));
+  const running = await startService(ctx, service);
   const id = randomBytes(8).toString("hex");
   ctx.session.tunnels.set(id, { host: running.ip, ports: new Set(forwards.map((f) => f.backend)) });
   return ctx.session.host.listenTunnel(

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { expandWord, expandWords, type Instruction, type InstructionOf, parseDockerfile } from "./parser.js";
+import { expandWord, expandWords } from "./expand.js";
+import { type Instruction, type InstructionOf, parseDockerfile } from "./parser.js";
 
 /** Instructions of the only stage, FROM first. */
 function instructions(text: string): Instruction[] {

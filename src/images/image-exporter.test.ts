@@ -23,7 +23,8 @@ import { parseImageConfig, parseIndex, parseManifest } from "../oci/image.js";
 import { MediaType } from "../oci/media-types.js";
 import { RegistryClient } from "../registry/registry-client.js";
 import { OverlaySnapshotter } from "../snapshots/overlay-snapshotter.js";
-import { imageArchive, importImageArchive } from "./image-archive.js";
+import { imageArchive } from "./image-archive.js";
+import { importImageArchive } from "./image-archive-import.js";
 import { ImageExporter, type ImageSettings } from "./image-exporter.js";
 import { LayerBlobs } from "./layer-blobs.js";
 

@@ -31,14 +31,14 @@
 import { createHash } from "node:crypto";
 import * as fs from "node:fs/promises";
 import * as path from "node:path";
-import { setTimeout as sleep } from "node:timers/promises";
 import { EngineError, FailedPreconditionError, InvalidArgumentError, messageOf, UnavailableError } from "../errors.js";
-import { formatIpv4, formatSubnet, gatewayOf, type Ipv4Subnet, parseCidr, parseSubnet, subnetsOverlap } from "./cidr.js";
-import { CNI_VERSION, type CniConfList, CniPlugins, type CniResult, ipv4Of } from "./cni-plugins.js";
+import { type Attachment, Attachments } from "./attachments.js";
+import { bridgeConfList, bridgeName, checkRoutes, hostAddressRange, NETWORK_NAME_RE, type RecordedNetwork, removeHostState } from "./bridge-state.js";
+import { formatIpv4, formatSubnet, gatewayOf, type Ipv4Subnet, parseSubnet } from "./cidr.js";
+import { CniPlugins } from "./cni-plugins.js";
 import { mustRun, runCommand } from "./command.js";
 import { DnsmasqServer } from "./dnsmasq-server.js";
-import { removeFirewallRules, removeMasqueradeRules, removeUnusedForwardChains } from "./iptables.js";
-import { addNetns, deleteNetns, listNetns, netnsLinks, netnsPath, netnsPids } from "./netns.js";
+import { cleanupLeftovers, type LeftoverReport } from "./leftovers.js";
 import { ReadyPool } from "./ready-pool.js";
 import { checkHostname, checkIpv4, parseNameservers, renderHosts, renderResolvConf } from "./resolver-files.js";
 import type { AcquireOptions, HostEntry, Network, NetworkLog, NetworkNamespace, ReleaseOptions } from "./types.js";
@@ -66,15 +66,6 @@ export interface CniNetworkOptions {
   log?: NetworkLog;
 }
 
-/** What cleanupLeftovers found and removed. */
-export interface LeftoverReport {
-  namespaces: number;
-  dnsmasqPid: number | undefined;
-  /** Attachments whose iptables rules had to be swept (their DEL could not run). */
-  sweptRules: number;
-  bridges: string[];
-}
-
 export interface NetworkStats {
   ready: number;
   inUse: number;
@@ -82,31 +73,6 @@ export interface NetworkStats {
   addMs: number[];
   delMs: number[];
 }
-
-/** One attached namespace, from ADD to DEL. */
-interface Attachment {
-  id: string;
-  path: string;
-  ip: string;
-  prefix: number;
-  dir: string;
-  result: CniResult;
-  inUse: boolean;
-  /** The files handed to containers, with the text last written (undefined: unknown, rewrite). */
-  resolvConf: { path: string; text: string | undefined };
-  hosts: { path: string; text: string | undefined };
-}
-
-interface Recorded {
-  name: string;
-  bridge: string;
-  subnet: string;
-}
-
-const IFNAME = "eth0";
-const NAME_RE = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
-const SAMPLES = 32;
-const BRIDGE_FREE_WAIT_MS = 1_000;
 
 export class CniNetwork implements Network {
   readonly name: string;
@@ -123,16 +89,13 @@ export class CniNetwork implements Network {
   readonly #plugins: CniPlugins;
   readonly #dns: DnsmasqServer;
   readonly #pool: ReadyPool<Attachment>;
-  readonly #attached = new Map<string, Attachment>();
-  readonly #addMs: number[] = [];
-  readonly #delMs: number[] = [];
-  #seq = 0;
+  readonly #attached: Attachments;
   #state: "new" | "starting" | "running" | "closed" = "new";
 
   constructor(opts: CniNetworkOptions) {
     this.#opts = opts;
     this.name = opts.name ?? DEFAULT_NETWORK_NAME;
-    if (!NAME_RE.test(this.name) || this.name.length > 64) {
+    if (!NETWORK_NAME_RE.test(this.name) || this.name.length > 64) {
       throw new InvalidArgumentError(`invalid network name "${this.name}": want letters, digits, "_", "." and "-", at most 64 characters`);
     }
     this.#subnet = parseSubnet(opts.subnet ?? DEFAULT_NETWORK_CIDR);
@@ -147,7 +110,7 @@ export class CniNetwork implements Network {
     }
     this.stateDir = path.resolve(opts.stateDir);
     this.prefix = `tanto-${createHash("sha256").update(this.stateDir).digest("hex").slice(0, 8)}-`;
-    this.#plugins = new CniPlugins(this.#confList(this.name, this.bridge, this.#subnet), opts.cniPath ?? "/usr/lib/cni");
+    this.#plugins = new CniPlugins(bridgeConfList(this.stateDir, this.name, this.bridge, this.#subnet), opts.cniPath ?? "/usr/lib/cni");
     this.#dns = new DnsmasqServer({
       dir: path.join(this.stateDir, "dns"),
       listenAddress: this.gateway,
@@ -156,12 +119,22 @@ export class CniNetwork implements Network {
       ...(opts.dnsmasqPath === undefined ? {} : { binary: opts.dnsmasqPath }),
       ...(opts.log === undefined ? {} : { log: opts.log }),
     });
+    this.#attached = new Attachments({
+      network: this.name,
+      prefix: this.prefix,
+      stateDir: this.stateDir,
+      subnetPrefix: this.#subnet.prefix,
+      plugins: this.#plugins,
+      // The files for a plain acquire, written now so that handing the namespace out costs no I/O.
+      prepare: (a) => this.#writeResolverFiles(a, [], undefined, []),
+      ...(opts.log === undefined ? {} : { log: opts.log }),
+    });
     this.#pool = new ReadyPool<Attachment>({
       size: poolSize,
       maxIdle: poolSize * 2,
-      create: () => this.#attach(),
-      destroy: (a) => this.#detach(a),
-      recycle: (a) => this.#isClean(a),
+      create: () => this.#attached.attach(),
+      destroy: (a) => this.#attached.detach(a),
+      recycle: (a) => this.#attached.isClean(a),
       onError: (err, during) => opts.log?.warn(`network ${this.name}: namespace ${during} failed`, { error: messageOf(err) }),
     });
   }
@@ -200,8 +173,8 @@ export class CniNetwork implements Network {
       if (report.namespaces > 0 || report.dnsmasqPid !== undefined || report.sweptRules > 0 || report.bridges.length > 0) {
         this.#opts.log?.warn(`network ${this.name}: removed what a previous engine left`, { ...report, bridges: report.bridges.join(",") });
       }
-      await this.#checkRoutes();
-      const recorded: Recorded = { name: this.name, bridge: this.bridge, subnet: this.subnet };
+      await checkRoutes(this.#subnet, this.bridge);
+      const recorded: RecordedNetwork = { name: this.name, bridge: this.bridge, subnet: this.subnet };
       await fs.writeFile(path.join(this.stateDir, "network.json"), JSON.stringify(recorded) + "\n");
     } catch (err) {
       await this.close().catch((e: unknown) => this.#opts.log?.warn(`network ${this.name}: cleanup after a failed start failed`, { error: messageOf(e) }));
@@ -212,7 +185,7 @@ export class CniNetwork implements Network {
   async #bringUp(opts: { signal?: AbortSignal }): Promise<void> {
     try {
       // The first ADD creates the bridge and puts the gateway address on it, which dnsmasq binds to.
-      const first = await this.#attach(opts);
+      const first = await this.#attached.attach(opts);
       const upstreams = parseNameservers(await fs.readFile(this.#opts.hostResolvConf ?? "/etc/resolv.conf", "utf8").catch(() => ""));
       this.#dns.setUpstreams(upstreams);
       await this.#dns.start(opts);
@@ -287,7 +260,7 @@ export class CniNetwork implements Network {
   stats(): NetworkStats {
     let inUse = 0;
     for (const a of this.#attached.values()) if (a.inUse) inUse++;
-    return { ready: this.#pool.readyCount, inUse, addMs: [...this.#addMs], delMs: [...this.#delMs] };
+    return { ready: this.#pool.readyCount, inUse, addMs: [...this.#attached.addMs], delMs: [...this.#attached.delMs] };
   }
 
   /** The DNS server's pid while it runs (tests count processes). */
@@ -343,9 +316,9 @@ export class CniNetwork implements Network {
       }
     };
     await attempt(() => this.#pool.close());
-    await Promise.all([...this.#attached.values()].map((a) => attempt(() => this.#detach(a))));
+    await Promise.all([...this.#attached.values()].map((a) => attempt(() => this.#attached.detach(a))));
     await attempt(() => this.#dns.stop());
-    await attempt(() => this.#removeHostState([{ name: this.name, bridge: this.bridge, subnet: this.subnet }]));
+    await attempt(() => removeHostState(this.stateDir, [{ name: this.name, bridge: this.bridge, subnet: this.subnet }], this.#opts.log));
     await attempt(() => fs.rm(this.stateDir, { recursive: true, force: true }));
     if (errors.length > 0) {
       throw new EngineError(`network "${this.name}" did not close cleanly: ${errors.map(messageOf).join("; ")}`, { cause: errors[0] });
@@ -360,224 +333,10 @@ export class CniNetwork implements Network {
    * name.
    */
   async cleanupLeftovers(opts: { signal?: AbortSignal } = {}): Promise<LeftoverReport> {
-    const report: LeftoverReport = { namespaces: 0, dnsmasqPid: undefined, sweptRules: 0, bridges: [] };
-    report.dnsmasqPid = await DnsmasqServer.killLeftover(path.join(this.stateDir, "dns"));
-
-    const resultsDir = path.join(this.stateDir, "cni", "results");
-    const withResults = (await fs.readdir(resultsDir).catch(() => [] as string[])).filter((f) => f.endsWith(".json")).map((f) => f.slice(0, -5));
-    const names = new Set([...(await listNetns(this.prefix)), ...withResults.filter((id) => id.startsWith(this.prefix))]);
-    const recorded = await this.#recorded();
-    for (const id of names) {
-      opts.signal?.throwIfAborted();
-      const result = await readJson<CniResult>(path.join(resultsDir, `${id}.json`));
-      const exists = await fs.stat(netnsPath(id)).then(
-        () => true,
-        () => false,
-      );
-      // DEL with the network the namespace was attached to, which a config change may have renamed.
-      for (const r of recorded) {
-        const plugins = new CniPlugins(this.#confList(r.name, r.bridge, parseSubnet(r.subnet)), this.#plugins.cniPath);
-        await plugins
-          .del({ containerId: id, netns: exists ? netnsPath(id) : "", ifName: IFNAME }, result)
-          .catch((err: unknown) => this.#opts.log?.warn(`network ${r.name}: CNI DEL of leftover namespace failed`, { id, error: messageOf(err) }));
-      }
-      await deleteNetns(id);
-      report.namespaces++;
-    }
-    report.sweptRules = await this.#removeHostState(recorded, report.bridges);
-    return report;
+    const ours = { name: this.name, bridge: this.bridge, subnet: this.subnet };
+    return cleanupLeftovers(
+      { stateDir: this.stateDir, prefix: this.prefix, cniPath: this.#plugins.cniPath, ours, ...(this.#opts.log ? { log: this.#opts.log } : {}) },
+      opts,
+    );
   }
-
-  /** ip netns add + CNI ADD; undone if anything fails. */
-  async #attach(opts: { signal?: AbortSignal } = {}): Promise<Attachment> {
-    const id = `${this.prefix}${++this.#seq}`;
-    const nsPath = await addNetns(id, opts);
-    const resultFile = path.join(this.stateDir, "cni", "results", `${id}.json`);
-    const dir = path.join(this.stateDir, "netns", id);
-    let result: CniResult | undefined;
-    try {
-      const started = performance.now();
-      result = await this.#plugins.add({ containerId: id, netns: nsPath, ifName: IFNAME }, opts);
-      sample(this.#addMs, performance.now() - started);
-      await fs.mkdir(path.dirname(resultFile), { recursive: true });
-      await fs.writeFile(resultFile, JSON.stringify(result));
-      const ip = ipv4Of(result, IFNAME);
-      if (ip === undefined) throw new EngineError(`CNI ADD of "${id}" on network "${this.name}" gave no IPv4 address: ${JSON.stringify(result)}`);
-      await fs.mkdir(dir, { recursive: true, mode: 0o755 });
-      const a: Attachment = {
-        id,
-        path: nsPath,
-        ip,
-        prefix: this.#subnet.prefix,
-        dir,
-        result,
-        inUse: false,
-        resolvConf: { path: path.join(dir, "resolv.conf"), text: undefined },
-        hosts: { path: path.join(dir, "hosts"), text: undefined },
-      };
-      // The files for a plain acquire, written now so that handing the namespace out costs no I/O.
-      await this.#writeResolverFiles(a, [], undefined, []);
-      this.#attached.set(id, a);
-      return a;
-    } catch (err) {
-      await this.#plugins.del({ containerId: id, netns: nsPath, ifName: IFNAME }, result).catch(() => undefined);
-      await deleteNetns(id).catch(() => undefined);
-      await fs.rm(resultFile, { force: true });
-      await fs.rm(dir, { recursive: true, force: true });
-      throw err;
-    }
-  }
-
-  /** CNI DEL + remove the namespace and its files. */
-  async #detach(a: Attachment): Promise<void> {
-    this.#attached.delete(a.id);
-    const started = performance.now();
-    try {
-      await this.#plugins.del({ containerId: a.id, netns: a.path, ifName: IFNAME }, a.result);
-      sample(this.#delMs, performance.now() - started);
-    } finally {
-      await deleteNetns(a.id);
-      await fs.rm(path.join(this.stateDir, "cni", "results", `${a.id}.json`), { force: true });
-      await fs.rm(a.dir, { recursive: true, force: true });
-    }
-  }
-
-  /** A returned namespace is reusable when nothing runs in it and its links are as ADD left them. */
-  async #isClean(a: Attachment): Promise<boolean> {
-    // One after the other: `ip -n` enters the namespace, and would count as a process in it.
-    const pids = await netnsPids(a.id);
-    const links = await netnsLinks(a.id);
-    if (pids.length > 0) {
-      this.#opts.log?.warn(`network ${this.name}: namespace returned with processes still in it`, { id: a.id, pids: pids.join(",") });
-      return false;
-    }
-    const lo = links.find((l) => l.ifname === "lo");
-    const eth = links.find((l) => l.ifname === IFNAME);
-    return links.length === 2 && lo?.up === true && lo.ipv4.join() === "127.0.0.1/8" && eth?.up === true && eth.ipv4.join() === `${a.ip}/${a.prefix}`;
-  }
-
-  /** Sweep iptables rules, delete bridges and on-disk CNI state of the given networks; returns the attachments swept. */
-  async #removeHostState(networks: Recorded[], removedBridges: string[] = []): Promise<number> {
-    let swept = 0;
-    for (const n of networks) {
-      if (await linkExists(n.bridge)) {
-        const ports = await bridgePorts(n.bridge);
-        if (ports.length > 0) {
-          throw new FailedPreconditionError(
-            `bridge ${n.bridge} of network "${n.name}" is in use by another engine (ports ${ports.join(", ")}): choose another network name`,
-          );
-        }
-      }
-      swept += await removeMasqueradeRules(n.name);
-      // Firewall rules carry addresses only: sweep them only while no other device routes the subnet.
-      const subnet = parseSubnet(n.subnet);
-      const owner = (await hostRoutes()).find((r) => r.dev !== n.bridge && subnetsOverlap(subnet, r.subnet));
-      if (owner === undefined) swept += await removeFirewallRules(subnet);
-      else this.#opts.log?.debug(`network ${n.name}: not sweeping firewall rules of ${n.subnet}, routed by ${owner.dev}`);
-      if (await linkExists(n.bridge)) {
-        await mustRun("ip", ["link", "delete", n.bridge, "type", "bridge"]);
-        removedBridges.push(n.bridge);
-      }
-    }
-    await removeUnusedForwardChains();
-    await fs.rm(path.join(this.stateDir, "cni"), { recursive: true, force: true });
-    await fs.rm(path.join(this.stateDir, "netns"), { recursive: true, force: true });
-    await fs.rm(path.join(this.stateDir, "network.json"), { force: true });
-    return swept;
-  }
-
-  /** The networks a previous engine recorded, plus ours. */
-  async #recorded(): Promise<Recorded[]> {
-    const ours: Recorded = { name: this.name, bridge: this.bridge, subnet: this.subnet };
-    const prev = await readJson<Recorded>(path.join(this.stateDir, "network.json"));
-    const valid = prev !== undefined && NAME_RE.test(prev.name) && /^[\w.-]{1,15}$/.test(prev.bridge) && parseCidr(prev.subnet) !== undefined;
-    return valid && (prev.name !== ours.name || prev.bridge !== ours.bridge || prev.subnet !== ours.subnet) ? [prev, ours] : [ours];
-  }
-
-  /** Refuse a subnet the host already routes (other than through our own bridge). */
-  async #checkRoutes(): Promise<void> {
-    for (const r of await hostRoutes()) {
-      if (r.dev === this.bridge || !subnetsOverlap(this.#subnet, r.subnet)) continue;
-      throw new InvalidArgumentError(`network CIDR ${this.subnet} overlaps the host route ${r.dst} (dev ${r.dev}): choose another --network-cidr`);
-    }
-  }
-
-  #confList(name: string, bridge: string, subnet: Ipv4Subnet): CniConfList {
-    return {
-      cniVersion: CNI_VERSION,
-      name,
-      plugins: [
-        {
-          type: "bridge",
-          bridge,
-          isGateway: true,
-          ipMasq: true,
-          hairpinMode: true,
-          ipam: {
-            type: "host-local",
-            // The top addresses stay out of IPAM: they are for host services (addHostAddress).
-            ranges: [[{ subnet: formatSubnet(subnet), gateway: gatewayOf(subnet), rangeEnd: formatIpv4(hostAddressRange(subnet).first - 1) }]],
-            routes: [{ dst: "0.0.0.0/0" }],
-            dataDir: path.join(this.stateDir, "cni", "ipam"),
-          },
-        },
-        { type: "firewall", backend: "iptables" },
-        { type: "loopback" },
-      ],
-    };
-  }
-}
-
-/** The bridge's device name: `<name>0` when that fits in 15 characters, else a hash of the name. */
-/** Addresses kept for host services: the top eighth of the subnet, at most 32, below broadcast. */
-export function hostAddressRange(subnet: Ipv4Subnet): { first: number; last: number } {
-  const size = 2 ** (32 - subnet.prefix);
-  const count = Math.max(1, Math.min(32, Math.floor(size / 8)));
-  const last = subnet.base + size - 2;
-  return { first: last - count + 1, last };
-}
-
-export function bridgeName(network: string): string {
-  const plain = `${network}0`;
-  if (plain.length <= 15 && /^[\w-]+$/.test(network)) return plain;
-  return `tnt-${createHash("sha256").update(network).digest("hex").slice(0, 11)}`;
-}
-
-/** The main table's IPv4 routes other than the default one. */
-async function hostRoutes(): Promise<Array<{ dst: string; dev: string; subnet: Ipv4Subnet }>> {
-  const out = await mustRun("ip", ["-j", "-4", "route", "show"]);
-  const routes: Array<{ dst: string; dev: string; subnet: Ipv4Subnet }> = [];
-  for (const r of JSON.parse(out || "[]") as Array<{ dst?: string; dev?: string }>) {
-    const parsed = r.dst === undefined || r.dst === "default" ? undefined : parseCidr(r.dst);
-    if (parsed !== undefined) routes.push({ dst: r.dst ?? "", dev: r.dev ?? "?", subnet: { base: parsed.ip, prefix: parsed.prefix } });
-  }
-  return routes;
-}
-
-async function linkExists(dev: string): Promise<boolean> {
-  return (await runCommand("ip", ["link", "show", "dev", dev])).code === 0;
-}
-
-/** Ports of a bridge; a detached namespace's veth may linger a moment while the kernel frees the namespace. */
-async function bridgePorts(bridge: string): Promise<string[]> {
-  const deadline = Date.now() + BRIDGE_FREE_WAIT_MS;
-  for (;;) {
-    const out = await mustRun("ip", ["-j", "link", "show", "master", bridge]);
-    const ports = (JSON.parse(out || "[]") as Array<{ ifname?: string }>).map((l) => l.ifname ?? "?");
-    if (ports.length === 0 || Date.now() > deadline) return ports;
-    await sleep(20);
-  }
-}
-
-async function readJson<T>(file: string): Promise<T | undefined> {
-  try {
-    return JSON.parse(await fs.readFile(file, "utf8")) as T;
-  } catch {
-    return undefined;
-  }
-}
-
-function sample(list: number[], ms: number): void {
-  list.push(Math.round(ms * 10) / 10);
-  if (list.length > SAMPLES) list.shift();
 }

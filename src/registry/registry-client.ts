@@ -15,9 +15,11 @@ import { type Digest, isDigest, sha256 } from "../oci/digest.js";
 import { type Descriptor, type ImageConfig, type Platform, parseImageConfig, parseManifestOrIndex } from "../oci/image.js";
 import { isIndex, MANIFEST_ACCEPT } from "../oci/media-types.js";
 import { formatPlatform, selectManifest } from "../oci/platform.js";
-import { DEFAULT_DOMAIN, formatReference, type Reference } from "../oci/reference.js";
+import { formatReference, type Reference } from "../oci/reference.js";
 import { Authorizer } from "./authorizer.js";
-import { drain, type HttpResponse, HttpTransport, readBody, type TlsOptions } from "./http-transport.js";
+import { blobUrl, type Endpoint, mirrorEndpoints, originEndpoint, repoBase, tlsFor } from "./endpoints.js";
+import { drain, type HttpResponse, HttpTransport } from "./http-transport.js";
+import { contextualize, readBodyIn, registryError, withContext } from "./registry-errors.js";
 import type {
   CallOptions,
   CredentialsFn,
@@ -38,17 +40,6 @@ export interface RegistryClientOptions {
   userAgent?: string;
 }
 
-/** One place to send requests for a reference: a mirror or the registry itself. */
-interface Endpoint {
-  /** `host[:port]` as used in URLs, auth state and TLS settings. */
-  host: string;
-  /** `<scheme>://<host>[/prefix]/v2/` */
-  base: URL;
-  mirror: boolean;
-  /** The name credentials are looked up by. */
-  credentialsHost: string;
-}
-
 interface SendRequest {
   method: string;
   url: URL;
@@ -62,7 +53,6 @@ interface SendRequest {
 const MANIFEST_LIMIT = 4 << 20;
 /** Configs and other blobs read into memory. */
 const BLOB_BYTES_LIMIT = 64 << 20;
-const DOCKER_HUB_API_HOST = "registry-1.docker.io";
 
 export class RegistryClient implements Resolver, Fetcher, Pusher {
   readonly #hosts: RegistryHosts;
@@ -74,7 +64,7 @@ export class RegistryClient implements Resolver, Fetcher, Pusher {
   constructor(opts: RegistryClientOptions = {}) {
     this.#hosts = opts.hosts ?? {};
     this.#userAgent = opts.userAgent ?? "tanto/0.1";
-    this.#transport = new HttpTransport({ tlsFor: (host) => this.#tlsFor(host), userAgent: this.#userAgent });
+    this.#transport = new HttpTransport({ tlsFor: (host) => tlsFor(this.#hosts, host), userAgent: this.#userAgent });
     this.#auth = new Authorizer(this.#transport, opts.credentials);
   }
 
@@ -195,7 +185,7 @@ export class RegistryClient implements Resolver, Fetcher, Pusher {
   async pushBlob(ref: Reference, descriptor: Descriptor, provider: Provider, opts: PushBlobOptions = {}): Promise<PushBlobResult> {
     const ctx = `Cannot push "${formatReference(ref)}"`;
     const what = `blob ${descriptor.digest}`;
-    const ep = this.#origin(ref);
+    const ep = originEndpoint(this.#hosts, ref);
     const scopes = [pushScope(ref)];
     const from = opts.from !== undefined && opts.from !== ref.repository ? opts.from : undefined;
     if (from !== undefined) scopes.push(`repository:${from}:pull`);
@@ -252,7 +242,7 @@ export class RegistryClient implements Resolver, Fetcher, Pusher {
     if (ref.digest !== undefined && ref.digest !== digest) {
       throw new InvalidArgumentError(`${ctx}: the manifest's digest is ${digest}, not the reference's ${ref.digest}`);
     }
-    const ep = this.#origin(ref);
+    const ep = originEndpoint(this.#hosts, ref);
     const reference = ref.tag ?? digest;
     const res = await this.#send(
       ep,
@@ -358,7 +348,7 @@ export class RegistryClient implements Resolver, Fetcher, Pusher {
 
   /** Run `fn` against each endpoint in turn until one succeeds; the last failure is the one reported. */
   async #eachEndpoint<T>(ref: Reference, purpose: "pull" | "push", signal: AbortSignal | undefined, fn: (ep: Endpoint) => Promise<T>): Promise<T> {
-    const endpoints = purpose === "pull" ? [...this.#mirrors(ref), this.#origin(ref)] : [this.#origin(ref)];
+    const endpoints = purpose === "pull" ? [...mirrorEndpoints(this.#hosts, ref), originEndpoint(this.#hosts, ref)] : [originEndpoint(this.#hosts, ref)];
     let last: unknown;
     for (const ep of endpoints) {
       try {
@@ -369,36 +359,6 @@ export class RegistryClient implements Resolver, Fetcher, Pusher {
       }
     }
     throw last;
-  }
-
-  #origin(ref: Reference): Endpoint {
-    const host = ref.domain === DEFAULT_DOMAIN ? DOCKER_HUB_API_HOST : ref.domain;
-    const cfg = this.#hosts[ref.domain] ?? {};
-    const scheme = cfg.http || isLoopback(host) ? "http" : "https";
-    return { host, base: new URL(`${scheme}://${host}/v2/`), mirror: false, credentialsHost: ref.domain };
-  }
-
-  #mirrors(ref: Reference): Endpoint[] {
-    return (this.#hosts[ref.domain]?.mirrors ?? []).map((spec) => {
-      const explicit = /^https?:\/\//i.test(spec);
-      let url: URL;
-      try {
-        url = new URL(explicit ? spec : `http://${spec}`);
-      } catch {
-        throw new InvalidArgumentError(`invalid mirror "${spec}" for ${ref.domain}: want host[:port][/path], optionally with http:// or https://`);
-      }
-      const host = url.host;
-      const cfg = this.#hosts[host] ?? {};
-      const scheme = explicit ? url.protocol.slice(0, -1) : cfg.http || isLoopback(host) ? "http" : "https";
-      const prefix = url.pathname.replace(/\/+$/, "");
-      return { host, base: new URL(`${scheme}://${host}${prefix}/v2/`), mirror: true, credentialsHost: host };
-    });
-  }
-
-  #tlsFor(host: string): TlsOptions {
-    const cfg = this.#hosts[host] ?? (host === DOCKER_HUB_API_HOST ? this.#hosts[DEFAULT_DOMAIN] : undefined);
-    if (cfg === undefined) return {};
-    return { ...(cfg.insecure ? { insecure: true } : {}), ...(cfg.ca ? { ca: cfg.ca } : {}) };
   }
 }
 
@@ -414,124 +374,7 @@ function pushScope(ref: Reference): string {
   return `repository:${ref.repository}:pull,push`;
 }
 
-function repoBase(ep: Endpoint, ref: Reference): URL {
-  return new URL(`${ref.repository}/`, ep.base);
-}
-
-function blobUrl(ep: Endpoint, ref: Reference, digest: Digest): URL {
-  return new URL(`blobs/${digest}`, repoBase(ep, ref));
-}
-
-/** 127.0.0.0/8, localhost and [::1] speak plain HTTP, as Docker allows for local registries. */
-export function isLoopback(host: string): boolean {
-  const hostname = host.startsWith("[") ? host.slice(0, host.indexOf("]") + 1) : (host.split(":")[0] ?? "");
-  return hostname === "localhost" || hostname === "[::1]" || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(hostname);
-}
-
 function headerValue(res: HttpResponse, name: string): string | undefined {
   const v = res.headers[name];
   return Array.isArray(v) ? v.join(", ") : v;
-}
-
-async function readBodyIn(res: HttpResponse, limit: number, what: string, ctx: string, signal: AbortSignal | undefined): Promise<Buffer> {
-  try {
-    return await readBody(res, limit, what);
-  } catch (err) {
-    if (signal?.aborted) throw new CancelledError(`${ctx}: cancelled`, { cause: err });
-    if (err instanceof EngineError) throw contextualize(err, ctx);
-    throw new UnavailableError(`${ctx}: reading ${what} from ${res.url.host}: ${messageOf(err)}`, { cause: err });
-  }
-}
-
-/** Run a parser and put the reference in front of its complaint. */
-function withContext<T>(fn: () => T, ctx: string): T {
-  try {
-    return fn();
-  } catch (err) {
-    throw contextualize(err, ctx);
-  }
-}
-
-/** The same kind of error, with `ctx` saying what was being done. */
-function contextualize(err: unknown, ctx: string): unknown {
-  if (!(err instanceof EngineError) || err.message.startsWith("Cannot ")) return err;
-  const message = `${ctx}: ${err.message}`;
-  switch (err.code) {
-    case "NOT_FOUND":
-      return new NotFoundError(message, { cause: err });
-    case "INVALID_ARGUMENT":
-      return new InvalidArgumentError(message, { cause: err });
-    case "FAILED_PRECONDITION":
-      return new FailedPreconditionError(message, { cause: err });
-    case "UNAVAILABLE":
-      return new UnavailableError(message, { cause: err });
-    case "CANCELLED":
-      return new CancelledError(message, { cause: err });
-    default:
-      return new EngineError(message, { cause: err, code: err.code });
-  }
-}
-
-interface RegistryErrorBody {
-  errors?: Array<{ code?: unknown; message?: unknown }>;
-}
-
-/**
- * Turn a failed answer into an EngineError carrying the registry's own words
- * (`manifest unknown`, `name unknown: repository name not known to registry`).
- */
-async function registryError(res: HttpResponse, ctx: string, subject: string | undefined): Promise<EngineError> {
-  let detail = "";
-  try {
-    const body = await readBody(res, 64 << 10, "error body");
-    const text = body.toString("utf8").trim();
-    try {
-      const parsed = JSON.parse(text) as RegistryErrorBody;
-      detail = (parsed.errors ?? [])
-        .map((e) => {
-          const code = typeof e.code === "string" ? e.code.toLowerCase().replaceAll("_", " ") : "";
-          const message = typeof e.message === "string" ? e.message : "";
-          if (code === "" || message.toLowerCase() === code) return message || code;
-          return message === "" ? code : `${code}: ${message}`;
-        })
-        .filter((s) => s !== "")
-        .join("; ");
-    } catch {
-      detail = text.length > 200 ? `${text.slice(0, 200)}…` : text;
-    }
-  } catch {
-    // The status is still worth reporting without the body.
-  }
-  if (detail === "") detail = defaultDetail(res.status);
-  const message = `${ctx}: ${subject ? `${subject}: ` : ""}${detail}`;
-  const codes = detail.toLowerCase();
-  switch (true) {
-    case res.status === 404:
-      return new NotFoundError(message);
-    case res.status === 401 || res.status === 403:
-      return new FailedPreconditionError(`${message} (registry ${res.url.host} refused access: check credentials)`);
-    case res.status === 400 && codes.includes("blob unknown"):
-      return new FailedPreconditionError(message);
-    case res.status === 400 || res.status === 413 || res.status === 415:
-      return new InvalidArgumentError(message);
-    case res.status === 405:
-      return new FailedPreconditionError(`${message} (registry ${res.url.host} does not allow this operation)`);
-    default:
-      return new UnavailableError(`${message} (registry ${res.url.host} answered HTTP ${res.status})`);
-  }
-}
-
-function defaultDetail(status: number): string {
-  switch (status) {
-    case 401:
-      return "unauthorized";
-    case 403:
-      return "denied";
-    case 404:
-      return "not found";
-    case 429:
-      return "too many requests";
-    default:
-      return `HTTP ${status}`;
-  }
 }

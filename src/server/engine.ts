@@ -17,6 +17,7 @@ import * as fs from "node:fs/promises";
 import * as path from "node:path";
 import type { EngineConfig } from "../config/engine-config.js";
 import { LocalContentStore } from "../content/local-content-store.js";
+import { bindingRecipe } from "../core/service-run.js";
 import type { CoreDeps } from "../core/types.js";
 import { FailedPreconditionError, messageOf } from "../errors.js";
 import { RuncExecutor } from "../executor/runc-executor.js";
@@ -111,7 +112,7 @@ export class Engine {
     const http = new HttpSource(content, `tanto/${VERSION}`);
     const volumes = new CacheVolumes(path.join(root, "volumes"), db);
     const leases = new Leases();
-    const services = new ServiceManager(network ? { exec: () => execRunner, network } : servicesWithoutNetwork());
+    const services = new ServiceManager({ ...(network ? { exec: () => execRunner, network } : servicesWithoutNetwork()), recipeOf: bindingRecipe });
     const execRunner = new ExecOpRunner({ snapshots, executor, volumes, runDir, ...(network ? { network } : {}), services });
     const collector = new Collector(
       snapshots,
@@ -220,7 +221,7 @@ const PID_FILE = "engine.pid";
  * its container runs) instead of waiting for a namespace that never comes.
  * Every member of the stand-in network fails the same way, however Network grows.
  */
-function servicesWithoutNetwork(): ConstructorParameters<typeof ServiceManager>[0] {
+function servicesWithoutNetwork(): Omit<ConstructorParameters<typeof ServiceManager>[0], "recipeOf"> {
   const disabled = (): never => {
     throw new FailedPreconditionError("networking is disabled in engine.toml ([network] enabled = false): services cannot run");
   };

@@ -1,6 +1,6 @@
 /** ClientHost over a session's calls: each method is one call to the client. */
 import type { Readable } from "node:stream";
-import type { ClientHost } from "../core/types.js";
+import type { ClientHost } from "../http/client-host.js";
 import type {
   ReadFilesParams,
   StatTreeParams,

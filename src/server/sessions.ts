@@ -7,8 +7,9 @@
 import { randomBytes } from "node:crypto";
 import type { Duplex } from "node:stream";
 import { SecretStore } from "../core/secrets.js";
-import type { Session, TunnelTarget } from "../core/types.js";
+import type { Session } from "../core/types.js";
 import type { SyncResult } from "../hostsync/host-mirror.js";
+import type { TunnelTarget } from "../http/client-host.js";
 import type { SessionEvent } from "../http/session-protocol.js";
 import type { ResolvedImage } from "../images/image-store.js";
 import type { BuiltSchema } from "../schema/build.js";

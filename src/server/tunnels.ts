@@ -9,7 +9,7 @@ import type { IncomingMessage } from "node:http";
 import * as net from "node:net";
 import type { Duplex } from "node:stream";
 
-import type { TunnelTarget } from "../core/types.js";
+import type { TunnelTarget } from "../http/client-host.js";
 
 export function handleTunnelUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, target: TunnelTarget | undefined, port: number): void {
   const fail = (status: string): void => {

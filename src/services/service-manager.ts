@@ -4,19 +4,18 @@
  * its address, is shared by every user within a session, and stops once
  * nothing uses it (after a short grace period) or when the session ends.
  *
- *   bind(spec, ctx) ─▶ start once per (session, recipe) ─▶ health check ─▶ DNS name
+ *   bind(binding, ctx) ─▶ start once per (session, recipe) ─▶ health check ─▶ DNS name
  *        └─ release() ─▶ last user gone ─▶ grace ─▶ stop: kill, unregister, free
  */
 import { randomBytes } from "node:crypto";
 import * as net from "node:net";
-import { Service, type ServiceSpec } from "../core/service.js";
-import type { Session } from "../core/types.js";
 import { ExecError, FailedPreconditionError, messageOf } from "../errors.js";
 import type { Network, NetworkNamespace } from "../network/types.js";
 import type { ExecOpRunner, ExecResultMeta, ServiceBinder } from "../ops/exec-op.js";
 import type { Solver } from "../solver/solver.js";
 import type { SolveContext } from "../solver/types.js";
 import { waitForPorts } from "./health.js";
+import type { DialingSession, RecipeOf, RunningService, ServiceRecipe } from "./types.js";
 
 /** How long an unused service keeps running, in case another exec binds it. */
 const GRACE_MS = 3_000;
@@ -34,24 +33,19 @@ interface Instance {
   graceTimer?: NodeJS.Timeout;
 }
 
-export interface RunningService {
-  hostname: string;
-  ip: string;
-}
-
 export class ServiceManager implements ServiceBinder {
   readonly #instances = new Map<string, Promise<Instance>>();
   #solver: Solver | undefined;
 
-  constructor(private readonly deps: { exec: () => ExecOpRunner; network: Network }) {}
+  constructor(private readonly deps: { exec: () => ExecOpRunner; network: Network; recipeOf: RecipeOf }) {}
 
   /** The solver is made after the op runners, this among them. */
   attachSolver(solver: Solver): void {
     this.#solver = solver;
   }
 
-  async bind(spec: unknown, ctx: SolveContext): Promise<{ ip: string; hostname: string; release(): Promise<void> }> {
-    const inst = await this.#acquire(new Service(spec as ServiceSpec), ctx);
+  async bind(binding: unknown, ctx: SolveContext): Promise<{ ip: string; hostname: string; release(): Promise<void> }> {
+    const inst = await this.#acquire(this.deps.recipeOf(binding, sessionOf(ctx)), ctx);
     inst.refs++;
     let released = false;
     return {
@@ -66,15 +60,15 @@ export class ServiceManager implements ServiceBinder {
   }
 
   /** Start and keep running until `stop` or the session's end. */
-  async start(service: Service, ctx: SolveContext): Promise<RunningService> {
-    const inst = await this.#acquire(service, ctx);
+  async start(recipe: ServiceRecipe, ctx: SolveContext): Promise<RunningService> {
+    const inst = await this.#acquire(recipe, ctx);
     inst.pinned = true;
     return { hostname: inst.hostname, ip: inst.ip };
   }
 
   /** Stop a service now. The process is killed either way (a graceful SIGTERM is not offered yet). */
-  async stop(service: Service, sessionId: string): Promise<void> {
-    const key = `${sessionId}/${service.digest}`;
+  async stop(recipeKey: string, sessionId: string): Promise<void> {
+    const key = `${sessionId}/${recipeKey}`;
     const pending = this.#instances.get(key);
     if (!pending) return;
     const inst = await pending.catch(() => undefined);
@@ -107,12 +101,12 @@ export class ServiceManager implements ServiceBinder {
     }, GRACE_MS).unref();
   }
 
-  #acquire(service: Service, ctx: SolveContext): Promise<Instance> {
-    const session = (ctx.session as { id?: string } | undefined)?.id ?? "engine";
-    const key = `${session}/${service.digest}`;
+  #acquire(recipe: ServiceRecipe, ctx: SolveContext): Promise<Instance> {
+    const session = sessionOf(ctx);
+    const key = `${session}/${recipe.key}`;
     let pending = this.#instances.get(key);
     if (!pending) {
-      pending = this.#startInstance(key, session, service, ctx);
+      pending = recipe.kind === "host" ? this.#startHostInstance(key, session, recipe, ctx) : this.#startInstance(key, session, recipe, ctx);
       this.#instances.set(key, pending);
       pending.catch(() => this.#instances.delete(key));
     }
@@ -126,12 +120,10 @@ export class ServiceManager implements ServiceBinder {
    * A service on the client's machine: the engine listens on an extra bridge
    * address and has the client dial the real port for each connection.
    */
-  async #startHostInstance(key: string, session: string, service: Service, ctx: SolveContext): Promise<Instance> {
-    const spec = service.spec;
-    if (spec.kind !== "host") throw new FailedPreconditionError("not a host service");
-    const client = ctx.session as Session | undefined;
+  async #startHostInstance(key: string, session: string, spec: ServiceRecipe & { kind: "host" }, ctx: SolveContext): Promise<Instance> {
+    const client = ctx.session as DialingSession | undefined;
     if (!client?.host) throw new FailedPreconditionError("host services need a client session");
-    const hostname = service.hostnameIn(session);
+    const hostname = spec.hostname;
     const addr = await this.deps.network.addHostAddress();
     const servers: net.Server[] = [];
     const stop = async (): Promise<void> => {
@@ -170,14 +162,11 @@ export class ServiceManager implements ServiceBinder {
     }
   }
 
-  async #startInstance(key: string, session: string, service: Service, ctx: SolveContext): Promise<Instance> {
-    const spec = service.spec;
-    if (spec.kind === "host") return this.#startHostInstance(key, session, service, ctx);
-    if (spec.kind !== "container") throw new FailedPreconditionError(`a "${spec.kind}" service cannot be bound by containers`);
+  async #startInstance(key: string, session: string, spec: ServiceRecipe & { kind: "container" }, ctx: SolveContext): Promise<Instance> {
     const solver = this.#solver;
     if (!solver) throw new FailedPreconditionError("services are not available before the engine is ready");
-    const exec = service.execVertex()!;
-    const hostname = service.hostnameIn(session);
+    const exec = spec.exec;
+    const hostname = spec.hostname;
     const what = `service ${hostname} (${(exec.op["args"] as string[]).join(" ")})`;
 
     // The service outlives the request that started it: it has its own signal.
@@ -221,6 +210,11 @@ export class ServiceManager implements ServiceBinder {
       throw err;
     }
   }
+}
+
+/** The id of the session a solve belongs to ("engine" for none). */
+function sessionOf(ctx: SolveContext): string {
+  return (ctx.session as { id?: string } | undefined)?.id ?? "engine";
 }
 
 function tail(text: string, lines = 10): string {

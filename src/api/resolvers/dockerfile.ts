@@ -1,7 +1,8 @@
 /** Directory.dockerBuild: arguments in, a Container recipe out. */
+
+import { dockerBuild } from "../../core/dockerfile-build.js";
 import type { RequestContext } from "../../core/types.js";
 import type { Directory } from "../../core/values.js";
-import { dockerBuild } from "../../dockerfile/build.js";
 import { InvalidArgumentError } from "../../errors.js";
 import { type Args, bool, optStr } from "./args.js";
 

@@ -1,7 +1,7 @@
 import { type Container, withExec } from "../../core/container.js";
-import { solveContext } from "../../core/evaluate.js";
 import { encodeId } from "../../core/ids.js";
 import { Service } from "../../core/service.js";
+import { startService, stopService } from "../../core/service-run.js";
 import { openTunnel, portForwards } from "../../core/tunnel.js";
 import type { RequestContext } from "../../core/types.js";
 import { Port } from "../../core/values.js";
@@ -56,15 +56,15 @@ export const serviceResolvers = {
   },
   start: async (s: Service, _a: Args, ctx: RequestContext) => {
     if (s.spec.kind === "tunnel") await openTunnel(ctx, new Service(s.spec.upstream), s.spec.ports, s.spec.random);
-    else await ctx.deps.services.start(s, solveContext(ctx));
+    else await startService(ctx, s);
     return encodeId(s);
   },
   sync: async (s: Service, _a: Args, ctx: RequestContext) => {
-    await ctx.deps.services.start(s, solveContext(ctx));
+    await startService(ctx, s);
     return encodeId(s);
   },
   stop: async (s: Service, _a: Args, ctx: RequestContext) => {
-    await ctx.deps.services.stop(s, ctx.session.id);
+    await stopService(ctx, s);
     return encodeId(s);
   },
   up: async (s: Service, a: Args, ctx: RequestContext) => {

@@ -14,25 +14,16 @@
  * directory. Those solve what they look at (cached like any other solve).
  */
 import * as path from "node:path";
-import { Container, fromAddress, withExec } from "../core/container.js";
-import { readFileAt, statAt } from "../core/evaluate.js";
-import { type Change, changeFs, type FsRef } from "../core/filesystem.js";
-import type { RequestContext } from "../core/types.js";
-import { Directory } from "../core/values.js";
+import { expandWord, expandWords, type Lookup } from "../dockerfile/expand.js";
+import { type Command, type Dockerfile, type Instruction, type InstructionOf, parseDockerfile, type Stage } from "../dockerfile/parser.js";
 import { EngineError, ExecError, InvalidArgumentError, messageOf, NotFoundError } from "../errors.js";
 import { cleanPath } from "../fsutil/in-root.js";
 import { formatPlatform, parsePlatform } from "../oci/platform.js";
-import {
-  type Command,
-  type Dockerfile,
-  expandWord,
-  expandWords,
-  type Instruction,
-  type InstructionOf,
-  type Lookup,
-  parseDockerfile,
-  type Stage,
-} from "./parser.js";
+import { Container, fromAddress, withExec } from "./container.js";
+import { readFileAt, statAt } from "./evaluate.js";
+import { type Change, changeFs, type FsRef } from "./filesystem.js";
+import type { RequestContext } from "./types.js";
+import { Directory } from "./values.js";
 
 export interface DockerBuildOptions {
   /** Path of the Dockerfile inside the context. */
