@@ -39,13 +39,15 @@ if [ ! -x "$venv/bin/python" ]; then
   python3 -c 'import ensurepip, venv' 2>/dev/null || apt_install python3-venv
   echo "creating $venv" >&2
   mkdir -p "$sdk_cache"
-  python3 -m venv "$venv"
+  python3 -m venv --clear "$venv"
 fi
 if [ "$("$venv/bin/python" -c 'import importlib.metadata as m; print(m.version("dagger-io"))' 2>/dev/null)" != "$python_sdk" ]; then
   echo "installing dagger-io==$python_sdk into $venv" >&2
   "$venv/bin/pip" install -q "dagger-io==$python_sdk"
 fi
 
+# Go's own tarball installs to /usr/local/go, often outside a non-login PATH.
+command -v go >/dev/null || [ ! -x /usr/local/go/bin/go ] || export PATH="$PATH:/usr/local/go/bin"
 command -v go >/dev/null || apt_install golang
 go_want=$(sed -n 's/^go //p' test/fixtures/go-sdk/go.mod)
 go_have=$(go env GOVERSION | sed 's/^go//')

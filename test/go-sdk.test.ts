@@ -14,6 +14,7 @@ import { testRegistry } from "./support/fixtures.js";
 import { buildGoProgram, runCase } from "./support/sdks.js";
 
 const TIMEOUT = 180_000;
+const EXEC_OUT = { stdout: "hello go\n", stderr: "err\n", exitCode: 0 };
 
 describe("official Go SDK", { timeout: 20 * 60_000 }, () => {
   let engine: TestEngine;
@@ -39,7 +40,7 @@ describe("official Go SDK", { timeout: 20 * 60_000 }, () => {
 
   test("withExec on busybox (docker.io mirror): stdout, stderr, exit code", { timeout: TIMEOUT }, async () => {
     const { out } = await go(["exec"]);
-    assert.deepEqual(out, { stdout: "hello go\n", stderr: "err\n", exitCode: 0 });
+    assert.deepEqual(out, EXEC_OUT);
   });
 
   test("files: withNewFile, contents, directory entries, a host directory", { timeout: TIMEOUT }, async () => {
@@ -81,6 +82,12 @@ describe("official Go SDK", { timeout: 20 * 60_000 }, () => {
       stdout: "out\n",
       stderr: "oops\n",
       command: ["sh", "-c", "echo out; echo oops >&2; exit 5"],
+      message: `process "sh -c echo out; echo oops >&2; exit 5" did not complete successfully: exit code: 5`,
     });
+  });
+
+  test("the SDK starts `tanto session` itself (_EXPERIMENTAL_DAGGER_CLI_BIN)", { timeout: TIMEOUT }, async () => {
+    const { out } = await runCase([binary, "exec"], engine.env, { timeoutMs: TIMEOUT, sdkStartsSession: true });
+    assert.deepEqual(out, EXEC_OUT);
   });
 });

@@ -15,6 +15,7 @@ import { pythonSdk, runCase } from "./support/sdks.js";
 
 const SMOKE = path.join(REPO, "test", "fixtures", "python", "smoke.py");
 const TIMEOUT = 180_000;
+const EXEC_OUT = { stdout: "hello python\n", stderr: "err\n", exitCode: 0, legacy: "legacy\n" };
 
 describe("official Python SDK", { timeout: 15 * 60_000 }, () => {
   let engine: TestEngine;
@@ -36,7 +37,7 @@ describe("official Python SDK", { timeout: 15 * 60_000 }, () => {
 
   test("withExec on busybox (docker.io mirror): stdout, stderr, exit code; legacy Connection", { timeout: TIMEOUT }, async () => {
     const { out } = await py(["exec"]);
-    assert.deepEqual(out, { stdout: "hello python\n", stderr: "err\n", exitCode: 0, legacy: "legacy\n" });
+    assert.deepEqual(out, EXEC_OUT);
   });
 
   test("files: withNewFile, contents, directory entries, a host directory", { timeout: TIMEOUT }, async () => {
@@ -78,6 +79,12 @@ describe("official Python SDK", { timeout: 15 * 60_000 }, () => {
       stdout: "out\n",
       stderr: "oops\n",
       command: ["sh", "-c", "echo out; echo oops >&2; exit 5"],
+      message: `process "sh -c echo out; echo oops >&2; exit 5" did not complete successfully: exit code: 5`,
     });
+  });
+
+  test("the SDK starts `tanto session` itself (_EXPERIMENTAL_DAGGER_CLI_BIN)", { timeout: TIMEOUT }, async () => {
+    const { out } = await runCase([python, SMOKE, "exec"], engine.env, { timeoutMs: TIMEOUT, sdkStartsSession: true });
+    assert.deepEqual(out, EXEC_OUT);
   });
 });

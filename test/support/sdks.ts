@@ -35,6 +35,13 @@ async function goRequired(): Promise<string> {
   return m[1]!;
 }
 
+/** `go` from PATH, else the upstream tarball's place (/usr/local/go), where scripts/install.sh also looks. */
+function goCommand(): string {
+  const dirs = (process.env["PATH"] ?? "").split(path.delimiter).filter(Boolean);
+  const onPath = dirs.map((d) => path.join(d, "go")).find((p) => existsSync(p));
+  return onPath ?? (existsSync("/usr/local/go/bin/go") ? "/usr/local/go/bin/go" : "go");
+}
+
 const versionParts = (v: string): number[] => v.split(".").map((x) => Number.parseInt(x, 10) || 0);
 function atLeast(have: string, want: string): boolean {
   const a = versionParts(have);
@@ -52,16 +59,17 @@ function atLeast(have: string, want: string): boolean {
  * GOTOOLCHAIN=local, so an old toolchain is an error, never a download.
  */
 export async function buildGoProgram(outDir: string): Promise<{ binary: string; ms: number }> {
-  const version = await run(["go", "env", "GOVERSION"], { timeoutMs: 30_000 }).catch((err: unknown) => {
-    throw new Error(`no go on PATH (${String(err)}): run scripts/install.sh`);
+  const go = goCommand();
+  const version = await run([go, "env", "GOVERSION"], { timeoutMs: 30_000 }).catch((err: unknown) => {
+    throw new Error(`cannot run ${go} (${String(err)}): run scripts/install.sh`);
   });
   const have = version.stdout.trim().replace(/^go/, "");
   const want = await goRequired();
   if (version.code !== 0 || !atLeast(have, want)) throw new Error(`go ${have || "?"} on PATH; the Go SDK needs go ${want} or newer\n${version.stderr}`);
   const binary = path.join(outDir, "go-sdk-smoke");
   const started = Date.now();
-  const env = { ...process.env, GOFLAGS: "-mod=mod", GOTOOLCHAIN: "local", CGO_ENABLED: "0" };
-  const r = await run(["go", "build", "-o", binary, "."], { cwd: GO_SDK_DIR, env, timeoutMs: 600_000 });
+  const env = { ...process.env, GOFLAGS: "-mod=mod -buildvcs=false", GOTOOLCHAIN: "local", CGO_ENABLED: "0" };
+  const r = await run([go, "build", "-o", binary, "."], { cwd: GO_SDK_DIR, env, timeoutMs: 600_000 });
   if (r.code !== 0) throw new Error(`go build in ${GO_SDK_DIR} failed (${r.code}):\n${r.stderr}`);
   return { binary, ms: Date.now() - started };
 }
@@ -72,10 +80,20 @@ export interface CaseResult {
   ms: number;
 }
 
-/** `tanto run argv…` in `cwd`; the program prints one JSON object on success. */
-export async function runCase(argv: string[], env: NodeJS.ProcessEnv, opts: { cwd?: string; timeoutMs?: number } = {}): Promise<CaseResult> {
+/**
+ * `tanto run argv…` in `cwd`; the program prints one JSON object on success.
+ * With `sdkStartsSession`, the program runs on its own and its SDK starts
+ * `tanto session` itself (_EXPERIMENTAL_DAGGER_CLI_BIN), as `dagger run` is not there.
+ */
+export async function runCase(
+  argv: string[],
+  env: NodeJS.ProcessEnv,
+  opts: { cwd?: string; timeoutMs?: number; sdkStartsSession?: boolean } = {},
+): Promise<CaseResult> {
   const started = Date.now();
-  const r = await run([CLI, "run", ...argv], { env, cwd: opts.cwd ?? REPO, timeoutMs: opts.timeoutMs ?? 120_000 });
+  const command = opts.sdkStartsSession ? argv : [CLI, "run", ...argv];
+  const runEnv = opts.sdkStartsSession ? { ...env, _EXPERIMENTAL_DAGGER_CLI_BIN: CLI } : env;
+  const r = await run(command, { env: runEnv, cwd: opts.cwd ?? REPO, timeoutMs: opts.timeoutMs ?? 120_000 });
   const ms = Date.now() - started;
   if (r.code !== 0) throw new Error(`${argv.join(" ")} exited ${r.code} after ${ms} ms\nstdout: ${r.stdout}\nstderr: ${r.stderr}`);
   const line = r.stdout.trim().split("\n").pop() ?? "";
