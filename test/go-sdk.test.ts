@@ -86,6 +86,17 @@ describe("official Go SDK", { timeout: 20 * 60_000 }, () => {
     });
   });
 
+  test("typed arguments: enums, an input object (BuildArg), lists of objects", { timeout: TIMEOUT }, async () => {
+    const { out } = await go(["typed-args"]);
+    assert.deepEqual(out, {
+      expectAny: 3,
+      built: "built for go\n",
+      ports: [[5353, "UDP", "dns"]],
+      env: [["A", "1"]],
+      cache: "x\n",
+    });
+  });
+
   test("the SDK starts `tanto session` itself (_EXPERIMENTAL_DAGGER_CLI_BIN)", { timeout: TIMEOUT }, async () => {
     const { out } = await runCase([binary, "exec"], engine.env, { timeoutMs: TIMEOUT, sdkStartsSession: true });
     assert.deepEqual(out, EXEC_OUT);

@@ -83,6 +83,17 @@ describe("official Python SDK", { timeout: 15 * 60_000 }, () => {
     });
   });
 
+  test("typed arguments: enums, an input object (BuildArg), lists of objects", { timeout: TIMEOUT }, async () => {
+    const { out } = await py(["typed-args"]);
+    assert.deepEqual(out, {
+      expectAny: 3,
+      built: "built for python\n",
+      ports: [[5353, "UDP", "dns"]],
+      env: [["A", "1"]],
+      cache: "x\n",
+    });
+  });
+
   test("the SDK starts `tanto session` itself (_EXPERIMENTAL_DAGGER_CLI_BIN)", { timeout: TIMEOUT }, async () => {
     const { out } = await runCase([python, SMOKE, "exec"], engine.env, { timeoutMs: TIMEOUT, sdkStartsSession: true });
     assert.deepEqual(out, EXEC_OUT);
