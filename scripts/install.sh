@@ -14,13 +14,48 @@ if command -v node >/dev/null && command -v npm >/dev/null; then
   missing=("${missing[@]/nodejs/}"); missing=("${missing[@]/npm/}")
 fi
 read -r -a missing <<<"${missing[*]}"
+apt_updated=0
+apt_install() {
+  echo "installing Debian packages: $*" >&2
+  [ "$apt_updated" = 1 ] || apt-get update -qq
+  apt_updated=1
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
+}
 if [ ${#missing[@]} -gt 0 ]; then
-  echo "installing Debian packages: ${missing[*]}" >&2
-  apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+  apt_install "${missing[@]}"
 fi
 
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   npm ci --no-audit --no-fund
 fi
 npm run build --silent
+
+# The official Python and Go SDKs, clients in test/python-sdk and test/go-sdk.
+sdk_cache="${TANTO_CACHE_DIR:-$HOME/.cache/tanto}/sdk"
+python_sdk=0.21.11
+venv="$sdk_cache/python-venv"
+command -v python3 >/dev/null || apt_install python3
+if [ ! -x "$venv/bin/python" ]; then
+  python3 -c 'import ensurepip, venv' 2>/dev/null || apt_install python3-venv
+  echo "creating $venv" >&2
+  mkdir -p "$sdk_cache"
+  python3 -m venv --clear "$venv"
+fi
+if [ "$("$venv/bin/python" -c 'import importlib.metadata as m; print(m.version("dagger-io"))' 2>/dev/null)" != "$python_sdk" ]; then
+  echo "installing dagger-io==$python_sdk into $venv" >&2
+  "$venv/bin/pip" install -q "dagger-io==$python_sdk" ||
+    echo "warning: could not install dagger-io==$python_sdk; test/python-sdk.test will fail" >&2
+fi
+
+# Go's own tarball installs to /usr/local/go, often outside a non-login PATH.
+command -v go >/dev/null || [ ! -x /usr/local/go/bin/go ] || export PATH="$PATH:/usr/local/go/bin"
+command -v go >/dev/null || apt_install golang
+go_want=$(sed -n 's/^go //p' test/fixtures/go-sdk/go.mod)
+go_have=$(go env GOVERSION 2>/dev/null | sed 's/^go//' || true)
+if [ "$(printf '%s\n%s\n' "$go_want" "$go_have" | sort -V | head -n1)" != "$go_want" ]; then
+  echo "warning: go $go_have on PATH; the Go SDK (test/go-sdk.test) needs go $go_want or newer" >&2
+else
+  # Modules into the standard cache, so building the test program needs no network.
+  (cd test/fixtures/go-sdk && GOFLAGS=-mod=mod GOTOOLCHAIN=local go mod download) ||
+    echo "warning: could not download the Go SDK's modules; test/go-sdk.test will fail" >&2
+fi

@@ -39,7 +39,7 @@ describe("files through the SDK", () => {
     assert.equal(r.code, 0, r.stderr);
     const out = JSON.parse(r.stdout) as Record<string, unknown>;
     assert.equal(out["tree"], ".\n./a.txt\n./sub\n./sub/b.txt\n");
-    assert.deepEqual(out["included"], ["sub"]);
+    assert.deepEqual(out["included"], ["sub/"]);
     assert.equal(out["hostFile"], "a\n");
 
     assert.equal(out["exportedDir"], path.join(workdir, "exported"));
@@ -53,17 +53,17 @@ describe("files through the SDK", () => {
     assert.deepEqual(out["mountEntries"], ["in.txt", "out.txt"]);
     assert.equal(out["mountOut"], "in\nmore\n");
     assert.equal(out["readOnly"], "read-only\n");
-    assert.deepEqual(out["dirEntries"], ["a", "b", "link"]);
+    assert.deepEqual(out["dirEntries"], ["a/", "b/", "link"]);
     assert.deepEqual(out["aEntries"], ["1.txt"]);
     assert.deepEqual(out["glob"], ["a/1.txt", "b/3.txt"]);
     assert.equal(out["linkContents"], "1");
-    assert.deepEqual(out["copied"], ["copy", "copy/a", "copy/a/1.txt", "copy/link"]);
+    assert.deepEqual(out["copied"], ["copy/", "copy/a/", "copy/a/1.txt", "copy/link"]);
     assert.deepEqual(out["withFile"], ["renamed.txt"]);
     assert.equal(out["fileName"], "three.txt");
     assert.equal(out["digestStable"], true);
     assert.equal(out["owner"], "65534\n");
     assert.deepEqual(out["exists"], [true, false]);
-    assert.deepEqual(out["diff"], ["changed.txt", "new", "new/x.txt"]);
+    assert.deepEqual(out["diff"], ["changed.txt", "new/", "new/x.txt"]);
     assert.equal(out["rootfsEntries"], true);
   });
 

@@ -145,7 +145,7 @@ describe("git and http sources through the SDK", () => {
     assert.deepEqual(out["branches"], ["feature", "main"]);
     assert.equal(out["latest"], "refs/tags/v1");
     assert.equal(out["url"], env["TANTO_GIT_URL"]);
-    assert.deepEqual(out["keptEntries"], [".git", "a.txt", "b.txt"]);
+    assert.deepEqual(out["keptEntries"], [".git/", "a.txt", "b.txt"]);
     assert.equal(out["keptHead"], `${second}\n`);
     assert.deepEqual(out["legacyDiscard"], ["a.txt", "b.txt"]);
     assert.equal(out["loadedRef"], first);

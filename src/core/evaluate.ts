@@ -107,8 +107,9 @@ export async function digestTree(ctx: RequestContext, source: Vertex | undefined
 export async function listDir(ctx: RequestContext, source: Vertex | undefined, dir: string): Promise<string[]> {
   return withView(ctx, source, async (root) => {
     try {
-      const names = await fs.readdir(await resolveInRoot(root, dir, { followLast: true }));
-      return names.sort();
+      // As Dagger answers: a directory's name ends with "/" (a symlink's never does).
+      const entries = await fs.readdir(await resolveInRoot(root, dir, { followLast: true }), { withFileTypes: true });
+      return entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)).map((e) => (e.isDirectory() ? `${e.name}/` : e.name));
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
       if (code === "ENOENT") throw new NotFoundError(`directory "${dir}" not found`);
@@ -118,7 +119,7 @@ export async function listDir(ctx: RequestContext, source: Vertex | undefined, d
   });
 }
 
-/** Paths below `dir` matching a glob (`*`, `?`, `**`, `[…]`, `{a,b}`), relative to it. */
+/** Paths below `dir` matching a glob (`*`, `?`, `**`, `[…]`, `{a,b}`), relative to it; directories end with "/". */
 export async function globDir(ctx: RequestContext, source: Vertex | undefined, dir: string, pattern: string): Promise<string[]> {
   const re = globToRegExp(pattern);
   return withView(ctx, source, async (root) => {
@@ -138,6 +139,6 @@ export async function globDir(ctx: RequestContext, source: Vertex | undefined, d
       }
     };
     await walk("");
-    return out.map((p) => p.replace(/\/$/, ""));
+    return out;
   });
 }
