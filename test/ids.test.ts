@@ -64,6 +64,22 @@ describe("IDs", () => {
     assert.notEqual(loaded.stamp, made.stamp, "B's exec is its own run");
   });
 
+  test("client files on an engine that lacks them, asked by another client: a clear error", async () => {
+    const pruned = await run([CLI, "engine", "prune", "--all"], { env: b.env });
+    assert.equal(pruned.code, 0, pruned.stderr);
+    // Another client machine: the same program under another host name (a UTS namespace of its own).
+    const r = await run(["unshare", "--uts", "sh", "-c", 'hostname other-client && exec "$@"', "sh", CLI, "run", "node", PROGRAM, "host-elsewhere"], {
+      env: { ...b.env, ...env },
+      cwd: work,
+    });
+    assert.equal(r.code, 0, r.stderr);
+    const out = JSON.parse(r.stdout.trim().split("\n").at(-1)!) as { error?: string };
+    assert.match(
+      String(out.error),
+      /host path ".*host" of client \S+ \(content sha256:[0-9a-f]{64}\) is not held by this engine, and no session of that client is connected/,
+    );
+  });
+
   test("and on the first engine after a restart, from its cache", async () => {
     await a.restart();
     const loaded = (await program(a, "load")) as typeof made;

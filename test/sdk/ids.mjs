@@ -1,6 +1,7 @@
 // IDs through the official SDK. argv[2] is the mode:
 //   make  — build objects, evaluate them, print their IDs and results as JSON
 //   load  — load the IDs in $TANTO_IDS_FILE (from `make`, maybe on another engine) and evaluate them
+//   host-elsewhere — load only the host directory's ID (run as another client machine)
 //   bad   — corrupt and forged IDs: print each error message
 //   node  — node(id:) for an object of every type: print each __typename
 import { readFileSync } from "node:fs";
@@ -51,6 +52,13 @@ await connection(async () => {
     const ids = JSON.parse(readFileSync(process.env.TANTO_IDS_FILE, "utf8"));
     out.results = await evaluate(ids);
     out.stamp = await dag.loadContainerFromID(ids.exec).file("/stamp").contents();
+  } else if (mode === "host-elsewhere") {
+    const ids = JSON.parse(readFileSync(process.env.TANTO_IDS_FILE, "utf8"));
+    try {
+      out.entries = await dag.loadDirectoryFromID(ids.host).entries();
+    } catch (err) {
+      out.error = err.message;
+    }
   } else if (mode === "bad") {
     const good = await dag.container().from(image).withExec(["true"]).id();
     const cases = {
