@@ -77,6 +77,13 @@ export async function runDaemon(opts: DaemonOptions): Promise<void> {
       process.exit(1);
     }
   };
+  // A last resort, not a way of handling errors: every request handles its own
+  // faults; one that escapes is a bug, logged loudly, and must not take every
+  // other session down with it.
+  process.on("uncaughtException", (err) =>
+    log.error("uncaught exception (a bug: a fault escaped its request)", { error: messageOf(err), stack: err.stack ?? "" }),
+  );
+  process.on("unhandledRejection", (err) => log.error("unhandled rejection (a bug: a fault escaped its request)", { error: messageOf(err) }));
   process.on("SIGTERM", () => void stop("SIGTERM"));
   process.on("SIGINT", () => void stop("SIGINT"));
 }
