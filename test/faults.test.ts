@@ -82,6 +82,17 @@ describe("faults stay inside their request", () => {
     assert.doesNotMatch(engine.logs(), /uncaught exception|unhandled rejection/);
   }
 
+  /** What a vanished session ran (containers, mounts) goes within a few seconds. */
+  async function nothingLeft(): Promise<void> {
+    const deadline = Date.now() + 15_000;
+    for (;;) {
+      const left = await leftovers(engine.root);
+      if (left.containers.length === 0 && left.mounts.length === 0) return;
+      assert.ok(Date.now() < deadline, `still there after the client left: ${JSON.stringify(left)}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+
   test("exports the client cannot write fail in their session; another session keeps working", async () => {
     const faulty = run([CLI, "run", "node", path.join(REPO, "test", "sdk", "faults.mjs")], { env, cwd: workdir });
     const other = run([CLI, "run", "node", path.join(REPO, "test", "sdk", "many-execs.mjs")], {
@@ -170,6 +181,21 @@ describe("faults stay inside their request", () => {
     await stillServing("after-upload-crash");
   });
 
+  test("a client that vanishes while its exec runs: the container is killed, nothing is left", async () => {
+    const s = await RawSession.open(url, {});
+    const answer = s.query(`{ container { from(address: "${image}") { withExec(args: ["sleep", "300"]) { stdout } } } }`).catch((err: unknown) => err);
+    // Wait for the container to be running, then vanish.
+    const deadline = Date.now() + 30_000;
+    while ((await leftovers(engine.root)).containers.length === 0) {
+      assert.ok(Date.now() < deadline, "the exec never started");
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    await s.hangUp();
+    assert.ok((await answer) instanceof Error);
+    await nothingLeft();
+    await stillServing("after-exec-crash");
+  });
+
   test("a client that drops tunnel connections, and then vanishes with one open", async () => {
     let tunnelId = "";
     const s = await RawSession.open(url, {
@@ -207,7 +233,7 @@ describe("faults stay inside their request", () => {
     open.write("GET /bin/busybox HTTP/1.0\r\n\r\n");
     await new Promise((r) => open.once("data", r));
     await s.hangUp();
+    await nothingLeft();
     await stillServing("after-tunnel-crash");
-    assert.deepEqual(await leftovers(engine.root), { mounts: [], containers: [] }, "the service went with its session");
   });
 });
