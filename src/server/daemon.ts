@@ -45,6 +45,8 @@ export async function runDaemon(opts: DaemonOptions): Promise<void> {
       server.requestTimeout = 0;
       server.headersTimeout = 60_000;
       await listen(server, addr);
+      // Once listening, a failure to accept one connection (EMFILE…) concerns that connection only.
+      server.on("error", (err) => log.warn("listener error", { error: messageOf(err) }));
       servers.push(server);
     }
   } catch (err) {
