@@ -3,7 +3,7 @@
  * (EngineClient) talks to the engine, but the test decides how each call from
  * the engine is answered — or abandoned half-way, as a client that crashes.
  *
- *   const s = await RawSession.open(engine.env url, { "host.write": async (call, s) => … });
+ *   const s = await RawSession.open(url, { "host.write": async (call, s) => … });
  *   const answer = await s.query('{ container { from(address: "…") { id } } }');
  *   s.hangUp();
  */
@@ -19,11 +19,9 @@ export class RawSession {
   #endedResolve!: () => void;
 
   private constructor(
-    url: string,
     readonly id: string,
     client: EngineClient,
   ) {
-    void url;
     this.client = client;
     this.#ended = new Promise((r) => (this.#endedResolve = r));
   }
@@ -31,7 +29,7 @@ export class RawSession {
   static async open(url: string, handlers: Record<string, CallHandler>, labels: Record<string, string> = {}): Promise<RawSession> {
     const client = new EngineClient(url);
     const id = await client.openSession({ "tanto.client.host": "raw-session-test", ...labels });
-    const s = new RawSession(url, id, client);
+    const s = new RawSession(id, client);
     s.#detach = client.attachEvents(
       id,
       (event) => {
