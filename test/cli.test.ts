@@ -22,8 +22,8 @@ interface OpenSession {
   exited: Promise<number | null>;
 }
 
-async function openSession(env: NodeJS.ProcessEnv, extraArgs: string[] = []): Promise<OpenSession> {
-  const child = spawn(CLI, ["session", "--label", "dagger.io/sdk.name:test", ...extraArgs], { env, stdio: ["pipe", "pipe", "pipe"] });
+async function openSession(env: NodeJS.ProcessEnv, extraArgs: string[] = [], cli = CLI): Promise<OpenSession> {
+  const child = spawn(cli, ["session", "--label", "dagger.io/sdk.name:test", ...extraArgs], { env, stdio: ["pipe", "pipe", "pipe"] });
   const exited = new Promise<number | null>((r) => child.on("exit", (code) => r(code)));
   const line = await new Promise<string>((resolve, reject) => {
     const rl = readline.createInterface({ input: child.stdout! });
@@ -194,6 +194,42 @@ describe("CLI and session protocol", () => {
   test("tanto run exits with the command's exit code", async () => {
     const r = await run([CLI, "run", "sh", "-c", 'test -n "$DAGGER_SESSION_PORT" && test -n "$DAGGER_SESSION_TOKEN" && exit 7'], { env: engine.env });
     assert.equal(r.code, 7);
+  });
+
+  test("the CLI works copied (as the SDKs provision it into their cache) and symlinked elsewhere", async () => {
+    const home = await fs.mkdtemp(path.join(os.tmpdir(), "tanto-cli-copy-"));
+    try {
+      // What an SDK's provisioning leaves: the CLI copied to ~/.cache/dagger/dagger-<version>, run with `session` args.
+      const copy = path.join(home, ".cache", "dagger", "dagger-0.21.9");
+      await fs.mkdir(path.dirname(copy), { recursive: true });
+      await fs.copyFile(CLI, copy);
+      await fs.chmod(copy, 0o700);
+      const link = path.join(home, "bin", "tanto");
+      await fs.mkdir(path.dirname(link));
+      await fs.symlink(CLI, link);
+      const env = {
+        ...engine.env,
+        HOME: home,
+        XDG_CACHE_HOME: path.join(home, ".cache"),
+        TANTO_SAMPLE_IMAGE: `${registry}/busybox:latest`,
+        NODE_PATH: path.join(REPO, "node_modules"),
+      };
+      for (const cli of [copy, link]) {
+        const version = await run([cli, "version"], { env, cwd: home });
+        assert.equal(version.code, 0, `${cli}: ${version.stderr}`);
+        assert.match(version.stdout, /^tanto \d+\.\d+\.\d+/);
+        // The official SDK starts `<cli> session …` itself, from a directory outside the repository.
+        const r = await run(["node", path.join(REPO, "examples", "pipeline.mjs")], { env: { ...env, _EXPERIMENTAL_DAGGER_CLI_BIN: cli }, cwd: home });
+        assert.equal(r.code, 0, `${cli}: ${r.stderr}`);
+        assert.equal(r.stdout.trim(), "hello world");
+      }
+      // A session through the copy ends on SIGTERM like one through bin/tanto (the launcher is not left in between).
+      const s = await openSession(env, ["--workdir", home], copy);
+      s.child.kill("SIGTERM");
+      assert.equal(await s.exited, 0);
+    } finally {
+      await fs.rm(home, { recursive: true, force: true });
+    }
   });
 
   test("no engine at a configured address is a clear error", async () => {

@@ -151,6 +151,9 @@ class DirectoryPacker {
     // Keep a rejection from surfacing as unhandled while the body is still running.
     done.catch(() => undefined);
     const s = sink as EntrySink;
+    // The pack torn down with an error (its reader hung up) errors the entry too;
+    // that failure reaches us through `done` and the walk's signal, not as an event.
+    s.on("error", () => undefined);
     if (body !== undefined) {
       try {
         await body(s);

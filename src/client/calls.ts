@@ -22,7 +22,13 @@ export async function serveCall(engine: EngineClient, sessionId: string, workdir
         return await engine.replyCall(sessionId, call.id, { json: { value: await resolveSecretUri(workdir, (call.params as { uri: string }).uri) } });
       case "host.write": {
         const input = await engine.callInput(sessionId, call.id);
-        const written = await writeExport(workdir, call.params as WriteParams, input);
+        let written: string;
+        try {
+          written = await writeExport(workdir, call.params as WriteParams, input);
+        } finally {
+          // Not read to the end (the write failed): hang up so the engine stops sending.
+          if (!input.complete) input.destroy();
+        }
         return await engine.replyCall(sessionId, call.id, { json: { path: written } });
       }
       default:

@@ -124,6 +124,7 @@ export class EngineClient {
         res.on("end", () =>
           res.statusCode === 200 ? resolve() : reject(new Error(Buffer.concat(chunks).toString("utf8") || `engine answered ${res.statusCode}`)),
         );
+        res.on("error", reject);
       });
       req.on("error", reject);
       if ("stream" in answer) {

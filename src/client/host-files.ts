@@ -85,6 +85,11 @@ export function readFiles(params: ReadFilesParams): Readable {
         const entry = pack.entry({ name: rel, size: st.size, mode: st.mode & 0o7777, mtime: st.mtime }, (err) => (err ? reject(err) : resolve()));
         const src = createReadStream(file);
         src.on("error", reject);
+        // The engine hanging up destroys the pack and its entry: close the file.
+        entry.on("error", (err: Error) => {
+          src.destroy();
+          reject(err);
+        });
         src.pipe(entry);
       });
     }
@@ -97,11 +102,13 @@ export function readFiles(params: ReadFilesParams): Readable {
 export async function writeExport(workdir: string, params: WriteParams, input: Readable): Promise<string> {
   let dest = resolveClientPath(workdir, params.path);
   if (params.kind === "dir") {
+    await checkAncestors(params.path, path.dirname(dest));
     if (params.wipe) await fs.rm(dest, { recursive: true, force: true });
-    await fs.mkdir(dest, { recursive: true });
+    await mkdirFor(params.path, dest);
     await applyLayer(input, dest);
     return dest;
   }
+  await checkAncestors(params.path, path.dirname(dest));
   const existing = await fs.stat(dest).catch(() => undefined);
   if (existing?.isDirectory()) {
     if (!params.allowParentDirPath)
@@ -109,7 +116,7 @@ export async function writeExport(workdir: string, params: WriteParams, input: R
   }
   // Unpack into a scratch directory beside the target, then move the one file into place.
   const parent = existing?.isDirectory() ? dest : path.dirname(dest);
-  await fs.mkdir(parent, { recursive: true });
+  await mkdirFor(params.path, parent);
   const scratch = await fs.mkdtemp(path.join(parent, ".tanto-export-"));
   try {
     await applyLayer(input, scratch);
@@ -120,5 +127,25 @@ export async function writeExport(workdir: string, params: WriteParams, input: R
     return dest;
   } finally {
     await fs.rm(scratch, { recursive: true, force: true });
+  }
+}
+
+/** An export cannot go below something that is not a directory: say which. */
+async function checkAncestors(requested: string, dir: string): Promise<void> {
+  for (let at = dir; ; at = path.dirname(at)) {
+    const st = await fs.stat(at).catch(() => undefined);
+    if (st?.isDirectory()) return;
+    if (st) throw new InvalidArgumentError(`cannot export to "${requested}": ${at} is not a directory`);
+    if (path.dirname(at) === at) return;
+  }
+}
+
+async function mkdirFor(requested: string, dir: string): Promise<void> {
+  try {
+    await fs.mkdir(dir, { recursive: true });
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === "EEXIST" || code === "ENOTDIR") throw new InvalidArgumentError(`cannot export to "${requested}": ${dir} is not a directory`);
+    throw err;
   }
 }

@@ -30,6 +30,8 @@ export async function listenTunnel(engine: EngineClient, sessionId: string, para
       server.once("error", reject);
       server.listen(params.random ? 0 : (frontend ?? backend), "127.0.0.1", resolve);
     });
+    // Later failures (an accept that fails) concern that connection only.
+    server.on("error", () => undefined);
     server.unref();
     listeners.push(server);
     ports.push({ frontend: (server.address() as net.AddressInfo).port, backend });

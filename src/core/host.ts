@@ -93,6 +93,11 @@ export function packOneFile(header: { name: string; size: number; mode: number; 
     if (err) pack.destroy(err);
     else pack.finalize();
   });
-  body.on("error", (err) => pack.destroy(err)).pipe(entry);
-  return Readable.from(pack, { objectMode: false });
+  // A failed read fails the tar; a tar torn down (its reader hung up) closes the file.
+  body.on("error", (err) => pack.destroy(err));
+  entry.on("error", () => body.destroy());
+  body.pipe(entry);
+  const out = Readable.from(pack, { objectMode: false });
+  out.on("close", () => body.destroy());
+  return out;
 }

@@ -189,6 +189,8 @@ async function receiveFiles(stream: NodeJS.ReadableStream, tree: string, index: 
     extract.on("finish", resolve);
     extract.on("error", reject);
   });
+  // pipe() does not carry a source's failure (the client gone mid-upload): the extract must hear of it.
+  stream.on("error", (err: Error) => extract.destroy(err));
   (stream as NodeJS.ReadableStream).pipe(extract as unknown as NodeJS.WritableStream);
   await done;
   return bytes;

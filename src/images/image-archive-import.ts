@@ -74,15 +74,15 @@ async function readArchive(content: ContentStore, input: Readable, signal: Abort
       if (entry.header.type === "symlink" || entry.header.type === "link") {
         const target = entry.header.linkname ?? "";
         out.links.set(name, entry.header.type === "symlink" ? joinRelative(name, target) : cleanName(target));
-        entry.resume();
+        skip(entry);
       } else if (entry.header.type !== "file" && entry.header.type !== "contiguous-file") {
-        entry.resume();
+        skip(entry);
       } else if (METADATA.has(name)) {
         out.metadata.set(name, await readSmall(entry, name));
       } else if (name.startsWith("blobs/") || /\.(json|tar|tar\.gz|tgz|tar\.zst)$/.test(name) || name.endsWith("/json")) {
         out.files.set(name, await storeEntry(content, entry, name));
       } else {
-        entry.resume();
+        skip(entry);
       }
     }
     await feeding;
@@ -99,6 +99,12 @@ async function readArchive(content: ContentStore, input: Readable, signal: Abort
     throw new InvalidArgumentError(`not an image archive: cannot read it as a tar: ${messageOf(err)}`, { cause: err });
   }
   return out;
+}
+
+/** Drain an entry we do not keep; if the archive breaks meanwhile, the loop above hears of it, not this entry. */
+function skip(entry: { on(event: "error", fn: () => void): unknown; resume(): unknown }): void {
+  entry.on("error", () => undefined);
+  entry.resume();
 }
 
 async function readSmall(entry: AsyncIterable<unknown>, name: string): Promise<Buffer> {

@@ -95,6 +95,11 @@ function packEntries(content: ContentStore, entries: readonly ArchiveEntry[], si
 function addEntry(pack: tar.Pack, header: Partial<tar.Header> & { name: string }, body?: Readable): Promise<void> {
   return new Promise<void>((resolve, reject) => {
     const sink = pack.entry(header, (err) => (err ? reject(err) : resolve()));
+    // The pack torn down (its reader went away) destroys the entry: close the blob too.
+    sink.on("error", (err: Error) => {
+      body?.destroy();
+      reject(err);
+    });
     if (!body) return void sink.end(undefined);
     body.on("error", (err) => {
       sink.destroy(err);

@@ -51,6 +51,14 @@ const MIGRATIONS: readonly string[] = [
      diff_id TEXT NOT NULL,
      PRIMARY KEY (snapshot, compression)
    );`,
+  // Snapshot ids are never reused. A snapshot's directory is named after its
+  // id and is removed after its row; with SQLite's default rowids the next
+  // snapshot could take the id of one whose directory was still going away.
+  `CREATE TABLE snapshot_ids (
+     one INTEGER PRIMARY KEY CHECK (one = 1),
+     next INTEGER NOT NULL
+   );
+   INSERT INTO snapshot_ids (one, next) SELECT 1, COALESCE(MAX(id), 0) + 1 FROM snapshots;`,
 ];
 
 export function openDatabase(file: string): Database {

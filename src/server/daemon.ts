@@ -45,6 +45,8 @@ export async function runDaemon(opts: DaemonOptions): Promise<void> {
       server.requestTimeout = 0;
       server.headersTimeout = 60_000;
       await listen(server, addr);
+      // Once listening, a failure to accept one connection (EMFILE…) concerns that connection only.
+      server.on("error", (err) => log.warn("listener error", { error: messageOf(err) }));
       servers.push(server);
     }
   } catch (err) {
@@ -77,6 +79,13 @@ export async function runDaemon(opts: DaemonOptions): Promise<void> {
       process.exit(1);
     }
   };
+  // A last resort, not a way of handling errors: every request handles its own
+  // faults; one that escapes is a bug, logged loudly, and must not take every
+  // other session down with it.
+  process.on("uncaughtException", (err) =>
+    log.error("uncaught exception (a bug: a fault escaped its request)", { error: messageOf(err), stack: err.stack ?? "" }),
+  );
+  process.on("unhandledRejection", (err) => log.error("unhandled rejection (a bug: a fault escaped its request)", { error: messageOf(err) }));
   process.on("SIGTERM", () => void stop("SIGTERM"));
   process.on("SIGINT", () => void stop("SIGINT"));
 }

@@ -164,7 +164,7 @@ export class Engine {
     // A session's end releases what it held, which may let the policy collect.
     sessions = new SessionManager(await secretSalt(root), buildApiSchema(coreParts), (id) => {
       leases.releaseSession(id);
-      void services.endSession(id);
+      services.endSession(id).catch((err: unknown) => log.warn("stopping a finished session's services failed", { session: id, error: messageOf(err) }));
       if (engine?.config.gc.enabled) void engine.autoGc();
     });
     engine = new Engine(sessions, collector, config, log, deps, solver, db, executor, registry, runDir, network);

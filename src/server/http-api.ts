@@ -80,7 +80,8 @@ async function handle(engine: Engine, req: IncomingMessage, res: ServerResponse)
   if (req.method === "GET" && parts[3] === "events") {
     res.writeHead(200, { "content-type": "application/x-ndjson", "cache-control": "no-store" });
     res.flushHeaders();
-    session.attach((event) => res.write(JSON.stringify(event) + "\n"));
+    // Events can outlive the stream (a call made as the client hangs up): writing after the end would throw.
+    session.attach((event) => void (res.writableEnded || res.destroyed ? undefined : res.write(JSON.stringify(event) + "\n")));
     session.signal.addEventListener("abort", () => res.end(), { once: true });
     res.on("close", () => {
       engine.log.debug("session closed", { session: session.id });

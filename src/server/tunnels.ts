@@ -24,8 +24,8 @@ export function handleTunnelUpgrade(req: IncomingMessage, socket: Duplex, head: 
     upstream.pipe(socket);
     socket.pipe(upstream);
   });
-  upstream.once("error", () => (upstream.readyState === "opening" ? fail("502 Bad Gateway") : socket.destroy()));
-  socket.once("error", () => upstream.destroy());
+  upstream.on("error", () => (upstream.readyState === "opening" ? fail("502 Bad Gateway") : socket.destroy()));
+  socket.on("error", () => upstream.destroy());
   socket.once("close", () => upstream.destroy());
   upstream.once("close", () => socket.destroy());
   void req;

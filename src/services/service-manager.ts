@@ -97,7 +97,7 @@ export class ServiceManager implements ServiceBinder {
     inst.graceTimer = setTimeout(() => {
       if (inst.refs > 0 || inst.pinned || this.#instances.get(inst.key) === undefined) return;
       this.#instances.delete(inst.key);
-      void inst.stop();
+      inst.stop().catch(() => undefined); // best effort, like endSession's: a failed stop must not take the engine down
     }, GRACE_MS).unref();
   }
 

@@ -7,6 +7,10 @@
  *
  * Lower directories are passed relative to `<root>` (ids are short), which
  * keeps deep stacks under the kernel's 4096-byte mount option limit.
+ *
+ * Ids come from a sequence that never goes back (`snapshot_ids`), so a
+ * directory still being removed can never be taken for a new snapshot's; and
+ * a directory goes (or is moved aside) before its row is released.
  */
 import { renameSync } from "node:fs";
 import * as fs from "node:fs/promises";
@@ -50,6 +54,8 @@ export class OverlaySnapshotter implements Snapshotter {
       if (!known.has(entry)) await fs.rm(path.join(root, entry), { recursive: true, force: true });
     }
     void active;
+    // A database copied in from elsewhere may be ahead of the sequence: never hand out an id in use.
+    db.prepare("UPDATE snapshot_ids SET next = MAX(next, (SELECT COALESCE(MAX(id), 0) + 1 FROM snapshots))").run();
     return s;
   }
 
@@ -73,14 +79,24 @@ export class OverlaySnapshotter implements Snapshotter {
       );
     }
     const now = Date.now();
-    const id = Number(
+    const id = this.#db.transaction(() => {
+      const next = (this.#db.prepare("UPDATE snapshot_ids SET next = next + 1 RETURNING next - 1 AS id").get() as { id: number }).id;
       this.#db
-        .prepare("INSERT INTO snapshots (name, parent, state, created, last_used) VALUES (?, ?, 'active', ?, ?)")
-        .run(`active/${now}-${Math.random().toString(36).slice(2)}`, parent?.id ?? null, now, now).lastInsertRowid,
-    );
+        .prepare("INSERT INTO snapshots (id, name, parent, state, created, last_used) VALUES (?, ?, ?, 'active', ?, ?)")
+        .run(next, `active/${next}`, parent?.id ?? null, now, now);
+      return next;
+    })();
     const dir = path.join(this.root, String(id));
-    await fs.mkdir(path.join(dir, "fs"), { recursive: true });
-    if (parent) await fs.mkdir(path.join(dir, "work"));
+    try {
+      // Not recursive: the id is new, so its directory must be too.
+      await fs.mkdir(dir);
+      await fs.mkdir(path.join(dir, "fs"));
+      if (parent) await fs.mkdir(path.join(dir, "work"));
+    } catch (err) {
+      await fs.rm(dir, { recursive: true, force: true });
+      this.#db.prepare("DELETE FROM snapshots WHERE id = ? AND state = 'active'").run(id);
+      throw err;
+    }
     return { state: "active", id, parent, upperDir: path.join(dir, "fs") };
   }
 
@@ -94,13 +110,20 @@ export class OverlaySnapshotter implements Snapshotter {
     }
     // overlay's workdir is scratch space only while mounted.
     await fs.rm(path.join(this.root, String(active.id), "work"), { recursive: true, force: true });
+    // The same content may have been committed while we waited: the name is taken, keep theirs.
+    const first = this.#committed.get(name);
+    if (first) {
+      await this.abort(active);
+      return first;
+    }
     this.#db.prepare("UPDATE snapshots SET name = ?, state = 'committed', last_used = ? WHERE id = ?").run(name, Date.now(), active.id);
     return this.#remember({ id: active.id, name, parent: active.parent?.id ?? null, state: "committed" });
   }
 
   async abort(active: ActiveSnapshot): Promise<void> {
-    this.#db.prepare("DELETE FROM snapshots WHERE id = ? AND state = 'active'").run(active.id);
+    // Directory first, row after: a crash in between leaves an active row, discarded at open.
     await fs.rm(path.join(this.root, String(active.id)), { recursive: true, force: true });
+    this.#db.prepare("DELETE FROM snapshots WHERE id = ? AND state = 'active'").run(active.id);
   }
 
   get(name: string): CommittedSnapshot | undefined {
@@ -153,14 +176,21 @@ export class OverlaySnapshotter implements Snapshotter {
     const snap = this.#committed.get(name);
     if (!snap) return undefined;
     if (this.#db.prepare("SELECT 1 FROM snapshots WHERE parent = ? LIMIT 1").get(snap.id)) return undefined;
-    this.#db.transaction(() => {
-      this.#db.prepare("DELETE FROM cache_records WHERE snapshot = ?").run(snap.id);
-      this.#db.prepare("DELETE FROM snapshots WHERE id = ?").run(snap.id);
-    })();
+    // The directory moves aside before the row goes (ids are never reused, so the trash name is free).
+    const dir = path.join(this.root, String(snap.id));
+    const trash = path.join(this.root, `.trash-${snap.id}`);
+    renameSync(dir, trash);
+    try {
+      this.#db.transaction(() => {
+        this.#db.prepare("DELETE FROM cache_records WHERE snapshot = ?").run(snap.id);
+        this.#db.prepare("DELETE FROM snapshots WHERE id = ?").run(snap.id);
+      })();
+    } catch (err) {
+      renameSync(trash, dir);
+      throw err;
+    }
     this.#committed.delete(name);
     this.#byId.delete(snap.id);
-    const trash = path.join(this.root, `.trash-${snap.id}`);
-    renameSync(path.join(this.root, String(snap.id)), trash);
     return trash;
   }
 
