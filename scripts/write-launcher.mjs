@@ -8,7 +8,7 @@
 //   2. the install it was built in, whose absolute path is written into it —
 //      for a copy elsewhere, which is what the official SDKs make when they
 //      provision a CLI into their cache (~/.cache/dagger/dagger-<version>).
-import { chmodSync, renameSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, renameSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -34,6 +34,7 @@ exec "$node" "$root/dist/src/cli/main.js" "$@"
 `;
 
 const target = path.join(root, "bin", "tanto");
+mkdirSync(path.dirname(target), { recursive: true });
 const tmp = `${target}.${process.pid}.tmp`;
 writeFileSync(tmp, script);
 chmodSync(tmp, 0o755);
