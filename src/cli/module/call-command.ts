@@ -11,7 +11,7 @@ import { InvalidArgumentError, messageOf } from "../../errors.js";
 import { parseCall, scanGlobals, supportedFunctions, UsageError } from "./argv.js";
 import { callSteps, objectArgSteps, objectArgs } from "./call-query.js";
 import type { FlagValue } from "./flags.js";
-import { callHelp } from "./help.js";
+import { callHelp, staticCallHelp } from "./help.js";
 import { loadModule, moduleRef } from "./load.js";
 import { leafPlan, render } from "./output.js";
 import { GraphQLFailure, type ModuleSession, openModuleSession } from "./session.js";
@@ -53,7 +53,16 @@ export async function callCommand(argv: string[]): Promise<number> {
     return reportError(new InvalidArgumentError("if any flags in the group [mod no-mod] are set none of the others can be; [mod no-mod] were all set"));
   }
   return withModuleSession(async (gql) => {
-    const model = await loadModule(gql, moduleRef(pre));
+    let model: ModuleModel;
+    try {
+      model = await loadModule(gql, moduleRef(pre));
+    } catch (err) {
+      if (!pre.help) throw err;
+      // As Dagger: the error, then what help there is without the module.
+      const code = reportError(err);
+      process.stdout.write("\n" + staticCallHelp());
+      return code;
+    }
     const { levels, globals } = parseCall(model, argv);
     const last = levels[levels.length - 1]!;
     if (globals.help || (last.fn.name === "" && levels.length === 1)) {

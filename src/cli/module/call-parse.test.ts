@@ -7,7 +7,7 @@ import { callSteps, objectArgSteps, objectArgs } from "./call-query.js";
 import type { FlagValue } from "./flags.js";
 import { readCsv } from "./flags.js";
 import { buildQuery } from "./graphql.js";
-import { callHelp } from "./help.js";
+import { callHelp, staticCallHelp } from "./help.js";
 import { moduleRef } from "./load.js";
 import { MODULE_TYPEDEFS } from "./testdata/typedefs.js";
 import { buildModel } from "./typedefs.js";
@@ -145,4 +145,5 @@ test("help: description, usage, functions, arguments with defaults, enum values 
   assert.match(counts, /--tags \[\]string +\(default: \[a\]\)/);
   const grep = callHelp(m, m.main.functions.find((f) => f.name === "grepDir")!, "tanto call grep-dir");
   assert.match(grep, /--directory-arg Directory +\[required\]/);
+  assert.match(staticCallHelp(), /^Call one or more functions, interconnected into a pipeline\n\nUSAGE\n {2}tanto call \[options\] <function>/);
 });

@@ -36,6 +36,22 @@ function argText(model: ModuleModel, arg: FnArg): string {
   return parts.join(" ");
 }
 
+const OPTIONS =
+  "\nOPTIONS\n" +
+  table([
+    ["-j, --json", "Present result as JSON"],
+    ["-m, --mod string", "Module reference to load, either a local path or a remote git repo (defaults to current directory)"],
+    ["-M, --no-mod", "Don't automatically load a module (mutually exclusive with --mod)"],
+    ["-o, --output string", "Save the result to a local file or directory"],
+  ]);
+
+/** What `call --help` shows when no module could be loaded. */
+export function staticCallHelp(): string {
+  return (
+    "Call one or more functions, interconnected into a pipeline\n\nUSAGE\n  tanto call [options] <function> [arguments] [<function> [arguments]]...\n" + OPTIONS
+  );
+}
+
 export function callHelp(model: ModuleModel, fn: Fn, commandPath: string): string {
   let out = "";
   const description = fn.description !== "" ? fn.description : fn.name === "" || fn === model.constructorFn ? model.main.description : "";
