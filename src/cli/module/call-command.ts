@@ -17,6 +17,12 @@ import { leafPlan, render } from "./output.js";
 import { GraphQLFailure, type ModuleSession, openModuleSession } from "./session.js";
 import { findFunction, type ModuleModel, type ObjectDef, providerOf, shortDescription } from "./typedefs.js";
 
+/** Writes and waits until the text is handed over (main.ts exits right after; pipes are asynchronous). */
+export function write(stream: NodeJS.WriteStream, text: string): Promise<void> {
+  if (text === "") return Promise.resolve();
+  return new Promise((resolve, reject) => stream.write(text, (err) => (err ? reject(err) : resolve())));
+}
+
 /** Runs `body` with a session; maps errors to Dagger's output and exit codes. */
 export async function withModuleSession(body: (s: ModuleSession) => Promise<number>): Promise<number> {
   let session: ModuleSession | undefined;
@@ -60,13 +66,13 @@ export async function callCommand(argv: string[]): Promise<number> {
       if (!pre.help) throw err;
       // As Dagger: the error, then what help there is without the module.
       const code = reportError(err);
-      process.stdout.write("\n" + staticCallHelp());
+      await write(process.stdout, "\n" + staticCallHelp());
       return code;
     }
     const { levels, globals } = parseCall(model, argv);
     const last = levels[levels.length - 1]!;
     if (globals.help || (last.fn.name === "" && levels.length === 1)) {
-      process.stdout.write(callHelp(model, last.fn, last.commandPath));
+      await write(process.stdout, callHelp(model, last.fn, last.commandPath));
       return 0;
     }
     const cwd = process.cwd();
@@ -91,8 +97,8 @@ export async function callCommand(argv: string[]): Promise<number> {
       await fs.mkdir(path.dirname(out.file.path), { recursive: true });
       await fs.writeFile(out.file.path, out.file.content, { mode: 0o644 });
     }
-    if (out.stderr !== "") process.stderr.write(out.stderr);
-    if (out.stdout !== "") process.stdout.write(out.stdout);
+    await write(process.stderr, out.stderr);
+    await write(process.stdout, out.stdout);
     return 0;
   });
 }
@@ -134,8 +140,8 @@ export async function functionsCommand(names: string[], opts: { mod?: string }):
   return withModuleSession(async (gql) => {
     const model = await loadModule(gql, moduleRef({ mod: opts.mod, noMod: false }));
     const out = functionsTable(walkFunctions(model, names), process.stdout.isTTY === true);
-    process.stdout.write(out.stdout);
-    process.stderr.write(out.stderr);
+    await write(process.stdout, out.stdout);
+    await write(process.stderr, out.stderr);
     return 0;
   });
 }

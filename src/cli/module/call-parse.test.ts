@@ -25,7 +25,7 @@ test("the model: main object by module name, constructor from Query, fields as f
   assert.equal(m.constructorFn?.name, "myModule");
   assert.deepEqual(
     m.main.functions.map((f) => f.cmd),
-    ["greeting", "container-echo", "grep-dir", "counts", "with-secret", "sub", "subs", "nothing", "build"],
+    ["greeting", "container-echo", "grep-dir", "counts", "with-secret", "lint", "sub", "subs", "nothing", "build"],
   );
   assert.throws(() => buildModel(MODULE_TYPEDEFS, "other"), /main object not found/);
   assert.throws(
@@ -47,6 +47,7 @@ test("a chain: constructor flags, function, flags, next function; kebab and came
   assert.equal(queryOf(["sub", "--name", "x", "dir"]), 'query { myModule { sub(name: "x") { dir } } }');
   assert.equal(queryOf(["sub", "name"]), "query { myModule { sub { name } } }");
   assert.equal(queryOf(["greeting"]), "query { myModule { greeting } }");
+  assert.equal(queryOf(["lint"]), "query { myModule { lint } }", "an argument with a defaultPath is not required");
 });
 
 test("flag values: int, float, bool alone or =false, enums case-insensitive, CSV lists that repeat, in argument order", () => {
@@ -69,7 +70,7 @@ test("errors name the flag or list what is known", () => {
     assert.fail(`no error for ${argv.join(" ")}`);
   };
   assert.match(err(["nope"]).message, /^unknown command "nope" for "tanto call" \(functions: /);
-  assert.match(err(["nope"]).message, /container-echo, counts, greeting, grep-dir, nothing, sub, subs, with-secret/);
+  assert.match(err(["nope"]).message, /container-echo, counts, greeting, grep-dir, lint, nothing, sub, subs, with-secret/);
   assert.doesNotMatch(err(["nope"]).message, /\bbuild\b/, "a function with an unsupported required argument is not offered");
   const flag = err(["container-echo", "--strng-arg", "x"]);
   assert.equal(flag.message, 'unknown flag: --strng-arg (flags of "tanto call container-echo": --string-arg)');
@@ -145,5 +146,7 @@ test("help: description, usage, functions, arguments with defaults, enum values 
   assert.match(counts, /--tags \[\]string +\(default: \[a\]\)/);
   const grep = callHelp(m, m.main.functions.find((f) => f.name === "grepDir")!, "tanto call grep-dir");
   assert.match(grep, /--directory-arg Directory +\[required\]/);
+  const lint = callHelp(m, m.main.functions.find((f) => f.name === "lint")!, "tanto call lint");
+  assert.match(lint, /--source Directory +\(default: "\/"\)\n/);
   assert.match(staticCallHelp(), /^Call one or more functions, interconnected into a pipeline\n\nUSAGE\n {2}tanto call \[options\] <function>/);
 });

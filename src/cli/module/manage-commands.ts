@@ -8,7 +8,7 @@
 import * as fs from "node:fs/promises";
 import * as path from "node:path";
 import { FailedPreconditionError, InvalidArgumentError, messageOf } from "../../errors.js";
-import { withModuleSession } from "./call-command.js";
+import { withModuleSession, write } from "./call-command.js";
 import { buildQuery, type Literal, type Step } from "./graphql.js";
 import { findOrCreateLicense } from "./license.js";
 import { moduleRef, sourceStep } from "./load.js";
@@ -83,7 +83,7 @@ export async function initCommand(target: string | undefined, opts: InitOptions)
       throw new FailedPreconditionError(`failed to generate code: ${messageOf(err)}`, { cause: err });
     }
     if (opts.sdk) await findOrCreateLicense(srcRoot, opts.license, !opts.licenseSet);
-    process.stdout.write(`Initialized module ${name} in ${srcRoot}\n`);
+    await write(process.stdout, `Initialized module ${name} in ${srcRoot}\n`);
     return 0;
   });
 }

@@ -273,8 +273,12 @@ export function providerOf(model: ModuleModel, type: TypeRef): ObjectDef | undef
   return undefined;
 }
 
-/** Non-optional without a default: the flag must be given. */
-export const isRequired = (arg: FnArg): boolean => !arg.type.optional && arg.defaultValue === "";
+/**
+ * Non-optional without a default: the flag must be given. (An argument with a
+ * defaultPath is filled from the module's context; the engine marks it
+ * optional, and it is never required here either.)
+ */
+export const isRequired = (arg: FnArg): boolean => !arg.type.optional && arg.defaultValue === "" && arg.defaultPath === "";
 
 /** First line of a description, or "-". */
 export function shortDescription(text: string): string {

@@ -66,6 +66,7 @@ export const MODULE_TYPEDEFS: TypeDefJson[] = [
           returnType: str,
           args: [arg("token", obj("Secret")), arg("svc", obj("Service", true)), arg("cache", obj("CacheVolume", true)), arg("files", list(obj("File"), true))],
         },
+        { name: "lint", description: "Lints the source", returnType: str, args: [arg("source", obj("Directory"), { defaultPath: "/", ignore: ["dist"] })] },
         { name: "sub", description: "A sub-object", returnType: obj("MyModuleSub"), args: [arg("name", optStr)] },
         { name: "subs", description: "", returnType: list(obj("MyModuleSub")), args: [] },
         { name: "nothing", description: "Returns nothing", returnType: { kind: "VOID_KIND", optional: true }, args: [] },
