@@ -13,8 +13,8 @@ import { callSteps, objectArgSteps, objectArgs } from "./call-query.js";
 import type { FlagValue } from "./flags.js";
 import { callHelp, staticCallHelp } from "./help.js";
 import { loadModule, moduleRef } from "./load.js";
-import { leafPlan, render } from "./output.js";
-import { GraphQLFailure, type ModuleSession, openModuleSession } from "./session.js";
+import { leafPlan, type Rendered, render } from "./output.js";
+import { type GraphQL, GraphQLFailure, type ModuleSession, openModuleSession } from "./session.js";
 import { findFunction, type ModuleModel, type ObjectDef, providerOf, shortDescription } from "./typedefs.js";
 
 /** Writes and waits until the text is handed over (main.ts exits right after; pipes are asynchronous). */
@@ -53,6 +53,37 @@ export function reportError(err: unknown): number {
   return 1;
 }
 
+/**
+ * A call on a loaded module: parse, build object arguments, send the chain,
+ * render the result (and write `-o`'s file). What to print is returned.
+ */
+export async function executeCall(gql: GraphQL, model: ModuleModel, argv: readonly string[], env: { cwd: string; stdoutIsTTY: boolean }): Promise<Rendered> {
+  const { levels, globals } = parseCall(model, argv);
+  const last = levels[levels.length - 1]!;
+  if (globals.help || (last.fn.name === "" && levels.length === 1)) return { stdout: callHelp(model, last.fn, last.commandPath), stderr: "" };
+  const objects = objectArgs(levels);
+  const ids = new Map<FlagValue, string>();
+  await Promise.all(
+    objectArgSteps(objects, env.cwd).map(async (steps, i) => {
+      const { value, arg } = objects[i]!;
+      try {
+        ids.set(value, String(await gql.select(steps)));
+      } catch (err) {
+        throw new InvalidArgumentError(`failed to get value for argument "${arg.flag}": ${messageOf(err)}`, { cause: err });
+      }
+    }),
+  );
+  const returnType = last.fn.returnType;
+  const leaf = leafPlan(model, returnType, globals.output, env.cwd);
+  const value = await gql.select([...callSteps(levels, ids), ...leaf.steps]);
+  const out = render(returnType, leaf.mode, value, { json: globals.json, outputPath: globals.output, ...env });
+  if (out.file) {
+    await fs.mkdir(path.dirname(out.file.path), { recursive: true });
+    await fs.writeFile(out.file.path, out.file.content, { mode: 0o644 });
+  }
+  return out;
+}
+
 export async function callCommand(argv: string[]): Promise<number> {
   const pre = scanGlobals(argv);
   if (pre.mod !== undefined && pre.noMod) {
@@ -69,34 +100,7 @@ export async function callCommand(argv: string[]): Promise<number> {
       await write(process.stdout, "\n" + staticCallHelp());
       return code;
     }
-    const { levels, globals } = parseCall(model, argv);
-    const last = levels[levels.length - 1]!;
-    if (globals.help || (last.fn.name === "" && levels.length === 1)) {
-      await write(process.stdout, callHelp(model, last.fn, last.commandPath));
-      return 0;
-    }
-    const cwd = process.cwd();
-    const objects = objectArgs(levels);
-    const ids = new Map<FlagValue, string>();
-    await Promise.all(
-      objectArgSteps(objects, cwd).map(async (steps, i) => {
-        const { value, arg } = objects[i]!;
-        try {
-          ids.set(value, String(await gql.select(steps)));
-        } catch (err) {
-          throw new InvalidArgumentError(`failed to get value for argument "${arg.flag}": ${messageOf(err)}`, { cause: err });
-        }
-      }),
-    );
-    const returnType = last.fn.returnType;
-    const leaf = leafPlan(model, returnType, globals.output, cwd);
-    const steps = [...callSteps(levels, ids), ...leaf.steps];
-    const value = await gql.select(steps);
-    const out = render(returnType, leaf.mode, value, { json: globals.json, outputPath: globals.output, cwd, stdoutIsTTY: process.stdout.isTTY === true });
-    if (out.file) {
-      await fs.mkdir(path.dirname(out.file.path), { recursive: true });
-      await fs.writeFile(out.file.path, out.file.content, { mode: 0o644 });
-    }
+    const out = await executeCall(gql, model, argv, { cwd: process.cwd(), stdoutIsTTY: process.stdout.isTTY === true });
     await write(process.stderr, out.stderr);
     await write(process.stdout, out.stdout);
     return 0;
