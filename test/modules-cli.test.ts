@@ -60,6 +60,7 @@ describe("module commands", () => {
   before(async () => {
     engine = await startEngine({ registry: await testRegistry() });
     dir = await fs.mkdtemp(path.join(os.tmpdir(), "tanto-modcli-"));
+    await fs.mkdir(path.join(dir, "empty"));
   });
   after(async () => {
     await fs.rm(dir, { recursive: true, force: true });
@@ -67,9 +68,14 @@ describe("module commands", () => {
   });
 
   test("call outside any module: Error: on stderr, nothing on stdout, exit 1", async () => {
-    const empty = path.join(dir, "empty");
-    await fs.mkdir(empty);
-    const r = await tanto(["call", "hello"], empty);
+    const r = await tanto(["call", "hello"], path.join(dir, "empty"));
+    assert.equal(r.code, 1, r.stderr);
+    assert.equal(r.stdout, "");
+    assert.match(r.stderr, /^Error: /m);
+  });
+
+  test("functions outside any module: Error: and exit 1", async () => {
+    const r = await tanto(["functions"], path.join(dir, "empty"));
     assert.equal(r.code, 1, r.stderr);
     assert.equal(r.stdout, "");
     assert.match(r.stderr, /^Error: /m);

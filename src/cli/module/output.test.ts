@@ -94,3 +94,26 @@ test("source path: . for an empty or hidden-only directory, .dagger otherwise; L
     await fs.rm(dir, { recursive: true, force: true });
   }
 });
+
+test("errors as Dagger prints them: Error: …, a usage pointer for command-line mistakes, an exec's output and exit code", async () => {
+  const { reportError } = await import("./call-command.js");
+  const { UsageError } = await import("./argv.js");
+  const write = process.stderr.write;
+  let printed = "";
+  process.stderr.write = ((chunk: string) => {
+    printed += chunk;
+    return true;
+  }) as typeof process.stderr.write;
+  try {
+    assert.equal(reportError(new UsageError('unknown command "x" for "tanto call"', "tanto call")), 1);
+    assert.equal(printed, `Error: unknown command "x" for "tanto call"\nRun 'tanto call --help' for usage.\n`);
+    printed = "";
+    assert.equal(reportError(failureOf([{ message: "boom", extensions: { _type: "EXEC_ERROR", exitCode: 5, stdout: "out", stderr: "" } }])), 5);
+    assert.equal(printed, "Error: boom\nStdout:\nout\n");
+    printed = "";
+    assert.equal(reportError(new Error("plain")), 1);
+    assert.equal(printed, "Error: plain\n");
+  } finally {
+    process.stderr.write = write;
+  }
+});
