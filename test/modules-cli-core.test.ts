@@ -12,6 +12,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { after, before, describe, test } from "node:test";
 import { executeCall, reportError } from "../src/cli/module/call-command.js";
+import { completeFromSchema, missingTypes } from "../src/cli/module/introspect.js";
 import { GraphQLFailure, type ModuleSession, openModuleSession } from "../src/cli/module/session.js";
 import { buildModel, type ModuleModel, type TypeDefJson, type TypeRefJson } from "../src/cli/module/typedefs.js";
 import { RUNNER_HOST_ENV } from "../src/client/connect.js";
@@ -168,5 +169,42 @@ describe("call pipeline on the core API", () => {
       call(...BUSYBOX, "with-directory", "--path", "/x", "--source", "./no-such-dir", "stdout"),
       /failed to get value for argument "source": /,
     );
+  });
+
+  test("types the typedefs do not list come from the schema: a bare Query for -M, core types for a module", async () => {
+    const bare = buildModel([object("Query", [])], "");
+    await completeFromSchema(session, bare, true);
+    assert.ok(bare.root.functions.some((f) => f.name === "container"));
+    assert.ok(!bare.root.functions.some((f) => /^load.+FromID$/.test(f.name)));
+    const withExec = bare.objects.get("Container")?.functions.find((f) => f.name === "withExec");
+    assert.equal(withExec?.args.find((a) => a.name === "args")?.type.kind, "LIST_KIND");
+    const withDirectory = bare.objects.get("Container")?.functions.find((f) => f.name === "withDirectory");
+    assert.deepEqual(withDirectory?.args.find((a) => a.name === "source")?.type, { kind: "OBJECT_KIND", optional: false, name: "Directory" });
+    const out = await executeCall(
+      session,
+      bare,
+      [...BUSYBOX, "with-directory", "--path", "/d", "--source", "./data", "with-exec", "--args", "ls,/d", "stdout"],
+      {
+        cwd: dir,
+        stdoutIsTTY: false,
+      },
+    );
+    assert.equal(out.stdout, "a.txt\nb.txt\n");
+
+    const mod = buildModel(
+      [
+        object("Query", [fn("tool", obj("Tool"))]),
+        {
+          ...object("Tool", [fn("base", obj("Container"))]),
+          asObject: { ...object("Tool", [fn("base", obj("Container"))]).asObject!, sourceModuleName: "tool" },
+        },
+      ],
+      "tool",
+    );
+    assert.deepEqual(missingTypes(mod), ["Container"]);
+    await completeFromSchema(session, mod, false);
+    assert.deepEqual(missingTypes(mod), []);
+    assert.ok(mod.objects.get("Container")?.functions.some((f) => f.name === "stdout"));
+    assert.ok(mod.enums.has("ReturnType"), "enums reached from Container come along");
   });
 });

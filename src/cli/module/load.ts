@@ -2,12 +2,14 @@
  * Loading a module for `call` and `functions`, as Dagger's CLI does:
  * `moduleSource(refString).configExists`, then `asModule { name serve(
  * includeDependencies: true) }` so this session's schema gains the module,
- * then the type definitions (typedefs.ts). Without a module (`-M`), the core
- * API's type definitions alone.
+ * then the type definitions (typedefs.ts), completed from the schema when
+ * they refer to core types they do not list (introspect.ts). Without a
+ * module (`-M`), the core API's type definitions alone.
  */
 import { FailedPreconditionError, messageOf } from "../../errors.js";
 import type { GlobalFlags } from "./argv.js";
 import { buildQuery, type Literal, type Step } from "./graphql.js";
+import { completeFromSchema } from "./introspect.js";
 import type { GraphQL } from "./session.js";
 import { buildModel, type ModuleModel, type TypeDefJson, typeDefsQuery } from "./typedefs.js";
 
@@ -30,7 +32,9 @@ export const sourceStep = (ref: string, opts: Array<[string, Literal]> = []): St
 export async function loadModule(gql: GraphQL, ref: string | undefined): Promise<ModuleModel> {
   if (ref === undefined) {
     const data = await gql.query<{ typeDefs: TypeDefJson[] }>(typeDefsQuery(false));
-    return buildModel(data.typeDefs, "");
+    const model = buildModel(data.typeDefs, "");
+    await completeFromSchema(gql, model, true);
+    return model;
   }
   let exists: unknown;
   try {
@@ -49,5 +53,7 @@ export async function loadModule(gql: GraphQL, ref: string | undefined): Promise
     throw new FailedPreconditionError(`failed to serve module: ${messageOf(err)}`, { cause: err });
   }
   const data = await gql.query<{ typeDefs: TypeDefJson[] }>(typeDefsQuery(true));
-  return buildModel(data.typeDefs, name);
+  const model = buildModel(data.typeDefs, name);
+  await completeFromSchema(gql, model, false);
+  return model;
 }
