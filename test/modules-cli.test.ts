@@ -148,9 +148,25 @@ describe("module commands", () => {
     assert.deepEqual(withDep.dependencies, [{ name: "helper", source: "../dep" }]);
   });
 
-  test("call -M: the core API as commands", { ...NEEDS_ENGINE, timeout: SLOW }, async () => {
+  test("call -M: the core API as commands", { timeout: SLOW }, async () => {
     const r = await tanto(["call", "-M", "container", "from", "--address", "busybox:latest", "with-exec", "--args", "echo,core", "stdout"], dir);
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.stdout, "core\n");
+    const obj = await tanto(["call", "-M", "container", "from", "--address", "busybox:latest"], dir);
+    assert.equal(obj.code, 0, obj.stderr);
+    assert.match(obj.stdout, /^Container@sha256:[0-9a-f]{64}\n$/);
+    const failed = await tanto(["call", "-M", "container", "from", "--address", "busybox:latest", "with-exec", "--args", "sh,-c,exit 4", "stdout"], dir);
+    assert.equal(failed.code, 4, failed.stderr);
+    assert.match(failed.stderr, /^Error: .*exit code: 4/m);
+    const help = await tanto(["call", "-M", "container", "--help"], dir);
+    assert.equal(help.code, 0, help.stderr);
+    assert.match(help.stdout, /^USAGE\n {2}tanto call container \[arguments\] <function>\n/m);
+    assert.match(help.stdout, /\n {2}from +/);
+    const badFlag = await tanto(["call", "-M", "container", "from", "--adress", "x"], dir);
+    assert.equal(badFlag.code, 1);
+    assert.match(
+      badFlag.stderr,
+      /Error: unknown flag: --adress \(flags of "tanto call container from": --address\)\nRun 'tanto call container from --help' for usage\./,
+    );
   });
 });

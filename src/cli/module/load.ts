@@ -31,8 +31,15 @@ export const sourceStep = (ref: string, opts: Array<[string, Literal]> = []): St
 
 export async function loadModule(gql: GraphQL, ref: string | undefined): Promise<ModuleModel> {
   if (ref === undefined) {
-    const data = await gql.query<{ typeDefs: TypeDefJson[] }>(typeDefsQuery(false));
-    const model = buildModel(data.typeDefs, "");
+    let typeDefs: TypeDefJson[];
+    try {
+      typeDefs = (await gql.query<{ typeDefs: TypeDefJson[] }>(typeDefsQuery(false))).typeDefs;
+    } catch (err) {
+      // An engine without the module API: the core API from introspection alone.
+      if (!/Cannot query field "currentTypeDefs"/.test(messageOf(err))) throw err;
+      typeDefs = [{ kind: "OBJECT_KIND", optional: false, asObject: { name: "Query", constructor: null, functions: [], fields: [] } }];
+    }
+    const model = buildModel(typeDefs, "");
     await completeFromSchema(gql, model, true);
     return model;
   }
