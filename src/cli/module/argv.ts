@@ -63,14 +63,53 @@ export function scanGlobals(argv: readonly string[]): GlobalFlags {
     const t = argv[i]!;
     if (t === "--") break;
     const long = /^--([^=]+)(?:=(.*))?$/.exec(t);
-    const short = /^-([A-Za-z])(.*)$/.exec(t);
-    const name = long ? long[1]! : short ? SHORT_GLOBALS[short[1]!] : undefined;
-    if (name === undefined || !LONG_GLOBALS.has(name)) continue;
-    let value = long ? long[2] : short![2] !== "" ? short![2]!.replace(/^=/, "") : undefined;
-    if (value === undefined && GLOBAL_TAKES_VALUE.has(name)) value = argv[++i];
-    setGlobal(g, name, value);
+    if (long) {
+      const name = long[1]!;
+      if (!LONG_GLOBALS.has(name)) continue;
+      let value = long[2];
+      if (value === undefined && GLOBAL_TAKES_VALUE.has(name)) value = argv[++i];
+      setGlobal(g, name, value);
+    } else if (/^-[A-Za-z]/.test(t)) {
+      const r = shorthands(t, argv, i + 1, () => undefined);
+      if (!r) continue;
+      for (const [name, value] of r.flags) setGlobal(g, name, value);
+      i = r.next - 1;
+    }
   }
   return g;
+}
+
+/**
+ * pflag's shorthand groups: `-jM` sets both; a letter taking a value takes
+ * the rest of the token (`-ofile`, `-o=file`) or the next argument. Undefined
+ * when a letter is not a global flag (after `unknown` had its say).
+ */
+function shorthands(
+  token: string,
+  argv: readonly string[],
+  next: number,
+  unknown: (letter: string) => void,
+  missing?: (letter: string) => never,
+): { flags: Array<[string, string | undefined]>; next: number } | undefined {
+  const flags: Array<[string, string | undefined]> = [];
+  for (let k = 1; k < token.length; k++) {
+    const letter = token[k]!;
+    const name = SHORT_GLOBALS[letter];
+    if (name === undefined) {
+      unknown(letter);
+      return undefined;
+    }
+    if (!GLOBAL_TAKES_VALUE.has(name)) {
+      flags.push([name, undefined]);
+      continue;
+    }
+    const rest = token.slice(k + 1).replace(/^=/, "");
+    if (rest !== "") flags.push([name, rest]);
+    else if (next < argv.length) flags.push([name, argv[next++]]);
+    else missing?.(letter);
+    return { flags, next };
+  }
+  return { flags, next };
 }
 
 /** The Query root as a constructor without a name (core API calls). */
@@ -121,18 +160,20 @@ function parseFlags(argv: readonly string[], start: number, flags: FlagSet, glob
       continue;
     }
     // Shorthand: only the global ones exist.
-    const letter = t[1]!;
-    const name = SHORT_GLOBALS[letter];
-    if (name === undefined) {
-      if (globals.help) continue;
-      throw new UsageError(`unknown shorthand flag: '${letter}' in ${t}`, level.commandPath);
-    }
-    let value: string | undefined = t.length > 2 ? t.slice(2).replace(/^=/, "") : undefined;
-    if (value === undefined && GLOBAL_TAKES_VALUE.has(name)) {
-      if (i >= argv.length) throw new UsageError(`flag needs an argument: '${letter}' in -${letter}`, level.commandPath);
-      value = argv[i++];
-    }
-    setGlobal(globals, name, value);
+    const r = shorthands(
+      t,
+      argv,
+      i,
+      (letter) => {
+        if (!globals.help) throw new UsageError(`unknown shorthand flag: '${letter}' in ${t}`, level.commandPath);
+      },
+      (letter) => {
+        throw new UsageError(`flag needs an argument: '${letter}' in -${letter}`, level.commandPath);
+      },
+    );
+    if (!r) continue;
+    for (const [name, value] of r.flags) setGlobal(globals, name, value);
+    i = r.next;
   }
   return i;
 }

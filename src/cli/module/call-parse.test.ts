@@ -95,7 +95,11 @@ test("global flags anywhere: -o/--output, -j/--json, -m/--mod, -M/--no-mod, -h/-
   assert.deepEqual(p.globals, { mod: "./mod", noMod: false, output: "out.tar", json: true, help: false });
   const h = parseCall(model(), ["grep-dir", "--help"]);
   assert.equal(h.globals.help, true, "help skips the required-flag check");
-  assert.deepEqual(scanGlobals(["--mod=../x", "fn", "-jM"]), { mod: "../x", noMod: false, json: false, help: false });
+  assert.deepEqual(scanGlobals(["--mod=../x", "fn", "-jM"]), { mod: "../x", noMod: true, json: true, help: false });
+  assert.deepEqual(scanGlobals(["-jo", "out.txt", "-mmod"]), { mod: "mod", noMod: false, output: "out.txt", json: true, help: false });
+  const grouped = parseCall(model(), ["container-echo", "--string-arg", "x", "-jofile.txt"]).globals;
+  assert.equal(grouped.json, true);
+  assert.equal(grouped.output, "file.txt");
   assert.equal(scanGlobals(["-M", "container"]).noMod, true);
   assert.equal(moduleRef({ noMod: false }, {}), ".");
   assert.equal(moduleRef({ noMod: false }, { DAGGER_MODULE: "github.com/x/y" }), "github.com/x/y");
