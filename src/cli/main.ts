@@ -15,7 +15,7 @@ program.name("tanto").description("A container pipeline engine that speaks the D
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
 /** pflag's string slices: comma-separated values, and the flag repeats. */
-const collectList = (value: string, previous: string[]): string[] => [...previous, ...value.split(",").filter((v) => v !== "")];
+const collectList = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), ...value.split(",").filter((v) => v !== "")];
 
 const engine = program.command("engine").description("the engine daemon, and its cache");
 
@@ -113,11 +113,11 @@ program
   .option("--sdk <sdk>", "Optionally install a Dagger SDK")
   .option("--name <name>", "Name of the new module (defaults to parent directory name)")
   .option("--source <path>", "Source directory used by the installed SDK. Defaults to module root")
-  .option("--include <paths>", "Paths to include when loading the module (comma-separated, repeatable), relative to dagger.json's directory", collectList, [])
+  .option("--include <paths>", "Paths to include when loading the module (comma-separated, repeatable), relative to dagger.json's directory", collectList)
   .option("--license <id>", "License identifier to generate. See https://spdx.org/licenses/", "Apache-2.0")
-  .action(async (target: string | undefined, opts: { sdk?: string; name?: string; source?: string; include: string[]; license: string }, cmd: Command) => {
+  .action(async (target: string | undefined, opts: { sdk?: string; name?: string; source?: string; include?: string[]; license: string }, cmd: Command) => {
     const { initCommand } = await moduleCommands();
-    process.exit(await initCommand(target, { ...opts, licenseSet: cmd.getOptionValueSource("license") === "cli" }));
+    process.exit(await initCommand(target, { ...opts, include: opts.include ?? [], licenseSet: cmd.getOptionValueSource("license") === "cli" }));
   });
 
 program
