@@ -2,7 +2,8 @@
 /**
  * `tanto`: the command line. `engine` runs the daemon; `session`, `run` and
  * `query` are clients that open a session on an engine (starting one on this
- * host when needed); `version` prints the version.
+ * host when needed); `init`, `develop`, `install`, `functions` and `call` are
+ * Dagger's module commands (module/); `version` prints the version.
  */
 import { Command } from "commander";
 import { messageOf } from "../errors.js";
@@ -13,6 +14,8 @@ const program = new Command();
 program.name("tanto").description("A container pipeline engine that speaks the Dagger API").version(VERSION, "--version").enablePositionalOptions();
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
+/** pflag's string slices: comma-separated values, and the flag repeats. */
+const collectList = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), ...value.split(",").filter((v) => v !== "")];
 
 const engine = program.command("engine").description("the engine daemon, and its cache");
 
@@ -98,6 +101,74 @@ program
   .action(async (operation: string | undefined, opts: QueryOptions) => {
     const { queryCommand } = await import("./query-command.js");
     process.exit(await queryCommand(operation, opts));
+  });
+
+const moduleCommands = (): Promise<typeof import("./module/commands.js")> => import("./module/commands.js");
+
+program
+  .command("init")
+  .description("Initialize a new module")
+  .usage("[options] [path]")
+  .argument("[path]", "the module's source root (default: the current directory)")
+  .option("--sdk <sdk>", "Optionally install a Dagger SDK")
+  .option("--name <name>", "Name of the new module (defaults to parent directory name)")
+  .option("--source <path>", "Source directory used by the installed SDK. Defaults to module root")
+  .option("--include <paths>", "Paths to include when loading the module (comma-separated, repeatable), relative to dagger.json's directory", collectList)
+  .option("--license <id>", "License identifier to generate. See https://spdx.org/licenses/", "Apache-2.0")
+  .action(async (target: string | undefined, opts: { sdk?: string; name?: string; source?: string; include?: string[]; license: string }, cmd: Command) => {
+    const { initCommand } = await moduleCommands();
+    process.exit(await initCommand(target, { ...opts, include: opts.include ?? [], licenseSet: cmd.getOptionValueSource("license") === "cli" }));
+  });
+
+program
+  .command("develop")
+  .description("Prepare a local module for development")
+  .usage("[options]")
+  .option("--sdk <sdk>", "Install the given Dagger SDK. Can be builtin (go, python, typescript) or a module address")
+  .option("--source <path>", "Source directory used by the installed SDK. Defaults to module root")
+  .option("--license <id>", "License identifier to generate. See https://spdx.org/licenses/", "Apache-2.0")
+  .option("-m, --mod <ref>", "Module reference to load, either a local path or a remote git repo (defaults to current directory)")
+  .action(async (opts: { sdk?: string; source?: string; license: string; mod?: string }, cmd: Command) => {
+    const { developCommand } = await moduleCommands();
+    process.exit(await developCommand({ ...opts, licenseSet: cmd.getOptionValueSource("license") === "cli" }));
+  });
+
+program
+  .command("install")
+  .alias("use")
+  .description("Install a dependency")
+  .usage("[options] <module>")
+  .argument("<module>", "the module to install: a local path or a git reference")
+  .option("-n, --name <name>", "Name to use for the dependency in the module. Defaults to the name of the module being installed.")
+  .option("-m, --mod <ref>", "Module reference to load, either a local path or a remote git repo (defaults to current directory)")
+  .action(async (dep: string, opts: { name?: string; mod?: string }) => {
+    const { installCommand } = await moduleCommands();
+    process.exit(await installCommand(dep, opts));
+  });
+
+program
+  .command("functions")
+  .description("List available functions")
+  .usage("[options] [function]...")
+  .argument("[function...]", "a chain of functions whose last one returns an object: list that object's functions")
+  .option("-m, --mod <ref>", "Module reference to load, either a local path or a remote git repo (defaults to current directory)")
+  .action(async (names: string[], opts: { mod?: string }) => {
+    const { functionsCommand } = await moduleCommands();
+    process.exit(await functionsCommand(names, opts));
+  });
+
+program
+  .command("call")
+  .description("Call one or more functions, interconnected into a pipeline")
+  .usage("[options] [function]...")
+  .argument("[function-and-flags...]", "constructor flags, then a function and its flags, then the next function…")
+  .helpOption(false)
+  .allowUnknownOption(true)
+  .allowExcessArguments(true)
+  .passThroughOptions(true)
+  .action(async (_args: string[], _opts: unknown, cmd: Command) => {
+    const { callCommand } = await moduleCommands();
+    process.exit(await callCommand(cmd.args));
   });
 
 program
