@@ -9,12 +9,16 @@
  * machine someone else already handles (the host, Docker's binfmt, another
  * engine) is left to them. Entries are added with the `F` flag: the kernel
  * opens the emulator once, at registration, so it runs inside containers
- * whose filesystem has no emulator.
+ * whose filesystem has no emulator; with `P` (kernels from 5.12 tell qemu
+ * through AT_FLAGS), so a program sees the argv[0] it was started with,
+ * which busybox needs to pick its applet; and with `O`, so the kernel hands
+ * qemu the open executable (which may not be readable by path).
  *
  *   const entries = await readBinfmtEntries(dir);
  *   if (!entries.some((e) => handles(e, ELF_MACHINES.aarch64))) await registerBinfmt(dir, "qemu-aarch64", ELF_MACHINES.aarch64, "/usr/bin/qemu-aarch64-static");
  */
 import * as fs from "node:fs/promises";
+import * as os from "node:os";
 import * as path from "node:path";
 import { mount } from "../mount/mount.js";
 
@@ -123,19 +127,30 @@ export async function readBinfmtEntries(dir = BINFMT_DIR): Promise<BinfmtEntry[]
 }
 
 /**
- * Register `interpreter` for `machine` as `name`, with the F flag. A name
+ * Register `interpreter` for `machine` as `name` (flags: see above). A name
  * that exists already (another engine registering at the same moment) is
  * not an error: the caller reads the entries again.
  */
-export async function registerBinfmt(dir: string, name: string, machine: ElfMachine, interpreter: string): Promise<void> {
+export async function registerBinfmt(dir: string, name: string, machine: ElfMachine, interpreter: string, kernel = kernelRelease()): Promise<void> {
   const bytes = (b: Buffer) => [...b].map((x) => `\\x${x.toString(16).padStart(2, "0")}`).join("");
-  const line = `:${name}:M:0:${bytes(machine.magic)}:${bytes(machine.mask)}:${interpreter}:F`;
+  const flags = preserveArgv0(kernel) ? "POF" : "OF";
+  const line = `:${name}:M:0:${bytes(machine.magic)}:${bytes(machine.mask)}:${interpreter}:${flags}`;
   try {
     await fs.writeFile(path.join(dir, "register"), line);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === "EEXIST") return;
     throw err;
   }
+}
+
+/** Whether the kernel passes binfmt_misc's P flag on to the interpreter (AT_FLAGS, Linux 5.12). */
+export function preserveArgv0(release: string): boolean {
+  const [major = 0, minor = 0] = release.split(/[.-]/).map((x) => Number.parseInt(x, 10) || 0);
+  return major > 5 || (major === 5 && minor >= 12);
+}
+
+function kernelRelease(): string {
+  return os.release();
 }
 
 /**
