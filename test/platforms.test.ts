@@ -66,7 +66,11 @@ describe("platforms", { skip: process.arch !== "x64" && "these tests expect an a
     return JSON.parse(r.stdout) as Record<string, unknown>;
   };
 
-  test("the engine registers emulators and reports what it runs", () => {
+  test("the engine registers emulators and reports what it runs", async () => {
+    const stats = await engine.client.stats();
+    assert.deepEqual(stats.platforms.slice(0, 2), ["linux/amd64", "linux/386"], "native first");
+    for (const p of ["linux/arm64", "linux/arm/v7", "linux/arm/v6", "linux/riscv64", "linux/s390x", "linux/ppc64le"])
+      assert.ok(stats.platforms.includes(p), `${p} in ${stats.platforms}`);
     const logs = engine.logs();
     const line = logs.split("\n").find((l) => l.includes(" platforms runnable="));
     assert.ok(line, `no platforms line in:\n${logs.slice(0, 3000)}`);
@@ -75,6 +79,7 @@ describe("platforms", { skip: process.arch !== "x64" && "these tests expect an a
     const entry = fsEntry("qemu-aarch64") ?? fsEntry("qemu-aarch64-static");
     assert.ok(entry, "a binfmt_misc entry handles aarch64");
     assert.match(entry, /^flags: .*F/m, "registered with the fix-binary flag");
+    assert.match(entry, /^flags: .*P/m, "registered keeping argv[0]");
   });
 
   test("uname -m on seven platforms, each its own cache entry, cached the second time", async () => {

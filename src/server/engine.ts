@@ -58,6 +58,9 @@ import type { Logger } from "./log.js";
 import { SessionManager } from "./sessions.js";
 
 export class Engine {
+  /** The platforms containers can run on, native first (emulated ones through binfmt_misc). */
+  platforms: readonly string[] = [];
+
   private constructor(
     readonly sessions: SessionManager,
     readonly collector: Collector,
@@ -171,6 +174,7 @@ export class Engine {
       if (engine?.config.gc.enabled) void engine.autoGc();
     });
     engine = new Engine(sessions, collector, config, log, deps, solver, db, executor, registry, runDir, network);
+    engine.platforms = emulation.platforms;
     return engine;
   }
 
