@@ -102,8 +102,8 @@ export class Engine {
     // pool come up while the engine starts serving (execs wait for them).
     const networkChecked = network?.startInBackground();
     networkChecked?.catch(() => undefined);
-    // Emulators for other platforms, registered with binfmt_misc when missing.
-    const emulation = await Emulation.setup({ log });
+    // Emulators for other platforms, registered with binfmt_misc when missing (alongside the rest of the start).
+    const emulationReady = Emulation.setup({ log });
 
     const db = openDatabase(path.join(root, "metadata.db"));
     const content = await LocalContentStore.open(path.join(root, "content"));
@@ -119,6 +119,7 @@ export class Engine {
     const volumes = new CacheVolumes(path.join(root, "volumes"), db);
     const leases = new Leases();
     const services = new ServiceManager({ ...(network ? { exec: () => execRunner, network } : servicesWithoutNetwork()), recipeOf: bindingRecipe });
+    const emulation = await emulationReady;
     const execRunner = new ExecOpRunner({ snapshots, executor, volumes, runDir, ...(network ? { network } : {}), services, platforms: emulation });
     const collector = new Collector(
       snapshots,
