@@ -124,6 +124,22 @@ describe("platforms", { skip: process.arch !== "x64" && "these tests expect an a
       ["amd64", "arm64", "riscv64"],
     );
 
+    // Docker media types: a manifest list, as skopeo reads it; and one platform's image through it.
+    if (existsSync("/usr/bin/skopeo")) {
+      const dockerRef = `docker://${registry}/tanto-platforms:docker`;
+      const raw = await run(["skopeo", "inspect", "--raw", "--tls-verify=false", dockerRef]);
+      assert.equal(raw.code, 0, raw.stderr);
+      const list = JSON.parse(raw.stdout) as { mediaType: string; manifests: Array<{ mediaType: string; platform: { architecture: string } }> };
+      assert.equal(list.mediaType, "application/vnd.docker.distribution.manifest.list.v2+json");
+      assert.deepEqual(
+        list.manifests.map((m) => [m.mediaType, m.platform.architecture]),
+        ["amd64", "arm64", "riscv64"].map((a) => ["application/vnd.docker.distribution.manifest.v2+json", a]),
+      );
+      const arm = await run(["skopeo", "--override-arch", "riscv64", "inspect", "--tls-verify=false", dockerRef]);
+      assert.equal(arm.code, 0, arm.stderr);
+      assert.equal((JSON.parse(arm.stdout) as { Architecture: string }).Architecture, "riscv64");
+    }
+
     if (!existsSync("/usr/bin/podman")) return t.skip("podman is not installed");
     const dir = await fs.mkdtemp(path.join(os.tmpdir(), "tanto-podman-"));
     const podman = (args: string[]) =>

@@ -8,7 +8,7 @@
 //   node platforms.mjs images     publish / export of three platforms, pulled and imported back
 //   node platforms.mjs build      dockerBuild for arm64 and riscv64
 //   node platforms.mjs errors     a platform without an emulator, and one the image lacks
-import { connection, dag } from "@dagger.io/dagger";
+import { connection, dag, ImageMediaTypes } from "@dagger.io/dagger";
 
 const image = process.env.TANTO_MULTI_IMAGE;
 const registry = process.env.TANTO_TEST_REGISTRY;
@@ -53,6 +53,7 @@ await connection(async () => {
     const variants = THREE.map((p) => dag.container({ platform: p }).from(image).withExec(["sh", "-c", "uname -m > /arch"]).withEnvVariable("BUILT_FOR", p));
     const [first, ...rest] = variants;
     out.published = await first.publish(`${registry}/tanto-platforms:1`, { platformVariants: rest });
+    out.publishedDocker = await first.publish(`${registry}/tanto-platforms:docker`, { platformVariants: rest, mediaTypes: ImageMediaTypes.DockerMediaTypes });
     out.pulled = {};
     out.imported = {};
     await first.export("multi.tar", { platformVariants: rest });
