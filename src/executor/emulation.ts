@@ -78,7 +78,7 @@ export class Emulation implements PlatformSupport {
       await ensureBinfmtMounted(dir);
       entries = await readBinfmtEntries(dir);
     } catch (err) {
-      const why = `binfmt_misc is not usable at ${dir} (${messageOf(err)})`;
+      const why = `binfmt_misc is not usable at ${dir} (${messageOf(err).split("\n")[0]?.trim()})`;
       for (const m of machines) missing.set(m.architecture, why);
       opts.log?.warn("no emulation of other platforms", { reason: why });
       return new Emulation(host, runnable, missing);
