@@ -56,7 +56,12 @@ export async function foreignBusyboxDebs(arches: readonly ForeignArch[] = FOREIG
     ),
   );
   const missing = arches.filter((_, i) => !have[i]);
-  if (missing.length > 0) await download(missing, dir, file);
+  if (missing.length > 0) {
+    await download(missing, dir, file).catch((err: unknown) => {
+      const what = missing.map((a) => `${a.deb} (${a.suite})`).join(", ");
+      throw new Error(`cannot fetch Debian's busybox-static for ${what} from ${MIRROR} (set TANTO_DEBIAN_MIRROR for another mirror): ${String(err)}`);
+    });
+  }
   return new Map(arches.map((a) => [a.deb, file(a)]));
 }
 
