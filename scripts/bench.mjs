@@ -11,7 +11,10 @@
  *      sync, then the unchanged tree again from a new session;
  *   4. `publish` of an image with a fresh 50 MB layer against `buildah push` of the same image;
  *   5. engine cold start to the first answered query, on an existing root;
- *   6. the engine's resident memory after startup and after the benchmarks plus 2 s idle.
+ *   6. the engine's resident memory after startup and after the benchmarks plus 2 s idle;
+ *   7. emulated linux/arm64: an uncached withExec(true) and an uncached 20-step chain against
+ *      the same on linux/amd64 and against `podman run --platform linux/arm64` (same qemu);
+ *      see scripts/bench-platforms.mjs. `--only platforms` runs just these rows.
  *
  * Everything runs against a private registry and a private engine root in a temporary
  * directory, so the figures do not depend on (or disturb) whatever else runs on the machine,
@@ -21,7 +24,8 @@
  * answers, one is started for the run (storage in the temporary directory, `--iptables=false`
  * so that the host's firewall is left as it was) and stopped at the end.
  * Options: --iterations N (default 20), --starts N (default 5), --sync-runs N and
- * --publish-runs N (default 3 each), --json FILE (default .tmp/bench.json).
+ * --publish-runs N (default 3 each), --platform-chain-runs N (default 3), --only platforms,
+ * --json FILE (default .tmp/bench.json).
  * Progress goes to stderr; the table to stdout.
  */
 import { execFile, spawn } from "node:child_process";
@@ -33,6 +37,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs, promisify } from "node:util";
+import { benchPlatforms, platformRows } from "./bench-platforms.mjs";
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const TANTO = path.join(REPO, "bin", "tanto");
@@ -44,6 +49,8 @@ const { values: opts } = parseArgs({
     starts: { type: "string", default: "5" },
     "sync-runs": { type: "string", default: "3" },
     "publish-runs": { type: "string", default: "3" },
+    "platform-chain-runs": { type: "string", default: "3" },
+    only: { type: "string" },
     json: { type: "string", default: path.join(REPO, ".tmp", "bench.json") },
   },
 });
@@ -51,6 +58,8 @@ const ITERATIONS = positiveInt(opts.iterations, "--iterations");
 const STARTS = positiveInt(opts.starts, "--starts");
 const SYNC_RUNS = positiveInt(opts["sync-runs"], "--sync-runs");
 const PUBLISH_RUNS = positiveInt(opts["publish-runs"], "--publish-runs");
+const PLATFORM_CHAIN_RUNS = positiveInt(opts["platform-chain-runs"], "--platform-chain-runs");
+if (opts.only !== undefined && opts.only !== "platforms") throw new Error(`--only: want "platforms", not ${JSON.stringify(opts.only)}`);
 const CHAIN_STEPS = 20;
 /** The client directory: SYNC_DIRS × SYNC_FILES_PER_DIR files of SYNC_FILE_BYTES random bytes (200 MB). */
 const SYNC_DIRS = 100;
@@ -732,6 +741,29 @@ async function main(cleanup) {
   // Pull and unpack now, so that no timed run pays for it.
   await query(session, `{ container { from(address: "${image}") { withExec(args: ["true"]) { exitCode } } } }`);
 
+  const platforms = () => {
+    log(`emulated linux/arm64: uncached exec (${ITERATIONS} iterations) and ${PLATFORM_CHAIN_RUNS} uncached chains, vs amd64 and podman`);
+    const h = { query, engineGet, timedRun, summarize, log, checkInterrupted, commandWorks, execFileP, warmup: WARMUP, nofile: NOFILE };
+    return benchPlatforms({
+      repo: REPO,
+      dir,
+      registryHost: registry.host,
+      session,
+      socket,
+      iterations: ITERATIONS,
+      chainRuns: PLATFORM_CHAIN_RUNS,
+      cleanup,
+      h,
+    });
+  };
+  if (opts.only === "platforms") {
+    results.only = "platforms";
+    results.platforms = await platforms();
+    results.notes.push(...results.platforms.notes);
+    results.loadavgEnd = os.loadavg();
+    return results;
+  }
+
   // A second engine whose execs get loopback only: what the network namespace costs.
   const noNet = {
     root: path.join(dir, "engine-nonet-root"),
@@ -780,6 +812,9 @@ async function main(cleanup) {
 
   log(`cached ${CHAIN_STEPS}-step chain through the SDK, ${ITERATIONS} iterations`);
   const chain = await benchCachedChain({ session, socket, image });
+
+  results.platforms = await platforms();
+  results.notes.push(...results.platforms.notes);
 
   log(
     `host directory of ${SYNC_DIRS * SYNC_FILES_PER_DIR} files / ${Math.round((SYNC_DIRS * SYNC_FILES_PER_DIR * SYNC_FILE_BYTES) / 1e6)} MB: first sync vs unchanged from a new session, ${SYNC_RUNS} runs`,
@@ -842,6 +877,7 @@ async function main(cleanup) {
 
 /** The table: one row per figure, tanto's median / p90 next to the baseline's, the ratio and the goal. */
 function renderTable(r) {
+  if (r.only === "platforms") return formatTable(platformRows(r.platforms, fmtSummary), r);
   const rows = [];
   const ex = r.uncachedExec;
   const ratio = (a, b) => a / b;
@@ -906,7 +942,11 @@ function renderTable(r) {
     `≤${GOALS.idleRssMb} MB`,
     verdict(r.memory.rssAfterBenchIdleMb <= GOALS.idleRssMb),
   ]);
+  if (r.platforms) rows.push(...platformRows(r.platforms, fmtSummary));
+  return formatTable(rows, r);
+}
 
+function formatTable(rows, r) {
   const header = ["benchmark", "tanto", "baseline", "ratio", "goal", ""];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i].length)));
   const line = (cells) =>
@@ -917,7 +957,7 @@ function renderTable(r) {
   const out = [line(header), ...rows.map(line)];
   out.push(
     "",
-    `times are median / p90 over ${r.iterations} runs (host dir: ${r.syncRuns} runs, publish: ${r.publishRuns}, cold start: ${r.starts} starts); ratio = tanto median / baseline median`,
+    `times are median / p90 over ${r.iterations} runs (host dir: ${r.syncRuns} runs, publish: ${r.publishRuns}, cold start: ${r.starts} starts, platform chains: ${r.platforms?.chain.runs ?? "—"}); ratio = tanto median / baseline median`,
   );
   const load = (l) => l.map((x) => x.toFixed(2)).join(" ");
   out.push(`load average ${load(r.machine.loadavgStart)} at start, ${load(r.loadavgEnd)} at end, on ${r.machine.cpus} CPUs`);

@@ -126,7 +126,7 @@ class Build {
     readonly df: Dockerfile,
     readonly settings: BuildSettings,
   ) {
-    this.#automatic = platformArgs(settings.platform);
+    this.#automatic = platformArgs(settings.platform, ctx.deps.defaultPlatform);
     for (const instr of df.globalArgs) {
       try {
         for (const arg of instr.args) this.#globalArgs.set(arg.name, this.#argValue(arg, this.#globalLookup));
@@ -347,15 +347,23 @@ function parsePorts(spec: string): Array<{ port: number; protocol: "TCP" | "UDP"
   return Array.from({ length: last - first + 1 }, (_, i) => ({ port: first + i, protocol }));
 }
 
-/** TARGETPLATFORM, TARGETOS, … and the BUILD* twins (the same: builds run natively). */
-function platformArgs(platform: string): Map<string, string> {
-  const p = parsePlatform(platform);
+/**
+ * TARGETPLATFORM, TARGETOS, … for the platform built for, and the BUILD*
+ * twins for the engine's own (what `FROM --platform=$BUILDPLATFORM` runs
+ * natively). Spelled as BuildKit does: arm64's implied v8 is left out.
+ */
+function platformArgs(target: string, build: string): Map<string, string> {
   const out = new Map<string, string>();
-  for (const prefix of ["TARGET", "BUILD"]) {
-    out.set(`${prefix}PLATFORM`, platform);
+  for (const [prefix, spec] of [
+    ["TARGET", target],
+    ["BUILD", build],
+  ] as const) {
+    const p = parsePlatform(spec);
+    const variant = p.architecture === "arm64" && p.variant === "v8" ? "" : (p.variant ?? "");
+    out.set(`${prefix}PLATFORM`, [p.os, p.architecture, ...(variant ? [variant] : [])].join("/"));
     out.set(`${prefix}OS`, p.os);
     out.set(`${prefix}ARCH`, p.architecture);
-    out.set(`${prefix}VARIANT`, p.variant ?? "");
+    out.set(`${prefix}VARIANT`, variant);
   }
   return out;
 }

@@ -16,6 +16,7 @@ import { randomBytes } from "node:crypto";
 import * as fs from "node:fs/promises";
 import * as path from "node:path";
 import { ExecError, FailedPreconditionError } from "../errors.js";
+import type { PlatformSupport } from "../executor/emulation.js";
 import type { Executor } from "../executor/types.js";
 import { resolveUser } from "../executor/user.js";
 import { mkdirInRoot, resolveInRoot } from "../fsutil/in-root.js";
@@ -114,6 +115,8 @@ export class ExecOpRunner implements OpRunner {
       /** Where containers get their network namespace; none means loopback only. */
       network?: NamespacePool;
       services?: ServiceBinder;
+      /** Which platforms can run (emulated ones through binfmt_misc); none means any. */
+      platforms?: PlatformSupport;
     },
   ) {}
 
@@ -127,6 +130,7 @@ export class ExecOpRunner implements OpRunner {
    */
   async launch(v: Vertex, inputs: readonly Result[], ctx: SolveContext, opts: LaunchOptions): Promise<Result> {
     const op = v.op as unknown as ExecOp;
+    this.deps.platforms?.check(op.platform);
     const { snapshots } = this.deps;
     const sources = op.rootfs ? inputs.slice(1) : inputs;
     const id = `exec-${randomBytes(6).toString("hex")}`;

@@ -20,6 +20,7 @@ import { LocalContentStore } from "../content/local-content-store.js";
 import { bindingRecipe } from "../core/service-run.js";
 import type { CoreDeps } from "../core/types.js";
 import { FailedPreconditionError, messageOf } from "../errors.js";
+import { Emulation } from "../executor/emulation.js";
 import { RuncExecutor } from "../executor/runc-executor.js";
 import { Collector } from "../gc/collector.js";
 import { Leases } from "../gc/leases.js";
@@ -57,6 +58,9 @@ import type { Logger } from "./log.js";
 import { SessionManager } from "./sessions.js";
 
 export class Engine {
+  /** The platforms containers can run on, native first (emulated ones through binfmt_misc). */
+  platforms: readonly string[] = [];
+
   private constructor(
     readonly sessions: SessionManager,
     readonly collector: Collector,
@@ -98,6 +102,8 @@ export class Engine {
     // pool come up while the engine starts serving (execs wait for them).
     const networkChecked = network?.startInBackground();
     networkChecked?.catch(() => undefined);
+    // Emulators for other platforms, registered with binfmt_misc when missing (alongside the rest of the start).
+    const emulationReady = Emulation.setup({ log });
 
     const db = openDatabase(path.join(root, "metadata.db"));
     const content = await LocalContentStore.open(path.join(root, "content"));
@@ -113,7 +119,8 @@ export class Engine {
     const volumes = new CacheVolumes(path.join(root, "volumes"), db);
     const leases = new Leases();
     const services = new ServiceManager({ ...(network ? { exec: () => execRunner, network } : servicesWithoutNetwork()), recipeOf: bindingRecipe });
-    const execRunner = new ExecOpRunner({ snapshots, executor, volumes, runDir, ...(network ? { network } : {}), services });
+    const emulation = await emulationReady;
+    const execRunner = new ExecOpRunner({ snapshots, executor, volumes, runDir, ...(network ? { network } : {}), services, platforms: emulation });
     const collector = new Collector(
       snapshots,
       leases,
@@ -168,6 +175,7 @@ export class Engine {
       if (engine?.config.gc.enabled) void engine.autoGc();
     });
     engine = new Engine(sessions, collector, config, log, deps, solver, db, executor, registry, runDir, network);
+    engine.platforms = emulation.platforms;
     return engine;
   }
 

@@ -3,7 +3,7 @@
  * configured). Clients are `tanto` processes, never SDKs directly:
  *
  *   GET    /v1/health                    → {version}
- *   GET    /v1/stats                     → solver counters (ops executed, cache hits)
+ *   GET    /v1/stats                     → solver counters (ops executed, cache hits), platforms it runs
  *   GET    /v1/du                        → disk usage by kind, reclaimable
  *   POST   /v1/prune                     → {all?, keepStorage?} collect now
  *   POST   /v1/sessions                  → {id}; body {labels}
@@ -54,7 +54,7 @@ async function handle(engine: Engine, req: IncomingMessage, res: ServerResponse)
 
   if (req.method === "GET" && parts[1] === "health") return sendJson(res, 200, { version: VERSION });
   if (req.method === "GET" && parts[1] === "stats") {
-    return sendJson(res, 200, { sessions: engine.sessions.size, ...engine.solver.stats });
+    return sendJson(res, 200, { sessions: engine.sessions.size, platforms: engine.platforms, ...engine.solver.stats });
   }
   if (req.method === "GET" && parts[1] === "du") return sendJson(res, 200, await engine.collector.usage());
   if (req.method === "POST" && parts[1] === "prune") {

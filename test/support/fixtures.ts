@@ -4,7 +4,7 @@
  * run on its own starts a private one instead.
  */
 import { after } from "node:test";
-import { pushBusybox } from "./images.js";
+import { pushBusybox, pushMultiPlatformBusybox } from "./images.js";
 import { startRegistry } from "./registry.js";
 
 let shared: Promise<string> | undefined;
@@ -20,4 +20,28 @@ export function testRegistry(): Promise<string> {
     return registry.host;
   })();
   return shared;
+}
+
+let multiPlatform: Promise<MultiPlatformImage> | undefined;
+
+export interface MultiPlatformImage {
+  /** `host:port/multiarch/busybox:latest`, an OCI index. */
+  ref: string;
+  digest: string;
+  /** Each platform's manifest digest, by "os/arch[/variant]". */
+  manifests: Map<string, string>;
+}
+
+/**
+ * busybox for amd64, arm64, arm/v7, riscv64, s390x, ppc64le and 386 as one
+ * index in the test registry (pushed on first use; the Debian packages are
+ * downloaded once into the cache).
+ */
+export function multiPlatformBusybox(): Promise<MultiPlatformImage> {
+  multiPlatform ??= (async () => {
+    const registry = await testRegistry();
+    const pushed = await pushMultiPlatformBusybox(registry, ["multiarch/busybox:latest"]);
+    return { ref: `${registry}/multiarch/busybox:latest`, ...pushed };
+  })();
+  return multiPlatform;
 }

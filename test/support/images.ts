@@ -16,17 +16,19 @@ import { type Digest, sha256 } from "../../src/oci/digest.js";
 import { MediaType } from "../../src/oci/media-types.js";
 import { parseReference } from "../../src/oci/reference.js";
 import { RegistryClient } from "../../src/registry/registry-client.js";
+import { extractBusybox, FOREIGN_ARCHES, type ForeignArch, foreignBusyboxDebs } from "./foreign-busybox.js";
 
 const BUSYBOX = "/bin/busybox";
 
-/** Write the busybox root filesystem into `dir`. */
-export async function busyboxRootfs(dir: string): Promise<void> {
+/** Write the busybox root filesystem into `dir`, with `binary` (by default the host's) as /bin/busybox. */
+export async function busyboxRootfs(dir: string, binary = BUSYBOX): Promise<void> {
   for (const d of ["bin", "etc", "tmp", "root", "var", "home", "usr/bin", "dev", "proc", "sys"]) {
     await fs.mkdir(path.join(dir, d), { recursive: true });
   }
   await fs.chmod(path.join(dir, "tmp"), 0o1777);
-  await fs.copyFile(BUSYBOX, path.join(dir, "bin/busybox"));
+  await fs.copyFile(binary, path.join(dir, "bin/busybox"));
   await fs.chmod(path.join(dir, "bin/busybox"), 0o755);
+  // The host's applet list: another architecture's binary may not run here.
   const applets = execFileSync(BUSYBOX, ["--list"], { encoding: "utf8" })
     .split("\n")
     .filter((a) => a && a !== "busybox");
@@ -55,10 +57,10 @@ export interface TestLayer {
 }
 
 /** The busybox root filesystem as a layer. */
-export async function busyboxLayer(): Promise<TestLayer> {
+export async function busyboxLayer(binary = BUSYBOX): Promise<TestLayer> {
   const work = await fs.mkdtemp(path.join(os.tmpdir(), "tanto-fixture-"));
   try {
-    await busyboxRootfs(work);
+    await busyboxRootfs(work, binary);
     return { tar: await buffer(packDirectory(work)), compression: "gzip" };
   } finally {
     await fs.rm(work, { recursive: true, force: true });
@@ -121,4 +123,96 @@ function goArch(): string {
   return (
     { x64: "amd64", arm64: "arm64", arm: "arm", ia32: "386", ppc64: "ppc64le", s390x: "s390x", riscv64: "riscv64" }[process.arch as string] ?? process.arch
   );
+}
+
+/** One platform's image for `pushIndex`. */
+export interface PlatformImage {
+  platform: { os: string; architecture: string; variant?: string };
+  layers: TestLayer[];
+}
+
+/**
+ * Push one multi-platform image (an OCI index with a manifest per platform)
+ * to `registryHost` under each of `names`. Returns the index's digest, and
+ * each platform's manifest digest by "os/arch[/variant]".
+ */
+export async function pushIndex(
+  registryHost: string,
+  names: string[],
+  images: PlatformImage[],
+  imageConfig: Record<string, unknown> = { Env: ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"], Cmd: ["sh"] },
+): Promise<{ digest: Digest; manifests: Map<string, Digest> }> {
+  const work = await fs.mkdtemp(path.join(os.tmpdir(), "tanto-fixture-"));
+  const client = new RegistryClient({ hosts: { [registryHost]: { http: true } } });
+  try {
+    const store = await LocalContentStore.open(path.join(work, "content"));
+    const built = [];
+    for (const image of images) {
+      const layers = [];
+      for (const layer of image.layers) {
+        const bytes = layer.compression === "gzip" ? gzipSync(layer.tar) : layer.tar;
+        layers.push({
+          mediaType: layer.compression === "gzip" ? MediaType.ociLayerGzip : MediaType.ociLayer,
+          digest: await store.put(bytes),
+          size: bytes.length,
+        });
+      }
+      const config = Buffer.from(
+        JSON.stringify({
+          ...image.platform,
+          config: imageConfig,
+          rootfs: { type: "layers", diff_ids: image.layers.map((l) => sha256(l.tar)) },
+          history: image.layers.map(() => ({ created_by: "tanto test fixture" })),
+        }),
+      );
+      const configDesc = { mediaType: MediaType.ociConfig, digest: await store.put(config), size: config.length };
+      const manifest = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: MediaType.ociManifest, config: configDesc, layers }));
+      built.push({ image, blobs: [...layers, configDesc], manifest, digest: sha256(manifest) });
+    }
+    const index = Buffer.from(
+      JSON.stringify({
+        schemaVersion: 2,
+        mediaType: MediaType.ociIndex,
+        manifests: built.map((b) => ({ mediaType: MediaType.ociManifest, digest: b.digest, size: b.manifest.length, platform: b.image.platform })),
+      }),
+    );
+    let digest: Digest | undefined;
+    for (const name of names) {
+      const ref = parseReference(`${registryHost}/${name}`);
+      for (const b of built) {
+        for (const d of b.blobs) await client.pushBlob(ref, d, store);
+        await client.pushManifest(parseReference(`${registryHost}/${ref.repository}@${b.digest}`), b.manifest, MediaType.ociManifest);
+      }
+      digest = await client.pushManifest(ref, index, MediaType.ociIndex);
+    }
+    const key = (p: PlatformImage["platform"]) => [p.os, p.architecture, ...(p.variant ? [p.variant] : [])].join("/");
+    return { digest: digest ?? sha256(index), manifests: new Map(built.map((b) => [key(b.image.platform), b.digest])) };
+  } finally {
+    client.close();
+    await fs.rm(work, { recursive: true, force: true });
+  }
+}
+
+/**
+ * busybox for the host's platform and every one of `foreign` (Debian's
+ * busybox-static for those architectures), pushed as one multi-platform
+ * image under each of `names`.
+ */
+export async function pushMultiPlatformBusybox(registryHost: string, names: string[], foreign: readonly ForeignArch[] = FOREIGN_ARCHES) {
+  const debs = await foreignBusyboxDebs(foreign);
+  const images: PlatformImage[] = [{ platform: { os: "linux", architecture: goArch() }, layers: [await busyboxLayer()] }];
+  const work = await fs.mkdtemp(path.join(os.tmpdir(), "tanto-fixture-"));
+  try {
+    for (const a of foreign) {
+      const binary = path.join(work, `busybox-${a.deb}`);
+      await extractBusybox(debs.get(a.deb)!, binary);
+      images.push({
+        platform: { os: "linux", architecture: a.architecture, ...(a.variant ? { variant: a.variant } : {}) },
+        layers: [await busyboxLayer(binary)],
+      });
+    }
+  } finally {
+    await fs.rm(work, { recursive: true, force: true });
+  }
+  return pushIndex(registryHost, names, images);
 }
