@@ -24,3 +24,5 @@ if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.j
   npm ci --no-audit --no-fund
 fi
 npm run build --silent
+# The base image of TypeScript module runtimes (cached in ~/.cache/tanto; about a minute the first time).
+node engine-image/typescript-runtime.mjs >/dev/null
