@@ -80,15 +80,18 @@ export class TypeMapper {
     }
   }
 
-  /** The TypeScript type of an argument or input field: object IDs take the object. */
-  input(v: InputValue): string {
-    const expected = directiveArg(v.directives, "expectedType", "name");
+  /**
+   * The TypeScript type of an argument or input field: object IDs take the
+   * object, except the ID that `load<Object>FromID` loads (`keepIds`).
+   */
+  input(v: InputValue, keepIds = false): string {
+    const expected = keepIds ? undefined : directiveArg(v.directives, "expectedType", "name");
     const walk = (t: TypeRef): string => {
       const n = nullable(t);
       if (n.kind === "LIST" && n.ofType) return `${walk(n.ofType)}[]`;
       const name = n.name ?? "unknown";
       if (n.kind === "SCALAR") {
-        const target = BUILTIN_SCALARS.has(name) ? undefined : this.idTarget(name, expected);
+        const target = BUILTIN_SCALARS.has(name) || keepIds ? undefined : this.idTarget(name, expected);
         if (target) return this.kindOf(target) === "OBJECT" ? className(target, this.schema.queryType) : formatName(target);
         return scalarType(name);
       }

@@ -43,7 +43,8 @@ function idResult(map: TypeMapper, f: Field): string | undefined {
 function method(map: TypeMapper, parent: FullType, f: Field): string {
   const { queryType } = map.schema;
   const { required, optional } = splitArgs(f.args);
-  const params = required.map((a) => `${formatName(a.name)}: ${map.input(a)}`);
+  const keepIds = /^load.+FromID$/.test(f.name);
+  const params = required.map((a) => `${formatName(a.name)}: ${map.input(a, keepIds)}`);
   if (optional.length > 0) params.push(`opts?: ${optsTypeName(parent.name, f.name, queryType)}`);
   const enums = f.args.filter((a) => nullable(a.type).kind === "ENUM");
   const body: string[] = [];
@@ -127,7 +128,7 @@ function classDecl(map: TypeMapper, t: FullType, name: string): string {
       "   *",
       "   * This is useful for reusability and readability by not breaking the calling chain.",
       "   */",
-      `  with = (arg: (param: ${name}) => ${name}) => {`,
+      `  with = (arg: (param: ${name}) => ${name}): ${name} => {`,
       "    return arg(this)",
       "  }",
     );

@@ -17,27 +17,13 @@ import { execResult, readFileAt, solve } from "../../../core/evaluate.js";
 import { changeFs } from "../../../core/filesystem.js";
 import type { RequestContext } from "../../../core/types.js";
 import { Directory } from "../../../core/values.js";
-import { buildApiSchema } from "../../../schema/build.js";
-import { coreParts } from "../../../schema/core-parts.js";
-import { runQuery } from "../../../schema/run-query.js";
-import { pureContext } from "../../../schema/testing.js";
 import { Engine } from "../../../server/engine.js";
 import { createLogger } from "../../../server/log.js";
+import { coreIntrospection } from "../../codegen/typescript/testing.js";
 import type { ModuleInfo } from "../types.js";
 import { findRuntimeTarball, typescriptBase } from "./base-image.js";
 import { typescriptRuntime } from "./runtime.js";
 import { SDK_LIBRARY_DIR } from "./sdk-files.js";
-
-/** Dagger's codegen introspection query, as src/schema/introspection.test.ts has it. */
-async function coreIntrospectionJson(): Promise<string> {
-  const here = path.dirname(new URL(import.meta.url).pathname);
-  const repo = path.resolve(here, "../../../../..");
-  const testSource = await fs.readFile(path.join(repo, "src/schema/introspection.test.ts"), "utf8");
-  const query = /const DAGGER_INTROSPECTION = `([\s\S]*?)`;/.exec(testSource)?.[1];
-  assert.ok(query, "the introspection query is found");
-  const r = await runQuery(buildApiSchema(coreParts), { query }, pureContext());
-  return JSON.stringify(JSON.parse(JSON.stringify(r)).data);
-}
 
 async function run(ctx: RequestContext, c: Container, args: string[]) {
   const started = Date.now();
@@ -61,7 +47,7 @@ describe("TypeScript SDK runtime", { timeout: 600_000 }, () => {
     session.attach(() => undefined); // a session nobody attaches to expires
     end.push(() => session.end());
     ctx = { deps: engine.deps, session, signal: session.signal };
-    introspection = await coreIntrospectionJson();
+    introspection = await coreIntrospection();
   });
   after(async () => {
     for (const f of end) f();
