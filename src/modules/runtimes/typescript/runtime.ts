@@ -6,7 +6,7 @@
  *
  *   /src/<sub>/package.json          type=module, typescript 5.9.3, no @dagger.io/dagger
  *   /src/<sub>/node_modules/         typescript linked from the image; other dependencies
- *                                    by `npm install --omit=dev` (npm cache in a cache volume)
+ *                                    by `npm install --omit=dev` (dependencies.ts)
  *   /src/<sub>/sdk/                  index.ts, telemetry.ts, core.js(+.d.ts), client.gen.ts
  *   /src/<sub>/node_modules/@dagger.io/dagger/   the same sdk/ (for the introspector)
  *   /src/<sub>/tsconfig.json         paths @dagger.io/dagger → ./sdk/index.ts, decorators
@@ -18,7 +18,7 @@
  * the same module reuses the dependency install and everything after it.
  */
 import * as path from "node:path";
-import { type Container, withExec } from "../../../core/container.js";
+import type { Container } from "../../../core/container.js";
 import { globDir, readFileAt, statAt } from "../../../core/evaluate.js";
 import { type Change, changeFs } from "../../../core/filesystem.js";
 import type { RequestContext } from "../../../core/types.js";
@@ -27,6 +27,7 @@ import { NotFoundError } from "../../../errors.js";
 import { generateTypescriptClient } from "../../codegen/typescript/generate.js";
 import type { ModuleInfo, SdkRuntime } from "../types.js";
 import { typescriptBase } from "./base-image.js";
+import { withDependencies } from "./dependencies.js";
 import {
   ENTRYPOINT_FILE,
   ENTRYPOINT_TS,
@@ -35,14 +36,9 @@ import {
   SDK_INDEX_TS,
   SDK_TELEMETRY_TS,
   starterIndexTs,
-  TYPESCRIPT_LIBRARY_DIR,
-  TYPESCRIPT_VERSION,
   updatePackageJson,
   updateTsconfig,
 } from "./sdk-files.js";
-
-/** The npm cache shared by every module's dependency install. */
-export const NPM_CACHE_KEY = "tanto-typescript-npm-cache";
 
 /** The module's source directory (the context directory at the source subpath). */
 function sourceDir(mod: ModuleInfo): Directory {
@@ -102,20 +98,7 @@ export class TypescriptRuntime implements SdkRuntime {
     let c = (await typescriptBase(ctx)).withWorkdir(workdir).withEnvVariable("NODE_OPTIONS", "--use-openssl-ca");
     c = change(c, [{ action: "mkfile", path: at("package.json"), contents: pkg.text, permissions: 0o644 }], "package.json");
 
-    // Dependencies: TypeScript from the image; anything else from the registry.
-    const { typescript, ...others } = pkg.dependencies;
-    if (typescript === TYPESCRIPT_VERSION) {
-      c = change(c, [{ action: "symlink", target: TYPESCRIPT_LIBRARY_DIR, link: at("node_modules/typescript") }], "node_modules/typescript");
-    }
-    if (Object.keys(others).length > 0 || typescript !== TYPESCRIPT_VERSION) {
-      c = change(c, [{ action: "copy", from: src, dest: workdir, include: ["package-lock.json", ".npmrc"] }], "lockfile");
-      c = change(c, [{ action: "mkfile", path: at("package.json"), contents: pkg.text, permissions: 0o644 }], "package.json");
-      c = c.withMount({ target: "/root/.npm", type: "cache", key: NPM_CACHE_KEY, sharing: "SHARED" });
-      const registry = process.env["npm_config_registry"] ?? process.env["NPM_CONFIG_REGISTRY"];
-      if (registry) c = c.withEnvVariable("npm_config_registry", registry);
-      c = withExec(c, { args: ["npm", "install", "--omit=dev", "--no-audit", "--no-fund"], expect: "SUCCESS" });
-      c = c.withoutMount("/root/.npm");
-    }
+    c = await withDependencies(ctx, c, src, workdir, pkg.dependencies);
 
     // The SDK (also where the introspector, which ignores tsconfig paths, resolves it), tsconfig, source, entrypoint.
     c = change(
