@@ -54,15 +54,15 @@ async function readOptional(ctx: RequestContext, dir: Directory, file: string): 
   }
 }
 
-/** The sdk/ directory: the library's entry points and the client generated from the introspection JSON. */
-export function sdkChanges(dest: string, introspectionJson: string): Change[] {
+/** The sdk/ directory: the library's entry points and the generated client (`generateTypescriptClient`). */
+export function sdkChanges(dest: string, clientGenTs: string): Change[] {
   const file = (name: string, contents: string): Change => ({ action: "mkfile", path: path.posix.join(dest, name), contents, permissions: 0o644 });
   return [
     file("index.ts", SDK_INDEX_TS),
     file("telemetry.ts", SDK_TELEMETRY_TS),
     file("core.js", SDK_CORE_JS),
     file("core.d.ts", SDK_CORE_D_TS),
-    file("client.gen.ts", generateTypescriptClient(introspectionJson)),
+    file("client.gen.ts", clientGenTs),
   ];
 }
 
@@ -79,7 +79,7 @@ export class TypescriptRuntime implements SdkRuntime {
     const changes: Change[] = [
       { action: "mkfile", path: "/package.json", contents: pkg.text, permissions: 0o644 },
       { action: "mkfile", path: "/tsconfig.json", contents: tsconfig, permissions: 0o644 },
-      ...sdkChanges("/sdk", introspectionJson),
+      ...sdkChanges("/sdk", generateTypescriptClient(introspectionJson)),
     ];
     if (!(await hasTypescriptSource(ctx, src))) {
       changes.push({ action: "mkfile", path: "/src/index.ts", contents: starterIndexTs(mod.originalName || mod.name), permissions: 0o644 });
@@ -100,13 +100,14 @@ export class TypescriptRuntime implements SdkRuntime {
 
     c = await withDependencies(ctx, c, src, workdir, pkg.dependencies);
 
+    const client = generateTypescriptClient(introspectionJson);
     // The SDK (also where the introspector, which ignores tsconfig paths, resolves it), tsconfig, source, entrypoint.
     c = change(
       c,
       [
-        ...sdkChanges(at("sdk"), introspectionJson),
+        ...sdkChanges(at("sdk"), client),
         { action: "rm", path: at("node_modules/@dagger.io/dagger"), allowNotFound: true },
-        ...sdkChanges(at("node_modules/@dagger.io/dagger"), introspectionJson),
+        ...sdkChanges(at("node_modules/@dagger.io/dagger"), client),
         { action: "mkfile", path: at("tsconfig.json"), contents: tsconfig, permissions: 0o644 },
       ],
       "typescript sdk",

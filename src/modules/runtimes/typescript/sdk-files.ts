@@ -17,6 +17,10 @@ export const TYPESCRIPT_LIBRARY_DIR = "/usr/local/lib/node_modules/typescript";
 export const TYPESCRIPT_VERSION = "5.9.3";
 export const ENTRYPOINT_FILE = "src/__dagger.entrypoint.ts";
 
+/** What `init`/`develop` mark as generated (.gitattributes `linguist-generated`) and ignore (.gitignore). */
+export const VCS_GENERATED_PATHS = ["sdk/**"];
+export const VCS_IGNORED_PATHS = ["sdk", "**/node_modules/**", "**/.pnpm-store/**"];
+
 export const SDK_INDEX_TS = `export {
   connection,
   connect,
