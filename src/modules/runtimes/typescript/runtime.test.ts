@@ -19,7 +19,7 @@ import type { RequestContext } from "../../../core/types.js";
 import { Directory } from "../../../core/values.js";
 import { Engine } from "../../../server/engine.js";
 import { createLogger } from "../../../server/log.js";
-import { coreIntrospection } from "../../codegen/typescript/testing.js";
+import { introspectionWith } from "../../codegen/typescript/testing.js";
 import type { ModuleInfo } from "../types.js";
 import { findRuntimeTarball, typescriptBase } from "./base-image.js";
 import { typescriptRuntime } from "./runtime.js";
@@ -47,7 +47,8 @@ describe("TypeScript SDK runtime", { timeout: 600_000 }, () => {
     session.attach(() => undefined); // a session nobody attaches to expires
     end.push(() => session.end());
     ctx = { deps: engine.deps, session, signal: session.signal };
-    introspection = await coreIntrospection();
+    // Core plus a stand-in dependency (Query.toy → Toy).
+    introspection = await introspectionWith(["toy"]);
   });
   after(async () => {
     for (const f of end) f();
@@ -117,6 +118,21 @@ describe("TypeScript SDK runtime", { timeout: 600_000 }, () => {
     assert.deepEqual(Object.keys(main.methods).sort(), ["containerEcho", "grepDir"]);
     assert.deepEqual(main.methods.containerEcho.returnType, { kind: "OBJECT_KIND", name: "Container" });
     assert.deepEqual(main.methods.grepDir.arguments.directoryArg.type, { kind: "OBJECT_KIND", name: "Directory" });
+
+    // Module code's `dag` is the generated client (it knows the dependency), on the library's connection.
+    const dagCheck = [
+      'import { dag } from "@dagger.io/dagger"',
+      `import { Context } from "${SDK_LIBRARY_DIR}/dist/src/common/context.js"`,
+      `import { globalConnection } from "${SDK_LIBRARY_DIR}/dist/src/common/graphql/connection.js"`,
+      "const ctx = (dag.container() as any)._ctx",
+      "console.log(JSON.stringify({ toy: typeof dag.toy, context: ctx instanceof Context, connection: ctx._connection === globalConnection }))",
+    ].join("\n");
+    const withDagCheck = c.with({
+      rootfs: changeFs(c.state.rootfs, [{ action: "mkfile", path: "/src/.dagger/check/dag.ts", contents: dagCheck, permissions: 0o644 }], "dag check"),
+    });
+    const dag = await run(ctx, withDagCheck, ["tsx", "--tsconfig", "/src/.dagger/tsconfig.json", "/src/.dagger/check/dag.ts"]);
+    assert.equal(dag.exitCode, 0, `dag check:\n${dag.combined}`);
+    assert.deepEqual(JSON.parse(dag.stdout.trim()), { toy: "function", context: true, connection: true });
 
     // The entrypoint's imports all resolve; it stops at connecting (no session here).
     const loaded = await run(ctx, c.withEnvVariable("_EXPERIMENTAL_DAGGER_CLI_BIN", "/bin/false"), c.state.entrypoint);
