@@ -89,7 +89,7 @@ describe("TypeScript SDK runtime", { timeout: 600_000 }, () => {
     await assert.rejects(readFileAt(ctx, again.source, "/src/index.ts"), /not found/);
   });
 
-  test("runtime: tsc type-checks the module, the SDK's introspector reads it, tsx loads the entrypoint; cached the second time", async () => {
+  test("runtime: tsc type-checks the module, the SDK's introspector reads it, dag knows the dependency, tsx loads the entrypoint; cached", async () => {
     const mod = await starterModule();
     let started = Date.now();
     const base = await typescriptBase(ctx);
