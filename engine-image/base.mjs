@@ -83,29 +83,41 @@ export function baseRecipeHash(recipe = BASE_RECIPE) {
  * Returns { path, cached, seconds }.
  */
 export async function ensureBase({ recipe = BASE_RECIPE, log = (l) => process.stderr.write(l + "\n") } = {}) {
+  return ensureDebianImage({ recipe, name: "engine-base", log });
+}
+
+/**
+ * A Debian image made by mmdebstrap from `recipe`, cached as
+ * `<cache>/<name>-<hash of recipe>.tar`. `stage(work)` may prepare extra
+ * content before mmdebstrap runs and return mmdebstrap `--customize-hook`s
+ * that copy it in; whatever it reads must be named in the recipe (the hash
+ * is the only cache key). Returns { path, cached, seconds }.
+ */
+export async function ensureDebianImage({ recipe, name, log = (l) => process.stderr.write(l + "\n"), stage = async () => [] }) {
   const dir = cacheDir();
-  const file = path.join(dir, `engine-base-${baseRecipeHash(recipe)}.tar`);
+  const file = path.join(dir, `${name}-${baseRecipeHash(recipe)}.tar`);
   if (await exists(file)) return { path: file, cached: true, seconds: 0 };
   await fs.mkdir(dir, { recursive: true });
   const started = Date.now();
   const work = await fs.mkdtemp(path.join(dir, ".base-"));
   try {
+    const hooks = await stage(work);
     const rootfs = path.join(work, "rootfs.tar");
-    log(`engine base: running mmdebstrap (${recipe.suite}, ${recipe.packages.length} packages); about a minute…`);
-    await mmdebstrap(recipe, rootfs);
+    log(`${name}: running mmdebstrap (${recipe.suite}, ${recipe.packages.length} packages); about a minute…`);
+    await mmdebstrap(recipe, rootfs, hooks);
     const tmp = path.join(work, "image.tar");
-    await writeOciLayout(rootfs, tmp);
+    await writeOciLayout(rootfs, tmp, recipe.env ?? []);
     // Another build may have finished first: either file is the same recipe.
     await fs.rename(tmp, file);
   } finally {
     await fs.rm(work, { recursive: true, force: true });
   }
   const seconds = (Date.now() - started) / 1000;
-  log(`engine base: ${file} (${seconds.toFixed(1)}s)`);
+  log(`${name}: ${file} (${seconds.toFixed(1)}s)`);
   return { path: file, cached: false, seconds };
 }
 
-async function mmdebstrap(recipe, out) {
+async function mmdebstrap(recipe, out, hooks = []) {
   const args = [
     `--variant=${recipe.variant}`,
     "--mode=root",
@@ -114,6 +126,7 @@ async function mmdebstrap(recipe, out) {
     '--aptopt=APT::Install-Recommends "false"',
     ...recipe.dpkgOptions.map((o) => `--dpkgopt=${o}`),
     `--include=${recipe.packages.join(",")}`,
+    ...hooks.map((h) => `--customize-hook=${h}`),
     recipe.suite,
     out,
     ...recipe.mirrors,
@@ -133,13 +146,13 @@ async function mmdebstrap(recipe, out) {
 }
 
 /** Wrap a root filesystem tar as a one-layer OCI image layout tarball (uncompressed layer). */
-async function writeOciLayout(rootfsTar, out) {
+async function writeOciLayout(rootfsTar, out, env = []) {
   const layer = await digestFile(rootfsTar);
   const arch = { x64: "amd64", arm64: "arm64", arm: "arm", ppc64: "ppc64le", s390x: "s390x", riscv64: "riscv64" }[process.arch] ?? process.arch;
   const config = json({
     architecture: arch,
     os: "linux",
-    config: { Env: [`PATH=${PATH}`] },
+    config: { Env: [`PATH=${PATH}`, ...env] },
     rootfs: { type: "layers", diff_ids: [layer.digest] },
     history: [{ created: "1970-01-01T00:00:00Z", created_by: "mmdebstrap (engine-image/base.mjs)" }],
   });

@@ -59,3 +59,6 @@ else
   (cd test/fixtures/go-sdk && GOFLAGS=-mod=mod GOTOOLCHAIN=local go mod download) ||
     echo "warning: could not download the Go SDK's modules; test/go-sdk.test will fail" >&2
 fi
+
+# The base image of TypeScript module runtimes (cached in ~/.cache/tanto; about a minute the first time).
+node engine-image/typescript-runtime.mjs >/dev/null

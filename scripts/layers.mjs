@@ -32,6 +32,7 @@ const TIERS = [
   ["api"],
   // The schema a session serves: parts (SDL + resolvers) and extensions.
   ["schema"],
+  ["modules"],
   // The two ends of a session: they talk over HTTP only, never by import.
   ["server", "client"],
   ["cli"],

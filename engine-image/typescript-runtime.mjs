@@ -1,0 +1,125 @@
+#!/usr/bin/env node
+// The base image of TypeScript module runtimes: Debian 12 (mmdebstrap on the
+// host, as engine-image/base.mjs does for the engine) with this machine's
+// Node.js and npm, and tsx, typescript and the official @dagger.io/dagger
+// library installed globally under /usr/local/lib/node_modules. No public
+// image registry is reachable, so the engine imports this OCI layout tarball
+// instead of pulling node:*-alpine (see src/modules/runtimes/typescript/).
+//
+//   node engine-image/typescript-runtime.mjs     # run by scripts/install.sh
+//
+// The tarball is cached in ~/.cache/tanto (or $TANTO_CACHE_DIR) under a hash
+// of the recipe: Debian packages, the Node.js binary's digest, npm's version
+// and the npm packages. A link to it is kept at dist/share/typescript-runtime.tar,
+// where an engine running from this checkout finds it; engine-image/build.mjs
+// copies it to /usr/local/share/tanto/ in the engine image.
+//
+// The npm packages come from the registry this machine's npm is configured
+// for (its .npmrc, CA and credentials stay on the host: npm runs here, and
+// only the installed files go into the image).
+import { execFileSync, spawn } from "node:child_process";
+import { createHash } from "node:crypto";
+import { readFileSync } from "node:fs";
+import * as fs from "node:fs/promises";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { BASE_RECIPE, ensureDebianImage } from "./base.mjs";
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const repo = path.resolve(here, "..");
+
+/** The file name the engine looks for (src/modules/runtimes/typescript/base-image.ts). */
+export const TYPESCRIPT_RUNTIME_FILE = "typescript-runtime.tar";
+
+/** The npm packages of the runtime, pinned (MODULES.md §6: tsx 4.15.6, TypeScript 5.9.3, SDK 0.21.9). */
+export const RUNTIME_NPM_PACKAGES = ["tsx@4.15.6", "typescript@5.9.3", "@dagger.io/dagger@0.21.9"];
+
+function npmCli() {
+  // npm's own directory: node_modules/npm next to the `npm` on PATH.
+  const bin = execFileSync("sh", ["-c", 'readlink -f "$(command -v npm)"'], { encoding: "utf8" }).trim();
+  return path.resolve(path.dirname(bin), "..");
+}
+
+export function typescriptRuntimeRecipe() {
+  const npmDir = npmCli();
+  const npmVersion = JSON.parse(readFileSync(path.join(npmDir, "package.json"), "utf8")).version;
+  const nodeDigest = createHash("sha256").update(readFileSync(process.execPath)).digest("hex");
+  return {
+    snapshot: BASE_RECIPE.snapshot,
+    suite: BASE_RECIPE.suite,
+    variant: "minbase",
+    mirrors: BASE_RECIPE.mirrors,
+    // Node.js is dynamically linked against glibc, libstdc++ and libgcc; CAs for npm.
+    packages: ["ca-certificates", "libstdc++6", "libgcc-s1"],
+    dpkgOptions: BASE_RECIPE.dpkgOptions.filter((o) => !o.includes("qemu")),
+    sourceDateEpoch: BASE_RECIPE.sourceDateEpoch,
+    node: { version: process.version, sha256: nodeDigest },
+    npm: { version: npmVersion, dir: npmDir },
+    npmPackages: RUNTIME_NPM_PACKAGES,
+    env: [],
+  };
+}
+
+function run(cmd, args, opts = {}) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { stdio: ["ignore", "pipe", "pipe"], ...opts });
+    let out = "";
+    child.stdout.setEncoding("utf8").on("data", (d) => (out = (out + d).slice(-8000)));
+    child.stderr.setEncoding("utf8").on("data", (d) => (out = (out + d).slice(-8000)));
+    child.on("error", reject);
+    child.on("close", (code) => (code === 0 ? resolve() : reject(new Error(`${cmd} ${args.join(" ")} failed (exit ${code}):\n${out.trim()}`))));
+  });
+}
+
+/**
+ * Lay out /usr/local in `work/local`: node, npm, and the global packages.
+ * Returns the mmdebstrap hook that copies it into the root filesystem.
+ */
+async function stageUsrLocal(recipe, work, log) {
+  const local = path.join(work, "local");
+  await fs.mkdir(path.join(local, "bin"), { recursive: true });
+  await fs.mkdir(path.join(local, "lib/node_modules"), { recursive: true });
+  await fs.copyFile(process.execPath, path.join(local, "bin/node"));
+  await fs.chmod(path.join(local, "bin/node"), 0o755);
+  await fs.cp(recipe.npm.dir, path.join(local, "lib/node_modules/npm"), { recursive: true, verbatimSymlinks: true });
+  await fs.symlink("../lib/node_modules/npm/bin/npm-cli.js", path.join(local, "bin/npm"));
+  await fs.symlink("../lib/node_modules/npm/bin/npx-cli.js", path.join(local, "bin/npx"));
+  log(`typescript-runtime: npm install -g ${recipe.npmPackages.join(" ")}`);
+  // A private npm cache: nothing of the host's (and no credentials) ends up in `local`.
+  await run("npm", [
+    "install",
+    "--global",
+    "--prefix",
+    local,
+    "--cache",
+    path.join(work, "npm-cache"),
+    "--no-audit",
+    "--no-fund",
+    "--no-update-notifier",
+    ...recipe.npmPackages,
+  ]);
+  return [`cp -a '${local}/.' "$1/usr/local/"`];
+}
+
+/** The runtime base tarball: from the cache, or built now. Returns { path, cached, seconds }. */
+export async function ensureTypescriptRuntime({ log = (l) => process.stderr.write(l + "\n") } = {}) {
+  const recipe = typescriptRuntimeRecipe();
+  return ensureDebianImage({ recipe, name: "typescript-runtime", log, stage: (work) => stageUsrLocal(recipe, work, log) });
+}
+
+/** Point dist/share/typescript-runtime.tar (the host engine's lookup) at `file`. */
+export async function linkIntoCheckout(file) {
+  const share = path.join(repo, "dist/share");
+  await fs.mkdir(share, { recursive: true });
+  const link = path.join(share, TYPESCRIPT_RUNTIME_FILE);
+  await fs.rm(link, { force: true });
+  await fs.symlink(file, link);
+  return link;
+}
+
+if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  const result = await ensureTypescriptRuntime();
+  const link = await linkIntoCheckout(result.path);
+  process.stderr.write(`typescript-runtime: ${result.cached ? "from cache" : `built in ${result.seconds.toFixed(1)}s`}: ${link} -> ${result.path}\n`);
+  process.stdout.write(JSON.stringify({ ...result, link }) + "\n");
+}
