@@ -1,0 +1,58 @@
+/**
+ * The collection order, as a pure function: least recently used first,
+ * across every kind, stopping as soon as usage is within the target.
+ *
+ * Some candidates hold others: a snapshot holds its parent (a parent goes
+ * only after its children), a snapshot holds the blob of its layer. A held
+ * candidate joins the queue, at its own last use, once everything holding
+ * it has gone; one held by something that stays (a leased child) never does.
+ */
+
+export interface Candidate<T = unknown> {
+  id: string;
+  size: number;
+  lastUsed: number;
+  /** How many holders must go first (including holders that are not candidates). */
+  holders: number;
+  /** Whether it may go at all (false: leased or in use; it still holds what it holds). */
+  removable: boolean;
+  /** Ids of candidates it holds. */
+  holds: readonly string[];
+  /** Whatever the caller needs to remove it. */
+  item: T;
+}
+
+/** The candidates to remove, in order, to bring `usage` down to `target`. */
+export function chooseVictims<T>(candidates: readonly Candidate<T>[], usage: number, target: number): Candidate<T>[] {
+  const byId = new Map(candidates.map((c) => [c.id, c]));
+  const holders = new Map(candidates.map((c) => [c.id, c.holders]));
+  const queue: Candidate<T>[] = candidates.filter((c) => c.removable && c.holders === 0).sort(byLastUse);
+  const victims: Candidate<T>[] = [];
+  while (usage > target && queue.length > 0) {
+    const c = queue.shift()!;
+    victims.push(c);
+    usage -= c.size;
+    for (const id of c.holds) {
+      const left = (holders.get(id) ?? 1) - 1;
+      holders.set(id, left);
+      const held = byId.get(id);
+      if (left === 0 && held?.removable) insertSorted(queue, held);
+    }
+  }
+  return victims;
+}
+
+function byLastUse(a: Candidate, b: Candidate): number {
+  return a.lastUsed - b.lastUsed || a.id.localeCompare(b.id);
+}
+
+function insertSorted<T>(queue: Candidate<T>[], c: Candidate<T>): void {
+  let lo = 0;
+  let hi = queue.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (byLastUse(queue[mid]!, c) <= 0) lo = mid + 1;
+    else hi = mid;
+  }
+  queue.splice(lo, 0, c);
+}
