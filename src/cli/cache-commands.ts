@@ -41,7 +41,7 @@ export async function duCommand(opts: { json: boolean }): Promise<void> {
   };
   const row = (label: string, size: number, reclaimable: number): string =>
     `${label.padEnd(20)} ${formatBytes(size).padStart(10)} ${formatBytes(reclaimable).padStart(12)}\n`;
-  let out = `${"KIND".padEnd(20)} ${"SIZE".padStart(10)} ${"RECLAIMABLE".padStart(12)}\n`;
+  let out = `${"kind".padEnd(20)} ${"size".padStart(10)} ${"reclaimable".padStart(12)}\n`;
   for (const kind of USAGE_KINDS) out += row(labels[kind], report.byKind[kind] ?? 0, report.reclaimableByKind?.[kind] ?? 0);
   out += row("total", report.total, report.reclaimable);
   process.stdout.write(out);

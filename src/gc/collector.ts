@@ -155,10 +155,12 @@ export class Collector {
       out.push({
         id: `b:${blob.digest}`,
         size: blob.size,
-        lastUsed: owner?.lastUsed ?? mtime,
+        // A blob no record owns is worth nothing once no snapshot holds it: it goes first.
+        lastUsed: owner?.lastUsed ?? -1,
         holders,
         removable: all || kind !== "unreferenced" || mtime < youngest,
         holds: [],
+        garbage: !owner,
         item: { type: "blob", digest: blob.digest, kind },
       });
     }

@@ -52,3 +52,17 @@ test("a parent goes after its children, at its own last use; a layer's blob afte
   // Only one child gone: the parent and its blob are still held.
   assert.deepEqual(ids(chooseVictims(all, 45 * MB, 35 * MB)), ["s:a"]);
 });
+
+test("garbage goes whenever a pass runs, even within the target; only free garbage", () => {
+  const all = [
+    c("s:layer", 40 * MB, 5, { holds: ["blob:layer"] }),
+    c("blob:layer", 40 * MB, -1, { holders: 1, garbage: true }),
+    c("blob:orphan", 1 * MB, -1, { garbage: true }),
+    c("blob:young", 1 * MB, -1, { garbage: true, removable: false }),
+    c("s:recent", 10 * MB, 9),
+  ];
+  // 92 MB, keep 60: the orphan first, then the layer's snapshot, then its blob (now garbage) although within the target.
+  assert.deepEqual(ids(chooseVictims(all, 92 * MB, 60 * MB)), ["blob:orphan", "s:layer", "blob:layer"]);
+  // A pass that has nothing to free beyond garbage still clears the garbage.
+  assert.deepEqual(ids(chooseVictims(all, 92 * MB, 92 * MB)), ["blob:orphan"]);
+});

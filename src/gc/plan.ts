@@ -6,6 +6,8 @@
  * only after its children), a snapshot holds the blob of its layer. A held
  * candidate joins the queue, at its own last use, once everything holding
  * it has gone; one held by something that stays (a leased child) never does.
+ * Garbage (blobs nothing references, once free) goes whenever a pass runs:
+ * keeping it saves nothing.
  */
 
 export interface Candidate<T = unknown> {
@@ -18,6 +20,8 @@ export interface Candidate<T = unknown> {
   removable: boolean;
   /** Ids of candidates it holds. */
   holds: readonly string[];
+  /** Worth nothing once free (a blob nothing references): a pass takes it even within the target. */
+  garbage?: boolean;
   /** Whatever the caller needs to remove it. */
   item: T;
 }
@@ -28,15 +32,21 @@ export function chooseVictims<T>(candidates: readonly Candidate<T>[], usage: num
   const holders = new Map(candidates.map((c) => [c.id, c.holders]));
   const queue: Candidate<T>[] = candidates.filter((c) => c.removable && c.holders === 0).sort(byLastUse);
   const victims: Candidate<T>[] = [];
-  while (usage > target && queue.length > 0) {
-    const c = queue.shift()!;
+  let garbage = queue.filter((q) => q.garbage).length;
+  while (queue.length > 0 && (usage > target || garbage > 0)) {
+    const next = usage > target ? 0 : queue.findIndex((q) => q.garbage);
+    const c = queue.splice(next, 1)[0]!;
+    if (c.garbage) garbage--;
     victims.push(c);
     usage -= c.size;
     for (const id of c.holds) {
       const left = (holders.get(id) ?? 1) - 1;
       holders.set(id, left);
       const held = byId.get(id);
-      if (left === 0 && held?.removable) insertSorted(queue, held);
+      if (left === 0 && held?.removable) {
+        insertSorted(queue, held);
+        if (held.garbage) garbage++;
+      }
     }
   }
   return victims;

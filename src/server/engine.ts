@@ -193,7 +193,7 @@ export class Engine {
         const result = await this.collector.prune({ keepBytes: keep });
         this.log.info("garbage collected", {
           freed_bytes: result.freedBytes,
-          removed: result.removedByKind,
+          removed: JSON.stringify(result.removedByKind),
           records: result.removedRecords,
           usage_after: result.usageAfter,
         });
