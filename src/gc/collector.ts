@@ -56,6 +56,11 @@ type Item =
 
 export class Collector {
   #running: Promise<unknown> = Promise.resolve();
+  /**
+   * Sizes of cache-area entries by their last use: an entry changes only
+   * while used, so walking a big volume or mirror again is needed only after.
+   */
+  readonly #areaSizes = new Map<string, { lastUsed: number; size: number }>();
 
   constructor(private readonly deps: CollectorDeps) {}
 
@@ -165,11 +170,16 @@ export class Collector {
       });
     }
 
+    const seen = new Set<string>();
     for (const [area, impl] of Object.entries(this.deps.areas) as Array<[AreaKind, CacheArea]>) {
       for (const e of await impl.cacheEntries()) {
+        const id = `a:${area}:${e.id}`;
+        let measured = this.#areaSizes.get(id);
+        if (measured?.lastUsed !== e.lastUsed) this.#areaSizes.set(id, (measured = { lastUsed: e.lastUsed, size: await diskUsage(e.dir) }));
+        seen.add(id);
         out.push({
-          id: `a:${area}:${e.id}`,
-          size: e.size,
+          id,
+          size: measured.size,
           lastUsed: e.lastUsed,
           holders: 0,
           removable: !e.inUse,
@@ -178,6 +188,7 @@ export class Collector {
         });
       }
     }
+    for (const id of this.#areaSizes.keys()) if (!seen.has(id)) this.#areaSizes.delete(id);
     return out;
   }
 

@@ -45,7 +45,8 @@ export interface PruneResult {
 /** One entry of a cache area, as its owner reports it. */
 export interface CacheEntry {
   id: string;
-  size: number;
+  /** Its directory: the collector measures it (again only after a newer last use). */
+  dir: string;
   lastUsed: number;
   inUse: boolean;
 }

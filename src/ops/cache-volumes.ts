@@ -11,7 +11,7 @@ import * as fs from "node:fs/promises";
 import * as path from "node:path";
 import type { Database } from "../metadata/database.js";
 import { digestHex, sha256 } from "../oci/digest.js";
-import { measureEntries, mtimeMs } from "../util/disk-usage.js";
+import { listEntries, mtimeMs } from "../util/disk-usage.js";
 
 export type CacheSharingMode = "SHARED" | "PRIVATE" | "LOCKED";
 
@@ -37,10 +37,10 @@ export class CacheVolumes {
   }
 
   /** The volumes with their size and last use, for the collector (scratch copies are in use by nature). */
-  async cacheEntries(): Promise<Array<{ id: string; size: number; lastUsed: number; inUse: boolean }>> {
+  async cacheEntries(): Promise<Array<{ id: string; dir: string; lastUsed: number; inUse: boolean }>> {
     const rows = this.#db.prepare("SELECT dir, last_used AS lastUsed FROM cache_volumes").all() as Array<{ dir: string; lastUsed: number }>;
     const lastUse = new Map(rows.map((r) => [r.dir, r.lastUsed]));
-    const entries = await measureEntries(this.#root, async (dir) => lastUse.get(path.basename(dir)) ?? mtimeMs(dir));
+    const entries = await listEntries(this.#root, async (dir) => lastUse.get(path.basename(dir)) ?? mtimeMs(dir));
     return entries.filter((e) => !e.id.includes(".")).map((e) => ({ ...e, inUse: this.inUse(e.id) }));
   }
 
@@ -85,6 +85,7 @@ export class CacheVolumes {
       return {
         dir,
         [Symbol.asyncDispose]: async () => {
+          this.#used(name);
           release();
           if (this.#locks.get(name) === chained) this.#locks.delete(name);
         },
@@ -98,8 +99,14 @@ export class CacheVolumes {
     return {
       dir,
       [Symbol.asyncDispose]: async () => {
+        this.#used(name);
         this.#users.set(name, (this.#users.get(name) ?? 1) - 1);
       },
     };
+  }
+
+  /** The end of a use is its last use, for the collector's least-recently-used order. */
+  #used(dirName: string): void {
+    this.#db.prepare("UPDATE cache_volumes SET last_used = ? WHERE dir = ?").run(Date.now(), dirName);
   }
 }

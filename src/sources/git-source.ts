@@ -24,7 +24,7 @@ import * as path from "node:path";
 import { CancelledError, EngineError, InvalidArgumentError, NotFoundError, UnavailableError } from "../errors.js";
 import { globToRegExp } from "../fsutil/glob.js";
 import { digestHex, sha256 } from "../oci/digest.js";
-import { measureEntries, mtimeMs } from "../util/disk-usage.js";
+import { listEntries, mtimeMs } from "../util/disk-usage.js";
 import { KeyedLock } from "../util/keyed-lock.js";
 
 /** What a remote advertises: full ref name → commit (annotated tags peeled). */
@@ -158,7 +158,7 @@ export function latestVersionTag(remote: RemoteRefs): string | undefined {
 /** One cache entry as the collector sees it. */
 export interface CacheEntryInfo {
   id: string;
-  size: number;
+  dir: string;
   lastUsed: number;
   inUse: boolean;
 }
@@ -207,7 +207,7 @@ export class GitSource {
   /** Cache repositories (one per URL) with their size and last use, for the collector. */
   async cacheEntries(): Promise<CacheEntryInfo[]> {
     const repos = path.join(this.root, "repos");
-    const entries = await measureEntries(repos, mtimeMs);
+    const entries = await listEntries(repos, mtimeMs);
     // `<id>.init-…` are repositories being made.
     return entries.filter((e) => !e.id.includes(".")).map((e) => ({ ...e, inUse: this.#users.has(e.id) }));
   }

@@ -28,16 +28,16 @@ export async function diskUsage(p: string): Promise<number> {
   return total;
 }
 
-/** The entries of a directory that holds one cache entry per subdirectory, with size and last change. */
-export async function measureEntries(
+/** The entries of a directory that holds one cache entry per subdirectory, with their last use. */
+export async function listEntries(
   dir: string,
   lastUsedOf: (entryDir: string) => Promise<number>,
-): Promise<Array<{ id: string; size: number; lastUsed: number }>> {
+): Promise<Array<{ id: string; dir: string; lastUsed: number }>> {
   const names = await fs.readdir(dir).catch(() => [] as string[]);
-  const out: Array<{ id: string; size: number; lastUsed: number }> = [];
+  const out: Array<{ id: string; dir: string; lastUsed: number }> = [];
   for (const name of names) {
     const full = path.join(dir, name);
-    out.push({ id: name, size: await diskUsage(full), lastUsed: await lastUsedOf(full) });
+    out.push({ id: name, dir: full, lastUsed: await lastUsedOf(full) });
   }
   return out;
 }
