@@ -10,6 +10,8 @@ const image = process.env.TANTO_TEST_IMAGE;
 const httpBase = process.env.TANTO_HTTP_BASE;
 const hostDir = process.env.TANTO_HOST_DIR;
 const gitUrl = process.env.TANTO_GIT_URL;
+// Sizes scale together with the test's policy (1: 100 MB policy; 3: the issue's 300 MB over ~1 GB).
+const scale = Number(process.env.TANTO_GC_SCALE ?? "1");
 
 const base = () => dag.container().from(image);
 // An exec with a writable mounted directory: its output is a snapshot the record owns.
@@ -41,11 +43,11 @@ const out = {};
 await connection(async () => {
   if (mode === "small") await small(out);
   if (mode === "bulk") {
-    out.volumeA = await volumeFill("gc-a", 100).stdout();
-    out.volumeB = await volumeFill("gc-b", 100).stdout();
+    out.volumeA = await volumeFill("gc-a", 100 * scale).stdout();
+    out.volumeB = await volumeFill("gc-b", 100 * scale).stdout();
     out.bigDownloadSize = await dag.http(`${httpBase}/big.bin`).size();
     out.bigExportSize = await base()
-      .withExec(["sh", "-c", "dd if=/dev/urandom of=/layer bs=1M count=40 2>/dev/null"])
+      .withExec(["sh", "-c", `dd if=/dev/urandom of=/layer bs=1M count=${40 * scale} 2>/dev/null`])
       .asTarball({ forcedCompression: ImageLayerCompression.Uncompressed })
       .size();
     // The small results are used again (cache hits), so they are the most recent.
