@@ -166,7 +166,8 @@ describe("garbage collection keeps every cached result whole", () => {
     const gcDone = Date.now();
     assert.ok(report.total <= POLICY, `usage after the policy: ${JSON.stringify(report.byKind)}`);
     // Collected from the volumes and blobs, not by evicting every result.
-    assert.equal(report.byKind.volumes, 0, "unused volumes were collected");
+    // The big volumes went; the old 1 MB one may stay: with the big ones gone it fits under the policy.
+    assert.ok(report.byKind.volumes < 2 * MB, `unused volumes were collected: ${report.byKind.volumes} bytes left`);
     assert.ok(report.byKind.exec > 0 && report.byKind.exports > 0 && report.byKind.downloads > 0, JSON.stringify(report.byKind));
     // What nothing references any more went first (the 40 MB blob of the collected export layer);
     // only the pulled image's manifest and config, younger than the grace period, may stay.
@@ -184,9 +185,9 @@ describe("garbage collection keeps every cached result whole", () => {
     assert.equal(check["smallDownload"], "small download\n");
     assert.equal(check["smallExportSize"], small["smallExportSize"]);
     assert.deepEqual(check["mountEntries"], ["data", "seed", "sum"], "a collected mount output is recomputed, never empty");
-    assert.equal(check["mountDataSize"], 30 * 1024 * 1024);
+    assert.equal(check["mountDataSize"], 70 * 1024 * 1024 * SCALE);
     assert.equal(check["bigDownloadSize"], BIG);
-    // Only the exec whose mount output was collected ran again.
+    // Only the exec whose mount output was collected ran again (70 MB: it no longer fits under the policy).
     assert.equal((await execs()) - execsBefore, 1);
     assertRecordsWhole();
     console.log(`gc-parts timings: fill+gc ${gcDone - t0} ms, check ${Date.now() - gcDone} ms; usage ${JSON.stringify(report.byKind)}`);

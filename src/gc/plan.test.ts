@@ -17,8 +17,10 @@ const ids = (v: Candidate<string>[]): string[] => v.map((x) => x.id);
 
 test("least recently used first across kinds, stopping once within the target", () => {
   const all = [c("s:old", 10 * MB, 1), c("vol:a", 100 * MB, 2), c("blob:x", 50 * MB, 3), c("s:new", 10 * MB, 4)];
-  // 170 MB, keep 100: the old snapshot and the volume go; the blob and the newest result stay.
-  assert.deepEqual(ids(chooseVictims(all, 170 * MB, 100 * MB)), ["s:old", "vol:a"]);
+  // 170 MB, keep 100: the old snapshot, then the volume must go; with the volume gone the old
+  // snapshot fits again, so only the volume goes.
+  assert.deepEqual(ids(chooseVictims(all, 170 * MB, 100 * MB)), ["vol:a"]);
+  assert.deepEqual(ids(chooseVictims(all, 170 * MB, 50 * MB)), ["vol:a", "blob:x"]);
   assert.deepEqual(ids(chooseVictims(all, 170 * MB, 170 * MB)), []);
 });
 
@@ -65,4 +67,19 @@ test("garbage goes whenever a pass runs, even within the target; only free garba
   assert.deepEqual(ids(chooseVictims(all, 92 * MB, 60 * MB)), ["blob:orphan", "s:layer", "blob:layer"]);
   // A pass that has nothing to free beyond garbage still clears the garbage.
   assert.deepEqual(ids(chooseVictims(all, 92 * MB, 92 * MB)), ["blob:orphan"]);
+});
+
+test("a recently used volume that must go anyway does not take the older results with it", () => {
+  const all = [
+    c("s:parent", 10 * MB, 1, { holders: 1, holds: ["blob:parent"] }),
+    c("blob:parent", 5 * MB, -1, { holders: 1, garbage: true }),
+    c("s:child", 10 * MB, 2, { holds: ["s:parent"] }),
+    ...Array.from({ length: 5 }, (_, i) => c(`s:${i}`, 10 * MB, 3 + i)),
+    c("vol:busy-lately", 1000 * MB, 50),
+  ];
+  // 1075 MB, keep 300: by age everything would go; only the volume has to.
+  assert.deepEqual(ids(chooseVictims(all, 1075 * MB, 300 * MB)), ["vol:busy-lately"]);
+  // Keep 20: the parent chain cannot stay without its child's room; what fits (the newest results) stays.
+  const victims = ids(chooseVictims(all, 1075 * MB, 20 * MB));
+  assert.deepEqual(victims, ["s:child", "s:parent", "blob:parent", "s:0", "s:1", "s:2", "vol:busy-lately"]);
 });

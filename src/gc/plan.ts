@@ -49,7 +49,38 @@ export function chooseVictims<T>(candidates: readonly Candidate<T>[], usage: num
       }
     }
   }
-  return victims;
+  return giveBack(victims, byId, usage, target);
+}
+
+/**
+ * Least recently used first can overshoot: when a big, recently used entry
+ * (a cache volume) had to go anyway, the older results removed before it
+ * were not needed. Going back from the last victim, keep any that still fit
+ * under the target, together with the victims it holds (a kept snapshot keeps
+ * its parent and its layer's blob). Garbage alone is never kept.
+ */
+function giveBack<T>(victims: Candidate<T>[], byId: Map<string, Candidate<T>>, usage: number, target: number): Candidate<T>[] {
+  const chosen = new Set(victims.map((v) => v.id));
+  for (let i = victims.length - 1; i >= 0; i--) {
+    const v = victims[i]!;
+    if (v.garbage || !chosen.has(v.id)) continue;
+    const closure = new Set<Candidate<T>>();
+    const stack = [v];
+    while (stack.length > 0) {
+      const x = stack.pop()!;
+      if (!chosen.has(x.id) || closure.has(x)) continue;
+      closure.add(x);
+      for (const id of x.holds) {
+        const held = byId.get(id);
+        if (held) stack.push(held);
+      }
+    }
+    const cost = [...closure].reduce((a, x) => a + x.size, 0);
+    if (usage + cost > target) continue;
+    usage += cost;
+    for (const x of closure) chosen.delete(x.id);
+  }
+  return victims.filter((v) => chosen.has(v.id));
 }
 
 function byLastUse(a: Candidate, b: Candidate): number {

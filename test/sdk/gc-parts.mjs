@@ -18,7 +18,7 @@ const base = () => dag.container().from(image);
 const withMount = () =>
   base()
     .withMountedDirectory("/out", dag.directory().withNewFile("seed", "seed\n"))
-    .withExec(["sh", "-c", "dd if=/dev/urandom of=/out/data bs=1M count=30 2>/dev/null; cd /out && md5sum data > sum"]);
+    .withExec(["sh", "-c", `dd if=/dev/urandom of=/out/data bs=1M count=${70 * scale} 2>/dev/null; cd /out && md5sum data > sum`]);
 // A later exec on top of that one's rootfs: its snapshot keeps the rootfs (its parent) alive.
 const onTop = () => withMount().withoutMount("/out").withExec(["sh", "-c", "echo on top"]);
 const smallMount = () => base().withMountedDirectory("/w", dag.directory().withNewFile("in", "small\n")).withExec(["sh", "-c", "cp /w/in /w/out"]);
