@@ -21,7 +21,7 @@ import type { ClientHost } from "../http/client-host.js";
 import type { HostEntry, StatTreeParams } from "../http/session-protocol.js";
 import { type Digest, digestHex, sha256 } from "../oci/digest.js";
 import type { OverlaySnapshotter } from "../snapshots/overlay-snapshotter.js";
-import { listEntries, mtimeMs } from "../util/disk-usage.js";
+import { listEntries, mtimeMs, removeTrash } from "../util/disk-usage.js";
 import { KeyedLock } from "../util/keyed-lock.js";
 
 interface IndexEntry extends HostEntry {
@@ -49,6 +49,7 @@ export class HostMirrors {
 
   /** The mirrors with their size and last sync, for the collector; one syncing now is in use. */
   async cacheEntries(): Promise<Array<{ id: string; dir: string; lastUsed: number; inUse: boolean }>> {
+    await removeTrash(this.root);
     const entries = await listEntries(this.root, (dir) => mtimeMs(path.join(dir, "index.json")));
     return entries.filter((e) => !e.id.startsWith(".")).map((e) => ({ ...e, inUse: this.#locks.busy(e.id) }));
   }

@@ -11,7 +11,7 @@ import * as fs from "node:fs/promises";
 import * as path from "node:path";
 import type { Database } from "../metadata/database.js";
 import { digestHex, sha256 } from "../oci/digest.js";
-import { listEntries, mtimeMs } from "../util/disk-usage.js";
+import { listEntries, mtimeMs, removeTrash } from "../util/disk-usage.js";
 
 export type CacheSharingMode = "SHARED" | "PRIVATE" | "LOCKED";
 
@@ -40,6 +40,7 @@ export class CacheVolumes {
   async cacheEntries(): Promise<Array<{ id: string; dir: string; lastUsed: number; inUse: boolean }>> {
     const rows = this.#db.prepare("SELECT dir, last_used AS lastUsed FROM cache_volumes").all() as Array<{ dir: string; lastUsed: number }>;
     const lastUse = new Map(rows.map((r) => [r.dir, r.lastUsed]));
+    await removeTrash(this.#root);
     const entries = await listEntries(this.#root, async (dir) => lastUse.get(path.basename(dir)) ?? mtimeMs(dir));
     return entries.filter((e) => !e.id.includes(".")).map((e) => ({ ...e, inUse: this.inUse(e.id) }));
   }

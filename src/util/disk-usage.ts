@@ -42,6 +42,13 @@ export async function listEntries(
   return out;
 }
 
+/** Remove what a removal moved aside (`.trash-*`) and a crash left behind. */
+export async function removeTrash(dir: string): Promise<void> {
+  for (const name of await fs.readdir(dir).catch(() => [] as string[])) {
+    if (name.startsWith(".trash-")) await fs.rm(path.join(dir, name), { recursive: true, force: true });
+  }
+}
+
 /** Modification time of `p` in ms, or 0 when it is gone. */
 export async function mtimeMs(p: string): Promise<number> {
   return (await fs.stat(p).catch(() => undefined))?.mtimeMs ?? 0;
