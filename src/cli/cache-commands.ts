@@ -2,7 +2,7 @@
 import { connectEngine } from "../client/connect.js";
 import { parseSize } from "../config/engine-config.js";
 import { InvalidArgumentError } from "../errors.js";
-import type { PruneResult, UsageReport } from "../gc/collector.js";
+import { type PruneResult, USAGE_KINDS, type UsageKind, type UsageReport } from "../gc/types.js";
 
 const stderrLine = (line: string): void => void process.stderr.write(line + "\n");
 
@@ -24,21 +24,27 @@ export async function duCommand(opts: { json: boolean }): Promise<void> {
     process.stdout.write(JSON.stringify(report, null, 2) + "\n");
     return;
   }
-  const labels: Record<keyof UsageReport["byKind"], string> = {
+  const labels: Record<UsageKind, string> = {
     images: "images",
     exec: "exec results",
     files: "file operations",
     host: "client directories",
+    git: "git checkouts",
+    downloads: "http downloads",
+    exports: "image exports",
     other: "other",
+    content: "layer blobs",
+    unreferenced: "unreferenced blobs",
     volumes: "cache volumes",
-    content: "content blobs",
+    hostMirrors: "host mirrors",
+    gitCaches: "git caches",
   };
-  for (const [kind, label] of Object.entries(labels)) {
-    process.stdout.write(`${label.padEnd(20)} ${formatBytes(report.byKind[kind as keyof UsageReport["byKind"]]).padStart(10)}\n`);
-  }
-  process.stdout.write(
-    `${"total".padEnd(20)} ${formatBytes(report.total).padStart(10)}\n${"reclaimable".padEnd(20)} ${formatBytes(report.reclaimable).padStart(10)}\n`,
-  );
+  const row = (label: string, size: number, reclaimable: number): string =>
+    `${label.padEnd(20)} ${formatBytes(size).padStart(10)} ${formatBytes(reclaimable).padStart(12)}\n`;
+  let out = `${"kind".padEnd(20)} ${"size".padStart(10)} ${"reclaimable".padStart(12)}\n`;
+  for (const kind of USAGE_KINDS) out += row(labels[kind], report.byKind[kind] ?? 0, report.reclaimableByKind?.[kind] ?? 0);
+  out += row("total", report.total, report.reclaimable);
+  process.stdout.write(out);
 }
 
 export async function pruneCommand(opts: { all: boolean; keepStorage?: string }): Promise<void> {
@@ -52,5 +58,10 @@ export async function pruneCommand(opts: { all: boolean; keepStorage?: string })
   const res = await engine.request("POST", "/v1/prune", JSON.stringify({ all: opts.all, ...(keepStorage !== undefined ? { keepStorage } : {}) }));
   engine.close();
   const result = JSON.parse(res.body) as PruneResult;
-  process.stdout.write(`freed ${formatBytes(result.freedBytes)} (${result.removedSnapshots} snapshots); cache now ${formatBytes(result.usageAfter)}\n`);
+  const removed = Object.entries(result.removedByKind ?? {})
+    .map(([kind, n]) => `${n} ${kind}`)
+    .join(", ");
+  process.stdout.write(
+    `freed ${formatBytes(result.freedBytes)} (${result.removedSnapshots} snapshots${removed ? `; by kind: ${removed}` : ""}); cache now ${formatBytes(result.usageAfter)}\n`,
+  );
 }

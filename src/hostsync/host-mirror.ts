@@ -9,7 +9,7 @@
  * beside it and renamed over it — so snapshots can hardlink them safely.
  */
 import { createHash, randomBytes } from "node:crypto";
-import { createWriteStream } from "node:fs";
+import { createWriteStream, renameSync } from "node:fs";
 import * as fs from "node:fs/promises";
 import * as path from "node:path";
 import { Transform } from "node:stream";
@@ -21,6 +21,7 @@ import type { ClientHost } from "../http/client-host.js";
 import type { HostEntry, StatTreeParams } from "../http/session-protocol.js";
 import { type Digest, digestHex, sha256 } from "../oci/digest.js";
 import type { OverlaySnapshotter } from "../snapshots/overlay-snapshotter.js";
+import { listEntries, mtimeMs, removeTrash } from "../util/disk-usage.js";
 import { KeyedLock } from "../util/keyed-lock.js";
 
 interface IndexEntry extends HostEntry {
@@ -45,6 +46,29 @@ export class HostMirrors {
     private readonly root: string,
     private readonly snapshots: OverlaySnapshotter,
   ) {}
+
+  /** The mirrors with their size and last sync, for the collector; one syncing now is in use. */
+  async cacheEntries(): Promise<Array<{ id: string; dir: string; lastUsed: number; inUse: boolean }>> {
+    await removeTrash(this.root);
+    const entries = await listEntries(this.root, (dir) => mtimeMs(path.join(dir, "index.json")));
+    return entries.filter((e) => !e.id.startsWith(".")).map((e) => ({ ...e, inUse: this.#locks.busy(e.id) }));
+  }
+
+  /**
+   * Remove a mirror unless it is syncing (the next sync of it sends every
+   * file again). Snapshots made from it keep their files: they are hardlinks.
+   */
+  async removeCacheEntry(id: string): Promise<boolean> {
+    if (this.#locks.busy(id) || id.includes("/") || id.startsWith(".")) return false;
+    const trash = path.join(this.root, `.trash-${id}-${randomBytes(4).toString("hex")}`);
+    try {
+      renameSync(path.join(this.root, id), trash);
+    } catch {
+      return false;
+    }
+    await fs.rm(trash, { recursive: true, force: true });
+    return true;
+  }
 
   /** Bring the mirror of `params` on `clientKey`'s machine up to date and snapshot it. */
   sync(host: ClientHost, clientKey: string, params: StatTreeParams, signal?: AbortSignal): Promise<SyncResult> {

@@ -54,6 +54,19 @@ export class LayerBlobs {
   referenced(): Set<string> {
     return new Set((this.db.prepare("SELECT DISTINCT digest FROM layer_blobs").all() as Array<{ digest: string }>).map((r) => r.digest));
   }
+
+  /** Blob digest → the snapshots whose layer is recorded in it (a blob goes only after them). */
+  holders(): Map<string, number[]> {
+    const out = new Map<string, number[]>();
+    for (const r of this.db.prepare("SELECT digest, snapshot FROM layer_blobs").all() as Array<{ digest: string; snapshot: number }>) {
+      out.set(r.digest, [...(out.get(r.digest) ?? []), r.snapshot]);
+    }
+    return out;
+  }
+
+  isReferenced(digest: string): boolean {
+    return this.db.prepare("SELECT 1 FROM layer_blobs WHERE digest = ? LIMIT 1").get(digest) !== undefined;
+  }
 }
 
 /** The compression a pulled layer's media type says; unknown types count as gzip, as Docker's do. */

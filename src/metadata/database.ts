@@ -59,6 +59,34 @@ const MIGRATIONS: readonly string[] = [
      next INTEGER NOT NULL
    );
    INSERT INTO snapshot_ids (one, next) SELECT 1, COALESCE(MAX(id), 0) + 1 FROM snapshots;`,
+  // What each cache record owns besides its main snapshot: snapshots of an
+  // exec's writable mounts, blobs it exported or downloaded. A snapshot's
+  // removal takes every record owning it in the same statement (the trigger),
+  // so no record ever points at a snapshot that is gone. Existing records get
+  // their parts from their results; those whose parts are gone already are
+  // dropped (they would answer with nothing).
+  `CREATE TABLE cache_record_parts (
+     record TEXT NOT NULL REFERENCES cache_records(key) ON DELETE CASCADE,
+     snapshot INTEGER REFERENCES snapshots(id),
+     blob TEXT,
+     CHECK ((snapshot IS NULL) <> (blob IS NULL))
+   );
+   CREATE INDEX cache_record_parts_record ON cache_record_parts(record);
+   CREATE INDEX cache_record_parts_snapshot ON cache_record_parts(snapshot);
+   CREATE INDEX cache_record_parts_blob ON cache_record_parts(blob);
+   CREATE TRIGGER snapshots_take_their_records BEFORE DELETE ON snapshots BEGIN
+     DELETE FROM cache_records WHERE snapshot = OLD.id
+       OR key IN (SELECT record FROM cache_record_parts WHERE snapshot = OLD.id);
+   END;
+   DELETE FROM cache_records WHERE
+     (json_extract(result, '$.snapshot') IS NOT NULL AND NOT EXISTS
+       (SELECT 1 FROM snapshots s WHERE s.name = json_extract(cache_records.result, '$.snapshot') AND s.state = 'committed'))
+     OR EXISTS (SELECT 1 FROM json_each(cache_records.result, '$.meta.mounts') m
+       WHERE NOT EXISTS (SELECT 1 FROM snapshots s WHERE s.name = m.value AND s.state = 'committed'));
+   INSERT INTO cache_record_parts (record, snapshot)
+     SELECT c.key, s.id FROM cache_records c JOIN snapshots s ON s.name = json_extract(c.result, '$.snapshot');
+   INSERT INTO cache_record_parts (record, snapshot)
+     SELECT c.key, s.id FROM cache_records c, json_each(c.result, '$.meta.mounts') m JOIN snapshots s ON s.name = m.value;`,
 ];
 
 export function openDatabase(file: string): Database {
@@ -74,9 +102,10 @@ export function openDatabase(file: string): Database {
   return db;
 }
 
-function migrate(db: Database): void {
+/** Bring `db` to schema version `target` (default: the newest); tests stop earlier to test an upgrade. */
+export function migrate(db: Database, target = MIGRATIONS.length): void {
   const current = db.pragma("user_version", { simple: true }) as number;
-  for (let v = current; v < MIGRATIONS.length; v++) {
+  for (let v = current; v < Math.min(target, MIGRATIONS.length); v++) {
     db.transaction(() => {
       db.exec(MIGRATIONS[v]!);
       db.pragma(`user_version = ${v + 1}`);

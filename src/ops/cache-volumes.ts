@@ -5,10 +5,13 @@
  * SHARED — every user at once; LOCKED — one user at a time, others wait;
  * PRIVATE — a user that finds the volume busy gets a fresh scratch copy.
  */
+import { randomBytes } from "node:crypto";
+import { renameSync } from "node:fs";
 import * as fs from "node:fs/promises";
 import * as path from "node:path";
 import type { Database } from "../metadata/database.js";
 import { digestHex, sha256 } from "../oci/digest.js";
+import { listEntries, mtimeMs, removeTrash } from "../util/disk-usage.js";
 
 export type CacheSharingMode = "SHARED" | "PRIVATE" | "LOCKED";
 
@@ -21,6 +24,7 @@ export class CacheVolumes {
   readonly #db: Database;
   readonly #users = new Map<string, number>();
   readonly #locks = new Map<string, Promise<void>>();
+  readonly #opening = new Map<string, number>();
 
   constructor(root: string, db: Database) {
     this.#root = root;
@@ -29,13 +33,44 @@ export class CacheVolumes {
 
   /** Whether the volume stored in `dirName` is being used (or waited for) now. */
   inUse(dirName: string): boolean {
-    return (this.#users.get(dirName) ?? 0) > 0 || this.#locks.has(dirName);
+    return (this.#users.get(dirName) ?? 0) > 0 || this.#locks.has(dirName) || this.#opening.has(dirName);
+  }
+
+  /** The volumes with their size and last use, for the collector (scratch copies are in use by nature). */
+  async cacheEntries(): Promise<Array<{ id: string; dir: string; lastUsed: number; inUse: boolean }>> {
+    const rows = this.#db.prepare("SELECT dir, last_used AS lastUsed FROM cache_volumes").all() as Array<{ dir: string; lastUsed: number }>;
+    const lastUse = new Map(rows.map((r) => [r.dir, r.lastUsed]));
+    await removeTrash(this.#root);
+    const entries = await listEntries(this.#root, async (dir) => lastUse.get(path.basename(dir)) ?? mtimeMs(dir));
+    return entries.filter((e) => !e.id.includes(".")).map((e) => ({ ...e, inUse: this.inUse(e.id) }));
+  }
+
+  /** Remove a volume unless it is in use: moved aside at once, so a new user starts from an empty one. */
+  async removeCacheEntry(dirName: string): Promise<boolean> {
+    if (this.inUse(dirName) || dirName.includes("/") || dirName.includes(".")) return false;
+    const trash = path.join(this.#root, `.trash-${dirName}-${randomBytes(4).toString("hex")}`);
+    try {
+      renameSync(path.join(this.#root, dirName), trash);
+    } catch {
+      return false;
+    }
+    this.#db.prepare("DELETE FROM cache_volumes WHERE dir = ?").run(dirName);
+    await fs.rm(trash, { recursive: true, force: true });
+    return true;
   }
 
   async acquire(key: string, sharing: CacheSharingMode): Promise<VolumeLease> {
     const name = digestHex(sha256(key));
     const dir = path.join(this.#root, name);
-    await fs.mkdir(dir, { recursive: true });
+    // In use from the first moment: the collector must not move it aside while it is being opened.
+    this.#opening.set(name, (this.#opening.get(name) ?? 0) + 1);
+    try {
+      await fs.mkdir(dir, { recursive: true });
+    } finally {
+      const left = (this.#opening.get(name) ?? 1) - 1;
+      if (left > 0) this.#opening.set(name, left);
+      else this.#opening.delete(name);
+    }
     const now = Date.now();
     this.#db
       .prepare("INSERT INTO cache_volumes (key, dir, created, last_used) VALUES (?, ?, ?, ?) ON CONFLICT(key) DO UPDATE SET last_used = excluded.last_used")
@@ -51,6 +86,7 @@ export class CacheVolumes {
       return {
         dir,
         [Symbol.asyncDispose]: async () => {
+          this.#used(name);
           release();
           if (this.#locks.get(name) === chained) this.#locks.delete(name);
         },
@@ -64,8 +100,14 @@ export class CacheVolumes {
     return {
       dir,
       [Symbol.asyncDispose]: async () => {
+        this.#used(name);
         this.#users.set(name, (this.#users.get(name) ?? 1) - 1);
       },
     };
+  }
+
+  /** The end of a use is its last use, for the collector's least-recently-used order. */
+  #used(dirName: string): void {
+    this.#db.prepare("UPDATE cache_volumes SET last_used = ? WHERE dir = ?").run(Date.now(), dirName);
   }
 }

@@ -185,7 +185,9 @@ export class ExecOpRunner implements OpRunner {
         else committed[String(a.mountIndex)] = snap.name;
       }
       const meta: ExecResultMeta = { ...output, ...(Object.keys(committed).length > 0 ? { mounts: committed } : {}) };
-      return { ...(rootName !== undefined ? { snapshot: rootName } : {}), meta: { ...meta } };
+      // The record owns the mounts' snapshots: the output op returns them later.
+      const owns = Object.keys(committed).length > 0 ? { owns: { snapshots: Object.values(committed) } } : {};
+      return { ...(rootName !== undefined ? { snapshot: rootName } : {}), meta: { ...meta }, ...owns };
     } finally {
       await unmounts.run();
       for (const a of actives) await snapshots.abort(a.active);

@@ -60,7 +60,8 @@ export class HttpFileOpRunner implements OpRunner {
       throw err;
     }
     const committed = await snapshots.commit(active, `http/${digestHex(v.digest)}`);
-    return { snapshot: committed.name, meta: {} };
+    // The record owns the download: the collector removes them together.
+    return { snapshot: committed.name, meta: {}, owns: { blobs: [op.digest] } };
   }
 }
 

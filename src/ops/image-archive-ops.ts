@@ -76,7 +76,9 @@ export class ImageTarballOpRunner implements OpRunner {
       throw err;
     }
     const committed = await snapshots.commit(active, `image-tarball/${digestHex(v.digest)}`);
-    return { snapshot: committed.name, meta: { digest: image.descriptor.digest } };
+    // The record owns the exported index, manifests and configs (layer blobs belong to their snapshots).
+    const blobs = [image.descriptor.digest, ...image.manifests.flatMap((m) => [m.descriptor.digest, m.manifest.config.digest])];
+    return { snapshot: committed.name, meta: { digest: image.descriptor.digest }, owns: { blobs } };
   }
 }
 

@@ -6,6 +6,7 @@
  *   <root>/snapshots     overlay layers
  *   <root>/volumes       cache volumes
  *   <root>/git           bare cache repositories of git sources (per URL)
+ *   <root>/hostsync      mirrors of client directories
  *   <root>/runc          runc's state (private to this engine)
  *   <root>/run           mount points and bundles of running work
  *
@@ -13,6 +14,7 @@
  * containers, ingest files, active snapshots.
  */
 import { randomBytes } from "node:crypto";
+import { existsSync } from "node:fs";
 import * as fs from "node:fs/promises";
 import * as path from "node:path";
 import type { EngineConfig } from "../config/engine-config.js";
@@ -33,6 +35,7 @@ import { type Database, openDatabase } from "../metadata/database.js";
 import { unmountAll } from "../mount/mount.js";
 import { CniNetwork } from "../network/cni-network.js";
 import type { Network } from "../network/types.js";
+import type { Digest } from "../oci/digest.js";
 import { formatPlatform, hostPlatform } from "../oci/platform.js";
 import { CacheVolumes } from "../ops/cache-volumes.js";
 import { ExecOpRunner, OutputOpRunner } from "../ops/exec-op.js";
@@ -47,7 +50,7 @@ import { buildApiSchema } from "../schema/build.js";
 import { coreParts } from "../schema/core-parts.js";
 import { ServiceManager } from "../services/service-manager.js";
 import { OverlaySnapshotter } from "../snapshots/overlay-snapshotter.js";
-import { SqliteCacheRecords } from "../solver/cache-records.js";
+import { RecordBlobOwnership, SqliteCacheRecords } from "../solver/cache-records.js";
 import { Solver } from "../solver/solver.js";
 import { GitSource } from "../sources/git-source.js";
 import { HttpSource } from "../sources/http-source.js";
@@ -121,15 +124,16 @@ export class Engine {
     const services = new ServiceManager({ ...(network ? { exec: () => execRunner, network } : servicesWithoutNetwork()), recipeOf: bindingRecipe });
     const emulation = await emulationReady;
     const execRunner = new ExecOpRunner({ snapshots, executor, volumes, runDir, ...(network ? { network } : {}), services, platforms: emulation });
-    const collector = new Collector(
+    const hostMirrors = new HostMirrors(path.join(root, "hostsync"), snapshots);
+    const collector = new Collector({
       snapshots,
       leases,
       content,
-      path.join(root, "volumes"),
-      (dir) => volumes.inUse(dir),
-      () => layerBlobs.referenced(),
-    );
-    const hostMirrors = new HostMirrors(path.join(root, "hostsync"), snapshots);
+      layerBlobHolders: () => layerBlobs.holders(),
+      layerBlobReferenced: (digest) => layerBlobs.isReferenced(digest),
+      records: new RecordBlobOwnership(db),
+      areas: { volumes, hostMirrors, gitCaches: git },
+    });
     let sessions: SessionManager | undefined;
     const solver = new Solver({
       runners: [
@@ -146,7 +150,7 @@ export class Engine {
         new GitOpRunner({ git, snapshots }),
         new HttpFileOpRunner({ content, snapshots, http }),
       ],
-      records: new SqliteCacheRecords(db),
+      records: new SqliteCacheRecords(db, (digest) => existsSync(content.path(digest as Digest))),
       maxParallelism: config.maxParallelism,
       snapshotExists: (name) => snapshots.get(name)?.id,
     });
@@ -195,7 +199,12 @@ export class Engine {
         const keep = await keepTarget(this.config.gc, this.config.root, usage.total);
         if (keep === undefined) return;
         const result = await this.collector.prune({ keepBytes: keep });
-        this.log.info("garbage collected", { freed_bytes: result.freedBytes, snapshots: result.removedSnapshots, usage_after: result.usageAfter });
+        this.log.info("garbage collected", {
+          freed_bytes: result.freedBytes,
+          removed: JSON.stringify(result.removedByKind),
+          records: result.removedRecords,
+          usage_after: result.usageAfter,
+        });
       } catch (err) {
         this.log.warn("garbage collection failed", { error: messageOf(err) });
       } finally {

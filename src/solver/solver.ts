@@ -2,7 +2,7 @@ import { CancelledError, EngineError, ExecError, messageOf } from "../errors.js"
 import type { Digest } from "../oci/digest.js";
 import type { CacheRecords } from "./cache-records.js";
 import { Semaphore } from "./semaphore.js";
-import type { OpRunner, Result, SolveContext, Vertex } from "./types.js";
+import { type OpRunner, type Result, type SolveContext, snapshotsOf, type Vertex } from "./types.js";
 
 export interface SolverOptions {
   runners: readonly OpRunner[];
@@ -86,7 +86,7 @@ export class Solver {
     if (runner.cacheable) {
       const hit = this.#lookup(v.digest);
       if (hit) {
-        if (hit.snapshot !== undefined) ctx.lease?.(hit.snapshot);
+        for (const name of snapshotsOf(hit)) ctx.lease?.(name);
         this.stats.cacheHits++;
         ctx.progress?.({ type: "done", vertex: v.digest, name: v.name, cached: true, durationMs: 0 });
         return hit;
@@ -113,7 +113,7 @@ export class Solver {
       throw err;
     }
     const durationMs = performance.now() - started;
-    if (result.snapshot !== undefined) ctx.lease?.(result.snapshot);
+    for (const name of snapshotsOf(result)) ctx.lease?.(name);
     if (runner.cacheable) {
       const snapshotId = result.snapshot === undefined ? undefined : this.#snapshotExists(result.snapshot);
       this.#records.put(v.digest, v.op.kind, result, snapshotId, durationMs);

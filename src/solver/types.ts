@@ -32,6 +32,17 @@ export interface Vertex {
 export interface Result {
   readonly snapshot?: string;
   readonly meta: Readonly<Record<string, unknown>>;
+  /**
+   * Further parts the result points at (snapshots by name, content blobs by
+   * digest). Its cache record owns them: the collector removes the record
+   * with any of them, and a record whose parts are gone is a miss.
+   */
+  readonly owns?: { readonly snapshots?: readonly string[]; readonly blobs?: readonly string[] };
+}
+
+/** Every snapshot a result needs: its own and those it owns. */
+export function snapshotsOf(result: Result): string[] {
+  return [...(result.snapshot !== undefined ? [result.snapshot] : []), ...(result.owns?.snapshots ?? [])];
 }
 
 export type ProgressEvent =

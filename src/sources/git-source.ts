@@ -18,11 +18,13 @@
 
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
+import { renameSync } from "node:fs";
 import * as fs from "node:fs/promises";
 import * as path from "node:path";
 import { CancelledError, EngineError, InvalidArgumentError, NotFoundError, UnavailableError } from "../errors.js";
 import { globToRegExp } from "../fsutil/glob.js";
 import { digestHex, sha256 } from "../oci/digest.js";
+import { listEntries, mtimeMs } from "../util/disk-usage.js";
 import { KeyedLock } from "../util/keyed-lock.js";
 
 /** What a remote advertises: full ref name → commit (annotated tags peeled). */
@@ -153,8 +155,18 @@ export function latestVersionTag(remote: RemoteRefs): string | undefined {
   return best?.tag;
 }
 
+/** One cache entry as the collector sees it. */
+export interface CacheEntryInfo {
+  id: string;
+  dir: string;
+  lastUsed: number;
+  inUse: boolean;
+}
+
 export class GitSource {
   readonly #locks = new KeyedLock();
+  /** Checkouts running per cache repository. */
+  readonly #users = new Map<string, number>();
 
   private constructor(private readonly root: string) {}
 
@@ -180,10 +192,48 @@ export class GitSource {
   /** Write the tree of `commit` into `dest` (an empty directory). */
   async checkout(url: string, commit: string, dest: string, opts: CheckoutOptions): Promise<void> {
     if (!isCommitSha(commit)) throw new InvalidArgumentError(`invalid commit SHA "${commit}"`);
-    const repo = path.join(this.root, "repos", digestHex(sha256(url)));
+    const id = digestHex(sha256(url));
+    // In use from here: the collector leaves the cache repository alone.
+    this.#users.set(id, (this.#users.get(id) ?? 0) + 1);
+    try {
+      await this.#checkout(path.join(this.root, "repos", id), url, commit, dest, opts);
+    } finally {
+      const left = (this.#users.get(id) ?? 1) - 1;
+      if (left > 0) this.#users.set(id, left);
+      else this.#users.delete(id);
+    }
+  }
+
+  /** Cache repositories (one per URL) with their size and last use, for the collector. */
+  async cacheEntries(): Promise<CacheEntryInfo[]> {
+    const repos = path.join(this.root, "repos");
+    const entries = await listEntries(repos, mtimeMs);
+    // `<id>.init-…` are repositories being made.
+    return entries.filter((e) => !e.id.includes(".")).map((e) => ({ ...e, inUse: this.#users.has(e.id) }));
+  }
+
+  /** Remove a cache repository unless a checkout uses it; the next checkout fetches again. */
+  async removeCacheEntry(id: string): Promise<boolean> {
+    if (this.#users.has(id) || id.includes("/") || id.includes(".")) return false;
+    const repo = path.join(this.root, "repos", id);
+    const trash = path.join(this.root, "tmp", `gc-${id}-${randomBytes(4).toString("hex")}`);
+    try {
+      renameSync(repo, trash);
+    } catch {
+      return false;
+    }
+    await fs.rm(trash, { recursive: true, force: true });
+    return true;
+  }
+
+  async #checkout(repo: string, url: string, commit: string, dest: string, opts: CheckoutOptions): Promise<void> {
     const signal = opts.signal ? { signal: opts.signal } : {};
     // One fetch per cache repository at a time: git locks shallow and refs.
-    await this.#locked(repo, () => this.#fetch(repo, url, commit, opts));
+    await this.#locked(repo, async () => {
+      await this.#fetch(repo, url, commit, opts);
+      const now = new Date();
+      await fs.utimes(repo, now, now);
+    });
     if (opts.keepGitDir) {
       await this.#must(["init", "-q", "--template=", dest], signal);
       const local = ["-C", dest];
