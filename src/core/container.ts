@@ -7,7 +7,7 @@
 
 import { cleanPath } from "../fsutil/in-root.js";
 import type { ImageConfig } from "../oci/image.js";
-import { formatPlatform, parsePlatform } from "../oci/platform.js";
+import { formatPlatform, normalizePlatform, parsePlatform } from "../oci/platform.js";
 import { formatReference, parseReference } from "../oci/reference.js";
 import type { ExecMount } from "../ops/exec-op.js";
 import type { Vertex } from "../solver/types.js";
@@ -32,6 +32,8 @@ export interface ExposedPort {
   port: number;
   protocol: "TCP" | "UDP";
   description?: string;
+  /** Not health-checked when the container runs as a service. */
+  skipHealthcheck?: boolean;
 }
 
 export interface ContainerState {
@@ -226,5 +228,10 @@ export async function fromAddress(c: Container, address: string, ctx: RequestCon
   const resolved = await resolving;
   const pinned = formatReference(resolved.ref);
   const image = vertex({ kind: "image", ref: pinned, platform: formatPlatform(platform) }, [], `from ${address}`);
-  return c.fromImage(image, pinned, resolved.config);
+  const { config } = resolved;
+  const from = c.fromImage(image, pinned, config);
+  // A single-platform image used for another platform is still of its own platform (as in Dagger).
+  if (!config.os || !config.architecture) return from;
+  const own = normalizePlatform({ os: config.os, architecture: config.architecture, ...(config.variant ? { variant: config.variant } : {}) });
+  return from.with({ platform: formatPlatform(own) });
 }

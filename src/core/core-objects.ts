@@ -37,7 +37,7 @@ const containerState = z.strictObject({
   entrypoint: z.array(str),
   defaultArgs: z.array(str),
   labels: z.array(z.tuple([str, str])),
-  exposedPorts: z.array(z.strictObject({ port, protocol, description: str.exactOptional() })),
+  exposedPorts: z.array(z.strictObject({ port, protocol, description: str.exactOptional(), skipHealthcheck: z.literal(true).exactOptional() })),
   mounts: z.array(mount),
   serviceBindings: z.array(z.strictObject({ alias: str.min(1), service: serviceSpec })),
   registryAuth: z.array(z.strictObject({ host: str.min(1), username: str, secret: secretRef })),

@@ -90,6 +90,7 @@ const fileAction = z.discriminatedUnion("action", [
     exclude: z.array(str).exactOptional(),
     owner: str.exactOptional(),
     permissions: mode.exactOptional(),
+    gitignore: z.literal(true).exactOptional(),
   }),
   z.strictObject({ action: z.literal("rm"), path: absPath, allowNotFound: z.boolean() }),
   z.strictObject({ action: z.literal("diff"), lower: int.min(-1), lowerPath: relOrAbsPath, upper: int.min(-1), upperPath: relOrAbsPath, dest: absPath }),

@@ -27,14 +27,20 @@ export class SecretStore {
   readonly #values = new Map<string, string>();
   constructor(private readonly salt: Buffer) {}
 
-  add(name: string, plaintext: string, uri?: string): Secret {
-    const mac = createHmac("sha256", this.salt).update(plaintext).digest("hex");
-    this.#values.set(mac, plaintext);
+  /**
+   * A secret of the session. With `cacheKey`, the HMAC is of that key instead
+   * of the value: secrets with one cache key are equal for the cache, whatever
+   * their values (as Dagger's `secret(uri, cacheKey:)`).
+   */
+  add(name: string, plaintext: string, uri?: string, cacheKey?: string): Secret {
+    const hmac = createHmac("sha256", this.salt);
+    const mac = (cacheKey === undefined ? hmac.update(plaintext) : hmac.update(`\0cacheKey\0${cacheKey}`)).digest("hex");
+    this.#values.set(storeKey({ name, mac }), plaintext);
     return new Secret({ name, mac, ...(uri ? { uri } : {}) });
   }
 
   plaintext(ref: { name: string; mac: string }): string {
-    const value = this.#values.get(ref.mac);
+    const value = this.#values.get(storeKey(ref));
     if (value === undefined) {
       throw new FailedPreconditionError(`secret "${ref.name}" is not available in this session: secrets live only in the session that set them`);
     }
@@ -49,4 +55,9 @@ export class SecretStore {
   clear(): void {
     this.#values.clear();
   }
+}
+
+/** Values are held by name and HMAC: secrets sharing a cache key keep their own values. */
+function storeKey(ref: { name: string; mac: string }): string {
+  return `${ref.mac}\0${ref.name}`;
 }

@@ -1,7 +1,7 @@
 /** Container: configuration changes are pure; leaves solve the recipe. */
 import * as path from "node:path";
 import { type CacheSharingMode, type Container, fromAddress, withExec } from "../../core/container.js";
-import { execResult, syncContainer } from "../../core/evaluate.js";
+import { execResult, statAt, syncContainer } from "../../core/evaluate.js";
 import { type Change, changeFs } from "../../core/filesystem.js";
 import { encodeId } from "../../core/ids.js";
 import type { RequestContext } from "../../core/types.js";
@@ -97,11 +97,12 @@ export const containerResolvers = {
     const protocol = (optStr(a, "protocol") ?? "TCP") as "TCP" | "UDP";
     const description = optStr(a, "description");
     const others = c.state.exposedPorts.filter((p) => !(p.port === port && p.protocol === protocol));
-    return c.with({ exposedPorts: [...others, { port, protocol, ...(description ? { description } : {}) }] });
+    const skip = bool(a, "experimentalSkipHealthcheck");
+    return c.with({ exposedPorts: [...others, { port, protocol, ...(description ? { description } : {}), ...(skip ? { skipHealthcheck: true } : {}) }] });
   },
   withoutExposedPort: (c: Container, a: Args) =>
     c.with({ exposedPorts: c.state.exposedPorts.filter((p) => !(p.port === a["port"] && p.protocol === (optStr(a, "protocol") ?? "TCP"))) }),
-  exposedPorts: (c: Container) => c.state.exposedPorts.map((p) => new Port(p.port, p.protocol, p.description, false)),
+  exposedPorts: (c: Container) => c.state.exposedPorts.map((p) => new Port(p.port, p.protocol, p.description, p.skipHealthcheck === true)),
 
   withMountedCache: (c: Container, a: Args) => {
     const cache = loadObject(str(a, "cache"), "CacheVolume") as CacheVolume;
@@ -194,14 +195,10 @@ export const containerResolvers = {
     return m ? new Directory(m.source, m.path) : new Directory(c.state.rootfs, p);
   },
   exists: async (c: Container, a: Args, ctx: RequestContext) => {
-    const p = containerPath(c, a);
-    try {
-      const st = await statPath(ctx, new Directory(c.state.rootfs, "/"), p, !bool(a, "doNotFollowSymlinks"));
-      const want = optStr(a, "expectedType");
-      return want === undefined || `${st.fileType}_TYPE` === want;
-    } catch {
-      return false;
-    }
+    // Only a missing path is false: a container that fails to build raises.
+    const st = await statAt(ctx, c.state.rootfs, containerPath(c, a), !bool(a, "doNotFollowSymlinks"));
+    const want = optStr(a, "expectedType");
+    return st !== undefined && (want === undefined || `${st.type}_TYPE` === want);
   },
   stat: (c: Container, a: Args, ctx: RequestContext) => statPath(ctx, new Directory(c.state.rootfs, "/"), containerPath(c, a), !bool(a, "doNotFollowSymlinks")),
 };
