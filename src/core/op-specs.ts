@@ -31,7 +31,14 @@ export const secretKey = z.strictObject({ name: str, mac: str.regex(/^[a-f0-9]{6
 export const sharing = z.enum(["SHARED", "PRIVATE", "LOCKED"]);
 
 const execMount = z.discriminatedUnion("type", [
-  z.strictObject({ target: absPath, type: z.literal("cache"), key: str.min(1), sharing, owner: str.exactOptional() }),
+  z.strictObject({
+    target: absPath,
+    type: z.literal("cache"),
+    key: str.min(1),
+    sharing,
+    owner: str.exactOptional(),
+    seed: z.strictObject({ input: int.min(-1), path: relOrAbsPath }).exactOptional(),
+  }),
   z.strictObject({ target: absPath, type: z.literal("tmpfs"), size: nat.exactOptional() }),
   z.strictObject({ target: absPath, type: z.enum(["dir", "file"]), input: int.min(-1), path: relOrAbsPath, readOnly: z.boolean() }),
   z.strictObject({ target: absPath, type: z.literal("secret"), secret: secretKey, owner: str.exactOptional(), mode }),
@@ -75,6 +82,8 @@ const exec = z.strictObject({
   redirectStdout: absPath.exactOptional(),
   redirectStderr: absPath.exactOptional(),
   noInit: z.boolean().exactOptional(),
+  redirectStdin: absPath.exactOptional(),
+  insecureRootCapabilities: z.literal(true).exactOptional(),
   services: z.array(z.strictObject({ alias: str.min(1), service: serviceSpec })).exactOptional(),
 }) satisfies z.ZodType<ExecOp>;
 

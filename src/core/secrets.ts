@@ -13,6 +13,13 @@ export interface SecretRef {
   /** HMAC-SHA256(salt, plaintext), hex: the secret's part of cache keys, and its key in the session's store. */
   mac: string;
   uri?: string;
+  /** Set by `secret(uri, cacheKey:)`: the HMAC is of this key, and recipes name the secret by it. */
+  cacheKey?: string;
+}
+
+/** How recipes (ops) name a secret: by its cache key when it has one, so equal keys make equal recipes. */
+export function opSecretKey(ref: SecretRef): { name: string; mac: string } {
+  return { name: ref.cacheKey !== undefined ? `cacheKey:${ref.cacheKey}` : ref.name, mac: ref.mac };
 }
 
 export class Secret {
@@ -35,12 +42,12 @@ export class SecretStore {
   add(name: string, plaintext: string, uri?: string, cacheKey?: string): Secret {
     const hmac = createHmac("sha256", this.salt);
     const mac = (cacheKey === undefined ? hmac.update(plaintext) : hmac.update(`\0cacheKey\0${cacheKey}`)).digest("hex");
-    this.#values.set(storeKey({ name, mac }), plaintext);
-    return new Secret({ name, mac, ...(uri ? { uri } : {}) });
+    this.#values.set(mac, plaintext);
+    return new Secret({ name, mac, ...(uri ? { uri } : {}), ...(cacheKey !== undefined ? { cacheKey } : {}) });
   }
 
   plaintext(ref: { name: string; mac: string }): string {
-    const value = this.#values.get(storeKey(ref));
+    const value = this.#values.get(ref.mac);
     if (value === undefined) {
       throw new FailedPreconditionError(`secret "${ref.name}" is not available in this session: secrets live only in the session that set them`);
     }
@@ -55,9 +62,4 @@ export class SecretStore {
   clear(): void {
     this.#values.clear();
   }
-}
-
-/** Values are held by name and HMAC: secrets sharing a cache key keep their own values. */
-function storeKey(ref: { name: string; mac: string }): string {
-  return `${ref.mac}\0${ref.name}`;
 }

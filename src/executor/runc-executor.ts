@@ -113,6 +113,7 @@ export class RuncExecutor implements Executor {
         ...(spec.hostname === undefined ? {} : { hostname: spec.hostname }),
         ...(spec.readonlyRootfs === undefined ? {} : { readonlyRootfs: spec.readonlyRootfs }),
         ...(spec.cgroupsPath === undefined ? {} : { cgroupsPath: spec.cgroupsPath }),
+        ...(spec.privileged ? { privileged: true } : {}),
         ...(this.initPath === false ? {} : { initPath: this.initPath }),
       });
       await writeFile(join(bundle, "config.json"), JSON.stringify(config));
@@ -159,6 +160,14 @@ export class RuncExecutor implements Executor {
       return { exitCode: await this.#exitCodeAfterFailure(log, "exec", id, result.exitCode) };
     } finally {
       await Promise.all([processFile, pidFile, log].map((f) => rm(f, { force: true })));
+    }
+  }
+
+  async signal(id: string, signal: "TERM" | "KILL"): Promise<void> {
+    if (!this.#running.has(id)) return;
+    const r = await this.#runc(["kill", id, signal]);
+    if (r.code !== 0 && this.#running.has(id) && !/not running|does not exist|container not found/.test(r.stderr)) {
+      throw new EngineError(`cannot signal container "${id}" with SIG${signal}: ${r.stderr.trim() || `runc exited ${r.code}`}`);
     }
   }
 

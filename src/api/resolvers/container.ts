@@ -26,6 +26,8 @@ function exec(c: Container, a: Args): Container {
     ...(redirectStdout ? { redirectStdout } : {}),
     ...(redirectStderr ? { redirectStderr } : {}),
     ...(bool(a, "noInit") ? { noInit: true } : {}),
+    ...(optStr(a, "redirectStdin") ? { redirectStdin: expand(c, a, str(a, "redirectStdin")) } : {}),
+    ...(bool(a, "insecureRootCapabilities") ? { insecureRootCapabilities: true } : {}),
   });
 }
 
@@ -106,13 +108,17 @@ export const containerResolvers = {
 
   withMountedCache: (c: Container, a: Args) => {
     const cache = loadObject(str(a, "cache"), "CacheVolume") as CacheVolume;
-    const owner = optStr(a, "owner");
+    // The mount's arguments, else the volume's own defaults.
+    const owner = optStr(a, "owner") ?? cache.defaults.owner;
+    const sourceId = optStr(a, "source");
+    const source = sourceId ? (loadObject(sourceId, "Directory") as Directory) : cache.defaults.source;
     return c.withMount({
       target: containerPath(c, a),
       type: "cache",
       key: cache.key,
-      sharing: (optStr(a, "sharing") ?? "SHARED") as CacheSharingMode,
+      sharing: (optStr(a, "sharing") ?? cache.defaults.sharing ?? "SHARED") as CacheSharingMode,
       ...(owner ? { owner } : {}),
+      ...(source ? { from: { source: source.source, path: source.path } } : {}),
     });
   },
   withMountedTemp: (c: Container, a: Args) => {
