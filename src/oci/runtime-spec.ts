@@ -129,7 +129,7 @@ export const DEFAULT_MASKED_PATHS: readonly string[] = [
   "/sys/devices/virtual/powercap",
 ];
 
-/** Every capability Linux defines (runc skips those the kernel lacks). */
+/** Every capability Linux defines, in the kernel's numbering (index = capability number). */
 export const ALL_CAPABILITIES: readonly string[] = [
   "CHOWN",
   "DAC_OVERRIDE",
@@ -195,6 +195,8 @@ export interface ProcessOptions {
   terminal?: false;
   /** Every capability instead of Docker's default set. */
   privileged?: boolean;
+  /** With `privileged`: the capabilities to grant (default: ALL_CAPABILITIES), e.g. those the engine itself holds. */
+  capabilities?: readonly string[];
 }
 
 export interface SpecOptions extends ProcessOptions {
@@ -215,7 +217,7 @@ export interface SpecOptions extends ProcessOptions {
  * the extra process must carry the same privileges as the container's.
  */
 export function generateProcess(opts: ProcessOptions): Process {
-  const caps = [...(opts.privileged ? ALL_CAPABILITIES : DEFAULT_CAPABILITIES)];
+  const caps = [...(opts.privileged ? (opts.capabilities ?? ALL_CAPABILITIES) : DEFAULT_CAPABILITIES)];
   const user: User = { uid: opts.uid, gid: opts.gid };
   if (opts.additionalGids.length > 0) user.additionalGids = [...opts.additionalGids];
   return {

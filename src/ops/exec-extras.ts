@@ -56,7 +56,7 @@ export function cacheSeed(
   return {
     id: JSON.stringify([snapshotName ?? null, m.seed?.path ?? null, m.owner ?? null]),
     fill: async (dir) => {
-      const owner = m.owner ? await resolveUser(m.owner, rootfs) : undefined;
+      const owner = m.owner ? await resolveOwner(m.owner, rootfs) : undefined;
       if (m.seed && snapshotName !== undefined) {
         const snapshot = deps.snapshots.get(snapshotName);
         const from = m.seed.path;
@@ -67,4 +67,10 @@ export function cacheSeed(
       if (owner) await fs.chown(dir, owner.uid, owner.gid);
     },
   };
+}
+
+/** `user[:group]` as Dagger reads an owner: without a group, the group named like the user (else the user's own). */
+async function resolveOwner(owner: string, rootfs: string): Promise<{ uid: number; gid: number }> {
+  if (owner.includes(":")) return resolveUser(owner, rootfs);
+  return resolveUser(`${owner}:${owner}`, rootfs).catch(() => resolveUser(owner, rootfs));
 }
