@@ -93,6 +93,10 @@ describe("arguments and results", () => {
     assert.deepEqual(out["skipHealthcheck"], { ports: [true], started: true });
   });
 
+  test("host().tunnel(ports: [{frontend}]) listens on that port, not a random one", () => {
+    assert.deepEqual(out["tunnelFrontend"], { endpoint: true, body: "tunnelled\n" });
+  });
+
   test("forcedCompression EStarGZ is refused by name, not written as plain gzip", () => {
     assert.match(String((out["estargz"] as Report)["error"]), /forcedCompression EStarGZ is not supported/);
   });

@@ -82,6 +82,12 @@ export class CacheVolumes {
     }
     if (sharing === "PRIVATE" && (this.#users.get(name) ?? 0) > 0) {
       const scratch = await fs.mkdtemp(path.join(this.#root, `${name}.private-`));
+      // A private copy starts as a new volume would.
+      if (seed)
+        await seed.fill(scratch).catch(async (err: unknown) => {
+          await fs.rm(scratch, { recursive: true, force: true });
+          throw err;
+        });
       return { dir: scratch, [Symbol.asyncDispose]: () => fs.rm(scratch, { recursive: true, force: true }) };
     }
     this.#users.set(name, (this.#users.get(name) ?? 0) + 1);

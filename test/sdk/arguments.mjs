@@ -3,6 +3,7 @@
 import { execFileSync } from "node:child_process";
 import { createHash, randomUUID } from "node:crypto";
 import * as fs from "node:fs";
+import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
 import { CacheSharingMode, connection, dag } from "@dagger.io/dagger";
@@ -159,6 +160,25 @@ await connection(async () => {
     await svc.start();
     await svc.stop({ kill: true });
     return { ports, started: true };
+  });
+
+  // host().tunnel(ports: [{frontend}]) listens on that port of the client
+  await attempt("tunnelFrontend", async () => {
+    const free = await new Promise((resolve) => {
+      const server = net.createServer().listen(0, "127.0.0.1", () => {
+        const { port } = server.address();
+        server.close(() => resolve(port));
+      });
+    });
+    const web = base
+      .withNewFile("/www/index.html", "tunnelled\n")
+      .withExposedPort(80)
+      .asService({ args: ["httpd", "-f", "-p", "80", "-h", "/www"] });
+    const tunnel = dag.host().tunnel(web, { ports: [{ frontend: free, backend: 80 }] });
+    await tunnel.start();
+    const endpoint = await tunnel.endpoint();
+    const body = await (await fetch(`http://127.0.0.1:${free}/`)).text();
+    return { endpoint: endpoint === `localhost:${free}`, body };
   });
 
   // EStarGZ: not written as plain gzip, refused by name
