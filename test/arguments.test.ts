@@ -37,6 +37,7 @@ describe("arguments and results", () => {
 
   test("withExec(redirectStdin): the file is the command's stdin; a missing one is named", () => {
     assert.equal(out["redirectStdin"], "from a file\n");
+    assert.equal(out["redirectExpanded"], "expanded\n", "with expand, redirect paths are expanded");
     assert.match(String((out["redirectStdinMissing"] as Report)["error"]), /redirectStdin: open \/nope\.txt: no such file or directory/);
   });
 

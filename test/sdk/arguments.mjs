@@ -25,6 +25,14 @@ await connection(async () => {
 
   // withExec(redirectStdin)
   await attempt("redirectStdin", () => base.withNewFile("/in.txt", "from a file\n").withExec(["cat"], { redirectStdin: "/in.txt" }).stdout());
+  await attempt("redirectExpanded", () =>
+    base
+      .withEnvVariable("D", "/tmp")
+      .withNewFile("/tmp/in.txt", "expanded\n")
+      .withExec(["cat"], { redirectStdin: "$D/in.txt", redirectStdout: "${D}/out.txt", expand: true })
+      .file("/tmp/out.txt")
+      .contents(),
+  );
   await attempt("redirectStdinMissing", () => base.withExec(["cat"], { redirectStdin: "/nope.txt" }).stdout());
 
   // withExec(insecureRootCapabilities) and the same on asService

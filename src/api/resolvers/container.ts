@@ -17,16 +17,22 @@ function exec(c: Container, a: Args): Container {
   if (bool(a, "useEntrypoint")) args = [...c.state.entrypoint, ...args];
   if (args.length === 0) throw new InvalidArgumentError("withExec needs a command: args is empty and the container has no default args");
   const stdin = optStr(a, "stdin");
-  const redirectStdout = optStr(a, "redirectStdout");
-  const redirectStderr = optStr(a, "redirectStderr");
+  // With `expand`, the redirect paths are expanded too (as Dagger does).
+  const redirect = (k: string): string | undefined => {
+    const p = optStr(a, k);
+    return p ? expand(c, a, p) : undefined;
+  };
+  const redirectStdin = redirect("redirectStdin");
+  const redirectStdout = redirect("redirectStdout");
+  const redirectStderr = redirect("redirectStderr");
   return withExec(c, {
     args,
     expect: (optStr(a, "expect") ?? "SUCCESS") as "SUCCESS" | "FAILURE" | "ANY",
     ...(stdin ? { stdin } : {}),
     ...(redirectStdout ? { redirectStdout } : {}),
     ...(redirectStderr ? { redirectStderr } : {}),
+    ...(redirectStdin ? { redirectStdin } : {}),
     ...(bool(a, "noInit") ? { noInit: true } : {}),
-    ...(optStr(a, "redirectStdin") ? { redirectStdin: expand(c, a, str(a, "redirectStdin")) } : {}),
     ...(bool(a, "insecureRootCapabilities") ? { insecureRootCapabilities: true } : {}),
   });
 }
