@@ -98,8 +98,23 @@ describe("arguments and results", () => {
     assert.deepEqual(out["tunnelFrontend"], { endpoint: true, body: "tunnelled\n" });
   });
 
-  test("forcedCompression EStarGZ is refused by name, not written as plain gzip", () => {
-    assert.match(String((out["estargz"] as Report)["error"]), /forcedCompression EStarGZ is not supported/);
+  test("forcedCompression EStarGZ writes eStargz layers: TOC, footer, annotations; still plain gzip to readers", () => {
+    assert.deepEqual(out["estargz"], {
+      top: {
+        mediaType: "application/vnd.oci.image.layer.v1.tar+gzip",
+        diffIdMatches: true,
+        sizeMatches: true,
+        tocDigestMatches: true,
+        footerSize: 51,
+        footerMagic: "STARGZ",
+        tocName: "stargz.index.json",
+        landmark: ".no.prefetch.landmark",
+        helloAt: "hello stargz\n",
+        link: "hello.txt",
+      },
+      all: true,
+      imported: "hello stargz\n20000\n",
+    });
   });
 
   test("Directory.sync of a missing sub-directory fails as Dagger does", () => {

@@ -145,7 +145,7 @@ const imageSettings = z.strictObject({
 const imageTarball = z.strictObject({
   kind: z.literal("image-tarball"),
   variants: z.array(z.strictObject({ rootfs: int.min(-1), settings: imageSettings })).min(1),
-  compression: z.enum(["gzip", "zstd", "none"]).exactOptional(),
+  compression: z.enum(["gzip", "zstd", "none", "estargz"]).exactOptional(),
   mediaTypes: z.enum(["oci", "docker"]),
 }) satisfies z.ZodType<ImageTarballOp>;
 

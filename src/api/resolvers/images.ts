@@ -19,9 +19,7 @@ function compressionArg(a: Args): ExportCompression | undefined {
     case "Gzip":
       return "gzip";
     case "EStarGZ":
-      throw new InvalidArgumentError(
-        "forcedCompression EStarGZ is not supported by this engine (it would be written as plain gzip, without the eStargz table of contents): use Gzip, Zstd or Uncompressed",
-      );
+      return "estargz";
     case "Zstd":
       return "zstd";
     case "Uncompressed":
