@@ -21,7 +21,8 @@ import { constants as osConstants } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { CancelledError, EngineError, FailedPreconditionError, InvalidArgumentError, messageOf, UnavailableError } from "../errors.js";
-import { ALL_CAPABILITIES, generateProcess, generateSpec, type Rlimit } from "../oci/runtime-spec.js";
+import { generateProcess, generateSpec, type Rlimit } from "../oci/runtime-spec.js";
+import { boundingCapabilities } from "./capabilities.js";
 import type { Executor, ExitStatus, ProcessIO, ProcessSpec, RunSpec } from "./types.js";
 
 export interface RuncExecutorOptions {
@@ -397,22 +398,4 @@ async function killByPidFile(pidFile: string, exited: () => boolean): Promise<vo
     if (Date.now() > deadline) throw new EngineError(`cannot kill exec'd process: no pid in "${pidFile}"`);
     await sleep(delay);
   }
-}
-
-let bounding: Promise<string[]> | undefined;
-
-/**
- * The capabilities this engine may hand out: those of its own bounding set
- * (a privileged container cannot get more than the engine holds).
- */
-function boundingCapabilities(): Promise<string[]> {
-  bounding ??= readFile("/proc/self/status", "utf8").then(
-    (text) => {
-      const hex = /^CapBnd:\s*([0-9a-f]+)$/m.exec(text)?.[1];
-      const mask = hex === undefined ? 0n : BigInt(`0x${hex}`);
-      return ALL_CAPABILITIES.filter((_c, bit) => (mask >> BigInt(bit)) & 1n);
-    },
-    () => [...ALL_CAPABILITIES],
-  );
-  return bounding;
 }

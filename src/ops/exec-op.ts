@@ -240,7 +240,11 @@ export class ExecOpRunner implements OpRunner {
         cleanupAfterRun.defer(() => bound.release());
         extraHosts.push({ name: binding.alias, ip: bound.ip });
       }
-      const net = await this.#network(rootfs, ctx, cleanupAfterRun, { ...(opts.hostname ? { hostname: opts.hostname } : {}), extraHosts });
+      const net = await this.#network(rootfs, ctx, cleanupAfterRun, {
+        ...(opts.hostname ? { hostname: opts.hostname } : {}),
+        extraHosts,
+        privileged: op.insecureRootCapabilities === true,
+      });
       if (net) {
         mounts.push(...net.mounts);
         opts.onNamespace?.(net.ns);
@@ -281,13 +285,15 @@ export class ExecOpRunner implements OpRunner {
     rootfs: string,
     ctx: SolveContext,
     cleanup: Cleanup,
-    names: { hostname?: string; extraHosts: HostEntry[] },
+    names: { hostname?: string; extraHosts: HostEntry[]; privileged: boolean },
   ): Promise<{ ns: NetworkNamespace; mounts: SpecMount[] } | undefined> {
     const pool = this.deps.network;
     if (!pool) return undefined;
+    const { privileged, ...ask } = names;
     const scope = (ctx.session as { id?: string } | undefined)?.id;
-    const ns = await pool.acquire({ ...names, ...(scope ? { scope } : {}), ...(ctx.signal ? { signal: ctx.signal } : {}) });
-    cleanup.defer(() => pool.release(ns));
+    const ns = await pool.acquire({ ...ask, ...(scope ? { scope } : {}), ...(ctx.signal ? { signal: ctx.signal } : {}) });
+    // A privileged container may have changed its namespace (routes, rules): never reuse it.
+    cleanup.defer(() => pool.release(ns, privileged ? { discard: true } : {}));
     const mounts: SpecMount[] = [];
     for (const [target, source] of [
       ["/etc/resolv.conf", ns.resolvConf],
