@@ -21,8 +21,9 @@ export function formatError(err: GraphQLError): Record<string, unknown> {
       _type: "EXEC_ERROR",
       cmd: original.cmd,
       exitCode: original.exitCode,
-      stdout: original.stdout,
-      stderr: original.stderr,
+      // Dagger trims white space at both ends of the output it puts in an exec error.
+      stdout: original.stdout.trim(),
+      stderr: original.stderr.trim(),
     };
   } else if (original instanceof EngineError) {
     base["extensions"] = { code: original.code };

@@ -28,7 +28,8 @@ export async function listenTunnel(engine: EngineClient, sessionId: string, para
     });
     await new Promise<void>((resolve, reject) => {
       server.once("error", reject);
-      server.listen(params.random ? 0 : (frontend ?? backend), "127.0.0.1", resolve);
+      // A frontend given is the port to listen on; otherwise a random one, or the backend's own (native).
+      server.listen(frontend ? frontend : params.random ? 0 : backend, "127.0.0.1", resolve);
     });
     // Later failures (an accept that fails) concern that connection only.
     server.on("error", () => undefined);

@@ -7,12 +7,12 @@
 
 import { cleanPath } from "../fsutil/in-root.js";
 import type { ImageConfig } from "../oci/image.js";
-import { formatPlatform, parsePlatform } from "../oci/platform.js";
+import { formatPlatform, normalizePlatform, parsePlatform } from "../oci/platform.js";
 import { formatReference, parseReference } from "../oci/reference.js";
 import type { ExecMount } from "../ops/exec-op.js";
 import type { Vertex } from "../solver/types.js";
 import { vertex } from "../solver/vertex.js";
-import type { SecretRef } from "./secrets.js";
+import { opSecretKey, type SecretRef } from "./secrets.js";
 import type { ServiceSpec } from "./service.js";
 import type { RequestContext } from "./types.js";
 
@@ -21,7 +21,8 @@ export type { CacheSharingMode } from "../ops/cache-volumes.js";
 import type { CacheSharingMode } from "../ops/cache-volumes.js";
 
 export type ContainerMount =
-  | { target: string; type: "cache"; key: string; sharing: CacheSharingMode; owner?: string }
+  /** A cache volume; `from` is the directory a new volume starts with. */
+  | { target: string; type: "cache"; key: string; sharing: CacheSharingMode; owner?: string; from?: { source?: Vertex | undefined; path: string } }
   | { target: string; type: "tmpfs"; size?: number }
   /** A Directory or File value mounted at `target`. */
   | { target: string; type: "dir" | "file"; source?: Vertex | undefined; path: string; readOnly: boolean }
@@ -32,6 +33,8 @@ export interface ExposedPort {
   port: number;
   protocol: "TCP" | "UDP";
   description?: string;
+  /** Not health-checked when the container runs as a service. */
+  skipHealthcheck?: boolean;
 }
 
 export interface ContainerState {
@@ -168,23 +171,26 @@ function parseExposedPort(key: string): ExposedPort {
 export function withExec(c: Container, spec: ExecSpec): Container {
   const inputs: Vertex[] = c.state.rootfs ? [c.state.rootfs] : [];
   const sources: Vertex[] = [];
+  const inputOf = (source: Vertex): number => {
+    const i = sources.findIndex((v) => v.digest === source.digest);
+    return i < 0 ? sources.push(source) - 1 : i;
+  };
   const mounts: ExecMount[] = c.state.mounts.map((m) => {
-    if (m.type === "secret") return { ...m, secret: { name: m.secret.name, mac: m.secret.mac } };
-    if (m.type === "cache" || m.type === "tmpfs") return m;
+    if (m.type === "secret") return { ...m, secret: opSecretKey(m.secret) };
+    if (m.type === "tmpfs") return m;
+    if (m.type === "cache") {
+      const { from, ...rest } = m;
+      return from ? { ...rest, seed: { input: from.source ? inputOf(from.source) : -1, path: from.path } } : rest;
+    }
     const { source, ...rest } = m;
-    if (!source) return { ...rest, input: -1 };
-    let input = sources.findIndex((v) => v.digest === source.digest);
-    if (input < 0) input = sources.push(source) - 1;
-    return { ...rest, input };
+    return { ...rest, input: source ? inputOf(source) : -1 };
   });
   const op = {
     kind: "exec",
     rootfs: c.state.rootfs !== undefined,
     args: spec.args,
     env: c.state.env,
-    ...(c.state.secretEnv.length > 0
-      ? { secretEnv: c.state.secretEnv.map(({ name, secret }) => ({ name, secret: { name: secret.name, mac: secret.mac } })) }
-      : {}),
+    ...(c.state.secretEnv.length > 0 ? { secretEnv: c.state.secretEnv.map(({ name, secret }) => ({ name, secret: opSecretKey(secret) })) } : {}),
     cwd: c.state.workdir || "/",
     user: c.state.user,
     mounts,
@@ -194,6 +200,8 @@ export function withExec(c: Container, spec: ExecSpec): Container {
     ...(spec.redirectStdout ? { redirectStdout: c.absPath(spec.redirectStdout) } : {}),
     ...(spec.redirectStderr ? { redirectStderr: c.absPath(spec.redirectStderr) } : {}),
     ...(spec.noInit ? { noInit: true } : {}),
+    ...(spec.redirectStdin ? { redirectStdin: c.absPath(spec.redirectStdin) } : {}),
+    ...(spec.insecureRootCapabilities ? { insecureRootCapabilities: true } : {}),
     ...(c.state.serviceBindings.length > 0 ? { services: c.state.serviceBindings } : {}),
   };
   const exec = vertex(op, [...inputs, ...sources], `exec ${spec.args.join(" ")}`);
@@ -210,6 +218,10 @@ export interface ExecSpec {
   redirectStdout?: string;
   redirectStderr?: string;
   noInit?: boolean;
+  /** A file of the container read as the command's stdin. */
+  redirectStdin?: string;
+  /** Every capability, no masked paths, all devices (Docker's --privileged). */
+  insecureRootCapabilities?: boolean;
 }
 
 /** `from(address)`: resolve the image (once per session) and take its filesystem and config. */
@@ -226,5 +238,10 @@ export async function fromAddress(c: Container, address: string, ctx: RequestCon
   const resolved = await resolving;
   const pinned = formatReference(resolved.ref);
   const image = vertex({ kind: "image", ref: pinned, platform: formatPlatform(platform) }, [], `from ${address}`);
-  return c.fromImage(image, pinned, resolved.config);
+  const { config } = resolved;
+  const from = c.fromImage(image, pinned, config);
+  // A single-platform image used for another platform is still of its own platform (as in Dagger).
+  if (!config.os || !config.architecture) return from;
+  const own = normalizePlatform({ os: config.os, architecture: config.architecture, ...(config.variant ? { variant: config.variant } : {}) });
+  return from.with({ platform: formatPlatform(own) });
 }

@@ -18,10 +18,19 @@ const int = z.number().int();
 const port = int.min(1).max(65535);
 const protocol = z.enum(["TCP", "UDP"]);
 
-const secretRef = secretKey.extend({ uri: str.exactOptional() }) satisfies z.ZodType<SecretRef>;
+const secretRef = secretKey.extend({ uri: str.exactOptional(), cacheKey: str.exactOptional() }) satisfies z.ZodType<SecretRef>;
+
+const fsRef = z.strictObject({ source: vertexRef.optional(), path: str.refine((p) => p.startsWith("/"), "must be absolute") });
 
 const mount = z.discriminatedUnion("type", [
-  z.strictObject({ target: absPath, type: z.literal("cache"), key: str.min(1), sharing, owner: str.exactOptional() }),
+  z.strictObject({
+    target: absPath,
+    type: z.literal("cache"),
+    key: str.min(1),
+    sharing,
+    owner: str.exactOptional(),
+    from: z.strictObject({ source: vertexRef.optional(), path: str }).exactOptional(),
+  }),
   z.strictObject({ target: absPath, type: z.literal("tmpfs"), size: int.nonnegative().exactOptional() }),
   z.strictObject({ target: absPath, type: z.enum(["dir", "file"]), source: vertexRef.optional(), path: str, readOnly: z.boolean() }),
   z.strictObject({ target: absPath, type: z.literal("secret"), secret: secretRef, owner: str.exactOptional(), mode: int.min(0).max(0o7777) }),
@@ -37,7 +46,7 @@ const containerState = z.strictObject({
   entrypoint: z.array(str),
   defaultArgs: z.array(str),
   labels: z.array(z.tuple([str, str])),
-  exposedPorts: z.array(z.strictObject({ port, protocol, description: str.exactOptional() })),
+  exposedPorts: z.array(z.strictObject({ port, protocol, description: str.exactOptional(), skipHealthcheck: z.literal(true).exactOptional() })),
   mounts: z.array(mount),
   serviceBindings: z.array(z.strictObject({ alias: str.min(1), service: serviceSpec })),
   registryAuth: z.array(z.strictObject({ host: str.min(1), username: str, secret: secretRef })),
@@ -45,7 +54,6 @@ const containerState = z.strictObject({
   lastExec: vertexRef.optional(),
 }) satisfies z.ZodType<ContainerState>;
 
-const fsRef = z.strictObject({ source: vertexRef.optional(), path: str.refine((p) => p.startsWith("/"), "must be absolute") });
 const named = z.strictObject({ name: str, value: str });
 const gitRepository = z.strictObject({ url: str.min(1), discardGitDir: z.boolean() });
 
@@ -55,7 +63,16 @@ export const coreObjectTypes = new ObjectTypes();
 coreObjectTypes.register("Container", containerState, (s) => new Container(s as ContainerState));
 coreObjectTypes.register("Directory", fsRef, (s) => new Directory(s.source, s.path));
 coreObjectTypes.register("File", fsRef, (s) => new File(s.source, s.path));
-coreObjectTypes.register("CacheVolume", z.strictObject({ key: str.min(1) }), (s) => new CacheVolume(s.key));
+coreObjectTypes.register(
+  "CacheVolume",
+  z.strictObject({ key: str.min(1), source: fsRef.exactOptional(), sharing: sharing.exactOptional(), owner: str.exactOptional() }),
+  (s) =>
+    new CacheVolume(s.key, {
+      ...(s.source ? { source: new Directory(s.source.source, s.source.path) } : {}),
+      ...(s.sharing ? { sharing: s.sharing } : {}),
+      ...(s.owner ? { owner: s.owner } : {}),
+    }),
+);
 coreObjectTypes.register("EnvVariable", named, (s) => new NamedValue("EnvVariable", s.name, s.value));
 coreObjectTypes.register("Label", named, (s) => new NamedValue("Label", s.name, s.value));
 coreObjectTypes.register(

@@ -104,6 +104,27 @@ export async function digestTree(ctx: RequestContext, source: Vertex | undefined
   });
 }
 
+/**
+ * A file's digest: of its contents alone (`excludeMetadata`, Dagger's plain
+ * SHA-256 of the bytes), or of its contents and metadata (type, permission
+ * bits, owner), so that a chmod or chown changes it.
+ */
+export async function fileDigest(ctx: RequestContext, source: Vertex | undefined, file: string, excludeMetadata: boolean): Promise<string> {
+  return withView(ctx, source, async (root) => {
+    const host = await resolveInRoot(root, file, { followLast: true });
+    const st = await fs.stat(host).catch((err: NodeJS.ErrnoException) => {
+      throw err.code === "ENOENT" ? new NotFoundError(`file "${file}" not found`) : err;
+    });
+    if (st.isDirectory()) throw new FailedPreconditionError(`"${file}" is a directory, not a file`);
+    const contents = createHash("sha256")
+      .update(await fs.readFile(host))
+      .digest("hex");
+    if (excludeMetadata) return `sha256:${contents}`;
+    const meta = `mode=${(st.mode & 0o177777).toString(8)}\0uid=${st.uid}\0gid=${st.gid}\0size=${st.size}\0sha256=${contents}`;
+    return `sha256:${createHash("sha256").update(meta).digest("hex")}`;
+  });
+}
+
 export async function listDir(ctx: RequestContext, source: Vertex | undefined, dir: string): Promise<string[]> {
   return withView(ctx, source, async (root) => {
     try {

@@ -31,7 +31,14 @@ export const secretKey = z.strictObject({ name: str, mac: str.regex(/^[a-f0-9]{6
 export const sharing = z.enum(["SHARED", "PRIVATE", "LOCKED"]);
 
 const execMount = z.discriminatedUnion("type", [
-  z.strictObject({ target: absPath, type: z.literal("cache"), key: str.min(1), sharing, owner: str.exactOptional() }),
+  z.strictObject({
+    target: absPath,
+    type: z.literal("cache"),
+    key: str.min(1),
+    sharing,
+    owner: str.exactOptional(),
+    seed: z.strictObject({ input: int.min(-1), path: relOrAbsPath }).exactOptional(),
+  }),
   z.strictObject({ target: absPath, type: z.literal("tmpfs"), size: nat.exactOptional() }),
   z.strictObject({ target: absPath, type: z.enum(["dir", "file"]), input: int.min(-1), path: relOrAbsPath, readOnly: z.boolean() }),
   z.strictObject({ target: absPath, type: z.literal("secret"), secret: secretKey, owner: str.exactOptional(), mode }),
@@ -75,6 +82,8 @@ const exec = z.strictObject({
   redirectStdout: absPath.exactOptional(),
   redirectStderr: absPath.exactOptional(),
   noInit: z.boolean().exactOptional(),
+  redirectStdin: absPath.exactOptional(),
+  insecureRootCapabilities: z.literal(true).exactOptional(),
   services: z.array(z.strictObject({ alias: str.min(1), service: serviceSpec })).exactOptional(),
 }) satisfies z.ZodType<ExecOp>;
 
@@ -90,6 +99,7 @@ const fileAction = z.discriminatedUnion("action", [
     exclude: z.array(str).exactOptional(),
     owner: str.exactOptional(),
     permissions: mode.exactOptional(),
+    gitignore: z.literal(true).exactOptional(),
   }),
   z.strictObject({ action: z.literal("rm"), path: absPath, allowNotFound: z.boolean() }),
   z.strictObject({ action: z.literal("diff"), lower: int.min(-1), lowerPath: relOrAbsPath, upper: int.min(-1), upperPath: relOrAbsPath, dest: absPath }),
@@ -135,7 +145,7 @@ const imageSettings = z.strictObject({
 const imageTarball = z.strictObject({
   kind: z.literal("image-tarball"),
   variants: z.array(z.strictObject({ rootfs: int.min(-1), settings: imageSettings })).min(1),
-  compression: z.enum(["gzip", "zstd", "none"]).exactOptional(),
+  compression: z.enum(["gzip", "zstd", "none", "estargz"]).exactOptional(),
   mediaTypes: z.enum(["oci", "docker"]),
 }) satisfies z.ZodType<ImageTarballOp>;
 

@@ -13,6 +13,13 @@ export interface SecretRef {
   /** HMAC-SHA256(salt, plaintext), hex: the secret's part of cache keys, and its key in the session's store. */
   mac: string;
   uri?: string;
+  /** Set by `secret(uri, cacheKey:)`: the HMAC is of this key, and recipes name the secret by it. */
+  cacheKey?: string;
+}
+
+/** How recipes (ops) name a secret: by its cache key when it has one, so equal keys make equal recipes. */
+export function opSecretKey(ref: SecretRef): { name: string; mac: string } {
+  return { name: ref.cacheKey !== undefined ? `cacheKey:${ref.cacheKey}` : ref.name, mac: ref.mac };
 }
 
 export class Secret {
@@ -27,10 +34,16 @@ export class SecretStore {
   readonly #values = new Map<string, string>();
   constructor(private readonly salt: Buffer) {}
 
-  add(name: string, plaintext: string, uri?: string): Secret {
-    const mac = createHmac("sha256", this.salt).update(plaintext).digest("hex");
+  /**
+   * A secret of the session. With `cacheKey`, the HMAC is of that key instead
+   * of the value: secrets with one cache key are equal for the cache, whatever
+   * their values (as Dagger's `secret(uri, cacheKey:)`).
+   */
+  add(name: string, plaintext: string, uri?: string, cacheKey?: string): Secret {
+    const hmac = createHmac("sha256", this.salt);
+    const mac = (cacheKey === undefined ? hmac.update(plaintext) : hmac.update(`\0cacheKey\0${cacheKey}`)).digest("hex");
     this.#values.set(mac, plaintext);
-    return new Secret({ name, mac, ...(uri ? { uri } : {}) });
+    return new Secret({ name, mac, ...(uri ? { uri } : {}), ...(cacheKey !== undefined ? { cacheKey } : {}) });
   }
 
   plaintext(ref: { name: string; mac: string }): string {

@@ -35,6 +35,6 @@ export async function startService(ctx: RequestContext, service: Service): Promi
 }
 
 /** Stop a service of the session now; nothing happens when it is not running (tunnels never are). */
-export function stopService(ctx: RequestContext, service: Service): Promise<void> {
-  return ctx.deps.services.stop(service.digest, ctx.session.id);
+export function stopService(ctx: RequestContext, service: Service, kill = false): Promise<void> {
+  return ctx.deps.services.stop(service.digest, ctx.session.id, { kill });
 }

@@ -28,11 +28,24 @@ export class File {
   }
 }
 
+/** Defaults a cache volume gives the mounts of it (each overridable by `withMountedCache`). */
+export interface CacheVolumeDefaults {
+  /** The directory a new volume starts with. */
+  source?: Directory;
+  sharing?: "SHARED" | "PRIVATE" | "LOCKED";
+  /** user[:group] of a new volume's contents. */
+  owner?: string;
+}
+
 export class CacheVolume {
   readonly typename = "CacheVolume";
-  constructor(readonly key: string) {}
+  constructor(
+    readonly key: string,
+    readonly defaults: CacheVolumeDefaults = {},
+  ) {}
   toJSON(): unknown {
-    return { key: this.key };
+    const { source, sharing, owner } = this.defaults;
+    return { key: this.key, ...(source ? { source: source.toJSON() } : {}), ...(sharing ? { sharing } : {}), ...(owner ? { owner } : {}) };
   }
 }
 

@@ -22,6 +22,7 @@ import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { CancelledError, EngineError, FailedPreconditionError, InvalidArgumentError, messageOf, UnavailableError } from "../errors.js";
 import { generateProcess, generateSpec, type Rlimit } from "../oci/runtime-spec.js";
+import { boundingCapabilities, readHostNofile } from "./host-limits.js";
 import type { Executor, ExitStatus, ProcessIO, ProcessSpec, RunSpec } from "./types.js";
 
 export interface RuncExecutorOptions {
@@ -113,6 +114,7 @@ export class RuncExecutor implements Executor {
         ...(spec.hostname === undefined ? {} : { hostname: spec.hostname }),
         ...(spec.readonlyRootfs === undefined ? {} : { readonlyRootfs: spec.readonlyRootfs }),
         ...(spec.cgroupsPath === undefined ? {} : { cgroupsPath: spec.cgroupsPath }),
+        ...(spec.privileged ? { privileged: true, capabilities: await boundingCapabilities() } : {}),
         ...(this.initPath === false ? {} : { initPath: this.initPath }),
       });
       await writeFile(join(bundle, "config.json"), JSON.stringify(config));
@@ -159,6 +161,24 @@ export class RuncExecutor implements Executor {
       return { exitCode: await this.#exitCodeAfterFailure(log, "exec", id, result.exitCode) };
     } finally {
       await Promise.all([processFile, pidFile, log].map((f) => rm(f, { force: true })));
+    }
+  }
+
+  async signal(id: string, signal: "TERM" | "KILL"): Promise<void> {
+    // Before its process starts, a container's PID 1 is runc's own init, which drops the
+    // signal: wait until it runs (a run just begun may not even have created it yet).
+    const deadline = Date.now() + KILL_DEADLINE_MS;
+    for (let delay = 5; this.#running.has(id); delay = Math.min(delay * 2, 100)) {
+      const state = await this.#runc(["state", id]);
+      const status = state.code === 0 ? (JSON.parse(state.stdout) as { status?: string }).status : undefined;
+      if (status === "stopped") return;
+      if (status === "running") {
+        const r = await this.#runc(["kill", id, signal]);
+        if (r.code === 0 || !this.#running.has(id)) return;
+        throw new EngineError(`cannot signal container "${id}" with SIG${signal}: ${r.stderr.trim() || `runc exited ${r.code}`}`);
+      }
+      if (Date.now() > deadline) throw new EngineError(`cannot signal container "${id}": it did not start within ${KILL_DEADLINE_MS / 1000} s`);
+      await sleep(delay);
     }
   }
 
@@ -356,15 +376,6 @@ async function exists(path: string): Promise<boolean> {
     if ((err as NodeJS.ErrnoException).code === "ENOENT") return false;
     throw err;
   }
-}
-
-/** The engine's own RLIMIT_NOFILE: without CAP_SYS_RESOURCE runc cannot raise a container's hard limit above it. */
-async function readHostNofile(): Promise<Rlimit> {
-  const text = await readFile("/proc/self/limits", "utf8");
-  const line = text.split("\n").find((l) => l.startsWith("Max open files"));
-  const fields = line?.slice("Max open files".length).trim().split(/\s+/) ?? [];
-  const num = (s: string | undefined): number => (s === undefined || s === "unlimited" ? Number.MAX_SAFE_INTEGER : Number(s));
-  return { soft: num(fields[0]), hard: num(fields[1]) };
 }
 
 /** Kill an exec'd process by the host pid runc recorded; the file appears once the process started. */

@@ -61,6 +61,8 @@ export interface RunSpec {
   /** Defaults to "none": loopback only. */
   network?: NetworkMode;
   cgroupsPath?: string;
+  /** Every capability, no masked or read-only paths, every device allowed (Docker's --privileged). */
+  privileged?: boolean;
 }
 
 export interface ProcessIO {
@@ -81,4 +83,6 @@ export interface Executor {
   run(id: string, spec: RunSpec, io?: ProcessIO, opts?: { signal?: AbortSignal }): Promise<ExitStatus>;
   /** Run one more process in the running container `id`; fails if it is not running. */
   exec(id: string, process: ProcessSpec, io?: ProcessIO, opts?: { signal?: AbortSignal }): Promise<ExitStatus>;
+  /** Send a signal to the main process of the running container `id` (nothing when it is gone). */
+  signal(id: string, signal: "TERM" | "KILL"): Promise<void>;
 }

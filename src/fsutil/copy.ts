@@ -17,7 +17,7 @@ export interface CopyOptions {
   filter?: PathFilter;
   /** chown everything copied to this owner. */
   owner?: { uid: number; gid: number };
-  /** Mode for a copied file (a single-file copy only). */
+  /** Mode for everything copied (files and directories). */
   permissions?: number;
 }
 
@@ -39,6 +39,7 @@ export async function copyPath(srcRoot: string, srcPath: string, dstRoot: string
     const dst = await mkdirInRoot(dstRoot, dstPath);
     const copier = new TreeCopier(opts);
     await copier.copyDirContents(src, dst, "");
+    if (opts.permissions !== undefined) await fs.chmod(dst, opts.permissions);
     await copier.finish();
     return;
   }
@@ -122,7 +123,7 @@ class TreeCopier {
       await fs.symlink(await fs.readlink(src), dst);
     } else if (st.isFile()) {
       await fs.copyFile(src, dst, constants.COPYFILE_FICLONE);
-      await fs.chmod(dst, st.mode & 0o7777);
+      await fs.chmod(dst, this.#opts.permissions ?? st.mode & 0o7777);
     } else {
       // Devices, fifos and sockets have no place in a copied tree.
       return;
@@ -143,7 +144,7 @@ class TreeCopier {
       existing = undefined;
     }
     if (!existing) await fs.mkdir(dst);
-    await fs.chmod(dst, st.mode & 0o7777);
+    await fs.chmod(dst, this.#opts.permissions ?? st.mode & 0o7777);
     await this.#own(dst, st);
     this.#dirTimes.push([dst, st.atime, st.mtime]);
   }

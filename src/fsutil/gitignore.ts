@@ -1,3 +1,6 @@
+import * as fs from "node:fs/promises";
+import * as path from "node:path";
+
 /**
  * .gitignore patterns as PathFilter exclude patterns, relative to the tree
  * being walked: a pattern in `sub/.gitignore` without a slash matches at any
@@ -17,5 +20,20 @@ export function gitignorePatterns(text: string, dir: string): string[] {
     const prefix = dir ? `${dir}/` : "";
     out.push((negate ? "!" : "") + (anchored ? prefix + line : `${prefix}**/${line}`));
   }
+  return out;
+}
+
+/** The exclude patterns of every .gitignore file in the tree at `root` (a host path). */
+export async function gitignoreExcludes(root: string): Promise<string[]> {
+  const out: string[] = [];
+  const walk = async (rel: string): Promise<void> => {
+    const dir = path.join(root, rel);
+    const text = await fs.readFile(path.join(dir, ".gitignore"), "utf8").catch(() => undefined);
+    if (text !== undefined) out.push(...gitignorePatterns(text, rel));
+    for (const e of await fs.readdir(dir, { withFileTypes: true })) {
+      if (e.isDirectory() && e.name !== ".git") await walk(rel ? `${rel}/${e.name}` : e.name);
+    }
+  };
+  await walk("");
   return out;
 }

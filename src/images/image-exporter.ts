@@ -19,6 +19,7 @@
 import { type Readable, Transform, Writable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { compressGzipFast, compressZstd } from "../archive/compressors.js";
+import { TOC_DIGEST_ANNOTATION, UNCOMPRESSED_SIZE_ANNOTATION, writeEstargz } from "../archive/estargz.js";
 import { packDirectory } from "../archive/write-layer.js";
 import type { ContentStore } from "../content/types.js";
 import { EngineError, InvalidArgumentError, messageOf } from "../errors.js";
@@ -34,7 +35,10 @@ import { publishImage } from "./image-publisher.js";
 import type { LayerBlob, LayerBlobs } from "./layer-blobs.js";
 
 /** The API's enums (`ImageLayerCompression`, `ImageMediaTypes`), in engine spelling. */
-export type ExportCompression = LayerCompression;
+export type ExportCompression = LayerCompression | "estargz";
+
+/** A layer as a manifest lists it: an eStargz layer is gzip with annotations. */
+export type ExportedLayer = LayerBlob & { annotations?: Record<string, string> };
 export type ExportMediaTypes = "oci" | "docker";
 
 /** The runtime settings of a container, as they go into the image config. */
@@ -81,7 +85,7 @@ export const EXPORT_CREATED = "1970-01-01T00:00:00Z";
 
 export class ImageExporter {
   /** Layers being packed now, by `snapshot id/compression`, so concurrent exports pack once. */
-  readonly #packing = new Map<string, Promise<LayerBlob>>();
+  readonly #packing = new Map<string, Promise<ExportedLayer>>();
 
   constructor(
     private readonly deps: {
@@ -136,11 +140,16 @@ export class ImageExporter {
   /** One platform's image: its layers, config and manifest, all in the content store. */
   async exportManifest(variant: ImageVariant, opts: ExportOptions): Promise<ExportedManifest> {
     const docker = mediaTypesOf(opts) === "docker";
-    const blobs: LayerBlob[] = [];
+    const blobs: ExportedLayer[] = [];
     // The chain is top first; layers go bottom-up.
     const ids = variant.rootfs ? [...variant.rootfs.chain].reverse() : [];
     for (const id of ids) blobs.push(await this.layerBlob(id, opts.compression, opts.signal));
-    const layers = blobs.map((b) => ({ mediaType: layerMediaType(b.compression, docker), digest: b.digest, size: b.size }));
+    const layers = blobs.map((b) => ({
+      mediaType: layerMediaType(b.compression, docker),
+      digest: b.digest,
+      size: b.size,
+      ...(b.annotations ? { annotations: b.annotations } : {}),
+    }));
     const platform = normalizePlatform(variant.settings.platform);
     const config = imageConfig(
       variant.settings,
@@ -163,24 +172,55 @@ export class ImageExporter {
    * content store (in the wanted compression, or any when none is forced),
    * else packed from the snapshot's directory now.
    */
-  async layerBlob(snapshotId: number, compression: ExportCompression | undefined, signal?: AbortSignal): Promise<LayerBlob> {
+  async layerBlob(snapshotId: number, compression: ExportCompression | undefined, signal?: AbortSignal): Promise<ExportedLayer> {
+    if (compression === "estargz") return this.#packOnce(snapshotId, "estargz", () => this.#packEstargz(snapshotId, signal));
     const known = this.deps.layerBlobs.lookup(snapshotId).filter((b) => compression === undefined || b.compression === compression);
     for (const blob of known) {
       const info = await this.deps.content.info(blob.digest);
       if (info?.size === blob.size) return blob;
       this.deps.layerBlobs.forget(snapshotId, blob.compression);
     }
-    const want = compression ?? "gzip";
-    const key = `${snapshotId}/${want}`;
+    const want: LayerCompression = compression ?? "gzip";
+    return this.#packOnce(snapshotId, want, () => this.#pack(snapshotId, want, signal));
+  }
+
+  #packOnce(snapshotId: number, compression: ExportCompression, pack: () => Promise<ExportedLayer>): Promise<ExportedLayer> {
+    const key = `${snapshotId}/${compression}`;
     let packing = this.#packing.get(key);
     if (!packing) {
-      packing = this.#pack(snapshotId, want, signal).finally(() => this.#packing.delete(key));
+      packing = pack().finally(() => this.#packing.delete(key));
       this.#packing.set(key, packing);
     }
     return packing;
   }
 
-  async #pack(snapshotId: number, compression: ExportCompression, signal: AbortSignal | undefined): Promise<LayerBlob> {
+  /**
+   * An eStargz blob of the layer (archive/estargz.ts). Not recorded as a
+   * layer blob: it is packed again for each export that asks for it.
+   */
+  async #packEstargz(snapshotId: number, signal: AbortSignal | undefined): Promise<ExportedLayer> {
+    const dir = this.deps.snapshots.layerDir({ state: "committed", id: snapshotId, name: "", chain: [snapshotId] });
+    const writer = await this.deps.content.writer();
+    try {
+      const tar = packDirectory(dir, signal ? { signal } : {});
+      const r = await writeEstargz(tar, (chunk) => writer.write(chunk));
+      const digest = await writer.commit(undefined, undefined);
+      const info = await this.deps.content.info(digest);
+      return {
+        compression: "gzip",
+        digest,
+        size: info!.size,
+        diffId: r.diffId as Digest,
+        annotations: { [TOC_DIGEST_ANNOTATION]: r.tocDigest, [UNCOMPRESSED_SIZE_ANNOTATION]: String(r.uncompressedSize) },
+      };
+    } catch (err) {
+      await writer.abort();
+      if (err instanceof EngineError) throw err;
+      throw new EngineError(`packing the eStargz layer of snapshot ${snapshotId}: ${messageOf(err)}`, { cause: err });
+    }
+  }
+
+  async #pack(snapshotId: number, compression: LayerCompression, signal: AbortSignal | undefined): Promise<LayerBlob> {
     const dir = this.deps.snapshots.layerDir({ state: "committed", id: snapshotId, name: "", chain: [snapshotId] });
     const tar = packDirectory(dir, signal ? { signal } : {});
     const diff = new Digester();

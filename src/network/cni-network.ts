@@ -41,6 +41,7 @@ import { DnsmasqServer } from "./dnsmasq-server.js";
 import { cleanupLeftovers, type LeftoverReport } from "./leftovers.js";
 import { ReadyPool } from "./ready-pool.js";
 import { checkHostname, checkIpv4, parseNameservers, renderHosts, renderResolvConf } from "./resolver-files.js";
+import { scopeLabel } from "./scope.js";
 import type { AcquireOptions, HostEntry, Network, NetworkLog, NetworkNamespace, ReleaseOptions } from "./types.js";
 
 export const DEFAULT_NETWORK_NAME = "tanto";
@@ -208,13 +209,14 @@ export class CniNetwork implements Network {
       checkIpv4(h.ip, `address of host "${h.name}"`);
     }
     for (const d of opts.searchDomains ?? []) checkHostname(d, "search domain");
+    const search = [...(opts.scope === undefined ? [] : [`${scopeLabel(opts.scope)}.${this.domain}`]), ...(opts.searchDomains ?? [])];
 
     const a = await this.#pool.acquire(opts.signal === undefined ? {} : { signal: opts.signal });
     if (this.#state !== "running") throw new FailedPreconditionError(`network "${this.name}" was closed`);
     a.inUse = true;
     try {
       const own = opts.hostname === undefined ? undefined : { name: opts.hostname, ip: a.ip };
-      await this.#writeResolverFiles(a, opts.searchDomains ?? [], own, opts.extraHosts ?? []);
+      await this.#writeResolverFiles(a, search, own, opts.extraHosts ?? []);
     } catch (err) {
       a.inUse = false;
       this.#pool.release(a);

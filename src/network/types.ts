@@ -68,6 +68,8 @@ export interface AcquireOptions {
   extraHosts?: readonly HostEntry[];
   /** Search domains tried before the network's own, e.g. a session's. */
   searchDomains?: readonly string[];
+  /** Names registered in this scope (see scope.ts) resolve by their short name here, first. */
+  scope?: string;
 }
 
 export interface ReleaseOptions {

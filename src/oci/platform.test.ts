@@ -13,7 +13,9 @@ test("parse and format platforms", () => {
   assert.deepEqual(parsePlatform("linux/x86_64"), { os: "linux", architecture: "amd64" });
   assert.deepEqual(parsePlatform("linux/arm"), { os: "linux", architecture: "arm", variant: "v7" });
   assert.deepEqual(parsePlatform("linux/arm/6"), { os: "linux", architecture: "arm", variant: "v6" });
-  assert.equal(formatPlatform(parsePlatform("linux/arm64")), "linux/arm64/v8");
+  assert.equal(formatPlatform(parsePlatform("linux/arm64")), "linux/arm64");
+  assert.equal(formatPlatform(parsePlatform("linux/arm64/v8")), "linux/arm64");
+  assert.equal(formatPlatform(parsePlatform("linux/arm/v7")), "linux/arm/v7");
   assert.equal(formatPlatform({ os: "linux", architecture: "amd64" }), "linux/amd64");
   assert.throws(() => parsePlatform("linux"), InvalidArgumentError);
   assert.throws(() => parsePlatform("linux/amd64/v1/x"), /invalid platform "linux\/amd64\/v1\/x"/);

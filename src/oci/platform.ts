@@ -31,8 +31,13 @@ export function parsePlatform(spec: string): Platform {
   return normalizePlatform(variant === undefined ? { os, architecture } : { os, architecture, variant });
 }
 
+/**
+ * As Dagger (containerd) prints a platform: the implied variants (`v8` of
+ * arm64) are left out, so `linux/arm64`, never `linux/arm64/v8`.
+ */
 export function formatPlatform(p: Platform): string {
-  return p.variant ? `${p.os}/${p.architecture}/${p.variant}` : `${p.os}/${p.architecture}`;
+  const implied = p.architecture === "arm64" && p.variant === "v8";
+  return p.variant && !implied ? `${p.os}/${p.architecture}/${p.variant}` : `${p.os}/${p.architecture}`;
 }
 
 /** The platform of the machine running this process, in OCI spelling. */

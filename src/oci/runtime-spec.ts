@@ -129,6 +129,51 @@ export const DEFAULT_MASKED_PATHS: readonly string[] = [
   "/sys/devices/virtual/powercap",
 ];
 
+/** Every capability Linux defines, in the kernel's numbering (index = capability number). */
+export const ALL_CAPABILITIES: readonly string[] = [
+  "CHOWN",
+  "DAC_OVERRIDE",
+  "DAC_READ_SEARCH",
+  "FOWNER",
+  "FSETID",
+  "KILL",
+  "SETGID",
+  "SETUID",
+  "SETPCAP",
+  "LINUX_IMMUTABLE",
+  "NET_BIND_SERVICE",
+  "NET_BROADCAST",
+  "NET_ADMIN",
+  "NET_RAW",
+  "IPC_LOCK",
+  "IPC_OWNER",
+  "SYS_MODULE",
+  "SYS_RAWIO",
+  "SYS_CHROOT",
+  "SYS_PTRACE",
+  "SYS_PACCT",
+  "SYS_ADMIN",
+  "SYS_BOOT",
+  "SYS_NICE",
+  "SYS_RESOURCE",
+  "SYS_TIME",
+  "SYS_TTY_CONFIG",
+  "MKNOD",
+  "LEASE",
+  "AUDIT_WRITE",
+  "AUDIT_CONTROL",
+  "SETFCAP",
+  "MAC_OVERRIDE",
+  "MAC_ADMIN",
+  "SYSLOG",
+  "WAKE_ALARM",
+  "BLOCK_SUSPEND",
+  "AUDIT_READ",
+  "PERFMON",
+  "BPF",
+  "CHECKPOINT_RESTORE",
+].map((c) => `CAP_${c}`);
+
 export const DEFAULT_READONLY_PATHS: readonly string[] = ["/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"];
 
 export interface Rlimit {
@@ -148,6 +193,10 @@ export interface ProcessOptions {
   additionalGids: number[];
   rlimitNofile: Rlimit;
   terminal?: false;
+  /** Every capability instead of Docker's default set. */
+  privileged?: boolean;
+  /** With `privileged`: the capabilities to grant (default: ALL_CAPABILITIES), e.g. those the engine itself holds. */
+  capabilities?: readonly string[];
 }
 
 export interface SpecOptions extends ProcessOptions {
@@ -168,7 +217,7 @@ export interface SpecOptions extends ProcessOptions {
  * the extra process must carry the same privileges as the container's.
  */
 export function generateProcess(opts: ProcessOptions): Process {
-  const caps = [...DEFAULT_CAPABILITIES];
+  const caps = [...(opts.privileged ? (opts.capabilities ?? ALL_CAPABILITIES) : DEFAULT_CAPABILITIES)];
   const user: User = { uid: opts.uid, gid: opts.gid };
   if (opts.additionalGids.length > 0) user.additionalGids = [...opts.additionalGids];
   return {
@@ -246,10 +295,14 @@ export function generateSpec(opts: SpecOptions): Spec {
 
   const linux: Linux = {
     namespaces: [{ type: "pid" }, { type: "ipc" }, { type: "uts" }, { type: "mount" }, network],
-    resources: { devices: defaultDeviceRules() },
-    maskedPaths: [...DEFAULT_MASKED_PATHS],
-    readonlyPaths: [...DEFAULT_READONLY_PATHS],
+    resources: { devices: opts.privileged ? [{ allow: true, access: "rwm" }] : defaultDeviceRules() },
+    maskedPaths: opts.privileged ? [] : [...DEFAULT_MASKED_PATHS],
+    readonlyPaths: opts.privileged ? [] : [...DEFAULT_READONLY_PATHS],
   };
+  if (opts.privileged) {
+    // Writable /sys and cgroups, as Docker's --privileged gives.
+    for (const m of mounts) if (m.type === "sysfs" || m.type === "cgroup") m.options = (m.options ?? []).filter((o) => o !== "ro");
+  }
   if (opts.cgroupsPath !== undefined) linux.cgroupsPath = opts.cgroupsPath;
 
   const root: Root = { path: opts.rootfs };

@@ -19,12 +19,23 @@ export interface VolumeLease extends AsyncDisposable {
   readonly dir: string;
 }
 
+/**
+ * What a new volume starts with (a copy of a directory, an owner). `id` names
+ * it: a volume is found by its key and its seed's id.
+ */
+export interface VolumeSeed {
+  readonly id: string;
+  fill(dir: string): Promise<void>;
+}
+
 export class CacheVolumes {
   readonly #root: string;
   readonly #db: Database;
   readonly #users = new Map<string, number>();
   readonly #locks = new Map<string, Promise<void>>();
   readonly #opening = new Map<string, number>();
+  /** New volumes being filled from their seed, by directory name: users wait for it. */
+  readonly #seeding = new Map<string, Promise<void>>();
 
   constructor(root: string, db: Database) {
     this.#root = root;
@@ -59,13 +70,26 @@ export class CacheVolumes {
     return true;
   }
 
-  async acquire(key: string, sharing: CacheSharingMode): Promise<VolumeLease> {
-    const name = digestHex(sha256(key));
+  async acquire(key: string, sharing: CacheSharingMode, seed?: VolumeSeed): Promise<VolumeLease> {
+    const storeKey = seed ? `${key}\0seed:${seed.id}` : key;
+    const name = digestHex(sha256(storeKey));
     const dir = path.join(this.#root, name);
     // In use from the first moment: the collector must not move it aside while it is being opened.
     this.#opening.set(name, (this.#opening.get(name) ?? 0) + 1);
     try {
-      await fs.mkdir(dir, { recursive: true });
+      const created = (await fs.mkdir(dir, { recursive: true })) !== undefined;
+      if (created && seed) {
+        const filling = seed.fill(dir).catch(async (err: unknown) => {
+          await fs.rm(dir, { recursive: true, force: true });
+          throw err;
+        });
+        this.#seeding.set(name, filling);
+        filling.then(
+          () => this.#seeding.delete(name),
+          () => this.#seeding.delete(name),
+        );
+      }
+      await this.#seeding.get(name);
     } finally {
       const left = (this.#opening.get(name) ?? 1) - 1;
       if (left > 0) this.#opening.set(name, left);
@@ -74,7 +98,7 @@ export class CacheVolumes {
     const now = Date.now();
     this.#db
       .prepare("INSERT INTO cache_volumes (key, dir, created, last_used) VALUES (?, ?, ?, ?) ON CONFLICT(key) DO UPDATE SET last_used = excluded.last_used")
-      .run(key, name, now, now);
+      .run(storeKey, name, now, now);
 
     if (sharing === "LOCKED") {
       const previous = this.#locks.get(name) ?? Promise.resolve();
@@ -94,6 +118,12 @@ export class CacheVolumes {
     }
     if (sharing === "PRIVATE" && (this.#users.get(name) ?? 0) > 0) {
       const scratch = await fs.mkdtemp(path.join(this.#root, `${name}.private-`));
+      // A private copy starts as a new volume would.
+      if (seed)
+        await seed.fill(scratch).catch(async (err: unknown) => {
+          await fs.rm(scratch, { recursive: true, force: true });
+          throw err;
+        });
       return { dir: scratch, [Symbol.asyncDispose]: () => fs.rm(scratch, { recursive: true, force: true }) };
     }
     this.#users.set(name, (this.#users.get(name) ?? 0) + 1);

@@ -28,10 +28,11 @@ import type { OverlaySnapshotter } from "../snapshots/overlay-snapshotter.js";
 import type { ActiveSnapshot } from "../snapshots/types.js";
 import type { OpRunner, Result, SolveContext, Vertex } from "../solver/types.js";
 import type { CacheSharingMode, CacheVolumes } from "./cache-volumes.js";
+import { cacheSeed, readInRoot, writeInRoot } from "./exec-extras.js";
 import { StreamScrubber, scrub } from "./scrub.js";
 
 export type ExecMount =
-  | { target: string; type: "cache"; key: string; sharing: CacheSharingMode; owner?: string }
+  | { target: string; type: "cache"; key: string; sharing: CacheSharingMode; owner?: string; seed?: { input: number; path: string } }
   | { target: string; type: "tmpfs"; size?: number }
   /** A directory or file from input `input` (index among the mount sources), at `path` inside it. */
   | { target: string; type: "dir" | "file"; input: number; path: string; readOnly: boolean }
@@ -59,6 +60,8 @@ export interface ExecOp {
   redirectStdout?: string;
   redirectStderr?: string;
   noInit?: boolean;
+  redirectStdin?: string;
+  insecureRootCapabilities?: true;
   /** Services to start first, reachable under `alias` (the service spec is opaque here). */
   services?: Array<{ alias: string; service: unknown }>;
 }
@@ -73,6 +76,8 @@ export interface LaunchOptions {
   commit: boolean;
   /** The container's own name in its hosts file. */
   hostname?: string;
+  /** The runc container's id (default: a random one), so that it can be signalled. */
+  containerId?: string;
   /** Called once the container has its network namespace (before it starts). */
   onNamespace?: (ns: NetworkNamespace) => void;
 }
@@ -120,6 +125,11 @@ export class ExecOpRunner implements OpRunner {
     },
   ) {}
 
+  /** Where the containers run (a service's graceful stop signals its container). */
+  get executor(): Executor {
+    return this.deps.executor;
+  }
+
   run(v: Vertex, inputs: readonly Result[], ctx: SolveContext): Promise<Result> {
     return this.launch(v, inputs, ctx, { commit: true });
   }
@@ -133,7 +143,7 @@ export class ExecOpRunner implements OpRunner {
     this.deps.platforms?.check(op.platform);
     const { snapshots } = this.deps;
     const sources = op.rootfs ? inputs.slice(1) : inputs;
-    const id = `exec-${randomBytes(6).toString("hex")}`;
+    const id = opts.containerId ?? `exec-${randomBytes(6).toString("hex")}`;
     const dir = path.join(this.deps.runDir, id);
     const unmounts = new Cleanup();
     const actives: Array<{ active: ActiveSnapshot; name: string; mountIndex?: number }> = [];
@@ -171,7 +181,7 @@ export class ExecOpRunner implements OpRunner {
 
       const secrets = new SecretFiles(op, ctx);
       specMounts.push(...(await secrets.mount(path.join(dir, "secrets"), rootfs, unmounts)));
-      const output = await this.#runIn(id, rootfs, op, specMounts, v, ctx, secrets, opts);
+      const output = await this.#runIn(id, rootfs, op, specMounts, v, ctx, secrets, opts, sources);
       await unmounts.run();
       if (!opts.commit) return { meta: { ...output } };
       if (!expected(op.expect, output.exitCode)) {
@@ -210,6 +220,7 @@ export class ExecOpRunner implements OpRunner {
     ctx: SolveContext,
     secrets: SecretFiles,
     opts: LaunchOptions,
+    sources: readonly Result[],
   ): Promise<Omit<ExecResultMeta, "mounts">> {
     const user = op.user ? await resolveUser(op.user, rootfs) : { uid: 0, gid: 0, additionalGids: [] };
     await mkdirInRoot(rootfs, op.cwd);
@@ -219,7 +230,7 @@ export class ExecOpRunner implements OpRunner {
       const mounts: SpecMount[] = [];
       for (const m of op.mounts) {
         if (m.type === "cache") {
-          const lease = await this.deps.volumes.acquire(m.key, m.sharing);
+          const lease = await this.deps.volumes.acquire(m.key, m.sharing, cacheSeed(m, sources, this.deps, rootfs));
           leases.push(lease);
           mounts.push({ destination: m.target, type: "bind", source: lease.dir, options: ["rbind", "rw"] });
         } else if (m.type === "tmpfs") {
@@ -235,7 +246,11 @@ export class ExecOpRunner implements OpRunner {
         cleanupAfterRun.defer(() => bound.release());
         extraHosts.push({ name: binding.alias, ip: bound.ip });
       }
-      const net = await this.#network(rootfs, ctx, cleanupAfterRun, { ...(opts.hostname ? { hostname: opts.hostname } : {}), extraHosts });
+      const net = await this.#network(rootfs, ctx, cleanupAfterRun, {
+        ...(opts.hostname ? { hostname: opts.hostname } : {}),
+        extraHosts,
+        privileged: op.insecureRootCapabilities === true,
+      });
       if (net) {
         mounts.push(...net.mounts);
         opts.onNamespace?.(net.ns);
@@ -248,9 +263,10 @@ export class ExecOpRunner implements OpRunner {
           mounts,
           process: { args: op.args, env: [...op.env, ...secrets.env()], cwd: op.cwd, user },
           ...(net ? { network: { netnsPath: net.ns.path } } : {}),
+          ...(op.insecureRootCapabilities ? { privileged: true } : {}),
         },
         {
-          ...(op.stdin !== undefined ? { stdin: op.stdin } : {}),
+          ...(op.redirectStdin ? { stdin: await readInRoot(rootfs, op.redirectStdin) } : op.stdin !== undefined ? { stdin: op.stdin } : {}),
           stdout: (b) => out.add(1, b),
           stderr: (b) => out.add(2, b),
         },
@@ -275,12 +291,15 @@ export class ExecOpRunner implements OpRunner {
     rootfs: string,
     ctx: SolveContext,
     cleanup: Cleanup,
-    names: { hostname?: string; extraHosts: HostEntry[] },
+    names: { hostname?: string; extraHosts: HostEntry[]; privileged: boolean },
   ): Promise<{ ns: NetworkNamespace; mounts: SpecMount[] } | undefined> {
     const pool = this.deps.network;
     if (!pool) return undefined;
-    const ns = await pool.acquire({ ...names, ...(ctx.signal ? { signal: ctx.signal } : {}) });
-    cleanup.defer(() => pool.release(ns));
+    const { privileged, ...ask } = names;
+    const scope = (ctx.session as { id?: string } | undefined)?.id;
+    const ns = await pool.acquire({ ...ask, ...(scope ? { scope } : {}), ...(ctx.signal ? { signal: ctx.signal } : {}) });
+    // A privileged container may have changed its namespace (routes, rules): never reuse it.
+    cleanup.defer(() => pool.release(ns, privileged ? { discard: true } : {}));
     const mounts: SpecMount[] = [];
     for (const [target, source] of [
       ["/etc/resolv.conf", ns.resolvConf],
@@ -312,11 +331,6 @@ export class OutputOpRunner implements OpRunner {
 function expected(expect: ExecOp["expect"], exitCode: number): boolean {
   if (expect === "ANY") return true;
   return expect === "FAILURE" ? exitCode !== 0 : exitCode === 0;
-}
-
-async function writeInRoot(rootfs: string, file: string, data: string): Promise<void> {
-  await mkdirInRoot(rootfs, path.posix.dirname(file));
-  await fs.writeFile(await resolveInRoot(rootfs, file), data);
 }
 
 /** Collects a process's output and forwards it as progress log events. */

@@ -13,6 +13,7 @@ import * as path from "node:path";
 import { NotFoundError } from "../errors.js";
 import { resolveUser } from "../executor/user.js";
 import { copyPath } from "../fsutil/copy.js";
+import { gitignoreExcludes } from "../fsutil/gitignore.js";
 import { mkdirInRoot, resolveInRoot } from "../fsutil/in-root.js";
 import { PathFilter } from "../fsutil/path-filter.js";
 import { withMounted } from "../mount/mount.js";
@@ -34,6 +35,8 @@ export type FileAction =
       exclude?: string[];
       owner?: string;
       permissions?: number;
+      /** Apply the .gitignore files of the copied tree. */
+      gitignore?: boolean;
     }
   | { action: "rm"; path: string; allowNotFound: boolean }
   /** What `upper` has that `lower` lacks or has otherwise (sources by index; -1 is the empty filesystem). */
@@ -92,14 +95,16 @@ export class FileOpRunner implements OpRunner {
         const snapshotName = sources[a.source]?.snapshot;
         const snapshot = snapshotName === undefined ? undefined : this.deps.snapshots.get(snapshotName);
         const owner = a.owner ? await resolveUser(a.owner, root) : undefined;
-        const filter = new PathFilter({ ...(a.include ? { include: a.include } : {}), ...(a.exclude ? { exclude: a.exclude } : {}) });
-        await withSnapshotView(this.deps.snapshots, snapshot, this.deps.runDir, (src) =>
-          copyPath(src, a.src, root, a.dest, {
+        await withSnapshotView(this.deps.snapshots, snapshot, this.deps.runDir, async (src) => {
+          const ignored = a.gitignore ? await gitignoreExcludes(await resolveInRoot(src, a.src, { followLast: true })).catch(() => []) : [];
+          const exclude = [...(a.exclude ?? []), ...ignored];
+          const filter = new PathFilter({ ...(a.include ? { include: a.include } : {}), ...(exclude.length ? { exclude } : {}) });
+          await copyPath(src, a.src, root, a.dest, {
             ...(filter.isEmpty ? {} : { filter }),
             ...(owner ? { owner: { uid: owner.uid, gid: owner.gid } } : {}),
             ...(a.permissions !== undefined ? { permissions: a.permissions } : {}),
-          }),
-        );
+          });
+        });
         return;
       }
       case "diff": {

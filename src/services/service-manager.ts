@@ -10,6 +10,7 @@
 import { randomBytes } from "node:crypto";
 import * as net from "node:net";
 import { ExecError, FailedPreconditionError, messageOf } from "../errors.js";
+import { scopedName } from "../network/scope.js";
 import type { Network, NetworkNamespace } from "../network/types.js";
 import type { ExecOpRunner, ExecResultMeta, ServiceBinder } from "../ops/exec-op.js";
 import type { Solver } from "../solver/solver.js";
@@ -17,6 +18,8 @@ import type { SolveContext } from "../solver/types.js";
 import { waitForPorts } from "./health.js";
 import type { DialingSession, RecipeOf, RunningService, ServiceRecipe } from "./types.js";
 
+/** How long a stopped service may take to exit after SIGTERM before it is killed. */
+const STOP_GRACE_MS = 10_000;
 /** How long an unused service keeps running, in case another exec binds it. */
 const GRACE_MS = 3_000;
 const HEALTH_TIMEOUT_MS = 60_000;
@@ -29,7 +32,8 @@ interface Instance {
   refs: number;
   /** Held by `start()` until `stop()`. */
   pinned: boolean;
-  stop(): Promise<void>;
+  /** Graceful: SIGTERM, then SIGKILL after a grace period if still running; `kill`: SIGKILL at once. */
+  stop(opts?: { kill?: boolean }): Promise<void>;
   graceTimer?: NodeJS.Timeout;
 }
 
@@ -66,15 +70,15 @@ export class ServiceManager implements ServiceBinder {
     return { hostname: inst.hostname, ip: inst.ip };
   }
 
-  /** Stop a service now. The process is killed either way (a graceful SIGTERM is not offered yet). */
-  async stop(recipeKey: string, sessionId: string): Promise<void> {
+  /** Stop a service now: SIGTERM and a grace period, or with `kill`, SIGKILL at once. */
+  async stop(recipeKey: string, sessionId: string, opts: { kill?: boolean } = {}): Promise<void> {
     const key = `${sessionId}/${recipeKey}`;
     const pending = this.#instances.get(key);
     if (!pending) return;
     const inst = await pending.catch(() => undefined);
     if (!inst) return;
     this.#instances.delete(key);
-    await inst.stop();
+    await inst.stop(opts);
   }
 
   /** Stop every service of a session. */
@@ -127,7 +131,7 @@ export class ServiceManager implements ServiceBinder {
     const addr = await this.deps.network.addHostAddress();
     const servers: net.Server[] = [];
     const stop = async (): Promise<void> => {
-      await this.deps.network.unregister(hostname).catch(() => undefined);
+      await this.deps.network.unregister(scopedName(hostname, session)).catch(() => undefined);
       for (const server of servers) server.close();
       await addr.remove();
     };
@@ -154,7 +158,7 @@ export class ServiceManager implements ServiceBinder {
         });
         servers.push(server);
       }
-      await this.deps.network.register(hostname, addr.ip);
+      await this.deps.network.register(scopedName(hostname, session), addr.ip);
       return { key, session, hostname, ip: addr.ip, refs: 0, pinned: false, stop };
     } catch (err) {
       await stop();
@@ -177,7 +181,9 @@ export class ServiceManager implements ServiceBinder {
 
     let gotNs!: (ns: NetworkNamespace) => void;
     const nsReady = new Promise<NetworkNamespace>((r) => (gotNs = r));
-    const run = this.deps.exec().launch(exec, inputs, serviceCtx, { commit: false, hostname, onNamespace: (ns) => gotNs(ns) });
+    const containerId = `svc-${randomBytes(6).toString("hex")}`;
+    const runner = this.deps.exec();
+    const run = runner.launch(exec, inputs, serviceCtx, { commit: false, hostname, containerId, onNamespace: (ns) => gotNs(ns) });
     // What ending means, as an error for whoever is still waiting on the service.
     const exited: Promise<Error> = run.then(
       (r) => {
@@ -193,8 +199,20 @@ export class ServiceManager implements ServiceBinder {
       (err: unknown) => new FailedPreconditionError(`${what} failed to start: ${messageOf(err)}`),
     );
 
-    const stop = async (): Promise<void> => {
-      await this.deps.network.unregister(hostname).catch(() => undefined);
+    const stop = async (opts: { kill?: boolean } = {}): Promise<void> => {
+      await this.deps.network.unregister(scopedName(hostname, session)).catch(() => undefined);
+      if (!opts.kill) {
+        // As Dagger: SIGTERM first, and SIGKILL only if the process outlives the grace period.
+        const ended = run.then(
+          () => true,
+          () => true,
+        );
+        const graceful = await runner.executor.signal(containerId, "TERM").then(
+          () => Promise.race([ended, sleep(STOP_GRACE_MS).then(() => false)]),
+          () => false,
+        );
+        if (graceful) return;
+      }
       life.abort();
       await run.catch(() => undefined);
     };
@@ -203,7 +221,8 @@ export class ServiceManager implements ServiceBinder {
       const ns = await Promise.race([nsReady, exited.then((e) => Promise.reject(e))]);
       const ports = spec.ports.filter((p) => p.protocol === "TCP" && !p.skipHealthcheck).map((p) => p.port);
       await waitForPorts(ns.ip, ports, { exited, timeoutMs: HEALTH_TIMEOUT_MS, signal: life.signal, what });
-      await this.deps.network.register(hostname, ns.ip);
+      // Only the session's own containers resolve the name (network/scope.ts).
+      await this.deps.network.register(scopedName(hostname, session), ns.ip);
       return { key, session, hostname, ip: ns.ip, refs: 0, pinned: false, stop };
     } catch (err) {
       await stop();
@@ -215,6 +234,10 @@ export class ServiceManager implements ServiceBinder {
 /** The id of the session a solve belongs to ("engine" for none). */
 function sessionOf(ctx: SolveContext): string {
   return (ctx.session as { id?: string } | undefined)?.id ?? "engine";
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref());
 }
 
 function tail(text: string, lines = 10): string {

@@ -1,7 +1,7 @@
 /** Container: configuration changes are pure; leaves solve the recipe. */
 import * as path from "node:path";
 import { type CacheSharingMode, type Container, fromAddress, withExec } from "../../core/container.js";
-import { execResult, syncContainer } from "../../core/evaluate.js";
+import { execResult, statAt, syncContainer } from "../../core/evaluate.js";
 import { type Change, changeFs } from "../../core/filesystem.js";
 import { encodeId } from "../../core/ids.js";
 import type { RequestContext } from "../../core/types.js";
@@ -17,15 +17,23 @@ function exec(c: Container, a: Args): Container {
   if (bool(a, "useEntrypoint")) args = [...c.state.entrypoint, ...args];
   if (args.length === 0) throw new InvalidArgumentError("withExec needs a command: args is empty and the container has no default args");
   const stdin = optStr(a, "stdin");
-  const redirectStdout = optStr(a, "redirectStdout");
-  const redirectStderr = optStr(a, "redirectStderr");
+  // With `expand`, the redirect paths are expanded too (as Dagger does).
+  const redirect = (k: string): string | undefined => {
+    const p = optStr(a, k);
+    return p ? expand(c, a, p) : undefined;
+  };
+  const redirectStdin = redirect("redirectStdin");
+  const redirectStdout = redirect("redirectStdout");
+  const redirectStderr = redirect("redirectStderr");
   return withExec(c, {
     args,
     expect: (optStr(a, "expect") ?? "SUCCESS") as "SUCCESS" | "FAILURE" | "ANY",
     ...(stdin ? { stdin } : {}),
     ...(redirectStdout ? { redirectStdout } : {}),
     ...(redirectStderr ? { redirectStderr } : {}),
+    ...(redirectStdin ? { redirectStdin } : {}),
     ...(bool(a, "noInit") ? { noInit: true } : {}),
+    ...(bool(a, "insecureRootCapabilities") ? { insecureRootCapabilities: true } : {}),
   });
 }
 
@@ -97,21 +105,26 @@ export const containerResolvers = {
     const protocol = (optStr(a, "protocol") ?? "TCP") as "TCP" | "UDP";
     const description = optStr(a, "description");
     const others = c.state.exposedPorts.filter((p) => !(p.port === port && p.protocol === protocol));
-    return c.with({ exposedPorts: [...others, { port, protocol, ...(description ? { description } : {}) }] });
+    const skip = bool(a, "experimentalSkipHealthcheck");
+    return c.with({ exposedPorts: [...others, { port, protocol, ...(description ? { description } : {}), ...(skip ? { skipHealthcheck: true } : {}) }] });
   },
   withoutExposedPort: (c: Container, a: Args) =>
     c.with({ exposedPorts: c.state.exposedPorts.filter((p) => !(p.port === a["port"] && p.protocol === (optStr(a, "protocol") ?? "TCP"))) }),
-  exposedPorts: (c: Container) => c.state.exposedPorts.map((p) => new Port(p.port, p.protocol, p.description, false)),
+  exposedPorts: (c: Container) => c.state.exposedPorts.map((p) => new Port(p.port, p.protocol, p.description, p.skipHealthcheck === true)),
 
   withMountedCache: (c: Container, a: Args) => {
     const cache = loadObject(str(a, "cache"), "CacheVolume") as CacheVolume;
-    const owner = optStr(a, "owner");
+    // The mount's arguments, else the volume's own defaults.
+    const owner = optStr(a, "owner") ?? cache.defaults.owner;
+    const sourceId = optStr(a, "source");
+    const source = sourceId ? (loadObject(sourceId, "Directory") as Directory) : cache.defaults.source;
     return c.withMount({
       target: containerPath(c, a),
       type: "cache",
       key: cache.key,
-      sharing: (optStr(a, "sharing") ?? "SHARED") as CacheSharingMode,
+      sharing: (optStr(a, "sharing") ?? cache.defaults.sharing ?? "SHARED") as CacheSharingMode,
       ...(owner ? { owner } : {}),
+      ...(source ? { from: { source: source.source, path: source.path } } : {}),
     });
   },
   withMountedTemp: (c: Container, a: Args) => {
@@ -194,14 +207,10 @@ export const containerResolvers = {
     return m ? new Directory(m.source, m.path) : new Directory(c.state.rootfs, p);
   },
   exists: async (c: Container, a: Args, ctx: RequestContext) => {
-    const p = containerPath(c, a);
-    try {
-      const st = await statPath(ctx, new Directory(c.state.rootfs, "/"), p, !bool(a, "doNotFollowSymlinks"));
-      const want = optStr(a, "expectedType");
-      return want === undefined || `${st.fileType}_TYPE` === want;
-    } catch {
-      return false;
-    }
+    // Only a missing path is false: a container that fails to build raises.
+    const st = await statAt(ctx, c.state.rootfs, containerPath(c, a), !bool(a, "doNotFollowSymlinks"));
+    const want = optStr(a, "expectedType");
+    return st !== undefined && (want === undefined || `${st.type}_TYPE` === want);
   },
   stat: (c: Container, a: Args, ctx: RequestContext) => statPath(ctx, new Directory(c.state.rootfs, "/"), containerPath(c, a), !bool(a, "doNotFollowSymlinks")),
 };

@@ -1,13 +1,12 @@
 /** Directory and File: paths inside a vertex's output, changed by file ops. */
 import * as path from "node:path";
-import { digestTree, globDir, listDir, readFileAt, solve, statAt } from "../../core/evaluate.js";
+import { digestTree, fileDigest, globDir, listDir, readFileAt, solve, statAt } from "../../core/evaluate.js";
 import { type Change, changeFs, joinPath } from "../../core/filesystem.js";
 import { exportDirectory, exportFile, type Host, hostDirectory, hostFile } from "../../core/host.js";
 import { encodeId } from "../../core/ids.js";
 import type { RequestContext } from "../../core/types.js";
 import { Directory, File, Stat } from "../../core/values.js";
-import { InvalidArgumentError, NotFoundError } from "../../errors.js";
-import { sha256 } from "../../oci/digest.js";
+import { FailedPreconditionError, InvalidArgumentError, NotFoundError } from "../../errors.js";
 import { loadObject } from "../objects.js";
 import { type Args, bool, optInt, optStr, permissions, str, strList } from "./args.js";
 
@@ -19,6 +18,7 @@ export function copyDirectory(src: Directory, dest: string, a: Args): Change {
   const owner = optStr(a, "owner");
   const include = strList(a, "include");
   const exclude = strList(a, "exclude");
+  const mode = permissions(a);
   return {
     action: "copy",
     from: src,
@@ -26,6 +26,8 @@ export function copyDirectory(src: Directory, dest: string, a: Args): Change {
     ...(include.length ? { include } : {}),
     ...(exclude.length ? { exclude } : {}),
     ...(owner ? { owner } : {}),
+    ...(mode !== undefined ? { permissions: mode } : {}),
+    ...(bool(a, "gitignore") ? { gitignore: true as const } : {}),
   };
 }
 
@@ -49,7 +51,14 @@ function change(d: Directory, changes: Change[], name: string): Directory {
 export const directoryResolvers = {
   id: (d: Directory) => encodeId(d),
   sync: async (d: Directory, _a: Args, ctx: RequestContext) => {
-    if (d.source) await solve(ctx, d.source);
+    if (d.path === "/") {
+      if (d.source) await solve(ctx, d.source);
+      return encodeId(d);
+    }
+    // A sub-directory must exist (Dagger's wording, which clients match on).
+    const st = await statAt(ctx, d.source, d.path);
+    if (!st) throw new NotFoundError(`lstat ${d.path}: no such file or directory`);
+    if (st.type !== "DIRECTORY") throw new FailedPreconditionError(`path ${d.path} is a file, not a directory`);
     return encodeId(d);
   },
   name: (d: Directory) => (d.path === "/" ? "/" : path.posix.basename(d.path) + "/"),
@@ -131,7 +140,7 @@ export const fileResolvers = {
   },
   size: async (f: File, _a: Args, ctx: RequestContext) => (await readFileAt(ctx, f.source, f.path)).length,
   name: (f: File) => path.posix.basename(f.path),
-  digest: async (f: File, _a: Args, ctx: RequestContext) => sha256(await readFileAt(ctx, f.source, f.path)),
+  digest: (f: File, a: Args, ctx: RequestContext) => fileDigest(ctx, f.source, f.path, bool(a, "excludeMetadata")),
   stat: (f: File, _a: Args, ctx: RequestContext) => statPath(ctx, f, f.path, true),
   export: (f: File, a: Args, ctx: RequestContext) => exportFile(ctx, f, str(a, "path"), bool(a, "allowParentDirPath")),
   withName: (f: File, a: Args) => {

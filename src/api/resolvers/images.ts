@@ -17,9 +17,9 @@ function compressionArg(a: Args): ExportCompression | undefined {
     case undefined:
       return undefined;
     case "Gzip":
-    // eStargz is gzip with a table of contents; plain gzip is what every reader takes.
-    case "EStarGZ":
       return "gzip";
+    case "EStarGZ":
+      return "estargz";
     case "Zstd":
       return "zstd";
     case "Uncompressed":
@@ -36,9 +36,17 @@ function mediaTypesArg(a: Args): ExportMediaTypes {
   throw new InvalidArgumentError(`invalid mediaTypes "${v}": want OCIMediaTypes or DockerMediaTypes`);
 }
 
-/** The container and its platform variants, in that order. */
+/**
+ * The container and its platform variants, in that order. With variants,
+ * containers without a filesystem are dropped, as Dagger does: so
+ * `dag.container().export(path, { platformVariants })` is the variants alone.
+ */
 function variantContainers(c: Container, a: Args): Container[] {
-  return [c, ...strList(a, "platformVariants").map((id) => loadObject(id, "Container") as Container)];
+  const variants = strList(a, "platformVariants").map((id) => loadObject(id, "Container") as Container);
+  if (variants.length === 0) return [c];
+  const withFs = [c, ...variants].filter((x) => x.state.rootfs !== undefined);
+  if (withFs.length === 0) throw new InvalidArgumentError("platformVariants: every container is empty (none has a filesystem): nothing to export");
+  return withFs;
 }
 
 function outOptions(a: Args): ImageOutOptions {

@@ -1,9 +1,10 @@
 import { Container } from "../../core/container.js";
 import { Host } from "../../core/host.js";
 import type { RequestContext } from "../../core/types.js";
-import { CacheVolume, Directory } from "../../core/values.js";
+import { CacheVolume, type CacheVolumeDefaults, Directory } from "../../core/values.js";
 import { InvalidArgumentError } from "../../errors.js";
 import { formatPlatform, parsePlatform } from "../../oci/platform.js";
+import { loadObject } from "../objects.js";
 import { type Args, optStr, str } from "./args.js";
 
 export const queryResolvers = {
@@ -15,6 +16,13 @@ export const queryResolvers = {
   cacheVolume: (_: unknown, a: Args) => {
     const key = str(a, "key");
     if (key === "") throw new InvalidArgumentError("cacheVolume key must not be empty");
-    return new CacheVolume(key);
+    const source = optStr(a, "source");
+    const sharing = optStr(a, "sharing") as CacheVolumeDefaults["sharing"] | undefined;
+    const owner = optStr(a, "owner");
+    return new CacheVolume(key, {
+      ...(source ? { source: loadObject(source, "Directory") as Directory } : {}),
+      ...(sharing ? { sharing } : {}),
+      ...(owner ? { owner } : {}),
+    });
   },
 };

@@ -19,7 +19,7 @@ export const secretQueryResolvers = {
     }
     // Resolved on the client's machine, through the session.
     const value = await ctx.session.host.resolveSecret(uri, ctx.signal);
-    return ctx.session.secrets.add(uri, value, uri);
+    return ctx.session.secrets.add(uri, value, uri, optStr(a, "cacheKey"));
   },
 };
 

@@ -18,7 +18,12 @@ export const serviceContainerResolvers = {
     if (args.length === 0) args = [...c.state.entrypoint, ...c.state.defaultArgs];
     else if (bool(a, "useEntrypoint")) args = [...c.state.entrypoint, ...args];
     if (args.length === 0) throw new InvalidArgumentError("asService needs a command: args is empty and the container has no entrypoint or default args");
-    const run = withExec(c, { args, expect: "ANY", ...(bool(a, "noInit") ? { noInit: true } : {}) });
+    const run = withExec(c, {
+      args,
+      expect: "ANY",
+      ...(bool(a, "noInit") ? { noInit: true } : {}),
+      ...(bool(a, "insecureRootCapabilities") ? { insecureRootCapabilities: true } : {}),
+    });
     return Service.ofContainer(run.state.lastExec!, c.state.exposedPorts);
   },
   withServiceBinding: (c: Container, a: Args) => {
@@ -63,8 +68,8 @@ export const serviceResolvers = {
     await startService(ctx, s);
     return encodeId(s);
   },
-  stop: async (s: Service, _a: Args, ctx: RequestContext) => {
-    await stopService(ctx, s);
+  stop: async (s: Service, a: Args, ctx: RequestContext) => {
+    await stopService(ctx, s, bool(a, "kill"));
     return encodeId(s);
   },
   up: async (s: Service, a: Args, ctx: RequestContext) => {

@@ -24,7 +24,7 @@ type Query {
   container(platform: Platform): Container!
   directory: Directory!
   host: Host!
-  cacheVolume(key: String!, source: DirectoryID, sharing: CacheSharingMode = SHARED, owner: String): CacheVolume!
+  cacheVolume(key: String!, source: DirectoryID, sharing: CacheSharingMode, owner: String): CacheVolume!
   node(id: ID!): Node
 }
 
@@ -63,7 +63,7 @@ type Container implements Node {
   withExposedPort(port: Int!, protocol: NetworkProtocol = TCP, description: String, experimentalSkipHealthcheck: Boolean = false): Container!
   withoutExposedPort(port: Int!, protocol: NetworkProtocol = TCP): Container!
   exposedPorts: [Port!]!
-  withMountedCache(path: String!, cache: CacheVolumeID!, source: DirectoryID, sharing: CacheSharingMode = SHARED, owner: String, expand: Boolean = false): Container!
+  withMountedCache(path: String!, cache: CacheVolumeID!, source: DirectoryID, sharing: CacheSharingMode, owner: String, expand: Boolean = false): Container!
   withMountedTemp(path: String!, size: Int, expand: Boolean = false): Container!
   withoutMount(path: String!, expand: Boolean = false): Container!
   mounts: [String!]!

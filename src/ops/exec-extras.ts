@@ -1,0 +1,76 @@
+/**
+ * Pieces of an exec that read the filesystems it runs on: the file a
+ * command's stdin is redirected from, and the first contents and owner of a
+ * new cache volume (`cacheVolume(source:, owner:)`, `withMountedCache(source:, owner:)`).
+ */
+import * as fs from "node:fs/promises";
+import * as path from "node:path";
+import { FailedPreconditionError, NotFoundError } from "../errors.js";
+import { resolveUser } from "../executor/user.js";
+import { copyPath } from "../fsutil/copy.js";
+import { mkdirInRoot, resolveInRoot } from "../fsutil/in-root.js";
+import type { OverlaySnapshotter } from "../snapshots/overlay-snapshotter.js";
+import { withSnapshotView } from "../snapshots/view.js";
+import type { Result } from "../solver/types.js";
+import type { VolumeSeed } from "./cache-volumes.js";
+
+/** The contents of `file` in the container's filesystem, for `redirectStdin`. */
+export async function readInRoot(rootfs: string, file: string): Promise<Buffer> {
+  const host = await resolveInRoot(rootfs, file, { followLast: true });
+  try {
+    return await fs.readFile(host);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === "ENOENT") throw new NotFoundError(`redirectStdin: open ${file}: no such file or directory`);
+    if (code === "EISDIR") throw new FailedPreconditionError(`redirectStdin: read ${file}: is a directory`);
+    throw err;
+  }
+}
+
+/** Write a redirected stream's output to `file` in the container's filesystem. */
+export async function writeInRoot(rootfs: string, file: string, data: string): Promise<void> {
+  await mkdirInRoot(rootfs, path.posix.dirname(file));
+  await fs.writeFile(await resolveInRoot(rootfs, file), data);
+}
+
+/** What a cache mount of an exec asks a new volume to start with. */
+export interface CacheSeedSpec {
+  owner?: string;
+  /** A directory among the exec's mount sources (-1: the empty directory) and the path inside it. */
+  seed?: { input: number; path: string };
+}
+
+/**
+ * The seed of a new volume, or undefined when the mount asks for none. The
+ * seed's id names the source and owner, so a volume seeded from another
+ * directory is another volume (as BuildKit keys cache mounts with a base).
+ */
+export function cacheSeed(
+  m: CacheSeedSpec,
+  sources: readonly Result[],
+  deps: { snapshots: OverlaySnapshotter; runDir: string },
+  rootfs: string,
+): VolumeSeed | undefined {
+  if (!m.seed && !m.owner) return undefined;
+  const snapshotName = m.seed && m.seed.input >= 0 ? sources[m.seed.input]?.snapshot : undefined;
+  return {
+    id: JSON.stringify([snapshotName ?? null, m.seed?.path ?? null, m.owner ?? null]),
+    fill: async (dir) => {
+      const owner = m.owner ? await resolveOwner(m.owner, rootfs) : undefined;
+      if (m.seed && snapshotName !== undefined) {
+        const snapshot = deps.snapshots.get(snapshotName);
+        const from = m.seed.path;
+        await withSnapshotView(deps.snapshots, snapshot, deps.runDir, (src) =>
+          copyPath(src, from, dir, "/", owner ? { owner: { uid: owner.uid, gid: owner.gid } } : {}),
+        );
+      }
+      if (owner) await fs.chown(dir, owner.uid, owner.gid);
+    },
+  };
+}
+
+/** `user[:group]` as Dagger reads an owner: without a group, the group named like the user (else the user's own). */
+async function resolveOwner(owner: string, rootfs: string): Promise<{ uid: number; gid: number }> {
+  if (owner.includes(":")) return resolveUser(owner, rootfs);
+  return resolveUser(`${owner}:${owner}`, rootfs).catch(() => resolveUser(owner, rootfs));
+}
