@@ -24,15 +24,22 @@ function counting(opts: { size: number; maxIdle?: number; createMs?: number; cle
 
 const settle = (ms = 30) => new Promise((r) => setTimeout(r, ms));
 
+/** Wait until `cond` holds (the pool works in the background; a loaded machine may be slow). */
+async function until(cond: () => boolean, what: string): Promise<void> {
+  const deadline = Date.now() + 5000;
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await settle(5);
+  }
+}
+
 describe("ReadyPool", () => {
   it("fills to size, hands out ready items and refills", async () => {
     const c = counting({ size: 2 });
     c.pool.fill();
-    await settle();
-    assert.equal(c.pool.readyCount, 2);
+    await until(() => c.pool.readyCount === 2, "the pool to fill");
     assert.equal(await c.pool.acquire(), 1);
-    await settle();
-    assert.equal(c.pool.readyCount, 2);
+    await until(() => c.pool.readyCount === 2, "the pool to refill");
     assert.equal(c.made(), 3);
     await c.pool.close();
     assert.deepEqual(c.destroyed.sort(), [2, 3]);
@@ -48,17 +55,16 @@ describe("ReadyPool", () => {
   it("keeps clean returns up to maxIdle and destroys unclean or discarded ones", async () => {
     const c = counting({ size: 1, maxIdle: 2, clean: (n) => n !== 3 });
     c.pool.fill();
-    await settle();
+    await until(() => c.pool.readyCount === 1, "the pool to fill");
     const items = [await c.pool.acquire(), await c.pool.acquire(), await c.pool.acquire(), await c.pool.acquire()];
-    await settle();
+    await until(() => c.pool.readyCount === 1, "the pool to refill");
     for (const i of items) c.pool.release(i);
+    await until(() => c.destroyed.includes(3) && c.pool.readyCount === 2, "returns to settle");
     await settle();
     assert.equal(c.pool.readyCount, 2, "maxIdle caps the pool");
-    assert.ok(c.destroyed.includes(3), "the unclean item is destroyed");
     const d = await c.pool.acquire();
     c.pool.release(d, { discard: true });
-    await settle();
-    assert.ok(c.destroyed.includes(d));
+    await until(() => c.destroyed.includes(d), "the discarded item to be destroyed");
     await c.pool.close();
     assert.deepEqual(c.errors, []);
   });
