@@ -51,6 +51,18 @@ const MIGRATIONS: readonly string[] = [
      diff_id TEXT NOT NULL,
      PRIMARY KEY (snapshot, compression)
    );`,
+  // The solver's own settings (the cache key version), and content checksums
+  // of committed snapshots' sub-trees for content-based cache keys (src/solver/content-checksums.ts).
+  `CREATE TABLE solver_state (
+     name TEXT PRIMARY KEY,
+     value TEXT NOT NULL
+   );
+   CREATE TABLE content_checksums (
+     snapshot INTEGER NOT NULL REFERENCES snapshots(id) ON DELETE CASCADE,
+     path TEXT NOT NULL,
+     checksum TEXT NOT NULL,
+     PRIMARY KEY (snapshot, path)
+   );`,
 ];
 
 export function openDatabase(file: string): Database {

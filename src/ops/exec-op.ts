@@ -25,7 +25,7 @@ import { digestHex } from "../oci/digest.js";
 import type { Mount as SpecMount } from "../oci/runtime-spec.js";
 import type { OverlaySnapshotter } from "../snapshots/overlay-snapshotter.js";
 import type { ActiveSnapshot } from "../snapshots/types.js";
-import type { OpRunner, Result, SolveContext, Vertex } from "../solver/types.js";
+import type { ContentInput, OpRunner, Result, SolveContext, Vertex } from "../solver/types.js";
 import type { CacheSharingMode, CacheVolumes } from "./cache-volumes.js";
 import { StreamScrubber, scrub } from "./scrub.js";
 
@@ -119,6 +119,15 @@ export class ExecOpRunner implements OpRunner {
 
   run(v: Vertex, inputs: readonly Result[], ctx: SolveContext): Promise<Result> {
     return this.launch(v, inputs, ctx, { commit: true });
+  }
+
+  /** Mounted directories and files key the cache by content (a writable one by its whole source: all of it is copied out). */
+  contentInputs(v: Vertex): ContentInput[] {
+    const op = v.op as unknown as ExecOp;
+    const first = op.rootfs ? 1 : 0;
+    return op.mounts.flatMap((m) =>
+      m.type === "dir" || m.type === "file" ? [{ input: first + m.input, path: m.type === "dir" && !m.readOnly ? "/" : m.path }] : [],
+    );
   }
 
   /**
@@ -225,7 +234,9 @@ export class ExecOpRunner implements OpRunner {
       const extraHosts: HostEntry[] = [];
       for (const binding of op.services ?? []) {
         if (!this.deps.services) throw new FailedPreconditionError("this engine cannot run services");
-        const bound = await this.deps.services.bind(binding.service, ctx);
+        const services = this.deps.services;
+        // Waiting for a service (and the solves it needs) holds no parallelism slot.
+        const bound = await (ctx.outsideSlot ?? run)(() => services.bind(binding.service, ctx));
         cleanupAfterRun.defer(() => bound.release());
         extraHosts.push({ name: binding.alias, ip: bound.ip });
       }
@@ -301,6 +312,10 @@ export class OutputOpRunner implements OpRunner {
     const name = (inputs[0]?.meta as ExecResultMeta | undefined)?.mounts?.[k];
     return name === undefined ? { meta: {} } : { snapshot: name, meta: {} };
   }
+}
+
+function run<T>(work: () => Promise<T>): Promise<T> {
+  return work();
 }
 
 function expected(expect: ExecOp["expect"], exitCode: number): boolean {

@@ -47,6 +47,8 @@ import { coreParts } from "../schema/core-parts.js";
 import { ServiceManager } from "../services/service-manager.js";
 import { OverlaySnapshotter } from "../snapshots/overlay-snapshotter.js";
 import { SqliteCacheRecords } from "../solver/cache-records.js";
+import { applyCacheVersion } from "../solver/cache-version.js";
+import { SnapshotChecksums } from "../solver/content-checksums.js";
 import { Solver } from "../solver/solver.js";
 import { GitSource } from "../sources/git-source.js";
 import { HttpSource } from "../sources/http-source.js";
@@ -142,7 +144,10 @@ export class Engine {
       records: new SqliteCacheRecords(db),
       maxParallelism: config.maxParallelism,
       snapshotExists: (name) => snapshots.get(name)?.id,
+      checksums: new SnapshotChecksums(snapshots, db, runDir),
     });
+    const dropped = applyCacheVersion(db);
+    if (dropped > 0) log.info("cache records of an older key format dropped", { records: dropped });
     services.attachSolver(solver);
     const deps: CoreDeps = {
       solver,
