@@ -65,8 +65,13 @@ export class EngineClient {
     return JSON.parse(res.body) as { version: string };
   }
 
-  async stats(): Promise<{ executed: Record<string, number>; cacheHits: number; sessions: number }> {
-    return JSON.parse((await this.request("GET", "/v1/stats")).body) as { executed: Record<string, number>; cacheHits: number; sessions: number };
+  async stats(): Promise<{ executed: Record<string, number>; cacheHits: number; contentHits?: number; sessions: number }> {
+    return JSON.parse((await this.request("GET", "/v1/stats")).body) as {
+      executed: Record<string, number>;
+      cacheHits: number;
+      contentHits?: number;
+      sessions: number;
+    };
   }
 
   async openSession(labels: Record<string, string>): Promise<string> {
