@@ -11,21 +11,28 @@ import { spawn } from "node:child_process";
 import * as fs from "node:fs/promises";
 import * as os from "node:os";
 import * as path from "node:path";
-import { after, before, describe, test } from "node:test";
+import { after, afterEach, before, describe, test } from "node:test";
 import { CLI, REPO, run, startEngine, type TestEngine } from "./support/engine.js";
 import { testRegistry } from "./support/fixtures.js";
 
 const PROGRAM = path.join(REPO, "test", "sdk", "solver.mjs");
 
-/** A `tanto run` of the program, with its output as it comes. */
+/** Sessions still running when a test ends (it failed): killed, with their programs. */
+const running = new Set<number>();
+
+/** A `tanto run` of the program (in its own process group), with its output as it comes. */
 function session(env: NodeJS.ProcessEnv) {
-  const child = spawn(CLI, ["run", "node", PROGRAM], { env, cwd: REPO, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(CLI, ["run", "node", PROGRAM], { env, cwd: REPO, stdio: ["ignore", "pipe", "pipe"], detached: true });
+  running.add(child.pid!);
   let stdout = "";
   let stderr = "";
   child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
   child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
   const done = new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) =>
-    child.on("close", (code) => resolve({ code, stdout, stderr })),
+    child.on("close", (code) => {
+      running.delete(child.pid!);
+      resolve({ code, stdout, stderr });
+    }),
   );
   return {
     child,
@@ -52,6 +59,15 @@ describe("solver through the SDK", () => {
     registry = await testRegistry();
     engine = await startEngine({ registry });
     env = { ...engine.env, TANTO_TEST_IMAGE: `${registry}/busybox:latest` };
+  });
+  afterEach(() => {
+    for (const pid of running) {
+      try {
+        process.kill(-pid, "SIGKILL");
+      } catch {
+        // already gone
+      }
+    }
   });
   after(async () => {
     await engine?.destroy();
@@ -83,21 +99,24 @@ describe("solver through the SDK", () => {
   });
 
   test("a session asking right after another was killed mid-exec gets the result, not a cancel error", async () => {
-    const common = { ...env, TANTO_TEST_TAG: `${tag}-cancel`, TANTO_TEST_SLEEP: "2", TANTO_TEST_MODE: "slow" };
+    // The exec waits for a slow service, so its cancelled solve takes seconds to wind down.
+    const common = { ...env, TANTO_TEST_TAG: `${tag}-cancel`, TANTO_TEST_MODE: "waiting" };
+    const sessionsBefore = (await engine.client.stats()).sessions;
     const first = session(common);
-    await first.waitFor(() => /sleep 2/.test(first.output().stderr), "the exec to start in session 1");
-    const sessionsBefore = await engine.client.stats();
-    first.child.kill("SIGKILL");
+    await first.waitFor(() => /exec sh -c wget -qO- http:\/\/late\//.test(first.output().stderr), "the exec to start in session 1");
+    // The session and the program it runs, as a terminal's ^C would reach them.
+    process.kill(-first.child.pid!, "SIGKILL");
     await first.done;
-    // Wait until the engine has seen session 1 go (its work is cancelled), then ask again at once.
+    // Once the engine has seen session 1 go (and so cancelled its work), ask again at once.
     const deadline = Date.now() + 10_000;
-    while ((await engine.client.stats()).sessions >= sessionsBefore.sessions && Date.now() < deadline) {
+    while ((await engine.client.stats()).sessions > sessionsBefore) {
+      assert.ok(Date.now() < deadline, "the engine noticed session 1 ending");
       await new Promise((r) => setTimeout(r, 10));
     }
     const second = session(common);
     const r = await second.done;
     assert.equal(r.code, 0, r.stderr);
-    assert.equal((JSON.parse(r.stdout) as { stdout: string }).stdout, `slow-${tag}-cancel\n`);
+    assert.equal((JSON.parse(r.stdout) as { stdout: string }).stdout, `up\nafter-${tag}-cancel\n`);
   });
 
   test("content-equal inputs made by different recipes: the exec runs once", async () => {

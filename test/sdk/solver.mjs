@@ -1,6 +1,7 @@
 // The solver as sessions see it (test/solver.test.ts). TANTO_TEST_MODE picks:
 //   slow     an exec that sleeps, then writes and prints a line (joined by a second session)
 //   gated    as slow, then waits for the file TANTO_TEST_GATE and reads the exec's file again
+//   waiting  an exec binding a service that takes a while to come up (killed while it waits)
 //   service  an exec binding a service whose container needs a built rootfs
 //   content  two different recipes making identical files, an exec on each
 import * as fs from "node:fs";
@@ -21,6 +22,13 @@ await connection(async () => {
       while (!fs.existsSync(process.env.TANTO_TEST_GATE)) await new Promise((r) => setTimeout(r, 50));
       out.file = await slow.file("/out.txt").contents();
     }
+  } else if (mode === "waiting") {
+    const late = base.withExposedPort(80).asService({ args: ["sh", "-c", "sleep 6; mkdir -p /www; echo up > /www/index.html; exec httpd -f -p 80 -h /www"] });
+    out.stdout = await base
+      .withServiceBinding("late", late)
+      .withEnvVariable("TAG", tag)
+      .withExec(["sh", "-c", "wget -qO- http://late/; echo after-$TAG"])
+      .stdout();
   } else if (mode === "service") {
     const web = base
       .withEnvVariable("TAG", tag)
