@@ -30,6 +30,7 @@ import type { Reference } from "../oci/reference.js";
 import type { Credentials, CredentialsFn, Pusher } from "../registry/types.js";
 import type { OverlaySnapshotter } from "../snapshots/overlay-snapshotter.js";
 import type { CommittedSnapshot } from "../snapshots/types.js";
+import { type Limit, unlimited } from "../util/limit.js";
 import { publishImage } from "./image-publisher.js";
 import type { LayerBlob, LayerBlobs } from "./layer-blobs.js";
 
@@ -90,6 +91,8 @@ export class ImageExporter {
       layerBlobs: LayerBlobs;
       /** For publish. */
       registry: Pusher & { withCredentials(credentials: CredentialsFn): Pusher & { close(): void } };
+      /** Bounds layers packed and compressed at once ([worker.oci] max-exports). */
+      exports?: Limit;
     },
   ) {}
 
@@ -174,7 +177,7 @@ export class ImageExporter {
     const key = `${snapshotId}/${want}`;
     let packing = this.#packing.get(key);
     if (!packing) {
-      packing = this.#pack(snapshotId, want, signal).finally(() => this.#packing.delete(key));
+      packing = (this.deps.exports ?? unlimited)(() => this.#pack(snapshotId, want, signal), signal).finally(() => this.#packing.delete(key));
       this.#packing.set(key, packing);
     }
     return packing;

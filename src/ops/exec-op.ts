@@ -74,6 +74,8 @@ export interface LaunchOptions {
   hostname?: string;
   /** Called once the container has its network namespace (before it starts). */
   onNamespace?: (ns: NetworkNamespace) => void;
+  /** Awaited just before the container starts, after its services are bound (a service waits here for a place). */
+  beforeRun?: () => Promise<void>;
 }
 
 export interface ExecResultMeta {
@@ -245,6 +247,7 @@ export class ExecOpRunner implements OpRunner {
         mounts.push(...net.mounts);
         opts.onNamespace?.(net.ns);
       }
+      await opts.beforeRun?.();
       const out = new OutputCollector(v, ctx, secrets.scrubList());
       const { exitCode } = await this.deps.executor.run(
         id,

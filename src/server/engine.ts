@@ -52,6 +52,7 @@ import { SnapshotChecksums } from "../solver/content-checksums.js";
 import { Solver } from "../solver/solver.js";
 import { GitSource } from "../sources/git-source.js";
 import { HttpSource } from "../sources/http-source.js";
+import { limiter } from "../util/limit.js";
 import { isProcessAlive } from "../util/process.js";
 import { VERSION } from "../version.js";
 import { hostResync } from "./host-resync.js";
@@ -106,15 +107,24 @@ export class Engine {
     const snapshots = await OverlaySnapshotter.open(path.join(root, "snapshots"), db);
     const registry = new RegistryClient({ hosts: config.registries, userAgent: `tanto/${VERSION}` });
     const layerBlobs = new LayerBlobs(db);
-    const images = new ImageStore(registry, content, snapshots, runDir, (snap, layer, diffId) =>
-      layerBlobs.record(snap.id, { compression: layerCompressionOf(layer.mediaType), digest: layer.digest, size: layer.size, diffId }),
+    const images = new ImageStore(
+      registry,
+      content,
+      snapshots,
+      runDir,
+      (snap, layer, diffId) => layerBlobs.record(snap.id, { compression: layerCompressionOf(layer.mediaType), digest: layer.digest, size: layer.size, diffId }),
+      limiter(config.limits.layerPulls),
     );
-    const exporter = new ImageExporter({ content, snapshots, layerBlobs, registry });
+    const exporter = new ImageExporter({ content, snapshots, layerBlobs, registry, exports: limiter(config.limits.exports) });
     const git = await GitSource.open(path.join(root, "git"));
-    const http = new HttpSource(content, `tanto/${VERSION}`);
+    const http = new HttpSource(content, `tanto/${VERSION}`, limiter(config.limits.downloads));
     const volumes = new CacheVolumes(path.join(root, "volumes"), db);
     const leases = new Leases();
-    const services = new ServiceManager({ ...(network ? { exec: () => execRunner, network } : servicesWithoutNetwork()), recipeOf: bindingRecipe });
+    const services = new ServiceManager({
+      ...(network ? { exec: () => execRunner, network } : servicesWithoutNetwork()),
+      recipeOf: bindingRecipe,
+      maxServices: config.limits.services,
+    });
     const execRunner = new ExecOpRunner({ snapshots, executor, volumes, runDir, ...(network ? { network } : {}), services });
     const collector = new Collector(
       snapshots,

@@ -14,6 +14,7 @@ import type { Network, NetworkNamespace } from "../network/types.js";
 import type { ExecOpRunner, ExecResultMeta, ServiceBinder } from "../ops/exec-op.js";
 import type { Solver } from "../solver/solver.js";
 import type { SolveContext } from "../solver/types.js";
+import { Semaphore } from "../util/semaphore.js";
 import { waitForPorts } from "./health.js";
 import type { DialingSession, RecipeOf, RunningService, ServiceRecipe } from "./types.js";
 
@@ -37,7 +38,18 @@ export class ServiceManager implements ServiceBinder {
   readonly #instances = new Map<string, Promise<Instance>>();
   #solver: Solver | undefined;
 
-  constructor(private readonly deps: { exec: () => ExecOpRunner; network: Network; recipeOf: RecipeOf }) {}
+  constructor(
+    private readonly deps: {
+      exec: () => ExecOpRunner;
+      network: Network;
+      recipeOf: RecipeOf;
+      /** Service containers running at once ([worker.oci] max-services); a service past it waits to start. */
+      maxServices?: number;
+    },
+  ) {
+    this.#running = new Semaphore(deps.maxServices ?? Number.MAX_SAFE_INTEGER);
+  }
+  readonly #running: Semaphore;
 
   /** The solver is made after the op runners, this among them. */
   attachSolver(solver: Solver): void {
@@ -177,7 +189,13 @@ export class ServiceManager implements ServiceBinder {
 
     let gotNs!: (ns: NetworkNamespace) => void;
     const nsReady = new Promise<NetworkNamespace>((r) => (gotNs = r));
-    const run = this.deps.exec().launch(exec, inputs, serviceCtx, { commit: false, hostname, onNamespace: (ns) => gotNs(ns) });
+    // A place among the running services, taken once its own bindings are up: never held while waiting for them.
+    let place: Disposable | undefined;
+    const beforeRun = async (): Promise<void> => {
+      place = await this.#running.acquire(life.signal);
+    };
+    const run = this.deps.exec().launch(exec, inputs, serviceCtx, { commit: false, hostname, onNamespace: (ns) => gotNs(ns), beforeRun });
+    void run.finally(() => place?.[Symbol.dispose]()).catch(() => undefined);
     // What ending means, as an error for whoever is still waiting on the service.
     const exited: Promise<Error> = run.then(
       (r) => {
