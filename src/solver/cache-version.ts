@@ -6,13 +6,13 @@
  * Bump it whenever what a key covers, or how, changes.
  */
 import type { Database } from "../metadata/database.js";
-import { type Digest, digestOf } from "../oci/digest.js";
+import { type Digest, sha256 } from "../oci/digest.js";
 
 export const CACHE_VERSION = 2;
 
 /** The record key of a vertex digest (a recipe key) under the current version. */
 export function recordKey(vertexDigest: Digest): Digest {
-  return digestOf({ cache: CACHE_VERSION, vertex: vertexDigest });
+  return sha256(`tanto cache v${CACHE_VERSION}\0${vertexDigest}`);
 }
 
 /** Drop records of another cache version; returns how many went. */

@@ -79,10 +79,12 @@ export class Inflight {
           return [...new Set([...entry.rootsFor(new Map()).values()].flatMap((r) => r.secrets?.values() ?? []))];
         },
       },
+      get session(): unknown {
+        return entry.#session();
+      },
       ...extra,
       [OWNER]: this,
     };
-    Object.defineProperty(ctx, "session", { enumerable: true, get: () => entry.#session() });
     return ctx as SolveContext;
   }
 

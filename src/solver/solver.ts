@@ -1,4 +1,4 @@
-import { EngineError, ExecError, messageOf } from "../errors.js";
+import { CancelledError, EngineError, ExecError, messageOf } from "../errors.js";
 import { type Digest, digestOf } from "../oci/digest.js";
 import { Semaphore } from "../util/semaphore.js";
 import type { CacheRecords } from "./cache-records.js";
@@ -62,6 +62,7 @@ export class Solver {
    * the op's slot is given back while it waits.
    */
   solve(v: Vertex, ctx: SolveContext): Promise<Result> {
+    if (ctx.signal?.aborted) return Promise.reject(new CancelledError());
     const held = (ctx as OpContext)[SLOT];
     if (held?.held) return held.outside(() => this.#join(v, ctx), ctx.signal);
     return this.#join(v, ctx);
@@ -70,6 +71,9 @@ export class Solver {
   #join(v: Vertex, ctx: SolveContext): Promise<Result> {
     let entry = this.#inflight.get(v.digest);
     if (!entry) {
+      // The fast path: a recorded result needs no shared solve.
+      const hit = this.#runners.get(v.op.kind)?.cacheable ? this.#lookup(recordKey(v.digest)) : undefined;
+      if (hit) return Promise.resolve(this.#answer(v, hit, ctx));
       const fresh: Inflight = new Inflight(() => {
         // Cancelled: the next caller must not join this one.
         if (this.#inflight.get(v.digest) === fresh) this.#inflight.delete(v.digest);
@@ -97,7 +101,8 @@ export class Solver {
     if (!runner) throw new EngineError(`no implementation for operation "${v.op.kind}"`);
 
     const key = runner.cacheable ? recordKey(v.digest) : undefined;
-    if (key) {
+    // Looked up just before (the fast path) unless a cancelled solve was winding down meanwhile.
+    if (key && before) {
       const hit = this.#lookup(key);
       if (hit) return this.#answer(v, hit, ctx);
     }
