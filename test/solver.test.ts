@@ -75,15 +75,15 @@ describe("solver through the SDK", () => {
 
   test("a second session joining an in-flight exec gets its own progress and keeps the result through a prune", async () => {
     const gate = path.join(await fs.mkdtemp(path.join(os.tmpdir(), "tanto-gate-")), "go");
-    const common = { ...env, TANTO_TEST_TAG: `${tag}-join`, TANTO_TEST_SLEEP: "4" };
+    const common = { ...env, TANTO_TEST_TAG: `${tag}-join`, TANTO_TEST_SLEEP: "6" };
     const before = await engine.client.stats();
     const first = session({ ...common, TANTO_TEST_MODE: "slow" });
-    await first.waitFor(() => /sleep 4/.test(first.output().stderr), "the exec to start in session 1");
+    await first.waitFor(() => /sleep 6/.test(first.output().stderr), "the exec to start in session 1");
     const second = session({ ...common, TANTO_TEST_MODE: "gated", TANTO_TEST_GATE: gate });
     const one = await first.done;
     assert.equal(one.code, 0, one.stderr);
     await second.waitFor(() => second.output().stdout.includes('"step":1'), "session 2's first answer");
-    assert.match(second.output().stderr, /exec sh -c sleep 4/, "session 2 shows the exec it joined");
+    assert.match(second.output().stderr, /exec sh -c sleep 6/, "session 2 shows the exec it joined");
 
     // Session 1 is gone; only session 2's leases keep the exec's snapshot.
     const prune = await run([CLI, "engine", "prune", "--all"], { env });
@@ -96,6 +96,39 @@ describe("solver through the SDK", () => {
     assert.equal(out.file, `slow-${tag}-join\n`);
     const after = await engine.client.stats();
     assert.equal((after.executed["exec"] ?? 0) - (before.executed["exec"] ?? 0), 1, "the exec ran once for both sessions, and not again after the prune");
+  });
+
+  test("the session that started an exec is killed: a second session waiting on it still gets the result", async () => {
+    const common = { ...env, TANTO_TEST_TAG: `${tag}-outlive`, TANTO_TEST_SLEEP: "10", TANTO_TEST_MODE: "slow" };
+    const before = await engine.client.stats();
+    const first = session(common);
+    await first.waitFor(() => /sleep 10/.test(first.output().stderr), "the exec to start in session 1");
+    const second = session(common);
+    await second.waitFor(() => /sleep 10/.test(second.output().stderr), "session 2 to join the exec");
+    process.kill(-first.child.pid!, "SIGKILL");
+    await first.done;
+    const r = await second.done;
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal((JSON.parse(r.stdout) as { stdout: string }).stdout, `slow-${tag}-outlive\n`);
+    const after = await engine.client.stats();
+    assert.equal((after.executed["exec"] ?? 0) - (before.executed["exec"] ?? 0), 1, "the exec was not started again");
+  });
+
+  test("the exec a killed session started keeps the service it bound for a second session waiting on it", async () => {
+    const common = { ...env, TANTO_TEST_TAG: `${tag}-orphan`, TANTO_TEST_MODE: "waiting" };
+    const before = await engine.client.stats();
+    const started = (o: { stderr: string }): boolean => /exec sh -c wget -qO- http:\/\/late\//.test(o.stderr);
+    const first = session(common);
+    await first.waitFor(() => started(first.output()), "the exec to start in session 1");
+    const second = session(common);
+    await second.waitFor(() => started(second.output()), "session 2 to join the exec");
+    process.kill(-first.child.pid!, "SIGKILL");
+    await first.done;
+    const r = await second.done;
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal((JSON.parse(r.stdout) as { stdout: string }).stdout, `up\nafter-${tag}-orphan\n`);
+    const after = await engine.client.stats();
+    assert.equal((after.executed["exec"] ?? 0) - (before.executed["exec"] ?? 0), 1, "the exec was not started again");
   });
 
   test("a session asking right after another was killed mid-exec gets the result, not a cancel error", async () => {

@@ -30,12 +30,16 @@ interface Instance {
   refs: number;
   /** Held by `start()` until `stop()`. */
   pinned: boolean;
+  /** Its session ended while execs (joined by other sessions) still used it: it stops when they are done. */
+  orphaned?: boolean;
   stop(): Promise<void>;
   graceTimer?: NodeJS.Timeout;
 }
 
 export class ServiceManager implements ServiceBinder {
   readonly #instances = new Map<string, Promise<Instance>>();
+  /** Binds under way (the instance may still be starting), by instance key. */
+  readonly #binding = new Map<string, number>();
   #solver: Solver | undefined;
 
   constructor(
@@ -57,8 +61,18 @@ export class ServiceManager implements ServiceBinder {
   }
 
   async bind(binding: unknown, ctx: SolveContext): Promise<{ ip: string; hostname: string; release(): Promise<void> }> {
-    const inst = await this.#acquire(this.deps.recipeOf(binding, sessionOf(ctx)), ctx);
-    inst.refs++;
+    const recipe = this.deps.recipeOf(binding, sessionOf(ctx));
+    const key = `${sessionOf(ctx)}/${recipe.key}`;
+    this.#binding.set(key, (this.#binding.get(key) ?? 0) + 1);
+    let inst: Instance;
+    try {
+      inst = await this.#acquire(recipe, ctx);
+      inst.refs++;
+    } finally {
+      const n = (this.#binding.get(key) ?? 1) - 1;
+      if (n > 0) this.#binding.set(key, n);
+      else this.#binding.delete(key);
+    }
     let released = false;
     return {
       ip: inst.ip,
@@ -89,11 +103,23 @@ export class ServiceManager implements ServiceBinder {
     await inst.stop();
   }
 
-  /** Stop every service of a session. */
+  /**
+   * Stop every service of a session; one still bound by a running exec (which
+   * another session's solve may be waiting on) stops once that exec is done.
+   */
   async endSession(sessionId: string): Promise<void> {
     const mine = [...this.#instances.entries()].filter(([k]) => k.startsWith(sessionId + "/"));
+    const binding = new Set(mine.map(([k]) => k).filter((k) => this.#binding.has(k)));
     for (const [key] of mine) this.#instances.delete(key);
-    await Promise.all(mine.map(async ([, p]) => (await p.catch(() => undefined))?.stop()));
+    await Promise.all(
+      mine.map(async ([key, p]) => {
+        const inst = await p.catch(() => undefined);
+        if (!inst) return;
+        inst.pinned = false;
+        if (inst.refs > 0 || binding.has(key) || this.#binding.has(key)) inst.orphaned = true;
+        else await inst.stop();
+      }),
+    );
   }
 
   async stopAll(): Promise<void> {
@@ -105,6 +131,10 @@ export class ServiceManager implements ServiceBinder {
   #unref(inst: Instance): void {
     inst.refs--;
     if (inst.refs > 0 || inst.pinned) return;
+    if (inst.orphaned) {
+      void inst.stop();
+      return;
+    }
     clearTimeout(inst.graceTimer);
     inst.graceTimer = setTimeout(() => {
       if (inst.refs > 0 || inst.pinned || this.#instances.get(inst.key) === undefined) return;

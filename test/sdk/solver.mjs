@@ -23,7 +23,7 @@ await connection(async () => {
       out.file = await slow.file("/out.txt").contents();
     }
   } else if (mode === "waiting") {
-    const late = base.withExposedPort(80).asService({ args: ["sh", "-c", "sleep 6; mkdir -p /www; echo up > /www/index.html; exec httpd -f -p 80 -h /www"] });
+    const late = base.withExposedPort(80).asService({ args: ["sh", "-c", "sleep 8; mkdir -p /www; echo up > /www/index.html; exec httpd -f -p 80 -h /www"] });
     out.stdout = await base
       .withServiceBinding("late", late)
       .withEnvVariable("TAG", tag)
