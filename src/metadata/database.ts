@@ -53,11 +53,11 @@ const MIGRATIONS: readonly string[] = [
    );`,
   // The solver's own settings (the cache key version), and content checksums
   // of committed snapshots' sub-trees for content-based cache keys (src/solver/content-checksums.ts).
-  `CREATE TABLE solver_state (
+  `CREATE TABLE IF NOT EXISTS solver_state (
      name TEXT PRIMARY KEY,
      value TEXT NOT NULL
    );
-   CREATE TABLE content_checksums (
+   CREATE TABLE IF NOT EXISTS content_checksums (
      snapshot INTEGER NOT NULL REFERENCES snapshots(id) ON DELETE CASCADE,
      path TEXT NOT NULL,
      checksum TEXT NOT NULL,
