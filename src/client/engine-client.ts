@@ -65,10 +65,11 @@ export class EngineClient {
     return JSON.parse(res.body) as { version: string };
   }
 
-  async stats(): Promise<{ executed: Record<string, number>; cacheHits: number; sessions: number; platforms: string[] }> {
+  async stats(): Promise<{ executed: Record<string, number>; cacheHits: number; contentHits?: number; sessions: number; platforms: string[] }> {
     return JSON.parse((await this.request("GET", "/v1/stats")).body) as {
       executed: Record<string, number>;
       cacheHits: number;
+      contentHits?: number;
       sessions: number;
       platforms: string[];
     };

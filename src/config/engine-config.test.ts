@@ -43,3 +43,13 @@ test("network can be turned off", () => {
   assert.deepEqual(warnings, []);
   assert.throws(() => parseConfig(`[network]\nenabled = "no"\n`), /"network\.enabled" must be a boolean/);
 });
+
+test("bounds on services, downloads, layer pulls and exports", () => {
+  const defaults = parseConfig("").config.limits;
+  assert.ok(defaults.exports >= 1 && defaults.services >= 1 && defaults.downloads >= 1 && defaults.layerPulls >= 1);
+  const { config, warnings } = parseConfig(`[worker.oci]\nmax-services = 2\nmax-downloads = 3\nmax-layer-pulls = 5\nmax-exports = 7\n`);
+  assert.deepEqual(config.limits, { services: 2, downloads: 3, layerPulls: 5, exports: 7 });
+  assert.deepEqual(warnings, []);
+  assert.throws(() => parseConfig(`[worker.oci]\nmax-exports = 0\n`), /"worker\.oci\.max-exports" must be at least 1, got 0/);
+  assert.throws(() => parseConfig(`[worker.oci]\nmax-services = "many"\n`), /"worker\.oci\.max-services" must be an integer/);
+});

@@ -8,7 +8,11 @@
  *   [registry."127.0.0.1:5000"]
  *   http = true
  *   [worker.oci]
- *   max-parallelism = 4
+ *   max-parallelism = 4      # ops running at once (buildkitd's key)
+ *   max-services = 16        # service containers running at once
+ *   max-downloads = 4        # HTTP downloads at once
+ *   max-layer-pulls = 3      # image layer downloads at once
+ *   max-exports = 1          # layers packed and compressed at once (cores - 1)
  *   [network]
  *   pool-size = 4
  *   enabled = true     # false: execs get loopback only, services cannot run
@@ -17,6 +21,7 @@
  * values of the wrong type are errors that name the key.
  */
 import * as fs from "node:fs/promises";
+import * as os from "node:os";
 import { parse } from "smol-toml";
 import { InvalidArgumentError, messageOf } from "../errors.js";
 
@@ -51,14 +56,30 @@ export interface NetworkConfig {
   poolSize: number;
 }
 
+/** Bounds on work that runs beside the ops ([worker.oci] max-*); each at least 1. */
+export interface WorkLimits {
+  services: number;
+  downloads: number;
+  layerPulls: number;
+  exports: number;
+}
+
 export interface EngineConfig {
   debug: boolean;
   root: string;
   registries: Record<string, RegistryConfig>;
   maxParallelism: number;
+  limits: WorkLimits;
   gc: GcPolicy;
   network: NetworkConfig;
 }
+
+const LIMIT_KEYS: Record<string, keyof WorkLimits> = {
+  "max-services": "services",
+  "max-downloads": "downloads",
+  "max-layer-pulls": "layerPulls",
+  "max-exports": "exports",
+};
 
 export const DEFAULT_ROOT = "/var/lib/tanto";
 export const DEFAULT_CONFIG_PATH = "/etc/tanto/engine.toml";
@@ -69,6 +90,8 @@ export function defaultConfig(): EngineConfig {
     root: DEFAULT_ROOT,
     registries: {},
     maxParallelism: 4,
+    // Compression takes a core per export: leave one to everything else.
+    limits: { services: 16, downloads: 4, layerPulls: 3, exports: Math.max(1, os.availableParallelism() - 1) },
     gc: { enabled: true },
     network: { enabled: true, name: "tanto", cidr: "10.87.0.0/16", poolSize: 4 },
   };
@@ -138,6 +161,10 @@ export function parseConfig(text: string, source = "engine.toml"): LoadedConfig 
               const n = int(oval, full, source);
               if (n < 1) throw new InvalidArgumentError(`${source}: "${full}" must be at least 1, got ${n}`);
               config.maxParallelism = n;
+            } else if (okey in LIMIT_KEYS) {
+              const n = int(oval, full, source);
+              if (n < 1) throw new InvalidArgumentError(`${source}: "${full}" must be at least 1, got ${n}`);
+              config.limits[LIMIT_KEYS[okey]!] = n;
             } else if (okey === "gc") config.gc.enabled = bool(oval, full, source);
             else if (okey === "gckeepstorage") config.gc.keepStorage = size(oval, full, source);
             else if (okey === "reservedSpace") config.gc.reservedSpace = size(oval, full, source);

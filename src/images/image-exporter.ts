@@ -31,6 +31,7 @@ import type { Reference } from "../oci/reference.js";
 import type { Credentials, CredentialsFn, Pusher } from "../registry/types.js";
 import type { OverlaySnapshotter } from "../snapshots/overlay-snapshotter.js";
 import type { CommittedSnapshot } from "../snapshots/types.js";
+import { type Limit, unlimited } from "../util/limit.js";
 import { publishImage } from "./image-publisher.js";
 import type { LayerBlob, LayerBlobs } from "./layer-blobs.js";
 
@@ -94,6 +95,8 @@ export class ImageExporter {
       layerBlobs: LayerBlobs;
       /** For publish. */
       registry: Pusher & { withCredentials(credentials: CredentialsFn): Pusher & { close(): void } };
+      /** Bounds layers packed and compressed at once ([worker.oci] max-exports). */
+      exports?: Limit;
     },
   ) {}
 
@@ -188,7 +191,7 @@ export class ImageExporter {
     const key = `${snapshotId}/${compression}`;
     let packing = this.#packing.get(key);
     if (!packing) {
-      packing = pack().finally(() => this.#packing.delete(key));
+      packing = (this.deps.exports ?? unlimited)(pack).finally(() => this.#packing.delete(key));
       this.#packing.set(key, packing);
     }
     return packing;

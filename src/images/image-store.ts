@@ -7,6 +7,7 @@
  * each one into its own snapshot named by the layer's chain ID, so images
  * that share base layers share snapshots.
  */
+
 import { randomBytes } from "node:crypto";
 import * as path from "node:path";
 import { Transform } from "node:stream";
@@ -24,6 +25,7 @@ import { formatReference, type Reference, withDigest } from "../oci/reference.js
 import type { RegistryClient } from "../registry/registry-client.js";
 import type { OverlaySnapshotter } from "../snapshots/overlay-snapshotter.js";
 import type { CommittedSnapshot } from "../snapshots/types.js";
+import { type Limit, unlimited } from "../util/limit.js";
 
 export interface ResolvedImage {
   /** The reference pinned to the platform manifest's digest. */
@@ -45,6 +47,8 @@ export class ImageStore {
     private readonly scratchDir: string,
     /** Told which blob a new layer snapshot came from, so exports can reuse it. */
     private readonly onLayerUnpacked?: (snapshot: CommittedSnapshot, layer: Descriptor, diffId: Digest) => void,
+    /** Bounds layer downloads running at once ([worker.oci] max-layer-pulls). */
+    private readonly layerPulls: Limit = unlimited,
   ) {}
 
   async resolve(ref: Reference, platform: Platform, opts: { signal?: AbortSignal } = {}): Promise<ResolvedImage> {
@@ -91,10 +95,14 @@ export class ImageStore {
   }
 
   async #download(ref: Reference, layer: Descriptor, opts: { signal?: AbortSignal; onProgress?: PullProgress }): Promise<void> {
-    await this.registry.fetchBlob(ref, layer, this.content, {
-      ...(opts.signal ? { signal: opts.signal } : {}),
-      ...(opts.onProgress ? { onProgress: (done: number, total: number) => opts.onProgress!({ layer: layer.digest, done, total }) } : {}),
-    });
+    await this.layerPulls(
+      () =>
+        this.registry.fetchBlob(ref, layer, this.content, {
+          ...(opts.signal ? { signal: opts.signal } : {}),
+          ...(opts.onProgress ? { onProgress: (done: number, total: number) => opts.onProgress!({ layer: layer.digest, done, total }) } : {}),
+        }),
+      opts.signal,
+    );
   }
 
   #layerSnapshot(

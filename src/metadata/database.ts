@@ -87,6 +87,18 @@ const MIGRATIONS: readonly string[] = [
      SELECT c.key, s.id FROM cache_records c JOIN snapshots s ON s.name = json_extract(c.result, '$.snapshot');
    INSERT INTO cache_record_parts (record, snapshot)
      SELECT c.key, s.id FROM cache_records c, json_each(c.result, '$.meta.mounts') m JOIN snapshots s ON s.name = m.value;`,
+  // The solver's own settings (the cache key version), and content checksums
+  // of committed snapshots' sub-trees for content-based cache keys (src/solver/content-checksums.ts).
+  `CREATE TABLE IF NOT EXISTS solver_state (
+     name TEXT PRIMARY KEY,
+     value TEXT NOT NULL
+   );
+   CREATE TABLE IF NOT EXISTS content_checksums (
+     snapshot INTEGER NOT NULL REFERENCES snapshots(id) ON DELETE CASCADE,
+     path TEXT NOT NULL,
+     checksum TEXT NOT NULL,
+     PRIMARY KEY (snapshot, path)
+   );`,
 ];
 
 export function openDatabase(file: string): Database {

@@ -26,7 +26,7 @@ import { digestHex } from "../oci/digest.js";
 import type { Mount as SpecMount } from "../oci/runtime-spec.js";
 import type { OverlaySnapshotter } from "../snapshots/overlay-snapshotter.js";
 import type { ActiveSnapshot } from "../snapshots/types.js";
-import type { OpRunner, Result, SolveContext, Vertex } from "../solver/types.js";
+import type { ContentInput, OpRunner, Result, SolveContext, Vertex } from "../solver/types.js";
 import type { CacheSharingMode, CacheVolumes } from "./cache-volumes.js";
 import { cacheSeed, readInRoot, writeInRoot } from "./exec-extras.js";
 import { StreamScrubber, scrub } from "./scrub.js";
@@ -80,6 +80,8 @@ export interface LaunchOptions {
   containerId?: string;
   /** Called once the container has its network namespace (before it starts). */
   onNamespace?: (ns: NetworkNamespace) => void;
+  /** Awaited just before the container starts, after its services are bound (a service waits here for a place). */
+  beforeRun?: () => Promise<void>;
 }
 
 export interface ExecResultMeta {
@@ -132,6 +134,15 @@ export class ExecOpRunner implements OpRunner {
 
   run(v: Vertex, inputs: readonly Result[], ctx: SolveContext): Promise<Result> {
     return this.launch(v, inputs, ctx, { commit: true });
+  }
+
+  /** Mounted directories and files key the cache by content (a writable one by its whole source: all of it is copied out). */
+  contentInputs(v: Vertex): ContentInput[] {
+    const op = v.op as unknown as ExecOp;
+    const first = op.rootfs ? 1 : 0;
+    return op.mounts.flatMap((m) =>
+      m.type === "dir" || m.type === "file" ? [{ input: first + m.input, path: m.type === "dir" && !m.readOnly ? "/" : m.path }] : [],
+    );
   }
 
   /**
@@ -242,7 +253,9 @@ export class ExecOpRunner implements OpRunner {
       const extraHosts: HostEntry[] = [];
       for (const binding of op.services ?? []) {
         if (!this.deps.services) throw new FailedPreconditionError("this engine cannot run services");
-        const bound = await this.deps.services.bind(binding.service, ctx);
+        const services = this.deps.services;
+        // Waiting for a service (and the solves it needs) holds no parallelism slot.
+        const bound = await (ctx.outsideSlot ?? run)(() => services.bind(binding.service, ctx));
         cleanupAfterRun.defer(() => bound.release());
         extraHosts.push({ name: binding.alias, ip: bound.ip });
       }
@@ -255,6 +268,7 @@ export class ExecOpRunner implements OpRunner {
         mounts.push(...net.mounts);
         opts.onNamespace?.(net.ns);
       }
+      await opts.beforeRun?.();
       const out = new OutputCollector(v, ctx, secrets.scrubList());
       const { exitCode } = await this.deps.executor.run(
         id,
@@ -326,6 +340,10 @@ export class OutputOpRunner implements OpRunner {
     const name = (inputs[0]?.meta as ExecResultMeta | undefined)?.mounts?.[k];
     return name === undefined ? { meta: {} } : { snapshot: name, meta: {} };
   }
+}
+
+function run<T>(work: () => Promise<T>): Promise<T> {
+  return work();
 }
 
 function expected(expect: ExecOp["expect"], exitCode: number): boolean {

@@ -51,9 +51,12 @@ import { coreParts } from "../schema/core-parts.js";
 import { ServiceManager } from "../services/service-manager.js";
 import { OverlaySnapshotter } from "../snapshots/overlay-snapshotter.js";
 import { RecordBlobOwnership, SqliteCacheRecords } from "../solver/cache-records.js";
+import { applyCacheVersion } from "../solver/cache-version.js";
+import { SnapshotChecksums } from "../solver/content-checksums.js";
 import { Solver } from "../solver/solver.js";
 import { GitSource } from "../sources/git-source.js";
 import { HttpSource } from "../sources/http-source.js";
+import { limiter } from "../util/limit.js";
 import { isProcessAlive } from "../util/process.js";
 import { VERSION } from "../version.js";
 import { hostResync } from "./host-resync.js";
@@ -113,15 +116,24 @@ export class Engine {
     const snapshots = await OverlaySnapshotter.open(path.join(root, "snapshots"), db);
     const registry = new RegistryClient({ hosts: config.registries, userAgent: `tanto/${VERSION}` });
     const layerBlobs = new LayerBlobs(db);
-    const images = new ImageStore(registry, content, snapshots, runDir, (snap, layer, diffId) =>
-      layerBlobs.record(snap.id, { compression: layerCompressionOf(layer.mediaType), digest: layer.digest, size: layer.size, diffId }),
+    const images = new ImageStore(
+      registry,
+      content,
+      snapshots,
+      runDir,
+      (snap, layer, diffId) => layerBlobs.record(snap.id, { compression: layerCompressionOf(layer.mediaType), digest: layer.digest, size: layer.size, diffId }),
+      limiter(config.limits.layerPulls),
     );
-    const exporter = new ImageExporter({ content, snapshots, layerBlobs, registry });
+    const exporter = new ImageExporter({ content, snapshots, layerBlobs, registry, exports: limiter(config.limits.exports) });
     const git = await GitSource.open(path.join(root, "git"));
-    const http = new HttpSource(content, `tanto/${VERSION}`);
+    const http = new HttpSource(content, `tanto/${VERSION}`, limiter(config.limits.downloads));
     const volumes = new CacheVolumes(path.join(root, "volumes"), db);
     const leases = new Leases();
-    const services = new ServiceManager({ ...(network ? { exec: () => execRunner, network } : servicesWithoutNetwork()), recipeOf: bindingRecipe });
+    const services = new ServiceManager({
+      ...(network ? { exec: () => execRunner, network } : servicesWithoutNetwork()),
+      recipeOf: bindingRecipe,
+      maxServices: config.limits.services,
+    });
     const emulation = await emulationReady;
     const execRunner = new ExecOpRunner({ snapshots, executor, volumes, runDir, ...(network ? { network } : {}), services, platforms: emulation });
     const hostMirrors = new HostMirrors(path.join(root, "hostsync"), snapshots);
@@ -153,7 +165,10 @@ export class Engine {
       records: new SqliteCacheRecords(db, (digest) => existsSync(content.path(digest as Digest))),
       maxParallelism: config.maxParallelism,
       snapshotExists: (name) => snapshots.get(name)?.id,
+      checksums: new SnapshotChecksums(snapshots, db, runDir),
     });
+    const dropped = applyCacheVersion(db);
+    if (dropped > 0) log.info("cache records of an older key format dropped", { records: dropped });
     services.attachSolver(solver);
     const deps: CoreDeps = {
       solver,

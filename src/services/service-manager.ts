@@ -15,6 +15,7 @@ import type { Network, NetworkNamespace } from "../network/types.js";
 import type { ExecOpRunner, ExecResultMeta, ServiceBinder } from "../ops/exec-op.js";
 import type { Solver } from "../solver/solver.js";
 import type { SolveContext } from "../solver/types.js";
+import { Semaphore } from "../util/semaphore.js";
 import { waitForPorts } from "./health.js";
 import type { DialingSession, RecipeOf, RunningService, ServiceRecipe } from "./types.js";
 
@@ -32,6 +33,8 @@ interface Instance {
   refs: number;
   /** Held by `start()` until `stop()`. */
   pinned: boolean;
+  /** Its session ended while execs (joined by other sessions) still used it: it stops when they are done. */
+  orphaned?: boolean;
   /** Graceful: SIGTERM, then SIGKILL after a grace period if still running; `kill`: SIGKILL at once. */
   stop(opts?: { kill?: boolean }): Promise<void>;
   graceTimer?: NodeJS.Timeout;
@@ -39,9 +42,22 @@ interface Instance {
 
 export class ServiceManager implements ServiceBinder {
   readonly #instances = new Map<string, Promise<Instance>>();
+  /** Binds under way (the instance may still be starting), by instance key. */
+  readonly #binding = new Map<string, number>();
   #solver: Solver | undefined;
 
-  constructor(private readonly deps: { exec: () => ExecOpRunner; network: Network; recipeOf: RecipeOf }) {}
+  constructor(
+    private readonly deps: {
+      exec: () => ExecOpRunner;
+      network: Network;
+      recipeOf: RecipeOf;
+      /** Service containers running at once ([worker.oci] max-services); a service past it waits to start. */
+      maxServices?: number;
+    },
+  ) {
+    this.#running = new Semaphore(deps.maxServices ?? Number.MAX_SAFE_INTEGER);
+  }
+  readonly #running: Semaphore;
 
   /** The solver is made after the op runners, this among them. */
   attachSolver(solver: Solver): void {
@@ -49,8 +65,18 @@ export class ServiceManager implements ServiceBinder {
   }
 
   async bind(binding: unknown, ctx: SolveContext): Promise<{ ip: string; hostname: string; release(): Promise<void> }> {
-    const inst = await this.#acquire(this.deps.recipeOf(binding, sessionOf(ctx)), ctx);
-    inst.refs++;
+    const recipe = this.deps.recipeOf(binding, sessionOf(ctx));
+    const key = `${sessionOf(ctx)}/${recipe.key}`;
+    this.#binding.set(key, (this.#binding.get(key) ?? 0) + 1);
+    let inst: Instance;
+    try {
+      inst = await this.#acquire(recipe, ctx);
+      inst.refs++;
+    } finally {
+      const n = (this.#binding.get(key) ?? 1) - 1;
+      if (n > 0) this.#binding.set(key, n);
+      else this.#binding.delete(key);
+    }
     let released = false;
     return {
       ip: inst.ip,
@@ -81,11 +107,23 @@ export class ServiceManager implements ServiceBinder {
     await inst.stop(opts);
   }
 
-  /** Stop every service of a session. */
+  /**
+   * Stop every service of a session; one still bound by a running exec (which
+   * another session's solve may be waiting on) stops once that exec is done.
+   */
   async endSession(sessionId: string): Promise<void> {
     const mine = [...this.#instances.entries()].filter(([k]) => k.startsWith(sessionId + "/"));
+    const binding = new Set(mine.map(([k]) => k).filter((k) => this.#binding.has(k)));
     for (const [key] of mine) this.#instances.delete(key);
-    await Promise.all(mine.map(async ([, p]) => (await p.catch(() => undefined))?.stop()));
+    await Promise.all(
+      mine.map(async ([key, p]) => {
+        const inst = await p.catch(() => undefined);
+        if (!inst) return;
+        inst.pinned = false;
+        if (inst.refs > 0 || binding.has(key) || this.#binding.has(key)) inst.orphaned = true;
+        else await inst.stop();
+      }),
+    );
   }
 
   async stopAll(): Promise<void> {
@@ -97,6 +135,10 @@ export class ServiceManager implements ServiceBinder {
   #unref(inst: Instance): void {
     inst.refs--;
     if (inst.refs > 0 || inst.pinned) return;
+    if (inst.orphaned) {
+      void inst.stop();
+      return;
+    }
     clearTimeout(inst.graceTimer);
     inst.graceTimer = setTimeout(() => {
       if (inst.refs > 0 || inst.pinned || this.#instances.get(inst.key) === undefined) return;
@@ -182,8 +224,14 @@ export class ServiceManager implements ServiceBinder {
     let gotNs!: (ns: NetworkNamespace) => void;
     const nsReady = new Promise<NetworkNamespace>((r) => (gotNs = r));
     const containerId = `svc-${randomBytes(6).toString("hex")}`;
+    // A place among the running services, taken once its own bindings are up: never held while waiting for them.
+    let place: Disposable | undefined;
+    const beforeRun = async (): Promise<void> => {
+      place = await this.#running.acquire(life.signal);
+    };
     const runner = this.deps.exec();
-    const run = runner.launch(exec, inputs, serviceCtx, { commit: false, hostname, containerId, onNamespace: (ns) => gotNs(ns) });
+    const run = runner.launch(exec, inputs, serviceCtx, { commit: false, hostname, containerId, onNamespace: (ns) => gotNs(ns), beforeRun });
+    void run.finally(() => place?.[Symbol.dispose]()).catch(() => undefined);
     // What ending means, as an error for whoever is still waiting on the service.
     const exited: Promise<Error> = run.then(
       (r) => {

@@ -2,8 +2,9 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import type { Digest } from "../oci/digest.js";
 import type { CacheRecords } from "./cache-records.js";
+import { recordKey } from "./cache-version.js";
 import { Solver } from "./solver.js";
-import type { OpRunner, Result, Vertex } from "./types.js";
+import type { OpRunner, Result, SolveContext, Vertex } from "./types.js";
 import { isVertex, vertex } from "./vertex.js";
 
 /** Cache records in memory: the solver's logic, not SQLite, is under test here. */
@@ -45,6 +46,35 @@ class CountingOp implements OpRunner {
 function solverWith(op: OpRunner, records = new MemoryRecords(), maxParallelism = 4): Solver {
   return new Solver({ runners: [op], records, maxParallelism, snapshotExists: () => 1 });
 }
+
+/** An op that waits until released (or aborted), counting runs and aborts. */
+class GateOp implements OpRunner {
+  readonly cacheable = true;
+  runs = 0;
+  aborts = 0;
+  sessions: unknown[] = [];
+  #open: Array<() => void> = [];
+  constructor(readonly kind = "gate") {}
+  run(v: Vertex, _inputs: readonly Result[], ctx: SolveContext): Promise<Result> {
+    this.runs++;
+    const run = this.runs;
+    return new Promise((resolve, reject) => {
+      ctx.signal?.addEventListener("abort", () => {
+        this.aborts++;
+        reject(new Error("aborted"));
+      });
+      this.#open.push(() => {
+        this.sessions.push(ctx.session);
+        resolve({ snapshot: `snap-${String(v.op["n"])}`, meta: { run } });
+      });
+    });
+  }
+  release(): void {
+    for (const open of this.#open.splice(0)) open();
+  }
+}
+
+const tick = (ms = 5): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 test("digests cover op and inputs, not the display name", () => {
   const a = vertex({ kind: "count", n: 1 }, [], "one");
@@ -129,4 +159,142 @@ test("cancelling the only waiter cancels the solve", async () => {
   await assert.rejects(p, /cancelled/);
   await new Promise((r) => setTimeout(r, 10));
   assert.equal(aborted, true);
+});
+
+test("each waiter of a joined solve gets its own progress and leases, a late one what it missed", async () => {
+  const op = new GateOp();
+  const solver = new Solver({ runners: [op], records: new MemoryRecords(), maxParallelism: 2, snapshotExists: () => 1 });
+  const seen = { a: [] as string[], b: [] as string[] };
+  const leased = { a: [] as string[], b: [] as string[] };
+  const ctxOf = (who: "a" | "b"): SolveContext => ({
+    session: { id: who },
+    progress: (e) => seen[who].push(`${e.type}:${"name" in e ? e.name : ""}`),
+    lease: (s) => leased[who].push(s),
+  });
+  const input = vertex({ kind: "gate", n: 1 }, [], "input");
+  const top = vertex({ kind: "gate", n: 2 }, [input], "top");
+  const a = solver.solve(top, ctxOf("a"));
+  await tick();
+  op.release(); // the input is done; top starts
+  await tick();
+  const b = solver.solve(top, ctxOf("b"));
+  await tick();
+  op.release();
+  await Promise.all([a, b]);
+  assert.equal(op.runs, 2);
+  assert.deepEqual(seen.a, ["start:input", "done:input", "start:top", "done:top"]);
+  assert.deepEqual(seen.b, ["start:input", "done:input", "start:top", "done:top"]);
+  assert.deepEqual(leased.a, ["snap-1", "snap-2"]);
+  assert.deepEqual(leased.b, ["snap-1", "snap-2"]);
+});
+
+test("one session waiting twice (directly and through another solve) sees each event once", async () => {
+  const op = new CountingOp(5);
+  const solver = solverWith(op);
+  const events: string[] = [];
+  const session = { id: "s" };
+  const ctx = (): SolveContext => ({ session, progress: (e) => events.push(`${e.type}:${"name" in e ? e.name : ""}`) });
+  const input = vertex({ kind: "count", n: 1 }, [], "input");
+  const top = vertex({ kind: "count", n: 2 }, [input], "top");
+  await Promise.all([solver.solve(top, ctx()), solver.solve(input, ctx())]);
+  assert.deepEqual(events, ["start:input", "done:input", "start:top", "done:top"]);
+});
+
+test("the solve goes on with the waiters left: their session serves the op", async () => {
+  const op = new GateOp();
+  const solver = solverWith(op);
+  const v = vertex({ kind: "gate", n: 1 });
+  const acA = new AbortController();
+  const a = solver.solve(v, { session: "A", signal: acA.signal });
+  const b = solver.solve(v, { session: "B" });
+  await tick();
+  acA.abort();
+  await assert.rejects(a, /cancelled/);
+  op.release();
+  assert.deepEqual((await b).meta, { run: 1 });
+  assert.equal(op.aborts, 0);
+  assert.deepEqual(op.sessions, ["B"]);
+});
+
+test("a caller arriving after the last waiter cancelled starts afresh and gets a result", async () => {
+  const op = new GateOp();
+  const solver = solverWith(op);
+  const v = vertex({ kind: "gate", n: 1 });
+  const ac = new AbortController();
+  const first = solver.solve(v, { signal: ac.signal });
+  await tick();
+  ac.abort();
+  const second = solver.solve(v, {});
+  await assert.rejects(first, /cancelled/);
+  await tick();
+  op.release();
+  assert.deepEqual((await second).meta, { run: 2 });
+  assert.equal(op.runs, 2);
+  assert.equal(op.aborts, 1);
+});
+
+test("with max-parallelism 1, an op waiting on a nested solve or a service gives its slot back", async () => {
+  const leaf = new CountingOp(5);
+  let solver!: Solver;
+  const inner = vertex({ kind: "count", n: 7 });
+  const outer: OpRunner = {
+    kind: "outer",
+    cacheable: true,
+    run: async (_v, _i, ctx) => {
+      // A nested solve with the op's own context (as the service manager does).
+      const nested = await solver.solve(inner, ctx);
+      // Waiting on something else that needs a slot, through outsideSlot.
+      const other = await ctx.outsideSlot!(() => solver.solve(vertex({ kind: "count", n: 8 }), {}));
+      return { meta: { nested: nested.meta["n"], other: other.meta["n"] } };
+    },
+  };
+  solver = new Solver({ runners: [leaf, outer], records: new MemoryRecords(), maxParallelism: 1, snapshotExists: () => 1 });
+  const r = await Promise.race([solver.solve(vertex({ kind: "outer" }), {}), tick(2000).then(() => "deadlock")]);
+  assert.deepEqual(typeof r === "string" ? r : r.meta, { nested: 7, other: 8 });
+  assert.equal(leaf.maxRunning, 1);
+});
+
+test("content keys: inputs made differently but equal in content share the op's result", async () => {
+  const op = new CountingOp(1);
+  const maker: OpRunner = { kind: "make", cacheable: true, run: async (v) => ({ snapshot: `made-${String(v.op["recipe"])}`, meta: {} }) };
+  const content: Record<string, string> = { "made-a": "sha256:same", "made-b": "sha256:same", "made-c": "sha256:other" };
+  let checksummed = 0;
+  const withContent: OpRunner = { ...op, kind: "count", cacheable: true, run: (v, i) => op.run(v, i), contentInputs: () => [{ input: 0, path: "/" }] };
+  const records = new MemoryRecords();
+  const solver = new Solver({
+    runners: [maker, withContent],
+    records,
+    maxParallelism: 2,
+    snapshotExists: () => 1,
+    checksums: {
+      checksum: async (name) => {
+        checksummed++;
+        return content[name ?? ""] as never;
+      },
+    },
+  });
+  const on = (recipe: string): Vertex => vertex({ kind: "count", n: 1 }, [vertex({ kind: "make", recipe })]);
+  await solver.solve(on("a"), {});
+  await solver.solve(on("b"), {});
+  assert.equal(op.runs, 1);
+  assert.equal(solver.stats.contentHits, 1);
+  await solver.solve(on("c"), {});
+  assert.equal(op.runs, 2);
+  // The recipe key now answers "b" without a checksum.
+  const before = checksummed;
+  await solver.solve(on("b"), {});
+  assert.equal(checksummed, before);
+  assert.equal(op.runs, 2);
+});
+
+test("record keys carry the cache version: a record under a bare digest is not answered", async () => {
+  const op = new CountingOp(1);
+  const records = new MemoryRecords();
+  const v = vertex({ kind: "count", n: 3 });
+  records.put(v.digest, "count", { meta: { n: "old format" } });
+  const r = await solverWith(op, records).solve(v, {});
+  assert.equal(op.runs, 1);
+  assert.deepEqual(r.meta, { n: 3, inputs: [] });
+  assert.ok(records.map.has(recordKey(v.digest)));
+  assert.notEqual(recordKey(v.digest), v.digest);
 });

@@ -1,8 +1,12 @@
 import { CancelledError, EngineError, ExecError, messageOf } from "../errors.js";
-import type { Digest } from "../oci/digest.js";
+import { type Digest, digestOf } from "../oci/digest.js";
+import { Semaphore } from "../util/semaphore.js";
 import type { CacheRecords } from "./cache-records.js";
-import { Semaphore } from "./semaphore.js";
-import { type OpRunner, type Result, type SolveContext, snapshotsOf, type Vertex } from "./types.js";
+import { CACHE_VERSION, recordKey } from "./cache-version.js";
+import type { ContentChecksums } from "./content-checksums.js";
+import { Inflight } from "./inflight.js";
+import { HeldSlot } from "./slot.js";
+import { type ContentInput, type OpRunner, type Result, type SolveContext, snapshotsOf, type Vertex } from "./types.js";
 
 export interface SolverOptions {
   runners: readonly OpRunner[];
@@ -10,97 +14,122 @@ export interface SolverOptions {
   maxParallelism: number;
   /** Whether a recorded snapshot still exists (stale records are re-solved). */
   snapshotExists: (name: string) => number | undefined;
+  /** Content checksums of results, for content keys; none: recipe keys only. */
+  checksums?: ContentChecksums;
 }
 
 export interface SolverStats {
   /** Ops started (cache misses, failed or not), by kind. */
   readonly executed: Record<string, number>;
   cacheHits: number;
+  /** Of the hits, those found by content key (the recipe key missed). */
+  contentHits: number;
 }
 
+/** The slot a context's op holds, if it is the context of a running op. */
+const SLOT: unique symbol = Symbol("tanto.solver.slot");
+type OpContext = SolveContext & { [SLOT]?: HeldSlot };
+
 /**
- * Solves vertices: joins identical work in flight, answers from the cache,
- * and runs ops with bounded parallelism. See types.ts for the lifecycle.
+ * Solves vertices: joins identical work in flight (see inflight.ts for what
+ * each waiter keeps of its own), answers from the cache by recipe key, then
+ * by content key, and runs ops with bounded parallelism. See types.ts for the
+ * lifecycle.
  */
 export class Solver {
   readonly #runners: Map<string, OpRunner>;
   readonly #records: CacheRecords;
   readonly #slots: Semaphore;
   readonly #snapshotExists: (name: string) => number | undefined;
-  readonly #inflight = new Map<Digest, { promise: Promise<Result>; waiters: number; abort: AbortController }>();
-  readonly stats: SolverStats = { executed: {}, cacheHits: 0 };
+  readonly #checksums: ContentChecksums | undefined;
+  readonly #inflight = new Map<Digest, Inflight>();
+  /** Cancelled solves still winding down: a fresh solve of the digest waits for them. */
+  readonly #winding = new Map<Digest, Promise<unknown>>();
+  readonly stats: SolverStats = { executed: {}, cacheHits: 0, contentHits: 0 };
 
   constructor(opts: SolverOptions) {
     this.#runners = new Map(opts.runners.map((r) => [r.kind, r]));
     this.#records = opts.records;
     this.#slots = new Semaphore(opts.maxParallelism);
     this.#snapshotExists = opts.snapshotExists;
+    this.#checksums = opts.checksums;
   }
 
   /**
    * Solve `v`. Concurrent callers of the same digest share one solve; it is
-   * cancelled only when every caller has gone away.
+   * cancelled only when every caller has gone away, and a caller coming after
+   * that starts a fresh one. Called from inside a running op (a nested solve),
+   * the op's slot is given back while it waits.
    */
   solve(v: Vertex, ctx: SolveContext): Promise<Result> {
+    if (ctx.signal?.aborted) return Promise.reject(new CancelledError());
+    const held = (ctx as OpContext)[SLOT];
+    if (held?.held) return held.outside(() => this.#join(v, ctx), ctx.signal);
+    return this.#join(v, ctx);
+  }
+
+  #join(v: Vertex, ctx: SolveContext): Promise<Result> {
     let entry = this.#inflight.get(v.digest);
     if (!entry) {
-      const abort = new AbortController();
-      const shared: SolveContext = { ...ctx, signal: abort.signal };
-      const promise = this.#solveUncached(v, shared).finally(() => this.#inflight.delete(v.digest));
-      entry = { promise, waiters: 0, abort };
-      this.#inflight.set(v.digest, entry);
-    }
-    return this.#join(entry, ctx.signal);
-  }
-
-  #join(entry: { promise: Promise<Result>; waiters: number; abort: AbortController }, signal?: AbortSignal): Promise<Result> {
-    entry.waiters++;
-    if (!signal) return entry.promise;
-    if (signal.aborted) {
-      if (--entry.waiters === 0) entry.abort.abort(signal.reason);
-      return Promise.reject(new CancelledError());
-    }
-    return new Promise<Result>((resolve, reject) => {
-      const onAbort = (): void => {
-        if (--entry.waiters === 0) entry.abort.abort(signal.reason);
-        reject(new CancelledError());
-      };
-      signal.addEventListener("abort", onAbort, { once: true });
-      entry.promise.then(
-        (r) => {
-          signal.removeEventListener("abort", onAbort);
-          resolve(r);
-        },
-        (e: unknown) => {
-          signal.removeEventListener("abort", onAbort);
-          reject(e);
-        },
+      // The fast path: a recorded result needs no shared solve.
+      const hit = this.#runners.get(v.op.kind)?.cacheable ? this.#lookup(recordKey(v.digest)) : undefined;
+      if (hit) return Promise.resolve(this.#answer(v, hit, ctx));
+      const fresh: Inflight = new Inflight(() => {
+        // Cancelled: the next caller must not join this one.
+        if (this.#inflight.get(v.digest) === fresh) this.#inflight.delete(v.digest);
+        const winding = fresh.promise.catch(() => undefined);
+        this.#winding.set(v.digest, winding);
+        void winding.then(() => {
+          if (this.#winding.get(v.digest) === winding) this.#winding.delete(v.digest);
+        });
+      });
+      entry = fresh;
+      const before = this.#winding.get(v.digest);
+      this.#inflight.set(v.digest, fresh);
+      fresh.start((shared) =>
+        this.#solveFresh(v, fresh, shared, before).finally(() => {
+          if (this.#inflight.get(v.digest) === fresh) this.#inflight.delete(v.digest);
+        }),
       );
-    });
+    }
+    return entry.join(ctx);
   }
 
-  async #solveUncached(v: Vertex, ctx: SolveContext): Promise<Result> {
+  async #solveFresh(v: Vertex, entry: Inflight, ctx: SolveContext, before: Promise<unknown> | undefined): Promise<Result> {
+    if (before) await before;
     const runner = this.#runners.get(v.op.kind);
     if (!runner) throw new EngineError(`no implementation for operation "${v.op.kind}"`);
 
-    if (runner.cacheable) {
-      const hit = this.#lookup(v.digest);
-      if (hit) {
-        for (const name of snapshotsOf(hit)) ctx.lease?.(name);
-        this.stats.cacheHits++;
-        ctx.progress?.({ type: "done", vertex: v.digest, name: v.name, cached: true, durationMs: 0 });
-        return hit;
-      }
+    const key = runner.cacheable ? recordKey(v.digest) : undefined;
+    // Looked up just before (the fast path) unless a cancelled solve was winding down meanwhile.
+    if (key && before) {
+      const hit = this.#lookup(key);
+      if (hit) return this.#answer(v, hit, ctx);
     }
 
     const inputs = await Promise.all(v.inputs.map((i) => this.solve(i, ctx)));
-    using _slot = await this.#slots.acquire(ctx.signal);
+
+    const selected = key && this.#checksums ? (runner.contentInputs?.(v) ?? []) : [];
+    const contentKey = selected.length > 0 ? await this.#contentKey(v, inputs, selected) : undefined;
+    if (key && contentKey) {
+      const hit = this.#lookup(contentKey);
+      if (hit) {
+        // Next time the recipe key answers at once.
+        this.#record(key, v, hit, 0);
+        this.stats.contentHits++;
+        return this.#answer(v, hit, ctx);
+      }
+    }
+
+    const held = await HeldSlot.take(this.#slots, ctx.signal);
     const started = performance.now();
     ctx.progress?.({ type: "start", vertex: v.digest, name: v.name });
     this.stats.executed[v.op.kind] = (this.stats.executed[v.op.kind] ?? 0) + 1;
     let result: Result;
     try {
-      result = await runner.run(v, inputs, ctx);
+      const outsideSlot = <T>(work: () => Promise<T>): Promise<T> => held.outside(work, ctx.signal);
+      const opCtx = entry.context({ [SLOT]: held, outsideSlot });
+      result = await runner.run(v, inputs, opCtx);
     } catch (err) {
       ctx.progress?.({
         type: "error",
@@ -111,15 +140,44 @@ export class Solver {
         ...(err instanceof ExecError ? { outputTail: tail(err.stdout + err.stderr) } : {}),
       });
       throw err;
+    } finally {
+      held.finish();
     }
     const durationMs = performance.now() - started;
     for (const name of snapshotsOf(result)) ctx.lease?.(name);
-    if (runner.cacheable) {
-      const snapshotId = result.snapshot === undefined ? undefined : this.#snapshotExists(result.snapshot);
-      this.#records.put(v.digest, v.op.kind, result, snapshotId, durationMs);
-    }
+    if (key) this.#record(key, v, result, durationMs);
+    if (contentKey) this.#record(contentKey, v, result, durationMs);
     ctx.progress?.({ type: "done", vertex: v.digest, name: v.name, cached: false, durationMs });
     return result;
+  }
+
+  #answer(v: Vertex, hit: Result, ctx: SolveContext): Result {
+    for (const name of snapshotsOf(hit)) ctx.lease?.(name);
+    this.stats.cacheHits++;
+    ctx.progress?.({ type: "done", vertex: v.digest, name: v.name, cached: true, durationMs: 0 });
+    return hit;
+  }
+
+  #record(key: Digest, v: Vertex, result: Result, durationMs: number): void {
+    const snapshotId = result.snapshot === undefined ? undefined : this.#snapshotExists(result.snapshot);
+    this.#records.put(key, v.op.kind, result, snapshotId, durationMs);
+  }
+
+  /**
+   * The op and its inputs, with the selected ones by the content of their
+   * sub-trees instead of their recipes.
+   */
+  async #contentKey(v: Vertex, inputs: readonly Result[], selected: readonly ContentInput[]): Promise<Digest> {
+    const checksums = this.#checksums!;
+    const byContent = new Set(selected.map((s) => s.input));
+    const sums = await Promise.all(selected.map(async (s) => [s.input, s.path, await checksums.checksum(inputs[s.input]?.snapshot, s.path)]));
+    const { origin: _where, ...keyed } = v.op;
+    return digestOf({
+      cache: CACHE_VERSION,
+      op: keyed,
+      inputs: v.inputs.map((i, n) => (byContent.has(n) ? null : i.digest)),
+      content: sums,
+    });
   }
 
   #lookup(key: Digest): Result | undefined {

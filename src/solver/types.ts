@@ -7,8 +7,12 @@
  * digest, like BuildKit's vertex options.
  *
  * Solving a vertex: answer from an in-flight solve of the same digest, else
- * from the cache records, else solve the inputs (in parallel), run the op
- * (bounded by max-parallelism) and record the result.
+ * from the cache records by recipe key, else solve the inputs (in parallel);
+ * then, for an op with content inputs, from the records by content key (the
+ * op and its inputs' content checksums); else run the op (bounded by
+ * max-parallelism) and record the result under both keys. An op holds its
+ * parallelism slot only while it runs: not while waiting for inputs, nested
+ * solves or services (`outsideSlot`).
  *
  *   const v = vertex({ kind: "exec", args: ["true"] }, [rootfs], "exec true");
  *   const result = await solver.solve(v, ctx);
@@ -69,6 +73,17 @@ export interface SolveContext {
     plaintext(ref: { name: string; mac: string }): string;
     values(): string[];
   };
+  /**
+   * Set for a running op: run `work` (waiting on services, nested solves)
+   * with the op's parallelism slot given back, and take one again after.
+   */
+  readonly outsideSlot?: <T>(work: () => Promise<T>) => Promise<T>;
+}
+
+/** An input sub-tree that enters the content key by its content: input `input` at `path`. */
+export interface ContentInput {
+  readonly input: number;
+  readonly path: string;
 }
 
 export interface OpRunner {
@@ -76,4 +91,10 @@ export interface OpRunner {
   /** Whether results may be recorded in the persistent cache. */
   readonly cacheable: boolean;
   run(vertex: Vertex, inputs: readonly Result[], ctx: SolveContext): Promise<Result>;
+  /**
+   * Inputs whose content, not recipe, may key the cache (BuildKit's content
+   * checksums): two vertices that differ only in how those inputs were made
+   * share a result. None: the op has recipe keys only.
+   */
+  contentInputs?(vertex: Vertex): readonly ContentInput[];
 }

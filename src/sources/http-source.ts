@@ -9,11 +9,13 @@
  * for the engine's lifetime: asking again sends them, and a 304 reuses the
  * blob already stored.
  */
+
 import * as http from "node:http";
 import * as https from "node:https";
 import type { ContentStore } from "../content/types.js";
 import { CancelledError, EngineError, InvalidArgumentError, messageOf, NotFoundError, UnavailableError } from "../errors.js";
 import type { Digest } from "../oci/digest.js";
+import { type Limit, unlimited } from "../util/limit.js";
 
 export interface Download {
   readonly digest: Digest;
@@ -44,9 +46,15 @@ export class HttpSource {
   constructor(
     private readonly content: ContentStore,
     private readonly userAgent: string,
+    /** Bounds downloads running at once ([worker.oci] max-downloads). */
+    private readonly downloads: Limit = unlimited,
   ) {}
 
-  async fetch(url: string, opts: FetchOptions = {}): Promise<Download> {
+  fetch(url: string, opts: FetchOptions = {}): Promise<Download> {
+    return this.downloads(() => this.#fetch(url, opts), opts.signal);
+  }
+
+  async #fetch(url: string, opts: FetchOptions): Promise<Download> {
     let target = parseHttpUrl(url);
     const origin = target.origin;
     const known = this.#validators.get(url);
