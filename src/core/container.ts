@@ -195,6 +195,7 @@ export function withExec(c: Container, spec: ExecSpec): Container {
     ...(spec.redirectStderr ? { redirectStderr: c.absPath(spec.redirectStderr) } : {}),
     ...(spec.noInit ? { noInit: true } : {}),
     ...(c.state.serviceBindings.length > 0 ? { services: c.state.serviceBindings } : {}),
+    ...(spec.nesting ? { nesting: spec.nesting } : {}),
   };
   const exec = vertex(op, [...inputs, ...sources], `exec ${spec.args.join(" ")}`);
   const after = c.state.mounts.map((m, k) =>
@@ -210,6 +211,8 @@ export interface ExecSpec {
   redirectStdout?: string;
   redirectStderr?: string;
   noInit?: boolean;
+  /** Privileged nesting: `{}`, or what a module function call attaches (part of the cache key). */
+  nesting?: Readonly<Record<string, unknown>>;
 }
 
 /** `from(address)`: resolve the image (once per session) and take its filesystem and config. */

@@ -76,6 +76,7 @@ const exec = z.strictObject({
   redirectStderr: absPath.exactOptional(),
   noInit: z.boolean().exactOptional(),
   services: z.array(z.strictObject({ alias: str.min(1), service: serviceSpec })).exactOptional(),
+  nesting: z.record(z.string(), z.unknown()).exactOptional(),
 }) satisfies z.ZodType<ExecOp>;
 
 const fileAction = z.discriminatedUnion("action", [

@@ -54,6 +54,7 @@ import { isProcessAlive } from "../util/process.js";
 import { VERSION } from "../version.js";
 import { hostResync } from "./host-resync.js";
 import type { Logger } from "./log.js";
+import { NestingServer } from "./nesting.js";
 import { SessionManager } from "./sessions.js";
 
 export class Engine {
@@ -113,7 +114,9 @@ export class Engine {
     const volumes = new CacheVolumes(path.join(root, "volumes"), db);
     const leases = new Leases();
     const services = new ServiceManager({ ...(network ? { exec: () => execRunner, network } : servicesWithoutNetwork()), recipeOf: bindingRecipe });
-    const execRunner = new ExecOpRunner({ snapshots, executor, volumes, runDir, ...(network ? { network } : {}), services });
+    const coreSchema = buildApiSchema(coreParts);
+    const nesting = new NestingServer({ runDir, coreSchema });
+    const execRunner = new ExecOpRunner({ snapshots, executor, volumes, runDir, ...(network ? { network } : {}), services, nesting });
     const collector = new Collector(
       snapshots,
       leases,
@@ -162,12 +165,13 @@ export class Engine {
     log.debug("state opened and network checked");
     let engine: Engine | undefined;
     // A session's end releases what it held, which may let the policy collect.
-    sessions = new SessionManager(await secretSalt(root), buildApiSchema(coreParts), (id) => {
+    sessions = new SessionManager(await secretSalt(root), coreSchema, (id) => {
       leases.releaseSession(id);
       void services.endSession(id);
       if (engine?.config.gc.enabled) void engine.autoGc();
     });
     engine = new Engine(sessions, collector, config, log, deps, solver, db, executor, registry, runDir, network);
+    nesting.attach(engine);
     return engine;
   }
 

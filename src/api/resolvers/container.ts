@@ -26,6 +26,7 @@ function exec(c: Container, a: Args): Container {
     ...(redirectStdout ? { redirectStdout } : {}),
     ...(redirectStderr ? { redirectStderr } : {}),
     ...(bool(a, "noInit") ? { noInit: true } : {}),
+    ...(bool(a, "experimentalPrivilegedNesting") ? { nesting: {} } : {}),
   });
 }
 

@@ -18,7 +18,12 @@ export const serviceContainerResolvers = {
     if (args.length === 0) args = [...c.state.entrypoint, ...c.state.defaultArgs];
     else if (bool(a, "useEntrypoint")) args = [...c.state.entrypoint, ...args];
     if (args.length === 0) throw new InvalidArgumentError("asService needs a command: args is empty and the container has no entrypoint or default args");
-    const run = withExec(c, { args, expect: "ANY", ...(bool(a, "noInit") ? { noInit: true } : {}) });
+    const run = withExec(c, {
+      args,
+      expect: "ANY",
+      ...(bool(a, "noInit") ? { noInit: true } : {}),
+      ...(bool(a, "experimentalPrivilegedNesting") ? { nesting: {} } : {}),
+    });
     return Service.ofContainer(run.state.lastExec!, c.state.exposedPorts);
   },
   withServiceBinding: (c: Container, a: Args) => {
