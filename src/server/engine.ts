@@ -29,6 +29,8 @@ import { ImageExporter } from "../images/image-exporter.js";
 import { ImageStore } from "../images/image-store.js";
 import { LayerBlobs, layerCompressionOf } from "../images/layer-blobs.js";
 import { type Database, openDatabase } from "../metadata/database.js";
+import { baseParts } from "../modules/base-parts.js";
+import { configureNestedSession } from "../modules/served.js";
 import { unmountAll } from "../mount/mount.js";
 import { CniNetwork } from "../network/cni-network.js";
 import type { Network } from "../network/types.js";
@@ -43,7 +45,6 @@ import { ImageImportOpRunner, ImageTarballOpRunner } from "../ops/image-archive-
 import { ImageOpRunner } from "../ops/image-op.js";
 import { RegistryClient } from "../registry/registry-client.js";
 import { buildApiSchema } from "../schema/build.js";
-import { coreParts } from "../schema/core-parts.js";
 import { ServiceManager } from "../services/service-manager.js";
 import { OverlaySnapshotter } from "../snapshots/overlay-snapshotter.js";
 import { SqliteCacheRecords } from "../solver/cache-records.js";
@@ -114,8 +115,8 @@ export class Engine {
     const volumes = new CacheVolumes(path.join(root, "volumes"), db);
     const leases = new Leases();
     const services = new ServiceManager({ ...(network ? { exec: () => execRunner, network } : servicesWithoutNetwork()), recipeOf: bindingRecipe });
-    const coreSchema = buildApiSchema(coreParts);
-    const nesting = new NestingServer({ runDir, coreSchema });
+    const coreSchema = buildApiSchema(baseParts());
+    const nesting = new NestingServer({ runDir, coreSchema, configure: configureNestedSession });
     const execRunner = new ExecOpRunner({ snapshots, executor, volumes, runDir, ...(network ? { network } : {}), services, nesting });
     const collector = new Collector(
       snapshots,
