@@ -58,6 +58,7 @@ type InterfaceTypeDef implements Node {
   functions: [Function!]!
   sourceModuleName: String!
   sourceMap: SourceMap
+  deprecated: String
 }
 
 type InputTypeDef implements Node {
@@ -86,6 +87,7 @@ type EnumTypeDef implements Node {
   values: [EnumValueTypeDef!]! @deprecated(reason: "use members")
   sourceModuleName: String!
   sourceMap: SourceMap
+  deprecated: String
 }
 
 type EnumValueTypeDef implements Node {

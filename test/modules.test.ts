@@ -1,0 +1,128 @@
+/**
+ * The module engine end to end, with a module written in shell (runtime
+ * test/modules/runtime.sh, loaded through test/modules/shell-runtime.mjs):
+ * module sources found on the client, the registration call, serving,
+ * constructor and functions, stored fields, module objects by ID, core
+ * objects returned, errors, caching policies, a local dependency, the
+ * generated context and the type definitions the CLI reads.
+ */
+
+import assert from "node:assert/strict";
+import * as fs from "node:fs/promises";
+import * as os from "node:os";
+import * as path from "node:path";
+import { after, before, describe, test } from "node:test";
+import { CLI, leftovers, REPO, run, startEngine, type TestEngine } from "./support/engine.js";
+import { testRegistry } from "./support/fixtures.js";
+
+// biome-ignore lint/suspicious/noExplicitAny: GraphQL answers, checked by value below
+type Json = Record<string, any>;
+
+describe("modules (engine side)", () => {
+  let engine: TestEngine;
+  let env: NodeJS.ProcessEnv;
+  let dir: string;
+
+  before(async () => {
+    const registry = await testRegistry();
+    const image = `${registry}/busybox:latest`;
+    engine = await startEngine({
+      registry,
+      env: { ...process.env, TANTO_SDK_RUNTIMES: `shell=${path.join(REPO, "test", "modules", "shell-runtime.mjs")}`, TANTO_SHELL_RUNTIME_IMAGE: image },
+    });
+    env = { ...engine.env };
+    dir = await fs.mkdtemp(path.join(os.tmpdir(), "tanto-module-"));
+    const script = await fs.readFile(path.join(REPO, "test", "modules", "runtime.sh"), "utf8");
+    const write = async (sub: string, name: string, main: string, deps: unknown[]) => {
+      await fs.mkdir(path.join(dir, sub), { recursive: true });
+      await fs.writeFile(path.join(dir, sub, "dagger.json"), JSON.stringify({ name, engineVersion: "v0.21.8", sdk: { source: "shell" }, dependencies: deps }));
+      await fs.writeFile(path.join(dir, sub, "runtime.sh"), script);
+      await fs.writeFile(path.join(dir, sub, "main.txt"), `${main}\n`);
+    };
+    await write(".", "shelly", "Shelly", [{ name: "dep", source: "dep" }]);
+    await write("dep", "dep", "Dep", []);
+  });
+  after(async () => {
+    await engine.destroy();
+    await fs.rm(dir, { recursive: true, force: true });
+  });
+
+  test("a shell module registers, is served and answers calls", async () => {
+    const r = await run([CLI, "run", "node", path.join(REPO, "test", "sdk", "modules.mjs")], { env, cwd: dir, timeoutMs: 300_000 });
+    assert.equal(r.code, 0, r.stderr);
+    const out = JSON.parse(r.stdout) as Json;
+    const detail = (k: string) => `${k}: ${JSON.stringify(out[k])}`;
+    assert.deepEqual(out["source"].data.moduleSource, {
+      kind: "LOCAL_SOURCE",
+      moduleName: "shelly",
+      configExists: true,
+      sourceRootSubpath: ".",
+      sourceSubpath: ".",
+      engineVersion: "v0.21.8",
+      sdk: { source: "shell" },
+      dependencies: [{ moduleName: "dep" }],
+    });
+    const mod = out["module"].data?.moduleSource.asModule;
+    assert.equal(mod?.name, "shelly", detail("module"));
+    assert.equal(mod.description, "A module in sh");
+    const [main, child] = mod.objects.map((o: Json) => o["asObject"]);
+    assert.equal(main.name, "Shelly");
+    assert.equal(main.sourceModuleName, "shelly");
+    assert.deepEqual(main.constructor.args, [{ name: "prefix", defaultValue: '"hi"' }]);
+    assert.deepEqual(main.fields, [{ name: "prefix" }]);
+    assert.deepEqual(
+      main.functions.map((f: Json) => f["name"]),
+      ["hello", "echo", "fresh", "fail", "crash", "stamp", "child", "viaDep"],
+    );
+    assert.deepEqual(main.functions[0], {
+      name: "hello",
+      description: "Says hello",
+      returnType: { kind: "STRING_KIND", name: "String" },
+      args: [{ name: "name", defaultValue: '"world"' }],
+    });
+    assert.equal(child.name, "ShellyChild");
+    assert.deepEqual(out["serve"], { data: { moduleSource: { asModule: { serve: null } } } });
+    assert.deepEqual(out["hello"], { data: { shelly: { hello: "hi, world!" } } });
+    assert.deepEqual(out["helloArgs"], { data: { shelly: { prefix: "yo", hello: "yo, bob!" } } });
+    assert.deepEqual(out["echo"], { data: { shelly: { echo: { stdout: "from a module\n" } } } }, detail("echo"));
+    assert.equal(out["child"].data?.shelly.child.note, "from p1", detail("child"));
+    assert.deepEqual(out["node"], { data: { node: { note: "from p1" } } }, detail("node"));
+    assert.deepEqual(out["loadFromId"], { data: { loadShellyChildFromID: { note: "from p1" } } });
+    assert.equal(out["fail"].errors?.[0]?.message, "boom", detail("fail"));
+    assert.equal(out["fail"].errors[0].extensions.code, 42);
+    assert.match(out["crash"].errors?.[0]?.message ?? "", /^call function "crash": process .* exit code: 3\ncrashing on purpose/, detail("crash"));
+    assert.match(out["stamp1"].data?.shelly.stamp ?? "", /^[0-9a-f-]{36}$/, detail("stamp1"));
+    assert.equal(out["stamp2"].data.shelly.stamp, out["stamp1"].data.shelly.stamp, "default policy: cached");
+    assert.match(out["fresh1"].data?.shelly.fresh ?? "", /^[0-9a-f-]{36}$/);
+    assert.notEqual(out["fresh2"].data.shelly.fresh, out["fresh1"].data.shelly.fresh, "policy Never: run each time");
+    assert.deepEqual(out["viaDep"], { data: { shelly: { viaDep: "dep says, parent!" } } }, detail("viaDep"));
+    assert.deepEqual(out["dep"], { data: { dep: { hello: "hi, direct!" } } }, detail("dep"));
+    const typeDefs = out["typeDefs"].data?.currentTypeDefs as Json[];
+    assert.equal(typeDefs?.[0]?.["name"], "Query", detail("typeDefs"));
+    assert.deepEqual(typeDefs[0]!["asObject"].functions, [
+      { name: "shelly", sourceModuleName: "shelly" },
+      { name: "dep", sourceModuleName: "dep" },
+    ]);
+    assert.deepEqual(
+      typeDefs.slice(1).map((t) => t["name"]),
+      ["Shelly", "ShellyChild", "Dep", "DepChild"],
+    );
+    const generated = out["generated"].data?.moduleSource.withName.generatedContextDirectory;
+    assert.ok(generated, detail("generated"));
+    assert.deepEqual(JSON.parse(generated.file.contents), {
+      name: "renamed",
+      engineVersion: "v0.21.8",
+      sdk: { source: "shell" },
+      dependencies: [{ name: "dep", source: "dep" }],
+    });
+    assert.match(generated.generatedFile.contents, /^module renamed: \d+ types, v0\.21\.\d+\n$/);
+    assert.ok(out["introspection"].data?.moduleSource.introspectionSchemaJSON.size > 10_000, detail("introspection"));
+    assert.deepEqual(out["typedefBuild"], { data: { typeDef: { withListOf: { kind: "LIST_KIND", asList: { elementTypeDef: { kind: "INTEGER_KIND" } } } } } });
+    assert.match(out["notInModule"].errors?.[0]?.message ?? "", /only available to a module's code/);
+  });
+
+  test("after the engine stops, nothing is left", async () => {
+    assert.equal(await engine.stop(), 0);
+    assert.deepEqual(await leftovers(engine.root), { mounts: [], containers: [] });
+  });
+});

@@ -1,0 +1,46 @@
+// Modules through a session, in raw GraphQL (as Dagger's CLI speaks it): a
+// module whose code is a shell script (test/modules/runtime.sh) is loaded,
+// served and called. Prints what each step answered, as JSON.
+const port = process.env.DAGGER_SESSION_PORT;
+const auth = `Basic ${Buffer.from(`${process.env.DAGGER_SESSION_TOKEN}:`).toString("base64")}`;
+async function q(query) {
+  const res = await fetch(`http://127.0.0.1:${port}/query`, {
+    method: "POST",
+    headers: { authorization: auth, "content-type": "application/json" },
+    body: JSON.stringify({ query }),
+  });
+  return res.json();
+}
+const out = {};
+out.source = await q(
+  `{ moduleSource(refString: ".") { kind moduleName configExists sourceRootSubpath sourceSubpath engineVersion sdk { source } dependencies { moduleName } } }`,
+);
+out.module = await q(
+  `{ moduleSource(refString: ".") { asModule { name description objects { asObject { name sourceModuleName constructor { args { name defaultValue } } fields { name } functions { name description returnType { kind name } args { name defaultValue } } } } } } }`,
+);
+out.serve = await q(`{ moduleSource(refString: ".") { asModule { serve(includeDependencies: true) } } }`);
+out.hello = await q(`{ shelly { hello } }`);
+out.helloArgs = await q(`{ shelly(prefix: "yo") { prefix hello(name: "bob") } }`);
+out.echo = await q(`{ shelly { echo(msg: "from a module") { stdout } } }`);
+out.child = await q(`{ shelly(prefix: "p1") { child { note id } } }`);
+const childId = out.child.data?.shelly?.child?.id;
+out.node = childId ? await q(`{ node(id: "${childId}") { ... on ShellyChild { note } } }`) : "no id";
+out.loadFromId = childId ? await q(`{ loadShellyChildFromID(id: "${childId}") { note } }`) : "no id";
+out.fail = await q(`{ shelly { fail } }`);
+out.crash = await q(`{ shelly { crash } }`);
+out.stamp1 = await q(`{ shelly { stamp } }`);
+out.stamp2 = await q(`{ shelly { stamp } }`);
+out.fresh1 = await q(`{ shelly { fresh } }`);
+out.fresh2 = await q(`{ shelly { fresh } }`);
+out.viaDep = await q(`{ shelly { viaDep } }`);
+out.dep = await q(`{ dep { hello(name: "direct") } }`);
+out.typeDefs = await q(`{ currentTypeDefs(returnAllTypes: true, hideCore: true) { kind name asObject { name functions { name sourceModuleName } } } }`);
+out.generated = await q(
+  `{ moduleSource(refString: ".") { withName(name: "renamed") { generatedContextDirectory { entries file(path: "dagger.json") { contents } generatedFile: file(path: "generated.txt") { contents } } } } }`,
+);
+out.introspection = await q(`{ moduleSource(refString: ".") { introspectionSchemaJSON { size } } }`);
+out.typedefBuild = await q(
+  `{ typeDef { withListOf(elementType: "${(await q(`{ typeDef { withKind(kind: INTEGER_KIND) { id } } }`)).data.typeDef.withKind.id}") { kind asList { elementTypeDef { kind } } } } }`,
+);
+out.notInModule = await q(`{ currentFunctionCall { name } }`);
+console.log(JSON.stringify(out));
