@@ -32,7 +32,6 @@ const TIERS = [
   ["api"],
   // The schema a session serves: parts (SDL + resolvers) and extensions.
   ["schema"],
-  // Dagger modules: sources, type definitions, function calls, SDK runtimes.
   ["modules"],
   // The two ends of a session: they talk over HTTP only, never by import.
   ["server", "client"],

@@ -1,6 +1,6 @@
 /**
  * SDK runtimes by the name in dagger.json's `sdk.source`. Built-in ones live
- * in runtimes/<name>/index.ts and export `sdkRuntime`; they are found by name
+ * in runtimes/<name>/index.ts and export `<name>Runtime` (or `sdkRuntime`); they are found by name
  * at run time, so the engine builds without any of them. An engine may also
  * be given runtimes from outside its tree, as ES modules exporting
  * `sdkRuntime`: TANTO_SDK_RUNTIMES="name=/abs/path.mjs[,name2=…]".
@@ -36,13 +36,13 @@ async function load(sdk: string): Promise<SdkRuntime> {
   const builtin = /^[a-z][a-z0-9-]*$/.test(sdk) ? new URL(`./${sdk}/index.js`, import.meta.url).href : undefined;
   const where = extra ?? builtin;
   if (!where) throw new FailedPreconditionError(`unknown SDK ${JSON.stringify(sdk)}`);
-  let mod: { sdkRuntime?: SdkRuntime; default?: SdkRuntime };
+  let mod: Record<string, SdkRuntime | undefined>;
   try {
     mod = (await import(where)) as typeof mod;
   } catch (err) {
     throw new FailedPreconditionError(`SDK ${JSON.stringify(sdk)} is not supported by this engine (${messageOf(err)})`);
   }
-  const runtime = mod.sdkRuntime ?? mod.default;
+  const runtime = mod["sdkRuntime"] ?? mod[`${sdk.replace(/-([a-z])/g, (_m, c: string) => c.toUpperCase())}Runtime`] ?? mod["default"];
   if (!runtime || typeof runtime.runtime !== "function") throw new FailedPreconditionError(`SDK ${JSON.stringify(sdk)}: ${where} exports no sdkRuntime`);
   return runtime;
 }
