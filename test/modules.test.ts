@@ -41,6 +41,12 @@ describe("modules (engine side)", () => {
     };
     await write(".", "shelly", "Shelly", [{ name: "dep", source: "dep" }]);
     await write("dep", "dep", "Dep", []);
+    // A module inside a git checkout: found up from a subdirectory, the checkout is its context.
+    await fs.mkdir(path.join(dir, "nest", ".git"), { recursive: true });
+    await fs.mkdir(path.join(dir, "nest", "a", "b"), { recursive: true });
+    await fs.writeFile(path.join(dir, "nest", "a", "dagger.json"), JSON.stringify({ name: "nested", engineVersion: "v0.21.8" }));
+    await fs.writeFile(path.join(dir, "nest", "a", "b", "code.txt"), "x");
+    await fs.writeFile(path.join(dir, "nest", "unrelated.txt"), "not part of the module");
   });
   after(async () => {
     await engine.destroy();
@@ -118,6 +124,19 @@ describe("modules (engine side)", () => {
     assert.match(generated.generatedFile.contents, /^module renamed: \d+ types, v0\.21\.\d+\n$/);
     assert.ok(out["introspection"].data?.moduleSource.introspectionSchemaJSON.size > 10_000, detail("introspection"));
     assert.deepEqual(out["typedefBuild"], { data: { typeDef: { withListOf: { kind: "LIST_KIND", asList: { elementTypeDef: { kind: "INTEGER_KIND" } } } } } });
+    assert.deepEqual(
+      out["findUp"].data?.moduleSource,
+      {
+        kind: "LOCAL_SOURCE",
+        moduleName: "nested",
+        sourceRootSubpath: "a",
+        localContextDirectoryPath: await fs.realpath(path.join(dir, "nest")),
+        contextDirectory: { entries: ["a"] },
+      },
+      detail("findUp"),
+    );
+    assert.match(out["missing"].errors?.[0]?.message ?? "", /module source "\.\/nope" does not exist/, detail("missing"));
+    assert.deepEqual(out["allowMissing"].data?.moduleSource, { configExists: false, moduleName: "" }, detail("allowMissing"));
     assert.match(out["notInModule"].errors?.[0]?.message ?? "", /only available to a module's code/);
   });
 

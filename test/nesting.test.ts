@@ -6,7 +6,7 @@
  */
 
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import * as fs from "node:fs/promises";
 import * as path from "node:path";
 import { after, before, describe, test } from "node:test";
@@ -52,6 +52,20 @@ describe("privileged nesting", () => {
     for (let i = 0; i < 100 && relays(engine.root).length > 0; i++) await new Promise((r) => setTimeout(r, 50));
     assert.deepEqual(relays(engine.root), [], "no relay outlives its exec or service");
     assert.deepEqual(await fs.readdir(path.join(engine.root, "run", "nesting")), [], "no socket outlives its exec");
+  });
+
+  test("a cancelled nested exec leaves no relay and no socket", async () => {
+    const child = spawn(CLI, ["run", "node", path.join(REPO, "test", "sdk", "nesting-hang.mjs")], { env, cwd: REPO, stdio: "ignore" });
+    try {
+      for (let i = 0; i < 600 && relays(engine.root).length === 0; i++) await new Promise((r) => setTimeout(r, 100));
+      assert.equal(relays(engine.root).length, 1, "the nested exec's relay runs");
+      assert.equal((await fs.readdir(path.join(engine.root, "run", "nesting"))).length, 1);
+    } finally {
+      child.kill("SIGTERM");
+    }
+    for (let i = 0; i < 150 && relays(engine.root).length > 0; i++) await new Promise((r) => setTimeout(r, 100));
+    assert.deepEqual(relays(engine.root), [], "the relay stopped with the cancelled exec");
+    assert.deepEqual(await fs.readdir(path.join(engine.root, "run", "nesting")), []);
   });
 
   test("after the engine stops, nothing is left", async () => {

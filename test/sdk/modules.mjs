@@ -42,5 +42,8 @@ out.introspection = await q(`{ moduleSource(refString: ".") { introspectionSchem
 out.typedefBuild = await q(
   `{ typeDef { withListOf(elementType: "${(await q(`{ typeDef { withKind(kind: INTEGER_KIND) { id } } }`)).data.typeDef.withKind.id}") { kind asList { elementTypeDef { kind } } } } }`,
 );
+out.findUp = await q(`{ moduleSource(refString: "nest/a/b") { kind moduleName sourceRootSubpath localContextDirectoryPath contextDirectory { entries } } }`);
+out.missing = await q(`{ moduleSource(refString: "./nope") { moduleName } }`);
+out.allowMissing = await q(`{ moduleSource(refString: "./nope", allowNotExists: true) { configExists moduleName } }`);
 out.notInModule = await q(`{ currentFunctionCall { name } }`);
 console.log(JSON.stringify(out));
