@@ -136,7 +136,17 @@ describe("modules (engine side)", () => {
       detail("findUp"),
     );
     assert.match(out["missing"].errors?.[0]?.message ?? "", /module source "\.\/nope" does not exist/, detail("missing"));
-    assert.deepEqual(out["allowMissing"].data?.moduleSource, { configExists: false, moduleName: "" }, detail("allowMissing"));
+    const real = await fs.realpath(dir);
+    assert.deepEqual(
+      out["allowMissing"].data?.moduleSource,
+      { configExists: false, moduleName: "", localContextDirectoryPath: path.join(real, "nope"), sourceRootSubpath: "." },
+      detail("allowMissing"),
+    );
+    assert.deepEqual(
+      out["newInRepo"].data?.moduleSource,
+      { configExists: false, localContextDirectoryPath: path.join(real, "nest"), sourceRootSubpath: "a/new" },
+      detail("newInRepo"),
+    );
     assert.match(out["notInModule"].errors?.[0]?.message ?? "", /only available to a module's code/);
   });
 

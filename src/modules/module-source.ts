@@ -55,7 +55,8 @@ async function listTop(ctx: RequestContext, rel: string): Promise<Top | undefine
     if (r.kind !== "dir") return undefined;
     return { root: r.root, daggerJson: r.entries.some((e) => e.path === "dagger.json" && e.type === "file"), git: r.entries.some((e) => e.path === ".git") };
   } catch (err) {
-    if (err instanceof NotFoundError || /not found/.test(String((err as Error).message))) return undefined;
+    // Missing, or outside the client's working directory (which the client refuses to list).
+    if (err instanceof NotFoundError || /not found|outside the session/.test(String((err as Error).message))) return undefined;
     throw err;
   }
 }
@@ -86,11 +87,24 @@ async function resolveLocal(ctx: RequestContext, ref: string, opts: SourceOption
       }
     }
   }
+  // Where the source root is on the client, also when it does not exist yet (init).
+  let rootAbs = top?.root;
+  let searchFrom = parentsOf(rootRel);
+  if (!rootAbs) {
+    for (const [i, p] of searchFrom.entries()) {
+      const t = await listTop(ctx, p);
+      if (t) {
+        rootAbs = path.posix.join(t.root, path.posix.relative(p, rootRel));
+        searchFrom = searchFrom.slice(i);
+        break;
+      }
+    }
+  }
   // The context: the nearest git root at or above the source root, else the source root.
   let contextRel = rootRel;
   let contextTop = top;
-  if (top && !top.git) {
-    for (const p of parentsOf(rootRel).slice(1)) {
+  if (!top?.git) {
+    for (const p of searchFrom.slice(top ? 1 : 0)) {
       const t = await listTop(ctx, p);
       if (t?.git) {
         contextRel = p;
@@ -105,7 +119,8 @@ async function resolveLocal(ctx: RequestContext, ref: string, opts: SourceOption
     const file = await hostFile(ctx, path.posix.join(rootRel, "dagger.json"), true);
     config = parseModuleConfig((await readFileAt(ctx, file.source, file.path)).toString("utf8"), `${path.posix.join(rootRel, "dagger.json")}`);
   }
-  const rootSubpath = path.posix.relative(contextTop?.root ?? contextRel, top?.root ?? rootRel) || ".";
+  const contextAbs = contextTop?.root ?? rootAbs;
+  const rootSubpath = (contextAbs && rootAbs ? path.posix.relative(contextAbs, rootAbs) : "") || ".";
   const source: SourceData = {
     kind: "LOCAL_SOURCE",
     refString: ref,
@@ -113,11 +128,11 @@ async function resolveLocal(ctx: RequestContext, ref: string, opts: SourceOption
     rootSubpath,
     configExists,
     config,
-    ...(contextTop ? { localContextPath: contextTop.root } : {}),
+    ...(contextAbs ? { localContextPath: contextAbs } : {}),
     dependencies: [],
     digest: "",
   };
-  if (top) source.context = refOf(await loadLocalContext(ctx, contextRel, source));
+  if (contextTop) source.context = refOf(await loadLocalContext(ctx, contextRel, source));
   source.dependencies = await resolveDependencies(ctx, source, rootRel);
   return withDigest(source);
 }

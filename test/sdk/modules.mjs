@@ -44,6 +44,11 @@ out.typedefBuild = await q(
 );
 out.findUp = await q(`{ moduleSource(refString: "nest/a/b") { kind moduleName sourceRootSubpath localContextDirectoryPath contextDirectory { entries } } }`);
 out.missing = await q(`{ moduleSource(refString: "./nope") { moduleName } }`);
-out.allowMissing = await q(`{ moduleSource(refString: "./nope", allowNotExists: true) { configExists moduleName } }`);
+out.allowMissing = await q(
+  `{ moduleSource(refString: "./nope", allowNotExists: true) { configExists moduleName localContextDirectoryPath sourceRootSubpath } }`,
+);
+out.newInRepo = await q(
+  `{ moduleSource(refString: "nest/a/new", disableFindUp: true, allowNotExists: true) { configExists localContextDirectoryPath sourceRootSubpath } }`,
+);
 out.notInModule = await q(`{ currentFunctionCall { name } }`);
 console.log(JSON.stringify(out));
