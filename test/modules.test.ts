@@ -8,7 +8,9 @@
  */
 
 import assert from "node:assert/strict";
+import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import * as fs from "node:fs/promises";
+import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
 import { after, before, describe, test } from "node:test";
@@ -18,10 +20,36 @@ import { testRegistry } from "./support/fixtures.js";
 // biome-ignore lint/suspicious/noExplicitAny: GraphQL answers, checked by value below
 type Json = Record<string, any>;
 
+async function freePort(): Promise<number> {
+  const srv = net.createServer();
+  await new Promise<void>((r) => srv.listen(0, "127.0.0.1", r));
+  const port = (srv.address() as net.AddressInfo).port;
+  await new Promise((r) => srv.close(r));
+  return port;
+}
+
+async function waitForPort(port: number): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    const ok = await new Promise<boolean>((r) => {
+      const s = net.connect(port, "127.0.0.1", () => {
+        s.end();
+        r(true);
+      });
+      s.on("error", () => r(false));
+    });
+    if (ok) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`git daemon not listening on ${port}`);
+}
+
 describe("modules (engine side)", () => {
   let engine: TestEngine;
   let env: NodeJS.ProcessEnv;
   let dir: string;
+  let gitDir: string;
+  let gitCommit: string;
+  let daemon: ChildProcess | undefined;
 
   before(async () => {
     const registry = await testRegistry();
@@ -47,10 +75,46 @@ describe("modules (engine side)", () => {
     await fs.writeFile(path.join(dir, "nest", "a", "dagger.json"), JSON.stringify({ name: "nested", engineVersion: "v0.21.8" }));
     await fs.writeFile(path.join(dir, "nest", "a", "b", "code.txt"), "x");
     await fs.writeFile(path.join(dir, "nest", "unrelated.txt"), "not part of the module");
+
+    // A module in a git repository (subdirectory sub/, tagged sub/v1.2.3), served by git daemon.
+    gitDir = await fs.mkdtemp(path.join(os.tmpdir(), "tanto-module-git-"));
+    const repo = path.join(gitDir, "srv", "mod.git");
+    await fs.mkdir(path.join(repo, "sub"), { recursive: true });
+    await fs.writeFile(path.join(repo, "sub", "dagger.json"), JSON.stringify({ name: "gitmod", engineVersion: "v0.21.8", sdk: { source: "shell" } }));
+    await fs.writeFile(path.join(repo, "sub", "runtime.sh"), script);
+    await fs.writeFile(path.join(repo, "sub", "main.txt"), "Gitmod\n");
+    const gitEnv = {
+      PATH: process.env["PATH"] ?? "/usr/bin:/bin",
+      HOME: gitDir,
+      GIT_CONFIG_NOSYSTEM: "1",
+      GIT_AUTHOR_NAME: "t",
+      GIT_AUTHOR_EMAIL: "t@example.com",
+      GIT_COMMITTER_NAME: "t",
+      GIT_COMMITTER_EMAIL: "t@example.com",
+    };
+    const git = (...args: string[]): string => execFileSync("git", ["-C", repo, ...args], { env: gitEnv, encoding: "utf8" }).trim();
+    git("init", "-q", "-b", "main");
+    git("add", ".");
+    git("commit", "-q", "-m", "module");
+    gitCommit = git("rev-parse", "HEAD");
+    git("tag", "sub/v1.2.3");
+    const port = await freePort();
+    daemon = spawn("git", ["daemon", "--reuseaddr", `--base-path=${path.join(gitDir, "srv")}`, "--export-all", `--port=${port}`, "--listen=127.0.0.1"], {
+      env: gitEnv,
+      stdio: "ignore",
+    });
+    await waitForPort(port);
+    env["TANTO_GIT_MODULE"] = `git://127.0.0.1:${port}/mod.git/sub@v1.2.3`;
   });
   after(async () => {
+    if (daemon?.pid !== undefined && daemon.exitCode === null) {
+      const exited = new Promise((r) => daemon!.once("exit", r));
+      process.kill(daemon.pid, "SIGTERM");
+      await exited;
+    }
     await engine.destroy();
     await fs.rm(dir, { recursive: true, force: true });
+    await fs.rm(gitDir, { recursive: true, force: true });
   });
 
   test("a shell module registers, is served and answers calls", async () => {
@@ -147,6 +211,12 @@ describe("modules (engine side)", () => {
       { configExists: false, localContextDirectoryPath: path.join(real, "nest"), sourceRootSubpath: "a/new" },
       detail("newInRepo"),
     );
+    assert.deepEqual(
+      out["gitSource"].data?.moduleSource,
+      { kind: "GIT_SOURCE", moduleName: "gitmod", sourceRootSubpath: "sub", version: "v1.2.3", commit: gitCommit, asString: env["TANTO_GIT_MODULE"] },
+      detail("gitSource"),
+    );
+    assert.deepEqual(out["gitCall"], { data: { gitmod: { hello: "hi, git!" } } }, detail("gitCall"));
     assert.match(out["notInModule"].errors?.[0]?.message ?? "", /only available to a module's code/);
   });
 

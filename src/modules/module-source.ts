@@ -27,7 +27,7 @@ export interface SourceOptions {
 export function refKind(ref: string, pin: string | undefined): SourceKind {
   if (pin) return "GIT_SOURCE";
   if (ref.startsWith("/") || ref.startsWith(".")) return "LOCAL_SOURCE";
-  if (/^(https?|ssh):\/\//.test(ref) || /^git@/.test(ref)) return "GIT_SOURCE";
+  if (/^(https?|ssh|git):\/\//.test(ref) || /^git@/.test(ref)) return "GIT_SOURCE";
   if (!ref.split("/")[0]!.includes(".")) return "LOCAL_SOURCE";
   return "GIT_SOURCE";
 }

@@ -50,5 +50,9 @@ out.allowMissing = await q(
 out.newInRepo = await q(
   `{ moduleSource(refString: "nest/a/new", disableFindUp: true, allowNotExists: true) { configExists localContextDirectoryPath sourceRootSubpath } }`,
 );
+const gitRef = process.env.TANTO_GIT_MODULE;
+out.gitSource = await q(`{ moduleSource(refString: "${gitRef}") { kind moduleName sourceRootSubpath version commit asString } }`);
+out.gitServe = await q(`{ moduleSource(refString: "${gitRef}") { asModule { serve } } }`);
+out.gitCall = await q(`{ gitmod { hello(name: "git") } }`);
 out.notInModule = await q(`{ currentFunctionCall { name } }`);
 console.log(JSON.stringify(out));
