@@ -23,6 +23,8 @@ const mod = (m: ModuleData): V<ModuleData> => new ModValue("Module", m);
 const src = (s: SourceData): V<SourceData> => new ModValue("ModuleSource", withDigest(s));
 const id = (x: V<unknown>): string => x.id;
 const typeDefs = (ts: TypeDefData[]) => ts.map((t) => new ModValue("TypeDef", t));
+/** ModuleSourceKind as sent: `LOCAL` and `LOCAL_SOURCE` name the same kind. */
+const sourceKindArg = (k: string): SourceKind => (k.endsWith("_SOURCE") ? k : `${k}_SOURCE`) as SourceKind;
 const emptyModule = (): ModuleData => ({ name: "", originalName: "", description: "", objects: [], interfaces: [], enums: [], dependencies: [] });
 const typeDefArg = (a: Args, k: string): TypeDefData => loadValue<TypeDefData>(a[k], "TypeDef").data;
 
@@ -43,7 +45,7 @@ export const moduleQueryResolvers = {
         refPin: optStr(a, "refPin") ?? "",
         disableFindUp: bool(a, "disableFindUp"),
         allowNotExists: bool(a, "allowNotExists"),
-        ...(optStr(a, "requireKind") ? { requireKind: optStr(a, "requireKind") as SourceKind } : {}),
+        ...(optStr(a, "requireKind") ? { requireKind: sourceKindArg(optStr(a, "requireKind")!) } : {}),
       }),
     ),
   currentModule: (_: unknown, _a: Args, ctx: RequestContext) => new ModValue("CurrentModule", requireModuleClient(ctx, "currentModule").module),

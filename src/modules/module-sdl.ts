@@ -1,6 +1,6 @@
 /** Modules, module sources and a module's view of itself, as in Dagger's API (v0.21). */
 export const moduleSDL = /* GraphQL */ `
-enum ModuleSourceKind { LOCAL_SOURCE GIT_SOURCE DIR_SOURCE }
+enum ModuleSourceKind { LOCAL_SOURCE GIT_SOURCE DIR_SOURCE LOCAL GIT DIR }
 
 extend type Query {
   module: Module!

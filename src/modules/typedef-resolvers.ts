@@ -28,6 +28,8 @@ const describeArgs = (a: Args) => {
   return { description: optStr(a, "description") ?? "", ...(sourceMap ? { sourceMap } : {}), ...(deprecated !== undefined ? { deprecated } : {}) };
 };
 const id = (x: V<unknown>): string => x.id;
+/** TypeDefKind as sent: `STRING` and `STRING_KIND` name the same kind. */
+const kindArg = (k: string): TypeDefKind => (k.endsWith("_KIND") ? k : `${k}_KIND`) as TypeDefKind;
 const sourceMapOf = (d: { sourceMap?: SourceMapData }): V<SourceMapData> | null => (d.sourceMap ? val("SourceMap", d.sourceMap) : null);
 
 /** Reads of name/description/sourceMap/deprecated, shared by the described types. */
@@ -59,7 +61,7 @@ export const typeDefResolvers = {
     asScalar: (t: V<TypeDefData>) => (t.data.scalar ? val("ScalarTypeDef", t.data.scalar) : null),
     asEnum: (t: V<TypeDefData>) => (t.data.enumDef ? val("EnumTypeDef", t.data.enumDef) : null),
     asList: (t: V<TypeDefData>) => (t.data.list ? val("ListTypeDef", { elementTypeDef: t.data.list }) : null),
-    withKind: (t: V<TypeDefData>, a: Args) => typeDef(typeDefBuilders.withKind(t.data, str(a, "kind") as TypeDefKind)),
+    withKind: (t: V<TypeDefData>, a: Args) => typeDef(typeDefBuilders.withKind(t.data, kindArg(str(a, "kind")))),
     withOptional: (t: V<TypeDefData>, a: Args) => typeDef(typeDefBuilders.withOptional(t.data, bool(a, "optional"))),
     withScalar: (t: V<TypeDefData>, a: Args) => typeDef(typeDefBuilders.withScalar(t.data, str(a, "name"), optStr(a, "description") ?? "")),
     withListOf: (t: V<TypeDefData>, a: Args) => typeDef(typeDefBuilders.withListOf(t.data, typeDefArg(a, "elementType"))),

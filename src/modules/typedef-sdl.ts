@@ -4,7 +4,11 @@
  * FunctionArg, the *TypeDef views, SourceMap, Error.
  */
 export const typeDefSDL = /* GraphQL */ `
-enum TypeDefKind { STRING_KIND INTEGER_KIND FLOAT_KIND BOOLEAN_KIND SCALAR_KIND LIST_KIND OBJECT_KIND INTERFACE_KIND INPUT_KIND VOID_KIND ENUM_KIND }
+"Kinds of types; the short names (STRING, …) are the same kinds, as the SDKs send them."
+enum TypeDefKind {
+  STRING_KIND INTEGER_KIND FLOAT_KIND BOOLEAN_KIND SCALAR_KIND LIST_KIND OBJECT_KIND INTERFACE_KIND INPUT_KIND VOID_KIND ENUM_KIND
+  STRING INTEGER FLOAT BOOLEAN SCALAR LIST OBJECT INTERFACE INPUT VOID ENUM
+}
 enum FunctionCachePolicy { Default PerSession Never }
 
 extend type Query {

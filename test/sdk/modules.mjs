@@ -40,7 +40,7 @@ out.generated = await q(
 );
 out.introspection = await q(`{ moduleSource(refString: ".") { introspectionSchemaJSON { size } } }`);
 out.typedefBuild = await q(
-  `{ typeDef { withListOf(elementType: "${(await q(`{ typeDef { withKind(kind: INTEGER_KIND) { id } } }`)).data.typeDef.withKind.id}") { kind asList { elementTypeDef { kind } } } } }`,
+  `{ typeDef { withListOf(elementType: "${(await q(`{ typeDef { withKind(kind: INTEGER) { id } } }`)).data.typeDef.withKind.id}") { kind asList { elementTypeDef { kind } } } } }`,
 );
 out.findUp = await q(`{ moduleSource(refString: "nest/a/b") { kind moduleName sourceRootSubpath localContextDirectoryPath contextDirectory { entries } } }`);
 out.missing = await q(`{ moduleSource(refString: "./nope") { moduleName } }`);
