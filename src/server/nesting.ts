@@ -65,6 +65,10 @@ export class NestingServer implements NestingHost {
         else rs.destroy();
       });
     });
+    // SDKs keep connections open between requests, however long the code between them runs: the
+    // server must not close an idle one (the next request on it would fail), nor time out a long call.
+    server.keepAliveTimeout = 0;
+    server.requestTimeout = 0;
     const dir = path.join(this.opts.runDir, "nesting");
     await fs.mkdir(dir, { recursive: true, mode: 0o700 });
     const socketPath = path.join(dir, `${randomBytes(8).toString("hex")}.sock`);
