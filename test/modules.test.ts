@@ -69,6 +69,9 @@ describe("modules (engine side)", () => {
     };
     await write(".", "shelly", "Shelly", [{ name: "dep", source: "dep" }]);
     await write("dep", "dep", "Dep", []);
+    await fs.mkdir(path.join(dir, "data"));
+    await fs.writeFile(path.join(dir, "data", "a.txt"), "a");
+    await fs.writeFile(path.join(dir, "data", "b.skip"), "b");
     // A module inside a git checkout: found up from a subdirectory, the checkout is its context.
     await fs.mkdir(path.join(dir, "nest", ".git"), { recursive: true });
     await fs.mkdir(path.join(dir, "nest", "a", "b"), { recursive: true });
@@ -142,7 +145,7 @@ describe("modules (engine side)", () => {
     assert.deepEqual(main.fields, [{ name: "prefix" }]);
     assert.deepEqual(
       main.functions.map((f: Json) => f["name"]),
-      ["hello", "echo", "fresh", "fail", "crash", "stamp", "child", "viaDep"],
+      ["hello", "echo", "fresh", "fail", "crash", "stamp", "child", "viaDep", "ls", "ctxFiles", "imgEcho"],
     );
     assert.deepEqual(main.functions[0], {
       name: "hello",
@@ -167,6 +170,13 @@ describe("modules (engine side)", () => {
     assert.notEqual(out["fresh2"].data.shelly.fresh, out["fresh1"].data.shelly.fresh, "policy Never: run each time");
     assert.deepEqual(out["viaDep"], { data: { shelly: { viaDep: "dep says, parent!" } } }, detail("viaDep"));
     assert.deepEqual(out["dep"], { data: { dep: { hello: "hi, direct!" } } }, detail("dep"));
+    assert.deepEqual(out["ls"], { data: { shelly: { ls: "a.txt" } } }, `ignore filters an explicit Directory argument: ${detail("ls")}`);
+    const ctxFiles = String(out["ctxFiles"].data?.shelly.ctxFiles).split(",");
+    assert.ok(
+      ctxFiles.includes("dagger.json") && ctxFiles.includes("main.txt") && ctxFiles.includes("data"),
+      `defaultPath "/" is the context: ${detail("ctxFiles")}`,
+    );
+    assert.deepEqual(out["imgEcho"], { data: { shelly: { imgEcho: "yes" } } }, `defaultAddress pulls the image: ${detail("imgEcho")}`);
     const typeDefs = out["typeDefs"].data?.currentTypeDefs as Json[];
     assert.equal(typeDefs?.[0]?.["name"], "Query", detail("typeDefs"));
     assert.deepEqual(typeDefs[0]!["asObject"].functions, [

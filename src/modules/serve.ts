@@ -6,7 +6,10 @@
  * are converted to and from the SDK's JSON.
  */
 import * as path from "node:path";
+import { loadObject } from "../api/objects.js";
 import type { Args } from "../api/resolvers/args.js";
+import { Container, fromAddress } from "../core/container.js";
+import { changeFs } from "../core/filesystem.js";
 import { hostDirectory, hostFile } from "../core/host.js";
 import { encodeId } from "../core/ids.js";
 import type { RequestContext } from "../core/types.js";
@@ -182,7 +185,11 @@ async function sdkArgs(ctx: RequestContext, mod: ModuleData, f: FunctionData, a:
   for (const arg of f.args) {
     const given = a[arg.name];
     if (given !== undefined && given !== null) {
-      out.push({ name: arg.originalName, value: JSON.stringify(toSdk(given, arg.typeDef, own)) });
+      const value = arg.ignore?.length && arg.typeDef.object?.name === "Directory" ? filtered(String(given), arg.ignore) : given;
+      out.push({ name: arg.originalName, value: JSON.stringify(toSdk(value, arg.typeDef, own)) });
+    } else if (arg.defaultAddress) {
+      const c = await fromAddress(Container.empty(ctx.deps.defaultPlatform), arg.defaultAddress, ctx);
+      out.push({ name: arg.originalName, value: JSON.stringify(encodeId(c)) });
     } else if (arg.defaultPath) {
       out.push({ name: arg.originalName, value: JSON.stringify(await contextualArg(ctx, mod, arg)) });
     } else if (arg.defaultValue !== undefined) {
@@ -190,6 +197,12 @@ async function sdkArgs(ctx: RequestContext, mod: ModuleData, f: FunctionData, a:
     }
   }
   return out;
+}
+
+/** A Directory argument without what the function's `ignore` patterns name: the ID of a filtered copy. */
+function filtered(id: string, ignore: string[]): string {
+  const d = loadObject(id, "Directory") as Directory;
+  return encodeId(new Directory(changeFs(undefined, [{ action: "copy", from: d, dest: "/", exclude: ignore }], "ignore"), "/"));
 }
 
 /** A Directory or File argument from the module's context (core/modfunc.go loadContextualArg): an ID. */

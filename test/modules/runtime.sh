@@ -23,9 +23,15 @@ if [ -z "$PARENT_NAME" ]; then
   F_HELLO=$(q "{ function(name: \"hello\", returnType: \"$STR\") { withDescription(description: \"Says hello\") { withArg(name: \"name\", typeDef: \"$STR\", defaultValue: \"\\\"world\\\"\") { id } } } }" | ex)
   F_ECHO=$(q "{ function(name: \"echo\", returnType: \"$CTR\") { withArg(name: \"msg\", typeDef: \"$STR\") { id } } }" | ex)
   F_FRESH=$(q "{ function(name: \"fresh\", returnType: \"$STR\") { withCachePolicy(policy: Never) { id } } }" | ex)
+  DIR=$(q '{ typeDef { withObject(name: "Directory") { id } } }' | ex)
+  OPTDIR=$(q '{ typeDef { withObject(name: "Directory") { withOptional(optional: true) { id } } } }' | ex)
+  OPTCTR=$(q '{ typeDef { withObject(name: "Container") { withOptional(optional: true) { id } } } }' | ex)
+  F_LS=$(q "{ function(name: \"ls\", returnType: \"$STR\") { withArg(name: \"dir\", typeDef: \"$DIR\", ignore: [\"*.skip\"]) { id } } }" | ex)
+  F_CTX=$(q "{ function(name: \"ctx_files\", returnType: \"$STR\") { withArg(name: \"dir\", typeDef: \"$OPTDIR\", defaultPath: \"/\") { id } } }" | ex)
+  F_IMG=$(q "{ function(name: \"img_echo\", returnType: \"$STR\") { withArg(name: \"ctr\", typeDef: \"$OPTCTR\", defaultAddress: \"$TANTO_IMAGE\") { id } } }" | ex)
   CTOR=$(q "{ function(name: \"\", returnType: \"$SELF\") { withArg(name: \"prefix\", typeDef: \"$STR\", defaultValue: \"\\\"hi\\\"\") { id } } }" | ex)
   T=$(q "{ typeDef { withObject(name: \"$MAIN\", description: \"The main object\") { withField(name: \"prefix\", typeDef: \"$STR\") { withConstructor(function: \"$CTOR\") { id } } } } }" | ex)
-  for F in "$F_HELLO" "$F_ECHO" "$F_FRESH" "$(fn fail "$STR")" "$(fn crash "$STR")" "$(fn stamp "$STR")" "$(fn child "$CHILDREF")" "$(fn via_dep "$STR")"; do
+  for F in "$F_HELLO" "$F_ECHO" "$F_FRESH" "$(fn fail "$STR")" "$(fn crash "$STR")" "$(fn stamp "$STR")" "$(fn child "$CHILDREF")" "$(fn via_dep "$STR")" "$F_LS" "$F_CTX" "$F_IMG"; do
     T=$(q "{ loadTypeDefFromID(id: \"$T\") { withFunction(function: \"$F\") { id } } }" | ex)
   done
   CHILD=$(q "{ typeDef { withObject(name: \"${MAIN}Child\") { withField(name: \"note\", typeDef: \"$STR\") { id } } } }" | ex)
@@ -50,5 +56,11 @@ case "$NAME" in
   via_dep)
     OUT=$(q '{ dep(prefix: "dep says") { hello(name: "parent") } }' | sed -n 's/.*"hello":"\([^"]*\)".*/\1/p')
     ret "\\\"$OUT\\\"" ;;
+  ls | ctx_files)
+    L=$(q "{ loadDirectoryFromID(id: \"$(arg dir)\") { entries } }" | sed -n 's/.*"entries":\[\([^]]*\)\].*/\1/p' | tr -d '"')
+    ret "\\\"$L\\\"" ;;
+  img_echo)
+    OK=$(q "{ loadContainerFromID(id: \"$(arg ctr)\") { withExec(args: [\"echo\", \"img\"]) { stdout } } }" | grep -q '"stdout":"img' && echo yes)
+    ret "\\\"${OK:-no}\\\"" ;;
   *) echo "no function $NAME" >&2; exit 2 ;;
 esac

@@ -34,6 +34,10 @@ out.fresh1 = await q(`{ shelly { fresh } }`);
 out.fresh2 = await q(`{ shelly { fresh } }`);
 out.viaDep = await q(`{ shelly { viaDep } }`);
 out.dep = await q(`{ dep { hello(name: "direct") } }`);
+const dataId = (await q(`{ host { directory(path: "data") { id } } }`)).data.host.directory.id;
+out.ls = await q(`{ shelly { ls(dir: "${dataId}") } }`);
+out.ctxFiles = await q(`{ shelly { ctxFiles } }`);
+out.imgEcho = await q(`{ shelly { imgEcho } }`);
 out.typeDefs = await q(`{ currentTypeDefs(returnAllTypes: true, hideCore: true) { kind name asObject { name functions { name sourceModuleName } } } }`);
 out.generated = await q(
   `{ moduleSource(refString: ".") { withName(name: "renamed") { generatedContextDirectory { entries file(path: "dagger.json") { contents } generatedFile: file(path: "generated.txt") { contents } } } } }`,
