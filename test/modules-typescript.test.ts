@@ -94,7 +94,7 @@ describe("modules: the official TypeScript SDK", { skip: existsSync(RUNTIME) ? f
     assert.deepEqual(out["echo"], { data: { hello: { echo: { stdout: "from ts\n" } } } }, detail("echo"));
     assert.equal(out["boom"]!.errors?.[0]?.message, "it broke", detail("boom"));
     assert.deepEqual(
-      (out["typeDefs"]!.data?.["currentTypeDefs"] as Array<{ name: string }>).map((t) => t.name),
+      ((out["typeDefs"]!.data?.["currentTypeDefs"] ?? []) as Array<{ name: string }>).map((t) => t.name),
       ["Query", "Hello"],
     );
     const generated = (out["generated"]!.data?.["moduleSource"] as Record<string, Record<string, Record<string, unknown>>> | undefined)?.[
