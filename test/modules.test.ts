@@ -184,9 +184,18 @@ describe("modules (engine side)", () => {
       { name: "dep", sourceModuleName: "dep" },
     ]);
     assert.deepEqual(
-      typeDefs.slice(1).map((t) => t["name"]),
+      typeDefs.slice(1, 5).map((t) => t["name"]),
       ["Shelly", "ShellyChild", "Dep", "DepChild"],
     );
+    // Core types come along, so that a result can be chained (Container.stdout); the module types once only.
+    const container = typeDefs.find((t) => t["name"] === "Container");
+    assert.ok(
+      container?.["asObject"].functions.some((f: Json) => f["name"] === "stdout"),
+      "Container is listed with its functions",
+    );
+    assert.equal(typeDefs.filter((t) => t["name"] === "Shelly").length, 1);
+    const coreQuery = (out["typeDefsCore"].data?.currentTypeDefs as Json[])[0]!["asObject"].functions.map((f: Json) => f["name"]);
+    assert.ok(coreQuery.includes("container") && coreQuery.includes("shelly"), `without hideCore, Query keeps the core: ${coreQuery}`);
     const generated = out["generated"].data?.moduleSource.withName.generatedContextDirectory;
     assert.ok(generated, detail("generated"));
     assert.deepEqual(JSON.parse(generated.file.contents), {

@@ -1,5 +1,6 @@
 /** Resolvers of Module, ModuleSource, CurrentModule and FunctionCall, and the Query fields that make them. */
 import * as path from "node:path";
+import type { GraphQLResolveInfo } from "graphql";
 import { type Args, bool, optStr, str, strList } from "../api/resolvers/args.js";
 import { readFileAt } from "../core/evaluate.js";
 import type { RequestContext } from "../core/types.js";
@@ -50,7 +51,8 @@ export const moduleQueryResolvers = {
     ),
   currentModule: (_: unknown, _a: Args, ctx: RequestContext) => new ModValue("CurrentModule", requireModuleClient(ctx, "currentModule").module),
   currentFunctionCall: (_: unknown, _a: Args, ctx: RequestContext) => new ModValue("FunctionCall", requireModuleClient(ctx, "currentFunctionCall").call),
-  currentTypeDefs: (_: unknown, a: Args, ctx: RequestContext) => typeDefs(currentTypeDefs(ctx, bool(a, "returnAllTypes"), bool(a, "hideCore"))),
+  currentTypeDefs: (_: unknown, a: Args, ctx: RequestContext, info: GraphQLResolveInfo) =>
+    typeDefs(currentTypeDefs(ctx, info.schema, bool(a, "returnAllTypes"), bool(a, "hideCore"))),
 };
 
 /** A Directory as a module source: DIR_SOURCE, rooted at `sourceRootPath`. */

@@ -39,6 +39,7 @@ out.ls = await q(`{ shelly { ls(dir: "${dataId}") } }`);
 out.ctxFiles = await q(`{ shelly { ctxFiles } }`);
 out.imgEcho = await q(`{ shelly { imgEcho } }`);
 out.typeDefs = await q(`{ currentTypeDefs(returnAllTypes: true, hideCore: true) { kind name asObject { name functions { name sourceModuleName } } } }`);
+out.typeDefsCore = await q(`{ currentTypeDefs { name asObject { functions { name } } } }`);
 out.generated = await q(
   `{ moduleSource(refString: ".") { withName(name: "renamed") { generatedContextDirectory { entries file(path: "dagger.json") { contents } generatedFile: file(path: "generated.txt") { contents } } } } }`,
 );
