@@ -194,7 +194,7 @@ describe("modules (engine side)", () => {
       "Container is listed with its functions",
     );
     assert.equal(typeDefs.filter((t) => t["name"] === "Shelly").length, 1);
-    const coreQuery = (out["typeDefsCore"].data?.currentTypeDefs as Json[])[0]!["asObject"].functions.map((f: Json) => f["name"]);
+    const coreQuery = (out["typeDefsCore"].data.currentTypeDefs as Json[])[0]!["asObject"].functions.map((f: Json) => f["name"]);
     assert.ok(coreQuery.includes("container") && coreQuery.includes("shelly"), `without hideCore, Query keeps the core: ${coreQuery}`);
     const generated = out["generated"].data?.moduleSource.withName.generatedContextDirectory;
     assert.ok(generated, detail("generated"));
