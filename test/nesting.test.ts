@@ -68,6 +68,21 @@ describe("privileged nesting", () => {
     assert.deepEqual(await fs.readdir(path.join(engine.root, "run", "nesting")), []);
   });
 
+  test("relays a crashed engine left are stopped when it starts again", async () => {
+    const child = spawn(CLI, ["run", "node", path.join(REPO, "test", "sdk", "nesting-hang.mjs")], { env, cwd: REPO, stdio: "ignore" });
+    try {
+      for (let i = 0; i < 600 && relays(engine.root).length === 0; i++) await new Promise((r) => setTimeout(r, 100));
+      assert.equal(relays(engine.root).length, 1, "the nested exec's relay runs");
+      await engine.kill();
+      assert.equal(relays(engine.root).length, 1, "a relay outlives a crashed engine");
+      await engine.restart();
+      assert.deepEqual(relays(engine.root), [], "the next engine stopped it");
+      assert.match(engine.logs(), /stopped nesting relays left by a previous engine/);
+    } finally {
+      child.kill("SIGKILL");
+    }
+  });
+
   test("after the engine stops, nothing is left", async () => {
     assert.equal(await engine.stop(), 0);
     assert.deepEqual(await leftovers(engine.root), { mounts: [], containers: [] });

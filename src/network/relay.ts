@@ -12,7 +12,7 @@
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { randomInt } from "node:crypto";
-import { readFile } from "node:fs/promises";
+import { readdir, readFile } from "node:fs/promises";
 import { CancelledError, UnavailableError } from "../errors.js";
 
 export interface Relay {
@@ -107,4 +107,26 @@ async function stopGroup(child: ChildProcess, pid: number, exited: Promise<numbe
   clearTimeout(timer);
   // Children forked per connection outlive their parent by a moment: make sure none stays.
   signalGroup("SIGKILL");
+}
+
+/**
+ * Relays a crashed engine left running (they outlive it: each has its own
+ * process group), found by the socket directory on their command line and
+ * killed by pid. Returns how many there were.
+ */
+export async function killLeftoverRelays(socketDir: string): Promise<number> {
+  let killed = 0;
+  for (const name of await readdir("/proc").catch(() => [] as string[])) {
+    if (!/^\d+$/.test(name)) continue;
+    const cmdline = await readFile(`/proc/${name}/cmdline`, "utf8").catch(() => "");
+    const argv = cmdline.split("\0");
+    if (!argv.some((a) => a === "socat" || a.endsWith("/socat")) || !argv.some((a) => a.startsWith(`UNIX-CONNECT:${socketDir}/`))) continue;
+    try {
+      process.kill(Number(name), "SIGKILL");
+      killed++;
+    } catch {
+      // already gone
+    }
+  }
+  return killed;
 }

@@ -82,6 +82,8 @@ export class Engine {
     // Containers first (they hold mounts), then the mounts themselves.
     log.debug("repairing what a previous engine left", { root });
     await executor.cleanup();
+    const relays = await NestingServer.repair(runDir);
+    if (relays > 0) log.warn("stopped nesting relays left by a previous engine", { count: relays });
     const leftover = await unmountAll(runDir);
     if (leftover > 0) log.warn("removed mounts left by a previous engine", { count: leftover });
     await fs.rm(runDir, { recursive: true, force: true });

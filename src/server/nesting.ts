@@ -16,7 +16,7 @@ import * as path from "node:path";
 import type { Session } from "../core/types.js";
 import { FailedPreconditionError, messageOf } from "../errors.js";
 import { readJson, sendJson } from "../http/json.js";
-import { startRelay } from "../network/relay.js";
+import { killLeftoverRelays, startRelay } from "../network/relay.js";
 import type { NestedClient, NestingHost, NestingSpec } from "../ops/nesting.js";
 import type { BuiltSchema } from "../schema/build.js";
 import { parseRequest, runQuery } from "../schema/run-query.js";
@@ -34,6 +34,14 @@ export interface NestingServerOptions {
 export class NestingServer implements NestingHost {
   #engine: Pick<Engine, "deps" | "log"> | undefined;
   constructor(private readonly opts: NestingServerOptions) {}
+
+  /** Relays and sockets a crashed engine left (before the run directory is reused). */
+  static async repair(runDir: string): Promise<number> {
+    const dir = path.join(runDir, "nesting");
+    const killed = await killLeftoverRelays(dir);
+    await fs.rm(dir, { recursive: true, force: true });
+    return killed;
+  }
 
   /** The engine is made after its exec runner: it is attached once it exists. */
   attach(engine: Pick<Engine, "deps" | "log">): void {
