@@ -13,6 +13,7 @@ import { execResult } from "../core/evaluate.js";
 import type { RequestContext, Session } from "../core/types.js";
 import { Directory } from "../core/values.js";
 import { EngineError, ExecError, FailedPreconditionError, messageOf } from "../errors.js";
+import { vertex } from "../solver/vertex.js";
 import { moduleIntrospectionJson } from "./introspection.js";
 import { sourceSubpath } from "./module-source.js";
 import { sdkRuntime } from "./runtimes/registry.js";
@@ -89,8 +90,12 @@ export async function callModule(ctx: RequestContext, mod: ModuleData, call: Fun
     const ttl = durationSeconds(caching.ttl) * 1000;
     key["expires"] = Math.floor(Date.now() / ttl);
   }
-  const ran = withExec(runtime.with({ workdir: "/scratch" }), { args, expect: "SUCCESS", nesting: { module: mod, call, ...key } });
+  const exec = withExec(runtime.with({ workdir: "/scratch" }), { args, expect: "SUCCESS", nesting: { module: mod, call, ...key } });
   const what = call.name === "" ? (call.parentName === "" ? "register module" : "call constructor") : `call function ${JSON.stringify(call.name)}`;
+  // Progress shows the call, not the runtime's command line (the name is outside the digest).
+  const label = call.parentName === "" ? `${mod.name}: register` : `${mod.name}: ${call.parentName}.${call.name || "constructor"}`;
+  const last = exec.state.lastExec!;
+  const ran = exec.with({ lastExec: vertex(last.op, last.inputs, label) });
   let outcome: CallOutcome | undefined;
   try {
     outcome = (await execResult(ctx, ran)).nested as CallOutcome | undefined;

@@ -49,6 +49,7 @@ async function load(ctx: RequestContext, s: SourceData): Promise<ModuleData> {
   if (typeof returned !== "string")
     throw new FailedPreconditionError(`module ${JSON.stringify(cfg.name)}: the registration call returned ${JSON.stringify(returned)}, not a Module ID`);
   const registered = loadValue<ModuleData>(returned, "Module").data;
+  checkSignatures(registered, dependencies);
   return namespaceModule({
     ...base,
     description: registered.description,
@@ -57,6 +58,30 @@ async function load(ctx: RequestContext, s: SourceData): Promise<ModuleData> {
     enums: registered.enums,
     registered: true,
   });
+}
+
+/** Functions may not take or return a dependency's types (core/module.go validateObjectTypeDef). */
+export function checkSignatures(mod: ModuleData, deps: readonly ModuleData[]): void {
+  const own = new Set([...mod.objects, ...mod.interfaces, ...mod.enums].map((t) => (t.object ?? t.iface ?? t.enumDef)?.name));
+  const foreign = new Map<string, string>();
+  for (const d of deps) for (const t of [...d.objects, ...d.interfaces, ...d.enums]) foreign.set((t.object ?? t.iface ?? t.enumDef)!.name, d.name);
+  const check = (t: TypeDefData, where: string): void => {
+    if (t.list) return check(t.list, where);
+    const name = (t.object ?? t.iface ?? t.enumDef)?.name;
+    if (name && !own.has(name) && foreign.has(name)) {
+      throw new InvalidArgumentError(
+        `${where} uses type ${name} of dependency ${JSON.stringify(foreign.get(name))}: a module's functions may not take or return its dependencies' types`,
+      );
+    }
+  };
+  for (const t of mod.objects) {
+    const o = t.object!;
+    for (const f of o.fields) check(f.typeDef, `field ${o.originalName}.${f.originalName}`);
+    for (const f of [...o.functions, ...(o.ctor ? [o.ctor] : [])]) {
+      check(f.returnType, `function ${o.originalName}.${f.originalName || "constructor"}`);
+      for (const a of f.args) check(a.typeDef, `argument ${a.originalName} of ${o.originalName}.${f.originalName || "constructor"}`);
+    }
+  }
 }
 
 function checkEngineVersion(name: string, version: string): void {
