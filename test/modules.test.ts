@@ -125,6 +125,8 @@ describe("modules (engine side)", () => {
     assert.equal(r.code, 0, r.stderr);
     const out = JSON.parse(r.stdout) as Json;
     const detail = (k: string) => `${k}: ${JSON.stringify(out[k])}`;
+    assert.match(r.stderr, /shelly: register/, "progress names the registration");
+    assert.match(r.stderr, /shelly: Shelly\.hello/, "progress names the function call");
     assert.deepEqual(out["source"].data.moduleSource, {
       kind: "LOCAL_SOURCE",
       moduleName: "shelly",
