@@ -28,7 +28,7 @@ type Module implements Node {
   runtime: Container
   introspectionSchemaJSON: File!
   generatedContextDirectory: Directory!
-  serve(includeDependencies: Boolean = false, entrypoint: Boolean = false): Void
+  serve(includeDependencies: Boolean = false): Void
   sync: ModuleID!
   withDescription(description: String!): Module!
   withObject(object: TypeDefID!): Module!
