@@ -49,6 +49,8 @@ export const BASE_RECIPE = {
     "iptables",
     "dnsmasq-base",
     "iproute2",
+    // the relay of privileged nesting (a container's 127.0.0.1 port → the engine)
+    "socat",
     // other architectures
     "qemu-user-static",
     // debugging inside the container (ps, pgrep)

@@ -26,7 +26,9 @@ export function formatError(err: GraphQLError): Record<string, unknown> {
       stderr: original.stderr.trim(),
     };
   } else if (original instanceof EngineError) {
-    base["extensions"] = { code: original.code };
+    // Errors a module function returned carry their values (Error.withValue) as extensions.
+    const values = (original as { extensions?: Record<string, unknown> }).extensions;
+    base["extensions"] = { code: original.code, ...values };
   }
   return base;
 }

@@ -203,6 +203,7 @@ export function withExec(c: Container, spec: ExecSpec): Container {
     ...(spec.redirectStdin ? { redirectStdin: c.absPath(spec.redirectStdin) } : {}),
     ...(spec.insecureRootCapabilities ? { insecureRootCapabilities: true } : {}),
     ...(c.state.serviceBindings.length > 0 ? { services: c.state.serviceBindings } : {}),
+    ...(spec.nesting ? { nesting: spec.nesting } : {}),
   };
   const exec = vertex(op, [...inputs, ...sources], `exec ${spec.args.join(" ")}`);
   const after = c.state.mounts.map((m, k) =>
@@ -222,6 +223,8 @@ export interface ExecSpec {
   redirectStdin?: string;
   /** Every capability, no masked paths, all devices (Docker's --privileged). */
   insecureRootCapabilities?: boolean;
+  /** Privileged nesting: `{}`, or what a module function call attaches (part of the cache key). */
+  nesting?: Readonly<Record<string, unknown>>;
 }
 
 /** `from(address)`: resolve the image (once per session) and take its filesystem and config. */

@@ -85,6 +85,7 @@ const exec = z.strictObject({
   redirectStdin: absPath.exactOptional(),
   insecureRootCapabilities: z.literal(true).exactOptional(),
   services: z.array(z.strictObject({ alias: str.min(1), service: serviceSpec })).exactOptional(),
+  nesting: z.record(z.string(), z.unknown()).exactOptional(),
 }) satisfies z.ZodType<ExecOp>;
 
 const fileAction = z.discriminatedUnion("action", [

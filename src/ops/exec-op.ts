@@ -29,6 +29,8 @@ import type { ActiveSnapshot } from "../snapshots/types.js";
 import type { ContentInput, OpRunner, Result, SolveContext, Vertex } from "../solver/types.js";
 import type { CacheSharingMode, CacheVolumes } from "./cache-volumes.js";
 import { cacheSeed, readInRoot, writeInRoot } from "./exec-extras.js";
+import { Cleanup, SecretFiles } from "./exec-secrets.js";
+import type { NestedClient, NestingHost, NestingSpec } from "./nesting.js";
 import { StreamScrubber, scrub } from "./scrub.js";
 
 export type ExecMount =
@@ -64,6 +66,8 @@ export interface ExecOp {
   insecureRootCapabilities?: true;
   /** Services to start first, reachable under `alias` (the service spec is opaque here). */
   services?: Array<{ alias: string; service: unknown }>;
+  /** Privileged nesting: the process gets a client of the engine (see nesting.ts). */
+  nesting?: NestingSpec;
 }
 
 /** Starts bound services for an exec and reports where they are. */
@@ -92,21 +96,12 @@ export interface ExecResultMeta {
   combined: string;
   /** Snapshots of writable directory mounts after the command, by mount index. */
   mounts?: Record<string, string>;
+  /** What a nested client handed back (privileged nesting), e.g. a function call's return value. */
+  nested?: unknown;
 }
 
 /** Output kept per stream; beyond this, the start is dropped. */
 const MAX_OUTPUT = 16 << 20;
-
-/** Undo steps run in reverse order; each runs once even if others fail. */
-class Cleanup {
-  readonly #steps: Array<() => Promise<unknown>> = [];
-  defer(step: () => Promise<unknown>): void {
-    this.#steps.push(step);
-  }
-  async run(): Promise<void> {
-    while (this.#steps.length > 0) await this.#steps.pop()!().catch(() => undefined);
-  }
-}
 
 export class ExecOpRunner implements OpRunner {
   readonly kind = "exec";
@@ -124,6 +119,8 @@ export class ExecOpRunner implements OpRunner {
       services?: ServiceBinder;
       /** Which platforms can run (emulated ones through binfmt_misc); none means any. */
       platforms?: PlatformSupport;
+      /** Serves nested clients (privileged nesting). */
+      nesting?: NestingHost;
     },
   ) {}
 
@@ -196,7 +193,8 @@ export class ExecOpRunner implements OpRunner {
       await unmounts.run();
       if (!opts.commit) return { meta: { ...output } };
       if (!expected(op.expect, output.exitCode)) {
-        throw new ExecError({ cmd: op.args, exitCode: output.exitCode, stdout: output.stdout, stderr: output.stderr });
+        const err = new ExecError({ cmd: op.args, exitCode: output.exitCode, stdout: output.stdout, stderr: output.stderr });
+        throw output.nested === undefined ? err : Object.assign(err, { nested: output.nested });
       }
       const committed: Record<string, string> = {};
       let rootName: string | undefined;
@@ -269,13 +267,14 @@ export class ExecOpRunner implements OpRunner {
         opts.onNamespace?.(net.ns);
       }
       await opts.beforeRun?.();
+      const nested = op.nesting ? await this.#nest(op.nesting, net?.ns.path, ctx, cleanupAfterRun) : undefined;
       const out = new OutputCollector(v, ctx, secrets.scrubList());
       const { exitCode } = await this.deps.executor.run(
         id,
         {
           rootfs,
           mounts,
-          process: { args: op.args, env: [...op.env, ...secrets.env()], cwd: op.cwd, user },
+          process: { args: op.args, env: [...op.env, ...secrets.env(), ...(nested?.env ?? [])], cwd: op.cwd, user },
           ...(net ? { network: { netnsPath: net.ns.path } } : {}),
           ...(op.insecureRootCapabilities ? { privileged: true } : {}),
         },
@@ -286,7 +285,8 @@ export class ExecOpRunner implements OpRunner {
         },
         ctx.signal ? { signal: ctx.signal } : {},
       );
-      const result = { exitCode, ...out.finish() };
+      const returned = nested?.result();
+      const result = { exitCode, ...out.finish(), ...(returned !== undefined ? { nested: returned } : {}) };
       if (op.redirectStdout) await writeInRoot(rootfs, op.redirectStdout, result.stdout);
       if (op.redirectStderr) await writeInRoot(rootfs, op.redirectStderr, result.stderr);
       return result;
@@ -294,6 +294,14 @@ export class ExecOpRunner implements OpRunner {
       await cleanupAfterRun.run();
       for (const lease of leases) await lease[Symbol.asyncDispose]();
     }
+  }
+
+  async #nest(spec: NestingSpec, netnsPath: string | undefined, ctx: SolveContext, cleanup: Cleanup): Promise<NestedClient> {
+    if (!this.deps.nesting) throw new FailedPreconditionError("this engine cannot serve nested clients (experimentalPrivilegedNesting)");
+    if (!netnsPath) throw new FailedPreconditionError("experimentalPrivilegedNesting needs networking, which engine.toml turns off");
+    const nested = await this.deps.nesting.open({ netnsPath, ctx, spec, ...(ctx.signal ? { signal: ctx.signal } : {}) });
+    cleanup.defer(() => nested.close());
+    return nested;
   }
 
   /**
@@ -387,51 +395,5 @@ class OutputCollector {
       stderr: scrub(Buffer.concat(this.#chunks[2]).toString("utf8"), this.secrets),
       combined: scrub(Buffer.concat(this.#combined).toString("utf8"), this.secrets).slice(-2 * MAX_OUTPUT),
     };
-  }
-}
-
-/**
- * An exec's secrets: values from the session, as environment variables and
- * as files on a private tmpfs (so they never touch the disk), and the list of
- * values to mask in its output.
- */
-class SecretFiles {
-  constructor(
-    private readonly op: ExecOp,
-    private readonly ctx: SolveContext,
-  ) {}
-
-  #value(key: SecretKey): string {
-    if (!this.ctx.secrets) throw new FailedPreconditionError(`secret "${key.name}" is not available here`);
-    return this.ctx.secrets.plaintext(key);
-  }
-
-  env(): string[] {
-    return (this.op.secretEnv ?? []).map(({ name, secret }) => `${name}=${this.#value(secret)}`);
-  }
-
-  scrubList(): string[] {
-    const used = [...(this.op.secretEnv ?? []).map((e) => e.secret), ...this.op.mounts.flatMap((m) => (m.type === "secret" ? [m.secret] : []))];
-    return [...new Set([...used.map((k) => this.#value(k)), ...(this.ctx.secrets?.values() ?? [])])];
-  }
-
-  async mount(dir: string, rootfs: string, cleanup: Cleanup): Promise<SpecMount[]> {
-    const secretMounts = this.op.mounts.filter((m): m is Extract<ExecMount, { type: "secret" }> => m.type === "secret");
-    if (secretMounts.length === 0) return [];
-    await fs.mkdir(dir, { recursive: true });
-    await mount({ type: "tmpfs", source: "tmpfs", options: ["mode=0700", "size=4m"] }, dir);
-    cleanup.defer(() => unmount(dir).catch(() => unmount(dir, { detach: true })));
-    const out: SpecMount[] = [];
-    for (const [i, m] of secretMounts.entries()) {
-      const file = path.join(dir, String(i));
-      await fs.writeFile(file, this.#value(m.secret), { mode: m.mode });
-      await fs.chmod(file, m.mode);
-      if (m.owner) {
-        const { uid, gid } = await resolveUser(m.owner, rootfs);
-        await fs.chown(file, uid, gid);
-      }
-      out.push({ destination: m.target, type: "bind", source: file, options: ["rbind", "ro"] });
-    }
-    return out;
   }
 }

@@ -32,6 +32,8 @@ import { ImageExporter } from "../images/image-exporter.js";
 import { ImageStore } from "../images/image-store.js";
 import { LayerBlobs, layerCompressionOf } from "../images/layer-blobs.js";
 import { type Database, openDatabase } from "../metadata/database.js";
+import { baseParts } from "../modules/base-parts.js";
+import { configureNestedSession } from "../modules/served.js";
 import { unmountAll } from "../mount/mount.js";
 import { CniNetwork } from "../network/cni-network.js";
 import type { Network } from "../network/types.js";
@@ -47,7 +49,6 @@ import { ImageImportOpRunner, ImageTarballOpRunner } from "../ops/image-archive-
 import { ImageOpRunner } from "../ops/image-op.js";
 import { RegistryClient } from "../registry/registry-client.js";
 import { buildApiSchema } from "../schema/build.js";
-import { coreParts } from "../schema/core-parts.js";
 import { ServiceManager } from "../services/service-manager.js";
 import { OverlaySnapshotter } from "../snapshots/overlay-snapshotter.js";
 import { RecordBlobOwnership, SqliteCacheRecords } from "../solver/cache-records.js";
@@ -61,6 +62,7 @@ import { isProcessAlive } from "../util/process.js";
 import { VERSION } from "../version.js";
 import { hostResync } from "./host-resync.js";
 import type { Logger } from "./log.js";
+import { NestingServer } from "./nesting.js";
 import { SessionManager } from "./sessions.js";
 
 export class Engine {
@@ -90,6 +92,8 @@ export class Engine {
     // Containers first (they hold mounts), then the mounts themselves.
     log.debug("repairing what a previous engine left", { root });
     await executor.cleanup();
+    const relays = await NestingServer.repair(runDir);
+    if (relays > 0) log.warn("stopped nesting relays left by a previous engine", { count: relays });
     const leftover = await unmountAll(runDir);
     if (leftover > 0) log.warn("removed mounts left by a previous engine", { count: leftover });
     await fs.rm(runDir, { recursive: true, force: true });
@@ -135,7 +139,18 @@ export class Engine {
       maxServices: config.limits.services,
     });
     const emulation = await emulationReady;
-    const execRunner = new ExecOpRunner({ snapshots, executor, volumes, runDir, ...(network ? { network } : {}), services, platforms: emulation });
+    const coreSchema = buildApiSchema(baseParts());
+    const nesting = new NestingServer({ runDir, coreSchema, configure: configureNestedSession });
+    const execRunner = new ExecOpRunner({
+      snapshots,
+      executor,
+      volumes,
+      runDir,
+      ...(network ? { network } : {}),
+      services,
+      platforms: emulation,
+      nesting,
+    });
     const hostMirrors = new HostMirrors(path.join(root, "hostsync"), snapshots);
     const collector = new Collector({
       snapshots,
@@ -188,13 +203,14 @@ export class Engine {
     log.debug("state opened and network checked");
     let engine: Engine | undefined;
     // A session's end releases what it held, which may let the policy collect.
-    sessions = new SessionManager(await secretSalt(root), buildApiSchema(coreParts), (id) => {
+    sessions = new SessionManager(await secretSalt(root), coreSchema, (id) => {
       leases.releaseSession(id);
       services.endSession(id).catch((err: unknown) => log.warn("stopping a finished session's services failed", { session: id, error: messageOf(err) }));
       if (engine?.config.gc.enabled) void engine.autoGc();
     });
     engine = new Engine(sessions, collector, config, log, deps, solver, db, executor, registry, runDir, network);
     engine.platforms = emulation.platforms;
+    nesting.attach(engine);
     return engine;
   }
 

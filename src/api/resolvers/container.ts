@@ -34,6 +34,7 @@ function exec(c: Container, a: Args): Container {
     ...(redirectStdin ? { redirectStdin } : {}),
     ...(bool(a, "noInit") ? { noInit: true } : {}),
     ...(bool(a, "insecureRootCapabilities") ? { insecureRootCapabilities: true } : {}),
+    ...(bool(a, "experimentalPrivilegedNesting") ? { nesting: {} } : {}),
   });
 }
 

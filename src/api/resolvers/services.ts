@@ -23,6 +23,7 @@ export const serviceContainerResolvers = {
       expect: "ANY",
       ...(bool(a, "noInit") ? { noInit: true } : {}),
       ...(bool(a, "insecureRootCapabilities") ? { insecureRootCapabilities: true } : {}),
+      ...(bool(a, "experimentalPrivilegedNesting") ? { nesting: {} } : {}),
     });
     return Service.ofContainer(run.state.lastExec!, c.state.exposedPorts);
   },

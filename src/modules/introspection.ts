@@ -1,0 +1,72 @@
+/**
+ * The introspection JSON an SDK's code generator reads (MODULES.md §10):
+ * Dagger's codegen query run against the schema a module's code sees — the
+ * core API and the module API, plus its dependencies' types.
+ */
+import type { RequestContext } from "../core/types.js";
+import { EngineError } from "../errors.js";
+import { type BuiltSchema, buildApiSchema } from "../schema/build.js";
+import { runQuery } from "../schema/run-query.js";
+import type { SchemaPart } from "../schema/types.js";
+import { baseParts } from "./base-parts.js";
+import { servedParts } from "./serve.js";
+import type { ModuleData } from "./values.js";
+
+/** The query Dagger's code generators send (cmd/codegen/introspection/introspection.graphql). */
+export const CODEGEN_INTROSPECTION_QUERY = `query IntrospectionQuery {
+  __schemaVersion
+  __schema {
+    queryType { name }
+    mutationType { name }
+    subscriptionType { name }
+    types { ...FullType }
+    directives { name description locations args(includeDeprecated: true) { ...InputValue } }
+  }
+}
+fragment FullType on __Type {
+  kind name description
+  fields(includeDeprecated: true) {
+    name description
+    args(includeDeprecated: true) { ...InputValue }
+    type { ...TypeRef }
+    isDeprecated deprecationReason
+    directives { ...DirectiveApplication }
+  }
+  inputFields(includeDeprecated: true) { ...InputValue }
+  interfaces { ...TypeRef }
+  enumValues(includeDeprecated: true) { name description isDeprecated deprecationReason directives { ...DirectiveApplication } }
+  possibleTypes { ...TypeRef }
+  directives { ...DirectiveApplication }
+}
+fragment InputValue on __InputValue {
+  name description
+  type { ...TypeRef }
+  defaultValue isDeprecated deprecationReason
+  directives { ...DirectiveApplication }
+}
+fragment TypeRef on __Type {
+  kind name
+  ofType { kind name ofType { kind name ofType { kind name ofType { kind name ofType { kind name ofType { kind name ofType { kind name } } } } } } }
+}
+fragment DirectiveApplication on _DirectiveApplication { name args { name value } }
+`;
+
+/** Types a module's code does not get (core/moddeps.go). */
+const HIDDEN = /^(Host|Engine|EngineCache.*)$/;
+
+export async function introspectionJson(ctx: RequestContext, built: BuiltSchema): Promise<string> {
+  const r = await runQuery(built, { query: CODEGEN_INTROSPECTION_QUERY }, ctx);
+  if (r.errors?.length || !r.data) throw new EngineError(`introspection failed: ${JSON.stringify(r.errors)}`);
+  const data = r.data as { __schema: { types: Array<{ name: string }> } };
+  data.__schema.types = data.__schema.types.filter((t) => !HIDDEN.test(t.name));
+  return JSON.stringify(data);
+}
+
+/** The schema a module's code sees: core, module API, and its dependencies. */
+export function moduleSchemaParts(mod: ModuleData): SchemaPart[] {
+  return [...baseParts(), ...mod.dependencies.flatMap((d) => servedParts(d))];
+}
+
+export function moduleIntrospectionJson(ctx: RequestContext, mod: ModuleData): Promise<string> {
+  return introspectionJson(ctx, buildApiSchema(moduleSchemaParts(mod)));
+}
