@@ -5,6 +5,7 @@
 import * as z from "zod";
 import { isCommitSha, normalizeGitUrl } from "../sources/git-source.js";
 import { Container, type ContainerMount, type ContainerState } from "./container.js";
+import { registerExtraTypes } from "./extra-values.js";
 import { Host } from "./host.js";
 import { ObjectTypes } from "./object-types.js";
 import { absPath, platform, secretKey, serviceSpec, sharing, vertexRef } from "./op-specs.js";
@@ -77,3 +78,4 @@ coreObjectTypes.register(
   z.strictObject({ repo: gitRepository, ref: str, commit: str.refine(isCommitSha, "must be a full commit SHA") }),
   (s) => new GitRef(new GitRepository(normalizeGitUrl(s.repo.url), s.repo.discardGitDir), s.ref, s.commit),
 );
+registerExtraTypes(coreObjectTypes);

@@ -5,6 +5,20 @@
 import { containerResolvers } from "../api/resolvers/container.js";
 import { directoryResolvers, fileResolvers, hostResolvers, statResolvers } from "../api/resolvers/directory.js";
 import { dockerfileDirectoryResolvers } from "../api/resolvers/dockerfile.js";
+import {
+  changesetResolvers,
+  diffStatResolvers,
+  envFileResolvers,
+  errorResolvers,
+  errorValueResolvers,
+  fsExtrasContainerResolvers,
+  fsExtrasDirectoryResolvers,
+  fsExtrasFileResolvers,
+  fsExtrasQueryResolvers,
+  jsonValueResolvers,
+  searchResultResolvers,
+  searchSubmatchResolvers,
+} from "../api/resolvers/fs-extras.js";
 import { imageContainerResolvers } from "../api/resolvers/images.js";
 import { queryResolvers } from "../api/resolvers/query.js";
 import { secretContainerResolvers, secretQueryResolvers, secretResolvers } from "../api/resolvers/secrets.js";
@@ -14,6 +28,7 @@ import { cacheVolumeResolvers, namedValueResolvers, portResolvers } from "../api
 import { coreSDL } from "./sdl/core.js";
 import { directivesSDL } from "./sdl/directives.js";
 import { dockerfileSDL } from "./sdl/dockerfile.js";
+import { fsExtrasSDL } from "./sdl/fs-extras.js";
 import { imagesSDL } from "./sdl/images.js";
 import { secretsSDL } from "./sdl/secrets.js";
 import { servicesSDL } from "./sdl/services.js";
@@ -42,5 +57,23 @@ export const coreParts: readonly SchemaPart[] = [
   { name: "services", sdl: servicesSDL, resolvers: { Service: serviceResolvers, Container: serviceContainerResolvers, Host: serviceHostResolvers } },
   { name: "sources", sdl: sourcesSDL, resolvers: { Query: sourcesQueryResolvers, GitRepository: gitRepositoryResolvers, GitRef: gitRefResolvers } },
   { name: "images", sdl: imagesSDL, resolvers: { Container: imageContainerResolvers } },
+  {
+    name: "fs-extras",
+    sdl: fsExtrasSDL,
+    resolvers: {
+      Query: fsExtrasQueryResolvers,
+      Container: fsExtrasContainerResolvers,
+      Directory: fsExtrasDirectoryResolvers,
+      File: fsExtrasFileResolvers,
+      SearchResult: searchResultResolvers,
+      SearchSubmatch: searchSubmatchResolvers,
+      Changeset: changesetResolvers,
+      DiffStat: diffStatResolvers,
+      JSONValue: jsonValueResolvers,
+      EnvFile: envFileResolvers,
+      Error: errorResolvers,
+      ErrorValue: errorValueResolvers,
+    },
+  },
   { name: "dockerfile", sdl: dockerfileSDL, resolvers: { Directory: dockerfileDirectoryResolvers } },
 ];
