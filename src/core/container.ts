@@ -12,6 +12,7 @@ import { formatReference, parseReference } from "../oci/reference.js";
 import type { ExecMount } from "../ops/exec-op.js";
 import type { Vertex } from "../solver/types.js";
 import { vertex } from "../solver/vertex.js";
+import { fromDockerHealthcheck, type HealthcheckSpec } from "./healthcheck.js";
 import type { SecretRef } from "./secrets.js";
 import type { ServiceSpec } from "./service.js";
 import type { RequestContext } from "./types.js";
@@ -54,6 +55,10 @@ export interface ContainerState {
   secretEnv: Array<{ name: string; secret: SecretRef }>;
   /** The last withExec, whose stdout/stderr/exitCode the container reports. */
   lastExec?: Vertex | undefined;
+  /** OCI annotations of exported and published manifests. */
+  annotations?: Array<[string, string]> | undefined;
+  /** Docker's HEALTHCHECK, from the image or withDockerHealthcheck. */
+  healthcheck?: HealthcheckSpec | undefined;
 }
 
 export class Container {
@@ -96,6 +101,7 @@ export class Container {
       labels: Object.entries(c.Labels ?? {}),
       exposedPorts: Object.keys(c.ExposedPorts ?? {}).map(parseExposedPort),
       lastExec: undefined,
+      healthcheck: fromDockerHealthcheck(c.Healthcheck),
     });
   }
 

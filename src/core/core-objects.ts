@@ -6,6 +6,7 @@ import * as z from "zod";
 import { isCommitSha, normalizeGitUrl } from "../sources/git-source.js";
 import { Container, type ContainerMount, type ContainerState } from "./container.js";
 import { registerExtraTypes } from "./extra-values.js";
+import { HealthcheckConfig, type HealthcheckSpec } from "./healthcheck.js";
 import { Host } from "./host.js";
 import { ObjectTypes } from "./object-types.js";
 import { absPath, platform, secretKey, serviceSpec, sharing, vertexRef } from "./op-specs.js";
@@ -28,6 +29,16 @@ const mount = z.discriminatedUnion("type", [
   z.strictObject({ target: absPath, type: z.literal("secret"), secret: secretRef, owner: str.exactOptional(), mode: int.min(0).max(0o7777) }),
 ]) satisfies z.ZodType<ContainerMount>;
 
+const healthcheckSchema = z.strictObject({
+  args: z.array(str).min(1),
+  shell: z.boolean(),
+  interval: str.exactOptional(),
+  timeout: str.exactOptional(),
+  startPeriod: str.exactOptional(),
+  startInterval: str.exactOptional(),
+  retries: int.nonnegative().exactOptional(),
+}) satisfies z.ZodType<HealthcheckSpec>;
+
 const containerState = z.strictObject({
   platform,
   rootfs: vertexRef.optional(),
@@ -44,6 +55,8 @@ const containerState = z.strictObject({
   registryAuth: z.array(z.strictObject({ host: str.min(1), username: str, secret: secretRef })),
   secretEnv: z.array(z.strictObject({ name: str.min(1), secret: secretRef })),
   lastExec: vertexRef.optional(),
+  annotations: z.array(z.tuple([str, str])).optional(),
+  healthcheck: healthcheckSchema.optional(),
 }) satisfies z.ZodType<ContainerState>;
 
 const fsRef = z.strictObject({ source: vertexRef.optional(), path: str.refine((p) => p.startsWith("/"), "must be absolute") });
@@ -79,3 +92,4 @@ coreObjectTypes.register(
   (s) => new GitRef(new GitRepository(normalizeGitUrl(s.repo.url), s.repo.discardGitDir), s.ref, s.commit),
 );
 registerExtraTypes(coreObjectTypes);
+coreObjectTypes.register("HealthcheckConfig", healthcheckSchema, (s) => new HealthcheckConfig(s));

@@ -22,6 +22,7 @@ import type { Vertex } from "../solver/types.js";
 import { vertex } from "../solver/vertex.js";
 import { Container } from "./container.js";
 import { solve, withView } from "./evaluate.js";
+import { toDockerHealthcheck } from "./healthcheck.js";
 import { packOneFile } from "./host.js";
 import type { RequestContext } from "./types.js";
 import { File } from "./values.js";
@@ -45,6 +46,8 @@ function settingsOf(c: Container): ImageSettings {
     cmd: s.defaultArgs,
     labels: s.labels,
     exposedPorts: s.exposedPorts.map((p) => ({ port: p.port, protocol: p.protocol })),
+    ...(s.annotations?.length ? { annotations: s.annotations } : {}),
+    ...(s.healthcheck ? { healthcheck: toDockerHealthcheck(s.healthcheck) } : {}),
   };
 }
 

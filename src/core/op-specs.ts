@@ -130,6 +130,17 @@ const imageSettings = z.strictObject({
   cmd: z.array(str),
   labels: z.array(z.tuple([str, str])),
   exposedPorts: z.array(z.strictObject({ port: int.min(1).max(65535), protocol: z.enum(["TCP", "UDP"]) })),
+  annotations: z.array(z.tuple([str, str])).exactOptional(),
+  healthcheck: z
+    .strictObject({
+      Test: z.array(str).exactOptional(),
+      Interval: nat.exactOptional(),
+      Timeout: nat.exactOptional(),
+      StartPeriod: nat.exactOptional(),
+      StartInterval: nat.exactOptional(),
+      Retries: nat.exactOptional(),
+    })
+    .exactOptional(),
 });
 
 const imageTarball = z.strictObject({

@@ -3,6 +3,7 @@
  * (sdl/) with the resolvers of the fields it adds (api/resolvers).
  */
 import { containerResolvers } from "../api/resolvers/container.js";
+import { containerExtrasResolvers, healthcheckConfigResolvers } from "../api/resolvers/container-extras.js";
 import { directoryResolvers, fileResolvers, hostResolvers, statResolvers } from "../api/resolvers/directory.js";
 import { dockerfileDirectoryResolvers } from "../api/resolvers/dockerfile.js";
 import {
@@ -25,6 +26,7 @@ import { secretContainerResolvers, secretQueryResolvers, secretResolvers } from 
 import { serviceContainerResolvers, serviceHostResolvers, serviceResolvers } from "../api/resolvers/services.js";
 import { gitRefResolvers, gitRepositoryResolvers, sourcesQueryResolvers } from "../api/resolvers/sources.js";
 import { cacheVolumeResolvers, namedValueResolvers, portResolvers } from "../api/resolvers/values.js";
+import { containerExtrasSDL } from "./sdl/container-extras.js";
 import { coreSDL } from "./sdl/core.js";
 import { directivesSDL } from "./sdl/directives.js";
 import { dockerfileSDL } from "./sdl/dockerfile.js";
@@ -75,5 +77,6 @@ export const coreParts: readonly SchemaPart[] = [
       ErrorValue: errorValueResolvers,
     },
   },
+  { name: "container-extras", sdl: containerExtrasSDL, resolvers: { Container: containerExtrasResolvers, HealthcheckConfig: healthcheckConfigResolvers } },
   { name: "dockerfile", sdl: dockerfileSDL, resolvers: { Directory: dockerfileDirectoryResolvers } },
 ];

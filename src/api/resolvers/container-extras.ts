@@ -1,0 +1,46 @@
+/** Container annotations and HEALTHCHECK: arguments in, container state out. */
+import type { Container } from "../../core/container.js";
+import { HealthcheckConfig, healthcheckSpec } from "../../core/healthcheck.js";
+import { encodeId } from "../../core/ids.js";
+import { InvalidArgumentError } from "../../errors.js";
+import { type Args, bool, optInt, optStr, str, strList } from "./args.js";
+
+export const containerExtrasResolvers = {
+  withAnnotation: (c: Container, a: Args) => {
+    const name = str(a, "name");
+    if (name === "") throw new InvalidArgumentError("withAnnotation: name must not be empty");
+    return c.with({ annotations: [...(c.state.annotations ?? []).filter(([n]) => n !== name), [name, str(a, "value")]] });
+  },
+  withoutAnnotation: (c: Container, a: Args) => c.with({ annotations: (c.state.annotations ?? []).filter(([n]) => n !== str(a, "name")) }),
+  withDockerHealthcheck: (c: Container, a: Args) => {
+    const opt = (k: string) => {
+      const v = optStr(a, k);
+      return v === undefined ? {} : { [k]: v };
+    };
+    const retries = optInt(a, "retries");
+    return c.with({
+      healthcheck: healthcheckSpec(strList(a, "args"), {
+        shell: bool(a, "shell"),
+        ...opt("interval"),
+        ...opt("timeout"),
+        ...opt("startPeriod"),
+        ...opt("startInterval"),
+        ...(retries === undefined ? {} : { retries }),
+      }),
+    });
+  },
+  withoutDockerHealthcheck: (c: Container) => c.with({ healthcheck: undefined }),
+  dockerHealthcheck: (c: Container) => (c.state.healthcheck ? new HealthcheckConfig(c.state.healthcheck) : null),
+};
+
+/** Unset durations and retries read as Docker's defaults. */
+export const healthcheckConfigResolvers = {
+  id: (h: HealthcheckConfig) => encodeId(h),
+  args: (h: HealthcheckConfig) => h.spec.args,
+  shell: (h: HealthcheckConfig) => h.spec.shell,
+  interval: (h: HealthcheckConfig) => h.spec.interval ?? "30s",
+  timeout: (h: HealthcheckConfig) => h.spec.timeout ?? "30s",
+  startPeriod: (h: HealthcheckConfig) => h.spec.startPeriod ?? "0s",
+  startInterval: (h: HealthcheckConfig) => h.spec.startInterval ?? "5s",
+  retries: (h: HealthcheckConfig) => h.spec.retries ?? 3,
+};
