@@ -34,6 +34,11 @@ describe("container image settings through the SDK", () => {
     assert.deepEqual(out["shellTest"], ["CMD-SHELL", "curl -f http://localhost/ || exit 1"]);
     assert.equal(out["removed"], null);
     assert.equal(out["none"], null);
+    const vol = out["volatile"] as Record<string, string>;
+    assert.match(vol["v1"]!, /^one [0-9a-f-]{36}\n$/);
+    assert.equal(vol["v2"], vol["v1"], "a volatile variable is not part of the cache key: the second exec is a cache hit");
+    assert.match(vol["fresh"]!, /^three w [0-9a-f-]{36}\n$/);
+    assert.equal(vol["gone"], "[]\n");
     assert.match(String(out["badDuration"]), /withDockerHealthcheck interval: invalid duration "soon"/);
   });
 });

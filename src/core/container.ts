@@ -59,6 +59,8 @@ export interface ContainerState {
   annotations?: Array<[string, string]> | undefined;
   /** Docker's HEALTHCHECK, from the image or withDockerHealthcheck. */
   healthcheck?: HealthcheckSpec | undefined;
+  /** Variables set for execs but kept out of their cache keys (NAME, value). */
+  volatileEnv?: Array<[string, string]> | undefined;
 }
 
 export class Container {
@@ -183,11 +185,13 @@ export function withExec(c: Container, spec: ExecSpec): Container {
     if (input < 0) input = sources.push(source) - 1;
     return { ...rest, input };
   });
+  const volatile = c.state.volatileEnv ?? [];
   const op = {
     kind: "exec",
     rootfs: c.state.rootfs !== undefined,
     args: spec.args,
-    env: c.state.env,
+    env: volatile.length > 0 ? c.state.env.filter((e) => !volatile.some(([n]) => e.startsWith(`${n}=`) || e === n)) : c.state.env,
+    ...(volatile.length > 0 ? { origin: { volatileEnv: volatile.map(([n, v]) => `${n}=${v}`) } } : {}),
     ...(c.state.secretEnv.length > 0
       ? { secretEnv: c.state.secretEnv.map(({ name, secret }) => ({ name, secret: { name: secret.name, mac: secret.mac } })) }
       : {}),

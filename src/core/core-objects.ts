@@ -57,6 +57,7 @@ const containerState = z.strictObject({
   lastExec: vertexRef.optional(),
   annotations: z.array(z.tuple([str, str])).optional(),
   healthcheck: healthcheckSchema.optional(),
+  volatileEnv: z.array(z.tuple([str.min(1), str])).optional(),
 }) satisfies z.ZodType<ContainerState>;
 
 const fsRef = z.strictObject({ source: vertexRef.optional(), path: str.refine((p) => p.startsWith("/"), "must be absolute") });

@@ -76,6 +76,7 @@ const exec = z.strictObject({
   redirectStderr: absPath.exactOptional(),
   noInit: z.boolean().exactOptional(),
   services: z.array(z.strictObject({ alias: str.min(1), service: serviceSpec })).exactOptional(),
+  origin: z.strictObject({ volatileEnv: z.array(str.regex(/^[^=]+=/, "must be NAME=value")) }).exactOptional(),
 }) satisfies z.ZodType<ExecOp>;
 
 const fileAction = z.discriminatedUnion("action", [

@@ -60,6 +60,8 @@ export interface ExecOp {
   noInit?: boolean;
   /** Services to start first, reachable under `alias` (the service spec is opaque here). */
   services?: Array<{ alias: string; service: unknown }>;
+  /** Kept out of the cache key: volatile variables (NAME=value), set for the process but not part of what the exec is. */
+  origin?: { volatileEnv: string[] };
 }
 
 /** Starts bound services for an exec and reports where they are. */
@@ -240,7 +242,7 @@ export class ExecOpRunner implements OpRunner {
         {
           rootfs,
           mounts,
-          process: { args: op.args, env: [...op.env, ...secrets.env()], cwd: op.cwd, user },
+          process: { args: op.args, env: [...op.env, ...(op.origin?.volatileEnv ?? []), ...secrets.env()], cwd: op.cwd, user },
           ...(net ? { network: { netnsPath: net.ns.path } } : {}),
         },
         {

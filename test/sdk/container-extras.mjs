@@ -45,6 +45,12 @@ await connection(async () => {
     .dockerHealthcheck()
     .args()
     .catch((e) => `error: ${e.message}`);
+  const probe = ["sh", "-c", "echo $V $W $(cat /proc/sys/kernel/random/uuid)"];
+  const v1 = await dag.container().from(image).withVolatileVariable("V", "one").withExec(probe).stdout();
+  const v2 = await dag.container().from(image).withVolatileVariable("V", "two").withExec(probe).stdout();
+  const fresh = await dag.container().from(image).withVolatileVariable("V", "three").withEnvVariable("W", "w").withExec(probe).stdout();
+  const gone = await dag.container().from(image).withVolatileVariable("V", "x").withoutVolatileVariable("V").withExec(["sh", "-c", "echo [$V]"]).stdout();
+  out.volatile = { v1, v2, fresh, gone };
   out.badDuration = await failure(dag.container().withDockerHealthcheck(["true"], { interval: "soon" }).sync());
 });
 console.log(JSON.stringify(out));

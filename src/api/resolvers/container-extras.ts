@@ -1,4 +1,4 @@
-/** Container annotations and HEALTHCHECK: arguments in, container state out. */
+/** Container annotations, HEALTHCHECK and volatile variables: arguments in, container state out. */
 import type { Container } from "../../core/container.js";
 import { HealthcheckConfig, healthcheckSpec } from "../../core/healthcheck.js";
 import { encodeId } from "../../core/ids.js";
@@ -31,6 +31,12 @@ export const containerExtrasResolvers = {
   },
   withoutDockerHealthcheck: (c: Container) => c.with({ healthcheck: undefined }),
   dockerHealthcheck: (c: Container) => (c.state.healthcheck ? new HealthcheckConfig(c.state.healthcheck) : null),
+  withVolatileVariable: (c: Container, a: Args) => {
+    const name = str(a, "name");
+    if (name === "" || name.includes("=")) throw new InvalidArgumentError(`withVolatileVariable: invalid name ${JSON.stringify(name)}`);
+    return c.with({ volatileEnv: [...(c.state.volatileEnv ?? []).filter(([n]) => n !== name), [name, str(a, "value")]] });
+  },
+  withoutVolatileVariable: (c: Container, a: Args) => c.with({ volatileEnv: (c.state.volatileEnv ?? []).filter(([n]) => n !== str(a, "name")) }),
 };
 
 /** Unset durations and retries read as Docker's defaults. */

@@ -1,4 +1,4 @@
-/** Container settings that go into the image: OCI annotations and Docker's HEALTHCHECK. */
+/** Container settings: OCI annotations and Docker's HEALTHCHECK (both go into the image), volatile variables. */
 export const containerExtrasSDL = /* GraphQL */ `
 extend type Container {
   withAnnotation(name: String!, value: String!): Container!
@@ -6,6 +6,8 @@ extend type Container {
   withDockerHealthcheck(args: [String!]!, shell: Boolean = false, interval: String, timeout: String, startPeriod: String, startInterval: String, retries: Int): Container!
   withoutDockerHealthcheck: Container!
   dockerHealthcheck: HealthcheckConfig
+  withVolatileVariable(name: String!, value: String!): Container!
+  withoutVolatileVariable(name: String!): Container!
 }
 
 type HealthcheckConfig implements Node {
