@@ -27,7 +27,9 @@ export type ContainerMount =
   /** A Directory or File value mounted at `target`. */
   | { target: string; type: "dir" | "file"; source?: Vertex | undefined; path: string; readOnly: boolean }
   /** A secret as a file (on a tmpfs, never on disk). */
-  | { target: string; type: "secret"; secret: SecretRef; owner?: string; mode: number };
+  | { target: string; type: "secret"; secret: SecretRef; owner?: string; mode: number }
+  /** A unix socket of the client (Host.unixSocket), forwarded through the session. */
+  | { target: string; type: "socket"; client: string; path: string; owner?: string };
 
 export interface ExposedPort {
   port: number;
@@ -178,7 +180,7 @@ export function withExec(c: Container, spec: ExecSpec): Container {
   const sources: Vertex[] = [];
   const mounts: ExecMount[] = c.state.mounts.map((m) => {
     if (m.type === "secret") return { ...m, secret: { name: m.secret.name, mac: m.secret.mac } };
-    if (m.type === "cache" || m.type === "tmpfs") return m;
+    if (m.type === "cache" || m.type === "tmpfs" || m.type === "socket") return m;
     const { source, ...rest } = m;
     if (!source) return { ...rest, input: -1 };
     let input = sources.findIndex((v) => v.digest === source.digest);

@@ -27,6 +27,7 @@ const mount = z.discriminatedUnion("type", [
   z.strictObject({ target: absPath, type: z.literal("tmpfs"), size: int.nonnegative().exactOptional() }),
   z.strictObject({ target: absPath, type: z.enum(["dir", "file"]), source: vertexRef.optional(), path: str, readOnly: z.boolean() }),
   z.strictObject({ target: absPath, type: z.literal("secret"), secret: secretRef, owner: str.exactOptional(), mode: int.min(0).max(0o7777) }),
+  z.strictObject({ target: absPath, type: z.literal("socket"), client: str.min(1), path: str.min(1), owner: str.exactOptional() }),
 ]) satisfies z.ZodType<ContainerMount>;
 
 const healthcheckSchema = z.strictObject({

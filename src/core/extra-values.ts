@@ -114,6 +114,18 @@ export class ErrorValue {
   }
 }
 
+/** A unix socket on a client's machine (Host.unixSocket), reached through that client's session. */
+export class Socket {
+  readonly typename = "Socket";
+  constructor(
+    readonly client: string,
+    readonly path: string,
+  ) {}
+  toJSON(): unknown {
+    return { client: this.client, path: this.path };
+  }
+}
+
 const str = z.string();
 const int = z.number().int();
 const pair = z.tuple([str, str]);
@@ -129,6 +141,7 @@ const jsonText = str.refine((s) => {
 const submatch = z.strictObject({ text: str, start: int.nonnegative(), end: int.nonnegative() });
 
 export function registerExtraTypes(types: ObjectTypes): void {
+  types.register("Socket", z.strictObject({ client: str.min(1), path: str.min(1) }), (s) => new Socket(s.client, s.path));
   types.register("SearchSubmatch", submatch, (s) => new SearchSubmatch(s.text, s.start, s.end));
   types.register(
     "SearchResult",

@@ -35,6 +35,7 @@ const execMount = z.discriminatedUnion("type", [
   z.strictObject({ target: absPath, type: z.literal("tmpfs"), size: nat.exactOptional() }),
   z.strictObject({ target: absPath, type: z.enum(["dir", "file"]), input: int.min(-1), path: relOrAbsPath, readOnly: z.boolean() }),
   z.strictObject({ target: absPath, type: z.literal("secret"), secret: secretKey, owner: str.exactOptional(), mode }),
+  z.strictObject({ target: absPath, type: z.literal("socket"), client: str.min(1), path: str.min(1), owner: str.exactOptional() }),
 ]);
 
 const portForward = z.strictObject({ frontend: int.min(0).max(65535).exactOptional(), backend: int.min(1).max(65535), protocol: z.enum(["TCP", "UDP"]) });

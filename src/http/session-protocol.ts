@@ -89,4 +89,6 @@ export interface TunnelDialParams {
   id: string;
   host: string;
   port: number;
+  /** Connect to this unix socket of the client instead of host:port (withUnixSocket). */
+  socket?: string;
 }

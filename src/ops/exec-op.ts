@@ -28,6 +28,7 @@ import type { ActiveSnapshot } from "../snapshots/types.js";
 import type { OpRunner, Result, SolveContext, Vertex } from "../solver/types.js";
 import type { CacheSharingMode, CacheVolumes } from "./cache-volumes.js";
 import { StreamScrubber, scrub } from "./scrub.js";
+import { forwardSockets, type SocketMount } from "./socket-forward.js";
 
 export type ExecMount =
   | { target: string; type: "cache"; key: string; sharing: CacheSharingMode; owner?: string }
@@ -35,7 +36,8 @@ export type ExecMount =
   /** A directory or file from input `input` (index among the mount sources), at `path` inside it. */
   | { target: string; type: "dir" | "file"; input: number; path: string; readOnly: boolean }
   /** A secret's value as a read-only file; the value comes from the session by HMAC. */
-  | { target: string; type: "secret"; secret: SecretKey; owner?: string; mode: number };
+  | { target: string; type: "secret"; secret: SecretKey; owner?: string; mode: number }
+  | SocketMount;
 
 /** How an op names a secret: never its value. */
 export interface SecretKey {
@@ -169,6 +171,9 @@ export class ExecOpRunner implements OpRunner {
 
       const secrets = new SecretFiles(op, ctx);
       specMounts.push(...(await secrets.mount(path.join(dir, "secrets"), rootfs, unmounts)));
+      const sockets = await forwardSockets(op.mounts, path.join(dir, "sockets"), rootfs, ctx.session);
+      unmounts.defer(sockets.close);
+      specMounts.push(...sockets.mounts);
       const output = await this.#runIn(id, rootfs, op, specMounts, v, ctx, secrets, opts);
       await unmounts.run();
       if (!opts.commit) return { meta: { ...output } };

@@ -24,6 +24,7 @@ import { imageContainerResolvers } from "../api/resolvers/images.js";
 import { queryResolvers } from "../api/resolvers/query.js";
 import { secretContainerResolvers, secretQueryResolvers, secretResolvers } from "../api/resolvers/secrets.js";
 import { serviceContainerResolvers, serviceHostResolvers, serviceResolvers } from "../api/resolvers/services.js";
+import { socketContainerResolvers, socketHostResolvers, socketResolvers } from "../api/resolvers/sockets.js";
 import { gitRefResolvers, gitRepositoryResolvers, sourcesQueryResolvers } from "../api/resolvers/sources.js";
 import { cacheVolumeResolvers, namedValueResolvers, portResolvers } from "../api/resolvers/values.js";
 import { containerExtrasSDL } from "./sdl/container-extras.js";
@@ -34,6 +35,7 @@ import { fsExtrasSDL } from "./sdl/fs-extras.js";
 import { imagesSDL } from "./sdl/images.js";
 import { secretsSDL } from "./sdl/secrets.js";
 import { servicesSDL } from "./sdl/services.js";
+import { socketsSDL } from "./sdl/sockets.js";
 import { sourcesSDL } from "./sdl/sources.js";
 import type { SchemaPart } from "./types.js";
 
@@ -78,5 +80,6 @@ export const coreParts: readonly SchemaPart[] = [
     },
   },
   { name: "container-extras", sdl: containerExtrasSDL, resolvers: { Container: containerExtrasResolvers, HealthcheckConfig: healthcheckConfigResolvers } },
+  { name: "sockets", sdl: socketsSDL, resolvers: { Socket: socketResolvers, Host: socketHostResolvers, Container: socketContainerResolvers } },
   { name: "dockerfile", sdl: dockerfileSDL, resolvers: { Directory: dockerfileDirectoryResolvers } },
 ];
