@@ -9,7 +9,7 @@ import { registerExtraTypes } from "./extra-values.js";
 import { HealthcheckConfig, type HealthcheckSpec } from "./healthcheck.js";
 import { Host } from "./host.js";
 import { ObjectTypes } from "./object-types.js";
-import { absPath, platform, secretKey, serviceSpec, sharing, vertexRef } from "./op-specs.js";
+import { absPath, gitAuthSpec, platform, secretKey, serviceSpec, sharing, vertexRef } from "./op-specs.js";
 import { Secret, type SecretRef } from "./secrets.js";
 import { Service } from "./service.js";
 import { GitRef, GitRepository } from "./sources.js";
@@ -63,7 +63,7 @@ const containerState = z.strictObject({
 
 const fsRef = z.strictObject({ source: vertexRef.optional(), path: str.refine((p) => p.startsWith("/"), "must be absolute") });
 const named = z.strictObject({ name: str, value: str });
-const gitRepository = z.strictObject({ url: str.min(1), discardGitDir: z.boolean() });
+const gitRepository = z.strictObject({ url: str.min(1), discardGitDir: z.boolean(), auth: gitAuthSpec.optional() });
 
 /** Every core type; sessions extend this registry with their own. */
 export const coreObjectTypes = new ObjectTypes();
@@ -87,11 +87,11 @@ coreObjectTypes.register(
 coreObjectTypes.register("Host", z.strictObject({}), () => new Host());
 coreObjectTypes.register("Secret", secretRef, (s) => new Secret(s as SecretRef));
 coreObjectTypes.register("Service", serviceSpec, (s) => new Service(s));
-coreObjectTypes.register("GitRepository", gitRepository, (s) => new GitRepository(normalizeGitUrl(s.url), s.discardGitDir));
+coreObjectTypes.register("GitRepository", gitRepository, (s) => new GitRepository(normalizeGitUrl(s.url), s.discardGitDir, s.auth));
 coreObjectTypes.register(
   "GitRef",
   z.strictObject({ repo: gitRepository, ref: str, commit: str.refine(isCommitSha, "must be a full commit SHA") }),
-  (s) => new GitRef(new GitRepository(normalizeGitUrl(s.repo.url), s.repo.discardGitDir), s.ref, s.commit),
+  (s) => new GitRef(new GitRepository(normalizeGitUrl(s.repo.url), s.repo.discardGitDir, s.repo.auth), s.ref, s.commit),
 );
 registerExtraTypes(coreObjectTypes);
 coreObjectTypes.register("HealthcheckConfig", healthcheckSchema, (s) => new HealthcheckConfig(s));

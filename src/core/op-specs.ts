@@ -8,6 +8,7 @@ import * as z from "zod";
 import { isDigest } from "../oci/digest.js";
 import type { ExecOp } from "../ops/exec-op.js";
 import type { FileAction, FileOp } from "../ops/file-op.js";
+import type { GitAuthSpec } from "../ops/git-auth.js";
 import type { GitOp } from "../ops/git-op.js";
 import type { HostDirOp } from "../ops/host-dir-op.js";
 import { type HttpFileOp, isPlainName } from "../ops/http-op.js";
@@ -107,12 +108,21 @@ const image = z.strictObject({
   platform,
 }) satisfies z.ZodType<ImageOp>;
 
+/** Credentials of a git remote: secrets by HMAC, the client's agent socket by path. */
+export const gitAuthSpec = z.strictObject({
+  httpToken: z.strictObject({ username: str.min(1), secret: secretKey }).exactOptional(),
+  httpHeader: secretKey.exactOptional(),
+  sshKnownHosts: str.exactOptional(),
+  sshAuthSocket: z.strictObject({ client: str.min(1), path: str.min(1) }).exactOptional(),
+}) satisfies z.ZodType<GitAuthSpec>;
+
 const git = z.strictObject({
   kind: z.literal("git"),
   url: str.min(1),
   commit: str.refine(isCommitSha, "must be a full commit SHA"),
   keepGitDir: z.literal(true).exactOptional(),
   depth: nat.exactOptional(),
+  origin: z.strictObject({ auth: gitAuthSpec }).exactOptional(),
 }) satisfies z.ZodType<GitOp>;
 
 const httpFile = z.strictObject({

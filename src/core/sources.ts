@@ -10,6 +10,7 @@
  */
 import { InvalidArgumentError } from "../errors.js";
 import { type Digest, isDigest } from "../oci/digest.js";
+import { type GitAuthSpec, hasGitAuth, withGitAuth } from "../ops/git-auth.js";
 import type { GitOp } from "../ops/git-op.js";
 import { type HttpFileOp, isPlainName } from "../ops/http-op.js";
 import { vertex } from "../solver/vertex.js";
@@ -24,9 +25,11 @@ export class GitRepository {
   constructor(
     readonly url: string,
     readonly discardGitDir: boolean,
+    /** Credentials for the remote (secrets by HMAC); undefined: none. */
+    readonly auth?: GitAuthSpec | undefined,
   ) {}
   toJSON(): unknown {
-    return { url: this.url, discardGitDir: this.discardGitDir };
+    return { url: this.url, discardGitDir: this.discardGitDir, ...(hasGitAuth(this.auth) ? { auth: this.auth } : {}) };
   }
 }
 
@@ -42,9 +45,9 @@ export class GitRef {
   }
 }
 
-export function gitRepository(url: string, keepGitDir: boolean | undefined): GitRepository {
+export function gitRepository(url: string, keepGitDir: boolean | undefined, auth?: GitAuthSpec): GitRepository {
   // Dagger keeps .git unless told otherwise; the deprecated keepGitDir=false discards it.
-  return new GitRepository(normalizeGitUrl(url), keepGitDir === false);
+  return new GitRepository(normalizeGitUrl(url), keepGitDir === false, hasGitAuth(auth) ? auth : undefined);
 }
 
 // Per session: ls-remote answers (by URL) and downloads (by URL and checksum).
@@ -67,7 +70,12 @@ function memo<T>(table: WeakMap<Session, Map<string, Promise<T>>>, session: Sess
 }
 
 export function listRemoteRefs(ctx: RequestContext, repo: GitRepository): Promise<RemoteRefs> {
-  return memo(remoteRefs, ctx.session, repo.url, () => ctx.deps.git.listRefs(repo.url, ctx.session.signal));
+  const key = hasGitAuth(repo.auth) ? JSON.stringify([repo.url, repo.auth]) : repo.url;
+  return memo(remoteRefs, ctx.session, key, () =>
+    withGitAuth(repo.auth, { session: ctx.session, secrets: ctx.session.secrets }, ctx.deps.runDir, (auth) =>
+      ctx.deps.git.listRefs(repo.url, ctx.session.signal, auth),
+    ),
+  );
 }
 
 export async function resolveGitRef(ctx: RequestContext, repo: GitRepository, q: RefQuery): Promise<GitRef> {
@@ -94,7 +102,13 @@ export async function gitRefNames(ctx: RequestContext, repo: GitRepository, kind
 
 export function gitTree(ref: GitRef, opts: { discardGitDir: boolean; depth: number }): Directory {
   const keep = !(opts.discardGitDir || ref.repo.discardGitDir);
-  const op: GitOp = { kind: "git", url: ref.repo.url, commit: ref.commit, ...(keep ? { keepGitDir: true as const, depth: opts.depth } : {}) };
+  const op: GitOp = {
+    kind: "git",
+    url: ref.repo.url,
+    commit: ref.commit,
+    ...(keep ? { keepGitDir: true as const, depth: opts.depth } : {}),
+    ...(hasGitAuth(ref.repo.auth) ? { origin: { auth: ref.repo.auth } } : {}),
+  };
   return new Directory(
     vertex(op, [], `git ${ref.repo.url} ${ref.ref === ref.commit ? ref.commit.slice(0, 12) : `${ref.ref} (${ref.commit.slice(0, 12)})`}`),
     "/",

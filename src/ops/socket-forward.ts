@@ -29,6 +29,46 @@ interface SocketSession {
   readonly host: Pick<ClientHost, "dial">;
 }
 
+/**
+ * Listen on `listenPath` and carry each connection to the client's unix
+ * socket `clientPath` through the session. One connection is made first, so
+ * that a socket that is not there fails now with its path named (`what` says
+ * who asked).
+ */
+export async function forwardClientSocket(session: unknown, clientPath: string, listenPath: string, what: string): Promise<net.Server> {
+  const client = session as SocketSession | undefined;
+  if (!client?.host || !client.dials) throw new FailedPreconditionError(`${what}: unix sockets of the client need a client session`);
+  const probe = randomBytes(8).toString("hex");
+  client.dials.set(probe, (clientSide) => clientSide.destroy());
+  try {
+    await client.host.dial({ id: probe, host: "", port: 0, socket: clientPath });
+  } catch (err) {
+    throw new FailedPreconditionError(`${what}: cannot connect to the client's unix socket ${clientPath}: ${(err as Error).message}`);
+  } finally {
+    client.dials.delete(probe);
+  }
+  const server = net.createServer((conn) => {
+    conn.on("error", () => conn.destroy());
+    const id = randomBytes(8).toString("hex");
+    client.dials.set(id, (clientSide) => {
+      clientSide.on("error", () => conn.destroy());
+      conn.on("close", () => clientSide.destroy());
+      clientSide.on("close", () => conn.destroy());
+      conn.pipe(clientSide);
+      clientSide.pipe(conn);
+    });
+    client.host.dial({ id, host: "", port: 0, socket: clientPath }).catch(() => {
+      client.dials.delete(id);
+      conn.destroy();
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(listenPath, resolve);
+  });
+  return server;
+}
+
 /** Listen for each socket mount under `dir`; returns the bind mounts and a function closing the listeners. */
 export async function forwardSockets(
   mounts: readonly { type: string }[],
@@ -49,36 +89,8 @@ export async function forwardSockets(
   try {
     for (const [i, m] of wanted.entries()) {
       if (m.client !== client.clientKey) throw new FailedPreconditionError(`unix socket ${m.path} belongs to another client than this session's`);
-      // One connection first, so a socket that is not there fails the exec with its path named.
-      const probe = randomBytes(8).toString("hex");
-      client.dials.set(probe, (clientSide) => clientSide.destroy());
-      try {
-        await client.host.dial({ id: probe, host: "", port: 0, socket: m.path });
-      } catch (err) {
-        throw new FailedPreconditionError(`withUnixSocket ${m.target}: cannot connect to the client's unix socket ${m.path}: ${(err as Error).message}`);
-      } finally {
-        client.dials.delete(probe);
-      }
       const listenPath = `${dir}/s${i}.sock`;
-      const server = net.createServer((conn) => {
-        conn.on("error", () => conn.destroy());
-        const id = randomBytes(8).toString("hex");
-        client.dials.set(id, (clientSide) => {
-          clientSide.on("error", () => conn.destroy());
-          conn.on("close", () => clientSide.destroy());
-          clientSide.on("close", () => conn.destroy());
-          conn.pipe(clientSide);
-          clientSide.pipe(conn);
-        });
-        client.host.dial({ id, host: "", port: 0, socket: m.path }).catch(() => {
-          client.dials.delete(id);
-          conn.destroy();
-        });
-      });
-      await new Promise<void>((resolve, reject) => {
-        server.once("error", reject);
-        server.listen(listenPath, resolve);
-      });
+      const server = await forwardClientSocket(client, m.path, listenPath, `withUnixSocket ${m.target}`);
       servers.push(server);
       await fs.chmod(listenPath, 0o666);
       if (m.owner) {

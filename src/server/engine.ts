@@ -136,7 +136,7 @@ export class Engine {
         ),
         new ImageTarballOpRunner({ exporter, snapshots }),
         new ImageImportOpRunner({ images, exporter, snapshots, runDir }),
-        new GitOpRunner({ git, snapshots }),
+        new GitOpRunner({ git, snapshots, runDir }),
         new HttpFileOpRunner({ content, snapshots, http }),
       ],
       records: new SqliteCacheRecords(db),

@@ -40,6 +40,7 @@ export interface CheckoutOptions {
   /** History depth of the kept `.git`; 0 or less is the full history. */
   depth: number;
   signal?: AbortSignal;
+  auth?: GitAuth | undefined;
 }
 
 const SHA_RE = /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/;
@@ -153,6 +154,35 @@ export function latestVersionTag(remote: RemoteRefs): string | undefined {
   return best?.tag;
 }
 
+/** Credentials for a remote, as git on this machine uses them (the ops layer prepares them). */
+export interface GitAuth {
+  /** Value of the HTTP Authorization header (e.g. "Basic …", "Bearer …"). */
+  authorization?: string;
+  /** An ssh-agent socket on this machine. */
+  sshAuthSock?: string;
+  /** A known_hosts file; with it host keys are checked strictly. */
+  knownHostsFile?: string;
+}
+
+/** The environment that hands `auth` to git: config through GIT_CONFIG_* (never on a command line), ssh options. */
+export function gitAuthEnv(auth: GitAuth | undefined): Record<string, string> {
+  const env: Record<string, string> = {};
+  if (auth?.authorization) {
+    env["GIT_CONFIG_COUNT"] = "1";
+    env["GIT_CONFIG_KEY_0"] = "http.extraHeader";
+    env["GIT_CONFIG_VALUE_0"] = `Authorization: ${auth.authorization}`;
+  }
+  const ssh = ["ssh", "-o", "BatchMode=yes"];
+  if (auth?.knownHostsFile) ssh.push("-o", `UserKnownHostsFile=${auth.knownHostsFile}`, "-o", "StrictHostKeyChecking=yes");
+  else if (auth?.sshAuthSock) ssh.push("-o", "UserKnownHostsFile=/dev/null", "-o", "StrictHostKeyChecking=no");
+  if (auth?.sshAuthSock) {
+    env["SSH_AUTH_SOCK"] = auth.sshAuthSock;
+    ssh.push("-o", "IdentitiesOnly=no");
+  }
+  env["GIT_SSH_COMMAND"] = ssh.join(" ");
+  return env;
+}
+
 export class GitSource {
   readonly #locks = new KeyedLock();
 
@@ -169,10 +199,15 @@ export class GitSource {
     return new GitSource(root);
   }
 
-  async listRefs(url: string, signal?: AbortSignal): Promise<RemoteRefs> {
+  async listRefs(url: string, signal?: AbortSignal, auth?: GitAuth): Promise<RemoteRefs> {
     const r = await this.#git(["-c", "protocol.file.allow=never", "-c", "protocol.ext.allow=never", "ls-remote", "--symref", url], {
       ...(signal ? { signal } : {}),
+      env: gitAuthEnv(auth),
     });
+    if (r.code !== 0 && /could not read Username|Authentication failed|Permission denied \(publickey/i.test(r.stderr)) {
+      const how = /publickey/.test(r.stderr) ? "sshAuthSocket" : "httpAuthToken/httpAuthUsername/httpAuthHeader";
+      throw new UnavailableError(`authentication failed for git repository "${url}" (check ${how}): ${r.stderr.trim()}`);
+    }
     if (r.code !== 0) throw new UnavailableError(`cannot list refs of git repository "${url}": ${r.stderr.trim() || `git exited with ${r.code}`}`);
     return parseLsRemote(r.stdout);
   }
@@ -217,23 +252,24 @@ export class GitSource {
     const have = (await this.#git(["--git-dir", repo, "cat-file", "-e", `${commit}^{commit}`], signal)).code === 0;
     if (have && (!opts.keepGitDir || opts.depth === 1)) return;
     // Fetched into a ref of its own, so the objects are never unreachable.
-    const r = await this.#git(
-      [
-        "-c",
-        "protocol.file.allow=never",
-        "-c",
-        "protocol.ext.allow=never",
-        "--git-dir",
-        repo,
-        "fetch",
-        "-q",
-        "--no-tags",
-        `--depth=${opts.keepGitDir && opts.depth <= 0 ? FULL_HISTORY : opts.keepGitDir ? opts.depth : 1}`,
-        url,
-        `+${commit}:refs/tanto/${commit}`,
-      ],
-      signal,
-    );
+    const fetch = (shallow: boolean) => [
+      "-c",
+      "protocol.file.allow=never",
+      "-c",
+      "protocol.ext.allow=never",
+      "--git-dir",
+      repo,
+      "fetch",
+      "-q",
+      "--no-tags",
+      ...(shallow ? [`--depth=${opts.keepGitDir && opts.depth <= 0 ? FULL_HISTORY : opts.keepGitDir ? opts.depth : 1}`] : []),
+      url,
+      `+${commit}:refs/tanto/${commit}`,
+    ];
+    const env = { ...signal, env: gitAuthEnv(opts.auth) };
+    let r = await this.#git(fetch(true), env);
+    // A server that cannot serve a shallow fetch (dumb HTTP) gets a full one.
+    if (r.code !== 0 && /shallow|dumb http/i.test(r.stderr)) r = await this.#git(fetch(false), env);
     if (r.code === 0) return;
     const msg = r.stderr.trim() || `git exited with ${r.code}`;
     if (/not our ref|couldn't find remote ref|no such remote ref|unadvertised object|not found/i.test(msg) && !/repository .* not found/i.test(msg)) {
