@@ -32,7 +32,13 @@ describe("unix sockets through the SDK", () => {
     assert.equal(started.code, 0, `hack/dockerd start: ${started.stderr.slice(-2000)}`);
     sock = /^DOCKER_HOST=unix:\/\/(.+)$/m.exec(started.stdout)?.[1] ?? "";
     assert.ok(sock, started.stdout);
-    env = { ...engine.env, TANTO_TEST_IMAGE: `${registry}/busybox:latest`, NODE_PATH: path.join(REPO, "node_modules"), DOCKER_SOCK: sock };
+    env = {
+      ...engine.env,
+      TANTO_TEST_IMAGE: `${registry}/busybox:latest`,
+      NODE_PATH: path.join(REPO, "node_modules"),
+      DOCKER_SOCK: sock,
+      DOCKER_HOST: `unix://${sock}`,
+    };
   });
   after(async () => {
     await engine.destroy();
@@ -43,7 +49,7 @@ describe("unix sockets through the SDK", () => {
     await fs.rm(workdir, { recursive: true, force: true });
   });
 
-  test("the docker CLI in a container reaches the client's dockerd through withUnixSocket", { timeout: 5 * MINUTES }, async () => {
+  test("the docker CLI in a container reaches the client's dockerd through withUnixSocket; exportImage loads into it", { timeout: 5 * MINUTES }, async () => {
     const r = await run([CLI, "run", "node", path.join(REPO, "test", "sdk", "sockets.mjs")], { env, cwd: workdir });
     assert.equal(r.code, 0, r.stderr);
     const out = JSON.parse(r.stdout) as Record<string, string>;
@@ -52,6 +58,10 @@ describe("unix sockets through the SDK", () => {
     assert.equal(out["twoConnections"], "linux\n0\n");
     assert.equal(out["owned"], "nobody socket\n");
     assert.equal(out["without"], "absent\n");
+    const ran = await run(["docker", "-H", `unix://${sock}`, "run", "--rm", "--network", "none", "tanto-test/exported:1", "/hello.txt"], {
+      timeoutMs: 2 * MINUTES,
+    });
+    assert.equal(ran.stdout, "exported\n", `exportImage loaded the image into the client's Docker: ${ran.stderr}`);
     assert.match(out["missing"]!, /withUnixSocket \/var\/run\/docker\.sock: cannot connect to the client's unix socket \/nonexistent\/docker\.sock/);
   });
 });

@@ -52,7 +52,7 @@ function settingsOf(c: Container): ImageSettings {
 }
 
 /** Evaluate the containers and export them as one image into the content store. */
-async function exportImage(ctx: RequestContext, containers: readonly Container[], opts: ImageOutOptions): Promise<ExportedImage> {
+export async function exportImage(ctx: RequestContext, containers: readonly Container[], opts: ImageOutOptions): Promise<ExportedImage> {
   const variants: ImageVariant[] = await Promise.all(
     containers.map(async (c) => {
       const result = c.state.rootfs ? await solve(ctx, c.state.rootfs) : undefined;
@@ -123,4 +123,12 @@ export async function importImage(ctx: RequestContext, c: Container, f: File, ta
   const imagePlatform = normalizePlatform({ os: config.os, architecture: config.architecture, ...(config.variant ? { variant: config.variant } : {}) });
   const { imageRef: _none, ...state } = c.fromImage(rootfs, formatReference(importedImageRef(imported.manifestDigest)), config).state;
   return new Container({ ...state, platform: formatPlatform(imagePlatform) });
+}
+
+/** Load the image into the client's Docker under `name` (`docker load` on the client); returns `name`. */
+export async function exportToClientDocker(ctx: RequestContext, containers: readonly Container[], name: string, opts: ImageOutOptions): Promise<string> {
+  const image = await exportImage(ctx, containers, opts);
+  const archive = imageArchive(ctx.deps.exporter.content, image, { tags: [name] });
+  await ctx.session.host.loadImage(archive.stream(ctx.signal), ctx.signal);
+  return name;
 }

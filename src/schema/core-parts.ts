@@ -5,6 +5,7 @@
 import { containerResolvers } from "../api/resolvers/container.js";
 import { containerExtrasResolvers, healthcheckConfigResolvers } from "../api/resolvers/container-extras.js";
 import { directoryResolvers, fileResolvers, hostResolvers, statResolvers } from "../api/resolvers/directory.js";
+import { dockerImagesContainerResolvers } from "../api/resolvers/docker-images.js";
 import { dockerfileDirectoryResolvers } from "../api/resolvers/dockerfile.js";
 import {
   changesetResolvers,
@@ -30,6 +31,7 @@ import { cacheVolumeResolvers, namedValueResolvers, portResolvers } from "../api
 import { containerExtrasSDL } from "./sdl/container-extras.js";
 import { coreSDL } from "./sdl/core.js";
 import { directivesSDL } from "./sdl/directives.js";
+import { dockerImagesSDL } from "./sdl/docker-images.js";
 import { dockerfileSDL } from "./sdl/dockerfile.js";
 import { fsExtrasSDL } from "./sdl/fs-extras.js";
 import { imagesSDL } from "./sdl/images.js";
@@ -81,5 +83,6 @@ export const coreParts: readonly SchemaPart[] = [
   },
   { name: "container-extras", sdl: containerExtrasSDL, resolvers: { Container: containerExtrasResolvers, HealthcheckConfig: healthcheckConfigResolvers } },
   { name: "sockets", sdl: socketsSDL, resolvers: { Socket: socketResolvers, Host: socketHostResolvers, Container: socketContainerResolvers } },
+  { name: "docker-images", sdl: dockerImagesSDL, resolvers: { Container: dockerImagesContainerResolvers } },
   { name: "dockerfile", sdl: dockerfileSDL, resolvers: { Directory: dockerfileDirectoryResolvers } },
 ];

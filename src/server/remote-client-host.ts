@@ -37,6 +37,11 @@ export class RemoteClientHost implements ClientHost {
     return value;
   }
 
+  async loadImage(archive: Readable, signal?: AbortSignal): Promise<string> {
+    const { output } = await this.calls.callJson<{ output: string }>("docker.load", {}, { input: archive, ...(signal ? { signal } : {}) });
+    return output;
+  }
+
   async write(params: WriteParams, tar: Readable, signal?: AbortSignal): Promise<string> {
     const { path } = await this.calls.callJson<{ path: string }>("host.write", params, { input: tar, ...(signal ? { signal } : {}) });
     return path;

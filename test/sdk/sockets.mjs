@@ -1,6 +1,7 @@
 // The "mount the docker socket" pattern through the official SDK: the
 // client's dockerd socket in a container, used by the docker CLI there.
 // Run with the workdir (holding a static `docker` CLI) as cwd; DOCKER_SOCK names the socket.
+// Also Container.exportImage into the same dockerd (the client's DOCKER_HOST).
 import { connection, dag } from "@dagger.io/dagger";
 
 const image = process.env.TANTO_TEST_IMAGE;
@@ -30,6 +31,7 @@ await connection(async () => {
     .withoutUnixSocket("/var/run/docker.sock")
     .withExec(["sh", "-c", "test -S /var/run/docker.sock && echo present || echo absent"])
     .stdout();
+  await dag.container().from(image).withNewFile("/hello.txt", "exported\n").withEntrypoint(["cat"]).exportImage("tanto-test/exported:1");
   out.missing = await failure(base.withUnixSocket("/var/run/docker.sock", dag.host().unixSocket("/nonexistent/docker.sock")).withExec(["true"]).sync());
 });
 console.log(JSON.stringify(out));

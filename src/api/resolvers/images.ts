@@ -37,11 +37,11 @@ function mediaTypesArg(a: Args): ExportMediaTypes {
 }
 
 /** The container and its platform variants, in that order. */
-function variantContainers(c: Container, a: Args): Container[] {
+export function variantContainers(c: Container, a: Args): Container[] {
   return [c, ...strList(a, "platformVariants").map((id) => loadObject(id, "Container") as Container)];
 }
 
-function outOptions(a: Args): ImageOutOptions {
+export function outOptions(a: Args): ImageOutOptions {
   return { compression: compressionArg(a), mediaTypes: mediaTypesArg(a) };
 }
 
