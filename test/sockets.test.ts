@@ -49,10 +49,12 @@ describe("unix sockets through the SDK", () => {
     await fs.rm(workdir, { recursive: true, force: true });
   });
 
-  test("the docker CLI in a container reaches the client's dockerd through withUnixSocket; exportImage loads into it", { timeout: 5 * MINUTES }, async () => {
+  test("the docker CLI in a container reaches the client's dockerd through withUnixSocket; exportImage loads into it, containerImage reads from it", {
+    timeout: 5 * MINUTES,
+  }, async () => {
     const r = await run([CLI, "run", "node", path.join(REPO, "test", "sdk", "sockets.mjs")], { env, cwd: workdir });
     assert.equal(r.code, 0, r.stderr);
-    const out = JSON.parse(r.stdout) as Record<string, string>;
+    const out = JSON.parse(r.stdout) as Record<string, unknown>;
     const host = await run(["docker", "-H", `unix://${sock}`, "info", "--format", "{{.ID}} {{.OSType}}"]);
     assert.equal(out["info"], host.stdout, "the container's docker CLI sees the same daemon");
     assert.equal(out["twoConnections"], "linux\n0\n");
@@ -62,6 +64,8 @@ describe("unix sockets through the SDK", () => {
       timeoutMs: 2 * MINUTES,
     });
     assert.equal(ran.stdout, "exported\n", `exportImage loaded the image into the client's Docker: ${ran.stderr}`);
-    assert.match(out["missing"]!, /withUnixSocket \/var\/run\/docker\.sock: cannot connect to the client's unix socket \/nonexistent\/docker\.sock/);
+    assert.deepEqual(out["fromDocker"], ["exported\n", ["cat"]], "Host.containerImage reads the image back from the client's Docker");
+    assert.match(String(out["noImage"]), /image "tanto-test\/absent:1" not found in the client's Docker/);
+    assert.match(String(out["missing"]), /withUnixSocket \/var\/run\/docker\.sock: cannot connect to the client's unix socket \/nonexistent\/docker\.sock/);
   });
 });

@@ -1,7 +1,7 @@
 /** Serving the engine's calls to this client (see http/session-protocol.ts). */
 import { EngineError, messageOf } from "../errors.js";
 import type { CallEvent, ReadFilesParams, StatTreeParams, TunnelDialParams, TunnelListenParams, WriteParams } from "../http/session-protocol.js";
-import { dockerLoad } from "./docker-images.js";
+import { dockerLoad, dockerSave } from "./docker-images.js";
 import type { EngineClient } from "./engine-client.js";
 import { readFiles, statTree, writeExport } from "./host-files.js";
 import { resolveSecretUri } from "./secrets.js";
@@ -32,6 +32,8 @@ export async function serveCall(engine: EngineClient, sessionId: string, workdir
         }
         return await engine.replyCall(sessionId, call.id, { json: { path: written } });
       }
+      case "docker.save":
+        return await engine.replyCall(sessionId, call.id, { stream: await dockerSave((call.params as { name: string }).name) });
       case "docker.load": {
         const input = await engine.callInput(sessionId, call.id);
         let output: string;

@@ -132,3 +132,28 @@ export async function exportToClientDocker(ctx: RequestContext, containers: read
   await ctx.session.host.loadImage(archive.stream(ctx.signal), ctx.signal);
   return name;
 }
+
+/**
+ * A container from an image of the client's Docker (`docker save` on the
+ * client), for the container's platform. The archive is read now; the
+ * recipe names the manifest, so an engine that lacks its blobs cannot load
+ * the container again without the client (the error says so).
+ */
+export async function clientDockerImage(ctx: RequestContext, c: Container, name: string): Promise<Container> {
+  const platform = parsePlatform(c.state.platform);
+  const saved = await ctx.session.host.saveImage(name, ctx.signal);
+  let imported: Awaited<ReturnType<typeof importImageArchive>>;
+  try {
+    imported = await importImageArchive(ctx.deps.exporter.content, saved.tar, { platform, signal: ctx.signal });
+    saved.done();
+  } catch (err) {
+    saved.done(err as Error);
+    throw err;
+  }
+  const op: ImageImportOp = { kind: "image-import", manifest: imported.manifestDigest, path: `docker-image:${name}`, platform: formatPlatform(platform) };
+  const rootfs = vertex({ ...op }, [], `docker image ${name}`);
+  const { config } = imported;
+  const imagePlatform = normalizePlatform({ os: config.os, architecture: config.architecture, ...(config.variant ? { variant: config.variant } : {}) });
+  const { imageRef: _none, ...state } = c.fromImage(rootfs, formatReference(importedImageRef(imported.manifestDigest)), config).state;
+  return new Container({ ...state, platform: formatPlatform(imagePlatform) });
+}

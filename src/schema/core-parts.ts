@@ -5,7 +5,7 @@
 import { containerResolvers } from "../api/resolvers/container.js";
 import { containerExtrasResolvers, healthcheckConfigResolvers } from "../api/resolvers/container-extras.js";
 import { directoryResolvers, fileResolvers, hostResolvers, statResolvers } from "../api/resolvers/directory.js";
-import { dockerImagesContainerResolvers } from "../api/resolvers/docker-images.js";
+import { dockerImagesContainerResolvers, dockerImagesHostResolvers } from "../api/resolvers/docker-images.js";
 import { dockerfileDirectoryResolvers } from "../api/resolvers/dockerfile.js";
 import {
   changesetResolvers,
@@ -83,6 +83,6 @@ export const coreParts: readonly SchemaPart[] = [
   },
   { name: "container-extras", sdl: containerExtrasSDL, resolvers: { Container: containerExtrasResolvers, HealthcheckConfig: healthcheckConfigResolvers } },
   { name: "sockets", sdl: socketsSDL, resolvers: { Socket: socketResolvers, Host: socketHostResolvers, Container: socketContainerResolvers } },
-  { name: "docker-images", sdl: dockerImagesSDL, resolvers: { Container: dockerImagesContainerResolvers } },
+  { name: "docker-images", sdl: dockerImagesSDL, resolvers: { Container: dockerImagesContainerResolvers, Host: dockerImagesHostResolvers } },
   { name: "dockerfile", sdl: dockerfileSDL, resolvers: { Directory: dockerfileDirectoryResolvers } },
 ];

@@ -32,6 +32,9 @@ await connection(async () => {
     .withExec(["sh", "-c", "test -S /var/run/docker.sock && echo present || echo absent"])
     .stdout();
   await dag.container().from(image).withNewFile("/hello.txt", "exported\n").withEntrypoint(["cat"]).exportImage("tanto-test/exported:1");
+  const back = dag.host().containerImage("tanto-test/exported:1");
+  out.fromDocker = [await back.withExec(["cat", "/hello.txt"]).stdout(), await back.entrypoint()];
+  out.noImage = await failure(dag.host().containerImage("tanto-test/absent:1").sync());
   out.missing = await failure(base.withUnixSocket("/var/run/docker.sock", dag.host().unixSocket("/nonexistent/docker.sock")).withExec(["true"]).sync());
 });
 console.log(JSON.stringify(out));
