@@ -5,6 +5,7 @@
  * `registerExtraTypes`, which core-objects.ts calls on the core registry.
  */
 import * as z from "zod";
+import { EngineCache, EngineCacheEntry, EngineCacheEntrySet, EngineObject } from "./engine-cache.js";
 import type { ObjectTypes } from "./object-types.js";
 import { vertexRef } from "./op-specs.js";
 import { Directory } from "./values.js";
@@ -141,6 +142,20 @@ const jsonText = str.refine((s) => {
 const submatch = z.strictObject({ text: str, start: int.nonnegative(), end: int.nonnegative() });
 
 export function registerExtraTypes(types: ObjectTypes): void {
+  types.register("Engine", z.strictObject({}), () => new EngineObject());
+  types.register("EngineCache", z.strictObject({}), () => new EngineCache());
+  types.register("EngineCacheEntrySet", z.strictObject({ key: str }), (s) => new EngineCacheEntrySet(s.key));
+  types.register(
+    "EngineCacheEntry",
+    z.strictObject({
+      description: str,
+      recordType: str,
+      diskSpaceBytes: int.nonnegative(),
+      activelyUsed: z.boolean(),
+      mostRecentUseTimeUnixNano: z.number().nonnegative(),
+    }),
+    (s) => new EngineCacheEntry(s.description, s.recordType, s.diskSpaceBytes, s.activelyUsed, s.mostRecentUseTimeUnixNano),
+  );
   types.register("Socket", z.strictObject({ client: str.min(1), path: str.min(1) }), (s) => new Socket(s.client, s.path));
   types.register("SearchSubmatch", submatch, (s) => new SearchSubmatch(s.text, s.start, s.end));
   types.register(

@@ -8,6 +8,13 @@ import { directoryResolvers, fileResolvers, hostResolvers, statResolvers } from 
 import { dockerImagesContainerResolvers, dockerImagesHostResolvers } from "../api/resolvers/docker-images.js";
 import { dockerfileDirectoryResolvers } from "../api/resolvers/dockerfile.js";
 import {
+  engineCacheEntryResolvers,
+  engineCacheEntrySetResolvers,
+  engineCacheResolvers,
+  engineQueryResolvers,
+  engineResolvers,
+} from "../api/resolvers/engine-cache.js";
+import {
   changesetResolvers,
   diffStatResolvers,
   envFileResolvers,
@@ -33,6 +40,7 @@ import { coreSDL } from "./sdl/core.js";
 import { directivesSDL } from "./sdl/directives.js";
 import { dockerImagesSDL } from "./sdl/docker-images.js";
 import { dockerfileSDL } from "./sdl/dockerfile.js";
+import { engineCacheSDL } from "./sdl/engine-cache.js";
 import { fsExtrasSDL } from "./sdl/fs-extras.js";
 import { imagesSDL } from "./sdl/images.js";
 import { secretsSDL } from "./sdl/secrets.js";
@@ -84,5 +92,16 @@ export const coreParts: readonly SchemaPart[] = [
   { name: "container-extras", sdl: containerExtrasSDL, resolvers: { Container: containerExtrasResolvers, HealthcheckConfig: healthcheckConfigResolvers } },
   { name: "sockets", sdl: socketsSDL, resolvers: { Socket: socketResolvers, Host: socketHostResolvers, Container: socketContainerResolvers } },
   { name: "docker-images", sdl: dockerImagesSDL, resolvers: { Container: dockerImagesContainerResolvers, Host: dockerImagesHostResolvers } },
+  {
+    name: "engine-cache",
+    sdl: engineCacheSDL,
+    resolvers: {
+      Query: engineQueryResolvers,
+      Engine: engineResolvers,
+      EngineCache: engineCacheResolvers,
+      EngineCacheEntrySet: engineCacheEntrySetResolvers,
+      EngineCacheEntry: engineCacheEntryResolvers,
+    },
+  },
   { name: "dockerfile", sdl: dockerfileSDL, resolvers: { Directory: dockerfileDirectoryResolvers } },
 ];

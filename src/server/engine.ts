@@ -14,6 +14,7 @@
  */
 import { randomBytes } from "node:crypto";
 import * as fs from "node:fs/promises";
+import * as os from "node:os";
 import * as path from "node:path";
 import type { EngineConfig } from "../config/engine-config.js";
 import { LocalContentStore } from "../content/local-content-store.js";
@@ -157,6 +158,14 @@ export class Engine {
       runDir,
       version: VERSION,
       defaultPlatform: formatPlatform(hostPlatform()),
+      cache: {
+        name: `tanto-${os.hostname()}`,
+        root,
+        policy: config.gc,
+        usage: () => collector.usage(),
+        prune: (opts) => collector.prune(opts),
+        clients: () => sessions?.ids() ?? [],
+      },
     };
     await networkChecked;
     log.debug("state opened and network checked");
