@@ -5,6 +5,7 @@
  * `registerExtraTypes`, which core-objects.ts calls on the core registry.
  */
 import * as z from "zod";
+import { Address } from "./addresses.js";
 import { EngineCache, EngineCacheEntry, EngineCacheEntrySet, EngineObject } from "./engine-cache.js";
 import type { ObjectTypes } from "./object-types.js";
 import { vertexRef } from "./op-specs.js";
@@ -142,6 +143,7 @@ const jsonText = str.refine((s) => {
 const submatch = z.strictObject({ text: str, start: int.nonnegative(), end: int.nonnegative() });
 
 export function registerExtraTypes(types: ObjectTypes): void {
+  types.register("Address", z.strictObject({ value: str.min(1) }), (s) => new Address(s.value));
   types.register("Engine", z.strictObject({}), () => new EngineObject());
   types.register("EngineCache", z.strictObject({}), () => new EngineCache());
   types.register("EngineCacheEntrySet", z.strictObject({ key: str }), (s) => new EngineCacheEntrySet(s.key));

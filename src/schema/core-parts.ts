@@ -2,6 +2,8 @@
  * The engine's core schema: each area of the Dagger API as one part, its SDL
  * (sdl/) with the resolvers of the fields it adds (api/resolvers).
  */
+
+import { addressQueryResolvers, addressResolvers } from "../api/resolvers/addresses.js";
 import { containerResolvers } from "../api/resolvers/container.js";
 import { containerExtrasResolvers, healthcheckConfigResolvers } from "../api/resolvers/container-extras.js";
 import { directoryResolvers, fileResolvers, hostResolvers, statResolvers } from "../api/resolvers/directory.js";
@@ -35,6 +37,7 @@ import { serviceContainerResolvers, serviceHostResolvers, serviceResolvers } fro
 import { socketContainerResolvers, socketHostResolvers, socketResolvers } from "../api/resolvers/sockets.js";
 import { gitRefResolvers, gitRepositoryResolvers, sourcesQueryResolvers } from "../api/resolvers/sources.js";
 import { cacheVolumeResolvers, namedValueResolvers, portResolvers } from "../api/resolvers/values.js";
+import { addressesSDL } from "./sdl/addresses.js";
 import { containerExtrasSDL } from "./sdl/container-extras.js";
 import { coreSDL } from "./sdl/core.js";
 import { directivesSDL } from "./sdl/directives.js";
@@ -103,5 +106,6 @@ export const coreParts: readonly SchemaPart[] = [
       EngineCacheEntry: engineCacheEntryResolvers,
     },
   },
+  { name: "addresses", sdl: addressesSDL, resolvers: { Query: addressQueryResolvers, Address: addressResolvers } },
   { name: "dockerfile", sdl: dockerfileSDL, resolvers: { Directory: dockerfileDirectoryResolvers } },
 ];
