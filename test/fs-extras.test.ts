@@ -70,6 +70,7 @@ describe("directory and file helpers through the SDK", () => {
     assert.equal(out["appliedA"], "changed\n");
     assert.equal(out["roundTrip"], "changed\n");
     assert.equal(out["csId"], 2);
+    assert.deepEqual(out["emptyChangeset"], [true, ["a.txt", "build/out.txt", "src/deep/c.txt"]]);
 
     assert.deepEqual(out["queryFile"], ["r.txt", "one two one\nthree one\n", 0o600]);
     assert.equal(out["replacedAll"], "1 two 1\nthree 1\n");

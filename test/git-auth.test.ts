@@ -11,7 +11,7 @@ import * as path from "node:path";
 import { after, before, describe, test } from "node:test";
 import { CLI, REPO, run, startEngine, type TestEngine } from "./support/engine.js";
 import { testRegistry } from "./support/fixtures.js";
-import { makeRepo, startGitHttp, startSshd } from "./support/git-servers.js";
+import { makeRepoWithBranches, startGitHttp, startSshd } from "./support/git-servers.js";
 
 const README = "private readme\n";
 
@@ -26,7 +26,7 @@ describe("git credentials through the SDK", () => {
     const registry = await testRegistry();
     engine = await startEngine({ registry });
     dir = await fs.mkdtemp(path.join(os.tmpdir(), "tanto-git-auth-"));
-    const bare = await makeRepo(dir, README);
+    const { bare, first } = await makeRepoWithBranches(dir, README);
     const server = await startGitHttp(dir, "alice", "s3cret-pass");
     closers.push(server.close);
     env = {
@@ -35,6 +35,7 @@ describe("git credentials through the SDK", () => {
       GIT_HTTP: `http://127.0.0.1:${server.port}`,
       GIT_USER: "alice",
       GIT_PASS: "s3cret-pass",
+      FIRST_COMMIT: first,
     };
     if (haveSshd) {
       const sshd = await startSshd(path.join(dir, "ssh"));
@@ -48,11 +49,12 @@ describe("git credentials through the SDK", () => {
     await fs.rm(dir, { recursive: true, force: true });
   });
 
-  test("HTTP Basic (token, header), dumb HTTP, ssh with the client's agent", async () => {
+  test("HTTP Basic (token, header), dumb HTTP, ssh with the client's agent; commonAncestor", async () => {
     const r = await run([CLI, "run", "node", path.join(REPO, "test", "sdk", "git-auth.mjs")], { env, cwd: dir });
     assert.equal(r.code, 0, r.stderr);
     const out = JSON.parse(r.stdout) as Record<string, unknown>;
-    assert.deepEqual(out["branches"], ["main"]);
+    assert.deepEqual(out["branches"], ["feature", "main"]);
+    assert.equal(out["ancestor"], env["FIRST_COMMIT"], "commonAncestor of main and feature is the commit they share");
     assert.equal(out["readme"], README);
     assert.equal(out["header"], README);
     assert.equal(out["dumb"], README, "dumb HTTP serves no shallow fetch: a full one is made");

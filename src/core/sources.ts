@@ -8,7 +8,7 @@
  * downloads once per session; its File's vertex names the content digest,
  * not the URL.
  */
-import { InvalidArgumentError } from "../errors.js";
+import { InvalidArgumentError, NotFoundError } from "../errors.js";
 import { type Digest, isDigest } from "../oci/digest.js";
 import { type GitAuthSpec, hasGitAuth, withGitAuth } from "../ops/git-auth.js";
 import type { GitOp } from "../ops/git-op.js";
@@ -142,4 +142,14 @@ export async function httpFile(
     permissions: opts.permissions,
   };
   return new File(vertex(op, [], `http ${url}`), "/" + name);
+}
+
+/** The best common ancestor of two refs of one repository, as a ref pinned to its commit. */
+export async function commonAncestor(ctx: RequestContext, a: GitRef, b: GitRef): Promise<GitRef> {
+  if (a.repo.url !== b.repo.url) throw new InvalidArgumentError(`commonAncestor: the refs are of different repositories ("${a.repo.url}", "${b.repo.url}")`);
+  const base = await withGitAuth(a.repo.auth, { session: ctx.session, secrets: ctx.session.secrets }, ctx.deps.runDir, (auth) =>
+    ctx.deps.git.mergeBase(a.repo.url, a.commit, b.commit, { signal: ctx.signal, auth }),
+  );
+  if (base === undefined) throw new NotFoundError(`commits ${a.commit} and ${b.commit} of "${a.repo.url}" have no common ancestor`);
+  return new GitRef(a.repo, base, base);
 }

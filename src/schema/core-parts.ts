@@ -30,6 +30,7 @@ import {
   searchResultResolvers,
   searchSubmatchResolvers,
 } from "../api/resolvers/fs-extras.js";
+import { gitExtrasRefResolvers } from "../api/resolvers/git-extras.js";
 import { imageContainerResolvers } from "../api/resolvers/images.js";
 import { queryResolvers } from "../api/resolvers/query.js";
 import { secretContainerResolvers, secretQueryResolvers, secretResolvers } from "../api/resolvers/secrets.js";
@@ -45,6 +46,7 @@ import { dockerImagesSDL } from "./sdl/docker-images.js";
 import { dockerfileSDL } from "./sdl/dockerfile.js";
 import { engineCacheSDL } from "./sdl/engine-cache.js";
 import { fsExtrasSDL } from "./sdl/fs-extras.js";
+import { gitExtrasSDL } from "./sdl/git-extras.js";
 import { imagesSDL } from "./sdl/images.js";
 import { secretsSDL } from "./sdl/secrets.js";
 import { servicesSDL } from "./sdl/services.js";
@@ -107,5 +109,6 @@ export const coreParts: readonly SchemaPart[] = [
     },
   },
   { name: "addresses", sdl: addressesSDL, resolvers: { Query: addressQueryResolvers, Address: addressResolvers } },
+  { name: "git-extras", sdl: gitExtrasSDL, resolvers: { GitRef: gitExtrasRefResolvers } },
   { name: "dockerfile", sdl: dockerfileSDL, resolvers: { Directory: dockerfileDirectoryResolvers } },
 ];

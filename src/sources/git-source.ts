@@ -278,6 +278,21 @@ export class GitSource {
     throw new UnavailableError(`cannot fetch commit "${commit}" of git repository "${url}": ${msg}`);
   }
 
+  /** The best common ancestor of two commits of `url` (their full histories are fetched first); undefined when none. */
+  async mergeBase(url: string, a: string, b: string, opts: { signal?: AbortSignal; auth?: GitAuth | undefined } = {}): Promise<string | undefined> {
+    for (const c of [a, b]) if (!isCommitSha(c)) throw new InvalidArgumentError(`invalid commit SHA "${c}"`);
+    const repo = path.join(this.root, "repos", digestHex(sha256(url)));
+    const signal = opts.signal ? { signal: opts.signal } : {};
+    return this.#locked(repo, async () => {
+      await this.#fetch(repo, url, a, { keepGitDir: true, depth: 0, ...signal, auth: opts.auth });
+      await this.#fetch(repo, url, b, { keepGitDir: true, depth: 0, ...signal, auth: opts.auth });
+      const r = await this.#git(["--git-dir", repo, "merge-base", a, b], signal);
+      if (r.code === 1) return undefined;
+      if (r.code !== 0) throw new EngineError(`git merge-base ${a} ${b} failed: ${r.stderr.trim()}`);
+      return r.stdout.trim();
+    });
+  }
+
   #locked<T>(key: string, fn: () => Promise<T>): Promise<T> {
     return this.#locks.run(key, fn);
   }

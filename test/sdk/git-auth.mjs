@@ -19,6 +19,7 @@ await connection(async () => {
   const repo = dag.git(smart, { httpAuthUsername: GIT_USER, httpAuthToken: token });
   out.branches = await repo.branches();
   out.readme = await repo.branch("main").tree().file("README").contents();
+  out.ancestor = await repo.branch("main").commonAncestor(repo.branch("feature")).commit();
   const header = dag.setSecret("git-header", `Basic ${Buffer.from(`${GIT_USER}:${GIT_PASS}`).toString("base64")}`);
   out.header = await dag.git(smart, { httpAuthHeader: header }).head().tree().file("README").contents();
   out.dumb = await dag.git(`${GIT_HTTP}/dumb/repo.git`, { httpAuthUsername: GIT_USER, httpAuthToken: token }).branch("main").tree().file("README").contents();

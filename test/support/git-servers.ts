@@ -12,19 +12,37 @@ import * as path from "node:path";
 
 const GIT_ENV = { GIT_CONFIG_NOSYSTEM: "1", GIT_CONFIG_GLOBAL: "/dev/null", HOME: "/nonexistent" };
 
-/** A bare repository `<dir>/repo.git` with one commit on main (README says `text`). */
+/**
+ * A bare repository `<dir>/repo.git`: a first commit (README says `text`),
+ * then one more commit on main and one on branch feature. Returns its path
+ * and the first commit (their common ancestor).
+ */
 export async function makeRepo(dir: string, text: string): Promise<string> {
+  return (await makeRepoWithBranches(dir, text)).bare;
+}
+
+export async function makeRepoWithBranches(dir: string, text: string): Promise<{ bare: string; first: string }> {
   const work = path.join(dir, "work");
   await fs.mkdir(work, { recursive: true });
   const git = (...args: string[]) => execFileSync("git", args, { cwd: work, env: { ...process.env, ...GIT_ENV } });
   git("init", "-q", "-b", "main");
   await fs.writeFile(path.join(work, "README"), text);
   git("add", "README");
-  git("-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-q", "-m", "first");
+  const commit = (msg: string) => git("-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-q", "-m", msg);
+  commit("first");
+  const first = git("rev-parse", "HEAD").toString().trim();
+  git("checkout", "-q", "-b", "feature");
+  await fs.writeFile(path.join(work, "feature.txt"), "feature\n");
+  git("add", "feature.txt");
+  commit("feature");
+  git("checkout", "-q", "main");
+  await fs.writeFile(path.join(work, "main.txt"), "main\n");
+  git("add", "main.txt");
+  commit("main");
   const bare = path.join(dir, "repo.git");
   execFileSync("git", ["clone", "-q", "--bare", work, bare], { env: { ...process.env, ...GIT_ENV } });
   execFileSync("git", ["--git-dir", bare, "update-server-info"], { env: { ...process.env, ...GIT_ENV } });
-  return bare;
+  return { bare, first };
 }
 
 /**

@@ -61,6 +61,7 @@ export const fsExtrasQueryResolvers = {
   json: () => JSONValue.of(null),
   envFile: (_: unknown, a: Args) => new EnvFile([], bool(a, "expand")),
   error: (_: unknown, a: Args) => new ErrorObject(str(a, "message"), []),
+  changeset: () => new Changeset(new Directory(undefined, "/"), new Directory(undefined, "/")),
 };
 
 export const fsExtrasDirectoryResolvers = {

@@ -11,6 +11,7 @@ extend type Query {
   json: JSONValue!
   envFile(expand: Boolean): EnvFile!
   error(message: String!): Error!
+  changeset: Changeset!
 }
 
 extend type Directory {
