@@ -97,23 +97,25 @@ const OUT_OF_SCOPE_FIELDS = new Set([
 
 /** Why a core field is not served yet. Keys: "Type.field", or "Type.*" for the whole type. */
 const REASONS = {
-  "Container.terminal": "interactive terminal: needs a TTY attached through the session",
-  "Container.withMountedVolume": "sshfs volumes: not implemented",
-  "Query.sshfsVolume": "sshfs volumes: not implemented",
+  "Container.withMountedVolume": "sshfs volumes: not implemented (Debian's sshfs is not installed here)",
+  "Query.sshfsVolume": "sshfs volumes: not implemented (Debian's sshfs is not installed here)",
+  "Query.loadVolumeFromID": "sshfs volumes: not implemented",
   "Volume.*": "sshfs volumes: not implemented",
-  "Container.exportImage": "loading into the client's Docker: not implemented",
-  "Host.containerImage": "images from the client's Docker: not implemented",
-  "Query.engine": "engine cache API (EngineCache): not implemented",
-  "Engine.*": "engine cache API (EngineCache): not implemented",
-  "EngineCache.*": "engine cache API (EngineCache): not implemented",
-  "EngineCacheEntry.*": "engine cache API (EngineCache): not implemented",
-  "EngineCacheEntrySet.*": "engine cache API (EngineCache): not implemented",
-  "Query.address": "Address (universal references): not implemented",
-  "Address.*": "Address (universal references): not implemented",
   "Terminal.*": "interactive terminal: needs a TTY attached through the session",
   "Query.loadTerminalFromID": "interactive terminal: needs a TTY attached through the session",
   "Container.experimentalWithGPU": "GPUs: this engine runs no GPU runtime",
   "Container.experimentalWithAllGPUs": "GPUs: this engine runs no GPU runtime",
+  "Changeset.export": "applying removals on the client needs a client call: not implemented",
+  "Changeset.withChangeset": "merging changesets (three-way, conflict modes): not implemented",
+  "Changeset.withChangesets": "merging changesets (octopus): not implemented",
+  "Container.up": "not implemented (Service.up is)",
+  "Directory.asGit": "repositories here are remote URLs; a local .git as GitRepository: not implemented",
+  "GitRepository.uncommitted": "repositories here are remote URLs; a local .git as GitRepository: not implemented",
+  "HTTPState.*": "HTTP caching state: not implemented",
+  "Query.loadHTTPStateFromID": "HTTP caching state: not implemented",
+  "Address.volume": "sshfs volumes: not implemented",
+  "Query.id": "an ID of the root object: not implemented",
+  "Host.findUp": "client paths are confined to the session's working directory: not implemented",
 };
 
 function reasonFor(type, field) {

@@ -1,6 +1,7 @@
 /** Annotations and HEALTHCHECK through the official SDK, checked in the exported image. */
 import assert from "node:assert/strict";
 import * as fs from "node:fs/promises";
+import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
 import { after, before, describe, test } from "node:test";
@@ -40,5 +41,15 @@ describe("container image settings through the SDK", () => {
     assert.match(vol["fresh"]!, /^three w [0-9a-f-]{36}\n$/);
     assert.equal(vol["gone"], "[]\n");
     assert.match(String(out["badDuration"]), /withDockerHealthcheck interval: invalid duration "soon"/);
+  });
+
+  test("Container.up forwards the container's port to the client", async () => {
+    const srv = net.createServer();
+    await new Promise<void>((r) => srv.listen(0, "127.0.0.1", r));
+    const upPort = (srv.address() as net.AddressInfo).port;
+    await new Promise((r) => srv.close(r));
+    const r = await run([CLI, "run", "node", path.join(REPO, "test", "sdk", "container-up.mjs")], { env: { ...env, TANTO_UP_PORT: String(upPort) } });
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(JSON.parse(r.stdout), { body: "up from a container\n" });
   });
 });

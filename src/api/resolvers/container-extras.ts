@@ -2,10 +2,14 @@
 import type { Container } from "../../core/container.js";
 import { HealthcheckConfig, healthcheckSpec } from "../../core/healthcheck.js";
 import { encodeId } from "../../core/ids.js";
+import type { RequestContext } from "../../core/types.js";
 import { InvalidArgumentError } from "../../errors.js";
 import { type Args, bool, optInt, optStr, str, strList } from "./args.js";
+import { serviceContainerResolvers, serviceResolvers } from "./services.js";
 
 export const containerExtrasResolvers = {
+  /** As `asService(...).up(...)`: the container as a service, its ports forwarded to the client until the session ends. */
+  up: (c: Container, a: Args, ctx: RequestContext) => serviceResolvers.up(serviceContainerResolvers.asService(c, a), a, ctx),
   withAnnotation: (c: Container, a: Args) => {
     const name = str(a, "name");
     if (name === "") throw new InvalidArgumentError("withAnnotation: name must not be empty");

@@ -8,6 +8,7 @@ extend type Container {
   dockerHealthcheck: HealthcheckConfig
   withVolatileVariable(name: String!, value: String!): Container!
   withoutVolatileVariable(name: String!): Container!
+  up(random: Boolean = false, ports: [PortForward!] = [], args: [String!] = [], useEntrypoint: Boolean = false, experimentalPrivilegedNesting: Boolean = false, insecureRootCapabilities: Boolean = false, expand: Boolean = false, noInit: Boolean = false): Void
 }
 
 type HealthcheckConfig implements Node {
