@@ -54,6 +54,8 @@ describe("git credentials through the SDK", () => {
     assert.equal(r.code, 0, r.stderr);
     const out = JSON.parse(r.stdout) as Record<string, unknown>;
     assert.deepEqual(out["branches"], ["feature", "main"]);
+    assert.equal(out["tags"], true, "tree(includeTags) keeps the remote's tags in .git");
+    assert.equal(out["noTags"], false);
     assert.equal(out["ancestor"], env["FIRST_COMMIT"], "commonAncestor of main and feature is the commit they share");
     assert.equal(out["readme"], README);
     assert.equal(out["header"], README);

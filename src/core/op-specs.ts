@@ -122,6 +122,7 @@ const git = z.strictObject({
   commit: str.refine(isCommitSha, "must be a full commit SHA"),
   keepGitDir: z.literal(true).exactOptional(),
   depth: nat.exactOptional(),
+  includeTags: z.literal(true).exactOptional(),
   origin: z.strictObject({ auth: gitAuthSpec }).exactOptional(),
 }) satisfies z.ZodType<GitOp>;
 

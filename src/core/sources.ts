@@ -100,13 +100,13 @@ export async function gitRefNames(ctx: RequestContext, repo: GitRepository, kind
   return listRefNames(await listRemoteRefs(ctx, repo), kind === "branches" ? "refs/heads/" : "refs/tags/", patterns);
 }
 
-export function gitTree(ref: GitRef, opts: { discardGitDir: boolean; depth: number }): Directory {
+export function gitTree(ref: GitRef, opts: { discardGitDir: boolean; depth: number; includeTags?: boolean }): Directory {
   const keep = !(opts.discardGitDir || ref.repo.discardGitDir);
   const op: GitOp = {
     kind: "git",
     url: ref.repo.url,
     commit: ref.commit,
-    ...(keep ? { keepGitDir: true as const, depth: opts.depth } : {}),
+    ...(keep ? { keepGitDir: true as const, depth: opts.depth, ...(opts.includeTags ? { includeTags: true as const } : {}) } : {}),
     ...(hasGitAuth(ref.repo.auth) ? { origin: { auth: ref.repo.auth } } : {}),
   };
   return new Directory(

@@ -18,6 +18,8 @@ export interface GitOp {
   /** Present (true) when the tree keeps a `.git` directory; then `depth` matters too. */
   keepGitDir?: true;
   depth?: number;
+  /** Present (true) when the kept `.git` holds every tag of the remote. */
+  includeTags?: true;
   /** Credentials (kept out of the cache key: the commit names the content). */
   origin?: { auth: GitAuthSpec };
 }
@@ -40,6 +42,7 @@ export class GitOpRunner implements OpRunner {
         this.deps.git.checkout(url, op.commit, active.upperDir, {
           keepGitDir: op.keepGitDir === true,
           depth: op.depth ?? 1,
+          includeTags: op.includeTags === true,
           ...(ctx.signal ? { signal: ctx.signal } : {}),
           auth,
         }),

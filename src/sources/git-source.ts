@@ -41,6 +41,8 @@ export interface CheckoutOptions {
   depth: number;
   signal?: AbortSignal;
   auth?: GitAuth | undefined;
+  /** With keepGitDir: every tag of the remote in the kept `.git` too. */
+  includeTags?: boolean;
 }
 
 const SHA_RE = /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/;
@@ -218,11 +220,23 @@ export class GitSource {
     const repo = path.join(this.root, "repos", digestHex(sha256(url)));
     const signal = opts.signal ? { signal: opts.signal } : {};
     // One fetch per cache repository at a time: git locks shallow and refs.
-    await this.#locked(repo, () => this.#fetch(repo, url, commit, opts));
+    await this.#locked(repo, async () => {
+      await this.#fetch(repo, url, commit, opts);
+      if (!opts.keepGitDir || !opts.includeTags) return;
+      const args = ["-c", "protocol.file.allow=never", "-c", "protocol.ext.allow=never", "--git-dir", repo, "fetch", "-q", ...depthArgs(opts.depth)];
+      const r = await this.#git([...args, url, "+refs/tags/*:refs/tags/*"], { ...signal, env: gitAuthEnv(opts.auth) });
+      if (r.code !== 0) throw new UnavailableError(`cannot fetch the tags of git repository "${url}": ${r.stderr.trim() || `git exited with ${r.code}`}`);
+    });
     if (opts.keepGitDir) {
       await this.#must(["init", "-q", "--template=", dest], signal);
       const local = ["-C", dest];
       await this.#must([...local, "-c", "protocol.file.allow=always", "fetch", "-q", "--no-tags", ...depthArgs(opts.depth), `file://${repo}`, commit], signal);
+      if (opts.includeTags) {
+        await this.#must(
+          [...local, "-c", "protocol.file.allow=always", "fetch", "-q", ...depthArgs(opts.depth), `file://${repo}`, "+refs/tags/*:refs/tags/*"],
+          signal,
+        );
+      }
       await this.#must([...local, "-c", "advice.detachedHead=false", "checkout", "-q", commit], signal);
       await this.#must([...local, "remote", "add", "origin", url], signal);
       // FETCH_HEAD names the engine's cache path: not part of the tree.

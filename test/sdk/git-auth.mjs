@@ -19,6 +19,16 @@ await connection(async () => {
   const repo = dag.git(smart, { httpAuthUsername: GIT_USER, httpAuthToken: token });
   out.branches = await repo.branches();
   out.readme = await repo.branch("main").tree().file("README").contents();
+  const withTags = repo.branch("main").tree({ includeTags: true });
+  out.tags =
+    (await withTags.glob(".git/**")).some((p) => p.endsWith("refs/tags/v1.0.0")) ||
+    (
+      await withTags
+        .file(".git/packed-refs")
+        .contents()
+        .catch(() => "")
+    ).includes("refs/tags/v1.0.0");
+  out.noTags = (await repo.branch("main").tree().glob(".git/**")).some((p) => p.includes("v1.0.0"));
   out.ancestor = await repo.branch("main").commonAncestor(repo.branch("feature")).commit();
   const header = dag.setSecret("git-header", `Basic ${Buffer.from(`${GIT_USER}:${GIT_PASS}`).toString("base64")}`);
   out.header = await dag.git(smart, { httpAuthHeader: header }).head().tree().file("README").contents();

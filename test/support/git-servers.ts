@@ -31,6 +31,7 @@ export async function makeRepoWithBranches(dir: string, text: string): Promise<{
   const commit = (msg: string) => git("-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-q", "-m", msg);
   commit("first");
   const first = git("rev-parse", "HEAD").toString().trim();
+  git("tag", "v1.0.0");
   git("checkout", "-q", "-b", "feature");
   await fs.writeFile(path.join(work, "feature.txt"), "feature\n");
   git("add", "feature.txt");

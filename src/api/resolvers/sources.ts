@@ -60,5 +60,5 @@ export const gitRefResolvers = {
   id: (g: GitRef) => encodeId(g),
   commit: (g: GitRef) => g.commit,
   ref: (g: GitRef) => g.ref,
-  tree: (g: GitRef, a: Args) => gitTree(g, { discardGitDir: bool(a, "discardGitDir"), depth: optInt(a, "depth") ?? 1 }),
+  tree: (g: GitRef, a: Args) => gitTree(g, { discardGitDir: bool(a, "discardGitDir"), depth: optInt(a, "depth") ?? 1, includeTags: bool(a, "includeTags") }),
 };

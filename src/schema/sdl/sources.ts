@@ -25,6 +25,6 @@ type GitRef implements Node {
   id: ID!
   commit: String!
   ref: String!
-  tree(discardGitDir: Boolean = false, depth: Int = 1): Directory!
+  tree(discardGitDir: Boolean = false, depth: Int = 1, includeTags: Boolean = false): Directory!
 }
 `;
