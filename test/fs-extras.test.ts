@@ -1,5 +1,7 @@
 /** Directory/File helpers, changesets, JSON values, env files and errors through the official SDK. */
 import assert from "node:assert/strict";
+import * as fs from "node:fs/promises";
+import * as os from "node:os";
 import * as path from "node:path";
 import { after, before, describe, test } from "node:test";
 import { CLI, REPO, run, startEngine, type TestEngine } from "./support/engine.js";
@@ -19,7 +21,8 @@ describe("directory and file helpers through the SDK", () => {
   });
 
   test("filter, chown, search, findUp, patches, changesets, replace, JSON, env files, errors", async () => {
-    const r = await run([CLI, "run", "node", path.join(REPO, "test", "sdk", "fs-extras.mjs")], { env });
+    const workdir = await fs.mkdtemp(path.join(os.tmpdir(), "tanto-fsx-"));
+    const r = await run([CLI, "run", "node", path.join(REPO, "test", "sdk", "fs-extras.mjs")], { env, cwd: workdir });
     assert.equal(r.code, 0, r.stderr);
     const out = JSON.parse(r.stdout) as Record<string, unknown>;
     assert.deepEqual(out["filtered"], ["a.txt", "src/", "src/b.go", "src/deep/", "src/deep/c.txt"]);
@@ -70,6 +73,13 @@ describe("directory and file helpers through the SDK", () => {
     assert.equal(out["appliedA"], "changed\n");
     assert.equal(out["roundTrip"], "changed\n");
     assert.equal(out["csId"], 2);
+    const ws = path.join(workdir, "ws");
+    assert.equal(out["csExport"], ws);
+    assert.equal(await fs.readFile(path.join(ws, "a.txt"), "utf8"), "changed\n");
+    assert.equal(await fs.readFile(path.join(ws, "added", "n.txt"), "utf8"), "n\n");
+    assert.equal(await fs.stat(path.join(ws, "src", "deep")).catch(() => "gone"), "gone", "Changeset.export removes what was removed");
+    assert.equal(await fs.readFile(path.join(ws, "src", "b.go"), "utf8"), "package b\n// TODO fix(x)\n", "and leaves the rest");
+    await fs.rm(workdir, { recursive: true, force: true });
     assert.deepEqual(out["emptyChangeset"], [true, ["a.txt", "build/out.txt", "src/deep/c.txt"]]);
 
     assert.deepEqual(out["queryFile"], ["r.txt", "one two one\nthree one\n", 0o600]);

@@ -9,6 +9,7 @@ import { randomBytes } from "node:crypto";
 import * as fs from "node:fs/promises";
 import * as path from "node:path";
 import { promisify } from "node:util";
+import { packDirectory } from "../archive/write-layer.js";
 import { InvalidArgumentError } from "../errors.js";
 import { resolveInRoot } from "../fsutil/in-root.js";
 import { withView } from "./evaluate.js";
@@ -228,4 +229,23 @@ export async function withChanges(ctx: RequestContext, d: Directory, cs: Changes
     { action: "diff", lower: cs.before, upper: cs.after, dest: d.path },
   ];
   return new Directory(changeFs(d.source, changes, "withChanges"), d.path);
+}
+
+/** Apply the changeset to `dest` on the client: additions and modifications written, removals deleted. */
+export async function exportChangeset(ctx: RequestContext, cs: Changeset, dest: string): Promise<string> {
+  const { removed } = await changedPaths(ctx, cs);
+  const layer = changesetLayer(cs);
+  return withView(ctx, layer.source, (root) =>
+    withScratch(ctx, async (scratch) => {
+      const tree = path.join(scratch, "tree");
+      await fs.cp(root, tree, { recursive: true, preserveTimestamps: true, verbatimSymlinks: true });
+      // Overlay's whiteouts (character devices 0/0), which the packer writes as OCI whiteouts.
+      for (const p of removed) {
+        const at = path.join(tree, p.replace(/\/$/, ""));
+        await fs.mkdir(path.dirname(at), { recursive: true });
+        await run("mknod", [at, "c", "0", "0"]);
+      }
+      return ctx.session.host.write({ path: dest, kind: "dir", wipe: false, allowParentDirPath: false, deletions: true }, packDirectory(tree), ctx.signal);
+    }),
+  );
 }

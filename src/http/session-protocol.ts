@@ -70,6 +70,8 @@ export interface WriteParams {
   kind: "dir" | "file";
   wipe: boolean;
   allowParentDirPath: boolean;
+  /** Whiteouts in the tar remove those paths on the client (Changeset.export). */
+  deletions?: boolean;
 }
 
 export interface TunnelListenParams {

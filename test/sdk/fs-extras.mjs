@@ -87,6 +87,8 @@ await connection(async () => {
   out.appliedA = await applied.file("a.txt").contents();
   out.roundTrip = await d.withPatchFile(cs.asPatch()).file("a.txt").contents();
   out.emptyChangeset = [await dag.changeset().isEmpty(), await d.withChanges(dag.changeset()).glob("**/*.txt")];
+  await d.export("./ws");
+  out.csExport = await cs.export("./ws");
   out.csId = (await dag.loadChangesetFromID(await cs.id()).addedPaths()).length;
 
   const f = dag.file("r.txt", "one two one\nthree one\n", { permissions: 0o600 });

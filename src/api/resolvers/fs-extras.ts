@@ -1,5 +1,5 @@
 /** Directory/File helpers, changesets, search results, JSON values, env files and errors: arguments in, core calls out. */
-import { applyPatch, changedPaths, changesetLayer, changesetPatch, diffStats, withChanges } from "../../core/changesets.js";
+import { applyPatch, changedPaths, changesetLayer, changesetPatch, diffStats, exportChangeset, withChanges } from "../../core/changesets.js";
 import type { Container } from "../../core/container.js";
 import {
   envFileText,
@@ -126,6 +126,7 @@ export const changesetResolvers = {
   asPatch: (c: Changeset, _a: Args, ctx: RequestContext) => changesetPatch(ctx, c),
   diffStats: (c: Changeset, _a: Args, ctx: RequestContext) => diffStats(ctx, c),
   layer: (c: Changeset) => changesetLayer(c),
+  export: (c: Changeset, a: Args, ctx: RequestContext) => exportChangeset(ctx, c, str(a, "path")),
 };
 
 export const diffStatResolvers = {

@@ -67,6 +67,7 @@ type Changeset implements Node {
   asPatch: File!
   diffStats: [DiffStat!]!
   layer: Directory!
+  export(path: String!): String!
 }
 
 type DiffStat implements Node {
