@@ -87,6 +87,20 @@ describe("official Go SDK", { timeout: 20 * 60_000 }, () => {
     });
   });
 
+  test("directory and file helpers, changesets, env files, JSON", { timeout: TIMEOUT }, async () => {
+    const { out } = await go(["helpers"]);
+    assert.deepEqual(out, {
+      replaced: "1 two 1\n",
+      replaceError: true,
+      patched: "patched\n",
+      modified: ["a.txt"],
+      removed: ["src/b.txt"],
+      search: ["src/b.txt"],
+      env: "1|x 1\n",
+      json: "[1,2]",
+    });
+  });
+
   test("typed arguments: enums, an input object (BuildArg), lists of objects", { timeout: TIMEOUT }, async () => {
     const { out } = await go(["typed-args"]);
     assert.deepEqual(out, {

@@ -4,10 +4,6 @@
  * written the way a user writes one (busybox as its image, the only image the
  * test registry serves). Dagger's output and exit codes are checked: tables,
  * `<Type>@<digest>`, `Saved output to …`, `Error: …`, an exec's exit code.
- *
- * The engine's module API (moduleSource, asModule, serve, currentTypeDefs…)
- * comes from helper "modules-engine"; until it is merged the tests needing it
- * are marked todo so they run without failing the suite.
  */
 import assert from "node:assert/strict";
 import * as fs from "node:fs/promises";
@@ -17,7 +13,6 @@ import { after, before, describe, test } from "node:test";
 import { CLI, run, startEngine, type TestEngine } from "./support/engine.js";
 import { testRegistry } from "./support/fixtures.js";
 
-const NEEDS_ENGINE = { todo: "needs the module API from modules-engine" };
 const SLOW = 15 * 60_000;
 
 const MODULE_SOURCE = `import { dag, Container, Directory, object, func } from "@dagger.io/dagger"
@@ -87,7 +82,7 @@ describe("module commands", () => {
     assert.match(r.stderr, /^Error: if any flags in the group \[mod no-mod\] are set none of the others can be/m);
   });
 
-  test("init, functions, call, develop and install on a TypeScript module", { ...NEEDS_ENGINE, timeout: SLOW }, async () => {
+  test("init, functions, call, develop and install on a TypeScript module", { timeout: SLOW }, async () => {
     const mod = path.join(dir, "hello");
     const init = await tanto(["init", "--sdk=typescript", "--name=hello", mod], dir);
     assert.equal(init.code, 0, init.stderr);

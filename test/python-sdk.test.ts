@@ -53,6 +53,22 @@ describe("official Python SDK", { timeout: 15 * 60_000 }, () => {
     });
   });
 
+  test("directory and file helpers, changesets, JSON and env files", { timeout: TIMEOUT }, async () => {
+    const { out } = await py(["helpers"]);
+    assert.deepEqual(out, {
+      replaced: "1 two 1\n",
+      replaceError: "QueryError",
+      patched: "patched\n",
+      modified: ["a.txt"],
+      removed: ["src/b.txt"],
+      search: [["src/b.txt", 1]],
+      filtered: ["src/", "src/b.txt"],
+      json: "[1,2]",
+      env: "1|x 1\n",
+      envGet: "x 1",
+    });
+  });
+
   test("secrets: setSecret as a variable, masked in stdout", { timeout: TIMEOUT }, async () => {
     const value = `s3cr3t-${Math.random().toString(36).slice(2, 10)}`;
     const { out, stderr } = await py(["secrets", value]);

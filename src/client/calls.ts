@@ -1,6 +1,7 @@
 /** Serving the engine's calls to this client (see http/session-protocol.ts). */
 import { EngineError, messageOf } from "../errors.js";
 import type { CallEvent, ReadFilesParams, StatTreeParams, TunnelDialParams, TunnelListenParams, WriteParams } from "../http/session-protocol.js";
+import { dockerLoad, dockerSave } from "./docker-images.js";
 import type { EngineClient } from "./engine-client.js";
 import { readFiles, statTree, writeExport } from "./host-files.js";
 import { resolveSecretUri } from "./secrets.js";
@@ -30,6 +31,18 @@ export async function serveCall(engine: EngineClient, sessionId: string, workdir
           if (!input.complete) input.destroy();
         }
         return await engine.replyCall(sessionId, call.id, { json: { path: written } });
+      }
+      case "docker.save":
+        return await engine.replyCall(sessionId, call.id, { stream: await dockerSave((call.params as { name: string }).name) });
+      case "docker.load": {
+        const input = await engine.callInput(sessionId, call.id);
+        let output: string;
+        try {
+          output = await dockerLoad(input);
+        } finally {
+          if (!input.complete) input.destroy();
+        }
+        return await engine.replyCall(sessionId, call.id, { json: { output } });
       }
       default:
         return await engine.replyCall(sessionId, call.id, { error: `this client does not support "${call.method}"` });

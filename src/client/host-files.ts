@@ -105,7 +105,7 @@ export async function writeExport(workdir: string, params: WriteParams, input: R
     await checkAncestors(params.path, path.dirname(dest));
     if (params.wipe) await fs.rm(dest, { recursive: true, force: true });
     await mkdirFor(params.path, dest);
-    await applyLayer(input, dest);
+    await applyLayer(input, dest, params.deletions ? { whiteouts: "delete" } : {});
     return dest;
   }
   await checkAncestors(params.path, path.dirname(dest));

@@ -46,10 +46,11 @@ export function closeTunnels(): void {
 
 /** Connect to a port on this machine and hand the connection to the engine (host services). */
 export async function dialTunnel(engine: EngineClient, sessionId: string, params: TunnelDialParams): Promise<void> {
-  const local = net.connect({ host: params.host, port: params.port });
+  const local = params.socket ? net.connect({ path: params.socket }) : net.connect({ host: params.host, port: params.port });
+  const where = params.socket ? `unix socket ${params.socket}` : `${params.host}:${params.port}`;
   await new Promise<void>((resolve, reject) => {
     local.once("connect", resolve);
-    local.once("error", (err) => reject(new UnavailableError(`cannot connect to ${params.host}:${params.port} on the client: ${err.message}`)));
+    local.once("error", (err) => reject(new UnavailableError(`cannot connect to ${where} on the client: ${err.message}`)));
   });
   const remote = await engine.openUpgrade(`/v1/sessions/${sessionId}/dials/${params.id}`).catch((err: unknown) => {
     local.destroy();

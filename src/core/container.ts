@@ -12,6 +12,7 @@ import { formatReference, parseReference } from "../oci/reference.js";
 import type { ExecMount } from "../ops/exec-op.js";
 import type { Vertex } from "../solver/types.js";
 import { vertex } from "../solver/vertex.js";
+import { fromDockerHealthcheck, type HealthcheckSpec } from "./healthcheck.js";
 import { opSecretKey, type SecretRef } from "./secrets.js";
 import type { ServiceSpec } from "./service.js";
 import type { RequestContext } from "./types.js";
@@ -27,7 +28,9 @@ export type ContainerMount =
   /** A Directory or File value mounted at `target`. */
   | { target: string; type: "dir" | "file"; source?: Vertex | undefined; path: string; readOnly: boolean }
   /** A secret as a file (on a tmpfs, never on disk). */
-  | { target: string; type: "secret"; secret: SecretRef; owner?: string; mode: number };
+  | { target: string; type: "secret"; secret: SecretRef; owner?: string; mode: number }
+  /** A unix socket of the client (Host.unixSocket), forwarded through the session. */
+  | { target: string; type: "socket"; client: string; path: string; owner?: string };
 
 export interface ExposedPort {
   port: number;
@@ -57,6 +60,12 @@ export interface ContainerState {
   secretEnv: Array<{ name: string; secret: SecretRef }>;
   /** The last withExec, whose stdout/stderr/exitCode the container reports. */
   lastExec?: Vertex | undefined;
+  /** OCI annotations of exported and published manifests. */
+  annotations?: Array<[string, string]> | undefined;
+  /** Docker's HEALTHCHECK, from the image or withDockerHealthcheck. */
+  healthcheck?: HealthcheckSpec | undefined;
+  /** Variables set for execs but kept out of their cache keys (NAME, value). */
+  volatileEnv?: Array<[string, string]> | undefined;
 }
 
 export class Container {
@@ -99,6 +108,7 @@ export class Container {
       labels: Object.entries(c.Labels ?? {}),
       exposedPorts: Object.keys(c.ExposedPorts ?? {}).map(parseExposedPort),
       lastExec: undefined,
+      healthcheck: fromDockerHealthcheck(c.Healthcheck),
     });
   }
 
@@ -177,7 +187,7 @@ export function withExec(c: Container, spec: ExecSpec): Container {
   };
   const mounts: ExecMount[] = c.state.mounts.map((m) => {
     if (m.type === "secret") return { ...m, secret: opSecretKey(m.secret) };
-    if (m.type === "tmpfs") return m;
+    if (m.type === "tmpfs" || m.type === "socket") return m;
     if (m.type === "cache") {
       const { from, ...rest } = m;
       return from ? { ...rest, seed: { input: from.source ? inputOf(from.source) : -1, path: from.path } } : rest;
@@ -185,11 +195,13 @@ export function withExec(c: Container, spec: ExecSpec): Container {
     const { source, ...rest } = m;
     return { ...rest, input: source ? inputOf(source) : -1 };
   });
+  const volatile = c.state.volatileEnv ?? [];
   const op = {
     kind: "exec",
     rootfs: c.state.rootfs !== undefined,
     args: spec.args,
-    env: c.state.env,
+    env: volatile.length > 0 ? c.state.env.filter((e) => !volatile.some(([n]) => e.startsWith(`${n}=`) || e === n)) : c.state.env,
+    ...(volatile.length > 0 ? { origin: { volatileEnv: volatile.map(([n, v]) => `${n}=${v}`) } } : {}),
     ...(c.state.secretEnv.length > 0 ? { secretEnv: c.state.secretEnv.map(({ name, secret }) => ({ name, secret: opSecretKey(secret) })) } : {}),
     cwd: c.state.workdir || "/",
     user: c.state.user,

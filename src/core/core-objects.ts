@@ -5,9 +5,11 @@
 import * as z from "zod";
 import { isCommitSha, normalizeGitUrl } from "../sources/git-source.js";
 import { Container, type ContainerMount, type ContainerState } from "./container.js";
+import { registerExtraTypes } from "./extra-values.js";
+import { HealthcheckConfig, type HealthcheckSpec } from "./healthcheck.js";
 import { Host } from "./host.js";
 import { ObjectTypes } from "./object-types.js";
-import { absPath, platform, secretKey, serviceSpec, sharing, vertexRef } from "./op-specs.js";
+import { absPath, gitAuthSpec, platform, secretKey, serviceSpec, sharing, vertexRef } from "./op-specs.js";
 import { Secret, type SecretRef } from "./secrets.js";
 import { Service } from "./service.js";
 import { GitRef, GitRepository } from "./sources.js";
@@ -34,7 +36,18 @@ const mount = z.discriminatedUnion("type", [
   z.strictObject({ target: absPath, type: z.literal("tmpfs"), size: int.nonnegative().exactOptional() }),
   z.strictObject({ target: absPath, type: z.enum(["dir", "file"]), source: vertexRef.optional(), path: str, readOnly: z.boolean() }),
   z.strictObject({ target: absPath, type: z.literal("secret"), secret: secretRef, owner: str.exactOptional(), mode: int.min(0).max(0o7777) }),
+  z.strictObject({ target: absPath, type: z.literal("socket"), client: str.min(1), path: str.min(1), owner: str.exactOptional() }),
 ]) satisfies z.ZodType<ContainerMount>;
+
+const healthcheckSchema = z.strictObject({
+  args: z.array(str).min(1),
+  shell: z.boolean(),
+  interval: str.exactOptional(),
+  timeout: str.exactOptional(),
+  startPeriod: str.exactOptional(),
+  startInterval: str.exactOptional(),
+  retries: int.nonnegative().exactOptional(),
+}) satisfies z.ZodType<HealthcheckSpec>;
 
 const containerState = z.strictObject({
   platform,
@@ -52,10 +65,13 @@ const containerState = z.strictObject({
   registryAuth: z.array(z.strictObject({ host: str.min(1), username: str, secret: secretRef })),
   secretEnv: z.array(z.strictObject({ name: str.min(1), secret: secretRef })),
   lastExec: vertexRef.optional(),
+  annotations: z.array(z.tuple([str, str])).optional(),
+  healthcheck: healthcheckSchema.optional(),
+  volatileEnv: z.array(z.tuple([str.min(1), str])).optional(),
 }) satisfies z.ZodType<ContainerState>;
 
 const named = z.strictObject({ name: str, value: str });
-const gitRepository = z.strictObject({ url: str.min(1), discardGitDir: z.boolean() });
+const gitRepository = z.strictObject({ url: str.min(1), discardGitDir: z.boolean(), auth: gitAuthSpec.optional() });
 
 /** Every core type; sessions extend this registry with their own. */
 export const coreObjectTypes = new ObjectTypes();
@@ -88,9 +104,11 @@ coreObjectTypes.register(
 coreObjectTypes.register("Host", z.strictObject({}), () => new Host());
 coreObjectTypes.register("Secret", secretRef, (s) => new Secret(s as SecretRef));
 coreObjectTypes.register("Service", serviceSpec, (s) => new Service(s));
-coreObjectTypes.register("GitRepository", gitRepository, (s) => new GitRepository(normalizeGitUrl(s.url), s.discardGitDir));
+coreObjectTypes.register("GitRepository", gitRepository, (s) => new GitRepository(normalizeGitUrl(s.url), s.discardGitDir, s.auth));
 coreObjectTypes.register(
   "GitRef",
   z.strictObject({ repo: gitRepository, ref: str, commit: str.refine(isCommitSha, "must be a full commit SHA") }),
-  (s) => new GitRef(new GitRepository(normalizeGitUrl(s.repo.url), s.repo.discardGitDir), s.ref, s.commit),
+  (s) => new GitRef(new GitRepository(normalizeGitUrl(s.repo.url), s.repo.discardGitDir, s.repo.auth), s.ref, s.commit),
 );
+registerExtraTypes(coreObjectTypes);
+coreObjectTypes.register("HealthcheckConfig", healthcheckSchema, (s) => new HealthcheckConfig(s));

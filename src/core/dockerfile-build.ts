@@ -19,9 +19,11 @@ import { type Command, type Dockerfile, type Instruction, type InstructionOf, pa
 import { EngineError, ExecError, InvalidArgumentError, messageOf, NotFoundError } from "../errors.js";
 import { cleanPath } from "../fsutil/in-root.js";
 import { formatPlatform, parsePlatform } from "../oci/platform.js";
-import { Container, fromAddress, withExec } from "./container.js";
+import { Container, type ContainerMount, fromAddress, withExec } from "./container.js";
+import { runMounts } from "./dockerfile-mounts.js";
 import { readFileAt, statAt } from "./evaluate.js";
 import { type Change, changeFs, type FsRef } from "./filesystem.js";
+import type { Secret } from "./secrets.js";
 import type { RequestContext } from "./types.js";
 import { Directory } from "./values.js";
 
@@ -34,6 +36,8 @@ export interface DockerBuildOptions {
   target?: string;
   /** RUN without the init process. */
   noInit?: boolean;
+  /** Secrets that `RUN --mount=type=secret,id=NAME` can mount (by name). */
+  secrets?: readonly Secret[];
 }
 
 const DEFAULT_SHELL = ["/bin/sh", "-c"];
@@ -58,6 +62,7 @@ export async function dockerBuild(ctx: RequestContext, context: Directory, opts:
     platform,
     buildArgs: new Map((opts.buildArgs ?? []).map((a) => [a.name, a.value])),
     noInit: opts.noInit ?? false,
+    ...(opts.secrets?.length ? { secrets: opts.secrets } : {}),
   });
   const target = opts.target ? findStage(df, opts.target) : df.stages[df.stages.length - 1]!;
   if (!target) {
@@ -103,6 +108,8 @@ async function applyDockerignore(ctx: RequestContext, context: Directory, docker
 
 interface BuildSettings {
   context: Directory;
+  /** Secrets for `RUN --mount=type=secret`, by name (the mount's id). */
+  secrets?: readonly Secret[];
   platform: string;
   buildArgs: ReadonlyMap<string, string>;
   noInit: boolean;
@@ -181,7 +188,10 @@ class Build {
             return { ...state, container: pairs.reduce((acc, [k, v]) => acc.withLabel(k, v), c) };
           }
           case "RUN":
-            return { ...state, container: this.#run(c, args, commandArgs(instr.command, state.shell)) };
+            return {
+              ...state,
+              container: this.#run(c, args, commandArgs(instr.command, state.shell), await runMounts(this, stage, instr.mounts ?? [], expand)),
+            };
           case "COPY":
           case "ADD":
             return { ...state, container: await this.#copy(stage, c, instr, expand) };
@@ -235,12 +245,18 @@ class Build {
     return { container: await fromAddress(empty, image, this.ctx), shell: DEFAULT_SHELL };
   }
 
-  #run(c: Container, args: ReadonlyMap<string, string | undefined>, argv: string[]): Container {
+  #run(c: Container, args: ReadonlyMap<string, string | undefined>, argv: string[], mounts: readonly ContainerMount[] = []): Container {
     // Build args are in the command's environment (ENV wins), not in the image's.
-    let withArgs = c;
+    let withArgs = mounts.reduce((acc, m) => acc.withMount(m), c);
     for (const [k, v] of args) if (v !== undefined && c.envVariable(k) === undefined) withArgs = withArgs.withEnvVariable(k, v);
     const ran = withExec(withArgs, { args: argv, expect: "SUCCESS", ...(this.settings.noInit ? { noInit: true } : {}) });
-    return ran.with({ env: c.state.env });
+    // RUN --mount mounts are for that command only.
+    return ran.with({ env: c.state.env, mounts: c.state.mounts });
+  }
+
+  /** Where `RUN --mount=type=bind,from=…` reads (as COPY --from does). */
+  bindSource(stage: Stage, from: string | undefined, expand: (w: string) => string, line: number): Promise<{ root: FsRef; label: string }> {
+    return this.#copySource(stage, { line, kind: "COPY", sources: [], dest: "", ...(from !== undefined ? { from } : {}) }, expand);
   }
 
   async #copy(stage: Stage, c: Container, instr: InstructionOf<"COPY" | "ADD">, expand: (w: string) => string): Promise<Container> {

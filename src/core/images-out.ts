@@ -22,6 +22,7 @@ import type { Vertex } from "../solver/types.js";
 import { vertex } from "../solver/vertex.js";
 import { Container } from "./container.js";
 import { solve, withView } from "./evaluate.js";
+import { toDockerHealthcheck } from "./healthcheck.js";
 import { packOneFile } from "./host.js";
 import type { RequestContext } from "./types.js";
 import { File } from "./values.js";
@@ -45,11 +46,13 @@ function settingsOf(c: Container): ImageSettings {
     cmd: s.defaultArgs,
     labels: s.labels,
     exposedPorts: s.exposedPorts.map((p) => ({ port: p.port, protocol: p.protocol })),
+    ...(s.annotations?.length ? { annotations: s.annotations } : {}),
+    ...(s.healthcheck ? { healthcheck: toDockerHealthcheck(s.healthcheck) } : {}),
   };
 }
 
 /** Evaluate the containers and export them as one image into the content store. */
-async function exportImage(ctx: RequestContext, containers: readonly Container[], opts: ImageOutOptions): Promise<ExportedImage> {
+export async function exportImage(ctx: RequestContext, containers: readonly Container[], opts: ImageOutOptions): Promise<ExportedImage> {
   const variants: ImageVariant[] = await Promise.all(
     containers.map(async (c) => {
       const result = c.state.rootfs ? await solve(ctx, c.state.rootfs) : undefined;
@@ -116,6 +119,39 @@ export async function importImage(ctx: RequestContext, c: Container, f: File, ta
     ...(tag ? { tag } : {}),
   };
   const rootfs = vertex({ ...op }, [source], `import ${path.posix.basename(f.path)}`);
+  const { config } = imported;
+  const imagePlatform = normalizePlatform({ os: config.os, architecture: config.architecture, ...(config.variant ? { variant: config.variant } : {}) });
+  const { imageRef: _none, ...state } = c.fromImage(rootfs, formatReference(importedImageRef(imported.manifestDigest)), config).state;
+  return new Container({ ...state, platform: formatPlatform(imagePlatform) });
+}
+
+/** Load the image into the client's Docker under `name` (`docker load` on the client); returns `name`. */
+export async function exportToClientDocker(ctx: RequestContext, containers: readonly Container[], name: string, opts: ImageOutOptions): Promise<string> {
+  const image = await exportImage(ctx, containers, opts);
+  const archive = imageArchive(ctx.deps.exporter.content, image, { tags: [name] });
+  await ctx.session.host.loadImage(archive.stream(ctx.signal), ctx.signal);
+  return name;
+}
+
+/**
+ * A container from an image of the client's Docker (`docker save` on the
+ * client), for the container's platform. The archive is read now; the
+ * recipe names the manifest, so an engine that lacks its blobs cannot load
+ * the container again without the client (the error says so).
+ */
+export async function clientDockerImage(ctx: RequestContext, c: Container, name: string): Promise<Container> {
+  const platform = parsePlatform(c.state.platform);
+  const saved = await ctx.session.host.saveImage(name, ctx.signal);
+  let imported: Awaited<ReturnType<typeof importImageArchive>>;
+  try {
+    imported = await importImageArchive(ctx.deps.exporter.content, saved.tar, { platform, signal: ctx.signal });
+    saved.done();
+  } catch (err) {
+    saved.done(err as Error);
+    throw err;
+  }
+  const op: ImageImportOp = { kind: "image-import", manifest: imported.manifestDigest, path: `docker-image:${name}`, platform: formatPlatform(platform) };
+  const rootfs = vertex({ ...op }, [], `docker image ${name}`);
   const { config } = imported;
   const imagePlatform = normalizePlatform({ os: config.os, architecture: config.architecture, ...(config.variant ? { variant: config.variant } : {}) });
   const { imageRef: _none, ...state } = c.fromImage(rootfs, formatReference(importedImageRef(imported.manifestDigest)), config).state;

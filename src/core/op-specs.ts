@@ -8,6 +8,7 @@ import * as z from "zod";
 import { isDigest } from "../oci/digest.js";
 import type { ExecOp } from "../ops/exec-op.js";
 import type { FileAction, FileOp } from "../ops/file-op.js";
+import type { GitAuthSpec } from "../ops/git-auth.js";
 import type { GitOp } from "../ops/git-op.js";
 import type { HostDirOp } from "../ops/host-dir-op.js";
 import { type HttpFileOp, isPlainName } from "../ops/http-op.js";
@@ -42,6 +43,7 @@ const execMount = z.discriminatedUnion("type", [
   z.strictObject({ target: absPath, type: z.literal("tmpfs"), size: nat.exactOptional() }),
   z.strictObject({ target: absPath, type: z.enum(["dir", "file"]), input: int.min(-1), path: relOrAbsPath, readOnly: z.boolean() }),
   z.strictObject({ target: absPath, type: z.literal("secret"), secret: secretKey, owner: str.exactOptional(), mode }),
+  z.strictObject({ target: absPath, type: z.literal("socket"), client: str.min(1), path: str.min(1), owner: str.exactOptional() }),
 ]);
 
 const portForward = z.strictObject({ frontend: int.min(0).max(65535).exactOptional(), backend: int.min(1).max(65535), protocol: z.enum(["TCP", "UDP"]) });
@@ -86,6 +88,7 @@ const exec = z.strictObject({
   insecureRootCapabilities: z.literal(true).exactOptional(),
   services: z.array(z.strictObject({ alias: str.min(1), service: serviceSpec })).exactOptional(),
   nesting: z.record(z.string(), z.unknown()).exactOptional(),
+  origin: z.strictObject({ volatileEnv: z.array(str.regex(/^[^=]+=/, "must be NAME=value")) }).exactOptional(),
 }) satisfies z.ZodType<ExecOp>;
 
 const fileAction = z.discriminatedUnion("action", [
@@ -116,12 +119,22 @@ const image = z.strictObject({
   platform,
 }) satisfies z.ZodType<ImageOp>;
 
+/** Credentials of a git remote: secrets by HMAC, the client's agent socket by path. */
+export const gitAuthSpec = z.strictObject({
+  httpToken: z.strictObject({ username: str.min(1), secret: secretKey }).exactOptional(),
+  httpHeader: secretKey.exactOptional(),
+  sshKnownHosts: str.exactOptional(),
+  sshAuthSocket: z.strictObject({ client: str.min(1), path: str.min(1) }).exactOptional(),
+}) satisfies z.ZodType<GitAuthSpec>;
+
 const git = z.strictObject({
   kind: z.literal("git"),
   url: str.min(1),
   commit: str.refine(isCommitSha, "must be a full commit SHA"),
   keepGitDir: z.literal(true).exactOptional(),
   depth: nat.exactOptional(),
+  includeTags: z.literal(true).exactOptional(),
+  origin: z.strictObject({ auth: gitAuthSpec }).exactOptional(),
 }) satisfies z.ZodType<GitOp>;
 
 const httpFile = z.strictObject({
@@ -141,6 +154,17 @@ const imageSettings = z.strictObject({
   cmd: z.array(str),
   labels: z.array(z.tuple([str, str])),
   exposedPorts: z.array(z.strictObject({ port: int.min(1).max(65535), protocol: z.enum(["TCP", "UDP"]) })),
+  annotations: z.array(z.tuple([str, str])).exactOptional(),
+  healthcheck: z
+    .strictObject({
+      Test: z.array(str).exactOptional(),
+      Interval: nat.exactOptional(),
+      Timeout: nat.exactOptional(),
+      StartPeriod: nat.exactOptional(),
+      StartInterval: nat.exactOptional(),
+      Retries: nat.exactOptional(),
+    })
+    .exactOptional(),
 });
 
 const imageTarball = z.strictObject({

@@ -8,8 +8,9 @@
  * downloads once per session; its File's vertex names the content digest,
  * not the URL.
  */
-import { InvalidArgumentError } from "../errors.js";
+import { InvalidArgumentError, NotFoundError } from "../errors.js";
 import { type Digest, isDigest } from "../oci/digest.js";
+import { type GitAuthSpec, hasGitAuth, withGitAuth } from "../ops/git-auth.js";
 import type { GitOp } from "../ops/git-op.js";
 import { type HttpFileOp, isPlainName } from "../ops/http-op.js";
 import { vertex } from "../solver/vertex.js";
@@ -24,9 +25,11 @@ export class GitRepository {
   constructor(
     readonly url: string,
     readonly discardGitDir: boolean,
+    /** Credentials for the remote (secrets by HMAC); undefined: none. */
+    readonly auth?: GitAuthSpec | undefined,
   ) {}
   toJSON(): unknown {
-    return { url: this.url, discardGitDir: this.discardGitDir };
+    return { url: this.url, discardGitDir: this.discardGitDir, ...(hasGitAuth(this.auth) ? { auth: this.auth } : {}) };
   }
 }
 
@@ -42,9 +45,9 @@ export class GitRef {
   }
 }
 
-export function gitRepository(url: string, keepGitDir: boolean | undefined): GitRepository {
+export function gitRepository(url: string, keepGitDir: boolean | undefined, auth?: GitAuthSpec): GitRepository {
   // Dagger keeps .git unless told otherwise; the deprecated keepGitDir=false discards it.
-  return new GitRepository(normalizeGitUrl(url), keepGitDir === false);
+  return new GitRepository(normalizeGitUrl(url), keepGitDir === false, hasGitAuth(auth) ? auth : undefined);
 }
 
 // Per session: ls-remote answers (by URL) and downloads (by URL and checksum).
@@ -67,7 +70,12 @@ function memo<T>(table: WeakMap<Session, Map<string, Promise<T>>>, session: Sess
 }
 
 export function listRemoteRefs(ctx: RequestContext, repo: GitRepository): Promise<RemoteRefs> {
-  return memo(remoteRefs, ctx.session, repo.url, () => ctx.deps.git.listRefs(repo.url, ctx.session.signal));
+  const key = hasGitAuth(repo.auth) ? JSON.stringify([repo.url, repo.auth]) : repo.url;
+  return memo(remoteRefs, ctx.session, key, () =>
+    withGitAuth(repo.auth, { session: ctx.session, secrets: ctx.session.secrets }, ctx.deps.runDir, (auth) =>
+      ctx.deps.git.listRefs(repo.url, ctx.session.signal, auth),
+    ),
+  );
 }
 
 export async function resolveGitRef(ctx: RequestContext, repo: GitRepository, q: RefQuery): Promise<GitRef> {
@@ -92,9 +100,15 @@ export async function gitRefNames(ctx: RequestContext, repo: GitRepository, kind
   return listRefNames(await listRemoteRefs(ctx, repo), kind === "branches" ? "refs/heads/" : "refs/tags/", patterns);
 }
 
-export function gitTree(ref: GitRef, opts: { discardGitDir: boolean; depth: number }): Directory {
+export function gitTree(ref: GitRef, opts: { discardGitDir: boolean; depth: number; includeTags?: boolean }): Directory {
   const keep = !(opts.discardGitDir || ref.repo.discardGitDir);
-  const op: GitOp = { kind: "git", url: ref.repo.url, commit: ref.commit, ...(keep ? { keepGitDir: true as const, depth: opts.depth } : {}) };
+  const op: GitOp = {
+    kind: "git",
+    url: ref.repo.url,
+    commit: ref.commit,
+    ...(keep ? { keepGitDir: true as const, depth: opts.depth, ...(opts.includeTags ? { includeTags: true as const } : {}) } : {}),
+    ...(hasGitAuth(ref.repo.auth) ? { origin: { auth: ref.repo.auth } } : {}),
+  };
   return new Directory(
     vertex(op, [], `git ${ref.repo.url} ${ref.ref === ref.commit ? ref.commit.slice(0, 12) : `${ref.ref} (${ref.commit.slice(0, 12)})`}`),
     "/",
@@ -128,4 +142,14 @@ export async function httpFile(
     permissions: opts.permissions,
   };
   return new File(vertex(op, [], `http ${url}`), "/" + name);
+}
+
+/** The best common ancestor of two refs of one repository, as a ref pinned to its commit. */
+export async function commonAncestor(ctx: RequestContext, a: GitRef, b: GitRef): Promise<GitRef> {
+  if (a.repo.url !== b.repo.url) throw new InvalidArgumentError(`commonAncestor: the refs are of different repositories ("${a.repo.url}", "${b.repo.url}")`);
+  const base = await withGitAuth(a.repo.auth, { session: ctx.session, secrets: ctx.session.secrets }, ctx.deps.runDir, (auth) =>
+    ctx.deps.git.mergeBase(a.repo.url, a.commit, b.commit, { signal: ctx.signal, auth }),
+  );
+  if (base === undefined) throw new NotFoundError(`commits ${a.commit} and ${b.commit} of "${a.repo.url}" have no common ancestor`);
+  return new GitRef(a.repo, base, base);
 }

@@ -14,6 +14,7 @@ import type { Solver } from "../solver/solver.js";
 import type { ProgressEvent } from "../solver/types.js";
 import type { GitSource } from "../sources/git-source.js";
 import type { HttpSource } from "../sources/http-source.js";
+import type { EngineCacheAccess } from "./engine-cache.js";
 import type { SecretStore } from "./secrets.js";
 
 export interface Session {
@@ -52,6 +53,8 @@ export interface CoreDeps {
   readonly runDir: string;
   readonly version: string;
   readonly defaultPlatform: string;
+  /** The cache as the API sees it (Query.engine); absent in tests that need none. */
+  readonly cache?: EngineCacheAccess;
 }
 
 /** Per-request context handed to every resolver. */

@@ -11,8 +11,10 @@
  * What a build cannot honour is refused here, with the line:
  * `Dockerfile:7: unsupported flag --mount for RUN`.
  */
+
 import { InvalidArgumentError } from "../errors.js";
 import { expandWord } from "./expand.js";
+import { parseRunMount, type RunMount, takeRunMounts } from "./run-mounts.js";
 
 /** Exec form (`["a", "b"]`) or shell form (text for the SHELL). */
 export type Command = { form: "exec"; args: string[] } | { form: "shell"; text: string };
@@ -31,7 +33,7 @@ interface At {
 export type Instruction = At &
   (
     | { kind: "FROM"; image: string; stageName?: string; platform?: string }
-    | { kind: "RUN"; command: Command }
+    | { kind: "RUN"; command: Command; mounts?: RunMount[] }
     | { kind: "COPY" | "ADD"; sources: string[]; dest: string; from?: string; chown?: string; chmod?: string }
     | { kind: "ENV" | "LABEL"; pairs: KeyValue[] }
     | { kind: "ARG"; args: Array<{ name: string; default?: string }> }
@@ -174,7 +176,8 @@ function parseInstruction(raw: Line, escapeChar: string, fail: (line: number, me
   if (!KNOWN.has(name)) fail(line, `unknown instruction ${name}`);
   // Only instructions that take flags look for them: `CMD --help` is a command.
   const allowed = FLAGS[name] ?? [];
-  const { flags, rest } = name in FLAGS || name === "RUN" ? takeFlags(raw.rest) : { flags: new Map<string, string | true>(), rest: raw.rest };
+  const runMounts = name === "RUN" ? takeRunMounts(raw.rest) : { specs: [], rest: raw.rest };
+  const { flags, rest } = name in FLAGS || name === "RUN" ? takeFlags(runMounts.rest) : { flags: new Map<string, string | true>(), rest: raw.rest };
   for (const flag of flags.keys()) if (!allowed.includes(flag)) fail(line, `unsupported flag --${flag} for ${name}`);
   const flag = (key: string): string | undefined => {
     const v = flags.get(key);
@@ -195,9 +198,14 @@ function parseInstruction(raw: Line, escapeChar: string, fail: (line: number, me
       const platform = flag("platform");
       return { line, kind: "FROM", image: words[0]!, ...(stageName ? { stageName } : {}), ...(platform !== undefined ? { platform } : {}) };
     }
-    case "RUN":
+    case "RUN": {
       needArgs();
-      return { line, kind: "RUN", command: commandOf(rest, name, line, fail) };
+      const mounts = runMounts.specs.map((spec) => {
+        const m = parseRunMount(spec);
+        return typeof m === "string" ? fail(line, m) : m;
+      });
+      return { line, kind: "RUN", command: commandOf(rest, name, line, fail), ...(mounts.length ? { mounts } : {}) };
+    }
     case "CMD":
     case "ENTRYPOINT":
       needArgs();

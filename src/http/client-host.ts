@@ -28,6 +28,10 @@ export interface ClientHost {
   dial(params: TunnelDialParams, signal?: AbortSignal): Promise<void>;
   /** Resolve a client-side secret URI (env://, file://, cmd://) to its value. */
   resolveSecret(uri: string, signal?: AbortSignal): Promise<string>;
+  /** Load an image archive into the client's Docker (`docker load`); returns what Docker said. */
+  loadImage(archive: Readable, signal?: AbortSignal): Promise<string>;
+  /** `docker save` of an image of the client's Docker, as a tar stream. */
+  saveImage(name: string, signal?: AbortSignal): Promise<{ tar: Readable; done(error?: Error): void }>;
   /** Send a tar stream to be written at `path` on the client; returns the path written. */
   write(params: WriteParams, tar: Readable, signal?: AbortSignal): Promise<string>;
 }

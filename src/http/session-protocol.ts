@@ -70,6 +70,8 @@ export interface WriteParams {
   kind: "dir" | "file";
   wipe: boolean;
   allowParentDirPath: boolean;
+  /** Whiteouts in the tar remove those paths on the client (Changeset.export). */
+  deletions?: boolean;
 }
 
 export interface TunnelListenParams {
@@ -89,4 +91,6 @@ export interface TunnelDialParams {
   id: string;
   host: string;
   port: number;
+  /** Connect to this unix socket of the client instead of host:port (withUnixSocket). */
+  socket?: string;
 }

@@ -52,6 +52,9 @@ export interface ImageSettings {
   cmd: readonly string[];
   labels: ReadonlyArray<readonly [string, string]>;
   exposedPorts: ReadonlyArray<{ port: number; protocol: "TCP" | "UDP" }>;
+  /** Annotations of the manifest. */
+  annotations?: ReadonlyArray<readonly [string, string]>;
+  healthcheck?: NonNullable<ContainerConfig["Healthcheck"]>;
 }
 
 export interface ImageVariant {
@@ -165,6 +168,7 @@ export class ImageExporter {
       mediaType: docker ? MediaType.dockerManifest : MediaType.ociManifest,
       config: configDesc,
       layers,
+      ...(variant.settings.annotations?.length ? { annotations: Object.fromEntries(variant.settings.annotations) } : {}),
     };
     const desc = await this.#put(manifest, manifest.mediaType!);
     return { descriptor: { ...desc, platform }, manifest, config };
@@ -291,6 +295,7 @@ export function imageConfig(s: ImageSettings, platform: Platform, diffIds: reado
   if (s.cmd.length > 0) c.Cmd = [...s.cmd];
   if (s.workdir !== "") c.WorkingDir = s.workdir;
   if (s.labels.length > 0) c.Labels = Object.fromEntries(s.labels);
+  if (s.healthcheck) c.Healthcheck = { ...s.healthcheck, ...(s.healthcheck.Test ? { Test: [...s.healthcheck.Test] } : {}) };
   const config: ImageConfig = {
     created: EXPORT_CREATED,
     architecture: platform.architecture,

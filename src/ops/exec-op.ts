@@ -32,6 +32,7 @@ import { cacheSeed, readInRoot, writeInRoot } from "./exec-extras.js";
 import { Cleanup, SecretFiles } from "./exec-secrets.js";
 import type { NestedClient, NestingHost, NestingSpec } from "./nesting.js";
 import { StreamScrubber, scrub } from "./scrub.js";
+import { forwardSockets, type SocketMount } from "./socket-forward.js";
 
 export type ExecMount =
   | { target: string; type: "cache"; key: string; sharing: CacheSharingMode; owner?: string; seed?: { input: number; path: string } }
@@ -39,7 +40,8 @@ export type ExecMount =
   /** A directory or file from input `input` (index among the mount sources), at `path` inside it. */
   | { target: string; type: "dir" | "file"; input: number; path: string; readOnly: boolean }
   /** A secret's value as a read-only file; the value comes from the session by HMAC. */
-  | { target: string; type: "secret"; secret: SecretKey; owner?: string; mode: number };
+  | { target: string; type: "secret"; secret: SecretKey; owner?: string; mode: number }
+  | SocketMount;
 
 /** How an op names a secret: never its value. */
 export interface SecretKey {
@@ -68,6 +70,8 @@ export interface ExecOp {
   services?: Array<{ alias: string; service: unknown }>;
   /** Privileged nesting: the process gets a client of the engine (see nesting.ts). */
   nesting?: NestingSpec;
+  /** Kept out of the cache key: volatile variables (NAME=value), set for the process but not part of what the exec is. */
+  origin?: { volatileEnv: string[] };
 }
 
 /** Starts bound services for an exec and reports where they are. */
@@ -189,6 +193,9 @@ export class ExecOpRunner implements OpRunner {
 
       const secrets = new SecretFiles(op, ctx);
       specMounts.push(...(await secrets.mount(path.join(dir, "secrets"), rootfs, unmounts)));
+      const sockets = await forwardSockets(op.mounts, path.join(dir, "sockets"), rootfs, ctx.session);
+      unmounts.defer(sockets.close);
+      specMounts.push(...sockets.mounts);
       const output = await this.#runIn(id, rootfs, op, specMounts, v, ctx, secrets, opts, sources);
       await unmounts.run();
       if (!opts.commit) return { meta: { ...output } };
@@ -274,7 +281,7 @@ export class ExecOpRunner implements OpRunner {
         {
           rootfs,
           mounts,
-          process: { args: op.args, env: [...op.env, ...secrets.env(), ...(nested?.env ?? [])], cwd: op.cwd, user },
+          process: { args: op.args, env: [...op.env, ...(op.origin?.volatileEnv ?? []), ...secrets.env(), ...(nested?.env ?? [])], cwd: op.cwd, user },
           ...(net ? { network: { netnsPath: net.ns.path } } : {}),
           ...(op.insecureRootCapabilities ? { privileged: true } : {}),
         },

@@ -7,6 +7,7 @@ import { digestHex } from "../oci/digest.js";
 import type { OverlaySnapshotter } from "../snapshots/overlay-snapshotter.js";
 import type { OpRunner, Result, SolveContext, Vertex } from "../solver/types.js";
 import { type GitSource, normalizeGitUrl } from "../sources/git-source.js";
+import { type GitAuthSpec, withGitAuth } from "./git-auth.js";
 
 export interface GitOp {
   kind: "git";
@@ -17,13 +18,17 @@ export interface GitOp {
   /** Present (true) when the tree keeps a `.git` directory; then `depth` matters too. */
   keepGitDir?: true;
   depth?: number;
+  /** Present (true) when the kept `.git` holds every tag of the remote. */
+  includeTags?: true;
+  /** Credentials (kept out of the cache key: the commit names the content). */
+  origin?: { auth: GitAuthSpec };
 }
 
 export class GitOpRunner implements OpRunner {
   readonly kind = "git";
   readonly cacheable = true;
 
-  constructor(private readonly deps: { git: GitSource; snapshots: OverlaySnapshotter }) {}
+  constructor(private readonly deps: { git: GitSource; snapshots: OverlaySnapshotter; runDir: string }) {}
 
   async run(v: Vertex, _inputs: readonly Result[], ctx: SolveContext): Promise<Result> {
     const op = v.op as unknown as GitOp;
@@ -33,11 +38,15 @@ export class GitOpRunner implements OpRunner {
     // A layer of its own (no parent): written where it lies, no mount needed.
     const active = await snapshots.prepare(undefined);
     try {
-      await this.deps.git.checkout(url, op.commit, active.upperDir, {
-        keepGitDir: op.keepGitDir === true,
-        depth: op.depth ?? 1,
-        ...(ctx.signal ? { signal: ctx.signal } : {}),
-      });
+      await withGitAuth(op.origin?.auth, ctx, this.deps.runDir, (auth) =>
+        this.deps.git.checkout(url, op.commit, active.upperDir, {
+          keepGitDir: op.keepGitDir === true,
+          depth: op.depth ?? 1,
+          includeTags: op.includeTags === true,
+          ...(ctx.signal ? { signal: ctx.signal } : {}),
+          auth,
+        }),
+      );
     } catch (err) {
       await snapshots.abort(active);
       throw err;

@@ -16,6 +16,7 @@
 import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
 import * as fs from "node:fs/promises";
+import * as os from "node:os";
 import * as path from "node:path";
 import type { EngineConfig } from "../config/engine-config.js";
 import { LocalContentStore } from "../content/local-content-store.js";
@@ -174,7 +175,7 @@ export class Engine {
         ),
         new ImageTarballOpRunner({ exporter, snapshots }),
         new ImageImportOpRunner({ images, exporter, snapshots, runDir }),
-        new GitOpRunner({ git, snapshots }),
+        new GitOpRunner({ git, snapshots, runDir }),
         new HttpFileOpRunner({ content, snapshots, http }),
       ],
       records: new SqliteCacheRecords(db, (digest) => existsSync(content.path(digest as Digest))),
@@ -198,6 +199,14 @@ export class Engine {
       runDir,
       version: VERSION,
       defaultPlatform: formatPlatform(hostPlatform()),
+      cache: {
+        name: `tanto-${os.hostname()}`,
+        root,
+        policy: config.gc,
+        usage: () => collector.usage(),
+        prune: (opts) => collector.prune(opts),
+        clients: () => sessions?.ids() ?? [],
+      },
     };
     await networkChecked;
     log.debug("state opened and network checked");

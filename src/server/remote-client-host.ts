@@ -37,6 +37,16 @@ export class RemoteClientHost implements ClientHost {
     return value;
   }
 
+  async loadImage(archive: Readable, signal?: AbortSignal): Promise<string> {
+    const { output } = await this.calls.callJson<{ output: string }>("docker.load", {}, { input: archive, ...(signal ? { signal } : {}) });
+    return output;
+  }
+
+  async saveImage(name: string, signal?: AbortSignal): Promise<{ tar: Readable; done(error?: Error): void }> {
+    const reply = await this.calls.call("docker.save", { name }, signal ? { signal } : {});
+    return { tar: reply.body, done: (error) => reply.finish(error) };
+  }
+
   async write(params: WriteParams, tar: Readable, signal?: AbortSignal): Promise<string> {
     const { path } = await this.calls.callJson<{ path: string }>("host.write", params, { input: tar, ...(signal ? { signal } : {}) });
     return path;

@@ -125,4 +125,9 @@ export class SessionManager {
   get size(): number {
     return this.#sessions.size;
   }
+
+  /** IDs of the live sessions. */
+  ids(): string[] {
+    return [...this.#sessions.values()].filter((s) => !s.signal.aborted).map((s) => s.id);
+  }
 }

@@ -42,6 +42,9 @@ export interface CheckoutOptions {
   /** History depth of the kept `.git`; 0 or less is the full history. */
   depth: number;
   signal?: AbortSignal;
+  auth?: GitAuth | undefined;
+  /** With keepGitDir: every tag of the remote in the kept `.git` too. */
+  includeTags?: boolean;
 }
 
 const SHA_RE = /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/;
@@ -163,6 +166,35 @@ export interface CacheEntryInfo {
   inUse: boolean;
 }
 
+/** Credentials for a remote, as git on this machine uses them (the ops layer prepares them). */
+export interface GitAuth {
+  /** Value of the HTTP Authorization header (e.g. "Basic …", "Bearer …"). */
+  authorization?: string;
+  /** An ssh-agent socket on this machine. */
+  sshAuthSock?: string;
+  /** A known_hosts file; with it host keys are checked strictly. */
+  knownHostsFile?: string;
+}
+
+/** The environment that hands `auth` to git: config through GIT_CONFIG_* (never on a command line), ssh options. */
+export function gitAuthEnv(auth: GitAuth | undefined): Record<string, string> {
+  const env: Record<string, string> = {};
+  if (auth?.authorization) {
+    env["GIT_CONFIG_COUNT"] = "1";
+    env["GIT_CONFIG_KEY_0"] = "http.extraHeader";
+    env["GIT_CONFIG_VALUE_0"] = `Authorization: ${auth.authorization}`;
+  }
+  const ssh = ["ssh", "-o", "BatchMode=yes"];
+  if (auth?.knownHostsFile) ssh.push("-o", `UserKnownHostsFile=${auth.knownHostsFile}`, "-o", "StrictHostKeyChecking=yes");
+  else if (auth?.sshAuthSock) ssh.push("-o", "UserKnownHostsFile=/dev/null", "-o", "StrictHostKeyChecking=no");
+  if (auth?.sshAuthSock) {
+    env["SSH_AUTH_SOCK"] = auth.sshAuthSock;
+    ssh.push("-o", "IdentitiesOnly=no");
+  }
+  env["GIT_SSH_COMMAND"] = ssh.join(" ");
+  return env;
+}
+
 export class GitSource {
   readonly #locks = new KeyedLock();
   /** Checkouts running per cache repository. */
@@ -181,10 +213,15 @@ export class GitSource {
     return new GitSource(root);
   }
 
-  async listRefs(url: string, signal?: AbortSignal): Promise<RemoteRefs> {
+  async listRefs(url: string, signal?: AbortSignal, auth?: GitAuth): Promise<RemoteRefs> {
     const r = await this.#git(["-c", "protocol.file.allow=never", "-c", "protocol.ext.allow=never", "ls-remote", "--symref", url], {
       ...(signal ? { signal } : {}),
+      env: gitAuthEnv(auth),
     });
+    if (r.code !== 0 && /could not read Username|Authentication failed|Permission denied \(publickey/i.test(r.stderr)) {
+      const how = /publickey/.test(r.stderr) ? "sshAuthSocket" : "httpAuthToken/httpAuthUsername/httpAuthHeader";
+      throw new UnavailableError(`authentication failed for git repository "${url}" (check ${how}): ${r.stderr.trim()}`);
+    }
     if (r.code !== 0) throw new UnavailableError(`cannot list refs of git repository "${url}": ${r.stderr.trim() || `git exited with ${r.code}`}`);
     return parseLsRemote(r.stdout);
   }
@@ -233,11 +270,21 @@ export class GitSource {
       await this.#fetch(repo, url, commit, opts);
       const now = new Date();
       await fs.utimes(repo, now, now);
+      if (!opts.keepGitDir || !opts.includeTags) return;
+      const args = ["-c", "protocol.file.allow=never", "-c", "protocol.ext.allow=never", "--git-dir", repo, "fetch", "-q", ...depthArgs(opts.depth)];
+      const r = await this.#git([...args, url, "+refs/tags/*:refs/tags/*"], { ...signal, env: gitAuthEnv(opts.auth) });
+      if (r.code !== 0) throw new UnavailableError(`cannot fetch the tags of git repository "${url}": ${r.stderr.trim() || `git exited with ${r.code}`}`);
     });
     if (opts.keepGitDir) {
       await this.#must(["init", "-q", "--template=", dest], signal);
       const local = ["-C", dest];
       await this.#must([...local, "-c", "protocol.file.allow=always", "fetch", "-q", "--no-tags", ...depthArgs(opts.depth), `file://${repo}`, commit], signal);
+      if (opts.includeTags) {
+        await this.#must(
+          [...local, "-c", "protocol.file.allow=always", "fetch", "-q", ...depthArgs(opts.depth), `file://${repo}`, "+refs/tags/*:refs/tags/*"],
+          signal,
+        );
+      }
       await this.#must([...local, "-c", "advice.detachedHead=false", "checkout", "-q", commit], signal);
       await this.#must([...local, "remote", "add", "origin", url], signal);
       // FETCH_HEAD names the engine's cache path: not part of the tree.
@@ -267,29 +314,45 @@ export class GitSource {
     const have = (await this.#git(["--git-dir", repo, "cat-file", "-e", `${commit}^{commit}`], signal)).code === 0;
     if (have && (!opts.keepGitDir || opts.depth === 1)) return;
     // Fetched into a ref of its own, so the objects are never unreachable.
-    const r = await this.#git(
-      [
-        "-c",
-        "protocol.file.allow=never",
-        "-c",
-        "protocol.ext.allow=never",
-        "--git-dir",
-        repo,
-        "fetch",
-        "-q",
-        "--no-tags",
-        `--depth=${opts.keepGitDir && opts.depth <= 0 ? FULL_HISTORY : opts.keepGitDir ? opts.depth : 1}`,
-        url,
-        `+${commit}:refs/tanto/${commit}`,
-      ],
-      signal,
-    );
+    const fetch = (shallow: boolean) => [
+      "-c",
+      "protocol.file.allow=never",
+      "-c",
+      "protocol.ext.allow=never",
+      "--git-dir",
+      repo,
+      "fetch",
+      "-q",
+      "--no-tags",
+      ...(shallow ? [`--depth=${opts.keepGitDir && opts.depth <= 0 ? FULL_HISTORY : opts.keepGitDir ? opts.depth : 1}`] : []),
+      url,
+      `+${commit}:refs/tanto/${commit}`,
+    ];
+    const env = { ...signal, env: gitAuthEnv(opts.auth) };
+    let r = await this.#git(fetch(true), env);
+    // A server that cannot serve a shallow fetch (dumb HTTP) gets a full one.
+    if (r.code !== 0 && /shallow|dumb http/i.test(r.stderr)) r = await this.#git(fetch(false), env);
     if (r.code === 0) return;
     const msg = r.stderr.trim() || `git exited with ${r.code}`;
     if (/not our ref|couldn't find remote ref|no such remote ref|unadvertised object|not found/i.test(msg) && !/repository .* not found/i.test(msg)) {
       throw new NotFoundError(`git repository "${url}" has no commit "${commit}": ${msg}`);
     }
     throw new UnavailableError(`cannot fetch commit "${commit}" of git repository "${url}": ${msg}`);
+  }
+
+  /** The best common ancestor of two commits of `url` (their full histories are fetched first); undefined when none. */
+  async mergeBase(url: string, a: string, b: string, opts: { signal?: AbortSignal; auth?: GitAuth | undefined } = {}): Promise<string | undefined> {
+    for (const c of [a, b]) if (!isCommitSha(c)) throw new InvalidArgumentError(`invalid commit SHA "${c}"`);
+    const repo = path.join(this.root, "repos", digestHex(sha256(url)));
+    const signal = opts.signal ? { signal: opts.signal } : {};
+    return this.#locked(repo, async () => {
+      await this.#fetch(repo, url, a, { keepGitDir: true, depth: 0, ...signal, auth: opts.auth });
+      await this.#fetch(repo, url, b, { keepGitDir: true, depth: 0, ...signal, auth: opts.auth });
+      const r = await this.#git(["--git-dir", repo, "merge-base", a, b], signal);
+      if (r.code === 1) return undefined;
+      if (r.code !== 0) throw new EngineError(`git merge-base ${a} ${b} failed: ${r.stderr.trim()}`);
+      return r.stdout.trim();
+    });
   }
 
   #locked<T>(key: string, fn: () => Promise<T>): Promise<T> {

@@ -1,10 +1,12 @@
 /** Directory.dockerBuild: arguments in, a Container recipe out. */
 
 import { dockerBuild } from "../../core/dockerfile-build.js";
+import type { Secret } from "../../core/secrets.js";
 import type { RequestContext } from "../../core/types.js";
 import type { Directory } from "../../core/values.js";
 import { InvalidArgumentError } from "../../errors.js";
-import { type Args, bool, optStr } from "./args.js";
+import { loadObject } from "../objects.js";
+import { type Args, bool, optStr, strList } from "./args.js";
 
 function buildArgs(a: Args): Array<{ name: string; value: string }> {
   const list = a["buildArgs"];
@@ -26,6 +28,7 @@ export const dockerfileDirectoryResolvers = {
       ...(target ? { target } : {}),
       buildArgs: buildArgs(a),
       noInit: bool(a, "noInit"),
+      secrets: strList(a, "secrets").map((id) => loadObject(id, "Secret") as Secret),
     });
   },
 };

@@ -41,7 +41,7 @@ function mediaTypesArg(a: Args): ExportMediaTypes {
  * containers without a filesystem are dropped, as Dagger does: so
  * `dag.container().export(path, { platformVariants })` is the variants alone.
  */
-function variantContainers(c: Container, a: Args): Container[] {
+export function variantContainers(c: Container, a: Args): Container[] {
   const variants = strList(a, "platformVariants").map((id) => loadObject(id, "Container") as Container);
   if (variants.length === 0) return [c];
   const withFs = [c, ...variants].filter((x) => x.state.rootfs !== undefined);
@@ -49,7 +49,7 @@ function variantContainers(c: Container, a: Args): Container[] {
   return withFs;
 }
 
-function outOptions(a: Args): ImageOutOptions {
+export function outOptions(a: Args): ImageOutOptions {
   return { compression: compressionArg(a), mediaTypes: mediaTypesArg(a) };
 }
 

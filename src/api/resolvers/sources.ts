@@ -1,13 +1,37 @@
 /** git(url) and http(url): remote sources, resolved to commits and digests. */
+import type { Socket } from "../../core/extra-values.js";
 import { encodeId } from "../../core/ids.js";
 import type { Secret } from "../../core/secrets.js";
 import { type GitRef, type GitRepository, gitCommit, gitRefNames, gitRepository, gitTree, httpFile, latestVersion, resolveGitRef } from "../../core/sources.js";
 import type { RequestContext } from "../../core/types.js";
+import type { GitAuthSpec } from "../../ops/git-auth.js";
 import { loadObject } from "../objects.js";
 import { type Args, bool, optInt, optStr, permissions, str, strList } from "./args.js";
 
+/** Query.git's credentials: secrets and the client's agent socket named, never their values. */
+function gitAuthArgs(a: Args): GitAuthSpec {
+  const secret = (k: string) => {
+    const id = optStr(a, k);
+    if (id === undefined) return undefined;
+    const { name, mac } = (loadObject(id, "Secret") as Secret).ref;
+    return { name, mac };
+  };
+  const token = secret("httpAuthToken");
+  const header = secret("httpAuthHeader");
+  const username = optStr(a, "httpAuthUsername") || "x-access-token";
+  const knownHosts = optStr(a, "sshKnownHosts");
+  const sock = optStr(a, "sshAuthSocket");
+  const socket = sock === undefined ? undefined : (loadObject(sock, "Socket") as unknown as Socket);
+  return {
+    ...(token ? { httpToken: { username, secret: token } } : {}),
+    ...(header ? { httpHeader: header } : {}),
+    ...(knownHosts ? { sshKnownHosts: knownHosts } : {}),
+    ...(socket ? { sshAuthSocket: { client: socket.client, path: socket.path } } : {}),
+  };
+}
+
 export const sourcesQueryResolvers = {
-  git: (_: unknown, a: Args) => gitRepository(str(a, "url"), typeof a["keepGitDir"] === "boolean" ? a["keepGitDir"] : undefined),
+  git: (_: unknown, a: Args) => gitRepository(str(a, "url"), typeof a["keepGitDir"] === "boolean" ? a["keepGitDir"] : undefined, gitAuthArgs(a)),
   http: (_: unknown, a: Args, ctx: RequestContext) => {
     const authHeader = optStr(a, "authHeader");
     return httpFile(ctx, str(a, "url"), {
@@ -36,5 +60,5 @@ export const gitRefResolvers = {
   id: (g: GitRef) => encodeId(g),
   commit: (g: GitRef) => g.commit,
   ref: (g: GitRef) => g.ref,
-  tree: (g: GitRef, a: Args) => gitTree(g, { discardGitDir: bool(a, "discardGitDir"), depth: optInt(a, "depth") ?? 1 }),
+  tree: (g: GitRef, a: Args) => gitTree(g, { discardGitDir: bool(a, "discardGitDir"), depth: optInt(a, "depth") ?? 1, includeTags: bool(a, "includeTags") }),
 };

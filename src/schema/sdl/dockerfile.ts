@@ -1,6 +1,7 @@
 /**
  * Dockerfile builds: `Directory.dockerBuild`, run on tanto's own solver.
- * (`secrets` and `ssh` of Dagger's signature are not offered yet.)
+ * `secrets` are what `RUN --mount=type=secret,id=NAME` mounts (by name);
+ * `ssh` of Dagger's signature is not offered yet.
  */
 export const dockerfileSDL = /* GraphQL */ `
 input BuildArg {
@@ -9,6 +10,6 @@ input BuildArg {
 }
 
 extend type Directory {
-  dockerBuild(dockerfile: String = "Dockerfile", platform: Platform, buildArgs: [BuildArg!] = [], target: String = "", noInit: Boolean = false): Container!
+  dockerBuild(dockerfile: String = "Dockerfile", platform: Platform, buildArgs: [BuildArg!] = [], target: String = "", secrets: [SecretID!] = [], noInit: Boolean = false): Container!
 }
 `;

@@ -4,7 +4,7 @@
  */
 export const sourcesSDL = /* GraphQL */ `
 extend type Query {
-  git(url: String!, keepGitDir: Boolean): GitRepository!
+  git(url: String!, keepGitDir: Boolean, sshKnownHosts: String = "", sshAuthSocket: SocketID, httpAuthUsername: String = "", httpAuthToken: SecretID, httpAuthHeader: SecretID): GitRepository!
   http(url: String!, name: String, permissions: Int, checksum: String, authHeader: SecretID): File!
 }
 
@@ -25,6 +25,6 @@ type GitRef implements Node {
   id: ID!
   commit: String!
   ref: String!
-  tree(discardGitDir: Boolean = false, depth: Int = 1): Directory!
+  tree(discardGitDir: Boolean = false, depth: Int = 1, includeTags: Boolean = false): Directory!
 }
 `;

@@ -1,0 +1,9 @@
+/** GitRef.commonAncestor. */
+import { commonAncestor, type GitRef } from "../../core/sources.js";
+import type { RequestContext } from "../../core/types.js";
+import { loadObject } from "../objects.js";
+import { type Args, str } from "./args.js";
+
+export const gitExtrasRefResolvers = {
+  commonAncestor: (g: GitRef, a: Args, ctx: RequestContext) => commonAncestor(ctx, g, loadObject(str(a, "other"), "GitRef") as GitRef),
+};
