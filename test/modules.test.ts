@@ -175,7 +175,7 @@ describe("modules (engine side)", () => {
     assert.deepEqual(out["ls"], { data: { shelly: { ls: "a.txt" } } }, `ignore filters an explicit Directory argument: ${detail("ls")}`);
     const ctxFiles = String(out["ctxFiles"].data?.shelly.ctxFiles).split(",");
     assert.ok(
-      ctxFiles.includes("dagger.json") && ctxFiles.includes("main.txt") && ctxFiles.includes("data"),
+      ctxFiles.includes("dagger.json") && ctxFiles.includes("main.txt") && ctxFiles.includes("data/"),
       `defaultPath "/" is the context: ${detail("ctxFiles")}`,
     );
     assert.deepEqual(out["imgEcho"], { data: { shelly: { imgEcho: "yes" } } }, `defaultAddress pulls the image: ${detail("imgEcho")}`);

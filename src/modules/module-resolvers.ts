@@ -1,11 +1,13 @@
 /** Resolvers of Module, ModuleSource, CurrentModule and FunctionCall, and the Query fields that make them. */
 import * as path from "node:path";
 import type { GraphQLResolveInfo } from "graphql";
+import { loadObject } from "../api/objects.js";
 import { type Args, bool, optStr, str, strList } from "../api/resolvers/args.js";
 import { readFileAt } from "../core/evaluate.js";
+import type { ErrorObject } from "../core/extra-values.js";
 import type { RequestContext } from "../core/types.js";
 import { Directory } from "../core/values.js";
-import { FailedPreconditionError, InvalidArgumentError } from "../errors.js";
+import { EngineError, FailedPreconditionError, InvalidArgumentError } from "../errors.js";
 import { SCHEMA_VERSION } from "../schema/schema-version.js";
 import { runtimeContainer } from "./call.js";
 import { parseModuleConfig } from "./config.js";
@@ -33,7 +35,12 @@ const typeDefArg = (a: Args, k: string): TypeDefData => loadValue<TypeDefData>(a
 async function reconfigured(ctx: RequestContext, s: SourceData, config: SourceData["config"]): Promise<V<SourceData>> {
   const next: SourceData = { ...s, config };
   if (s.kind === "LOCAL_SOURCE" && s.localContextPath && (config.source !== s.config.source || config.include !== s.config.include)) {
-    next.context = refOf(await loadLocalContext(ctx, s.localContextPath, next));
+    try {
+      next.context = refOf(await loadLocalContext(ctx, s.localContextPath, next));
+    } catch (err) {
+      // A module that `init` is about to create has no directory on the client yet: its context stays empty.
+      if (!(err instanceof EngineError && err.code === "NOT_FOUND") || s.configExists) throw err;
+    }
   }
   return src(next);
 }
@@ -223,7 +230,8 @@ export const moduleResolvers = {
       return null;
     },
     returnError: (_c: V<FunctionCallData>, a: Args, ctx: RequestContext) => {
-      const error = loadValue<ErrorData>(a["error"], "Error").data;
+      const e = loadObject(str(a, "error"), "Error") as unknown as ErrorObject;
+      const error: ErrorData = { message: e.message, values: e.values.map(([name, value]) => ({ name, value })) };
       setOutcome(requireModuleClient(ctx, "returnError").session, { error });
       return null;
     },

@@ -13,7 +13,7 @@ import {
   typeDefBuilders,
   typeDefName,
 } from "./typedefs.js";
-import { type ErrorData, loadValue, ModValue } from "./values.js";
+import { loadValue, ModValue } from "./values.js";
 
 type V<T> = ModValue<T>;
 const val = <T>(typename: string, data: T): V<T> => new ModValue(typename, data);
@@ -46,7 +46,6 @@ export const typeDefQueryResolvers = {
   function: (_: unknown, a: Args) => fn(newFunction(str(a, "name"), typeDefArg(a, "returnType"))),
   sourceMap: (_: unknown, a: Args) =>
     val<SourceMapData>("SourceMap", { module: "", filename: str(a, "filename"), line: a["line"] as number, column: a["column"] as number }),
-  error: (_: unknown, a: Args) => val<ErrorData>("Error", { message: str(a, "message"), values: [] }),
 };
 
 export const typeDefResolvers = {
@@ -150,14 +149,6 @@ export const typeDefResolvers = {
     column: (s: V<SourceMapData>) => s.data.column,
     url: (s: V<SourceMapData>) => s.data.url ?? "",
   },
-  Error: {
-    id,
-    message: (e: V<ErrorData>) => e.data.message,
-    values: (e: V<ErrorData>) => e.data.values.map((v) => val("ErrorValue", v)),
-    withValue: (e: V<ErrorData>, a: Args) =>
-      val<ErrorData>("Error", { ...e.data, values: [...e.data.values, { name: str(a, "name"), value: jsonText(a["value"]) }] }),
-  },
-  ErrorValue: { id, name: (v: V<{ name: string }>) => v.data.name, value: (v: V<{ value: string }>) => v.data.value },
 };
 
 /** A JSON argument as its text (SDKs send JSON scalars as strings holding JSON). */

@@ -15,7 +15,6 @@ extend type Query {
   typeDef: TypeDef!
   function(name: String!, returnType: TypeDefID!): Function!
   sourceMap(filename: String!, line: Int!, column: Int!): SourceMap!
-  error(message: String!): Error!
 }
 
 type TypeDef implements Node {
@@ -153,16 +152,4 @@ type SourceMap implements Node {
   url: String!
 }
 
-type Error implements Node {
-  id: ID!
-  message: String!
-  values: [ErrorValue!]!
-  withValue(name: String!, value: JSON!): Error!
-}
-
-type ErrorValue implements Node {
-  id: ID!
-  name: String!
-  value: JSON!
-}
 `;

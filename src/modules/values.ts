@@ -105,8 +105,6 @@ export const MODULE_API_TYPES = [
   "Module",
   "ModuleSource",
   "SDKConfig",
-  "Error",
-  "ErrorValue",
   "FunctionCall",
   "FunctionCallArgValue",
   "CurrentModule",
