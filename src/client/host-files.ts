@@ -38,7 +38,8 @@ export async function statTree(workdir: string, params: StatTreeParams): Promise
   }
   const entries: HostEntry[] = [];
   const excludes = [...params.exclude];
-  const walk = async (rel: string): Promise<void> => {
+  const depth = params.depth ?? Number.POSITIVE_INFINITY;
+  const walk = async (rel: string, level: number): Promise<void> => {
     const dir = path.join(root, rel);
     if (params.gitignore) {
       const text = await fs.readFile(path.join(dir, ".gitignore"), "utf8").catch(() => undefined);
@@ -53,18 +54,22 @@ export async function statTree(workdir: string, params: StatTreeParams): Promise
         if (!filter.mayDescend(childRel)) continue;
         const before = entries.length;
         entries.push(e);
-        await walk(childRel);
+        if (level + 1 < depth) await walk(childRel, level + 1);
         // With include patterns, keep a directory only if it or something in it is selected.
         if (!filter.selects(childRel) && entries.length === before + 1) entries.pop();
       } else if (filter.selects(childRel)) entries.push(e);
     }
   };
-  await walk("");
+  await walk("", 0);
   return { root, kind: "dir", entries };
 }
 
 async function entryOf(root: string, rel: string): Promise<HostEntry | undefined> {
-  const st = await fs.lstat(path.join(root, rel), { bigint: true });
+  const st = await fs.lstat(path.join(root, rel), { bigint: true }).catch((err: NodeJS.ErrnoException) => {
+    if (err.code === "ENOENT") return undefined; // gone while the tree was listed
+    throw err;
+  });
+  if (!st) return undefined;
   const base = { path: rel, mode: Number(st.mode & 0o7777n), size: Number(st.size), mtimeNs: st.mtimeNs.toString() };
   if (st.isDirectory()) return { ...base, type: "dir", size: 0 };
   if (st.isFile()) return { ...base, type: "file" };

@@ -50,6 +50,8 @@ export interface StatTreeParams {
   include: string[];
   exclude: string[];
   gitignore: boolean;
+  /** List only this many levels (1: the directory's own entries); default: the whole tree. */
+  depth?: number;
 }
 
 export interface StatTreeResult {

@@ -51,7 +51,7 @@ interface Top {
 /** What a client directory holds at its top (dagger.json, .git); undefined when it does not exist. */
 async function listTop(ctx: RequestContext, rel: string): Promise<Top | undefined> {
   try {
-    const r = await ctx.session.host.statTree({ path: rel, include: ["dagger.json", ".git"], exclude: ["*/*"], gitignore: false }, ctx.signal);
+    const r = await ctx.session.host.statTree({ path: rel, include: ["dagger.json", ".git"], exclude: ["*/*"], gitignore: false, depth: 1 }, ctx.signal);
     if (r.kind !== "dir") return undefined;
     return { root: r.root, daggerJson: r.entries.some((e) => e.path === "dagger.json" && e.type === "file"), git: r.entries.some((e) => e.path === ".git") };
   } catch (err) {
