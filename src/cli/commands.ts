@@ -3,6 +3,7 @@ import { spawn } from "node:child_process";
 import * as os from "node:os";
 import { connectEngine } from "../client/connect.js";
 import { openClientSession } from "../client/session-server.js";
+import { cliProgressView } from "./progress-flag.js";
 
 const stderrLine = (line: string): void => void process.stderr.write(line.endsWith("\n") ? line : line + "\n");
 
@@ -44,7 +45,7 @@ export async function sessionCommand(opts: { workdir?: string; label: string[] }
 export async function runCommand(command: string[], opts: { workdir?: string }): Promise<number> {
   if (opts.workdir) process.chdir(opts.workdir);
   const engine = await connectEngine(stderrLine);
-  const session = await openClientSession(engine, { labels: {}, progress: stderrLine });
+  const session = await openClientSession(engine, { labels: {}, progress: cliProgressView() });
   const [cmd, ...args] = command;
   const child = spawn(cmd!, args, {
     stdio: "inherit",

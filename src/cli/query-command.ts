@@ -10,6 +10,7 @@ import * as fs from "node:fs/promises";
 import { connectEngine } from "../client/connect.js";
 import { openClientSession } from "../client/session-server.js";
 import { InvalidArgumentError } from "../errors.js";
+import { cliProgressView } from "./progress-flag.js";
 
 export interface QueryOptions {
   doc?: string;
@@ -26,7 +27,7 @@ export async function queryCommand(arg: string | undefined, opts: QueryOptions):
   const variables = parseVariables(opts);
   const query = inline ? arg : await readDocument(opts.doc);
   const engine = await connectEngine(stderrLine);
-  const session = await openClientSession(engine, { labels: {}, progress: stderrLine });
+  const session = await openClientSession(engine, { labels: {}, progress: cliProgressView() });
   try {
     const answer = JSON.parse(
       await engine.query(session.sessionId, {

@@ -13,7 +13,7 @@ import { messageOf } from "../errors.js";
 import { readJson, sendJson } from "../http/json.js";
 import { serveCall } from "./calls.js";
 import type { EngineClient, GraphQLRequestBody } from "./engine-client.js";
-import { progressPrinter } from "./progress.js";
+import { PlainProgress, type ProgressView } from "./progress.js";
 import { closeTunnels } from "./tunnels.js";
 
 export interface ClientSession {
@@ -27,13 +27,20 @@ export interface ClientSession {
 
 export async function openClientSession(
   engine: EngineClient,
-  opts: { labels: Record<string, string>; progress?: (line: string) => void },
+  opts: { labels: Record<string, string>; progress?: ((line: string) => void) | ProgressView },
 ): Promise<ClientSession> {
-  // Names this machine, so the engine reuses its mirrors of our directories.
-  const sessionId = await engine.openSession({ ...opts.labels, "tanto.client.host": os.hostname() });
+  // Names this machine, so the engine reuses its mirrors of our directories;
+  // the trace we run in (an SDK's, or `tanto run`'s) parents the engine's spans.
+  const trace = process.env["TRACEPARENT"];
+  const sessionId = await engine.openSession({
+    ...opts.labels,
+    "tanto.client.host": os.hostname(),
+    ...(trace ? { "tanto.traceparent": trace } : {}),
+  });
   let endedResolve!: () => void;
   const ended = new Promise<void>((r) => (endedResolve = r));
-  const print = opts.progress ? progressPrinter(opts.progress) : () => undefined;
+  const view: ProgressView | undefined = typeof opts.progress === "function" ? new PlainProgress(opts.progress) : opts.progress;
+  const print = view ? (e: Parameters<ProgressView["event"]>[0]) => view.event(e) : () => undefined;
   const workdir = process.cwd();
   const detach = engine.attachEvents(
     sessionId,
@@ -84,6 +91,7 @@ export async function openClientSession(
       await engine.closeSession(sessionId);
       await Promise.race([ended, new Promise((r) => setTimeout(r, 1000).unref())]);
       detach();
+      view?.close();
       engine.close();
     },
   };

@@ -15,11 +15,15 @@ import type { ResolvedImage } from "../images/image-store.js";
 import type { BuiltSchema } from "../schema/build.js";
 import { SessionSchema } from "../schema/session-schema.js";
 import type { ProgressEvent } from "../solver/types.js";
+import { parseTraceParent, type TraceParent } from "../telemetry/types.js";
 import { ClientCalls } from "./client-calls.js";
 import { RemoteClientHost } from "./remote-client-host.js";
 
 /** The session label naming the client's machine (set by the tanto CLI). */
 export const CLIENT_LABEL = "tanto.client.host";
+
+/** The session label carrying the client's W3C traceparent. */
+export const TRACEPARENT_LABEL = "tanto.traceparent";
 
 /** A session that never attaches its event stream is dropped after this. */
 const ATTACH_TIMEOUT_MS = 30_000;
@@ -36,6 +40,11 @@ export class EngineSession implements Session {
   readonly dials = new Map<string, (clientSide: Duplex) => void>();
   #listener: ((event: SessionEvent) => void) | undefined;
   #attachTimer: NodeJS.Timeout;
+
+  /** The client's trace (its `TRACEPARENT`): API call spans hang under its span. */
+  get traceParent(): TraceParent | undefined {
+    return parseTraceParent(this.labels[TRACEPARENT_LABEL]);
+  }
 
   get clientKey(): string {
     return this.labels[CLIENT_LABEL] ?? "unknown-client";

@@ -1,5 +1,7 @@
 import { CancelledError, EngineError, ExecError, messageOf } from "../errors.js";
 import type { Digest } from "../oci/digest.js";
+import { SpanFanout } from "../telemetry/fanout.js";
+import { newSpanId, sinkForSpan } from "../telemetry/types.js";
 import type { CacheRecords } from "./cache-records.js";
 import { Semaphore } from "./semaphore.js";
 import type { OpRunner, Result, SolveContext, Vertex } from "./types.js";
@@ -27,7 +29,7 @@ export class Solver {
   readonly #records: CacheRecords;
   readonly #slots: Semaphore;
   readonly #snapshotExists: (name: string) => number | undefined;
-  readonly #inflight = new Map<Digest, { promise: Promise<Result>; waiters: number; abort: AbortController }>();
+  readonly #inflight = new Map<Digest, { promise: Promise<Result>; waiters: number; abort: AbortController; spans: SpanFanout }>();
   readonly stats: SolverStats = { executed: {}, cacheHits: 0 };
 
   constructor(opts: SolverOptions) {
@@ -45,11 +47,13 @@ export class Solver {
     let entry = this.#inflight.get(v.digest);
     if (!entry) {
       const abort = new AbortController();
-      const shared: SolveContext = { ...ctx, signal: abort.signal };
+      // Every waiter sees the shared solve's spans under its own parent.
+      const spans = new SpanFanout(ctx.progress, ctx.span);
+      const shared: SolveContext = { ...ctx, signal: abort.signal, progress: spans.emit };
       const promise = this.#solveUncached(v, shared).finally(() => this.#inflight.delete(v.digest));
-      entry = { promise, waiters: 0, abort };
+      entry = { promise, waiters: 0, abort, spans };
       this.#inflight.set(v.digest, entry);
-    }
+    } else entry.spans.join(ctx.progress, ctx.span);
     return this.#join(entry, ctx.signal);
   }
 
@@ -88,7 +92,7 @@ export class Solver {
       if (hit) {
         if (hit.snapshot !== undefined) ctx.lease?.(hit.snapshot);
         this.stats.cacheHits++;
-        ctx.progress?.({ type: "done", vertex: v.digest, name: v.name, cached: true, durationMs: 0 });
+        ctx.progress?.({ type: "done", ...spanOf(v, newSpanId(), ctx), cached: true, durationMs: 0, time: Date.now() });
         return hit;
       }
     }
@@ -96,16 +100,18 @@ export class Solver {
     const inputs = await Promise.all(v.inputs.map((i) => this.solve(i, ctx)));
     using _slot = await this.#slots.acquire(ctx.signal);
     const started = performance.now();
-    ctx.progress?.({ type: "start", vertex: v.digest, name: v.name });
+    const span = spanOf(v, newSpanId(), ctx);
+    ctx.progress?.({ type: "start", ...span, time: Date.now() });
     this.stats.executed[v.op.kind] = (this.stats.executed[v.op.kind] ?? 0) + 1;
     let result: Result;
     try {
-      result = await runner.run(v, inputs, ctx);
+      const progress = sinkForSpan(ctx.progress, span.span);
+      result = await runner.run(v, inputs, { ...ctx, span: span.span, ...(progress ? { progress } : {}) });
     } catch (err) {
       ctx.progress?.({
         type: "error",
-        vertex: v.digest,
-        name: v.name,
+        ...span,
+        time: Date.now(),
         durationMs: performance.now() - started,
         message: messageOf(err),
         ...(err instanceof ExecError ? { outputTail: tail(err.stdout + err.stderr) } : {}),
@@ -118,7 +124,7 @@ export class Solver {
       const snapshotId = result.snapshot === undefined ? undefined : this.#snapshotExists(result.snapshot);
       this.#records.put(v.digest, v.op.kind, result, snapshotId, durationMs);
     }
-    ctx.progress?.({ type: "done", vertex: v.digest, name: v.name, cached: false, durationMs });
+    ctx.progress?.({ type: "done", ...span, cached: false, durationMs, time: Date.now() });
     return result;
   }
 
@@ -131,6 +137,10 @@ export class Solver {
     }
     return record;
   }
+}
+
+function spanOf(v: Vertex, span: string, ctx: SolveContext) {
+  return { span, ...(ctx.span ? { parent: ctx.span } : {}), vertex: v.digest, name: v.name, kind: "op" as const, attributes: { "tanto.op": v.op.kind } };
 }
 
 function tail(text: string, lines = 10): string {
