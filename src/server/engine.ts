@@ -205,6 +205,11 @@ export class Engine {
     return this.#gcRunning;
   }
 
+  /** Throws unless the engine can serve: its database answers a read. */
+  healthCheck(): void {
+    this.db.prepare("SELECT 1").get();
+  }
+
   /** Stop: end sessions (cancelling their work), kill containers, unmount, close state. */
   async close(): Promise<void> {
     clearInterval(this.#gcTimer);

@@ -15,6 +15,7 @@ import type { ResolvedImage } from "../images/image-store.js";
 import type { BuiltSchema } from "../schema/build.js";
 import { SessionSchema } from "../schema/session-schema.js";
 import type { ProgressEvent } from "../solver/types.js";
+import { metrics } from "../telemetry/metrics.js";
 import { parseTraceParent, type TraceParent } from "../telemetry/types.js";
 import { ClientCalls } from "./client-calls.js";
 import { RemoteClientHost } from "./remote-client-host.js";
@@ -107,7 +108,13 @@ export class SessionManager {
   create(labels: Record<string, string>): EngineSession {
     const s: EngineSession = new EngineSession(labels, this.secretSalt, this.coreSchema, () => this.end(s.id));
     this.#sessions.set(s.id, s);
+    metrics.sessionsOpened.inc();
+    metrics.sessions.set(this.#sessions.size);
     return s;
+  }
+
+  get count(): number {
+    return this.#sessions.size;
   }
 
   get(id: string): EngineSession | undefined {
@@ -123,6 +130,7 @@ export class SessionManager {
     const s = this.#sessions.get(id);
     if (!s) return;
     this.#sessions.delete(id);
+    metrics.sessions.set(this.#sessions.size);
     s.end();
     this.onEnd(id);
   }

@@ -39,6 +39,11 @@ export class ServiceManager implements ServiceBinder {
 
   constructor(private readonly deps: { exec: () => ExecOpRunner; network: Network; recipeOf: RecipeOf }) {}
 
+  /** Services starting or running, over all sessions. */
+  get count(): number {
+    return this.#instances.size;
+  }
+
   /** The solver is made after the op runners, this among them. */
   attachSolver(solver: Solver): void {
     this.#solver = solver;

@@ -1,6 +1,7 @@
 import { CancelledError, EngineError, ExecError, messageOf } from "../errors.js";
 import type { Digest } from "../oci/digest.js";
 import { SpanFanout } from "../telemetry/fanout.js";
+import { metrics } from "../telemetry/metrics.js";
 import { newSpanId, sinkForSpan } from "../telemetry/types.js";
 import type { CacheRecords } from "./cache-records.js";
 import { Semaphore } from "./semaphore.js";
@@ -92,22 +93,27 @@ export class Solver {
       if (hit) {
         if (hit.snapshot !== undefined) ctx.lease?.(hit.snapshot);
         this.stats.cacheHits++;
+        metrics.cacheHits.inc();
         ctx.progress?.({ type: "done", ...spanOf(v, newSpanId(), ctx), cached: true, durationMs: 0, time: Date.now() });
         return hit;
       }
     }
 
+    if (runner.cacheable) metrics.cacheMisses.inc();
     const inputs = await Promise.all(v.inputs.map((i) => this.solve(i, ctx)));
     using _slot = await this.#slots.acquire(ctx.signal);
     const started = performance.now();
     const span = spanOf(v, newSpanId(), ctx);
     ctx.progress?.({ type: "start", ...span, time: Date.now() });
     this.stats.executed[v.op.kind] = (this.stats.executed[v.op.kind] ?? 0) + 1;
+    metrics.opsRun.inc({ kind: v.op.kind });
     let result: Result;
     try {
       const progress = sinkForSpan(ctx.progress, span.span);
       result = await runner.run(v, inputs, { ...ctx, span: span.span, ...(progress ? { progress } : {}) });
     } catch (err) {
+      metrics.opsFailed.inc({ kind: v.op.kind });
+      metrics.opDuration.observe((performance.now() - started) / 1000, { kind: v.op.kind });
       ctx.progress?.({
         type: "error",
         ...span,
@@ -119,6 +125,7 @@ export class Solver {
       throw err;
     }
     const durationMs = performance.now() - started;
+    metrics.opDuration.observe(durationMs / 1000, { kind: v.op.kind });
     if (result.snapshot !== undefined) ctx.lease?.(result.snapshot);
     if (runner.cacheable) {
       const snapshotId = result.snapshot === undefined ? undefined : this.#snapshotExists(result.snapshot);
