@@ -5,6 +5,7 @@
  * solves hang under it.
  */
 import { type FieldNode, Kind, type OperationDefinitionNode, parse, print, type SelectionSetNode } from "graphql";
+import { parseTraceParent } from "../telemetry/types.js";
 import type { EngineSession } from "./sessions.js";
 
 const MAX_ARG = 60;
@@ -43,9 +44,12 @@ export async function inCallSpan<T extends { errors?: ReadonlyArray<Record<strin
   span: string,
   name: string,
   fn: () => Promise<T>,
+  traceparent?: string,
 ): Promise<T> {
   const started = performance.now();
-  const base = { span, ...(session.traceParent ? { parent: session.traceParent.spanId } : {}), name, kind: "call" as const };
+  // The SDK's span for this request (its `traceparent` header), else the session's.
+  const parent = parseTraceParent(traceparent) ?? session.traceParent;
+  const base = { span, ...(parent ? { parent: parent.spanId, trace: parent.traceId } : {}), name, kind: "call" as const };
   session.progress({ type: "start", ...base, time: Date.now() });
   try {
     const result = await fn();

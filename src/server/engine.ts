@@ -51,6 +51,7 @@ import { SqliteCacheRecords } from "../solver/cache-records.js";
 import { Solver } from "../solver/solver.js";
 import { GitSource } from "../sources/git-source.js";
 import { HttpSource } from "../sources/http-source.js";
+import { otlpFromEnv } from "../telemetry/otlp.js";
 import { isProcessAlive } from "../util/process.js";
 import { VERSION } from "../version.js";
 import { hostResync } from "./host-resync.js";
@@ -175,6 +176,9 @@ export class Engine {
       if (engine?.config.gc.enabled) void engine.autoGc();
     });
     engine = new Engine(sessions, collector, config, log, deps, solver, db, executor, registry, runDir, network);
+    sessions.otlp = otlpFromEnv(process.env, { name: "tanto-engine", version: VERSION });
+    if (sessions.otlp)
+      log.info("exporting spans over OTLP", { endpoint: process.env["OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"] ?? process.env["OTEL_EXPORTER_OTLP_ENDPOINT"] });
     engine.platforms = emulation.platforms;
     return engine;
   }
@@ -222,6 +226,7 @@ export class Engine {
     await unmountAll(this.runDir);
     this.registry.close();
     this.db.close();
+    await this.sessions.otlp?.shutdown().catch(() => undefined);
     await fs.rm(path.join(path.resolve(this.config.root), PID_FILE), { force: true });
   }
 }

@@ -108,7 +108,7 @@ async function handle(engine: Engine, req: IncomingMessage, res: ServerResponse)
     const run = () => runQuery(schema, request, { deps: engine.deps, session, signal, span });
     const name = callName(request.query, request.operationName ?? undefined);
     // Calls that name no chain (introspection) are not worth a span.
-    const result = name === undefined ? await run() : await inCallSpan(session, span, name, run);
+    const result = name === undefined ? await run() : await inCallSpan(session, span, name, run, header(req, "traceparent"));
     return sendJson(res, 200, result);
   }
   if (parts[3] === "calls" && parts[4]) {
@@ -146,4 +146,9 @@ export function createUpgradeHandler(engine: Engine, opts: { token?: string } = 
     const session = parts[0] === "v1" && parts[1] === "sessions" && parts[3] === "tunnels" ? engine.sessions.get(parts[2] ?? "") : undefined;
     handleTunnelUpgrade(req, socket, head, session?.tunnels.get(parts[4] ?? ""), Number(parts[5]));
   };
+}
+
+function header(req: IncomingMessage, name: string): string | undefined {
+  const v = req.headers[name];
+  return Array.isArray(v) ? v[0] : v;
 }

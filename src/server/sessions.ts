@@ -16,7 +16,8 @@ import type { BuiltSchema } from "../schema/build.js";
 import { SessionSchema } from "../schema/session-schema.js";
 import type { ProgressEvent } from "../solver/types.js";
 import { metrics } from "../telemetry/metrics.js";
-import { parseTraceParent, type TraceParent } from "../telemetry/types.js";
+import type { OtlpExport, SpanRecorder } from "../telemetry/otlp.js";
+import { newTraceId, parseTraceParent, type TraceParent } from "../telemetry/types.js";
 import { ClientCalls } from "./client-calls.js";
 import { RemoteClientHost } from "./remote-client-host.js";
 
@@ -25,6 +26,9 @@ export const CLIENT_LABEL = "tanto.client.host";
 
 /** The session label carrying the client's W3C traceparent. */
 export const TRACEPARENT_LABEL = "tanto.traceparent";
+
+/** Set by a client that exports the session's spans over OTLP itself. */
+export const CLIENT_EXPORTS_LABEL = "tanto.otel.client-exports";
 
 /** A session that never attaches its event stream is dropped after this. */
 const ATTACH_TIMEOUT_MS = 30_000;
@@ -71,7 +75,15 @@ export class EngineSession implements Session {
   }
 
   progress(event: ProgressEvent): void {
+    this.#recorder?.record(event);
     this.#send(event);
+  }
+
+  #recorder: SpanRecorder | undefined;
+  /** Export this session's spans (unless its client exports them itself). */
+  exportTo(otlp: OtlpExport): void {
+    if (this.labels[CLIENT_EXPORTS_LABEL] === "1") return;
+    this.#recorder = otlp.recorder(this.traceParent?.traceId ?? newTraceId());
   }
 
   #send(event: SessionEvent): boolean {
@@ -108,10 +120,14 @@ export class SessionManager {
   create(labels: Record<string, string>): EngineSession {
     const s: EngineSession = new EngineSession(labels, this.secretSalt, this.coreSchema, () => this.end(s.id));
     this.#sessions.set(s.id, s);
+    if (this.otlp) s.exportTo(this.otlp);
     metrics.sessionsOpened.inc();
     metrics.sessions.set(this.#sessions.size);
     return s;
   }
+
+  /** Where sessions' spans go over OTLP (OTEL_EXPORTER_OTLP_* in the engine's environment). */
+  otlp: OtlpExport | undefined;
 
   get count(): number {
     return this.#sessions.size;

@@ -21,6 +21,8 @@ export type SpanKind = "call" | "op" | "pull" | "push" | "service";
 interface SpanRef {
   readonly span: string;
   readonly parent?: string;
+  /** The trace, when the span starts one or joins the client's (call spans); else its parent's. */
+  readonly trace?: string;
   /** The vertex digest of an op span. */
   readonly vertex?: string;
   readonly name: string;
