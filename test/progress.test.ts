@@ -61,6 +61,10 @@ describe("progress views", () => {
       lines.some((l) => new RegExp(`^#${echo[0]} DONE \\d+\\.\\ds$`).test(l)),
       r.stderr,
     );
+    // The image's layers were pulled (a fresh engine): a pull span per layer, with its size, under the from op.
+    const pull = num(/^#\d+ pull sha256:[0-9a-f]{12} \(\d+ bytes\)$/);
+    assert.ok(lines.some((l) => new RegExp(`^#${pull} DONE \\d+\\.\\ds$`).test(l)), r.stderr);
+    assert.ok(Number(num(/^#\d+ from .*busybox:latest$/)) < Number(pull), r.stderr);
     // The API call is printed before the op under it.
     const call = num(/^#\d+ container\.from\(address: ".*busybox:latest"\)\.withExec\(args: \["echo", "cached-step"\]\)\.sync$/);
     assert.ok(Number(call) < Number(echo[0]), r.stderr);
