@@ -63,7 +63,10 @@ describe("progress views", () => {
     );
     // The image's layers were pulled (a fresh engine): a pull span per layer, with its size, under the from op.
     const pull = num(/^#\d+ pull sha256:[0-9a-f]{12} \(\d+ bytes\)$/);
-    assert.ok(lines.some((l) => new RegExp(`^#${pull} DONE \\d+\\.\\ds$`).test(l)), r.stderr);
+    assert.ok(
+      lines.some((l) => new RegExp(`^#${pull} DONE \\d+\\.\\ds$`).test(l)),
+      r.stderr,
+    );
     assert.ok(Number(num(/^#\d+ from .*busybox:latest$/)) < Number(pull), r.stderr);
     // The API call is printed before the op under it.
     const call = num(/^#\d+ container\.from\(address: ".*busybox:latest"\)\.withExec\(args: \["echo", "cached-step"\]\)\.sync$/);
@@ -128,6 +131,8 @@ describe("progress views", () => {
         return /EXIT=\d+/.test(p) ? p : undefined;
       });
       assert.match(done, /EXIT=3/);
+      // The program's own output survived the redraws.
+      assert.match(done, /^the program's own line$/m, done);
       assert.match(done, /^\s*✔ exec sh -c for i in .* \d+\.\ds$/m, done);
       assert.match(done, /^\s*✘ exec sh -c echo boom-out.* ERROR \d+\.\ds$/m, done);
       assert.match(done, /^\s*│ boom-out$/m, done);

@@ -47,17 +47,22 @@ export async function runCommand(command: string[], opts: { workdir?: string }):
   if (opts.workdir) process.chdir(opts.workdir);
   const engine = await connectEngine(stderrLine);
   const trace = startCliTrace(`tanto run ${command.join(" ")}`);
+  const view = cliProgressView();
   const session = await openClientSession(engine, {
     labels: {},
-    progress: cliProgressView(),
+    progress: view,
     traceparent: trace.traceparent,
     ...(trace.recorder ? { otlp: trace.recorder } : {}),
   });
   const [cmd, ...args] = command;
+  // A view that redraws in place gets the program's terminal output, so a redraw never erases it.
+  const through = (s: NodeJS.WriteStream): "inherit" | "pipe" => (view.passThrough && s.isTTY ? "pipe" : "inherit");
   const child = spawn(cmd!, args, {
-    stdio: "inherit",
+    stdio: ["inherit", through(process.stdout), through(process.stderr)],
     env: { ...process.env, DAGGER_SESSION_PORT: String(session.port), DAGGER_SESSION_TOKEN: session.token, TRACEPARENT: trace.traceparent },
   });
+  child.stdout?.on("data", (d: Buffer) => view.passThrough?.(process.stdout, d));
+  child.stderr?.on("data", (d: Buffer) => view.passThrough?.(process.stderr, d));
   const forward = (sig: NodeJS.Signals): void => void child.kill(sig);
   process.on("SIGTERM", forward);
   process.on("SIGINT", forward);

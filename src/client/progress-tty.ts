@@ -35,11 +35,24 @@ export class TtyProgress implements ProgressView {
   #frame = 0;
   #timer: NodeJS.Timeout | undefined;
   #messages: string[] = [];
+  /** The program's output waiting for the next frame, per stream: whole lines, and an unfinished one. */
+  readonly #external = new Map<NodeJS.WriteStream, { ready: string; partial: string }>();
   #closed = false;
 
   constructor(private readonly out: ProgressOutput) {
     this.out.write(`${ESC}?25l`);
   }
+
+  readonly passThrough = (stream: NodeJS.WriteStream, data: Buffer): void => {
+    if (this.#closed) return void stream.write(data);
+    const buf = this.#external.get(stream) ?? { ready: "", partial: "" };
+    const text = buf.partial + data.toString("utf8");
+    const nl = text.lastIndexOf("\n");
+    buf.ready += text.slice(0, nl + 1);
+    buf.partial = text.slice(nl + 1);
+    this.#external.set(stream, buf);
+    if (buf.ready) this.#schedule(10);
+  };
 
   event(e: ProgressEvent): void {
     if (this.#closed) return;
@@ -48,14 +61,14 @@ export class TtyProgress implements ProgressView {
     this.#schedule();
   }
 
-  #schedule(): void {
+  #schedule(delay = FRAME_MS): void {
     if (this.#timer) return;
     this.#timer = setTimeout(() => {
       this.#timer = undefined;
       this.#draw();
       // Keep spinners and clocks moving while something runs.
       if ([...this.#tree.nodes].some((n) => n.status === "running")) this.#schedule();
-    }, FRAME_MS);
+    }, delay);
     this.#timer.unref();
   }
 
@@ -71,6 +84,19 @@ export class TtyProgress implements ProgressView {
         .join("");
       this.#tree.drop(root);
     }
+    // The program's own output goes above, for good, through the same stream as the frame.
+    for (const [stream, buf] of this.#external) {
+      const text = buf.ready + (final ? buf.partial : "");
+      buf.ready = "";
+      if (final) buf.partial = "";
+      if (!text) continue;
+      if (stream === this.out) permanent += text.endsWith("\n") ? text : `${text}\n`;
+      else {
+        // Another stream: erase the frame first, so the text lands below what stays.
+        this.#erase();
+        stream.write(text);
+      }
+    }
     const live = final
       ? []
       : fit(
@@ -85,6 +111,12 @@ export class TtyProgress implements ProgressView {
     this.#drawnLines = live.length;
     this.#frame++;
     this.out.write(text);
+  }
+
+  #erase(): void {
+    if (this.#drawnLines === 0) return;
+    this.out.write(`\r${ESC}${this.#drawnLines}A${ESC}J`);
+    this.#drawnLines = 0;
   }
 
   #rows(node: SpanNode, indent: number, liveView: boolean): Row[] {

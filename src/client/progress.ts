@@ -17,6 +17,12 @@ import { TtyProgress } from "./progress-tty.js";
 
 export interface ProgressView {
   event(e: ProgressEvent): void;
+  /**
+   * For a view that redraws in place: output of the program `tanto run`
+   * runs, printed above the live area so a redraw never erases it.
+   * Undefined when the program may write to the terminal itself.
+   */
+  readonly passThrough?: (stream: NodeJS.WriteStream, data: Buffer) => void;
   /** Draws what is left and a summary. */
   close(): void;
 }

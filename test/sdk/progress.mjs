@@ -10,6 +10,7 @@ let failed = false;
 await connection(async () => {
   const base = dag.container().from(image);
   await base.withExec(["echo", "cached-step"]).sync();
+  process.stdout.write("the program's own line\n");
   await base.withExec(["echo", "cached-step"]).sync();
   await base.withEnvVariable("NONCE", nonce).withExec(["sh", "-c", "for i in 1 2 3 4 5 6 7 8; do echo tick-$i; sleep 0.5; done"]).sync();
   try {
