@@ -102,6 +102,30 @@ describe("progress views", () => {
     assert.match(auto.stderr, /^#\d+ CACHED$/m);
   });
 
+  test("two sessions waiting on one solve each see its spans under their own call", async () => {
+    const nonce = `shared-${Date.now()}`;
+    const doc = `{ container { from(address: "${env["TANTO_TEST_IMAGE"]}") { withEnvVariable(name: "N", value: "${nonce}") { withExec(args: ["sh", "-c", "sleep 1.5; echo shared-out"]) { stdout } } } } }`;
+    const before = (await engine.client.stats()).executed["exec"] ?? 0;
+    const [a, b] = await Promise.all([
+      run([CLI, "query", "--progress=plain"], { env, input: doc }),
+      new Promise((r) => setTimeout(r, 400)).then(() => run([CLI, "query", "--progress=plain"], { env, input: doc })),
+    ]);
+    assert.equal((await engine.client.stats()).executed["exec"], before + 1, "one exec for both");
+    for (const r of [a, b]) {
+      assert.equal(r.code, 0, r.stderr);
+      const lines = r.stderr.split("\n");
+      const call = lines.find((l) => /^#\d+ container\.from/.test(l));
+      const op = lines.find((l) => /^#\d+ exec sh -c sleep 1\.5; echo shared-out$/.test(l));
+      assert.ok(call && op, r.stderr);
+      const n = /^#(\d+)/.exec(op)![1];
+      assert.ok(Number(/^#(\d+)/.exec(call)![1]) < Number(n), r.stderr);
+      assert.ok(
+        lines.some((l) => new RegExp(`^#${n} DONE \\d+\\.\\ds$`).test(l)),
+        r.stderr,
+      );
+    }
+  });
+
   test("tty: a live tree in tmux with a running step's output, CACHED rows, the failed step's output kept", async () => {
     const dir = await fs.mkdtemp(path.join(os.tmpdir(), "tanto-progress-"));
     const name = `tanto-progress-${process.pid}`;
