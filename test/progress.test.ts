@@ -155,6 +155,9 @@ describe("progress views", () => {
         return /EXIT=\d+/.test(p) ? p : undefined;
       });
       assert.match(done, /EXIT=3/);
+      // No stale frame anywhere, scrollback included: every spinner row was overwritten.
+      assert.doesNotMatch(done, /^\s*[⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏] /m, done);
+      assert.equal(done.match(/✔ exec sh -c for i in/g)?.length, 1, done);
       // The program's own output survived the redraws.
       assert.match(done, /^the program's own line$/m, done);
       assert.match(done, /^\s*✔ exec sh -c for i in .* \d+\.\ds$/m, done);

@@ -105,8 +105,11 @@ export class TtyProgress implements ProgressView {
         );
     let text = `${ESC}?2026h`;
     if (this.#drawnLines > 0) text += `\r${ESC}${this.#drawnLines}A`;
-    text += `${ESC}J${permanent}${live.map((r) => render(r, width)).join("")}`;
-    if (final) text += this.#summary(width);
+    // Overwrite in place, each line cleared to its end, and clear what is left below: a clear
+    // of the whole screen first would flash, and tmux would push the old frame into its history.
+    const body = `${permanent}${live.map((r) => render(r, width)).join("")}${final ? this.#summary(width) : ""}`;
+    text += body.replaceAll("\n", `${ESC}K\n`);
+    if (body !== "" || this.#drawnLines > 0) text += `${ESC}J`;
     text += `${ESC}?2026l`;
     this.#drawnLines = live.length;
     this.#frame++;
@@ -115,7 +118,8 @@ export class TtyProgress implements ProgressView {
 
   #erase(): void {
     if (this.#drawnLines === 0) return;
-    this.out.write(`\r${ESC}${this.#drawnLines}A${ESC}J`);
+    // Each line blanked, not a clear from the top (see #draw).
+    this.out.write(`\r${ESC}${this.#drawnLines}A${`${ESC}2K\n`.repeat(this.#drawnLines)}\r${ESC}${this.#drawnLines}A`);
     this.#drawnLines = 0;
   }
 
