@@ -20,15 +20,16 @@ export async function benchTracing({ repo, dir, tanto, registryHost, iterations,
   const image = `${registryHost}/busybox:latest`;
 
   const engines = {};
-  for (const [name, env] of [
-    ["traced", { OTEL_EXPORTER_OTLP_ENDPOINT: jaeger.otlp, OTEL_EXPORTER_OTLP_PROTOCOL: "http/protobuf" }],
-    ["plain", {}],
+  for (const [name, env, net] of [
+    ["traced", { OTEL_EXPORTER_OTLP_ENDPOINT: jaeger.otlp, OTEL_EXPORTER_OTLP_PROTOCOL: "http/protobuf" }, 'name = "tbtrace"\ncidr = "10.211.0.0/24"'],
+    ["plain", {}, 'name = "tbplain"\ncidr = "10.211.1.0/24"'],
   ]) {
     const root = path.join(dir, `engine-${name}-root`);
     const configFile = path.join(dir, `engine-${name}.toml`);
     const socket = path.join(dir, `engine-${name}.sock`);
     const logFile = path.join(dir, `engine-${name}.log`);
-    fs.writeFileSync(configFile, `[registry."${registryHost}"]\nhttp = true\n`);
+    // Each engine its own network: the bench's main engine holds the default one.
+    fs.writeFileSync(configFile, `[registry."${registryHost}"]\nhttp = true\n[network]\n${net}\n`);
     const out = fs.openSync(logFile, "a");
     const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("OTEL_")));
     const child = spawn(process.execPath, [tanto, "engine", "--root", root, "--config", configFile, "--addr", `unix://${socket}`], {

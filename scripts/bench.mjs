@@ -42,6 +42,8 @@ import { benchTracing, tracingRows } from "./bench-tracing.mjs";
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const TANTO = path.join(REPO, "bin", "tanto");
+/** What node runs: bin/tanto is a sh launcher, and spawning node itself keeps the engine's PID ours. */
+const TANTO_JS = path.join(REPO, "dist", "src", "cli", "main.js");
 const execFileP = promisify(execFile);
 
 const { values: opts } = parseArgs({
@@ -231,7 +233,7 @@ function startEngine({ root, configFile, socket, logFile }) {
   const out = fs.openSync(logFile, "a");
   try {
     // Spawn node itself (not the bin/tanto shebang through a shell) so that the PID is the engine's.
-    return spawn(process.execPath, [TANTO, "engine", "--root", root, "--config", configFile, "--addr", `unix://${socket}`], {
+    return spawn(process.execPath, [TANTO_JS, "engine", "--root", root, "--config", configFile, "--addr", `unix://${socket}`], {
       stdio: ["ignore", out, out],
     });
   } finally {
@@ -271,7 +273,7 @@ function tail(file, n = 20) {
 async function openSession({ socket, logFile, cwd = process.cwd() }) {
   const out = fs.openSync(logFile, "a");
   // `cwd` bounds what the engine may read of this machine through host().
-  const child = spawn(process.execPath, [TANTO, "session"], {
+  const child = spawn(process.execPath, [TANTO_JS, "session"], {
     cwd,
     stdio: ["pipe", "pipe", out],
     env: { ...process.env, _EXPERIMENTAL_DAGGER_RUNNER_HOST: `unix://${socket}` },
@@ -762,7 +764,7 @@ async function main(cleanup) {
   const tracing = () => {
     log(`tracing: ${ITERATIONS} uncached 20-step chains on an engine exporting to a local Jaeger and on one that does not`);
     const h = { query, engineGet, summarize, log, checkInterrupted, stopChild, waitHealthy, openSession, warmup: WARMUP };
-    return benchTracing({ repo: REPO, dir, tanto: TANTO, registryHost: registry.host, iterations: ITERATIONS, cleanup, h });
+    return benchTracing({ repo: REPO, dir, tanto: TANTO_JS, registryHost: registry.host, iterations: ITERATIONS, cleanup, h });
   };
   if (opts.only === "tracing") {
     results.only = "tracing";
