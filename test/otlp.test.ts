@@ -54,6 +54,24 @@ describe("OTLP export to Jaeger", () => {
     }
   }
 
+  test("tanto query: its own span is the root, the call and the op under it", async () => {
+    const nonce = `otlp-query-${Date.now()}`;
+    const doc = `{ container { from(address: "${image}") { withExec(args: ["echo", "${nonce}"]) { stdout } } } }`;
+    const r = await run([CLI, "query", "--progress=plain"], { env: { ...engine.env, OTEL_EXPORTER_OTLP_ENDPOINT: jaeger.otlp }, input: doc });
+    assert.equal(r.code, 0, r.stderr);
+    const traces = await tracesWith(`exec echo ${nonce}`);
+    assert.equal(traces.length, 1);
+    const trace = traces[0]!;
+    const byId = new Map(trace.spans.map((s) => [s.spanID, s]));
+    const parentOf = (s: JaegerSpan): JaegerSpan | undefined => byId.get(s.references.find((x) => x.refType === "CHILD_OF")?.spanID ?? "");
+    const op = trace.spans.find((s) => s.operationName === `exec echo ${nonce}`)!;
+    const call = parentOf(op)!;
+    assert.match(call.operationName, /^container\.from/);
+    const root = parentOf(call)!;
+    assert.equal(root.operationName, "tanto query");
+    assert.equal(parentOf(root), undefined);
+  });
+
   for (const protocol of ["http/protobuf", "http/json"]) {
     test(`one trace per SDK run, the SDK's root span parenting tanto's spans (${protocol})`, async () => {
       const nonce = `otlp-${protocol.replace("/", "-")}-${Date.now()}`;
