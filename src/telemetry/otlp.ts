@@ -4,17 +4,22 @@
  * `…_PROTOCOL`: `http/protobuf`, the default, or `http/json`), span events
  * become OTel spans — with tanto's own span ids, in the trace the client runs
  * in — and go out through a BatchSpanProcessor and the OTLP trace exporter.
- * A running exec's output becomes events of its span (`stdout`/`stderr`).
+ * A running exec's output becomes events of its span (`stdout`/`stderr`) and
+ * OTel log records in the span's context, through the OTLP logs exporter.
  *
  *   const otlp = otlpFromEnv(process.env, "tanto-engine");
  *   const rec = otlp?.recorder(traceId);   // one per session
  *   rec?.record(event);                    // every span event of the session
  *   await otlp?.shutdown();                // flushes
  */
-import { type Attributes, type HrTime, type SpanContext, SpanKind, SpanStatusCode, TraceFlags } from "@opentelemetry/api";
+import { type Attributes, type HrTime, trace as otelTrace, ROOT_CONTEXT, type SpanContext, SpanKind, SpanStatusCode, TraceFlags } from "@opentelemetry/api";
+import { type Logger, SeverityNumber } from "@opentelemetry/api-logs";
+import { OTLPLogExporter as OTLPLogsJsonExporter } from "@opentelemetry/exporter-logs-otlp-http";
+import { OTLPLogExporter as OTLPLogsProtoExporter } from "@opentelemetry/exporter-logs-otlp-proto";
 import { OTLPTraceExporter as OTLPHttpJsonExporter } from "@opentelemetry/exporter-trace-otlp-http";
 import { OTLPTraceExporter as OTLPProtoExporter } from "@opentelemetry/exporter-trace-otlp-proto";
 import { type Resource, resourceFromAttributes } from "@opentelemetry/resources";
+import { BatchLogRecordProcessor, LoggerProvider, type LogRecordExporter } from "@opentelemetry/sdk-logs";
 import { BatchSpanProcessor, type ReadableSpan, type SpanExporter } from "@opentelemetry/sdk-trace-base";
 import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from "@opentelemetry/semantic-conventions";
 import type { SpanEvent } from "./types.js";
@@ -29,23 +34,32 @@ export function otlpConfigured(env: NodeJS.ProcessEnv): boolean {
 export class OtlpExport {
   readonly #processor: BatchSpanProcessor;
   readonly #resource: Resource;
+  readonly #logs: LoggerProvider | undefined;
+  readonly #logger: Logger | undefined;
 
-  constructor(exporter: SpanExporter, service: { name: string; version: string }) {
+  constructor(exporter: SpanExporter, service: { name: string; version: string }, logExporter?: LogRecordExporter) {
     this.#processor = new BatchSpanProcessor(exporter, { scheduledDelayMillis: 200 });
     this.#resource = resourceFromAttributes({ [ATTR_SERVICE_NAME]: service.name, [ATTR_SERVICE_VERSION]: service.version });
+    if (logExporter) {
+      this.#logs = new LoggerProvider({
+        resource: this.#resource,
+        processors: [new BatchLogRecordProcessor({ exporter: logExporter, scheduledDelayMillis: 200 })],
+      });
+      this.#logger = this.#logs.getLogger("tanto");
+    }
   }
 
   /** Records the spans of one session (or CLI run); spans without a trace of their own go to `traceId`. */
   recorder(traceId: string): SpanRecorder {
-    return new SpanRecorder(traceId, (span) => this.#processor.onEnd(span), this.#resource);
+    return new SpanRecorder(traceId, (span) => this.#processor.onEnd(span), this.#resource, this.#logger);
   }
 
-  forceFlush(): Promise<void> {
-    return this.#processor.forceFlush();
+  async forceFlush(): Promise<void> {
+    await Promise.all([this.#processor.forceFlush(), this.#logs?.forceFlush()]);
   }
 
-  shutdown(): Promise<void> {
-    return this.#processor.shutdown();
+  async shutdown(): Promise<void> {
+    await Promise.all([this.#processor.shutdown(), this.#logs?.shutdown()]);
   }
 }
 
@@ -56,9 +70,19 @@ export function otlpFromEnv(env: NodeJS.ProcessEnv, service: { name: string; ver
   if (protocol !== "http/protobuf" && protocol !== "http/json") {
     throw new Error(`OTEL_EXPORTER_OTLP_PROTOCOL=${protocol} is not supported: use http/protobuf or http/json`);
   }
-  // The exporters read the endpoint, headers and timeout from the same variables.
-  const exporter = protocol === "http/json" ? new OTLPHttpJsonExporter() : new OTLPProtoExporter();
-  return new OtlpExport(exporter, service);
+  // The URLs as the specification builds them; headers and timeouts the exporters read themselves.
+  const base = env["OTEL_EXPORTER_OTLP_ENDPOINT"]?.replace(/\/+$/, "");
+  const tracesUrl = env["OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"] || `${base}/v1/traces`;
+  const exporter = protocol === "http/json" ? new OTLPHttpJsonExporter({ url: tracesUrl }) : new OTLPProtoExporter({ url: tracesUrl });
+  // Logs go to the logs endpoint, or next to the traces under a common one; OTEL_LOGS_EXPORTER=none turns them off.
+  const logsUrl = env["OTEL_EXPORTER_OTLP_LOGS_ENDPOINT"] || (base ? `${base}/v1/logs` : undefined);
+  const logs =
+    env["OTEL_LOGS_EXPORTER"] === "none" || !logsUrl
+      ? undefined
+      : protocol === "http/json"
+        ? new OTLPLogsJsonExporter({ url: logsUrl })
+        : new OTLPLogsProtoExporter({ url: logsUrl });
+  return new OtlpExport(exporter, service, logs);
 }
 
 interface Open {
@@ -77,6 +101,7 @@ export class SpanRecorder {
     private readonly traceId: string,
     private readonly emit: (span: ReadableSpan) => void,
     private readonly resource: Resource,
+    private readonly logger?: Logger,
   ) {}
 
   record(e: SpanEvent): void {
@@ -84,8 +109,17 @@ export class SpanRecorder {
     if (e.type === "log") {
       const open = e.span ? this.#open.get(e.span) : undefined;
       if (!open) return;
+      const stream = e.stream === 2 ? "stderr" : "stdout";
       if (open.events.length >= MAX_LOG_EVENTS) open.dropped++;
-      else open.events.push({ time: hr(Date.now()), name: e.stream === 2 ? "stderr" : "stdout", attributes: { "log.message": e.data } });
+      else open.events.push({ time: hr(Date.now()), name: stream, attributes: { "log.message": e.data } });
+      this.logger?.emit({
+        body: e.data,
+        severityNumber: SeverityNumber.INFO,
+        severityText: "INFO",
+        attributes: { "log.iostream": stream, "tanto.span": open.start.name },
+        timestamp: Date.now(),
+        context: otelTrace.setSpanContext(ROOT_CONTEXT, { traceId: open.trace, spanId: open.start.span, traceFlags: TraceFlags.SAMPLED }),
+      });
       return;
     }
     const trace = e.trace ?? (e.parent ? this.#traces.get(e.parent) : undefined) ?? this.traceId;
