@@ -58,21 +58,4 @@ else
   # Modules into the standard cache, so building the test program needs no network.
   (cd test/fixtures/go-sdk && GOFLAGS=-mod=mod GOTOOLCHAIN=local go mod download) ||
     echo "warning: could not download the Go SDK's modules; test/go-sdk.test will fail" >&2
-
-  # Jaeger (v2 all-in-one) for test/otlp.test, from its Go module. Its go.mod
-  # has replace directives, so `go install …@version` refuses it: build it in
-  # a copy of the module. Once; about 10-20 minutes on 2 busy cores.
-  jaeger_version=v1.76.0
-  jaeger_dir="${TANTO_CACHE_DIR:-$HOME/.cache/tanto}/jaeger"
-  if [ "$(cat "$jaeger_dir/version" 2>/dev/null)" != "$jaeger_version" ] || [ ! -x "$jaeger_dir/jaeger" ]; then
-    echo "building Jaeger $jaeger_version into $jaeger_dir (once)" >&2
-    if mod=$(GOFLAGS=-mod=mod go mod download -json "github.com/jaegertracing/jaeger@$jaeger_version" | jq -r .Dir) &&
-      rm -rf "$jaeger_dir/src" && mkdir -p "$jaeger_dir" && cp -r "$mod" "$jaeger_dir/src" && chmod -R u+w "$jaeger_dir/src" &&
-      (cd "$jaeger_dir/src" && go build -o "$jaeger_dir/jaeger" ./cmd/jaeger); then
-      echo "$jaeger_version" >"$jaeger_dir/version"
-      rm -rf "$jaeger_dir/src"
-    else
-      echo "warning: could not build Jaeger $jaeger_version; test/otlp.test will fail" >&2
-    fi
-  fi
 fi

@@ -1,17 +1,43 @@
 /**
- * A real Jaeger (v2, the all-in-one built from its Go module by
- * scripts/install.sh into ${TANTO_CACHE_DIR:-~/.cache/tanto}/jaeger/jaeger)
- * on free 127.0.0.1 ports, with in-memory storage: an OTLP/HTTP receiver and
- * the query API.
+ * A real Jaeger (v2, the all-in-one) on free 127.0.0.1 ports, with in-memory
+ * storage: an OTLP/HTTP receiver and the query API. The binary is built from
+ * its Go module on first use into ${TANTO_CACHE_DIR:-~/.cache/tanto}/jaeger/
+ * (5–20 minutes on 2 cores, once): Jaeger's go.mod has replace directives, so
+ * `go install …@version` refuses it; the module comes through the Go proxy
+ * (`go mod download`) and is built in a copy.
  */
-import { type ChildProcess, spawn } from "node:child_process";
+import { type ChildProcess, execFile, spawn } from "node:child_process";
 import * as fs from "node:fs/promises";
 import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
+import { promisify } from "node:util";
 
-export const JAEGER_BIN =
-  process.env["TANTO_JAEGER_BIN"] ?? path.join(process.env["TANTO_CACHE_DIR"] ?? path.join(os.homedir(), ".cache", "tanto"), "jaeger", "jaeger");
+const JAEGER_VERSION = "v1.76.0";
+const JAEGER_DIR = path.join(process.env["TANTO_CACHE_DIR"] ?? path.join(os.homedir(), ".cache", "tanto"), "jaeger");
+export const JAEGER_BIN = process.env["TANTO_JAEGER_BIN"] ?? path.join(JAEGER_DIR, "jaeger");
+
+/** Builds the cached binary unless it is there, of this version. */
+async function ensureJaeger(): Promise<void> {
+  if (process.env["TANTO_JAEGER_BIN"]) return;
+  const version = await fs.readFile(path.join(JAEGER_DIR, "version"), "utf8").catch(() => "");
+  const present = await fs.access(JAEGER_BIN).then(
+    () => true,
+    () => false,
+  );
+  if (version.trim() === JAEGER_VERSION && present) return;
+  const run = promisify(execFile);
+  const env = { ...process.env, GOFLAGS: "-mod=mod", PATH: `${process.env["PATH"]}:/usr/local/go/bin` };
+  const { stdout } = await run("go", ["mod", "download", "-json", `github.com/jaegertracing/jaeger@${JAEGER_VERSION}`], { env, maxBuffer: 1 << 24 });
+  const src = path.join(JAEGER_DIR, "src");
+  await fs.rm(src, { recursive: true, force: true });
+  await fs.mkdir(JAEGER_DIR, { recursive: true });
+  await fs.cp((JSON.parse(stdout) as { Dir: string }).Dir, src, { recursive: true });
+  await run("chmod", ["-R", "u+w", src]);
+  await run("go", ["build", "-o", JAEGER_BIN, "./cmd/jaeger"], { cwd: src, env, timeout: 60 * 60_000, maxBuffer: 1 << 24 });
+  await fs.writeFile(path.join(JAEGER_DIR, "version"), JAEGER_VERSION);
+  await fs.rm(src, { recursive: true, force: true });
+}
 
 export interface Jaeger {
   /** OTLP/HTTP base URL (for OTEL_EXPORTER_OTLP_ENDPOINT). */
@@ -34,9 +60,9 @@ export function freePort(): Promise<number> {
 
 export async function startJaeger(): Promise<Jaeger> {
   try {
-    await fs.access(JAEGER_BIN);
-  } catch {
-    throw new Error(`no Jaeger binary at ${JAEGER_BIN}: run scripts/install.sh (it builds github.com/jaegertracing/jaeger/cmd/jaeger)`);
+    await ensureJaeger();
+  } catch (err) {
+    throw new Error(`cannot build Jaeger ${JAEGER_VERSION} into ${JAEGER_DIR} from its Go module: ${(err as Error).message}`);
   }
   const [otlpPort, queryPort, grpcPort] = [await freePort(), await freePort(), await freePort()];
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), "tanto-jaeger-"));
