@@ -38,9 +38,12 @@ import * as path from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs, promisify } from "node:util";
 import { benchPlatforms, platformRows } from "./bench-platforms.mjs";
+import { benchTracing, tracingRows } from "./bench-tracing.mjs";
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const TANTO = path.join(REPO, "bin", "tanto");
+/** What node runs: bin/tanto is a sh launcher, and spawning node itself keeps the engine's PID ours. */
+const TANTO_JS = path.join(REPO, "dist", "src", "cli", "main.js");
 const execFileP = promisify(execFile);
 
 const { values: opts } = parseArgs({
@@ -59,7 +62,8 @@ const STARTS = positiveInt(opts.starts, "--starts");
 const SYNC_RUNS = positiveInt(opts["sync-runs"], "--sync-runs");
 const PUBLISH_RUNS = positiveInt(opts["publish-runs"], "--publish-runs");
 const PLATFORM_CHAIN_RUNS = positiveInt(opts["platform-chain-runs"], "--platform-chain-runs");
-if (opts.only !== undefined && opts.only !== "platforms") throw new Error(`--only: want "platforms", not ${JSON.stringify(opts.only)}`);
+if (opts.only !== undefined && opts.only !== "platforms" && opts.only !== "tracing")
+  throw new Error(`--only: want "platforms" or "tracing", not ${JSON.stringify(opts.only)}`);
 const CHAIN_STEPS = 20;
 /** The client directory: SYNC_DIRS × SYNC_FILES_PER_DIR files of SYNC_FILE_BYTES random bytes (200 MB). */
 const SYNC_DIRS = 100;
@@ -79,6 +83,7 @@ const GOALS = {
   syncRatio: 0.1, // unchanged directory from a new session / first sync (i.e. ≥10× faster)
   publishRatio: 1.0, // tanto publish / buildah push
   cachedChainMs: 50,
+  tracingRatio: 1.05, // uncached 20-step chain with spans exported over OTLP / without
   coldStartMs: 300,
   idleRssMb: 80,
 };
@@ -228,7 +233,7 @@ function startEngine({ root, configFile, socket, logFile }) {
   const out = fs.openSync(logFile, "a");
   try {
     // Spawn node itself (not the bin/tanto shebang through a shell) so that the PID is the engine's.
-    return spawn(process.execPath, [TANTO, "engine", "--root", root, "--config", configFile, "--addr", `unix://${socket}`], {
+    return spawn(process.execPath, [TANTO_JS, "engine", "--root", root, "--config", configFile, "--addr", `unix://${socket}`], {
       stdio: ["ignore", out, out],
     });
   } finally {
@@ -268,7 +273,7 @@ function tail(file, n = 20) {
 async function openSession({ socket, logFile, cwd = process.cwd() }) {
   const out = fs.openSync(logFile, "a");
   // `cwd` bounds what the engine may read of this machine through host().
-  const child = spawn(process.execPath, [TANTO, "session"], {
+  const child = spawn(process.execPath, [TANTO_JS, "session"], {
     cwd,
     stdio: ["pipe", "pipe", out],
     env: { ...process.env, _EXPERIMENTAL_DAGGER_RUNNER_HOST: `unix://${socket}` },
@@ -756,6 +761,17 @@ async function main(cleanup) {
       h,
     });
   };
+  const tracing = () => {
+    log(`tracing: ${ITERATIONS} uncached 20-step chains on an engine exporting to a local Jaeger and on one that does not`);
+    const h = { query, engineGet, summarize, log, checkInterrupted, stopChild, waitHealthy, openSession, warmup: WARMUP };
+    return benchTracing({ repo: REPO, dir, tanto: TANTO_JS, registryHost: registry.host, iterations: ITERATIONS, cleanup, h });
+  };
+  if (opts.only === "tracing") {
+    results.only = "tracing";
+    results.tracing = await tracing();
+    results.loadavgEnd = os.loadavg();
+    return results;
+  }
   if (opts.only === "platforms") {
     results.only = "platforms";
     results.platforms = await platforms();
@@ -815,6 +831,7 @@ async function main(cleanup) {
 
   results.platforms = await platforms();
   results.notes.push(...results.platforms.notes);
+  results.tracing = await tracing();
 
   log(
     `host directory of ${SYNC_DIRS * SYNC_FILES_PER_DIR} files / ${Math.round((SYNC_DIRS * SYNC_FILES_PER_DIR * SYNC_FILE_BYTES) / 1e6)} MB: first sync vs unchanged from a new session, ${SYNC_RUNS} runs`,
@@ -878,6 +895,7 @@ async function main(cleanup) {
 /** The table: one row per figure, tanto's median / p90 next to the baseline's, the ratio and the goal. */
 function renderTable(r) {
   if (r.only === "platforms") return formatTable(platformRows(r.platforms, fmtSummary), r);
+  if (r.only === "tracing") return formatTable(tracingRows(r.tracing, fmtSummary, GOALS.tracingRatio), r);
   const rows = [];
   const ex = r.uncachedExec;
   const ratio = (a, b) => a / b;
@@ -943,6 +961,7 @@ function renderTable(r) {
     verdict(r.memory.rssAfterBenchIdleMb <= GOALS.idleRssMb),
   ]);
   if (r.platforms) rows.push(...platformRows(r.platforms, fmtSummary));
+  if (r.tracing) rows.push(...tracingRows(r.tracing, fmtSummary, GOALS.tracingRatio));
   return formatTable(rows, r);
 }
 

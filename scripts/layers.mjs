@@ -17,6 +17,8 @@ import { fileURLToPath } from "node:url";
  * version.ts) import nothing of tanto's and may be imported from anywhere.
  */
 const TIERS = [
+  // Spans and metrics: the model every layer reports to; imports nothing of tanto's.
+  ["telemetry"],
   // Foundations: pure data, the wire protocol, and the one database.
   ["util", "oci", "fsutil", "mount", "http", "config", "metadata"],
   // Storage and machinery on one machine.

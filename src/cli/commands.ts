@@ -3,6 +3,8 @@ import { spawn } from "node:child_process";
 import * as os from "node:os";
 import { connectEngine } from "../client/connect.js";
 import { openClientSession } from "../client/session-server.js";
+import { startCliTrace } from "./cli-trace.js";
+import { cliProgressView } from "./progress-flag.js";
 
 const stderrLine = (line: string): void => void process.stderr.write(line.endsWith("\n") ? line : line + "\n");
 
@@ -44,12 +46,23 @@ export async function sessionCommand(opts: { workdir?: string; label: string[] }
 export async function runCommand(command: string[], opts: { workdir?: string }): Promise<number> {
   if (opts.workdir) process.chdir(opts.workdir);
   const engine = await connectEngine(stderrLine);
-  const session = await openClientSession(engine, { labels: {}, progress: stderrLine });
-  const [cmd, ...args] = command;
-  const child = spawn(cmd!, args, {
-    stdio: "inherit",
-    env: { ...process.env, DAGGER_SESSION_PORT: String(session.port), DAGGER_SESSION_TOKEN: session.token },
+  const trace = startCliTrace(`tanto run ${command.join(" ")}`);
+  const view = cliProgressView();
+  const session = await openClientSession(engine, {
+    labels: {},
+    progress: view,
+    traceparent: trace.traceparent,
+    ...(trace.recorder ? { otlp: trace.recorder } : {}),
   });
+  const [cmd, ...args] = command;
+  // A view that redraws in place gets the program's terminal output, so a redraw never erases it.
+  const through = (s: NodeJS.WriteStream): "inherit" | "pipe" => (view.passThrough && s.isTTY ? "pipe" : "inherit");
+  const child = spawn(cmd!, args, {
+    stdio: ["inherit", through(process.stdout), through(process.stderr)],
+    env: { ...process.env, DAGGER_SESSION_PORT: String(session.port), DAGGER_SESSION_TOKEN: session.token, TRACEPARENT: trace.traceparent },
+  });
+  child.stdout?.on("data", (d: Buffer) => view.passThrough?.(process.stdout, d));
+  child.stderr?.on("data", (d: Buffer) => view.passThrough?.(process.stderr, d));
   const forward = (sig: NodeJS.Signals): void => void child.kill(sig);
   process.on("SIGTERM", forward);
   process.on("SIGINT", forward);
@@ -61,6 +74,7 @@ export async function runCommand(command: string[], opts: { workdir?: string }):
     child.on("close", (c, signal) => resolve(c ?? 128 + (signal ? signalNumber(signal) : 0)));
   });
   await session.close();
+  await trace.finish(code === 0 ? undefined : `${cmd} exited with ${code}`);
   return code;
 }
 

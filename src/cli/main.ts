@@ -11,7 +11,14 @@ import { VERSION } from "../version.js";
 import type { QueryOptions } from "./query-command.js";
 
 const program = new Command();
-program.name("tanto").description("A container pipeline engine that speaks the Dagger API").version(VERSION, "--version").enablePositionalOptions();
+program
+  .name("tanto")
+  .description("A container pipeline engine that speaks the Dagger API")
+  .version(VERSION, "--version")
+  .option("--progress <mode>", "progress view: auto, tty, plain or dots")
+  .option("--timestamps", "plain progress: prefix each line with the time")
+  .enablePositionalOptions()
+  .hook("preAction", async () => (await import("./progress-flag.js")).setProgress(program.opts()));
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
 /** pflag's string slices: comma-separated values, and the flag repeats. */
@@ -82,8 +89,11 @@ program
   .description("run a command with a session: DAGGER_SESSION_PORT and DAGGER_SESSION_TOKEN are set for it")
   .argument("<command...>", "the command and its arguments")
   .option("--workdir <dir>", "the client's working directory")
+  .option("--progress <mode>", "progress view: auto, tty, plain or dots")
+  .option("--timestamps", "plain progress: prefix each line with the time")
   .passThroughOptions(true)
-  .action(async (command: string[], opts: { workdir?: string }) => {
+  .action(async (command: string[], opts: { workdir?: string; progress?: string; timestamps?: boolean }) => {
+    (await import("./progress-flag.js")).setProgress(opts);
     const { runCommand } = await import("./commands.js");
     // Exit now: tunnels and keep-alive sockets must not keep a finished run alive.
     process.exit(await runCommand(command, opts));
@@ -98,7 +108,10 @@ program
   .option("--var <name=value>", "a query variable, as a string (repeatable)", collect, [])
   .option("--var-json <json>", "query variables as a JSON object (--var adds to them)")
   .option("--vars <json>", "the same as --var-json")
-  .action(async (operation: string | undefined, opts: QueryOptions) => {
+  .option("--progress <mode>", "progress view: auto, tty, plain or dots")
+  .option("--timestamps", "plain progress: prefix each line with the time")
+  .action(async (operation: string | undefined, opts: QueryOptions & { progress?: string; timestamps?: boolean }) => {
+    (await import("./progress-flag.js")).setProgress(opts);
     const { queryCommand } = await import("./query-command.js");
     process.exit(await queryCommand(operation, opts));
   });
@@ -168,7 +181,8 @@ program
   .passThroughOptions(true)
   .action(async (_args: string[], _opts: unknown, cmd: Command) => {
     const { callCommand } = await moduleCommands();
-    process.exit(await callCommand(cmd.args));
+    const args = (await import("./progress-flag.js")).takeProgressFlags(cmd.args);
+    process.exit(await callCommand(args));
   });
 
 program

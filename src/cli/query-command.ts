@@ -10,6 +10,8 @@ import * as fs from "node:fs/promises";
 import { connectEngine } from "../client/connect.js";
 import { openClientSession } from "../client/session-server.js";
 import { InvalidArgumentError } from "../errors.js";
+import { startCliTrace } from "./cli-trace.js";
+import { cliProgressView } from "./progress-flag.js";
 
 export interface QueryOptions {
   doc?: string;
@@ -26,16 +28,29 @@ export async function queryCommand(arg: string | undefined, opts: QueryOptions):
   const variables = parseVariables(opts);
   const query = inline ? arg : await readDocument(opts.doc);
   const engine = await connectEngine(stderrLine);
-  const session = await openClientSession(engine, { labels: {}, progress: stderrLine });
+  const trace = startCliTrace(`tanto query${operationName ? ` ${operationName}` : ""}`);
+  const session = await openClientSession(engine, {
+    labels: {},
+    progress: cliProgressView(),
+    traceparent: trace.traceparent,
+    ...(trace.recorder ? { otlp: trace.recorder } : {}),
+  });
+  let failure: string | undefined;
   try {
     const answer = JSON.parse(
-      await engine.query(session.sessionId, {
-        query,
-        ...(Object.keys(variables).length > 0 ? { variables } : {}),
-        ...(operationName !== undefined ? { operationName } : {}),
-      }),
+      await engine.query(
+        session.sessionId,
+        {
+          query,
+          ...(Object.keys(variables).length > 0 ? { variables } : {}),
+          ...(operationName !== undefined ? { operationName } : {}),
+        },
+        undefined,
+        trace.traceparent,
+      ),
     ) as { data?: unknown; errors?: Array<{ message?: string; path?: unknown[] }> };
     if (answer.errors?.length) {
+      failure = answer.errors[0]?.message ?? "query failed";
       for (const e of answer.errors) stderrLine(`Error: ${e.message ?? JSON.stringify(e)}${e.path ? ` (at ${e.path.join(".")})` : ""}`);
       return 1;
     }
@@ -43,6 +58,7 @@ export async function queryCommand(arg: string | undefined, opts: QueryOptions):
     return 0;
   } finally {
     await session.close();
+    await trace.finish(failure);
   }
 }
 

@@ -46,9 +46,11 @@ export class EngineClient {
   }
 
   /** Send a request and return the raw response body (JSON text). */
-  request(method: string, path: string, body?: string, signal?: AbortSignal): Promise<{ status: number; body: string }> {
+  request(method: string, path: string, body?: string, signal?: AbortSignal, extraHeaders?: Record<string, string>): Promise<{ status: number; body: string }> {
     return new Promise((resolve, reject) => {
-      const req = http.request({ ...this.#options(method, path), ...(signal ? { signal } : {}) }, (res) => {
+      const opts = this.#options(method, path);
+      if (extraHeaders) opts.headers = { ...(opts.headers as Record<string, string>), ...extraHeaders };
+      const req = http.request({ ...opts, ...(signal ? { signal } : {}) }, (res) => {
         const chunks: Buffer[] = [];
         res.on("data", (c: Buffer) => chunks.push(c));
         res.on("end", () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString("utf8") }));
@@ -110,8 +112,8 @@ export class EngineClient {
   }
 
   /** Run a GraphQL request in a session; returns the JSON response text. */
-  async query(sessionId: string, request: GraphQLRequestBody, signal?: AbortSignal): Promise<string> {
-    const res = await this.request("POST", `/v1/sessions/${sessionId}/query`, JSON.stringify(request), signal);
+  async query(sessionId: string, request: GraphQLRequestBody, signal?: AbortSignal, traceparent?: string): Promise<string> {
+    const res = await this.request("POST", `/v1/sessions/${sessionId}/query`, JSON.stringify(request), signal, traceparent ? { traceparent } : undefined);
     return res.body;
   }
 

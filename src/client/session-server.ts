@@ -11,9 +11,10 @@ import type { AddressInfo } from "node:net";
 import * as os from "node:os";
 import { messageOf } from "../errors.js";
 import { readJson, sendJson } from "../http/json.js";
+import type { SpanRecorder } from "../telemetry/otlp.js";
 import { serveCall } from "./calls.js";
 import type { EngineClient, GraphQLRequestBody } from "./engine-client.js";
-import { progressPrinter } from "./progress.js";
+import { PlainProgress, type ProgressView } from "./progress.js";
 import { closeTunnels } from "./tunnels.js";
 
 export interface ClientSession {
@@ -27,13 +28,31 @@ export interface ClientSession {
 
 export async function openClientSession(
   engine: EngineClient,
-  opts: { labels: Record<string, string>; progress?: (line: string) => void },
+  opts: {
+    labels: Record<string, string>;
+    progress?: ((line: string) => void) | ProgressView;
+    /** The trace the session's spans join (default: $TRACEPARENT). */
+    traceparent?: string;
+    /** Export the session's spans from here (the engine then does not). */
+    otlp?: SpanRecorder;
+  },
 ): Promise<ClientSession> {
-  // Names this machine, so the engine reuses its mirrors of our directories.
-  const sessionId = await engine.openSession({ ...opts.labels, "tanto.client.host": os.hostname() });
+  // Names this machine, so the engine reuses its mirrors of our directories;
+  // the trace we run in (an SDK's, or `tanto run`'s) parents the engine's spans.
+  const trace = opts.traceparent ?? process.env["TRACEPARENT"];
+  const sessionId = await engine.openSession({
+    ...opts.labels,
+    "tanto.client.host": os.hostname(),
+    ...(trace ? { "tanto.traceparent": trace } : {}),
+    ...(opts.otlp ? { "tanto.otel.client-exports": "1" } : {}),
+  });
   let endedResolve!: () => void;
   const ended = new Promise<void>((r) => (endedResolve = r));
-  const print = opts.progress ? progressPrinter(opts.progress) : () => undefined;
+  const view: ProgressView | undefined = typeof opts.progress === "function" ? new PlainProgress(opts.progress) : opts.progress;
+  const print = (e: Parameters<ProgressView["event"]>[0]): void => {
+    opts.otlp?.record(e);
+    view?.event(e);
+  };
   const workdir = process.cwd();
   const detach = engine.attachEvents(
     sessionId,
@@ -59,7 +78,9 @@ export async function openClientSession(
         if (typeof query !== "string") return sendJson(res, 400, { errors: [{ message: 'request body needs a "query" string' }] });
         // Forwarded as sent: the engine checks variables and operationName.
         const request = { query, ...(variables !== undefined ? { variables } : {}), ...(operationName !== undefined ? { operationName } : {}) };
-        const answer = await engine.query(sessionId, request as GraphQLRequestBody, abort.signal);
+        // The SDK's span for this request parents the engine's call span.
+        const traceparent = typeof req.headers.traceparent === "string" ? req.headers.traceparent : undefined;
+        const answer = await engine.query(sessionId, request as GraphQLRequestBody, abort.signal, traceparent);
         res.writeHead(200, { "content-type": "application/json", "content-length": Buffer.byteLength(answer) });
         res.end(answer);
       })
@@ -84,6 +105,7 @@ export async function openClientSession(
       await engine.closeSession(sessionId);
       await Promise.race([ended, new Promise((r) => setTimeout(r, 1000).unref())]);
       detach();
+      view?.close();
       engine.close();
     },
   };

@@ -66,6 +66,8 @@ export interface WorkLimits {
 
 export interface EngineConfig {
   debug: boolean;
+  /** An HTTP listener for Prometheus metrics and a health check (buildkitd's `debugaddr`), `HOST:PORT`. */
+  debugAddr?: string;
   root: string;
   registries: Record<string, RegistryConfig>;
   maxParallelism: number;
@@ -129,6 +131,9 @@ export function parseConfig(text: string, source = "engine.toml"): LoadedConfig 
     switch (key) {
       case "debug":
         config.debug = bool(value, key, source);
+        break;
+      case "debugaddr":
+        config.debugAddr = str(value, key, source);
         break;
       case "root":
         config.root = str(value, key, source);

@@ -20,6 +20,7 @@ export function solveContext(ctx: RequestContext): SolveContext {
   return {
     signal: ctx.signal,
     progress: (e) => ctx.session.progress(e),
+    ...(ctx.span ? { span: ctx.span } : {}),
     session: ctx.session,
     secrets: ctx.session.secrets,
     lease: (snapshot) => ctx.deps.leases.lease(ctx.session.id, snapshot),

@@ -62,4 +62,6 @@ export interface RequestContext {
   readonly deps: CoreDeps;
   readonly session: Session;
   readonly signal: AbortSignal;
+  /** The API call's span: the work it solves hangs under it. */
+  readonly span?: string;
 }

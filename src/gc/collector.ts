@@ -14,6 +14,7 @@ import * as fs from "node:fs/promises";
 import type { ContentStore } from "../content/types.js";
 import type { Digest } from "../oci/digest.js";
 import type { OverlaySnapshotter } from "../snapshots/overlay-snapshotter.js";
+import { metrics } from "../telemetry/metrics.js";
 import { diskUsage } from "../util/disk-usage.js";
 import type { Leases } from "./leases.js";
 import { type Candidate, chooseVictims } from "./plan.js";
@@ -78,7 +79,14 @@ export class Collector {
   /** Free space until usage is at most `keepBytes` (everything removable with `all`). */
   prune(opts: { keepBytes?: number; all?: boolean }): Promise<PruneResult> {
     // One collection at a time.
-    const run = this.#running.catch(() => undefined).then(() => this.#prune(opts));
+    const run = this.#running
+      .catch(() => undefined)
+      .then(() => this.#prune(opts))
+      .then((r) => {
+        metrics.gcRuns.inc();
+        metrics.gcFreed.inc({}, r.freedBytes);
+        return r;
+      });
     this.#running = run;
     return run;
   }

@@ -7,19 +7,15 @@
  * input (an export), the client first reads it from
  * `GET /v1/sessions/:sid/calls/:id/input`.
  */
+import type { SpanEvent } from "../telemetry/types.js";
 
 /**
- * Progress of the session's work, for the client to show: operations as they
- * start and end (by vertex digest), their output, and lines for the user.
- * The solver's own events have this shape, so the engine forwards them as is.
+ * Progress of the session's work, for the client to show: spans (API calls,
+ * ops, pulls, services) as they start and end, with ids and parents, their
+ * output, and lines for the user. The engine forwards the solver's own events
+ * as they are.
  */
-export type ProgressEvent =
-  | { type: "start"; vertex: string; name: string }
-  | { type: "done"; vertex: string; name: string; cached: boolean; durationMs: number }
-  | { type: "error"; vertex: string; name: string; durationMs: number; message: string; outputTail?: string }
-  | { type: "log"; vertex: string; stream: 1 | 2; data: string }
-  /** A line for the user that belongs to no operation. */
-  | { type: "message"; text: string };
+export type ProgressEvent = SpanEvent;
 
 export interface CallEvent {
   type: "call";

@@ -25,6 +25,7 @@ import { formatReference, type Reference, withDigest } from "../oci/reference.js
 import type { RegistryClient } from "../registry/registry-client.js";
 import type { OverlaySnapshotter } from "../snapshots/overlay-snapshotter.js";
 import type { CommittedSnapshot } from "../snapshots/types.js";
+import { inSpan, type SpanSink } from "../telemetry/types.js";
 import { type Limit, unlimited } from "../util/limit.js";
 
 export interface ResolvedImage {
@@ -59,7 +60,10 @@ export class ImageStore {
   }
 
   /** Make sure every layer of a pinned image is unpacked; returns the top snapshot. */
-  async unpack(ref: Reference, opts: { signal?: AbortSignal; onProgress?: PullProgress } = {}): Promise<CommittedSnapshot | undefined> {
+  async unpack(
+    ref: Reference,
+    opts: { signal?: AbortSignal; onProgress?: PullProgress; spans?: { sink: SpanSink | undefined; parent: string | undefined } } = {},
+  ): Promise<CommittedSnapshot | undefined> {
     const { manifest, config } = await this.#manifestAndConfig(ref, opts);
     const diffIds = config.rootfs.diff_ids;
     if (diffIds.length !== manifest.layers.length) {
@@ -94,15 +98,24 @@ export class ImageStore {
     return { manifest, config: parseImageConfig(await this.content.readBytes(manifest.config.digest)) };
   }
 
-  async #download(ref: Reference, layer: Descriptor, opts: { signal?: AbortSignal; onProgress?: PullProgress }): Promise<void> {
-    await this.layerPulls(
-      () =>
-        this.registry.fetchBlob(ref, layer, this.content, {
-          ...(opts.signal ? { signal: opts.signal } : {}),
-          ...(opts.onProgress ? { onProgress: (done: number, total: number) => opts.onProgress!({ layer: layer.digest, done, total }) } : {}),
-        }),
-      opts.signal,
-    );
+  async #download(
+    ref: Reference,
+    layer: Descriptor,
+    opts: { signal?: AbortSignal; onProgress?: PullProgress; spans?: { sink: SpanSink | undefined; parent: string | undefined } },
+  ): Promise<void> {
+    const fetch = () =>
+      this.layerPulls(
+        () =>
+          this.registry.fetchBlob(ref, layer, this.content, {
+            ...(opts.signal ? { signal: opts.signal } : {}),
+            ...(opts.onProgress ? { onProgress: (done: number, total: number) => opts.onProgress!({ layer: layer.digest, done, total }) } : {}),
+          }),
+        opts.signal,
+      );
+    // A layer that is already here is no pull, and gets no span.
+    if (!opts.spans?.sink || (await this.content.info(layer.digest))) return void (await fetch());
+    const attributes = { "tanto.layer": layer.digest, "tanto.bytes": layer.size, "tanto.image": formatReference(ref) };
+    await inSpan(opts.spans.sink, opts.spans.parent, { name: `pull ${layer.digest.slice(0, 19)} (${layer.size} bytes)`, kind: "pull", attributes }, fetch);
   }
 
   #layerSnapshot(

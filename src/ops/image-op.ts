@@ -18,7 +18,10 @@ export class ImageOpRunner implements OpRunner {
 
   async run(v: Vertex, _inputs: readonly Result[], ctx: SolveContext): Promise<Result> {
     const op = v.op as unknown as ImageOp;
-    const top = await this.images.unpack(parseReference(op.ref), ctx.signal ? { signal: ctx.signal } : {});
+    const top = await this.images.unpack(parseReference(op.ref), {
+      ...(ctx.signal ? { signal: ctx.signal } : {}),
+      spans: { sink: ctx.progress, parent: ctx.span },
+    });
     return top ? { snapshot: top.name, meta: {} } : { meta: {} };
   }
 }

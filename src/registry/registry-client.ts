@@ -16,6 +16,7 @@ import { type Descriptor, type ImageConfig, type Platform, parseImageConfig, par
 import { isIndex, MANIFEST_ACCEPT } from "../oci/media-types.js";
 import { formatPlatform, selectManifest } from "../oci/platform.js";
 import { formatReference, type Reference } from "../oci/reference.js";
+import { metrics } from "../telemetry/metrics.js";
 import { Authorizer } from "./authorizer.js";
 import { blobUrl, type Endpoint, mirrorEndpoints, originEndpoint, repoBase, tlsFor } from "./endpoints.js";
 import { drain, type HttpResponse, HttpTransport } from "./http-transport.js";
@@ -167,7 +168,9 @@ export class RegistryClient implements Resolver, Fetcher, Pusher {
           throw new UnavailableError(`${ctx}: reading ${what} from ${ep.host}: ${messageOf(err)}`, { cause: err });
         }
         try {
-          return await writer.commit(descriptor.size, descriptor.digest);
+          const digest = await writer.commit(descriptor.size, descriptor.digest);
+          metrics.bytesPulled.inc({}, done);
+          return digest;
         } catch (err) {
           if (err instanceof FailedPreconditionError) {
             throw new FailedPreconditionError(`${ctx}: ${what} from ${ep.host}: ${err.message}`, { cause: err });
@@ -233,6 +236,7 @@ export class RegistryClient implements Resolver, Fetcher, Pusher {
     );
     if (res.status !== 201 && res.status !== 204) throw await registryError(res, ctx, what);
     drain(res);
+    metrics.bytesPushed.inc({}, descriptor.size);
     return "uploaded";
   }
 

@@ -7,6 +7,7 @@ import { DEFAULT_CONFIG_PATH, loadConfig } from "../config/engine-config.js";
 import { messageOf } from "../errors.js";
 import { DEFAULT_ADDRESS, parseAddress, TOKEN_ENV } from "../http/address.js";
 import { VERSION } from "../version.js";
+import { startDebugServer } from "./debug-server.js";
 import { Engine } from "./engine.js";
 import { createHandler, createUpgradeHandler } from "./http-api.js";
 import { listen } from "./listen.js";
@@ -52,6 +53,17 @@ export async function runDaemon(opts: DaemonOptions): Promise<void> {
   } catch (err) {
     await engine.close();
     throw err;
+  }
+  if (config.debugAddr !== undefined) {
+    try {
+      const debug = await startDebugServer(engine, config.debugAddr);
+      servers.push(debug.server);
+      log.info("debug listener", { debugaddr: debug.url, metrics: `${debug.url}/metrics`, health: `${debug.url}/debug/health` });
+    } catch (err) {
+      for (const s of servers) s.close();
+      await engine.close();
+      throw err;
+    }
   }
   engine.startAutoGc();
   log.info("engine started", {

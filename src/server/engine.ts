@@ -58,6 +58,7 @@ import { SnapshotChecksums } from "../solver/content-checksums.js";
 import { Solver } from "../solver/solver.js";
 import { GitSource } from "../sources/git-source.js";
 import { HttpSource } from "../sources/http-source.js";
+import { otlpFromEnv } from "../telemetry/otlp.js";
 import { limiter } from "../util/limit.js";
 import { isProcessAlive } from "../util/process.js";
 import { VERSION } from "../version.js";
@@ -218,6 +219,9 @@ export class Engine {
       if (engine?.config.gc.enabled) void engine.autoGc();
     });
     engine = new Engine(sessions, collector, config, log, deps, solver, db, executor, registry, runDir, network);
+    sessions.otlp = otlpFromEnv(process.env, { name: "tanto-engine", version: VERSION });
+    if (sessions.otlp)
+      log.info("exporting spans over OTLP", { endpoint: process.env["OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"] ?? process.env["OTEL_EXPORTER_OTLP_ENDPOINT"] });
     engine.platforms = emulation.platforms;
     nesting.attach(engine);
     return engine;
@@ -254,6 +258,11 @@ export class Engine {
     return this.#gcRunning;
   }
 
+  /** Throws unless the engine can serve: its database answers a read. */
+  healthCheck(): void {
+    this.db.prepare("SELECT 1").get();
+  }
+
   /** Stop: end sessions (cancelling their work), kill containers, unmount, close state. */
   async close(): Promise<void> {
     clearInterval(this.#gcTimer);
@@ -266,6 +275,7 @@ export class Engine {
     await unmountAll(this.runDir);
     this.registry.close();
     this.db.close();
+    await this.sessions.otlp?.shutdown().catch(() => undefined);
     await fs.rm(path.join(path.resolve(this.config.root), PID_FILE), { force: true });
   }
 }

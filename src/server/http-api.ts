@@ -20,7 +20,9 @@ import { messageOf } from "../errors.js";
 import { readJson, sendJson } from "../http/json.js";
 import type { BuiltSchema } from "../schema/build.js";
 import { parseRequest, runQuery } from "../schema/run-query.js";
+import { newSpanId } from "../telemetry/types.js";
 import { VERSION } from "../version.js";
+import { callName, inCallSpan } from "./call-span.js";
 import type { Engine } from "./engine.js";
 import { handleTunnelUpgrade } from "./tunnels.js";
 
@@ -102,7 +104,11 @@ async function handle(engine: Engine, req: IncomingMessage, res: ServerResponse)
     } catch (err) {
       return sendJson(res, 200, { errors: [{ message: messageOf(err) }] });
     }
-    const result = await runQuery(schema, request, { deps: engine.deps, session, signal });
+    const span = newSpanId();
+    const run = () => runQuery(schema, request, { deps: engine.deps, session, signal, span });
+    const name = callName(request.query, request.operationName ?? undefined);
+    // Calls that name no chain (introspection) are not worth a span.
+    const result = name === undefined ? await run() : await inCallSpan(session, span, name, run, header(req, "traceparent"));
     return sendJson(res, 200, result);
   }
   if (parts[3] === "calls" && parts[4]) {
@@ -140,4 +146,9 @@ export function createUpgradeHandler(engine: Engine, opts: { token?: string } = 
     const session = parts[0] === "v1" && parts[1] === "sessions" && parts[3] === "tunnels" ? engine.sessions.get(parts[2] ?? "") : undefined;
     handleTunnelUpgrade(req, socket, head, session?.tunnels.get(parts[4] ?? ""), Number(parts[5]));
   };
+}
+
+function header(req: IncomingMessage, name: string): string | undefined {
+  const v = req.headers[name];
+  return Array.isArray(v) ? v[0] : v;
 }

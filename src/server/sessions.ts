@@ -15,11 +15,20 @@ import type { ResolvedImage } from "../images/image-store.js";
 import type { BuiltSchema } from "../schema/build.js";
 import { SessionSchema } from "../schema/session-schema.js";
 import type { ProgressEvent } from "../solver/types.js";
+import { metrics } from "../telemetry/metrics.js";
+import type { OtlpExport, SpanRecorder } from "../telemetry/otlp.js";
+import { newTraceId, parseTraceParent, type TraceParent } from "../telemetry/types.js";
 import { ClientCalls } from "./client-calls.js";
 import { RemoteClientHost } from "./remote-client-host.js";
 
 /** The session label naming the client's machine (set by the tanto CLI). */
 export const CLIENT_LABEL = "tanto.client.host";
+
+/** The session label carrying the client's W3C traceparent. */
+export const TRACEPARENT_LABEL = "tanto.traceparent";
+
+/** Set by a client that exports the session's spans over OTLP itself. */
+export const CLIENT_EXPORTS_LABEL = "tanto.otel.client-exports";
 
 /** A session that never attaches its event stream is dropped after this. */
 const ATTACH_TIMEOUT_MS = 30_000;
@@ -36,6 +45,11 @@ export class EngineSession implements Session {
   readonly dials = new Map<string, (clientSide: Duplex) => void>();
   #listener: ((event: SessionEvent) => void) | undefined;
   #attachTimer: NodeJS.Timeout;
+
+  /** The client's trace (its `TRACEPARENT`): API call spans hang under its span. */
+  get traceParent(): TraceParent | undefined {
+    return parseTraceParent(this.labels[TRACEPARENT_LABEL]);
+  }
 
   get clientKey(): string {
     return this.labels[CLIENT_LABEL] ?? "unknown-client";
@@ -61,7 +75,15 @@ export class EngineSession implements Session {
   }
 
   progress(event: ProgressEvent): void {
+    this.#recorder?.record(event);
     this.#send(event);
+  }
+
+  #recorder: SpanRecorder | undefined;
+  /** Export this session's spans (unless its client exports them itself). */
+  exportTo(otlp: OtlpExport): void {
+    if (this.labels[CLIENT_EXPORTS_LABEL] === "1") return;
+    this.#recorder = otlp.recorder(this.traceParent?.traceId ?? newTraceId());
   }
 
   #send(event: SessionEvent): boolean {
@@ -98,7 +120,17 @@ export class SessionManager {
   create(labels: Record<string, string>): EngineSession {
     const s: EngineSession = new EngineSession(labels, this.secretSalt, this.coreSchema, () => this.end(s.id));
     this.#sessions.set(s.id, s);
+    if (this.otlp) s.exportTo(this.otlp);
+    metrics.sessionsOpened.inc();
+    metrics.sessions.set(this.#sessions.size);
     return s;
+  }
+
+  /** Where sessions' spans go over OTLP (OTEL_EXPORTER_OTLP_* in the engine's environment). */
+  otlp: OtlpExport | undefined;
+
+  get count(): number {
+    return this.#sessions.size;
   }
 
   get(id: string): EngineSession | undefined {
@@ -114,6 +146,7 @@ export class SessionManager {
     const s = this.#sessions.get(id);
     if (!s) return;
     this.#sessions.delete(id);
+    metrics.sessions.set(this.#sessions.size);
     s.end();
     this.onEnd(id);
   }

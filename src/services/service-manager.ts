@@ -15,6 +15,7 @@ import type { Network, NetworkNamespace } from "../network/types.js";
 import type { ExecOpRunner, ExecResultMeta, ServiceBinder } from "../ops/exec-op.js";
 import type { Solver } from "../solver/solver.js";
 import type { SolveContext } from "../solver/types.js";
+import { inSpan, newSpanId, sinkForSpan } from "../telemetry/types.js";
 import { Semaphore } from "../util/semaphore.js";
 import { waitForPorts } from "./health.js";
 import type { DialingSession, RecipeOf, RunningService, ServiceRecipe } from "./types.js";
@@ -58,6 +59,11 @@ export class ServiceManager implements ServiceBinder {
     this.#running = new Semaphore(deps.maxServices ?? Number.MAX_SAFE_INTEGER);
   }
   readonly #running: Semaphore;
+
+  /** Services starting or running, over all sessions. */
+  get count(): number {
+    return this.#instances.size;
+  }
 
   /** The solver is made after the op runners, this among them. */
   attachSolver(solver: Solver): void {
@@ -218,7 +224,10 @@ export class ServiceManager implements ServiceBinder {
     // The service outlives the request that started it: it has its own signal.
     const life = new AbortController();
     const { signal: _requestSignal, ...rest } = ctx;
-    const serviceCtx: SolveContext = { ...rest, signal: life.signal };
+    // A span from start to healthy; the service's output is its log.
+    const span = serviceSpan(ctx, what);
+    const progress = sinkForSpan(ctx.progress, span.id);
+    const serviceCtx: SolveContext = { ...rest, signal: life.signal, span: span.id, ...(progress ? { progress } : {}) };
     const inputs = await Promise.all(exec.inputs.map((i) => solver.solve(i, serviceCtx)));
 
     let gotNs!: (ns: NetworkNamespace) => void;
@@ -268,11 +277,15 @@ export class ServiceManager implements ServiceBinder {
     try {
       const ns = await Promise.race([nsReady, exited.then((e) => Promise.reject(e))]);
       const ports = spec.ports.filter((p) => p.protocol === "TCP" && !p.skipHealthcheck).map((p) => p.port);
-      await waitForPorts(ns.ip, ports, { exited, timeoutMs: HEALTH_TIMEOUT_MS, signal: life.signal, what });
+      await inSpan(ctx.progress, span.id, { name: `health check ${hostname} ${ports.map((p) => `tcp/${p}`).join(" ")}`.trimEnd(), kind: "service" }, () =>
+        waitForPorts(ns.ip, ports, { exited, timeoutMs: HEALTH_TIMEOUT_MS, signal: life.signal, what }),
+      );
       // Only the session's own containers resolve the name (network/scope.ts).
       await this.deps.network.register(scopedName(hostname, session), ns.ip);
+      span.end();
       return { key, session, hostname, ip: ns.ip, refs: 0, pinned: false, stop };
     } catch (err) {
+      span.end(err);
       await stop();
       throw err;
     }
@@ -290,4 +303,23 @@ function sleep(ms: number): Promise<void> {
 
 function tail(text: string, lines = 10): string {
   return text.trimEnd().split("\n").slice(-lines).join("\n");
+}
+
+/** A service's start span: from launch until it is healthy (or failed). */
+function serviceSpan(ctx: SolveContext, name: string): { id: string; end(err?: unknown): void } {
+  const id = newSpanId();
+  const started = performance.now();
+  const base = { span: id, ...(ctx.span ? { parent: ctx.span } : {}), name: `start ${name}`, kind: "service" as const };
+  ctx.progress?.({ type: "start", ...base, time: Date.now() });
+  return {
+    id,
+    end: (err) => {
+      const durationMs = performance.now() - started;
+      ctx.progress?.(
+        err === undefined
+          ? { type: "done", ...base, cached: false, durationMs, time: Date.now() }
+          : { type: "error", ...base, durationMs, message: messageOf(err), time: Date.now() },
+      );
+    },
+  };
 }

@@ -141,7 +141,7 @@ export class Inflight {
 
   #emit(e: ProgressEvent): void {
     const remember = e.type === "log" ? undefined : (entry: Inflight) => entry.#remember(e);
-    for (const sink of this.rootsFor(new Map(), remember).values()) sink.progress?.(e);
+    for (const sink of this.rootsFor(new Map(), remember).values()) sink.progress?.(underRoot(e, sink));
   }
 
   #remember(e: ProgressEvent): void {
@@ -166,9 +166,15 @@ export class Inflight {
     for (const [key, sink] of reached) {
       if (already.has(key)) continue;
       for (const snapshot of leased) sink.lease?.(snapshot);
-      for (const e of history) sink.progress?.(e);
+      for (const e of history) sink.progress?.(underRoot(e, sink));
     }
   }
+}
+
+/** A span with no parent (the shared solve's top op) hangs under each waiter's own span. */
+function underRoot(e: ProgressEvent, root: SolveContext): ProgressEvent {
+  if (root.span === undefined || e.type === "log" || e.type === "message" || e.parent !== undefined) return e;
+  return { ...e, parent: root.span };
 }
 
 function ownerOf(ctx: SolveContext): Inflight | undefined {

@@ -1,5 +1,7 @@
 import { CancelledError, EngineError, ExecError, messageOf } from "../errors.js";
 import { type Digest, digestOf } from "../oci/digest.js";
+import { metrics } from "../telemetry/metrics.js";
+import { newSpanId, sinkForSpan } from "../telemetry/types.js";
 import { Semaphore } from "../util/semaphore.js";
 import type { CacheRecords } from "./cache-records.js";
 import { CACHE_VERSION, recordKey } from "./cache-version.js";
@@ -121,20 +123,26 @@ export class Solver {
       }
     }
 
+    if (key) metrics.cacheMisses.inc();
     const held = await HeldSlot.take(this.#slots, ctx.signal);
     const started = performance.now();
-    ctx.progress?.({ type: "start", vertex: v.digest, name: v.name });
+    const span = spanOf(v, newSpanId(), ctx);
+    ctx.progress?.({ type: "start", ...span, time: Date.now() });
     this.stats.executed[v.op.kind] = (this.stats.executed[v.op.kind] ?? 0) + 1;
+    metrics.opsRun.inc({ kind: v.op.kind });
     let result: Result;
     try {
       const outsideSlot = <T>(work: () => Promise<T>): Promise<T> => held.outside(work, ctx.signal);
-      const opCtx = entry.context({ [SLOT]: held, outsideSlot });
+      const progress = sinkForSpan(ctx.progress, span.span);
+      const opCtx = entry.context({ [SLOT]: held, outsideSlot, span: span.span, ...(progress ? { progress } : {}) });
       result = await runner.run(v, inputs, opCtx);
     } catch (err) {
+      metrics.opsFailed.inc({ kind: v.op.kind });
+      metrics.opDuration.observe((performance.now() - started) / 1000, { kind: v.op.kind });
       ctx.progress?.({
         type: "error",
-        vertex: v.digest,
-        name: v.name,
+        ...span,
+        time: Date.now(),
         durationMs: performance.now() - started,
         message: messageOf(err),
         ...(err instanceof ExecError ? { outputTail: tail(err.stdout + err.stderr) } : {}),
@@ -144,17 +152,19 @@ export class Solver {
       held.finish();
     }
     const durationMs = performance.now() - started;
+    metrics.opDuration.observe(durationMs / 1000, { kind: v.op.kind });
     for (const name of snapshotsOf(result)) ctx.lease?.(name);
     if (key) this.#record(key, v, result, durationMs);
     if (contentKey) this.#record(contentKey, v, result, durationMs);
-    ctx.progress?.({ type: "done", vertex: v.digest, name: v.name, cached: false, durationMs });
+    ctx.progress?.({ type: "done", ...span, cached: false, durationMs, time: Date.now() });
     return result;
   }
 
   #answer(v: Vertex, hit: Result, ctx: SolveContext): Result {
     for (const name of snapshotsOf(hit)) ctx.lease?.(name);
     this.stats.cacheHits++;
-    ctx.progress?.({ type: "done", vertex: v.digest, name: v.name, cached: true, durationMs: 0 });
+    metrics.cacheHits.inc();
+    ctx.progress?.({ type: "done", ...spanOf(v, newSpanId(), ctx), cached: true, durationMs: 0, time: Date.now() });
     return hit;
   }
 
@@ -193,4 +203,9 @@ export class Solver {
 
 function tail(text: string, lines = 10): string {
   return text.trimEnd().split("\n").slice(-lines).join("\n");
+}
+
+/** An op's span: under the caller's span (a shared solve's top op gets each waiter's own, see inflight.ts). */
+function spanOf(v: Vertex, span: string, ctx: SolveContext) {
+  return { span, ...(ctx.span ? { parent: ctx.span } : {}), vertex: v.digest, name: v.name, kind: "op" as const, attributes: { "tanto.op": v.op.kind } };
 }

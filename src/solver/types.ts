@@ -18,6 +18,7 @@
  *   const result = await solver.solve(v, ctx);
  */
 import type { Digest } from "../oci/digest.js";
+import type { SpanEvent } from "../telemetry/types.js";
 
 /** A JSON-serialisable op description; `kind` picks the implementation. */
 export interface OpSpec {
@@ -49,17 +50,14 @@ export function snapshotsOf(result: Result): string[] {
   return [...(result.snapshot !== undefined ? [result.snapshot] : []), ...(result.owns?.snapshots ?? [])];
 }
 
-export type ProgressEvent =
-  | { type: "start"; vertex: Digest; name: string }
-  | { type: "done"; vertex: Digest; name: string; cached: boolean; durationMs: number }
-  | { type: "error"; vertex: Digest; name: string; durationMs: number; message: string; outputTail?: string }
-  | { type: "log"; vertex: Digest; stream: 1 | 2; data: string }
-  /** A line for the user that belongs to no operation. */
-  | { type: "message"; text: string };
+/** Spans of the work (src/telemetry/types.ts): ops, their cache hits, their logs. */
+export type ProgressEvent = SpanEvent;
 
 export interface SolveContext {
   readonly signal?: AbortSignal;
   readonly progress?: (event: ProgressEvent) => void;
+  /** The span the work hangs under (the API call; for an op's runner, the op's span). */
+  readonly span?: string;
   /** Values that live only as long as the session (client attachables). */
   readonly session?: unknown;
   /**

@@ -5,9 +5,11 @@
  * Failed requests become a GraphQLFailure carrying an exec's exit code, stdout
  * and stderr when the engine reported one (`extensions._type = "EXEC_ERROR"`).
  */
+
 import { connectEngine } from "../../client/connect.js";
 import { type ClientSession, openClientSession } from "../../client/session-server.js";
 import { EngineError } from "../../errors.js";
+import { cliProgressView } from "../progress-flag.js";
 import { buildQuery, pluck, type Step } from "./graphql.js";
 
 export class GraphQLFailure extends EngineError {
@@ -47,7 +49,7 @@ export async function openModuleSession(): Promise<ModuleSession> {
   const engine = await connectEngine(stderrLine);
   let session: ClientSession;
   try {
-    session = await openClientSession(engine, { labels: {}, progress: stderrLine });
+    session = await openClientSession(engine, { labels: {}, progress: cliProgressView() });
   } catch (err) {
     engine.close();
     throw err;

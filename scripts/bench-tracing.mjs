@@ -1,0 +1,86 @@
+/**
+ * The tracing row of `npm run bench` (scripts/bench.mjs, `--only tracing`): what exporting
+ * spans over OTLP costs. Two engines side by side on the same registry, one with
+ * OTEL_EXPORTER_OTLP_ENDPOINT pointing at a local collector (the Jaeger that scripts/install.sh
+ * builds, in-memory storage), one without; each runs an uncached 20-step chain
+ * (`withExec(["echo", "step N"])` × 20 under a new value at its root), interleaved. Goal:
+ * tracing ≤ 5% slower.
+ */
+import { spawn } from "node:child_process";
+import * as fs from "node:fs";
+import * as path from "node:path";
+
+const CHAIN_STEPS = 20;
+
+/** `h`: bench.mjs's helpers: query, engineGet, summarize, log, checkInterrupted, stopChild, waitHealthy, openSession, warmup. */
+export async function benchTracing({ repo, dir, tanto, registryHost, iterations, cleanup, h }) {
+  const { startJaeger } = await import(path.join(repo, "dist/test/support/jaeger.js"));
+  const jaeger = await startJaeger();
+  cleanup.defer("jaeger", () => jaeger.stop());
+  const image = `${registryHost}/busybox:latest`;
+
+  const engines = {};
+  for (const [name, env, net] of [
+    ["traced", { OTEL_EXPORTER_OTLP_ENDPOINT: jaeger.otlp, OTEL_EXPORTER_OTLP_PROTOCOL: "http/protobuf" }, 'name = "tbtrace"\ncidr = "10.211.0.0/24"'],
+    ["plain", {}, 'name = "tbplain"\ncidr = "10.211.1.0/24"'],
+  ]) {
+    const root = path.join(dir, `engine-${name}-root`);
+    const configFile = path.join(dir, `engine-${name}.toml`);
+    const socket = path.join(dir, `engine-${name}.sock`);
+    const logFile = path.join(dir, `engine-${name}.log`);
+    // Each engine its own network: the bench's main engine holds the default one.
+    fs.writeFileSync(configFile, `[registry."${registryHost}"]\nhttp = true\n[network]\n${net}\n`);
+    const out = fs.openSync(logFile, "a");
+    const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("OTEL_")));
+    const child = spawn(process.execPath, [tanto, "engine", "--root", root, "--config", configFile, "--addr", `unix://${socket}`], {
+      stdio: ["ignore", out, out],
+      env: { ...clean, ...env },
+    });
+    fs.closeSync(out);
+    cleanup.defer(`engine ${name}`, () => h.stopChild(child));
+    await h.waitHealthy(child, socket, { logFile });
+    const session = await h.openSession({ socket, logFile: path.join(dir, `session-${name}.log`) });
+    cleanup.defer(`session ${name}`, () => h.stopChild(session.child));
+    await h.query(session, `{ container { from(address: "${image}") { withExec(args: ["true"]) { exitCode } } } }`);
+    engines[name] = session;
+  }
+
+  const nonce = `${process.pid}-${Date.now()}`;
+  const chain = (i) => {
+    let inner = "stdout";
+    for (let step = CHAIN_STEPS - 1; step >= 0; step--) inner = `withExec(args: ["echo", "step ${step}"]) { ${inner} }`;
+    return `{ container { from(address: "${image}") { withEnvVariable(name: "BENCH", value: "${nonce}-${i}") { ${inner} } } } }`;
+  };
+  const samples = { traced: [], plain: [] };
+  for (let i = -h.warmup; i < iterations; i++) {
+    for (const name of i % 2 === 0 ? ["traced", "plain"] : ["plain", "traced"]) {
+      h.checkInterrupted();
+      const t0 = performance.now();
+      await h.query(engines[name], chain(`${name}-${i}`));
+      const ms = performance.now() - t0;
+      if (i >= 0) samples[name].push(ms);
+    }
+  }
+  // The spans did arrive: the traced engine's chains are in Jaeger.
+  await new Promise((r) => setTimeout(r, 1500));
+  const found = await fetch(`${jaeger.query}/api/traces?service=tanto-engine&limit=1000&lookback=1h`).then((r) => r.json());
+  const spans = (found.data ?? []).reduce((n, t) => n + t.spans.length, 0);
+  if (spans < iterations * CHAIN_STEPS) throw new Error(`Jaeger holds ${spans} spans of the traced engine; expected at least ${iterations * CHAIN_STEPS}`);
+  const traced = h.summarize(samples.traced);
+  const plain = h.summarize(samples.plain);
+  h.log(`tracing: ${traced.median} ms traced vs ${plain.median} ms without (${spans} spans in Jaeger)`);
+  return { traced, plain, ratio: traced.median / plain.median, spansInJaeger: spans };
+}
+
+export function tracingRows(t, fmtSummary, goal) {
+  return [
+    [
+      "uncached 20-step chain, engine exporting spans to a local Jaeger (OTLP/HTTP) vs not",
+      fmtSummary(t.traced),
+      fmtSummary(t.plain),
+      `${t.ratio.toFixed(2)}x`,
+      `≤${goal.toFixed(2)}x`,
+      t.ratio <= goal ? "ok" : "**missed**",
+    ],
+  ];
+}

@@ -1,0 +1,41 @@
+/**
+ * The CLI's own span: `tanto run CMD` is the root of its trace (or joins
+ * $TRACEPARENT), the program it runs gets TRACEPARENT pointing at it, so an
+ * SDK's spans — and through them the engine's — land in one trace. When the
+ * OTLP variables are set the CLI exports that span and every span of its
+ * session; the engine is told not to export them twice.
+ */
+import { otlpFromEnv, type SpanRecorder } from "../telemetry/otlp.js";
+import { formatTraceParent, newSpanId, newTraceId, parseTraceParent } from "../telemetry/types.js";
+import { VERSION } from "../version.js";
+
+export interface CliTrace {
+  /** For the program and the session: this run's span. */
+  readonly traceparent: string;
+  readonly recorder: SpanRecorder | undefined;
+  finish(error?: string): Promise<void>;
+}
+
+export function startCliTrace(name: string, env: NodeJS.ProcessEnv = process.env): CliTrace {
+  const parent = parseTraceParent(env["TRACEPARENT"]);
+  const trace = parent?.traceId ?? newTraceId();
+  const span = newSpanId();
+  const otlp = otlpFromEnv(env, { name: "tanto-cli", version: VERSION });
+  const recorder = otlp?.recorder(trace);
+  const started = performance.now();
+  const base = { span, trace, name, kind: "call" as const, ...(parent ? { parent: parent.spanId } : {}) };
+  recorder?.record({ type: "start", ...base, time: Date.now() });
+  return {
+    traceparent: formatTraceParent({ traceId: trace, spanId: span, sampled: true }),
+    recorder,
+    finish: async (error) => {
+      const durationMs = performance.now() - started;
+      recorder?.record(
+        error === undefined
+          ? { type: "done", ...base, cached: false, durationMs, time: Date.now() }
+          : { type: "error", ...base, durationMs, message: error, time: Date.now() },
+      );
+      await otlp?.shutdown().catch((err: unknown) => process.stderr.write(`tanto: exporting spans failed: ${String(err)}\n`));
+    },
+  };
+}
