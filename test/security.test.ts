@@ -10,7 +10,7 @@ import * as fs from "node:fs/promises";
 import * as path from "node:path";
 import { after, before, describe, test } from "node:test";
 import { openToOthers } from "../src/server/state-dir.js";
-import { CLI, run, startEngine, type TestEngine } from "./support/engine.js";
+import { CLI, REPO, run, startEngine, type TestEngine } from "./support/engine.js";
 import { testRegistry } from "./support/fixtures.js";
 
 /** Run argv as the host's `nobody` user. */
@@ -96,5 +96,78 @@ describe("state directory closed to other users", () => {
     assert.equal(control.code, 0, `runuser as nobody works: ${control.stderr}`);
     console.log(`state dir as nobody: ${targets.length + 1} targets tried, ${reached} reached`);
     assert.equal(reached, 0, "nobody reached nothing under the state directory");
+  });
+});
+
+/** Regular files under dir on dir's own filesystem (memory filesystems mounted below are skipped) containing needle. */
+async function filesOnDiskContaining(dir: string, needle: string): Promise<{ scanned: number; hits: string[] }> {
+  const list = await run(["find", dir, "-xdev", "-type", "f", "-print0"], { timeoutMs: 60_000 });
+  const files = list.stdout.split("\0").filter((f) => f !== "");
+  const hits: string[] = [];
+  const want = Buffer.from(needle);
+  for (const f of files) {
+    const bytes = await fs.readFile(f).catch(() => undefined);
+    if (bytes?.includes(want)) hits.push(f);
+  }
+  return { scanned: files.length, hits };
+}
+
+describe("secrets never on persistent disk", () => {
+  let engine: TestEngine;
+  let image: string;
+
+  before(async () => {
+    image = `${await testRegistry()}/busybox:latest`;
+    engine = await startEngine();
+  });
+  after(() => engine.destroy());
+
+  test("while an exec with a secret variable runs, and after a kill -9, no file on the state filesystem holds the value", async () => {
+    const secret = `s3cr3t-${process.pid}-${Date.now()}-value`;
+    const env = { ...engine.env, TANTO_TEST_IMAGE: image, TANTO_SECRET_VALUE: secret, NODE_PATH: path.join(REPO, "node_modules") };
+    const bundles = path.join(engine.root, "run", "bundles");
+    /** The exec's bundle, once it holds the secret (the exec is running then). */
+    const runningBundle = async (): Promise<string> => {
+      const deadline = Date.now() + 30_000;
+      while (Date.now() < deadline) {
+        for (const id of await fs.readdir(bundles).catch(() => [])) {
+          const config = await fs.readFile(path.join(bundles, id, "config.json"), "utf8").catch(() => "");
+          if (config.includes(secret)) return path.join(bundles, id);
+        }
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      throw new Error("no running exec's bundle holds the secret");
+    };
+    let scanned = 0;
+    const hits: string[] = [];
+
+    // 1. During a running exec that completes.
+    const first = run([CLI, "run", "node", path.join(REPO, "test", "sdk", "secret-exec.mjs")], { env: { ...env, TANTO_TEST_SLEEP: "4" } });
+    const bundle = await runningBundle();
+    const fsType = (await run(["stat", "-f", "-c", "%T", bundle])).stdout.trim();
+    assert.equal(fsType, "tmpfs", "the bundle is on a memory filesystem");
+    let scan = await filesOnDiskContaining(engine.root, secret);
+    scanned += scan.scanned;
+    hits.push(...scan.hits);
+    const done = await first;
+    assert.equal(done.code, 0, done.stderr);
+    assert.equal(done.stdout.trim(), String(secret.length), "the exec saw the secret");
+
+    // 2. The engine killed while such an exec runs: nothing on disk, and a restart removes the bundle.
+    const second = run([CLI, "run", "node", path.join(REPO, "test", "sdk", "secret-exec.mjs")], { env: { ...env, TANTO_TEST_SLEEP: "30" } });
+    await runningBundle();
+    await engine.kill();
+    await second;
+    scan = await filesOnDiskContaining(engine.root, secret);
+    scanned += scan.scanned;
+    hits.push(...scan.hits);
+    await engine.restart();
+    scan = await filesOnDiskContaining(engine.root, secret);
+    scanned += scan.scanned;
+    hits.push(...scan.hits);
+    const leftBundles = await fs.readdir(bundles);
+    console.log(`secret scan: ${scanned} files scanned in 3 passes, ${hits.length} hold the secret, ${leftBundles.length} bundles left after restart`);
+    assert.deepEqual(hits, [], "no file on the state filesystem holds the secret");
+    assert.deepEqual(leftBundles, [], "a restart leaves no bundle of the dead engine");
   });
 });

@@ -20,6 +20,7 @@ import { LocalContentStore } from "../content/local-content-store.js";
 import { bindingRecipe } from "../core/service-run.js";
 import type { CoreDeps } from "../core/types.js";
 import { FailedPreconditionError, messageOf } from "../errors.js";
+import { prepareBundleDir } from "../executor/bundle-dir.js";
 import { Emulation } from "../executor/emulation.js";
 import { RuncExecutor } from "../executor/runc-executor.js";
 import { Collector } from "../gc/collector.js";
@@ -89,7 +90,8 @@ export class Engine {
     const leftover = await unmountAll(runDir);
     if (leftover > 0) log.warn("removed mounts left by a previous engine", { count: leftover });
     await fs.rm(runDir, { recursive: true, force: true });
-    await fs.mkdir(path.join(runDir, "bundles"), { recursive: true });
+    // Bundles (config.json holds secret env values) on a tmpfs: never on the state filesystem.
+    await prepareBundleDir(path.join(runDir, "bundles"));
     // Also removes what a crashed engine left of its network. Turned off in engine.toml: loopback only.
     const network = config.network.enabled
       ? new CniNetwork({

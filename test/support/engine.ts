@@ -145,17 +145,21 @@ export function run(
       clearTimeout(timer);
       resolve({ code, stdout, stderr });
     });
+    // A command that exits without reading its input (stat, find) must not fail the caller with EPIPE.
+    child.stdin.on("error", () => undefined);
     child.stdin.end(opts.input ?? "");
   });
 }
 
-/** Leftovers an engine must never leave: mounts under its root, runc containers. */
+/** Leftovers an engine must never leave: mounts under its root (but its bundle tmpfs), runc containers. */
 export async function leftovers(root: string): Promise<{ mounts: string[]; containers: string[] }> {
   const info = await fs.readFile("/proc/self/mountinfo", "utf8");
   const mounts = info
     .split("\n")
     .map((l) => l.split(" ")[4] ?? "")
-    .filter((p) => p.startsWith(root));
+    .filter((p) => p.startsWith(root))
+    // The running engine's own tmpfs for runc bundles (a stopped engine unmounts it; a new one replaces a dead one's).
+    .filter((p) => p !== path.join(root, "run", "bundles"));
   let containers: string[] = [];
   try {
     containers = (await fs.readdir(path.join(root, "runc"))).filter((n) => !n.startsWith("."));
