@@ -7,8 +7,10 @@
 
 import assert from "node:assert/strict";
 import * as fs from "node:fs/promises";
+import * as os from "node:os";
 import * as path from "node:path";
 import { after, before, describe, test } from "node:test";
+import { RuncExecutor } from "../src/executor/runc-executor.js";
 import { openToOthers } from "../src/server/state-dir.js";
 import { CLI, REPO, run, startEngine, type TestEngine } from "./support/engine.js";
 import { testRegistry } from "./support/fixtures.js";
@@ -169,5 +171,101 @@ describe("secrets never on persistent disk", () => {
     console.log(`secret scan: ${scanned} files scanned in 3 passes, ${hits.length} hold the secret, ${leftBundles.length} bundles left after restart`);
     assert.deepEqual(hits, [], "no file on the state filesystem holds the secret");
     assert.deepEqual(leftBundles, [], "a restart leaves no bundle of the dead engine");
+  });
+});
+
+/** A rootfs of the host's static busybox and the compiled probe (test/fixtures/confinement/probe.c). */
+async function confinementRootfs(dir: string): Promise<void> {
+  for (const d of ["bin", "proc", "sys", "dev", "tmp", "etc"]) await fs.mkdir(path.join(dir, d), { recursive: true });
+  await fs.copyFile("/bin/busybox", path.join(dir, "bin", "busybox"));
+  await fs.chmod(path.join(dir, "bin", "busybox"), 0o755);
+  for (const applet of ["sh", "cat", "grep", "unshare", "mount", "echo"]) await fs.symlink("busybox", path.join(dir, "bin", applet));
+  const cc = await run(["cc", "-static", "-O1", "-o", path.join(dir, "bin", "probe"), path.join(REPO, "test", "fixtures", "confinement", "probe.c")]);
+  assert.equal(cc.code, 0, `compiling the probe: ${cc.stderr}`);
+}
+
+describe("containers are confined: seccomp, no_new_privileges, masked /proc", () => {
+  let dir: string;
+  let executor: RuncExecutor;
+  let seq = 0;
+
+  before(async () => {
+    dir = await fs.mkdtemp(path.join(os.tmpdir(), "tanto-confine-"));
+    await confinementRootfs(path.join(dir, "rootfs"));
+    executor = new RuncExecutor({ root: path.join(dir, "runc"), bundleDir: path.join(dir, "bundles") });
+  });
+  after(async () => {
+    await executor.shutdown();
+    await fs.rm(dir, { recursive: true, force: true });
+  });
+
+  async function inContainer(script: string, insecure: boolean): Promise<string> {
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    const { exitCode } = await executor.run(
+      `confine-${process.pid}-${++seq}`,
+      {
+        rootfs: path.join(dir, "rootfs"),
+        process: { args: ["sh", "-c", script], env: ["PATH=/bin"], cwd: "/", user: { uid: 0, gid: 0, additionalGids: [] } },
+        ...(insecure ? { insecureRootCapabilities: true } : {}),
+      },
+      { stdout: (c) => out.push(c), stderr: (c) => err.push(c) },
+    );
+    assert.equal(exitCode, 0, Buffer.concat(err).toString());
+    return Buffer.concat(out).toString();
+  }
+
+  const SCRIPT = [
+    "probe",
+    "grep -E '^(NoNewPrivs|Seccomp):' /proc/self/status | tr -d '\\t ' | sed 's/:/=/'",
+    "unshare -m true 2>/dev/null && echo busybox-unshare=ok || echo busybox-unshare=denied",
+    "mount -t tmpfs x /tmp 2>/dev/null && echo busybox-mount=ok || echo busybox-mount=denied",
+    "echo kcore=$(cat /proc/kcore 2>/dev/null | wc -c)",
+    "echo 1 > /proc/sys/kernel/ns_last_pid 2>/dev/null && echo proc-sys=writable || echo proc-sys=read-only",
+  ].join("; ");
+
+  test("by default, known-denied calls fail and the process is confined", async () => {
+    for (const applet of ["tr", "sed", "wc"]) await fs.symlink("busybox", path.join(dir, "rootfs", "bin", applet)).catch(() => undefined);
+    const started = Date.now();
+    const out = await inContainer(SCRIPT, false);
+    const got = Object.fromEntries(
+      out
+        .trim()
+        .split("\n")
+        .map((l) => l.split("=") as [string, string]),
+    );
+    const denied = ["unshare", "mount", "keyctl", "ptrace"].filter((k) => got[k] === "EPERM");
+    console.log(`confined: ${denied.length}/4 probe calls denied (${JSON.stringify(got)}) in ${Date.now() - started} ms`);
+    assert.deepEqual(
+      got,
+      {
+        unshare: "EPERM",
+        mount: "EPERM",
+        keyctl: "EPERM",
+        ptrace: "EPERM",
+        NoNewPrivs: "1",
+        Seccomp: "2",
+        "busybox-unshare": "denied",
+        "busybox-mount": "denied",
+        kcore: "0",
+        "proc-sys": "read-only",
+      },
+      out,
+    );
+  });
+
+  test("insecureRootCapabilities lifts all of it (and is the only way out)", async () => {
+    const out = await inContainer(SCRIPT, true);
+    const got = Object.fromEntries(
+      out
+        .trim()
+        .split("\n")
+        .map((l) => l.split("=") as [string, string]),
+    );
+    assert.deepEqual(
+      [got["unshare"], got["mount"], got["keyctl"], got["ptrace"], got["NoNewPrivs"], got["Seccomp"], got["busybox-unshare"], got["proc-sys"]],
+      ["ok", "ok", "ok", "ok", "0", "0", "ok", "writable"],
+      out,
+    );
   });
 });

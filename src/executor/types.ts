@@ -61,6 +61,8 @@ export interface RunSpec {
   /** Defaults to "none": loopback only. */
   network?: NetworkMode;
   cgroupsPath?: string;
+  /** Every capability and no seccomp, no_new_privileges or masked paths (Dagger's `insecureRootCapabilities`). */
+  insecureRootCapabilities?: boolean;
 }
 
 export interface ProcessIO {
