@@ -7,6 +7,7 @@
  */
 import * as fs from "node:fs/promises";
 import * as path from "node:path";
+import { CancelledError, InvalidArgumentError } from "../errors.js";
 import type { Database } from "../metadata/database.js";
 import { digestHex, sha256 } from "../oci/digest.js";
 
@@ -32,7 +33,12 @@ export class CacheVolumes {
     return (this.#users.get(dirName) ?? 0) > 0 || this.#locks.has(dirName);
   }
 
-  async acquire(key: string, sharing: CacheSharingMode): Promise<VolumeLease> {
+  /**
+   * Take the volume for one user. A LOCKED wait ends with a CancelledError when
+   * `signal` aborts (the session ended, the client hung up); the queue behind
+   * it moves on as if it had come and gone.
+   */
+  async acquire(key: string, sharing: CacheSharingMode, opts: { signal?: AbortSignal } = {}): Promise<VolumeLease> {
     const name = digestHex(sha256(key));
     const dir = path.join(this.#root, name);
     await fs.mkdir(dir, { recursive: true });
@@ -47,7 +53,18 @@ export class CacheVolumes {
       const mine = new Promise<void>((r) => (release = r));
       const chained = previous.then(() => mine);
       this.#locks.set(name, chained);
-      await previous;
+      const drop = (): void => {
+        release();
+        void chained.then(() => {
+          if (this.#locks.get(name) === chained) this.#locks.delete(name);
+        });
+      };
+      try {
+        await waitOrAbort(previous, opts.signal);
+      } catch (err) {
+        drop();
+        throw new CancelledError(`waiting for the LOCKED cache volume "${key}" cancelled`, { cause: err });
+      }
       return {
         dir,
         [Symbol.asyncDispose]: async () => {
@@ -67,5 +84,42 @@ export class CacheVolumes {
         this.#users.set(name, (this.#users.get(name) ?? 1) - 1);
       },
     };
+  }
+}
+
+/** Wait for `p` unless `signal` aborts first. */
+function waitOrAbort(p: Promise<void>, signal: AbortSignal | undefined): Promise<void> {
+  if (!signal) return p;
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise((resolve, reject) => {
+    const onAbort = (): void => reject(signal.reason);
+    signal.addEventListener("abort", onAbort, { once: true });
+    p.then(
+      () => {
+        signal.removeEventListener("abort", onAbort);
+        resolve();
+      },
+      (err: unknown) => {
+        signal.removeEventListener("abort", onAbort);
+        reject(err);
+      },
+    );
+  });
+}
+
+/**
+ * One exec mounting the same volume twice where either mount is LOCKED would
+ * wait on itself forever: refuse it up front.
+ */
+export function checkVolumeConflicts(mounts: ReadonlyArray<{ key: string; sharing: CacheSharingMode; target: string }>): void {
+  const seen = new Map<string, { sharing: CacheSharingMode; target: string }>();
+  for (const m of mounts) {
+    const first = seen.get(m.key);
+    if (first && (first.sharing === "LOCKED" || m.sharing === "LOCKED")) {
+      throw new InvalidArgumentError(
+        `cache volume "${m.key}" is mounted twice in one exec (at ${first.target} as ${first.sharing} and at ${m.target} as ${m.sharing}); a LOCKED volume can be mounted once: use SHARED for both, or mount it once`,
+      );
+    }
+    if (!first) seen.set(m.key, { sharing: m.sharing, target: m.target });
   }
 }

@@ -27,7 +27,7 @@ import type { Mount as SpecMount } from "../oci/runtime-spec.js";
 import type { OverlaySnapshotter } from "../snapshots/overlay-snapshotter.js";
 import type { ActiveSnapshot } from "../snapshots/types.js";
 import type { OpRunner, Result, SolveContext, Vertex } from "../solver/types.js";
-import type { CacheSharingMode, CacheVolumes } from "./cache-volumes.js";
+import { type CacheSharingMode, type CacheVolumes, checkVolumeConflicts } from "./cache-volumes.js";
 import { StreamScrubber, scrub } from "./scrub.js";
 
 export type ExecMount =
@@ -215,9 +215,10 @@ export class ExecOpRunner implements OpRunner {
     const cleanupAfterRun = new Cleanup();
     try {
       const mounts: SpecMount[] = [];
+      checkVolumeConflicts(op.mounts.flatMap((m) => (m.type === "cache" ? [m] : [])));
       for (const m of op.mounts) {
         if (m.type === "cache") {
-          const lease = await this.deps.volumes.acquire(m.key, m.sharing);
+          const lease = await this.deps.volumes.acquire(m.key, m.sharing, ctx.signal ? { signal: ctx.signal } : {});
           leases.push(lease);
           mounts.push({ destination: m.target, type: "bind", source: lease.dir, options: ["rbind", "rw"] });
         } else if (m.type === "tmpfs") {
