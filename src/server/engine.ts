@@ -54,6 +54,7 @@ import { GitSource } from "../sources/git-source.js";
 import { HttpSource } from "../sources/http-source.js";
 import { isProcessAlive } from "../util/process.js";
 import { VERSION } from "../version.js";
+import { ensureReserve, withReserve } from "./disk-reserve.js";
 import { hostResync } from "./host-resync.js";
 import type { Logger } from "./log.js";
 import { SessionManager } from "./sessions.js";
@@ -172,6 +173,8 @@ export class Engine {
     await networkChecked;
     // What the layers created just now (content, snapshots, volumes…) closed to other users as well.
     await secureStateDir(root);
+    // Room for a cleanup on a full disk (taken when there is space).
+    await ensureReserve(root);
     log.debug("state opened and network checked");
     let engine: Engine | undefined;
     // A session's end releases what it held, which may let the policy collect.
@@ -200,7 +203,7 @@ export class Engine {
         const usage = await this.collector.usage();
         const keep = await keepTarget(this.config.gc, this.config.root, usage.total);
         if (keep === undefined) return;
-        const result = await this.collector.prune({ keepBytes: keep });
+        const result = await withReserve(path.resolve(this.config.root), () => this.collector.prune({ keepBytes: keep }));
         this.log.info("garbage collected", { freed_bytes: result.freedBytes, snapshots: result.removedSnapshots, usage_after: result.usageAfter });
       } catch (err) {
         this.log.warn("garbage collection failed", { error: messageOf(err) });

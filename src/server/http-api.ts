@@ -15,12 +15,14 @@
  */
 import { timingSafeEqual } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
+import * as path from "node:path";
 import type { Duplex } from "node:stream";
 import { InvalidArgumentError, messageOf } from "../errors.js";
 import { readJson, sendError, sendJson, statusOf } from "../http/json.js";
 import type { BuiltSchema } from "../schema/build.js";
 import { parseRequest, runQuery } from "../schema/run-query.js";
 import { VERSION } from "../version.js";
+import { explainDiskFull, withReserve } from "./disk-reserve.js";
 import type { Engine } from "./engine.js";
 import { handleTunnelUpgrade } from "./tunnels.js";
 
@@ -62,11 +64,9 @@ async function handle(engine: Engine, req: IncomingMessage, res: ServerResponse)
   if (req.method === "GET" && parts[1] === "du") return sendJson(res, 200, await engine.collector.usage());
   if (req.method === "POST" && parts[1] === "prune") {
     const body = await readJson(req);
-    return sendJson(
-      res,
-      200,
-      await engine.collector.prune({ all: body["all"] === true, ...(typeof body["keepStorage"] === "number" ? { keepBytes: body["keepStorage"] } : {}) }),
-    );
+    const opts = { all: body["all"] === true, ...(typeof body["keepStorage"] === "number" ? { keepBytes: body["keepStorage"] } : {}) };
+    // On a full disk the prune gives up the engine's space reserve to be able to run at all.
+    return sendJson(res, 200, await withReserve(path.resolve(engine.config.root), () => engine.collector.prune(opts)));
   }
   if (parts[1] !== "sessions") return sendJson(res, 404, { error: `no such endpoint ${url.pathname}` });
 
@@ -105,7 +105,7 @@ async function handle(engine: Engine, req: IncomingMessage, res: ServerResponse)
       return sendJson(res, 200, { errors: [{ message: messageOf(err) }] });
     }
     const result = await runQuery(schema, request, { deps: engine.deps, session, signal });
-    return sendJson(res, 200, result);
+    return sendJson(res, 200, await explainDiskFull(path.resolve(engine.config.root), result));
   }
   if (parts[3] === "calls" && parts[4]) {
     if (req.method === "POST" && parts.length === 5) return session.calls.reply(parts[4], req, res);

@@ -36,9 +36,12 @@ export interface TestEngine {
   destroy(): Promise<void>;
 }
 
-export async function startEngine(opts: { registry?: string; configText?: string; extraArgs?: string[]; env?: NodeJS.ProcessEnv } = {}): Promise<TestEngine> {
+export async function startEngine(
+  opts: { registry?: string; configText?: string; extraArgs?: string[]; env?: NodeJS.ProcessEnv; root?: string } = {},
+): Promise<TestEngine> {
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), "tanto-engine-"));
-  const root = path.join(dir, "root");
+  // A caller's root (a small filesystem of its own) stays the caller's to remove.
+  const root = opts.root ?? path.join(dir, "root");
   const socket = path.join(dir, "engine.sock");
   const config = path.join(dir, "engine.toml");
   const registry = opts.registry ?? process.env["TANTO_TEST_REGISTRY"] ?? "127.0.0.1:5000";
