@@ -97,6 +97,20 @@ describe("crash safety", () => {
     }
     const ingest = await fs.readdir(path.join(engine.root, "content", "ingest")).catch(() => []);
     assert.deepEqual(ingest, [], "no half-written blobs");
+    // Nothing of the network outlives a clean stop after all those crashes: dnsmasq, firewall chains, the bridge and its veths.
+    const dnsmasq = (await run(["ps", "-eo", "args"])).stdout.split("\n").filter((l) => l.includes("dnsmasq") && l.includes(engine.root));
+    const chains = (await run(["iptables-save"])).stdout.split("\n").filter((l) => l.includes(engine.networkName));
+    const links = (await run(["ip", "-o", "link"])).stdout.split("\n").filter((l) => l.includes(engine.networkName));
+    const runLeft = await fs.readdir(path.join(engine.root, "run")).catch(() => []);
+    console.log(
+      `chaos: ${kills} kills, ${completed.length} completed and all cached; leaks: dnsmasq ${dnsmasq.length}, iptables ${chains.length}, links ${links.length}, run/ entries ${runLeft.filter((e) => e !== "bundles").length}`,
+    );
+    assert.deepEqual({ dnsmasq, chains, links }, { dnsmasq: [], chains: [], links: [] });
+    assert.deepEqual(
+      runLeft.filter((e) => e !== "bundles"),
+      [],
+      "no temp files under run/",
+    );
     await engine.restart();
   });
 });

@@ -750,3 +750,40 @@ test('escape: "delete" whiteouts through an overlay delete nothing outside it', 
     );
   });
 });
+
+test("PAX uid/gid records set the owner: a setuid file for uid 3000000 is not setuid-root", async () => {
+  const dir = await tempDir("apply");
+  try {
+    // tar-stream writes PAX records when given `pax`; the ustar fields keep 0 (root), as a hostile or naive writer might.
+    await apply(dir, [
+      { name: "suid", type: "file", mode: 0o4755, uid: 0, gid: 0, pax: { uid: "3000000", gid: "3000001" }, data: "x" },
+      { name: "plain", type: "file", mode: 0o644, uid: 0, gid: 0, data: "y" },
+    ]);
+    const st = await lstat(join(dir, "suid"));
+    assert.deepEqual([st.uid, st.gid, st.mode & 0o7777], [3000000, 3000001, 0o4755]);
+    const plain = await lstat(join(dir, "plain"));
+    assert.deepEqual([plain.uid, plain.gid], [0, 0]);
+    await assert.rejects(
+      apply(dir, [{ name: "bad", type: "file", uid: 0, pax: { uid: "-1" }, data: "z" }]),
+      (err: unknown) => err instanceof InvalidArgumentError && /PAX uid record "-1"/.test(err.message),
+    );
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test("a 5000-byte symlink target is refused with its real length", async () => {
+  const dir = await tempDir("apply");
+  try {
+    await assert.rejects(apply(dir, [{ name: "ln", type: "symlink", linkname: "t".repeat(5000) }]), (err: unknown) => {
+      assert.ok(err instanceof InvalidArgumentError, String(err));
+      assert.match(err.message, /layer entry "ln": symlink target too long \(5000 bytes; Linux allows 4095\)/);
+      return true;
+    });
+    // 4095 bytes is the most Linux takes, and it is applied.
+    await apply(dir, [{ name: "ok", type: "symlink", linkname: "t".repeat(4095) }]);
+    assert.equal((await readlink(join(dir, "ok"))).length, 4095);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});

@@ -40,6 +40,7 @@ import type { Readable } from "node:stream";
 import tar from "tar-stream";
 import { CancelledError, EngineError, InvalidArgumentError, messageOf } from "../errors.js";
 import { LayerWriter } from "./layer-writer.js";
+import { withPaxRecords } from "./pax.js";
 
 export interface ApplyLayerOptions {
   signal?: AbortSignal;
@@ -85,7 +86,7 @@ export async function applyLayer(tarStream: Readable, targetDir: string, opts: A
   try {
     for await (const entry of extract) {
       signal?.throwIfAborted();
-      await writer.apply(entry.header, entry);
+      await writer.apply(withPaxRecords(entry.header), entry);
     }
     await writer.finish();
     return { size };

@@ -57,6 +57,7 @@ import { InvalidArgumentError, messageOf } from "../errors.js";
 import { walkInRoot } from "../fsutil/in-root.js";
 import { entryError, errnoCode } from "./entry-errors.js";
 import { isWhiteout, OPAQUE_WHITEOUT, OPAQUE_XATTR, runTool, ToolExistsError, WHITEOUT_PREFIX } from "./overlay-format.js";
+import { MAX_LINK_TARGET } from "./pax.js";
 
 /**
  * Splits a tar entry name into clean components: no "", ".", or "..", and
@@ -177,6 +178,9 @@ export class LayerWriter {
         create = () => writeFile(abs, stream, header);
         break;
       case "symlink":
+        if (Buffer.byteLength(header.linkname ?? "") > MAX_LINK_TARGET) {
+          throw new InvalidArgumentError(`symlink target too long (${Buffer.byteLength(header.linkname ?? "")} bytes; Linux allows ${MAX_LINK_TARGET})`);
+        }
         create = async () => symlinkSync(header.linkname, abs);
         break;
       case "link":

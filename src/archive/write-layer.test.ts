@@ -342,3 +342,23 @@ test("corrupt compressed input is an InvalidArgumentError", async () => {
   await assert.rejects(decompress("zstd", badZst), InvalidArgumentError);
   await assert.rejects(decompress("auto", badZst), InvalidArgumentError);
 });
+
+test("owners above the ustar range travel in PAX records and come back on apply", async () => {
+  const src = await tempDir("pax-src");
+  const dst = await tempDir("pax-dst");
+  try {
+    await writeFile(join(src, "big-owner"), "x");
+    await lchown(join(src, "big-owner"), 3_000_000, 4_000_000);
+    await chmod(join(src, "big-owner"), 0o4755);
+    const bytes = await collect(packDirectory(src));
+    const entry = (await listTar(bytes)).find((e) => e.header.name === "big-owner");
+    const pax = entry?.header.pax as Record<string, string> | undefined;
+    assert.deepEqual([pax?.["uid"], pax?.["gid"]], ["3000000", "4000000"]);
+    await applyLayer(Readable.from([bytes]), dst);
+    const st = await lstat(join(dst, "big-owner"));
+    assert.deepEqual([st.uid, st.gid, st.mode & 0o7777], [3_000_000, 4_000_000, 0o4755]);
+  } finally {
+    await rm(src, { recursive: true, force: true });
+    await rm(dst, { recursive: true, force: true });
+  }
+});

@@ -23,6 +23,7 @@ import { createGzip } from "node:zlib";
 import tar, { type Header, type Pack } from "tar-stream";
 import { CancelledError, EngineError, messageOf } from "../errors.js";
 import { isWhiteout, OPAQUE_WHITEOUT, OPAQUE_XATTR, runTool, WHITEOUT_PREFIX } from "./overlay-format.js";
+import { paxForIds } from "./pax.js";
 
 export interface PackDirectoryOptions {
   signal?: AbortSignal;
@@ -143,7 +144,10 @@ class DirectoryPacker {
   }
 
   /** Adds one entry; `body` writes its data. Resolves once tar-stream has taken the entry. */
-  async #add(header: EntryHeader, body?: (sink: EntrySink) => Promise<void>): Promise<void> {
+  async #add(plain: EntryHeader, body?: (sink: EntrySink) => Promise<void>): Promise<void> {
+    // Owners above the ustar field's range travel in PAX records (tar-stream would clamp them).
+    const pax = paxForIds(plain.uid, plain.gid);
+    const header = pax === undefined ? plain : { ...plain, pax };
     let sink: EntrySink | undefined;
     const done = new Promise<void>((resolveDone, reject) => {
       sink = this.#pack.entry(header, (err) => (err ? reject(err) : resolveDone()));

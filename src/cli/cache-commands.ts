@@ -1,5 +1,6 @@
 /** `tanto engine du` and `tanto engine prune`: ask the running engine. */
 import { connectEngine } from "../client/connect.js";
+import { engineJson } from "../client/engine-json.js";
 import { parseSize } from "../config/engine-config.js";
 import { InvalidArgumentError } from "../errors.js";
 import { type PruneResult, USAGE_KINDS, type UsageKind, type UsageReport } from "../gc/types.js";
@@ -18,8 +19,12 @@ export function formatBytes(n: number): string {
 
 export async function duCommand(opts: { json: boolean }): Promise<void> {
   const engine = await connectEngine(stderrLine);
-  const report = JSON.parse((await engine.request("GET", "/v1/du")).body) as UsageReport;
-  engine.close();
+  let report: UsageReport;
+  try {
+    report = await engineJson<UsageReport>(engine, "GET", "/v1/du");
+  } finally {
+    engine.close();
+  }
   if (opts.json) {
     process.stdout.write(JSON.stringify(report, null, 2) + "\n");
     return;
@@ -55,9 +60,17 @@ export async function pruneCommand(opts: { all: boolean; keepStorage?: string })
   }
   if (!opts.all && keepStorage === undefined) throw new InvalidArgumentError("say what to prune: --all, or --keep-storage SIZE");
   const engine = await connectEngine(stderrLine);
-  const res = await engine.request("POST", "/v1/prune", JSON.stringify({ all: opts.all, ...(keepStorage !== undefined ? { keepStorage } : {}) }));
-  engine.close();
-  const result = JSON.parse(res.body) as PruneResult;
+  let result: PruneResult;
+  try {
+    result = await engineJson<PruneResult>(
+      engine,
+      "POST",
+      "/v1/prune",
+      JSON.stringify({ all: opts.all, ...(keepStorage !== undefined ? { keepStorage } : {}) }),
+    );
+  } finally {
+    engine.close();
+  }
   const removed = Object.entries(result.removedByKind ?? {})
     .map(([kind, n]) => `${n} ${kind}`)
     .join(", ");

@@ -1,7 +1,8 @@
 /**
  * The client's side of the engine's file calls: list a directory tree, send
- * files, write exports. Relative paths resolve against the session's workdir
- * and may not climb out of it; absolute paths are the caller's choice.
+ * files, write exports. Relative paths resolve against the session's workdir;
+ * an export may not climb out of it (absolute paths are the caller's choice),
+ * while reads go where the path leads, as Dagger's do (`../dep`).
  */
 
 import { createReadStream } from "node:fs";
@@ -15,17 +16,17 @@ import { gitignorePatterns } from "../fsutil/gitignore.js";
 import { PathFilter } from "../fsutil/path-filter.js";
 import type { HostEntry, ReadFilesParams, StatTreeParams, StatTreeResult, WriteParams } from "../http/session-protocol.js";
 
-export function resolveClientPath(workdir: string, p: string): string {
+export function resolveClientPath(workdir: string, p: string, opts: { allowOutside?: boolean } = {}): string {
   if (path.isAbsolute(p)) return path.normalize(p);
   const abs = path.resolve(workdir, p);
-  if (abs !== workdir && !abs.startsWith(workdir + path.sep)) {
+  if (!opts.allowOutside && abs !== workdir && !abs.startsWith(workdir + path.sep)) {
     throw new InvalidArgumentError(`path "${p}" is outside the session's working directory ${workdir}`);
   }
   return abs;
 }
 
 export async function statTree(workdir: string, params: StatTreeParams): Promise<StatTreeResult> {
-  const root = resolveClientPath(workdir, params.path);
+  const root = resolveClientPath(workdir, params.path, { allowOutside: true });
   let st: import("node:fs").Stats;
   try {
     st = await fs.stat(root);

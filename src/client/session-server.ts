@@ -9,8 +9,8 @@ import { randomBytes, timingSafeEqual } from "node:crypto";
 import * as http from "node:http";
 import type { AddressInfo } from "node:net";
 import * as os from "node:os";
-import { messageOf } from "../errors.js";
-import { readJson, sendJson } from "../http/json.js";
+import { InvalidArgumentError } from "../errors.js";
+import { readJson, sendError, sendJson, statusOf } from "../http/json.js";
 import type { SpanRecorder } from "../telemetry/otlp.js";
 import { serveCall } from "./calls.js";
 import type { EngineClient, GraphQLRequestBody } from "./engine-client.js";
@@ -74,7 +74,7 @@ export async function openClientSession(
     res.on("close", () => abort.abort());
     readJson(req)
       .then(async (body) => {
-        const { query, variables, operationName } = (body ?? {}) as Record<string, unknown>;
+        const { query, variables, operationName } = body;
         if (typeof query !== "string") return sendJson(res, 400, { errors: [{ message: 'request body needs a "query" string' }] });
         // Forwarded as sent: the engine checks variables and operationName.
         const request = { query, ...(variables !== undefined ? { variables } : {}), ...(operationName !== undefined ? { operationName } : {}) };
@@ -85,7 +85,9 @@ export async function openClientSession(
         res.end(answer);
       })
       .catch((err: unknown) => {
-        if (!res.headersSent) sendJson(res, 502, { errors: [{ message: messageOf(err) }] });
+        // A bad request is the SDK's (4xx); anything else came from the way to the engine (502).
+        const status = err instanceof InvalidArgumentError ? statusOf(err) : 502;
+        sendError(req, res, err, (message) => ({ errors: [{ message }] }), status);
       });
   });
   server.requestTimeout = 0;

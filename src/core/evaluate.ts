@@ -33,7 +33,10 @@ export function solve(ctx: RequestContext, v: Vertex): Promise<Result> {
 
 /** Evaluate a container: its filesystem and its last exec. */
 export async function syncContainer(ctx: RequestContext, c: Container): Promise<void> {
-  await Promise.all([c.state.rootfs ? solve(ctx, c.state.rootfs) : undefined, c.state.lastExec ? solve(ctx, c.state.lastExec) : undefined]);
+  const { rootfs, lastExec } = c.state;
+  // After a withExec both are the exec itself: solve it once.
+  const vertices = lastExec && lastExec.digest !== rootfs?.digest ? [rootfs, lastExec] : [rootfs];
+  await Promise.all(vertices.map((v) => (v ? solve(ctx, v) : undefined)));
 }
 
 export async function execResult(ctx: RequestContext, c: Container): Promise<ExecResultMeta> {

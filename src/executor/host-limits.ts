@@ -1,24 +1,6 @@
-/** What the engine itself holds, which its containers cannot exceed: capabilities, open files. */
+/** What the engine itself holds, which its containers cannot exceed: open files (capabilities: host-capabilities.ts). */
 import { readFile } from "node:fs/promises";
-import { ALL_CAPABILITIES, type Rlimit } from "../oci/runtime-spec.js";
-
-let bounding: Promise<string[]> | undefined;
-
-/**
- * The capabilities this engine may hand out: those of its own bounding set
- * (a privileged container cannot get more than the engine holds).
- */
-export function boundingCapabilities(): Promise<string[]> {
-  bounding ??= readFile("/proc/self/status", "utf8").then(
-    (text) => {
-      const hex = /^CapBnd:\s*([0-9a-f]+)$/m.exec(text)?.[1];
-      const mask = hex === undefined ? 0n : BigInt(`0x${hex}`);
-      return ALL_CAPABILITIES.filter((_c, bit) => (mask >> BigInt(bit)) & 1n);
-    },
-    () => [...ALL_CAPABILITIES],
-  );
-  return bounding;
-}
+import type { Rlimit } from "../oci/runtime-spec.js";
 
 /** The engine's own RLIMIT_NOFILE: without CAP_SYS_RESOURCE runc cannot raise a container's hard limit above it. */
 export async function readHostNofile(): Promise<Rlimit> {

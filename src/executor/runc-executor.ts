@@ -22,7 +22,8 @@ import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { CancelledError, EngineError, FailedPreconditionError, InvalidArgumentError, messageOf, UnavailableError } from "../errors.js";
 import { generateProcess, generateSpec, type Rlimit } from "../oci/runtime-spec.js";
-import { boundingCapabilities, readHostNofile } from "./host-limits.js";
+import { heldCapabilities } from "./host-capabilities.js";
+import { readHostNofile } from "./host-limits.js";
 import type { Executor, ExitStatus, ProcessIO, ProcessSpec, RunSpec } from "./types.js";
 
 export interface RuncExecutorOptions {
@@ -56,6 +57,8 @@ interface Running {
   controller: AbortController;
   done: Promise<unknown>;
   execSeq: number;
+  /** Extra processes carry the container's privileges. */
+  insecure: boolean;
 }
 
 export class RuncExecutor implements Executor {
@@ -84,7 +87,7 @@ export class RuncExecutor implements Executor {
     const controller = new AbortController();
     const forward = (): void => controller.abort(opts.signal?.reason);
     opts.signal?.addEventListener("abort", forward, { once: true });
-    const entry: Running = { controller, done: Promise.resolve(), execSeq: 0 };
+    const entry: Running = { controller, done: Promise.resolve(), execSeq: 0, insecure: spec.insecureRootCapabilities === true };
     this.#running.set(id, entry);
     const done = this.#run(id, spec, io, controller.signal).finally(() => {
       opts.signal?.removeEventListener("abort", forward);
@@ -114,7 +117,7 @@ export class RuncExecutor implements Executor {
         ...(spec.hostname === undefined ? {} : { hostname: spec.hostname }),
         ...(spec.readonlyRootfs === undefined ? {} : { readonlyRootfs: spec.readonlyRootfs }),
         ...(spec.cgroupsPath === undefined ? {} : { cgroupsPath: spec.cgroupsPath }),
-        ...(spec.privileged ? { privileged: true, capabilities: await boundingCapabilities() } : {}),
+        ...(spec.insecureRootCapabilities === true ? { insecureRootCapabilities: true, capabilityLimit: heldCapabilities() } : {}),
         ...(this.initPath === false ? {} : { initPath: this.initPath }),
       });
       await writeFile(join(bundle, "config.json"), JSON.stringify(config));
@@ -152,6 +155,7 @@ export class RuncExecutor implements Executor {
         gid: process.user.gid,
         additionalGids: process.user.additionalGids,
         rlimitNofile: nofile,
+        ...(entry.insecure ? { insecureRootCapabilities: true, capabilityLimit: heldCapabilities() } : {}),
       });
       await writeFile(processFile, JSON.stringify(spec));
       const argv = ["--root", this.root, "--log", log, "--log-format", "json", "exec", "--process", processFile, "--pid-file", pidFile, id];

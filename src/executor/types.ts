@@ -61,8 +61,8 @@ export interface RunSpec {
   /** Defaults to "none": loopback only. */
   network?: NetworkMode;
   cgroupsPath?: string;
-  /** Every capability, no masked or read-only paths, every device allowed (Docker's --privileged). */
-  privileged?: boolean;
+  /** Every capability and no seccomp, no_new_privileges or masked paths (Dagger's `insecureRootCapabilities`); all devices, writable /sys and cgroups. */
+  insecureRootCapabilities?: boolean;
 }
 
 export interface ProcessIO {

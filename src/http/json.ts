@@ -1,28 +1,102 @@
-/** JSON request and response helpers shared by the engine and the CLI's session server. */
+/**
+ * JSON request and response helpers shared by the engine and the CLI's
+ * session server. Bodies are untrusted: anything that is not a JSON object is
+ * a 400, a body over the limit a 413 — refused as soon as its declared or
+ * received size passes the limit, with the connection closed after the answer
+ * (the rest of the body is never read into memory), so no client waits on a
+ * server that stopped listening.
+ */
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { InvalidArgumentError, messageOf } from "../errors.js";
+import { EngineError, InvalidArgumentError, messageOf } from "../errors.js";
 
 /** Request bodies larger than this are refused. */
-const MAX_BODY = 8 << 20;
+export const MAX_BODY = 8 << 20;
 
-export function sendJson(res: ServerResponse, status: number, value: unknown): void {
+/** A body over the limit: HTTP 413. */
+export class BodyTooLargeError extends InvalidArgumentError {}
+
+export function sendJson(res: ServerResponse, status: number, value: unknown, headers: Record<string, string> = {}): void {
   const body = JSON.stringify(value);
-  res.writeHead(status, { "content-type": "application/json", "content-length": Buffer.byteLength(body) });
+  res.writeHead(status, { "content-type": "application/json", "content-length": Buffer.byteLength(body), ...headers });
   res.end(body);
 }
 
-export async function readJson(req: IncomingMessage): Promise<unknown> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > MAX_BODY) throw new InvalidArgumentError(`request body larger than ${MAX_BODY} bytes`);
-    chunks.push(chunk as Buffer);
+/** The body as a JSON object (an empty body is `{}`). */
+export function readJson(req: IncomingMessage, max = MAX_BODY): Promise<Record<string, unknown>> {
+  const declared = Number(req.headers["content-length"]);
+  if (Number.isFinite(declared) && declared > max) {
+    return Promise.reject(new BodyTooLargeError(`request body of ${declared} bytes is larger than the limit of ${max} bytes`));
   }
-  if (size === 0) return {};
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let done = false;
+    const fail = (err: Error): void => {
+      if (done) return;
+      done = true;
+      req.off("data", onData);
+      // Keep the socket flowing (discarding) until the answer is written and the connection closed.
+      req.resume();
+      reject(err);
+    };
+    const onData = (chunk: Buffer): void => {
+      size += chunk.length;
+      if (size > max) return fail(new BodyTooLargeError(`request body larger than the limit of ${max} bytes`));
+      chunks.push(chunk);
+    };
+    req.on("data", onData);
+    req.on("error", (err) => fail(new InvalidArgumentError(`request body broke off: ${messageOf(err)}`, { cause: err })));
+    req.on("aborted", () => fail(new InvalidArgumentError("request body broke off")));
+    req.on("end", () => {
+      if (done) return;
+      done = true;
+      try {
+        resolve(parseObject(Buffer.concat(chunks)));
+      } catch (err) {
+        reject(err);
+      }
+    });
+  });
+}
+
+function parseObject(bytes: Buffer): Record<string, unknown> {
+  if (bytes.length === 0) return {};
+  let value: unknown;
   try {
-    return JSON.parse(Buffer.concat(chunks).toString("utf8"));
+    value = JSON.parse(bytes.toString("utf8"));
   } catch (err) {
-    throw new InvalidArgumentError(`request body is not JSON: ${messageOf(err)}`);
+    // Deeply nested input overflows the parser's stack: still a bad body, not a crash.
+    throw new InvalidArgumentError(`request body is not JSON: ${messageOf(err).slice(0, 200)}`);
+  }
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    const kind = value === null ? "null" : Array.isArray(value) ? "an array" : typeof value;
+    throw new InvalidArgumentError(`request body must be a JSON object, not ${kind}`);
+  }
+  return value as Record<string, unknown>;
+}
+
+/** The HTTP status for an error met while handling a request. */
+export function statusOf(err: unknown): number {
+  if (err instanceof BodyTooLargeError) return 413;
+  if (err instanceof InvalidArgumentError) return 400;
+  if (err instanceof EngineError && err.code === "NOT_FOUND") return 404;
+  return 500;
+}
+
+/**
+ * Answer a failed request: the status for the error and the body `shape`
+ * makes of its message. When the request body was not read to its end the
+ * connection is closed after the answer instead of kept alive.
+ */
+export function sendError(req: IncomingMessage, res: ServerResponse, err: unknown, shape: (message: string) => unknown, status = statusOf(err)): void {
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  const unread = !req.complete;
+  sendJson(res, status, shape(messageOf(err)), unread ? { connection: "close" } : {});
+  if (unread) {
+    req.resume();
+    res.once("finish", () => setTimeout(() => req.socket.destroy(), 1_000).unref());
   }
 }

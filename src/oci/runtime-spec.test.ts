@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { DEFAULT_CAPABILITIES, generateProcess, generateSpec, INIT_DESTINATION, type SpecOptions } from "./runtime-spec.js";
+import { ALL_CAPABILITIES, DEFAULT_CAPABILITIES, generateProcess, generateSpec, INIT_DESTINATION, type SpecOptions } from "./runtime-spec.js";
+import { defaultSeccompProfile } from "./seccomp-default.js";
 
 const base: SpecOptions = {
   rootfs: "/var/lib/tanto/snap/1/fs",
@@ -45,7 +46,7 @@ describe("generateSpec", () => {
         cwd: "/work",
         capabilities: { bounding: capList, effective: capList, permitted: capList },
         rlimits: [{ type: "RLIMIT_NOFILE", hard: 4096, soft: 1024 }],
-        noNewPrivileges: false,
+        noNewPrivileges: true,
       },
       root: { path: "/var/lib/tanto/snap/1/fs" },
       mounts: [
@@ -94,8 +95,32 @@ describe("generateSpec", () => {
           "/sys/devices/virtual/powercap",
         ],
         readonlyPaths: ["/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"],
+        seccomp: defaultSeccompProfile(),
       },
     });
+  });
+
+  it("confines by default: seccomp allow-list without namespace, mount, keyring or ptrace calls", () => {
+    const seccomp = generateSpec(base).linux.seccomp;
+    assert.ok(seccomp);
+    assert.equal(seccomp.defaultAction, "SCMP_ACT_ERRNO");
+    const allowed = new Set(seccomp.syscalls.filter((r) => r.action === "SCMP_ACT_ALLOW" && r.args === undefined).flatMap((r) => r.names));
+    for (const call of ["read", "write", "execve", "openat", "chroot", "setuid"]) assert.ok(allowed.has(call), `${call} is allowed`);
+    for (const call of ["unshare", "mount", "umount2", "setns", "keyctl", "add_key", "ptrace", "bpf", "init_module", "kexec_load", "reboot"]) {
+      assert.ok(!seccomp.syscalls.some((r) => r.action === "SCMP_ACT_ALLOW" && r.names.includes(call)), `${call} is not allowed`);
+    }
+    const clone = seccomp.syscalls.find((r) => r.names.includes("clone"));
+    assert.deepEqual(clone?.args, [{ index: 0, value: 0x7e020000, valueTwo: 0, op: "SCMP_CMP_MASKED_EQ" }]);
+  });
+
+  it("insecureRootCapabilities: every held capability, no seccomp, no masked or read-only paths, new privileges allowed", () => {
+    const spec = generateSpec({ ...base, insecureRootCapabilities: true, capabilityLimit: ["CAP_SYS_ADMIN", "CAP_CHOWN"] });
+    assert.equal(spec.linux.seccomp, undefined);
+    assert.equal(spec.linux.maskedPaths, undefined);
+    assert.equal(spec.linux.readonlyPaths, undefined);
+    assert.equal(spec.process.noNewPrivileges, false);
+    assert.deepEqual(spec.process.capabilities.bounding, ["CAP_CHOWN", "CAP_SYS_ADMIN"]);
+    assert.equal(generateSpec({ ...base, insecureRootCapabilities: true }).process.capabilities.bounding?.length, ALL_CAPABILITIES.length);
   });
 
   it("runs the process under the init, bound inside the /dev tmpfs", () => {
@@ -177,7 +202,7 @@ describe("generateProcess", () => {
     const p = generateProcess({ ...base, args: ["ls"] });
     assert.deepEqual(p.args, ["ls"]);
     assert.deepEqual(p.capabilities.bounding, capList);
-    assert.equal(p.noNewPrivileges, false);
+    assert.equal(p.noNewPrivileges, true);
     assert.equal(p.terminal, false);
   });
 });

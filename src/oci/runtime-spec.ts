@@ -5,12 +5,16 @@
  * sees exactly the knobs the engine turns.
  *
  * The defaults mirror Docker's (capabilities, masked and read-only paths,
- * device rules), because images are written against Docker's behaviour.
+ * device rules, the seccomp allow-list in seccomp-default.ts), because images
+ * are written against Docker's behaviour; processes also get
+ * no_new_privileges. `insecureRootCapabilities` lifts all of it.
  *
  *   const spec = generateSpec({ rootfs: "/var/lib/tanto/snapshots/12/fs", args: ["sh", "-c", "echo hi"],
  *     env: ["PATH=/bin"], cwd: "/", uid: 0, gid: 0, additionalGids: [], mounts: [],
  *     rlimitNofile: { soft: 1048576, hard: 1048576 }, network: "none" });
  */
+
+import { defaultSeccompProfile } from "./seccomp-default.js";
 
 export const OCI_VERSION = "1.0.2";
 
@@ -85,8 +89,24 @@ export interface LinuxResources {
   devices?: LinuxDeviceCgroup[];
 }
 
+/** A seccomp filter as runc reads it (runtime-spec `LinuxSeccomp`). */
+export interface LinuxSeccomp {
+  defaultAction: string;
+  defaultErrnoRet?: number;
+  architectures: string[];
+  syscalls: LinuxSyscall[];
+}
+
+export interface LinuxSyscall {
+  names: string[];
+  action: string;
+  errnoRet?: number;
+  args?: Array<{ index: number; value: number; valueTwo?: number; op: string }>;
+}
+
 export interface Linux {
   namespaces: LinuxNamespace[];
+  seccomp?: LinuxSeccomp;
   resources?: LinuxResources;
   cgroupsPath?: string;
   maskedPaths?: string[];
@@ -129,50 +149,50 @@ export const DEFAULT_MASKED_PATHS: readonly string[] = [
   "/sys/devices/virtual/powercap",
 ];
 
-/** Every capability Linux defines, in the kernel's numbering (index = capability number). */
+/** Every capability by its number (index), up to CAP_CHECKPOINT_RESTORE (40, Linux 5.9): `insecureRootCapabilities` grants these. */
 export const ALL_CAPABILITIES: readonly string[] = [
-  "CHOWN",
-  "DAC_OVERRIDE",
-  "DAC_READ_SEARCH",
-  "FOWNER",
-  "FSETID",
-  "KILL",
-  "SETGID",
-  "SETUID",
-  "SETPCAP",
-  "LINUX_IMMUTABLE",
-  "NET_BIND_SERVICE",
-  "NET_BROADCAST",
-  "NET_ADMIN",
-  "NET_RAW",
-  "IPC_LOCK",
-  "IPC_OWNER",
-  "SYS_MODULE",
-  "SYS_RAWIO",
-  "SYS_CHROOT",
-  "SYS_PTRACE",
-  "SYS_PACCT",
-  "SYS_ADMIN",
-  "SYS_BOOT",
-  "SYS_NICE",
-  "SYS_RESOURCE",
-  "SYS_TIME",
-  "SYS_TTY_CONFIG",
-  "MKNOD",
-  "LEASE",
-  "AUDIT_WRITE",
-  "AUDIT_CONTROL",
-  "SETFCAP",
-  "MAC_OVERRIDE",
-  "MAC_ADMIN",
-  "SYSLOG",
-  "WAKE_ALARM",
-  "BLOCK_SUSPEND",
-  "AUDIT_READ",
-  "PERFMON",
-  "BPF",
-  "CHECKPOINT_RESTORE",
-].map((c) => `CAP_${c}`);
+  "CAP_CHOWN",
+  "CAP_DAC_OVERRIDE",
+  "CAP_DAC_READ_SEARCH",
+  "CAP_FOWNER",
+  "CAP_FSETID",
+  "CAP_KILL",
+  "CAP_SETGID",
+  "CAP_SETUID",
+  "CAP_SETPCAP",
+  "CAP_LINUX_IMMUTABLE",
+  "CAP_NET_BIND_SERVICE",
+  "CAP_NET_BROADCAST",
+  "CAP_NET_ADMIN",
+  "CAP_NET_RAW",
+  "CAP_IPC_LOCK",
+  "CAP_IPC_OWNER",
+  "CAP_SYS_MODULE",
+  "CAP_SYS_RAWIO",
+  "CAP_SYS_CHROOT",
+  "CAP_SYS_PTRACE",
+  "CAP_SYS_PACCT",
+  "CAP_SYS_ADMIN",
+  "CAP_SYS_BOOT",
+  "CAP_SYS_NICE",
+  "CAP_SYS_RESOURCE",
+  "CAP_SYS_TIME",
+  "CAP_SYS_TTY_CONFIG",
+  "CAP_MKNOD",
+  "CAP_LEASE",
+  "CAP_AUDIT_WRITE",
+  "CAP_AUDIT_CONTROL",
+  "CAP_SETFCAP",
+  "CAP_MAC_OVERRIDE",
+  "CAP_MAC_ADMIN",
+  "CAP_SYSLOG",
+  "CAP_WAKE_ALARM",
+  "CAP_BLOCK_SUSPEND",
+  "CAP_AUDIT_READ",
+  "CAP_PERFMON",
+  "CAP_BPF",
+  "CAP_CHECKPOINT_RESTORE",
+];
 
 export const DEFAULT_READONLY_PATHS: readonly string[] = ["/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"];
 
@@ -193,10 +213,14 @@ export interface ProcessOptions {
   additionalGids: number[];
   rlimitNofile: Rlimit;
   terminal?: false;
-  /** Every capability instead of Docker's default set. */
-  privileged?: boolean;
-  /** With `privileged`: the capabilities to grant (default: ALL_CAPABILITIES), e.g. those the engine itself holds. */
-  capabilities?: readonly string[];
+  /**
+   * Dagger's `insecureRootCapabilities`: every capability, and none of the
+   * confinement (seccomp, no_new_privileges, masked and read-only /proc and
+   * /sys paths). The only way out of them.
+   */
+  insecureRootCapabilities?: boolean;
+  /** The capabilities the engine itself holds: an insecure process gets no more than these (runc cannot grant the rest). */
+  capabilityLimit?: readonly string[];
 }
 
 export interface SpecOptions extends ProcessOptions {
@@ -217,7 +241,9 @@ export interface SpecOptions extends ProcessOptions {
  * the extra process must carry the same privileges as the container's.
  */
 export function generateProcess(opts: ProcessOptions): Process {
-  const caps = [...(opts.privileged ? (opts.capabilities ?? ALL_CAPABILITIES) : DEFAULT_CAPABILITIES)];
+  const insecure = opts.insecureRootCapabilities === true;
+  const limit = opts.capabilityLimit === undefined ? undefined : new Set(opts.capabilityLimit);
+  const caps = insecure ? ALL_CAPABILITIES.filter((c) => limit?.has(c) ?? true) : [...DEFAULT_CAPABILITIES];
   const user: User = { uid: opts.uid, gid: opts.gid };
   if (opts.additionalGids.length > 0) user.additionalGids = [...opts.additionalGids];
   return {
@@ -229,8 +255,8 @@ export function generateProcess(opts: ProcessOptions): Process {
     // Inheritable and ambient stay empty so that a non-root process does not keep capabilities across exec.
     capabilities: { bounding: caps, effective: [...caps], permitted: [...caps] },
     rlimits: [{ type: "RLIMIT_NOFILE", hard: opts.rlimitNofile.hard, soft: opts.rlimitNofile.soft }],
-    // Docker allows setuid binaries (sudo, ping) in images; so do we.
-    noNewPrivileges: false,
+    // No setuid or file-capability gain inside the container (BuildKit's default), unless confinement is off.
+    noNewPrivileges: !insecure,
   };
 }
 
@@ -295,13 +321,15 @@ export function generateSpec(opts: SpecOptions): Spec {
 
   const linux: Linux = {
     namespaces: [{ type: "pid" }, { type: "ipc" }, { type: "uts" }, { type: "mount" }, network],
-    resources: { devices: opts.privileged ? [{ allow: true, access: "rwm" }] : defaultDeviceRules() },
-    maskedPaths: opts.privileged ? [] : [...DEFAULT_MASKED_PATHS],
-    readonlyPaths: opts.privileged ? [] : [...DEFAULT_READONLY_PATHS],
+    resources: { devices: opts.insecureRootCapabilities === true ? [{ allow: true, access: "rwm" }] : defaultDeviceRules() },
   };
-  if (opts.privileged) {
+  if (opts.insecureRootCapabilities === true) {
     // Writable /sys and cgroups, as Docker's --privileged gives.
     for (const m of mounts) if (m.type === "sysfs" || m.type === "cgroup") m.options = (m.options ?? []).filter((o) => o !== "ro");
+  } else {
+    linux.maskedPaths = [...DEFAULT_MASKED_PATHS];
+    linux.readonlyPaths = [...DEFAULT_READONLY_PATHS];
+    linux.seccomp = defaultSeccompProfile();
   }
   if (opts.cgroupsPath !== undefined) linux.cgroupsPath = opts.cgroupsPath;
 

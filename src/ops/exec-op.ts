@@ -27,7 +27,7 @@ import type { Mount as SpecMount } from "../oci/runtime-spec.js";
 import type { OverlaySnapshotter } from "../snapshots/overlay-snapshotter.js";
 import type { ActiveSnapshot } from "../snapshots/types.js";
 import type { ContentInput, OpRunner, Result, SolveContext, Vertex } from "../solver/types.js";
-import type { CacheSharingMode, CacheVolumes } from "./cache-volumes.js";
+import { type CacheSharingMode, type CacheVolumes, checkVolumeConflicts } from "./cache-volumes.js";
 import { cacheSeed, readInRoot, writeInRoot } from "./exec-extras.js";
 import { Cleanup, SecretFiles } from "./exec-secrets.js";
 import type { NestedClient, NestingHost, NestingSpec } from "./nesting.js";
@@ -244,9 +244,13 @@ export class ExecOpRunner implements OpRunner {
     const cleanupAfterRun = new Cleanup();
     try {
       const mounts: SpecMount[] = [];
+      checkVolumeConflicts(op.mounts.flatMap((m) => (m.type === "cache" ? [m] : [])));
       for (const m of op.mounts) {
         if (m.type === "cache") {
-          const lease = await this.deps.volumes.acquire(m.key, m.sharing, cacheSeed(m, sources, this.deps, rootfs));
+          const lease = await this.deps.volumes.acquire(m.key, m.sharing, {
+            seed: cacheSeed(m, sources, this.deps, rootfs),
+            ...(ctx.signal ? { signal: ctx.signal } : {}),
+          });
           leases.push(lease);
           mounts.push({ destination: m.target, type: "bind", source: lease.dir, options: ["rbind", "rw"] });
         } else if (m.type === "tmpfs") {
@@ -283,7 +287,7 @@ export class ExecOpRunner implements OpRunner {
           mounts,
           process: { args: op.args, env: [...op.env, ...(op.origin?.volatileEnv ?? []), ...secrets.env(), ...(nested?.env ?? [])], cwd: op.cwd, user },
           ...(net ? { network: { netnsPath: net.ns.path } } : {}),
-          ...(op.insecureRootCapabilities ? { privileged: true } : {}),
+          ...(op.insecureRootCapabilities ? { insecureRootCapabilities: true } : {}),
         },
         {
           ...(op.redirectStdin ? { stdin: await readInRoot(rootfs, op.redirectStdin) } : op.stdin !== undefined ? { stdin: op.stdin } : {}),

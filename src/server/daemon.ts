@@ -12,6 +12,7 @@ import { Engine } from "./engine.js";
 import { createHandler, createUpgradeHandler } from "./http-api.js";
 import { listen } from "./listen.js";
 import { createLogger } from "./log.js";
+import { preflight } from "./preflight.js";
 
 export interface DaemonOptions {
   root?: string;
@@ -33,6 +34,8 @@ export async function runDaemon(opts: DaemonOptions): Promise<void> {
   const addresses = (opts.addr.length > 0 ? opts.addr : [DEFAULT_ADDRESS]).map(parseAddress);
 
   const started = performance.now();
+  // One line naming what the host lacks, before anything starts.
+  await preflight({ root: path.resolve(config.root), network: config.network.enabled });
   const engine = await Engine.open(config, log);
   const servers: http.Server[] = [];
   try {

@@ -23,6 +23,7 @@ import { LocalContentStore } from "../content/local-content-store.js";
 import { bindingRecipe } from "../core/service-run.js";
 import type { CoreDeps } from "../core/types.js";
 import { FailedPreconditionError, messageOf } from "../errors.js";
+import { prepareBundleDir } from "../executor/bundle-dir.js";
 import { Emulation } from "../executor/emulation.js";
 import { RuncExecutor } from "../executor/runc-executor.js";
 import { Collector } from "../gc/collector.js";
@@ -62,10 +63,12 @@ import { otlpFromEnv } from "../telemetry/otlp.js";
 import { limiter } from "../util/limit.js";
 import { isProcessAlive } from "../util/process.js";
 import { VERSION } from "../version.js";
+import { ensureReserve, withReserve } from "./disk-reserve.js";
 import { hostResync } from "./host-resync.js";
 import type { Logger } from "./log.js";
 import { NestingServer } from "./nesting.js";
 import { SessionManager } from "./sessions.js";
+import { secureStateDir } from "./state-dir.js";
 
 export class Engine {
   /** The platforms containers can run on, native first (emulated ones through binfmt_misc). */
@@ -87,7 +90,8 @@ export class Engine {
 
   static async open(config: EngineConfig, log: Logger): Promise<Engine> {
     const root = path.resolve(config.root);
-    await fs.mkdir(root, { recursive: true, mode: 0o711 });
+    // Private to root from the first moment (also an existing root from an older engine).
+    await secureStateDir(root);
     await claimRoot(root);
     const runDir = path.join(root, "run");
     const executor = new RuncExecutor({ root: path.join(root, "runc"), bundleDir: path.join(runDir, "bundles") });
@@ -99,7 +103,8 @@ export class Engine {
     const leftover = await unmountAll(runDir);
     if (leftover > 0) log.warn("removed mounts left by a previous engine", { count: leftover });
     await fs.rm(runDir, { recursive: true, force: true });
-    await fs.mkdir(path.join(runDir, "bundles"), { recursive: true });
+    // Bundles (config.json holds secret env values) on a tmpfs: never on the state filesystem.
+    await prepareBundleDir(path.join(runDir, "bundles"));
     // Also removes what a crashed engine left of its network. Turned off in engine.toml: loopback only.
     const network = config.network.enabled
       ? new CniNetwork({
@@ -210,6 +215,10 @@ export class Engine {
       },
     };
     await networkChecked;
+    // What the layers created just now (content, snapshots, volumes…) closed to other users as well.
+    await secureStateDir(root);
+    // Room for a cleanup on a full disk (taken when there is space).
+    await ensureReserve(root);
     log.debug("state opened and network checked");
     let engine: Engine | undefined;
     // A session's end releases what it held, which may let the policy collect.
@@ -242,7 +251,7 @@ export class Engine {
         const usage = await this.collector.usage();
         const keep = await keepTarget(this.config.gc, this.config.root, usage.total);
         if (keep === undefined) return;
-        const result = await this.collector.prune({ keepBytes: keep });
+        const result = await withReserve(path.resolve(this.config.root), () => this.collector.prune({ keepBytes: keep }));
         this.log.info("garbage collected", {
           freed_bytes: result.freedBytes,
           removed: JSON.stringify(result.removedByKind),

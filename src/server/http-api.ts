@@ -15,14 +15,16 @@
  */
 import { timingSafeEqual } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
+import * as path from "node:path";
 import type { Duplex } from "node:stream";
-import { messageOf } from "../errors.js";
-import { readJson, sendJson } from "../http/json.js";
+import { InvalidArgumentError, messageOf } from "../errors.js";
+import { readJson, sendError, sendJson, statusOf } from "../http/json.js";
 import type { BuiltSchema } from "../schema/build.js";
 import { parseRequest, runQuery } from "../schema/run-query.js";
 import { newSpanId } from "../telemetry/types.js";
 import { VERSION } from "../version.js";
 import { callName, inCallSpan } from "./call-span.js";
+import { explainDiskFull, withReserve } from "./disk-reserve.js";
 import type { Engine } from "./engine.js";
 import { handleTunnelUpgrade } from "./tunnels.js";
 
@@ -42,9 +44,12 @@ export function createHandler(engine: Engine, opts: { token?: string } = {}): (r
       }
     }
     handle(engine, req, res).catch((err: unknown) => {
-      engine.log.error("request failed", { path: req.url, error: messageOf(err) });
-      if (!res.headersSent) sendJson(res, 500, { error: messageOf(err) });
-      else res.destroy();
+      const status = statusOf(err);
+      if (status >= 500) engine.log.error("request failed", { path: req.url, error: messageOf(err) });
+      else engine.log.debug("bad request", { path: req.url, status, error: messageOf(err) });
+      // GraphQL clients read `errors`; the engine's own clients read `error`.
+      const graphql = /\/query(\?|$)/.test(req.url ?? "");
+      sendError(req, res, err, (message) => (graphql ? { errors: [{ message }] } : { error: message }), status);
     });
   };
 }
@@ -60,18 +65,15 @@ async function handle(engine: Engine, req: IncomingMessage, res: ServerResponse)
   }
   if (req.method === "GET" && parts[1] === "du") return sendJson(res, 200, await engine.collector.usage());
   if (req.method === "POST" && parts[1] === "prune") {
-    const body = (await readJson(req)) as { all?: boolean; keepStorage?: number };
-    return sendJson(
-      res,
-      200,
-      await engine.collector.prune({ all: body.all === true, ...(typeof body.keepStorage === "number" ? { keepBytes: body.keepStorage } : {}) }),
-    );
+    const body = await readJson(req);
+    const opts = { all: body["all"] === true, ...(typeof body["keepStorage"] === "number" ? { keepBytes: body["keepStorage"] } : {}) };
+    // On a full disk the prune gives up the engine's space reserve to be able to run at all.
+    return sendJson(res, 200, await withReserve(path.resolve(engine.config.root), () => engine.collector.prune(opts)));
   }
   if (parts[1] !== "sessions") return sendJson(res, 404, { error: `no such endpoint ${url.pathname}` });
 
   if (req.method === "POST" && parts.length === 2) {
-    const body = (await readJson(req)) as { labels?: Record<string, string> };
-    const session = engine.sessions.create(body.labels ?? {});
+    const session = engine.sessions.create(sessionLabels((await readJson(req))["labels"]));
     engine.log.debug("session opened", { session: session.id });
     return sendJson(res, 201, { id: session.id });
   }
@@ -109,7 +111,7 @@ async function handle(engine: Engine, req: IncomingMessage, res: ServerResponse)
     const name = callName(request.query, request.operationName ?? undefined);
     // Calls that name no chain (introspection) are not worth a span.
     const result = name === undefined ? await run() : await inCallSpan(session, span, name, run, header(req, "traceparent"));
-    return sendJson(res, 200, result);
+    return sendJson(res, 200, await explainDiskFull(path.resolve(engine.config.root), result));
   }
   if (parts[3] === "calls" && parts[4]) {
     if (req.method === "POST" && parts.length === 5) return session.calls.reply(parts[4], req, res);
@@ -121,6 +123,15 @@ async function handle(engine: Engine, req: IncomingMessage, res: ServerResponse)
     return sendJson(res, 200, {});
   }
   return sendJson(res, 405, { error: `${req.method} not allowed on ${url.pathname}` });
+}
+
+/** Session labels: a JSON object of strings (absent: none). */
+function sessionLabels(value: unknown): Record<string, string> {
+  if (value === undefined || value === null) return {};
+  if (typeof value !== "object" || Array.isArray(value) || Object.values(value).some((v) => typeof v !== "string")) {
+    throw new InvalidArgumentError(`"labels" must be a JSON object of strings, not ${JSON.stringify(value).slice(0, 100)}`);
+  }
+  return value as Record<string, string>;
 }
 
 /** HTTP upgrades: tunnels from the client to a session's services. */

@@ -36,9 +36,12 @@ export interface TestEngine {
   destroy(): Promise<void>;
 }
 
-export async function startEngine(opts: { registry?: string; configText?: string; extraArgs?: string[]; env?: NodeJS.ProcessEnv } = {}): Promise<TestEngine> {
+export async function startEngine(
+  opts: { registry?: string; configText?: string; extraArgs?: string[]; env?: NodeJS.ProcessEnv; root?: string } = {},
+): Promise<TestEngine> {
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), "tanto-engine-"));
-  const root = path.join(dir, "root");
+  // A caller's root (a small filesystem of its own) stays the caller's to remove.
+  const root = opts.root ?? path.join(dir, "root");
   const socket = path.join(dir, "engine.sock");
   const config = path.join(dir, "engine.toml");
   const registry = opts.registry ?? process.env["TANTO_TEST_REGISTRY"] ?? "127.0.0.1:5000";
@@ -145,17 +148,21 @@ export function run(
       clearTimeout(timer);
       resolve({ code, stdout, stderr });
     });
+    // A command that exits without reading its input (stat, find) must not fail the caller with EPIPE.
+    child.stdin.on("error", () => undefined);
     child.stdin.end(opts.input ?? "");
   });
 }
 
-/** Leftovers an engine must never leave: mounts under its root, runc containers. */
+/** Leftovers an engine must never leave: mounts under its root (but its bundle tmpfs), runc containers. */
 export async function leftovers(root: string): Promise<{ mounts: string[]; containers: string[] }> {
   const info = await fs.readFile("/proc/self/mountinfo", "utf8");
   const mounts = info
     .split("\n")
     .map((l) => l.split(" ")[4] ?? "")
-    .filter((p) => p.startsWith(root));
+    .filter((p) => p.startsWith(root))
+    // The running engine's own tmpfs for runc bundles (a stopped engine unmounts it; a new one replaces a dead one's).
+    .filter((p) => p !== path.join(root, "run", "bundles"));
   let containers: string[] = [];
   try {
     containers = (await fs.readdir(path.join(root, "runc"))).filter((n) => !n.startsWith("."));

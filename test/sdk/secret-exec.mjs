@@ -1,0 +1,18 @@
+// One exec holding a secret variable for TANTO_TEST_SLEEP seconds; prints the
+// length of the value it saw, so the test knows the secret reached it.
+import { connection, dag } from "@dagger.io/dagger";
+
+const image = process.env.TANTO_TEST_IMAGE;
+const value = process.env.TANTO_SECRET_VALUE;
+const sleep = process.env.TANTO_TEST_SLEEP ?? "4";
+await connection(async () => {
+  const secret = dag.setSecret("tok", value);
+  const out = await dag
+    .container()
+    .from(image)
+    .withSecretVariable("TOK", secret)
+    .withEnvVariable("NONCE", String(Date.now()))
+    .withExec(["sh", "-c", `sleep ${sleep}; printf %s "$TOK" | wc -c`])
+    .stdout();
+  console.log(out.trim());
+});
