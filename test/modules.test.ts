@@ -216,7 +216,7 @@ describe("modules (engine side)", () => {
         moduleName: "nested",
         sourceRootSubpath: "a",
         localContextDirectoryPath: await fs.realpath(path.join(dir, "nest")),
-        contextDirectory: { entries: ["a"] },
+        contextDirectory: { entries: ["a/"] },
       },
       detail("findUp"),
     );
