@@ -13,6 +13,7 @@ import { moduleInfo } from "./call.js";
 import { formatModuleConfig } from "./config.js";
 import { moduleIntrospectionJson } from "./introspection.js";
 import { sourceSubpath } from "./module-source.js";
+import { asModule } from "./register.js";
 import { sdkRuntime } from "./runtimes/registry.js";
 import { dirOf, type ModuleData, type SourceData } from "./values.js";
 
@@ -50,7 +51,8 @@ export async function generatedContextDirectory(ctx: RequestContext, s: SourceDa
       interfaces: [],
       enums: [],
       source: s,
-      dependencies: [],
+      // The dependencies' types go into the generated client (dag.<dep>()), as Dagger's develop does.
+      dependencies: await Promise.all(s.dependencies.map((d) => asModule(ctx, d))),
     };
     const runtime = await sdkRuntime(sdk);
     const files = await runtime.generatedFiles(ctx, moduleInfo(base), await moduleIntrospectionJson(ctx, base));

@@ -14,7 +14,7 @@ import { parseModuleConfig } from "./config.js";
 import { currentTypeDefs } from "./current-typedefs.js";
 import { generatedContextDirectory, schemaFile } from "./generated.js";
 import { moduleIntrospectionJson } from "./introspection.js";
-import { loadLocalContext, resolveSource, sourceSubpath, withDigest } from "./module-source.js";
+import { checkNoCycle, loadLocalContext, resolveSource, sourceSubpath, withDigest } from "./module-source.js";
 import { asModule } from "./register.js";
 import { requireModuleClient, serveModule, setOutcome } from "./served.js";
 import { jsonText } from "./typedef-resolvers.js";
@@ -170,6 +170,7 @@ export const moduleResolvers = {
     },
     withDependencies: (s: V<SourceData>, a: Args) => {
       const deps = strList(a, "dependencies").map((x) => loadValue<SourceData>(x, "ModuleSource").data);
+      checkNoCycle(s.data, deps);
       const entries = [...(s.data.config.dependencies ?? [])];
       const resolved = [...s.data.dependencies];
       for (const d of deps) {

@@ -55,8 +55,9 @@ async function listTop(ctx: RequestContext, rel: string): Promise<Top | undefine
     if (r.kind !== "dir") return undefined;
     return { root: r.root, daggerJson: r.entries.some((e) => e.path === "dagger.json" && e.type === "file"), git: r.entries.some((e) => e.path === ".git") };
   } catch (err) {
-    // Missing, or outside the client's working directory (which the client refuses to list).
-    if (err instanceof NotFoundError || /not found|outside the session/.test(String((err as Error).message))) return undefined;
+    // Missing, or outside the client's working directory (which the client refuses to list), or an
+    // entry vanished while listing (find-up from an absolute path reaches / and its /proc).
+    if (err instanceof NotFoundError || /not found|outside the session|ENOENT/.test(String((err as Error).message))) return undefined;
     throw err;
   }
 }
@@ -72,9 +73,18 @@ function parentsOf(rel: string): string[] {
   }
 }
 
-async function resolveLocal(ctx: RequestContext, ref: string, opts: SourceOptions): Promise<SourceData> {
+/** A client path that climbs above the working directory (`../dep`) made absolute: the client lists relative paths only below it. */
+async function clientPath(ctx: RequestContext, rel: string): Promise<string> {
+  const n = path.posix.normalize(rel);
+  if (n !== ".." && !n.startsWith("../")) return n;
+  const wd = await listTop(ctx, ".");
+  return wd ? path.posix.join(wd.root, n) : n;
+}
+
+async function resolveLocal(ctx: RequestContext, refString: string, opts: SourceOptions, chain: string[] = []): Promise<SourceData> {
+  const ref = await clientPath(ctx, refString);
   const start = await listTop(ctx, ref);
-  if (!start && !opts.allowNotExists) throw new NotFoundError(`module source ${JSON.stringify(ref)} does not exist on the client`);
+  if (!start && !opts.allowNotExists) throw new NotFoundError(`module source ${JSON.stringify(refString)} does not exist on the client`);
   let rootRel = path.posix.normalize(ref);
   let top = start;
   if (!opts.disableFindUp && start && !start.daggerJson) {
@@ -113,6 +123,9 @@ async function resolveLocal(ctx: RequestContext, ref: string, opts: SourceOption
       }
     }
   }
+  if (rootAbs && chain.includes(rootAbs)) {
+    throw new InvalidArgumentError(`module dependency cycle: ${[...chain.slice(chain.indexOf(rootAbs)), rootAbs].join(" -> ")}`);
+  }
   const configExists = top?.daggerJson ?? false;
   let config: ModuleConfig = { name: "", engineVersion: "" };
   if (configExists) {
@@ -123,7 +136,7 @@ async function resolveLocal(ctx: RequestContext, ref: string, opts: SourceOption
   const rootSubpath = (contextAbs && rootAbs ? path.posix.relative(contextAbs, rootAbs) : "") || ".";
   const source: SourceData = {
     kind: "LOCAL_SOURCE",
-    refString: ref,
+    refString,
     context: refOf(new Directory(undefined, "/")),
     rootSubpath,
     configExists,
@@ -133,7 +146,7 @@ async function resolveLocal(ctx: RequestContext, ref: string, opts: SourceOption
     digest: "",
   };
   if (contextTop) source.context = refOf(await loadLocalContext(ctx, contextRel, source));
-  source.dependencies = await resolveDependencies(ctx, source, rootRel);
+  source.dependencies = await resolveDependencies(ctx, source, rootRel, rootAbs ? [...chain, rootAbs] : chain);
   return withDigest(source);
 }
 
@@ -154,11 +167,13 @@ export function sourceSubpath(s: SourceData): string {
   return path.posix.normalize(path.posix.join(s.rootSubpath, s.config.source ?? "."));
 }
 
-async function resolveDependencies(ctx: RequestContext, s: SourceData, rootRel: string): Promise<SourceData[]> {
+async function resolveDependencies(ctx: RequestContext, s: SourceData, rootRel: string, chain: string[]): Promise<SourceData[]> {
   const out: SourceData[] = [];
   for (const dep of s.config.dependencies ?? []) {
     const local = refKind(dep.source, dep.pin) === "LOCAL_SOURCE";
-    const d = local ? await resolveLocal(ctx, path.posix.join(rootRel, dep.source), { disableFindUp: true }) : await resolveGit(ctx, dep.source, dep.pin ?? "");
+    const d = local
+      ? await resolveLocal(ctx, path.posix.join(rootRel, dep.source), { disableFindUp: true }, chain)
+      : await resolveGit(ctx, dep.source, dep.pin ?? "");
     out.push(dep.name && d.config.name !== dep.name ? withDigest({ ...d, originalName: d.config.name, config: { ...d.config, name: dep.name } }) : d);
   }
   return out;
@@ -239,4 +254,21 @@ async function resolveGit(ctx: RequestContext, ref: string, pin: string): Promis
 export function withDigest(s: SourceData): SourceData {
   const { digest: _d, ...rest } = s;
   return { ...s, digest: digestOf({ ...rest, context: { source: rest.context.source?.digest ?? null, path: rest.context.path } }) };
+}
+
+/** Where a source is (client path or git URL + subpath): what a dependency cycle repeats. */
+export function sourceLocation(s: SourceData): string {
+  if (s.git) return `${s.git.url}/${s.rootSubpath}`;
+  return s.localContextPath ? path.posix.join(s.localContextPath, s.rootSubpath) : s.refString;
+}
+
+/** Refuses dependencies that lead back to the module itself (a cycle). */
+export function checkNoCycle(parent: SourceData, deps: SourceData[]): void {
+  const self = sourceLocation(parent);
+  const walk = (d: SourceData, trail: string[]): void => {
+    const at = [...trail, sourceLocation(d)];
+    if (sourceLocation(d) === self) throw new InvalidArgumentError(`module dependency cycle: ${[self, ...at].join(" -> ")}`);
+    for (const sub of d.dependencies) walk(sub, at);
+  };
+  for (const d of deps) walk(d, []);
 }
