@@ -27,10 +27,15 @@ function post(target: Target, path: string, body: Buffer, headers: Record<string
   return new Promise((resolve) => {
     const req = http.request({ ...target, method: "POST", path, headers: { "content-type": "application/json", ...headers }, agent: false }, (res) => {
       const chunks: Buffer[] = [];
+      const done = () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString("utf8"), ms: Date.now() - started });
       res.on("data", (c: Buffer) => chunks.push(c));
-      res.on("end", () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString("utf8"), ms: Date.now() - started }));
-      res.on("error", () => resolve({ status: res.statusCode ?? 0, body: "", ms: Date.now() - started }));
+      res.on("end", done);
+      res.on("error", done);
+      // A server that answers and closes before the body was read ends the response without "end".
+      res.on("close", done);
     });
+    // Closed with no answer at all: nothing else would settle the promise (the socket's timer goes with it).
+    req.on("close", () => resolve({ status: 0, body: "", ms: Date.now() - started }));
     req.setTimeout(timeoutMs, () => {
       req.destroy();
       resolve({ status: 0, body: "", ms: Date.now() - started });
@@ -185,9 +190,13 @@ describe("malformed input", () => {
         .join(", ")}`,
     );
     for (const [k, a] of Object.entries(results)) {
-      assert.equal(a.status, 413, `${k}: ${a.body}`);
+      // Over the engine's unix socket Node's client may hit EPIPE writing the rest of the body
+      // before it reads the 413 the engine sent (curl reads it): a refusal either way, never a hang.
+      if (k.startsWith("engine/")) assert.ok(a.status === 413 || a.status === 0, `${k}: ${a.status} ${a.body}`);
+      else assert.equal(a.status, 413, `${k}: ${a.body}`);
       assert.ok(a.ms < 2_000, `${k} answered in ${a.ms} ms`);
     }
+    assert.equal((await engine.client.health()).version.length > 0, true, "the engine still answers");
     // The servers still answer afterwards.
     const ok = await post({ host: "127.0.0.1", port: session.port }, "/query", Buffer.from(JSON.stringify({ query: "{ version }" })), basic(), 5_000);
     assert.equal(ok.status, 200, ok.body);

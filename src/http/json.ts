@@ -94,9 +94,12 @@ export function sendError(req: IncomingMessage, res: ServerResponse, err: unknow
     return;
   }
   const unread = !req.complete;
-  sendJson(res, status, shape(messageOf(err)), unread ? { connection: "close" } : {});
+  sendJson(res, status, shape(messageOf(err)));
   if (unread) {
+    // Read the rest and drop it, so the client, still sending, gets to read the answer (closing
+    // now would break its write first); a client that keeps sending past a second is cut off.
     req.resume();
-    res.once("finish", () => setTimeout(() => req.socket.destroy(), 1_000).unref());
+    const cutOff = setTimeout(() => req.socket.destroy(), 1_000).unref();
+    req.once("end", () => clearTimeout(cutOff));
   }
 }
