@@ -25,14 +25,15 @@ export async function sessionCommand(opts: { workdir?: string; label: string[] }
   if (opts.workdir) process.chdir(opts.workdir);
   const engine = await connectEngine(stderrLine);
   const session = await openClientSession(engine, { labels: parseLabels(opts.label), progress: stderrLine });
-  process.stdout.write(JSON.stringify({ port: session.port, session_token: session.token }) + "\n");
   let stopping = false;
   const stop = (): void => {
     stopping = true;
     void session.close().finally(() => process.exit(0));
   };
+  // Before the line: an SDK may send SIGTERM the moment it has read it.
   process.on("SIGTERM", stop);
   process.on("SIGINT", stop);
+  process.stdout.write(JSON.stringify({ port: session.port, session_token: session.token }) + "\n");
   process.stdin.on("end", stop);
   process.stdin.on("error", stop);
   process.stdin.resume();
