@@ -5,7 +5,8 @@
  * OTLP variables are set the CLI exports that span and every span of its
  * session; the engine is told not to export them twice.
  */
-import { otlpFromEnv, type SpanRecorder } from "../telemetry/otlp.js";
+import type { SpanRecorder } from "../telemetry/otlp.js";
+import { loadOtlp } from "../telemetry/otlp-env.js";
 import { formatTraceParent, newSpanId, newTraceId, parseTraceParent } from "../telemetry/types.js";
 import { VERSION } from "../version.js";
 
@@ -16,11 +17,11 @@ export interface CliTrace {
   finish(error?: string): Promise<void>;
 }
 
-export function startCliTrace(name: string, env: NodeJS.ProcessEnv = process.env): CliTrace {
+export async function startCliTrace(name: string, env: NodeJS.ProcessEnv = process.env): Promise<CliTrace> {
   const parent = parseTraceParent(env["TRACEPARENT"]);
   const trace = parent?.traceId ?? newTraceId();
   const span = newSpanId();
-  const otlp = otlpFromEnv(env, { name: "tanto-cli", version: VERSION });
+  const otlp = await loadOtlp(env, { name: "tanto-cli", version: VERSION });
   const recorder = otlp?.recorder(trace);
   const started = performance.now();
   const base = { span, trace, name, kind: "call" as const, ...(parent ? { parent: parent.spanId } : {}) };

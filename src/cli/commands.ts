@@ -47,7 +47,7 @@ export async function sessionCommand(opts: { workdir?: string; label: string[] }
 export async function runCommand(command: string[], opts: { workdir?: string }): Promise<number> {
   if (opts.workdir) process.chdir(opts.workdir);
   const engine = await connectEngine(stderrLine);
-  const trace = startCliTrace(`tanto run ${command.join(" ")}`);
+  const trace = await startCliTrace(`tanto run ${command.join(" ")}`);
   const view = cliProgressView();
   const session = await openClientSession(engine, {
     labels: {},

@@ -28,7 +28,7 @@ export async function queryCommand(arg: string | undefined, opts: QueryOptions):
   const variables = parseVariables(opts);
   const query = inline ? arg : await readDocument(opts.doc);
   const engine = await connectEngine(stderrLine);
-  const trace = startCliTrace(`tanto query${operationName ? ` ${operationName}` : ""}`);
+  const trace = await startCliTrace(`tanto query${operationName ? ` ${operationName}` : ""}`);
   const session = await openClientSession(engine, {
     labels: {},
     progress: cliProgressView(),

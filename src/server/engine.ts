@@ -59,7 +59,7 @@ import { SnapshotChecksums } from "../solver/content-checksums.js";
 import { Solver } from "../solver/solver.js";
 import { GitSource } from "../sources/git-source.js";
 import { HttpSource } from "../sources/http-source.js";
-import { otlpFromEnv } from "../telemetry/otlp.js";
+import { loadOtlp } from "../telemetry/otlp-env.js";
 import { limiter } from "../util/limit.js";
 import { isProcessAlive } from "../util/process.js";
 import { VERSION } from "../version.js";
@@ -228,7 +228,7 @@ export class Engine {
       if (engine?.config.gc.enabled) void engine.autoGc();
     });
     engine = new Engine(sessions, collector, config, log, deps, solver, db, executor, registry, runDir, network);
-    sessions.otlp = otlpFromEnv(process.env, { name: "tanto-engine", version: VERSION });
+    sessions.otlp = await loadOtlp(process.env, { name: "tanto-engine", version: VERSION });
     if (sessions.otlp)
       log.info("exporting spans over OTLP", { endpoint: process.env["OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"] ?? process.env["OTEL_EXPORTER_OTLP_ENDPOINT"] });
     engine.platforms = emulation.platforms;

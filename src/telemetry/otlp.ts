@@ -22,14 +22,11 @@ import { type Resource, resourceFromAttributes } from "@opentelemetry/resources"
 import { BatchLogRecordProcessor, LoggerProvider, type LogRecordExporter } from "@opentelemetry/sdk-logs";
 import { BatchSpanProcessor, type ReadableSpan, type SpanExporter } from "@opentelemetry/sdk-trace-base";
 import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from "@opentelemetry/semantic-conventions";
+import { otlpConfigured } from "./otlp-env.js";
 import type { SpanEvent } from "./types.js";
 
 /** Output events kept per span: enough to read a failure, bounded for a chatty build. */
 const MAX_LOG_EVENTS = 200;
-
-export function otlpConfigured(env: NodeJS.ProcessEnv): boolean {
-  return Boolean(env["OTEL_EXPORTER_OTLP_ENDPOINT"] || env["OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"]) && env["OTEL_SDK_DISABLED"] !== "true";
-}
 
 export class OtlpExport {
   readonly #processor: BatchSpanProcessor;
