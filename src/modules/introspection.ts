@@ -6,50 +6,12 @@
 import type { RequestContext } from "../core/types.js";
 import { EngineError } from "../errors.js";
 import { type BuiltSchema, buildApiSchema } from "../schema/build.js";
+import { CODEGEN_INTROSPECTION_QUERY } from "../schema/codegen-introspection.js";
 import { runQuery } from "../schema/run-query.js";
 import type { SchemaPart } from "../schema/types.js";
 import { baseParts } from "./base-parts.js";
 import { servedParts } from "./serve.js";
 import type { ModuleData } from "./values.js";
-
-/** The query Dagger's code generators send (cmd/codegen/introspection/introspection.graphql). */
-export const CODEGEN_INTROSPECTION_QUERY = `query IntrospectionQuery {
-  __schemaVersion
-  __schema {
-    queryType { name }
-    mutationType { name }
-    subscriptionType { name }
-    types { ...FullType }
-    directives { name description locations args(includeDeprecated: true) { ...InputValue } }
-  }
-}
-fragment FullType on __Type {
-  kind name description
-  fields(includeDeprecated: true) {
-    name description
-    args(includeDeprecated: true) { ...InputValue }
-    type { ...TypeRef }
-    isDeprecated deprecationReason
-    directives { ...DirectiveApplication }
-  }
-  inputFields(includeDeprecated: true) { ...InputValue }
-  interfaces { ...TypeRef }
-  enumValues(includeDeprecated: true) { name description isDeprecated deprecationReason directives { ...DirectiveApplication } }
-  possibleTypes { ...TypeRef }
-  directives { ...DirectiveApplication }
-}
-fragment InputValue on __InputValue {
-  name description
-  type { ...TypeRef }
-  defaultValue isDeprecated deprecationReason
-  directives { ...DirectiveApplication }
-}
-fragment TypeRef on __Type {
-  kind name
-  ofType { kind name ofType { kind name ofType { kind name ofType { kind name ofType { kind name ofType { kind name ofType { kind name } } } } } } }
-}
-fragment DirectiveApplication on _DirectiveApplication { name args { name value } }
-`;
 
 /** Types a module's code does not get (core/moddeps.go). */
 const HIDDEN = /^(Host|Engine|EngineCache.*)$/;
@@ -70,3 +32,5 @@ export function moduleSchemaParts(mod: ModuleData): SchemaPart[] {
 export function moduleIntrospectionJson(ctx: RequestContext, mod: ModuleData): Promise<string> {
   return introspectionJson(ctx, buildApiSchema(moduleSchemaParts(mod)));
 }
+
+export { CODEGEN_INTROSPECTION_QUERY };

@@ -2,49 +2,11 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { buildClientSchema, getIntrospectionQuery, type IntrospectionQuery } from "graphql";
 import { buildApiSchema } from "./build.js";
+import { CODEGEN_INTROSPECTION_QUERY as DAGGER_INTROSPECTION } from "./codegen-introspection.js";
 import { coreParts } from "./core-parts.js";
 import { runQuery as runRaw } from "./run-query.js";
 import { SessionSchema } from "./session-schema.js";
 import { pureContext, toyPart } from "./testing.js";
-
-/** The query Dagger's code generators send (cmd/codegen/introspection/introspection.graphql). */
-const DAGGER_INTROSPECTION = `query IntrospectionQuery {
-  __schemaVersion
-  __schema {
-    queryType { name }
-    mutationType { name }
-    subscriptionType { name }
-    types { ...FullType }
-    directives { name description locations args(includeDeprecated: true) { ...InputValue } }
-  }
-}
-fragment FullType on __Type {
-  kind name description
-  fields(includeDeprecated: true) {
-    name description
-    args(includeDeprecated: true) { ...InputValue }
-    type { ...TypeRef }
-    isDeprecated deprecationReason
-    directives { ...DirectiveApplication }
-  }
-  inputFields(includeDeprecated: true) { ...InputValue }
-  interfaces { ...TypeRef }
-  enumValues(includeDeprecated: true) { name description isDeprecated deprecationReason directives { ...DirectiveApplication } }
-  possibleTypes { ...TypeRef }
-  directives { ...DirectiveApplication }
-}
-fragment InputValue on __InputValue {
-  name description
-  type { ...TypeRef }
-  defaultValue isDeprecated deprecationReason
-  directives { ...DirectiveApplication }
-}
-fragment TypeRef on __Type {
-  kind name
-  ofType { kind name ofType { kind name ofType { kind name ofType { kind name ofType { kind name ofType { kind name ofType { kind name } } } } } } }
-}
-fragment DirectiveApplication on _DirectiveApplication { name args { name value } }
-`;
 
 interface Applied {
   name: string;

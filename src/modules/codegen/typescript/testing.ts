@@ -4,49 +4,11 @@
  * deprecated member, a Query field with defaults) standing in for a dependency.
  */
 import { buildApiSchema } from "../../../schema/build.js";
+import { CODEGEN_INTROSPECTION_QUERY } from "../../../schema/codegen-introspection.js";
 import { coreParts } from "../../../schema/core-parts.js";
 import { runQuery } from "../../../schema/run-query.js";
 import { SessionSchema } from "../../../schema/session-schema.js";
 import { pureContext, toyPart } from "../../../schema/testing.js";
-
-/** The query Dagger's code generators send (MODULES.md §10). */
-export const CODEGEN_INTROSPECTION_QUERY = `query IntrospectionQuery {
-  __schemaVersion
-  __schema {
-    queryType { name }
-    mutationType { name }
-    subscriptionType { name }
-    types { ...FullType }
-    directives { name description locations args(includeDeprecated: true) { ...InputValue } }
-  }
-}
-fragment FullType on __Type {
-  kind name description
-  fields(includeDeprecated: true) {
-    name description
-    args(includeDeprecated: true) { ...InputValue }
-    type { ...TypeRef }
-    isDeprecated deprecationReason
-    directives { ...DirectiveApplication }
-  }
-  inputFields(includeDeprecated: true) { ...InputValue }
-  interfaces { ...TypeRef }
-  enumValues(includeDeprecated: true) { name description isDeprecated deprecationReason directives { ...DirectiveApplication } }
-  possibleTypes { ...TypeRef }
-  directives { ...DirectiveApplication }
-}
-fragment InputValue on __InputValue {
-  name description
-  type { ...TypeRef }
-  defaultValue isDeprecated deprecationReason
-  directives { ...DirectiveApplication }
-}
-fragment TypeRef on __Type {
-  kind name
-  ofType { kind name ofType { kind name ofType { kind name ofType { kind name ofType { kind name ofType { kind name ofType { kind name } } } } } } }
-}
-fragment DirectiveApplication on _DirectiveApplication { name args { name value } }
-`;
 
 async function introspect(schema: ReturnType<typeof buildApiSchema>): Promise<string> {
   const r = JSON.parse(JSON.stringify(await runQuery(schema, { query: CODEGEN_INTROSPECTION_QUERY }, pureContext()))) as { data?: unknown; errors?: unknown[] };
@@ -64,3 +26,5 @@ export function introspectionWith(parts: Array<"toy">): Promise<string> {
   for (const p of parts) if (p === "toy") session.extend(toyPart);
   return introspect(session.current);
 }
+
+export { CODEGEN_INTROSPECTION_QUERY };
