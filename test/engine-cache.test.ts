@@ -1,9 +1,8 @@
 /** Query.engine and EngineCache through the official SDK, against the engine's real cache; prune from a second session. */
 import assert from "node:assert/strict";
-import * as path from "node:path";
-import { after, before, describe, test } from "node:test";
-import { CLI, REPO, run, startEngine, type TestEngine } from "./support/engine.js";
-import { testRegistry } from "./support/fixtures.js";
+import { describe, test } from "node:test";
+import { CLI, run } from "./support/engine.js";
+import { sdkEngine } from "./support/sdk-engine.js";
 
 const PRUNE = `
 import { connection, dag } from "@dagger.io/dagger";
@@ -18,22 +17,10 @@ console.log(JSON.stringify(out));
 `;
 
 describe("engine cache through the SDK", () => {
-  let engine: TestEngine;
-  let env: NodeJS.ProcessEnv;
-
-  before(async () => {
-    const registry = await testRegistry();
-    engine = await startEngine({ registry });
-    env = { ...engine.env, TANTO_TEST_IMAGE: `${registry}/busybox:latest`, NODE_PATH: path.join(REPO, "node_modules") };
-  });
-  after(async () => {
-    await engine.destroy();
-  });
+  const t = sdkEngine();
 
   test("entries of real work, the policy, pruning", async () => {
-    const r = await run([CLI, "run", "node", path.join(REPO, "test", "sdk", "engine-cache.mjs")], { env });
-    assert.equal(r.code, 0, r.stderr);
-    const out = JSON.parse(r.stdout) as Record<string, unknown>;
+    const out = await t.program("engine-cache.mjs");
     assert.match(String(out["name"]), /^tanto-/);
     assert.equal(out["clients"], 1);
     const entries = out["entries"] as Array<[string, string, number, boolean]>;
@@ -52,7 +39,7 @@ describe("engine cache through the SDK", () => {
     assert.match(String(out["badPrune"]), /prune maxUsedSpace: invalid size "lots"/);
 
     // The first session has ended: its leases are gone, so prune() removes everything.
-    const p = await run([CLI, "run", "node", "--input-type=module", "-e", PRUNE], { env });
+    const p = await run([CLI, "run", "node", "--input-type=module", "-e", PRUNE], { env: t.env });
     assert.equal(p.code, 0, p.stderr);
     const pruned = JSON.parse(p.stdout) as { before: number; after: number };
     assert.ok(pruned.before > 0);

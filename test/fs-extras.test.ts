@@ -3,28 +3,15 @@ import assert from "node:assert/strict";
 import * as fs from "node:fs/promises";
 import * as os from "node:os";
 import * as path from "node:path";
-import { after, before, describe, test } from "node:test";
-import { CLI, REPO, run, startEngine, type TestEngine } from "./support/engine.js";
-import { testRegistry } from "./support/fixtures.js";
+import { describe, test } from "node:test";
+import { sdkEngine } from "./support/sdk-engine.js";
 
 describe("directory and file helpers through the SDK", () => {
-  let engine: TestEngine;
-  let env: NodeJS.ProcessEnv;
-
-  before(async () => {
-    const registry = await testRegistry();
-    engine = await startEngine({ registry });
-    env = { ...engine.env, TANTO_TEST_IMAGE: `${registry}/busybox:latest`, NODE_PATH: path.join(REPO, "node_modules") };
-  });
-  after(async () => {
-    await engine.destroy();
-  });
+  const t = sdkEngine();
 
   test("filter, chown, search, findUp, patches, changesets, replace, JSON, env files, errors", async () => {
     const workdir = await fs.mkdtemp(path.join(os.tmpdir(), "tanto-fsx-"));
-    const r = await run([CLI, "run", "node", path.join(REPO, "test", "sdk", "fs-extras.mjs")], { env, cwd: workdir });
-    assert.equal(r.code, 0, r.stderr);
-    const out = JSON.parse(r.stdout) as Record<string, unknown>;
+    const out = await t.program("fs-extras.mjs", { cwd: workdir });
     assert.deepEqual(out["filtered"], ["a.txt", "src/", "src/b.go", "src/deep/", "src/deep/c.txt"]);
     assert.deepEqual(out["excluded"], [".gitignore", ".hidden", "a.txt", "build/", "x.log"]);
     assert.deepEqual(out["gitignored"], [".gitignore", ".hidden", "a.txt", "src/"]);
