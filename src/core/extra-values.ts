@@ -4,11 +4,12 @@
  * Each is registered as an object type (with the schema of its ID state) by
  * `registerExtraTypes`, which core-objects.ts calls on the core registry.
  */
-import * as z from "zod";
+
+import { lazySchemas } from "../util/zod.js";
 import { Address } from "./addresses.js";
 import { EngineCache, EngineCacheEntry, EngineCacheEntrySet, EngineObject } from "./engine-cache.js";
 import type { ObjectTypes } from "./object-types.js";
-import { vertexRef } from "./op-specs.js";
+import { specSchemas } from "./op-specs.js";
 import { Directory } from "./values.js";
 
 export class SearchSubmatch {
@@ -128,41 +129,77 @@ export class Socket {
   }
 }
 
-const str = z.string();
-const int = z.number().int();
-const pair = z.tuple([str, str]);
-const fsRef = z.strictObject({ source: vertexRef.optional(), path: str.refine((p) => p.startsWith("/"), "must be absolute") });
-const jsonText = str.refine((s) => {
-  try {
-    JSON.parse(s);
-    return true;
-  } catch {
-    return false;
-  }
-}, "must be JSON");
-const submatch = z.strictObject({ text: str, start: int.nonnegative(), end: int.nonnegative() });
+/** Parts shared by several state schemas, built on first use (see util/zod.ts). */
+const p = lazySchemas((z) => {
+  const str = z.string();
+  const int = z.number().int();
+  const pair = z.tuple([str, str]);
+  const fsRef = z.strictObject({ source: specSchemas().vertexRef.optional(), path: str.refine((p) => p.startsWith("/"), "must be absolute") });
+  const jsonText = str.refine((s) => {
+    try {
+      JSON.parse(s);
+      return true;
+    } catch {
+      return false;
+    }
+  }, "must be JSON");
+  const submatch = z.strictObject({ text: str, start: int.nonnegative(), end: int.nonnegative() });
+  return { str, int, pair, fsRef, jsonText, submatch };
+});
 
 export function registerExtraTypes(types: ObjectTypes): void {
-  types.register("Address", z.strictObject({ value: str.min(1) }), (s) => new Address(s.value));
-  types.register("Engine", z.strictObject({}), () => new EngineObject());
-  types.register("EngineCache", z.strictObject({}), () => new EngineCache());
-  types.register("EngineCacheEntrySet", z.strictObject({ key: str }), (s) => new EngineCacheEntrySet(s.key));
+  types.register(
+    "Address",
+    (z) => z.strictObject({ value: p().str.min(1) }),
+    (s) => new Address(s.value),
+  );
+  types.register(
+    "Engine",
+    (z) => z.strictObject({}),
+    () => new EngineObject(),
+  );
+  types.register(
+    "EngineCache",
+    (z) => z.strictObject({}),
+    () => new EngineCache(),
+  );
+  types.register(
+    "EngineCacheEntrySet",
+    (z) => z.strictObject({ key: p().str }),
+    (s) => new EngineCacheEntrySet(s.key),
+  );
   types.register(
     "EngineCacheEntry",
-    z.strictObject({
-      description: str,
-      recordType: str,
-      diskSpaceBytes: int.nonnegative(),
-      activelyUsed: z.boolean(),
-      mostRecentUseTimeUnixNano: z.number().nonnegative(),
-    }),
+    (z) =>
+      z.strictObject({
+        description: p().str,
+        recordType: p().str,
+        diskSpaceBytes: p().int.nonnegative(),
+        activelyUsed: z.boolean(),
+        mostRecentUseTimeUnixNano: z.number().nonnegative(),
+      }),
     (s) => new EngineCacheEntry(s.description, s.recordType, s.diskSpaceBytes, s.activelyUsed, s.mostRecentUseTimeUnixNano),
   );
-  types.register("Socket", z.strictObject({ client: str.min(1), path: str.min(1) }), (s) => new Socket(s.client, s.path));
-  types.register("SearchSubmatch", submatch, (s) => new SearchSubmatch(s.text, s.start, s.end));
+  types.register(
+    "Socket",
+    (z) => z.strictObject({ client: p().str.min(1), path: p().str.min(1) }),
+    (s) => new Socket(s.client, s.path),
+  );
+  types.register(
+    "SearchSubmatch",
+    () => p().submatch,
+    (s) => new SearchSubmatch(s.text, s.start, s.end),
+  );
   types.register(
     "SearchResult",
-    z.strictObject({ filePath: str, lineNumber: int.nonnegative(), absoluteOffset: int.nonnegative(), matchedLines: str, submatches: z.array(submatch) }),
+    (z) =>
+      z.strictObject({
+        filePath: p().str,
+        lineNumber: p().int.nonnegative(),
+        absoluteOffset: p().int.nonnegative(),
+        matchedLines: p().str,
+        submatches: z.array(p().submatch),
+      }),
     (s) =>
       new SearchResult(
         s.filePath,
@@ -174,22 +211,39 @@ export function registerExtraTypes(types: ObjectTypes): void {
   );
   types.register(
     "Changeset",
-    z.strictObject({ before: fsRef, after: fsRef }),
+    (z) => z.strictObject({ before: p().fsRef, after: p().fsRef }),
     (s) => new Changeset(new Directory(s.before.source, s.before.path), new Directory(s.after.source, s.after.path)),
   );
   types.register(
     "DiffStat",
-    z.strictObject({
-      path: str,
-      kind: z.enum(["ADDED", "MODIFIED", "REMOVED", "RENAMED"]),
-      addedLines: int.nonnegative(),
-      removedLines: int.nonnegative(),
-      oldPath: str.optional(),
-    }),
+    (z) =>
+      z.strictObject({
+        path: p().str,
+        kind: z.enum(["ADDED", "MODIFIED", "REMOVED", "RENAMED"]),
+        addedLines: p().int.nonnegative(),
+        removedLines: p().int.nonnegative(),
+        oldPath: p().str.optional(),
+      }),
     (s) => new DiffStat(s.path, s.kind, s.addedLines, s.removedLines, s.oldPath),
   );
-  types.register("JSONValue", z.strictObject({ json: jsonText }), (s) => new JSONValue(s.json));
-  types.register("EnvFile", z.strictObject({ vars: z.array(pair), expand: z.boolean() }), (s) => new EnvFile(s.vars, s.expand));
-  types.register("Error", z.strictObject({ message: str, values: z.array(pair) }), (s) => new ErrorObject(s.message, s.values));
-  types.register("ErrorValue", z.strictObject({ name: str, value: jsonText }), (s) => new ErrorValue(s.name, s.value));
+  types.register(
+    "JSONValue",
+    (z) => z.strictObject({ json: p().jsonText }),
+    (s) => new JSONValue(s.json),
+  );
+  types.register(
+    "EnvFile",
+    (z) => z.strictObject({ vars: z.array(p().pair), expand: z.boolean() }),
+    (s) => new EnvFile(s.vars, s.expand),
+  );
+  types.register(
+    "Error",
+    (z) => z.strictObject({ message: p().str, values: z.array(p().pair) }),
+    (s) => new ErrorObject(s.message, s.values),
+  );
+  types.register(
+    "ErrorValue",
+    (z) => z.strictObject({ name: p().str, value: p().jsonText }),
+    (s) => new ErrorValue(s.name, s.value),
+  );
 }

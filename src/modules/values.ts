@@ -4,13 +4,13 @@
  * itself, through the core's ID codec) and loads back from it. Their
  * registry extends the core's, so `node(id:)` finds core and module objects.
  */
-import * as z from "zod";
 import { coreObjectTypes } from "../core/core-objects.js";
 import { encodeId, type Identified } from "../core/ids.js";
 import type { ObjectTypes } from "../core/object-types.js";
 import { Directory } from "../core/values.js";
 import { InvalidArgumentError } from "../errors.js";
 import type { Vertex } from "../solver/types.js";
+import type { Zod } from "../util/zod.js";
 import type { ModuleConfig } from "./config.js";
 import type { ArgData, EnumDefData, FieldDefData, FunctionData, ObjectDefData, SourceMapData, TypeDefData } from "./typedefs.js";
 
@@ -87,7 +87,7 @@ export interface FunctionCallData {
 export type TypeDefValue = ModValue<TypeDefData>;
 export type FunctionValue = ModValue<FunctionData>;
 
-const anyObject = z.custom<Record<string, unknown>>((v) => v !== null && typeof v === "object" && !Array.isArray(v), "must be an object");
+const anyObject = (z: Zod) => z.custom<Record<string, unknown>>((v) => v !== null && typeof v === "object" && !Array.isArray(v), "must be an object");
 
 export const MODULE_API_TYPES = [
   "TypeDef",

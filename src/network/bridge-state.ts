@@ -71,7 +71,8 @@ export async function removeHostState(
 ): Promise<number> {
   let swept = 0;
   for (const n of networks) {
-    if (await linkExists(n.bridge)) {
+    const bridgeExists = await linkExists(n.bridge);
+    if (bridgeExists) {
       const ports = await bridgePorts(n.bridge);
       if (ports.length > 0) {
         throw new FailedPreconditionError(
@@ -85,7 +86,7 @@ export async function removeHostState(
     const owner = (await hostRoutes()).find((r) => r.dev !== n.bridge && subnetsOverlap(subnet, r.subnet));
     if (owner === undefined) swept += await removeFirewallRules(subnet);
     else log?.debug(`network ${n.name}: not sweeping firewall rules of ${n.subnet}, routed by ${owner.dev}`);
-    if (await linkExists(n.bridge)) {
+    if (bridgeExists) {
       await mustRun("ip", ["link", "delete", n.bridge, "type", "bridge"]);
       removedBridges.push(n.bridge);
     }
@@ -130,7 +131,7 @@ async function hostRoutes(): Promise<Array<{ dst: string; dev: string; subnet: I
   return routes;
 }
 
-async function linkExists(dev: string): Promise<boolean> {
+export async function linkExists(dev: string): Promise<boolean> {
   return (await runCommand("ip", ["link", "show", "dev", dev])).code === 0;
 }
 

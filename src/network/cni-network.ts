@@ -321,7 +321,8 @@ export class CniNetwork implements Network {
     await Promise.all([...this.#attached.values()].map((a) => attempt(() => this.#attached.detach(a))));
     await attempt(() => this.#dns.stop());
     await attempt(() => removeHostState(this.stateDir, [{ name: this.name, bridge: this.bridge, subnet: this.subnet }], this.#opts.log));
-    await attempt(() => fs.rm(this.stateDir, { recursive: true, force: true }));
+    // The state (network.json) goes last and only when all the rest did: the next start sweeps fully when it finds it.
+    if (errors.length === 0) await attempt(() => fs.rm(this.stateDir, { recursive: true, force: true }));
     if (errors.length > 0) {
       throw new EngineError(`network "${this.name}" did not close cleanly: ${errors.map(messageOf).join("; ")}`, { cause: errors[0] });
     }

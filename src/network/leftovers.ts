@@ -7,7 +7,7 @@
 import * as fs from "node:fs/promises";
 import * as path from "node:path";
 import { messageOf } from "../errors.js";
-import { bridgeConfList, type RecordedNetwork, readJson, recordedNetworks, removeHostState } from "./bridge-state.js";
+import { bridgeConfList, linkExists, type RecordedNetwork, readJson, recordedNetworks, removeHostState } from "./bridge-state.js";
 import { parseSubnet } from "./cidr.js";
 import { CniPlugins, type CniResult } from "./cni-plugins.js";
 import { DnsmasqServer } from "./dnsmasq-server.js";
@@ -45,6 +45,14 @@ export async function cleanupLeftovers(net: LeftoverNetwork, opts: { signal?: Ab
   const withResults = (await fs.readdir(resultsDir).catch(() => [] as string[])).filter((f) => f.endsWith(".json")).map((f) => f.slice(0, -5));
   const names = new Set([...(await listNetns(net.prefix)), ...withResults.filter((id) => id.startsWith(net.prefix))]);
   const recorded = await recordedNetworks(net.stateDir, net.ours);
+  // A previous engine that closed cleanly removed its state directory last (network.json with it);
+  // with no record, no namespace and no bridge of ours there is nothing to sweep, and the start
+  // saves the iptables and route listings (~7 processes).
+  const hadRecord = await fs.stat(path.join(net.stateDir, "network.json")).then(
+    () => true,
+    () => false,
+  );
+  if (!hadRecord && names.size === 0 && !(await linkExists(net.ours.bridge))) return report;
   for (const id of names) {
     opts.signal?.throwIfAborted();
     const result = await readJson<CniResult>(path.join(resultsDir, `${id}.json`));

@@ -13,11 +13,8 @@ import {
   type FieldDefinitionNode,
   type InputValueDefinitionNode,
   Kind,
-  type ObjectTypeDefinitionNode,
-  type ObjectTypeExtensionNode,
   parse,
   type TypeNode,
-  visit,
 } from "graphql";
 import { InvalidArgumentError } from "../errors.js";
 
@@ -56,23 +53,43 @@ export function addObjectIds(doc: DocumentNode): DocumentNode {
   const typeOfId = new Map(objects.map((t) => [idScalarOf(t), t]));
   const withExpectedType = <N extends FieldDefinitionNode | InputValueDefinitionNode>(node: N): N | undefined => {
     const target = typeOfId.get(namedTypeOf(node.type));
-    if (target === undefined || node.directives?.some((d) => d.name.value === "expectedType")) return undefined;
+    if (target === undefined || hasExpectedType(node)) return undefined;
     return { ...node, directives: [...(node.directives ?? []), expectedType(target)] };
   };
+  const withArgs = (args: readonly InputValueDefinitionNode[] | undefined) => args?.map((a) => withExpectedType(a) ?? a);
   // `id: ID!` of an object type names its own type.
-  const ownId = (node: ObjectTypeDefinitionNode | ObjectTypeExtensionNode) => {
-    if (!objects.includes(node.name.value)) return undefined;
-    const fields = node.fields?.map((f) =>
-      f.name.value === "id" && namedTypeOf(f.type) === "ID" && !f.directives?.some((d) => d.name.value === "expectedType")
-        ? { ...f, directives: [...(f.directives ?? []), expectedType(node.name.value)] }
-        : f,
-    );
-    return fields ? { ...node, fields } : undefined;
+  const field = (f: FieldDefinitionNode, owner: string | undefined): FieldDefinitionNode => {
+    const own = owner !== undefined && f.name.value === "id" && namedTypeOf(f.type) === "ID" && !hasExpectedType(f);
+    const typed = own ? { ...f, directives: [...(f.directives ?? []), expectedType(owner)] } : (withExpectedType(f) ?? f);
+    const args = withArgs(f.arguments);
+    return args ? { ...typed, arguments: args } : typed;
   };
-  return visit(
-    { kind: Kind.DOCUMENT, definitions },
-    { ObjectTypeDefinition: ownId, ObjectTypeExtension: ownId, FieldDefinition: withExpectedType, InputValueDefinition: withExpectedType },
-  );
+  const objectSet = new Set(objects);
+  // A direct walk over the kinds that hold fields and arguments: graphql's generic
+  // visit() took ~50 ms of every engine start here.
+  const rewritten = definitions.map((d): DefinitionNode => {
+    switch (d.kind) {
+      case Kind.OBJECT_TYPE_DEFINITION:
+      case Kind.OBJECT_TYPE_EXTENSION:
+      case Kind.INTERFACE_TYPE_DEFINITION:
+      case Kind.INTERFACE_TYPE_EXTENSION: {
+        const owner = d.kind === Kind.OBJECT_TYPE_DEFINITION || d.kind === Kind.OBJECT_TYPE_EXTENSION ? d.name.value : undefined;
+        return d.fields ? { ...d, fields: d.fields.map((f) => field(f, owner !== undefined && objectSet.has(owner) ? owner : undefined)) } : d;
+      }
+      case Kind.INPUT_OBJECT_TYPE_DEFINITION:
+      case Kind.INPUT_OBJECT_TYPE_EXTENSION:
+        return d.fields ? { ...d, fields: withArgs(d.fields) ?? [] } : d;
+      case Kind.DIRECTIVE_DEFINITION:
+        return d.arguments ? { ...d, arguments: withArgs(d.arguments) ?? [] } : d;
+      default:
+        return d;
+    }
+  });
+  return { kind: Kind.DOCUMENT, definitions: rewritten };
+}
+
+function hasExpectedType(node: FieldDefinitionNode | InputValueDefinitionNode): boolean {
+  return node.directives?.some((d) => d.name.value === "expectedType") ?? false;
 }
 
 function namedTypeOf(type: TypeNode): string {

@@ -146,7 +146,7 @@ export class Engine {
       maxServices: config.limits.services,
     });
     const emulation = await emulationReady;
-    const coreSchema = buildApiSchema(baseParts());
+    const coreSchema = buildApiSchema(baseParts(), { trusted: true });
     const nesting = new NestingServer({ runDir, coreSchema, configure: configureNestedSession });
     const execRunner = new ExecOpRunner({
       snapshots,
