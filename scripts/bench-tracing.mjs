@@ -28,7 +28,7 @@ export async function benchTracing({ repo, dir, tanto, registryHost, iterations,
     const configFile = path.join(dir, `engine-${name}.toml`);
     const socket = path.join(dir, `engine-${name}.sock`);
     const logFile = path.join(dir, `engine-${name}.log`);
-    // Each engine its own network: the bench's main engine holds the default one.
+    // Each engine its own network (the bench's main engine has another).
     fs.writeFileSync(configFile, `[registry."${registryHost}"]\nhttp = true\n[network]\n${net}\n`);
     const out = fs.openSync(logFile, "a");
     const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("OTEL_")));
