@@ -1,11 +1,12 @@
 // tanto as it goes into the engine image: the CLI and engine bundled by
-// esbuild into one ESM file, plus the one dependency that cannot be bundled,
-// better-sqlite3 (a native addon), with the two small packages it loads it
-// through. The result is a directory laid out as /usr/local/lib/tanto:
+// esbuild into one ESM file, plus what is not bundled: better-sqlite3 (a
+// native addon) with the two small packages it loads it through, and zod's
+// CommonJS build (loaded with require() on first use, see src/util/zod.ts).
+// The result is a directory laid out as /usr/local/lib/tanto:
 //
 //   tanto.mjs
 //   node_modules/better-sqlite3/{package.json,lib/**,build/Release/better_sqlite3.node}
-//   node_modules/bindings/…  node_modules/file-uri-to-path/…
+//   node_modules/bindings/…  node_modules/file-uri-to-path/…  node_modules/zod/{package.json,**/*.cjs}
 //
 // The output is deterministic (same sources, same bytes), so an unchanged
 // tree syncs to the engine as the same content and the image build stays cached.
@@ -17,6 +18,11 @@ const NATIVE_PACKAGES = {
   "better-sqlite3": ["package.json", "LICENSE", "lib/", "build/Release/better_sqlite3.node"],
   bindings: ["package.json", "LICENSE.md", "bindings.js"],
   "file-uri-to-path": ["package.json", "LICENSE", "index.js"],
+};
+
+/** Packages loaded with require() at run time, so not bundled: the files of theirs that it reads. */
+const REQUIRED_PACKAGES = {
+  zod: (rel) => rel === "package.json" || rel === "LICENSE" || rel.endsWith(".cjs"),
 };
 
 /**
@@ -36,7 +42,7 @@ export async function bundleTanto(repo, outDir) {
     platform: "node",
     format: "esm",
     target: "node20",
-    external: ["better-sqlite3"],
+    external: ["better-sqlite3", ...Object.keys(REQUIRED_PACKAGES)],
     // CommonJS dependencies (commander, tar-stream…) call require() for node's
     // built-ins; an ESM bundle has no require of its own.
     banner: { js: 'import { createRequire as __tantoCreateRequire } from "node:module";\nconst require = __tantoCreateRequire(import.meta.url);' },
@@ -52,6 +58,19 @@ export async function bundleTanto(repo, outDir) {
       await fs.mkdir(path.dirname(dst), { recursive: true });
       if (entry.endsWith("/")) await fs.cp(src, dst, { recursive: true });
       else await fs.copyFile(src, dst);
+    }
+  }
+  for (const [pkg, wanted] of Object.entries(REQUIRED_PACKAGES)) {
+    const from = path.join(repo, "node_modules", pkg);
+    const files = (await fs.readdir(from, { recursive: true, withFileTypes: true }))
+      .filter((e) => e.isFile())
+      .map((e) => path.relative(from, path.join(e.parentPath, e.name)))
+      .filter(wanted)
+      .sort();
+    for (const rel of files) {
+      const dst = path.join(outDir, "node_modules", pkg, rel);
+      await fs.mkdir(path.dirname(dst), { recursive: true });
+      await fs.copyFile(path.join(from, rel), dst);
     }
   }
   return (await fs.stat(outfile)).size;

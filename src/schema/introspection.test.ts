@@ -85,7 +85,7 @@ describe("introspection for Dagger's code generators", () => {
   });
 
   test("directives applied in a session's SDL show on types, fields, arguments and enum values, sorted by name", async () => {
-    const session = new SessionSchema(core);
+    const session = new SessionSchema(() => core);
     session.extend(toyPart);
     const i = await introspect(session.current);
     const toy = typeNamed(i, "Toy");

@@ -108,15 +108,15 @@ describe("core schema", () => {
 
 describe("session schemas", () => {
   test("without extensions a session shares the core schema object", () => {
-    const a = new SessionSchema(core);
-    const b = new SessionSchema(core);
+    const a = new SessionSchema(() => core);
+    const b = new SessionSchema(() => core);
     assert.equal(a.current, core);
     assert.equal(b.current, core);
   });
 
   test("an extension is queryable in its session only, built once and cached", async () => {
-    const mine = new SessionSchema(core);
-    const other = new SessionSchema(core);
+    const mine = new SessionSchema(() => core);
+    const other = new SessionSchema(() => core);
     mine.extend(toyPart);
     const built = mine.current;
     assert.notEqual(built, core);
@@ -140,7 +140,7 @@ describe("session schemas", () => {
   });
 
   test("a part that does not build is dropped with an error naming it; the session keeps its schema", async () => {
-    const s = new SessionSchema(core);
+    const s = new SessionSchema(() => core);
     s.extend(toyPart);
     const good = s.current;
     assert.throws(() => s.extend({ name: "broken", sdl: "type {" }), /schema part "broken": Syntax Error/);

@@ -1,8 +1,8 @@
 /**
  * A session's schema: the engine's core schema plus the parts the session
  * added (a module's types). Sessions without extensions share the core's
- * build; one with extensions builds its own once, on the first query after
- * a change.
+ * build (made on the first query any session sends: see `lazyCoreSchema`);
+ * one with extensions builds its own once, on the first query after a change.
  */
 import { parse } from "graphql";
 import { InvalidArgumentError, messageOf } from "../errors.js";
@@ -10,14 +10,13 @@ import { type BuiltSchema, buildApiSchema } from "./build.js";
 import type { SchemaPart } from "./types.js";
 
 export class SessionSchema {
-  readonly #core: BuiltSchema;
+  readonly #core: () => BuiltSchema;
   #parts: readonly SchemaPart[] = [];
   #pending: readonly SchemaPart[] = [];
-  #built: BuiltSchema;
+  #built: BuiltSchema | undefined;
 
-  constructor(core: BuiltSchema) {
+  constructor(core: () => BuiltSchema) {
     this.#core = core;
-    this.#built = core;
   }
 
   /** The parts this session added, in order. */
@@ -43,11 +42,23 @@ export class SessionSchema {
 
   /** The schema to run the next query against. */
   get current(): BuiltSchema {
-    if (this.#pending.length === 0) return this.#built;
+    if (this.#pending.length === 0) return this.#built ?? this.#core();
     const pending = this.#pending;
     this.#pending = [];
-    this.#built = buildApiSchema([...this.#core.parts, ...this.#parts, ...pending]);
+    this.#built = buildApiSchema([...this.#core().parts, ...this.#parts, ...pending]);
     this.#parts = [...this.#parts, ...pending];
     return this.#built;
   }
+}
+
+/**
+ * The engine's core schema (its own parts, trusted: see BuildOptions), built on
+ * first use: graphql's schema objects cost ~3 MB and a good part of a start.
+ */
+export function lazyCoreSchema(parts: () => readonly SchemaPart[]): () => BuiltSchema {
+  let built: BuiltSchema | undefined;
+  return () => {
+    built ??= buildApiSchema(parts(), { trusted: true });
+    return built;
+  };
 }

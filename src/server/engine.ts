@@ -50,7 +50,7 @@ import { HttpFileOpRunner } from "../ops/http-op.js";
 import { ImageImportOpRunner, ImageTarballOpRunner } from "../ops/image-archive-ops.js";
 import { ImageOpRunner } from "../ops/image-op.js";
 import { RegistryClient } from "../registry/registry-client.js";
-import { buildApiSchema } from "../schema/build.js";
+import { lazyCoreSchema } from "../schema/session-schema.js";
 import { ServiceManager } from "../services/service-manager.js";
 import { OverlaySnapshotter } from "../snapshots/overlay-snapshotter.js";
 import { RecordBlobOwnership, SqliteCacheRecords } from "../solver/cache-records.js";
@@ -146,7 +146,7 @@ export class Engine {
       maxServices: config.limits.services,
     });
     const emulation = await emulationReady;
-    const coreSchema = buildApiSchema(baseParts(), { trusted: true });
+    const coreSchema = lazyCoreSchema(baseParts);
     const nesting = new NestingServer({ runDir, coreSchema, configure: configureNestedSession });
     const execRunner = new ExecOpRunner({
       snapshots,

@@ -26,7 +26,7 @@ export class NestedSession implements Session {
 
   constructor(
     readonly parent: Session,
-    coreSchema: BuiltSchema,
+    coreSchema: () => BuiltSchema,
     /** What the exec attached to its nested client (`{}` for plain nesting). */
     readonly spec: NestingSpec,
   ) {

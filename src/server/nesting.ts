@@ -26,7 +26,7 @@ import { NestedSession } from "./nested-session.js";
 
 export interface NestingServerOptions {
   runDir: string;
-  coreSchema: BuiltSchema;
+  coreSchema: () => BuiltSchema;
   /** Prepares a new nested session before its first query (e.g. binds a module function call). */
   configure?: (session: NestedSession) => void;
 }

@@ -62,7 +62,7 @@ export class EngineSession implements Session {
   constructor(
     readonly labels: Record<string, string>,
     secretSalt: Buffer,
-    coreSchema: BuiltSchema,
+    coreSchema: () => BuiltSchema,
     onExpire: () => void,
   ) {
     this.secrets = new SecretStore(secretSalt);
@@ -112,7 +112,7 @@ export class SessionManager {
   constructor(
     private readonly secretSalt: Buffer,
     /** The engine's core schema, shared by every session that does not extend it. */
-    readonly coreSchema: BuiltSchema,
+    readonly coreSchema: () => BuiltSchema,
     /** Called once a session has ended (to release what it held). */
     private readonly onEnd: (id: string) => void = () => undefined,
   ) {}

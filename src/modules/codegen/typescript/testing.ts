@@ -22,7 +22,7 @@ export function coreIntrospection(): Promise<string> {
 
 /** Core plus the named test parts ("toy"). */
 export function introspectionWith(parts: Array<"toy">): Promise<string> {
-  const session = new SessionSchema(buildApiSchema(coreParts));
+  const session = new SessionSchema(() => buildApiSchema(coreParts));
   for (const p of parts) if (p === "toy") session.extend(toyPart);
   return introspect(session.current);
 }
