@@ -244,8 +244,9 @@ export class Engine {
     this.#gcTimer = setInterval(() => void this.autoGc(), 60_000).unref();
   }
 
-  /** One pass of the automatic policy; passes never overlap. */
+  /** One pass of the automatic policy; passes never overlap, and none starts once the engine is closing. */
   autoGc(): Promise<void> {
+    if (this.#closing !== undefined) return Promise.resolve();
     this.#gcRunning ??= (async () => {
       try {
         const usage = await this.collector.usage();
@@ -272,22 +273,47 @@ export class Engine {
     this.db.prepare("SELECT 1").get();
   }
 
-  /** Stop: end sessions (cancelling their work), kill containers, unmount, close state. */
+  #closing: string | undefined;
+
+  /** What close() is doing now (undefined before it started): named when a shutdown takes too long. */
+  get closing(): string | undefined {
+    return this.#closing;
+  }
+
+  /**
+   * Stop: end sessions (cancelling their work), kill containers, unmount,
+   * close state. A GC pass under way is given a few seconds; what it had not
+   * finished is left to the next one (its moved-aside directories go at the
+   * next start).
+   */
   async close(): Promise<void> {
+    this.#closing = "waiting for a GC pass";
     clearInterval(this.#gcTimer);
-    await this.#gcRunning;
+    if (this.#gcRunning) await Promise.race([this.#gcRunning, sleep(GC_WAIT_AT_CLOSE_MS)]);
+    this.#closing = "ending sessions";
     this.sessions.endAll();
+    this.#closing = "stopping services";
     await this.deps.services.stopAll();
+    this.#closing = "stopping containers";
     await this.executor.shutdown();
     await this.executor.cleanup();
+    this.#closing = "removing the network";
     await this.network?.close();
+    this.#closing = "unmounting";
     await unmountAll(this.runDir);
+    this.#closing = "closing the database";
     this.registry.close();
     this.db.close();
     await this.sessions.otlp?.shutdown().catch(() => undefined);
     await fs.rm(path.join(path.resolve(this.config.root), PID_FILE), { force: true });
+    this.#closing = "closed";
   }
 }
+
+/** How long close() waits for a GC pass under way. */
+const GC_WAIT_AT_CLOSE_MS = 5_000;
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms).unref());
 
 const PID_FILE = "engine.pid";
 
