@@ -109,6 +109,17 @@ export class Engine {
     await fs.rm(runDir, { recursive: true, force: true });
     // Bundles (config.json holds secret env values) on a tmpfs: never on the state filesystem.
     await prepareBundleDir(path.join(runDir, "bundles"));
+    try {
+      return await Engine.#compose(config, log, root, runDir, executor);
+    } catch (err) {
+      // A start refused half-way leaves no mount behind (the bundles tmpfs would keep the state dir busy).
+      await unmountAll(runDir).catch(() => 0);
+      throw err;
+    }
+  }
+
+  /** Everything over the repaired state dir: the layers, the network, the sessions. */
+  static async #compose(config: EngineConfig, log: Logger, root: string, runDir: string, executor: RuncExecutor): Promise<Engine> {
     // Also removes what a crashed engine left of its network. Turned off in engine.toml: loopback only.
     const network = config.network.enabled
       ? new CniNetwork({
