@@ -1,7 +1,11 @@
 /**
  * Crash safety: SIGKILL the engine at random points across 30 pipelines
- * (pulls, unpacks, execs, commits), restart it each time, and check that
- * nothing completed was lost and nothing is left over or inconsistent.
+ * (pulls, unpacks, execs, commits), then inside publishes (compress, push,
+ * record) and GC passes (prune --all / --keep-storage); restart it each time,
+ * and check that nothing completed was lost (cache hits, identical answers,
+ * published images in the registry) and nothing is left over or inconsistent
+ * (integrity_check, every record's snapshot and blobs there, no mounts,
+ * containers, half-written or half-removed files, network leftovers).
  */
 
 import assert from "node:assert/strict";
@@ -73,44 +77,164 @@ describe("crash safety", () => {
 
     // The state on disk is consistent.
     assert.equal(await engine.stop(), 0);
-    assert.deepEqual(await leftovers(engine.root), { mounts: [], containers: [] });
-    const db = new BetterSqlite3(path.join(engine.root, "metadata.db"), { readonly: true });
-    try {
-      assert.equal(db.pragma("integrity_check", { simple: true }), "ok");
-      const names = db.prepare("SELECT id, name FROM snapshots").all() as Array<{ id: number; name: string }>;
-      for (const s of names) {
-        assert.ok((await fs.stat(path.join(engine.root, "snapshots", String(s.id), "fs"))).isDirectory(), `snapshot ${s.name} has its directory`);
-      }
-      const records = db.prepare("SELECT key, snapshot FROM cache_records WHERE snapshot IS NOT NULL").all() as Array<{ key: string; snapshot: number }>;
-      const ids = new Set(names.map((s) => s.id));
-      for (const r of records) assert.ok(ids.has(r.snapshot), `cache record ${r.key} points at an existing snapshot`);
-      const tables = new Set((db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all() as Array<{ name: string }>).map((t) => t.name));
-      if (tables.has("layer_blobs")) {
-        for (const { digest } of db.prepare("SELECT digest FROM layer_blobs").all() as Array<{ digest: string }>) {
-          await fs
-            .stat(path.join(engine.root, "content", "blobs", "sha256", digest.slice(7)))
-            .catch(() => assert.fail(`blob ${digest} is referenced but missing`));
-        }
-      }
-    } finally {
-      db.close();
-    }
-    const ingest = await fs.readdir(path.join(engine.root, "content", "ingest")).catch(() => []);
-    assert.deepEqual(ingest, [], "no half-written blobs");
-    // Nothing of the network outlives a clean stop after all those crashes: dnsmasq, firewall chains, the bridge and its veths.
-    const dnsmasq = (await run(["ps", "-eo", "args"])).stdout.split("\n").filter((l) => l.includes("dnsmasq") && l.includes(engine.root));
-    const chains = (await run(["iptables-save"])).stdout.split("\n").filter((l) => l.includes(engine.networkName));
-    const links = (await run(["ip", "-o", "link"])).stdout.split("\n").filter((l) => l.includes(engine.networkName));
-    const runLeft = await fs.readdir(path.join(engine.root, "run")).catch(() => []);
+    const found = await consistency(engine);
     console.log(
-      `chaos: ${kills} kills, ${completed.length} completed and all cached; leaks: dnsmasq ${dnsmasq.length}, iptables ${chains.length}, links ${links.length}, run/ entries ${runLeft.filter((e) => e !== "bundles").length}`,
+      `chaos: ${kills} kills, ${completed.length} completed and all cached; corrupt records ${found.corruptRecords}; leaks: dnsmasq ${found.dnsmasq.length}, iptables ${found.chains.length}, links ${found.links.length}, run/ entries ${found.runLeft.length}`,
     );
-    assert.deepEqual({ dnsmasq, chains, links }, { dnsmasq: [], chains: [], links: [] });
-    assert.deepEqual(
-      runLeft.filter((e) => e !== "bundles"),
-      [],
-      "no temp files under run/",
+    assertConsistent(found);
+    await engine.restart();
+  });
+
+  test(`kills inside publish and GC lose nothing completed and corrupt nothing (seed ${seed})`, async () => {
+    const rnd = seededRandom(seed + 1);
+    let publishKills = 0;
+    let gcKills = 0;
+    const killAndRestart = async (): Promise<void> => {
+      await engine.kill();
+      await engine.restart();
+      assert.deepEqual(await leftovers(engine.root), { mounts: [], containers: [] }, "a restart repairs what the crash left");
+    };
+    // A few MB of incompressible data: publishing compresses and pushes it, which takes a moment to kill in.
+    const exec = (tag: string): string =>
+      `withEnvVariable(name: "P", value: "${tag}") { withExec(args: ["sh", "-c", "head -c 3000000 /dev/urandom > /blob; echo $P"])`;
+    const stdoutQuery = (tag: string, k: number): string => `{ container { from(address: "${registry}/chaos:${k % 6}") { ${exec(tag)} { stdout } } } }`;
+    const publishQuery = (tag: string, k: number): string =>
+      `{ container { from(address: "${registry}/chaos:${k % 6}") { ${exec(tag)} { publish(address: "${registry}/chaos-pub:${tag}") } } } }`;
+
+    const published: Array<{ tag: string; k: number; ref: string }> = [];
+    const completed: Array<{ tag: string; k: number }> = [];
+    for (let i = 0; i < 10; i++) {
+      const tag = `${seed}-p${i}`;
+      // The exec completes first, so the kill lands in the publish (compress, push, record).
+      const r = await run([CLI, "query", stdoutQuery(tag, i)], { env: engine.env, timeoutMs: 60_000 });
+      assert.equal(r.code, 0, r.stderr);
+      completed.push({ tag, k: i });
+      const publish = run([CLI, "query", publishQuery(tag, i)], { env: engine.env, timeoutMs: 60_000 });
+      if (rnd() < 0.75) {
+        await new Promise((r) => setTimeout(r, 100 + Math.floor(rnd() * 600)));
+        publishKills++;
+        await killAndRestart();
+      }
+      const p = await publish;
+      if (p.code === 0)
+        published.push({
+          tag,
+          k: i,
+          ref: (JSON.parse(p.stdout) as { container: { from: Record<string, Record<string, { publish: string }>> } }).container.from["withEnvVariable"]![
+            "withExec"
+          ]!.publish,
+        });
+    }
+    for (let i = 0; i < 10; i++) {
+      const tag = `${seed}-g${i}`;
+      const r = await run([CLI, "query", stdoutQuery(tag, i)], { env: engine.env, timeoutMs: 60_000 });
+      assert.equal(r.code, 0, r.stderr);
+      completed.push({ tag, k: i });
+      const prune = run([CLI, "engine", "prune", ...(i % 2 === 0 ? ["--all"] : ["--keep-storage", "1MB"])], { env: engine.env, timeoutMs: 60_000 });
+      if (rnd() < 0.75) {
+        await new Promise((r) => setTimeout(r, Math.floor(rnd() * 300)));
+        gcKills++;
+        await killAndRestart();
+      }
+      await prune;
+    }
+    assert.ok(publishKills + gcKills >= 8, `only ${publishKills + gcKills} kills`);
+
+    // Every completed publish is in the registry, under the digest it answered with.
+    let lostPublishes = 0;
+    for (const p of published) {
+      const digest = p.ref.slice(p.ref.indexOf("@") + 1);
+      const res = await fetch(`http://${registry}/v2/chaos-pub/manifests/${digest}`, {
+        method: "HEAD",
+        headers: {
+          accept: [
+            "application/vnd.oci.image.manifest.v1+json",
+            "application/vnd.oci.image.index.v1+json",
+            "application/vnd.docker.distribution.manifest.v2+json",
+            "application/vnd.docker.distribution.manifest.list.v2+json",
+          ].join(", "),
+        },
+      });
+      if (res.status !== 200) lostPublishes++;
+    }
+    // Every completed pipeline answers as it did (from cache, or run again where a GC took its record).
+    await engine.restart();
+    let wrong = 0;
+    for (const c of completed) {
+      const r = await run([CLI, "query", stdoutQuery(c.tag, c.k)], { env: engine.env, timeoutMs: 60_000 });
+      if (r.code !== 0 || JSON.parse(r.stdout).container.from.withEnvVariable.withExec.stdout !== `${c.tag}\n`) wrong++;
+    }
+    assert.equal(await engine.stop(), 0);
+    const found = await consistency(engine);
+    console.log(
+      `chaos publish/GC: ${publishKills} kills in publish, ${gcKills} in GC; ${published.length} publishes completed, ${lostPublishes} lost; ${completed.length} pipelines, ${wrong} wrong answers; corrupt records ${found.corruptRecords}; leaks: mounts ${found.left.mounts.length}, containers ${found.left.containers.length}, dnsmasq ${found.dnsmasq.length}, iptables ${found.chains.length}, links ${found.links.length}, run/ entries ${found.runLeft.length}, trash ${found.trash.length}`,
     );
+    assert.equal(lostPublishes, 0);
+    assert.equal(wrong, 0);
+    assertConsistent(found);
     await engine.restart();
   });
 });
+
+interface Consistency {
+  /** Records pointing at a snapshot or blob that is gone, snapshot rows without their directory, recorded layer blobs missing. */
+  corruptRecords: number;
+  problems: string[];
+  integrity: unknown;
+  left: { mounts: string[]; containers: string[] };
+  ingest: string[];
+  trash: string[];
+  dnsmasq: string[];
+  chains: string[];
+  links: string[];
+  runLeft: string[];
+}
+
+/** What a stopped engine's state must look like after any number of crashes. */
+async function consistency(engine: TestEngine): Promise<Consistency> {
+  const problems: string[] = [];
+  const db = new BetterSqlite3(path.join(engine.root, "metadata.db"), { readonly: true });
+  let integrity: unknown;
+  try {
+    integrity = db.pragma("integrity_check", { simple: true });
+    const names = db.prepare("SELECT id, name FROM snapshots").all() as Array<{ id: number; name: string }>;
+    for (const s of names) {
+      const dir = await fs.stat(path.join(engine.root, "snapshots", String(s.id), "fs")).catch(() => undefined);
+      if (!dir?.isDirectory()) problems.push(`snapshot ${s.name} has no directory`);
+    }
+    const ids = new Set(names.map((s) => s.id));
+    for (const r of db.prepare("SELECT key, snapshot FROM cache_records WHERE snapshot IS NOT NULL").all() as Array<{ key: string; snapshot: number }>) {
+      if (!ids.has(r.snapshot)) problems.push(`cache record ${r.key} points at a missing snapshot`);
+    }
+    const blobPath = (digest: string): string => path.join(engine.root, "content", "blobs", "sha256", digest.slice(7));
+    for (const { record, blob } of db.prepare("SELECT record, blob FROM cache_record_parts WHERE blob IS NOT NULL").all() as Array<{
+      record: string;
+      blob: string;
+    }>) {
+      if (!(await fs.stat(blobPath(blob)).catch(() => undefined))) problems.push(`cache record ${record} owns missing blob ${blob}`);
+    }
+    for (const { digest } of db.prepare("SELECT digest FROM layer_blobs").all() as Array<{ digest: string }>) {
+      if (!(await fs.stat(blobPath(digest)).catch(() => undefined))) problems.push(`blob ${digest} is referenced but missing`);
+    }
+  } finally {
+    db.close();
+  }
+  const ingest = await fs.readdir(path.join(engine.root, "content", "ingest")).catch(() => []);
+  const trash = (await fs.readdir(path.join(engine.root, "snapshots")).catch(() => [])).filter((e) => e.startsWith(".trash"));
+  // Nothing of the network outlives a clean stop after all those crashes: dnsmasq, firewall chains, the bridge and its veths.
+  const dnsmasq = (await run(["ps", "-eo", "args"])).stdout.split("\n").filter((l) => l.includes("dnsmasq") && l.includes(engine.root));
+  const chains = (await run(["iptables-save"])).stdout.split("\n").filter((l) => l.includes(engine.networkName));
+  const links = (await run(["ip", "-o", "link"])).stdout.split("\n").filter((l) => l.includes(engine.networkName));
+  const runLeft = (await fs.readdir(path.join(engine.root, "run")).catch(() => [])).filter((e) => e !== "bundles");
+  return { corruptRecords: problems.length, problems, integrity, left: await leftovers(engine.root), ingest, trash, dnsmasq, chains, links, runLeft };
+}
+
+function assertConsistent(found: Consistency): void {
+  assert.equal(found.integrity, "ok");
+  assert.deepEqual(found.problems, []);
+  assert.deepEqual(found.left, { mounts: [], containers: [] });
+  assert.deepEqual(found.ingest, [], "no half-written blobs");
+  assert.deepEqual(found.trash, [], "no snapshot directory left half-removed");
+  assert.deepEqual({ dnsmasq: found.dnsmasq, chains: found.chains, links: found.links }, { dnsmasq: [], chains: [], links: [] });
+  assert.deepEqual(found.runLeft, [], "no temp files under run/");
+}

@@ -96,6 +96,41 @@ describe("start refusals", () => {
       },
     );
   });
+
+  test("refused half-way (a subnet the host routes already): nothing left mounted under the state directory", async (t) => {
+    const host = Object.values(os.networkInterfaces())
+      .flat()
+      .find((a) => a?.family === "IPv4" && !a.internal && a.netmask === "255.255.255.0");
+    if (!host) return t.skip("no IPv4 /24 host interface to overlap");
+    const cidr = `${host.address.split(".").slice(0, 3).join(".")}.0/24`;
+    const root = path.join(dir, "overlap-root");
+    const r = await run(
+      [
+        process.execPath,
+        MAIN,
+        "engine",
+        "--root",
+        root,
+        "--addr",
+        `unix://${path.join(dir, "overlap.sock")}`,
+        "--network-name",
+        "ttrefuse",
+        "--network-cidr",
+        cidr,
+      ],
+      {
+        timeoutMs: 30_000,
+      },
+    );
+    const mounted = (await fs.readFile("/proc/self/mountinfo", "utf8"))
+      .split("\n")
+      .map((l) => l.split(" ")[4] ?? "")
+      .filter((p) => p.startsWith(root));
+    console.log(`overlapping subnet ${cidr}: exit ${r.code}; mounts left ${mounted.length}`);
+    assert.equal(r.code, 1, r.stderr);
+    assert.match(r.stderr.trim().split("\n").pop()!, /overlaps/);
+    assert.deepEqual(mounted, [], "the bundles tmpfs went with the refused start");
+  });
 });
 
 describe("restart right after kill -9 while the dead engine is a zombie", () => {

@@ -68,6 +68,8 @@ export interface BlobOwners {
   owned(): Map<string, { lastUsed: number; kind: string }>;
   /** Remove every record owning `digest`; returns how many. */
   release(digest: string): number;
+  /** Ids of the snapshots some record answers with or owns. */
+  referencedSnapshots(): Set<number>;
 }
 
 export function emptyByKind(): Record<UsageKind, number> {

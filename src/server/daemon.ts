@@ -33,6 +33,26 @@ export async function runDaemon(opts: DaemonOptions): Promise<void> {
   for (const w of warnings) log.warn(w);
   const addresses = (opts.addr.length > 0 ? opts.addr : [DEFAULT_ADDRESS]).map(parseAddress);
 
+  // A signal while starting is not lost: the engine stops as soon as it is up
+  // (what it set up is undone, as at any stop).
+  let stop: ((signal: string) => void) | undefined;
+  let stopRequested: string | undefined;
+  const onSignal = (signal: string): void => {
+    if (stop) return stop(signal);
+    if (stopRequested !== undefined) return;
+    stopRequested = signal;
+    log.info("stop requested while starting: stopping once started", { signal });
+    // A start that never finishes must not make the engine unstoppable.
+    setTimeout(() => {
+      log.error("engine did not finish starting in time after a stop was requested: exiting", { deadline_s: SHUTDOWN_DEADLINE_MS / 1000 });
+      process.exit(1);
+    }, SHUTDOWN_DEADLINE_MS);
+  };
+  process.on("SIGTERM", () => onSignal("SIGTERM"));
+  process.on("SIGINT", () => onSignal("SIGINT"));
+  // Nobody may be reading our output any more (a killed supervisor): its write errors are no fault of ours.
+  process.stdout.on("error", () => undefined);
+
   const started = performance.now();
   // One line naming what the host lacks, before anything starts.
   await preflight({ root: path.resolve(config.root), network: config.network.enabled });
@@ -77,22 +97,33 @@ export async function runDaemon(opts: DaemonOptions): Promise<void> {
   });
 
   let stopping = false;
-  const stop = async (signal: string): Promise<void> => {
+  stop = (signal: string): void => {
     if (stopping) return;
     stopping = true;
     log.info("engine stopping", { signal });
+    // Whatever hangs (a container that cannot be killed, a host command that never returns), the engine goes:
+    // the next start on this root removes what is left, as after a crash.
+    setTimeout(() => {
+      log.error("engine did not stop in time: exiting; the next start on this root removes what is left", {
+        deadline_s: SHUTDOWN_DEADLINE_MS / 1000,
+        stuck_at: engine.closing ?? "closing listeners",
+      });
+      process.exit(1);
+    }, SHUTDOWN_DEADLINE_MS);
     for (const s of servers) {
       s.close();
       s.closeAllConnections();
     }
-    try {
-      await engine.close();
-      log.info("engine stopped");
-      process.exit(0);
-    } catch (err) {
-      log.error("engine did not stop cleanly", { error: messageOf(err) });
-      process.exit(1);
-    }
+    engine.close().then(
+      () => {
+        log.info("engine stopped");
+        process.exit(0);
+      },
+      (err: unknown) => {
+        log.error("engine did not stop cleanly", { error: messageOf(err) });
+        process.exit(1);
+      },
+    );
   };
   // A last resort, not a way of handling errors: every request handles its own
   // faults; one that escapes is a bug, logged loudly, and must not take every
@@ -101,9 +132,15 @@ export async function runDaemon(opts: DaemonOptions): Promise<void> {
     log.error("uncaught exception (a bug: a fault escaped its request)", { error: messageOf(err), stack: err.stack ?? "" }),
   );
   process.on("unhandledRejection", (err) => log.error("unhandled rejection (a bug: a fault escaped its request)", { error: messageOf(err) }));
-  process.on("SIGTERM", () => void stop("SIGTERM"));
-  process.on("SIGINT", () => void stop("SIGINT"));
+  if (stopRequested !== undefined) stop(stopRequested);
 }
+
+/**
+ * The longest a stop may take: sessions are ended at once (cancelling their
+ * work), services get their 10 s to stop, containers are killed; past this,
+ * the engine exits anyway.
+ */
+const SHUTDOWN_DEADLINE_MS = 30_000;
 
 const TOKEN_FILE = "engine-token";
 

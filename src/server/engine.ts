@@ -28,6 +28,7 @@ import { Emulation } from "../executor/emulation.js";
 import { RuncExecutor } from "../executor/runc-executor.js";
 import { Collector } from "../gc/collector.js";
 import { Leases } from "../gc/leases.js";
+import { removeOrphans } from "../gc/orphans.js";
 import { keepTarget } from "../gc/policy.js";
 import { HostMirrors } from "../hostsync/host-mirror.js";
 import { ImageExporter } from "../images/image-exporter.js";
@@ -65,6 +66,7 @@ import { isProcessAlive } from "../util/process.js";
 import { VERSION } from "../version.js";
 import { ensureReserve, withReserve } from "./disk-reserve.js";
 import { hostResync } from "./host-resync.js";
+import { IdleMemory } from "./idle-memory.js";
 import type { Logger } from "./log.js";
 import { NestingServer } from "./nesting.js";
 import { SessionManager } from "./sessions.js";
@@ -86,7 +88,9 @@ export class Engine {
     private readonly registry: RegistryClient,
     private readonly runDir: string,
     readonly network: CniNetwork | undefined,
-  ) {}
+  ) {
+    this.idleMemory = new IdleMemory({ busy: () => this.sessions.size > 0, log });
+  }
 
   static async open(config: EngineConfig, log: Logger): Promise<Engine> {
     const root = path.resolve(config.root);
@@ -105,6 +109,17 @@ export class Engine {
     await fs.rm(runDir, { recursive: true, force: true });
     // Bundles (config.json holds secret env values) on a tmpfs: never on the state filesystem.
     await prepareBundleDir(path.join(runDir, "bundles"));
+    try {
+      return await Engine.#compose(config, log, root, runDir, executor);
+    } catch (err) {
+      // A start refused half-way leaves no mount behind (the bundles tmpfs would keep the state dir busy).
+      await unmountAll(runDir).catch(() => 0);
+      throw err;
+    }
+  }
+
+  /** Everything over the repaired state dir: the layers, the network, the sessions. */
+  static async #compose(config: EngineConfig, log: Logger, root: string, runDir: string, executor: RuncExecutor): Promise<Engine> {
     // Also removes what a crashed engine left of its network. Turned off in engine.toml: loopback only.
     const network = config.network.enabled
       ? new CniNetwork({
@@ -159,13 +174,14 @@ export class Engine {
       nesting,
     });
     const hostMirrors = new HostMirrors(path.join(root, "hostsync"), snapshots);
+    const recordOwners = new RecordBlobOwnership(db);
     const collector = new Collector({
       snapshots,
       leases,
       content,
       layerBlobHolders: () => layerBlobs.holders(),
       layerBlobReferenced: (digest) => layerBlobs.isReferenced(digest),
-      records: new RecordBlobOwnership(db),
+      records: recordOwners,
       areas: { volumes, hostMirrors, gitCaches: git },
     });
     let sessions: SessionManager | undefined;
@@ -191,6 +207,18 @@ export class Engine {
     });
     const dropped = applyCacheVersion(db);
     if (dropped > 0) log.info("cache records of an older key format dropped", { records: dropped });
+    // What a crash left that nothing references (nothing runs yet that could be about to).
+    const orphans = await removeOrphans({ snapshots, content, layerBlobHolders: () => layerBlobs.holders(), records: recordOwners });
+    const strays = snapshots.removedAtOpen;
+    if (strays.strayDirs + strays.activeRows + orphans.snapshots + orphans.blobs > 0) {
+      log.info("removed what nothing references", {
+        snapshot_dirs: strays.strayDirs,
+        active_snapshots: strays.activeRows,
+        snapshots: orphans.snapshots,
+        blobs: orphans.blobs,
+        blob_bytes: orphans.blobBytes,
+      });
+    }
     services.attachSolver(solver);
     const deps: CoreDeps = {
       solver,
@@ -226,6 +254,7 @@ export class Engine {
       leases.releaseSession(id);
       services.endSession(id).catch((err: unknown) => log.warn("stopping a finished session's services failed", { session: id, error: messageOf(err) }));
       if (engine?.config.gc.enabled) void engine.autoGc();
+      engine?.idleMemory.poke();
     });
     engine = new Engine(sessions, collector, config, log, deps, solver, db, executor, registry, runDir, network);
     sessions.otlp = await loadOtlp(process.env, { name: "tanto-engine", version: VERSION });
@@ -236,16 +265,21 @@ export class Engine {
     return engine;
   }
 
+  /** Memory back to the system once the last session ended (startup's too). */
+  readonly idleMemory: IdleMemory;
+
   #gcTimer: NodeJS.Timeout | undefined;
   #gcRunning: Promise<void> | undefined;
 
   /** Apply the GC policy now and every minute (and soon after each session ends). */
   startAutoGc(): void {
     this.#gcTimer = setInterval(() => void this.autoGc(), 60_000).unref();
+    this.idleMemory.poke();
   }
 
-  /** One pass of the automatic policy; passes never overlap. */
+  /** One pass of the automatic policy; passes never overlap, and none starts once the engine is closing. */
   autoGc(): Promise<void> {
+    if (this.#closing !== undefined) return Promise.resolve();
     this.#gcRunning ??= (async () => {
       try {
         const usage = await this.collector.usage();
@@ -272,22 +306,48 @@ export class Engine {
     this.db.prepare("SELECT 1").get();
   }
 
-  /** Stop: end sessions (cancelling their work), kill containers, unmount, close state. */
+  #closing: string | undefined;
+
+  /** What close() is doing now (undefined before it started): named when a shutdown takes too long. */
+  get closing(): string | undefined {
+    return this.#closing;
+  }
+
+  /**
+   * Stop: end sessions (cancelling their work), kill containers, unmount,
+   * close state. A GC pass under way is given a few seconds; what it had not
+   * finished is left to the next one (its moved-aside directories go at the
+   * next start).
+   */
   async close(): Promise<void> {
+    this.#closing = "waiting for a GC pass";
     clearInterval(this.#gcTimer);
-    await this.#gcRunning;
+    this.idleMemory.close();
+    if (this.#gcRunning) await Promise.race([this.#gcRunning, sleep(GC_WAIT_AT_CLOSE_MS)]);
+    this.#closing = "ending sessions";
     this.sessions.endAll();
+    this.#closing = "stopping services";
     await this.deps.services.stopAll();
+    this.#closing = "stopping containers";
     await this.executor.shutdown();
     await this.executor.cleanup();
+    this.#closing = "removing the network";
     await this.network?.close();
+    this.#closing = "unmounting";
     await unmountAll(this.runDir);
+    this.#closing = "closing the database";
     this.registry.close();
     this.db.close();
     await this.sessions.otlp?.shutdown().catch(() => undefined);
     await fs.rm(path.join(path.resolve(this.config.root), PID_FILE), { force: true });
+    this.#closing = "closed";
   }
 }
+
+/** How long close() waits for a GC pass under way. */
+const GC_WAIT_AT_CLOSE_MS = 5_000;
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms).unref());
 
 const PID_FILE = "engine.pid";
 

@@ -50,13 +50,24 @@ export class OverlaySnapshotter implements Snapshotter {
     const rows = db.prepare("SELECT id, name, parent, state FROM snapshots ORDER BY id").all() as Row[];
     for (const row of rows) s.#remember(row);
     const known = new Set(rows.map((r) => String(r.id)));
+    // Directories of active snapshots, of ones a crash caught before their row, and moved aside for removal.
     for (const entry of await fs.readdir(root)) {
-      if (!known.has(entry)) await fs.rm(path.join(root, entry), { recursive: true, force: true });
+      if (known.has(entry)) continue;
+      await fs.rm(path.join(root, entry), { recursive: true, force: true });
+      s.#strayDirs++;
     }
-    void active;
+    s.#activeRows = active.length;
     // A database copied in from elsewhere may be ahead of the sequence: never hand out an id in use.
     db.prepare("UPDATE snapshot_ids SET next = MAX(next, (SELECT COALESCE(MAX(id), 0) + 1 FROM snapshots))").run();
     return s;
+  }
+
+  #strayDirs = 0;
+  #activeRows = 0;
+
+  /** What open() found left by a crash and removed: directories no committed row names, and rows of active snapshots. */
+  get removedAtOpen(): { strayDirs: number; activeRows: number } {
+    return { strayDirs: this.#strayDirs, activeRows: this.#activeRows };
   }
 
   #remember(row: Row): CommittedSnapshot {

@@ -113,6 +113,17 @@ export class RecordBlobOwnership {
        WHERE p.blob IS NOT NULL GROUP BY p.blob`,
     );
     this.#release = db.prepare("DELETE FROM cache_records WHERE key IN (SELECT record FROM cache_record_parts WHERE blob = ?)");
+    this.#snapshots = db.prepare<[], { id: number }>(
+      `SELECT snapshot AS id FROM cache_records WHERE snapshot IS NOT NULL
+       UNION SELECT snapshot AS id FROM cache_record_parts WHERE snapshot IS NOT NULL`,
+    );
+  }
+
+  readonly #snapshots;
+
+  /** Ids of the snapshots some record answers with or owns. */
+  referencedSnapshots(): Set<number> {
+    return new Set(this.#snapshots.all().map((r) => r.id));
   }
 
   /** Blobs owned by records: digest → last use of its records and the kind of op that made it. */

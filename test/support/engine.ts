@@ -26,6 +26,13 @@ export interface TestEngine {
   /** This engine's own network (bridge, iptables comments, namespaces). */
   readonly networkName: string;
   logs(): string;
+  /** The running engine's pid. */
+  readonly pid: number | undefined;
+  /**
+   * Stop reading the engine's stdout and stderr (close our ends of its pipes),
+   * as when the test runner that started it was killed: its writes fail with EPIPE.
+   */
+  detachOutput(): void;
   /** Stop with SIGTERM and wait; the state directory stays. */
   stop(): Promise<number | null>;
   /** SIGKILL, as a crash. */
@@ -111,6 +118,13 @@ export async function startEngine(
       return networkArgs[1]!;
     },
     logs: () => output,
+    get pid() {
+      return child?.pid;
+    },
+    detachOutput: () => {
+      child?.stdout?.destroy();
+      child?.stderr?.destroy();
+    },
     stop,
     kill: async () => {
       const c = child;

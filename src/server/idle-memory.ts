@@ -1,0 +1,73 @@
+/**
+ * Memory handed back when the engine goes idle.
+ *
+ * Under load V8 grows its young generation to the largest size it allows
+ * (two 16 MB semi-spaces) and the old generation fills with garbage that only
+ * a full collection frees; on an idle process nothing triggers one for a
+ * long while, so an engine that served a burst of sessions kept ~30 MB it no
+ * longer used (measured: 131 MB RSS after 20 s idle, 100 MB after two full
+ * collections; the live heap was the same 21 MB as at start). So once the
+ * last session has ended and none came for a moment, the engine runs two
+ * full collections (the second returns the pages the first freed) — a few
+ * tens of milliseconds when nothing waits on it.
+ */
+import * as v8 from "node:v8";
+import * as vm from "node:vm";
+import type { Logger } from "./log.js";
+
+let fullGc: (() => void) | undefined;
+
+/** V8's full collection, exposed to a private context only (no `gc` global for anything else to call). */
+function collector(): () => void {
+  if (fullGc) return fullGc;
+  const exposed = (globalThis as { gc?: () => void }).gc;
+  if (typeof exposed === "function") return (fullGc = exposed);
+  v8.setFlagsFromString("--expose-gc");
+  fullGc = vm.runInNewContext("gc") as () => void;
+  v8.setFlagsFromString("--no-expose-gc");
+  return fullGc;
+}
+
+export class IdleMemory {
+  #timer: NodeJS.Timeout | undefined;
+  #closed = false;
+
+  constructor(
+    private readonly opts: {
+      /** Whether work is under way (sessions open): then nothing is collected. */
+      busy: () => boolean;
+      log: Logger;
+      /** How long the engine must stay idle first. */
+      delayMs?: number;
+    },
+  ) {}
+
+  /** Work may just have ended: collect once the engine has stayed idle for a moment. */
+  poke(): void {
+    if (this.#closed) return;
+    clearTimeout(this.#timer);
+    this.#timer = setTimeout(() => this.#collect(), this.opts.delayMs ?? 2_000).unref();
+  }
+
+  close(): void {
+    this.#closed = true;
+    clearTimeout(this.#timer);
+  }
+
+  #collect(): void {
+    if (this.#closed || this.opts.busy()) return;
+    const started = performance.now();
+    const before = process.memoryUsage.rss();
+    const gc = collector();
+    gc();
+    gc();
+    const after = process.memoryUsage();
+    this.opts.log.debug("idle: memory collected", {
+      rss_before: before,
+      rss_after: after.rss,
+      heap_used: after.heapUsed,
+      heap_total: after.heapTotal,
+      ms: Math.round(performance.now() - started),
+    });
+  }
+}
