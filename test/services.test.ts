@@ -1,18 +1,24 @@
 /**
  * Networking and services through the official SDK: containers reach bound
  * services by alias and by hostname on tanto's bridge; a service is shared
- * within a session; nothing of the network survives the engine.
+ * within a session; nothing of the network survives the engine (namespaces,
+ * bridge, iptables rules, the nftables table isolating services).
  */
 
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
+import { createHash } from "node:crypto";
 import * as path from "node:path";
 import { after, before, describe, test } from "node:test";
 import { CLI, leftovers, REPO, run, startEngine, type TestEngine } from "./support/engine.js";
 import { testRegistry } from "./support/fixtures.js";
 
-function networkTraces(name: string): string[] {
+function networkTraces(name: string, root: string): string[] {
   const traces: string[] = [];
+  // The table isolating services (network/service-firewall.ts), named after the network's state directory.
+  const table = `tanto-${createHash("sha256").update(path.resolve(root, "network")).digest("hex").slice(0, 8)}`;
+  const tables = execFileSync("nft", ["list", "tables"], { encoding: "utf8" });
+  if (tables.includes(table)) traces.push(`nftables: ${table}`);
   const ns = execFileSync("ip", ["netns", "list"], { encoding: "utf8" });
   if (ns.includes(name)) traces.push(`namespaces: ${ns}`);
   try {
@@ -69,7 +75,7 @@ describe("services", () => {
   test("after the engine stops, nothing of its network remains", async () => {
     assert.equal(await engine.stop(), 0);
     assert.deepEqual(await leftovers(engine.root), { mounts: [], containers: [] });
-    assert.deepEqual(networkTraces(engine.networkName), []);
+    assert.deepEqual(networkTraces(engine.networkName, engine.root), []);
     const dnsmasq = execFileSync("ps", ["-eo", "args"], { encoding: "utf8" })
       .split("\n")
       .filter((l) => l.includes("dnsmasq") && l.includes(engine.root));
