@@ -181,14 +181,14 @@ export class CniNetwork implements Network {
     try {
       await fs.mkdir(this.stateDir, { recursive: true, mode: 0o711 });
       await fs.chmod(this.stateDir, 0o711);
-      const report = await this.cleanupLeftovers(opts);
+      // Not the nftables table: `#bringUp` replaces it in the background (nft takes ~30 ms to start).
+      const report = await this.#cleanupLeftovers(opts, false);
       if (report.namespaces > 0 || report.dnsmasqPid !== undefined || report.sweptRules > 0 || report.bridges.length > 0 || report.firewallTable) {
         this.#opts.log?.warn(`network ${this.name}: removed what a previous engine left`, { ...report, bridges: report.bridges.join(",") });
       }
       await checkRoutes(this.#subnet, this.bridge);
       const recorded: RecordedNetwork = { name: this.name, bridge: this.bridge, subnet: this.subnet };
       await fs.writeFile(path.join(this.stateDir, "network.json"), JSON.stringify(recorded) + "\n");
-      await this.#firewall.start();
     } catch (err) {
       await this.close().catch((e: unknown) => this.#opts.log?.warn(`network ${this.name}: cleanup after a failed start failed`, { error: messageOf(e) }));
       throw err;
@@ -198,7 +198,7 @@ export class CniNetwork implements Network {
   async #bringUp(opts: { signal?: AbortSignal }): Promise<void> {
     try {
       // The first ADD creates the bridge and puts the gateway address on it, which dnsmasq binds to.
-      const first = await this.#attached.attach(opts);
+      const [first] = await Promise.all([this.#attached.attach(opts), this.#firewall.start()]);
       const upstreams = parseNameservers(await fs.readFile(this.#opts.hostResolvConf ?? "/etc/resolv.conf", "utf8").catch(() => ""));
       this.#dns.setUpstreams(upstreams);
       await this.#dns.start(opts);
@@ -381,14 +381,18 @@ export class CniNetwork implements Network {
    * ports after that: it belongs to another engine using the same network
    * name.
    */
-  async cleanupLeftovers(opts: { signal?: AbortSignal } = {}): Promise<LeftoverReport> {
+  cleanupLeftovers(opts: { signal?: AbortSignal } = {}): Promise<LeftoverReport> {
+    return this.#cleanupLeftovers(opts, true);
+  }
+
+  #cleanupLeftovers(opts: { signal?: AbortSignal }, withFirewall: boolean): Promise<LeftoverReport> {
     const ours = { name: this.name, bridge: this.bridge, subnet: this.subnet };
     return cleanupLeftovers(
       {
         stateDir: this.stateDir,
         prefix: this.prefix,
         cniPath: this.#plugins.cniPath,
-        firewallTable: this.#firewall.table,
+        ...(withFirewall ? { firewallTable: this.#firewall.table } : {}),
         ours,
         ...(this.#opts.log ? { log: this.#opts.log } : {}),
       },

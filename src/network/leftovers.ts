@@ -32,8 +32,8 @@ export interface LeftoverNetwork {
   /** Prefix of its namespaces' names. */
   prefix: string;
   cniPath: string;
-  /** Its nftables table (service-firewall.ts). */
-  firewallTable: string;
+  /** Its nftables table (service-firewall.ts), when it is to go too. */
+  firewallTable?: string;
   /** The network as configured now (a previous engine may have recorded another). */
   ours: RecordedNetwork;
   log?: NetworkLog;
@@ -64,7 +64,7 @@ export async function cleanupLeftovers(net: LeftoverNetwork, opts: { signal?: Ab
     await deleteNetns(id);
     report.namespaces++;
   }
-  report.firewallTable = await ServiceFirewall.removeLeftover(net.firewallTable);
+  if (net.firewallTable !== undefined) report.firewallTable = await ServiceFirewall.removeLeftover(net.firewallTable);
   report.sweptRules = await removeHostState(net.stateDir, recorded, net.log, report.bridges);
   return report;
 }

@@ -51,6 +51,8 @@ describe("service isolation", { skip: canRun ? false : "needs root, containernet
       subnet: `10.88.${((process.pid + 7) % 250) + 1}.0/24`,
       poolSize: 2,
     });
+    // What a crashed engine on this state directory would have left: its table, with a service in it.
+    execFileSync("nft", ["-f", "-"], { input: `table bridge ${net.firewallTable} {\n  set isolated { type ipv4_addr; elements = { 10.88.0.77 }; }\n}\n` });
     await net.start();
   });
 
@@ -80,6 +82,12 @@ describe("service isolation", { skip: canRun ? false : "needs root, containernet
   /** What a container in `ns` gets from the service: its page, or "unreachable" (busybox wget -T crashes: timeout instead). */
   const probe = (ns: NetworkNamespace, ip: string): Promise<string> => output(ns, `timeout 2 wget -qO- http://${ip}:8080/ 2>/dev/null || echo unreachable`);
   const allowedSet = (): string => execFileSync("nft", ["list", "set", "bridge", net.firewallTable, "allowed"], { encoding: "utf8" });
+
+  it("replaces a table a crashed engine left", () => {
+    const table = execFileSync("nft", ["list", "table", "bridge", net.firewallTable], { encoding: "utf8" });
+    assert.doesNotMatch(table, /10\.88\.0\.77/);
+    assert.match(table, /ip daddr @isolated drop/);
+  });
 
   it("answers its own scope and those allowed, nothing else; released namespaces leave", async () => {
     const web = await net.acquire({ scope: "session-a" });

@@ -22,8 +22,8 @@
  * at a time. A group without services costs nothing: its members produce no
  * pairs, so no batch is sent.
  *
- * The table is created at start, after removing one a crashed engine left,
- * and deleted at close: nothing remains on the host.
+ * The table is created at start, replacing one a crashed engine left, and
+ * deleted at close: nothing remains on the host.
  */
 import { EngineError, messageOf } from "../errors.js";
 import { runCommand } from "./command.js";
@@ -60,12 +60,14 @@ export class ServiceFirewall {
     throw new EngineError(`cannot remove nftables table bridge ${table}: ${nftError(r)}`);
   }
 
-  /** Create the (empty) table. */
+  /** Create the (empty) table, in place of one a crashed engine left: one transaction, one nft process (~30 ms). */
   async start(): Promise<void> {
-    await ServiceFirewall.removeLeftover(this.table);
     const rules = "ip saddr . ip daddr @allowed accept\n    ip daddr @isolated drop";
     await nft(
       [
+        // Declaring the table first makes the delete succeed whether or not one was left.
+        `table bridge ${this.table}`,
+        `delete table bridge ${this.table}`,
         `table bridge ${this.table} {`,
         "  set isolated { type ipv4_addr; }",
         "  set allowed { type ipv4_addr . ipv4_addr; }",
