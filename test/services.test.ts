@@ -2,7 +2,8 @@
  * Networking and services through the official SDK: containers reach bound
  * services by alias and by hostname on tanto's bridge; a service is shared
  * within a session; nothing of the network survives the engine (namespaces,
- * bridge, iptables rules, the nftables table isolating services).
+ * bridge, iptables rules, the nftables table isolating services); and
+ * max-services bounds the service containers running at once.
  */
 
 import assert from "node:assert/strict";
@@ -81,5 +82,26 @@ describe("services", () => {
       .filter((l) => l.includes("dnsmasq") && l.includes(engine.root));
     assert.deepEqual(dnsmasq, []);
     await engine.restart();
+  });
+});
+
+describe("max-services", () => {
+  let engine: TestEngine;
+  let env: NodeJS.ProcessEnv;
+
+  before(async () => {
+    const registry = await testRegistry();
+    engine = await startEngine({
+      registry,
+      configText: `[registry."docker.io"]\nmirrors = ["${registry}"]\n[registry."${registry}"]\nhttp = true\n[worker.oci]\nmax-services = 1\n`,
+    });
+    env = { ...engine.env, TANTO_TEST_IMAGE: `${registry}/busybox:latest`, TANTO_TEST_TAG: String(process.pid) };
+  });
+  after(() => engine.destroy());
+
+  test("with max-services = 1, a second service waits to start until the first stops", async () => {
+    const r = await run([CLI, "run", "node", path.join(REPO, "test", "sdk", "service-limit.mjs")], { env, timeoutMs: 120_000 });
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(JSON.parse(r.stdout), { waitedWhileFirstRan: true, startedAfterStop: true, second: "second\n" });
   });
 });
