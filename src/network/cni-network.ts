@@ -268,14 +268,16 @@ export class CniNetwork implements Network {
       return Promise.reject(new FailedPreconditionError(`network namespace "${ns.id}" is not in use on network "${this.name}"`));
     }
     a.inUse = false;
-    // Its address leaves its scope and loses any isolation before anyone else can get it.
-    return this.#firewall.forget(a.ip).then(
-      () => this.#pool.release(a, opts.discard === true ? { discard: true } : {}),
+    // Its address leaves its scope and loses any isolation before anyone else can get it: it goes
+    // back to the pool after that (in the background; close() detaches whatever is not back yet).
+    void this.#firewall.forget(a.ip).then(
+      () => this.#state === "running" && this.#pool.release(a, opts.discard === true ? { discard: true } : {}),
       (err: unknown) => {
-        this.#pool.release(a, { discard: true });
-        throw err;
+        this.#opts.log?.warn(`network ${this.name}: namespace discarded: its isolation could not be lifted`, { id: a.id, error: messageOf(err) });
+        if (this.#state === "running") this.#pool.release(a, { discard: true });
       },
     );
+    return Promise.resolve();
   }
 
   async isolate(ip: string, scope: string): Promise<void> {
