@@ -44,9 +44,10 @@ export const BASE_RECIPE = {
     "tini",
     "mount",
     "attr",
-    // networking: CNI plugins, iptables (+ip6tables), dnsmasq's binary (no service), ip
+    // networking: CNI plugins, iptables (+ip6tables), nft (service isolation), dnsmasq's binary (no service), ip
     "containernetworking-plugins",
     "iptables",
+    "nftables",
     "dnsmasq-base",
     "iproute2",
     // the relay of privileged nesting (a container's 127.0.0.1 port → the engine)

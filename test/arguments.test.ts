@@ -1,11 +1,14 @@
 /**
  * Every argument the schema accepts does what it says, and the results
  * Dagger gives, through the official Node SDK on a real engine; and sessions
- * are isolated: services are not reachable by name from another session, and
+ * are isolated: services are not reachable by name or address from another
+ * session (an nftables table of the engine's drops it), and
  * a LOCKED cache volume is exclusive across sessions.
  */
 
 import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { createHash } from "node:crypto";
 import * as fs from "node:fs/promises";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -14,6 +17,8 @@ import { CLI, REPO, run, startEngine, type TestEngine } from "./support/engine.j
 import { testRegistry } from "./support/fixtures.js";
 
 const program = (name: string): string => path.join(REPO, "test", "sdk", name);
+/** The nftables table an engine on `root` isolates services in (network/service-firewall.ts). */
+const firewallTable = (root: string): string => `tanto-${createHash("sha256").update(path.resolve(root, "network")).digest("hex").slice(0, 8)}`;
 type Report = Record<string, unknown>;
 
 /** Bits of a CapEff hex mask. */
@@ -158,7 +163,7 @@ describe("sessions are isolated", () => {
     await engine.destroy();
   });
 
-  test("a service started by one session is not reachable by name from another session", async () => {
+  test("a service started by one session is not reachable by name or address from another session", async () => {
     const ready = path.join(dir, "ready.json");
     const done = path.join(dir, "done");
     const serving = run([CLI, "run", "node", program("isolation.mjs")], {
@@ -175,13 +180,31 @@ describe("sessions are isolated", () => {
         if (!names) await new Promise((r) => setTimeout(r, 100));
       }
       assert.ok(names, "the serving session is ready");
-      assert.equal(names["control"], "named\nauto\n", "the session's own containers reach its services by name");
+      assert.equal(names["control"], "named\nauto\nfrom the client\n", "the session's own containers reach its services by name");
+      assert.equal(names["controlByIp"], "named\nauto\nfrom the client\n", "and by address, without binding them");
+      const ips = [names["namedIp"], names["autoIp"], names["hostIp"]].map(String);
+      for (const ip of ips) assert.match(ip, /^\d+\.\d+\.\d+\.\d+$/);
+      const table = firewallTable(engine.root);
+      assert.match(
+        execFileSync("nft", ["list", "table", "bridge", table], { encoding: "utf8" }),
+        new RegExp(ips[0]!.replaceAll(".", "\\.")),
+        "isolated in the engine's table",
+      );
       const probe = await run([CLI, "run", "node", program("isolation.mjs")], {
-        env: { ...env, TANTO_ISO_MODE: "probe", TANTO_ISO_NAMES: `${String(names["named"])},${String(names["auto"])}` },
+        env: {
+          ...env,
+          TANTO_ISO_MODE: "probe",
+          TANTO_ISO_NAMES: `${String(names["named"])},${String(names["auto"])},${String(names["host"])}`,
+          TANTO_ISO_IPS: ips.join(","),
+        },
       });
       assert.equal(probe.code, 0, probe.stderr);
       const seen = JSON.parse(probe.stdout) as Report;
-      for (const name of [names["named"], names["auto"]]) assert.match(String(seen[String(name)]), /unreachable/, `${String(name)} from another session`);
+      assert.equal(seen["own"], "own\npinged\n", `the probing session reaches its own service by address (${String(seen["ownIp"])})`);
+      assert.equal(seen["ipv6"], "0\n", "no IPv6 address on a container's link");
+      for (const name of [names["named"], names["auto"], names["host"]])
+        assert.match(String(seen[String(name)]), /unreachable/, `${String(name)} from another session`);
+      for (const ip of ips) assert.equal(seen[ip], "unreachable\nno-ping\n", `${ip} by address from another session`);
     } finally {
       await fs.writeFile(done, "");
     }

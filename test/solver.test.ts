@@ -4,7 +4,8 @@
  * after another one was killed gets the result, not a cancel error; an exec
  * binding a service that needs a built rootfs completes with
  * max-parallelism = 1; and an exec whose mounted directory equals, in
- * content, one made by another recipe is answered from the cache.
+ * content, one made by another recipe is answered from the cache, also when
+ * the directory and a file are copied into its rootfs instead.
  */
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
@@ -163,6 +164,20 @@ describe("solver through the SDK", () => {
     const after = await engine.client.stats();
     assert.equal((after.executed["exec"] ?? 0) - (before.executed["exec"] ?? 0), 1, "one exec ran");
     assert.ok((after.contentHits ?? 0) > (before.contentHits ?? 0), "answered by content key");
+  });
+
+  test("content-equal directories and files copied in (withDirectory, withFile): the exec runs once", async () => {
+    const before = await engine.client.stats();
+    const r = await run([CLI, "run", "node", PROGRAM], { env: { ...env, TANTO_TEST_TAG: `${tag}-copied`, TANTO_TEST_MODE: "copied" } });
+    assert.equal(r.code, 0, r.stderr);
+    const out = JSON.parse(r.stdout) as { ids: string[]; one: string; two: string };
+    assert.notEqual(out.ids[0], out.ids[1], "the two directories have different recipes");
+    assert.equal(out.one, `same-${tag}-copied\nb\nsame-${tag}-copied\n`);
+    assert.equal(out.two, out.one);
+    const after = await engine.client.stats();
+    assert.equal((after.executed["exec"] ?? 0) - (before.executed["exec"] ?? 0), 1, "one exec ran");
+    // withDirectory and withFile by their sources' content, the exec by its rootfs's result.
+    assert.ok((after.contentHits ?? 0) - (before.contentHits ?? 0) >= 3, `hits after a recipe miss: ${(after.contentHits ?? 0) - (before.contentHits ?? 0)}`);
   });
 
   test("max-parallelism = 1: an exec binding a service whose rootfs must be built completes", async () => {

@@ -5,7 +5,7 @@
  */
 
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import * as fs from "node:fs/promises";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -58,11 +58,22 @@ describe("start refusals", () => {
     await refused("norunc", /^tanto: cannot start: runc not found .*: install it \(apt-get install runc\)$/, { env: { ...process.env, PATH: bin } });
   });
 
+  test("without nft on PATH (networking on)", async () => {
+    const bin = path.join(dir, "bin-nonft");
+    await fs.mkdir(bin, { recursive: true });
+    await fs.symlink(process.execPath, path.join(bin, "node")).catch(() => undefined);
+    const runc = execFileSync("sh", ["-c", "command -v runc"], { encoding: "utf8" }).trim();
+    await fs.symlink(runc, path.join(bin, "runc")).catch(() => undefined);
+    await refused("nonft", /^tanto: cannot start: nft not found on PATH=.*: install it \(apt-get install nftables\), or set \[network\] enabled = false/, {
+      env: { ...process.env, PATH: bin },
+    });
+  });
+
   test("without the CNI plugins", async () => {
     // A private mount namespace where /usr/lib/cni is empty; the host's stays as it is.
     await refused(
       "nocni",
-      /^tanto: cannot start: CNI plugins missing in \/usr\/lib\/cni: bridge, host-local, loopback: install them \(apt-get install containernetworking-plugins\), or set \[network\] enabled = false/,
+      /^tanto: cannot start: CNI plugins missing in \/usr\/lib\/cni: bridge, host-local, loopback, tuning, firewall: install them \(apt-get install containernetworking-plugins\), or set \[network\] enabled = false/,
       {
         prefix: ["unshare", "-m", "--propagation", "private", "sh", "-c", 'mount -t tmpfs empty /usr/lib/cni && exec "$@"', "sh"],
       },

@@ -8,8 +8,8 @@
 import * as fs from "node:fs/promises";
 import * as path from "node:path";
 import { EngineError } from "../errors.js";
+import { IFNAME } from "./bridge-state.js";
 import { type CniPlugins, type CniResult, ipv4Of } from "./cni-plugins.js";
-import { IFNAME } from "./leftovers.js";
 import { addNetns, deleteNetns, netnsLinks, netnsPids } from "./netns.js";
 import type { NetworkLog } from "./types.js";
 

@@ -18,6 +18,9 @@ import { mustRun, runCommand } from "./command.js";
 import { removeFirewallRules, removeMasqueradeRules, removeUnusedForwardChains } from "./iptables.js";
 import type { NetworkLog } from "./types.js";
 
+/** The interface name namespaces are attached with (CNI's ifName). */
+export const IFNAME = "eth0";
+
 export const NETWORK_NAME_RE = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
 const BRIDGE_FREE_WAIT_MS = 1_000;
 
@@ -48,6 +51,8 @@ export function bridgeConfList(stateDir: string, name: string, bridge: string, s
           dataDir: path.join(stateDir, "cni", "ipam"),
         },
       },
+      // No IPv6 on the namespace's link: its link-local address would reach services around their isolation (IPv4 only).
+      { type: "tuning", sysctl: { [`net.ipv6.conf.${IFNAME}.disable_ipv6`]: "1" } },
       { type: "firewall", backend: "iptables" },
       { type: "loopback" },
     ],

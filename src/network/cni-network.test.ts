@@ -3,7 +3,7 @@
  * rootfs. Each network here has a test-only name and a /24 of 10.88.0.0/16
  * picked from the pid, so a running engine's network (tanto, 10.87.0.0/16)
  * and a parallel test run are never touched. Traffic stays between the
- * namespaces created here.
+ * namespaces created here. Service isolation: service-firewall.test.ts.
  */
 import assert from "node:assert/strict";
 import { type ChildProcess, execFileSync, spawn, spawnSync } from "node:child_process";
@@ -15,7 +15,7 @@ import { busyboxRootfs } from "../../test/support/images.js";
 import { CancelledError } from "../errors.js";
 import { RuncExecutor } from "../executor/runc-executor.js";
 import type { Mount, RunSpec } from "../executor/types.js";
-import { CniNetwork, type CniNetworkOptions } from "./cni-network.js";
+import { CniNetwork, type CniNetworkOptions, firewallTable } from "./cni-network.js";
 import type { NetworkNamespace } from "./types.js";
 
 const RUNC = "/usr/sbin/runc";
@@ -73,10 +73,11 @@ function traces(net: { prefix: string; bridge: string; name: string; subnet: str
     bridge: linkExists(net.bridge),
     rules,
     dnsmasq: dnsPid !== undefined && alive(dnsPid),
+    nftables: sh("nft", ["list", "tables"]).includes(`bridge ${firewallTable(net.prefix)}\n`),
   };
 }
 
-const NOTHING = { namespaces: [], bridge: false, rules: [], dnsmasq: false };
+const NOTHING = { namespaces: [], bridge: false, rules: [], dnsmasq: false, nftables: false };
 
 function testSubnet(offset: number): string {
   return `10.88.${((process.pid + offset) % 250) + 1}.0/24`;
@@ -280,6 +281,7 @@ describe("CniNetwork", { skip: canRun ? false : "needs root, containernetworking
 
   it("leaves nothing behind after close()", async () => {
     assert.notDeepEqual(traces(net, masqChains, dnsPid).rules, [], "rules exist while running");
+    assert.equal(traces(net, masqChains, dnsPid).nftables, true, "the nftables table exists while running");
     await net.close();
     assert.deepEqual(traces(net, masqChains, dnsPid), NOTHING);
     assert.equal(unusedForwardChainLeft(), false, "CNI-FORWARD is removed once no network uses it");
@@ -320,6 +322,7 @@ describe("CniNetwork", { skip: canRun ? false : "needs root, containernetworking
     assert.ok(left.namespaces.length >= 2, `namespaces left: ${left.namespaces.join(" ")}`);
     assert.equal(left.bridge, true);
     assert.equal(left.dnsmasq, true, "the crashed engine's dnsmasq outlives it");
+    assert.equal(left.nftables, true, "its nftables table too");
     assert.ok(left.rules.length > 0);
 
     const fresh = new CniNetwork(crashOpts);
@@ -328,6 +331,7 @@ describe("CniNetwork", { skip: canRun ? false : "needs root, containernetworking
     assert.ok(report.namespaces >= 2);
     assert.equal(report.dnsmasqPid, crashed.dnsPid);
     assert.deepEqual(report.bridges, [crashed.bridge]);
+    assert.equal(report.firewallTable, true);
     await until("the leftover dnsmasq gone", () => !alive(crashed.dnsPid));
     assert.deepEqual(traces(crashed, chains, crashed.dnsPid), NOTHING);
     assert.equal(unusedForwardChainLeft(), false, "CNI-FORWARD is removed once no network uses it");

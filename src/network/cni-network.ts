@@ -6,9 +6,16 @@
  *             it, a veth into each namespace, outbound traffic masqueraded;
  *             addresses from host-local IPAM, whose reservations live in our
  *             state directory
+ *   tuning    turns IPv6 off on the namespace's eth0 (no link-local address
+ *             around the isolation below)
  *   firewall  ACCEPT rules for each address in FORWARD (through the shared
  *             CNI-FORWARD chain), needed where dockerd set FORWARD to DROP
  *   loopback  brings lo up in the namespace (it passes the result on)
+ *
+ * Services are isolated to their session by an nftables table of the
+ * network's own (service-firewall.ts): a namespace joins its session while in
+ * use (acquire's `scope`), and leaves it, with whatever it was allowed, when
+ * released.
  *
  * Namespaces are named `tanto-<hash of the state dir>-<n>` (ip netns), so
  * that two engines never touch each other's and a crashed engine's are
@@ -21,6 +28,7 @@
  *   cni/results/<id>.json  ADD results
  *   netns/<id>/            resolv.conf and hosts handed to containers
  *   dns/                   dnsmasq's config, pid file and hosts file
+ *   (the nftables table bridge tanto-<hash> is named like the namespaces)
  *
  * Costs measured on the dev machine (2 cores, busy): `ip netns add` ~3 ms,
  * CNI ADD of the three plugins ~55-80 ms (median 79), DEL ~105-130 ms (median
@@ -42,6 +50,7 @@ import { cleanupLeftovers, type LeftoverReport } from "./leftovers.js";
 import { ReadyPool } from "./ready-pool.js";
 import { checkHostname, checkIpv4, parseNameservers, renderHosts, renderResolvConf } from "./resolver-files.js";
 import { scopeLabel } from "./scope.js";
+import { ServiceFirewall } from "./service-firewall.js";
 import type { AcquireOptions, HostEntry, Network, NetworkLog, NetworkNamespace, ReleaseOptions } from "./types.js";
 
 export const DEFAULT_NETWORK_NAME = "tanto";
@@ -91,6 +100,7 @@ export class CniNetwork implements Network {
   readonly #dns: DnsmasqServer;
   readonly #pool: ReadyPool<Attachment>;
   readonly #attached: Attachments;
+  readonly #firewall: ServiceFirewall;
   #state: "new" | "starting" | "running" | "closed" = "new";
 
   constructor(opts: CniNetworkOptions) {
@@ -111,6 +121,7 @@ export class CniNetwork implements Network {
     }
     this.stateDir = path.resolve(opts.stateDir);
     this.prefix = `tanto-${createHash("sha256").update(this.stateDir).digest("hex").slice(0, 8)}-`;
+    this.#firewall = new ServiceFirewall(firewallTable(this.prefix), opts.log);
     this.#plugins = new CniPlugins(bridgeConfList(this.stateDir, this.name, this.bridge, this.#subnet), opts.cniPath ?? "/usr/lib/cni");
     this.#dns = new DnsmasqServer({
       dir: path.join(this.stateDir, "dns"),
@@ -170,8 +181,9 @@ export class CniNetwork implements Network {
     try {
       await fs.mkdir(this.stateDir, { recursive: true, mode: 0o711 });
       await fs.chmod(this.stateDir, 0o711);
-      const report = await this.cleanupLeftovers(opts);
-      if (report.namespaces > 0 || report.dnsmasqPid !== undefined || report.sweptRules > 0 || report.bridges.length > 0) {
+      // Not the nftables table: `#bringUp` replaces it in the background (nft takes ~30 ms to start).
+      const report = await this.#cleanupLeftovers(opts, false);
+      if (report.namespaces > 0 || report.dnsmasqPid !== undefined || report.sweptRules > 0 || report.bridges.length > 0 || report.firewallTable) {
         this.#opts.log?.warn(`network ${this.name}: removed what a previous engine left`, { ...report, bridges: report.bridges.join(",") });
       }
       await checkRoutes(this.#subnet, this.bridge);
@@ -186,7 +198,7 @@ export class CniNetwork implements Network {
   async #bringUp(opts: { signal?: AbortSignal }): Promise<void> {
     try {
       // The first ADD creates the bridge and puts the gateway address on it, which dnsmasq binds to.
-      const first = await this.#attached.attach(opts);
+      const [first] = await Promise.all([this.#attached.attach(opts), this.#firewall.start()]);
       const upstreams = parseNameservers(await fs.readFile(this.#opts.hostResolvConf ?? "/etc/resolv.conf", "utf8").catch(() => ""));
       this.#dns.setUpstreams(upstreams);
       await this.#dns.start(opts);
@@ -222,6 +234,15 @@ export class CniNetwork implements Network {
       this.#pool.release(a);
       throw new EngineError(`cannot write resolver files of network namespace "${a.id}": ${messageOf(err)}`, { cause: err });
     }
+    if (opts.scope !== undefined) {
+      try {
+        await this.#firewall.join(a.ip, opts.scope);
+      } catch (err) {
+        a.inUse = false;
+        this.#pool.release(a, { discard: true });
+        throw err;
+      }
+    }
     return Object.freeze({ id: a.id, path: a.path, ip: a.ip, resolvConf: a.resolvConf.path, hostsFile: a.hosts.path });
   }
 
@@ -247,8 +268,34 @@ export class CniNetwork implements Network {
       return Promise.reject(new FailedPreconditionError(`network namespace "${ns.id}" is not in use on network "${this.name}"`));
     }
     a.inUse = false;
-    this.#pool.release(a, opts.discard === true ? { discard: true } : {});
+    // Its address leaves its scope and loses any isolation before anyone else can get it: it goes
+    // back to the pool after that (in the background; close() detaches whatever is not back yet).
+    void this.#firewall.forget(a.ip).then(
+      () => this.#state === "running" && this.#pool.release(a, opts.discard === true ? { discard: true } : {}),
+      (err: unknown) => {
+        this.#opts.log?.warn(`network ${this.name}: namespace discarded: its isolation could not be lifted`, { id: a.id, error: messageOf(err) });
+        if (this.#state === "running") this.#pool.release(a, { discard: true });
+      },
+    );
     return Promise.resolve();
+  }
+
+  async isolate(ip: string, scope: string): Promise<void> {
+    await this.#ready();
+    checkIpv4(ip, "isolated address");
+    await this.#firewall.isolate(ip, scope);
+  }
+
+  async allow(from: string, to: string): Promise<void> {
+    await this.#ready();
+    checkIpv4(from, "allowed source");
+    checkIpv4(to, "allowed destination");
+    await this.#firewall.allow(from, to);
+  }
+
+  /** The nftables table that isolates services (tests look for it). */
+  get firewallTable(): string {
+    return this.#firewall.table;
   }
 
   register(name: string, ip: string, opts: { signal?: AbortSignal } = {}): Promise<void> {
@@ -294,6 +341,7 @@ export class CniNetwork implements Network {
     return {
       ip,
       remove: async () => {
+        await this.#firewall.forget(ip);
         await runCommand("ip", ["addr", "del", `${ip}/32`, "dev", this.bridge]);
         this.#hostAddresses.delete(n);
       },
@@ -320,6 +368,7 @@ export class CniNetwork implements Network {
     await attempt(() => this.#pool.close());
     await Promise.all([...this.#attached.values()].map((a) => attempt(() => this.#attached.detach(a))));
     await attempt(() => this.#dns.stop());
+    await attempt(() => this.#firewall.close());
     await attempt(() => removeHostState(this.stateDir, [{ name: this.name, bridge: this.bridge, subnet: this.subnet }], this.#opts.log));
     // The state (network.json) goes last and only when all the rest did: the next start sweeps fully when it finds it.
     if (errors.length === 0) await attempt(() => fs.rm(this.stateDir, { recursive: true, force: true }));
@@ -335,11 +384,27 @@ export class CniNetwork implements Network {
    * ports after that: it belongs to another engine using the same network
    * name.
    */
-  async cleanupLeftovers(opts: { signal?: AbortSignal } = {}): Promise<LeftoverReport> {
+  cleanupLeftovers(opts: { signal?: AbortSignal } = {}): Promise<LeftoverReport> {
+    return this.#cleanupLeftovers(opts, true);
+  }
+
+  #cleanupLeftovers(opts: { signal?: AbortSignal }, withFirewall: boolean): Promise<LeftoverReport> {
     const ours = { name: this.name, bridge: this.bridge, subnet: this.subnet };
     return cleanupLeftovers(
-      { stateDir: this.stateDir, prefix: this.prefix, cniPath: this.#plugins.cniPath, ours, ...(this.#opts.log ? { log: this.#opts.log } : {}) },
+      {
+        stateDir: this.stateDir,
+        prefix: this.prefix,
+        cniPath: this.#plugins.cniPath,
+        ...(withFirewall ? { firewallTable: this.#firewall.table } : {}),
+        ours,
+        ...(this.#opts.log ? { log: this.#opts.log } : {}),
+      },
       opts,
     );
   }
+}
+
+/** The nftables table of the network whose namespaces are named with `prefix` ("tanto-<hash>-"). */
+export function firewallTable(prefix: string): string {
+  return prefix.replace(/-$/, "");
 }

@@ -1,21 +1,19 @@
 /**
  * Repair at start: remove everything a previous engine on the same state
  * directory left (it may have crashed): its dnsmasq, its namespaces (CNI DEL
- * with the network they were attached to, then the name), and the host
- * state of its networks (see bridge-state.ts).
+ * with the network they were attached to, then the name), the nftables table
+ * isolating its services, and the host state of its networks (see bridge-state.ts).
  */
 import * as fs from "node:fs/promises";
 import * as path from "node:path";
 import { messageOf } from "../errors.js";
-import { bridgeConfList, linkExists, type RecordedNetwork, readJson, recordedNetworks, removeHostState } from "./bridge-state.js";
+import { bridgeConfList, IFNAME, linkExists, type RecordedNetwork, readJson, recordedNetworks, removeHostState } from "./bridge-state.js";
 import { parseSubnet } from "./cidr.js";
 import { CniPlugins, type CniResult } from "./cni-plugins.js";
 import { DnsmasqServer } from "./dnsmasq-server.js";
 import { deleteNetns, listNetns, netnsPath } from "./netns.js";
+import { ServiceFirewall } from "./service-firewall.js";
 import type { NetworkLog } from "./types.js";
-
-/** The interface name namespaces are attached with (CNI's ifName). */
-export const IFNAME = "eth0";
 
 /** What cleanupLeftovers found and removed. */
 export interface LeftoverReport {
@@ -24,6 +22,8 @@ export interface LeftoverReport {
   /** Attachments whose iptables rules had to be swept (their DEL could not run). */
   sweptRules: number;
   bridges: string[];
+  /** The nftables table isolating services was still there. */
+  firewallTable: boolean;
 }
 
 /** The network being started, whose leftovers are looked for. */
@@ -32,13 +32,15 @@ export interface LeftoverNetwork {
   /** Prefix of its namespaces' names. */
   prefix: string;
   cniPath: string;
+  /** Its nftables table (service-firewall.ts), when it is to go too. */
+  firewallTable?: string;
   /** The network as configured now (a previous engine may have recorded another). */
   ours: RecordedNetwork;
   log?: NetworkLog;
 }
 
 export async function cleanupLeftovers(net: LeftoverNetwork, opts: { signal?: AbortSignal } = {}): Promise<LeftoverReport> {
-  const report: LeftoverReport = { namespaces: 0, dnsmasqPid: undefined, sweptRules: 0, bridges: [] };
+  const report: LeftoverReport = { namespaces: 0, dnsmasqPid: undefined, sweptRules: 0, bridges: [], firewallTable: false };
   report.dnsmasqPid = await DnsmasqServer.killLeftover(path.join(net.stateDir, "dns"));
 
   const resultsDir = path.join(net.stateDir, "cni", "results");
@@ -52,6 +54,7 @@ export async function cleanupLeftovers(net: LeftoverNetwork, opts: { signal?: Ab
     () => true,
     () => false,
   );
+  if (net.firewallTable !== undefined) report.firewallTable = await ServiceFirewall.removeLeftover(net.firewallTable);
   if (!hadRecord && names.size === 0 && !(await linkExists(net.ours.bridge))) return report;
   for (const id of names) {
     opts.signal?.throwIfAborted();

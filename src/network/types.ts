@@ -7,7 +7,7 @@
  * Lifecycle, for one engine:
  *
  *   start()  ── removes what a crashed engine left (namespaces, bridge,
- *               iptables rules, dnsmasq), refuses a subnet that overlaps a
+ *               iptables rules, nftables table, dnsmasq), refuses a subnet that overlaps a
  *               host route, attaches the first namespace (which creates the
  *               bridge and its gateway address), starts the DNS server on that
  *               address, then fills the pool in the background
@@ -19,10 +19,13 @@
  *      │                                                       │  (CNI DEL, ~120 ms) and replaced
  *   register(name, ip) / unregister(name): names the DNS server answers for every
  *      namespace of the network (services); a name is visible once register resolves.
+ *   isolate(ip, scope) / allow(from, to): a service's address answers only its own
+ *      scope's namespaces and those allowed (service-firewall.ts), until released.
  *
  *   close()  ── detaches every namespace (released or not: stop the containers
  *               first), stops the DNS server, removes the bridge and the
- *               iptables rules; nothing of the network remains on the host.
+ *               iptables rules and the nftables table; nothing of the network
+ *               remains on the host.
  *
  * A namespace keeps its address for its whole life, across reuses, so an
  * address held by a registered name stays valid until the name's owner
@@ -68,7 +71,10 @@ export interface AcquireOptions {
   extraHosts?: readonly HostEntry[];
   /** Search domains tried before the network's own, e.g. a session's. */
   searchDomains?: readonly string[];
-  /** Names registered in this scope (see scope.ts) resolve by their short name here, first. */
+  /**
+   * Names registered in this scope (see scope.ts) resolve by their short name here, first; and
+   * services isolated for this scope (a session) are reachable from the namespace while it is in use.
+   */
   scope?: string;
 }
 
@@ -101,6 +107,19 @@ export interface NameRegistry {
   unregister(name: string, opts?: { signal?: AbortSignal }): Promise<void>;
 }
 
+/**
+ * Services' addresses are reachable only from their own scope's namespaces
+ * and from those let in explicitly (the namespaces of execs that bind them):
+ * everything else on the bridge is dropped. Both last until the namespace
+ * at the address is released (or the host address removed).
+ */
+export interface ServiceIsolation {
+  /** Only namespaces acquired with `scope` and sources `allow`ed may open connections to `ip`. */
+  isolate(ip: string, scope: string): Promise<void>;
+  /** The namespace at `from` may reach the isolated `to`, whatever its scope. */
+  allow(from: string, to: string): Promise<void>;
+}
+
 /** Where a network lives, for callers that print or check it. */
 export interface NetworkInfo {
   /** The network name (CNI's `name`; iptables comments carry it). */
@@ -115,8 +134,8 @@ export interface NetworkInfo {
   readonly domain: string;
 }
 
-export interface Network extends NamespacePool, NameRegistry, NetworkInfo {
-  /** An extra address on the bridge in the host's namespace, for the engine to listen on (host services). */
+export interface Network extends NamespacePool, NameRegistry, NetworkInfo, ServiceIsolation {
+  /** An extra address on the bridge in the host's namespace, for the engine to listen on (host services); `remove` also ends its isolation. */
   addHostAddress(): Promise<{ ip: string; remove(): Promise<void> }>;
   /** Detach everything and remove every trace of the network from the host. */
   close(opts?: { signal?: AbortSignal }): Promise<void>;

@@ -21,7 +21,7 @@ import type { Executor } from "../executor/types.js";
 import { resolveUser } from "../executor/user.js";
 import { mkdirInRoot, resolveInRoot } from "../fsutil/in-root.js";
 import { mount, unmount } from "../mount/mount.js";
-import type { HostEntry, NamespacePool, NetworkNamespace } from "../network/types.js";
+import type { HostEntry, NamespacePool, NetworkNamespace, ServiceIsolation } from "../network/types.js";
 import { digestHex } from "../oci/digest.js";
 import type { Mount as SpecMount } from "../oci/runtime-spec.js";
 import type { OverlaySnapshotter } from "../snapshots/overlay-snapshotter.js";
@@ -119,7 +119,7 @@ export class ExecOpRunner implements OpRunner {
       /** Scratch directory for mount points. */
       runDir: string;
       /** Where containers get their network namespace; none means loopback only. */
-      network?: NamespacePool;
+      network?: NamespacePool & Pick<ServiceIsolation, "allow">;
       services?: ServiceBinder;
       /** Which platforms can run (emulated ones through binfmt_misc); none means any. */
       platforms?: PlatformSupport;
@@ -272,6 +272,7 @@ export class ExecOpRunner implements OpRunner {
         ...(opts.hostname ? { hostname: opts.hostname } : {}),
         extraHosts,
         privileged: op.insecureRootCapabilities === true,
+        reaches: extraHosts.map((h) => h.ip),
       });
       if (net) {
         mounts.push(...net.mounts);
@@ -324,15 +325,18 @@ export class ExecOpRunner implements OpRunner {
     rootfs: string,
     ctx: SolveContext,
     cleanup: Cleanup,
-    names: { hostname?: string; extraHosts: HostEntry[]; privileged: boolean },
+    names: { hostname?: string; extraHosts: HostEntry[]; privileged: boolean; reaches: string[] },
   ): Promise<{ ns: NetworkNamespace; mounts: SpecMount[] } | undefined> {
     const pool = this.deps.network;
     if (!pool) return undefined;
-    const { privileged, ...ask } = names;
+    const { privileged, reaches, ...ask } = names;
     const scope = (ctx.session as { id?: string } | undefined)?.id;
     const ns = await pool.acquire({ ...ask, ...(scope ? { scope } : {}), ...(ctx.signal ? { signal: ctx.signal } : {}) });
     // A privileged container may have changed its namespace (routes, rules): never reuse it.
+    // Releasing also takes back what the namespace was allowed to reach.
     cleanup.defer(() => pool.release(ns, privileged ? { discard: true } : {}));
+    // The services it binds are isolated to their session: let this namespace in, whatever its session.
+    for (const ip of new Set(reaches)) await pool.allow(ns.ip, ip);
     const mounts: SpecMount[] = [];
     for (const [target, source] of [
       ["/etc/resolv.conf", ns.resolvConf],

@@ -20,7 +20,7 @@ import { withMounted } from "../mount/mount.js";
 import { digestHex } from "../oci/digest.js";
 import type { OverlaySnapshotter } from "../snapshots/overlay-snapshotter.js";
 import { withSnapshotView } from "../snapshots/view.js";
-import type { OpRunner, Result, Vertex } from "../solver/types.js";
+import type { ContentInput, OpRunner, Result, Vertex } from "../solver/types.js";
 
 export type FileAction =
   | { action: "mkfile"; path: string; contents: string; permissions: number; owner?: string }
@@ -55,6 +55,21 @@ export class FileOpRunner implements OpRunner {
   readonly cacheable = true;
 
   constructor(private readonly deps: { snapshots: OverlaySnapshotter; runDir: string }) {}
+
+  /**
+   * The sources key the cache by the content of what is read from them: a
+   * copy's source path, a diff's two sides. Sources are read by nothing
+   * else, so an equal tree made by another recipe gives the same result.
+   */
+  contentInputs(v: Vertex): ContentInput[] {
+    const op = v.op as unknown as FileOp;
+    const first = op.base ? 1 : 0;
+    return op.actions.flatMap((a): ContentInput[] => {
+      if (a.action === "copy") return [{ input: first + a.source, path: a.src }];
+      if (a.action !== "diff") return [];
+      return [...(a.lower < 0 ? [] : [{ input: first + a.lower, path: a.lowerPath }]), ...(a.upper < 0 ? [] : [{ input: first + a.upper, path: a.upperPath }])];
+    });
+  }
 
   async run(v: Vertex, inputs: readonly Result[]): Promise<Result> {
     const op = v.op as unknown as FileOp;

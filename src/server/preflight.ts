@@ -2,7 +2,7 @@
  * What the engine needs from its host, checked before anything starts, so a
  * host that cannot run it gets one line naming what is missing and how to
  * fix it — never "engine started" and then an internal error on the first
- * pull. In order: root, runc, the CNI plugins (when networking is on), a
+ * pull. In order: root, runc, the CNI plugins and nft (when networking is on), a
  * writable state directory, and overlayfs working with its upper directories
  * on that state directory's filesystem (which also proves the kernel has
  * overlayfs).
@@ -15,7 +15,7 @@ import { FailedPreconditionError, messageOf } from "../errors.js";
 import { mount, unmount } from "../mount/mount.js";
 
 const CNI_PATH = "/usr/lib/cni";
-const CNI_PLUGINS = ["bridge", "host-local", "loopback"];
+const CNI_PLUGINS = ["bridge", "host-local", "loopback", "tuning", "firewall"];
 
 export interface PreflightOptions {
   root: string;
@@ -36,6 +36,12 @@ export async function preflight(opts: PreflightOptions): Promise<void> {
     if (missing.length > 0) {
       refuse(
         `CNI plugins missing in ${CNI_PATH}: ${missing.join(", ")}: install them (apt-get install containernetworking-plugins), or set [network] enabled = false in engine.toml`,
+      );
+    }
+    // Services are isolated to their session by an nftables table (network/service-firewall.ts).
+    if (findExecutable("nft") === undefined) {
+      refuse(
+        `nft not found on PATH=${process.env["PATH"] ?? ""} (services are isolated by nftables): install it (apt-get install nftables), or set [network] enabled = false in engine.toml`,
       );
     }
   }

@@ -3,6 +3,8 @@
  * binds it, `start`, `up`), is health-checked on its ports before anyone gets
  * its address, is shared by every user within a session, and stops once
  * nothing uses it (after a short grace period) or when the session ends.
+ * Its address is isolated to its session before its container starts (or its
+ * host listener opens): another session's containers reach it only by binding.
  *
  *   bind(binding, ctx) ─▶ start once per (session, recipe) ─▶ health check ─▶ DNS name
  *        └─ release() ─▶ last user gone ─▶ grace ─▶ stop: kill, unregister, free
@@ -178,12 +180,15 @@ export class ServiceManager implements ServiceBinder {
     const hostname = spec.hostname;
     const addr = await this.deps.network.addHostAddress();
     const servers: net.Server[] = [];
+
     const stop = async (): Promise<void> => {
       await this.deps.network.unregister(scopedName(hostname, session)).catch(() => undefined);
       for (const server of servers) server.close();
       await addr.remove();
     };
     try {
+      // Only its session's containers and those binding it reach it; removing the address ends that.
+      await this.deps.network.isolate(addr.ip, session);
       for (const forward of spec.ports) {
         const server = net.createServer((conn) => {
           conn.on("error", () => conn.destroy());
@@ -236,6 +241,8 @@ export class ServiceManager implements ServiceBinder {
     // A place among the running services, taken once its own bindings are up: never held while waiting for them.
     let place: Disposable | undefined;
     const beforeRun = async (): Promise<void> => {
+      // Before it runs: only its session's containers and those binding it may reach it.
+      await this.deps.network.isolate((await nsReady).ip, session);
       place = await this.#running.acquire(life.signal);
     };
     const runner = this.deps.exec();

@@ -43,6 +43,12 @@ class CountingOp implements OpRunner {
   }
 }
 
+/** Snapshot ids as the snapshotter gives them: one per name, never reused. */
+function snapshotIds(): (name: string) => number {
+  const ids = new Map<string, number>();
+  return (name) => ids.get(name) ?? ids.set(name, ids.size + 1).get(name)!;
+}
+
 function solverWith(op: OpRunner, records = new MemoryRecords(), maxParallelism = 4): Solver {
   return new Solver({ runners: [op], records, maxParallelism, snapshotExists: () => 1 });
 }
@@ -265,7 +271,7 @@ test("content keys: inputs made differently but equal in content share the op's 
     runners: [maker, withContent],
     records,
     maxParallelism: 2,
-    snapshotExists: () => 1,
+    snapshotExists: snapshotIds(),
     checksums: {
       checksum: async (name) => {
         checksummed++;
@@ -285,6 +291,35 @@ test("content keys: inputs made differently but equal in content share the op's 
   await solver.solve(on("b"), {});
   assert.equal(checksummed, before);
   assert.equal(op.runs, 2);
+});
+
+test("result keys: an input answered by content leads to the results recorded after it, whatever its recipe", async () => {
+  // make (a source) → copy (keyed by its source's content) → count (keyed by recipe and by its input's result).
+  const content: Record<string, string> = { "made-a": "sha256:same", "made-b": "sha256:same", "made-c": "sha256:other" };
+  const maker: OpRunner = { kind: "make", cacheable: true, run: async (v) => ({ snapshot: `made-${String(v.op["recipe"])}`, meta: {} }) };
+  let copies = 0;
+  const copier: OpRunner = {
+    kind: "copy",
+    cacheable: true,
+    run: async () => ({ snapshot: `copied-${++copies}`, meta: {} }),
+    contentInputs: () => [{ input: 0, path: "/src" }],
+  };
+  const op = new CountingOp(1);
+  const solver = new Solver({
+    runners: [maker, copier, op],
+    records: new MemoryRecords(),
+    maxParallelism: 2,
+    snapshotExists: snapshotIds(),
+    checksums: { checksum: async (name) => content[name ?? ""] as never },
+  });
+  const top = (recipe: string): Vertex => vertex({ kind: "count", n: 1 }, [vertex({ kind: "copy", to: "/dst" }, [vertex({ kind: "make", recipe })])]);
+  await solver.solve(top("a"), {});
+  assert.deepEqual([copies, op.runs], [1, 1]);
+  await solver.solve(top("b"), {});
+  assert.deepEqual([copies, op.runs], [1, 1], "the copy by content, then the count by its input's result");
+  assert.equal(solver.stats.contentHits, 2);
+  await solver.solve(top("c"), {});
+  assert.deepEqual([copies, op.runs], [2, 2], "other content runs both");
 });
 
 test("record keys carry the cache version: a record under a bare digest is not answered", async () => {

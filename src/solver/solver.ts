@@ -24,7 +24,7 @@ export interface SolverStats {
   /** Ops started (cache misses, failed or not), by kind. */
   readonly executed: Record<string, number>;
   cacheHits: number;
-  /** Of the hits, those found by content key (the recipe key missed). */
+  /** Of the hits, those found after the recipe key missed: by the inputs' results or by content key. */
   contentHits: number;
 }
 
@@ -35,8 +35,8 @@ type OpContext = SolveContext & { [SLOT]?: HeldSlot };
 /**
  * Solves vertices: joins identical work in flight (see inflight.ts for what
  * each waiter keeps of its own), answers from the cache by recipe key, then
- * by content key, and runs ops with bounded parallelism. See types.ts for the
- * lifecycle.
+ * by the inputs' results, then by content key, and runs ops with bounded
+ * parallelism. See types.ts for the lifecycle.
  */
 export class Solver {
   readonly #runners: Map<string, OpRunner>;
@@ -111,16 +111,19 @@ export class Solver {
 
     const inputs = await Promise.all(v.inputs.map((i) => this.solve(i, ctx)));
 
-    const selected = key && this.#checksums ? (runner.contentInputs?.(v) ?? []) : [];
+    // The inputs' results, whatever recipes made them: an input answered by content (or made
+    // otherwise into the same snapshot) leads the ops after it to their recorded results too.
+    const resultKey = key && inputs.length > 0 ? this.#resultKey(v, inputs) : undefined;
+    let hit = resultKey ? this.#lookup(resultKey) : undefined;
+    // Checksums read files (once per snapshot and path): only when the cheaper keys missed.
+    const selected = key && this.#checksums && !hit ? (runner.contentInputs?.(v) ?? []) : [];
     const contentKey = selected.length > 0 ? await this.#contentKey(v, inputs, selected) : undefined;
-    if (key && contentKey) {
-      const hit = this.#lookup(contentKey);
-      if (hit) {
-        // Next time the recipe key answers at once.
-        this.#record(key, v, hit, 0);
-        this.stats.contentHits++;
-        return this.#answer(v, hit, ctx);
-      }
+    hit ??= contentKey ? this.#lookup(contentKey) : undefined;
+    if (key && hit) {
+      // Next time the recipe key answers at once.
+      this.#record(key, v, hit, 0);
+      this.stats.contentHits++;
+      return this.#answer(v, hit, ctx);
     }
 
     if (key) metrics.cacheMisses.inc();
@@ -155,6 +158,7 @@ export class Solver {
     metrics.opDuration.observe(durationMs / 1000, { kind: v.op.kind });
     for (const name of snapshotsOf(result)) ctx.lease?.(name);
     if (key) this.#record(key, v, result, durationMs);
+    if (resultKey) this.#record(resultKey, v, result, durationMs);
     if (contentKey) this.#record(contentKey, v, result, durationMs);
     ctx.progress?.({ type: "done", ...span, cached: false, durationMs, time: Date.now() });
     return result;
@@ -174,20 +178,40 @@ export class Solver {
   }
 
   /**
-   * The op and its inputs, with the selected ones by the content of their
-   * sub-trees instead of their recipes.
+   * The op and its inputs by their results (see #results), with the selected
+   * ones by the content of their sub-trees instead.
    */
-  async #contentKey(v: Vertex, inputs: readonly Result[], selected: readonly ContentInput[]): Promise<Digest> {
+  async #contentKey(v: Vertex, inputs: readonly Result[], selected: readonly ContentInput[]): Promise<Digest | undefined> {
+    const results = this.#results(inputs);
+    if (results === undefined) return undefined;
     const checksums = this.#checksums!;
     const byContent = new Set(selected.map((s) => s.input));
     const sums = await Promise.all(selected.map(async (s) => [s.input, s.path, await checksums.checksum(inputs[s.input]?.snapshot, s.path)]));
     const { origin: _where, ...keyed } = v.op;
-    return digestOf({
-      cache: CACHE_VERSION,
-      op: keyed,
-      inputs: v.inputs.map((i, n) => (byContent.has(n) ? null : i.digest)),
-      content: sums,
-    });
+    return digestOf({ cache: CACHE_VERSION, op: keyed, results: results.map((r, n) => (byContent.has(n) ? null : r)), content: sums });
+  }
+
+  /** The op and its inputs by their results. */
+  #resultKey(v: Vertex, inputs: readonly Result[]): Digest | undefined {
+    const results = this.#results(inputs);
+    if (results === undefined) return undefined;
+    const { origin: _where, ...keyed } = v.op;
+    return digestOf({ cache: CACHE_VERSION, op: keyed, results });
+  }
+
+  /**
+   * What each input's result is, whatever recipe made it: its snapshot by id
+   * (ids are never reused, and a committed snapshot never changes) and its
+   * metadata. Undefined when a snapshot is gone.
+   */
+  #results(inputs: readonly Result[]): Array<{ snapshot: number | null; meta: Digest }> | undefined {
+    const results: Array<{ snapshot: number | null; meta: Digest }> = [];
+    for (const r of inputs) {
+      const id = r.snapshot === undefined ? null : this.#snapshotExists(r.snapshot);
+      if (id === undefined) return undefined;
+      results.push({ snapshot: id, meta: digestOf(r.meta) });
+    }
+    return results;
   }
 
   #lookup(key: Digest): Result | undefined {

@@ -8,9 +8,12 @@
  *
  * Solving a vertex: answer from an in-flight solve of the same digest, else
  * from the cache records by recipe key, else solve the inputs (in parallel);
- * then, for an op with content inputs, from the records by content key (the
- * op and its inputs' content checksums); else run the op (bounded by
- * max-parallelism) and record the result under both keys. An op holds its
+ * then from the records by result key (the op and its inputs' results: each
+ * snapshot by id, each result's metadata), so that an input answered from
+ * the cache by another recipe leads on to the results recorded after it;
+ * then, for an op with content inputs, by content key (the op and its inputs'
+ * content checksums); else run the op (bounded by max-parallelism) and
+ * record the result under every key. An op holds its
  * parallelism slot only while it runs: not while waiting for inputs, nested
  * solves or services (`outsideSlot`).
  *

@@ -4,6 +4,7 @@
 //   waiting  an exec binding a service that takes a while to come up (killed while it waits)
 //   service  an exec binding a service whose container needs a built rootfs
 //   content  two different recipes making identical files, an exec on each
+//   copied   the same, copied into the container (withDirectory, withFile) instead of mounted
 import * as fs from "node:fs";
 import { connection, dag } from "@dagger.io/dagger";
 
@@ -40,6 +41,14 @@ await connection(async () => {
     const one = dag.directory().withNewFile("a.txt", `same-${tag}\n`).withNewFile("b.txt", "b\n");
     const two = dag.directory().withNewFile("b.txt", "b\n").withNewFile("a.txt", `same-${tag}\n`);
     const cat = (dir) => base.withMountedDirectory("/src", dir).withExec(["sh", "-c", "cat /src/a.txt /src/b.txt"]).stdout();
+    out.ids = [await one.id(), await two.id()].map((id) => id.slice(-16));
+    out.one = await cat(one);
+    out.two = await cat(two);
+  } else if (mode === "copied") {
+    const one = dag.directory().withNewFile("a.txt", `same-${tag}\n`).withNewFile("b.txt", "b\n");
+    const two = dag.directory().withNewFile("b.txt", "b\n").withNewFile("a.txt", `same-${tag}\n`);
+    const cat = (dir) =>
+      base.withDirectory("/src", dir).withFile("/a.txt", dir.file("a.txt")).withExec(["sh", "-c", "cat /src/a.txt /src/b.txt /a.txt"]).stdout();
     out.ids = [await one.id(), await two.id()].map((id) => id.slice(-16));
     out.one = await cat(one);
     out.two = await cat(two);
