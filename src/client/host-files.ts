@@ -78,6 +78,27 @@ async function entryOf(root: string, rel: string): Promise<HostEntry | undefined
   return undefined; // sockets, devices, fifos are not sent
 }
 
+/**
+ * Host.findUp: the nearest `name` in `workdir` or one of its parents, as a
+ * path relative to `workdir` (`../../go.mod`); null when no directory up to
+ * the root holds one. A dangling symlink named `name` counts: it is there.
+ */
+export async function findUp(workdir: string, name: string): Promise<string | null> {
+  if (name === "" || name.includes("\0") || path.isAbsolute(name) || name.split("/").includes(".."))
+    throw new InvalidArgumentError(`findUp: name must be a relative name without "..", got ${JSON.stringify(name)}`);
+  for (let dir = workdir; ; dir = path.dirname(dir)) {
+    const found = path.join(dir, name);
+    if (
+      await fs.lstat(found).then(
+        () => true,
+        () => false,
+      )
+    )
+      return path.relative(workdir, found);
+    if (path.dirname(dir) === dir) return null;
+  }
+}
+
 /** A tar stream of the regular files `files` below `root`. */
 export function readFiles(params: ReadFilesParams): Readable {
   const pack = tar.pack();

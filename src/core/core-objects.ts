@@ -71,7 +71,14 @@ const containerState = z.strictObject({
 }) satisfies z.ZodType<ContainerState>;
 
 const named = z.strictObject({ name: str, value: str });
-const gitRepository = z.strictObject({ url: str.min(1), discardGitDir: z.boolean(), auth: gitAuthSpec.optional() });
+const gitRepository = z.union([
+  z.strictObject({ url: str.min(1), discardGitDir: z.boolean(), auth: gitAuthSpec.optional() }),
+  z.strictObject({ local: fsRef, discardGitDir: z.boolean() }),
+]);
+const repoOf = (s: z.infer<typeof gitRepository>): GitRepository =>
+  "local" in s
+    ? new GitRepository("", s.discardGitDir, undefined, new Directory(s.local.source, s.local.path))
+    : new GitRepository(normalizeGitUrl(s.url), s.discardGitDir, s.auth);
 
 /** Every core type; sessions extend this registry with their own. */
 export const coreObjectTypes = new ObjectTypes();
@@ -104,11 +111,11 @@ coreObjectTypes.register(
 coreObjectTypes.register("Host", z.strictObject({}), () => new Host());
 coreObjectTypes.register("Secret", secretRef, (s) => new Secret(s as SecretRef));
 coreObjectTypes.register("Service", serviceSpec, (s) => new Service(s));
-coreObjectTypes.register("GitRepository", gitRepository, (s) => new GitRepository(normalizeGitUrl(s.url), s.discardGitDir, s.auth));
+coreObjectTypes.register("GitRepository", gitRepository, repoOf);
 coreObjectTypes.register(
   "GitRef",
   z.strictObject({ repo: gitRepository, ref: str, commit: str.refine(isCommitSha, "must be a full commit SHA") }),
-  (s) => new GitRef(new GitRepository(normalizeGitUrl(s.repo.url), s.repo.discardGitDir, s.repo.auth), s.ref, s.commit),
+  (s) => new GitRef(repoOf(s.repo), s.ref, s.commit),
 );
 registerExtraTypes(coreObjectTypes);
 coreObjectTypes.register("HealthcheckConfig", healthcheckSchema, (s) => new HealthcheckConfig(s));

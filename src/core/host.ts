@@ -16,7 +16,7 @@ import type { StatTreeParams } from "../http/session-protocol.js";
 import type { HostDirOp } from "../ops/host-dir-op.js";
 import { vertex } from "../solver/vertex.js";
 import { withView } from "./evaluate.js";
-import type { RequestContext } from "./types.js";
+import type { RequestContext, Session } from "./types.js";
 import { Directory, File } from "./values.js";
 
 export class Host {
@@ -58,6 +58,21 @@ export async function hostFile(ctx: RequestContext, p: string, noCache: boolean)
   const result = await sync(ctx, params, noCache);
   if (result.kind !== "file" || !result.name) throw new FailedPreconditionError(`host path "${p}" is a directory, not a file: use host().directory()`);
   return new File(hostVertex(ctx, params, result, `host.file ${p}`), "/" + result.name);
+}
+
+// Host.findUp answers per session (by name), asked again with noCache.
+const foundUp = new WeakMap<Session, Map<string, Promise<string | null>>>();
+
+/** The nearest `name` in the client's working directory or its parents, relative to it; null when none. */
+export function hostFindUp(ctx: RequestContext, name: string, noCache: boolean): Promise<string | null> {
+  let memo = foundUp.get(ctx.session);
+  if (!memo) foundUp.set(ctx.session, (memo = new Map()));
+  const hit = noCache ? undefined : memo.get(name);
+  if (hit) return hit;
+  const asking = ctx.session.host.findUp(name, ctx.signal);
+  memo.set(name, asking);
+  asking.catch(() => memo.delete(name));
+  return asking;
 }
 
 export async function exportDirectory(ctx: RequestContext, d: Directory, dest: string, wipe: boolean): Promise<string> {

@@ -9,6 +9,7 @@ import { isDigest } from "../oci/digest.js";
 import type { ExecOp } from "../ops/exec-op.js";
 import type { FileAction, FileOp } from "../ops/file-op.js";
 import type { GitAuthSpec } from "../ops/git-auth.js";
+import type { GitLocalOp } from "../ops/git-local-op.js";
 import type { GitOp } from "../ops/git-op.js";
 import type { HostDirOp } from "../ops/host-dir-op.js";
 import { type HttpFileOp, isPlainName } from "../ops/http-op.js";
@@ -137,6 +138,15 @@ const git = z.strictObject({
   origin: z.strictObject({ auth: gitAuthSpec }).exactOptional(),
 }) satisfies z.ZodType<GitOp>;
 
+const gitLocal = z.strictObject({
+  kind: z.literal("git-local"),
+  mode: z.enum(["checkout", "cleaned"]),
+  path: absPath,
+  commit: str.refine(isCommitSha, "must be a full commit SHA").exactOptional(),
+  keepGitDir: z.literal(true).exactOptional(),
+  depth: nat.exactOptional(),
+}) satisfies z.ZodType<GitLocalOp>;
+
 const httpFile = z.strictObject({
   kind: z.literal("http-file"),
   digest,
@@ -196,6 +206,7 @@ const schemas: Record<string, z.ZodType<OpSpec>> = {
   file,
   image,
   git,
+  "git-local": gitLocal,
   "http-file": httpFile,
   "image-tarball": imageTarball,
   "image-import": imageImport,

@@ -44,6 +44,7 @@ import { formatPlatform, hostPlatform } from "../oci/platform.js";
 import { CacheVolumes } from "../ops/cache-volumes.js";
 import { ExecOpRunner, OutputOpRunner } from "../ops/exec-op.js";
 import { FileOpRunner } from "../ops/file-op.js";
+import { GitLocalOpRunner } from "../ops/git-local-op.js";
 import { GitOpRunner } from "../ops/git-op.js";
 import { HostDirOpRunner } from "../ops/host-dir-op.js";
 import { HttpFileOpRunner } from "../ops/http-op.js";
@@ -182,6 +183,7 @@ export class Engine {
         new ImageTarballOpRunner({ exporter, snapshots }),
         new ImageImportOpRunner({ images, exporter, snapshots, runDir }),
         new GitOpRunner({ git, snapshots, runDir }),
+        new GitLocalOpRunner({ snapshots, runDir }),
         new HttpFileOpRunner({ content, snapshots, http }),
       ],
       records: new SqliteCacheRecords(db, (digest) => existsSync(content.path(digest as Digest))),

@@ -105,10 +105,10 @@ export function listRefNames(refs: RemoteRefs, prefix: "refs/heads/" | "refs/tag
 }
 
 /** Resolve a branch, tag, ref name or HEAD against what the remote advertised. */
-export function lookupRef(remote: RemoteRefs, url: string, q: RefQuery): { ref: string; commit: string } {
+export function lookupRef(remote: RemoteRefs, url: string, q: RefQuery, label = `git repository "${url}"`): { ref: string; commit: string } {
   if (q.kind === "head") {
     const commit = remote.refs.get("HEAD");
-    if (!commit) throw new NotFoundError(`git repository "${url}" has no HEAD`);
+    if (!commit) throw new NotFoundError(`${label} has no HEAD`);
     return { ref: "HEAD", commit };
   }
   const bare = q.name.replace(/^refs\/(heads|tags)\//, "");
@@ -124,7 +124,7 @@ export function lookupRef(remote: RemoteRefs, url: string, q: RefQuery): { ref: 
     if (commit) return { ref, commit };
   }
   const what = q.kind === "ref" ? "ref" : q.kind;
-  throw new NotFoundError(`git repository "${url}" has no ${what} "${q.kind === "ref" ? q.name : bare}"`);
+  throw new NotFoundError(`${label} has no ${what} "${q.kind === "ref" ? q.name : bare}"`);
 }
 
 /** The newest `vMAJOR[.MINOR[.PATCH]][-pre]` tag, as Go's semver orders them. */

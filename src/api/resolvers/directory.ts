@@ -2,7 +2,7 @@
 import * as path from "node:path";
 import { digestTree, fileDigest, globDir, listDir, readFileAt, solve, statAt } from "../../core/evaluate.js";
 import { type Change, changeFs, joinPath } from "../../core/filesystem.js";
-import { exportDirectory, exportFile, type Host, hostDirectory, hostFile } from "../../core/host.js";
+import { exportDirectory, exportFile, type Host, hostDirectory, hostFile, hostFindUp } from "../../core/host.js";
 import { encodeId } from "../../core/ids.js";
 import type { RequestContext } from "../../core/types.js";
 import { Directory, File, Stat } from "../../core/values.js";
@@ -179,4 +179,5 @@ export const hostResolvers = {
       noCache: bool(a, "noCache"),
     }),
   file: (_h: Host, a: Args, ctx: RequestContext) => hostFile(ctx, str(a, "path"), bool(a, "noCache")),
+  findUp: (_h: Host, a: Args, ctx: RequestContext) => hostFindUp(ctx, str(a, "name"), bool(a, "noCache")),
 };

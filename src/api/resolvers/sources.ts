@@ -2,7 +2,18 @@
 import type { Socket } from "../../core/extra-values.js";
 import { encodeId } from "../../core/ids.js";
 import type { Secret } from "../../core/secrets.js";
-import { type GitRef, type GitRepository, gitCommit, gitRefNames, gitRepository, gitTree, httpFile, latestVersion, resolveGitRef } from "../../core/sources.js";
+import {
+  type GitRef,
+  type GitRepository,
+  gitCommit,
+  gitRefNames,
+  gitRepository,
+  gitTree,
+  httpFile,
+  latestVersion,
+  resolveGitRef,
+  uncommitted,
+} from "../../core/sources.js";
 import type { RequestContext } from "../../core/types.js";
 import type { GitAuthSpec } from "../../ops/git-auth.js";
 import { loadObject } from "../objects.js";
@@ -45,7 +56,8 @@ export const sourcesQueryResolvers = {
 
 export const gitRepositoryResolvers = {
   id: (r: GitRepository) => encodeId(r),
-  url: (r: GitRepository) => r.url,
+  url: (r: GitRepository) => (r.local ? null : r.url),
+  uncommitted: (r: GitRepository, _a: Args, ctx: RequestContext) => uncommitted(ctx, r),
   branch: (r: GitRepository, a: Args, ctx: RequestContext) => resolveGitRef(ctx, r, { kind: "branch", name: str(a, "name") }),
   tag: (r: GitRepository, a: Args, ctx: RequestContext) => resolveGitRef(ctx, r, { kind: "tag", name: str(a, "name") }),
   ref: (r: GitRepository, a: Args, ctx: RequestContext) => resolveGitRef(ctx, r, { kind: "ref", name: str(a, "name") }),

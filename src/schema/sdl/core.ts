@@ -126,6 +126,7 @@ type Host implements Node {
   id: ID!
   directory(path: String!, exclude: [String!] = [], include: [String!] = [], noCache: Boolean = false, gitignore: Boolean = false): Directory!
   file(path: String!, noCache: Boolean = false): File!
+  findUp(name: String!, noCache: Boolean = false): String
 }
 
 type Stat implements Node {

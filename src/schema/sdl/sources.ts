@@ -19,6 +19,7 @@ type GitRepository implements Node {
   latestVersion: GitRef!
   branches(patterns: [String!]): [String!]!
   tags(patterns: [String!]): [String!]!
+  uncommitted: Changeset!
 }
 
 type GitRef implements Node {
