@@ -97,3 +97,38 @@ describe("local git repositories and findUp through the SDK", () => {
     await fs.rm(tmp, { recursive: true, force: true });
   });
 });
+
+describe("changeset merges through the SDK", () => {
+  const t = sdkEngine();
+
+  test("withChangeset (each conflict mode, modify/delete, binary files) and withChangesets (octopus)", async () => {
+    const out = await t.program("changeset-merge.mjs");
+    assert.deepEqual(out["added"], ["n1.txt", "n2.txt", "r.bin"]);
+    assert.deepEqual(out["modified"], ["a.txt"]);
+    assert.deepEqual(out["removed"], ["b.txt"]);
+    assert.equal(out["mergedA"], "one\n2\n3\n4\n5\n6\n7\n8\nnine\n");
+    assert.equal(out["binSame"], true);
+    assert.deepEqual(out["applied"], ["a.txt", "c.txt", "n1.txt", "n2.txt", "r.bin"]);
+    assert.match(String(out["failEarlyDisjoint"]), /changesets conflict: a\.txt \(modified twice\)/);
+
+    assert.match(String(out["fail"]), /changesets conflict at a\.txt/);
+    assert.match(String(out["failEarly"]), /changesets conflict: a\.txt \(modified twice\)/);
+    assert.match(String(out["markers"]), /^<<<<<<< HEAD\none\n=======\nuno\n>>>>>>> theirs\n2\n/);
+    assert.equal(out["ours"], "one\n2\n3\n4\n5\n6\n7\n8\n9\n");
+    assert.equal(out["theirs"], "uno\n2\n3\n4\n5\n6\n7\n8\n9\n");
+
+    assert.match(String(out["mdFail"]), /changesets conflict at c\.txt/);
+    assert.equal(out["mdMarkers"], "c edited\n", "modify/delete keeps the modified file");
+    assert.equal(out["mdOurs"], null);
+    assert.equal(out["mdTheirs"], "c edited\n");
+
+    assert.deepEqual(out["octoEntries"], ["a.txt", "b.txt", "c.txt", "n1.txt", "sub/", "sub/n3.txt"]);
+    assert.equal(out["octoB"], "b edited\n");
+    assert.equal(out["octoA"], "one\n2\n3\n4\n5\n6\n7\n8\n9\n");
+    assert.match(String(out["octoFail"]), /changesets conflict/);
+    assert.match(String(out["octoFailEarly"]), /changesets conflict: a\.txt \(modified twice\)/);
+    assert.match(String(out["octoPair"]), /changesets conflict: a\.txt \(modified twice\)/);
+    assert.deepEqual(out["none"], ["n1.txt"]);
+    assert.deepEqual(out["reloaded"], ["a.txt", "c.txt"]);
+  });
+});

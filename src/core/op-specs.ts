@@ -6,6 +6,7 @@
  */
 import * as z from "zod";
 import { isDigest } from "../oci/digest.js";
+import type { ChangesetMergeOp } from "../ops/changeset-merge-op.js";
 import type { ExecOp } from "../ops/exec-op.js";
 import type { FileAction, FileOp } from "../ops/file-op.js";
 import type { GitAuthSpec } from "../ops/git-auth.js";
@@ -147,6 +148,16 @@ const gitLocal = z.strictObject({
   depth: nat.exactOptional(),
 }) satisfies z.ZodType<GitLocalOp>;
 
+const changesetMerge = z.strictObject({
+  kind: z.literal("changeset-merge"),
+  sides: z
+    .array(z.strictObject({ before: int.min(-1), beforePath: absPath, after: int.min(-1), afterPath: absPath }))
+    .min(2)
+    .max(256),
+  onConflict: z.enum(["FAIL", "FAIL_EARLY", "LEAVE_CONFLICT_MARKERS", "PREFER_OURS", "PREFER_THEIRS"]),
+  octopus: z.boolean(),
+}) satisfies z.ZodType<ChangesetMergeOp>;
+
 const httpFile = z.strictObject({
   kind: z.literal("http-file"),
   digest,
@@ -207,6 +218,7 @@ const schemas: Record<string, z.ZodType<OpSpec>> = {
   image,
   git,
   "git-local": gitLocal,
+  "changeset-merge": changesetMerge,
   "http-file": httpFile,
   "image-tarball": imageTarball,
   "image-import": imageImport,

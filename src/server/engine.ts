@@ -42,6 +42,7 @@ import type { Network } from "../network/types.js";
 import type { Digest } from "../oci/digest.js";
 import { formatPlatform, hostPlatform } from "../oci/platform.js";
 import { CacheVolumes } from "../ops/cache-volumes.js";
+import { ChangesetMergeOpRunner } from "../ops/changeset-merge-op.js";
 import { ExecOpRunner, OutputOpRunner } from "../ops/exec-op.js";
 import { FileOpRunner } from "../ops/file-op.js";
 import { GitLocalOpRunner } from "../ops/git-local-op.js";
@@ -184,6 +185,7 @@ export class Engine {
         new ImageImportOpRunner({ images, exporter, snapshots, runDir }),
         new GitOpRunner({ git, snapshots, runDir }),
         new GitLocalOpRunner({ snapshots, runDir }),
+        new ChangesetMergeOpRunner({ snapshots, runDir }),
         new HttpFileOpRunner({ content, snapshots, http }),
       ],
       records: new SqliteCacheRecords(db, (digest) => existsSync(content.path(digest as Digest))),
