@@ -4,6 +4,7 @@ import { type CacheSharingMode, type Container, fromAddress, withExec } from "..
 import { execResult, statAt, syncContainer } from "../../core/evaluate.js";
 import { type Change, changeFs } from "../../core/filesystem.js";
 import { encodeId } from "../../core/ids.js";
+import type { Service } from "../../core/service.js";
 import type { RequestContext } from "../../core/types.js";
 import { type CacheVolume, Directory, File, NamedValue, Port } from "../../core/values.js";
 import { InvalidArgumentError } from "../../errors.js";
@@ -58,7 +59,10 @@ export const containerResolvers = {
     await syncContainer(ctx, c);
     return encodeId(c);
   },
-  from: (c: Container, a: Args, ctx: RequestContext) => fromAddress(c, str(a, "address"), ctx),
+  from: (c: Container, a: Args, ctx: RequestContext) => {
+    const svc = optStr(a, "registryService");
+    return fromAddress(c, str(a, "address"), ctx, svc === undefined ? undefined : (loadObject(svc, "Service") as Service));
+  },
   platform: (c: Container) => c.state.platform,
   imageRef: (c: Container) => {
     if (!c.state.imageRef) throw new InvalidArgumentError("container has no image reference: it was not created with from()");

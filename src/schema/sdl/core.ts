@@ -31,7 +31,7 @@ type Query {
 type Container implements Node {
   id: ID!
   sync: ContainerID!
-  from(address: String!): Container!
+  from(address: String!, registryService: ServiceID): Container!
   platform: Platform!
   imageRef: String!
   rootfs: Directory!

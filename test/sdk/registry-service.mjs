@@ -1,0 +1,63 @@
+// Container.from / publish with registryService: a registry (Debian's
+// docker-registry, its binary and libc taken from the host into a busybox
+// container) run as a service, reached for one push and one pull under an
+// address whose host resolves nowhere.
+import { randomBytes } from "node:crypto";
+import { realpathSync } from "node:fs";
+import { connection, dag } from "@dagger.io/dagger";
+
+const image = process.env.TANTO_TEST_IMAGE;
+const out = {};
+const failure = async (p) => {
+  try {
+    await p;
+    return "no error";
+  } catch (err) {
+    return String(err.message ?? err);
+  }
+};
+const config = [
+  "version: 0.1",
+  "log:",
+  "  level: error",
+  "storage:",
+  "  filesystem:",
+  "    rootdirectory: /var/lib/registry",
+  "http:",
+  "  addr: :5000",
+  "",
+].join("\n");
+const hostFile = (p) => dag.host().file(realpathSync(p));
+await connection(async () => {
+  const nonce = randomBytes(6).toString("hex");
+  const registry = dag
+    .container()
+    .from(image)
+    .withFile("/usr/bin/docker-registry", hostFile("/usr/bin/docker-registry"))
+    .withFile("/lib/x86_64-linux-gnu/libc.so.6", hostFile("/lib/x86_64-linux-gnu/libc.so.6"))
+    .withFile("/lib64/ld-linux-x86-64.so.2", hostFile("/lib64/ld-linux-x86-64.so.2"))
+    .withNewFile("/etc/registry.yml", config)
+    // Its storage outlives each start: the service runs for one pull or push at a time.
+    .withMountedCache("/var/lib/registry", dag.cacheVolume(`registry-${nonce}`))
+    .withExposedPort(5000)
+    .asService({ args: ["/usr/bin/docker-registry", "serve", "/etc/registry.yml"] });
+
+  const address = "registry.invalid:5000/tanto/pushed:v1";
+  out.published = await dag.container().from(image).withNewFile("/marker", `marker ${nonce}\n`).publish(address, { registryService: registry });
+  out.pulled = await dag.container().from(address, { registryService: registry }).file("/marker").contents();
+  out.byDigest = await dag.container().from(out.published, { registryService: registry }).withExec(["cat", "/marker"]).stdout();
+  out.nonce = nonce;
+  out.withoutService = await failure(dag.container().from("registry.invalid:5000/tanto/pushed:v2").sync());
+  out.noPort = await failure(
+    dag
+      .container()
+      .from("registry.invalid/tanto/pushed:v1", {
+        registryService: dag
+          .container()
+          .from(image)
+          .asService({ args: ["sleep", "60"] }),
+      })
+      .sync(),
+  );
+});
+console.log(JSON.stringify(out));
