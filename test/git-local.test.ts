@@ -90,6 +90,8 @@ describe("local git repositories and findUp through the SDK", () => {
     assert.equal(out["cleanEmpty"], true);
     assert.match(String(out["notRepo"]), /not a git repository: it holds no \.git/);
     assert.equal(out["refById"], commits["feature"]);
+    assert.match(String(out["queryId"]), /^tanto\d+\.[A-Za-z0-9_-]+$/);
+    assert.match(String(out["queryIdTyped"]), /ID is a Query, expected a Container/);
 
     // The client's repository is only read.
     const status = execFileSync("git", ["status", "--porcelain"], { cwd: repo, env: GIT_ENV, encoding: "utf8" }).split("\n").filter(Boolean).sort();

@@ -13,7 +13,7 @@ import { absPath, gitAuthSpec, platform, secretKey, serviceSpec, sharing, vertex
 import { Secret, type SecretRef } from "./secrets.js";
 import { Service } from "./service.js";
 import { GitRef, GitRepository } from "./sources.js";
-import { CacheVolume, Directory, File, NamedValue, Port, Stat } from "./values.js";
+import { CacheVolume, Directory, File, NamedValue, Port, QueryRoot, Stat } from "./values.js";
 
 const str = z.string();
 const int = z.number().int();
@@ -109,6 +109,7 @@ coreObjectTypes.register(
   (s) => new Stat(s.name, s.fileType, s.permissions, s.size),
 );
 coreObjectTypes.register("Host", z.strictObject({}), () => new Host());
+coreObjectTypes.register("Query", z.strictObject({}), () => new QueryRoot());
 coreObjectTypes.register("Secret", secretRef, (s) => new Secret(s as SecretRef));
 coreObjectTypes.register("Service", serviceSpec, (s) => new Service(s));
 coreObjectTypes.register("GitRepository", gitRepository, repoOf);

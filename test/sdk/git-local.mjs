@@ -54,5 +54,8 @@ await connection(async () => {
   // IDs of local repositories and refs load back.
   const id = await repo.branch("feature").id();
   out.refById = await dag.loadGitRefFromID(id).commit();
+  // Query.id: the root's own ID, of type Query.
+  out.queryId = await dag.id();
+  out.queryIdTyped = await failure(dag.loadContainerFromID(out.queryId).id());
 });
 console.log(JSON.stringify(out));

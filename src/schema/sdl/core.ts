@@ -19,6 +19,7 @@ enum FileType { UNKNOWN REGULAR DIRECTORY SYMLINK }
 interface Node { id: ID! }
 
 type Query {
+  id: ID!
   version: String!
   defaultPlatform: Platform!
   container(platform: Platform): Container!
