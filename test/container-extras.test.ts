@@ -53,7 +53,7 @@ describe("container image settings through the SDK", () => {
     assert.deepEqual(JSON.parse(r.stdout), { body: "up from a container\n" });
   });
 
-  test("from and publish with registryService: a registry run as a service, for one pull or push each", async () => {
+  test("from and publish with registryService (a registry run as a service), http with experimentalServiceHost", async () => {
     const r = await run([CLI, "run", "node", path.join(REPO, "test", "sdk", "registry-service.mjs")], { env });
     assert.equal(r.code, 0, r.stderr);
     const out = JSON.parse(r.stdout) as Record<string, string>;
@@ -62,5 +62,7 @@ describe("container image settings through the SDK", () => {
     assert.equal(out["byDigest"], `marker ${out["nonce"]}\n`);
     assert.match(out["withoutService"]!, /registry\.invalid/, "without the service the address's host is used, and resolves nowhere");
     assert.match(out["noPort"]!, /registryService: the address's registry "registry\.invalid" names no port and the service exposes none/);
+    assert.equal(out["httpViaService"], `served ${out["nonce"]}\n`);
+    assert.notEqual(out["httpWithoutService"], "no error", "the service's hostname resolves only with the service given");
   });
 });

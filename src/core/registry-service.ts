@@ -6,8 +6,8 @@
  * none), over plain HTTP.
  */
 import { InvalidArgumentError } from "../errors.js";
-import { solveContext } from "./evaluate.js";
 import type { Service } from "./service.js";
+import { withBoundService } from "./service-run.js";
 import type { RequestContext } from "./types.js";
 
 /** Run `fn` with the service up, given `ip:port` to reach the registry of `domain` at. */
@@ -18,10 +18,5 @@ export async function withRegistryService<T>(ctx: RequestContext, service: Servi
   const given = /:(\d+)$/.exec(domain)?.[1];
   const port = given !== undefined ? Number(given) : spec.ports.find((p) => p.protocol === "TCP")?.port;
   if (port === undefined) throw new InvalidArgumentError(`registryService: the address's registry "${domain}" names no port and the service exposes none`);
-  const bound = await ctx.deps.services.bind(spec, solveContext(ctx));
-  try {
-    return await fn(`${bound.ip}:${port}`);
-  } finally {
-    await bound.release();
-  }
+  return withBoundService(ctx, service, (bound) => fn(`${bound.ip}:${port}`));
 }

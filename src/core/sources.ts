@@ -22,6 +22,8 @@ import { type Download, fileNameFromUrl } from "../sources/http-source.js";
 import { withView } from "./evaluate.js";
 import { Changeset } from "./extra-values.js";
 import type { Secret } from "./secrets.js";
+import type { Service } from "./service.js";
+import { withBoundService } from "./service-run.js";
 import type { RequestContext, Session } from "./types.js";
 import { Directory, File } from "./values.js";
 
@@ -154,7 +156,7 @@ export function gitTree(ref: GitRef, opts: { discardGitDir: boolean; depth: numb
 export async function httpFile(
   ctx: RequestContext,
   url: string,
-  opts: { name: string | undefined; permissions: number; checksum: string | undefined; authHeader: Secret | undefined },
+  opts: { name: string | undefined; permissions: number; checksum: string | undefined; authHeader: Secret | undefined; serviceHost?: Service | undefined },
 ): Promise<File> {
   const name = opts.name ?? fileNameFromUrl(url);
   if (!isPlainName(name)) throw new InvalidArgumentError(`invalid file name "${name}": want a single path component`);
@@ -163,12 +165,16 @@ export async function httpFile(
   }
   const checksum = opts.checksum as Digest | undefined;
   const auth = opts.authHeader;
-  const download = await memo(downloads, ctx.session, JSON.stringify([url, checksum ?? null, auth?.ref.mac ?? null]), () =>
-    ctx.deps.http.fetch(url, {
+  const get = (from: string) =>
+    ctx.deps.http.fetch(from, {
       ...(checksum !== undefined ? { checksum } : {}),
       ...(auth !== undefined ? { authorization: ctx.session.secrets.plaintext(auth.ref) } : {}),
       signal: ctx.session.signal,
-    }),
+    });
+  const host = opts.serviceHost;
+  const download = await memo(downloads, ctx.session, JSON.stringify([url, checksum ?? null, auth?.ref.mac ?? null]), () =>
+    // experimentalServiceHost: the service is up for the download; its hostname (which only containers resolve) is its address here.
+    host ? withBoundService(ctx, host, (bound) => get(viaAddress(url, bound))) : get(url),
   );
   const op: HttpFileOp = {
     kind: "http-file",
@@ -194,6 +200,14 @@ export async function uncommitted(ctx: RequestContext, repo: GitRepository): Pro
   const op: GitLocalOp = { kind: "git-local", mode: "cleaned", path: local.path };
   const cleaned = new Directory(vertex(op, local.source ? [local.source] : [], `git worktree at HEAD ${local.path}`), local.path);
   return new Changeset(cleaned, local);
+}
+
+/** `url` with the service's hostname (as Service.endpoint names it) replaced by its address. */
+function viaAddress(url: string, bound: { ip: string; hostname: string }): string {
+  const u = new URL(url);
+  if (u.hostname.toLowerCase() !== bound.hostname.toLowerCase()) return url;
+  u.hostname = bound.ip;
+  return u.toString();
 }
 
 /** The best common ancestor of two refs of one repository, as a ref pinned to its commit. */

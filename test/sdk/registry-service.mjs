@@ -1,7 +1,8 @@
-// Container.from / publish with registryService: a registry (Debian's
-// docker-registry, its binary and libc taken from the host into a busybox
-// container) run as a service, reached for one push and one pull under an
-// address whose host resolves nowhere.
+// Services the engine itself uses, through the official SDK: Container.from /
+// publish with registryService (a registry, Debian's docker-registry with its
+// binary and libc taken from the host into a busybox container, reached for
+// one push and one pull under an address whose host resolves nowhere), and
+// http(experimentalServiceHost) (busybox httpd, by its endpoint).
 import { randomBytes } from "node:crypto";
 import { realpathSync } from "node:fs";
 import { connection, dag } from "@dagger.io/dagger";
@@ -59,5 +60,15 @@ await connection(async () => {
       })
       .sync(),
   );
+
+  const web = dag
+    .container()
+    .from(image)
+    .withNewFile("/www/f.txt", `served ${nonce}\n`)
+    .withExposedPort(8080)
+    .asService({ args: ["httpd", "-f", "-p", "8080", "-h", "/www"] });
+  const url = `${await web.endpoint({ scheme: "http" })}/f.txt`;
+  out.httpViaService = await dag.http(url, { experimentalServiceHost: web }).contents();
+  out.httpWithoutService = await failure(dag.http(url.replace("/f.txt", "/g.txt")).contents());
 });
 console.log(JSON.stringify(out));

@@ -2,6 +2,7 @@
 import type { Socket } from "../../core/extra-values.js";
 import { encodeId } from "../../core/ids.js";
 import type { Secret } from "../../core/secrets.js";
+import type { Service } from "../../core/service.js";
 import {
   type GitRef,
   type GitRepository,
@@ -45,11 +46,13 @@ export const sourcesQueryResolvers = {
   git: (_: unknown, a: Args) => gitRepository(str(a, "url"), typeof a["keepGitDir"] === "boolean" ? a["keepGitDir"] : undefined, gitAuthArgs(a)),
   http: (_: unknown, a: Args, ctx: RequestContext) => {
     const authHeader = optStr(a, "authHeader");
+    const serviceHost = optStr(a, "experimentalServiceHost");
     return httpFile(ctx, str(a, "url"), {
       name: optStr(a, "name"),
       permissions: permissions(a, 0o600),
       checksum: optStr(a, "checksum"),
       authHeader: authHeader === undefined ? undefined : (loadObject(authHeader, "Secret") as Secret),
+      serviceHost: serviceHost === undefined ? undefined : (loadObject(serviceHost, "Service") as Service),
     });
   },
 };
