@@ -72,13 +72,13 @@ const containerState = z.strictObject({
 
 const named = z.strictObject({ name: str, value: str });
 const gitRepository = z.union([
-  z.strictObject({ url: str.min(1), discardGitDir: z.boolean(), auth: gitAuthSpec.optional() }),
+  z.strictObject({ url: str.min(1), discardGitDir: z.boolean(), auth: gitAuthSpec.optional(), serviceHost: serviceSpec.optional() }),
   z.strictObject({ local: fsRef, discardGitDir: z.boolean() }),
 ]);
 const repoOf = (s: z.infer<typeof gitRepository>): GitRepository =>
   "local" in s
     ? new GitRepository("", s.discardGitDir, undefined, new Directory(s.local.source, s.local.path))
-    : new GitRepository(normalizeGitUrl(s.url), s.discardGitDir, s.auth);
+    : new GitRepository(normalizeGitUrl(s.url), s.discardGitDir, s.auth, undefined, s.serviceHost ? new Service(s.serviceHost) : undefined);
 
 /** Every core type; sessions extend this registry with their own. */
 export const coreObjectTypes = new ObjectTypes();

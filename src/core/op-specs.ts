@@ -136,7 +136,7 @@ const git = z.strictObject({
   keepGitDir: z.literal(true).exactOptional(),
   depth: nat.exactOptional(),
   includeTags: z.literal(true).exactOptional(),
-  origin: z.strictObject({ auth: gitAuthSpec }).exactOptional(),
+  origin: z.strictObject({ auth: gitAuthSpec.exactOptional(), serviceHost: serviceSpec.exactOptional() }).exactOptional(),
 }) satisfies z.ZodType<GitOp>;
 
 const gitLocal = z.strictObject({

@@ -13,7 +13,7 @@ import { resolveInRoot } from "../fsutil/in-root.js";
 import { type Digest, isDigest } from "../oci/digest.js";
 import { type GitAuthSpec, hasGitAuth, withGitAuth } from "../ops/git-auth.js";
 import type { GitLocalOp } from "../ops/git-local-op.js";
-import type { GitOp } from "../ops/git-op.js";
+import { type GitOp, withHostAddress } from "../ops/git-op.js";
 import { type HttpFileOp, isPlainName } from "../ops/http-op.js";
 import { vertex } from "../solver/vertex.js";
 import { listLocalRefs, mergeBaseLocal } from "../sources/git-local.js";
@@ -37,10 +37,17 @@ export class GitRepository {
     readonly auth?: GitAuthSpec | undefined,
     /** A directory holding the repository's `.git` (Directory.asGit), instead of a remote. */
     readonly local?: Directory | undefined,
+    /** A service that must be up to reach the remote (experimentalServiceHost). */
+    readonly serviceHost?: Service | undefined,
   ) {}
   toJSON(): unknown {
     if (this.local) return { local: this.local.toJSON(), discardGitDir: this.discardGitDir };
-    return { url: this.url, discardGitDir: this.discardGitDir, ...(hasGitAuth(this.auth) ? { auth: this.auth } : {}) };
+    return {
+      url: this.url,
+      discardGitDir: this.discardGitDir,
+      ...(hasGitAuth(this.auth) ? { auth: this.auth } : {}),
+      ...(this.serviceHost ? { serviceHost: this.serviceHost.spec } : {}),
+    };
   }
   /** How messages name the repository. */
   get label(): string {
@@ -60,9 +67,15 @@ export class GitRef {
   }
 }
 
-export function gitRepository(url: string, keepGitDir: boolean | undefined, auth?: GitAuthSpec): GitRepository {
+export function gitRepository(url: string, keepGitDir: boolean | undefined, auth?: GitAuthSpec, serviceHost?: Service): GitRepository {
   // Dagger keeps .git unless told otherwise; the deprecated keepGitDir=false discards it.
-  return new GitRepository(normalizeGitUrl(url), keepGitDir === false, hasGitAuth(auth) ? auth : undefined);
+  return new GitRepository(normalizeGitUrl(url), keepGitDir === false, hasGitAuth(auth) ? auth : undefined, undefined, serviceHost);
+}
+
+/** Run `fn` with the URL git should use: the repository's own, or through its service host while that is up. */
+function reachRemote<T>(ctx: RequestContext, repo: GitRepository, fn: (url: string | undefined) => Promise<T>): Promise<T> {
+  const host = repo.serviceHost;
+  return host ? withBoundService(ctx, host, (bound) => fn(withHostAddress(repo.url, bound))) : fn(undefined);
 }
 
 // Per session: ls-remote answers (by URL) and downloads (by URL and checksum).
@@ -96,10 +109,10 @@ export function listRemoteRefs(ctx: RequestContext, repo: GitRepository): Promis
       withView(ctx, local.source, async (root) => listLocalRefs(await resolveInRoot(root, local.path, { followLast: true }), ctx.signal)),
     );
   }
-  const key = hasGitAuth(repo.auth) ? JSON.stringify([repo.url, repo.auth]) : repo.url;
+  const key = hasGitAuth(repo.auth) || repo.serviceHost ? JSON.stringify([repo.url, repo.auth ?? null, repo.serviceHost?.digest ?? null]) : repo.url;
   return memo(remoteRefs, ctx.session, key, () =>
     withGitAuth(repo.auth, { session: ctx.session, secrets: ctx.session.secrets }, ctx.deps.runDir, (auth) =>
-      ctx.deps.git.listRefs(repo.url, ctx.session.signal, auth),
+      reachRemote(ctx, repo, (via) => ctx.deps.git.listRefs(via ?? repo.url, ctx.session.signal, auth)),
     ),
   );
 }
@@ -145,7 +158,14 @@ export function gitTree(ref: GitRef, opts: { discardGitDir: boolean; depth: numb
     url: ref.repo.url,
     commit: ref.commit,
     ...(keep ? { keepGitDir: true as const, depth: opts.depth, ...(opts.includeTags ? { includeTags: true as const } : {}) } : {}),
-    ...(hasGitAuth(ref.repo.auth) ? { origin: { auth: ref.repo.auth } } : {}),
+    ...(hasGitAuth(ref.repo.auth) || ref.repo.serviceHost
+      ? {
+          origin: {
+            ...(hasGitAuth(ref.repo.auth) ? { auth: ref.repo.auth } : {}),
+            ...(ref.repo.serviceHost ? { serviceHost: ref.repo.serviceHost.spec } : {}),
+          },
+        }
+      : {}),
   };
   return new Directory(
     vertex(op, [], `git ${ref.repo.url} ${ref.ref === ref.commit ? ref.commit.slice(0, 12) : `${ref.ref} (${ref.commit.slice(0, 12)})`}`),
@@ -174,7 +194,7 @@ export async function httpFile(
   const host = opts.serviceHost;
   const download = await memo(downloads, ctx.session, JSON.stringify([url, checksum ?? null, auth?.ref.mac ?? null]), () =>
     // experimentalServiceHost: the service is up for the download; its hostname (which only containers resolve) is its address here.
-    host ? withBoundService(ctx, host, (bound) => get(viaAddress(url, bound))) : get(url),
+    host ? withBoundService(ctx, host, (bound) => get(withHostAddress(url, bound))) : get(url),
   );
   const op: HttpFileOp = {
     kind: "http-file",
@@ -202,14 +222,6 @@ export async function uncommitted(ctx: RequestContext, repo: GitRepository): Pro
   return new Changeset(cleaned, local);
 }
 
-/** `url` with the service's hostname (as Service.endpoint names it) replaced by its address. */
-function viaAddress(url: string, bound: { ip: string; hostname: string }): string {
-  const u = new URL(url);
-  if (u.hostname.toLowerCase() !== bound.hostname.toLowerCase()) return url;
-  u.hostname = bound.ip;
-  return u.toString();
-}
-
 /** The best common ancestor of two refs of one repository, as a ref pinned to its commit. */
 export async function commonAncestor(ctx: RequestContext, a: GitRef, b: GitRef): Promise<GitRef> {
   if (JSON.stringify(a.repo.local ?? a.repo.url) !== JSON.stringify(b.repo.local ?? b.repo.url))
@@ -223,7 +235,7 @@ export async function commonAncestor(ctx: RequestContext, a: GitRef, b: GitRef):
     return new GitRef(a.repo, base, base);
   }
   const base = await withGitAuth(a.repo.auth, { session: ctx.session, secrets: ctx.session.secrets }, ctx.deps.runDir, (auth) =>
-    ctx.deps.git.mergeBase(a.repo.url, a.commit, b.commit, { signal: ctx.signal, auth }),
+    reachRemote(ctx, a.repo, (via) => ctx.deps.git.mergeBase(a.repo.url, a.commit, b.commit, { signal: ctx.signal, auth, fetchUrl: via })),
   );
   if (base === undefined) throw new NotFoundError(`commits ${a.commit} and ${b.commit} of "${a.repo.url}" have no common ancestor`);
   return new GitRef(a.repo, base, base);

@@ -183,7 +183,7 @@ export class Engine {
         ),
         new ImageTarballOpRunner({ exporter, snapshots }),
         new ImageImportOpRunner({ images, exporter, snapshots, runDir }),
-        new GitOpRunner({ git, snapshots, runDir }),
+        new GitOpRunner({ git, snapshots, runDir, services }),
         new GitLocalOpRunner({ snapshots, runDir }),
         new ChangesetMergeOpRunner({ snapshots, runDir }),
         new HttpFileOpRunner({ content, snapshots, http }),

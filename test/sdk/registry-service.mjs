@@ -2,7 +2,8 @@
 // publish with registryService (a registry, Debian's docker-registry with its
 // binary and libc taken from the host into a busybox container, reached for
 // one push and one pull under an address whose host resolves nowhere), and
-// http(experimentalServiceHost) (busybox httpd, by its endpoint).
+// http and git with experimentalServiceHost (busybox httpd, by its endpoint;
+// for git, serving the bare repository GIT_BARE over dumb HTTP).
 import { randomBytes } from "node:crypto";
 import { realpathSync } from "node:fs";
 import { connection, dag } from "@dagger.io/dagger";
@@ -70,5 +71,18 @@ await connection(async () => {
   const url = `${await web.endpoint({ scheme: "http" })}/f.txt`;
   out.httpViaService = await dag.http(url, { experimentalServiceHost: web }).contents();
   out.httpWithoutService = await failure(dag.http(url.replace("/f.txt", "/g.txt")).contents());
+
+  const gitWeb = dag
+    .container()
+    .from(image)
+    .withDirectory("/www/repo.git", dag.host().directory(process.env.GIT_BARE))
+    .withExposedPort(8080)
+    .asService({ args: ["httpd", "-f", "-p", "8080", "-h", "/www"] });
+  const gitUrl = `${await gitWeb.endpoint({ scheme: "http" })}/repo.git`;
+  const repo = dag.git(gitUrl, { experimentalServiceHost: gitWeb });
+  out.gitBranches = await repo.branches();
+  out.gitReadme = await repo.branch("main").tree().file("README").contents();
+  out.gitFeature = await repo.branch("feature").tree({ discardGitDir: true }).entries();
+  out.gitWithout = await failure(dag.git(gitUrl).head().commit());
 });
 console.log(JSON.stringify(out));

@@ -43,7 +43,15 @@ function gitAuthArgs(a: Args): GitAuthSpec {
 }
 
 export const sourcesQueryResolvers = {
-  git: (_: unknown, a: Args) => gitRepository(str(a, "url"), typeof a["keepGitDir"] === "boolean" ? a["keepGitDir"] : undefined, gitAuthArgs(a)),
+  git: (_: unknown, a: Args) => {
+    const host = optStr(a, "experimentalServiceHost");
+    return gitRepository(
+      str(a, "url"),
+      typeof a["keepGitDir"] === "boolean" ? a["keepGitDir"] : undefined,
+      gitAuthArgs(a),
+      host === undefined ? undefined : (loadObject(host, "Service") as Service),
+    );
+  },
   http: (_: unknown, a: Args, ctx: RequestContext) => {
     const authHeader = optStr(a, "authHeader");
     const serviceHost = optStr(a, "experimentalServiceHost");

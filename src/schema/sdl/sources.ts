@@ -4,7 +4,7 @@
  */
 export const sourcesSDL = /* GraphQL */ `
 extend type Query {
-  git(url: String!, keepGitDir: Boolean, sshKnownHosts: String = "", sshAuthSocket: SocketID, httpAuthUsername: String = "", httpAuthToken: SecretID, httpAuthHeader: SecretID): GitRepository!
+  git(url: String!, keepGitDir: Boolean, sshKnownHosts: String = "", sshAuthSocket: SocketID, httpAuthUsername: String = "", httpAuthToken: SecretID, httpAuthHeader: SecretID, experimentalServiceHost: ServiceID): GitRepository!
   http(url: String!, name: String, permissions: Int, checksum: String, authHeader: SecretID, experimentalServiceHost: ServiceID): File!
 }
 
