@@ -56,7 +56,10 @@ describe("local git repositories and findUp through the SDK", () => {
   test("Host.findUp, Directory.asGit (refs, trees, commonAncestor), GitRepository.uncommitted", async () => {
     const { tmp, repo, commits } = await makeRepo();
     const late = `late-${randomBytes(4).toString("hex")}`;
-    const out = await t.program("git-local.mjs", { cwd: path.join(repo, "sub"), env: { LATE_NAME: late } });
+    const home = path.join(tmp, "home");
+    await fs.mkdir(path.join(home, "d"), { recursive: true });
+    await fs.writeFile(path.join(home, "h.txt"), "home file\n");
+    const out = await t.program("git-local.mjs", { cwd: path.join(repo, "sub"), env: { LATE_NAME: late, HOME: home } });
 
     assert.equal(out["findGit"], "../.git");
     assert.equal(out["findHere"], "s.txt");
@@ -65,6 +68,8 @@ describe("local git repositories and findUp through the SDK", () => {
     assert.equal(out["lateCached"], null, "answers are kept for the session");
     assert.equal(out["lateFresh"], `../../${late}`, "noCache asks the client again");
     assert.match(String(out["badName"]), /findUp: name must be a relative name without "\.\."/);
+    assert.deepEqual(out["home"], ["d/", "h.txt"]);
+    assert.equal(out["homeFile"], "home file\n");
 
     assert.deepEqual(out["branches"], ["feature", "main"]);
     assert.deepEqual(out["tags"], ["v1.0.0"]);

@@ -7,6 +7,7 @@
 
 import { createReadStream } from "node:fs";
 import * as fs from "node:fs/promises";
+import * as os from "node:os";
 import * as path from "node:path";
 import { Readable } from "node:stream";
 import tar from "tar-stream";
@@ -17,6 +18,8 @@ import { PathFilter } from "../fsutil/path-filter.js";
 import type { HostEntry, ReadFilesParams, StatTreeParams, StatTreeResult, WriteParams } from "../http/session-protocol.js";
 
 export function resolveClientPath(workdir: string, p: string, opts: { allowOutside?: boolean } = {}): string {
+  // `~` is the client user's home, as a shell would read it.
+  if (p === "~" || p.startsWith("~/")) return path.join(os.homedir(), p.slice(1));
   if (path.isAbsolute(p)) return path.normalize(p);
   const abs = path.resolve(workdir, p);
   if (!opts.allowOutside && abs !== workdir && !abs.startsWith(workdir + path.sep)) {

@@ -107,7 +107,7 @@ const fileAction = z.discriminatedUnion("action", [
     permissions: mode.exactOptional(),
     gitignore: z.literal(true).exactOptional(),
   }),
-  z.strictObject({ action: z.literal("rm"), path: absPath, allowNotFound: z.boolean() }),
+  z.strictObject({ action: z.literal("rm"), path: absPath, allowNotFound: z.boolean(), wildcard: z.literal(true).exactOptional() }),
   z.strictObject({ action: z.literal("diff"), lower: int.min(-1), lowerPath: relOrAbsPath, upper: int.min(-1), upperPath: relOrAbsPath, dest: absPath }),
   z.strictObject({ action: z.literal("symlink"), target: str.min(1), link: absPath }),
   z.strictObject({ action: z.literal("timestamps"), path: absPath, time: z.number().finite() }),

@@ -24,6 +24,9 @@ await connection(async () => {
   out.lateCached = await host.findUp(late);
   out.lateFresh = await host.findUp(late, { noCache: true });
   out.badName = await failure(host.findUp("../x"));
+  // `~` is the client's home (HOME of the test).
+  out.home = await host.directory("~").entries();
+  out.homeFile = await host.file("~/h.txt").contents();
 
   const repo = host.directory("..").asGit();
   out.branches = await repo.branches();
