@@ -96,27 +96,25 @@ const OUT_OF_SCOPE_FIELDS = new Set([
 ]);
 
 /** Why a core field is not served yet. Keys: "Type.field", or "Type.*" for the whole type. */
+const SSHFS = "sshfs volumes: need Debian's sshfs (FUSE) where the engine runs, which the set-up does not install; not implemented";
+const TERMINAL = "interactive terminal: the fields that return one (Container/Directory/Service.terminal) are out of scope (a PTY over the session)";
+const HTTP_STATE = "Dagger's internal persistent HTTP state (revalidation of http()), reached only through Env bindings (out of scope); http() here keys downloads by content digest";
 const REASONS = {
-  "Container.withMountedVolume": "sshfs volumes: not implemented (Debian's sshfs is not installed here)",
-  "Query.sshfsVolume": "sshfs volumes: not implemented (Debian's sshfs is not installed here)",
-  "Query.loadVolumeFromID": "sshfs volumes: not implemented",
-  "Volume.*": "sshfs volumes: not implemented",
-  "Terminal.*": "interactive terminal: needs a TTY attached through the session",
-  "Query.loadTerminalFromID": "interactive terminal: needs a TTY attached through the session",
-  "Container.experimentalWithGPU": "GPUs: this engine runs no GPU runtime",
-  "Container.experimentalWithAllGPUs": "GPUs: this engine runs no GPU runtime",
-  "Changeset.export": "applying removals on the client needs a client call: not implemented",
-  "Changeset.withChangeset": "merging changesets (three-way, conflict modes): not implemented",
-  "Changeset.withChangesets": "merging changesets (octopus): not implemented",
-  "Container.up": "not implemented (Service.up is)",
-  "Directory.asGit": "repositories here are remote URLs; a local .git as GitRepository: not implemented",
-  "GitRepository.uncommitted": "repositories here are remote URLs; a local .git as GitRepository: not implemented",
-  "HTTPState.*": "HTTP caching state: not implemented",
-  "Query.loadHTTPStateFromID": "HTTP caching state: not implemented",
-  "Address.volume": "sshfs volumes: not implemented",
-  "Query.id": "an ID of the root object: not implemented",
-  "Host.findUp": "client paths are confined to the session's working directory: not implemented",
+  "Container.withMountedVolume": SSHFS,
+  "Query.sshfsVolume": SSHFS,
+  "Query.loadVolumeFromID": SSHFS,
+  "Volume.*": SSHFS,
+  "Address.volume": SSHFS,
+  "Terminal.*": TERMINAL,
+  "Query.loadTerminalFromID": TERMINAL,
+  "Container.experimentalWithGPU": "GPUs: this engine runs no GPU runtime (no device or driver to hand a container)",
+  "Container.experimentalWithAllGPUs": "GPUs: this engine runs no GPU runtime (no device or driver to hand a container)",
+  "HTTPState.*": HTTP_STATE,
+  "Query.loadHTTPStateFromID": HTTP_STATE,
 };
+
+/** Why an argument the SDK can send is not taken yet. Keys: "Type.field.arg". */
+const ARG_REASONS = {};
 
 function reasonFor(type, field) {
   return REASONS[`${type}.${field}`] ?? REASONS[`${type}.*`] ?? "not implemented yet";
@@ -230,5 +228,8 @@ if (process.argv.includes("--json")) {
   console.log(`Fields not served (${missing.length}):`);
   for (const m of missing) console.log(`  ${`${m.type}.${m.field}`.padEnd(44)} ${m.reason}`);
   console.log(`\nFields served without some argument the SDK can send (${partial.length}):`);
-  for (const p of partial) console.log(`  ${`${p.type}.${p.field}`.padEnd(44)} missing: ${p.lacking.join(", ")}`);
+  for (const p of partial) {
+    const why = p.lacking.map((a) => `${a}${ARG_REASONS[`${p.type}.${p.field}.${a}`] ? ` (${ARG_REASONS[`${p.type}.${p.field}.${a}`]})` : " (not implemented)"}`);
+    console.log(`  ${`${p.type}.${p.field}`.padEnd(44)} missing: ${why.join(", ")}`);
+  }
 }

@@ -23,6 +23,7 @@ describe("addresses through the SDK", () => {
     close = server.close;
     await fs.writeFile(path.join(dir, "a.txt"), "a\n");
     await fs.writeFile(path.join(dir, "b.md"), "b\n");
+    await fs.writeFile(path.join(dir, ".gitignore"), "*.md\n");
     env = {
       ...engine.env,
       TANTO_TEST_IMAGE: `${registry}/busybox:latest`,
@@ -45,6 +46,12 @@ describe("addresses through the SDK", () => {
     assert.equal(out["container"], "ran\n");
     assert.deepEqual(out["directory"], ["a.txt"]);
     assert.equal(out["file"], "a\n");
+    assert.equal(out["fileIncluded"], "a\n");
+    assert.match(String(out["fileExcluded"]), /host path "a\.txt": no such file or directory \(left out by include\/exclude\/gitignore\)/);
+    assert.match(String(out["fileNotIncluded"]), /host path "b\.md": no such file or directory/);
+    assert.match(String(out["fileIgnored"]), /host path "b\.md": no such file or directory/);
+    assert.equal(out["fileNotIgnored"], "a\n");
+    assert.match(String(out["urlFiltered"]), /include, exclude and gitignore select files of a client directory, not of a URL/);
     assert.equal(out["secret"], "s3");
     assert.equal(out["service"], "from the client\n");
     assert.equal(out["socket"], true);

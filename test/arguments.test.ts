@@ -100,7 +100,7 @@ describe("arguments and results", () => {
   });
 
   test("host().tunnel(ports: [{frontend}]) listens on that port, not a random one", () => {
-    assert.deepEqual(out["tunnelFrontend"], { endpoint: true, body: "tunnelled\n" });
+    assert.deepEqual(out["tunnelFrontend"], { endpoint: true, body: "tunnelled\n", ports: true });
   });
 
   test("forcedCompression EStarGZ writes eStargz layers: TOC, footer, annotations; still plain gzip to readers", () => {

@@ -1,4 +1,4 @@
-/** Annotations and HEALTHCHECK through the official SDK, checked in the exported image. */
+/** Annotations and HEALTHCHECK (checked in the exported image), Container.up, and pulls and pushes through a registry service, through the official SDK. */
 import assert from "node:assert/strict";
 import * as fs from "node:fs/promises";
 import * as net from "node:net";
@@ -7,6 +7,7 @@ import * as path from "node:path";
 import { after, before, describe, test } from "node:test";
 import { CLI, REPO, run, startEngine, type TestEngine } from "./support/engine.js";
 import { testRegistry } from "./support/fixtures.js";
+import { makeRepo } from "./support/git-servers.js";
 
 describe("container image settings through the SDK", () => {
   let engine: TestEngine;
@@ -51,5 +52,23 @@ describe("container image settings through the SDK", () => {
     const r = await run([CLI, "run", "node", path.join(REPO, "test", "sdk", "container-up.mjs")], { env: { ...env, TANTO_UP_PORT: String(upPort) } });
     assert.equal(r.code, 0, r.stderr);
     assert.deepEqual(JSON.parse(r.stdout), { body: "up from a container\n" });
+  });
+
+  test("from and publish with registryService (a registry run as a service), http and git with experimentalServiceHost", async () => {
+    const bare = await makeRepo(path.join(workdir, "git-served"), "served by a service\n");
+    const r = await run([CLI, "run", "node", path.join(REPO, "test", "sdk", "registry-service.mjs")], { env: { ...env, GIT_BARE: bare } });
+    assert.equal(r.code, 0, r.stderr);
+    const out = JSON.parse(r.stdout) as Record<string, string>;
+    assert.match(out["published"]!, /^registry\.invalid:5000\/tanto\/pushed:v1@sha256:[a-f0-9]{64}$/);
+    assert.equal(out["pulled"], `marker ${out["nonce"]}\n`);
+    assert.equal(out["byDigest"], `marker ${out["nonce"]}\n`);
+    assert.match(out["withoutService"]!, /registry\.invalid/, "without the service the address's host is used, and resolves nowhere");
+    assert.match(out["noPort"]!, /registryService: the address's registry "registry\.invalid" names no port and the service exposes none/);
+    assert.equal(out["httpViaService"], `served ${out["nonce"]}\n`);
+    assert.notEqual(out["httpWithoutService"], "no error", "the service's hostname resolves only with the service given");
+    assert.deepEqual(out["gitBranches"], ["feature", "main"]);
+    assert.equal(out["gitReadme"], "served by a service\n");
+    assert.deepEqual(out["gitFeature"], ["README", "feature.txt"]);
+    assert.match(out["gitWithout"]!, /cannot list refs of git repository/);
   });
 });

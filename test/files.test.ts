@@ -57,6 +57,11 @@ describe("files through the SDK", () => {
     assert.deepEqual(out["aEntries"], ["1.txt"]);
     assert.deepEqual(out["glob"], ["a/1.txt", "b/3.txt"]);
     assert.equal(out["linkContents"], "1");
+    assert.deepEqual(out["withoutWildcard"], ["s1/", "s1/a.txt", "s2/", "s2/b.md", "z.md"]);
+    assert.deepEqual(out["withoutFilesWildcard"], ["s1/", "s1/a.txt", "s2/", "x.txt", "y.txt"]);
+    assert.deepEqual(out["withoutDirWildcard"], ["x.txt", "y.txt", "z.md"]);
+    assert.deepEqual(out["withoutNoMatch"], ["s1/", "s2/", "x.txt", "y.txt", "z.md"]);
+    assert.deepEqual(out["ctrWithoutWildcard"], ["s1/", "s2/", "x.txt", "y.txt", "z.md"]);
     assert.deepEqual(out["copied"], ["copy/", "copy/a/", "copy/a/1.txt", "copy/link"]);
     assert.deepEqual(out["withFile"], ["renamed.txt"]);
     assert.equal(out["fileName"], "three.txt");

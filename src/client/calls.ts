@@ -3,7 +3,7 @@ import { EngineError, messageOf } from "../errors.js";
 import type { CallEvent, ReadFilesParams, StatTreeParams, TunnelDialParams, TunnelListenParams, WriteParams } from "../http/session-protocol.js";
 import { dockerLoad, dockerSave } from "./docker-images.js";
 import type { EngineClient } from "./engine-client.js";
-import { readFiles, statTree, writeExport } from "./host-files.js";
+import { findUp, readFiles, statTree, writeExport } from "./host-files.js";
 import { resolveSecretUri } from "./secrets.js";
 import { dialTunnel, listenTunnel } from "./tunnels.js";
 
@@ -14,6 +14,8 @@ export async function serveCall(engine: EngineClient, sessionId: string, workdir
         return await engine.replyCall(sessionId, call.id, { json: await statTree(workdir, call.params as StatTreeParams) });
       case "host.readFiles":
         return await engine.replyCall(sessionId, call.id, { stream: readFiles(call.params as ReadFilesParams) });
+      case "host.findUp":
+        return await engine.replyCall(sessionId, call.id, { json: { path: await findUp(workdir, (call.params as { name: string }).name) } });
       case "tunnel.listen":
         return await engine.replyCall(sessionId, call.id, { json: await listenTunnel(engine, sessionId, call.params as TunnelListenParams) });
       case "tunnel.dial":

@@ -7,6 +7,7 @@
 
 import { createReadStream } from "node:fs";
 import * as fs from "node:fs/promises";
+import * as os from "node:os";
 import * as path from "node:path";
 import { Readable } from "node:stream";
 import tar from "tar-stream";
@@ -17,6 +18,8 @@ import { PathFilter } from "../fsutil/path-filter.js";
 import type { HostEntry, ReadFilesParams, StatTreeParams, StatTreeResult, WriteParams } from "../http/session-protocol.js";
 
 export function resolveClientPath(workdir: string, p: string, opts: { allowOutside?: boolean } = {}): string {
+  // `~` is the client user's home, as a shell would read it.
+  if (p === "~" || p.startsWith("~/")) return path.join(os.homedir(), p.slice(1));
   if (path.isAbsolute(p)) return path.normalize(p);
   const abs = path.resolve(workdir, p);
   if (!opts.allowOutside && abs !== workdir && !abs.startsWith(workdir + path.sep)) {
@@ -76,6 +79,27 @@ async function entryOf(root: string, rel: string): Promise<HostEntry | undefined
   if (st.isFile()) return { ...base, type: "file" };
   if (st.isSymbolicLink()) return { ...base, type: "symlink", target: await fs.readlink(path.join(root, rel)) };
   return undefined; // sockets, devices, fifos are not sent
+}
+
+/**
+ * Host.findUp: the nearest `name` in `workdir` or one of its parents, as a
+ * path relative to `workdir` (`../../go.mod`); null when no directory up to
+ * the root holds one. A dangling symlink named `name` counts: it is there.
+ */
+export async function findUp(workdir: string, name: string): Promise<string | null> {
+  if (name === "" || name.includes("\0") || path.isAbsolute(name) || name.split("/").includes(".."))
+    throw new InvalidArgumentError(`findUp: name must be a relative name without "..", got ${JSON.stringify(name)}`);
+  for (let dir = workdir; ; dir = path.dirname(dir)) {
+    const found = path.join(dir, name);
+    if (
+      await fs.lstat(found).then(
+        () => true,
+        () => false,
+      )
+    )
+      return path.relative(workdir, found);
+    if (path.dirname(dir) === dir) return null;
+  }
 }
 
 /** A tar stream of the regular files `files` below `root`. */

@@ -6,15 +6,17 @@
  */
 
 import { cleanPath } from "../fsutil/in-root.js";
+import type { ResolvedImage } from "../images/image-store.js";
 import type { ImageConfig } from "../oci/image.js";
-import { formatPlatform, normalizePlatform, parsePlatform } from "../oci/platform.js";
-import { formatReference, parseReference } from "../oci/reference.js";
+import { formatPlatform, normalizePlatform, type Platform, parsePlatform } from "../oci/platform.js";
+import { formatReference, parseReference, type Reference } from "../oci/reference.js";
 import type { ExecMount } from "../ops/exec-op.js";
 import type { Vertex } from "../solver/types.js";
 import { vertex } from "../solver/vertex.js";
 import { fromDockerHealthcheck, type HealthcheckSpec } from "./healthcheck.js";
+import { withRegistryService } from "./registry-service.js";
 import { opSecretKey, type SecretRef } from "./secrets.js";
-import type { ServiceSpec } from "./service.js";
+import type { Service, ServiceSpec } from "./service.js";
 import type { RequestContext } from "./types.js";
 
 export type { CacheSharingMode } from "../ops/cache-volumes.js";
@@ -224,6 +226,23 @@ export function withExec(c: Container, spec: ExecSpec): Container {
   return c.with({ rootfs: exec, lastExec: exec, mounts: after });
 }
 
+/**
+ * Resolve and unpack an image from a registry service while it is up: the
+ * image op that runs later finds every layer here and needs no registry.
+ */
+function pullThrough(ctx: RequestContext, service: Service, ref: Reference, platform: Platform): Promise<ResolvedImage> {
+  return withRegistryService(ctx, service, ref.domain, async (host) => {
+    const registry = ctx.deps.images.endpointClient(ref.domain, host);
+    try {
+      const resolved = await ctx.deps.images.resolve(ref, platform, { signal: ctx.signal, registry });
+      await ctx.deps.images.unpack(resolved.ref, { signal: ctx.signal, registry });
+      return resolved;
+    } finally {
+      registry.close();
+    }
+  });
+}
+
 export interface ExecSpec {
   args: string[];
   expect: "SUCCESS" | "FAILURE" | "ANY";
@@ -240,13 +259,13 @@ export interface ExecSpec {
 }
 
 /** `from(address)`: resolve the image (once per session) and take its filesystem and config. */
-export async function fromAddress(c: Container, address: string, ctx: RequestContext): Promise<Container> {
+export async function fromAddress(c: Container, address: string, ctx: RequestContext, registryService?: Service): Promise<Container> {
   const ref = parseReference(address);
   const platform = parsePlatform(c.state.platform);
-  const key = `${formatReference(ref)}|${formatPlatform(platform)}`;
+  const key = `${formatReference(ref)}|${formatPlatform(platform)}${registryService ? `|${registryService.digest}` : ""}`;
   let resolving = ctx.session.resolved.get(key);
   if (!resolving) {
-    resolving = ctx.deps.images.resolve(ref, platform, { signal: ctx.signal });
+    resolving = registryService ? pullThrough(ctx, registryService, ref, platform) : ctx.deps.images.resolve(ref, platform, { signal: ctx.signal });
     ctx.session.resolved.set(key, resolving);
     resolving.catch(() => ctx.session.resolved.delete(key));
   }

@@ -14,7 +14,7 @@ import { specSchemas } from "./op-specs.js";
 import { Secret, type SecretRef } from "./secrets.js";
 import { Service } from "./service.js";
 import { GitRef, GitRepository } from "./sources.js";
-import { CacheVolume, Directory, File, NamedValue, Port, Stat } from "./values.js";
+import { CacheVolume, Directory, File, NamedValue, Port, QueryRoot, Stat } from "./values.js";
 
 /** The state schemas shared by several types, built on first use (see util/zod.ts). */
 const parts = lazySchemas((z) => {
@@ -75,9 +75,16 @@ const parts = lazySchemas((z) => {
   }) satisfies Z.ZodType<ContainerState>;
 
   const named = z.strictObject({ name: str, value: str });
-  const gitRepository = z.strictObject({ url: str.min(1), discardGitDir: z.boolean(), auth: gitAuthSpec.optional() });
+  const gitRepository = z.union([
+    z.strictObject({ url: str.min(1), discardGitDir: z.boolean(), auth: gitAuthSpec.optional(), serviceHost: serviceSpec.optional() }),
+    z.strictObject({ local: fsRef, discardGitDir: z.boolean() }),
+  ]);
+  const repoOf = (s: Z.infer<typeof gitRepository>): GitRepository =>
+    "local" in s
+      ? new GitRepository("", s.discardGitDir, undefined, new Directory(s.local.source, s.local.path))
+      : new GitRepository(normalizeGitUrl(s.url), s.discardGitDir, s.auth, undefined, s.serviceHost ? new Service(s.serviceHost) : undefined);
 
-  return { str, int, port, protocol, secretRef, fsRef, healthcheckSchema, containerState, named, gitRepository, sharing, serviceSpec };
+  return { str, int, port, protocol, secretRef, fsRef, healthcheckSchema, containerState, named, gitRepository, repoOf, sharing, serviceSpec };
 });
 
 /** Every core type; sessions extend this registry with their own. */
@@ -146,6 +153,11 @@ coreObjectTypes.register(
   () => new Host(),
 );
 coreObjectTypes.register(
+  "Query",
+  (z) => z.strictObject({}),
+  () => new QueryRoot(),
+);
+coreObjectTypes.register(
   "Secret",
   () => parts().secretRef,
   (s) => new Secret(s as SecretRef),
@@ -158,7 +170,7 @@ coreObjectTypes.register(
 coreObjectTypes.register(
   "GitRepository",
   () => parts().gitRepository,
-  (s) => new GitRepository(normalizeGitUrl(s.url), s.discardGitDir, s.auth),
+  (s) => parts().repoOf(s),
 );
 coreObjectTypes.register(
   "GitRef",
@@ -166,7 +178,7 @@ coreObjectTypes.register(
     const { str, gitRepository } = parts();
     return z.strictObject({ repo: gitRepository, ref: str, commit: str.refine(isCommitSha, "must be a full commit SHA") });
   },
-  (s) => new GitRef(new GitRepository(normalizeGitUrl(s.repo.url), s.repo.discardGitDir, s.repo.auth), s.ref, s.commit),
+  (s) => new GitRef(parts().repoOf(s.repo), s.ref, s.commit),
 );
 registerExtraTypes(coreObjectTypes);
 coreObjectTypes.register(

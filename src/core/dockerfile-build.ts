@@ -22,6 +22,7 @@ import { formatPlatform, parsePlatform } from "../oci/platform.js";
 import { Container, type ContainerMount, fromAddress, withExec } from "./container.js";
 import { runMounts } from "./dockerfile-mounts.js";
 import { readFileAt, statAt } from "./evaluate.js";
+import type { Socket } from "./extra-values.js";
 import { type Change, changeFs, type FsRef } from "./filesystem.js";
 import type { Secret } from "./secrets.js";
 import type { RequestContext } from "./types.js";
@@ -38,6 +39,8 @@ export interface DockerBuildOptions {
   noInit?: boolean;
   /** Secrets that `RUN --mount=type=secret,id=NAME` can mount (by name). */
   secrets?: readonly Secret[];
+  /** The socket `RUN --mount=type=ssh` mounts (an ssh-agent's, usually the client's). */
+  ssh?: Socket;
 }
 
 const DEFAULT_SHELL = ["/bin/sh", "-c"];
@@ -63,6 +66,7 @@ export async function dockerBuild(ctx: RequestContext, context: Directory, opts:
     buildArgs: new Map((opts.buildArgs ?? []).map((a) => [a.name, a.value])),
     noInit: opts.noInit ?? false,
     ...(opts.secrets?.length ? { secrets: opts.secrets } : {}),
+    ...(opts.ssh ? { ssh: opts.ssh } : {}),
   });
   const target = opts.target ? findStage(df, opts.target) : df.stages[df.stages.length - 1]!;
   if (!target) {
@@ -110,6 +114,7 @@ interface BuildSettings {
   context: Directory;
   /** Secrets for `RUN --mount=type=secret`, by name (the mount's id). */
   secrets?: readonly Secret[];
+  ssh?: Socket;
   platform: string;
   buildArgs: ReadonlyMap<string, string>;
   noInit: boolean;
@@ -245,9 +250,15 @@ class Build {
     return { container: await fromAddress(empty, image, this.ctx), shell: DEFAULT_SHELL };
   }
 
-  #run(c: Container, args: ReadonlyMap<string, string | undefined>, argv: string[], mounts: readonly ContainerMount[] = []): Container {
-    // Build args are in the command's environment (ENV wins), not in the image's.
-    let withArgs = mounts.reduce((acc, m) => acc.withMount(m), c);
+  #run(
+    c: Container,
+    args: ReadonlyMap<string, string | undefined>,
+    argv: string[],
+    forRun: { mounts: readonly ContainerMount[]; env: ReadonlyArray<[string, string]> } = { mounts: [], env: [] },
+  ): Container {
+    // Build args are in the command's environment (ENV wins), not in the image's; so are the mounts' (SSH_AUTH_SOCK).
+    let withArgs = forRun.mounts.reduce((acc, m) => acc.withMount(m), c);
+    for (const [k, v] of forRun.env) if (c.envVariable(k) === undefined) withArgs = withArgs.withEnvVariable(k, v);
     for (const [k, v] of args) if (v !== undefined && c.envVariable(k) === undefined) withArgs = withArgs.withEnvVariable(k, v);
     const ran = withExec(withArgs, { args: argv, expect: "SUCCESS", ...(this.settings.noInit ? { noInit: true } : {}) });
     // RUN --mount mounts are for that command only.

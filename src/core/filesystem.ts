@@ -54,3 +54,8 @@ export function changeFs(base: Vertex | undefined, changes: readonly Change[], n
 export function joinPath(dir: string, p: string): string {
   return path.posix.resolve(dir, p);
 }
+
+/** withoutFile(s)/withoutDirectory: remove `p` if it is there; `*`, `?` and `[…]` match names, as in Dagger. */
+export function removal(p: string): Change {
+  return { action: "rm", path: p, allowNotFound: true, ...(/[*?[]/.test(p) ? { wildcard: true as const } : {}) };
+}

@@ -15,8 +15,8 @@ import type { SyncResult } from "../hostsync/host-mirror.js";
 import type { StatTreeParams } from "../http/session-protocol.js";
 import type { HostDirOp } from "../ops/host-dir-op.js";
 import { vertex } from "../solver/vertex.js";
-import { withView } from "./evaluate.js";
-import type { RequestContext } from "./types.js";
+import { statAt, withView } from "./evaluate.js";
+import type { RequestContext, Session } from "./types.js";
 import { Directory, File } from "./values.js";
 
 export class Host {
@@ -58,6 +58,39 @@ export async function hostFile(ctx: RequestContext, p: string, noCache: boolean)
   const result = await sync(ctx, params, noCache);
   if (result.kind !== "file" || !result.name) throw new FailedPreconditionError(`host path "${p}" is a directory, not a file: use host().directory()`);
   return new File(hostVertex(ctx, params, result, `host.file ${p}`), "/" + result.name);
+}
+
+// Host.findUp answers per session (by name), asked again with noCache.
+const foundUp = new WeakMap<Session, Map<string, Promise<string | null>>>();
+
+/** The nearest `name` in the client's working directory or its parents, relative to it; null when none. */
+export function hostFindUp(ctx: RequestContext, name: string, noCache: boolean): Promise<string | null> {
+  let memo = foundUp.get(ctx.session);
+  if (!memo) foundUp.set(ctx.session, (memo = new Map()));
+  const hit = noCache ? undefined : memo.get(name);
+  if (hit) return hit;
+  const asking = ctx.session.host.findUp(name, ctx.signal);
+  memo.set(name, asking);
+  asking.catch(() => memo.delete(name));
+  return asking;
+}
+
+/**
+ * A client file loaded through its directory with filters (Address.file):
+ * the file as the filtered directory holds it, or an error when the filters
+ * leave it out.
+ */
+export async function hostFileFiltered(
+  ctx: RequestContext,
+  p: string,
+  opts: { include: string[]; exclude: string[]; gitignore: boolean; noCache: boolean },
+): Promise<File> {
+  const name = path.posix.basename(p);
+  const dir = await hostDirectory(ctx, path.posix.dirname(p), { ...opts, include: opts.include.length > 0 ? opts.include : [name] });
+  const st = await statAt(ctx, dir.source, `/${name}`);
+  if (!st) throw new NotFoundError(`host path "${p}": no such file or directory (left out by include/exclude/gitignore)`);
+  if (st.type !== "REGULAR") throw new FailedPreconditionError(`host path "${p}" is not a regular file`);
+  return new File(dir.source, `/${name}`);
 }
 
 export async function exportDirectory(ctx: RequestContext, d: Directory, dest: string, wipe: boolean): Promise<string> {

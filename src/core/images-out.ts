@@ -24,6 +24,8 @@ import { Container } from "./container.js";
 import { solve, withView } from "./evaluate.js";
 import { toDockerHealthcheck } from "./healthcheck.js";
 import { packOneFile } from "./host.js";
+import { withRegistryService } from "./registry-service.js";
+import type { Service } from "./service.js";
 import type { RequestContext } from "./types.js";
 import { File } from "./values.js";
 
@@ -87,12 +89,19 @@ export function imageTarball(containers: readonly Container[], opts: ImageOutOpt
 }
 
 /** Push the image to `address`, with the container's registry login for that host; returns `name@digest`. */
-export async function publishImage(ctx: RequestContext, containers: readonly Container[], address: string, opts: ImageOutOptions): Promise<string> {
+export async function publishImage(
+  ctx: RequestContext,
+  containers: readonly Container[],
+  address: string,
+  opts: ImageOutOptions,
+  registryService?: Service,
+): Promise<string> {
   const ref = parseReference(address);
   const image = await exportImage(ctx, containers, opts);
   const login = containers[0]?.state.registryAuth.find((l) => l.host === ref.domain);
   const credentials = login ? { username: login.username, password: ctx.session.secrets.plaintext(login.secret) } : undefined;
-  const digest = await ctx.deps.exporter.publish(ref, image, { signal: ctx.signal, credentials });
+  const push = (via?: string) => ctx.deps.exporter.publish(ref, image, { signal: ctx.signal, credentials, via });
+  const digest = registryService ? await withRegistryService(ctx, registryService, ref.domain, push) : await push();
   const { digest: _given, ...named } = ref;
   return `${formatReference(named)}@${digest}`;
 }

@@ -6,9 +6,11 @@
  */
 import type * as Z from "zod";
 import { isDigest } from "../oci/digest.js";
+import type { ChangesetMergeOp } from "../ops/changeset-merge-op.js";
 import type { ExecOp } from "../ops/exec-op.js";
 import type { FileAction, FileOp } from "../ops/file-op.js";
 import type { GitAuthSpec } from "../ops/git-auth.js";
+import type { GitLocalOp } from "../ops/git-local-op.js";
 import type { GitOp } from "../ops/git-op.js";
 import type { HostDirOp } from "../ops/host-dir-op.js";
 import { type HttpFileOp, isPlainName } from "../ops/http-op.js";
@@ -112,7 +114,7 @@ export const specSchemas = lazySchemas((z) => {
       permissions: mode.exactOptional(),
       gitignore: z.literal(true).exactOptional(),
     }),
-    z.strictObject({ action: z.literal("rm"), path: absPath, allowNotFound: z.boolean() }),
+    z.strictObject({ action: z.literal("rm"), path: absPath, allowNotFound: z.boolean(), wildcard: z.literal(true).exactOptional() }),
     z.strictObject({ action: z.literal("diff"), lower: int.min(-1), lowerPath: relOrAbsPath, upper: int.min(-1), upperPath: relOrAbsPath, dest: absPath }),
     z.strictObject({ action: z.literal("symlink"), target: str.min(1), link: absPath }),
     z.strictObject({ action: z.literal("timestamps"), path: absPath, time: z.number().finite() }),
@@ -141,8 +143,27 @@ export const specSchemas = lazySchemas((z) => {
     keepGitDir: z.literal(true).exactOptional(),
     depth: nat.exactOptional(),
     includeTags: z.literal(true).exactOptional(),
-    origin: z.strictObject({ auth: gitAuthSpec }).exactOptional(),
+    origin: z.strictObject({ auth: gitAuthSpec.exactOptional(), serviceHost: serviceSpec.exactOptional() }).exactOptional(),
   }) satisfies Z.ZodType<GitOp>;
+
+  const gitLocal = z.strictObject({
+    kind: z.literal("git-local"),
+    mode: z.enum(["checkout", "cleaned"]),
+    path: absPath,
+    commit: str.refine(isCommitSha, "must be a full commit SHA").exactOptional(),
+    keepGitDir: z.literal(true).exactOptional(),
+    depth: nat.exactOptional(),
+  }) satisfies Z.ZodType<GitLocalOp>;
+
+  const changesetMerge = z.strictObject({
+    kind: z.literal("changeset-merge"),
+    sides: z
+      .array(z.strictObject({ before: int.min(-1), beforePath: absPath, after: int.min(-1), afterPath: absPath }))
+      .min(2)
+      .max(256),
+    onConflict: z.enum(["FAIL", "FAIL_EARLY", "LEAVE_CONFLICT_MARKERS", "PREFER_OURS", "PREFER_THEIRS"]),
+    octopus: z.boolean(),
+  }) satisfies Z.ZodType<ChangesetMergeOp>;
 
   const httpFile = z.strictObject({
     kind: z.literal("http-file"),
@@ -203,6 +224,8 @@ export const specSchemas = lazySchemas((z) => {
     file,
     image,
     git,
+    "git-local": gitLocal,
+    "changeset-merge": changesetMerge,
     "http-file": httpFile,
     "image-tarball": imageTarball,
     "image-import": imageImport,

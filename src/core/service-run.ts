@@ -38,3 +38,19 @@ export async function startService(ctx: RequestContext, service: Service): Promi
 export function stopService(ctx: RequestContext, service: Service, kill = false): Promise<void> {
   return ctx.deps.services.stop(service.digest, ctx.session.id, { kill });
 }
+
+/**
+ * Run `fn` with `service` up for the engine's own use (a registry to pull
+ * from, a server to download from): the service's address on the engine's
+ * network, and its hostname (which only containers resolve).
+ */
+export async function withBoundService<T>(ctx: RequestContext, service: Service, fn: (bound: { ip: string; hostname: string }) => Promise<T>): Promise<T> {
+  if (service.spec.kind !== "container")
+    throw new FailedPreconditionError(`a "${service.spec.kind}" service cannot be reached by the engine itself; use a container's asService`);
+  const bound = await ctx.deps.services.bind(service.spec, solveContext(ctx));
+  try {
+    return await fn(bound);
+  } finally {
+    await bound.release();
+  }
+}

@@ -9,27 +9,49 @@
  * not the URL.
  */
 import { InvalidArgumentError, NotFoundError } from "../errors.js";
+import { resolveInRoot } from "../fsutil/in-root.js";
 import { type Digest, isDigest } from "../oci/digest.js";
 import { type GitAuthSpec, hasGitAuth, withGitAuth } from "../ops/git-auth.js";
-import type { GitOp } from "../ops/git-op.js";
+import type { GitLocalOp } from "../ops/git-local-op.js";
+import { type GitOp, withHostAddress } from "../ops/git-op.js";
 import { type HttpFileOp, isPlainName } from "../ops/http-op.js";
 import { vertex } from "../solver/vertex.js";
+import { listLocalRefs, mergeBaseLocal } from "../sources/git-local.js";
 import { isCommitSha, latestVersionTag, listRefNames, lookupRef, normalizeGitUrl, type RefQuery, type RemoteRefs } from "../sources/git-source.js";
 import { type Download, fileNameFromUrl } from "../sources/http-source.js";
+import { withView } from "./evaluate.js";
+import { Changeset } from "./extra-values.js";
 import type { Secret } from "./secrets.js";
+import type { Service } from "./service.js";
+import { withBoundService } from "./service-run.js";
 import type { RequestContext, Session } from "./types.js";
 import { Directory, File } from "./values.js";
 
 export class GitRepository {
   readonly typename = "GitRepository";
   constructor(
+    /** The remote's URL; "" for a local repository. */
     readonly url: string,
     readonly discardGitDir: boolean,
     /** Credentials for the remote (secrets by HMAC); undefined: none. */
     readonly auth?: GitAuthSpec | undefined,
+    /** A directory holding the repository's `.git` (Directory.asGit), instead of a remote. */
+    readonly local?: Directory | undefined,
+    /** A service that must be up to reach the remote (experimentalServiceHost). */
+    readonly serviceHost?: Service | undefined,
   ) {}
   toJSON(): unknown {
-    return { url: this.url, discardGitDir: this.discardGitDir, ...(hasGitAuth(this.auth) ? { auth: this.auth } : {}) };
+    if (this.local) return { local: this.local.toJSON(), discardGitDir: this.discardGitDir };
+    return {
+      url: this.url,
+      discardGitDir: this.discardGitDir,
+      ...(hasGitAuth(this.auth) ? { auth: this.auth } : {}),
+      ...(this.serviceHost ? { serviceHost: this.serviceHost.spec } : {}),
+    };
+  }
+  /** How messages name the repository. */
+  get label(): string {
+    return this.local ? `local git repository (directory ${this.local.path})` : `git repository "${this.url}"`;
   }
 }
 
@@ -45,9 +67,15 @@ export class GitRef {
   }
 }
 
-export function gitRepository(url: string, keepGitDir: boolean | undefined, auth?: GitAuthSpec): GitRepository {
+export function gitRepository(url: string, keepGitDir: boolean | undefined, auth?: GitAuthSpec, serviceHost?: Service): GitRepository {
   // Dagger keeps .git unless told otherwise; the deprecated keepGitDir=false discards it.
-  return new GitRepository(normalizeGitUrl(url), keepGitDir === false, hasGitAuth(auth) ? auth : undefined);
+  return new GitRepository(normalizeGitUrl(url), keepGitDir === false, hasGitAuth(auth) ? auth : undefined, undefined, serviceHost);
+}
+
+/** Run `fn` with the URL git should use: the repository's own, or through its service host while that is up. */
+function reachRemote<T>(ctx: RequestContext, repo: GitRepository, fn: (url: string | undefined) => Promise<T>): Promise<T> {
+  const host = repo.serviceHost;
+  return host ? withBoundService(ctx, host, (bound) => fn(withHostAddress(repo.url, bound))) : fn(undefined);
 }
 
 // Per session: ls-remote answers (by URL) and downloads (by URL and checksum).
@@ -69,11 +97,22 @@ function memo<T>(table: WeakMap<Session, Map<string, Promise<T>>>, session: Sess
   return p;
 }
 
+/** Directory.asGit: the repository a directory holds (checked when first used). */
+export function localGitRepository(d: Directory): GitRepository {
+  return new GitRepository("", false, undefined, d);
+}
+
 export function listRemoteRefs(ctx: RequestContext, repo: GitRepository): Promise<RemoteRefs> {
-  const key = hasGitAuth(repo.auth) ? JSON.stringify([repo.url, repo.auth]) : repo.url;
+  const local = repo.local;
+  if (local) {
+    return memo(remoteRefs, ctx.session, JSON.stringify(["local", local.toJSON()]), () =>
+      withView(ctx, local.source, async (root) => listLocalRefs(await resolveInRoot(root, local.path, { followLast: true }), ctx.signal)),
+    );
+  }
+  const key = hasGitAuth(repo.auth) || repo.serviceHost ? JSON.stringify([repo.url, repo.auth ?? null, repo.serviceHost?.digest ?? null]) : repo.url;
   return memo(remoteRefs, ctx.session, key, () =>
     withGitAuth(repo.auth, { session: ctx.session, secrets: ctx.session.secrets }, ctx.deps.runDir, (auth) =>
-      ctx.deps.git.listRefs(repo.url, ctx.session.signal, auth),
+      reachRemote(ctx, repo, (via) => ctx.deps.git.listRefs(via ?? repo.url, ctx.session.signal, auth)),
     ),
   );
 }
@@ -81,7 +120,7 @@ export function listRemoteRefs(ctx: RequestContext, repo: GitRepository): Promis
 export async function resolveGitRef(ctx: RequestContext, repo: GitRepository, q: RefQuery): Promise<GitRef> {
   // A full SHA pins itself: nothing to ask the remote.
   if (q.kind === "ref" && isCommitSha(q.name)) return new GitRef(repo, q.name, q.name);
-  const { ref, commit } = lookupRef(await listRemoteRefs(ctx, repo), repo.url, q);
+  const { ref, commit } = lookupRef(await listRemoteRefs(ctx, repo), repo.url, q, repo.label);
   return new GitRef(repo, ref, commit);
 }
 
@@ -92,7 +131,7 @@ export function gitCommit(repo: GitRepository, id: string): GitRef {
 
 export async function latestVersion(ctx: RequestContext, repo: GitRepository): Promise<GitRef> {
   const tag = latestVersionTag(await listRemoteRefs(ctx, repo));
-  if (tag === undefined) throw new InvalidArgumentError(`git repository "${repo.url}" has no semver tags (vX.Y.Z)`);
+  if (tag === undefined) throw new InvalidArgumentError(`${repo.label} has no semver tags (vX.Y.Z)`);
   return resolveGitRef(ctx, repo, { kind: "tag", name: tag });
 }
 
@@ -102,12 +141,31 @@ export async function gitRefNames(ctx: RequestContext, repo: GitRepository, kind
 
 export function gitTree(ref: GitRef, opts: { discardGitDir: boolean; depth: number; includeTags?: boolean }): Directory {
   const keep = !(opts.discardGitDir || ref.repo.discardGitDir);
+  const local = ref.repo.local;
+  if (local) {
+    // includeTags: the local repository's tags are its own; a checkout keeps the one commit's history only.
+    const op: GitLocalOp = {
+      kind: "git-local",
+      mode: "checkout",
+      path: local.path,
+      commit: ref.commit,
+      ...(keep ? { keepGitDir: true as const, depth: opts.depth } : {}),
+    };
+    return new Directory(vertex(op, local.source ? [local.source] : [], `git checkout ${ref.ref === ref.commit ? ref.commit.slice(0, 12) : ref.ref}`), "/");
+  }
   const op: GitOp = {
     kind: "git",
     url: ref.repo.url,
     commit: ref.commit,
     ...(keep ? { keepGitDir: true as const, depth: opts.depth, ...(opts.includeTags ? { includeTags: true as const } : {}) } : {}),
-    ...(hasGitAuth(ref.repo.auth) ? { origin: { auth: ref.repo.auth } } : {}),
+    ...(hasGitAuth(ref.repo.auth) || ref.repo.serviceHost
+      ? {
+          origin: {
+            ...(hasGitAuth(ref.repo.auth) ? { auth: ref.repo.auth } : {}),
+            ...(ref.repo.serviceHost ? { serviceHost: ref.repo.serviceHost.spec } : {}),
+          },
+        }
+      : {}),
   };
   return new Directory(
     vertex(op, [], `git ${ref.repo.url} ${ref.ref === ref.commit ? ref.commit.slice(0, 12) : `${ref.ref} (${ref.commit.slice(0, 12)})`}`),
@@ -118,7 +176,7 @@ export function gitTree(ref: GitRef, opts: { discardGitDir: boolean; depth: numb
 export async function httpFile(
   ctx: RequestContext,
   url: string,
-  opts: { name: string | undefined; permissions: number; checksum: string | undefined; authHeader: Secret | undefined },
+  opts: { name: string | undefined; permissions: number; checksum: string | undefined; authHeader: Secret | undefined; serviceHost?: Service | undefined },
 ): Promise<File> {
   const name = opts.name ?? fileNameFromUrl(url);
   if (!isPlainName(name)) throw new InvalidArgumentError(`invalid file name "${name}": want a single path component`);
@@ -127,12 +185,16 @@ export async function httpFile(
   }
   const checksum = opts.checksum as Digest | undefined;
   const auth = opts.authHeader;
-  const download = await memo(downloads, ctx.session, JSON.stringify([url, checksum ?? null, auth?.ref.mac ?? null]), () =>
-    ctx.deps.http.fetch(url, {
+  const get = (from: string) =>
+    ctx.deps.http.fetch(from, {
       ...(checksum !== undefined ? { checksum } : {}),
       ...(auth !== undefined ? { authorization: ctx.session.secrets.plaintext(auth.ref) } : {}),
       signal: ctx.session.signal,
-    }),
+    });
+  const host = opts.serviceHost;
+  const download = await memo(downloads, ctx.session, JSON.stringify([url, checksum ?? null, auth?.ref.mac ?? null]), () =>
+    // experimentalServiceHost: the service is up for the download; its hostname (which only containers resolve) is its address here.
+    host ? withBoundService(ctx, host, (bound) => get(withHostAddress(url, bound))) : get(url),
   );
   const op: HttpFileOp = {
     kind: "http-file",
@@ -144,11 +206,36 @@ export async function httpFile(
   return new File(vertex(op, [], `http ${url}`), "/" + name);
 }
 
+/**
+ * GitRepository.uncommitted: the worktree's changes against HEAD, untracked
+ * files included (ignored ones not). A remote repository has no worktree: its
+ * changeset is empty (HEAD's tree on both sides).
+ */
+export async function uncommitted(ctx: RequestContext, repo: GitRepository): Promise<Changeset> {
+  const local = repo.local;
+  if (!local) {
+    const head = gitTree(await resolveGitRef(ctx, repo, { kind: "head" }), { discardGitDir: false, depth: 1 });
+    return new Changeset(head, head);
+  }
+  const op: GitLocalOp = { kind: "git-local", mode: "cleaned", path: local.path };
+  const cleaned = new Directory(vertex(op, local.source ? [local.source] : [], `git worktree at HEAD ${local.path}`), local.path);
+  return new Changeset(cleaned, local);
+}
+
 /** The best common ancestor of two refs of one repository, as a ref pinned to its commit. */
 export async function commonAncestor(ctx: RequestContext, a: GitRef, b: GitRef): Promise<GitRef> {
-  if (a.repo.url !== b.repo.url) throw new InvalidArgumentError(`commonAncestor: the refs are of different repositories ("${a.repo.url}", "${b.repo.url}")`);
+  if (JSON.stringify(a.repo.local ?? a.repo.url) !== JSON.stringify(b.repo.local ?? b.repo.url))
+    throw new InvalidArgumentError(`commonAncestor: the refs are of different repositories (${a.repo.label}, ${b.repo.label})`);
+  const local = a.repo.local;
+  if (local) {
+    const base = await withView(ctx, local.source, async (root) =>
+      mergeBaseLocal(await resolveInRoot(root, local.path, { followLast: true }), a.commit, b.commit, ctx.signal),
+    );
+    if (base === undefined) throw new NotFoundError(`commits ${a.commit} and ${b.commit} of the ${a.repo.label} have no common ancestor`);
+    return new GitRef(a.repo, base, base);
+  }
   const base = await withGitAuth(a.repo.auth, { session: ctx.session, secrets: ctx.session.secrets }, ctx.deps.runDir, (auth) =>
-    ctx.deps.git.mergeBase(a.repo.url, a.commit, b.commit, { signal: ctx.signal, auth }),
+    reachRemote(ctx, a.repo, (via) => ctx.deps.git.mergeBase(a.repo.url, a.commit, b.commit, { signal: ctx.signal, auth, fetchUrl: via })),
   );
   if (base === undefined) throw new NotFoundError(`commits ${a.commit} and ${b.commit} of "${a.repo.url}" have no common ancestor`);
   return new GitRef(a.repo, base, base);

@@ -88,3 +88,11 @@ export class Stat {
     return { name: this.name, fileType: this.fileType, permissions: this.permissions, size: this.size };
   }
 }
+
+/** The root object (Query.id): it holds no state, so every session's root has one ID. */
+export class QueryRoot {
+  readonly typename = "Query";
+  toJSON(): unknown {
+    return {};
+  }
+}

@@ -128,7 +128,7 @@ describe("parseDockerfile", () => {
 
   test("unsupported flags and instructions name themselves and the line", () => {
     assert.throws(() => parseDockerfile("FROM a\n\nRUN --mount=type=tmpfs,target=/x echo"), {
-      message: "Dockerfile:3: --mount=type=tmpfs,target=/x: type=tmpfs is not supported (cache, secret and bind are)",
+      message: "Dockerfile:3: --mount=type=tmpfs,target=/x: type=tmpfs is not supported (cache, secret, bind and ssh are)",
     });
     assert.throws(() => parseDockerfile("FROM a\nRUN --network=none echo"), { message: "Dockerfile:2: unsupported flag --network for RUN" });
     assert.throws(() => parseDockerfile("FROM a\nCOPY --link a b"), { message: "Dockerfile:2: unsupported flag --link for COPY" });

@@ -1,5 +1,5 @@
 /**
- * `RUN --mount=…` options (BuildKit's syntax): `type=cache|secret|bind`
+ * `RUN --mount=…` options (BuildKit's syntax): `type=cache|secret|bind|ssh`
  * with comma-separated `key=value` fields. Parsed here; the build maps them
  * onto a container's mounts for that one RUN.
  */
@@ -7,7 +7,9 @@
 export type RunMount =
   | { type: "cache"; target: string; id?: string; sharing: "shared" | "private" | "locked" }
   | { type: "secret"; id: string; target: string; required: boolean; mode: number }
-  | { type: "bind"; target: string; source: string; from?: string; readWrite: boolean };
+  | { type: "bind"; target: string; source: string; from?: string; readWrite: boolean }
+  /** The build's ssh-agent socket (dockerBuild(ssh)) at `target`; `owner` from uid/gid. */
+  | { type: "ssh"; id: string; target: string; required: boolean; owner?: string };
 
 /** Leading `--mount=…` words of a RUN, and what is left of it. */
 export function takeRunMounts(text: string): { specs: string[]; rest: string } {
@@ -53,7 +55,21 @@ export function parseRunMount(spec: string): RunMount | string {
       const from = fields.get("from");
       return { type, target, source: fields.get("source") ?? fields.get("src") ?? "/", readWrite: flag("rw") || flag("readwrite"), ...(from ? { from } : {}) };
     }
+    case "ssh": {
+      if (fields.has("mode")) return `--mount=${spec}: mode= is not supported for ssh mounts (the socket is the agent's)`;
+      const uid = fields.get("uid");
+      const gid = fields.get("gid");
+      if ([uid, gid].some((n) => n !== undefined && !/^\d+$/.test(n))) return `--mount=${spec}: uid and gid must be numbers`;
+      const owner = uid !== undefined || gid !== undefined ? `${uid ?? "0"}:${gid ?? "0"}` : undefined;
+      return {
+        type,
+        id: fields.get("id") ?? "default",
+        target: target ?? "/run/buildkit/ssh_agent.0",
+        required: flag("required"),
+        ...(owner ? { owner } : {}),
+      };
+    }
     default:
-      return `--mount=${spec}: type=${type} is not supported (cache, secret and bind are)`;
+      return `--mount=${spec}: type=${type} is not supported (cache, secret, bind and ssh are)`;
   }
 }

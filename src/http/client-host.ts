@@ -32,6 +32,8 @@ export interface ClientHost {
   loadImage(archive: Readable, signal?: AbortSignal): Promise<string>;
   /** `docker save` of an image of the client's Docker, as a tar stream. */
   saveImage(name: string, signal?: AbortSignal): Promise<{ tar: Readable; done(error?: Error): void }>;
+  /** The nearest `name` in the client's working directory or its parents, relative to that directory; null when none. */
+  findUp(name: string, signal?: AbortSignal): Promise<string | null>;
   /** Send a tar stream to be written at `path` on the client; returns the path written. */
   write(params: WriteParams, tar: Readable, signal?: AbortSignal): Promise<string>;
 }

@@ -97,7 +97,10 @@ export class ImageExporter {
       snapshots: OverlaySnapshotter;
       layerBlobs: LayerBlobs;
       /** For publish. */
-      registry: Pusher & { withCredentials(credentials: CredentialsFn): Pusher & { close(): void } };
+      registry: Pusher & {
+        withCredentials(credentials: CredentialsFn): Pusher & { close(): void; withEndpoint(domain: string, host: string): Pusher & { close(): void } };
+        withEndpoint(domain: string, host: string): Pusher & { close(): void };
+      };
       /** Bounds layers packed and compressed at once ([worker.oci] max-exports). */
       exports?: Limit;
     },
@@ -108,15 +111,25 @@ export class ImageExporter {
   }
 
   /** Push an exported image to `ref`; returns the digest of what the reference names. */
-  /** Push `image` as `ref`, logged in with `credentials` when given (withRegistryAuth). */
-  async publish(ref: Reference, image: ExportedImage, opts: { signal?: AbortSignal | undefined; credentials?: Credentials | undefined } = {}): Promise<Digest> {
-    const { credentials } = opts;
-    if (!credentials) return publishImage(this.deps.registry, this.deps.content, ref, image, opts);
-    const client = this.deps.registry.withCredentials((host) => (host === ref.domain ? credentials : undefined));
+  /**
+   * Push `image` as `ref`, logged in with `credentials` when given
+   * (withRegistryAuth), to the registry at `via` (`ip:port`, plain HTTP) when
+   * given (a registry service) instead of the reference's host.
+   */
+  async publish(
+    ref: Reference,
+    image: ExportedImage,
+    opts: { signal?: AbortSignal | undefined; credentials?: Credentials | undefined; via?: string | undefined } = {},
+  ): Promise<Digest> {
+    const { credentials, via } = opts;
+    if (!credentials && via === undefined) return publishImage(this.deps.registry, this.deps.content, ref, image, opts);
+    const authed = credentials ? this.deps.registry.withCredentials((host) => (host === ref.domain ? credentials : undefined)) : undefined;
+    const client = via === undefined ? authed! : (authed ?? this.deps.registry).withEndpoint(ref.domain, via);
     try {
       return await publishImage(client, this.deps.content, ref, image, opts);
     } finally {
       client.close();
+      if (authed !== client) authed?.close();
     }
   }
 

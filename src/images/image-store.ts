@@ -52,8 +52,14 @@ export class ImageStore {
     private readonly layerPulls: Limit = unlimited,
   ) {}
 
-  async resolve(ref: Reference, platform: Platform, opts: { signal?: AbortSignal } = {}): Promise<ResolvedImage> {
-    const resolved = await this.registry.resolve(ref, platform, opts);
+  /** A client of the store's registry that reaches `domain` at `host` instead (plain HTTP): for `resolve`/`unpack` opts.registry. */
+  endpointClient(domain: string, host: string): RegistryClient {
+    return this.registry.withEndpoint(domain, host);
+  }
+
+  /** A registry client for one pull (e.g. through a registry service) may stand in for the store's own: `opts.registry`. */
+  async resolve(ref: Reference, platform: Platform, opts: { signal?: AbortSignal; registry?: RegistryClient } = {}): Promise<ResolvedImage> {
+    const resolved = await (opts.registry ?? this.registry).resolve(ref, platform, opts.signal ? { signal: opts.signal } : {});
     await this.content.put(resolved.manifestBytes, resolved.digest);
     await this.content.put(resolved.configBytes, resolved.manifest.config.digest);
     return { ref: withDigest(ref, resolved.digest), manifestDigest: resolved.digest, config: resolved.config };
@@ -62,7 +68,12 @@ export class ImageStore {
   /** Make sure every layer of a pinned image is unpacked; returns the top snapshot. */
   async unpack(
     ref: Reference,
-    opts: { signal?: AbortSignal; onProgress?: PullProgress; spans?: { sink: SpanSink | undefined; parent: string | undefined } } = {},
+    opts: {
+      signal?: AbortSignal;
+      onProgress?: PullProgress;
+      spans?: { sink: SpanSink | undefined; parent: string | undefined };
+      registry?: RegistryClient;
+    } = {},
   ): Promise<CommittedSnapshot | undefined> {
     const { manifest, config } = await this.#manifestAndConfig(ref, opts);
     const diffIds = config.rootfs.diff_ids;
@@ -82,18 +93,20 @@ export class ImageStore {
     return parent;
   }
 
-  async #manifestAndConfig(ref: Reference, opts: { signal?: AbortSignal }): Promise<{ manifest: Manifest; config: ImageConfig }> {
+  async #manifestAndConfig(ref: Reference, opts: { signal?: AbortSignal; registry?: RegistryClient }): Promise<{ manifest: Manifest; config: ImageConfig }> {
+    const registry = opts.registry ?? this.registry;
+    const call = opts.signal ? { signal: opts.signal } : {};
     const digest = ref.digest!;
     let manifestBytes: Buffer;
     if (await this.content.info(digest)) manifestBytes = await this.content.readBytes(digest);
     else {
-      const fetched = await this.registry.fetchManifest(ref, opts);
+      const fetched = await registry.fetchManifest(ref, call);
       manifestBytes = fetched.bytes;
       await this.content.put(manifestBytes, digest);
     }
     const manifest = parseManifest(manifestBytes);
     if (!(await this.content.info(manifest.config.digest))) {
-      await this.registry.fetchBlob(ref, manifest.config, this.content, opts);
+      await registry.fetchBlob(ref, manifest.config, this.content, call);
     }
     return { manifest, config: parseImageConfig(await this.content.readBytes(manifest.config.digest)) };
   }
@@ -101,12 +114,17 @@ export class ImageStore {
   async #download(
     ref: Reference,
     layer: Descriptor,
-    opts: { signal?: AbortSignal; onProgress?: PullProgress; spans?: { sink: SpanSink | undefined; parent: string | undefined } },
+    opts: {
+      signal?: AbortSignal;
+      onProgress?: PullProgress;
+      spans?: { sink: SpanSink | undefined; parent: string | undefined };
+      registry?: RegistryClient;
+    },
   ): Promise<void> {
     const fetch = () =>
       this.layerPulls(
         () =>
-          this.registry.fetchBlob(ref, layer, this.content, {
+          (opts.registry ?? this.registry).fetchBlob(ref, layer, this.content, {
             ...(opts.signal ? { signal: opts.signal } : {}),
             ...(opts.onProgress ? { onProgress: (done: number, total: number) => opts.onProgress!({ layer: layer.digest, done, total }) } : {}),
           }),

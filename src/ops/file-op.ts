@@ -14,6 +14,7 @@ import { NotFoundError } from "../errors.js";
 import { resolveUser } from "../executor/user.js";
 import { copyPath } from "../fsutil/copy.js";
 import { gitignoreExcludes } from "../fsutil/gitignore.js";
+import { globToRegExp } from "../fsutil/glob.js";
 import { mkdirInRoot, resolveInRoot } from "../fsutil/in-root.js";
 import { PathFilter } from "../fsutil/path-filter.js";
 import { withMounted } from "../mount/mount.js";
@@ -38,7 +39,8 @@ export type FileAction =
       /** Apply the .gitignore files of the copied tree. */
       gitignore?: boolean;
     }
-  | { action: "rm"; path: string; allowNotFound: boolean }
+  /** `wildcard`: `*`, `?` and `[…]` in the path's components match entries (as BuildKit's AllowWildcard). */
+  | { action: "rm"; path: string; allowNotFound: boolean; wildcard?: true }
   /** What `upper` has that `lower` lacks or has otherwise (sources by index; -1 is the empty filesystem). */
   | { action: "diff"; lower: number; lowerPath: string; upper: number; upperPath: string; dest: string }
   | { action: "symlink"; target: string; link: string }
@@ -139,6 +141,12 @@ export class FileOpRunner implements OpRunner {
         return;
       }
       case "rm": {
+        if (a.wildcard) {
+          const found = await matchInRoot(root, a.path);
+          if (found.length === 0 && !a.allowNotFound) throw new NotFoundError(`"${a.path}" matches nothing`);
+          for (const p of found) await fs.rm(await resolveInRoot(root, p), { recursive: true, force: true });
+          return;
+        }
         const host = await resolveInRoot(root, a.path);
         try {
           await fs.lstat(host);
@@ -163,6 +171,34 @@ export class FileOpRunner implements OpRunner {
       }
     }
   }
+}
+
+/** The paths (absolute, in `root`) that a wildcard path names; its pattern components match one entry name each. */
+async function matchInRoot(root: string, pattern: string): Promise<string[]> {
+  let found = ["/"];
+  for (const part of pattern.split("/").filter((x) => x !== "" && x !== ".")) {
+    const next: string[] = [];
+    for (const dir of found) {
+      if (!/[*?[]/.test(part)) {
+        next.push(path.posix.join(dir, part));
+        continue;
+      }
+      const re = globToRegExp(part);
+      const names = await fs.readdir(await resolveInRoot(root, dir, { followLast: true })).catch(() => [] as string[]);
+      for (const name of names.sort()) if (re.test(name)) next.push(path.posix.join(dir, name));
+    }
+    found = next;
+  }
+  const out: string[] = [];
+  for (const p of found)
+    if (
+      await fs.lstat(await resolveInRoot(root, p)).then(
+        () => true,
+        () => false,
+      )
+    )
+      out.push(p);
+  return out;
 }
 
 async function chownTo(root: string, host: string, owner: string): Promise<void> {

@@ -39,6 +39,8 @@ export interface RegistryClientOptions {
   hosts?: RegistryHosts;
   credentials?: CredentialsFn;
   userAgent?: string;
+  /** Requests for references of `domain` go to `host` (`ip:port`, plain HTTP) instead: a registry run as a service. */
+  via?: { domain: string; host: string };
 }
 
 interface SendRequest {
@@ -62,8 +64,13 @@ export class RegistryClient implements Resolver, Fetcher, Pusher {
 
   readonly #userAgent: string;
 
+  readonly #credentials: CredentialsFn | undefined;
+  readonly #via: { domain: string; host: string } | undefined;
+
   constructor(opts: RegistryClientOptions = {}) {
     this.#hosts = opts.hosts ?? {};
+    this.#credentials = opts.credentials;
+    this.#via = opts.via;
     this.#userAgent = opts.userAgent ?? "tanto/0.1";
     this.#transport = new HttpTransport({ tlsFor: (host) => tlsFor(this.#hosts, host), userAgent: this.#userAgent });
     this.#auth = new Authorizer(this.#transport, opts.credentials);
@@ -74,7 +81,24 @@ export class RegistryClient implements Resolver, Fetcher, Pusher {
    * one caller's login never serves another's requests.
    */
   withCredentials(credentials: CredentialsFn): RegistryClient {
-    return new RegistryClient({ hosts: this.#hosts, credentials, userAgent: this.#userAgent });
+    return new RegistryClient({ hosts: this.#hosts, credentials, userAgent: this.#userAgent, ...(this.#via ? { via: this.#via } : {}) });
+  }
+
+  /** A client (same hosts and credentials, its own connections) that reaches `domain`'s registry at `host` over plain HTTP. */
+  withEndpoint(domain: string, host: string): RegistryClient {
+    return new RegistryClient({
+      hosts: this.#hosts,
+      ...(this.#credentials ? { credentials: this.#credentials } : {}),
+      userAgent: this.#userAgent,
+      via: { domain, host },
+    });
+  }
+
+  /** The registry itself for `ref`: its host, or the one `via` names. */
+  #origin(ref: Reference): Endpoint {
+    const via = this.#via;
+    if (via?.domain !== ref.domain) return originEndpoint(this.#hosts, ref);
+    return { host: via.host, base: new URL(`http://${via.host}/v2/`), mirror: false, credentialsHost: ref.domain };
   }
 
   /** Close idle connections. */
@@ -188,7 +212,7 @@ export class RegistryClient implements Resolver, Fetcher, Pusher {
   async pushBlob(ref: Reference, descriptor: Descriptor, provider: Provider, opts: PushBlobOptions = {}): Promise<PushBlobResult> {
     const ctx = `Cannot push "${formatReference(ref)}"`;
     const what = `blob ${descriptor.digest}`;
-    const ep = originEndpoint(this.#hosts, ref);
+    const ep = this.#origin(ref);
     const scopes = [pushScope(ref)];
     const from = opts.from !== undefined && opts.from !== ref.repository ? opts.from : undefined;
     if (from !== undefined) scopes.push(`repository:${from}:pull`);
@@ -246,7 +270,7 @@ export class RegistryClient implements Resolver, Fetcher, Pusher {
     if (ref.digest !== undefined && ref.digest !== digest) {
       throw new InvalidArgumentError(`${ctx}: the manifest's digest is ${digest}, not the reference's ${ref.digest}`);
     }
-    const ep = originEndpoint(this.#hosts, ref);
+    const ep = this.#origin(ref);
     const reference = ref.tag ?? digest;
     const res = await this.#send(
       ep,
@@ -352,7 +376,8 @@ export class RegistryClient implements Resolver, Fetcher, Pusher {
 
   /** Run `fn` against each endpoint in turn until one succeeds; the last failure is the one reported. */
   async #eachEndpoint<T>(ref: Reference, purpose: "pull" | "push", signal: AbortSignal | undefined, fn: (ep: Endpoint) => Promise<T>): Promise<T> {
-    const endpoints = purpose === "pull" ? [...mirrorEndpoints(this.#hosts, ref), originEndpoint(this.#hosts, ref)] : [originEndpoint(this.#hosts, ref)];
+    const direct = purpose === "push" || this.#via?.domain === ref.domain;
+    const endpoints = direct ? [this.#origin(ref)] : [...mirrorEndpoints(this.#hosts, ref), this.#origin(ref)];
     let last: unknown;
     for (const ep of endpoints) {
       try {

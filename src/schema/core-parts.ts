@@ -30,7 +30,7 @@ import {
   searchResultResolvers,
   searchSubmatchResolvers,
 } from "../api/resolvers/fs-extras.js";
-import { gitExtrasRefResolvers } from "../api/resolvers/git-extras.js";
+import { gitExtrasDirectoryResolvers, gitExtrasRefResolvers } from "../api/resolvers/git-extras.js";
 import { imageContainerResolvers } from "../api/resolvers/images.js";
 import { queryResolvers } from "../api/resolvers/query.js";
 import { secretContainerResolvers, secretQueryResolvers, secretResolvers } from "../api/resolvers/secrets.js";
@@ -109,6 +109,6 @@ export const coreParts: readonly SchemaPart[] = [
     },
   },
   { name: "addresses", sdl: addressesSDL, resolvers: { Query: addressQueryResolvers, Address: addressResolvers } },
-  { name: "git-extras", sdl: gitExtrasSDL, resolvers: { GitRef: gitExtrasRefResolvers } },
+  { name: "git-extras", sdl: gitExtrasSDL, resolvers: { GitRef: gitExtrasRefResolvers, Directory: gitExtrasDirectoryResolvers } },
   { name: "dockerfile", sdl: dockerfileSDL, resolvers: { Directory: dockerfileDirectoryResolvers } },
 ];

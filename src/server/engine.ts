@@ -43,8 +43,10 @@ import type { Network } from "../network/types.js";
 import type { Digest } from "../oci/digest.js";
 import { formatPlatform, hostPlatform } from "../oci/platform.js";
 import { CacheVolumes } from "../ops/cache-volumes.js";
+import { ChangesetMergeOpRunner } from "../ops/changeset-merge-op.js";
 import { ExecOpRunner, OutputOpRunner } from "../ops/exec-op.js";
 import { FileOpRunner } from "../ops/file-op.js";
+import { GitLocalOpRunner } from "../ops/git-local-op.js";
 import { GitOpRunner } from "../ops/git-op.js";
 import { HostDirOpRunner } from "../ops/host-dir-op.js";
 import { HttpFileOpRunner } from "../ops/http-op.js";
@@ -197,7 +199,9 @@ export class Engine {
         ),
         new ImageTarballOpRunner({ exporter, snapshots }),
         new ImageImportOpRunner({ images, exporter, snapshots, runDir }),
-        new GitOpRunner({ git, snapshots, runDir }),
+        new GitOpRunner({ git, snapshots, runDir, services }),
+        new GitLocalOpRunner({ snapshots, runDir }),
+        new ChangesetMergeOpRunner({ snapshots, runDir }),
         new HttpFileOpRunner({ content, snapshots, http }),
       ],
       records: new SqliteCacheRecords(db, (digest) => existsSync(content.path(digest as Digest))),

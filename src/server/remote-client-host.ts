@@ -47,6 +47,11 @@ export class RemoteClientHost implements ClientHost {
     return { tar: reply.body, done: (error) => reply.finish(error) };
   }
 
+  async findUp(name: string, signal?: AbortSignal): Promise<string | null> {
+    const { path } = await this.calls.callJson<{ path: string | null }>("host.findUp", { name }, signal ? { signal } : {});
+    return path;
+  }
+
   async write(params: WriteParams, tar: Readable, signal?: AbortSignal): Promise<string> {
     const { path } = await this.calls.callJson<{ path: string }>("host.write", params, { input: tar, ...(signal ? { signal } : {}) });
     return path;

@@ -45,6 +45,8 @@ export interface CheckoutOptions {
   auth?: GitAuth | undefined;
   /** With keepGitDir: every tag of the remote in the kept `.git` too. */
   includeTags?: boolean;
+  /** Fetch from here: the same repository reached another way (a service's address); `url` still names it. */
+  fetchUrl?: string;
 }
 
 const SHA_RE = /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/;
@@ -105,10 +107,10 @@ export function listRefNames(refs: RemoteRefs, prefix: "refs/heads/" | "refs/tag
 }
 
 /** Resolve a branch, tag, ref name or HEAD against what the remote advertised. */
-export function lookupRef(remote: RemoteRefs, url: string, q: RefQuery): { ref: string; commit: string } {
+export function lookupRef(remote: RemoteRefs, url: string, q: RefQuery, label = `git repository "${url}"`): { ref: string; commit: string } {
   if (q.kind === "head") {
     const commit = remote.refs.get("HEAD");
-    if (!commit) throw new NotFoundError(`git repository "${url}" has no HEAD`);
+    if (!commit) throw new NotFoundError(`${label} has no HEAD`);
     return { ref: "HEAD", commit };
   }
   const bare = q.name.replace(/^refs\/(heads|tags)\//, "");
@@ -124,7 +126,7 @@ export function lookupRef(remote: RemoteRefs, url: string, q: RefQuery): { ref: 
     if (commit) return { ref, commit };
   }
   const what = q.kind === "ref" ? "ref" : q.kind;
-  throw new NotFoundError(`git repository "${url}" has no ${what} "${q.kind === "ref" ? q.name : bare}"`);
+  throw new NotFoundError(`${label} has no ${what} "${q.kind === "ref" ? q.name : bare}"`);
 }
 
 /** The newest `vMAJOR[.MINOR[.PATCH]][-pre]` tag, as Go's semver orders them. */
@@ -267,12 +269,13 @@ export class GitSource {
     const signal = opts.signal ? { signal: opts.signal } : {};
     // One fetch per cache repository at a time: git locks shallow and refs.
     await this.#locked(repo, async () => {
-      await this.#fetch(repo, url, commit, opts);
+      const from = opts.fetchUrl ?? url;
+      await this.#fetch(repo, from, commit, opts);
       const now = new Date();
       await fs.utimes(repo, now, now);
       if (!opts.keepGitDir || !opts.includeTags) return;
       const args = ["-c", "protocol.file.allow=never", "-c", "protocol.ext.allow=never", "--git-dir", repo, "fetch", "-q", ...depthArgs(opts.depth)];
-      const r = await this.#git([...args, url, "+refs/tags/*:refs/tags/*"], { ...signal, env: gitAuthEnv(opts.auth) });
+      const r = await this.#git([...args, from, "+refs/tags/*:refs/tags/*"], { ...signal, env: gitAuthEnv(opts.auth) });
       if (r.code !== 0) throw new UnavailableError(`cannot fetch the tags of git repository "${url}": ${r.stderr.trim() || `git exited with ${r.code}`}`);
     });
     if (opts.keepGitDir) {
@@ -341,13 +344,18 @@ export class GitSource {
   }
 
   /** The best common ancestor of two commits of `url` (their full histories are fetched first); undefined when none. */
-  async mergeBase(url: string, a: string, b: string, opts: { signal?: AbortSignal; auth?: GitAuth | undefined } = {}): Promise<string | undefined> {
+  async mergeBase(
+    url: string,
+    a: string,
+    b: string,
+    opts: { signal?: AbortSignal; auth?: GitAuth | undefined; fetchUrl?: string | undefined } = {},
+  ): Promise<string | undefined> {
     for (const c of [a, b]) if (!isCommitSha(c)) throw new InvalidArgumentError(`invalid commit SHA "${c}"`);
     const repo = path.join(this.root, "repos", digestHex(sha256(url)));
     const signal = opts.signal ? { signal: opts.signal } : {};
     return this.#locked(repo, async () => {
-      await this.#fetch(repo, url, a, { keepGitDir: true, depth: 0, ...signal, auth: opts.auth });
-      await this.#fetch(repo, url, b, { keepGitDir: true, depth: 0, ...signal, auth: opts.auth });
+      await this.#fetch(repo, opts.fetchUrl ?? url, a, { keepGitDir: true, depth: 0, ...signal, auth: opts.auth });
+      await this.#fetch(repo, opts.fetchUrl ?? url, b, { keepGitDir: true, depth: 0, ...signal, auth: opts.auth });
       const r = await this.#git(["--git-dir", repo, "merge-base", a, b], signal);
       if (r.code === 1) return undefined;
       if (r.code !== 0) throw new EngineError(`git merge-base ${a} ${b} failed: ${r.stderr.trim()}`);

@@ -7,6 +7,14 @@ const out = {};
 const server = http.createServer((_req, res) => res.end("from the client\n"));
 await new Promise((r) => server.listen(0, "127.0.0.1", r));
 const port = server.address().port;
+const failure = async (p) => {
+  try {
+    await p;
+    return "no error";
+  } catch (err) {
+    return String(err.message ?? err);
+  }
+};
 await connection(async () => {
   out.value = await dag.address("./a.txt").value();
   out.container = await dag.address(image).container().withExec(["echo", "ran"]).stdout();
@@ -15,6 +23,30 @@ await connection(async () => {
     .directory({ include: ["*.txt"] })
     .entries();
   out.file = await dag.address("a.txt").file().contents();
+  out.fileIncluded = await dag
+    .address("./a.txt")
+    .file({ include: ["*.txt"] })
+    .contents();
+  out.fileExcluded = await failure(
+    dag
+      .address("a.txt")
+      .file({ exclude: ["*.txt"] })
+      .contents(),
+  );
+  out.fileNotIncluded = await failure(
+    dag
+      .address("b.md")
+      .file({ include: ["*.txt"] })
+      .contents(),
+  );
+  out.fileIgnored = await failure(dag.address("b.md").file({ gitignore: true }).contents());
+  out.fileNotIgnored = await dag.address("a.txt").file({ gitignore: true }).contents();
+  out.urlFiltered = await failure(
+    dag
+      .address("http://127.0.0.1:1/x")
+      .file({ exclude: ["x"] })
+      .contents(),
+  );
   out.secret = await dag.address("env://ADDR_SECRET").secret().plaintext();
   out.service = await dag
     .container()

@@ -187,7 +187,8 @@ await connection(async () => {
     await tunnel.start();
     const endpoint = await tunnel.endpoint();
     const body = await (await fetch(`http://127.0.0.1:${free}/`)).text();
-    return { endpoint: endpoint === `localhost:${free}`, body };
+    const ports = await Promise.all((await tunnel.ports()).map(async (p) => [await p.port(), await p.protocol()]));
+    return { endpoint: endpoint === `localhost:${free}`, body, ports: JSON.stringify(ports) === JSON.stringify([[free, "TCP"]]) };
   });
 
   // EStarGZ: real eStargz layers (TOC, footer, annotations), still read as plain gzip

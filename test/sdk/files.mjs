@@ -43,6 +43,13 @@ await connection(async () => {
   out.aEntries = await d.directory("a").entries();
   out.glob = await d.glob("**/*.txt");
   out.linkContents = await d.file("link").contents();
+  // withoutFile(s)/withoutDirectory take wildcards, as Dagger's (BuildKit's AllowWildcard) do.
+  const w = dag.directory().withNewFile("x.txt", "").withNewFile("y.txt", "").withNewFile("z.md", "").withNewFile("s1/a.txt", "").withNewFile("s2/b.md", "");
+  out.withoutWildcard = await w.withoutFile("*.txt").glob("**");
+  out.withoutFilesWildcard = await w.withoutFiles(["s?/*.md", "z.*"]).glob("**");
+  out.withoutDirWildcard = await w.withoutDirectory("s[12]").entries();
+  out.withoutNoMatch = await w.withoutFile("*.nothing").entries();
+  out.ctrWithoutWildcard = await dag.container().withRootfs(w).withoutFiles(["/s*/*"]).rootfs().glob("**");
   out.copied = await dag
     .directory()
     .withDirectory("copy", d, { exclude: ["b"] })

@@ -2,7 +2,7 @@
 import { Address, isGitAddress, parseGitAddress, parseServiceAddress } from "../../core/addresses.js";
 import { Container, fromAddress } from "../../core/container.js";
 import { Socket } from "../../core/extra-values.js";
-import { Host, hostFile } from "../../core/host.js";
+import { Host, hostFile, hostFileFiltered } from "../../core/host.js";
 import { encodeId } from "../../core/ids.js";
 import { Service } from "../../core/service.js";
 import { type GitRef, gitRepository, gitTree, httpFile, resolveGitRef } from "../../core/sources.js";
@@ -10,7 +10,7 @@ import type { RequestContext } from "../../core/types.js";
 import { Directory } from "../../core/values.js";
 import { InvalidArgumentError } from "../../errors.js";
 import { formatPlatform, parsePlatform } from "../../oci/platform.js";
-import { type Args, bool } from "./args.js";
+import { type Args, bool, strList } from "./args.js";
 import { hostResolvers } from "./directory.js";
 import { secretQueryResolvers } from "./secrets.js";
 
@@ -39,10 +39,18 @@ export const addressResolvers = {
     const tree = gitTree(ref, { discardGitDir: false, depth: 1 });
     return subdir ? new Directory(tree.source, `/${subdir.replace(/^\/+/, "")}`) : tree;
   },
-  file: (a: Address, args: Args, ctx: RequestContext) =>
-    /^https?:\/\//.test(a.value)
-      ? httpFile(ctx, a.value, { name: undefined, permissions: 0o600, checksum: undefined, authHeader: undefined })
-      : hostFile(ctx, a.value, bool(args, "noCache")),
+  file: async (a: Address, args: Args, ctx: RequestContext) => {
+    const include = strList(args, "include");
+    const exclude = strList(args, "exclude");
+    const gitignore = bool(args, "gitignore");
+    const filtered = include.length > 0 || exclude.length > 0 || gitignore;
+    if (/^https?:\/\//.test(a.value)) {
+      if (filtered) throw new InvalidArgumentError(`address ${a.value}: include, exclude and gitignore select files of a client directory, not of a URL`);
+      return httpFile(ctx, a.value, { name: undefined, permissions: 0o600, checksum: undefined, authHeader: undefined });
+    }
+    if (!filtered) return hostFile(ctx, a.value, bool(args, "noCache"));
+    return hostFileFiltered(ctx, a.value, { include, exclude, gitignore, noCache: bool(args, "noCache") });
+  },
   gitRepository: (a: Address) => gitRepository(parseGitAddress(a.value).url, undefined),
   gitRef: async (a: Address, _args: Args, ctx: RequestContext) => (await gitRefOf(a, ctx)).ref,
   secret: (a: Address, _args: Args, ctx: RequestContext) => secretQueryResolvers.secret(undefined, { uri: a.value }, ctx),

@@ -2,8 +2,9 @@
 import * as path from "node:path";
 import { type CacheSharingMode, type Container, fromAddress, withExec } from "../../core/container.js";
 import { execResult, statAt, syncContainer } from "../../core/evaluate.js";
-import { type Change, changeFs } from "../../core/filesystem.js";
+import { type Change, changeFs, removal } from "../../core/filesystem.js";
 import { encodeId } from "../../core/ids.js";
+import type { Service } from "../../core/service.js";
 import type { RequestContext } from "../../core/types.js";
 import { type CacheVolume, Directory, File, NamedValue, Port } from "../../core/values.js";
 import { InvalidArgumentError } from "../../errors.js";
@@ -58,7 +59,10 @@ export const containerResolvers = {
     await syncContainer(ctx, c);
     return encodeId(c);
   },
-  from: (c: Container, a: Args, ctx: RequestContext) => fromAddress(c, str(a, "address"), ctx),
+  from: (c: Container, a: Args, ctx: RequestContext) => {
+    const svc = optStr(a, "registryService");
+    return fromAddress(c, str(a, "address"), ctx, svc === undefined ? undefined : (loadObject(svc, "Service") as Service));
+  },
   platform: (c: Container) => c.state.platform,
   imageRef: (c: Container) => {
     if (!c.state.imageRef) throw new InvalidArgumentError("container has no image reference: it was not created with from()");
@@ -179,19 +183,19 @@ export const containerResolvers = {
   },
   withoutFile: (c: Container, a: Args) => {
     const p = containerPath(c, a);
-    return changeRootfs(c, [{ action: "rm", path: p, allowNotFound: true }], `withoutFile ${p}`);
+    return changeRootfs(c, [removal(p)], `withoutFile ${p}`);
   },
   withoutFiles: (c: Container, a: Args) => {
     const paths = strList(a, "paths").map((p) => c.absPath(expand(c, a, p)));
     return changeRootfs(
       c,
-      paths.map((p) => ({ action: "rm", path: p, allowNotFound: true })),
+      paths.map((p) => removal(p)),
       `withoutFiles ${paths.join(" ")}`,
     );
   },
   withoutDirectory: (c: Container, a: Args) => {
     const p = containerPath(c, a);
-    return changeRootfs(c, [{ action: "rm", path: p, allowNotFound: true }], `withoutDirectory ${p}`);
+    return changeRootfs(c, [removal(p)], `withoutDirectory ${p}`);
   },
   withSymlink: (c: Container, a: Args) => {
     const link = containerPath(c, a, "linkName");

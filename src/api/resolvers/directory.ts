@@ -1,8 +1,8 @@
 /** Directory and File: paths inside a vertex's output, changed by file ops. */
 import * as path from "node:path";
 import { digestTree, fileDigest, globDir, listDir, readFileAt, solve, statAt } from "../../core/evaluate.js";
-import { type Change, changeFs, joinPath } from "../../core/filesystem.js";
-import { exportDirectory, exportFile, type Host, hostDirectory, hostFile } from "../../core/host.js";
+import { type Change, changeFs, joinPath, removal } from "../../core/filesystem.js";
+import { exportDirectory, exportFile, type Host, hostDirectory, hostFile, hostFindUp } from "../../core/host.js";
 import { encodeId } from "../../core/ids.js";
 import type { RequestContext } from "../../core/types.js";
 import { Directory, File, Stat } from "../../core/values.js";
@@ -100,19 +100,19 @@ export const directoryResolvers = {
   },
   withoutFile: (d: Directory, a: Args) => {
     const p = joinPath(d.path, str(a, "path"));
-    return change(d, [{ action: "rm", path: p, allowNotFound: true }], `withoutFile ${p}`);
+    return change(d, [removal(p)], `withoutFile ${p}`);
   },
   withoutFiles: (d: Directory, a: Args) => {
     const paths = strList(a, "paths").map((p) => joinPath(d.path, p));
     return change(
       d,
-      paths.map((p) => ({ action: "rm", path: p, allowNotFound: true })),
+      paths.map((p) => removal(p)),
       `withoutFiles ${paths.join(" ")}`,
     );
   },
   withoutDirectory: (d: Directory, a: Args) => {
     const p = joinPath(d.path, str(a, "path"));
-    return change(d, [{ action: "rm", path: p, allowNotFound: true }], `withoutDirectory ${p}`);
+    return change(d, [removal(p)], `withoutDirectory ${p}`);
   },
   withSymlink: (d: Directory, a: Args) => {
     const link = joinPath(d.path, str(a, "linkName"));
@@ -179,4 +179,5 @@ export const hostResolvers = {
       noCache: bool(a, "noCache"),
     }),
   file: (_h: Host, a: Args, ctx: RequestContext) => hostFile(ctx, str(a, "path"), bool(a, "noCache")),
+  findUp: (_h: Host, a: Args, ctx: RequestContext) => hostFindUp(ctx, str(a, "name"), bool(a, "noCache")),
 };

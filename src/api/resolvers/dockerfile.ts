@@ -1,6 +1,7 @@
 /** Directory.dockerBuild: arguments in, a Container recipe out. */
 
 import { dockerBuild } from "../../core/dockerfile-build.js";
+import type { Socket } from "../../core/extra-values.js";
 import type { Secret } from "../../core/secrets.js";
 import type { RequestContext } from "../../core/types.js";
 import type { Directory } from "../../core/values.js";
@@ -22,6 +23,7 @@ export const dockerfileDirectoryResolvers = {
     const dockerfile = optStr(a, "dockerfile");
     const platform = optStr(a, "platform");
     const target = optStr(a, "target");
+    const ssh = optStr(a, "ssh");
     return dockerBuild(ctx, d, {
       ...(dockerfile ? { dockerfile } : {}),
       ...(platform ? { platform } : {}),
@@ -29,6 +31,7 @@ export const dockerfileDirectoryResolvers = {
       buildArgs: buildArgs(a),
       noInit: bool(a, "noInit"),
       secrets: strList(a, "secrets").map((id) => loadObject(id, "Secret") as Secret),
+      ...(ssh !== undefined ? { ssh: loadObject(ssh, "Socket") as unknown as Socket } : {}),
     });
   },
 };

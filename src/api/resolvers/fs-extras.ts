@@ -1,4 +1,5 @@
 /** Directory/File helpers, changesets, search results, JSON values, env files and errors: arguments in, core calls out. */
+import { mergeChangesets } from "../../core/changeset-merge.js";
 import { applyPatch, changedPaths, changesetLayer, changesetPatch, diffStats, exportChangeset, withChanges } from "../../core/changesets.js";
 import type { Container } from "../../core/container.js";
 import {
@@ -22,7 +23,7 @@ import type { RequestContext } from "../../core/types.js";
 import { Directory, File, NamedValue } from "../../core/values.js";
 import { FailedPreconditionError, InvalidArgumentError } from "../../errors.js";
 import { loadObject } from "../objects.js";
-import { type Args, bool, optInt, permissions, str, strList } from "./args.js";
+import { type Args, bool, optInt, optStr, permissions, str, strList } from "./args.js";
 
 const load = <T>(a: Args, k: string, type: string): T => loadObject(str(a, k), type) as unknown as T;
 
@@ -127,6 +128,14 @@ export const changesetResolvers = {
   diffStats: (c: Changeset, _a: Args, ctx: RequestContext) => diffStats(ctx, c),
   layer: (c: Changeset) => changesetLayer(c),
   export: (c: Changeset, a: Args, ctx: RequestContext) => exportChangeset(ctx, c, str(a, "path")),
+  withChangeset: (c: Changeset, a: Args) => mergeChangesets(c, [load<Changeset>(a, "changes", "Changeset")], optStr(a, "onConflict") ?? "FAIL", false),
+  withChangesets: (c: Changeset, a: Args) =>
+    mergeChangesets(
+      c,
+      strList(a, "changes").map((id) => loadObject(id, "Changeset") as unknown as Changeset),
+      optStr(a, "onConflict") ?? "FAIL",
+      true,
+    ),
 };
 
 export const diffStatResolvers = {

@@ -3,6 +3,7 @@
 import type { Container } from "../../core/container.js";
 import { exportToClient, type ImageOutOptions, imageTarball, importImage, publishImage } from "../../core/images-out.js";
 import type { Secret } from "../../core/secrets.js";
+import type { Service } from "../../core/service.js";
 import type { RequestContext } from "../../core/types.js";
 import type { File } from "../../core/values.js";
 import { InvalidArgumentError } from "../../errors.js";
@@ -57,7 +58,16 @@ export const imageContainerResolvers = {
   export: (c: Container, a: Args, ctx: RequestContext) => exportToClient(ctx, variantContainers(c, a), expand(c, a, str(a, "path")), outOptions(a)),
   asTarball: (c: Container, a: Args) => imageTarball(variantContainers(c, a), outOptions(a)),
   import: (c: Container, a: Args, ctx: RequestContext) => importImage(ctx, c, loadObject(str(a, "source"), "File") as File, optStr(a, "tag") || undefined),
-  publish: (c: Container, a: Args, ctx: RequestContext) => publishImage(ctx, variantContainers(c, a), str(a, "address"), outOptions(a)),
+  publish: (c: Container, a: Args, ctx: RequestContext) => {
+    const svc = optStr(a, "registryService");
+    return publishImage(
+      ctx,
+      variantContainers(c, a),
+      str(a, "address"),
+      outOptions(a),
+      svc === undefined ? undefined : (loadObject(svc, "Service") as Service),
+    );
+  },
   withRegistryAuth: (c: Container, a: Args) => {
     const host = registryHost(str(a, "address"));
     const secret = loadObject(str(a, "secret"), "Secret") as Secret;

@@ -1,13 +1,15 @@
 import { Container } from "../../core/container.js";
 import { Host } from "../../core/host.js";
+import { encodeId } from "../../core/ids.js";
 import type { RequestContext } from "../../core/types.js";
-import { CacheVolume, type CacheVolumeDefaults, Directory } from "../../core/values.js";
+import { CacheVolume, type CacheVolumeDefaults, Directory, QueryRoot } from "../../core/values.js";
 import { InvalidArgumentError } from "../../errors.js";
 import { formatPlatform, parsePlatform } from "../../oci/platform.js";
 import { loadObject } from "../objects.js";
 import { type Args, optStr, str } from "./args.js";
 
 export const queryResolvers = {
+  id: () => encodeId(new QueryRoot()),
   version: (_: unknown, _a: Args, ctx: RequestContext) => ctx.deps.version,
   defaultPlatform: (_: unknown, _a: Args, ctx: RequestContext) => ctx.deps.defaultPlatform,
   container: (_: unknown, a: Args, ctx: RequestContext) => Container.empty(formatPlatform(parsePlatform(optStr(a, "platform") ?? ctx.deps.defaultPlatform))),

@@ -38,12 +38,13 @@ export const serviceContainerResolvers = {
 export const serviceResolvers = {
   id: (s: Service) => encodeId(s),
   hostname: (s: Service, _a: Args, ctx: RequestContext) => (s.spec.kind === "tunnel" ? "localhost" : s.hostnameIn(ctx.session.id)),
-  ports: (s: Service) =>
-    s.spec.kind === "container"
-      ? s.spec.ports.map((p) => new Port(p.port, p.protocol, p.description, p.skipHealthcheck ?? false))
-      : s.spec.kind === "host"
-        ? s.spec.ports.map((p) => new Port(p.frontend ?? p.backend, p.protocol, undefined, false))
-        : [],
+  ports: async (s: Service, _a: Args, ctx: RequestContext) => {
+    if (s.spec.kind === "container") return s.spec.ports.map((p) => new Port(p.port, p.protocol, p.description, p.skipHealthcheck ?? false));
+    if (s.spec.kind === "host") return s.spec.ports.map((p) => new Port(p.frontend ?? p.backend, p.protocol, undefined, false));
+    // A tunnel's ports are where it listens on the client: known once it is open (opened here if need be).
+    const tunnel = await openTunnel(ctx, new Service(s.spec.upstream), s.spec.ports, s.spec.random);
+    return tunnel.ports.map((p) => new Port(p.frontend, "TCP", undefined, false));
+  },
   endpoint: async (s: Service, a: Args, ctx: RequestContext) => {
     if (s.spec.kind === "tunnel") {
       const tunnel = await openTunnel(ctx, new Service(s.spec.upstream), s.spec.ports, s.spec.random);

@@ -2,7 +2,19 @@
 import type { Socket } from "../../core/extra-values.js";
 import { encodeId } from "../../core/ids.js";
 import type { Secret } from "../../core/secrets.js";
-import { type GitRef, type GitRepository, gitCommit, gitRefNames, gitRepository, gitTree, httpFile, latestVersion, resolveGitRef } from "../../core/sources.js";
+import type { Service } from "../../core/service.js";
+import {
+  type GitRef,
+  type GitRepository,
+  gitCommit,
+  gitRefNames,
+  gitRepository,
+  gitTree,
+  httpFile,
+  latestVersion,
+  resolveGitRef,
+  uncommitted,
+} from "../../core/sources.js";
 import type { RequestContext } from "../../core/types.js";
 import type { GitAuthSpec } from "../../ops/git-auth.js";
 import { loadObject } from "../objects.js";
@@ -31,21 +43,32 @@ function gitAuthArgs(a: Args): GitAuthSpec {
 }
 
 export const sourcesQueryResolvers = {
-  git: (_: unknown, a: Args) => gitRepository(str(a, "url"), typeof a["keepGitDir"] === "boolean" ? a["keepGitDir"] : undefined, gitAuthArgs(a)),
+  git: (_: unknown, a: Args) => {
+    const host = optStr(a, "experimentalServiceHost");
+    return gitRepository(
+      str(a, "url"),
+      typeof a["keepGitDir"] === "boolean" ? a["keepGitDir"] : undefined,
+      gitAuthArgs(a),
+      host === undefined ? undefined : (loadObject(host, "Service") as Service),
+    );
+  },
   http: (_: unknown, a: Args, ctx: RequestContext) => {
     const authHeader = optStr(a, "authHeader");
+    const serviceHost = optStr(a, "experimentalServiceHost");
     return httpFile(ctx, str(a, "url"), {
       name: optStr(a, "name"),
       permissions: permissions(a, 0o600),
       checksum: optStr(a, "checksum"),
       authHeader: authHeader === undefined ? undefined : (loadObject(authHeader, "Secret") as Secret),
+      serviceHost: serviceHost === undefined ? undefined : (loadObject(serviceHost, "Service") as Service),
     });
   },
 };
 
 export const gitRepositoryResolvers = {
   id: (r: GitRepository) => encodeId(r),
-  url: (r: GitRepository) => r.url,
+  url: (r: GitRepository) => (r.local ? null : r.url),
+  uncommitted: (r: GitRepository, _a: Args, ctx: RequestContext) => uncommitted(ctx, r),
   branch: (r: GitRepository, a: Args, ctx: RequestContext) => resolveGitRef(ctx, r, { kind: "branch", name: str(a, "name") }),
   tag: (r: GitRepository, a: Args, ctx: RequestContext) => resolveGitRef(ctx, r, { kind: "tag", name: str(a, "name") }),
   ref: (r: GitRepository, a: Args, ctx: RequestContext) => resolveGitRef(ctx, r, { kind: "ref", name: str(a, "name") }),

@@ -9,7 +9,7 @@ type Address implements Node {
   value: String!
   container: Container!
   directory(exclude: [String!] = [], include: [String!] = [], gitignore: Boolean = false, noCache: Boolean = false): Directory!
-  file(noCache: Boolean = false): File!
+  file(exclude: [String!] = [], include: [String!] = [], gitignore: Boolean = false, noCache: Boolean = false): File!
   gitRepository: GitRepository!
   gitRef: GitRef!
   secret: Secret!

@@ -19,6 +19,7 @@ enum FileType { UNKNOWN REGULAR DIRECTORY SYMLINK }
 interface Node { id: ID! }
 
 type Query {
+  id: ID!
   version: String!
   defaultPlatform: Platform!
   container(platform: Platform): Container!
@@ -31,7 +32,7 @@ type Query {
 type Container implements Node {
   id: ID!
   sync: ContainerID!
-  from(address: String!): Container!
+  from(address: String!, registryService: ServiceID): Container!
   platform: Platform!
   imageRef: String!
   rootfs: Directory!
@@ -126,6 +127,7 @@ type Host implements Node {
   id: ID!
   directory(path: String!, exclude: [String!] = [], include: [String!] = [], noCache: Boolean = false, gitignore: Boolean = false): Directory!
   file(path: String!, noCache: Boolean = false): File!
+  findUp(name: String!, noCache: Boolean = false): String
 }
 
 type Stat implements Node {

@@ -5,6 +5,8 @@
  */
 export const fsExtrasSDL = /* GraphQL */ `
 enum DiffStatKind { ADDED MODIFIED REMOVED RENAMED }
+enum ChangesetMergeConflict { FAIL FAIL_EARLY LEAVE_CONFLICT_MARKERS PREFER_OURS PREFER_THEIRS }
+enum ChangesetsMergeConflict { FAIL FAIL_EARLY }
 
 extend type Query {
   file(name: String!, contents: String!, permissions: Int = 420): File!
@@ -68,6 +70,8 @@ type Changeset implements Node {
   diffStats: [DiffStat!]!
   layer: Directory!
   export(path: String!): String!
+  withChangeset(changes: ChangesetID!, onConflict: ChangesetMergeConflict = FAIL): Changeset!
+  withChangesets(changes: [ChangesetID!]!, onConflict: ChangesetsMergeConflict = FAIL): Changeset!
 }
 
 type DiffStat implements Node {

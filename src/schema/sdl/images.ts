@@ -15,6 +15,6 @@ extend type Container {
   export(path: String!, platformVariants: [ContainerID!] = [], forcedCompression: ImageLayerCompression, mediaTypes: ImageMediaTypes = OCIMediaTypes, expand: Boolean = false): String!
   asTarball(platformVariants: [ContainerID!] = [], forcedCompression: ImageLayerCompression, mediaTypes: ImageMediaTypes = OCIMediaTypes): File!
   import(source: FileID!, tag: String = ""): Container!
-  publish(address: String!, platformVariants: [ContainerID!] = [], forcedCompression: ImageLayerCompression, mediaTypes: ImageMediaTypes = OCIMediaTypes): String!
+  publish(address: String!, platformVariants: [ContainerID!] = [], forcedCompression: ImageLayerCompression, mediaTypes: ImageMediaTypes = OCIMediaTypes, registryService: ServiceID): String!
 }
 `;

@@ -4,8 +4,8 @@
  */
 export const sourcesSDL = /* GraphQL */ `
 extend type Query {
-  git(url: String!, keepGitDir: Boolean, sshKnownHosts: String = "", sshAuthSocket: SocketID, httpAuthUsername: String = "", httpAuthToken: SecretID, httpAuthHeader: SecretID): GitRepository!
-  http(url: String!, name: String, permissions: Int, checksum: String, authHeader: SecretID): File!
+  git(url: String!, keepGitDir: Boolean, sshKnownHosts: String = "", sshAuthSocket: SocketID, httpAuthUsername: String = "", httpAuthToken: SecretID, httpAuthHeader: SecretID, experimentalServiceHost: ServiceID): GitRepository!
+  http(url: String!, name: String, permissions: Int, checksum: String, authHeader: SecretID, experimentalServiceHost: ServiceID): File!
 }
 
 type GitRepository implements Node {
@@ -19,6 +19,7 @@ type GitRepository implements Node {
   latestVersion: GitRef!
   branches(patterns: [String!]): [String!]!
   tags(patterns: [String!]): [String!]!
+  uncommitted: Changeset!
 }
 
 type GitRef implements Node {
