@@ -132,7 +132,7 @@ export class PythonRuntime implements SdkRuntime {
     );
     c = change(c, [{ action: "copy", from: src, dest: workdir, exclude: [VENDOR_DIR, ".venv", "**/__pycache__"] }], `module source ${mod.name}`);
     // Bytecode once here rather than at every call (a syntax error is left for the SDK to report).
-    c = withExec(c, { args: ["python", "-m", "compileall", "-q", ...compile, workdir], expect: "ANY" });
+    c = withExec(c, { args: ["python", "-m", "compileall", "-q", "--invalidation-mode", "checked-hash", ...compile, workdir], expect: "ANY" });
     return c
       .withEnvVariable("DAGGER_MODULE", names.module)
       .withEnvVariable("DAGGER_DEFAULT_PYTHON_PACKAGE", names.package)
