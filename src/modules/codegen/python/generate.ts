@@ -10,7 +10,7 @@
  */
 import { InvalidArgumentError } from "../../../errors.js";
 import { directiveArg, type Field, type FullType, type Introspection, isOptional, parseIntrospection } from "../typescript/introspection.js";
-import { docstring, objectOfId, pyName, pyType, returnKind, runtimeType, type TypeIndex } from "./types.js";
+import { annotation, docstring, objectOfId, pyName, pyType, returnKind, runtimeType, type TypeIndex } from "./types.js";
 
 const SKIPPED = new Set(["String", "Int", "Float", "Boolean", "ID"]);
 
@@ -43,11 +43,11 @@ function methodFor(index: TypeIndex, f: Field): string[] {
   };
   const params = [
     "self",
-    ...required.map((a) => `${pyName(a.name)}: ${argType(a)}`),
-    ...(optional.length > 0 ? ["*", ...optional.map((a) => `${pyName(a.name)}: ${argType(a).replace(/ \| None$/, "")} | None = None`)] : []),
+    ...required.map((a) => `${pyName(a.name)}: ${annotation(argType(a))}`),
+    ...(optional.length > 0 ? ["*", ...optional.map((a) => `${pyName(a.name)}: ${annotation(`${argType(a).replace(/ \| None$/, "")} | None`)} = None`)] : []),
   ];
   const kind = returnKind(index, f.type);
-  const ret = f.name === "id" ? "str" : pyType(index, f.type);
+  const ret = f.name === "id" ? "str" : annotation(pyType(index, f.type));
   const isAsync = kind !== "object";
   const head = params.length > 2 || params.join(", ").length > 60 ? [`(`, ...params.map((p) => `        ${p},`), `    )`] : [`(${params.join(", ")})`];
   const lines = [`    ${isAsync ? "async " : ""}def ${name}${head[0]}`, ...head.slice(1)];
@@ -73,41 +73,41 @@ function methodFor(index: TypeIndex, f: Field): string[] {
   return lines;
 }
 
+/** A class: its header lines, then the body's parts (docstring, members) separated by blank lines. */
+function block(header: string[], parts: string[][]): string[] {
+  const body = parts.filter((p) => p.length > 0);
+  if (body.length === 0) return [...header, "    pass"];
+  return [...header, ...body.flatMap((p, i) => (i === 0 ? p : ["", ...p]))];
+}
+
 function classFor(index: TypeIndex, t: FullType): string[] {
-  if (t.kind === "SCALAR") return [`class ${t.name}(Scalar):`, ...(docstring(t.description, "    ").length ? docstring(t.description, "    ") : ["    pass"])];
+  const doc = docstring(t.description, "    ");
+  if (t.kind === "SCALAR") return block([`class ${t.name}(Scalar):`], [doc]);
   if (t.kind === "ENUM") {
-    const lines = ["@typecheck", `class ${t.name}(Enum):`, ...docstring(t.description, "    ")];
-    for (const v of t.enumValues ?? []) {
+    const members = (t.enumValues ?? []).map((v) => {
       const value = directiveArg(v.directives, "enumValue", "value");
-      lines.push("", `    ${v.name} = ${JSON.stringify(typeof value === "string" ? value : v.name)}`, ...docstring(v.description, "    "));
-    }
-    if ((t.enumValues ?? []).length === 0) lines.push("    pass");
-    return lines;
+      return [`    ${v.name} = ${JSON.stringify(typeof value === "string" ? value : v.name)}`, ...docstring(v.description, "    ")];
+    });
+    return block(["@typecheck", `class ${t.name}(Enum):`], [doc, ...members]);
   }
   if (t.kind === "INPUT_OBJECT") {
-    const lines = ["@typecheck", "@dataclass(slots=True)", `class ${t.name}(Input):`, ...docstring(t.description, "    ")];
     const fields = [...(t.inputFields ?? [])].sort((a, b) => Number(isOptional(a.type)) - Number(isOptional(b.type)));
-    for (const f of fields) {
-      const type = pyType(index, f.type);
-      lines.push("", `    ${pyName(f.name)}: ${type}${isOptional(f.type) ? " = None" : ""}`, ...docstring(f.description, "    "));
-    }
-    if (fields.length === 0) lines.push("    pass");
-    return lines;
+    const members = fields.map((f) => [
+      `    ${pyName(f.name)}: ${annotation(pyType(index, f.type))}${isOptional(f.type) ? " = None" : ""}`,
+      ...docstring(f.description, "    "),
+    ]);
+    return block(["@typecheck", "@dataclass(slots=True)", `class ${t.name}(Input):`], [doc, ...members]);
   }
-  const lines = ["@typecheck", `class ${t.name}(Type):`, ...docstring(t.description, "    ")];
-  for (const f of [...(t.fields ?? [])].sort((a, b) => pyName(a.name).localeCompare(pyName(b.name)))) {
-    lines.push("", ...methodFor(index, f));
-  }
-  lines.push(
-    "",
+  const methods = [...(t.fields ?? [])].sort((a, b) => pyName(a.name).localeCompare(pyName(b.name))).map((f) => methodFor(index, f));
+  const withFn = [
     `    def with_(self, cb: Callable[["${t.name}"], "${t.name}"]) -> "${t.name}":`,
     `        """Call the provided callable with current ${t.name}.`,
     "",
     "        This is useful for reusability and readability by not breaking the calling chain.",
     '        """',
     "        return cb(self)",
-  );
-  return lines;
+  ];
+  return block(["@typecheck", `class ${t.name}(Type):`], [doc, ...methods, withFn]);
 }
 
 const ORDER: Record<string, number> = { SCALAR: 0, ENUM: 1, INPUT_OBJECT: 2, OBJECT: 3, INTERFACE: 3 };

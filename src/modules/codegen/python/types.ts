@@ -102,6 +102,11 @@ export function pyType(index: TypeIndex, t: TypeRef, asObject?: string): string 
   return t.kind === "NON_NULL" ? out : `${out} | None`;
 }
 
+/** An annotation safe at definition time: `"Foo" | None` (str | None) becomes `"Foo | None"`, as the wheel writes it. */
+export function annotation(t: string): string {
+  return t.includes('"') && t.includes("|") ? `"${t.replace(/"/g, "")}"` : t;
+}
+
 /** The type given to `_ctx.execute(...)` for a leaf (no quotes: evaluated at run time). */
 export function runtimeType(index: TypeIndex, t: TypeRef): string {
   return pyType(index, t).replace(/"/g, "");
