@@ -231,11 +231,11 @@ describe("modules: the official Python SDK, through the CLI", () => {
     const main = path.join(broken, "src", "broken", "main.py");
     await fs.writeFile(
       main,
-      "import requests\nfrom dagger import function, object_type\n\n\n@object_type\nclass Broken:\n    @function\n    def oops(self) -> str:\n        return 'x'\n",
+      "import yaml\nfrom dagger import function, object_type\n\n\n@object_type\nclass Broken:\n    @function\n    def oops(self) -> str:\n        return 'x'\n",
     );
     const missingImport = await tanto(["functions"], broken);
     assert.equal(missingImport.code, 1, missingImport.stderr);
-    assert.match(missingImport.stderr, /^Error: .*No module named 'requests'/m);
+    assert.match(missingImport.stderr, /^Error: .*No module named 'yaml'/m);
 
     const pyproject = path.join(broken, "pyproject.toml");
     const text = await fs.readFile(pyproject, "utf8");
