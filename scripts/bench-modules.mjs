@@ -15,7 +15,7 @@ export const MODULE_GOALS = { firstCallMs: 30_000, cachedCallMs: 1_000 };
 
 const SOURCES = {
   python: (n) => ({
-    file: `src/bench_${n}/main.py`,
+    file: `src/bench${n}/main.py`,
     text: `from dagger import function, object_type\n\n\n@object_type\nclass Bench${n}:\n    @function\n    def greet(self, name: str) -> str:\n        return f"hello, {name}"\n`,
   }),
   typescript: (n) => ({
@@ -36,7 +36,7 @@ export async function benchModules({ dir, tanto, socket, runs, iterations, h }) 
       h.checkInterrupted();
       // Module 0 only warms the engine up (imports the runtime base image); it is not timed.
       mod = path.join(dir, `bench-${sdk}-${i}`);
-      await cli(["init", `--sdk=${sdk}`, `--name=bench-${i}`, mod], dir);
+      await cli(["init", `--sdk=${sdk}`, `--name=bench${i}`, mod], dir);
       const src = SOURCES[sdk](i);
       await fs.writeFile(path.join(mod, src.file), src.text);
       const ms = await cli(["call", "greet", "--name", "x"], mod);

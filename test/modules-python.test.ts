@@ -137,8 +137,10 @@ describe("modules: the official Python SDK, through the CLI", () => {
     assert.equal(init.code, 0, init.stderr);
     await fs.writeFile(path.join(tsdep, "src", "index.ts"), TSDEP_SOURCE);
     const mod = await fixture("python-acc");
-    const develop = await timed("develop (gen.py with the TypeScript dependency)", ["develop"], mod);
-    assert.equal(develop.code, 0, develop.stderr);
+    const install = await timed("install ../python-tsdep (gen.py with the TypeScript dependency)", ["install", "../python-tsdep"], mod);
+    assert.equal(install.code, 0, install.stderr);
+    const config = JSON.parse(await fs.readFile(path.join(mod, "dagger.json"), "utf8")) as { dependencies?: Array<{ name: string; source: string }> };
+    assert.deepEqual(config.dependencies, [{ name: "tsdep", source: "../python-tsdep" }]);
     const gen = await fs.readFile(path.join(mod, "sdk", "src", "dagger", "client", "gen.py"), "utf8");
     assert.match(gen, /^class Tsdep\(Type\):$/m);
     assert.match(gen, /^ {4}def tsdep\(self\) -> "Tsdep":$/m);
@@ -208,8 +210,8 @@ describe("modules: the official Python SDK, through the CLI", () => {
     // A TypeScript module calling the Python one (and, through it, nothing else).
     const caller = path.join(dir, "python-tscaller");
     assert.equal((await tanto(["init", "--sdk=typescript", "--name=tscaller", caller], dir)).code, 0);
-    const install = await tanto(["install", "../python-acc"], caller);
-    assert.equal(install.code, 0, install.stderr);
+    const installPy = await tanto(["install", "../python-acc"], caller);
+    assert.equal(installPy.code, 0, installPy.stderr);
     await fs.writeFile(path.join(caller, "src", "index.ts"), TSCALLER_SOURCE);
     const callerDevelop = await tanto(["develop"], caller);
     assert.equal(callerDevelop.code, 0, callerDevelop.stderr);

@@ -35,16 +35,26 @@ export interface IndexSettings {
 /** The [global]/[install] keys of a pip.conf (later sections and files win, as pip merges them). */
 function parsePipConf(text: string, into: Record<string, string>): void {
   let section = "";
+  let last: string | undefined;
   for (const raw of text.split("\n")) {
     const line = raw.trim();
     if (!line || line.startsWith("#") || line.startsWith(";")) continue;
+    // An indented line continues the previous value (pip's multi-line extra-index-url).
+    if (/^\s/.test(raw) && last !== undefined) {
+      into[last] = `${into[last] ?? ""} ${line}`.trim();
+      continue;
+    }
+    last = undefined;
     const s = /^\[(.+)\]$/.exec(line);
     if (s) {
       section = s[1]!.trim().toLowerCase();
       continue;
     }
     const kv = /^([A-Za-z0-9_-]+)\s*[=:]\s*(.*)$/.exec(line);
-    if (kv && (section === "global" || section === "install")) into[kv[1]!.toLowerCase().replace(/_/g, "-")] = kv[2]!.trim();
+    if (kv && (section === "global" || section === "install")) {
+      last = kv[1]!.toLowerCase().replace(/_/g, "-");
+      into[last] = kv[2]!.trim();
+    }
   }
 }
 
