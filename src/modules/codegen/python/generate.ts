@@ -8,6 +8,7 @@
  * `class Query`, new names in `__all__`. Types and fields the wheel already
  * has are kept as the wheel has them.
  */
+import { createHash } from "node:crypto";
 import { InvalidArgumentError } from "../../../errors.js";
 import { directiveArg, type Field, type FullType, type Introspection, isOptional, parseIntrospection } from "../typescript/introspection.js";
 import { annotation, docstring, objectOfId, pyName, pyType, returnKind, runtimeType, type TypeIndex } from "./types.js";
@@ -128,8 +129,22 @@ export function additions(schema: Introspection, wheelGenPy: string): { classes:
   };
 }
 
+/** Recent results: every session that loads a module asks again for the same schema. */
+const recent = new Map<string, string>();
+const RECENT_MAX = 8;
+
 /** gen.py for the schema in `introspectionJson`: the wheel's file with what the schema adds merged in. */
 export function generatePythonClient(introspectionJson: string, wheelGenPy: string): string {
+  const key = createHash("sha256").update(introspectionJson).update("\0").update(wheelGenPy).digest("hex");
+  const hit = recent.get(key);
+  if (hit !== undefined) return hit;
+  const out = mergeClient(introspectionJson, wheelGenPy);
+  recent.set(key, out);
+  if (recent.size > RECENT_MAX) recent.delete(recent.keys().next().value!);
+  return out;
+}
+
+function mergeClient(introspectionJson: string, wheelGenPy: string): string {
   const add = additions(parseIntrospection(introspectionJson), wheelGenPy);
   if (add.classes.length === 0 && add.queryMethods.length === 0) return wheelGenPy;
   let out = wheelGenPy;
