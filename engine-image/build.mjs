@@ -6,8 +6,8 @@
 // Three steps:
 //   1. the Debian base (engine-image/base.mjs: mmdebstrap on the host, once per
 //      package list, cached in ~/.cache/tanto), and the TypeScript module
-//      runtime's base (engine-image/typescript-runtime.mjs), carried at
-//      /usr/local/share/tanto/typescript-runtime.tar;
+//      and Python module runtimes' bases (engine-image/typescript-runtime.mjs,
+//      python-runtime.mjs), carried at /usr/local/share/tanto/*-runtime.tar;
 //   2. tanto bundled by esbuild (engine-image/bundle.mjs) into dist/engine-image/tanto;
 //   3. the pipeline: import the base, add Node.js (this machine's binary: Debian's
 //      nodejs is too old), the bundle, the entrypoint and engine.toml, link the
@@ -26,6 +26,7 @@ import { connection, dag } from "@dagger.io/dagger";
 import { tagArchiveInPlace } from "./archive-tags.mjs";
 import { ensureBase, QEMU_ARCHES } from "./base.mjs";
 import { bundleTanto } from "./bundle.mjs";
+import { ensurePythonRuntime, PYTHON_RUNTIME_FILE } from "./python-runtime.mjs";
 import { ensureTypescriptRuntime, TYPESCRIPT_RUNTIME_FILE } from "./typescript-runtime.mjs";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -50,6 +51,8 @@ log(`base ${base.cached ? "from cache" : `built in ${base.seconds.toFixed(1)}s`}
 // The TypeScript module runtime's base, which the engine imports from /usr/local/share/tanto.
 const tsRuntime = await ensureTypescriptRuntime({ log });
 log(`typescript runtime base ${tsRuntime.cached ? "from cache" : `built in ${tsRuntime.seconds.toFixed(1)}s`}: ${tsRuntime.path}`);
+const pyRuntime = await ensurePythonRuntime({ log });
+log(`python runtime base ${pyRuntime.cached ? "from cache" : `built in ${pyRuntime.seconds.toFixed(1)}s`}: ${pyRuntime.path}`);
 
 const stage = path.resolve(opts.stage);
 const version = /VERSION = "([^"]+)"/.exec(await fs.readFile(path.join(repo, "src/version.ts"), "utf8"))?.[1] ?? "dev";
@@ -91,6 +94,7 @@ await connection(async () => {
     .withFile("/usr/local/bin/tanto-entrypoint.sh", host.file(path.join(here, "tanto-entrypoint.sh")), { permissions: 0o755 })
     .withFile("/etc/tanto/engine.toml", host.file(path.join(here, "engine.toml")), { permissions: 0o644 })
     .withFile(`/usr/local/share/tanto/${TYPESCRIPT_RUNTIME_FILE}`, host.file(tsRuntime.path), { permissions: 0o644 })
+    .withFile(`/usr/local/share/tanto/${PYTHON_RUNTIME_FILE}`, host.file(pyRuntime.path), { permissions: 0o644 })
     .withLabel("org.opencontainers.image.title", "tanto engine")
     .withLabel("org.opencontainers.image.version", version)
     .withEntrypoint(["/usr/local/bin/tanto-entrypoint.sh"]);

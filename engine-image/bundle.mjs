@@ -4,7 +4,8 @@
 // CommonJS build (loaded with require() on first use, see src/util/zod.ts).
 // The result is a directory laid out as /usr/local/lib/tanto:
 //
-//   tanto.mjs
+//   tanto.mjs, main.js, chunk-*.js, package.json (ESM)
+//   typescript/index.js, python/index.js   the SDK runtimes, loaded by name
 //   node_modules/better-sqlite3/{package.json,lib/**,build/Release/better_sqlite3.node}
 //   node_modules/bindings/…  node_modules/file-uri-to-path/…  node_modules/zod/{package.json,**/*.cjs}
 //
@@ -12,6 +13,9 @@
 // tree syncs to the engine as the same content and the image build stays cached.
 import * as fs from "node:fs/promises";
 import path from "node:path";
+
+/** The SDK runtimes under src/modules/runtimes/ the engine loads by name. */
+const SDK_RUNTIMES = ["typescript", "python"];
 
 /** Files of each runtime package the bundle needs beside it (globs are directory prefixes). */
 const NATIVE_PACKAGES = {
@@ -33,11 +37,19 @@ export async function bundleTanto(repo, outDir) {
   const esbuild = await import("esbuild");
   await fs.rm(outDir, { recursive: true, force: true });
   await fs.mkdir(outDir, { recursive: true });
-  const outfile = path.join(outDir, "tanto.mjs");
+  // The SDK runtimes are loaded by name at run time (src/modules/runtimes/registry.ts:
+  // `./<sdk>/index.js` next to the code that loads them), so they are entry points of
+  // their own, sharing chunks with the CLI: one copy of every class. All files sit at
+  // the top (chunks too), ESM by package.json; tanto.mjs starts the CLI.
   await esbuild.build({
-    entryPoints: [path.join(repo, "src/cli/main.ts")],
+    entryPoints: {
+      main: path.join(repo, "src/cli/main.ts"),
+      ...Object.fromEntries(SDK_RUNTIMES.map((sdk) => [`${sdk}/index`, path.join(repo, `src/modules/runtimes/${sdk}/index.ts`)])),
+    },
     absWorkingDir: repo,
-    outfile,
+    outdir: outDir,
+    splitting: true,
+    chunkNames: "chunk-[hash]",
     bundle: true,
     platform: "node",
     format: "esm",
@@ -49,6 +61,9 @@ export async function bundleTanto(repo, outDir) {
     legalComments: "none",
     logLevel: "warning",
   });
+  await fs.writeFile(path.join(outDir, "package.json"), '{"type":"module"}\n');
+  const outfile = path.join(outDir, "tanto.mjs");
+  await fs.writeFile(outfile, 'import "./main.js";\n');
   for (const [pkg, entries] of Object.entries(NATIVE_PACKAGES)) {
     const from = path.join(repo, "node_modules", pkg);
     const to = path.join(outDir, "node_modules", pkg);
@@ -73,5 +88,9 @@ export async function bundleTanto(repo, outDir) {
       await fs.copyFile(path.join(from, rel), dst);
     }
   }
-  return (await fs.stat(outfile)).size;
+  let bytes = 0;
+  for (const f of await fs.readdir(outDir, { recursive: true })) {
+    if (f.endsWith(".js") && !f.startsWith("node_modules")) bytes += (await fs.stat(path.join(outDir, f))).size;
+  }
+  return bytes;
 }

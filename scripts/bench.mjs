@@ -14,7 +14,9 @@
  *   6. the engine's resident memory after startup and after the benchmarks plus 2 s idle;
  *   7. emulated linux/arm64: an uncached withExec(true) and an uncached 20-step chain against
  *      the same on linux/amd64 and against `podman run --platform linux/arm64` (same qemu);
- *      see scripts/bench-platforms.mjs. `--only platforms` runs just these rows.
+ *      see scripts/bench-platforms.mjs. `--only platforms` runs just these rows;
+ *   8. modules: the first `tanto call` of a fresh Python / TypeScript module on a warm engine,
+ *      and the same call cached; see scripts/bench-modules.mjs. `--only modules` runs just these.
  *
  * Everything runs against a private registry and a private engine root in a temporary
  * directory, so the figures do not depend on (or disturb) whatever else runs on the machine,
@@ -24,7 +26,8 @@
  * answers, one is started for the run (storage in the temporary directory, `--iptables=false`
  * so that the host's firewall is left as it was) and stopped at the end.
  * Options: --iterations N (default 20), --starts N (default 5), --sync-runs N and
- * --publish-runs N (default 3 each), --platform-chain-runs N (default 3), --only platforms|tracing|startup,
+ * --publish-runs N (default 3 each), --platform-chain-runs N (default 3), --module-runs N (fresh
+ * modules per SDK, default 2), --only platforms|tracing|modules|startup,
  * --json FILE (default .tmp/bench.json).
  * Progress goes to stderr; the table to stdout.
  */
@@ -37,6 +40,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs, promisify } from "node:util";
+import { benchModules, moduleRows } from "./bench-modules.mjs";
 import { benchPlatforms, platformRows } from "./bench-platforms.mjs";
 import { benchTracing, tracingRows } from "./bench-tracing.mjs";
 
@@ -53,6 +57,7 @@ const { values: opts } = parseArgs({
     "sync-runs": { type: "string", default: "3" },
     "publish-runs": { type: "string", default: "3" },
     "platform-chain-runs": { type: "string", default: "3" },
+    "module-runs": { type: "string", default: "2" },
     only: { type: "string" },
     json: { type: "string", default: path.join(REPO, ".tmp", "bench.json") },
   },
@@ -62,8 +67,9 @@ const STARTS = positiveInt(opts.starts, "--starts");
 const SYNC_RUNS = positiveInt(opts["sync-runs"], "--sync-runs");
 const PUBLISH_RUNS = positiveInt(opts["publish-runs"], "--publish-runs");
 const PLATFORM_CHAIN_RUNS = positiveInt(opts["platform-chain-runs"], "--platform-chain-runs");
-if (opts.only !== undefined && !["platforms", "tracing", "startup"].includes(opts.only))
-  throw new Error(`--only: want "platforms", "tracing" or "startup", not ${JSON.stringify(opts.only)}`);
+const MODULE_RUNS = positiveInt(opts["module-runs"], "--module-runs");
+if (opts.only !== undefined && !["platforms", "tracing", "modules", "startup"].includes(opts.only))
+  throw new Error(`--only: want "platforms", "tracing", "modules" or "startup", not ${JSON.stringify(opts.only)}`);
 const CHAIN_STEPS = 20;
 /** The client directory: SYNC_DIRS × SYNC_FILES_PER_DIR files of SYNC_FILE_BYTES random bytes (200 MB). */
 const SYNC_DIRS = 100;
@@ -168,10 +174,10 @@ async function stopChild(child, graceMs = 10_000) {
 }
 
 /** Run a command to completion and time it from spawn to exit; stdout is discarded, stderr kept for errors. */
-function timedRun(cmd, args, env = process.env) {
+function timedRun(cmd, args, env = process.env, cwd = undefined) {
   return new Promise((resolve, reject) => {
     const t0 = performance.now();
-    const child = spawn(cmd, args, { stdio: ["ignore", "ignore", "pipe"], env });
+    const child = spawn(cmd, args, { stdio: ["ignore", "ignore", "pipe"], env, ...(cwd ? { cwd } : {}) });
     let stderr = "";
     child.stderr.on("data", (c) => (stderr = (stderr + c).slice(-2000)));
     child.on("error", reject);
@@ -767,9 +773,21 @@ async function main(cleanup) {
     const h = { query, engineGet, summarize, log, checkInterrupted, stopChild, waitHealthy, openSession, warmup: WARMUP };
     return benchTracing({ repo: REPO, dir, tanto: TANTO_JS, registryHost: registry.host, iterations: ITERATIONS, cleanup, h });
   };
+  const modules = () => {
+    log(`modules: first call of ${MODULE_RUNS} fresh modules per SDK, then ${ITERATIONS} cached calls`);
+    const h = { timedRun, summarize, log, checkInterrupted, warmup: WARMUP };
+    return benchModules({ dir, tanto: TANTO_JS, socket, runs: MODULE_RUNS, iterations: ITERATIONS, h });
+  };
+  if (opts.only === "modules") {
+    results.only = "modules";
+    results.modules = await modules();
+    results.loadavgEnd = os.loadavg();
+    return results;
+  }
   if (opts.only === "tracing") {
     results.only = "tracing";
     results.tracing = await tracing();
+    results.modules = await modules();
     results.loadavgEnd = os.loadavg();
     return results;
   }
@@ -910,6 +928,7 @@ function renderTable(r) {
   if (r.only === "platforms") return formatTable(platformRows(r.platforms, fmtSummary), r);
   if (r.only === "tracing") return formatTable(tracingRows(r.tracing, fmtSummary, GOALS.tracingRatio), r);
   if (r.only === "startup") return formatTable(startupRows(r), r);
+  if (r.only === "modules") return formatTable(moduleRows(r.modules, fmtSummary), r);
   const rows = [];
   const ex = r.uncachedExec;
   const ratio = (a, b) => a / b;
@@ -964,6 +983,7 @@ function renderTable(r) {
   ]);
   if (r.platforms) rows.push(...platformRows(r.platforms, fmtSummary));
   if (r.tracing) rows.push(...tracingRows(r.tracing, fmtSummary, GOALS.tracingRatio));
+  if (r.modules) rows.push(...moduleRows(r.modules, fmtSummary));
   return formatTable(rows, r);
 }
 

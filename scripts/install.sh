@@ -60,5 +60,6 @@ else
     echo "warning: could not download the Go SDK's modules; test/go-sdk.test will fail" >&2
 fi
 
-# The base image of TypeScript module runtimes (cached in ~/.cache/tanto; about a minute the first time).
+# The base images of TypeScript and Python module runtimes (cached in ~/.cache/tanto; a few minutes the first time).
 node engine-image/typescript-runtime.mjs >/dev/null
+node engine-image/python-runtime.mjs >/dev/null

@@ -235,10 +235,11 @@ describe("the engine image", { skip: skip ?? false, timeout: 20 * MINUTES }, () 
       container,
       "sh",
       "-c",
-      "ls -d /usr/local/share/tanto /var/lib/tanto /etc/tanto/engine.toml /usr/local/bin/tanto-engine /usr/local/bin/tanto-entrypoint.sh && readlink /usr/local/bin/qemu-riscv64 && tar -tf /usr/local/share/tanto/typescript-runtime.tar index.json",
+      "ls -d /usr/local/share/tanto /var/lib/tanto /etc/tanto/engine.toml /usr/local/bin/tanto-engine /usr/local/bin/tanto-entrypoint.sh && readlink /usr/local/bin/qemu-riscv64 && tar -tf /usr/local/share/tanto/typescript-runtime.tar index.json && echo python: && tar -tf /usr/local/share/tanto/python-runtime.tar index.json",
     ]);
     assert.match(layout, /qemu-riscv64-static/);
-    assert.match(layout, /^index\.json$/m, "the TypeScript module runtime's base image is carried");
+    assert.match(layout, /^index\.json\npython:$/m, "the TypeScript module runtime's base image is carried");
+    assert.match(layout, /^python:\nindex\.json$/m, "the Python module runtime's base image is carried");
   });
 
   test("the SDK drives it through docker-container://, and its cache survives docker restart", { timeout: 10 * MINUTES }, async (t) => {

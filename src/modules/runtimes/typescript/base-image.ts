@@ -8,71 +8,24 @@
  *   /usr/local/share/tanto/typescript-runtime.tar  (the engine image)
  *   <checkout>/dist/share/typescript-runtime.tar   (scripts/install.sh links it there)
  *
- * It comes in the way `container().import()` brings an archive in: the same
- * archive import into the content store (once per engine and file), then the
- * image is unpacked from there by its manifest digest, like any imported image.
+ * (see ../base-tarball.ts).
  */
-import { createReadStream } from "node:fs";
-import * as fs from "node:fs/promises";
-import * as path from "node:path";
-import { fileURLToPath } from "node:url";
-import { Container } from "../../../core/container.js";
+import type { Container } from "../../../core/container.js";
 import type { RequestContext } from "../../../core/types.js";
-import { FailedPreconditionError } from "../../../errors.js";
-import { type ImportedImage, importImageArchive } from "../../../images/image-archive-import.js";
-import { formatPlatform, parsePlatform } from "../../../oci/platform.js";
-import { formatReference } from "../../../oci/reference.js";
-import { importedImageRef } from "../../../ops/image-archive-ops.js";
-import { vertex } from "../../../solver/vertex.js";
+import { containerFromTarball, findTarball, tarballCandidates } from "../base-tarball.js";
 
 export const TYPESCRIPT_RUNTIME_FILE = "typescript-runtime.tar";
 
 /** Where the engine looks for the tarball, in order. */
 export function runtimeTarballCandidates(env: NodeJS.ProcessEnv = process.env): string[] {
-  const out: string[] = [];
-  if (env["TANTO_SHARE_DIR"]) out.push(path.join(env["TANTO_SHARE_DIR"], TYPESCRIPT_RUNTIME_FILE));
-  out.push(path.join("/usr/local/share/tanto", TYPESCRIPT_RUNTIME_FILE));
-  // dist/src/modules/runtimes/typescript/ → dist/share/
-  out.push(fileURLToPath(new URL(`../../../../share/${TYPESCRIPT_RUNTIME_FILE}`, import.meta.url)));
-  return out;
+  return tarballCandidates(TYPESCRIPT_RUNTIME_FILE, env);
 }
 
-export async function findRuntimeTarball(env: NodeJS.ProcessEnv = process.env): Promise<string> {
-  const candidates = runtimeTarballCandidates(env);
-  for (const file of candidates) {
-    if ((await fs.stat(file).catch(() => undefined))?.isFile()) return file;
-  }
-  throw new FailedPreconditionError(
-    `the TypeScript module runtime image is missing: none of ${candidates.join(", ")} exists (run scripts/install.sh, or node engine-image/typescript-runtime.mjs)`,
-  );
-}
-
-/** Imports by file identity (path, size, mtime) and platform, for the engine's lifetime. */
-const imports = new Map<string, Promise<ImportedImage>>();
-
-async function importOnce(ctx: RequestContext, file: string, platform: string): Promise<ImportedImage> {
-  const st = await fs.stat(file);
-  const key = `${file}|${st.size}|${st.mtimeMs}|${platform}`;
-  let importing = imports.get(key);
-  if (importing) {
-    // Content collected since: import again.
-    const done = await importing.catch(() => undefined);
-    if (!done || !(await ctx.deps.exporter.content.info(done.manifestDigest))) importing = undefined;
-  }
-  if (!importing) {
-    importing = importImageArchive(ctx.deps.exporter.content, createReadStream(file), { platform: parsePlatform(platform), signal: ctx.signal });
-    imports.set(key, importing);
-    importing.catch(() => imports.delete(key));
-  }
-  return importing;
+export function findRuntimeTarball(env: NodeJS.ProcessEnv = process.env): Promise<string> {
+  return findTarball(TYPESCRIPT_RUNTIME_FILE, "TypeScript module runtime image", "run scripts/install.sh, or node engine-image/typescript-runtime.mjs", env);
 }
 
 /** A container of the runtime base image for the engine's default platform. */
 export async function typescriptBase(ctx: RequestContext): Promise<Container> {
-  const file = await findRuntimeTarball();
-  const platform = formatPlatform(parsePlatform(ctx.deps.defaultPlatform));
-  const imported = await importOnce(ctx, file, platform);
-  const ref = formatReference(importedImageRef(imported.manifestDigest));
-  const rootfs = vertex({ kind: "image", ref, platform }, [], "typescript runtime base");
-  return Container.empty(platform).fromImage(rootfs, ref, imported.config);
+  return containerFromTarball(ctx, await findRuntimeTarball(), "typescript runtime base");
 }
