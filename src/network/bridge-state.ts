@@ -8,6 +8,7 @@
  * later engine cleans up after a change of name or subnet.
  */
 import { createHash } from "node:crypto";
+import { existsSync } from "node:fs";
 import * as fs from "node:fs/promises";
 import * as path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -20,6 +21,9 @@ import type { NetworkLog } from "./types.js";
 
 /** The interface name namespaces are attached with (CNI's ifName). */
 export const IFNAME = "eth0";
+
+/** Whether the kernel has IPv6 (not booted with ipv6.disable=1). */
+const HOST_HAS_IPV6 = existsSync("/proc/sys/net/ipv6");
 
 export const NETWORK_NAME_RE = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
 const BRIDGE_FREE_WAIT_MS = 1_000;
@@ -51,8 +55,9 @@ export function bridgeConfList(stateDir: string, name: string, bridge: string, s
           dataDir: path.join(stateDir, "cni", "ipam"),
         },
       },
-      // No IPv6 on the namespace's link: its link-local address would reach services around their isolation (IPv4 only).
-      { type: "tuning", sysctl: { [`net.ipv6.conf.${IFNAME}.disable_ipv6`]: "1" } },
+      // No IPv6 on the namespace's link: its link-local address would reach services around their
+      // isolation (IPv4 only). A kernel without IPv6 has no such address, nor the sysctl.
+      ...(HOST_HAS_IPV6 ? [{ type: "tuning", sysctl: { [`net.ipv6.conf.${IFNAME}.disable_ipv6`]: "1" } }] : []),
       { type: "firewall", backend: "iptables" },
       { type: "loopback" },
     ],

@@ -39,13 +39,13 @@
 import { createHash } from "node:crypto";
 import * as fs from "node:fs/promises";
 import * as path from "node:path";
-import { EngineError, FailedPreconditionError, InvalidArgumentError, messageOf, UnavailableError } from "../errors.js";
+import { EngineError, FailedPreconditionError, InvalidArgumentError, messageOf } from "../errors.js";
 import { type Attachment, Attachments } from "./attachments.js";
-import { bridgeConfList, bridgeName, checkRoutes, hostAddressRange, NETWORK_NAME_RE, type RecordedNetwork, removeHostState } from "./bridge-state.js";
-import { formatIpv4, formatSubnet, gatewayOf, type Ipv4Subnet, parseSubnet } from "./cidr.js";
-import { CniPlugins } from "./cni-plugins.js";
-import { mustRun, runCommand } from "./command.js";
+import { bridgeConfList, bridgeName, checkRoutes, NETWORK_NAME_RE, type RecordedNetwork, removeHostState } from "./bridge-state.js";
+import { formatSubnet, gatewayOf, type Ipv4Subnet, parseSubnet } from "./cidr.js";
+import { CniPlugins, hostPortOf } from "./cni-plugins.js";
 import { DnsmasqServer } from "./dnsmasq-server.js";
+import { HostAddresses } from "./host-addresses.js";
 import { cleanupLeftovers, type LeftoverReport } from "./leftovers.js";
 import { ReadyPool } from "./ready-pool.js";
 import { checkHostname, checkIpv4, parseNameservers, renderHosts, renderResolvConf } from "./resolver-files.js";
@@ -101,6 +101,7 @@ export class CniNetwork implements Network {
   readonly #pool: ReadyPool<Attachment>;
   readonly #attached: Attachments;
   readonly #firewall: ServiceFirewall;
+  readonly #hostAddresses: HostAddresses;
   #state: "new" | "starting" | "running" | "closed" = "new";
 
   constructor(opts: CniNetworkOptions) {
@@ -122,6 +123,7 @@ export class CniNetwork implements Network {
     this.stateDir = path.resolve(opts.stateDir);
     this.prefix = `tanto-${createHash("sha256").update(this.stateDir).digest("hex").slice(0, 8)}-`;
     this.#firewall = new ServiceFirewall(firewallTable(this.prefix), opts.log);
+    this.#hostAddresses = new HostAddresses(this.name, this.bridge, this.#subnet);
     this.#plugins = new CniPlugins(bridgeConfList(this.stateDir, this.name, this.bridge, this.#subnet), opts.cniPath ?? "/usr/lib/cni");
     this.#dns = new DnsmasqServer({
       dir: path.join(this.stateDir, "dns"),
@@ -137,15 +139,24 @@ export class CniNetwork implements Network {
       stateDir: this.stateDir,
       subnetPrefix: this.#subnet.prefix,
       plugins: this.#plugins,
-      // The files for a plain acquire, written now so that handing the namespace out costs no I/O.
-      prepare: (a) => this.#writeResolverFiles(a, [], undefined, []),
+      // The files for a plain acquire, written now so that handing the namespace out costs no I/O;
+      // and its link's host end bound to its address (no namespace passes for another).
+      prepare: async (a) => {
+        await this.#writeResolverFiles(a, [], undefined, []);
+        const port = hostPortOf(a.result, this.bridge);
+        if (port === undefined) throw new EngineError(`CNI ADD of "${a.id}" on network "${this.name}" named no host interface: ${JSON.stringify(a.result)}`);
+        await this.#firewall.bindPort(port, a.ip).catch(async (err: unknown) => {
+          await this.#firewall.unbindPort(port).catch(() => undefined);
+          throw err;
+        });
+      },
       ...(opts.log === undefined ? {} : { log: opts.log }),
     });
     this.#pool = new ReadyPool<Attachment>({
       size: poolSize,
       maxIdle: poolSize * 2,
       create: () => this.#attached.attach(),
-      destroy: (a) => this.#attached.detach(a),
+      destroy: (a) => this.#detach(a),
       recycle: (a) => this.#attached.isClean(a),
       onError: (err, during) => opts.log?.warn(`network ${this.name}: namespace ${during} failed`, { error: messageOf(err) }),
     });
@@ -280,6 +291,15 @@ export class CniNetwork implements Network {
     return Promise.resolve();
   }
 
+  async #detach(a: Attachment): Promise<void> {
+    try {
+      await this.#attached.detach(a);
+    } finally {
+      const port = hostPortOf(a.result, this.bridge);
+      if (port !== undefined) await this.#firewall.unbindPort(port);
+    }
+  }
+
   async isolate(ip: string, scope: string): Promise<void> {
     await this.#ready();
     checkIpv4(ip, "isolated address");
@@ -317,35 +337,10 @@ export class CniNetwork implements Network {
     return this.#dns.pid;
   }
 
-  readonly #hostAddresses = new Set<number>();
-
-  /**
-   * An extra address on the bridge, in the host's namespace, from the top of
-   * the subnet (kept out of IPAM): where the engine listens for a host
-   * service, so containers reach it like any other service.
-   */
+  /** An extra address on the bridge for a host service (host-addresses.ts); removing it ends its isolation. */
   async addHostAddress(): Promise<{ ip: string; remove(): Promise<void> }> {
     await this.#ready();
-    const range = hostAddressRange(this.#subnet);
-    let n = range.last;
-    while (n >= range.first && this.#hostAddresses.has(n)) n--;
-    if (n < range.first) throw new UnavailableError(`network ${this.name}: no address left for host services (${range.last - range.first + 1} in use)`);
-    this.#hostAddresses.add(n);
-    const ip = formatIpv4(n);
-    try {
-      await mustRun("ip", ["addr", "add", `${ip}/32`, "dev", this.bridge]);
-    } catch (err) {
-      this.#hostAddresses.delete(n);
-      throw err;
-    }
-    return {
-      ip,
-      remove: async () => {
-        await this.#firewall.forget(ip);
-        await runCommand("ip", ["addr", "del", `${ip}/32`, "dev", this.bridge]);
-        this.#hostAddresses.delete(n);
-      },
-    };
+    return this.#hostAddresses.add((ip) => this.#firewall.forget(ip));
   }
 
   async close(): Promise<void> {
@@ -366,7 +361,7 @@ export class CniNetwork implements Network {
       }
     };
     await attempt(() => this.#pool.close());
-    await Promise.all([...this.#attached.values()].map((a) => attempt(() => this.#attached.detach(a))));
+    await Promise.all([...this.#attached.values()].map((a) => attempt(() => this.#detach(a))));
     await attempt(() => this.#dns.stop());
     await attempt(() => this.#firewall.close());
     await attempt(() => removeHostState(this.stateDir, [{ name: this.name, bridge: this.bridge, subnet: this.subnet }], this.#opts.log));

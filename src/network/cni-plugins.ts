@@ -132,3 +132,8 @@ export function ipv4Of(result: CniResult, ifName: string): string | undefined {
   }
   return undefined;
 }
+
+/** The host end of the attachment's link: the interface outside any namespace that is not the bridge itself. */
+export function hostPortOf(result: CniResult, bridge: string): string | undefined {
+  return (result.interfaces ?? []).find((i) => i.sandbox === undefined && i.name !== bridge)?.name;
+}

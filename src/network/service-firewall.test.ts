@@ -1,13 +1,13 @@
 /**
  * Root tests of service isolation on a real CNI network: a service's address
  * answers the namespaces of its own scope and those allowed to reach it, and
- * nothing else on the bridge; a released namespace leaves its scope and its
- * allows; the kernel's sets follow. Traffic stays between the namespaces
+ * nothing else on the bridge, not even one taking another's address; a
+ * released namespace leaves its scope and its allows; the kernel's sets follow. Traffic stays between the namespaces
  * created here (a /24 of 10.88.0.0/16 picked from the pid, as in
  * cni-network.test.ts, offset so both files can run side by side).
  */
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawnSync } from "node:child_process";
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -119,6 +119,20 @@ describe("service isolation", { skip: canRun ? false : "needs root, containernet
           "pinged\n",
           "what is not a service stays reachable",
         );
+
+        // A namespace of another scope taking the address of one of the service's own (as root in it could).
+        const spoofer = await net.acquire({ scope: "session-b" });
+        try {
+          execFileSync("ip", ["-n", spoofer.id, "addr", "flush", "dev", "eth0"]);
+          execFileSync("ip", ["-n", spoofer.id, "addr", "add", `${same.ip}/24`, "dev", "eth0"]);
+          const r = spawnSync("ip", ["netns", "exec", spoofer.id, "timeout", "2", "/bin/busybox", "wget", "-qO-", `http://${web.ip}:8080/`], {
+            encoding: "utf8",
+          });
+          assert.equal(r.stdout, "", "another namespace's address does not pass");
+          assert.equal(await probe(same, web.ip), "served\n", "the namespace that owns the address still reaches it");
+        } finally {
+          await net.release(spoofer, { discard: true });
+        }
 
         await net.allow(other.ip, web.ip);
         assert.equal(await probe(other, web.ip), "served\n", "allowed (a binding) from another scope");

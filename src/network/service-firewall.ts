@@ -10,6 +10,10 @@
  *   table bridge tanto-<hash of the state dir> {
  *     set isolated { type ipv4_addr }                 services' addresses
  *     set allowed  { type ipv4_addr . ipv4_addr }     source . destination pairs let through
+ *     set ports    { type ifname }                    the host ends of our namespaces' links
+ *     set bound    { type ifname . ipv4_addr }        each with its namespace's address
+ *     chain prerouting { a frame from one of our ports with another source address
+ *                        (IPv4 or ARP) is dropped: no namespace passes for another }
  *     chain forward { hook forward; ip saddr . ip daddr @allowed accept; ip daddr @isolated drop }
  *     chain input   { hook input;   the same }
  *   }
@@ -30,6 +34,8 @@ import { runCommand } from "./command.js";
 import type { NetworkLog } from "./types.js";
 
 const NFT = "nft";
+const SET_NAMES = ["isolated", "allowed", "ports", "bound"] as const;
+type SetName = (typeof SET_NAMES)[number];
 
 export class ServiceFirewall {
   /** nftables table name (family `bridge`). */
@@ -41,8 +47,10 @@ export class ServiceFirewall {
   readonly #isolated = new Map<string, string>();
   /** Source → destinations it was let through to (bindings), whatever its group. */
   readonly #allowed = new Map<string, Set<string>>();
-  /** What the kernel's sets hold now. */
-  readonly #applied = { isolated: new Set<string>(), pairs: new Set<string>() };
+  /** Host end of a namespace's link → the namespace's address, for as long as it is attached. */
+  readonly #ports = new Map<string, string>();
+  /** What the kernel's sets hold now, as nft writes their elements. */
+  readonly #applied: Record<SetName, Set<string>> = { isolated: new Set(), allowed: new Set(), ports: new Set(), bound: new Set() };
   #queue: Promise<unknown> = Promise.resolve();
   #open = false;
 
@@ -71,6 +79,12 @@ export class ServiceFirewall {
         `table bridge ${this.table} {`,
         "  set isolated { type ipv4_addr; }",
         "  set allowed { type ipv4_addr . ipv4_addr; }",
+        "  set ports { type ifname; }",
+        "  set bound { type ifname . ipv4_addr; }",
+        "  chain prerouting { type filter hook prerouting priority -10; policy accept;",
+        "    iifname @ports iifname . ip saddr != @bound drop",
+        "    iifname @ports iifname . arp saddr ip != @bound drop",
+        "  }",
         `  chain forward { type filter hook forward priority 0; policy accept;\n    ${rules}\n  }`,
         `  chain input { type filter hook input priority 0; policy accept;\n    ${rules}\n  }`,
         "}",
@@ -78,6 +92,8 @@ export class ServiceFirewall {
       `cannot create nftables table bridge ${this.table} (service isolation; is the nftables package installed?)`,
     );
     this.#open = true;
+    // Ports of namespaces attached while the table was being made.
+    await this.#sync();
   }
 
   /** Delete the table and forget everything. */
@@ -87,8 +103,8 @@ export class ServiceFirewall {
     this.#members.clear();
     this.#isolated.clear();
     this.#allowed.clear();
-    this.#applied.isolated.clear();
-    this.#applied.pairs.clear();
+    this.#ports.clear();
+    for (const set of Object.values(this.#applied)) set.clear();
     await ServiceFirewall.removeLeftover(this.table);
   }
 
@@ -112,6 +128,19 @@ export class ServiceFirewall {
     return this.#sync();
   }
 
+  /** Frames from host port `port` (a namespace's link) must carry `ip` as their source, until `unbindPort`. */
+  bindPort(port: string, ip: string): Promise<void> {
+    if (!/^[\w.-]{1,15}$/.test(port)) return Promise.reject(new EngineError(`invalid interface name "${port}"`));
+    this.#ports.set(port, ip);
+    return this.#sync();
+  }
+
+  /** The namespace behind `port` is detached. */
+  unbindPort(port: string): Promise<void> {
+    this.#ports.delete(port);
+    return this.#sync();
+  }
+
   /** Drop everything about `ip` (its namespace is going back to the pool, or its host address away). */
   forget(ip: string): Promise<void> {
     this.#members.delete(ip);
@@ -124,8 +153,8 @@ export class ServiceFirewall {
     return this.#sync();
   }
 
-  /** Isolated addresses and allowed pairs ("src . dst"), as the kernel should hold them. */
-  desired(): { isolated: Set<string>; pairs: Set<string> } {
+  /** Every set's elements, as the kernel should hold them (written as nft writes them). */
+  desired(): Record<SetName, Set<string>> {
     const pairs = new Set<string>();
     const both = (a: string, b: string): void => {
       if (a === b) return;
@@ -138,7 +167,12 @@ export class ServiceFirewall {
     for (const [from, tos] of this.#allowed) {
       for (const to of tos) if (this.#isolated.has(to)) both(from, to);
     }
-    return { isolated: new Set(this.#isolated.keys()), pairs };
+    return {
+      isolated: new Set(this.#isolated.keys()),
+      allowed: pairs,
+      ports: new Set([...this.#ports.keys()].map((p) => `"${p}"`)),
+      bound: new Set([...this.#ports].map(([p, ip]) => `"${p}" . ${ip}`)),
+    };
   }
 
   /** Bring the kernel's sets to what memory says, after the batches before this one. */
@@ -151,17 +185,17 @@ export class ServiceFirewall {
   async #apply(): Promise<void> {
     if (!this.#open) return;
     const want = this.desired();
-    const lines: string[] = [];
     const t = `bridge ${this.table}`;
+    const changes = SET_NAMES.map((name) => ({
+      name,
+      add: [...want[name]].filter((e) => !this.#applied[name].has(e)),
+      del: [...this.#applied[name]].filter((e) => !want[name].has(e)),
+    }));
     // One batch is one nftables transaction: no packet sees it half applied.
-    const addPairs = [...want.pairs].filter((p) => !this.#applied.pairs.has(p));
-    const delPairs = [...this.#applied.pairs].filter((p) => !want.pairs.has(p));
-    const addIso = [...want.isolated].filter((a) => !this.#applied.isolated.has(a));
-    const delIso = [...this.#applied.isolated].filter((a) => !want.isolated.has(a));
-    if (addPairs.length > 0) lines.push(`add element ${t} allowed { ${addPairs.join(", ")} }`);
-    if (addIso.length > 0) lines.push(`add element ${t} isolated { ${addIso.join(", ")} }`);
-    if (delIso.length > 0) lines.push(`delete element ${t} isolated { ${delIso.join(", ")} }`);
-    if (delPairs.length > 0) lines.push(`delete element ${t} allowed { ${delPairs.join(", ")} }`);
+    const lines = changes.flatMap(({ name, add, del }) => [
+      ...(add.length > 0 ? [`add element ${t} ${name} { ${add.join(", ")} }`] : []),
+      ...(del.length > 0 ? [`delete element ${t} ${name} { ${del.join(", ")} }`] : []),
+    ]);
     if (lines.length === 0) return;
     try {
       await nft(lines.join("\n"), `cannot update service isolation in nftables table ${t}`);
@@ -169,10 +203,10 @@ export class ServiceFirewall {
       this.#log?.warn("service isolation: nftables update failed", { error: messageOf(err) });
       throw err;
     }
-    for (const p of addPairs) this.#applied.pairs.add(p);
-    for (const p of delPairs) this.#applied.pairs.delete(p);
-    for (const a of addIso) this.#applied.isolated.add(a);
-    for (const a of delIso) this.#applied.isolated.delete(a);
+    for (const { name, add, del } of changes) {
+      for (const e of add) this.#applied[name].add(e);
+      for (const e of del) this.#applied[name].delete(e);
+    }
   }
 }
 
