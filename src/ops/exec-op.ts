@@ -28,7 +28,7 @@ import type { OverlaySnapshotter } from "../snapshots/overlay-snapshotter.js";
 import type { ActiveSnapshot } from "../snapshots/types.js";
 import type { ContentInput, OpRunner, Result, SolveContext, Vertex } from "../solver/types.js";
 import { type CacheSharingMode, type CacheVolumes, checkVolumeConflicts } from "./cache-volumes.js";
-import { cacheSeed, readInRoot, writeInRoot } from "./exec-extras.js";
+import { cacheSeed, readRedirect, writeRedirect } from "./exec-extras.js";
 import { Cleanup, SecretFiles } from "./exec-secrets.js";
 import type { NestedClient, NestingHost, NestingSpec } from "./nesting.js";
 import { StreamScrubber, scrub } from "./scrub.js";
@@ -290,7 +290,7 @@ export class ExecOpRunner implements OpRunner {
           ...(op.insecureRootCapabilities ? { insecureRootCapabilities: true } : {}),
         },
         {
-          ...(op.redirectStdin ? { stdin: await readInRoot(rootfs, op.redirectStdin) } : op.stdin !== undefined ? { stdin: op.stdin } : {}),
+          ...(op.redirectStdin ? { stdin: await readRedirect(rootfs, mounts, op.redirectStdin) } : op.stdin !== undefined ? { stdin: op.stdin } : {}),
           stdout: (b) => out.add(1, b),
           stderr: (b) => out.add(2, b),
         },
@@ -298,8 +298,8 @@ export class ExecOpRunner implements OpRunner {
       );
       const returned = nested?.result();
       const result = { exitCode, ...out.finish(), ...(returned !== undefined ? { nested: returned } : {}) };
-      if (op.redirectStdout) await writeInRoot(rootfs, op.redirectStdout, result.stdout);
-      if (op.redirectStderr) await writeInRoot(rootfs, op.redirectStderr, result.stderr);
+      if (op.redirectStdout) await writeRedirect(rootfs, mounts, op.redirectStdout, result.stdout);
+      if (op.redirectStderr) await writeRedirect(rootfs, mounts, op.redirectStderr, result.stderr);
       return result;
     } finally {
       await cleanupAfterRun.run();
