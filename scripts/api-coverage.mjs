@@ -98,7 +98,8 @@ const OUT_OF_SCOPE_FIELDS = new Set([
 /** Why a core field is not served yet. Keys: "Type.field", or "Type.*" for the whole type. */
 const SSHFS = "sshfs volumes: need Debian's sshfs (FUSE) where the engine runs, which the set-up does not install; not implemented";
 const TERMINAL = "interactive terminal: the fields that return one (Container/Directory/Service.terminal) are out of scope (a PTY over the session)";
-const HTTP_STATE = "Dagger's internal persistent HTTP state (revalidation of http()), reached only through Env bindings (out of scope); http() here keys downloads by content digest";
+const HTTP_STATE =
+  "Dagger's internal persistent HTTP state (revalidation of http()), reached only through Env bindings (out of scope); http() here keys downloads by content digest";
 const REASONS = {
   "Container.withMountedVolume": SSHFS,
   "Query.sshfsVolume": SSHFS,
@@ -229,7 +230,9 @@ if (process.argv.includes("--json")) {
   for (const m of missing) console.log(`  ${`${m.type}.${m.field}`.padEnd(44)} ${m.reason}`);
   console.log(`\nFields served without some argument the SDK can send (${partial.length}):`);
   for (const p of partial) {
-    const why = p.lacking.map((a) => `${a}${ARG_REASONS[`${p.type}.${p.field}.${a}`] ? ` (${ARG_REASONS[`${p.type}.${p.field}.${a}`]})` : " (not implemented)"}`);
+    const why = p.lacking.map(
+      (a) => `${a}${ARG_REASONS[`${p.type}.${p.field}.${a}`] ? ` (${ARG_REASONS[`${p.type}.${p.field}.${a}`]})` : " (not implemented)"}`,
+    );
     console.log(`  ${`${p.type}.${p.field}`.padEnd(44)} missing: ${why.join(", ")}`);
   }
 }
