@@ -122,3 +122,41 @@ export async function writeRedirect(
   if (at.readOnly) throw new FailedPreconditionError(`cannot redirect output to ${file}: it is on a read-only mount`);
   await writeInRoot(at.root, at.path, data);
 }
+
+/**
+ * Bound services an exec watches while its command runs: one that ends
+ * meanwhile fails the command (its process is stopped through `signal`), as
+ * in Dagger. Ends after the command (services released) are not its concern.
+ */
+export class ServiceWatch {
+  readonly #abort = new AbortController();
+  #error: Error | undefined;
+  #running = true;
+
+  get signal(): AbortSignal {
+    return this.#abort.signal;
+  }
+
+  watch(alias: string, ended: Promise<Error> | undefined): void {
+    void ended?.then((e) => {
+      if (!this.#running || this.#error) return;
+      this.#error = new FailedPreconditionError(`service ${alias} ended while the command ran: ${e.message}`);
+      this.#abort.abort(this.#error);
+    });
+  }
+
+  /** Handlers for the command's end: its result, or the service's end in place of the command's failure. */
+  settle<T>(): [(r: T) => T, (err: unknown) => never] {
+    return [
+      (r) => {
+        this.#running = false;
+        if (this.#error) throw this.#error;
+        return r;
+      },
+      (err) => {
+        this.#running = false;
+        throw this.#error ?? err;
+      },
+    ];
+  }
+}
