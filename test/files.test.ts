@@ -64,6 +64,8 @@ describe("files through the SDK", () => {
     assert.equal(out["rootfsUntouched"], "0\n", "the changes went to the mounted directory, not the rootfs");
     assert.equal(out["mountRedirect"], "redirected\n");
     assert.equal(out["mountStdin"], "mounted a");
+    assert.deepEqual(out["withFileIntoDir"], ["d/", "d/x.txt"]);
+    assert.equal(out["ctrWithFileIntoDir"], "x in dir");
     assert.deepEqual(out["withoutWildcard"], ["s1/", "s1/a.txt", "s2/", "s2/b.md", "z.md"]);
     assert.deepEqual(out["withoutFilesWildcard"], ["s1/", "s1/a.txt", "s2/", "x.txt", "y.txt"]);
     assert.deepEqual(out["withoutDirWildcard"], ["x.txt", "y.txt", "z.md"]);

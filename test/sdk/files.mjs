@@ -61,6 +61,11 @@ await connection(async () => {
   out.mountRedirect = await underM.withExec(["echo", "redirected"], { redirectStdout: "/m/out.txt" }).file("/m/out.txt").contents();
   out.mountStdin = await underM.withExec(["cat"], { redirectStdin: "/m/a.txt" }).stdout();
 
+  // withFile onto an existing directory puts the file into it, as Dagger's (BuildKit's) copy does.
+  const xFile = dag.directory().withNewFile("x.txt", "x in dir").file("x.txt");
+  out.withFileIntoDir = await dag.directory().withNewDirectory("d").withFile("d", xFile).glob("**");
+  out.ctrWithFileIntoDir = await underM.withFile("/tmp", xFile).withExec(["cat", "/tmp/x.txt"]).stdout();
+
   // withoutFile(s)/withoutDirectory take wildcards, as Dagger's (BuildKit's AllowWildcard) do.
   const w = dag.directory().withNewFile("x.txt", "").withNewFile("y.txt", "").withNewFile("z.md", "").withNewFile("s1/a.txt", "").withNewFile("s2/b.md", "");
   out.withoutWildcard = await w.withoutFile("*.txt").glob("**");
