@@ -42,6 +42,14 @@ describe("container image settings through the SDK", () => {
     assert.match(vol["fresh"]!, /^three w [0-9a-f-]{36}\n$/);
     assert.equal(vol["gone"], "[]\n");
     assert.match(String(out["badDuration"]), /withDockerHealthcheck interval: invalid duration "soon"/);
+    assert.deepEqual(out["fromKeeps"], {
+      keep: "1",
+      path: "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+      label: "1",
+      ports: [9999],
+      mounted: "mounted",
+      entrypoint: [],
+    });
   });
 
   test("Container.up forwards the container's port to the client", async () => {

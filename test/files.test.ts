@@ -57,6 +57,15 @@ describe("files through the SDK", () => {
     assert.deepEqual(out["aEntries"], ["1.txt"]);
     assert.deepEqual(out["glob"], ["a/1.txt", "b/3.txt"]);
     assert.equal(out["linkContents"], "1");
+    assert.equal(out["mountStat"], 9);
+    assert.deepEqual(out["mountExists"], [true, false]);
+    assert.deepEqual(out["underMountEntries"], ["a.txt", "copied.txt", "link", "new.txt"]);
+    assert.equal(out["mountSeenByExec"], "new in mountnew in mountcopieda.txt\ncopied.txt\nlink\nnew.txt\n");
+    assert.equal(out["rootfsUntouched"], "0\n", "the changes went to the mounted directory, not the rootfs");
+    assert.equal(out["mountRedirect"], "redirected\n");
+    assert.equal(out["mountStdin"], "mounted a");
+    assert.deepEqual(out["withFileIntoDir"], ["d/", "d/x.txt"]);
+    assert.equal(out["ctrWithFileIntoDir"], "x in dir");
     assert.deepEqual(out["withoutWildcard"], ["s1/", "s1/a.txt", "s2/", "s2/b.md", "z.md"]);
     assert.deepEqual(out["withoutFilesWildcard"], ["s1/", "s1/a.txt", "s2/", "x.txt", "y.txt"]);
     assert.deepEqual(out["withoutDirWildcard"], ["x.txt", "y.txt", "z.md"]);

@@ -65,6 +65,8 @@ describe("services", () => {
     assert.equal(out["chained"], "hello from web\n");
     assert.match(String(out["broken"]), /exited with code 3/);
     assert.match(String(out["broken"]), /boom/);
+    assert.match(String(out["serviceEnded"]), /service short ended while the command ran: .*exited with code 4/);
+    assert.equal(out["serviceEndedFast"], true, "the command is stopped when its service ends, not waited for");
     assert.deepEqual(out["etc"], ["group", "passwd"], "resolv.conf and hosts stay out of the committed diff");
     assert.equal(out["started"], out["hostname"]);
     assert.equal(out["up"], "hello from web\n", "Service.up serves on the client's 127.0.0.1");

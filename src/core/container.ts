@@ -97,18 +97,33 @@ export class Container {
   }
 
   /** Replace filesystem and configuration with an image's. */
+  /**
+   * The image's filesystem and settings, as Dagger's from() takes them: the
+   * image's env, labels and exposed ports are merged into the container's
+   * (the image's value wins for a name both have); its other settings
+   * replace the container's. Mounts, secrets and services stay.
+   */
   fromImage(rootfs: Vertex, imageRef: string, config: ImageConfig): Container {
     const c = config.config ?? {};
+    let env: Container = this;
+    for (const e of c.Env ?? []) {
+      const [k, v] = splitEnv(e);
+      env = env.withEnvVariable(k, v ?? "");
+    }
+    const imageLabels = Object.entries(c.Labels ?? {});
+    const labels = [...this.state.labels.filter(([k]) => !imageLabels.some(([n]) => n === k)), ...imageLabels];
+    const imagePorts = Object.keys(c.ExposedPorts ?? {}).map(parseExposedPort);
+    const ports = [...this.state.exposedPorts.filter((p) => !imagePorts.some((q) => q.port === p.port && q.protocol === p.protocol)), ...imagePorts];
     return this.with({
       rootfs,
       imageRef,
-      env: c.Env ?? [],
+      env: env.state.env,
       workdir: c.WorkingDir ?? "",
       user: c.User ?? "",
       entrypoint: c.Entrypoint ?? [],
       defaultArgs: c.Cmd ?? [],
-      labels: Object.entries(c.Labels ?? {}),
-      exposedPorts: Object.keys(c.ExposedPorts ?? {}).map(parseExposedPort),
+      labels,
+      exposedPorts: ports,
       lastExec: undefined,
       healthcheck: fromDockerHealthcheck(c.Healthcheck),
     });

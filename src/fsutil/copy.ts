@@ -24,7 +24,8 @@ export interface CopyOptions {
 /**
  * Copy `srcPath` of `srcRoot` to `dstPath` of `dstRoot`. A directory's
  * contents are merged into the destination directory; a file becomes the
- * destination file.
+ * destination file, or goes into it when the destination is an existing
+ * directory (as `cp`, BuildKit's copy and so Dagger's withFile do).
  */
 export async function copyPath(srcRoot: string, srcPath: string, dstRoot: string, dstPath: string, opts: CopyOptions = {}): Promise<void> {
   const src = await resolveInRoot(srcRoot, srcPath, { followLast: true });
@@ -44,7 +45,10 @@ export async function copyPath(srcRoot: string, srcPath: string, dstRoot: string
     return;
   }
   await mkdirInRoot(dstRoot, path.posix.dirname(path.posix.resolve("/", dstPath)));
-  const dst = await resolveInRoot(dstRoot, dstPath);
+  let dst = await resolveInRoot(dstRoot, dstPath);
+  if ((await fs.lstat(dst).catch(() => undefined))?.isDirectory()) {
+    dst = await resolveInRoot(dstRoot, path.posix.join(path.posix.resolve("/", dstPath), path.posix.basename(srcPath)));
+  }
   const copier = new TreeCopier(opts);
   await copier.copyEntry(src, dst, path.posix.basename(srcPath), st);
   if (opts.permissions !== undefined) await fs.chmod(dst, opts.permissions);

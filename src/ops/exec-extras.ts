@@ -33,6 +33,32 @@ export async function writeInRoot(rootfs: string, file: string, data: string): P
   await fs.writeFile(await resolveInRoot(rootfs, file), data);
 }
 
+/**
+ * Where a container path lies on this machine while the exec's mounts are
+ * up: in the source of the innermost bind mount holding it, else in the
+ * rootfs. Redirects of stdin, stdout and stderr go through mounts, as the
+ * command's own reads and writes do.
+ */
+export function locateInMounts(
+  rootfs: string,
+  mounts: ReadonlyArray<{ destination: string; type: string; source: string; options?: string[] }>,
+  file: string,
+): { root: string; path: string; readOnly: boolean } {
+  let best: (typeof mounts)[number] | undefined;
+  for (const m of mounts) {
+    if (m.type !== "bind") continue;
+    const dest = m.destination.replace(/\/+$/, "");
+    if (file !== dest && !file.startsWith(`${dest}/`)) continue;
+    if (!best || dest.length > best.destination.replace(/\/+$/, "").length) best = m;
+  }
+  if (!best) return { root: rootfs, path: file, readOnly: false };
+  const readOnly = best.options?.includes("ro") ?? false;
+  const dest = best.destination.replace(/\/+$/, "");
+  // A file mounted at exactly this path: its source is the file.
+  if (file === dest) return { root: path.dirname(best.source), path: `/${path.basename(best.source)}`, readOnly };
+  return { root: best.source, path: file.slice(dest.length), readOnly };
+}
+
 /** What a cache mount of an exec asks a new volume to start with. */
 export interface CacheSeedSpec {
   owner?: string;
@@ -73,4 +99,64 @@ export function cacheSeed(
 async function resolveOwner(owner: string, rootfs: string): Promise<{ uid: number; gid: number }> {
   if (owner.includes(":")) return resolveUser(owner, rootfs);
   return resolveUser(`${owner}:${owner}`, rootfs).catch(() => resolveUser(owner, rootfs));
+}
+
+/** redirectStdin: the file's contents, read through the exec's mounts. */
+export function readRedirect(
+  rootfs: string,
+  mounts: ReadonlyArray<{ destination: string; type: string; source: string; options?: string[] }>,
+  file: string,
+): Promise<Buffer> {
+  const at = locateInMounts(rootfs, mounts, file);
+  return readInRoot(at.root, at.path);
+}
+
+/** redirectStdout/Stderr: the output written through the exec's mounts. */
+export async function writeRedirect(
+  rootfs: string,
+  mounts: ReadonlyArray<{ destination: string; type: string; source: string; options?: string[] }>,
+  file: string,
+  data: string,
+): Promise<void> {
+  const at = locateInMounts(rootfs, mounts, file);
+  if (at.readOnly) throw new FailedPreconditionError(`cannot redirect output to ${file}: it is on a read-only mount`);
+  await writeInRoot(at.root, at.path, data);
+}
+
+/**
+ * Bound services an exec watches while its command runs: one that ends
+ * meanwhile fails the command (its process is stopped through `signal`), as
+ * in Dagger. Ends after the command (services released) are not its concern.
+ */
+export class ServiceWatch {
+  readonly #abort = new AbortController();
+  #error: Error | undefined;
+  #running = true;
+
+  get signal(): AbortSignal {
+    return this.#abort.signal;
+  }
+
+  watch(alias: string, ended: Promise<Error> | undefined): void {
+    void ended?.then((e) => {
+      if (!this.#running || this.#error) return;
+      this.#error = new FailedPreconditionError(`service ${alias} ended while the command ran: ${e.message}`);
+      this.#abort.abort(this.#error);
+    });
+  }
+
+  /** Handlers for the command's end: its result, or the service's end in place of the command's failure. */
+  settle<T>(): [(r: T) => T, (err: unknown) => never] {
+    return [
+      (r) => {
+        this.#running = false;
+        if (this.#error) throw this.#error;
+        return r;
+      },
+      (err) => {
+        this.#running = false;
+        throw this.#error ?? err;
+      },
+    ];
+  }
 }

@@ -17,7 +17,7 @@ import * as fs from "node:fs/promises";
 import * as path from "node:path";
 import { ExecError, FailedPreconditionError } from "../errors.js";
 import type { PlatformSupport } from "../executor/emulation.js";
-import type { Executor } from "../executor/types.js";
+import type { Executor, ExitStatus } from "../executor/types.js";
 import { resolveUser } from "../executor/user.js";
 import { mkdirInRoot, resolveInRoot } from "../fsutil/in-root.js";
 import { mount, unmount } from "../mount/mount.js";
@@ -28,7 +28,7 @@ import type { OverlaySnapshotter } from "../snapshots/overlay-snapshotter.js";
 import type { ActiveSnapshot } from "../snapshots/types.js";
 import type { ContentInput, OpRunner, Result, SolveContext, Vertex } from "../solver/types.js";
 import { type CacheSharingMode, type CacheVolumes, checkVolumeConflicts } from "./cache-volumes.js";
-import { cacheSeed, readInRoot, writeInRoot } from "./exec-extras.js";
+import { cacheSeed, readRedirect, ServiceWatch, writeRedirect } from "./exec-extras.js";
 import { Cleanup, SecretFiles } from "./exec-secrets.js";
 import type { NestedClient, NestingHost, NestingSpec } from "./nesting.js";
 import { StreamScrubber, scrub } from "./scrub.js";
@@ -76,7 +76,8 @@ export interface ExecOp {
 
 /** Starts bound services for an exec and reports where they are. */
 export interface ServiceBinder {
-  bind(service: unknown, ctx: SolveContext): Promise<{ ip: string; hostname: string; release(): Promise<void> }>;
+  /** `ended` settles when the service's process ends (an exec bound to it then fails, as in Dagger). */
+  bind(service: unknown, ctx: SolveContext): Promise<{ ip: string; hostname: string; ended?: Promise<Error>; release(): Promise<void> }>;
 }
 
 /** How a container runs: an exec commits its result; a service is thrown away. */
@@ -260,6 +261,7 @@ export class ExecOpRunner implements OpRunner {
       }
       mounts.push(...extraMounts);
       const extraHosts: HostEntry[] = [];
+      const gone = new ServiceWatch();
       for (const binding of op.services ?? []) {
         if (!this.deps.services) throw new FailedPreconditionError("this engine cannot run services");
         const services = this.deps.services;
@@ -267,6 +269,7 @@ export class ExecOpRunner implements OpRunner {
         const bound = await (ctx.outsideSlot ?? run)(() => services.bind(binding.service, ctx));
         cleanupAfterRun.defer(() => bound.release());
         extraHosts.push({ name: binding.alias, ip: bound.ip });
+        gone.watch(binding.alias, bound.ended);
       }
       const net = await this.#network(rootfs, ctx, cleanupAfterRun, {
         ...(opts.hostname ? { hostname: opts.hostname } : {}),
@@ -281,26 +284,28 @@ export class ExecOpRunner implements OpRunner {
       await opts.beforeRun?.();
       const nested = op.nesting ? await this.#nest(op.nesting, net?.ns.path, ctx, cleanupAfterRun) : undefined;
       const out = new OutputCollector(v, ctx, secrets.scrubList());
-      const { exitCode } = await this.deps.executor.run(
-        id,
-        {
-          rootfs,
-          mounts,
-          process: { args: op.args, env: [...op.env, ...(op.origin?.volatileEnv ?? []), ...secrets.env(), ...(nested?.env ?? [])], cwd: op.cwd, user },
-          ...(net ? { network: { netnsPath: net.ns.path } } : {}),
-          ...(op.insecureRootCapabilities ? { insecureRootCapabilities: true } : {}),
-        },
-        {
-          ...(op.redirectStdin ? { stdin: await readInRoot(rootfs, op.redirectStdin) } : op.stdin !== undefined ? { stdin: op.stdin } : {}),
-          stdout: (b) => out.add(1, b),
-          stderr: (b) => out.add(2, b),
-        },
-        ctx.signal ? { signal: ctx.signal } : {},
-      );
+      const { exitCode } = await this.deps.executor
+        .run(
+          id,
+          {
+            rootfs,
+            mounts,
+            process: { args: op.args, env: [...op.env, ...(op.origin?.volatileEnv ?? []), ...secrets.env(), ...(nested?.env ?? [])], cwd: op.cwd, user },
+            ...(net ? { network: { netnsPath: net.ns.path } } : {}),
+            ...(op.insecureRootCapabilities ? { insecureRootCapabilities: true } : {}),
+          },
+          {
+            ...(op.redirectStdin ? { stdin: await readRedirect(rootfs, mounts, op.redirectStdin) } : op.stdin !== undefined ? { stdin: op.stdin } : {}),
+            stdout: (b) => out.add(1, b),
+            stderr: (b) => out.add(2, b),
+          },
+          { signal: ctx.signal ? AbortSignal.any([ctx.signal, gone.signal]) : gone.signal },
+        )
+        .then(...gone.settle<ExitStatus>());
       const returned = nested?.result();
       const result = { exitCode, ...out.finish(), ...(returned !== undefined ? { nested: returned } : {}) };
-      if (op.redirectStdout) await writeInRoot(rootfs, op.redirectStdout, result.stdout);
-      if (op.redirectStderr) await writeInRoot(rootfs, op.redirectStderr, result.stderr);
+      if (op.redirectStdout) await writeRedirect(rootfs, mounts, op.redirectStdout, result.stdout);
+      if (op.redirectStderr) await writeRedirect(rootfs, mounts, op.redirectStderr, result.stderr);
       return result;
     } finally {
       await cleanupAfterRun.run();

@@ -41,6 +41,8 @@ interface Instance {
   /** Graceful: SIGTERM, then SIGKILL after a grace period if still running; `kill`: SIGKILL at once. */
   stop(opts?: { kill?: boolean }): Promise<void>;
   graceTimer?: NodeJS.Timeout;
+  /** Settles when the service's process ends, for whatever reason: what happened, as an error. */
+  ended: Promise<Error>;
 }
 
 export class ServiceManager implements ServiceBinder {
@@ -72,7 +74,7 @@ export class ServiceManager implements ServiceBinder {
     this.#solver = solver;
   }
 
-  async bind(binding: unknown, ctx: SolveContext): Promise<{ ip: string; hostname: string; release(): Promise<void> }> {
+  async bind(binding: unknown, ctx: SolveContext): Promise<{ ip: string; hostname: string; ended: Promise<Error>; release(): Promise<void> }> {
     const recipe = this.deps.recipeOf(binding, sessionOf(ctx));
     const key = `${sessionOf(ctx)}/${recipe.key}`;
     this.#binding.set(key, (this.#binding.get(key) ?? 0) + 1);
@@ -89,6 +91,7 @@ export class ServiceManager implements ServiceBinder {
     return {
       ip: inst.ip,
       hostname: inst.hostname,
+      ended: inst.ended,
       release: async () => {
         if (released) return;
         released = true;
@@ -212,7 +215,8 @@ export class ServiceManager implements ServiceBinder {
         servers.push(server);
       }
       await this.deps.network.register(scopedName(hostname, session), addr.ip);
-      return { key, session, hostname, ip: addr.ip, refs: 0, pinned: false, stop };
+      // Forwarders on the engine: they end only when stopped.
+      return { key, session, hostname, ip: addr.ip, refs: 0, pinned: false, stop, ended: new Promise<Error>(() => undefined) };
     } catch (err) {
       await stop();
       throw err;
@@ -290,7 +294,20 @@ export class ServiceManager implements ServiceBinder {
       // Only the session's own containers resolve the name (network/scope.ts).
       await this.deps.network.register(scopedName(hostname, session), ns.ip);
       span.end();
-      return { key, session, hostname, ip: ns.ip, refs: 0, pinned: false, stop };
+      const ended: Promise<Error> = run.then(
+        (r) => {
+          const out = r.meta as unknown as ExecResultMeta;
+          return new ExecError({
+            cmd: exec.op["args"] as string[],
+            exitCode: out.exitCode,
+            stdout: out.stdout,
+            stderr: out.stderr,
+            message: `${what} exited with code ${out.exitCode}: ${tail(out.stdout + out.stderr)}`,
+          });
+        },
+        (err: unknown) => new FailedPreconditionError(`${what} ended: ${messageOf(err)}`),
+      );
+      return { key, session, hostname, ip: ns.ip, refs: 0, pinned: false, stop, ended };
     } catch (err) {
       span.end(err);
       await stop();

@@ -52,5 +52,23 @@ await connection(async () => {
   const gone = await dag.container().from(image).withVolatileVariable("V", "x").withoutVolatileVariable("V").withExec(["sh", "-c", "echo [$V]"]).stdout();
   out.volatile = { v1, v2, fresh, gone };
   out.badDuration = await failure(dag.container().withDockerHealthcheck(["true"], { interval: "soon" }).sync());
+  // from() keeps what was set before it, as Dagger's does: env, labels and ports merged (the image wins), mounts kept.
+  const before = dag
+    .container()
+    .withEnvVariable("KEEP", "1")
+    .withEnvVariable("PATH", "/mine")
+    .withLabel("mine", "1")
+    .withExposedPort(9999)
+    .withMountedDirectory("/m", dag.directory().withNewFile("f", "mounted"))
+    .withEntrypoint(["false"])
+    .from(image);
+  out.fromKeeps = {
+    keep: await before.envVariable("KEEP"),
+    path: await before.envVariable("PATH"),
+    label: await before.label("mine"),
+    ports: await Promise.all((await before.exposedPorts()).map((p) => p.port())),
+    mounted: await before.withExec(["cat", "/m/f"]).stdout(),
+    entrypoint: await before.entrypoint(),
+  };
 });
 console.log(JSON.stringify(out));

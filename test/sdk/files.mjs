@@ -43,6 +43,29 @@ await connection(async () => {
   out.aEntries = await d.directory("a").entries();
   out.glob = await d.glob("**/*.txt");
   out.linkContents = await d.file("link").contents();
+  // Paths under a mounted directory: read from and written to the mount, as in Dagger.
+  const underM = dag
+    .container()
+    .from(process.env.TANTO_TEST_IMAGE)
+    .withMountedDirectory("/m", dag.directory().withNewFile("a.txt", "mounted a").withNewFile("gone.txt", "g"));
+  const changedMount = underM
+    .withNewFile("/m/new.txt", "new in mount")
+    .withSymlink("new.txt", "/m/link")
+    .withoutFile("/m/gone.txt")
+    .withFile("/m/copied.txt", dag.directory().withNewFile("c", "copied").file("c"));
+  out.mountStat = await (await underM.stat("/m/a.txt")).size();
+  out.mountExists = [await underM.exists("/m/a.txt"), await underM.exists("/m/nope")];
+  out.underMountEntries = await changedMount.directory("/m").entries();
+  out.mountSeenByExec = await changedMount.withExec(["sh", "-c", "cat /m/new.txt /m/link /m/copied.txt; ls /m"]).stdout();
+  out.rootfsUntouched = await changedMount.withoutMount("/m").withExec(["sh", "-c", "ls /m 2>/dev/null | wc -l"]).stdout();
+  out.mountRedirect = await underM.withExec(["echo", "redirected"], { redirectStdout: "/m/out.txt" }).file("/m/out.txt").contents();
+  out.mountStdin = await underM.withExec(["cat"], { redirectStdin: "/m/a.txt" }).stdout();
+
+  // withFile onto an existing directory puts the file into it, as Dagger's (BuildKit's) copy does.
+  const xFile = dag.directory().withNewFile("x.txt", "x in dir").file("x.txt");
+  out.withFileIntoDir = await dag.directory().withNewDirectory("d").withFile("d", xFile).glob("**");
+  out.ctrWithFileIntoDir = await underM.withFile("/tmp", xFile).withExec(["cat", "/tmp/x.txt"]).stdout();
+
   // withoutFile(s)/withoutDirectory take wildcards, as Dagger's (BuildKit's AllowWildcard) do.
   const w = dag.directory().withNewFile("x.txt", "").withNewFile("y.txt", "").withNewFile("z.md", "").withNewFile("s1/a.txt", "").withNewFile("s2/b.md", "");
   out.withoutWildcard = await w.withoutFile("*.txt").glob("**");

@@ -50,6 +50,17 @@ await connection(async () => {
     out.broken = String(err.message);
   }
 
+  // A service that ends while a bound command still runs fails that command, as in Dagger.
+  const shortLived = base.withExposedPort(82).asService({ args: ["sh", "-c", "httpd -p 82 -h /; sleep 2; echo bye; exit 4"] });
+  const started = Date.now();
+  try {
+    await base.withServiceBinding("short", shortLived).withExec(["sh", "-c", "sleep 20; echo survived"]).stdout();
+    out.serviceEnded = "no error";
+  } catch (err) {
+    out.serviceEnded = String(err.message);
+  }
+  out.serviceEndedFast = Date.now() - started < 15000;
+
   out.etc = await base.withExec(["sh", "-c", "cat /etc/resolv.conf > /dev/null && echo ok"]).directory("/etc").entries();
   // up() serves until the session ends: not awaited.
   const upPort = Number(process.env.TANTO_UP_PORT);

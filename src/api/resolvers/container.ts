@@ -1,6 +1,7 @@
 /** Container: configuration changes are pure; leaves solve the recipe. */
 import * as path from "node:path";
 import { type CacheSharingMode, type Container, fromAddress, withExec } from "../../core/container.js";
+import { changeAt, underMount } from "../../core/container-paths.js";
 import { execResult, statAt, syncContainer } from "../../core/evaluate.js";
 import { type Change, changeFs, removal } from "../../core/filesystem.js";
 import { encodeId } from "../../core/ids.js";
@@ -41,16 +42,6 @@ function exec(c: Container, a: Args): Container {
 
 function changeRootfs(c: Container, changes: Change[], name: string): Container {
   return c.with({ rootfs: changeFs(c.state.rootfs, changes, name) });
-}
-
-/** The mount a container path falls under, if any, and the path inside its source. */
-function underMount(c: Container, p: string): { source: Directory["source"]; path: string } | undefined {
-  const mounts = [...c.state.mounts].sort((x, y) => y.target.length - x.target.length);
-  for (const m of mounts) {
-    if (m.type !== "dir") continue;
-    if (p === m.target || p.startsWith(m.target + "/")) return { source: m.source, path: path.posix.join(m.path, path.posix.relative(m.target, p)) };
-  }
-  return undefined;
 }
 
 export const containerResolvers = {
@@ -155,51 +146,50 @@ export const containerResolvers = {
   withoutMount: (c: Container, a: Args) => c.withoutMount(expand(c, a, str(a, "path"))),
   mounts: (c: Container) => c.state.mounts.map((m) => m.target),
 
+  // Paths under a mounted directory change that directory (changeAt), as in Dagger.
   withNewFile: (c: Container, a: Args) => {
     const p = containerPath(c, a);
     const owner = optStr(a, "owner");
-    return changeRootfs(
+    const contents = optStr(a, "contents") ?? "";
+    return changeAt(
       c,
-      [{ action: "mkfile", path: p, contents: optStr(a, "contents") ?? "", permissions: permissions(a, 0o644), ...(owner ? { owner } : {}) }],
+      p,
+      (at) => [{ action: "mkfile", path: at, contents, permissions: permissions(a, 0o644), ...(owner ? { owner } : {}) }],
       `withNewFile ${p}`,
     );
   },
   withDirectory: (c: Container, a: Args) => {
     const p = containerPath(c, a);
-    return changeRootfs(c, [copyDirectory(loadObject(str(a, "source"), "Directory") as Directory, p, a)], `withDirectory ${p}`);
+    const source = loadObject(str(a, "source"), "Directory") as Directory;
+    return changeAt(c, p, (at) => [copyDirectory(source, at, a)], `withDirectory ${p}`);
   },
   withFile: (c: Container, a: Args) => {
     const p = containerPath(c, a);
-    return changeRootfs(c, [copyFile(loadObject(str(a, "source"), "File") as File, p, a)], `withFile ${p}`);
+    const source = loadObject(str(a, "source"), "File") as File;
+    return changeAt(c, p, (at) => [copyFile(source, at, a)], `withFile ${p}`);
   },
   withFiles: (c: Container, a: Args) => {
     const dir = containerPath(c, a);
     const files = strList(a, "sources").map((id) => loadObject(id, "File") as File);
-    return changeRootfs(
-      c,
-      files.map((f) => copyFile(f, path.posix.join(dir, path.posix.basename(f.path)), a)),
-      `withFiles ${dir}`,
-    );
+    return changeAt(c, dir, (at) => files.map((f) => copyFile(f, path.posix.join(at, path.posix.basename(f.path)), a)), `withFiles ${dir}`);
   },
   withoutFile: (c: Container, a: Args) => {
     const p = containerPath(c, a);
-    return changeRootfs(c, [removal(p)], `withoutFile ${p}`);
+    return changeAt(c, p, (at) => [removal(at)], `withoutFile ${p}`);
   },
   withoutFiles: (c: Container, a: Args) => {
     const paths = strList(a, "paths").map((p) => c.absPath(expand(c, a, p)));
-    return changeRootfs(
-      c,
-      paths.map((p) => removal(p)),
-      `withoutFiles ${paths.join(" ")}`,
-    );
+    if (paths.every((p) => !underMount(c, p))) return changeRootfs(c, paths.map(removal), `withoutFiles ${paths.join(" ")}`);
+    return paths.reduce((acc, p) => changeAt(acc, p, (at) => [removal(at)], `withoutFiles ${p}`), c);
   },
   withoutDirectory: (c: Container, a: Args) => {
     const p = containerPath(c, a);
-    return changeRootfs(c, [removal(p)], `withoutDirectory ${p}`);
+    return changeAt(c, p, (at) => [removal(at)], `withoutDirectory ${p}`);
   },
   withSymlink: (c: Container, a: Args) => {
     const link = containerPath(c, a, "linkName");
-    return changeRootfs(c, [{ action: "symlink", target: expand(c, a, str(a, "target")), link }], `withSymlink ${link}`);
+    const target = expand(c, a, str(a, "target"));
+    return changeAt(c, link, (at) => [{ action: "symlink", target, link: at }], `withSymlink ${link}`);
   },
   file: (c: Container, a: Args) => {
     const p = containerPath(c, a);
@@ -213,9 +203,15 @@ export const containerResolvers = {
   },
   exists: async (c: Container, a: Args, ctx: RequestContext) => {
     // Only a missing path is false: a container that fails to build raises.
-    const st = await statAt(ctx, c.state.rootfs, containerPath(c, a), !bool(a, "doNotFollowSymlinks"));
+    const p = containerPath(c, a);
+    const m = underMount(c, p);
+    const st = await statAt(ctx, m ? m.source : c.state.rootfs, m ? m.path : p, !bool(a, "doNotFollowSymlinks"));
     const want = optStr(a, "expectedType");
     return st !== undefined && (want === undefined || `${st.type}_TYPE` === want);
   },
-  stat: (c: Container, a: Args, ctx: RequestContext) => statPath(ctx, new Directory(c.state.rootfs, "/"), containerPath(c, a), !bool(a, "doNotFollowSymlinks")),
+  stat: (c: Container, a: Args, ctx: RequestContext) => {
+    const p = containerPath(c, a);
+    const m = underMount(c, p);
+    return statPath(ctx, new Directory(m ? m.source : c.state.rootfs, "/"), m ? m.path : p, !bool(a, "doNotFollowSymlinks"));
+  },
 };
