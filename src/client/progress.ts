@@ -23,6 +23,8 @@ export interface ProgressView {
    * Undefined when the program may write to the terminal itself.
    */
   readonly passThrough?: (stream: NodeJS.WriteStream, data: Buffer) => void;
+  /** For a view that redraws in place: stop drawing (an interactive terminal has the screen); returns the way to go on. */
+  suspend?(): () => void;
   /** Draws what is left and a summary. */
   close(): void;
 }

@@ -17,6 +17,7 @@ import type {
   TunnelListenResult,
   WriteParams,
 } from "./session-protocol.js";
+import type { ClientTerminal } from "./terminal-protocol.js";
 
 export interface ClientHost {
   statTree(params: StatTreeParams, signal?: AbortSignal): Promise<StatTreeResult>;
@@ -32,6 +33,8 @@ export interface ClientHost {
   loadImage(archive: Readable, signal?: AbortSignal): Promise<string>;
   /** `docker save` of an image of the client's Docker, as a tar stream. */
   saveImage(name: string, signal?: AbortSignal): Promise<{ tar: Readable; done(error?: Error): void }>;
+  /** Borrow the client's terminal (terminal-protocol.ts); fails when the client has none. */
+  openTerminal(signal?: AbortSignal): Promise<ClientTerminal>;
   /** Send a tar stream to be written at `path` on the client; returns the path written. */
   write(params: WriteParams, tar: Readable, signal?: AbortSignal): Promise<string>;
 }

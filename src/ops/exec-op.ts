@@ -17,7 +17,7 @@ import * as fs from "node:fs/promises";
 import * as path from "node:path";
 import { ExecError, FailedPreconditionError } from "../errors.js";
 import type { PlatformSupport } from "../executor/emulation.js";
-import type { Executor } from "../executor/types.js";
+import type { Executor, ProcessIO, TerminalIO } from "../executor/types.js";
 import { resolveUser } from "../executor/user.js";
 import { mkdirInRoot, resolveInRoot } from "../fsutil/in-root.js";
 import { mount, unmount } from "../mount/mount.js";
@@ -90,6 +90,8 @@ export interface LaunchOptions {
   onNamespace?: (ns: NetworkNamespace) => void;
   /** Awaited just before the container starts, after its services are bound (a service waits here for a place). */
   beforeRun?: () => Promise<void>;
+  /** Run the process on this interactive terminal instead of capturing its output (never with `commit`). */
+  terminal?: TerminalIO;
 }
 
 export interface ExecResultMeta {
@@ -131,6 +133,14 @@ export class ExecOpRunner implements OpRunner {
   /** Where the containers run (a service's graceful stop signals its container). */
   get executor(): Executor {
     return this.deps.executor;
+  }
+
+  /** One more process in the running container `id` that exec `v` launched (a service's), as `v`'s own user, with its env and workdir. */
+  async execIn(id: string, v: Vertex, args: string[], extraEnv: string[], io: ProcessIO, signal?: AbortSignal): Promise<number> {
+    const op = v.op as unknown as ExecOp;
+    const user = op.user ? await resolveUser(op.user, path.join(this.deps.runDir, id, "rootfs")) : { uid: 0, gid: 0, additionalGids: [] };
+    const process = { args, env: [...op.env, ...extraEnv], cwd: op.cwd, user };
+    return (await this.deps.executor.exec(id, process, io, signal ? { signal } : {})).exitCode;
   }
 
   run(v: Vertex, inputs: readonly Result[], ctx: SolveContext): Promise<Result> {
@@ -289,11 +299,13 @@ export class ExecOpRunner implements OpRunner {
           ...(net ? { network: { netnsPath: net.ns.path } } : {}),
           ...(op.insecureRootCapabilities ? { insecureRootCapabilities: true } : {}),
         },
-        {
-          ...(op.redirectStdin ? { stdin: await readInRoot(rootfs, op.redirectStdin) } : op.stdin !== undefined ? { stdin: op.stdin } : {}),
-          stdout: (b) => out.add(1, b),
-          stderr: (b) => out.add(2, b),
-        },
+        opts.terminal
+          ? { terminal: opts.terminal }
+          : {
+              ...(op.redirectStdin ? { stdin: await readInRoot(rootfs, op.redirectStdin) } : op.stdin !== undefined ? { stdin: op.stdin } : {}),
+              stdout: (b) => out.add(1, b),
+              stderr: (b) => out.add(2, b),
+            },
         ctx.signal ? { signal: ctx.signal } : {},
       );
       const returned = nested?.result();

@@ -39,10 +39,10 @@ export class EngineSession implements Session {
   readonly hostSyncs = new Map<string, Promise<SyncResult>>();
   readonly #abort = new AbortController();
   readonly calls = new ClientCalls((event) => this.#send(event));
-  readonly host = new RemoteClientHost(this.calls);
+  readonly dials = new Map<string, (clientSide: Duplex) => void>();
+  readonly host = new RemoteClientHost(this.calls, this.dials);
   /** Open tunnels to services, by id (see tunnels.ts). */
   readonly tunnels = new Map<string, TunnelTarget>();
-  readonly dials = new Map<string, (clientSide: Duplex) => void>();
   #listener: ((event: SessionEvent) => void) | undefined;
   #attachTimer: NodeJS.Timeout;
 
