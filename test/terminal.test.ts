@@ -1,0 +1,106 @@
+/**
+ * Interactive terminals, as a person uses them: an SDK program run by
+ * `tanto run` in a real terminal (tmux, on a server of our own) calls
+ * `.terminal()`; the test types into the pane and reads it — the pipeline's
+ * state is there, `stty size` follows the window, Ctrl-C stops a `sleep`
+ * (not the shell), and the exit code comes back to the client.
+ */
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import * as fs from "node:fs/promises";
+import * as os from "node:os";
+import * as path from "node:path";
+import { after, before, describe, test } from "node:test";
+import { CLI, REPO, startEngine, type TestEngine } from "./support/engine.js";
+import { testRegistry } from "./support/fixtures.js";
+
+const PROGRAM = path.join(REPO, "test", "sdk", "terminal.mjs");
+/** Our own tmux server: nothing here touches anyone else's sessions. */
+const SOCKET = `tanto-term-${process.pid}`;
+
+function tmux(...args: string[]): string {
+  return execFileSync("tmux", ["-L", SOCKET, ...args], { encoding: "utf8" });
+}
+
+async function until<T>(what: string, fn: () => T | undefined, timeoutMs = 60_000, show?: () => string): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const v = fn();
+    if (v !== undefined) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}${show ? `; the terminal shows:\n${show()}` : ""}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+describe("terminal", { skip: process.getuid?.() === 0 ? false : "needs root" }, () => {
+  let engine: TestEngine;
+  let env: NodeJS.ProcessEnv;
+  let dir: string;
+
+  before(async () => {
+    const registry = await testRegistry();
+    engine = await startEngine({ registry });
+    env = { ...engine.env, TANTO_TEST_IMAGE: `${registry}/busybox:latest`, TERM: "xterm-256color" };
+    dir = await fs.mkdtemp(path.join(os.tmpdir(), "tanto-terminal-"));
+  });
+  after(async () => {
+    try {
+      tmux("kill-server");
+    } catch {
+      // No session left: the server is gone already.
+    }
+    await engine.destroy();
+    await fs.rm(dir, { recursive: true, force: true });
+  });
+
+  /** Start `tanto run node terminal.mjs` in a new tmux window of `cols`x`rows`; returns a pane reader. */
+  async function session(
+    name: string,
+    kind: string,
+    extra: Record<string, string> = {},
+  ): Promise<{ pane(): string; all(): string; keys(...k: string[]): void }> {
+    const script = path.join(dir, `${name}.sh`);
+    const exports = Object.entries({ ...env, ...extra, TANTO_TERMINAL: kind })
+      .filter(([k]) => /^(PATH|HOME|TANTO_|_EXPERIMENTAL_DAGGER|TERM$)/.test(k))
+      .map(([k, v]) => `export ${k}='${String(v).replaceAll("'", "'\\''")}'`)
+      .join("\n");
+    await fs.writeFile(script, `${exports}\ncd '${REPO}'\n'${CLI}' run node '${PROGRAM}'\necho "RUN-EXIT=$?"\nsleep 600\n`);
+    tmux("new-session", "-d", "-s", name, "-x", "100", "-y", "30", `sh ${script}`);
+    return {
+      pane: () => tmux("capture-pane", "-p", "-t", name),
+      all: () => tmux("capture-pane", "-p", "-S", "-", "-t", name),
+      keys: (...k: string[]) => void tmux("send-keys", "-t", name, ...k),
+    };
+  }
+
+  test("Container.terminal: the pipeline's state, typing, resize, Ctrl-C, the exit code", async () => {
+    const t = await session("container", "container");
+    await until("the prompt", () => (/^tanto \/ \$$/m.test(t.pane()) ? true : undefined), 60_000, t.all);
+    t.keys("cat /greeting; echo mark=$MARK", "Enter");
+    await until(
+      "the pipeline's file",
+      () => (/^hello from the pipeline$/m.test(t.pane()) && /^mark=from-pipeline$/m.test(t.pane()) ? true : undefined),
+      60_000,
+      t.all,
+    );
+    t.keys("stty size", "Enter");
+    await until("the first size", () => (/^30 100$/m.test(t.pane()) ? true : undefined), 60_000, t.all);
+    tmux("resize-window", "-t", "container", "-x", "120", "-y", "40");
+    t.keys("clear; stty size", "Enter");
+    await until("the new size", () => (/^40 120$/m.test(t.pane()) ? true : undefined), 10_000, t.all);
+    t.keys("sleep 60", "Enter");
+    await new Promise((r) => setTimeout(r, 500));
+    t.keys("C-c");
+    t.keys("echo sleep-ended=$?", "Enter");
+    await until("Ctrl-C to end the sleep", () => (/^sleep-ended=130$/m.test(t.pane()) ? true : undefined), 10_000, t.all);
+    t.keys("exit 42", "Enter");
+    const done = await until("the end", () => {
+      const p = t.all();
+      return /RUN-EXIT=\d+/.test(p) ? p : undefined;
+    });
+    assert.match(done, /^exit 42$/m, done);
+    // The pipeline went on after the terminal, whatever its exit code.
+    assert.match(done, /^after the terminal: hello from the pipeline$/m, done);
+    assert.match(done, /RUN-EXIT=0/, done);
+  });
+});
