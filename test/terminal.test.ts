@@ -103,4 +103,47 @@ describe("terminal", { skip: process.getuid?.() === 0 ? false : "needs root" }, 
     assert.match(done, /^after the terminal: hello from the pipeline$/m, done);
     assert.match(done, /RUN-EXIT=0/, done);
   });
+
+  /** Wait for the program's end; returns the whole pane, scrollback included. */
+  const finished = (t: { all(): string }): Promise<string> =>
+    until(
+      "the end",
+      () => {
+        const p = t.all();
+        return /RUN-EXIT=\d+/.test(p) ? p : undefined;
+      },
+      60_000,
+      t.all,
+    );
+
+  test("withDefaultTerminalCmd: terminal() runs it, and its exit code is shown", async () => {
+    const t = await session("default", "default");
+    const done = await finished(t);
+    assert.match(done, /Attaching terminal: sh -c echo default-cmd-ran; exit 5/, done);
+    assert.match(done, /^default-cmd-ran$/m, done);
+    assert.match(done, /^exit 5$/m, done);
+    assert.match(done, /^default done$/m, done);
+  });
+
+  test("Directory.terminal: the directory at /src, the working directory, read-only", async () => {
+    const t = await session("directory", "directory");
+    await until("the prompt", () => (/^tanto \/src \$$/m.test(t.pane()) ? true : undefined), 60_000, t.all);
+    t.keys("cat note.txt; touch x 2>/dev/null || echo read-only", "Enter");
+    await until("the directory's file", () => (/^a note in the directory$/m.test(t.pane()) && /^read-only$/m.test(t.pane()) ? true : undefined), 10_000, t.all);
+    t.keys("exit", "Enter");
+    const done = await finished(t);
+    assert.match(done, /^directory done$/m, done);
+  });
+
+  test("Service.terminal: a shell in the running service", async () => {
+    const t = await session("service", "service");
+    await until("the prompt", () => (/^tanto \/ \$$/m.test(t.pane()) ? true : undefined), 60_000, t.all);
+    // The service's own process wrote this file: this shell is in its container.
+    t.keys("cat /tmp/mark", "Enter");
+    await until("the service's state", () => (/^service-state$/m.test(t.pane()) ? true : undefined), 10_000, t.all);
+    t.keys("exit 3", "Enter");
+    const done = await finished(t);
+    assert.match(done, /^exit 3$/m, done);
+    assert.match(done, /^service done$/m, done);
+  });
 });
