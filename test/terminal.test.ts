@@ -53,18 +53,16 @@ describe("terminal", { skip: process.getuid?.() === 0 ? false : "needs root" }, 
     await fs.rm(dir, { recursive: true, force: true });
   });
 
-  /** Start `tanto run node terminal.mjs` in a new tmux window of `cols`x`rows`; returns a pane reader. */
-  async function session(
-    name: string,
-    kind: string,
-    extra: Record<string, string> = {},
-  ): Promise<{ pane(): string; all(): string; keys(...k: string[]): void }> {
+  /** Start `tanto run node terminal.mjs` (or another tanto command) in a new 100x30 tmux window; returns a pane reader. */
+  async function session(name: string, kind: string, argv = ["run", "node", PROGRAM]): Promise<{ pane(): string; all(): string; keys(...k: string[]): void }> {
+    const quote = (s: string): string => `'${s.replaceAll("'", "'\\''")}'`;
     const script = path.join(dir, `${name}.sh`);
-    const exports = Object.entries({ ...env, ...extra, TANTO_TERMINAL: kind })
+    const exports = Object.entries({ ...env, TANTO_TERMINAL: kind })
       .filter(([k]) => /^(PATH|HOME|TANTO_|_EXPERIMENTAL_DAGGER|TERM$)/.test(k))
-      .map(([k, v]) => `export ${k}='${String(v).replaceAll("'", "'\\''")}'`)
+      .map(([k, v]) => `export ${k}=${quote(String(v))}`)
       .join("\n");
-    await fs.writeFile(script, `${exports}\ncd '${REPO}'\n'${CLI}' run node '${PROGRAM}'\necho "RUN-EXIT=$?"\nsleep 600\n`);
+    const command = [CLI, ...argv].map(quote).join(" ");
+    await fs.writeFile(script, `${exports}\ncd ${quote(REPO)}\n${command}\necho "RUN-EXIT=$?"\nsleep 600\n`);
     tmux("new-session", "-d", "-s", name, "-x", "100", "-y", "30", `sh ${script}`);
     return {
       pane: () => tmux("capture-pane", "-p", "-t", name),
@@ -145,5 +143,30 @@ describe("terminal", { skip: process.getuid?.() === 0 ? false : "needs root" }, 
     const done = await finished(t);
     assert.match(done, /^exit 3$/m, done);
     assert.match(done, /^service done$/m, done);
+  });
+
+  test("tanto call … terminal: a terminal on the container a call returns", async () => {
+    const image = env["TANTO_TEST_IMAGE"]!;
+    const t = await session("call", "none", [
+      "call",
+      "-M",
+      "container",
+      "from",
+      "--address",
+      image,
+      "with-env-variable",
+      "--name",
+      "MARK",
+      "--value",
+      "by-call",
+      "terminal",
+    ]);
+    await until("the prompt", () => (/^tanto \/ \$$/m.test(t.pane()) ? true : undefined), 60_000, t.all);
+    t.keys("echo mark=$MARK", "Enter");
+    await until("the container's variable", () => (/^mark=by-call$/m.test(t.pane()) ? true : undefined), 10_000, t.all);
+    t.keys("exit", "Enter");
+    const done = await finished(t);
+    assert.match(done, /^exit 0$/m, done);
+    assert.match(done, /RUN-EXIT=0/, done);
   });
 });
