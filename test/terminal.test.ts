@@ -11,7 +11,7 @@ import * as fs from "node:fs/promises";
 import * as os from "node:os";
 import * as path from "node:path";
 import { after, before, describe, test } from "node:test";
-import { CLI, REPO, startEngine, type TestEngine } from "./support/engine.js";
+import { CLI, REPO, run, startEngine, type TestEngine } from "./support/engine.js";
 import { testRegistry } from "./support/fixtures.js";
 
 const PROGRAM = path.join(REPO, "test", "sdk", "terminal.mjs");
@@ -168,5 +168,24 @@ describe("terminal", { skip: process.getuid?.() === 0 ? false : "needs root" }, 
     const done = await finished(t);
     assert.match(done, /^exit 0$/m, done);
     assert.match(done, /RUN-EXIT=0/, done);
+  });
+
+  test("a client without a terminal: terminal() fails, naming why", async () => {
+    const r = await run([CLI, "run", "--progress=plain", "node", PROGRAM], { env: { ...env, TANTO_TERMINAL: "container" } });
+    assert.notEqual(r.code, 0, r.stdout);
+    assert.match(r.stderr, /cannot open an interactive terminal: this client's stdin and stdout are not a terminal/, r.stderr);
+  });
+
+  test("tanto run -i: a failed exec opens a terminal in the state it left, then the pipeline fails as before", async () => {
+    const t = await session("interactive", "fail", ["run", "-i", "node", PROGRAM]);
+    await until("the prompt", () => (/^tanto \/ \$$/m.test(t.pane()) ? true : undefined), 60_000, t.all);
+    const shown = t.all();
+    assert.match(shown, /Exec failed, attaching terminal: sh -c echo partial > \/tmp\/state; exit 9/, shown);
+    assert.match(shown, /! exit code 9/, shown);
+    t.keys("cat /tmp/state /greeting", "Enter");
+    await until("what the command left", () => (/^partial$/m.test(t.pane()) && /^hello from the pipeline$/m.test(t.pane()) ? true : undefined), 10_000, t.all);
+    t.keys("exit", "Enter");
+    const done = await finished(t);
+    assert.match(done, /^pipeline failed with exit code 9$/m, done);
   });
 });

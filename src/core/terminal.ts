@@ -12,7 +12,7 @@
  * (ClientHost.openTerminal), so this works the same with a remote engine.
  */
 import { FailedPreconditionError } from "../errors.js";
-import type { TerminalControl, TerminalIO } from "../executor/types.js";
+import type { TerminalIO } from "../executor/types.js";
 import type { ClientTerminal } from "../http/terminal-protocol.js";
 import { type Container, withExec } from "./container.js";
 import { solveContext, syncContainer } from "./evaluate.js";
@@ -101,7 +101,7 @@ async function withClientTerminal(ctx: RequestContext, cmd: string[], run: (open
   };
   const opener: Opener = {
     peek: async () => ({ term: (await open()).size.term }),
-    io: async () => terminalIO(await open()),
+    io: async () => (await open()).asProcessTerminal(),
   };
   try {
     const exitCode = await run(opener, signal);
@@ -110,22 +110,4 @@ async function withClientTerminal(ctx: RequestContext, cmd: string[], run: (open
     (await opened?.catch(() => undefined))?.destroy();
     throw err;
   }
-}
-
-function terminalIO(t: ClientTerminal): TerminalIO {
-  return {
-    rows: t.size.rows,
-    cols: t.size.cols,
-    output: (chunk) => t.write(chunk),
-    attached: (control: TerminalControl) => {
-      t.onInput((data) => control.write(data));
-      t.onResize((cols, rows) => {
-        try {
-          control.resize(cols, rows);
-        } catch {
-          // A size out of range from the client is ignored; the terminal keeps its size.
-        }
-      });
-    },
-  };
 }

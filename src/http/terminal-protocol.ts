@@ -117,6 +117,34 @@ export class ClientTerminal {
     this.#channel.socket.end();
   }
 
+  /**
+   * What an executor runs a process on (executor/types.ts TerminalIO): this
+   * terminal's size and screen, keys typed and new sizes passed on once the
+   * process runs. A size out of range is ignored: the terminal keeps its own.
+   */
+  asProcessTerminal(): {
+    rows: number;
+    cols: number;
+    output(chunk: Buffer): void;
+    attached(control: { write(data: Buffer): void; resize(cols: number, rows: number): void }): void;
+  } {
+    return {
+      rows: this.size.rows,
+      cols: this.size.cols,
+      output: (chunk) => this.write(chunk),
+      attached: (control) => {
+        this.onInput((data) => control.write(data));
+        this.onResize((cols, rows) => {
+          try {
+            control.resize(cols, rows);
+          } catch {
+            // Out of range: keep the size.
+          }
+        });
+      },
+    };
+  }
+
   /** Hang up without an exit code (the process never ran). */
   destroy(): void {
     this.#channel.socket.destroy();

@@ -17,7 +17,7 @@ import * as fs from "node:fs/promises";
 import * as path from "node:path";
 import { ExecError, FailedPreconditionError } from "../errors.js";
 import type { PlatformSupport } from "../executor/emulation.js";
-import type { Executor, ProcessIO, TerminalIO } from "../executor/types.js";
+import type { Executor, ProcessIO, RunSpec, TerminalIO } from "../executor/types.js";
 import { resolveUser } from "../executor/user.js";
 import { mkdirInRoot, resolveInRoot } from "../fsutil/in-root.js";
 import { mount, unmount } from "../mount/mount.js";
@@ -28,6 +28,7 @@ import type { OverlaySnapshotter } from "../snapshots/overlay-snapshotter.js";
 import type { ActiveSnapshot } from "../snapshots/types.js";
 import type { ContentInput, OpRunner, Result, SolveContext, Vertex } from "../solver/types.js";
 import { type CacheSharingMode, type CacheVolumes, checkVolumeConflicts } from "./cache-volumes.js";
+import { debugFailedExec } from "./exec-debug.js";
 import { cacheSeed, readInRoot, writeInRoot } from "./exec-extras.js";
 import { Cleanup, SecretFiles } from "./exec-secrets.js";
 import type { NestedClient, NestingHost, NestingSpec } from "./nesting.js";
@@ -290,24 +291,23 @@ export class ExecOpRunner implements OpRunner {
       await opts.beforeRun?.();
       const nested = op.nesting ? await this.#nest(op.nesting, net?.ns.path, ctx, cleanupAfterRun) : undefined;
       const out = new OutputCollector(v, ctx, secrets.scrubList());
-      const { exitCode } = await this.deps.executor.run(
-        id,
-        {
-          rootfs,
-          mounts,
-          process: { args: op.args, env: [...op.env, ...(op.origin?.volatileEnv ?? []), ...secrets.env(), ...(nested?.env ?? [])], cwd: op.cwd, user },
-          ...(net ? { network: { netnsPath: net.ns.path } } : {}),
-          ...(op.insecureRootCapabilities ? { insecureRootCapabilities: true } : {}),
-        },
-        opts.terminal
-          ? { terminal: opts.terminal }
-          : {
-              ...(op.redirectStdin ? { stdin: await readInRoot(rootfs, op.redirectStdin) } : op.stdin !== undefined ? { stdin: op.stdin } : {}),
-              stdout: (b) => out.add(1, b),
-              stderr: (b) => out.add(2, b),
-            },
-        ctx.signal ? { signal: ctx.signal } : {},
-      );
+      const spec: RunSpec = {
+        rootfs,
+        mounts,
+        process: { args: op.args, env: [...op.env, ...(op.origin?.volatileEnv ?? []), ...secrets.env(), ...(nested?.env ?? [])], cwd: op.cwd, user },
+        ...(net ? { network: { netnsPath: net.ns.path } } : {}),
+        ...(op.insecureRootCapabilities ? { insecureRootCapabilities: true } : {}),
+      };
+      const io: ProcessIO = opts.terminal
+        ? { terminal: opts.terminal }
+        : {
+            ...(op.redirectStdin ? { stdin: await readInRoot(rootfs, op.redirectStdin) } : op.stdin !== undefined ? { stdin: op.stdin } : {}),
+            stdout: (b) => out.add(1, b),
+            stderr: (b) => out.add(2, b),
+          };
+      const { exitCode } = await this.deps.executor.run(id, spec, io, ctx.signal ? { signal: ctx.signal } : {});
+      // An interactive client (`-i`) gets a shell in what the failed command left, before anything is cleaned up.
+      if (opts.commit && !expected(op.expect, exitCode)) await debugFailedExec(this.deps.executor, `${id}-debug`, spec, op.args, exitCode, ctx);
       const returned = nested?.result();
       const result = { exitCode, ...out.finish(), ...(returned !== undefined ? { nested: returned } : {}) };
       if (op.redirectStdout) await writeInRoot(rootfs, op.redirectStdout, result.stdout);

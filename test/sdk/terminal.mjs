@@ -1,7 +1,8 @@
 // Interactive terminals from an SDK pipeline (test/terminal.test.ts drives it
 // in tmux). TANTO_TERMINAL picks the kind: "container" (the pipeline's state,
 // then a withExec after the terminal), "default" (withDefaultTerminalCmd),
-// "directory" (a directory mounted at /src) or "service" (a running service).
+// "directory" (a directory mounted at /src), "service" (a running service) or
+// "fail" (a failing exec, for `tanto run -i`).
 import { connection, dag } from "@dagger.io/dagger";
 
 const image = process.env.TANTO_TEST_IMAGE;
@@ -18,6 +19,12 @@ await connection(async () => {
     const dir = dag.directory().withNewFile("note.txt", "a note in the directory\n");
     await dir.terminal({ container: base }).sync();
     process.stdout.write("directory done\n");
+  } else if (kind === "fail") {
+    try {
+      await base.withExec(["sh", "-c", "echo partial > /tmp/state; exit 9"]).sync();
+    } catch (err) {
+      process.stdout.write(`pipeline failed with exit code ${err.exitCode}\n`);
+    }
   } else if (kind === "service") {
     const svc = base.withExposedPort(8080).asService({ args: ["sh", "-c", "echo service-state > /tmp/mark; exec httpd -f -p 8080"] });
     await svc.terminal().sync();
