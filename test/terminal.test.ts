@@ -87,10 +87,14 @@ describe("terminal", { skip: process.getuid?.() === 0 ? false : "needs root" }, 
     t.keys("clear; stty size", "Enter");
     await until("the new size", () => (/^40 120$/m.test(t.pane()) ? true : undefined), 10_000, t.all);
     t.keys("sleep 60", "Enter");
-    await new Promise((r) => setTimeout(r, 500));
+    await until("the sleep to start", () => (/^tanto \/ \$ sleep 60$/m.test(t.pane()) ? true : undefined), 10_000, t.all);
+    // Echoed is not yet in the foreground: give the shell time to start it.
+    await new Promise((r) => setTimeout(r, 1000));
+    const started = Date.now();
     t.keys("C-c");
     t.keys("echo sleep-ended=$?", "Enter");
     await until("Ctrl-C to end the sleep", () => (/^sleep-ended=130$/m.test(t.pane()) ? true : undefined), 10_000, t.all);
+    assert.ok(Date.now() - started < 20_000, "the sleep was not interrupted");
     t.keys("exit 42", "Enter");
     const done = await until("the end", () => {
       const p = t.all();

@@ -80,6 +80,8 @@ describe("RuncExecutor with a terminal", { skip: canRun ? false : "needs root, r
     // Ctrl-C ends the foreground sleep, not the shell: the prompt comes back long before 30 s.
     const started = Date.now();
     await type("sleep 30\r", /sleep 30\r?\n/);
+    // Echoed is not yet running in the foreground: give the shell time to start it.
+    await new Promise((r) => setTimeout(r, 500));
     screen.control!.write("\x03");
     await type("echo back $?\r", /back 130/);
     assert.ok(Date.now() - started < 10_000, "Ctrl-C did not interrupt sleep");
