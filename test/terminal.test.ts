@@ -11,7 +11,7 @@ import * as fs from "node:fs/promises";
 import * as os from "node:os";
 import * as path from "node:path";
 import { after, before, describe, test } from "node:test";
-import { CLI, REPO, run, startEngine, type TestEngine } from "./support/engine.js";
+import { CLI, leftovers, REPO, run, startEngine, type TestEngine } from "./support/engine.js";
 import { testRegistry } from "./support/fixtures.js";
 
 const PROGRAM = path.join(REPO, "test", "sdk", "terminal.mjs");
@@ -191,5 +191,20 @@ describe("terminal", { skip: process.getuid?.() === 0 ? false : "needs root" }, 
     t.keys("exit", "Enter");
     const done = await finished(t);
     assert.match(done, /^pipeline failed with exit code 9$/m, done);
+  });
+
+  test("a client that hangs up mid-terminal: the container is stopped and nothing is left", async () => {
+    const t = await session("hangup", "container");
+    await until("the prompt", () => (/^tanto \/ \$$/m.test(t.pane()) ? true : undefined), 60_000, t.all);
+    assert.equal((await leftovers(engine.root)).containers.length, 1, "the terminal's container runs");
+    // Closing the window hangs up `tanto run` (SIGHUP), which ends the session.
+    tmux("kill-session", "-t", "hangup");
+    const end = Date.now() + 30_000;
+    let left = await leftovers(engine.root);
+    while ((left.containers.length > 0 || left.mounts.length > 0) && Date.now() < end) {
+      await new Promise((r) => setTimeout(r, 200));
+      left = await leftovers(engine.root);
+    }
+    assert.deepEqual(left, { mounts: [], containers: [] });
   });
 });

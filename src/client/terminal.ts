@@ -35,10 +35,25 @@ export function attachTerminal(
           engine.openUpgrade(`/v1/sessions/${sessionId}/dials/${params.id}`).then(
             (socket) => {
               const resume = hooks.suspend?.() ?? (() => undefined);
-              let exitCode: number | undefined;
+              let finished = false;
+              // The TTY back as it was, and the exit code shown, before the engine hears that we are done.
+              const finish = (exitCode?: number): void => {
+                if (finished) return;
+                finished = true;
+                stdout.off("resize", onResize);
+                stdin.off("data", onKeys);
+                stdin.setRawMode(false);
+                stdin.pause();
+                if (exitCode !== undefined) process.stderr.write(`exit ${exitCode}\n`);
+                resume();
+                done();
+              };
               const channel = new FrameChannel(socket, (type, payload) => {
                 if (type === FRAME.OUTPUT) stdout.write(payload);
-                else if (type === FRAME.EXIT && payload.length === 4) exitCode = payload.readInt32BE(0);
+                else if (type === FRAME.EXIT && payload.length === 4) {
+                  finish(payload.readInt32BE(0));
+                  socket.end();
+                }
               });
               const onKeys = (data: Buffer): void => channel.send(FRAME.STDIN, data);
               const onResize = (): void => channel.send(FRAME.RESIZE, resizePayload(stdout.columns, stdout.rows));
@@ -47,15 +62,7 @@ export function attachTerminal(
               stdin.resume();
               stdout.on("resize", onResize);
               socket.on("error", () => socket.destroy());
-              socket.once("close", () => {
-                stdout.off("resize", onResize);
-                stdin.off("data", onKeys);
-                stdin.setRawMode(false);
-                stdin.pause();
-                if (exitCode !== undefined) process.stderr.write(`exit ${exitCode}\n`);
-                resume();
-                done();
-              });
+              socket.once("close", () => finish());
               resolveAttach({ rows: stdout.rows, cols: stdout.columns, term: process.env["TERM"] ?? "xterm" });
             },
             (err: unknown) => {

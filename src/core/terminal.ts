@@ -105,7 +105,7 @@ async function withClientTerminal(ctx: RequestContext, cmd: string[], run: (open
   };
   try {
     const exitCode = await run(opener, signal);
-    (await opened)?.close(exitCode);
+    await (await opened)?.close(exitCode);
   } catch (err) {
     (await opened?.catch(() => undefined))?.destroy();
     throw err;

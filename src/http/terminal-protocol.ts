@@ -111,10 +111,17 @@ export class ClientTerminal {
     this.#onResize = cb;
   }
 
-  /** Tell the client the exit code and hang up. */
-  close(exitCode: number): void {
+  /**
+   * Tell the client the exit code and hang up; resolves once the client has
+   * shown it and given its TTY back (it closes its end), so that what the
+   * engine answers next is never drawn into the terminal.
+   */
+  async close(exitCode: number, waitMs = 5_000): Promise<void> {
     this.#channel.send(FRAME.EXIT, exitPayload(exitCode));
     this.#channel.socket.end();
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([this.closed, new Promise<void>((resolve) => (timer = setTimeout(resolve, waitMs)))]);
+    clearTimeout(timer);
   }
 
   /**

@@ -29,7 +29,7 @@ export async function debugFailedExec(executor: Executor, id: string, failed: Ru
   if (!env.some((e) => e.startsWith("TERM="))) env.push(`TERM=${term.size.term}`);
   try {
     const shell = await executor.run(id, { ...failed, process: { ...failed.process, args: ["sh"], env } }, { terminal: term.asProcessTerminal() }, { signal });
-    term.close(shell.exitCode);
+    await term.close(shell.exitCode);
   } catch {
     // The shell's own failure (the client hung up) must not hide the command's.
     term.destroy();
