@@ -1,11 +1,13 @@
 // tanto as it goes into the engine image: the CLI and engine bundled by
-// esbuild into one ESM file, plus the one dependency that cannot be bundled,
-// better-sqlite3 (a native addon), with the two small packages it loads it
-// through. The result is a directory laid out as /usr/local/lib/tanto:
+// esbuild into one ESM file, plus the dependencies that cannot be bundled,
+// the native addons better-sqlite3 (with the two small packages it loads it
+// through) and node-pty (terminals). The result is a directory laid out as
+// /usr/local/lib/tanto:
 //
 //   tanto.mjs
 //   node_modules/better-sqlite3/{package.json,lib/**,build/Release/better_sqlite3.node}
 //   node_modules/bindings/…  node_modules/file-uri-to-path/…
+//   node_modules/node-pty/{package.json,lib/**,build/Release/pty.node}
 //
 // The output is deterministic (same sources, same bytes), so an unchanged
 // tree syncs to the engine as the same content and the image build stays cached.
@@ -17,6 +19,7 @@ const NATIVE_PACKAGES = {
   "better-sqlite3": ["package.json", "LICENSE", "lib/", "build/Release/better_sqlite3.node"],
   bindings: ["package.json", "LICENSE.md", "bindings.js"],
   "file-uri-to-path": ["package.json", "LICENSE", "index.js"],
+  "node-pty": ["package.json", "LICENSE", "lib/", "build/Release/pty.node"],
 };
 
 /**
@@ -36,7 +39,7 @@ export async function bundleTanto(repo, outDir) {
     platform: "node",
     format: "esm",
     target: "node20",
-    external: ["better-sqlite3"],
+    external: ["better-sqlite3", "node-pty"],
     // CommonJS dependencies (commander, tar-stream…) call require() for node's
     // built-ins; an ESM bundle has no require of its own.
     banner: { js: 'import { createRequire as __tantoCreateRequire } from "node:module";\nconst require = __tantoCreateRequire(import.meta.url);' },
