@@ -13,6 +13,7 @@ import * as path from "node:path";
 import { after, before, describe, test } from "node:test";
 import { CLI, leftovers, REPO, run, startEngine, type TestEngine } from "./support/engine.js";
 import { testRegistry } from "./support/fixtures.js";
+import { freePort } from "./support/jaeger.js";
 
 const PROGRAM = path.join(REPO, "test", "sdk", "terminal.mjs");
 /** Our own tmux server: nothing here touches anyone else's sessions. */
@@ -36,11 +37,16 @@ describe("terminal", { skip: process.getuid?.() === 0 ? false : "needs root" }, 
   let engine: TestEngine;
   let env: NodeJS.ProcessEnv;
   let dir: string;
+  /** The same engine as a remote one: over TCP with its token. */
+  let remote: Record<string, string>;
 
   before(async () => {
     const registry = await testRegistry();
-    engine = await startEngine({ registry });
+    const token = `term-token-${process.pid}`;
+    const port = await freePort();
+    engine = await startEngine({ registry, extraArgs: ["--addr", `tcp://127.0.0.1:${port}`], env: { ...process.env, TANTO_ENGINE_TOKEN: token } });
     env = { ...engine.env, TANTO_TEST_IMAGE: `${registry}/busybox:latest`, TERM: "xterm-256color" };
+    remote = { _EXPERIMENTAL_DAGGER_RUNNER_HOST: `tcp://127.0.0.1:${port}`, TANTO_ENGINE_TOKEN: token };
     dir = await fs.mkdtemp(path.join(os.tmpdir(), "tanto-terminal-"));
   });
   after(async () => {
@@ -54,10 +60,15 @@ describe("terminal", { skip: process.getuid?.() === 0 ? false : "needs root" }, 
   });
 
   /** Start `tanto run node terminal.mjs` (or another tanto command) in a new 100x30 tmux window; returns a pane reader. */
-  async function session(name: string, kind: string, argv = ["run", "node", PROGRAM]): Promise<{ pane(): string; all(): string; keys(...k: string[]): void }> {
+  async function session(
+    name: string,
+    kind: string,
+    argv = ["run", "node", PROGRAM],
+    extraEnv: Record<string, string> = {},
+  ): Promise<{ pane(): string; all(): string; keys(...k: string[]): void }> {
     const quote = (s: string): string => `'${s.replaceAll("'", "'\\''")}'`;
     const script = path.join(dir, `${name}.sh`);
-    const exports = Object.entries({ ...env, TANTO_TERMINAL: kind })
+    const exports = Object.entries({ ...env, ...extraEnv, TANTO_TERMINAL: kind })
       .filter(([k]) => /^(PATH|HOME|TANTO_|_EXPERIMENTAL_DAGGER|TERM$)/.test(k))
       .map(([k, v]) => `export ${k}=${quote(String(v))}`)
       .join("\n");
@@ -127,8 +138,8 @@ describe("terminal", { skip: process.getuid?.() === 0 ? false : "needs root" }, 
     assert.match(done, /^default done$/m, done);
   });
 
-  test("Directory.terminal: the directory at /src, the working directory, read-only", async () => {
-    const t = await session("directory", "directory");
+  test("Directory.terminal, through a remote engine (TCP): the directory at /src, the working directory, read-only", async () => {
+    const t = await session("directory", "directory", ["run", "node", PROGRAM], remote);
     await until("the prompt", () => (/^tanto \/src \$$/m.test(t.pane()) ? true : undefined), 60_000, t.all);
     t.keys("cat note.txt; touch x 2>/dev/null || echo read-only", "Enter");
     await until("the directory's file", () => (/^a note in the directory$/m.test(t.pane()) && /^read-only$/m.test(t.pane()) ? true : undefined), 10_000, t.all);
