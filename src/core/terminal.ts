@@ -12,7 +12,6 @@
  * (ClientHost.openTerminal), so this works the same with a remote engine.
  */
 import { FailedPreconditionError } from "../errors.js";
-import type { TerminalIO } from "../executor/types.js";
 import type { ClientTerminal } from "../http/terminal-protocol.js";
 import { type Container, withExec } from "./container.js";
 import { solveContext, syncContainer } from "./evaluate.js";
@@ -47,17 +46,16 @@ export function terminalDefaults(c: Container, args: TerminalArgs): Required<Ter
 export async function containerTerminal(ctx: RequestContext, c: Container, given: TerminalArgs): Promise<void> {
   const args = terminalDefaults(c, given);
   await syncContainer(ctx, c);
-  await withClientTerminal(ctx, args.cmd, async (open, signal) => {
-    const { term } = await open.peek();
+  await withClientTerminal(ctx, args.cmd, async (terminal, signal) => {
     let ready = c.withEnvVariable("PS1", PS1);
-    if (c.envVariable("TERM") === undefined) ready = ready.withEnvVariable("TERM", term);
+    if (c.envVariable("TERM") === undefined) ready = ready.withEnvVariable("TERM", terminal.size.term);
     const exec = withExec(ready, {
       args: args.cmd,
       expect: "ANY",
       ...(args.insecureRootCapabilities ? { insecureRootCapabilities: true } : {}),
       ...(args.experimentalPrivilegedNesting ? { nesting: {} } : {}),
     }).state.lastExec!;
-    return ctx.deps.services.runInteractive(exec, { ...solveContext(ctx), signal }, open.io);
+    return ctx.deps.services.runInteractive(exec, { ...solveContext(ctx), signal }, terminal.asProcessTerminal());
   });
 }
 
@@ -69,17 +67,10 @@ export function directoryTerminalContainer(base: Container, d: Directory): Conta
 export async function serviceTerminal(ctx: RequestContext, s: Service, cmd: string[]): Promise<void> {
   if (s.spec.kind !== "container") throw new FailedPreconditionError(`a "${s.spec.kind}" service has no container to open a terminal in`);
   const args = cmd.length > 0 ? cmd : ["sh"];
-  await withClientTerminal(ctx, args, async (open, signal) => {
-    const { term } = await open.peek();
-    return ctx.deps.services.execInteractive(serviceRecipe(s, ctx.session.id), { ...solveContext(ctx), signal }, args, [`PS1=${PS1}`, `TERM=${term}`], open.io);
+  await withClientTerminal(ctx, args, (terminal, signal) => {
+    const env = [`PS1=${PS1}`, `TERM=${terminal.size.term}`];
+    return ctx.deps.services.execInteractive(serviceRecipe(s, ctx.session.id), { ...solveContext(ctx), signal }, args, env, terminal.asProcessTerminal());
   });
-}
-
-interface Opener {
-  /** Borrow the client's terminal now (once), for its $TERM before the process starts. */
-  peek(): Promise<{ term: string }>;
-  /** What the executor runs the process on. */
-  io(): Promise<TerminalIO>;
 }
 
 /**
@@ -87,27 +78,18 @@ interface Opener {
  * process's exit code: a banner first, the exit code to the client at the
  * end; the process is stopped if the client hangs up.
  */
-async function withClientTerminal(ctx: RequestContext, cmd: string[], run: (open: Opener, signal: AbortSignal) => Promise<number>): Promise<void> {
+async function withClientTerminal(ctx: RequestContext, cmd: string[], run: (terminal: ClientTerminal, signal: AbortSignal) => Promise<number>): Promise<void> {
   const hangUp = new AbortController();
   const signal = AbortSignal.any([ctx.signal, hangUp.signal]);
-  let opened: Promise<ClientTerminal> | undefined;
-  const open = (): Promise<ClientTerminal> => {
-    opened ??= ctx.session.host.openTerminal(signal).then((t) => {
-      void t.closed.then(() => hangUp.abort(new FailedPreconditionError("the client closed the terminal")));
-      t.write(`\x1b[33m●\x1b[0m Attaching terminal: ${cmd.join(" ")}\r\n`);
-      return t;
-    });
-    return opened;
-  };
-  const opener: Opener = {
-    peek: async () => ({ term: (await open()).size.term }),
-    io: async () => (await open()).asProcessTerminal(),
-  };
+  const terminal = await ctx.session.host.openTerminal(signal);
+  void terminal.closed.then(() => hangUp.abort(new FailedPreconditionError("the client closed the terminal")));
+  terminal.write(`\x1b[33m●\x1b[0m Attaching terminal: ${cmd.join(" ")}\r\n`);
+  let exitCode: number;
   try {
-    const exitCode = await run(opener, signal);
-    await (await opened)?.close(exitCode);
+    exitCode = await run(terminal, signal);
   } catch (err) {
-    (await opened?.catch(() => undefined))?.destroy();
+    terminal.destroy();
     throw err;
   }
+  await terminal.close(exitCode);
 }

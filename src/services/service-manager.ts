@@ -141,24 +141,22 @@ export class ServiceManager implements ServiceBinder {
     await Promise.all(all.map(async (p) => (await p.catch(() => undefined))?.stop()));
   }
 
-  /** Run exec `exec` once on an interactive terminal (`open` lends it, once the inputs are ready), its changes dropped; resolves with its exit code. */
-  async runInteractive(exec: Vertex, ctx: SolveContext, open: () => Promise<TerminalIO>): Promise<number> {
+  /** Run exec `exec` once on an interactive terminal, its changes dropped; resolves with its exit code. */
+  async runInteractive(exec: Vertex, ctx: SolveContext, terminal: TerminalIO): Promise<number> {
     const solver = this.#solver;
     if (!solver) throw new FailedPreconditionError("terminals are not available before the engine is ready");
     const inputs = await Promise.all(exec.inputs.map((i) => solver.solve(i, ctx)));
-    const terminal = await open();
     const result = await this.deps.exec().launch(exec, inputs, ctx, { commit: false, terminal });
     return (result.meta as unknown as ExecResultMeta).exitCode;
   }
 
   /** Run `args` on an interactive terminal in a container service of the session, started if it is not running; resolves with the exit code. */
-  async execInteractive(recipe: ServiceRecipe, ctx: SolveContext, args: string[], env: string[], open: () => Promise<TerminalIO>): Promise<number> {
+  async execInteractive(recipe: ServiceRecipe, ctx: SolveContext, args: string[], env: string[], terminal: TerminalIO): Promise<number> {
     if (recipe.kind !== "container")
       throw new FailedPreconditionError(`service ${recipe.hostname} runs on the client's machine: there is no container to open a terminal in`);
     const inst = await this.#acquire(recipe, ctx);
     inst.refs++;
     try {
-      const terminal = await open();
       return await this.deps.exec().execIn(inst.containerId!, recipe.exec, args, env, { terminal }, ctx.signal);
     } finally {
       this.#unref(inst);
