@@ -218,4 +218,17 @@ describe("terminal", { skip: process.getuid?.() === 0 ? false : "needs root" }, 
     }
     assert.deepEqual(left, { mounts: [], containers: [] });
   });
+
+  test("tanto call -i: a failed exec opens a terminal, then the call fails with the command's exit code", async () => {
+    const image = env["TANTO_TEST_IMAGE"]!;
+    const argv = ["call", "-i", "-M", "container", "from", "--address", image, "with-exec", "--args", "sh,-c,echo call-partial > /tmp/state; exit 4", "stdout"];
+    const t = await session("call-i", "none", argv);
+    await until("the prompt", () => (/^tanto \/ \$$/m.test(t.pane()) ? true : undefined), 60_000, t.all);
+    t.keys("cat /tmp/state", "Enter");
+    await until("what the command left", () => (/^call-partial$/m.test(t.pane()) ? true : undefined), 10_000, t.all);
+    t.keys("exit", "Enter");
+    const done = await finished(t);
+    assert.match(done, /! exit code 4/, done);
+    assert.match(done, /RUN-EXIT=4/, done);
+  });
 });
