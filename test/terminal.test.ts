@@ -231,4 +231,25 @@ describe("terminal", { skip: process.getuid?.() === 0 ? false : "needs root" }, 
     assert.match(done, /! exit code 4/, done);
     assert.match(done, /RUN-EXIT=4/, done);
   });
+
+  test("withDefaultTerminalCmd's experimentalPrivilegedNesting and insecureRootCapabilities reach the terminal", async () => {
+    const t = await session("privileged", "privileged");
+    const probe = "echo port=${DAGGER_SESSION_PORT:-none}; grep CapEff /proc/self/status";
+    await until("the first prompt", () => (/^tanto \/ \$$/m.test(t.pane()) ? true : undefined), 60_000, t.all);
+    t.keys("clear", "Enter");
+    t.keys(probe, "Enter");
+    await until("the privileged shell", () => (/^port=\d+$/m.test(t.pane()) && /^CapEff:\s+\w+$/m.test(t.pane()) ? true : undefined), 10_000, t.all);
+    const privileged = /^CapEff:\s+(\w+)$/m.exec(t.pane())![1]!;
+    t.keys("exit", "Enter");
+    // The second terminal: plain, so no nested client and Docker's default capabilities.
+    await until("the second prompt", () => (/^exit 0$/m.test(t.all()) && /^tanto \/ \$$/m.test(t.pane()) ? true : undefined), 30_000, t.all);
+    t.keys("clear", "Enter");
+    t.keys(probe, "Enter");
+    await until("the plain shell", () => (/^port=none$/m.test(t.pane()) && /^CapEff:\s+\w+$/m.test(t.pane()) ? true : undefined), 10_000, t.all);
+    const plain = /^CapEff:\s+(\w+)$/m.exec(t.pane())![1]!;
+    assert.ok(BigInt(`0x${privileged}`) > BigInt(`0x${plain}`), `privileged ${privileged} vs plain ${plain}`);
+    t.keys("exit", "Enter");
+    const done = await finished(t);
+    assert.match(done, /^privileged done$/m, done);
+  });
 });

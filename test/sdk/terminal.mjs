@@ -19,6 +19,11 @@ await connection(async () => {
     const dir = dag.directory().withNewFile("note.txt", "a note in the directory\n");
     await dir.terminal({ container: base }).sync();
     process.stdout.write("directory done\n");
+  } else if (kind === "privileged") {
+    // The default command's settings apply when terminal() is given none.
+    await base.withDefaultTerminalCmd(["sh"], { experimentalPrivilegedNesting: true, insecureRootCapabilities: true }).terminal().sync();
+    await base.terminal({ cmd: ["sh"] }).sync();
+    process.stdout.write("privileged done\n");
   } else if (kind === "fail") {
     try {
       await base.withExec(["sh", "-c", "echo partial > /tmp/state; exit 9"]).sync();
