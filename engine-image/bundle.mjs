@@ -1,13 +1,15 @@
 // tanto as it goes into the engine image: the CLI and engine bundled by
-// esbuild into one ESM file, plus what is not bundled: better-sqlite3 (a
-// native addon) with the two small packages it loads it through, and zod's
-// CommonJS build (loaded with require() on first use, see src/util/zod.ts).
-// The result is a directory laid out as /usr/local/lib/tanto:
+// esbuild into one ESM file, plus what is not bundled: the native addons
+// better-sqlite3 (with the two small packages it loads it through) and
+// node-pty (terminals), and zod's CommonJS build (loaded with require() on
+// first use, see src/util/zod.ts). The result is a directory laid out as
+// /usr/local/lib/tanto:
 //
 //   tanto.mjs, main.js, chunk-*.js, package.json (ESM)
 //   typescript/index.js, python/index.js   the SDK runtimes, loaded by name
 //   node_modules/better-sqlite3/{package.json,lib/**,build/Release/better_sqlite3.node}
 //   node_modules/bindings/…  node_modules/file-uri-to-path/…  node_modules/zod/{package.json,**/*.cjs}
+//   node_modules/node-pty/{package.json,lib/**,build/Release/pty.node}
 //
 // The output is deterministic (same sources, same bytes), so an unchanged
 // tree syncs to the engine as the same content and the image build stays cached.
@@ -22,6 +24,7 @@ const NATIVE_PACKAGES = {
   "better-sqlite3": ["package.json", "LICENSE", "lib/", "build/Release/better_sqlite3.node"],
   bindings: ["package.json", "LICENSE.md", "bindings.js"],
   "file-uri-to-path": ["package.json", "LICENSE", "index.js"],
+  "node-pty": ["package.json", "LICENSE", "lib/", "build/Release/pty.node"],
 };
 
 /** Packages loaded with require() at run time, so not bundled: the files of theirs that it reads. */
@@ -54,7 +57,7 @@ export async function bundleTanto(repo, outDir) {
     platform: "node",
     format: "esm",
     target: "node20",
-    external: ["better-sqlite3", ...Object.keys(REQUIRED_PACKAGES)],
+    external: ["better-sqlite3", "node-pty", ...Object.keys(REQUIRED_PACKAGES)],
     // CommonJS dependencies (commander, tar-stream…) call require() for node's
     // built-ins; an ESM bundle has no require of its own.
     banner: { js: 'import { createRequire as __tantoCreateRequire } from "node:module";\nconst require = __tantoCreateRequire(import.meta.url);' },

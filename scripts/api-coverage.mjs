@@ -69,10 +69,6 @@ const OUT_OF_SCOPE_FIELDS = new Set([
   "Directory.asModule",
   "Directory.asModuleSource",
   "Directory.withCheck",
-  "Container.terminal",
-  "Directory.terminal",
-  "Service.terminal",
-  "Container.withDefaultTerminalCmd",
   "Container.asInteractive",
   "Query.currentModule",
   "Query.currentFunctionCall",
@@ -97,7 +93,7 @@ const OUT_OF_SCOPE_FIELDS = new Set([
 
 /** Why a core field is not served yet. Keys: "Type.field", or "Type.*" for the whole type. */
 const SSHFS = "sshfs volumes: need Debian's sshfs (FUSE) where the engine runs, which the set-up does not install; not implemented";
-const TERMINAL = "interactive terminal: the fields that return one (Container/Directory/Service.terminal) are out of scope (a PTY over the session)";
+const TERMINAL_LEGACY = "Dagger's legacy terminal objects: terminals attach to the client's TTY through the session instead (Container.terminal)";
 const HTTP_STATE =
   "Dagger's internal persistent HTTP state (revalidation of http()), reached only through Env bindings (out of scope); http() here keys downloads by content digest";
 const REASONS = {
@@ -106,8 +102,8 @@ const REASONS = {
   "Query.loadVolumeFromID": SSHFS,
   "Volume.*": SSHFS,
   "Address.volume": SSHFS,
-  "Terminal.*": TERMINAL,
-  "Query.loadTerminalFromID": TERMINAL,
+  "Terminal.*": TERMINAL_LEGACY,
+  "Query.loadTerminalFromID": TERMINAL_LEGACY,
   "Container.experimentalWithGPU": "GPUs: this engine runs no GPU runtime (no device or driver to hand a container)",
   "Container.experimentalWithAllGPUs": "GPUs: this engine runs no GPU runtime (no device or driver to hand a container)",
   "HTTPState.*": HTTP_STATE,

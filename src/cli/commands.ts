@@ -4,6 +4,7 @@ import * as os from "node:os";
 import { connectEngine } from "../client/connect.js";
 import { openClientSession } from "../client/session-server.js";
 import { startCliTrace } from "./cli-trace.js";
+import { interactiveLabels } from "./interactive-flag.js";
 import { cliProgressView } from "./progress-flag.js";
 
 const stderrLine = (line: string): void => void process.stderr.write(line.endsWith("\n") ? line : line + "\n");
@@ -50,7 +51,7 @@ export async function runCommand(command: string[], opts: { workdir?: string }):
   const trace = await startCliTrace(`tanto run ${command.join(" ")}`);
   const view = cliProgressView();
   const session = await openClientSession(engine, {
-    labels: {},
+    labels: interactiveLabels(),
     progress: view,
     traceparent: trace.traceparent,
     ...(trace.recorder ? { otlp: trace.recorder } : {}),

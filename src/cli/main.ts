@@ -91,9 +91,11 @@ program
   .option("--workdir <dir>", "the client's working directory")
   .option("--progress <mode>", "progress view: auto, tty, plain or dots")
   .option("--timestamps", "plain progress: prefix each line with the time")
+  .option("-i, --interactive", "open a terminal in the state of a command that fails")
   .passThroughOptions(true)
-  .action(async (command: string[], opts: { workdir?: string; progress?: string; timestamps?: boolean }) => {
+  .action(async (command: string[], opts: { workdir?: string; progress?: string; timestamps?: boolean; interactive?: boolean }) => {
     (await import("./progress-flag.js")).setProgress(opts);
+    (await import("./interactive-flag.js")).setInteractive(opts.interactive);
     const { runCommand } = await import("./commands.js");
     // Exit now: tunnels and keep-alive sockets must not keep a finished run alive.
     process.exit(await runCommand(command, opts));
@@ -181,7 +183,7 @@ program
   .passThroughOptions(true)
   .action(async (_args: string[], _opts: unknown, cmd: Command) => {
     const { callCommand } = await moduleCommands();
-    const args = (await import("./progress-flag.js")).takeProgressFlags(cmd.args);
+    const args = (await import("./interactive-flag.js")).takeInteractiveFlag((await import("./progress-flag.js")).takeProgressFlags(cmd.args));
     process.exit(await callCommand(args));
   });
 

@@ -1,13 +1,15 @@
 /** Serving the engine's calls to this client (see http/session-protocol.ts). */
 import { EngineError, messageOf } from "../errors.js";
 import type { CallEvent, ReadFilesParams, StatTreeParams, TunnelDialParams, TunnelListenParams, WriteParams } from "../http/session-protocol.js";
+import type { TerminalAttachParams } from "../http/terminal-protocol.js";
 import { dockerLoad, dockerSave } from "./docker-images.js";
 import type { EngineClient } from "./engine-client.js";
 import { findUp, readFiles, statTree, writeExport } from "./host-files.js";
 import { resolveSecretUri } from "./secrets.js";
+import { attachTerminal, type TerminalHooks } from "./terminal.js";
 import { dialTunnel, listenTunnel } from "./tunnels.js";
 
-export async function serveCall(engine: EngineClient, sessionId: string, workdir: string, call: CallEvent): Promise<void> {
+export async function serveCall(engine: EngineClient, sessionId: string, workdir: string, call: CallEvent, hooks: TerminalHooks = {}): Promise<void> {
   try {
     switch (call.method) {
       case "host.statTree":
@@ -21,6 +23,8 @@ export async function serveCall(engine: EngineClient, sessionId: string, workdir
       case "tunnel.dial":
         await dialTunnel(engine, sessionId, call.params as TunnelDialParams);
         return await engine.replyCall(sessionId, call.id, { json: {} });
+      case "terminal.attach":
+        return await engine.replyCall(sessionId, call.id, { json: await attachTerminal(engine, sessionId, call.params as TerminalAttachParams, hooks) });
       case "secret.resolve":
         return await engine.replyCall(sessionId, call.id, { json: { value: await resolveSecretUri(workdir, (call.params as { uri: string }).uri) } });
       case "host.write": {

@@ -38,6 +38,7 @@ export class TtyProgress implements ProgressView {
   /** The program's output waiting for the next frame, per stream: whole lines, and an unfinished one. */
   readonly #external = new Map<NodeJS.WriteStream, { ready: string; partial: string }>();
   #closed = false;
+  #suspended = false;
 
   constructor(private readonly out: ProgressOutput) {
     this.out.write(`${ESC}?25l`);
@@ -62,7 +63,7 @@ export class TtyProgress implements ProgressView {
   }
 
   #schedule(delay = FRAME_MS): void {
-    if (this.#timer) return;
+    if (this.#timer || this.#suspended) return;
     this.#timer = setTimeout(() => {
       this.#timer = undefined;
       this.#draw();
@@ -150,8 +151,25 @@ export class TtyProgress implements ProgressView {
     return `${mark} ${clip(`${s.run} run, ${s.cached} cached, ${s.failed} failed in ${seconds(Date.now() - this.#started)}`, width - 2)}\n`;
   }
 
+  suspend(): () => void {
+    if (this.#closed || this.#suspended) return () => undefined;
+    this.#suspended = true;
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    this.#erase();
+    this.out.write(`${ESC}?25h`);
+    return () => {
+      if (!this.#suspended) return;
+      this.#suspended = false;
+      if (this.#closed) return;
+      this.out.write(`${ESC}?25l`);
+      this.#schedule(0);
+    };
+  }
+
   close(): void {
     if (this.#closed) return;
+    this.#suspended = false;
     if (this.#timer) clearTimeout(this.#timer);
     this.#timer = undefined;
     // Every root, finished or not, is printed for good; then the summary.

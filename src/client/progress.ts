@@ -23,6 +23,8 @@ export interface ProgressView {
    * Undefined when the program may write to the terminal itself.
    */
   readonly passThrough?: (stream: NodeJS.WriteStream, data: Buffer) => void;
+  /** For a view that redraws in place: stop drawing (an interactive terminal has the screen); returns the way to go on. */
+  suspend?(): () => void;
   /** Draws what is left and a summary. */
   close(): void;
 }
@@ -107,7 +109,22 @@ export class PlainProgress implements ProgressView {
   }
 
   #line(text: string): void {
-    this.write(`${this.timestamps ? `${new Date().toISOString()} ` : ""}${text}\n`);
+    const line = `${this.timestamps ? `${new Date().toISOString()} ` : ""}${text}\n`;
+    if (this.#held) this.#held.push(line);
+    else this.write(line);
+  }
+
+  /** Lines printed while an interactive terminal has the screen, held until it ends. */
+  #held: string[] | undefined;
+
+  suspend(): () => void {
+    if (this.#held) return () => undefined;
+    this.#held = [];
+    return () => {
+      const held = this.#held ?? [];
+      this.#held = undefined;
+      for (const line of held) this.write(line);
+    };
   }
 
   close(): void {

@@ -54,9 +54,11 @@ export async function openClientSession(
     view?.event(e);
   };
   const workdir = process.cwd();
+  // A terminal lent to the engine takes the screen: the view stops drawing until it ends.
+  const terminalHooks = { suspend: () => view?.suspend?.() ?? (() => undefined) };
   const detach = engine.attachEvents(
     sessionId,
-    (event) => (event.type === "call" ? void serveCall(engine, sessionId, workdir, event) : print(event)),
+    (event) => (event.type === "call" ? void serveCall(engine, sessionId, workdir, event, terminalHooks) : print(event)),
     endedResolve,
   );
 

@@ -68,6 +68,8 @@ export interface ContainerState {
   healthcheck?: HealthcheckSpec | undefined;
   /** Variables set for execs but kept out of their cache keys (NAME, value). */
   volatileEnv?: Array<[string, string]> | undefined;
+  /** What `terminal` runs when given no command (withDefaultTerminalCmd). */
+  defaultTerminalCmd?: { args: string[]; experimentalPrivilegedNesting?: boolean; insecureRootCapabilities?: boolean } | undefined;
 }
 
 export class Container {

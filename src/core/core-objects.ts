@@ -72,6 +72,9 @@ const parts = lazySchemas((z) => {
     annotations: z.array(z.tuple([str, str])).optional(),
     healthcheck: healthcheckSchema.optional(),
     volatileEnv: z.array(z.tuple([str.min(1), str])).optional(),
+    defaultTerminalCmd: z
+      .strictObject({ args: z.array(str), experimentalPrivilegedNesting: z.boolean().exactOptional(), insecureRootCapabilities: z.boolean().exactOptional() })
+      .optional(),
   }) satisfies Z.ZodType<ContainerState>;
 
   const named = z.strictObject({ name: str, value: str });

@@ -32,6 +32,8 @@ export interface Session {
   readonly hostSyncs: Map<string, Promise<SyncResult>>;
   /** Plaintexts of the session's secrets (memory only). */
   readonly secrets: SecretStore;
+  /** The client asked for a terminal in the state of a command that fails (`-i`, see ops/exec-debug.ts). */
+  readonly interactive?: boolean;
   /** Names the client's machine, so mirrors of its directories are reused across sessions. */
   readonly clientKey: string;
   progress(event: ProgressEvent): void;

@@ -24,6 +24,7 @@ import { CancelledError, EngineError, FailedPreconditionError, InvalidArgumentEr
 import { generateProcess, generateSpec, type Rlimit } from "../oci/runtime-spec.js";
 import { heldCapabilities } from "./host-capabilities.js";
 import { readHostNofile } from "./host-limits.js";
+import { attachTerminal } from "./pty-attach.js";
 import type { Executor, ExitStatus, ProcessIO, ProcessSpec, RunSpec } from "./types.js";
 
 export interface RuncExecutorOptions {
@@ -119,13 +120,14 @@ export class RuncExecutor implements Executor {
         ...(spec.cgroupsPath === undefined ? {} : { cgroupsPath: spec.cgroupsPath }),
         ...(spec.insecureRootCapabilities === true ? { insecureRootCapabilities: true, capabilityLimit: heldCapabilities() } : {}),
         ...(this.initPath === false ? {} : { initPath: this.initPath }),
+        ...(io.terminal ? { terminal: { rows: io.terminal.rows, cols: io.terminal.cols } } : {}),
       });
       await writeFile(join(bundle, "config.json"), JSON.stringify(config));
       if (signal.aborted) throw new CancelledError(`run of container "${id}" cancelled`, { cause: signal.reason });
 
       const log = join(bundle, "runc.log");
       const argv = ["--root", this.root, "--log", log, "--log-format", "json", "run", "--bundle", bundle, id];
-      const result = await this.#attach(argv, io, signal, (exited) => this.#killContainer(id, exited));
+      const result = await this.#attachIO(argv, io, signal, (exited) => this.#killContainer(id, exited));
       if (result.aborted) throw new CancelledError(`run of container "${id}" cancelled`, { cause: signal.reason });
       if (result.exitCode === 0) return { exitCode: 0 };
       return { exitCode: await this.#exitCodeAfterFailure(log, "run", id, result.exitCode) };
@@ -156,10 +158,11 @@ export class RuncExecutor implements Executor {
         additionalGids: process.user.additionalGids,
         rlimitNofile: nofile,
         ...(entry.insecure ? { insecureRootCapabilities: true, capabilityLimit: heldCapabilities() } : {}),
+        ...(io.terminal ? { terminal: { rows: io.terminal.rows, cols: io.terminal.cols } } : {}),
       });
       await writeFile(processFile, JSON.stringify(spec));
       const argv = ["--root", this.root, "--log", log, "--log-format", "json", "exec", "--process", processFile, "--pid-file", pidFile, id];
-      const result = await this.#attach(argv, io, signal, (exited) => killByPidFile(pidFile, exited));
+      const result = await this.#attachIO(argv, io, signal, (exited) => killByPidFile(pidFile, exited));
       if (result.aborted) throw new CancelledError(`exec in container "${id}" cancelled`, { cause: signal.reason });
       if (result.exitCode === 0) return { exitCode: 0 };
       return { exitCode: await this.#exitCodeAfterFailure(log, "exec", id, result.exitCode) };
@@ -225,6 +228,16 @@ export class RuncExecutor implements Executor {
     const parsed: unknown = JSON.parse(r.stdout.trim() || "null");
     if (!Array.isArray(parsed)) return [];
     return parsed.map((c: { id?: unknown }) => String(c.id));
+  }
+
+  /** A process with a terminal runs runc on a PTY (pty-attach.ts); any other, with pipes. */
+  #attachIO(
+    argv: string[],
+    io: ProcessIO,
+    signal: AbortSignal,
+    kill: (exited: () => boolean) => Promise<void>,
+  ): Promise<{ exitCode: number; aborted: boolean }> {
+    return io.terminal ? attachTerminal(this.runcPath, argv, io.terminal, signal, kill) : this.#attach(argv, io, signal, kill);
   }
 
   /**

@@ -65,7 +65,29 @@ export interface RunSpec {
   insecureRootCapabilities?: boolean;
 }
 
+/**
+ * An interactive terminal for the process instead of pipes: its stdin,
+ * stdout and stderr are one console of `rows` x `cols`. Once the process
+ * runs, `attached` gets the way to type into it and to resize it (which
+ * signals SIGWINCH inside); a Ctrl-C typed reaches its foreground process
+ * group as SIGINT, as on any terminal.
+ */
+export interface TerminalIO {
+  rows: number;
+  cols: number;
+  /** Everything the process writes to its terminal. */
+  output(chunk: Buffer): void;
+  attached?(control: TerminalControl): void;
+}
+
+export interface TerminalControl {
+  write(data: Buffer | string): void;
+  resize(cols: number, rows: number): void;
+}
+
 export interface ProcessIO {
+  /** Run with a terminal: then stdin, stdout and stderr below are not used. */
+  terminal?: TerminalIO;
   /** Written to the process's stdin, which is then closed; absent means an empty, closed stdin. */
   stdin?: Buffer | string;
   /** Output chunks as they arrive; absent means discarded. */

@@ -17,6 +17,7 @@ import type {
   TunnelListenResult,
   WriteParams,
 } from "./session-protocol.js";
+import type { ClientTerminal } from "./terminal-protocol.js";
 
 export interface ClientHost {
   statTree(params: StatTreeParams, signal?: AbortSignal): Promise<StatTreeResult>;
@@ -34,6 +35,8 @@ export interface ClientHost {
   saveImage(name: string, signal?: AbortSignal): Promise<{ tar: Readable; done(error?: Error): void }>;
   /** The nearest `name` in the client's working directory or its parents, relative to that directory; null when none. */
   findUp(name: string, signal?: AbortSignal): Promise<string | null>;
+  /** Borrow the client's terminal (terminal-protocol.ts); fails when the client has none. */
+  openTerminal(signal?: AbortSignal): Promise<ClientTerminal>;
   /** Send a tar stream to be written at `path` on the client; returns the path written. */
   write(params: WriteParams, tar: Readable, signal?: AbortSignal): Promise<string>;
 }

@@ -29,6 +29,9 @@ export type SessionEvent = ProgressEvent | CallEvent;
 
 export const CALL_STATUS_HEADER = "x-tanto-call";
 
+/** Session label of a client run with `--interactive`: a failed command opens a terminal on it. */
+export const INTERACTIVE_LABEL = "tanto.interactive";
+
 /** One entry of a client directory listing (`host.statTree`). */
 export interface HostEntry {
   /** Path relative to the listed directory, `/`-separated. */

@@ -29,6 +29,7 @@ export interface Spec {
 
 export interface Process {
   terminal?: boolean;
+  consoleSize?: { height: number; width: number };
   user: User;
   args: string[];
   env: string[];
@@ -212,7 +213,8 @@ export interface ProcessOptions {
   gid: number;
   additionalGids: number[];
   rlimitNofile: Rlimit;
-  terminal?: false;
+  /** Give the process a terminal (runc makes the console; its stdio is the console's other end); the initial window size. */
+  terminal?: { rows: number; cols: number };
   /**
    * Dagger's `insecureRootCapabilities`: every capability, and none of the
    * confinement (seccomp, no_new_privileges, masked and read-only /proc and
@@ -247,7 +249,8 @@ export function generateProcess(opts: ProcessOptions): Process {
   const user: User = { uid: opts.uid, gid: opts.gid };
   if (opts.additionalGids.length > 0) user.additionalGids = [...opts.additionalGids];
   return {
-    terminal: false,
+    terminal: opts.terminal !== undefined,
+    ...(opts.terminal ? { consoleSize: { height: opts.terminal.rows, width: opts.terminal.cols } } : {}),
     user,
     args: [...opts.args],
     env: [...opts.env],

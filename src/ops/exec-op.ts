@@ -17,7 +17,7 @@ import * as fs from "node:fs/promises";
 import * as path from "node:path";
 import { ExecError, FailedPreconditionError } from "../errors.js";
 import type { PlatformSupport } from "../executor/emulation.js";
-import type { Executor, ExitStatus } from "../executor/types.js";
+import type { Executor, ExitStatus, ProcessIO, RunSpec, TerminalIO } from "../executor/types.js";
 import { resolveUser } from "../executor/user.js";
 import { mkdirInRoot, resolveInRoot } from "../fsutil/in-root.js";
 import { mount, unmount } from "../mount/mount.js";
@@ -28,6 +28,7 @@ import type { OverlaySnapshotter } from "../snapshots/overlay-snapshotter.js";
 import type { ActiveSnapshot } from "../snapshots/types.js";
 import type { ContentInput, OpRunner, Result, SolveContext, Vertex } from "../solver/types.js";
 import { type CacheSharingMode, type CacheVolumes, checkVolumeConflicts } from "./cache-volumes.js";
+import { debugFailedExec } from "./exec-debug.js";
 import { cacheSeed, readRedirect, ServiceWatch, writeRedirect } from "./exec-extras.js";
 import { Cleanup, SecretFiles } from "./exec-secrets.js";
 import type { NestedClient, NestingHost, NestingSpec } from "./nesting.js";
@@ -91,6 +92,8 @@ export interface LaunchOptions {
   onNamespace?: (ns: NetworkNamespace) => void;
   /** Awaited just before the container starts, after its services are bound (a service waits here for a place). */
   beforeRun?: () => Promise<void>;
+  /** Run the process on this interactive terminal instead of capturing its output (never with `commit`). */
+  terminal?: TerminalIO;
 }
 
 export interface ExecResultMeta {
@@ -132,6 +135,14 @@ export class ExecOpRunner implements OpRunner {
   /** Where the containers run (a service's graceful stop signals its container). */
   get executor(): Executor {
     return this.deps.executor;
+  }
+
+  /** One more process in the running container `id` that exec `v` launched (a service's), as `v`'s own user, with its env and workdir. */
+  async execIn(id: string, v: Vertex, args: string[], extraEnv: string[], io: ProcessIO, signal?: AbortSignal): Promise<number> {
+    const op = v.op as unknown as ExecOp;
+    const user = op.user ? await resolveUser(op.user, path.join(this.deps.runDir, id, "rootfs")) : { uid: 0, gid: 0, additionalGids: [] };
+    const process = { args, env: [...op.env, ...extraEnv], cwd: op.cwd, user };
+    return (await this.deps.executor.exec(id, process, io, signal ? { signal } : {})).exitCode;
   }
 
   run(v: Vertex, inputs: readonly Result[], ctx: SolveContext): Promise<Result> {
@@ -284,24 +295,25 @@ export class ExecOpRunner implements OpRunner {
       await opts.beforeRun?.();
       const nested = op.nesting ? await this.#nest(op.nesting, net?.ns.path, ctx, cleanupAfterRun) : undefined;
       const out = new OutputCollector(v, ctx, secrets.scrubList());
-      const { exitCode } = await this.deps.executor
-        .run(
-          id,
-          {
-            rootfs,
-            mounts,
-            process: { args: op.args, env: [...op.env, ...(op.origin?.volatileEnv ?? []), ...secrets.env(), ...(nested?.env ?? [])], cwd: op.cwd, user },
-            ...(net ? { network: { netnsPath: net.ns.path } } : {}),
-            ...(op.insecureRootCapabilities ? { insecureRootCapabilities: true } : {}),
-          },
-          {
+      const spec: RunSpec = {
+        rootfs,
+        mounts,
+        process: { args: op.args, env: [...op.env, ...(op.origin?.volatileEnv ?? []), ...secrets.env(), ...(nested?.env ?? [])], cwd: op.cwd, user },
+        ...(net ? { network: { netnsPath: net.ns.path } } : {}),
+        ...(op.insecureRootCapabilities ? { insecureRootCapabilities: true } : {}),
+      };
+      const io: ProcessIO = opts.terminal
+        ? { terminal: opts.terminal }
+        : {
             ...(op.redirectStdin ? { stdin: await readRedirect(rootfs, mounts, op.redirectStdin) } : op.stdin !== undefined ? { stdin: op.stdin } : {}),
             stdout: (b) => out.add(1, b),
             stderr: (b) => out.add(2, b),
-          },
-          { signal: ctx.signal ? AbortSignal.any([ctx.signal, gone.signal]) : gone.signal },
-        )
+          };
+      const { exitCode } = await this.deps.executor
+        .run(id, spec, io, { signal: ctx.signal ? AbortSignal.any([ctx.signal, gone.signal]) : gone.signal })
         .then(...gone.settle<ExitStatus>());
+      // An interactive client (`-i`) gets a shell in what the failed command left, before anything is cleaned up.
+      if (opts.commit && !expected(op.expect, exitCode)) await debugFailedExec(this.deps.executor, `${id}-debug`, spec, op.args, exitCode, ctx);
       const returned = nested?.result();
       const result = { exitCode, ...out.finish(), ...(returned !== undefined ? { nested: returned } : {}) };
       if (op.redirectStdout) await writeRedirect(rootfs, mounts, op.redirectStdout, result.stdout);

@@ -37,6 +37,7 @@ import { secretContainerResolvers, secretQueryResolvers, secretResolvers } from 
 import { serviceContainerResolvers, serviceHostResolvers, serviceResolvers } from "../api/resolvers/services.js";
 import { socketContainerResolvers, socketHostResolvers, socketResolvers } from "../api/resolvers/sockets.js";
 import { gitRefResolvers, gitRepositoryResolvers, sourcesQueryResolvers } from "../api/resolvers/sources.js";
+import { terminalContainerResolvers, terminalDirectoryResolvers, terminalServiceResolvers } from "../api/resolvers/terminal.js";
 import { cacheVolumeResolvers, namedValueResolvers, portResolvers } from "../api/resolvers/values.js";
 import { addressesSDL } from "./sdl/addresses.js";
 import { containerExtrasSDL } from "./sdl/container-extras.js";
@@ -52,6 +53,7 @@ import { secretsSDL } from "./sdl/secrets.js";
 import { servicesSDL } from "./sdl/services.js";
 import { socketsSDL } from "./sdl/sockets.js";
 import { sourcesSDL } from "./sdl/sources.js";
+import { terminalSDL } from "./sdl/terminal.js";
 import type { SchemaPart } from "./types.js";
 
 export const coreParts: readonly SchemaPart[] = [
@@ -95,6 +97,11 @@ export const coreParts: readonly SchemaPart[] = [
     },
   },
   { name: "container-extras", sdl: containerExtrasSDL, resolvers: { Container: containerExtrasResolvers, HealthcheckConfig: healthcheckConfigResolvers } },
+  {
+    name: "terminal",
+    sdl: terminalSDL,
+    resolvers: { Container: terminalContainerResolvers, Directory: terminalDirectoryResolvers, Service: terminalServiceResolvers },
+  },
   { name: "sockets", sdl: socketsSDL, resolvers: { Socket: socketResolvers, Host: socketHostResolvers, Container: socketContainerResolvers } },
   { name: "docker-images", sdl: dockerImagesSDL, resolvers: { Container: dockerImagesContainerResolvers, Host: dockerImagesHostResolvers } },
   {

@@ -47,6 +47,10 @@ export class NestedSession implements Session {
   get host(): ClientHost {
     return this.parent.host;
   }
+  /** A module's failing command opens its terminal on the client too (`tanto call -i`). */
+  get interactive(): boolean {
+    return this.parent.interactive === true;
+  }
   get resolved(): Map<string, Promise<ResolvedImage>> {
     return this.parent.resolved;
   }

@@ -1,5 +1,7 @@
 /** ClientHost over a session's calls: each method is one call to the client. */
-import type { Readable } from "node:stream";
+import { randomBytes } from "node:crypto";
+import type { Duplex, Readable } from "node:stream";
+import { UnavailableError } from "../errors.js";
 import type { ClientHost } from "../http/client-host.js";
 import type {
   ReadFilesParams,
@@ -10,10 +12,15 @@ import type {
   TunnelListenResult,
   WriteParams,
 } from "../http/session-protocol.js";
+import { ClientTerminal, type TerminalAttachParams, type TerminalAttachResult } from "../http/terminal-protocol.js";
 import type { ClientCalls } from "./client-calls.js";
 
 export class RemoteClientHost implements ClientHost {
-  constructor(private readonly calls: ClientCalls) {}
+  constructor(
+    private readonly calls: ClientCalls,
+    /** Upgrades from the client waited for, by id (the terminal's connection is one). */
+    private readonly dials: Map<string, (clientSide: Duplex) => void>,
+  ) {}
 
   statTree(params: StatTreeParams, signal?: AbortSignal): Promise<StatTreeResult> {
     return this.calls.callJson<StatTreeResult>("host.statTree", params, signal ? { signal } : {});
@@ -55,5 +62,24 @@ export class RemoteClientHost implements ClientHost {
   async write(params: WriteParams, tar: Readable, signal?: AbortSignal): Promise<string> {
     const { path } = await this.calls.callJson<{ path: string }>("host.write", params, { input: tar, ...(signal ? { signal } : {}) });
     return path;
+  }
+
+  async openTerminal(signal?: AbortSignal): Promise<ClientTerminal> {
+    const id = randomBytes(8).toString("hex");
+    let socket: Duplex | undefined;
+    this.dials.set(id, (s) => {
+      socket = s;
+    });
+    try {
+      // The client connects before it answers: once the call returns, the connection is here.
+      const size = await this.calls.callJson<TerminalAttachResult>("terminal.attach", { id } satisfies TerminalAttachParams, signal ? { signal } : {});
+      if (!socket) throw new UnavailableError("the client answered terminal.attach without connecting its terminal");
+      return new ClientTerminal(socket, size);
+    } catch (err) {
+      socket?.destroy();
+      throw err;
+    } finally {
+      this.dials.delete(id);
+    }
   }
 }

@@ -10,7 +10,7 @@ import { SecretStore } from "../core/secrets.js";
 import type { Session } from "../core/types.js";
 import type { SyncResult } from "../hostsync/host-mirror.js";
 import type { TunnelTarget } from "../http/client-host.js";
-import type { SessionEvent } from "../http/session-protocol.js";
+import { INTERACTIVE_LABEL, type SessionEvent } from "../http/session-protocol.js";
 import type { ResolvedImage } from "../images/image-store.js";
 import type { BuiltSchema } from "../schema/build.js";
 import { SessionSchema } from "../schema/session-schema.js";
@@ -39,16 +39,21 @@ export class EngineSession implements Session {
   readonly hostSyncs = new Map<string, Promise<SyncResult>>();
   readonly #abort = new AbortController();
   readonly calls = new ClientCalls((event) => this.#send(event));
-  readonly host = new RemoteClientHost(this.calls);
+  readonly dials = new Map<string, (clientSide: Duplex) => void>();
+  readonly host = new RemoteClientHost(this.calls, this.dials);
   /** Open tunnels to services, by id (see tunnels.ts). */
   readonly tunnels = new Map<string, TunnelTarget>();
-  readonly dials = new Map<string, (clientSide: Duplex) => void>();
   #listener: ((event: SessionEvent) => void) | undefined;
   #attachTimer: NodeJS.Timeout;
 
   /** The client's trace (its `TRACEPARENT`): API call spans hang under its span. */
   get traceParent(): TraceParent | undefined {
     return parseTraceParent(this.labels[TRACEPARENT_LABEL]);
+  }
+
+  /** The client asked for a terminal when a command fails (`-i`). */
+  get interactive(): boolean {
+    return this.labels[INTERACTIVE_LABEL] === "1";
   }
 
   get clientKey(): string {

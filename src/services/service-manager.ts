@@ -12,11 +12,12 @@
 import { randomBytes } from "node:crypto";
 import * as net from "node:net";
 import { ExecError, FailedPreconditionError, messageOf } from "../errors.js";
+import type { TerminalIO } from "../executor/types.js";
 import { scopedName } from "../network/scope.js";
 import type { Network, NetworkNamespace } from "../network/types.js";
 import type { ExecOpRunner, ExecResultMeta, ServiceBinder } from "../ops/exec-op.js";
 import type { Solver } from "../solver/solver.js";
-import type { SolveContext } from "../solver/types.js";
+import type { SolveContext, Vertex } from "../solver/types.js";
 import { inSpan, newSpanId, sinkForSpan } from "../telemetry/types.js";
 import { Semaphore } from "../util/semaphore.js";
 import { waitForPorts } from "./health.js";
@@ -40,6 +41,8 @@ interface Instance {
   orphaned?: boolean;
   /** Graceful: SIGTERM, then SIGKILL after a grace period if still running; `kill`: SIGKILL at once. */
   stop(opts?: { kill?: boolean }): Promise<void>;
+  /** The runc container of a container service. */
+  containerId?: string;
   graceTimer?: NodeJS.Timeout;
   /** Settles when the service's process ends, for whatever reason: what happened, as an error. */
   ended: Promise<Error>;
@@ -141,6 +144,28 @@ export class ServiceManager implements ServiceBinder {
     const all = [...this.#instances.values()];
     this.#instances.clear();
     await Promise.all(all.map(async (p) => (await p.catch(() => undefined))?.stop()));
+  }
+
+  /** Run exec `exec` once on an interactive terminal, its changes dropped; resolves with its exit code. */
+  async runInteractive(exec: Vertex, ctx: SolveContext, terminal: TerminalIO): Promise<number> {
+    const solver = this.#solver;
+    if (!solver) throw new FailedPreconditionError("terminals are not available before the engine is ready");
+    const inputs = await Promise.all(exec.inputs.map((i) => solver.solve(i, ctx)));
+    const result = await this.deps.exec().launch(exec, inputs, ctx, { commit: false, terminal });
+    return (result.meta as unknown as ExecResultMeta).exitCode;
+  }
+
+  /** Run `args` on an interactive terminal in a container service of the session, started if it is not running; resolves with the exit code. */
+  async execInteractive(recipe: ServiceRecipe, ctx: SolveContext, args: string[], env: string[], terminal: TerminalIO): Promise<number> {
+    if (recipe.kind !== "container")
+      throw new FailedPreconditionError(`service ${recipe.hostname} runs on the client's machine: there is no container to open a terminal in`);
+    const inst = await this.#acquire(recipe, ctx);
+    inst.refs++;
+    try {
+      return await this.deps.exec().execIn(inst.containerId!, recipe.exec, args, env, { terminal }, ctx.signal);
+    } finally {
+      this.#unref(inst);
+    }
   }
 
   #unref(inst: Instance): void {
@@ -307,7 +332,7 @@ export class ServiceManager implements ServiceBinder {
         },
         (err: unknown) => new FailedPreconditionError(`${what} ended: ${messageOf(err)}`),
       );
-      return { key, session, hostname, ip: ns.ip, refs: 0, pinned: false, stop, ended };
+      return { key, session, hostname, ip: ns.ip, refs: 0, pinned: false, stop, ended, containerId };
     } catch (err) {
       span.end(err);
       await stop();

@@ -9,6 +9,7 @@
 import { connectEngine } from "../../client/connect.js";
 import { type ClientSession, openClientSession } from "../../client/session-server.js";
 import { EngineError } from "../../errors.js";
+import { interactiveLabels } from "../interactive-flag.js";
 import { cliProgressView } from "../progress-flag.js";
 import { buildQuery, pluck, type Step } from "./graphql.js";
 
@@ -49,7 +50,7 @@ export async function openModuleSession(): Promise<ModuleSession> {
   const engine = await connectEngine(stderrLine);
   let session: ClientSession;
   try {
-    session = await openClientSession(engine, { labels: {}, progress: cliProgressView() });
+    session = await openClientSession(engine, { labels: interactiveLabels(), progress: cliProgressView() });
   } catch (err) {
     engine.close();
     throw err;
