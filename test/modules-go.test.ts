@@ -1,0 +1,145 @@
+/**
+ * Modules written for the official Go SDK (dagger.io/dagger v0.21.9), run by
+ * the engine with the Go runtime (src/modules/runtimes/go) and driven through
+ * the CLI as a user would: functions, calls with a constructor argument,
+ * Container/Directory/Secret/list/enum arguments, chaining into an object of
+ * the module, errors (returned, and a compile error), and init/develop.
+ * Skipped where the Go runtime base image is not built.
+ */
+
+import assert from "node:assert/strict";
+import { existsSync } from "node:fs";
+import * as fs from "node:fs/promises";
+import * as os from "node:os";
+import * as path from "node:path";
+import { after, before, describe, test } from "node:test";
+import { CLI, REPO, run, startEngine, type TestEngine } from "./support/engine.js";
+import { testRegistry } from "./support/fixtures.js";
+
+const BASE = path.join(REPO, "dist", "share", "go-runtime.tar");
+const FIXTURE = path.join(REPO, "test", "modules", "go-hello");
+const TIMEOUT = 300_000;
+
+describe("modules: the official Go SDK", { skip: existsSync(BASE) ? false : "the Go runtime image is not built (node engine-image/go-runtime.mjs)" }, () => {
+  let engine: TestEngine;
+  let dir: string;
+  let mod: string;
+  const tanto = (args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {}) =>
+    run([CLI, ...args], { env: { ...engine.env, ...opts.env }, cwd: opts.cwd ?? mod, timeoutMs: TIMEOUT });
+  const ok = async (args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {}) => {
+    const r = await tanto(args, opts);
+    assert.equal(r.code, 0, `tanto ${args.join(" ")}:\n${r.stderr}`);
+    return r.stdout;
+  };
+
+  before(async () => {
+    engine = await startEngine({ registry: await testRegistry() });
+    dir = await fs.mkdtemp(path.join(os.tmpdir(), "tanto-gomod-"));
+    mod = path.join(dir, "hello");
+    await fs.cp(FIXTURE, mod, { recursive: true });
+    await fs.mkdir(path.join(mod, "data", "sub"), { recursive: true });
+    await fs.writeFile(path.join(mod, "data", "a.txt"), "a\n");
+  });
+  after(async () => {
+    await engine?.destroy();
+    if (dir) await fs.rm(dir, { recursive: true, force: true });
+  });
+
+  test("first call of a fresh module, then the same call cached", { timeout: TIMEOUT }, async () => {
+    let started = Date.now();
+    assert.equal(await ok(["call", "greet"]), "hello, world!");
+    console.log(`first call: ${Date.now() - started} ms`);
+    started = Date.now();
+    assert.equal(await ok(["call", "greet", "--name", "go"]), "hello, go!");
+    console.log(`second call: ${Date.now() - started} ms`);
+  });
+
+  test("functions: names in kebab case with their descriptions", { timeout: TIMEOUT }, async () => {
+    const out = await ok(["functions"]);
+    const rows = out
+      .trim()
+      .split("\n")
+      .map((l) => l.split(/\s{2,}/));
+    assert.deepEqual(rows, [
+      ["Name", "Description"],
+      ["boom", "Fails"],
+      ["echo", "Echoes a message in a container"],
+      ["for", "A greeter for one name"],
+      ["greet", "Greets someone"],
+      ["greeting", "The greeting word"],
+      ["join", "Joins words"],
+      ["ls", "The entries of a directory"],
+      ["run", "Runs a command in the given container"],
+      ["say", "Says something at a level"],
+      ["secret-length", "The length of a secret"],
+    ]);
+  });
+
+  test("a constructor argument", { timeout: TIMEOUT }, async () => {
+    assert.equal(await ok(["call", "--greeting", "hi", "greet", "--name", "tanto"]), "hi, tanto!");
+  });
+
+  test("Container, Directory and Secret arguments; a Container result", { timeout: TIMEOUT }, async () => {
+    assert.equal(await ok(["call", "echo", "--msg", "from go", "stdout"]), "from go\n");
+    assert.match(await ok(["call", "echo", "--msg", "x"]), /^Container@sha256:[0-9a-f]{64}\n?$/);
+    assert.equal(await ok(["call", "run", "--ctr", "busybox", "--args", "echo,ran"]), "ran\n");
+    assert.equal(await ok(["call", "ls", "--dir", "./data"]), "a.txt\nsub/");
+    assert.equal(await ok(["call", "secret-length", "--token", "env:GO_TOKEN"], { env: { GO_TOKEN: "12345" } }), "5");
+  });
+
+  test("list and enum arguments", { timeout: TIMEOUT }, async () => {
+    assert.equal(await ok(["call", "join", "--words", "a,b,c", "--sep", "-"]), "a-b-c");
+    assert.equal(await ok(["call", "say", "--level", "HIGH", "--msg", "hey"]), "HEY!");
+    assert.equal(await ok(["call", "say", "--level", "LOW", "--msg", "HEY"]), "hey");
+    const bad = await tanto(["call", "say", "--level", "MEDIUM", "--msg", "x"]);
+    assert.equal(bad.code, 1);
+    assert.match(bad.stderr, /MEDIUM/);
+  });
+
+  test("chaining into an object of the module, its fields and functions", { timeout: TIMEOUT }, async () => {
+    assert.equal(await ok(["call", "for", "--name", "ann", "name"]), "ann");
+    assert.equal(await ok(["call", "--greeting", "hey", "for", "--name", "bob", "message"]), "hey, bob\n");
+  });
+
+  test("a returned error", { timeout: TIMEOUT }, async () => {
+    const r = await tanto(["call", "boom"]);
+    assert.equal(r.code, 1, r.stderr);
+    assert.match(r.stderr, /it broke/);
+  });
+
+  test("a compile error shows the compiler's message with file and line", { timeout: TIMEOUT }, async () => {
+    const broken = path.join(dir, "broken");
+    await fs.cp(FIXTURE, broken, { recursive: true });
+    const main = await fs.readFile(path.join(broken, "main.go"), "utf8");
+    await fs.writeFile(path.join(broken, "main.go"), main.replace("return strings.Join(words, sep)", "return strings.Join(words, 42)"));
+    const r = await tanto(["call", "greet"], { cwd: broken });
+    assert.equal(r.code, 1, r.stderr);
+    assert.match(r.stderr, /main\.go:\d+:\d+: cannot use 42/);
+  });
+
+  test("init writes a Go module that functions lists; develop regenerates", { timeout: TIMEOUT }, async () => {
+    const fresh = path.join(dir, "fresh");
+    await fs.mkdir(fresh);
+    const out = await ok(["init", "--sdk=go", "--name=my-mod"], { cwd: fresh });
+    assert.match(out, /Initialized module my-mod in /);
+    const goMod = await fs.readFile(path.join(fresh, "go.mod"), "utf8");
+    assert.match(goMod, /^module dagger\/my-mod$/m);
+    assert.match(goMod, /dagger\.io\/dagger v0\.21\.9/);
+    const main = await fs.readFile(path.join(fresh, "main.go"), "utf8");
+    assert.match(main, /type MyMod struct\{\}/);
+    assert.match(main, /"dagger\/my-mod\/internal\/dagger"/);
+    assert.ok(existsSync(path.join(fresh, "dagger.gen.go")));
+    assert.match(await fs.readFile(path.join(fresh, "internal", "dagger", "dagger.gen.go"), "utf8"), /Container = lib\.Container/);
+    assert.match(await fs.readFile(path.join(fresh, ".gitignore"), "utf8"), /^\/dagger\.gen\.go$/m);
+    const fns = await ok(["functions"], { cwd: fresh });
+    assert.match(fns, /^container-echo\s+Returns a container that runs echo/m);
+    assert.match(fns, /^grep-dir\s+/m);
+
+    // develop picks up a new function in the generated dispatch code.
+    await fs.appendFile(path.join(fresh, "main.go"), `\n// Adds\nfunc (m *MyMod) Add(a int, b int) int {\n\treturn a + b\n}\n`);
+    await fs.rm(path.join(fresh, "dagger.gen.go"));
+    await ok(["develop"], { cwd: fresh });
+    assert.match(await fs.readFile(path.join(fresh, "dagger.gen.go"), "utf8"), /case "Add":/);
+    assert.equal(await ok(["call", "add", "--a", "2", "--b", "3"], { cwd: fresh }), "5");
+  });
+});
