@@ -62,3 +62,9 @@ fi
 
 # The base image of TypeScript module runtimes (cached in ~/.cache/tanto; about a minute the first time).
 node engine-image/typescript-runtime.mjs >/dev/null
+
+# The base image of Go module runtimes: this machine's Go toolchain and the Go SDK library,
+# compiled (cached in ~/.cache/tanto; several minutes the first time). Needs go on PATH.
+if command -v go >/dev/null 2>&1; then
+  node engine-image/go-runtime.mjs >/dev/null || echo "warning: the Go module runtime image could not be built; Go modules will not run" >&2
+fi
