@@ -149,4 +149,18 @@ describe("modules: the official Go SDK", { skip: existsSync(BASE) ? false : "the
     assert.match(await fs.readFile(path.join(fresh, "dagger.gen.go"), "utf8"), /case "Add":/);
     assert.equal(await ok(["call", "add", "--a", "2", "--b", "3"], { cwd: fresh }), "5");
   });
+
+  test("install a dependency; the module calls it through dag", { timeout: TIMEOUT }, async () => {
+    const root = path.join(dir, "deps");
+    await fs.cp(path.join(REPO, "test", "modules", "go-deps"), root, { recursive: true });
+    // The git root is the context that holds both modules.
+    await run(["git", "init", "-q", root]);
+    const app = path.join(root, "app");
+    await ok(["install", "../shouter"], { cwd: app });
+    const config = JSON.parse(await fs.readFile(path.join(app, "dagger.json"), "utf8")) as { dependencies?: unknown };
+    assert.deepEqual(config.dependencies, [{ name: "shouter", source: "../shouter" }]);
+    assert.match(await fs.readFile(path.join(app, "internal", "dagger", "dependencies.gen.go"), "utf8"), /func \(c \*Client\) Shouter\(\) \*Shouter/);
+    assert.equal(await ok(["call", "loud", "--msg", "hey"], { cwd: app }), "HEY!");
+    assert.equal(await ok(["call", "box-out", "--msg", "boxed"], { cwd: app }), "BOXED\n");
+  });
 });

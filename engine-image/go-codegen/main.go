@@ -3,10 +3,11 @@
 //
 //	<dir>/dagger.gen.go                 package main: dag, main(), registration, dispatch
 //	<dir>/internal/dagger/dagger.gen.go the Dagger API (the official library's names)
+//	<dir>/internal/dagger/dependencies.gen.go  with -schema: the dependencies' types and constructors
 //	<dir>/go.mod, go.sum                when missing (module dagger/<kebab(name)>)
 //	<dir>/main.go                       with -init, when the directory has no Go file
 //
-// Usage: tanto-go-codegen -name NAME -lib LIBDIR -template TEMPLATEDIR [-dir DIR] [-out OUT] [-init]
+// Usage: tanto-go-codegen -name NAME -lib LIBDIR -template TEMPLATEDIR [-schema JSON] [-dir DIR] [-out OUT] [-init]
 package main
 
 import (
@@ -25,17 +26,18 @@ func main() {
 	libDir := flag.String("lib", "", "the source directory of dagger.io/dagger")
 	template := flag.String("template", "", "a directory with the go.mod and go.sum new modules start from")
 	init := flag.Bool("init", false, "write a starter main.go when the directory has no Go file")
+	schema := flag.String("schema", "", "the introspection JSON (core and dependencies); dependencies get bindings")
 	flag.Parse()
 	if *out == "" {
 		*out = *dir
 	}
-	if err := run(*name, *dir, *out, *libDir, *template, *init); err != nil {
+	if err := run(*name, *dir, *out, *libDir, *template, *schema, *init); err != nil {
 		fmt.Fprintln(os.Stderr, "tanto-go-codegen:", err)
 		os.Exit(1)
 	}
 }
 
-func run(name, dir, out, libDir, template string, init bool) error {
+func run(name, dir, out, libDir, template, schema string, init bool) error {
 	if name == "" {
 		return fmt.Errorf("-name is required")
 	}
@@ -89,6 +91,23 @@ func run(name, dir, out, libDir, template string, init bool) error {
 	if err := write("internal/dagger/dagger.gen.go", []byte(internalDaggerSource(lib))); err != nil {
 		return err
 	}
+	if schema != "" {
+		types, err := readSchema(schema)
+		if err != nil {
+			return err
+		}
+		deps, err := dependenciesSource(lib, types)
+		if err != nil {
+			return err
+		}
+		if deps != "" {
+			if err := write(depsFile, []byte(deps)); err != nil {
+				return err
+			}
+		} else if err := os.Remove(filepath.Join(out, depsFile)); err != nil && !os.IsNotExist(err) {
+			return err
+		}
+	}
 	mod, err := parseModule(dir, name, lib)
 	if err != nil {
 		return err
@@ -99,6 +118,8 @@ func run(name, dir, out, libDir, template string, init bool) error {
 	}
 	return write("dagger.gen.go", src)
 }
+
+const depsFile = "internal/dagger/dependencies.gen.go"
 
 func hasGoFiles(dir string) bool {
 	entries, _ := os.ReadDir(dir)

@@ -67,27 +67,40 @@ async function toolchain(ctx: RequestContext): Promise<Container> {
   return withoutCaches(c);
 }
 
+const SCHEMA_FILE = "/schema.json";
+
 function codegenArgs(mod: ModuleInfo, extra: string[]): string[] {
-  return [CODEGEN_BIN, "-name", mod.originalName || mod.name, "-lib", LIBRARY_DIR, "-template", TEMPLATE_DIR, ...extra];
+  return [CODEGEN_BIN, "-name", mod.originalName || mod.name, "-lib", LIBRARY_DIR, "-template", TEMPLATE_DIR, "-schema", SCHEMA_FILE, ...extra];
+}
+
+/** The context directory at /src, and the introspection JSON the generator reads the dependencies from. */
+function withSource(c: Container, mod: ModuleInfo, introspectionJson: string, exclude: string[] = []): Container {
+  const schema = change(c, [{ action: "mkfile", path: SCHEMA_FILE, contents: introspectionJson, permissions: 0o644 }], "introspection schema.json");
+  return change(
+    schema,
+    [{ action: "copy", from: mod.contextDirectory, dest: "/src", ...(exclude.length > 0 ? { exclude } : {}) }],
+    `module source ${mod.name}`,
+  );
 }
 
 export class GoRuntime implements SdkRuntime {
-  async generatedFiles(ctx: RequestContext, mod: ModuleInfo, _introspectionJson: string): Promise<Directory> {
+  async generatedFiles(ctx: RequestContext, mod: ModuleInfo, introspectionJson: string): Promise<Directory> {
     const workdir = path.posix.join("/src", mod.sourceSubpath || ".");
     let c = await toolchain(ctx);
-    c = change(
+    c = withSource(
       c,
-      [{ action: "copy", from: mod.contextDirectory, dest: "/src", exclude: GENERATED.map((g) => path.posix.join(mod.sourceSubpath || ".", g)) }],
-      `module source ${mod.name}`,
+      mod,
+      introspectionJson,
+      GENERATED.map((g) => path.posix.join(mod.sourceSubpath || ".", g)),
     );
     c = withExec(c.withWorkdir(workdir), { args: codegenArgs(mod, ["-dir", workdir, "-out", OUT_DIR, "-init"]), expect: "SUCCESS" });
     return new Directory(c.state.rootfs, OUT_DIR);
   }
 
-  async runtime(ctx: RequestContext, mod: ModuleInfo, _introspectionJson: string): Promise<Container> {
+  async runtime(ctx: RequestContext, mod: ModuleInfo, introspectionJson: string): Promise<Container> {
     const workdir = path.posix.join("/src", mod.sourceSubpath || ".");
     const base = await toolchain(ctx);
-    let c = change(base, [{ action: "copy", from: mod.contextDirectory, dest: "/src" }], `module source ${mod.name}`);
+    let c = withSource(base, mod, introspectionJson);
     c = c.withWorkdir(workdir);
     c = withExec(c, { args: codegenArgs(mod, ["-dir", workdir]), expect: "SUCCESS" });
     c = withExec(withCaches(c, base), { args: ["go", "build", ...BUILD_FLAGS, "-ldflags", "-s -w", "-o", "/runtime", "."], expect: "SUCCESS" });
