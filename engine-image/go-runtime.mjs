@@ -68,6 +68,8 @@ export function goRuntimeRecipe() {
     go: { version: env.GOVERSION, root: env.GOROOT, sha256: goDigest },
     sdk: GO_SDK_VERSION,
     hostModCache: env.GOMODCACHE,
+    // Layout revision: 2 = the generator's standard packages in the build cache, GOROOT trimmed.
+    layout: 2,
     env: ["GOTOOLCHAIN=local", "CGO_ENABLED=0", "GOMODCACHE=/go/pkg/mod", "GOCACHE=/root/.cache/go-build", "GOPATH=/go", ...settings],
   };
 }
@@ -108,10 +110,11 @@ async function stage(recipe, work, log) {
     GOPROXY: `file://${path.join(recipe.hostModCache, "cache", "download")},${hostProxy}`,
   };
 
-  // The generator, for the warm-up build only: each runtime builds it from its sources (go-codegen/).
+  // The generator, built as each runtime builds it from its sources (go-codegen/): the standard
+  // packages it uses (go/parser, go/format, …) land in the build cache too.
   await run("go", ["build", "-trimpath", "-buildvcs=false", "-o", path.join(bin, "tanto-go-codegen"), "."], {
     cwd: codegenDir,
-    env: { ...process.env, CGO_ENABLED: "0", GOTOOLCHAIN: "local", GOFLAGS: "" },
+    env: { ...goenv, GOFLAGS: "-modcacherw", GOPROXY: "off" },
   });
 
   log(`go-runtime: template module (dagger.io/dagger ${GO_SDK_VERSION})`);
@@ -135,7 +138,9 @@ async function stage(recipe, work, log) {
   const goroot = recipe.go.root;
   return [
     `mkdir -p "$1/usr/local/go" "$1/usr/local/share/tanto/go" "$1/go/pkg/mod" "$1/root/.cache/go-build"`,
-    `cp -a '${goroot}/.' "$1/usr/local/go/" && rm -rf "$1/usr/local/go/test" "$1/usr/local/go/api" "$1/usr/local/go/doc" "$1/usr/local/go/misc"`,
+    `cp -a '${goroot}/.' "$1/usr/local/go/"`,
+    // What building needs none of: tests, docs, and the tools besides compile/asm/link/cgo.
+    `cd "$1/usr/local/go" && rm -rf test api doc misc pkg/tool/*/fix pkg/tool/*/vet pkg/tool/*/cover pkg/tool/*/preprofile && find src -type d -name testdata -prune -exec rm -rf {} +`,
     `ln -s /usr/local/go/bin/go "$1/usr/local/bin/go" && ln -s /usr/local/go/bin/gofmt "$1/usr/local/bin/gofmt"`,
     `cp -a '${share}/.' "$1/usr/local/share/tanto/go/"`,
   ];

@@ -56,8 +56,22 @@ func (h *Hello) SecretLength(ctx context.Context, token *dagger.Secret) (int, er
 }
 
 // Joins words
-func (h *Hello) Join(words []string, sep string) string {
+func (h *Hello) Join(
+	words []string,
+	// The separator
+	// +optional
+	sep string,
+) string {
 	return strings.Join(words, sep)
+}
+
+// The entries of a directory, by default the module's data
+func (h *Hello) Data(
+	ctx context.Context,
+	// +defaultPath="data"
+	dir *dagger.Directory,
+) ([]string, error) {
+	return dir.Entries(ctx)
 }
 
 // How loud
