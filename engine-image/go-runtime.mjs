@@ -68,8 +68,9 @@ export function goRuntimeRecipe() {
     go: { version: env.GOVERSION, root: env.GOROOT, sha256: goDigest },
     sdk: GO_SDK_VERSION,
     hostModCache: env.GOMODCACHE,
-    // Layout revision: 2 = the generator's standard packages in the build cache, GOROOT trimmed.
-    layout: 2,
+    // Layout revision: 2 = the generator's standard packages in the build cache, GOROOT trimmed;
+    // 3 = the module cache complete (go mod download).
+    layout: 3,
     env: ["GOTOOLCHAIN=local", "CGO_ENABLED=0", "GOMODCACHE=/go/pkg/mod", "GOCACHE=/root/.cache/go-build", "GOPATH=/go", ...settings],
   };
 }
@@ -121,6 +122,8 @@ async function stage(recipe, work, log) {
   await fs.writeFile(path.join(template, "go.mod"), `module dagger/template\n\ngo 1.26.1\n\nrequire dagger.io/dagger ${GO_SDK_VERSION}\n`);
   await fs.writeFile(path.join(template, "main.go"), `package main\n\nimport (\n${TEMPLATE_IMPORTS.map((i) => `\t_ "${i}"\n`).join("")})\n\nfunc main() {}\n`);
   await run("go", ["mod", "tidy"], { cwd: template, env: goenv });
+  // Every module of the build list complete (.info too), so that building needs no proxy.
+  await run("go", ["mod", "download"], { cwd: template, env: goenv });
   await fs.rm(path.join(template, "main.go"));
 
   // Warm the build cache with the starter module, built as the runtime builds modules.

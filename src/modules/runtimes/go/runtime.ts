@@ -42,8 +42,12 @@ function change(c: Container, changes: Change[], name: string): Container {
   return c.with({ rootfs: changeFs(c.state.rootfs, changes, name) });
 }
 
-function withCaches(c: Container, base: Container): Container {
-  const seed = (p: string) => ({ source: base.state.rootfs, path: p });
+/**
+ * The module and build caches. Seeded from the base image itself (not from a later step),
+ * so that every Go module's builds share one pair of volumes: a volume is found by key and seed.
+ */
+function withCaches(c: Container, image: Container): Container {
+  const seed = (p: string) => ({ source: image.state.rootfs, path: p });
   return c
     .withMount({ target: "/go/pkg/mod", type: "cache", key: GO_MOD_CACHE_KEY, sharing: "SHARED", from: seed(`${SHARE}/gomod`) })
     .withMount({ target: "/root/.cache/go-build", type: "cache", key: GO_BUILD_CACHE_KEY, sharing: "SHARED", from: seed(`${SHARE}/gocache`) });
@@ -54,7 +58,7 @@ function withoutCaches(c: Container): Container {
 }
 
 /** The base image with the generator built at CODEGEN_BIN. */
-async function toolchain(ctx: RequestContext): Promise<Container> {
+async function toolchain(ctx: RequestContext): Promise<{ image: Container; c: Container }> {
   const base = await goBase(ctx);
   const sources = await goCodegenSources();
   let c = change(
@@ -64,7 +68,7 @@ async function toolchain(ctx: RequestContext): Promise<Container> {
   );
   c = withCaches(c, base).withWorkdir(CODEGEN_SRC);
   c = withExec(c, { args: ["go", "build", ...BUILD_FLAGS, "-o", CODEGEN_BIN, "."], expect: "SUCCESS" });
-  return withoutCaches(c);
+  return { image: base, c: withoutCaches(c) };
 }
 
 const SCHEMA_FILE = "/schema.json";
@@ -86,7 +90,7 @@ function withSource(c: Container, mod: ModuleInfo, introspectionJson: string, ex
 export class GoRuntime implements SdkRuntime {
   async generatedFiles(ctx: RequestContext, mod: ModuleInfo, introspectionJson: string): Promise<Directory> {
     const workdir = path.posix.join("/src", mod.sourceSubpath || ".");
-    let c = await toolchain(ctx);
+    let c = (await toolchain(ctx)).c;
     c = withSource(
       c,
       mod,
@@ -99,11 +103,11 @@ export class GoRuntime implements SdkRuntime {
 
   async runtime(ctx: RequestContext, mod: ModuleInfo, introspectionJson: string): Promise<Container> {
     const workdir = path.posix.join("/src", mod.sourceSubpath || ".");
-    const base = await toolchain(ctx);
-    let c = withSource(base, mod, introspectionJson);
+    const { image, c: tools } = await toolchain(ctx);
+    let c = withSource(tools, mod, introspectionJson);
     c = c.withWorkdir(workdir);
     c = withExec(c, { args: codegenArgs(mod, ["-dir", workdir]), expect: "SUCCESS" });
-    c = withExec(withCaches(c, base), { args: ["go", "build", ...BUILD_FLAGS, "-ldflags", "-s -w", "-o", "/runtime", "."], expect: "SUCCESS" });
+    c = withExec(withCaches(c, image), { args: ["go", "build", ...BUILD_FLAGS, "-ldflags", "-s -w", "-o", "/runtime", "."], expect: "SUCCESS" });
     return withoutCaches(c).with({ entrypoint: ["/runtime"], defaultArgs: [] });
   }
 }
