@@ -96,6 +96,7 @@ describe("modules: the official Go SDK", { skip: existsSync(BASE) ? false : "the
       ["greeting", "The greeting word"],
       ["join", "Joins words"],
       ["ls", "The entries of a directory"],
+      ["nonce", "A new random number on every call"],
       ["run", "Runs a command in the given container"],
       ["say", "Says something at a level"],
       ["secret-length", "The length of a secret"],
@@ -130,6 +131,12 @@ describe("modules: the official Go SDK", { skip: existsSync(BASE) ? false : "the
   test("chaining into an object of the module, its fields and functions", { timeout: TIMEOUT }, async () => {
     assert.equal(await ok(["call", "for", "--name", "ann", "name"]), "ann");
     assert.equal(await ok(["call", "--greeting", "hey", "for", "--name", "bob", "message"]), "hey, bob\n");
+  });
+
+  test('+cache="never": every call runs', { timeout: TIMEOUT }, async () => {
+    const [a, b] = [await ok(["call", "nonce"]), await ok(["call", "nonce"])];
+    assert.match(a, /^\d+$/);
+    assert.notEqual(a, b);
   });
 
   test("a returned error", { timeout: TIMEOUT }, async () => {

@@ -93,6 +93,7 @@ func (m *MyMod) Run(ctx context.Context, mode Mode, ctrs []*dagger.Container, p 
 	return "", nil
 }
 
+// +cache="session"
 func (m *MyMod) Nothing() error { return nil }
 `), 0o644))
 	l, err := readLibrary(lib)
@@ -119,6 +120,7 @@ func (m *MyMod) Nothing() error { return nil }
 		`dag.Function("Nothing", dag.TypeDef().WithKind(dagger.TypeDefKindVoidKind).WithOptional(true))`,
 		`WithEnumMember("FAST", dagger.TypeDefWithEnumMemberOpts{Value: "FAST", Description: "Fast mode"})`,
 		`func (r *MyMod) UnmarshalJSON(bs []byte) error`,
+		`WithCachePolicy(dagger.FunctionCachePolicyPerSession)`,
 		`dag.LoadContainerFromID(dagger.ContainerID(id))`,
 		`case "":`,
 	} {

@@ -182,6 +182,15 @@ func (e *emitter) functionDef(name string, fn *function) string {
 	if fn.deprecated != nil {
 		s += fmt.Sprintf(".\n\t\tWithDeprecated(dagger.FunctionWithDeprecatedOpts{Reason: %q})", *fn.deprecated)
 	}
+	switch fn.cache {
+	case "":
+	case "never":
+		s += ".\n\t\tWithCachePolicy(dagger.FunctionCachePolicyNever)"
+	case "session":
+		s += ".\n\t\tWithCachePolicy(dagger.FunctionCachePolicyPerSession)"
+	default:
+		s += fmt.Sprintf(".\n\t\tWithCachePolicy(dagger.FunctionCachePolicyDefault, dagger.FunctionWithCachePolicyOpts{TimeToLive: %q})", fn.cache)
+	}
 	for _, p := range fn.params {
 		if p.isContext {
 			continue

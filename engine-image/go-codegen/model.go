@@ -56,6 +56,7 @@ type function struct {
 	result     *goType // nil: no value (void)
 	returnsErr bool
 	deprecated *string
+	cache      string // +cache: "never", "session" or a time to live ("10m"); "" = the default
 }
 
 type field struct {

@@ -240,6 +240,9 @@ func (p *parser_) function(f *ast.File, fd *ast.FuncDecl) (*function, error) {
 		}
 		fn.deprecated = &s
 	}
+	if c, ok := prag["cache"]; ok {
+		fn.cache = fmt.Sprint(c)
+	}
 	where := func(pos token.Pos) string { return p.fset.Position(pos).String() }
 	var fields []*ast.Field
 	var names []*ast.Ident

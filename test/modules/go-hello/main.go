@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"strings"
 
 	"dagger/hello/internal/dagger"
@@ -107,6 +108,12 @@ type Greeter struct {
 // The greeting, said in the greeter's container
 func (g *Greeter) Message(ctx context.Context) (string, error) {
 	return g.Box.WithExec([]string{"echo", g.Greeting + ", " + g.Name}).Stdout(ctx)
+}
+
+// A new random number on every call
+// +cache="never"
+func (h *Hello) Nonce() string {
+	return fmt.Sprint(rand.Int64())
 }
 
 // Fails
