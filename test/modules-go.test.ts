@@ -197,6 +197,8 @@ describe("modules: the official Go SDK", { skip: existsSync(BASE) ? false : "the
     assert.match(await fs.readFile(path.join(app, "internal", "dagger", "dependencies.gen.go"), "utf8"), /func \(c \*Client\) Shouter\(\) \*Shouter/);
     assert.equal(await ok(["call", "loud", "--msg", "hey"], { cwd: app }), "HEY!");
     assert.equal(await ok(["call", "box-out", "--msg", "boxed"], { cwd: app }), "BOXED\n");
+    // A list of objects from the dependency, each loaded by its ID.
+    assert.equal(await ok(["call", "boxes-out", "--msgs", "a,b"], { cwd: app }), "A B");
   });
 
   test("a Go module calls a TypeScript module", { timeout: TIMEOUT, skip: existsSync(TS_BASE) ? false : "the TypeScript runtime is not built" }, async () => {

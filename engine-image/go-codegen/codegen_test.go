@@ -132,3 +132,51 @@ func (m *MyMod) Nothing() error { return nil }
 		t.Errorf("a +private field is registered")
 	}
 }
+
+// The dependencies' bindings from an introspection JSON.
+func TestDependencies(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "schema.json")
+	schema := `{"__schema":{"types":[
+{"kind":"OBJECT","name":"Query","fields":[
+  {"name":"shouter","args":[],"type":{"kind":"NON_NULL","ofType":{"kind":"OBJECT","name":"Shouter"}}}]},
+{"kind":"OBJECT","name":"Container","fields":[]},
+{"kind":"ENUM","name":"ShouterVolume","enumValues":[{"name":"LOUD","description":"Very"}]},
+{"kind":"OBJECT","name":"Shouter","description":"Shouts","fields":[
+  {"name":"id","args":[],"type":{"kind":"NON_NULL","ofType":{"kind":"SCALAR","name":"ID"}}},
+  {"name":"shout","description":"Shouts a message","args":[
+    {"name":"msg","type":{"kind":"NON_NULL","ofType":{"kind":"SCALAR","name":"String"}}},
+    {"name":"volume","type":{"kind":"ENUM","name":"ShouterVolume"},"defaultValue":"LOUD"}],
+   "type":{"kind":"NON_NULL","ofType":{"kind":"SCALAR","name":"String"}}},
+  {"name":"boxes","args":[],"type":{"kind":"NON_NULL","ofType":{"kind":"LIST","ofType":{"kind":"NON_NULL","ofType":{"kind":"OBJECT","name":"Container"}}}}},
+  {"name":"box","args":[],"type":{"kind":"NON_NULL","ofType":{"kind":"OBJECT","name":"Container"}}}]}
+]}}`
+	if err := os.WriteFile(file, []byte(schema), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	types, err := readSchema(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lib := &library{types: map[string]kind{"Container": kCoreObject, "ID": kCoreScalar}}
+	src, err := dependenciesSource(lib, types)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, src)
+	}
+	for _, want := range []string{
+		`func (c *Client) Shouter() *Shouter {`,
+		`func (r *Shouter) Shout(ctx context.Context, msg string, opts ...ShouterShoutOpts) (string, error) {`,
+		`Volume ShouterVolume`,
+		`ShouterVolumeLoud ShouterVolume = "LOUD"`,
+		`func (r *Shouter) Boxes(ctx context.Context) ([]Container, error) {`,
+		`InlineFragment("Container")`,
+		`func (r *Shouter) Box() *Container {`,
+		`func (r *Shouter) ID(ctx context.Context) (ID, error) {`,
+	} {
+		if !strings.Contains(src, want) {
+			t.Errorf("bindings lack %s\n%s", want, src)
+		}
+	}
+	if _, err := dependenciesSource(lib, map[string]*schemaType{"Container": {Kind: "OBJECT", Name: "Container"}}); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -202,8 +202,18 @@ func (g *depGen) object(t *schemaType) {
 func (g *depGen) method(recv, base, self string, f schemaField) {
 	ret := unwrap(&f.Type)
 	goRet := g.goTypeOf(&f.Type)
-	if goRet == "" || (ret.Kind == "LIST" && unwrap(ret.OfType).Kind == "OBJECT") {
-		return // lists of objects and unknown types are not bound
+	if goRet == "" {
+		return // types this module cannot express are not bound
+	}
+	// A list of objects: their IDs, each loaded with node(id:), as the library does.
+	listOf := ""
+	if ret.Kind == "LIST" && unwrap(ret.OfType).Kind == "OBJECT" {
+		if elem := unwrap(ret.OfType); elem.OfType == nil {
+			listOf = elem.Name
+			goRet = "[]" + listOf
+		} else {
+			return
+		}
 	}
 	var required, optional []inputValue
 	for _, a := range f.Args {
@@ -262,6 +272,12 @@ func (g *depGen) method(recv, base, self string, f schemaField) {
 	}
 	if isObject {
 		g.printf("\treturn (&%s{}).WithGraphQLQuery(q)\n}\n\n", ret.Name)
+		return
+	}
+	if listOf != "" {
+		g.printf("\tvar ids []struct{ Id ID }\n\tif err := q.Select(\"id\").Bind(&ids).Execute(ctx); err != nil {\n\t\treturn nil, err\n\t}\n")
+		g.printf("\tout := make(%s, 0, len(ids))\n\tfor _, x := range ids {\n", goRet)
+		g.printf("\t\tout = append(out, *(&%s{}).WithGraphQLQuery(q.Root().Select(\"node\").Arg(\"id\", x.Id).InlineFragment(%q)))\n\t}\n\treturn out, nil\n}\n\n", listOf, listOf)
 		return
 	}
 	g.printf("\tvar out %s\n\treturn out, q.Bind(&out).Execute(ctx)\n}\n\n", goRet)

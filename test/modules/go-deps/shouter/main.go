@@ -19,3 +19,12 @@ func (s *Shouter) Shout(msg string) string {
 func (s *Shouter) Box(msg string) *dagger.Container {
 	return dag.Container().From("busybox").WithExec([]string{"echo", strings.ToUpper(msg)})
 }
+
+// One container per message
+func (s *Shouter) Boxes(msgs []string) []*dagger.Container {
+	out := make([]*dagger.Container, 0, len(msgs))
+	for _, m := range msgs {
+		out = append(out, s.Box(m))
+	}
+	return out
+}
