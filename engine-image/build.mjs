@@ -7,7 +7,9 @@
 //   1. the Debian base (engine-image/base.mjs: mmdebstrap on the host, once per
 //      package list, cached in ~/.cache/tanto), and the TypeScript module
 //      and Python module runtimes' bases (engine-image/typescript-runtime.mjs,
-//      python-runtime.mjs), carried at /usr/local/share/tanto/*-runtime.tar;
+//      python-runtime.mjs), carried at /usr/local/share/tanto/*-runtime.tar, and the Go one's
+//      (engine-image/go-runtime.mjs) at go-runtime.tar, with the sources of
+//      tanto's Go module codegen at /usr/local/share/tanto/go-codegen/;
 //   2. tanto bundled by esbuild (engine-image/bundle.mjs) into dist/engine-image/tanto;
 //   3. the pipeline: import the base, add Node.js (this machine's binary: Debian's
 //      nodejs is too old), the bundle, the entrypoint and engine.toml, link the
@@ -26,6 +28,7 @@ import { connection, dag } from "@dagger.io/dagger";
 import { tagArchiveInPlace } from "./archive-tags.mjs";
 import { ensureBase, QEMU_ARCHES } from "./base.mjs";
 import { bundleTanto } from "./bundle.mjs";
+import { ensureGoRuntime, GO_RUNTIME_FILE } from "./go-runtime.mjs";
 import { ensurePythonRuntime, PYTHON_RUNTIME_FILE } from "./python-runtime.mjs";
 import { ensureTypescriptRuntime, TYPESCRIPT_RUNTIME_FILE } from "./typescript-runtime.mjs";
 
@@ -53,6 +56,8 @@ const tsRuntime = await ensureTypescriptRuntime({ log });
 log(`typescript runtime base ${tsRuntime.cached ? "from cache" : `built in ${tsRuntime.seconds.toFixed(1)}s`}: ${tsRuntime.path}`);
 const pyRuntime = await ensurePythonRuntime({ log });
 log(`python runtime base ${pyRuntime.cached ? "from cache" : `built in ${pyRuntime.seconds.toFixed(1)}s`}: ${pyRuntime.path}`);
+const goRuntime = await ensureGoRuntime({ log });
+log(`go runtime base ${goRuntime.cached ? "from cache" : `built in ${goRuntime.seconds.toFixed(1)}s`}: ${goRuntime.path}`);
 
 const stage = path.resolve(opts.stage);
 const version = /VERSION = "([^"]+)"/.exec(await fs.readFile(path.join(repo, "src/version.ts"), "utf8"))?.[1] ?? "dev";
@@ -95,6 +100,8 @@ await connection(async () => {
     .withFile("/etc/tanto/engine.toml", host.file(path.join(here, "engine.toml")), { permissions: 0o644 })
     .withFile(`/usr/local/share/tanto/${TYPESCRIPT_RUNTIME_FILE}`, host.file(tsRuntime.path), { permissions: 0o644 })
     .withFile(`/usr/local/share/tanto/${PYTHON_RUNTIME_FILE}`, host.file(pyRuntime.path), { permissions: 0o644 })
+    .withFile(`/usr/local/share/tanto/${GO_RUNTIME_FILE}`, host.file(goRuntime.path), { permissions: 0o644 })
+    .withDirectory("/usr/local/share/tanto/go-codegen", host.directory(path.join(here, "go-codegen")))
     .withLabel("org.opencontainers.image.title", "tanto engine")
     .withLabel("org.opencontainers.image.version", version)
     .withEntrypoint(["/usr/local/bin/tanto-entrypoint.sh"]);

@@ -63,3 +63,9 @@ fi
 # The base images of TypeScript and Python module runtimes (cached in ~/.cache/tanto; a few minutes the first time).
 node engine-image/typescript-runtime.mjs >/dev/null
 node engine-image/python-runtime.mjs >/dev/null
+
+# The base image of Go module runtimes: this machine's Go toolchain and the Go SDK library,
+# compiled (cached in ~/.cache/tanto; several minutes the first time). Needs go on PATH.
+if command -v go >/dev/null 2>&1; then
+  node engine-image/go-runtime.mjs >/dev/null
+fi

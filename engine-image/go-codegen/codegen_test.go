@@ -1,0 +1,182 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestNames(t *testing.T) {
+	for in, want := range map[string][2]string{
+		"my-mod":      {"MyMod", "my-mod"},
+		"hello":       {"Hello", "hello"},
+		"HTTPServer":  {"HttpServer", "http-server"},
+		"go_sdk2test": {"GoSdk2test", "go-sdk2test"},
+	} {
+		if got := camel(in); got != want[0] {
+			t.Errorf("camel(%q) = %q, want %q", in, got, want[0])
+		}
+		if got := kebab(in); got != want[1] {
+			t.Errorf("kebab(%q) = %q, want %q", in, got, want[1])
+		}
+	}
+}
+
+func TestPragmas(t *testing.T) {
+	doc, p := pragmas("The name\n+optional\n+default=\"x y\"\n+defaultPath=/src\n+ignore=[\"a\", \"b\"]\nmore text\n")
+	if doc != "The name\nmore text" {
+		t.Errorf("doc = %q", doc)
+	}
+	if _, ok := p["optional"]; !ok || p["default"] != "x y" || p["defaultPath"] != "/src" {
+		t.Errorf("pragmas = %#v", p)
+	}
+	if list, ok := p["ignore"].([]any); !ok || len(list) != 2 {
+		t.Errorf("ignore = %#v", p["ignore"])
+	}
+}
+
+// A module's source through parse and emit, against a stand-in library.
+func TestModuleSource(t *testing.T) {
+	dir := t.TempDir()
+	lib := filepath.Join(dir, "lib")
+	mod := filepath.Join(dir, "mod")
+	must := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	must(os.MkdirAll(lib, 0o755))
+	must(os.MkdirAll(mod, 0o755))
+	must(os.WriteFile(filepath.Join(lib, "dagger.gen.go"), []byte(`package dagger
+type Container struct{}
+type Directory struct{}
+type Platform string
+type NetworkProtocol string
+const NetworkProtocolTcp NetworkProtocol = "TCP"
+type Query struct{}
+func (r *Query) LoadContainerFromID(id ContainerID) *Container { return nil }
+`), 0o644))
+	must(os.WriteFile(filepath.Join(mod, "main.go"), []byte(`// The module's doc
+package main
+
+import (
+	"context"
+	"dagger/x/internal/dagger"
+)
+
+// The main object
+type MyMod struct {
+	Ctr *dagger.Container
+	// +private
+	Hidden string
+}
+
+type Mode string
+
+const (
+	// Fast mode
+	Fast Mode = "FAST"
+	Slow Mode = "SLOW"
+)
+
+func New(
+	// +optional
+	ctr *dagger.Container,
+) *MyMod {
+	return &MyMod{Ctr: ctr}
+}
+
+// Does things
+func (m *MyMod) Run(ctx context.Context, mode Mode, ctrs []*dagger.Container, p dagger.Platform) (string, error) {
+	return "", nil
+}
+
+// +cache="session"
+func (m *MyMod) Nothing() error { return nil }
+`), 0o644))
+	l, err := readLibrary(lib)
+	must(err)
+	if l.types["NetworkProtocol"] != kCoreEnum || l.types["Container"] != kCoreObject || l.types["Platform"] != kCoreScalar {
+		t.Fatalf("library kinds: %#v", l.types)
+	}
+	m, err := parseModule(mod, "my-mod", l)
+	must(err)
+	src, err := mainSource(m, l, "dagger/my-mod")
+	if err != nil {
+		t.Fatalf("%v\n%s", err, src)
+	}
+	text := string(src)
+	for _, want := range []string{
+		`mod.WithDescription("The module's doc")`,
+		`WithObject("MyMod", dagger.TypeDefWithObjectOpts{Description: "The main object"})`,
+		`WithArg("ctrs", dag.TypeDef().WithListOf(dag.TypeDef().WithObject("Container")))`,
+		`WithArg("p", dag.TypeDef().WithScalar("Platform"))`,
+		`WithArg("mode", dag.TypeDef().WithEnum("Mode"))`,
+		`WithField("Ctr", dag.TypeDef().WithObject("Container"))`,
+		`WithConstructor(dag.Function("", dag.TypeDef().WithObject("MyMod"))`,
+		`WithArg("ctr", dag.TypeDef().WithObject("Container").WithOptional(true))`,
+		`dag.Function("Nothing", dag.TypeDef().WithKind(dagger.TypeDefKindVoidKind).WithOptional(true))`,
+		`WithEnumMember("FAST", dagger.TypeDefWithEnumMemberOpts{Value: "FAST", Description: "Fast mode"})`,
+		`func (r *MyMod) UnmarshalJSON(bs []byte) error`,
+		`WithCachePolicy(dagger.FunctionCachePolicyPerSession)`,
+		`dag.LoadContainerFromID(dagger.ContainerID(id))`,
+		`case "":`,
+	} {
+		if !strings.Contains(text, want) {
+			t.Errorf("generated code lacks %s", want)
+		}
+	}
+	if strings.Contains(text, `"Hidden"`) {
+		t.Errorf("a +private field is registered")
+	}
+}
+
+// The dependencies' bindings from an introspection JSON.
+func TestDependencies(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "schema.json")
+	schema := `{"__schema":{"types":[
+{"kind":"OBJECT","name":"Query","fields":[
+  {"name":"shouter","args":[],"type":{"kind":"NON_NULL","ofType":{"kind":"OBJECT","name":"Shouter"}}}]},
+{"kind":"OBJECT","name":"Container","fields":[]},
+{"kind":"ENUM","name":"ShouterVolume","enumValues":[{"name":"LOUD","description":"Very"}]},
+{"kind":"OBJECT","name":"Shouter","description":"Shouts","fields":[
+  {"name":"id","args":[],"type":{"kind":"NON_NULL","ofType":{"kind":"SCALAR","name":"ID"}}},
+  {"name":"shout","description":"Shouts a message","args":[
+    {"name":"msg","type":{"kind":"NON_NULL","ofType":{"kind":"SCALAR","name":"String"}}},
+    {"name":"volume","type":{"kind":"ENUM","name":"ShouterVolume"},"defaultValue":"LOUD"}],
+   "type":{"kind":"NON_NULL","ofType":{"kind":"SCALAR","name":"String"}}},
+  {"name":"boxes","args":[],"type":{"kind":"NON_NULL","ofType":{"kind":"LIST","ofType":{"kind":"NON_NULL","ofType":{"kind":"OBJECT","name":"Container"}}}}},
+  {"name":"box","args":[],"type":{"kind":"NON_NULL","ofType":{"kind":"OBJECT","name":"Container"}}}]}
+]}}`
+	if err := os.WriteFile(file, []byte(schema), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	types, err := readSchema(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lib := &library{types: map[string]kind{"Container": kCoreObject, "ID": kCoreScalar}}
+	src, err := dependenciesSource(lib, types)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, src)
+	}
+	for _, want := range []string{
+		`func (c *Client) Shouter() *Shouter {`,
+		`func (r *Shouter) Shout(ctx context.Context, msg string, opts ...ShouterShoutOpts) (string, error) {`,
+		`Volume ShouterVolume`,
+		`ShouterVolumeLoud ShouterVolume = "LOUD"`,
+		`func (r *Shouter) Boxes(ctx context.Context) ([]Container, error) {`,
+		`InlineFragment("Container")`,
+		`func (r *Shouter) Box() *Container {`,
+		`func (r *Shouter) ID(ctx context.Context) (ID, error) {`,
+	} {
+		if !strings.Contains(src, want) {
+			t.Errorf("bindings lack %s\n%s", want, src)
+		}
+	}
+	if _, err := dependenciesSource(lib, map[string]*schemaType{"Container": {Kind: "OBJECT", Name: "Container"}}); err != nil {
+		t.Fatal(err)
+	}
+}

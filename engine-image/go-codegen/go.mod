@@ -1,0 +1,3 @@
+module tanto.dev/go-codegen
+
+go 1.22
