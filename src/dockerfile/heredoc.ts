@@ -5,7 +5,7 @@
  * instruction's line takes the lines after it, up to a line that is NAME,
  * as its content. Several heredocs on one line take their bodies in order.
  *
- *   const docs = heredocWords(["cat", "<<-EOF", ">", "/f"]);  // [{ name: "EOF", chomp: true, expand: true }]
+ *   const docs = heredocsOpened("cat <<-EOF > /f");           // [{ name: "EOF", chomp: true, expand: true }]
  *   chompTabs("\tline\n")                                       // "line\n"
  */
 import type { Lookup } from "./expand.js";
@@ -48,8 +48,29 @@ export function heredocWord(word: string): HeredocWord | undefined {
   return { name, chomp: m[1] === "-", expand: name === raw };
 }
 
-/** The heredocs opened by an instruction's words, in order. */
-export function heredocWords(words: readonly string[]): HeredocWord[] {
+/**
+ * The heredocs opened by an instruction's text, in order: its words split
+ * on whitespace outside quotes (quotes kept, so `'<<EOF'` opens none). An
+ * unbalanced quote is the shell's business, not an error here.
+ */
+export function heredocsOpened(text: string): HeredocWord[] {
+  if (!text.includes("<<")) return [];
+  const words: string[] = [];
+  let word = "";
+  let quote = "";
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i]!;
+    if (quote === "" && /\s/.test(ch)) {
+      if (word !== "") words.push(word);
+      word = "";
+      continue;
+    }
+    word += ch;
+    if (ch === "\\" && quote !== "'" && i + 1 < text.length) word += text[++i];
+    else if (quote === "" && (ch === '"' || ch === "'")) quote = ch;
+    else if (ch === quote) quote = "";
+  }
+  if (word !== "") words.push(word);
   return words.flatMap((w) => heredocWord(w) ?? []);
 }
 

@@ -162,7 +162,7 @@ describe("parseDockerfile", () => {
       "A",
       "b ${V}",
       "B",
-      "RUN echo '<<NOT' last",
+      "RUN echo '<<NOT' last # isn't a heredoc",
     ].join("\n");
     const [, simple, compound, script, copy, last] = instructions(text);
     assert.deepEqual(simple, { line: 2, kind: "RUN", command: { form: "shell", text: "echo one\necho $HOME\n" } });
@@ -185,7 +185,7 @@ describe("parseDockerfile", () => {
         { name: "B", data: "b ${V}\n", expand: false },
       ],
     });
-    assert.deepEqual(last, { line: 18, kind: "RUN", command: { form: "shell", text: "echo '<<NOT' last" } });
+    assert.deepEqual(last, { line: 18, kind: "RUN", command: { form: "shell", text: "echo '<<NOT' last # isn't a heredoc" } });
     assert.throws(() => parseDockerfile("FROM a\nRUN cat <<EOF\nhi\n"), { message: 'Dockerfile:2: unterminated heredoc <<EOF in RUN: no line "EOF" ends it' });
     assert.throws(() => parseDockerfile("FROM a\nCOPY a <<EOF\nx\nEOF"), /Dockerfile:2: COPY takes a heredoc as a source, not as the destination/);
   });

@@ -14,7 +14,7 @@
 
 import { InvalidArgumentError } from "../errors.js";
 import { expandWord } from "./expand.js";
-import { type Heredoc, type HeredocFile, type HeredocScript, heredocRun, heredocSources, heredocWord, heredocWords, readHeredocs } from "./heredoc.js";
+import { type Heredoc, type HeredocFile, type HeredocScript, heredocRun, heredocSources, heredocsOpened, heredocWord, readHeredocs } from "./heredoc.js";
 import { parseRunMount, type RunMount, takeRunMounts } from "./run-mounts.js";
 
 export type { HeredocFile, HeredocScript };
@@ -187,7 +187,7 @@ function splitLines(text: string, fail: (line: number, message: string) => never
     const m = /^(\S+)\s*([\s\S]*)$/.exec(text.trim())!;
     const name = m[1]!.toUpperCase();
     const rest = m[2]!.trim();
-    const opened = HEREDOC_INSTRUCTIONS.has(name) ? heredocWords(splitQuoted(rest, "\\", start + 1, fail)) : [];
+    const opened = HEREDOC_INSTRUCTIONS.has(name) ? heredocsOpened(rest) : [];
     const read = readHeredocs(opened, physical, i);
     if ("unterminated" in read) return fail(start + 1, `unterminated heredoc <<${read.unterminated} in ${name}: no line "${read.unterminated}" ends it`);
     i = read.next;
