@@ -103,6 +103,8 @@ describe("Directory.dockerBuild", () => {
     assert.equal(out["target"], "hello from the context\n");
     assert.match(out["bad"] as string, /Dockerfile:5: unsupported instruction ONBUILD/);
 
+    assert.match(first.stderr, /WARN: Dockerfile:1: syntax directive "docker\/dockerfile:1" ignored/, "the # syntax= line is ignored with a warning");
+
     const before = await engine.client.stats();
     const second = await run([CLI, "run", "node", program], { env, cwd: workdir });
     assert.equal(second.code, 0, second.stderr);
@@ -133,5 +135,20 @@ describe("Directory.dockerBuild", () => {
     assert.match(r.stderr, /Dockerfile "absent.Dockerfile" not found in the build context/);
 
     assert.deepEqual(await leftovers(engine.root), { mounts: [], containers: [] });
+  });
+
+  test("heredocs: RUN scripts (shell and #!), a heredoc the shell reads, COPY heredocs with expansion, <<- and --chmod", async () => {
+    const r = await run([CLI, "run", "node", path.join(REPO, "test", "sdk", "docker-heredocs.mjs")], { env, cwd: workdir });
+    assert.equal(r.code, 0, r.stderr);
+    const out = JSON.parse(r.stdout) as Record<string, unknown>;
+    assert.equal(out["/run.txt"], "hello from heredoc\nsecond line\n", "a RUN that is one heredoc runs its body in the shell, with ENV and ARG");
+    assert.equal(out["/compound.txt"], "keep $GREET\nafter\n", "the shell reads the heredoc of cat: <<- strips tabs, a quoted delimiter expands nothing");
+    assert.equal(out["/script.txt"], "awk script\n", "a body starting with #! runs as a script file");
+    assert.equal(out["/etc/copied.txt"], 'hello from heredoc "quoted" \\n\n', "COPY expands ARG and ENV, keeps quotes and escapes");
+    assert.equal(out["/dst/RAW"], "raw $GREET\n");
+    assert.equal(out["/dst/TABS"], "tabs heredoc\n");
+    assert.equal(out["modes"], "/etc/copied.txt 644\n/dst/RAW 700\n/dst/TABS 700\n");
+    assert.equal(out["pipesGone"], "gone\n", "the script's mount is for its RUN only");
+    assert.match(String(out["unterminated"]), /Dockerfile:2: unterminated heredoc <<EOF in RUN: no line "EOF" ends it/);
   });
 });

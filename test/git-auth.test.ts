@@ -4,14 +4,13 @@
  * and dumb HTTP) and Debian's sshd with a key held by the client's ssh-agent.
  */
 import assert from "node:assert/strict";
-import { existsSync } from "node:fs";
 import * as fs from "node:fs/promises";
 import * as os from "node:os";
 import * as path from "node:path";
 import { after, before, describe, test } from "node:test";
+import { type ClientServers, HAVE_SSHD, startGitAuthServers } from "./support/client-servers.js";
 import { CLI, REPO, run, startEngine, type TestEngine } from "./support/engine.js";
 import { testRegistry } from "./support/fixtures.js";
-import { makeRepoWithBranches, startGitHttp, startSshd } from "./support/git-servers.js";
 
 const README = "private readme\n";
 
@@ -19,32 +18,17 @@ describe("git credentials through the SDK", () => {
   let engine: TestEngine;
   let env: NodeJS.ProcessEnv;
   let dir: string;
-  const closers: Array<() => Promise<void>> = [];
-  const haveSshd = existsSync("/usr/sbin/sshd");
+  let servers: ClientServers | undefined;
 
   before(async () => {
     const registry = await testRegistry();
     engine = await startEngine({ registry });
     dir = await fs.mkdtemp(path.join(os.tmpdir(), "tanto-git-auth-"));
-    const { bare, first } = await makeRepoWithBranches(dir, README);
-    const server = await startGitHttp(dir, "alice", "s3cret-pass");
-    closers.push(server.close);
-    env = {
-      ...engine.env,
-      NODE_PATH: path.join(REPO, "node_modules"),
-      GIT_HTTP: `http://127.0.0.1:${server.port}`,
-      GIT_USER: "alice",
-      GIT_PASS: "s3cret-pass",
-      FIRST_COMMIT: first,
-    };
-    if (haveSshd) {
-      const sshd = await startSshd(path.join(dir, "ssh"));
-      closers.push(sshd.close);
-      Object.assign(env, { GIT_SSH_URL: `ssh://root@127.0.0.1:${sshd.port}${bare}`, SSH_AGENT: sshd.agentSocket, SSH_KNOWN_HOSTS: sshd.knownHosts });
-    }
+    servers = await startGitAuthServers(dir, README);
+    env = { ...engine.env, NODE_PATH: path.join(REPO, "node_modules"), ...servers.env };
   });
   after(async () => {
-    for (const close of closers) await close();
+    await servers?.close();
     await engine.destroy();
     await fs.rm(dir, { recursive: true, force: true });
   });
@@ -63,7 +47,7 @@ describe("git credentials through the SDK", () => {
     assert.match(String(out["noAuth"]), /authentication failed for git repository ".*\/smart\/repo\.git" \(check httpAuthToken/);
     assert.match(String(out["badAuth"]), /authentication failed for git repository/);
     assert.equal(out["secretHidden"], true);
-    if (haveSshd) {
+    if (HAVE_SSHD) {
       assert.equal(out["sshReadme"], README);
       assert.match(String(out["sshNoAgent"]), /authentication failed for git repository "ssh:.*" \(check sshAuthSocket\)/);
       assert.match(String(out["sshWrongHost"]), /cannot list refs of git repository .*Host key verification failed/s);

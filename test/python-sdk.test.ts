@@ -9,6 +9,7 @@ import * as fs from "node:fs/promises";
 import * as os from "node:os";
 import * as path from "node:path";
 import { after, before, describe, test } from "node:test";
+import { gitAuthCase, unixSocketCase } from "./support/client-servers.js";
 import { REPO, startEngine, type TestEngine } from "./support/engine.js";
 import { testRegistry } from "./support/fixtures.js";
 import { pythonSdk, runCase } from "./support/sdks.js";
@@ -21,7 +22,7 @@ describe("official Python SDK", { timeout: 15 * 60_000 }, () => {
   let engine: TestEngine;
   let python: string;
   let hostDir: string;
-  const py = (args: string[]) => runCase([python, SMOKE, ...args], engine.env, { timeoutMs: TIMEOUT });
+  const py = (args: string[], env: Record<string, string> = {}) => runCase([python, SMOKE, ...args], { ...engine.env, ...env }, { timeoutMs: TIMEOUT });
 
   before(async () => {
     python = await pythonSdk();
@@ -109,6 +110,14 @@ describe("official Python SDK", { timeout: 15 * 60_000 }, () => {
       env: [["A", "1"]],
       cache: "x\n",
     });
+  });
+
+  test("git auth: HTTP Basic with a token secret (git http-backend), ssh with the client's agent socket", { timeout: TIMEOUT }, async () => {
+    await gitAuthCase((env) => py(["git-auth"], env));
+  });
+
+  test("unix socket: Host.unixSocket in a container (withUnixSocket/withoutUnixSocket), the docker CLI there as its client", { timeout: TIMEOUT }, async () => {
+    await unixSocketCase((env) => py(["unix-socket"], env));
   });
 
   test("the SDK starts `tanto session` itself (_EXPERIMENTAL_DAGGER_CLI_BIN)", { timeout: TIMEOUT }, async () => {

@@ -15,12 +15,15 @@
  */
 import * as path from "node:path";
 import { expandWord, expandWords, type Lookup } from "../dockerfile/expand.js";
+import { expandBody } from "../dockerfile/heredoc.js";
 import { type Command, type Dockerfile, type Instruction, type InstructionOf, parseDockerfile, type Stage } from "../dockerfile/parser.js";
 import { EngineError, ExecError, InvalidArgumentError, messageOf, NotFoundError } from "../errors.js";
 import { cleanPath } from "../fsutil/in-root.js";
 import { formatPlatform, parsePlatform } from "../oci/platform.js";
 import { Container, type ContainerMount, fromAddress, withExec } from "./container.js";
+import { heredocFiles, scriptRun } from "./dockerfile-heredocs.js";
 import { runMounts } from "./dockerfile-mounts.js";
+import { chownSpec, parseChmod, parsePorts, platformArgs } from "./dockerfile-values.js";
 import { readFileAt, statAt } from "./evaluate.js";
 import type { Socket } from "./extra-values.js";
 import { type Change, changeFs, type FsRef } from "./filesystem.js";
@@ -59,6 +62,10 @@ export async function dockerBuild(ctx: RequestContext, context: Directory, opts:
     throw err;
   }
   const df = parseDockerfile(text, name);
+  if (df.syntax !== undefined) {
+    // BuildKit would fetch that frontend image; this engine builds with its own, and says so.
+    ctx.session.progress({ type: "message", text: `WARN: ${name}:1: syntax directive "${df.syntax}" ignored: the engine's own Dockerfile frontend builds it` });
+  }
   const platform = formatPlatform(parsePlatform(opts.platform || ctx.deps.defaultPlatform));
   const build = new Build(ctx, df, {
     context: await applyDockerignore(ctx, context, dockerfilePath),
@@ -192,14 +199,15 @@ class Build {
             const pairs = instr.pairs.map((p) => [expand(p.key), expand(p.value)] as const);
             return { ...state, container: pairs.reduce((acc, [k, v]) => acc.withLabel(k, v), c) };
           }
-          case "RUN":
-            return {
-              ...state,
-              container: this.#run(c, args, commandArgs(instr.command, state.shell), await runMounts(this, stage, instr.mounts ?? [], expand)),
-            };
+          case "RUN": {
+            const forRun = await runMounts(this, stage, instr.mounts ?? [], expand);
+            const script = instr.script ? scriptRun(instr.script) : undefined;
+            if (script) forRun.mounts.push(script.mount);
+            return { ...state, container: this.#run(c, args, script?.argv ?? commandArgs(instr.command, state.shell), forRun) };
+          }
           case "COPY":
           case "ADD":
-            return { ...state, container: await this.#copy(stage, c, instr, expand) };
+            return { ...state, container: await this.#copy(stage, c, instr, expand, lookup) };
           case "WORKDIR": {
             const next = c.withWorkdir(expand(instr.value));
             // Docker creates the directory; an existing one is left as it is.
@@ -270,12 +278,13 @@ class Build {
     return this.#copySource(stage, { line, kind: "COPY", sources: [], dest: "", ...(from !== undefined ? { from } : {}) }, expand);
   }
 
-  async #copy(stage: Stage, c: Container, instr: InstructionOf<"COPY" | "ADD">, expand: (w: string) => string): Promise<Container> {
+  async #copy(stage: Stage, c: Container, instr: InstructionOf<"COPY" | "ADD">, expand: (w: string) => string, lookup: Lookup): Promise<Container> {
     const src = await this.#copySource(stage, instr, expand);
     const destArg = expand(instr.dest);
     const dest = c.absPath(destArg);
     const sources = instr.sources.map(expand);
-    const intoDir = destArg.endsWith("/") || destArg === "." || sources.length > 1 || sources.some(hasWildcard);
+    const contents = instr.contents ?? [];
+    const intoDir = destArg.endsWith("/") || destArg === "." || sources.length + contents.length > 1 || sources.some(hasWildcard);
     const owner = instr.chown ? chownSpec(expand(instr.chown)) : undefined;
     const chmod = instr.chmod ? parseChmod(expand(instr.chmod)) : undefined;
     const extra = { ...(owner ? { owner } : {}), ...(chmod !== undefined ? { permissions: chmod } : {}) };
@@ -302,10 +311,15 @@ class Build {
       }
       changes.push({ action: "copy", from: { source: src.root.source, path: p }, dest: target, ...extra });
     }
+    if (contents.length > 0) {
+      // Heredoc files go where a file of the context would: into dest when it is (or must be) a directory.
+      const asDir = intoDir || (await statAt(this.ctx, c.state.rootfs, dest))?.type === "DIRECTORY";
+      changes.push(...heredocFiles(contents, dest, asDir, (f) => expandBody(f.data, f.expand, lookup, this.df.escapeChar), extra));
+    }
     const flags = [instr.from ? `--from=${instr.from}` : "", instr.chown ? `--chown=${instr.chown}` : "", instr.chmod ? `--chmod=${instr.chmod}` : ""].filter(
       Boolean,
     );
-    const label = [instr.kind, ...flags, ...sources, destArg].join(" ");
+    const label = [instr.kind, ...flags, ...sources, ...contents.map((f) => `<<${f.name}`), destArg].join(" ");
     return c.with({ rootfs: changeFs(c.state.rootfs, changes, label) });
   }
 
@@ -350,47 +364,4 @@ function commandArgs(command: Command, shell: readonly string[]): string[] {
 
 function hasWildcard(p: string): boolean {
   return /[*?[]/.test(p);
-}
-
-/** `--chown`: a lone numeric uid is also the gid, as in Docker. */
-function chownSpec(spec: string): string {
-  if (spec === "") throw new InvalidArgumentError("--chown needs a user: --chown=user[:group]");
-  return /^[0-9]+$/.test(spec) ? `${spec}:${spec}` : spec;
-}
-
-function parseChmod(spec: string): number {
-  if (!/^[0-7]{3,4}$/.test(spec)) throw new InvalidArgumentError(`invalid --chmod "${spec}": want octal permissions like 755 or 0644`);
-  return parseInt(spec, 8);
-}
-
-/** `80`, `80/tcp`, `53/udp`, `8000-8002/tcp`. */
-function parsePorts(spec: string): Array<{ port: number; protocol: "TCP" | "UDP" }> {
-  const m = /^([0-9]+)(?:-([0-9]+))?(?:\/(tcp|udp|sctp))?$/i.exec(spec);
-  const first = Number(m?.[1]);
-  const last = m?.[2] === undefined ? first : Number(m[2]);
-  if (!m || first < 1 || last > 65535 || last < first) throw new InvalidArgumentError(`invalid EXPOSE port "${spec}": want port[-port][/tcp|udp]`);
-  if (m[3]?.toLowerCase() === "sctp") throw new InvalidArgumentError(`unsupported EXPOSE protocol in "${spec}": only tcp and udp`);
-  const protocol = m[3]?.toLowerCase() === "udp" ? "UDP" : "TCP";
-  return Array.from({ length: last - first + 1 }, (_, i) => ({ port: first + i, protocol }));
-}
-
-/**
- * TARGETPLATFORM, TARGETOS, … for the platform built for, and the BUILD*
- * twins for the engine's own (what `FROM --platform=$BUILDPLATFORM` runs
- * natively). Spelled as BuildKit does: arm64's implied v8 is left out.
- */
-function platformArgs(target: string, build: string): Map<string, string> {
-  const out = new Map<string, string>();
-  for (const [prefix, spec] of [
-    ["TARGET", target],
-    ["BUILD", build],
-  ] as const) {
-    const p = parsePlatform(spec);
-    const variant = p.architecture === "arm64" && p.variant === "v8" ? "" : (p.variant ?? "");
-    out.set(`${prefix}PLATFORM`, [p.os, p.architecture, ...(variant ? [variant] : [])].join("/"));
-    out.set(`${prefix}OS`, p.os);
-    out.set(`${prefix}ARCH`, p.architecture);
-    out.set(`${prefix}VARIANT`, variant);
-  }
-  return out;
 }

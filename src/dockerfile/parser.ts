@@ -14,7 +14,10 @@
 
 import { InvalidArgumentError } from "../errors.js";
 import { expandWord } from "./expand.js";
+import { type Heredoc, type HeredocFile, type HeredocScript, heredocRun, heredocSources, heredocsOpened, heredocWord, readHeredocs } from "./heredoc.js";
 import { parseRunMount, type RunMount, takeRunMounts } from "./run-mounts.js";
+
+export type { HeredocFile, HeredocScript };
 
 /** Exec form (`["a", "b"]`) or shell form (text for the SHELL). */
 export type Command = { form: "exec"; args: string[] } | { form: "shell"; text: string };
@@ -33,8 +36,17 @@ interface At {
 export type Instruction = At &
   (
     | { kind: "FROM"; image: string; stageName?: string; platform?: string }
-    | { kind: "RUN"; command: Command; mounts?: RunMount[] }
-    | { kind: "COPY" | "ADD"; sources: string[]; dest: string; from?: string; chown?: string; chmod?: string }
+    | { kind: "RUN"; command: Command; mounts?: RunMount[]; script?: HeredocScript }
+    | {
+        kind: "COPY" | "ADD";
+        sources: string[];
+        dest: string;
+        from?: string;
+        chown?: string;
+        chmod?: string;
+        /** Heredoc sources (`COPY <<EOF /dest`): files made from the Dockerfile's text, named by their delimiter. */
+        contents?: HeredocFile[];
+      }
     | { kind: "ENV" | "LABEL"; pairs: KeyValue[] }
     | { kind: "ARG"; args: Array<{ name: string; default?: string }> }
     | { kind: "WORKDIR" | "USER" | "STOPSIGNAL"; value: string }
@@ -64,6 +76,8 @@ export interface Dockerfile {
   name: string;
   /** The escape character: `\` unless the `# escape=` directive says `` ` ``. */
   escapeChar: string;
+  /** A `# syntax=` directive: another frontend, which a build here does not fetch (it warns). */
+  syntax?: string;
   /** ARGs before the first FROM: the only variables FROM lines see. */
   globalArgs: InstructionOf<"ARG">[];
   stages: Stage[];
@@ -104,13 +118,18 @@ interface Line {
   line: number;
   name: string;
   rest: string;
+  /** Bodies of the heredocs its RUN/COPY/ADD words open. */
+  heredocs: Heredoc[];
 }
+
+/** Instructions whose words may open heredocs. */
+const HEREDOC_INSTRUCTIONS = new Set(["RUN", "COPY", "ADD"]);
 
 export function parseDockerfile(text: string, name = "Dockerfile"): Dockerfile {
   const fail = (line: number, message: string): never => {
     throw new InvalidArgumentError(`${name}:${line}: ${message}`);
   };
-  const { escapeChar, lines } = splitLines(text, fail);
+  const { escapeChar, syntax, lines } = splitLines(text, fail);
   const globalArgs: InstructionOf<"ARG">[] = [];
   const stages: Stage[] = [];
   for (const raw of lines) {
@@ -125,7 +144,7 @@ export function parseDockerfile(text: string, name = "Dockerfile"): Dockerfile {
     else fail(raw.line, `${instr.kind} before FROM: a Dockerfile must start with FROM (only ARG may come before it)`);
   }
   if (stages.length === 0) throw new InvalidArgumentError(`${name}: no FROM instruction: the Dockerfile has no build stage`);
-  return { name, escapeChar, globalArgs, stages };
+  return { name, escapeChar, ...(syntax !== undefined ? { syntax } : {}), globalArgs, stages };
 }
 
 /**
@@ -134,9 +153,10 @@ export function parseDockerfile(text: string, name = "Dockerfile"): Dockerfile {
  * anything else; comment lines and empty lines inside a continuation are
  * dropped, as Docker does; the next line's indentation is kept.
  */
-function splitLines(text: string, fail: (line: number, message: string) => never): { escapeChar: string; lines: Line[] } {
+function splitLines(text: string, fail: (line: number, message: string) => never): { escapeChar: string; syntax?: string; lines: Line[] } {
   const physical = text.replace(/^\uFEFF/, "").split(/\r?\n/);
   let escapeChar = "\\";
+  let syntax: string | undefined;
   let i = 0;
   const seen = new Set<string>();
   for (; i < physical.length; i++) {
@@ -148,7 +168,7 @@ function splitLines(text: string, fail: (line: number, message: string) => never
     if (key === "escape") {
       if (m[2] !== "\\" && m[2] !== "`") fail(i + 1, `invalid escape directive "${m[2]}": want \\ or \``);
       escapeChar = m[2]!;
-    }
+    } else if (key === "syntax") syntax = m[2]!;
   }
   const continuation = new RegExp(`${escapeRegExp(escapeChar)}[ \\t]*$`);
   const isComment = (l: string): boolean => /^[ \t]*#/.test(l);
@@ -165,9 +185,15 @@ function splitLines(text: string, fail: (line: number, message: string) => never
       text += physical[i++]!;
     }
     const m = /^(\S+)\s*([\s\S]*)$/.exec(text.trim())!;
-    lines.push({ line: start + 1, name: m[1]!.toUpperCase(), rest: m[2]!.trim() });
+    const name = m[1]!.toUpperCase();
+    const rest = m[2]!.trim();
+    const opened = HEREDOC_INSTRUCTIONS.has(name) ? heredocsOpened(rest) : [];
+    const read = readHeredocs(opened, physical, i);
+    if ("unterminated" in read) return fail(start + 1, `unterminated heredoc <<${read.unterminated} in ${name}: no line "${read.unterminated}" ends it`);
+    i = read.next;
+    lines.push({ line: start + 1, name, rest, heredocs: read.heredocs });
   }
-  return { escapeChar, lines };
+  return { escapeChar, ...(syntax !== undefined ? { syntax } : {}), lines };
 }
 
 function parseInstruction(raw: Line, escapeChar: string, fail: (line: number, message: string) => never): Instruction {
@@ -204,7 +230,13 @@ function parseInstruction(raw: Line, escapeChar: string, fail: (line: number, me
         const m = parseRunMount(spec);
         return typeof m === "string" ? fail(line, m) : m;
       });
-      return { line, kind: "RUN", command: commandOf(rest, name, line, fail), ...(mounts.length ? { mounts } : {}) };
+      const withMounts = mounts.length ? { mounts } : {};
+      if (raw.heredocs.length > 0 && !rest.startsWith("[")) {
+        const run = heredocRun(rest, raw.heredocs);
+        if ("script" in run) return { line, kind: "RUN", command: { form: "exec", args: [] }, script: run.script, ...withMounts };
+        return { line, kind: "RUN", command: { form: "shell", text: run.text }, ...withMounts };
+      }
+      return { line, kind: "RUN", command: commandOf(rest, name, line, fail), ...withMounts };
     }
     case "CMD":
     case "ENTRYPOINT":
@@ -220,8 +252,10 @@ function parseInstruction(raw: Line, escapeChar: string, fail: (line: number, me
       needArgs();
       const words = listOf(rest, name, line, fail);
       if (words.length < 2) fail(line, `${name} needs at least one source and a destination`);
+      if (heredocWord(words[words.length - 1]!)) fail(line, `${name} takes a heredoc as a source, not as the destination`);
+      const { sources, contents } = heredocSources(words.slice(0, -1), raw.heredocs);
       if (name === "ADD") {
-        for (const src of words.slice(0, -1)) {
+        for (const src of sources) {
           if (/^[a-z][a-z0-9+.-]*:\/\//i.test(src) || src.startsWith("git@"))
             fail(line, `unsupported source "${src}" for ADD: only files from the build context can be added`);
         }
@@ -232,8 +266,9 @@ function parseInstruction(raw: Line, escapeChar: string, fail: (line: number, me
       return {
         line,
         kind: name,
-        sources: words.slice(0, -1),
+        sources,
         dest: words[words.length - 1]!,
+        ...(contents.length ? { contents } : {}),
         ...(from !== undefined ? { from } : {}),
         ...(chown !== undefined ? { chown } : {}),
         ...(chmod !== undefined ? { chmod } : {}),
@@ -305,7 +340,6 @@ function jsonList(text: string, name: string, line: number, fail: (line: number,
 function commandOf(text: string, name: string, line: number, fail: (line: number, message: string) => never): Command {
   const args = jsonList(text, name, line, fail);
   if (args) return { form: "exec", args };
-  if (name === "RUN" && /(^|\s)\d*<<-?\s*["']?[A-Za-z_]/.test(text)) fail(line, `unsupported heredoc in ${name}`);
   return { form: "shell", text };
 }
 
@@ -313,7 +347,6 @@ function commandOf(text: string, name: string, line: number, fail: (line: number
 function listOf(text: string, name: string, line: number, fail: (line: number, message: string) => never): string[] {
   const list = jsonList(text, name, line, fail);
   if (list) return list;
-  if (/(^|\s)<<-?["']?[A-Za-z_]/.test(text)) fail(line, `unsupported heredoc in ${name}`);
   return text.split(/\s+/).filter((w) => w !== "");
 }
 
