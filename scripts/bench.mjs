@@ -14,7 +14,10 @@
  *   6. the engine's resident memory after startup and after the benchmarks plus 2 s idle;
  *   7. emulated linux/arm64: an uncached withExec(true) and an uncached 20-step chain against
  *      the same on linux/amd64 and against `podman run --platform linux/arm64` (same qemu);
- *      see scripts/bench-platforms.mjs. `--only platforms` runs just these rows.
+ *      see scripts/bench-platforms.mjs. `--only platforms` runs just these rows;
+ *   8. a TypeScript module through the CLI: the first `tanto call` of a fresh module on a warm
+ *      engine, and a repeated cached call against the same pipeline as a plain SDK script; see
+ *      scripts/bench-modules.mjs. `--only modules` runs just these rows.
  *
  * Everything runs against a private registry and a private engine root in a temporary
  * directory, so the figures do not depend on (or disturb) whatever else runs on the machine,
@@ -24,7 +27,8 @@
  * answers, one is started for the run (storage in the temporary directory, `--iptables=false`
  * so that the host's firewall is left as it was) and stopped at the end.
  * Options: --iterations N (default 20), --starts N (default 5), --sync-runs N and
- * --publish-runs N (default 3 each), --platform-chain-runs N (default 3), --only platforms,
+ * --publish-runs N (default 3 each), --platform-chain-runs N (default 3), --module-first-runs N
+ * (default 3), --only platforms|tracing|modules,
  * --json FILE (default .tmp/bench.json).
  * Progress goes to stderr; the table to stdout.
  */
@@ -37,6 +41,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs, promisify } from "node:util";
+import { benchModules, moduleRows } from "./bench-modules.mjs";
 import { benchPlatforms, platformRows } from "./bench-platforms.mjs";
 import { benchTracing, tracingRows } from "./bench-tracing.mjs";
 
@@ -53,6 +58,7 @@ const { values: opts } = parseArgs({
     "sync-runs": { type: "string", default: "3" },
     "publish-runs": { type: "string", default: "3" },
     "platform-chain-runs": { type: "string", default: "3" },
+    "module-first-runs": { type: "string", default: "3" },
     only: { type: "string" },
     json: { type: "string", default: path.join(REPO, ".tmp", "bench.json") },
   },
@@ -62,8 +68,9 @@ const STARTS = positiveInt(opts.starts, "--starts");
 const SYNC_RUNS = positiveInt(opts["sync-runs"], "--sync-runs");
 const PUBLISH_RUNS = positiveInt(opts["publish-runs"], "--publish-runs");
 const PLATFORM_CHAIN_RUNS = positiveInt(opts["platform-chain-runs"], "--platform-chain-runs");
-if (opts.only !== undefined && opts.only !== "platforms" && opts.only !== "tracing")
-  throw new Error(`--only: want "platforms" or "tracing", not ${JSON.stringify(opts.only)}`);
+const MODULE_FIRST_RUNS = positiveInt(opts["module-first-runs"], "--module-first-runs");
+const ONLY = ["platforms", "tracing", "modules"];
+if (opts.only !== undefined && !ONLY.includes(opts.only)) throw new Error(`--only: want one of ${ONLY.join(", ")}, not ${JSON.stringify(opts.only)}`);
 const CHAIN_STEPS = 20;
 /** The client directory: SYNC_DIRS × SYNC_FILES_PER_DIR files of SYNC_FILE_BYTES random bytes (200 MB). */
 const SYNC_DIRS = 100;
@@ -735,7 +742,9 @@ async function main(cleanup) {
   const configFile = path.join(dir, "engine.toml");
   const socket = path.join(dir, "engine.sock");
   const logFile = path.join(dir, "engine.log");
-  await fsp.writeFile(configFile, `[registry."${registry.host}"]\nhttp = true\n`);
+  // `--only modules` may run beside a full bench on the same machine: a network of its own.
+  const ownNetwork = opts.only === "modules" ? `[network]\nname = "tbmods"\ncidr = "10.212.0.0/24"\n` : "";
+  await fsp.writeFile(configFile, `[registry."${registry.host}"]\nhttp = true\n${ownNetwork}`);
   const engine = startEngine({ root, configFile, socket, logFile });
   cleanup.defer("engine", () => stopChild(engine));
   await waitHealthy(engine, socket, { logFile });
@@ -766,6 +775,25 @@ async function main(cleanup) {
     const h = { query, engineGet, summarize, log, checkInterrupted, stopChild, waitHealthy, openSession, warmup: WARMUP };
     return benchTracing({ repo: REPO, dir, tanto: TANTO_JS, registryHost: registry.host, iterations: ITERATIONS, cleanup, h });
   };
+  const modules = () => {
+    log(`modules: ${MODULE_FIRST_RUNS} first calls of fresh modules, ${ITERATIONS} cached calls vs a plain SDK script`);
+    const h = { summarize, log, checkInterrupted, warmup: WARMUP };
+    return benchModules({
+      dir,
+      tanto: TANTO_JS,
+      socket,
+      registryHost: registry.host,
+      iterations: ITERATIONS,
+      firstRuns: MODULE_FIRST_RUNS,
+      h,
+    });
+  };
+  if (opts.only === "modules") {
+    results.only = "modules";
+    results.modules = await modules();
+    results.loadavgEnd = os.loadavg();
+    return results;
+  }
   if (opts.only === "tracing") {
     results.only = "tracing";
     results.tracing = await tracing();
@@ -832,6 +860,7 @@ async function main(cleanup) {
   results.platforms = await platforms();
   results.notes.push(...results.platforms.notes);
   results.tracing = await tracing();
+  results.modules = await modules();
 
   log(
     `host directory of ${SYNC_DIRS * SYNC_FILES_PER_DIR} files / ${Math.round((SYNC_DIRS * SYNC_FILES_PER_DIR * SYNC_FILE_BYTES) / 1e6)} MB: first sync vs unchanged from a new session, ${SYNC_RUNS} runs`,
@@ -896,6 +925,11 @@ async function main(cleanup) {
 function renderTable(r) {
   if (r.only === "platforms") return formatTable(platformRows(r.platforms, fmtSummary), r);
   if (r.only === "tracing") return formatTable(tracingRows(r.tracing, fmtSummary, GOALS.tracingRatio), r);
+  if (r.only === "modules")
+    return formatTable(
+      moduleRows(r.modules, fmtSummary, (ok) => (ok ? "ok" : "MISSED")),
+      r,
+    );
   const rows = [];
   const ex = r.uncachedExec;
   const ratio = (a, b) => a / b;
@@ -962,6 +996,7 @@ function renderTable(r) {
   ]);
   if (r.platforms) rows.push(...platformRows(r.platforms, fmtSummary));
   if (r.tracing) rows.push(...tracingRows(r.tracing, fmtSummary, GOALS.tracingRatio));
+  if (r.modules) rows.push(...moduleRows(r.modules, fmtSummary, verdict));
   return formatTable(rows, r);
 }
 

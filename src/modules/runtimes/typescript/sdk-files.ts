@@ -45,9 +45,21 @@ export const SDK_TELEMETRY_TS = `import { getTracer } from "./core.js"
 export { getTracer }
 `;
 
-export const SDK_CORE_JS = `// The official @dagger.io/dagger library, as the runtime image has it.
-export * from "${SDK_LIBRARY_DIR}/dist/src/index.js"
+/**
+ * The library in one ES module, as engine-image/typescript-runtime.mjs bundles it into the
+ * runtime image (Dagger's runtime has the same: /bundled_lib/core.js). Loading it is seconds
+ * faster than loading the library's thousand files; images built before it have only those.
+ */
+export const SDK_BUNDLE_FILE = `${SDK_LIBRARY_DIR}/bundle/core.mjs`;
+
+/** sdk/core.js: the official library, from the bundle when the image has one. */
+export function sdkCoreJs(bundled: boolean): string {
+  return `// The official @dagger.io/dagger library, as the runtime image has it.
+export * from "${bundled ? SDK_BUNDLE_FILE : `${SDK_LIBRARY_DIR}/dist/src/index.js`}"
 `;
+}
+
+export const SDK_CORE_JS = sdkCoreJs(true);
 
 export const SDK_CORE_D_TS = `// What sdk/index.ts and client.gen.ts use of the @dagger.io/dagger library (sdk/core.js).
 export type ConnectOpts = {
