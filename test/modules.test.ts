@@ -208,6 +208,9 @@ describe("modules (engine side)", () => {
       dependencies: [{ name: "dep", source: "dep" }],
     });
     assert.match(generated.generatedFile.contents, /^module renamed: \d+ types, v0\.21\.\d+\n$/);
+    // develop's view: the same files as changes to the context.
+    const changeset = out["changeset"].data?.moduleSource.withName.generatedContextChangeset;
+    assert.deepEqual(changeset, { addedPaths: ["generated.txt"], modifiedPaths: ["dagger.json"], removedPaths: [] }, detail("changeset"));
     assert.ok(out["introspection"].data?.moduleSource.introspectionSchemaJSON.size > 10_000, detail("introspection"));
     assert.deepEqual(out["typedefBuild"], { data: { typeDef: { withListOf: { kind: "LIST_KIND", asList: { elementTypeDef: { kind: "INTEGER_KIND" } } } } } });
     assert.deepEqual(
