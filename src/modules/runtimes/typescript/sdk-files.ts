@@ -95,13 +95,17 @@ export type FunctionOptions = {
   cache?: string
 }
 
-export function func(opts?: string | FunctionOptions): MethodDecorator
-export function check(): MethodDecorator
-export function generate(): MethodDecorator
-export function argument(opts?: ArgumentOptions): ParameterDecorator
-export function object(): ClassDecorator
-export function field(alias?: string): PropertyDecorator
-export function enumType(): ClassDecorator
+// The decorators' types as the library declares them (dist/src/module/decorators.d.ts): \`func\` goes on
+// methods and on properties alike.
+type Class = { new (...args: any[]): any }
+type MemberDecorator = (target: object, propertyKey: string | symbol, descriptor?: PropertyDescriptor) => void
+export function func(opts?: string | FunctionOptions): MemberDecorator
+export function check(): MemberDecorator
+export function generate(): MemberDecorator
+export function argument(opts?: ArgumentOptions): (target: object, propertyKey: string | undefined, parameterIndex: number) => void
+export function object(): <T extends Class>(constructor: T) => T
+export function field(alias?: string): (target: object, propertyKey: string) => void
+export function enumType(): <T extends Class>(constructor: T) => T
 export function entrypoint(files: string[]): Promise<void>
 
 export function getTracer(name?: string): unknown
