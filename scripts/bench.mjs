@@ -15,8 +15,9 @@
  *   7. emulated linux/arm64: an uncached withExec(true) and an uncached 20-step chain against
  *      the same on linux/amd64 and against `podman run --platform linux/arm64` (same qemu);
  *      see scripts/bench-platforms.mjs. `--only platforms` runs just these rows;
- *   8. modules: the first `tanto call` of a fresh Python / TypeScript module on a warm engine,
- *      and the same call cached; see scripts/bench-modules.mjs. `--only modules` runs just these.
+ *   8. modules: for each SDK runtime (TypeScript, Python, Go), the first `tanto call` of a fresh
+ *      module on a warm engine, and the same call cached against the same pipeline as a plain SDK
+ *      script; see scripts/bench-modules.mjs. `--only modules` runs just these rows.
  *
  * Everything runs against a private registry and a private engine root in a temporary
  * directory, so the figures do not depend on (or disturb) whatever else runs on the machine,
@@ -26,8 +27,8 @@
  * answers, one is started for the run (storage in the temporary directory, `--iptables=false`
  * so that the host's firewall is left as it was) and stopped at the end.
  * Options: --iterations N (default 20), --starts N (default 5), --sync-runs N and
- * --publish-runs N (default 3 each), --platform-chain-runs N (default 3), --module-runs N (fresh
- * modules per SDK, default 2), --only platforms|tracing|modules|startup,
+ * --publish-runs N (default 3 each), --platform-chain-runs N (default 3), --module-first-runs N
+ * (fresh modules per SDK, default 2), --only platforms|tracing|modules|startup,
  * --json FILE (default .tmp/bench.json).
  * Progress goes to stderr; the table to stdout.
  */
@@ -57,7 +58,7 @@ const { values: opts } = parseArgs({
     "sync-runs": { type: "string", default: "3" },
     "publish-runs": { type: "string", default: "3" },
     "platform-chain-runs": { type: "string", default: "3" },
-    "module-runs": { type: "string", default: "2" },
+    "module-first-runs": { type: "string", default: "2" },
     only: { type: "string" },
     json: { type: "string", default: path.join(REPO, ".tmp", "bench.json") },
   },
@@ -67,9 +68,9 @@ const STARTS = positiveInt(opts.starts, "--starts");
 const SYNC_RUNS = positiveInt(opts["sync-runs"], "--sync-runs");
 const PUBLISH_RUNS = positiveInt(opts["publish-runs"], "--publish-runs");
 const PLATFORM_CHAIN_RUNS = positiveInt(opts["platform-chain-runs"], "--platform-chain-runs");
-const MODULE_RUNS = positiveInt(opts["module-runs"], "--module-runs");
-if (opts.only !== undefined && !["platforms", "tracing", "modules", "startup"].includes(opts.only))
-  throw new Error(`--only: want "platforms", "tracing", "modules" or "startup", not ${JSON.stringify(opts.only)}`);
+const MODULE_FIRST_RUNS = positiveInt(opts["module-first-runs"], "--module-first-runs");
+const ONLY = ["platforms", "tracing", "modules", "startup"];
+if (opts.only !== undefined && !ONLY.includes(opts.only)) throw new Error(`--only: want one of ${ONLY.join(", ")}, not ${JSON.stringify(opts.only)}`);
 const CHAIN_STEPS = 20;
 /** The client directory: SYNC_DIRS × SYNC_FILES_PER_DIR files of SYNC_FILE_BYTES random bytes (200 MB). */
 const SYNC_DIRS = 100;
@@ -774,9 +775,17 @@ async function main(cleanup) {
     return benchTracing({ repo: REPO, dir, tanto: TANTO_JS, registryHost: registry.host, iterations: ITERATIONS, cleanup, h });
   };
   const modules = () => {
-    log(`modules: first call of ${MODULE_RUNS} fresh modules per SDK, then ${ITERATIONS} cached calls`);
-    const h = { timedRun, summarize, log, checkInterrupted, warmup: WARMUP };
-    return benchModules({ dir, tanto: TANTO_JS, socket, runs: MODULE_RUNS, iterations: ITERATIONS, h });
+    log(`modules: ${MODULE_FIRST_RUNS} first calls of fresh modules per SDK, ${ITERATIONS} cached calls vs a plain SDK script`);
+    const h = { summarize, log, checkInterrupted, warmup: WARMUP };
+    return benchModules({
+      dir,
+      tanto: TANTO_JS,
+      socket,
+      registryHost: registry.host,
+      iterations: ITERATIONS,
+      firstRuns: MODULE_FIRST_RUNS,
+      h,
+    });
   };
   if (opts.only === "modules") {
     results.only = "modules";
@@ -859,6 +868,7 @@ async function main(cleanup) {
   results.platforms = await platforms();
   results.notes.push(...results.platforms.notes);
   results.tracing = await tracing();
+  results.modules = await modules();
 
   log(
     `host directory of ${SYNC_DIRS * SYNC_FILES_PER_DIR} files / ${Math.round((SYNC_DIRS * SYNC_FILES_PER_DIR * SYNC_FILE_BYTES) / 1e6)} MB: first sync vs unchanged from a new session, ${SYNC_RUNS} runs`,
@@ -928,7 +938,11 @@ function renderTable(r) {
   if (r.only === "platforms") return formatTable(platformRows(r.platforms, fmtSummary), r);
   if (r.only === "tracing") return formatTable(tracingRows(r.tracing, fmtSummary, GOALS.tracingRatio), r);
   if (r.only === "startup") return formatTable(startupRows(r), r);
-  if (r.only === "modules") return formatTable(moduleRows(r.modules, fmtSummary), r);
+  if (r.only === "modules")
+    return formatTable(
+      moduleRows(r.modules, fmtSummary, (ok) => (ok ? "ok" : "MISSED")),
+      r,
+    );
   const rows = [];
   const ex = r.uncachedExec;
   const ratio = (a, b) => a / b;
@@ -983,7 +997,7 @@ function renderTable(r) {
   ]);
   if (r.platforms) rows.push(...platformRows(r.platforms, fmtSummary));
   if (r.tracing) rows.push(...tracingRows(r.tracing, fmtSummary, GOALS.tracingRatio));
-  if (r.modules) rows.push(...moduleRows(r.modules, fmtSummary));
+  if (r.modules) rows.push(...moduleRows(r.modules, fmtSummary, verdict));
   return formatTable(rows, r);
 }
 

@@ -283,6 +283,8 @@ describe("module acceptance (TypeScript, through the CLI)", () => {
     assert.equal(first.stdout, "q:a+b+c");
     const again = await timed("call join (repeated, cached)", ["call", "--prefix", "q", "join", "--items", "a,b,c"], mod);
     assert.equal(again.stdout, "q:a+b+c", again.stderr);
+    // The engine knows this source's registration: a repeated call neither registers nor builds the runtime again.
+    assert.doesNotMatch(again.stderr, /acc: register|typescript sdk/, again.stderr);
 
     const files = await tanto(["call", "files", "--dir", "./data"], mod);
     assert.equal(files.code, 0, files.stderr);

@@ -59,6 +59,24 @@ describe("modules: the official TypeScript SDK", { skip: existsSync(RUNTIME) ? f
     await fs.rm(dir, { recursive: true, force: true });
   });
 
+  test("a type error fails the registration with the compiler's report; fixed, the module loads", async () => {
+    const bad = path.join(dir, "typo");
+    await fs.mkdir(path.join(bad, "src"), { recursive: true });
+    await fs.writeFile(path.join(bad, "dagger.json"), JSON.stringify({ name: "typo", engineVersion: "v0.21.8", sdk: { source: "typescript" } }));
+    const source = (value: string) =>
+      `import { object, func } from "@dagger.io/dagger"\n\n@object()\nexport class Typo {\n  @func()\n  count(): number {\n    const n: number = ${value}\n    return n\n  }\n}\n`;
+    await fs.writeFile(path.join(bad, "src", "index.ts"), source('"one"'));
+    const r = await run([CLI, "call", "count"], { env, cwd: bad, timeoutMs: 600_000 });
+    assert.equal(r.code, 1, r.stderr);
+    assert.equal(r.stdout, "");
+    assert.match(r.stderr, /^Error: /m);
+    assert.match(r.stderr, /src\/index\.ts\(7,11\): error TS2322: Type 'string' is not assignable to type 'number'\./);
+    await fs.writeFile(path.join(bad, "src", "index.ts"), source("1"));
+    const fixed = await run([CLI, "call", "count"], { env, cwd: bad, timeoutMs: 600_000 });
+    assert.equal(fixed.code, 0, fixed.stderr);
+    assert.equal(fixed.stdout, "1");
+  });
+
   test("register, serve, call", async () => {
     const r = await run([CLI, "run", "node", path.join(REPO, "test", "sdk", "modules-ts.mjs")], { env, cwd: dir, timeoutMs: 600_000 });
     assert.equal(r.code, 0, r.stderr);

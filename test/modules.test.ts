@@ -16,6 +16,7 @@ import * as path from "node:path";
 import { after, before, describe, test } from "node:test";
 import { CLI, leftovers, REPO, run, startEngine, type TestEngine } from "./support/engine.js";
 import { testRegistry } from "./support/fixtures.js";
+import { startGitHttp } from "./support/git-servers.js";
 
 // biome-ignore lint/suspicious/noExplicitAny: GraphQL answers, checked by value below
 type Json = Record<string, any>;
@@ -207,6 +208,9 @@ describe("modules (engine side)", () => {
       dependencies: [{ name: "dep", source: "dep" }],
     });
     assert.match(generated.generatedFile.contents, /^module renamed: \d+ types, v0\.21\.\d+\n$/);
+    // develop's view: the same files as changes to the context.
+    const changeset = out["changeset"].data?.moduleSource.withName.generatedContextChangeset;
+    assert.deepEqual(changeset, { addedPaths: ["generated.txt"], modifiedPaths: ["dagger.json"], removedPaths: [] }, detail("changeset"));
     assert.ok(out["introspection"].data?.moduleSource.introspectionSchemaJSON.size > 10_000, detail("introspection"));
     assert.deepEqual(out["typedefBuild"], { data: { typeDef: { withListOf: { kind: "LIST_KIND", asList: { elementTypeDef: { kind: "INTEGER_KIND" } } } } } });
     assert.deepEqual(
@@ -239,6 +243,48 @@ describe("modules (engine side)", () => {
     );
     assert.deepEqual(out["gitCall"], { data: { gitmod: { hello: "hi, git!" } } }, detail("gitCall"));
     assert.match(out["notInModule"].errors?.[0]?.message ?? "", /only available to a module's code/);
+  });
+
+  test("git refs over smart HTTP: a scheme, a subpath, a version with a slash, a commit pin", async () => {
+    const srv = await startGitHttp(path.join(gitDir, "srv"), "", "");
+    try {
+      const repo = path.join(gitDir, "srv", "mod.git");
+      const git = (...args: string[]) =>
+        execFileSync("git", ["-C", repo, ...args], { encoding: "utf8", env: { ...process.env, GIT_CONFIG_NOSYSTEM: "1" } }).trim();
+      git("branch", "-f", "release/one", "HEAD");
+      git("update-server-info");
+      const base = `http://127.0.0.1:${srv.port}/smart/mod.git`;
+      const query = async (doc: string) => {
+        const r = await run([CLI, "query", doc], { env, cwd: dir, timeoutMs: 120_000 });
+        assert.equal(r.code, 0, r.stderr);
+        return JSON.parse(r.stdout) as Json;
+      };
+      const fields = "kind moduleName sourceRootSubpath version commit asString cloneRef htmlRepoURL";
+      const tagged = await query(`{ moduleSource(refString: "${base}/sub@v1.2.3") { ${fields} } }`);
+      assert.deepEqual(tagged["moduleSource"], {
+        kind: "GIT_SOURCE",
+        moduleName: "gitmod",
+        sourceRootSubpath: "sub",
+        version: "v1.2.3",
+        commit: gitCommit,
+        asString: `${base}/sub@v1.2.3`,
+        cloneRef: base,
+        htmlRepoURL: `http://127.0.0.1:${srv.port}/smart/mod`,
+      });
+      // The version is all that follows the "@", slashes included: a branch.
+      const branch = await query(`{ moduleSource(refString: "${base}/sub@release/one") { version commit asString } }`);
+      assert.deepEqual(branch["moduleSource"], { version: "release/one", commit: gitCommit, asString: `${base}/sub@release/one` });
+      // A pin names the commit; the module is found up from a directory below dagger.json.
+      const pinned = await query(`{ moduleSource(refString: "${base}/sub/deeper", refPin: "${gitCommit}") { sourceRootSubpath commit moduleName } }`);
+      assert.deepEqual(pinned["moduleSource"], { sourceRootSubpath: "sub", commit: gitCommit, moduleName: "gitmod" });
+      const served = await query(`{ moduleSource(refString: "${base}/sub@v1.2.3") { asModule { name serve } } }`);
+      assert.deepEqual(served["moduleSource"], { asModule: { name: "gitmod", serve: null } });
+      const out = await run([CLI, "query", `{ moduleSource(refString: "${base}/../etc") { kind } }`], { env, cwd: dir, timeoutMs: 120_000 });
+      assert.notEqual(out.code, 0);
+      assert.match(out.stderr, /points out of root/);
+    } finally {
+      await srv.close();
+    }
   });
 
   test("after the engine stops, nothing is left", async () => {

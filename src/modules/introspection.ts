@@ -5,11 +5,13 @@
  */
 import type { RequestContext } from "../core/types.js";
 import { EngineError } from "../errors.js";
+import { digestOf } from "../oci/digest.js";
 import { type BuiltSchema, buildApiSchema } from "../schema/build.js";
 import { CODEGEN_INTROSPECTION_QUERY } from "../schema/codegen-introspection.js";
 import { runQuery } from "../schema/run-query.js";
 import type { SchemaPart } from "../schema/types.js";
 import { baseParts } from "./base-parts.js";
+import { BoundedMemo } from "./memo.js";
 import { servedParts } from "./serve.js";
 import type { ModuleData } from "./values.js";
 
@@ -29,8 +31,15 @@ export function moduleSchemaParts(mod: ModuleData): SchemaPart[] {
   return [...baseParts(), ...mod.dependencies.flatMap((d) => servedParts(d))];
 }
 
+/** By what a module's code sees beyond the core: its dependencies' names and types. */
+const byDependencies = new BoundedMemo<string>(16);
+
+/** The introspection JSON for a module's code (computed once per set of dependencies while the engine runs). */
 export function moduleIntrospectionJson(ctx: RequestContext, mod: ModuleData): Promise<string> {
-  return introspectionJson(ctx, buildApiSchema(moduleSchemaParts(mod)));
+  const key = digestOf(
+    mod.dependencies.map((d) => ({ name: d.name, originalName: d.originalName, objects: d.objects, interfaces: d.interfaces, enums: d.enums })),
+  );
+  return byDependencies.get(key, () => introspectionJson(ctx, buildApiSchema(moduleSchemaParts(mod))));
 }
 
 export { CODEGEN_INTROSPECTION_QUERY };

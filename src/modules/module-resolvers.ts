@@ -4,7 +4,7 @@ import type { GraphQLResolveInfo } from "graphql";
 import { loadObject } from "../api/objects.js";
 import { type Args, bool, optStr, str, strList } from "../api/resolvers/args.js";
 import { readFileAt } from "../core/evaluate.js";
-import type { ErrorObject } from "../core/extra-values.js";
+import { Changeset, type ErrorObject } from "../core/extra-values.js";
 import type { RequestContext } from "../core/types.js";
 import { Directory } from "../core/values.js";
 import { EngineError, FailedPreconditionError, InvalidArgumentError } from "../errors.js";
@@ -196,6 +196,9 @@ export const moduleResolvers = {
       return src({ ...s.data, config: { ...s.data.config, dependencies: keep.map((k) => k.e) }, dependencies: keep.flatMap((k) => (k.d ? [k.d] : [])) });
     },
     generatedContextDirectory: (s: V<SourceData>, _a: Args, ctx: RequestContext) => generatedContextDirectory(ctx, s.data, undefined),
+    /** What `develop` writes: the context directory against itself with the generated files. */
+    generatedContextChangeset: async (s: V<SourceData>, _a: Args, ctx: RequestContext) =>
+      new Changeset(dirOf(s.data.context), await generatedContextDirectory(ctx, s.data, undefined)),
     introspectionSchemaJSON: async (s: V<SourceData>, _a: Args, ctx: RequestContext) => {
       const m: ModuleData = {
         ...emptyModule(),

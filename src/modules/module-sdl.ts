@@ -71,6 +71,7 @@ type ModuleSource implements Node {
   withDependencies(dependencies: [ModuleSourceID!]!): ModuleSource!
   withoutDependencies(dependencies: [String!]!): ModuleSource!
   generatedContextDirectory: Directory!
+  generatedContextChangeset: Changeset!
   introspectionSchemaJSON: File!
   asModule: Module!
   sync: ModuleSourceID!

@@ -1,7 +1,7 @@
 /**
  * Locating a module source (core/modulerefs.go, core/schema/modulesource.go):
  * a local path on the caller's machine (found up to dagger.json, with the
- * git root as context) or a git ref (`host/org/repo[/subdir][@version]`).
+ * git root as context) or a git ref (`host/org/repo[/subdir][@version]`, git-ref.ts).
  * The engine never reads the client's disk: listings and files come through
  * the session (host.statTree, host.directory).
  */
@@ -14,6 +14,7 @@ import { Directory } from "../core/values.js";
 import { InvalidArgumentError, NotFoundError } from "../errors.js";
 import { digestOf } from "../oci/digest.js";
 import { type ModuleConfig, parseModuleConfig } from "./config.js";
+import { gitRefString, parseGitRef } from "./git-ref.js";
 import { refOf, type SourceData, type SourceKind } from "./values.js";
 
 export interface SourceOptions {
@@ -179,31 +180,9 @@ async function resolveDependencies(ctx: RequestContext, s: SourceData, rootRel: 
   return out;
 }
 
-/** Splits `host/org/repo[.git][/subdir][@version]` into clone URL, subdir and version. */
-export function parseGitRef(ref: string): { url: string; subdir: string; version: string } {
-  let rest = ref;
-  let version = "";
-  const at = rest.lastIndexOf("@");
-  if (at > 0 && !rest.slice(at).includes("/") && !rest.startsWith("git@")) {
-    version = rest.slice(at + 1);
-    rest = rest.slice(0, at);
-  } else if (at > 0 && rest.startsWith("git@") && rest.indexOf("@", 4) > 0) {
-    const v = rest.lastIndexOf("@");
-    version = rest.slice(v + 1);
-    rest = rest.slice(0, v);
-  }
-  const scheme = /^[a-z]+:\/\//.exec(rest)?.[0] ?? "";
-  const body = rest.slice(scheme.length).replace(/^git@([^:]+):/, "$1/");
-  const parts = body.split("/");
-  let repoEnd = parts.findIndex((p) => p.endsWith(".git"));
-  if (repoEnd < 0) repoEnd = Math.min(parts.length, 3) - 1;
-  const repo = parts.slice(0, repoEnd + 1).join("/");
-  const subdir = parts.slice(repoEnd + 1).join("/") || ".";
-  return { url: `${scheme || "https://"}${repo}`, subdir, version };
-}
-
 async function resolveGit(ctx: RequestContext, ref: string, pin: string): Promise<SourceData> {
-  const { url, subdir, version } = parseGitRef(ref);
+  const parsed = parseGitRef(ref);
+  const { cloneUrl: url, subdir, version } = parsed;
   const repo = gitRepository(url, false);
   let gitRef: GitRef;
   if (pin) gitRef = await resolveGitRef(ctx, repo, { kind: "ref", name: pin });
@@ -228,12 +207,12 @@ async function resolveGit(ctx: RequestContext, ref: string, pin: string): Promis
   const config = parseModuleConfig(text.toString("utf8"), `${ref}: dagger.json`);
   const source: SourceData = {
     kind: "GIT_SOURCE",
-    refString: version ? `${url.replace(/^https:\/\//, "")}${subdir === "." ? "" : `/${subdir}`}@${version}` : ref,
+    refString: gitRefString(parsed.sourceRepo, rootSubpath, version),
     context: refOf(tree),
     rootSubpath,
     configExists: true,
     config,
-    git: { url, version: version || gitRef.ref, commit: gitRef.commit, htmlRepoUrl: url.replace(/\.git$/, "") },
+    git: { url, version: version || gitRef.ref, commit: gitRef.commit, htmlRepoUrl: `${parsed.scheme === "http://" ? "http" : "https"}://${parsed.repoRoot}` },
     dependencies: [],
     digest: "",
   };
@@ -242,8 +221,7 @@ async function resolveGit(ctx: RequestContext, ref: string, pin: string): Promis
     const local = refKind(dep.source, dep.pin) === "LOCAL_SOURCE";
     if (local) {
       const sub = path.posix.normalize(path.posix.join(rootSubpath, dep.source));
-      const repoRef = `${url.replace(/^https:\/\//, "")}${sub === "." ? "" : `/${sub}`}`;
-      deps.push(await resolveGit(ctx, repoRef, gitRef.commit));
+      deps.push(await resolveGit(ctx, gitRefString(parsed.sourceRepo, sub, ""), gitRef.commit));
     } else deps.push(await resolveGit(ctx, dep.source, dep.pin ?? ""));
   }
   source.dependencies = deps;

@@ -5,27 +5,28 @@
  * a Module built with the typeDef builders. The engine takes its objects,
  * enums and interfaces, namespaced by the module's name.
  */
-import type { RequestContext, Session } from "../core/types.js";
+import type { RequestContext } from "../core/types.js";
 import { FailedPreconditionError, InvalidArgumentError } from "../errors.js";
 import { SCHEMA_VERSION } from "../schema/schema-version.js";
 import { callModule } from "./call.js";
+import { BoundedMemo } from "./memo.js";
 import { namespaceType } from "./names.js";
 import type { FunctionData, ObjectDefData, TypeDefData } from "./typedefs.js";
 import { loadValue, type ModuleData, type SourceData } from "./values.js";
 
-const modules = new WeakMap<Session, Map<string, Promise<ModuleData>>>();
+/**
+ * Registered modules by source digest, per engine. The digest covers the source's content (a
+ * client directory by its content digest, a git tree by commit), its configuration and its
+ * dependencies', so a source seen before registers as it did then: a repeated call neither
+ * builds the runtime nor looks up the registration exec again.
+ */
+const registered = new WeakMap<object, BoundedMemo<ModuleData>>();
 
-/** The module of a source (once per session and source digest). */
+/** The module of a source (once per engine and source digest). */
 export function asModule(ctx: RequestContext, s: SourceData): Promise<ModuleData> {
-  let m = modules.get(ctx.session);
-  if (!m) modules.set(ctx.session, (m = new Map()));
-  let p = m.get(s.digest);
-  if (!p) {
-    p = load(ctx, s);
-    m.set(s.digest, p);
-    p.catch(() => m.delete(s.digest));
-  }
-  return p;
+  let memo = registered.get(ctx.deps);
+  if (!memo) registered.set(ctx.deps, (memo = new BoundedMemo(64)));
+  return memo.get(s.digest, () => load(ctx, s));
 }
 
 async function load(ctx: RequestContext, s: SourceData): Promise<ModuleData> {

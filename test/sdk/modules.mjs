@@ -43,6 +43,9 @@ out.typeDefsCore = await q(`{ currentTypeDefs { name asObject { functions { name
 out.generated = await q(
   `{ moduleSource(refString: ".") { withName(name: "renamed") { generatedContextDirectory { entries file(path: "dagger.json") { contents } generatedFile: file(path: "generated.txt") { contents } } } } }`,
 );
+out.changeset = await q(
+  `{ moduleSource(refString: ".") { withName(name: "renamed") { generatedContextChangeset { addedPaths modifiedPaths removedPaths } } } }`,
+);
 out.introspection = await q(`{ moduleSource(refString: ".") { introspectionSchemaJSON { size } } }`);
 out.typedefBuild = await q(
   `{ typeDef { withListOf(elementType: "${(await q(`{ typeDef { withKind(kind: INTEGER) { id } } }`)).data.typeDef.withKind.id}") { kind asList { elementTypeDef { kind } } } } }`,

@@ -1,7 +1,7 @@
 /**
  * Loading a module for `call` and `functions`, as Dagger's CLI does:
- * `moduleSource(refString).configExists`, then `asModule { name serve(
- * includeDependencies: true) }` so this session's schema gains the module,
+ * `moduleSource(refString) { configExists asModule { name serve(
+ * includeDependencies: true) } }` so this session's schema gains the module,
  * then the type definitions (typedefs.ts), completed from the schema when
  * they refer to core types they do not list (introspect.ts). Without a
  * module (`-M`), the core API's type definitions alone.
@@ -43,20 +43,24 @@ export async function loadModule(gql: GraphQL, ref: string | undefined): Promise
     await completeFromSchema(gql, model, true);
     return model;
   }
-  let exists: unknown;
-  try {
-    exists = await gql.select([sourceStep(ref), { field: "configExists" }]);
-  } catch (err) {
-    throw new FailedPreconditionError(`failed to get configured module: ${messageOf(err)}`, { cause: err });
-  }
-  if (exists !== true) throw new FailedPreconditionError(`module not found: no dagger.json for ${JSON.stringify(ref)}`);
+  // One request resolves the source once and serves it; only when it fails does a second one
+  // tell a missing dagger.json from a module that does not load.
   let name: string;
   try {
-    const data = await gql.query<{ moduleSource: { asModule: { name: string } } }>(
-      buildQuery([sourceStep(ref), { field: "asModule" }], "name serve(includeDependencies: true)"),
+    const data = await gql.query<{ moduleSource: { configExists: boolean; asModule: { name: string } } }>(
+      buildQuery([sourceStep(ref)], "configExists asModule { name serve(includeDependencies: true) }"),
     );
+    if (data.moduleSource.configExists !== true) throw new FailedPreconditionError(`module not found: no dagger.json for ${JSON.stringify(ref)}`);
     name = data.moduleSource.asModule.name;
   } catch (err) {
+    if (err instanceof FailedPreconditionError) throw err;
+    let exists: unknown;
+    try {
+      exists = await gql.select([sourceStep(ref), { field: "configExists" }]);
+    } catch (again) {
+      throw new FailedPreconditionError(`failed to get configured module: ${messageOf(again)}`, { cause: again });
+    }
+    if (exists !== true) throw new FailedPreconditionError(`module not found: no dagger.json for ${JSON.stringify(ref)}`);
     throw new FailedPreconditionError(`failed to serve module: ${messageOf(err)}`, { cause: err });
   }
   const data = await gql.query<{ typeDefs: TypeDefJson[] }>(typeDefsQuery(true));

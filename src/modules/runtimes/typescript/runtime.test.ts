@@ -23,7 +23,7 @@ import { introspectionWith } from "../../codegen/typescript/testing.js";
 import type { ModuleInfo } from "../types.js";
 import { findRuntimeTarball, typescriptBase } from "./base-image.js";
 import { typescriptRuntime } from "./runtime.js";
-import { SDK_LIBRARY_DIR } from "./sdk-files.js";
+import { SDK_BUNDLE_FILE, SDK_LIBRARY_DIR } from "./sdk-files.js";
 
 async function run(ctx: RequestContext, c: Container, args: string[]) {
   const started = Date.now();
@@ -83,7 +83,7 @@ describe("TypeScript SDK runtime", { timeout: 600_000 }, () => {
     assert.match(starter, /containerEcho\(stringArg: string\): Container \{/);
     assert.match(starter, /async grepDir\(directoryArg: Directory, pattern: string\): Promise<string> \{/);
     assert.match(await read("sdk/client.gen.ts"), /^import \{ Context \} from "\.\/core\.js"$/m);
-    assert.match(await read("sdk/core.js"), new RegExp(`from "${SDK_LIBRARY_DIR}/dist/src/index.js"`));
+    assert.match(await read("sdk/core.js"), new RegExp(`from "${SDK_BUNDLE_FILE}"`));
     // A module with its own source keeps it: no starter.
     const again = await typescriptRuntime.generatedFiles(ctx, mod, introspection);
     await assert.rejects(readFileAt(ctx, again.source, "/src/index.ts"), /not found/);
@@ -100,6 +100,8 @@ describe("TypeScript SDK runtime", { timeout: 600_000 }, () => {
     assert.equal(c.state.workdir, "/src/.dagger");
     assert.deepEqual(c.state.entrypoint, ["tsx", "--no-deprecation", "--tsconfig", "/src/.dagger/tsconfig.json", "/src/.dagger/src/__dagger.entrypoint.ts"]);
 
+    // The image bundles the library (engine-image/typescript-runtime.mjs): the module loads that one file.
+    assert.match((await readFileAt(ctx, c.state.rootfs, "/src/.dagger/sdk/core.js")).toString(), new RegExp(`from "${SDK_BUNDLE_FILE}"`));
     const tsc = await run(ctx, c, ["tsc", "--noEmit", "-p", "tsconfig.json"]);
     assert.equal(tsc.exitCode, 0, `tsc:\n${tsc.combined}`);
     const firstSeconds = (Date.now() - started) / 1000;
@@ -122,10 +124,9 @@ describe("TypeScript SDK runtime", { timeout: 600_000 }, () => {
     // Module code's `dag` is the generated client (it knows the dependency), on the library's connection.
     const dagCheck = [
       'import { dag } from "@dagger.io/dagger"',
-      `import { Context } from "${SDK_LIBRARY_DIR}/dist/src/common/context.js"`,
-      `import { globalConnection } from "${SDK_LIBRARY_DIR}/dist/src/common/graphql/connection.js"`,
+      `import { Context } from "${SDK_BUNDLE_FILE}"`,
       "const ctx = (dag.container() as any)._ctx",
-      "console.log(JSON.stringify({ toy: typeof dag.toy, context: ctx instanceof Context, connection: ctx._connection === globalConnection }))",
+      "console.log(JSON.stringify({ toy: typeof dag.toy, context: ctx instanceof Context, connection: ctx._connection === new Context()._connection }))",
     ].join("\n");
     const withDagCheck = c.with({
       rootfs: changeFs(c.state.rootfs, [{ action: "mkfile", path: "/src/.dagger/check/dag.ts", contents: dagCheck, permissions: 0o644 }], "dag check"),

@@ -25,17 +25,22 @@ import type { RequestContext } from "../../../core/types.js";
 import { Directory } from "../../../core/values.js";
 import { NotFoundError } from "../../../errors.js";
 import { generateTypescriptClient } from "../../codegen/typescript/generate.js";
+import { BoundedMemo } from "../../memo.js";
 import type { ModuleInfo, SdkRuntime } from "../types.js";
 import { typescriptBase } from "./base-image.js";
 import { withDependencies } from "./dependencies.js";
 import {
   ENTRYPOINT_FILE,
   ENTRYPOINT_TS,
+  SDK_BUNDLE_FILE,
   SDK_CORE_D_TS,
   SDK_CORE_JS,
   SDK_INDEX_TS,
   SDK_TELEMETRY_TS,
+  sdkCoreJs,
   starterIndexTs,
+  TYPECHECK_FILE,
+  TYPECHECK_MJS,
   updatePackageJson,
   updateTsconfig,
 } from "./sdk-files.js";
@@ -55,12 +60,12 @@ async function readOptional(ctx: RequestContext, dir: Directory, file: string): 
 }
 
 /** The sdk/ directory: the library's entry points and the generated client (`generateTypescriptClient`). */
-export function sdkChanges(dest: string, clientGenTs: string): Change[] {
+export function sdkChanges(dest: string, clientGenTs: string, coreJs = SDK_CORE_JS): Change[] {
   const file = (name: string, contents: string): Change => ({ action: "mkfile", path: path.posix.join(dest, name), contents, permissions: 0o644 });
   return [
     file("index.ts", SDK_INDEX_TS),
     file("telemetry.ts", SDK_TELEMETRY_TS),
-    file("core.js", SDK_CORE_JS),
+    file("core.js", coreJs),
     file("core.d.ts", SDK_CORE_D_TS),
     file("client.gen.ts", clientGenTs),
   ];
@@ -71,6 +76,10 @@ async function hasTypescriptSource(ctx: RequestContext, src: Directory): Promise
   return (await globDir(ctx, src.source, path.posix.join(src.path, "src"), "**/*.ts")).length > 0;
 }
 
+/** client.gen.ts by introspection JSON: the same for every module with the same dependencies. */
+const clients = new BoundedMemo<string>(8);
+const generatedClient = (introspectionJson: string): Promise<string> => clients.get(introspectionJson, async () => generateTypescriptClient(introspectionJson));
+
 export class TypescriptRuntime implements SdkRuntime {
   async generatedFiles(ctx: RequestContext, mod: ModuleInfo, introspectionJson: string): Promise<Directory> {
     const src = sourceDir(mod);
@@ -79,7 +88,7 @@ export class TypescriptRuntime implements SdkRuntime {
     const changes: Change[] = [
       { action: "mkfile", path: "/package.json", contents: pkg.text, permissions: 0o644 },
       { action: "mkfile", path: "/tsconfig.json", contents: tsconfig, permissions: 0o644 },
-      ...sdkChanges("/sdk", generateTypescriptClient(introspectionJson)),
+      ...sdkChanges("/sdk", await generatedClient(introspectionJson)),
     ];
     if (!(await hasTypescriptSource(ctx, src))) {
       changes.push({ action: "mkfile", path: "/src/index.ts", contents: starterIndexTs(mod.originalName || mod.name), permissions: 0o644 });
@@ -95,29 +104,40 @@ export class TypescriptRuntime implements SdkRuntime {
     const tsconfig = updateTsconfig(await readOptional(ctx, src, "tsconfig.json"));
     const change = (c: Container, changes: Change[], name: string) => c.with({ rootfs: changeFs(c.state.rootfs, changes, name) });
 
-    let c = (await typescriptBase(ctx)).withWorkdir(workdir).withEnvVariable("NODE_OPTIONS", "--use-openssl-ca");
+    const base = await typescriptBase(ctx);
+    const coreJs = sdkCoreJs((await statAt(ctx, base.state.rootfs, SDK_BUNDLE_FILE))?.type === "REGULAR");
+    // A larger young generation: the SDK's introspector parses the TypeScript libs on each run, and
+    // fewer scavenges make that faster.
+    let c = base.withWorkdir(workdir).withEnvVariable("NODE_OPTIONS", "--use-openssl-ca --max-semi-space-size=32");
     c = change(c, [{ action: "mkfile", path: at("package.json"), contents: pkg.text, permissions: 0o644 }], "package.json");
 
     c = await withDependencies(ctx, c, src, workdir, pkg.dependencies);
 
-    const client = generateTypescriptClient(introspectionJson);
+    const client = await generatedClient(introspectionJson);
     // The SDK (also where the introspector, which ignores tsconfig paths, resolves it), tsconfig, source, entrypoint.
     c = change(
       c,
       [
-        ...sdkChanges(at("sdk"), client),
+        ...sdkChanges(at("sdk"), client, coreJs),
         { action: "rm", path: at("node_modules/@dagger.io/dagger"), allowNotFound: true },
-        ...sdkChanges(at("node_modules/@dagger.io/dagger"), client),
+        ...sdkChanges(at("node_modules/@dagger.io/dagger"), client, coreJs),
         { action: "mkfile", path: at("tsconfig.json"), contents: tsconfig, permissions: 0o644 },
       ],
       "typescript sdk",
     );
     c = change(
       c,
-      [{ action: "copy", from: src, dest: workdir, exclude: ["node_modules", "sdk", "package.json", "tsconfig.json", ENTRYPOINT_FILE] }],
+      [{ action: "copy", from: src, dest: workdir, exclude: ["node_modules", "sdk", "package.json", "tsconfig.json", ENTRYPOINT_FILE, TYPECHECK_FILE] }],
       `module source ${mod.name}`,
     );
-    c = change(c, [{ action: "mkfile", path: at(ENTRYPOINT_FILE), contents: ENTRYPOINT_TS, permissions: 0o644 }], "entrypoint");
+    c = change(
+      c,
+      [
+        { action: "mkfile", path: at(ENTRYPOINT_FILE), contents: ENTRYPOINT_TS, permissions: 0o644 },
+        { action: "mkfile", path: at(TYPECHECK_FILE), contents: TYPECHECK_MJS, permissions: 0o644 },
+      ],
+      "entrypoint",
+    );
     return c.with({ entrypoint: ["tsx", "--no-deprecation", "--tsconfig", at("tsconfig.json"), at(ENTRYPOINT_FILE)], defaultArgs: [] });
   }
 }
