@@ -180,6 +180,32 @@ export class EngineClient {
     });
   }
 
+  /** A streamed answer (a volume's tar): the response, whatever its status; the caller reads or drains it. */
+  download(path: string, signal?: AbortSignal): Promise<http.IncomingMessage> {
+    return new Promise((resolve, reject) => {
+      const req = http.request({ ...this.#options("GET", path), ...(signal ? { signal } : {}) }, resolve);
+      req.on("error", (err) => reject(new UnavailableError(`cannot reach the engine at ${this.url}: ${messageOf(err)}`, { cause: err })));
+      req.end();
+    });
+  }
+
+  /** Send `body` as a stream; returns the (JSON) answer. */
+  upload(method: string, path: string, body: Readable): Promise<{ status: number; body: string }> {
+    return new Promise((resolve, reject) => {
+      const opts = this.#options(method, path);
+      opts.headers = { ...(opts.headers as Record<string, string>), "content-type": "application/octet-stream" };
+      const req = http.request(opts, (res) => {
+        const chunks: Buffer[] = [];
+        res.on("data", (c: Buffer) => chunks.push(c));
+        res.on("end", () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString("utf8") }));
+        res.on("error", reject);
+      });
+      req.on("error", (err) => reject(new UnavailableError(`cannot reach the engine at ${this.url}: ${messageOf(err)}`, { cause: err })));
+      // The engine may answer (a refusal) before reading everything: the answer is what counts.
+      pipeline(body, req).catch(() => undefined);
+    });
+  }
+
   close(): void {
     this.#agent.destroy();
   }
