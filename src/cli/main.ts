@@ -73,6 +73,43 @@ engine
   });
 
 program
+  .command("cache")
+  .description("look into the engine's cache")
+  .command("explain")
+  .description("which ops of a recipe would run instead of hitting the cache, and which input differs from the closest cached record")
+  .argument("<target>", "an object's ID, or a GraphQL file whose result selects the `id` of the object to explain")
+  .option("--json", "print JSON", false)
+  .option("--var <name=value>", "a query variable, as a string (repeatable)", collect, [])
+  .option("--var-json <json>", "query variables as a JSON object (--var adds to them)")
+  .action(async (target: string, opts: { json: boolean; var: string[]; varJson?: string }) => {
+    const { explainCommand } = await import("./explain-command.js");
+    await explainCommand(target, opts);
+  });
+
+const volume = program.command("cache-volume").description("move cache volumes in and out of the engine as tar archives");
+
+volume
+  .command("export")
+  .description("write cache volume NAME (as cacheVolume(NAME) names it) to FILE as a tar archive (- for stdout)")
+  .argument("<name>", "the volume's key")
+  .argument("<file>", "the archive to write")
+  .action(async (name: string, file: string) => {
+    const { exportVolumeCommand } = await import("./volume-commands.js");
+    await exportVolumeCommand(name, file);
+  });
+
+volume
+  .command("import")
+  .description("make cache volume NAME from the tar archive FILE (- for stdin); refused while an exec uses the volume")
+  .argument("<name>", "the volume's key")
+  .argument("<file>", "the archive to read")
+  .option("--replace", "replace the volume's contents when it exists (default: refuse)", false)
+  .action(async (name: string, file: string, opts: { replace: boolean }) => {
+    const { importVolumeCommand } = await import("./volume-commands.js");
+    await importVolumeCommand(name, file, opts);
+  });
+
+program
   .command("session")
   .description("open a session for an SDK: prints {port, session_token} as one JSON line on stdout")
   .option("--workdir <dir>", "the client's working directory")

@@ -18,8 +18,10 @@ import { existsSync } from "node:fs";
 import * as fs from "node:fs/promises";
 import * as os from "node:os";
 import * as path from "node:path";
+import { type Explanation, explainRecipe, rootsOf } from "../cache/explain.js";
 import type { EngineConfig } from "../config/engine-config.js";
 import { LocalContentStore } from "../content/local-content-store.js";
+import { decodeId } from "../core/ids.js";
 import { bindingRecipe } from "../core/service-run.js";
 import type { CoreDeps } from "../core/types.js";
 import { FailedPreconditionError, messageOf } from "../errors.js";
@@ -86,6 +88,7 @@ export class Engine {
     private readonly registry: RegistryClient,
     private readonly runDir: string,
     readonly network: CniNetwork | undefined,
+    readonly volumes: CacheVolumes,
   ) {}
 
   static async open(config: EngineConfig, log: Logger): Promise<Engine> {
@@ -158,7 +161,8 @@ export class Engine {
       platforms: emulation,
       nesting,
     });
-    const hostMirrors = new HostMirrors(path.join(root, "hostsync"), snapshots);
+    const saveListing = db.prepare("INSERT OR REPLACE INTO host_tree_listings (snapshot, entries) VALUES (?, ?)");
+    const hostMirrors = new HostMirrors(path.join(root, "hostsync"), snapshots, (name, entries) => saveListing.run(name, JSON.stringify(entries)));
     const collector = new Collector({
       snapshots,
       leases,
@@ -227,13 +231,18 @@ export class Engine {
       services.endSession(id).catch((err: unknown) => log.warn("stopping a finished session's services failed", { session: id, error: messageOf(err) }));
       if (engine?.config.gc.enabled) void engine.autoGc();
     });
-    engine = new Engine(sessions, collector, config, log, deps, solver, db, executor, registry, runDir, network);
+    engine = new Engine(sessions, collector, config, log, deps, solver, db, executor, registry, runDir, network, volumes);
     sessions.otlp = await loadOtlp(process.env, { name: "tanto-engine", version: VERSION });
     if (sessions.otlp)
       log.info("exporting spans over OTLP", { endpoint: process.env["OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"] ?? process.env["OTEL_EXPORTER_OTLP_ENDPOINT"] });
     engine.platforms = emulation.platforms;
     nesting.attach(engine);
     return engine;
+  }
+
+  /** `tanto cache explain`: which ops of the object `id` names would run, and what differs from the closest records. */
+  explain(id: string): Explanation {
+    return explainRecipe(this.db, rootsOf(decodeId(id).state));
   }
 
   #gcTimer: NodeJS.Timeout | undefined;

@@ -7,6 +7,7 @@ import type { CacheRecords } from "./cache-records.js";
 import { CACHE_VERSION, recordKey } from "./cache-version.js";
 import type { ContentChecksums } from "./content-checksums.js";
 import { Inflight } from "./inflight.js";
+import { opFacets } from "./op-facets.js";
 import { HeldSlot } from "./slot.js";
 import { type ContentInput, type OpRunner, type Result, type SolveContext, snapshotsOf, type Vertex } from "./types.js";
 
@@ -117,7 +118,7 @@ export class Solver {
       const hit = this.#lookup(contentKey);
       if (hit) {
         // Next time the recipe key answers at once.
-        this.#record(key, v, hit, 0);
+        this.#record(key, v, hit, 0, true);
         this.stats.contentHits++;
         return this.#answer(v, hit, ctx);
       }
@@ -154,7 +155,7 @@ export class Solver {
     const durationMs = performance.now() - started;
     metrics.opDuration.observe(durationMs / 1000, { kind: v.op.kind });
     for (const name of snapshotsOf(result)) ctx.lease?.(name);
-    if (key) this.#record(key, v, result, durationMs);
+    if (key) this.#record(key, v, result, durationMs, true);
     if (contentKey) this.#record(contentKey, v, result, durationMs);
     ctx.progress?.({ type: "done", ...span, cached: false, durationMs, time: Date.now() });
     return result;
@@ -168,9 +169,10 @@ export class Solver {
     return hit;
   }
 
-  #record(key: Digest, v: Vertex, result: Result, durationMs: number): void {
+  /** Record `result`; a record by recipe key also keeps what it was made from (for `cache explain`). */
+  #record(key: Digest, v: Vertex, result: Result, durationMs: number, byRecipe = false): void {
     const snapshotId = result.snapshot === undefined ? undefined : this.#snapshotExists(result.snapshot);
-    this.#records.put(key, v.op.kind, result, snapshotId, durationMs);
+    this.#records.put(key, v.op.kind, result, snapshotId, durationMs, byRecipe ? { name: v.name, facets: opFacets(v) } : undefined);
   }
 
   /**
