@@ -3,7 +3,7 @@
  * (TANTO_KUBECTL) logs its arguments and runs the real `tanto dial-stdio`
  * against a test engine, so the client side (the kubectl command line, one
  * child per kept-alive connection, an SDK session over it) is checked for
- * real; and the real kubectl, pointed at a kubeconfig whose API server does
+ * real, as is picking the pod by label selector on the client's node; and the real kubectl, pointed at a kubeconfig whose API server does
  * not answer, shows that its own error reaches the user. What needs a cluster
  * (exec into a pod of the Helm chart) is not tested here.
  */
@@ -33,6 +33,8 @@ describe("kube-pod:// runner host (kubectl stood in for)", () => {
       [
         "#!/bin/sh",
         `echo "$*" >> '${log}'`,
+        // `get pods` (a selector picking the pod): two running pods.
+        'case " $* " in *" get pods "*) echo "tanto-engine-a tanto-engine-b"; exit 0 ;; esac',
         `exec '${process.execPath}' '${path.join(REPO, "dist/src/cli/main.js")}' dial-stdio --addr 'unix://${engine.socket}'`,
         "",
       ].join("\n"),
@@ -92,5 +94,27 @@ describe("kube-pod:// runner host (kubectl stood in for)", () => {
     const bad = await run([CLI, "engine", "stats"], { env: { ...env, _EXPERIMENTAL_DAGGER_RUNNER_HOST: "kube-pod://p?namespace=Not_Valid" } });
     assert.equal(bad.code, 1);
     assert.match(bad.stderr, /invalid runner host "kube-pod:\/\/p\?namespace=Not_Valid": namespace "Not_Valid" is not a valid name/);
+  });
+
+  test("a selector picks a running pod, on the client's node when known", async () => {
+    await fs.writeFile(log, "");
+    const url = "kube-pod://?namespace=ci&selector=app.kubernetes.io/instance=tanto";
+    const res = await run([CLI, "engine", "stats"], { env: { ...env, _EXPERIMENTAL_DAGGER_RUNNER_HOST: url, NODE_NAME: "node-7" } });
+    assert.equal(res.code, 0, res.stderr);
+    assert.ok("cacheHits" in (JSON.parse(res.stdout) as object));
+    const calls = (await fs.readFile(log, "utf8")).trim().split("\n");
+    assert.equal(
+      calls[0],
+      "--namespace ci get pods -l app.kubernetes.io/instance=tanto --field-selector status.phase=Running,spec.nodeName=node-7 -o jsonpath={.items[*].metadata.name}",
+    );
+    assert.ok(
+      calls.slice(1).every((c) => c === "--namespace ci exec -i tanto-engine-a -- tanto dial-stdio"),
+      calls.join("\n"),
+    );
+    // node= in the URL wins over the environment.
+    await fs.writeFile(log, "");
+    const pinned = await run([CLI, "engine", "stats"], { env: { ...env, _EXPERIMENTAL_DAGGER_RUNNER_HOST: `${url}&node=node-2`, NODE_NAME: "node-7" } });
+    assert.equal(pinned.code, 0, pinned.stderr);
+    assert.match(await fs.readFile(log, "utf8"), /--field-selector status\.phase=Running,spec\.nodeName=node-2 /);
   });
 });

@@ -57,7 +57,7 @@ export async function engineVersionLine(): Promise<string | undefined> {
     client = url.startsWith(DOCKER_CONTAINER_SCHEME)
       ? await dockerEngineClient(url, () => undefined)
       : isKubePodRunnerHost(url)
-        ? kubePodEngineClient(url)
+        ? await kubePodEngineClient(url)
         : new EngineClient(url);
     return `engine ${(await client.health()).version} at ${url}`;
   } catch (err) {

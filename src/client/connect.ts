@@ -23,7 +23,7 @@ export async function connectEngine(log: (line: string) => void): Promise<Engine
   const configured = process.env[RUNNER_HOST_ENV];
   const url = configured || DEFAULT_ADDRESS;
   if (isDockerRunnerHost(url) || isKubePodRunnerHost(url)) {
-    const client = isKubePodRunnerHost(url) ? kubePodEngineClient(url) : await dockerEngineClient(url, log);
+    const client = isKubePodRunnerHost(url) ? await kubePodEngineClient(url) : await dockerEngineClient(url, log);
     try {
       await client.health();
       return client;
