@@ -119,6 +119,38 @@ describe("cache volume export and import", () => {
     assert.deepEqual((await run(["tar", "-t", "-f", "-"], { input: still.stdout })).stdout.trim().split("\n").sort(), ["./", "./only"]);
   });
 
+  test("--owner names the volume a pipeline mounts with that owner", async () => {
+    const owned = path.join(dir, "owned");
+    await fs.mkdir(owned, { recursive: true });
+    await fs.writeFile(path.join(owned, "pkg.json"), "{}\n");
+    await fs.chown(owned, 1000, 1000);
+    const ownedTar = path.join(dir, "owned.tar");
+    assert.equal((await run(["tar", "-c", "-f", ownedTar, "--numeric-owner", "-C", owned, "."])).code, 0);
+    const imported = await run([CLI, "cache-volume", "import", "--owner", "1000", "node-modules", ownedTar], { env: t.env });
+    assert.equal(imported.code, 0, imported.stderr);
+
+    const program = `
+      import { connection, dag } from "@dagger.io/dagger";
+      let out;
+      await connection(async () => {
+        out = await dag.container().from(process.env.TANTO_TEST_IMAGE)
+          .withMountedCache("/m", dag.cacheVolume("node-modules"), { owner: "1000" })
+          .withExec(["sh", "-c", "ls /m; stat -c '%u' /m"]).stdout();
+      });
+      console.log(JSON.stringify({ out }));`;
+    const read = await run([CLI, "run", "node", "--input-type=module", "-e", program], { env: t.env });
+    assert.equal(read.code, 0, read.stderr);
+    assert.equal((JSON.parse(read.stdout) as { out: string }).out, "pkg.json\n1000\n");
+
+    // The plain volume of that key is another one, never made.
+    const plain = await run([CLI, "cache-volume", "export", "node-modules", "-"], { env: t.env });
+    assert.notEqual(plain.code, 0);
+    assert.match(plain.stderr, /cache volume "node-modules" not found/);
+    const exported = await run([CLI, "cache-volume", "export", "--owner", "1000", "node-modules", "-"], { env: t.env });
+    assert.equal(exported.code, 0, exported.stderr);
+    assert.deepEqual((await run(["tar", "-t", "-f", "-"], { input: exported.stdout })).stdout.trim().split("\n").sort(), ["./", "./pkg.json"]);
+  });
+
   test("an import is refused while an exec has the volume mounted", async () => {
     const image = t.env["TANTO_TEST_IMAGE"]!;
     const doc = `{ container { from(address: "${image}") { withMountedCache(path: "/cache", cache: "${await volumeId(t.env, "busy")}", sharing: LOCKED) { withExec(args: ["sh", "-c", "touch /cache/started; sleep 4; echo done"]) { stdout } } } } }`;

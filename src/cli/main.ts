@@ -93,9 +93,10 @@ volume
   .description("write cache volume NAME (as cacheVolume(NAME) names it) to FILE as a tar archive (- for stdout)")
   .argument("<name>", "the volume's key")
   .argument("<file>", "the archive to write")
-  .action(async (name: string, file: string) => {
+  .option("--owner <owner>", "the volume as mounted with this owner (withMountedCache's owner, as the pipeline spells it)")
+  .action(async (name: string, file: string, opts: { owner?: string }) => {
     const { exportVolumeCommand } = await import("./volume-commands.js");
-    await exportVolumeCommand(name, file);
+    await exportVolumeCommand(name, file, opts);
   });
 
 volume
@@ -104,7 +105,8 @@ volume
   .argument("<name>", "the volume's key")
   .argument("<file>", "the archive to read")
   .option("--replace", "replace the volume's contents when it exists (default: refuse)", false)
-  .action(async (name: string, file: string, opts: { replace: boolean }) => {
+  .option("--owner <owner>", "the volume as mounted with this owner (withMountedCache's owner, as the pipeline spells it)")
+  .action(async (name: string, file: string, opts: { replace: boolean; owner?: string }) => {
     const { importVolumeCommand } = await import("./volume-commands.js");
     await importVolumeCommand(name, file, opts);
   });

@@ -11,18 +11,21 @@ import { answerJson } from "../client/engine-json.js";
 import { EngineError } from "../errors.js";
 
 const stderrLine = (line: string): void => void process.stderr.write(line + "\n");
-const volumePath = (name: string): string => `/v1/cache-volumes/${encodeURIComponent(name)}`;
+const volumePath = (name: string, owner: string | undefined, replace = false): string => {
+  const query = new URLSearchParams({ ...(owner ? { owner } : {}), ...(replace ? { replace: "1" } : {}) }).toString();
+  return `/v1/cache-volumes/${encodeURIComponent(name)}${query ? `?${query}` : ""}`;
+};
 
-export async function exportVolumeCommand(name: string, file: string): Promise<void> {
+export async function exportVolumeCommand(name: string, file: string, opts: { owner?: string } = {}): Promise<void> {
   const engine = await connectEngine(stderrLine);
   try {
-    const res = await engine.download(volumePath(name));
+    const res = await engine.download(volumePath(name, opts.owner));
     if (res.statusCode !== 200) {
       const chunks: Buffer[] = [];
       for await (const c of res) chunks.push(c as Buffer);
       const body = Buffer.concat(chunks).toString("utf8");
       // The engine's message (not found, …) through the usual error mapping.
-      answerJson({ status: res.statusCode ?? 0, body }, "GET", volumePath(name));
+      answerJson({ status: res.statusCode ?? 0, body }, "GET", volumePath(name, opts.owner));
       throw new EngineError(`engine answered ${res.statusCode} to the export of cache volume "${name}"`);
     }
     const out = file === "-" ? process.stdout : fs.createWriteStream(`${file}.part`);
@@ -38,13 +41,13 @@ export async function exportVolumeCommand(name: string, file: string): Promise<v
   }
 }
 
-export async function importVolumeCommand(name: string, file: string, opts: { replace: boolean }): Promise<void> {
+export async function importVolumeCommand(name: string, file: string, opts: { replace: boolean; owner?: string }): Promise<void> {
   const input = file === "-" ? process.stdin : fs.createReadStream(file);
   // Open the file before connecting: a missing file is the caller's error, named as such.
   if (file !== "-") await new Promise<void>((resolve, reject) => (input as fs.ReadStream).once("open", () => resolve()).once("error", reject));
   const engine = await connectEngine(stderrLine);
   try {
-    const path = `${volumePath(name)}${opts.replace ? "?replace=1" : ""}`;
+    const path = volumePath(name, opts.owner, opts.replace);
     const res = await engine.upload("PUT", path, input);
     const answer = answerJson<{ replaced: boolean }>(res, "PUT", path);
     stderrLine(`cache volume "${name}" ${answer.replaced ? "replaced" : "imported"} from ${file === "-" ? "stdin" : file}`);

@@ -16,10 +16,22 @@ import type { Readable, Writable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { EngineError, InvalidArgumentError, messageOf } from "../errors.js";
 import type { CacheVolumes } from "./cache-volumes.js";
+import { seedId } from "./exec-extras.js";
+
+/**
+ * Which volume of a key: a volume mounted with an `owner` (and no source) is
+ * another volume than the plain one, as in Dagger; the owner is the string the
+ * pipeline passes (`"1000"` and `"1000:1000"` are two volumes).
+ */
+export interface VolumeSelector {
+  readonly owner?: string | undefined;
+}
+
+const seedOf = (sel: VolumeSelector): string | undefined => (sel.owner ? seedId(undefined, undefined, sel.owner) : undefined);
 
 /** Write the volume `key` as a tar stream to `out`; a volume in use by SHARED execs is read as it is. */
-export async function exportVolume(volumes: CacheVolumes, key: string, out: Writable, opts: { signal?: AbortSignal } = {}): Promise<void> {
-  await using lease = await volumes.open(key);
+export async function exportVolume(volumes: CacheVolumes, key: string, out: Writable, opts: VolumeSelector & { signal?: AbortSignal } = {}): Promise<void> {
+  await using lease = await volumes.open(key, seedOf(opts));
   const tar = spawn("tar", ["-c", "-f", "-", "--numeric-owner", "--sort=name", "-C", lease.dir, "."], {
     stdio: ["ignore", "pipe", "pipe"],
     ...(opts.signal ? { signal: opts.signal } : {}),
@@ -41,7 +53,12 @@ export async function exportVolume(volumes: CacheVolumes, key: string, out: Writ
  * Make the volume `key` from the tar stream `input`. Refused when the volume
  * exists (unless `replace`) or is in use; see CacheVolumes.replace.
  */
-export async function importVolume(volumes: CacheVolumes, key: string, input: Readable, opts: { replace: boolean }): Promise<{ replaced: boolean }> {
+export async function importVolume(
+  volumes: CacheVolumes,
+  key: string,
+  input: Readable,
+  opts: VolumeSelector & { replace: boolean },
+): Promise<{ replaced: boolean }> {
   return volumes.replace(
     key,
     async (dir) => {
@@ -61,7 +78,7 @@ export async function importVolume(volumes: CacheVolumes, key: string, input: Re
       if (code !== 0)
         throw new InvalidArgumentError(`importing cache volume "${key}": not a valid tar archive (tar exited with ${code}): ${(await stderr).trim()}`);
     },
-    opts,
+    { replace: opts.replace, ...(opts.owner ? { seedId: seedOf(opts)! } : {}) },
   );
 }
 

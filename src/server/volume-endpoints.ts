@@ -1,7 +1,7 @@
 /**
  * Cache volume transfer over the engine's API: `GET /v1/cache-volumes/:name`
  * streams the volume as a tar archive; `PUT` makes it from one (see
- * ops/volume-transfer.ts). The CLI's `tanto cache-volume export|import`.
+ * ops/volume-transfer.ts). `?owner=` names the volume mounted with that owner. The CLI's `tanto cache-volume export|import`.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { InvalidArgumentError } from "../errors.js";
@@ -11,17 +11,19 @@ import type { Engine } from "./engine.js";
 
 export async function volumeEndpoint(engine: Engine, req: IncomingMessage, res: ServerResponse, name: string, query: URLSearchParams): Promise<void> {
   if (name === "") throw new InvalidArgumentError("cache volume name must not be empty");
+  const owner = query.get("owner") ?? undefined;
+  if (owner === "") throw new InvalidArgumentError("owner must not be empty: leave it out for the volume without an owner");
   if (req.method === "GET") {
     const abort = new AbortController();
     res.on("close", () => abort.abort());
     // Headers go with the first bytes: a missing volume is still a 404 answer, a tar failure midway a broken stream.
     res.setHeader("content-type", "application/x-tar");
-    await exportVolume(engine.volumes, name, res, { signal: abort.signal });
+    await exportVolume(engine.volumes, name, res, { signal: abort.signal, owner });
     return;
   }
   if (req.method === "PUT") {
     const replace = query.get("replace") === "1" || query.get("replace") === "true";
-    const result = await importVolume(engine.volumes, name, req, { replace });
+    const result = await importVolume(engine.volumes, name, req, { replace, owner });
     engine.log.info("cache volume imported", { volume: name, replaced: result.replaced });
     return sendJson(res, 200, { volume: name, ...result });
   }
