@@ -19,6 +19,7 @@ import * as fs from "node:fs/promises";
 import * as os from "node:os";
 import * as path from "node:path";
 import { type Explanation, explainRecipe, rootsOf } from "../cache/explain.js";
+import { RegistryCache } from "../cache/registry-cache.js";
 import type { EngineConfig } from "../config/engine-config.js";
 import { LocalContentStore } from "../content/local-content-store.js";
 import { decodeId } from "../core/ids.js";
@@ -75,6 +76,8 @@ import { secureStateDir } from "./state-dir.js";
 export class Engine {
   /** The platforms containers can run on, native first (emulated ones through binfmt_misc). */
   platforms: readonly string[] = [];
+  /** The remote cache of engine.toml's [cache], when configured. */
+  remoteCache: RegistryCache | undefined;
 
   private constructor(
     readonly sessions: SessionManager,
@@ -173,7 +176,12 @@ export class Engine {
       areas: { volumes, hostMirrors, gitCaches: git },
     });
     let sessions: SessionManager | undefined;
+    const remoteCache =
+      config.cache.imports.length + config.cache.exports.length > 0
+        ? new RegistryCache({ registry, images, exporter, snapshots, warn: (message, fields) => log.warn(message, fields) }, config.cache)
+        : undefined;
     const solver = new Solver({
+      ...(remoteCache ? { remote: remoteCache } : {}),
       runners: [
         new ImageOpRunner(images),
         execRunner,
@@ -236,6 +244,7 @@ export class Engine {
     if (sessions.otlp)
       log.info("exporting spans over OTLP", { endpoint: process.env["OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"] ?? process.env["OTEL_EXPORTER_OTLP_ENDPOINT"] });
     engine.platforms = emulation.platforms;
+    engine.remoteCache = remoteCache;
     nesting.attach(engine);
     return engine;
   }

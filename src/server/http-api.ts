@@ -65,7 +65,12 @@ async function handle(engine: Engine, req: IncomingMessage, res: ServerResponse)
 
   if (req.method === "GET" && parts[1] === "health") return sendJson(res, 200, { version: VERSION });
   if (req.method === "GET" && parts[1] === "stats") {
-    return sendJson(res, 200, { sessions: engine.sessions.size, platforms: engine.platforms, ...engine.solver.stats });
+    return sendJson(res, 200, {
+      sessions: engine.sessions.size,
+      platforms: engine.platforms,
+      ...engine.solver.stats,
+      ...(engine.remoteCache ? { remoteCache: engine.remoteCache.stats } : {}),
+    });
   }
   if (req.method === "GET" && parts[1] === "du") return sendJson(res, 200, await engine.collector.usage());
   if (req.method === "POST" && parts[1] === "prune") {

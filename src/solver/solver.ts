@@ -9,7 +9,7 @@ import type { ContentChecksums } from "./content-checksums.js";
 import { Inflight } from "./inflight.js";
 import { opFacets } from "./op-facets.js";
 import { HeldSlot } from "./slot.js";
-import { type ContentInput, type OpRunner, type Result, type SolveContext, snapshotsOf, type Vertex } from "./types.js";
+import { type ContentInput, type OpRunner, type RemoteRecords, type Result, type SolveContext, snapshotsOf, type Vertex } from "./types.js";
 
 export interface SolverOptions {
   runners: readonly OpRunner[];
@@ -19,6 +19,8 @@ export interface SolverOptions {
   snapshotExists: (name: string) => number | undefined;
   /** Content checksums of results, for content keys; none: recipe keys only. */
   checksums?: ContentChecksums;
+  /** Records shared through a registry ([cache] in engine.toml). */
+  remote?: RemoteRecords;
 }
 
 export interface SolverStats {
@@ -27,6 +29,8 @@ export interface SolverStats {
   cacheHits: number;
   /** Of the hits, those found by content key (the recipe key missed). */
   contentHits: number;
+  /** Of the hits, those answered from the remote cache. */
+  remoteHits: number;
 }
 
 /** The slot a context's op holds, if it is the context of a running op. */
@@ -45,10 +49,11 @@ export class Solver {
   readonly #slots: Semaphore;
   readonly #snapshotExists: (name: string) => number | undefined;
   readonly #checksums: ContentChecksums | undefined;
+  readonly #remote: RemoteRecords | undefined;
   readonly #inflight = new Map<Digest, Inflight>();
   /** Cancelled solves still winding down: a fresh solve of the digest waits for them. */
   readonly #winding = new Map<Digest, Promise<unknown>>();
-  readonly stats: SolverStats = { executed: {}, cacheHits: 0, contentHits: 0 };
+  readonly stats: SolverStats = { executed: {}, cacheHits: 0, contentHits: 0, remoteHits: 0 };
 
   constructor(opts: SolverOptions) {
     this.#runners = new Map(opts.runners.map((r) => [r.kind, r]));
@@ -56,6 +61,7 @@ export class Solver {
     this.#slots = new Semaphore(opts.maxParallelism);
     this.#snapshotExists = opts.snapshotExists;
     this.#checksums = opts.checksums;
+    this.#remote = opts.remote;
   }
 
   /**
@@ -110,6 +116,16 @@ export class Solver {
       if (hit) return this.#answer(v, hit, ctx);
     }
 
+    if (key && this.#remote) {
+      // Shared by another engine: its result comes without solving the inputs.
+      const hit = await this.#remote.lookup(key, v.op.kind, ctx.signal);
+      if (hit) {
+        this.#record(key, v, hit, 0, true);
+        this.stats.remoteHits++;
+        return this.#answer(v, hit, ctx);
+      }
+    }
+
     const inputs = await Promise.all(v.inputs.map((i) => this.solve(i, ctx)));
 
     const selected = key && this.#checksums ? (runner.contentInputs?.(v) ?? []) : [];
@@ -155,7 +171,10 @@ export class Solver {
     const durationMs = performance.now() - started;
     metrics.opDuration.observe(durationMs / 1000, { kind: v.op.kind });
     for (const name of snapshotsOf(result)) ctx.lease?.(name);
-    if (key) this.#record(key, v, result, durationMs, true);
+    if (key) {
+      this.#record(key, v, result, durationMs, true);
+      this.#remote?.recorded(key, v, result);
+    }
     if (contentKey) this.#record(contentKey, v, result, durationMs);
     ctx.progress?.({ type: "done", ...span, cached: false, durationMs, time: Date.now() });
     return result;
