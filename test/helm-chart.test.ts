@@ -4,7 +4,7 @@
  * node's state directory (or a StatefulSet with a claim per engine), probes
  * on the engine's health endpoint, resources, tolerations, node selector —
  * and an engine.toml that the engine's own parser reads back with the values
- * given (mirrors, GC, debugaddr), without a warning. Helm is built from its Go
+ * given (mirrors, GC, remote cache, debugaddr), without a warning. Helm is built from its Go
  * module by scripts/install.sh. Nothing here needs a cluster.
  */
 import assert from "node:assert/strict";
@@ -63,6 +63,9 @@ engine:
   gc:
     keepStorage: "50GB"
     minFreeSpace: "5GB"
+  cache:
+    import: ["type=registry,ref=mirror.internal:5000/tanto-cache"]
+    export: ["type=registry,ref=mirror.internal:5000/tanto-cache,mode=max"]
   network:
     cidr: "10.99.0.0/16"
 resources:
@@ -135,6 +138,10 @@ describe("Helm chart", () => {
     assert.equal(config.gc.keepStorage, 50e9);
     assert.equal(config.gc.minFreeSpace, 5e9);
     assert.equal(config.network.cidr, "10.99.0.0/16");
+    assert.deepEqual(config.cache, {
+      imports: [{ ref: "mirror.internal:5000/tanto-cache", mode: "max" }],
+      exports: [{ ref: "mirror.internal:5000/tanto-cache", mode: "max" }],
+    });
   });
 
   test("a StatefulSet with a volume claim per engine; a changed engine.toml changes the pods", async () => {
