@@ -15,6 +15,9 @@
  *   7. emulated linux/arm64: an uncached withExec(true) and an uncached 20-step chain against
  *      the same on linux/amd64 and against `podman run --platform linux/arm64` (same qemu);
  *      see scripts/bench-platforms.mjs. `--only platforms` runs just these rows.
+ *   8. the remote cache: a 20-step chain on an empty engine answered from another engine's export
+ *      to the registry vs run from scratch, and the export time (scripts/bench-remote-cache.mjs,
+ *      `--only remote-cache`).
  *
  * Everything runs against a private registry and a private engine root in a temporary
  * directory, so the figures do not depend on (or disturb) whatever else runs on the machine,
@@ -24,7 +27,8 @@
  * answers, one is started for the run (storage in the temporary directory, `--iptables=false`
  * so that the host's firewall is left as it was) and stopped at the end.
  * Options: --iterations N (default 20), --starts N (default 5), --sync-runs N and
- * --publish-runs N (default 3 each), --platform-chain-runs N (default 3), --only platforms,
+ * --publish-runs N (default 3 each), --platform-chain-runs N (default 3), --cache-runs N (default 3),
+ * --only platforms|tracing|remote-cache,
  * --json FILE (default .tmp/bench.json).
  * Progress goes to stderr; the table to stdout.
  */
@@ -38,6 +42,7 @@ import * as path from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs, promisify } from "node:util";
 import { benchPlatforms, platformRows } from "./bench-platforms.mjs";
+import { benchRemoteCache, remoteCacheRows } from "./bench-remote-cache.mjs";
 import { benchTracing, tracingRows } from "./bench-tracing.mjs";
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
@@ -53,6 +58,7 @@ const { values: opts } = parseArgs({
     "sync-runs": { type: "string", default: "3" },
     "publish-runs": { type: "string", default: "3" },
     "platform-chain-runs": { type: "string", default: "3" },
+    "cache-runs": { type: "string", default: "3" },
     only: { type: "string" },
     json: { type: "string", default: path.join(REPO, ".tmp", "bench.json") },
   },
@@ -62,8 +68,9 @@ const STARTS = positiveInt(opts.starts, "--starts");
 const SYNC_RUNS = positiveInt(opts["sync-runs"], "--sync-runs");
 const PUBLISH_RUNS = positiveInt(opts["publish-runs"], "--publish-runs");
 const PLATFORM_CHAIN_RUNS = positiveInt(opts["platform-chain-runs"], "--platform-chain-runs");
-if (opts.only !== undefined && opts.only !== "platforms" && opts.only !== "tracing")
-  throw new Error(`--only: want "platforms" or "tracing", not ${JSON.stringify(opts.only)}`);
+const CACHE_RUNS = positiveInt(opts["cache-runs"], "--cache-runs");
+if (opts.only !== undefined && opts.only !== "platforms" && opts.only !== "tracing" && opts.only !== "remote-cache")
+  throw new Error(`--only: want "platforms", "tracing" or "remote-cache", not ${JSON.stringify(opts.only)}`);
 const CHAIN_STEPS = 20;
 /** The client directory: SYNC_DIRS × SYNC_FILES_PER_DIR files of SYNC_FILE_BYTES random bytes (200 MB). */
 const SYNC_DIRS = 100;
@@ -84,6 +91,7 @@ const GOALS = {
   publishRatio: 1.0, // tanto publish / buildah push
   cachedChainMs: 50,
   tracingRatio: 1.05, // uncached 20-step chain with spans exported over OTLP / without
+  remoteCacheRatio: 0.5, // 20-step chain on an empty engine from a remote cache / from scratch
   coldStartMs: 300,
   idleRssMb: 80,
 };
@@ -766,6 +774,17 @@ async function main(cleanup) {
     const h = { query, engineGet, summarize, log, checkInterrupted, stopChild, waitHealthy, openSession, warmup: WARMUP };
     return benchTracing({ repo: REPO, dir, tanto: TANTO_JS, registryHost: registry.host, iterations: ITERATIONS, cleanup, h });
   };
+  const remoteCache = () => {
+    log(`remote cache: ${CACHE_RUNS} uncached 20-step chains exported by one engine, answered by another from the registry, and run from scratch by a third`);
+    const h = { query, engineGet, summarize, log, checkInterrupted, stopChild, waitHealthy, openSession };
+    return benchRemoteCache({ dir, tanto: TANTO_JS, registryHost: registry.host, runs: CACHE_RUNS, cleanup, h });
+  };
+  if (opts.only === "remote-cache") {
+    results.only = "remote-cache";
+    results.remoteCache = await remoteCache();
+    results.loadavgEnd = os.loadavg();
+    return results;
+  }
   if (opts.only === "tracing") {
     results.only = "tracing";
     results.tracing = await tracing();
@@ -832,6 +851,7 @@ async function main(cleanup) {
   results.platforms = await platforms();
   results.notes.push(...results.platforms.notes);
   results.tracing = await tracing();
+  results.remoteCache = await remoteCache();
 
   log(
     `host directory of ${SYNC_DIRS * SYNC_FILES_PER_DIR} files / ${Math.round((SYNC_DIRS * SYNC_FILES_PER_DIR * SYNC_FILE_BYTES) / 1e6)} MB: first sync vs unchanged from a new session, ${SYNC_RUNS} runs`,
@@ -896,6 +916,7 @@ async function main(cleanup) {
 function renderTable(r) {
   if (r.only === "platforms") return formatTable(platformRows(r.platforms, fmtSummary), r);
   if (r.only === "tracing") return formatTable(tracingRows(r.tracing, fmtSummary, GOALS.tracingRatio), r);
+  if (r.only === "remote-cache") return formatTable(remoteCacheRows(r.remoteCache, fmtSummary, GOALS.remoteCacheRatio), r);
   const rows = [];
   const ex = r.uncachedExec;
   const ratio = (a, b) => a / b;
@@ -962,6 +983,7 @@ function renderTable(r) {
   ]);
   if (r.platforms) rows.push(...platformRows(r.platforms, fmtSummary));
   if (r.tracing) rows.push(...tracingRows(r.tracing, fmtSummary, GOALS.tracingRatio));
+  if (r.remoteCache) rows.push(...remoteCacheRows(r.remoteCache, fmtSummary, GOALS.remoteCacheRatio));
   return formatTable(rows, r);
 }
 
@@ -976,7 +998,7 @@ function formatTable(rows, r) {
   const out = [line(header), ...rows.map(line)];
   out.push(
     "",
-    `times are median / p90 over ${r.iterations} runs (host dir: ${r.syncRuns} runs, publish: ${r.publishRuns}, cold start: ${r.starts} starts, platform chains: ${r.platforms?.chain.runs ?? "—"}); ratio = tanto median / baseline median`,
+    `times are median / p90 over ${r.iterations} runs (host dir: ${r.syncRuns} runs, publish: ${r.publishRuns}, cold start: ${r.starts} starts, platform chains: ${r.platforms?.chain.runs ?? "—"}, remote cache: ${r.remoteCache?.remote.n ?? "—"}); ratio = tanto median / baseline median`,
   );
   const load = (l) => l.map((x) => x.toFixed(2)).join(" ");
   out.push(`load average ${load(r.machine.loadavgStart)} at start, ${load(r.loadavgEnd)} at end, on ${r.machine.cpus} CPUs`);
