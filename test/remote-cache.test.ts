@@ -17,6 +17,7 @@ interface Stats {
   executed: Record<string, number>;
   remoteHits: number;
   remoteCache?: { exported: number; exportsPending: number; exportsFailed: number; lookupErrors: number };
+  clientRemoteCache?: { exported: number; exportsPending: number; exportsFailed: number; hits: number };
 }
 
 describe("remote cache in a registry", () => {
@@ -53,8 +54,8 @@ describe("remote cache in a registry", () => {
     return `{ ${chain} stdout ${close} }`;
   };
 
-  const query = async (e: TestEngine, doc: string): Promise<string> => {
-    const r = await run([CLI, "query", doc], { env: e.env });
+  const query = async (e: TestEngine, doc: string, env: NodeJS.ProcessEnv = {}): Promise<string> => {
+    const r = await run([CLI, "query", doc], { env: { ...e.env, ...env } });
     assert.equal(r.code, 0, r.stderr);
     return r.stdout;
   };
@@ -110,5 +111,30 @@ describe("remote cache in a registry", () => {
     assert.equal(await execs(d), 1);
     assert.ok(((await stats(d)).remoteCache?.lookupErrors ?? 0) > 0);
     assert.match(d.logs(), /remote cache lookup failed; running the op/);
+  });
+
+  test("a client's _EXPERIMENTAL_DAGGER_CACHE_CONFIG, on engines without [cache]", async () => {
+    const env = { _EXPERIMENTAL_DAGGER_CACHE_CONFIG: `type=registry,ref=${registry}/tanto-cache/client,mode=max` };
+    const [e, f] = await Promise.all([engineWith(""), engineWith("")]);
+    const fromE = await query(e, pipeline("p3"), env);
+    for (let i = 0; ; i++) {
+      const s = (await stats(e)).clientRemoteCache!;
+      if (s.exportsPending === 0) {
+        assert.equal(s.exportsFailed, 0, e.logs());
+        assert.ok(s.exported >= STEPS, JSON.stringify(s));
+        break;
+      }
+      assert.ok(i < 600, JSON.stringify(s));
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    // Without the variable, F has nothing to import from.
+    assert.equal((await stats(f)).clientRemoteCache, undefined);
+    assert.equal(await query(f, pipeline("p3"), env), fromE);
+    assert.equal(await execs(f), 0);
+    assert.equal((await stats(f)).clientRemoteCache?.hits, 1);
+
+    const bad = await run([CLI, "query", "{ version }"], { env: { ...f.env, _EXPERIMENTAL_DAGGER_CACHE_CONFIG: "type=gha,scope=x" } });
+    assert.equal(bad.code, 1);
+    assert.match(bad.stderr, /_EXPERIMENTAL_DAGGER_CACHE_CONFIG.*"type=gha,scope=x": type must be "registry"/);
   });
 });

@@ -43,7 +43,7 @@ export class RegistryCache implements RemoteRecords {
   readonly #imports: Reference[];
   readonly #exports: Reference[];
   readonly #pending = new Set<Promise<void>>();
-  readonly stats: RegistryCacheStats = { exported: 0, exportsPending: 0, exportsFailed: 0, lookups: 0, hits: 0, lookupErrors: 0 };
+  readonly stats: RegistryCacheStats;
 
   constructor(
     private readonly deps: {
@@ -54,7 +54,10 @@ export class RegistryCache implements RemoteRecords {
       warn: (message: string, fields: Record<string, unknown>) => void;
     },
     config: { imports: ReadonlyArray<{ ref: string }>; exports: ReadonlyArray<{ ref: string }> },
+    /** Counters to add to (shared by the caches of every session), else its own. */
+    stats?: RegistryCacheStats,
   ) {
+    this.stats = stats ?? newRegistryCacheStats();
     const repo = (r: string): Reference => parseReference(r, { defaultTag: false });
     this.#imports = config.imports.map((c) => repo(c.ref));
     this.#exports = config.exports.map((c) => repo(c.ref));
@@ -140,6 +143,10 @@ export class RegistryCache implements RemoteRecords {
   async drain(): Promise<void> {
     await Promise.all([...this.#pending]);
   }
+}
+
+export function newRegistryCacheStats(): RegistryCacheStats {
+  return { exported: 0, exportsPending: 0, exportsFailed: 0, lookups: 0, hits: 0, lookupErrors: 0 };
 }
 
 /** A record's tag in a repository. */

@@ -7,7 +7,7 @@
 import * as http from "node:http";
 import type { Duplex, Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
-import { messageOf, UnavailableError } from "../errors.js";
+import { InvalidArgumentError, messageOf, UnavailableError } from "../errors.js";
 import { type Address, parseAddress, TOKEN_ENV } from "../http/address.js";
 import { CALL_STATUS_HEADER, type SessionEvent } from "../http/session-protocol.js";
 
@@ -79,7 +79,16 @@ export class EngineClient {
 
   async openSession(labels: Record<string, string>): Promise<string> {
     const res = await this.request("POST", "/v1/sessions", JSON.stringify({ labels }));
-    if (res.status !== 201) throw new UnavailableError(`engine refused a session: ${res.body}`);
+    if (res.status !== 201) {
+      let said = res.body;
+      try {
+        said = String((JSON.parse(res.body) as { error?: unknown }).error ?? res.body);
+      } catch {
+        // not JSON: the body as it is
+      }
+      const message = `engine refused a session: ${said}`;
+      throw res.status === 400 ? new InvalidArgumentError(message) : new UnavailableError(message);
+    }
     return (JSON.parse(res.body) as { id: string }).id;
   }
 

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { parseConfig } from "./engine-config.js";
+import { clientCacheConfig, parseConfig } from "./engine-config.js";
 
 test("parses buildkitd-style keys", () => {
   const { config, warnings } = parseConfig(`
@@ -75,4 +75,23 @@ test("[cache]: registry import and export entries, as BuildKit spells them", () 
   );
   assert.throws(() => parseConfig(`[cache]\nimport = ["type=registry,ref=r/c,compression=zstd"]\n`), /unknown option "compression"/);
   assert.deepEqual(parseConfig(`[cache]\nttl = 1\n`).warnings, ['engine.toml: unknown key "cache.ttl" ignored']);
+});
+
+test("a client's cache config: Dagger's variables, entries separated by ;", () => {
+  assert.deepEqual(clientCacheConfig({}), { imports: [], exports: [] });
+  assert.deepEqual(clientCacheConfig({ both: "type=registry,ref=r/a,mode=max; type=registry,ref=r/b", imports: "type=registry,ref=r/c" }), {
+    imports: [
+      { ref: "r/a", mode: "max" },
+      { ref: "r/b", mode: "max" },
+      { ref: "r/c", mode: "max" },
+    ],
+    exports: [
+      { ref: "r/a", mode: "max" },
+      { ref: "r/b", mode: "max" },
+    ],
+  });
+  assert.throws(
+    () => clientCacheConfig({ exports: "type=s3,bucket=b" }),
+    /"_EXPERIMENTAL_DAGGER_CACHE_EXPORT_CONFIG" entry "type=s3,bucket=b": type must be "registry"/,
+  );
 });

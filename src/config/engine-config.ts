@@ -230,6 +230,26 @@ export function remoteCacheRef(entry: string, key: string, source: string): Remo
   return { ref, mode };
 }
 
+/**
+ * A client's cache config, as Dagger's CLI reads it from the environment:
+ * `_EXPERIMENTAL_DAGGER_CACHE_CONFIG` (import and export),
+ * `_EXPERIMENTAL_DAGGER_CACHE_IMPORT_CONFIG`, `_EXPERIMENTAL_DAGGER_CACHE_EXPORT_CONFIG`;
+ * each holds entries separated by ";".
+ */
+export function clientCacheConfig(env: { both?: string | undefined; imports?: string | undefined; exports?: string | undefined }): CacheConfig {
+  const entries = (text: string | undefined, name: string): RemoteCacheRef[] =>
+    (text ?? "")
+      .split(";")
+      .map((e) => e.trim())
+      .filter(Boolean)
+      .map((e) => remoteCacheRef(e, name, "the client's cache config"));
+  const both = entries(env.both, "_EXPERIMENTAL_DAGGER_CACHE_CONFIG");
+  return {
+    imports: [...both, ...entries(env.imports, "_EXPERIMENTAL_DAGGER_CACHE_IMPORT_CONFIG")],
+    exports: [...both, ...entries(env.exports, "_EXPERIMENTAL_DAGGER_CACHE_EXPORT_CONFIG")],
+  };
+}
+
 function registries(value: unknown, source: string, unknown: (k: string) => void): Record<string, RegistryConfig> {
   const out: Record<string, RegistryConfig> = {};
   for (const [host, raw] of Object.entries(table(value, "registry", source))) {

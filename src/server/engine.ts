@@ -19,8 +19,8 @@ import * as fs from "node:fs/promises";
 import * as os from "node:os";
 import * as path from "node:path";
 import { type Explanation, explainRecipe, rootsOf } from "../cache/explain.js";
-import { RegistryCache } from "../cache/registry-cache.js";
-import type { EngineConfig } from "../config/engine-config.js";
+import { newRegistryCacheStats, RegistryCache, type RegistryCacheStats } from "../cache/registry-cache.js";
+import { clientCacheConfig, type EngineConfig } from "../config/engine-config.js";
 import { LocalContentStore } from "../content/local-content-store.js";
 import { decodeId } from "../core/ids.js";
 import { bindingRecipe } from "../core/service-run.js";
@@ -70,7 +70,7 @@ import { ensureReserve, withReserve } from "./disk-reserve.js";
 import { hostResync } from "./host-resync.js";
 import type { Logger } from "./log.js";
 import { NestingServer } from "./nesting.js";
-import { SessionManager } from "./sessions.js";
+import { CACHE_CONFIG_LABELS, SessionManager } from "./sessions.js";
 import { secureStateDir } from "./state-dir.js";
 
 export class Engine {
@@ -247,6 +247,35 @@ export class Engine {
     engine.remoteCache = remoteCache;
     nesting.attach(engine);
     return engine;
+  }
+
+  readonly #clientCacheStats = newRegistryCacheStats();
+  #clientCacheUsed = false;
+
+  /** What the caches clients asked for did, added up (none asked: undefined). */
+  get clientCacheStats(): RegistryCacheStats | undefined {
+    return this.#clientCacheUsed ? this.#clientCacheStats : undefined;
+  }
+
+  /**
+   * The remote cache a new session asks for in its labels (the client's
+   * `_EXPERIMENTAL_DAGGER_CACHE_CONFIG`…), or undefined; a bad entry is an
+   * InvalidArgumentError naming it.
+   */
+  sessionRemoteCache(labels: Readonly<Record<string, string>>): RegistryCache | undefined {
+    const config = clientCacheConfig({
+      both: labels[CACHE_CONFIG_LABELS.both],
+      imports: labels[CACHE_CONFIG_LABELS.imports],
+      exports: labels[CACHE_CONFIG_LABELS.exports],
+    });
+    if (config.imports.length + config.exports.length === 0) return undefined;
+    this.#clientCacheUsed = true;
+    const { images, exporter, snapshots } = this.deps;
+    return new RegistryCache(
+      { registry: this.registry, images, exporter, snapshots, warn: (message, fields) => this.log.warn(message, fields) },
+      config,
+      this.#clientCacheStats,
+    );
   }
 
   /** `tanto cache explain`: which ops of the object `id` names would run, and what differs from the closest records. */

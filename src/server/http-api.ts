@@ -70,6 +70,7 @@ async function handle(engine: Engine, req: IncomingMessage, res: ServerResponse)
       platforms: engine.platforms,
       ...engine.solver.stats,
       ...(engine.remoteCache ? { remoteCache: engine.remoteCache.stats } : {}),
+      ...(engine.clientCacheStats ? { clientRemoteCache: engine.clientCacheStats } : {}),
     });
   }
   if (req.method === "GET" && parts[1] === "du") return sendJson(res, 200, await engine.collector.usage());
@@ -88,7 +89,11 @@ async function handle(engine: Engine, req: IncomingMessage, res: ServerResponse)
   if (parts[1] !== "sessions") return sendJson(res, 404, { error: `no such endpoint ${url.pathname}` });
 
   if (req.method === "POST" && parts.length === 2) {
-    const session = engine.sessions.create(sessionLabels((await readJson(req))["labels"]));
+    const labels = sessionLabels((await readJson(req))["labels"]);
+    // A bad cache config refuses the session, with the entry named.
+    const remoteCache = engine.sessionRemoteCache(labels);
+    const session = engine.sessions.create(labels);
+    session.remoteCache = remoteCache;
     engine.log.debug("session opened", { session: session.id });
     return sendJson(res, 201, { id: session.id });
   }

@@ -9,7 +9,16 @@ import type { ContentChecksums } from "./content-checksums.js";
 import { Inflight } from "./inflight.js";
 import { opFacets } from "./op-facets.js";
 import { HeldSlot } from "./slot.js";
-import { type ContentInput, type OpRunner, type RemoteRecords, type Result, type SolveContext, snapshotsOf, type Vertex } from "./types.js";
+import {
+  type ContentInput,
+  type OpRunner,
+  type RemoteRecords,
+  type Result,
+  type SolveContext,
+  snapshotsOf,
+  type Vertex,
+  type WithRemoteRecords,
+} from "./types.js";
 
 export interface SolverOptions {
   runners: readonly OpRunner[];
@@ -51,6 +60,12 @@ export class Solver {
   readonly #checksums: ContentChecksums | undefined;
   readonly #remote: RemoteRecords | undefined;
   readonly #inflight = new Map<Digest, Inflight>();
+  /**
+   * The remote records of a solve's contexts, when its session brought its
+   * own: kept here because a shared solve's context finds its session only
+   * once a waiter has joined, after the solve has started.
+   */
+  readonly #contextRemote = new WeakMap<SolveContext, RemoteRecords>();
   /** Cancelled solves still winding down: a fresh solve of the digest waits for them. */
   readonly #winding = new Map<Digest, Promise<unknown>>();
   readonly stats: SolverStats = { executed: {}, cacheHits: 0, contentHits: 0, remoteHits: 0 };
@@ -95,11 +110,13 @@ export class Solver {
       entry = fresh;
       const before = this.#winding.get(v.digest);
       this.#inflight.set(v.digest, fresh);
-      fresh.start((shared) =>
-        this.#solveFresh(v, fresh, shared, before).finally(() => {
+      const remote = this.#contextRemote.get(ctx) ?? (ctx.session as WithRemoteRecords | undefined)?.remoteCache;
+      fresh.start((shared) => {
+        if (remote) this.#contextRemote.set(shared, remote);
+        return this.#solveFresh(v, fresh, shared, before).finally(() => {
           if (this.#inflight.get(v.digest) === fresh) this.#inflight.delete(v.digest);
-        }),
-      );
+        });
+      });
     }
     return entry.join(ctx);
   }
@@ -116,9 +133,10 @@ export class Solver {
       if (hit) return this.#answer(v, hit, ctx);
     }
 
-    if (key && this.#remote) {
+    const remote = this.#contextRemote.get(ctx) ?? this.#remote;
+    if (key && remote) {
       // Shared by another engine: its result comes without solving the inputs.
-      const hit = await this.#remote.lookup(key, v.op.kind, ctx.signal);
+      const hit = await remote.lookup(key, v.op.kind, ctx.signal);
       if (hit) {
         this.#record(key, v, hit, 0, true);
         this.stats.remoteHits++;
@@ -152,6 +170,8 @@ export class Solver {
       const outsideSlot = <T>(work: () => Promise<T>): Promise<T> => held.outside(work, ctx.signal);
       const progress = sinkForSpan(ctx.progress, span.span);
       const opCtx = entry.context({ [SLOT]: held, outsideSlot, span: span.span, ...(progress ? { progress } : {}) });
+      const own = this.#contextRemote.get(ctx);
+      if (own) this.#contextRemote.set(opCtx, own);
       result = await runner.run(v, inputs, opCtx);
     } catch (err) {
       metrics.opsFailed.inc({ kind: v.op.kind });
@@ -173,7 +193,7 @@ export class Solver {
     for (const name of snapshotsOf(result)) ctx.lease?.(name);
     if (key) {
       this.#record(key, v, result, durationMs, true);
-      this.#remote?.recorded(key, v, result);
+      remote?.recorded(key, v, result);
     }
     if (contentKey) this.#record(contentKey, v, result, durationMs);
     ctx.progress?.({ type: "done", ...span, cached: false, durationMs, time: Date.now() });

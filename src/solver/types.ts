@@ -107,3 +107,8 @@ export interface RemoteRecords {
   lookup(key: string, kind: string, signal: AbortSignal | undefined): Promise<Result | undefined>;
   recorded(key: string, v: Vertex, result: Result): void;
 }
+
+/** A session that brings its own remote records (the client's `_EXPERIMENTAL_DAGGER_CACHE_CONFIG`): used instead of the engine's. */
+export interface WithRemoteRecords {
+  readonly remoteCache?: RemoteRecords | undefined;
+}
