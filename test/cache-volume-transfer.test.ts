@@ -175,6 +175,56 @@ describe("cache volume export and import", () => {
   });
 });
 
+describe("cache volumes through a registry", () => {
+  const t = sdkEngine();
+
+  test("push a volume as an image, pull it into another volume: the same files, modes and owners", async () => {
+    const dir = await fs.mkdtemp(path.join(os.tmpdir(), "tanto-volume-registry-"));
+    try {
+      const src = path.join(dir, "src");
+      await fs.mkdir(path.join(src, "sub"), { recursive: true });
+      for (let i = 0; i < 50; i++) {
+        const file = path.join(src, "sub", `f${i}`);
+        await fs.writeFile(file, `content ${i}\n`.repeat(i + 1));
+        await fs.chown(file, 1000 + (i % 3), 2000);
+        await fs.chmod(file, i % 2 ? 0o600 : 0o755);
+      }
+      await fs.symlink("sub/f1", path.join(src, "link"));
+      const tar = path.join(dir, "seed.tar");
+      assert.equal((await run(["tar", "-c", "-f", tar, "--numeric-owner", "--sort=name", "-C", src, "."])).code, 0);
+      assert.equal((await run([CLI, "cache-volume", "import", "seedme", tar], { env: t.env })).code, 0);
+
+      const registry = t.env["TANTO_TEST_IMAGE"]!.split("/")[0]!;
+      const ref = `${registry}/tanto-volumes/seedme:v1`;
+      const pushed = await run([CLI, "cache-volume", "push", "seedme", ref], { env: t.env });
+      assert.equal(pushed.code, 0, pushed.stderr);
+      assert.match(pushed.stderr, /cache volume "seedme" pushed to .*tanto-volumes\/seedme:v1 \(sha256:[0-9a-f]{64}\)/);
+
+      const pulled = await run([CLI, "cache-volume", "pull", "copy", ref], { env: t.env });
+      assert.equal(pulled.code, 0, pulled.stderr);
+      const listings = await Promise.all(
+        ["seedme", "copy"].map(async (name) => {
+          const out = path.join(dir, `${name}.tar`);
+          const r = await run([CLI, "cache-volume", "export", name, out], { env: t.env });
+          assert.equal(r.code, 0, r.stderr);
+          return (await run(["tar", "-t", "-v", "--numeric-owner", "--full-time", "-f", out])).stdout.trim().split("\n").sort();
+        }),
+      );
+      assert.equal(listings[1]!.length, 53);
+      assert.deepEqual(listings[1], listings[0]);
+
+      const again = await run([CLI, "cache-volume", "pull", "copy", ref], { env: t.env });
+      assert.notEqual(again.code, 0);
+      assert.match(again.stderr, /cache volume "copy" already exists: pass --replace/);
+      const notVolume = await run([CLI, "cache-volume", "pull", "--replace", "copy", t.env["TANTO_TEST_IMAGE"]!], { env: t.env });
+      assert.notEqual(notVolume.code, 0);
+      assert.match(notVolume.stderr, /busybox is not a cache volume pushed by tanto/);
+    } finally {
+      await fs.rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 /** The ID of cacheVolume(key), from the engine. */
 async function volumeId(env: NodeJS.ProcessEnv, key: string): Promise<string> {
   const r = await run([CLI, "query"], { env, input: `{ cacheVolume(key: "${key}") { id } }` });

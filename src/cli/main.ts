@@ -111,6 +111,29 @@ volume
     await importVolumeCommand(name, file, opts);
   });
 
+volume
+  .command("push")
+  .description("push cache volume NAME to a registry as an image REF (one layer: its tar archive)")
+  .argument("<name>", "the volume's key")
+  .argument("<ref>", "HOST/REPOSITORY:TAG")
+  .option("--owner <owner>", "the volume as mounted with this owner")
+  .action(async (name: string, ref: string, opts: { owner?: string }) => {
+    const { registryVolumeCommand } = await import("./volume-commands.js");
+    await registryVolumeCommand("push", name, ref, opts);
+  });
+
+volume
+  .command("pull")
+  .description("make cache volume NAME from the image REF that `push` made; refused while an exec uses the volume")
+  .argument("<name>", "the volume's key")
+  .argument("<ref>", "HOST/REPOSITORY:TAG")
+  .option("--replace", "replace the volume's contents when it exists (default: refuse)", false)
+  .option("--owner <owner>", "the volume as mounted with this owner")
+  .action(async (name: string, ref: string, opts: { owner?: string; replace: boolean }) => {
+    const { registryVolumeCommand } = await import("./volume-commands.js");
+    await registryVolumeCommand("pull", name, ref, opts);
+  });
+
 program
   .command("session")
   .description("open a session for an SDK: prints {port, session_token} as one JSON line on stdout")

@@ -20,6 +20,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { type Explanation, explainRecipe, rootsOf } from "../cache/explain.js";
 import { newRegistryCacheStats, RegistryCache, type RegistryCacheStats } from "../cache/registry-cache.js";
+import type { VolumeRegistryDeps } from "../cache/volume-registry.js";
 import { clientCacheConfig, type EngineConfig } from "../config/engine-config.js";
 import { LocalContentStore } from "../content/local-content-store.js";
 import { decodeId } from "../core/ids.js";
@@ -276,6 +277,11 @@ export class Engine {
       config,
       this.#clientCacheStats,
     );
+  }
+
+  /** Push a cache volume to `ref` / make one from `ref` (cache/volume-registry.ts). */
+  get volumeRegistry(): VolumeRegistryDeps {
+    return { volumes: this.volumes, content: this.deps.exporter.content, registry: this.registry };
   }
 
   /** `tanto cache explain`: which ops of the object `id` names would run, and what differs from the closest records. */

@@ -9,6 +9,8 @@
  *   POST   /v1/explain                   → {id}: the ops of the object's recipe that would run, and why (cache/explain.ts)
  *   GET    /v1/cache-volumes/:name       → the volume as a tar stream
  *   PUT    /v1/cache-volumes/:name       → make it from the tar body (?replace=1 to replace one that exists)
+ *   POST   /v1/cache-volumes/:name/push  → {ref, owner?}: the volume as an image in a registry
+ *   POST   /v1/cache-volumes/:name/pull  → {ref, owner?, replace?}: made from one
  *   POST   /v1/sessions                  → {id}; body {labels}
  *   GET    /v1/sessions/:id/events       → NDJSON progress; closing it ends the session
  *   POST   /v1/sessions/:id/query        → GraphQL over JSON ({query, variables?, operationName?})
@@ -30,7 +32,7 @@ import { callName, inCallSpan } from "./call-span.js";
 import { explainDiskFull, withReserve } from "./disk-reserve.js";
 import type { Engine } from "./engine.js";
 import { handleTunnelUpgrade } from "./tunnels.js";
-import { volumeEndpoint } from "./volume-endpoints.js";
+import { volumeEndpoint, volumeRegistryEndpoint } from "./volume-endpoints.js";
 
 /**
  * The request handler. On a unix socket, the socket's permissions are the
@@ -85,6 +87,7 @@ async function handle(engine: Engine, req: IncomingMessage, res: ServerResponse)
     if (typeof id !== "string" || id === "") throw new InvalidArgumentError('want {"id": "<an object ID>"}');
     return sendJson(res, 200, engine.explain(id));
   }
+  if (parts[1] === "cache-volumes" && parts.length === 4) return volumeRegistryEndpoint(engine, req, res, decodeURIComponent(parts[2]!), parts[3]!);
   if (parts[1] === "cache-volumes" && parts.length === 3) return volumeEndpoint(engine, req, res, decodeURIComponent(parts[2]!), url.searchParams);
   if (parts[1] !== "sessions") return sendJson(res, 404, { error: `no such endpoint ${url.pathname}` });
 
