@@ -18,6 +18,9 @@
  *   8. modules: for each SDK runtime (TypeScript, Python, Go), the first `tanto call` of a fresh
  *      module on a warm engine, and the same call cached against the same pipeline as a plain SDK
  *      script; see scripts/bench-modules.mjs. `--only modules` runs just these rows.
+ *   9. the remote cache: a 20-step chain on an empty engine answered from another engine's export
+ *      to the registry vs run from scratch, and the export time (scripts/bench-remote-cache.mjs,
+ *      `--only remote-cache`).
  *
  * Everything runs against a private registry and a private engine root in a temporary
  * directory, so the figures do not depend on (or disturb) whatever else runs on the machine,
@@ -28,7 +31,8 @@
  * so that the host's firewall is left as it was) and stopped at the end.
  * Options: --iterations N (default 20), --starts N (default 5), --sync-runs N and
  * --publish-runs N (default 3 each), --platform-chain-runs N (default 3), --module-first-runs N
- * (fresh modules per SDK, default 2), --only platforms|tracing|modules|startup,
+ * (fresh modules per SDK, default 2), --cache-runs N (default 3),
+ * --only platforms|tracing|modules|startup|remote-cache,
  * --json FILE (default .tmp/bench.json).
  * Progress goes to stderr; the table to stdout.
  */
@@ -43,6 +47,7 @@ import { fileURLToPath } from "node:url";
 import { parseArgs, promisify } from "node:util";
 import { benchModules, moduleRows } from "./bench-modules.mjs";
 import { benchPlatforms, platformRows } from "./bench-platforms.mjs";
+import { benchRemoteCache, remoteCacheRows } from "./bench-remote-cache.mjs";
 import { benchTracing, tracingRows } from "./bench-tracing.mjs";
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
@@ -59,6 +64,7 @@ const { values: opts } = parseArgs({
     "publish-runs": { type: "string", default: "3" },
     "platform-chain-runs": { type: "string", default: "3" },
     "module-first-runs": { type: "string", default: "2" },
+    "cache-runs": { type: "string", default: "3" },
     only: { type: "string" },
     json: { type: "string", default: path.join(REPO, ".tmp", "bench.json") },
   },
@@ -69,7 +75,8 @@ const SYNC_RUNS = positiveInt(opts["sync-runs"], "--sync-runs");
 const PUBLISH_RUNS = positiveInt(opts["publish-runs"], "--publish-runs");
 const PLATFORM_CHAIN_RUNS = positiveInt(opts["platform-chain-runs"], "--platform-chain-runs");
 const MODULE_FIRST_RUNS = positiveInt(opts["module-first-runs"], "--module-first-runs");
-const ONLY = ["platforms", "tracing", "modules", "startup"];
+const CACHE_RUNS = positiveInt(opts["cache-runs"], "--cache-runs");
+const ONLY = ["platforms", "tracing", "modules", "startup", "remote-cache"];
 if (opts.only !== undefined && !ONLY.includes(opts.only)) throw new Error(`--only: want one of ${ONLY.join(", ")}, not ${JSON.stringify(opts.only)}`);
 const CHAIN_STEPS = 20;
 /** The client directory: SYNC_DIRS × SYNC_FILES_PER_DIR files of SYNC_FILE_BYTES random bytes (200 MB). */
@@ -91,6 +98,7 @@ const GOALS = {
   publishRatio: 1.0, // tanto publish / buildah push
   cachedChainMs: 50,
   tracingRatio: 1.05, // uncached 20-step chain with spans exported over OTLP / without
+  remoteCacheRatio: 0.5, // 20-step chain on an empty engine from a remote cache / from scratch
   coldStartMs: 300,
   idleRssMb: 80,
 };
@@ -774,6 +782,17 @@ async function main(cleanup) {
     const h = { query, engineGet, summarize, log, checkInterrupted, stopChild, waitHealthy, openSession, warmup: WARMUP };
     return benchTracing({ repo: REPO, dir, tanto: TANTO_JS, registryHost: registry.host, iterations: ITERATIONS, cleanup, h });
   };
+  const remoteCache = () => {
+    log(`remote cache: ${CACHE_RUNS} uncached 20-step chains exported by one engine, answered by another from the registry, and run from scratch by a third`);
+    const h = { query, engineGet, summarize, log, checkInterrupted, stopChild, waitHealthy, openSession };
+    return benchRemoteCache({ dir, tanto: TANTO_JS, registryHost: registry.host, runs: CACHE_RUNS, cleanup, h });
+  };
+  if (opts.only === "remote-cache") {
+    results.only = "remote-cache";
+    results.remoteCache = await remoteCache();
+    results.loadavgEnd = os.loadavg();
+    return results;
+  }
   const modules = () => {
     log(`modules: ${MODULE_FIRST_RUNS} first calls of fresh modules per SDK, ${ITERATIONS} cached calls vs a plain SDK script`);
     const h = { summarize, log, checkInterrupted, warmup: WARMUP };
@@ -869,6 +888,7 @@ async function main(cleanup) {
   results.notes.push(...results.platforms.notes);
   results.tracing = await tracing();
   results.modules = await modules();
+  results.remoteCache = await remoteCache();
 
   log(
     `host directory of ${SYNC_DIRS * SYNC_FILES_PER_DIR} files / ${Math.round((SYNC_DIRS * SYNC_FILES_PER_DIR * SYNC_FILE_BYTES) / 1e6)} MB: first sync vs unchanged from a new session, ${SYNC_RUNS} runs`,
@@ -943,6 +963,7 @@ function renderTable(r) {
       moduleRows(r.modules, fmtSummary, (ok) => (ok ? "ok" : "MISSED")),
       r,
     );
+  if (r.only === "remote-cache") return formatTable(remoteCacheRows(r.remoteCache, fmtSummary, GOALS.remoteCacheRatio), r);
   const rows = [];
   const ex = r.uncachedExec;
   const ratio = (a, b) => a / b;
@@ -1033,7 +1054,7 @@ function formatTable(rows, r) {
   const out = [line(header), ...rows.map(line)];
   out.push(
     "",
-    `times are median / p90 over ${r.iterations} runs (host dir: ${r.syncRuns} runs, publish: ${r.publishRuns}, cold start: ${r.starts} starts, platform chains: ${r.platforms?.chain.runs ?? "—"}); ratio = tanto median / baseline median`,
+    `times are median / p90 over ${r.iterations} runs (host dir: ${r.syncRuns} runs, publish: ${r.publishRuns}, cold start: ${r.starts} starts, platform chains: ${r.platforms?.chain.runs ?? "—"}, remote cache: ${r.remoteCache?.remote.n ?? "—"}); ratio = tanto median / baseline median`,
   );
   const load = (l) => l.map((x) => x.toFixed(2)).join(" ");
   out.push(`load average ${load(r.machine.loadavgStart)} at start, ${load(r.loadavgEnd)} at end, on ${r.machine.cpus} CPUs`);

@@ -60,6 +60,16 @@ else
     echo "warning: could not download the Go SDK's modules; test/go-sdk.test will fail" >&2
 fi
 
+# Helm from its Go module, for test/helm-chart.test (the chart in deploy/helm/tanto); built once into the cache.
+helm_version=v3.22.0
+helm_dir="${TANTO_CACHE_DIR:-$HOME/.cache/tanto}/helm-$helm_version"
+if command -v go >/dev/null && [ ! -x "$helm_dir/helm" ]; then
+  echo "building helm $helm_version into $helm_dir (several minutes the first time)" >&2
+  mkdir -p "$helm_dir"
+  GOBIN="$helm_dir" GOTOOLCHAIN=local go install "helm.sh/helm/v3/cmd/helm@$helm_version" ||
+    echo "warning: could not build helm $helm_version; test/helm-chart.test will fail" >&2
+fi
+
 # The base images of TypeScript and Python module runtimes (cached in ~/.cache/tanto; a few minutes the first time).
 node engine-image/typescript-runtime.mjs >/dev/null
 node engine-image/python-runtime.mjs >/dev/null

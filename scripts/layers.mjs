@@ -35,6 +35,8 @@ const TIERS = [
   // The schema a session serves: parts (SDL + resolvers) and extensions.
   ["schema"],
   ["modules"],
+  // Cache tools over the solver's records and Dagger's objects (explain).
+  ["cache"],
   // The two ends of a session: they talk over HTTP only, never by import.
   ["server", "client"],
   ["cli"],

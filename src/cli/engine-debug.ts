@@ -6,6 +6,7 @@
 import * as inspector from "node:inspector";
 import { connectEngine, RUNNER_HOST_ENV } from "../client/connect.js";
 import { EngineClient } from "../client/engine-client.js";
+import { isKubePodRunnerHost, kubePodEngineClient } from "../client/kube-pod.js";
 import { DOCKER_CONTAINER_SCHEME, dockerEngineClient } from "../client/runner-hosts.js";
 import { InvalidArgumentError, messageOf } from "../errors.js";
 
@@ -50,10 +51,14 @@ export async function statsCommand(): Promise<void> {
  */
 export async function engineVersionLine(): Promise<string | undefined> {
   const url = process.env[RUNNER_HOST_ENV];
-  if (!url || !(url.startsWith("unix://") || url.startsWith("tcp://") || url.startsWith(DOCKER_CONTAINER_SCHEME))) return undefined;
+  if (!url || !(url.startsWith("unix://") || url.startsWith("tcp://") || url.startsWith(DOCKER_CONTAINER_SCHEME) || isKubePodRunnerHost(url))) return undefined;
   let client: EngineClient | undefined;
   try {
-    client = url.startsWith(DOCKER_CONTAINER_SCHEME) ? await dockerEngineClient(url, () => undefined) : new EngineClient(url);
+    client = url.startsWith(DOCKER_CONTAINER_SCHEME)
+      ? await dockerEngineClient(url, () => undefined)
+      : isKubePodRunnerHost(url)
+        ? await kubePodEngineClient(url)
+        : new EngineClient(url);
     return `engine ${(await client.health()).version} at ${url}`;
   } catch (err) {
     return `engine unreachable at ${url}: ${messageOf(err)}`;

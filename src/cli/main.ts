@@ -73,6 +73,68 @@ engine
   });
 
 program
+  .command("cache")
+  .description("look into the engine's cache")
+  .command("explain")
+  .description("which ops of a recipe would run instead of hitting the cache, and which input differs from the closest cached record")
+  .argument("<target>", "an object's ID, or a GraphQL file whose result selects the `id` of the object to explain")
+  .option("--json", "print JSON", false)
+  .option("--var <name=value>", "a query variable, as a string (repeatable)", collect, [])
+  .option("--var-json <json>", "query variables as a JSON object (--var adds to them)")
+  .action(async (target: string, opts: { json: boolean; var: string[]; varJson?: string }) => {
+    const { explainCommand } = await import("./explain-command.js");
+    await explainCommand(target, opts);
+  });
+
+const volume = program.command("cache-volume").description("move cache volumes in and out of the engine as tar archives");
+
+volume
+  .command("export")
+  .description("write cache volume NAME (as cacheVolume(NAME) names it) to FILE as a tar archive (- for stdout)")
+  .argument("<name>", "the volume's key")
+  .argument("<file>", "the archive to write")
+  .option("--owner <owner>", "the volume as mounted with this owner (withMountedCache's owner, as the pipeline spells it)")
+  .action(async (name: string, file: string, opts: { owner?: string }) => {
+    const { exportVolumeCommand } = await import("./volume-commands.js");
+    await exportVolumeCommand(name, file, opts);
+  });
+
+volume
+  .command("import")
+  .description("make cache volume NAME from the tar archive FILE (- for stdin); refused while an exec uses the volume")
+  .argument("<name>", "the volume's key")
+  .argument("<file>", "the archive to read")
+  .option("--replace", "replace the volume's contents when it exists (default: refuse)", false)
+  .option("--owner <owner>", "the volume as mounted with this owner (withMountedCache's owner, as the pipeline spells it)")
+  .action(async (name: string, file: string, opts: { replace: boolean; owner?: string }) => {
+    const { importVolumeCommand } = await import("./volume-commands.js");
+    await importVolumeCommand(name, file, opts);
+  });
+
+volume
+  .command("push")
+  .description("push cache volume NAME to a registry as an image REF (one layer: its tar archive)")
+  .argument("<name>", "the volume's key")
+  .argument("<ref>", "HOST/REPOSITORY:TAG")
+  .option("--owner <owner>", "the volume as mounted with this owner")
+  .action(async (name: string, ref: string, opts: { owner?: string }) => {
+    const { registryVolumeCommand } = await import("./volume-commands.js");
+    await registryVolumeCommand("push", name, ref, opts);
+  });
+
+volume
+  .command("pull")
+  .description("make cache volume NAME from the image REF that `push` made; refused while an exec uses the volume")
+  .argument("<name>", "the volume's key")
+  .argument("<ref>", "HOST/REPOSITORY:TAG")
+  .option("--replace", "replace the volume's contents when it exists (default: refuse)", false)
+  .option("--owner <owner>", "the volume as mounted with this owner")
+  .action(async (name: string, ref: string, opts: { owner?: string; replace: boolean }) => {
+    const { registryVolumeCommand } = await import("./volume-commands.js");
+    await registryVolumeCommand("pull", name, ref, opts);
+  });
+
+program
   .command("session")
   .description("open a session for an SDK: prints {port, session_token} as one JSON line on stdout")
   .option("--workdir <dir>", "the client's working directory")

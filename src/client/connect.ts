@@ -1,7 +1,7 @@
 /**
  * Finding the engine: `_EXPERIMENTAL_DAGGER_RUNNER_HOST` (what the official
- * SDKs pass on: unix://, tcp://, or docker-container:// and docker-image://
- * from runner-hosts.ts), else the default socket. When nothing answers at the default
+ * SDKs pass on: unix://, tcp://, docker-container:// and docker-image://
+ * from runner-hosts.ts, kube-pod:// from kube-pod.ts), else the default socket. When nothing answers at the default
  * socket and we are root, start `tanto engine` on this host in the background
  * and use it from then on: the embedded default, no Docker needed.
  */
@@ -12,6 +12,7 @@ import { fileURLToPath } from "node:url";
 import { InvalidArgumentError, messageOf, UnavailableError } from "../errors.js";
 import { DEFAULT_ADDRESS } from "../http/address.js";
 import { EngineClient } from "./engine-client.js";
+import { isKubePodRunnerHost, kubePodEngineClient } from "./kube-pod.js";
 import { dockerEngineClient, isDockerRunnerHost } from "./runner-hosts.js";
 
 export const RUNNER_HOST_ENV = "_EXPERIMENTAL_DAGGER_RUNNER_HOST";
@@ -21,8 +22,8 @@ const LOG_FILE = "/var/log/tanto-engine.log";
 export async function connectEngine(log: (line: string) => void): Promise<EngineClient> {
   const configured = process.env[RUNNER_HOST_ENV];
   const url = configured || DEFAULT_ADDRESS;
-  if (isDockerRunnerHost(url)) {
-    const client = await dockerEngineClient(url, log);
+  if (isDockerRunnerHost(url) || isKubePodRunnerHost(url)) {
+    const client = isKubePodRunnerHost(url) ? await kubePodEngineClient(url) : await dockerEngineClient(url, log);
     try {
       await client.health();
       return client;
@@ -32,7 +33,9 @@ export async function connectEngine(log: (line: string) => void): Promise<Engine
     }
   }
   if (!url.startsWith("unix://") && !url.startsWith("tcp://")) {
-    throw new InvalidArgumentError(`${RUNNER_HOST_ENV}="${url}": unsupported runner host; want unix://, tcp://, docker-container:// or docker-image://`);
+    throw new InvalidArgumentError(
+      `${RUNNER_HOST_ENV}="${url}": unsupported runner host; want unix://, tcp://, docker-container://, docker-image:// or kube-pod://`,
+    );
   }
   const client = new EngineClient(url);
   try {

@@ -7,7 +7,7 @@
 import * as http from "node:http";
 import type { Duplex, Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
-import { messageOf, UnavailableError } from "../errors.js";
+import { InvalidArgumentError, messageOf, UnavailableError } from "../errors.js";
 import { type Address, parseAddress, TOKEN_ENV } from "../http/address.js";
 import { CALL_STATUS_HEADER, type SessionEvent } from "../http/session-protocol.js";
 
@@ -79,7 +79,16 @@ export class EngineClient {
 
   async openSession(labels: Record<string, string>): Promise<string> {
     const res = await this.request("POST", "/v1/sessions", JSON.stringify({ labels }));
-    if (res.status !== 201) throw new UnavailableError(`engine refused a session: ${res.body}`);
+    if (res.status !== 201) {
+      let said = res.body;
+      try {
+        said = String((JSON.parse(res.body) as { error?: unknown }).error ?? res.body);
+      } catch {
+        // not JSON: the body as it is
+      }
+      const message = `engine refused a session: ${said}`;
+      throw res.status === 400 ? new InvalidArgumentError(message) : new UnavailableError(message);
+    }
     return (JSON.parse(res.body) as { id: string }).id;
   }
 
@@ -177,6 +186,32 @@ export class EngineClient {
       });
       req.on("error", reject);
       req.end();
+    });
+  }
+
+  /** A streamed answer (a volume's tar): the response, whatever its status; the caller reads or drains it. */
+  download(path: string, signal?: AbortSignal): Promise<http.IncomingMessage> {
+    return new Promise((resolve, reject) => {
+      const req = http.request({ ...this.#options("GET", path), ...(signal ? { signal } : {}) }, resolve);
+      req.on("error", (err) => reject(new UnavailableError(`cannot reach the engine at ${this.url}: ${messageOf(err)}`, { cause: err })));
+      req.end();
+    });
+  }
+
+  /** Send `body` as a stream; returns the (JSON) answer. */
+  upload(method: string, path: string, body: Readable): Promise<{ status: number; body: string }> {
+    return new Promise((resolve, reject) => {
+      const opts = this.#options(method, path);
+      opts.headers = { ...(opts.headers as Record<string, string>), "content-type": "application/octet-stream" };
+      const req = http.request(opts, (res) => {
+        const chunks: Buffer[] = [];
+        res.on("data", (c: Buffer) => chunks.push(c));
+        res.on("end", () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString("utf8") }));
+        res.on("error", reject);
+      });
+      req.on("error", (err) => reject(new UnavailableError(`cannot reach the engine at ${this.url}: ${messageOf(err)}`, { cause: err })));
+      // The engine may answer (a refusal) before reading everything: the answer is what counts.
+      pipeline(body, req).catch(() => undefined);
     });
   }
 

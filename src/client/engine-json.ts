@@ -7,7 +7,11 @@ import { EngineError, InvalidArgumentError, UnavailableError } from "../errors.j
 import type { EngineClient } from "./engine-client.js";
 
 export async function engineJson<T>(engine: EngineClient, method: string, path: string, body?: string): Promise<T> {
-  const res = await engine.request(method, path, body);
+  return answerJson<T>(await engine.request(method, path, body), method, path);
+}
+
+/** The JSON of an answer already read, or the error it carries. */
+export function answerJson<T>(res: { status: number; body: string }, method: string, path: string): T {
   let parsed: unknown;
   try {
     parsed = JSON.parse(res.body);

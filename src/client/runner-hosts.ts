@@ -63,8 +63,13 @@ function containerClient(url: string, name: string): EngineClient {
 
 /** One connection to the engine in container `name`. */
 export function dialContainer(name: string): Duplex {
-  const child = spawn(DOCKER, ["exec", "-i", name, "tanto", "dial-stdio"], { stdio: ["pipe", "pipe", "pipe"] });
-  return new ChildStream(child, `${DOCKER} exec -i ${name} tanto dial-stdio`);
+  return dialCommand([DOCKER, "exec", "-i", name, "tanto", "dial-stdio"]);
+}
+
+/** One connection to an engine: a child (`docker exec`, `kubectl exec`) whose stdin/stdout reach its socket. */
+export function dialCommand(argv: readonly string[]): Duplex {
+  const child = spawn(argv[0]!, argv.slice(1), { stdio: ["pipe", "pipe", "pipe"] });
+  return new ChildStream(child, argv.join(" "));
 }
 
 /**

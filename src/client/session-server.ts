@@ -43,6 +43,8 @@ export async function openClientSession(
   const sessionId = await engine.openSession({
     ...opts.labels,
     "tanto.client.host": os.hostname(),
+    // Dagger's client cache config, for the engine to import from and export to (server/sessions.ts).
+    ...cacheLabels(process.env),
     ...(trace ? { "tanto.traceparent": trace } : {}),
     ...(opts.otlp ? { "tanto.otel.client-exports": "1" } : {}),
   });
@@ -113,4 +115,15 @@ export async function openClientSession(
       engine.close();
     },
   };
+}
+
+function cacheLabels(env: NodeJS.ProcessEnv): Record<string, string> {
+  const out: Record<string, string> = {};
+  const both = env["_EXPERIMENTAL_DAGGER_CACHE_CONFIG"];
+  const imports = env["_EXPERIMENTAL_DAGGER_CACHE_IMPORT_CONFIG"];
+  const exports = env["_EXPERIMENTAL_DAGGER_CACHE_EXPORT_CONFIG"];
+  if (both) out["tanto.cache.config"] = both;
+  if (imports) out["tanto.cache.import"] = imports;
+  if (exports) out["tanto.cache.export"] = exports;
+  return out;
 }

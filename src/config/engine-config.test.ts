@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { parseConfig } from "./engine-config.js";
+import { clientCacheConfig, parseConfig } from "./engine-config.js";
 
 test("parses buildkitd-style keys", () => {
   const { config, warnings } = parseConfig(`
@@ -52,4 +52,46 @@ test("bounds on services, downloads, layer pulls and exports", () => {
   assert.deepEqual(warnings, []);
   assert.throws(() => parseConfig(`[worker.oci]\nmax-exports = 0\n`), /"worker\.oci\.max-exports" must be at least 1, got 0/);
   assert.throws(() => parseConfig(`[worker.oci]\nmax-services = "many"\n`), /"worker\.oci\.max-services" must be an integer/);
+});
+
+test("[cache]: registry import and export entries, as BuildKit spells them", () => {
+  assert.deepEqual(parseConfig("").config.cache, { imports: [], exports: [] });
+  const { config, warnings } = parseConfig(
+    `[cache]\nimport = ["type=registry,ref=r:5000/cache/main"]\nexport = ["type=registry,ref=r:5000/cache/main,mode=max", "type=registry, ref=r2/c"]\n`,
+  );
+  assert.deepEqual(warnings, []);
+  assert.deepEqual(config.cache, {
+    imports: [{ ref: "r:5000/cache/main", mode: "max" }],
+    exports: [
+      { ref: "r:5000/cache/main", mode: "max" },
+      { ref: "r2/c", mode: "max" },
+    ],
+  });
+  assert.throws(() => parseConfig(`[cache]\nexport = ["type=local,dest=/tmp/c"]\n`), /type must be "registry".*not "local"/);
+  assert.throws(() => parseConfig(`[cache]\nexport = ["type=registry"]\n`), /ref=HOST\/REPOSITORY is required/);
+  assert.throws(
+    () => parseConfig(`[cache]\nexport = ["type=registry,ref=r/c,mode=min"]\n`),
+    /mode "min" is not supported: tanto exports every record \(mode=max\)/,
+  );
+  assert.throws(() => parseConfig(`[cache]\nimport = ["type=registry,ref=r/c,compression=zstd"]\n`), /unknown option "compression"/);
+  assert.deepEqual(parseConfig(`[cache]\nttl = 1\n`).warnings, ['engine.toml: unknown key "cache.ttl" ignored']);
+});
+
+test("a client's cache config: Dagger's variables, entries separated by ;", () => {
+  assert.deepEqual(clientCacheConfig({}), { imports: [], exports: [] });
+  assert.deepEqual(clientCacheConfig({ both: "type=registry,ref=r/a,mode=max; type=registry,ref=r/b", imports: "type=registry,ref=r/c" }), {
+    imports: [
+      { ref: "r/a", mode: "max" },
+      { ref: "r/b", mode: "max" },
+      { ref: "r/c", mode: "max" },
+    ],
+    exports: [
+      { ref: "r/a", mode: "max" },
+      { ref: "r/b", mode: "max" },
+    ],
+  });
+  assert.throws(
+    () => clientCacheConfig({ exports: "type=s3,bucket=b" }),
+    /"_EXPERIMENTAL_DAGGER_CACHE_EXPORT_CONFIG" entry "type=s3,bucket=b": type must be "registry"/,
+  );
 });

@@ -64,6 +64,17 @@ export interface WorkLimits {
   exports: number;
 }
 
+/** One `[cache] import`/`export` entry: `type=registry,ref=HOST/REPO[:TAG],mode=max`. */
+export interface RemoteCacheRef {
+  readonly ref: string;
+  readonly mode: "max";
+}
+
+export interface CacheConfig {
+  imports: RemoteCacheRef[];
+  exports: RemoteCacheRef[];
+}
+
 export interface EngineConfig {
   debug: boolean;
   /** An HTTP listener for Prometheus metrics and a health check (buildkitd's `debugaddr`), `HOST:PORT`. */
@@ -74,6 +85,8 @@ export interface EngineConfig {
   limits: WorkLimits;
   gc: GcPolicy;
   network: NetworkConfig;
+  /** Remote cache in an OCI registry (src/cache/registry-cache.ts). */
+  cache: CacheConfig;
 }
 
 const LIMIT_KEYS: Record<string, keyof WorkLimits> = {
@@ -96,6 +109,7 @@ export function defaultConfig(): EngineConfig {
     limits: { services: 16, downloads: 4, layerPulls: 3, exports: Math.max(1, os.availableParallelism() - 1) },
     gc: { enabled: true },
     network: { enabled: true, name: "tanto", cidr: "10.87.0.0/16", poolSize: 4 },
+    cache: { imports: [], exports: [] },
   };
 }
 
@@ -141,6 +155,17 @@ export function parseConfig(text: string, source = "engine.toml"): LoadedConfig 
       case "registry":
         config.registries = registries(value, source, unknown);
         break;
+      case "cache":
+        for (const [ckey, cval] of Object.entries(table(value, key, source))) {
+          if (ckey !== "import" && ckey !== "export") {
+            unknown(`cache.${ckey}`);
+            continue;
+          }
+          config.cache[ckey === "import" ? "imports" : "exports"] = strList(cval, `cache.${ckey}`, source).map((e) =>
+            remoteCacheRef(e, `cache.${ckey}`, source),
+          );
+        }
+        break;
       case "network":
         for (const [nkey, nval] of Object.entries(table(value, key, source))) {
           const full = `network.${nkey}`;
@@ -184,6 +209,45 @@ export function parseConfig(text: string, source = "engine.toml"): LoadedConfig 
     }
   }
   return { config, warnings };
+}
+
+/** `type=registry,ref=…[,mode=max]`: the keys of BuildKit's cache options that tanto implements. */
+export function remoteCacheRef(entry: string, key: string, source: string): RemoteCacheRef {
+  const fields = new Map<string, string>();
+  for (const part of entry.split(",")) {
+    const eq = part.indexOf("=");
+    if (eq <= 0) throw new InvalidArgumentError(`${source}: "${key}" entry ${JSON.stringify(entry)}: want key=value pairs separated by commas`);
+    fields.set(part.slice(0, eq).trim(), part.slice(eq + 1).trim());
+  }
+  const bad = (why: string): InvalidArgumentError => new InvalidArgumentError(`${source}: "${key}" entry ${JSON.stringify(entry)}: ${why}`);
+  if (fields.get("type") !== "registry")
+    throw bad(`type must be "registry" (the only remote cache tanto has), not ${JSON.stringify(fields.get("type") ?? "")}`);
+  const ref = fields.get("ref");
+  if (!ref) throw bad("ref=HOST/REPOSITORY is required");
+  const mode = fields.get("mode") ?? "max";
+  if (mode !== "max") throw bad(`mode ${JSON.stringify(mode)} is not supported: tanto exports every record (mode=max)`);
+  for (const k of fields.keys()) if (!["type", "ref", "mode"].includes(k)) throw bad(`unknown option "${k}" (known: type, ref, mode)`);
+  return { ref, mode };
+}
+
+/**
+ * A client's cache config, as Dagger's CLI reads it from the environment:
+ * `_EXPERIMENTAL_DAGGER_CACHE_CONFIG` (import and export),
+ * `_EXPERIMENTAL_DAGGER_CACHE_IMPORT_CONFIG`, `_EXPERIMENTAL_DAGGER_CACHE_EXPORT_CONFIG`;
+ * each holds entries separated by ";".
+ */
+export function clientCacheConfig(env: { both?: string | undefined; imports?: string | undefined; exports?: string | undefined }): CacheConfig {
+  const entries = (text: string | undefined, name: string): RemoteCacheRef[] =>
+    (text ?? "")
+      .split(";")
+      .map((e) => e.trim())
+      .filter(Boolean)
+      .map((e) => remoteCacheRef(e, name, "the client's cache config"));
+  const both = entries(env.both, "_EXPERIMENTAL_DAGGER_CACHE_CONFIG");
+  return {
+    imports: [...both, ...entries(env.imports, "_EXPERIMENTAL_DAGGER_CACHE_IMPORT_CONFIG")],
+    exports: [...both, ...entries(env.exports, "_EXPERIMENTAL_DAGGER_CACHE_EXPORT_CONFIG")],
+  };
 }
 
 function registries(value: unknown, source: string, unknown: (k: string) => void): Record<string, RegistryConfig> {

@@ -45,6 +45,8 @@ export class HostMirrors {
   constructor(
     private readonly root: string,
     private readonly snapshots: OverlaySnapshotter,
+    /** Told the listing (path, type, mode, digest or link target) of each new snapshot: `cache explain` names changed files by it. */
+    private readonly onListing?: (snapshot: string, entries: ReadonlyArray<readonly [string, string, number, string]>) => void,
   ) {}
 
   /** The mirrors with their size and last sync, for the collector; one syncing now is in use. */
@@ -132,9 +134,13 @@ export class HostMirrors {
     await writeIndex(dir, next);
 
     const entries = [...next.values()].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
-    const digest = sha256(JSON.stringify(entries.map((e) => [e.path, e.type, e.mode, e.digest ?? e.target ?? ""])));
+    const rows = entries.map((e) => [e.path, e.type, e.mode, e.digest ?? e.target ?? ""] as const);
+    const digest = sha256(JSON.stringify(rows));
     const name = `host/${digestHex(digest)}`;
-    if (!this.snapshots.get(name)) await this.#snapshot(name, tree, entries);
+    if (!this.snapshots.get(name)) {
+      await this.#snapshot(name, tree, entries);
+      this.onListing?.(name, rows);
+    }
     return {
       snapshot: name,
       digest,

@@ -80,6 +80,7 @@ export function statusOf(err: unknown): number {
   if (err instanceof BodyTooLargeError) return 413;
   if (err instanceof InvalidArgumentError) return 400;
   if (err instanceof EngineError && err.code === "NOT_FOUND") return 404;
+  if (err instanceof EngineError && err.code === "FAILED_PRECONDITION") return 409;
   return 500;
 }
 

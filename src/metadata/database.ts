@@ -99,6 +99,24 @@ const MIGRATIONS: readonly string[] = [
      checksum TEXT NOT NULL,
      PRIMARY KEY (snapshot, path)
    );`,
+  // What each recipe-keyed record was made from, as named facets (src/solver/op-facets.ts),
+  // and the file listings of client directories by content digest: for `tanto cache explain`
+  // (src/cache/). A listing goes with its snapshot.
+  `CREATE TABLE cache_record_inputs (
+     record TEXT PRIMARY KEY REFERENCES cache_records(key) ON DELETE CASCADE,
+     kind TEXT NOT NULL,
+     name TEXT NOT NULL,
+     facets TEXT NOT NULL,
+     created INTEGER NOT NULL
+   );
+   CREATE INDEX cache_record_inputs_kind ON cache_record_inputs(kind);
+   CREATE TABLE host_tree_listings (
+     snapshot TEXT PRIMARY KEY,
+     entries TEXT NOT NULL
+   );
+   CREATE TRIGGER snapshots_take_their_listings AFTER DELETE ON snapshots BEGIN
+     DELETE FROM host_tree_listings WHERE snapshot = OLD.name;
+   END;`,
 ];
 
 export function openDatabase(file: string): Database {

@@ -71,6 +71,11 @@ export interface CacheSeedSpec {
  * seed's id names the source and owner, so a volume seeded from another
  * directory is another volume (as BuildKit keys cache mounts with a base).
  */
+/** A volume seed's id: what it copies (a snapshot's path) and the owner it sets; volumes of one key and seed are one. */
+export function seedId(snapshotName: string | undefined, path: string | undefined, owner: string | undefined): string {
+  return JSON.stringify([snapshotName ?? null, path ?? null, owner ?? null]);
+}
+
 export function cacheSeed(
   m: CacheSeedSpec,
   sources: readonly Result[],
@@ -80,7 +85,7 @@ export function cacheSeed(
   if (!m.seed && !m.owner) return undefined;
   const snapshotName = m.seed && m.seed.input >= 0 ? sources[m.seed.input]?.snapshot : undefined;
   return {
-    id: JSON.stringify([snapshotName ?? null, m.seed?.path ?? null, m.owner ?? null]),
+    id: seedId(snapshotName, m.seed?.path, m.owner),
     fill: async (dir) => {
       const owner = m.owner ? await resolveOwner(m.owner, rootfs) : undefined;
       if (m.seed && snapshotName !== undefined) {

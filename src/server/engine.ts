@@ -18,8 +18,12 @@ import { existsSync } from "node:fs";
 import * as fs from "node:fs/promises";
 import * as os from "node:os";
 import * as path from "node:path";
-import type { EngineConfig } from "../config/engine-config.js";
+import { type Explanation, explainRecipe, rootsOf } from "../cache/explain.js";
+import { newRegistryCacheStats, RegistryCache, type RegistryCacheStats } from "../cache/registry-cache.js";
+import type { VolumeRegistryDeps } from "../cache/volume-registry.js";
+import { clientCacheConfig, type EngineConfig } from "../config/engine-config.js";
 import { LocalContentStore } from "../content/local-content-store.js";
+import { decodeId } from "../core/ids.js";
 import { bindingRecipe } from "../core/service-run.js";
 import type { CoreDeps } from "../core/types.js";
 import { FailedPreconditionError, messageOf } from "../errors.js";
@@ -71,12 +75,14 @@ import { hostResync } from "./host-resync.js";
 import { IdleMemory } from "./idle-memory.js";
 import type { Logger } from "./log.js";
 import { NestingServer } from "./nesting.js";
-import { SessionManager } from "./sessions.js";
+import { CACHE_CONFIG_LABELS, SessionManager } from "./sessions.js";
 import { secureStateDir } from "./state-dir.js";
 
 export class Engine {
   /** The platforms containers can run on, native first (emulated ones through binfmt_misc). */
   platforms: readonly string[] = [];
+  /** The remote cache of engine.toml's [cache], when configured. */
+  remoteCache: RegistryCache | undefined;
 
   private constructor(
     readonly sessions: SessionManager,
@@ -90,6 +96,7 @@ export class Engine {
     private readonly registry: RegistryClient,
     private readonly runDir: string,
     readonly network: CniNetwork | undefined,
+    readonly volumes: CacheVolumes,
   ) {
     this.idleMemory = new IdleMemory({ busy: () => this.sessions.size > 0, log });
   }
@@ -175,7 +182,8 @@ export class Engine {
       platforms: emulation,
       nesting,
     });
-    const hostMirrors = new HostMirrors(path.join(root, "hostsync"), snapshots);
+    const saveListing = db.prepare("INSERT OR REPLACE INTO host_tree_listings (snapshot, entries) VALUES (?, ?)");
+    const hostMirrors = new HostMirrors(path.join(root, "hostsync"), snapshots, (name, entries) => saveListing.run(name, JSON.stringify(entries)));
     const recordOwners = new RecordBlobOwnership(db);
     const collector = new Collector({
       snapshots,
@@ -187,7 +195,12 @@ export class Engine {
       areas: { volumes, hostMirrors, gitCaches: git },
     });
     let sessions: SessionManager | undefined;
+    const remoteCache =
+      config.cache.imports.length + config.cache.exports.length > 0
+        ? new RegistryCache({ registry, images, exporter, snapshots, warn: (message, fields) => log.warn(message, fields) }, config.cache)
+        : undefined;
     const solver = new Solver({
+      ...(remoteCache ? { remote: remoteCache } : {}),
       runners: [
         new ImageOpRunner(images),
         execRunner,
@@ -260,17 +273,57 @@ export class Engine {
       if (engine?.config.gc.enabled) void engine.autoGc();
       engine?.idleMemory.poke();
     });
-    engine = new Engine(sessions, collector, config, log, deps, solver, db, executor, registry, runDir, network);
+    engine = new Engine(sessions, collector, config, log, deps, solver, db, executor, registry, runDir, network, volumes);
     sessions.otlp = await loadOtlp(process.env, { name: "tanto-engine", version: VERSION });
     if (sessions.otlp)
       log.info("exporting spans over OTLP", { endpoint: process.env["OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"] ?? process.env["OTEL_EXPORTER_OTLP_ENDPOINT"] });
     engine.platforms = emulation.platforms;
+    engine.remoteCache = remoteCache;
     nesting.attach(engine);
     return engine;
   }
 
   /** Memory back to the system once the last session ended (startup's too). */
   readonly idleMemory: IdleMemory;
+
+  readonly #clientCacheStats = newRegistryCacheStats();
+  #clientCacheUsed = false;
+
+  /** What the caches clients asked for did, added up (none asked: undefined). */
+  get clientCacheStats(): RegistryCacheStats | undefined {
+    return this.#clientCacheUsed ? this.#clientCacheStats : undefined;
+  }
+
+  /**
+   * The remote cache a new session asks for in its labels (the client's
+   * `_EXPERIMENTAL_DAGGER_CACHE_CONFIG`…), or undefined; a bad entry is an
+   * InvalidArgumentError naming it.
+   */
+  sessionRemoteCache(labels: Readonly<Record<string, string>>): RegistryCache | undefined {
+    const config = clientCacheConfig({
+      both: labels[CACHE_CONFIG_LABELS.both],
+      imports: labels[CACHE_CONFIG_LABELS.imports],
+      exports: labels[CACHE_CONFIG_LABELS.exports],
+    });
+    if (config.imports.length + config.exports.length === 0) return undefined;
+    this.#clientCacheUsed = true;
+    const { images, exporter, snapshots } = this.deps;
+    return new RegistryCache(
+      { registry: this.registry, images, exporter, snapshots, warn: (message, fields) => this.log.warn(message, fields) },
+      config,
+      this.#clientCacheStats,
+    );
+  }
+
+  /** Push a cache volume to `ref` / make one from `ref` (cache/volume-registry.ts). */
+  get volumeRegistry(): VolumeRegistryDeps {
+    return { volumes: this.volumes, content: this.deps.exporter.content, registry: this.registry };
+  }
+
+  /** `tanto cache explain`: which ops of the object `id` names would run, and what differs from the closest records. */
+  explain(id: string): Explanation {
+    return explainRecipe(this.db, rootsOf(decodeId(id).state));
+  }
 
   #gcTimer: NodeJS.Timeout | undefined;
   #gcRunning: Promise<void> | undefined;

@@ -6,6 +6,11 @@
  *   GET    /v1/stats                     → solver counters (ops executed, cache hits), platforms it runs
  *   GET    /v1/du                        → disk usage by kind, reclaimable
  *   POST   /v1/prune                     → {all?, keepStorage?} collect now
+ *   POST   /v1/explain                   → {id}: the ops of the object's recipe that would run, and why (cache/explain.ts)
+ *   GET    /v1/cache-volumes/:name       → the volume as a tar stream
+ *   PUT    /v1/cache-volumes/:name       → make it from the tar body (?replace=1 to replace one that exists)
+ *   POST   /v1/cache-volumes/:name/push  → {ref, owner?}: the volume as an image in a registry
+ *   POST   /v1/cache-volumes/:name/pull  → {ref, owner?, replace?}: made from one
  *   POST   /v1/sessions                  → {id}; body {labels}
  *   GET    /v1/sessions/:id/events       → NDJSON progress; closing it ends the session
  *   POST   /v1/sessions/:id/query        → GraphQL over JSON ({query, variables?, operationName?})
@@ -27,6 +32,7 @@ import { callName, inCallSpan } from "./call-span.js";
 import { explainDiskFull, withReserve } from "./disk-reserve.js";
 import type { Engine } from "./engine.js";
 import { handleTunnelUpgrade } from "./tunnels.js";
+import { volumeEndpoint, volumeRegistryEndpoint } from "./volume-endpoints.js";
 
 /**
  * The request handler. On a unix socket, the socket's permissions are the
@@ -61,7 +67,13 @@ async function handle(engine: Engine, req: IncomingMessage, res: ServerResponse)
 
   if (req.method === "GET" && parts[1] === "health") return sendJson(res, 200, { version: VERSION });
   if (req.method === "GET" && parts[1] === "stats") {
-    return sendJson(res, 200, { sessions: engine.sessions.size, platforms: engine.platforms, ...engine.solver.stats });
+    return sendJson(res, 200, {
+      sessions: engine.sessions.size,
+      platforms: engine.platforms,
+      ...engine.solver.stats,
+      ...(engine.remoteCache ? { remoteCache: engine.remoteCache.stats } : {}),
+      ...(engine.clientCacheStats ? { clientRemoteCache: engine.clientCacheStats } : {}),
+    });
   }
   if (req.method === "GET" && parts[1] === "du") return sendJson(res, 200, await engine.collector.usage());
   if (req.method === "POST" && parts[1] === "prune") {
@@ -70,10 +82,21 @@ async function handle(engine: Engine, req: IncomingMessage, res: ServerResponse)
     // On a full disk the prune gives up the engine's space reserve to be able to run at all.
     return sendJson(res, 200, await withReserve(path.resolve(engine.config.root), () => engine.collector.prune(opts)));
   }
+  if (req.method === "POST" && parts[1] === "explain") {
+    const id = (await readJson(req))["id"];
+    if (typeof id !== "string" || id === "") throw new InvalidArgumentError('want {"id": "<an object ID>"}');
+    return sendJson(res, 200, engine.explain(id));
+  }
+  if (parts[1] === "cache-volumes" && parts.length === 4) return volumeRegistryEndpoint(engine, req, res, decodeURIComponent(parts[2]!), parts[3]!);
+  if (parts[1] === "cache-volumes" && parts.length === 3) return volumeEndpoint(engine, req, res, decodeURIComponent(parts[2]!), url.searchParams);
   if (parts[1] !== "sessions") return sendJson(res, 404, { error: `no such endpoint ${url.pathname}` });
 
   if (req.method === "POST" && parts.length === 2) {
-    const session = engine.sessions.create(sessionLabels((await readJson(req))["labels"]));
+    const labels = sessionLabels((await readJson(req))["labels"]);
+    // A bad cache config refuses the session, with the entry named.
+    const remoteCache = engine.sessionRemoteCache(labels);
+    const session = engine.sessions.create(labels);
+    session.remoteCache = remoteCache;
     engine.log.debug("session opened", { session: session.id });
     return sendJson(res, 201, { id: session.id });
   }

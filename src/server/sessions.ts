@@ -14,7 +14,7 @@ import { INTERACTIVE_LABEL, type SessionEvent } from "../http/session-protocol.j
 import type { ResolvedImage } from "../images/image-store.js";
 import type { BuiltSchema } from "../schema/build.js";
 import { SessionSchema } from "../schema/session-schema.js";
-import type { ProgressEvent } from "../solver/types.js";
+import type { ProgressEvent, RemoteRecords } from "../solver/types.js";
 import { metrics } from "../telemetry/metrics.js";
 import type { OtlpExport, SpanRecorder } from "../telemetry/otlp.js";
 import { newTraceId, parseTraceParent, type TraceParent } from "../telemetry/types.js";
@@ -29,6 +29,8 @@ export const TRACEPARENT_LABEL = "tanto.traceparent";
 
 /** Set by a client that exports the session's spans over OTLP itself. */
 export const CLIENT_EXPORTS_LABEL = "tanto.otel.client-exports";
+/** The client's cache config (`_EXPERIMENTAL_DAGGER_CACHE_CONFIG`, `…_IMPORT_CONFIG`, `…_EXPORT_CONFIG`), as the client's environment had them. */
+export const CACHE_CONFIG_LABELS = { both: "tanto.cache.config", imports: "tanto.cache.import", exports: "tanto.cache.export" } as const;
 
 /** A session that never attaches its event stream is dropped after this. */
 const ATTACH_TIMEOUT_MS = 30_000;
@@ -61,6 +63,8 @@ export class EngineSession implements Session {
   }
 
   readonly secrets: SecretStore;
+  /** The remote cache the client asked for, used instead of the engine's (set when the session is made). */
+  remoteCache: RemoteRecords | undefined;
   /** The core schema plus what this session added to it. */
   readonly schema: SessionSchema;
 

@@ -11,11 +11,18 @@
  */
 import type { Database } from "../metadata/database.js";
 import type { Digest } from "../oci/digest.js";
+import type { Facets } from "./op-facets.js";
 import { type Result, snapshotsOf } from "./types.js";
+
+/** What a record was made from, for `tanto cache explain`: the vertex's name and its op's facets. */
+export interface RecordInputs {
+  readonly name: string;
+  readonly facets: Facets;
+}
 
 export interface CacheRecords {
   get(key: Digest): Result | undefined;
-  put(key: Digest, kind: string, result: Result, snapshotId: number | undefined, durationMs: number): void;
+  put(key: Digest, kind: string, result: Result, snapshotId: number | undefined, durationMs: number, inputs?: RecordInputs): void;
   delete(key: Digest): void;
 }
 
@@ -32,6 +39,7 @@ export class SqliteCacheRecords implements CacheRecords {
   readonly #addSnapshot;
   readonly #addBlob;
   readonly #delete;
+  readonly #putInputs;
 
   /** `blobExists` says whether the content store holds a blob (synchronously: lookups lease in the same step). */
   constructor(db: Database, blobExists: (digest: string) => boolean = () => true) {
@@ -54,6 +62,7 @@ export class SqliteCacheRecords implements CacheRecords {
     this.#addSnapshot = db.prepare("INSERT INTO cache_record_parts (record, snapshot) VALUES (?, ?)");
     this.#addBlob = db.prepare("INSERT INTO cache_record_parts (record, blob) VALUES (?, ?)");
     this.#delete = db.prepare("DELETE FROM cache_records WHERE key = ?");
+    this.#putInputs = db.prepare("INSERT OR REPLACE INTO cache_record_inputs (record, kind, name, facets, created) VALUES (?, ?, ?, ?, ?)");
   }
 
   get(key: Digest): Result | undefined {
@@ -75,7 +84,7 @@ export class SqliteCacheRecords implements CacheRecords {
    * are already gone (collected while the op ran) is not recorded: it would
    * be a record pointing at nothing.
    */
-  put(key: Digest, kind: string, result: Result, snapshotId: number | undefined, durationMs: number): void {
+  put(key: Digest, kind: string, result: Result, snapshotId: number | undefined, durationMs: number, inputs?: RecordInputs): void {
     const now = Date.now();
     this.#db.transaction(() => {
       const ids: number[] = [];
@@ -90,6 +99,7 @@ export class SqliteCacheRecords implements CacheRecords {
       this.#clearParts.run(key);
       for (const id of ids) this.#addSnapshot.run(key, id);
       for (const blob of blobs) this.#addBlob.run(key, blob);
+      if (inputs) this.#putInputs.run(key, kind, inputs.name, JSON.stringify(inputs.facets), now);
     })();
   }
 

@@ -7,8 +7,18 @@ import type { CacheRecords } from "./cache-records.js";
 import { CACHE_VERSION, recordKey } from "./cache-version.js";
 import type { ContentChecksums } from "./content-checksums.js";
 import { Inflight } from "./inflight.js";
+import { opFacets } from "./op-facets.js";
 import { HeldSlot } from "./slot.js";
-import { type ContentInput, type OpRunner, type Result, type SolveContext, snapshotsOf, type Vertex } from "./types.js";
+import {
+  type ContentInput,
+  type OpRunner,
+  type RemoteRecords,
+  type Result,
+  type SolveContext,
+  snapshotsOf,
+  type Vertex,
+  type WithRemoteRecords,
+} from "./types.js";
 
 export interface SolverOptions {
   runners: readonly OpRunner[];
@@ -18,6 +28,8 @@ export interface SolverOptions {
   snapshotExists: (name: string) => number | undefined;
   /** Content checksums of results, for content keys; none: recipe keys only. */
   checksums?: ContentChecksums;
+  /** Records shared through a registry ([cache] in engine.toml). */
+  remote?: RemoteRecords;
 }
 
 export interface SolverStats {
@@ -26,6 +38,8 @@ export interface SolverStats {
   cacheHits: number;
   /** Of the hits, those found after the recipe key missed: by the inputs' results or by content key. */
   contentHits: number;
+  /** Of the hits, those answered from the remote cache. */
+  remoteHits: number;
 }
 
 /** The slot a context's op holds, if it is the context of a running op. */
@@ -44,10 +58,17 @@ export class Solver {
   readonly #slots: Semaphore;
   readonly #snapshotExists: (name: string) => number | undefined;
   readonly #checksums: ContentChecksums | undefined;
+  readonly #remote: RemoteRecords | undefined;
   readonly #inflight = new Map<Digest, Inflight>();
+  /**
+   * The remote records of a solve's contexts, when its session brought its
+   * own: kept here because a shared solve's context finds its session only
+   * once a waiter has joined, after the solve has started.
+   */
+  readonly #contextRemote = new WeakMap<SolveContext, RemoteRecords>();
   /** Cancelled solves still winding down: a fresh solve of the digest waits for them. */
   readonly #winding = new Map<Digest, Promise<unknown>>();
-  readonly stats: SolverStats = { executed: {}, cacheHits: 0, contentHits: 0 };
+  readonly stats: SolverStats = { executed: {}, cacheHits: 0, contentHits: 0, remoteHits: 0 };
 
   constructor(opts: SolverOptions) {
     this.#runners = new Map(opts.runners.map((r) => [r.kind, r]));
@@ -55,6 +76,7 @@ export class Solver {
     this.#slots = new Semaphore(opts.maxParallelism);
     this.#snapshotExists = opts.snapshotExists;
     this.#checksums = opts.checksums;
+    this.#remote = opts.remote;
   }
 
   /**
@@ -88,11 +110,13 @@ export class Solver {
       entry = fresh;
       const before = this.#winding.get(v.digest);
       this.#inflight.set(v.digest, fresh);
-      fresh.start((shared) =>
-        this.#solveFresh(v, fresh, shared, before).finally(() => {
+      const remote = this.#contextRemote.get(ctx) ?? (ctx.session as WithRemoteRecords | undefined)?.remoteCache;
+      fresh.start((shared) => {
+        if (remote) this.#contextRemote.set(shared, remote);
+        return this.#solveFresh(v, fresh, shared, before).finally(() => {
           if (this.#inflight.get(v.digest) === fresh) this.#inflight.delete(v.digest);
-        }),
-      );
+        });
+      });
     }
     return entry.join(ctx);
   }
@@ -109,6 +133,17 @@ export class Solver {
       if (hit) return this.#answer(v, hit, ctx);
     }
 
+    const remote = this.#contextRemote.get(ctx) ?? this.#remote;
+    if (key && remote) {
+      // Shared by another engine: its result comes without solving the inputs.
+      const hit = await remote.lookup(key, v.op.kind, ctx.signal);
+      if (hit) {
+        this.#record(key, v, hit, 0, true);
+        this.stats.remoteHits++;
+        return this.#answer(v, hit, ctx);
+      }
+    }
+
     const inputs = await Promise.all(v.inputs.map((i) => this.solve(i, ctx)));
 
     // The inputs' results, whatever recipes made them: an input answered by content (or made
@@ -121,7 +156,7 @@ export class Solver {
     hit ??= contentKey ? this.#lookup(contentKey) : undefined;
     if (key && hit) {
       // Next time the recipe key answers at once.
-      this.#record(key, v, hit, 0);
+      this.#record(key, v, hit, 0, true);
       this.stats.contentHits++;
       return this.#answer(v, hit, ctx);
     }
@@ -138,6 +173,8 @@ export class Solver {
       const outsideSlot = <T>(work: () => Promise<T>): Promise<T> => held.outside(work, ctx.signal);
       const progress = sinkForSpan(ctx.progress, span.span);
       const opCtx = entry.context({ [SLOT]: held, outsideSlot, span: span.span, ...(progress ? { progress } : {}) });
+      const own = this.#contextRemote.get(ctx);
+      if (own) this.#contextRemote.set(opCtx, own);
       result = await runner.run(v, inputs, opCtx);
     } catch (err) {
       metrics.opsFailed.inc({ kind: v.op.kind });
@@ -157,7 +194,10 @@ export class Solver {
     const durationMs = performance.now() - started;
     metrics.opDuration.observe(durationMs / 1000, { kind: v.op.kind });
     for (const name of snapshotsOf(result)) ctx.lease?.(name);
-    if (key) this.#record(key, v, result, durationMs);
+    if (key) {
+      this.#record(key, v, result, durationMs, true);
+      remote?.recorded(key, v, result);
+    }
     if (resultKey) this.#record(resultKey, v, result, durationMs);
     if (contentKey) this.#record(contentKey, v, result, durationMs);
     ctx.progress?.({ type: "done", ...span, cached: false, durationMs, time: Date.now() });
@@ -172,9 +212,10 @@ export class Solver {
     return hit;
   }
 
-  #record(key: Digest, v: Vertex, result: Result, durationMs: number): void {
+  /** Record `result`; a record by recipe key also keeps what it was made from (for `cache explain`). */
+  #record(key: Digest, v: Vertex, result: Result, durationMs: number, byRecipe = false): void {
     const snapshotId = result.snapshot === undefined ? undefined : this.#snapshotExists(result.snapshot);
-    this.#records.put(key, v.op.kind, result, snapshotId, durationMs);
+    this.#records.put(key, v.op.kind, result, snapshotId, durationMs, byRecipe ? { name: v.name, facets: opFacets(v) } : undefined);
   }
 
   /**

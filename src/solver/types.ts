@@ -99,3 +99,19 @@ export interface OpRunner {
    */
   contentInputs?(vertex: Vertex): readonly ContentInput[];
 }
+
+/**
+ * Records shared through a remote store (an OCI registry: src/cache/). A
+ * recipe key missed locally is looked up there before the op's inputs are
+ * solved (a hit answers without solving them); a result recorded by running
+ * the op is offered to it. A lookup that fails is a miss.
+ */
+export interface RemoteRecords {
+  lookup(key: string, kind: string, signal: AbortSignal | undefined): Promise<Result | undefined>;
+  recorded(key: string, v: Vertex, result: Result): void;
+}
+
+/** A session that brings its own remote records (the client's `_EXPERIMENTAL_DAGGER_CACHE_CONFIG`): used instead of the engine's. */
+export interface WithRemoteRecords {
+  readonly remoteCache?: RemoteRecords | undefined;
+}

@@ -1,0 +1,140 @@
+/**
+ * The remote cache in a registry: engines with separate roots and networks,
+ * one registry. Engine A exports as it runs a 20-step pipeline; engine B,
+ * with an empty root, answers it from the registry with no exec run, then
+ * after one env change re-runs exactly the steps from the change on. Two
+ * engines exporting one pipeline at once leave a cache B answers from. A
+ * registry that is down during import costs a warning, and the pipeline runs.
+ */
+import assert from "node:assert/strict";
+import { after, before, describe, test } from "node:test";
+import { CLI, run, startEngine, type TestEngine } from "./support/engine.js";
+import { testRegistry } from "./support/fixtures.js";
+
+const STEPS = 20;
+
+interface Stats {
+  executed: Record<string, number>;
+  remoteHits: number;
+  remoteCache?: { exported: number; exportsPending: number; exportsFailed: number; lookupErrors: number };
+  clientRemoteCache?: { exported: number; exportsPending: number; exportsFailed: number; hits: number };
+}
+
+describe("remote cache in a registry", () => {
+  let registry: string;
+  let image: string;
+  const engines: TestEngine[] = [];
+
+  const engineWith = async (cache: string): Promise<TestEngine> => {
+    const e = await startEngine({ configText: `[registry."${registry}"]\nhttp = true\n[network]\nenabled = false\n[cache]\n${cache}\n` });
+    engines.push(e);
+    return e;
+  };
+
+  before(async () => {
+    registry = await testRegistry();
+    image = `${registry}/busybox:latest`;
+  });
+  after(async () => {
+    for (const e of engines) await e.destroy();
+  });
+
+  /** A pipeline of STEPS execs, each appending a line; `changeAt` sets an env var before that step. */
+  const pipeline = (marker: string, changeAt?: { step: number; value: string }): string => {
+    let chain = `container { from(address: "${image}") {`;
+    let close = "} }";
+    for (let i = 1; i <= STEPS; i++) {
+      if (changeAt?.step === i) {
+        chain += ` withEnvVariable(name: "CHANGED", value: "${changeAt.value}") {`;
+        close = `} ${close}`;
+      }
+      chain += ` withExec(args: ["sh", "-c", "echo ${marker} step ${i} $CHANGED >> /log; cat /log | wc -l"]) {`;
+      close = `} ${close}`;
+    }
+    return `{ ${chain} stdout ${close} }`;
+  };
+
+  const query = async (e: TestEngine, doc: string, env: NodeJS.ProcessEnv = {}): Promise<string> => {
+    const r = await run([CLI, "query", doc], { env: { ...e.env, ...env } });
+    assert.equal(r.code, 0, r.stderr);
+    return r.stdout;
+  };
+  const stats = async (e: TestEngine): Promise<Stats> => JSON.parse((await e.client.request("GET", "/v1/stats")).body) as Stats;
+  const execs = async (e: TestEngine): Promise<number> => (await stats(e)).executed["exec"] ?? 0;
+  const exported = async (e: TestEngine): Promise<NonNullable<Stats["remoteCache"]>> => {
+    for (let i = 0; ; i++) {
+      const s = (await stats(e)).remoteCache!;
+      if (s.exportsPending === 0) return s;
+      if (i > 600) throw new Error(`exports still pending: ${JSON.stringify(s)}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  };
+
+  test("engine B answers A's 20-step pipeline from the registry with no exec, then re-runs only the changed steps", async () => {
+    const ref = `${registry}/tanto-cache/shared`;
+    const a = await engineWith(`export = ["type=registry,ref=${ref},mode=max"]`);
+    const b = await engineWith(`import = ["type=registry,ref=${ref}"]`);
+
+    const fromA = await query(a, pipeline("p1"));
+    assert.equal(await execs(a), STEPS);
+    const report = await exported(a);
+    assert.equal(report.exportsFailed, 0, a.logs());
+    assert.ok(report.exported >= STEPS, JSON.stringify(report));
+
+    const fromB = await query(b, pipeline("p1"));
+    assert.equal(fromB, fromA);
+    assert.equal(await execs(b), 0, "no exec ran on B");
+    assert.equal((await stats(b)).remoteHits, 1, "the last step answers for the whole pipeline");
+
+    // One env change before step 15: steps 15..20 run, 1..14 come from the registry.
+    const changed = await query(b, pipeline("p1", { step: 15, value: "x" }));
+    assert.match(changed, /"stdout": "20\\n"/);
+    assert.equal(await execs(b), STEPS - 14);
+    assert.equal((await stats(b)).remoteHits, 2);
+  });
+
+  test("two engines exporting one pipeline at once; a third answers from what they left", async () => {
+    const ref = `${registry}/tanto-cache/racing`;
+    const [a, c] = await Promise.all([engineWith(`export = ["type=registry,ref=${ref}"]`), engineWith(`export = ["type=registry,ref=${ref}"]`)]);
+    const [fromA, fromC] = await Promise.all([query(a, pipeline("p2")), query(c, pipeline("p2"))]);
+    assert.equal(fromA, fromC);
+    for (const e of [a, c]) assert.equal((await exported(e)).exportsFailed, 0, e.logs());
+    const b = await engineWith(`import = ["type=registry,ref=${ref}"]`);
+    assert.equal(await query(b, pipeline("p2")), fromA);
+    assert.equal(await execs(b), 0);
+  });
+
+  test("a registry that is down during import: a warning, and the pipeline runs", async () => {
+    const d = await engineWith(`import = ["type=registry,ref=127.0.0.1:1/tanto-cache/down"]\n[registry."127.0.0.1:1"]\nhttp = true`);
+    const out = await query(d, `{ container { from(address: "${image}") { withExec(args: ["echo", "still runs"]) { stdout } } } }`);
+    assert.match(out, /still runs/);
+    assert.equal(await execs(d), 1);
+    assert.ok(((await stats(d)).remoteCache?.lookupErrors ?? 0) > 0);
+    assert.match(d.logs(), /remote cache lookup failed; running the op/);
+  });
+
+  test("a client's _EXPERIMENTAL_DAGGER_CACHE_CONFIG, on engines without [cache]", async () => {
+    const env = { _EXPERIMENTAL_DAGGER_CACHE_CONFIG: `type=registry,ref=${registry}/tanto-cache/client,mode=max` };
+    const [e, f] = await Promise.all([engineWith(""), engineWith("")]);
+    const fromE = await query(e, pipeline("p3"), env);
+    for (let i = 0; ; i++) {
+      const s = (await stats(e)).clientRemoteCache!;
+      if (s.exportsPending === 0) {
+        assert.equal(s.exportsFailed, 0, e.logs());
+        assert.ok(s.exported >= STEPS, JSON.stringify(s));
+        break;
+      }
+      assert.ok(i < 600, JSON.stringify(s));
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    // Without the variable, F has nothing to import from.
+    assert.equal((await stats(f)).clientRemoteCache, undefined);
+    assert.equal(await query(f, pipeline("p3"), env), fromE);
+    assert.equal(await execs(f), 0);
+    assert.equal((await stats(f)).clientRemoteCache?.hits, 1);
+
+    const bad = await run([CLI, "query", "{ version }"], { env: { ...f.env, _EXPERIMENTAL_DAGGER_CACHE_CONFIG: "type=gha,scope=x" } });
+    assert.equal(bad.code, 1);
+    assert.match(bad.stderr, /_EXPERIMENTAL_DAGGER_CACHE_CONFIG.*"type=gha,scope=x": type must be "registry"/);
+  });
+});
