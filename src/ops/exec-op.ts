@@ -30,9 +30,9 @@ import type { ContentInput, OpRunner, Result, SolveContext, Vertex } from "../so
 import { type CacheSharingMode, type CacheVolumes, checkVolumeConflicts } from "./cache-volumes.js";
 import { debugFailedExec } from "./exec-debug.js";
 import { cacheSeed, readRedirect, ServiceWatch, writeRedirect } from "./exec-extras.js";
+import { OutputCollector } from "./exec-output.js";
 import { Cleanup, SecretFiles } from "./exec-secrets.js";
 import type { NestedClient, NestingHost, NestingSpec } from "./nesting.js";
-import { StreamScrubber, scrub } from "./scrub.js";
 import { forwardSockets, type SocketMount } from "./socket-forward.js";
 
 export type ExecMount =
@@ -109,7 +109,6 @@ export interface ExecResultMeta {
 }
 
 /** Output kept per stream; beyond this, the start is dropped. */
-const MAX_OUTPUT = 16 << 20;
 
 export class ExecOpRunner implements OpRunner {
   readonly kind = "exec";
@@ -371,17 +370,6 @@ export class ExecOpRunner implements OpRunner {
   }
 }
 
-/** Selects a writable mount's output snapshot from an exec result. */
-export class OutputOpRunner implements OpRunner {
-  readonly kind = "output";
-  readonly cacheable = false;
-  async run(v: Vertex, inputs: readonly Result[]): Promise<Result> {
-    const k = String(v.op["mount"]);
-    const name = (inputs[0]?.meta as ExecResultMeta | undefined)?.mounts?.[k];
-    return name === undefined ? { meta: {} } : { snapshot: name, meta: {} };
-  }
-}
-
 function run<T>(work: () => Promise<T>): Promise<T> {
   return work();
 }
@@ -389,43 +377,4 @@ function run<T>(work: () => Promise<T>): Promise<T> {
 function expected(expect: ExecOp["expect"], exitCode: number): boolean {
   if (expect === "ANY") return true;
   return expect === "FAILURE" ? exitCode !== 0 : exitCode === 0;
-}
-
-/** Collects a process's output and forwards it as progress log events. */
-class OutputCollector {
-  readonly #chunks: Record<1 | 2, Buffer[]> = { 1: [], 2: [] };
-  readonly #sizes: Record<1 | 2, number> = { 1: 0, 2: 0 };
-  readonly #combined: Buffer[] = [];
-  readonly #live: Record<1 | 2, StreamScrubber>;
-  constructor(
-    private readonly v: Vertex,
-    private readonly ctx: SolveContext,
-    private readonly secrets: string[],
-  ) {
-    this.#live = { 1: new StreamScrubber(secrets), 2: new StreamScrubber(secrets) };
-  }
-
-  add(stream: 1 | 2, chunk: Buffer): void {
-    this.#chunks[stream].push(chunk);
-    this.#combined.push(chunk);
-    this.#sizes[stream] += chunk.length;
-    while (this.#sizes[stream] > MAX_OUTPUT && this.#chunks[stream].length > 1) {
-      this.#sizes[stream] -= this.#chunks[stream].shift()!.length;
-    }
-    const data = this.#live[stream].push(chunk.toString("utf8"));
-    if (data) this.ctx.progress?.({ type: "log", vertex: this.v.digest, stream, data });
-  }
-
-  /** The output, with every secret value masked: this is what gets cached and shown. */
-  finish(): Omit<ExecResultMeta, "exitCode" | "mounts"> {
-    for (const stream of [1, 2] as const) {
-      const data = this.#live[stream].flush();
-      if (data) this.ctx.progress?.({ type: "log", vertex: this.v.digest, stream, data });
-    }
-    return {
-      stdout: scrub(Buffer.concat(this.#chunks[1]).toString("utf8"), this.secrets),
-      stderr: scrub(Buffer.concat(this.#chunks[2]).toString("utf8"), this.secrets),
-      combined: scrub(Buffer.concat(this.#combined).toString("utf8"), this.secrets).slice(-2 * MAX_OUTPUT),
-    };
-  }
 }
