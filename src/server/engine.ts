@@ -89,7 +89,7 @@ export class Engine {
     private readonly runDir: string,
     readonly network: CniNetwork | undefined,
   ) {
-    this.idleMemory = new IdleMemory({ busy: () => this.sessions.size > 0, log });
+    this.idleMemory = new IdleMemory({ busy: () => this.sessions.size > 0 || this.#gcRunning !== undefined, log });
   }
 
   static async open(config: EngineConfig, log: Logger): Promise<Engine> {
@@ -296,6 +296,8 @@ export class Engine {
         this.log.warn("garbage collection failed", { error: messageOf(err) });
       } finally {
         this.#gcRunning = undefined;
+        // A pass leaves garbage of its own (listings, sizes): a pending idle collection comes after it.
+        this.idleMemory.defer();
       }
     })();
     return this.#gcRunning;

@@ -30,11 +30,12 @@ function collector(): () => void {
 
 export class IdleMemory {
   #timer: NodeJS.Timeout | undefined;
+  #pending = false;
   #closed = false;
 
   constructor(
     private readonly opts: {
-      /** Whether work is under way (sessions open): then nothing is collected. */
+      /** Whether work is under way (sessions open, a GC pass): then the collection waits. */
       busy: () => boolean;
       log: Logger;
       /** How long the engine must stay idle first. */
@@ -44,6 +45,16 @@ export class IdleMemory {
 
   /** Work may just have ended: collect once the engine has stayed idle for a moment. */
   poke(): void {
+    this.#pending = true;
+    this.#arm();
+  }
+
+  /** Something just finished that left garbage of its own (a GC pass): a pending collection waits for it. */
+  defer(): void {
+    if (this.#pending) this.#arm();
+  }
+
+  #arm(): void {
     if (this.#closed) return;
     clearTimeout(this.#timer);
     this.#timer = setTimeout(() => this.#collect(), this.opts.delayMs ?? 2_000).unref();
@@ -55,7 +66,11 @@ export class IdleMemory {
   }
 
   #collect(): void {
-    if (this.#closed || this.opts.busy()) return;
+    if (this.#closed) return;
+    if (!this.#pending) return;
+    // Still working (a session came, a GC pass runs): try again once it may be over.
+    if (this.opts.busy()) return this.#arm();
+    this.#pending = false;
     const started = performance.now();
     const before = process.memoryUsage.rss();
     const gc = collector();
