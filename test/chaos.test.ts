@@ -86,6 +86,8 @@ describe("crash safety", () => {
   });
 
   test(`kills inside publish and GC lose nothing completed and corrupt nothing (seed ${seed})`, async () => {
+    // With the 30 pipelines above, about 30 kills in all.
+    const ROUNDS = 6;
     const rnd = seededRandom(seed + 1);
     let publishKills = 0;
     let gcKills = 0;
@@ -97,13 +99,13 @@ describe("crash safety", () => {
     // A few MB of incompressible data: publishing compresses and pushes it, which takes a moment to kill in.
     const exec = (tag: string): string =>
       `withEnvVariable(name: "P", value: "${tag}") { withExec(args: ["sh", "-c", "head -c 3000000 /dev/urandom > /blob; echo $P"])`;
-    const stdoutQuery = (tag: string, k: number): string => `{ container { from(address: "${registry}/chaos:${k % 6}") { ${exec(tag)} { stdout } } } }`;
+    const stdoutQuery = (tag: string, k: number): string => `{ container { from(address: "${registry}/chaos:${k % 6}") { ${exec(tag)} { stdout } } } } }`;
     const publishQuery = (tag: string, k: number): string =>
-      `{ container { from(address: "${registry}/chaos:${k % 6}") { ${exec(tag)} { publish(address: "${registry}/chaos-pub:${tag}") } } } }`;
+      `{ container { from(address: "${registry}/chaos:${k % 6}") { ${exec(tag)} { publish(address: "${registry}/chaos-pub:${tag}") } } } } }`;
 
     const published: Array<{ tag: string; k: number; ref: string }> = [];
     const completed: Array<{ tag: string; k: number }> = [];
-    for (let i = 0; i < 10; i++) {
+    for (let i = 0; i < ROUNDS; i++) {
       const tag = `${seed}-p${i}`;
       // The exec completes first, so the kill lands in the publish (compress, push, record).
       const r = await run([CLI, "query", stdoutQuery(tag, i)], { env: engine.env, timeoutMs: 60_000 });
@@ -125,7 +127,7 @@ describe("crash safety", () => {
           ]!.publish,
         });
     }
-    for (let i = 0; i < 10; i++) {
+    for (let i = 0; i < ROUNDS; i++) {
       const tag = `${seed}-g${i}`;
       const r = await run([CLI, "query", stdoutQuery(tag, i)], { env: engine.env, timeoutMs: 60_000 });
       assert.equal(r.code, 0, r.stderr);
@@ -138,7 +140,7 @@ describe("crash safety", () => {
       }
       await prune;
     }
-    assert.ok(publishKills + gcKills >= 8, `only ${publishKills + gcKills} kills`);
+    assert.ok(publishKills + gcKills >= 5, `only ${publishKills + gcKills} kills`);
 
     // Every completed publish is in the registry, under the digest it answered with.
     let lostPublishes = 0;

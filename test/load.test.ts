@@ -30,13 +30,14 @@ async function rssBytes(pid: number): Promise<number> {
 }
 
 /** The engine's next idle collection after `seen` earlier ones (its debug line), with the live heap it left. */
-async function idleCollection(engine: TestEngine, seen: number, timeoutMs: number): Promise<{ heapUsed: number; count: number } | undefined> {
+async function idleCollection(engine: TestEngine, seen: number, timeoutMs: number): Promise<{ heapUsed: number; rss: number; count: number } | undefined> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const lines = engine.logs().match(/idle: memory collected .*/g) ?? [];
     if (lines.length > seen) {
-      const heapUsed = Number(/heap_used=(\d+)/.exec(lines[lines.length - 1]!)?.[1]);
-      return { heapUsed, count: lines.length };
+      const last = lines[lines.length - 1]!;
+      const field = (name: string): number => Number(new RegExp(`${name}=(\\d+)`).exec(last)?.[1]);
+      return { heapUsed: field("heap_used"), rss: field("rss_after"), count: lines.length };
     }
     if (Date.now() > deadline) return undefined;
     await new Promise((r) => setTimeout(r, 100));
@@ -58,6 +59,7 @@ describe("load", () => {
     let errors = 0;
     let okOps = 0;
     const heapAfter: number[] = [];
+    const rssAfter: number[] = [];
     const roundMs: number[] = [];
     let collections = (await idleCollection(engine, 0, 5_000))?.count ?? 0;
     for (let round = 0; round < ROUNDS; round++) {
@@ -85,6 +87,7 @@ describe("load", () => {
       assert.ok(idle, `no idle collection after round ${round + 1}`);
       collections = idle.count;
       heapAfter.push(idle.heapUsed);
+      rssAfter.push(idle.rss);
     }
     const idleStart = Date.now();
     await new Promise((r) => setTimeout(r, 10_000));
@@ -95,7 +98,7 @@ describe("load", () => {
     console.log(
       `load: ${ROUNDS * SESSIONS} sessions, ${okOps}/${ROUNDS * SESSIONS * 10} ops ok, ${errors} errors; rounds ${roundMs.join(" + ")} ms; ` +
         `leaks: mounts ${left.mounts.length}, containers ${left.containers.length}, sessions ${sessions}, live heap after each round ${heapAfter.map((h) => (h / MB).toFixed(1)).join(" → ")} MB; ` +
-        `engine RSS ${(rss / MB).toFixed(1)} MB after ${Math.round((Date.now() - idleStart) / 1000)} s idle; ${Date.now() - started} ms in all`,
+        `engine RSS ${rssAfter.map((r) => (r / MB).toFixed(1)).join(" → ")} MB at each round's idle collection, ${(rss / MB).toFixed(1)} MB after ${Math.round((Date.now() - idleStart) / 1000)} s idle; ${Date.now() - started} ms in all`,
     );
     assert.equal(errors, 0);
     assert.deepEqual(left, { mounts: [], containers: [] });

@@ -207,7 +207,12 @@ export class Collector {
     for (const s of list) {
       if (s.size > 0) continue;
       s.size = Math.max(1, await diskUsage(`${snapshots.dirOf(s.id)}/fs`));
-      snapshots.setSize(s.id, s.size);
+      try {
+        snapshots.setSize(s.id, s.size);
+      } catch (err) {
+        // A full disk: `du` and a prune still work, the size is measured again next time.
+        if ((err as { code?: unknown }).code !== "SQLITE_FULL") throw err;
+      }
     }
     return list;
   }

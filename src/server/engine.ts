@@ -99,7 +99,7 @@ export class Engine {
     readonly network: CniNetwork | undefined,
     readonly volumes: CacheVolumes,
   ) {
-    this.idleMemory = new IdleMemory({ busy: () => this.sessions.size > 0, log });
+    this.idleMemory = new IdleMemory({ busy: () => this.sessions.size > 0 || this.#gcRunning !== undefined, log });
   }
 
   static async open(config: EngineConfig, log: Logger): Promise<Engine> {
@@ -354,6 +354,8 @@ export class Engine {
         this.log.warn("garbage collection failed", { error: messageOf(err) });
       } finally {
         this.#gcRunning = undefined;
+        // A pass leaves garbage of its own (listings, sizes): a pending idle collection comes after it.
+        this.idleMemory.defer();
       }
     })();
     return this.#gcRunning;
