@@ -18,6 +18,7 @@ import { existsSync } from "node:fs";
 import * as fs from "node:fs/promises";
 import * as os from "node:os";
 import * as path from "node:path";
+import { ClientCaches } from "../cache/client-caches.js";
 import { type Explanation, explainRecipe, rootsOf } from "../cache/explain.js";
 import { newRegistryCacheStats, RegistryCache, type RegistryCacheStats } from "../cache/registry-cache.js";
 import type { VolumeRegistryDeps } from "../cache/volume-registry.js";
@@ -77,7 +78,7 @@ import { IdleMemory } from "./idle-memory.js";
 import type { Logger } from "./log.js";
 import { NestingServer } from "./nesting.js";
 import { CACHE_CONFIG_LABELS, SessionManager } from "./sessions.js";
-import { secureStateDir } from "./state-dir.js";
+import { claimRoot, releaseRoot, secretSalt, secureStateDir } from "./state-dir.js";
 
 export class Engine {
   /** The platforms containers can run on, native first (emulated ones through binfmt_misc). */
@@ -100,6 +101,8 @@ export class Engine {
     readonly volumes: CacheVolumes,
   ) {
     this.idleMemory = new IdleMemory({ busy: () => this.sessions.size > 0 || this.#gcRunning !== undefined, log });
+    const { images, exporter, snapshots } = deps;
+    this.clientCaches = new ClientCaches({ registry, images, exporter, snapshots, warn: (message, fields) => log.warn(message, fields) });
   }
 
   static async open(config: EngineConfig, log: Logger): Promise<Engine> {
@@ -287,33 +290,16 @@ export class Engine {
   /** Memory back to the system once the last session ended (startup's too). */
   readonly idleMemory: IdleMemory;
 
-  readonly #clientCacheStats = newRegistryCacheStats();
-  #clientCacheUsed = false;
+  /** The remote caches sessions ask for (the client's `_EXPERIMENTAL_DAGGER_CACHE_CONFIG`…). */
+  readonly clientCaches: ClientCaches;
 
-  /** What the caches clients asked for did, added up (none asked: undefined). */
-  get clientCacheStats(): RegistryCacheStats | undefined {
-    return this.#clientCacheUsed ? this.#clientCacheStats : undefined;
-  }
-
-  /**
-   * The remote cache a new session asks for in its labels (the client's
-   * `_EXPERIMENTAL_DAGGER_CACHE_CONFIG`…), or undefined; a bad entry is an
-   * InvalidArgumentError naming it.
-   */
+  /** The remote cache a new session asks for in its labels, or undefined; a bad entry is an InvalidArgumentError naming it. */
   sessionRemoteCache(labels: Readonly<Record<string, string>>): RegistryCache | undefined {
-    const config = clientCacheConfig({
+    return this.clientCaches.forSession({
       both: labels[CACHE_CONFIG_LABELS.both],
       imports: labels[CACHE_CONFIG_LABELS.imports],
       exports: labels[CACHE_CONFIG_LABELS.exports],
     });
-    if (config.imports.length + config.exports.length === 0) return undefined;
-    this.#clientCacheUsed = true;
-    const { images, exporter, snapshots } = this.deps;
-    return new RegistryCache(
-      { registry: this.registry, images, exporter, snapshots, warn: (message, fields) => this.log.warn(message, fields) },
-      config,
-      this.#clientCacheStats,
-    );
   }
 
   /** Push a cache volume to `ref` / make one from `ref` (cache/volume-registry.ts). */
@@ -399,7 +385,7 @@ export class Engine {
     this.registry.close();
     this.db.close();
     await this.sessions.otlp?.shutdown().catch(() => undefined);
-    await fs.rm(path.join(path.resolve(this.config.root), PID_FILE), { force: true });
+    await releaseRoot(path.resolve(this.config.root));
     this.#closing = "closed";
   }
 }
@@ -408,8 +394,6 @@ export class Engine {
 const GC_WAIT_AT_CLOSE_MS = 5_000;
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms).unref());
-
-const PID_FILE = "engine.pid";
 
 /**
  * What the ServiceManager gets when engine.toml turns networking off: a service
@@ -425,33 +409,4 @@ function servicesWithoutNetwork(): Omit<ConstructorParameters<typeof ServiceMana
   // Not a thenable: `then` stays undefined so the object can never be mistaken for a promise.
   const network = new Proxy({} as Network, { get: (_target, key) => (key === "then" ? undefined : rejected) });
   return { exec: disabled, network };
-}
-
-/** The salt of secrets' HMACs: random, made once, readable by root only. */
-async function secretSalt(root: string): Promise<Buffer> {
-  const file = path.join(root, "secret-salt");
-  try {
-    const salt = await fs.readFile(file);
-    if (salt.length === 32) return salt;
-  } catch {
-    // first start
-  }
-  const salt = randomBytes(32);
-  const tmp = `${file}.${process.pid}`;
-  await fs.writeFile(tmp, salt, { mode: 0o600 });
-  await fs.rename(tmp, file);
-  return salt;
-}
-
-/**
- * One engine per state directory: the pid file names the owner; a pid file
- * whose process is gone is left over from a crash and taken over.
- */
-async function claimRoot(root: string): Promise<void> {
-  const file = path.join(root, PID_FILE);
-  const owner = Number((await fs.readFile(file, "utf8").catch(() => "")).trim());
-  if (owner && owner !== process.pid && isProcessAlive(owner)) {
-    throw new FailedPreconditionError(`state directory ${root} is in use by another engine (pid ${owner})`);
-  }
-  await fs.writeFile(file, `${process.pid}\n`);
 }

@@ -72,7 +72,7 @@ async function handle(engine: Engine, req: IncomingMessage, res: ServerResponse)
       platforms: engine.platforms,
       ...engine.solver.stats,
       ...(engine.remoteCache ? { remoteCache: engine.remoteCache.stats } : {}),
-      ...(engine.clientCacheStats ? { clientRemoteCache: engine.clientCacheStats } : {}),
+      ...(engine.clientCaches.stats ? { clientRemoteCache: engine.clientCaches.stats } : {}),
     });
   }
   if (req.method === "GET" && parts[1] === "du") return sendJson(res, 200, await engine.collector.usage());

@@ -9,8 +9,11 @@
  * Applied on every start, so a root made by an older engine (0711, with
  * 0755 directories) is closed too.
  */
+import { randomBytes } from "node:crypto";
 import * as fs from "node:fs/promises";
 import * as path from "node:path";
+import { FailedPreconditionError } from "../errors.js";
+import { isProcessAlive } from "../util/process.js";
 
 /** What the engine keeps directly under its root, by kind. */
 const DIRS = ["content", "snapshots", "volumes", "git", "hostsync", "network", "runc", "run"] as const;
@@ -41,4 +44,40 @@ async function chmodIfPresent(p: string, mode: number, kind: "dir" | "file"): Pr
   // Never follow a symlink someone planted: only the engine's own entries are changed.
   if (kind === "dir" ? !st.isDirectory() : !st.isFile()) return;
   if ((st.mode & 0o777) !== mode) await fs.chmod(p, mode);
+}
+
+const PID_FILE = "engine.pid";
+
+/** The salt of secrets' HMACs: random, made once, readable by root only. */
+export async function secretSalt(root: string): Promise<Buffer> {
+  const file = path.join(root, "secret-salt");
+  try {
+    const salt = await fs.readFile(file);
+    if (salt.length === 32) return salt;
+  } catch {
+    // first start
+  }
+  const salt = randomBytes(32);
+  const tmp = `${file}.${process.pid}`;
+  await fs.writeFile(tmp, salt, { mode: 0o600 });
+  await fs.rename(tmp, file);
+  return salt;
+}
+
+/**
+ * One engine per state directory: the pid file names the owner; a pid file
+ * whose process is gone is left over from a crash and taken over.
+ */
+export async function claimRoot(root: string): Promise<void> {
+  const file = path.join(root, PID_FILE);
+  const owner = Number((await fs.readFile(file, "utf8").catch(() => "")).trim());
+  if (owner && owner !== process.pid && isProcessAlive(owner)) {
+    throw new FailedPreconditionError(`state directory ${root} is in use by another engine (pid ${owner})`);
+  }
+  await fs.writeFile(file, `${process.pid}\n`);
+}
+
+/** The engine's stop: the state directory is free for the next one. */
+export async function releaseRoot(root: string): Promise<void> {
+  await fs.rm(path.join(root, PID_FILE), { force: true });
 }
