@@ -161,7 +161,7 @@ describe("module commands", () => {
     assert.equal(badFlag.code, 1);
     assert.match(
       badFlag.stderr,
-      /Error: unknown flag: --adress \(flags of "tanto call container from": --address\)\nRun 'tanto call container from --help' for usage\./,
+      /Error: unknown flag: --adress \(flags of "tanto call container from": --address, --registry-service\)\nRun 'tanto call container from --help' for usage\./,
     );
   });
 });
