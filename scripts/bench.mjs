@@ -751,7 +751,7 @@ async function main(cleanup) {
   const socket = path.join(dir, "engine.sock");
   const logFile = path.join(dir, "engine.log");
   // A network of its own, so that the bench runs next to a default engine (which holds "tanto").
-  await fsp.writeFile(configFile, `[registry."${registry.host}"]\nhttp = true\n[network]\nname = "tbengine"\ncidr = "10.212.0.0/16"\n`);
+  await fsp.writeFile(configFile, `[registry."${registry.host}"]\nhttp = true\n[network]\nname = "tbengine"\ncidr = "10.214.0.0/16"\n`);
   const engine = startEngine({ root, configFile, socket, logFile });
   cleanup.defer("engine", () => stopChild(engine));
   await waitHealthy(engine, socket, { logFile });
