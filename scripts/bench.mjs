@@ -1019,6 +1019,7 @@ function renderTable(r) {
   if (r.platforms) rows.push(...platformRows(r.platforms, fmtSummary));
   if (r.tracing) rows.push(...tracingRows(r.tracing, fmtSummary, GOALS.tracingRatio));
   if (r.modules) rows.push(...moduleRows(r.modules, fmtSummary, verdict));
+  if (r.remoteCache) rows.push(...remoteCacheRows(r.remoteCache, fmtSummary, GOALS.remoteCacheRatio));
   return formatTable(rows, r);
 }
 

@@ -18,6 +18,7 @@ import { testRegistry } from "./support/fixtures.js";
 
 const BASE = path.join(REPO, "dist", "share", "go-runtime.tar");
 const TS_BASE = path.join(REPO, "dist", "share", "typescript-runtime.tar");
+const PY_BASE = path.join(REPO, "dist", "share", "python-runtime.tar");
 const FIXTURE = path.join(REPO, "test", "modules", "go-hello");
 const TIMEOUT = 300_000;
 
@@ -33,6 +34,20 @@ export class Tsgreeter {
     return \`hello from typescript, \${name}\${punctuation}\`
   }
 }
+`;
+
+/** A Python module the Go module calls. */
+const PY_GREETER = `from dagger import function, object_type
+
+
+@object_type
+class Pygreeter:
+    """Greets, in Python"""
+
+    @function
+    def greet(self, name: str, punctuation: str = "!") -> str:
+        """A greeting for someone"""
+        return f"hello from python, {name}{punctuation}"
 `;
 
 describe("modules: the official Go SDK", { skip: existsSync(BASE) ? false : "the Go runtime image is not built (node engine-image/go-runtime.mjs)" }, () => {
@@ -233,5 +248,42 @@ func (p *Polyglot) Hi(ctx context.Context, name string) (string, error) {
     );
     await ok(["install", "../tsgreeter"], { cwd: app });
     assert.equal(await ok(["call", "hi", "--name", "go"], { cwd: app }), "hello from typescript, go?");
+  });
+
+  test("a Go module calls a Python module", { timeout: TIMEOUT, skip: existsSync(PY_BASE) ? false : "the Python runtime is not built" }, async () => {
+    const root = path.join(dir, "polyglot-py");
+    const pkg = path.join(root, "pygreeter", "src", "pygreeter");
+    await fs.mkdir(path.join(root, "app"), { recursive: true });
+    await fs.mkdir(pkg, { recursive: true });
+    await fs.writeFile(path.join(root, "pygreeter", "dagger.json"), JSON.stringify({ name: "pygreeter", engineVersion: "v0.21.9", sdk: { source: "python" } }));
+    await fs.writeFile(
+      path.join(root, "pygreeter", "pyproject.toml"),
+      (await fs.readFile(path.join(REPO, "test", "modules", "python-acc", "pyproject.toml"), "utf8")).replace('name = "pyacc"', 'name = "pygreeter"'),
+    );
+    await fs.writeFile(path.join(pkg, "__init__.py"), "from .main import Pygreeter as Pygreeter\n");
+    await fs.writeFile(path.join(pkg, "main.py"), PY_GREETER);
+    await run(["git", "init", "-q", root]);
+    const app = path.join(root, "app");
+    await fs.writeFile(path.join(app, "dagger.json"), JSON.stringify({ name: "polyglotpy", engineVersion: "v0.21.8", sdk: { source: "go" } }));
+    await fs.writeFile(
+      path.join(app, "main.go"),
+      `package main
+
+import (
+\t"context"
+
+\t"dagger/polyglotpy/internal/dagger"
+)
+
+type Polyglotpy struct{}
+
+// Asks the Python module for a greeting
+func (p *Polyglotpy) Hi(ctx context.Context, name string) (string, error) {
+\treturn dag.Pygreeter().Greet(ctx, name, dagger.PygreeterGreetOpts{Punctuation: "?"})
+}
+`,
+    );
+    await ok(["install", "../pygreeter"], { cwd: app });
+    assert.equal(await ok(["call", "hi", "--name", "go"], { cwd: app }), "hello from python, go?");
   });
 });
