@@ -12,18 +12,13 @@
  * $TANTO_SHARE_DIR/go-codegen, /usr/local/share/tanto/go-codegen or
  * <checkout>/engine-image/go-codegen.
  */
-import { createReadStream } from "node:fs";
 import * as fs from "node:fs/promises";
 import * as path from "node:path";
 import { fileURLToPath } from "node:url";
-import { Container } from "../../../core/container.js";
+import type { Container } from "../../../core/container.js";
 import type { RequestContext } from "../../../core/types.js";
 import { FailedPreconditionError } from "../../../errors.js";
-import { type ImportedImage, importImageArchive } from "../../../images/image-archive-import.js";
-import { formatPlatform, parsePlatform } from "../../../oci/platform.js";
-import { formatReference } from "../../../oci/reference.js";
-import { importedImageRef } from "../../../ops/image-archive-ops.js";
-import { vertex } from "../../../solver/vertex.js";
+import { containerFromTarball, findTarball } from "../base-tarball.js";
 
 export const GO_RUNTIME_FILE = "go-runtime.tar";
 export const GO_CODEGEN_DIR = "go-codegen";
@@ -37,21 +32,20 @@ function candidates(name: string, inCheckout: string, env: NodeJS.ProcessEnv): s
   return out;
 }
 
-async function find(list: string[], isDir: boolean, what: string): Promise<string> {
+async function findDir(list: string[], what: string): Promise<string> {
   for (const p of list) {
-    const st = await fs.stat(p).catch(() => undefined);
-    if (st && (isDir ? st.isDirectory() : st.isFile())) return p;
+    if ((await fs.stat(p).catch(() => undefined))?.isDirectory()) return p;
   }
   throw new FailedPreconditionError(`${what} is missing: none of ${list.join(", ")} exists (run scripts/install.sh, or node engine-image/go-runtime.mjs)`);
 }
 
 export function findGoRuntimeTarball(env: NodeJS.ProcessEnv = process.env): Promise<string> {
-  return find(candidates(GO_RUNTIME_FILE, `dist/share/${GO_RUNTIME_FILE}`, env), false, "the Go module runtime image");
+  return findTarball(GO_RUNTIME_FILE, "Go module runtime image", "run scripts/install.sh, or node engine-image/go-runtime.mjs", env);
 }
 
 /** The generator's source files (name → text). */
 export async function goCodegenSources(env: NodeJS.ProcessEnv = process.env): Promise<Map<string, string>> {
-  const dir = await find(candidates(GO_CODEGEN_DIR, `engine-image/${GO_CODEGEN_DIR}`, env), true, "the Go module codegen sources");
+  const dir = await findDir(candidates(GO_CODEGEN_DIR, `engine-image/${GO_CODEGEN_DIR}`, env), "the Go module codegen sources");
   const out = new Map<string, string>();
   for (const name of (await fs.readdir(dir)).sort()) {
     if (name === "go.mod" || (name.endsWith(".go") && !name.endsWith("_test.go"))) out.set(name, await fs.readFile(path.join(dir, name), "utf8"));
@@ -59,31 +53,7 @@ export async function goCodegenSources(env: NodeJS.ProcessEnv = process.env): Pr
   return out;
 }
 
-/** Imports by file identity (path, size, mtime) and platform, for the engine's lifetime. */
-const imports = new Map<string, Promise<ImportedImage>>();
-
-async function importOnce(ctx: RequestContext, file: string, platform: string): Promise<ImportedImage> {
-  const st = await fs.stat(file);
-  const key = `${file}|${st.size}|${st.mtimeMs}|${platform}`;
-  let importing = imports.get(key);
-  if (importing) {
-    const done = await importing.catch(() => undefined);
-    if (!done || !(await ctx.deps.exporter.content.info(done.manifestDigest))) importing = undefined;
-  }
-  if (!importing) {
-    importing = importImageArchive(ctx.deps.exporter.content, createReadStream(file), { platform: parsePlatform(platform), signal: ctx.signal });
-    imports.set(key, importing);
-    importing.catch(() => imports.delete(key));
-  }
-  return importing;
-}
-
 /** A container of the Go runtime base image for the engine's default platform. */
 export async function goBase(ctx: RequestContext): Promise<Container> {
-  const file = await findGoRuntimeTarball();
-  const platform = formatPlatform(parsePlatform(ctx.deps.defaultPlatform));
-  const imported = await importOnce(ctx, file, platform);
-  const ref = formatReference(importedImageRef(imported.manifestDigest));
-  const rootfs = vertex({ kind: "image", ref, platform }, [], "go runtime base");
-  return Container.empty(platform).fromImage(rootfs, ref, imported.config);
+  return containerFromTarball(ctx, await findGoRuntimeTarball(), "go runtime base");
 }
