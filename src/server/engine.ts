@@ -175,6 +175,9 @@ export class Engine {
     });
     const emulation = await emulationReady;
     const coreSchema = lazyCoreSchema(baseParts);
+    // Built on the first query, or just after the engine starts serving, whichever comes first:
+    // health answers at once, and a first query later does not pay the ~100–200 ms build.
+    setTimeout(coreSchema, SCHEMA_WARMUP_MS).unref();
     const nesting = new NestingServer({ runDir, coreSchema, configure: configureNestedSession });
     const execRunner = new ExecOpRunner({
       snapshots,
@@ -389,6 +392,9 @@ export class Engine {
     this.#closing = "closed";
   }
 }
+
+/** When the core schema is built if no query asked for it first. */
+const SCHEMA_WARMUP_MS = 250;
 
 /** How long close() waits for a GC pass under way. */
 const GC_WAIT_AT_CLOSE_MS = 5_000;
