@@ -74,8 +74,10 @@ describe("solver through the SDK", () => {
     await engine?.destroy();
   });
 
-  test("a second session joining an in-flight exec gets its own progress and keeps the result through a prune", async () => {
-    const gate = path.join(await fs.mkdtemp(path.join(os.tmpdir(), "tanto-gate-")), "go");
+  test("a second session joining an in-flight exec gets its own progress and keeps the result through a prune", async (t) => {
+    const gateDir = await fs.mkdtemp(path.join(os.tmpdir(), "tanto-gate-"));
+    t.after(() => fs.rm(gateDir, { recursive: true, force: true }));
+    const gate = path.join(gateDir, "go");
     const common = { ...env, TANTO_TEST_TAG: `${tag}-join`, TANTO_TEST_SLEEP: "6" };
     const before = await engine.client.stats();
     const first = session({ ...common, TANTO_TEST_MODE: "slow" });
