@@ -14,6 +14,7 @@ import * as fs from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { pipeline } from "node:stream/promises";
+import { fileURLToPath } from "node:url";
 import tar from "tar-stream";
 
 /** A label for "the Debian packages as of": change it to rebuild the base. */
@@ -212,4 +213,19 @@ async function exists(p) {
     () => true,
     () => false,
   );
+}
+
+/**
+ * What `node engine-image/<name>.mjs` does for a module runtime base: build it (or take it from
+ * the cache), point dist/share/<file> (the host engine's lookup) at it, print the result as JSON.
+ */
+export async function ensureAndLinkRuntime(name, file, ensure) {
+  const result = await ensure();
+  const share = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "dist", "share");
+  await fs.mkdir(share, { recursive: true });
+  const link = path.join(share, file);
+  await fs.rm(link, { force: true });
+  await fs.symlink(result.path, link);
+  process.stderr.write(`${name}: ${result.cached ? "from cache" : `built in ${result.seconds.toFixed(1)}s`}: ${link} -> ${result.path}\n`);
+  process.stdout.write(JSON.stringify({ ...result, link }) + "\n");
 }

@@ -29,10 +29,9 @@ import { readFileSync } from "node:fs";
 import * as fs from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { BASE_RECIPE, ensureDebianImage } from "./base.mjs";
+import { BASE_RECIPE, ensureAndLinkRuntime, ensureDebianImage } from "./base.mjs";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const repo = path.resolve(here, "..");
 const codegenDir = path.join(here, "go-codegen");
 
 /** The file name the engine looks for (src/modules/runtimes/go/base-image.ts). */
@@ -155,19 +154,6 @@ export async function ensureGoRuntime({ log = (l) => process.stderr.write(l + "\
   return ensureDebianImage({ recipe, name: "go-runtime", log, stage: (work) => stage(recipe, work, log) });
 }
 
-/** Point dist/share/<name> (the host engine's lookup) at `file`. */
-export async function linkIntoCheckout(file, name = GO_RUNTIME_FILE) {
-  const share = path.join(repo, "dist/share");
-  await fs.mkdir(share, { recursive: true });
-  const link = path.join(share, name);
-  await fs.rm(link, { force: true });
-  await fs.symlink(file, link);
-  return link;
-}
-
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  const result = await ensureGoRuntime();
-  const link = await linkIntoCheckout(result.path);
-  process.stderr.write(`go-runtime: ${result.cached ? "from cache" : `built in ${result.seconds.toFixed(1)}s`}: ${link} -> ${result.path}\n`);
-  process.stdout.write(JSON.stringify({ ...result, link }) + "\n");
+  await ensureAndLinkRuntime("go-runtime", GO_RUNTIME_FILE, ensureGoRuntime);
 }

@@ -19,10 +19,7 @@ import { spawn } from "node:child_process";
 import * as fs from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { BASE_RECIPE, ensureDebianImage } from "./base.mjs";
-
-const here = path.dirname(fileURLToPath(import.meta.url));
-const repo = path.resolve(here, "..");
+import { BASE_RECIPE, ensureAndLinkRuntime, ensureDebianImage } from "./base.mjs";
 
 /** The file name the engine looks for (src/modules/runtimes/python/base-image.ts). */
 export const PYTHON_RUNTIME_FILE = "python-runtime.tar";
@@ -118,19 +115,6 @@ export async function ensurePythonRuntime({ log = (l) => process.stderr.write(l 
   return ensureDebianImage({ recipe, name: "python-runtime", log, stage: (work) => stageWheels(recipe, work, log) });
 }
 
-/** Point dist/share/python-runtime.tar (the host engine's lookup) at `file`. */
-export async function linkIntoCheckout(file) {
-  const share = path.join(repo, "dist/share");
-  await fs.mkdir(share, { recursive: true });
-  const link = path.join(share, PYTHON_RUNTIME_FILE);
-  await fs.rm(link, { force: true });
-  await fs.symlink(file, link);
-  return link;
-}
-
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  const result = await ensurePythonRuntime();
-  const link = await linkIntoCheckout(result.path);
-  process.stderr.write(`python-runtime: ${result.cached ? "from cache" : `built in ${result.seconds.toFixed(1)}s`}: ${link} -> ${result.path}\n`);
-  process.stdout.write(JSON.stringify({ ...result, link }) + "\n");
+  await ensureAndLinkRuntime("python-runtime", PYTHON_RUNTIME_FILE, ensurePythonRuntime);
 }

@@ -24,10 +24,7 @@ import * as fs from "node:fs/promises";
 import { createRequire } from "node:module";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { BASE_RECIPE, ensureDebianImage } from "./base.mjs";
-
-const here = path.dirname(fileURLToPath(import.meta.url));
-const repo = path.resolve(here, "..");
+import { BASE_RECIPE, ensureAndLinkRuntime, ensureDebianImage } from "./base.mjs";
 
 /** The file name the engine looks for (src/modules/runtimes/typescript/base-image.ts). */
 export const TYPESCRIPT_RUNTIME_FILE = "typescript-runtime.tar";
@@ -174,19 +171,6 @@ export async function ensureTypescriptRuntime({ log = (l) => process.stderr.writ
   return ensureDebianImage({ recipe, name: "typescript-runtime", log, stage: (work) => stageUsrLocal(recipe, work, log) });
 }
 
-/** Point dist/share/typescript-runtime.tar (the host engine's lookup) at `file`. */
-export async function linkIntoCheckout(file) {
-  const share = path.join(repo, "dist/share");
-  await fs.mkdir(share, { recursive: true });
-  const link = path.join(share, TYPESCRIPT_RUNTIME_FILE);
-  await fs.rm(link, { force: true });
-  await fs.symlink(file, link);
-  return link;
-}
-
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  const result = await ensureTypescriptRuntime();
-  const link = await linkIntoCheckout(result.path);
-  process.stderr.write(`typescript-runtime: ${result.cached ? "from cache" : `built in ${result.seconds.toFixed(1)}s`}: ${link} -> ${result.path}\n`);
-  process.stdout.write(JSON.stringify({ ...result, link }) + "\n");
+  await ensureAndLinkRuntime("typescript-runtime", TYPESCRIPT_RUNTIME_FILE, ensureTypescriptRuntime);
 }
