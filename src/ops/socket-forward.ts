@@ -7,11 +7,10 @@
  */
 import { randomBytes } from "node:crypto";
 import * as fs from "node:fs/promises";
-import * as net from "node:net";
-import type { Duplex } from "node:stream";
+import type * as net from "node:net";
 import { FailedPreconditionError } from "../errors.js";
 import { resolveUser } from "../executor/user.js";
-import type { ClientHost } from "../http/client-host.js";
+import { type DialingClient, relayToClient } from "../http/client-dial.js";
 import type { Mount as SpecMount } from "../oci/runtime-spec.js";
 
 /** An exec mount forwarding the client's unix socket `path` (of client `client`) to `target`. */
@@ -23,10 +22,8 @@ export interface SocketMount {
   owner?: string;
 }
 
-interface SocketSession {
+interface SocketSession extends DialingClient {
   readonly clientKey: string;
-  readonly dials: Map<string, (clientSide: Duplex) => void>;
-  readonly host: Pick<ClientHost, "dial">;
 }
 
 /**
@@ -47,21 +44,7 @@ export async function forwardClientSocket(session: unknown, clientPath: string, 
   } finally {
     client.dials.delete(probe);
   }
-  const server = net.createServer((conn) => {
-    conn.on("error", () => conn.destroy());
-    const id = randomBytes(8).toString("hex");
-    client.dials.set(id, (clientSide) => {
-      clientSide.on("error", () => conn.destroy());
-      conn.on("close", () => clientSide.destroy());
-      clientSide.on("close", () => conn.destroy());
-      conn.pipe(clientSide);
-      clientSide.pipe(conn);
-    });
-    client.host.dial({ id, host: "", port: 0, socket: clientPath }).catch(() => {
-      client.dials.delete(id);
-      conn.destroy();
-    });
-  });
+  const server = relayToClient(client, { host: "", port: 0, socket: clientPath });
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(listenPath, resolve);

@@ -10,9 +10,10 @@
  *        └─ release() ─▶ last user gone ─▶ grace ─▶ stop: kill, unregister, free
  */
 import { randomBytes } from "node:crypto";
-import * as net from "node:net";
+import type * as net from "node:net";
 import { ExecError, FailedPreconditionError, messageOf } from "../errors.js";
 import type { TerminalIO } from "../executor/types.js";
+import { type DialingClient, relayToClient } from "../http/client-dial.js";
 import { scopedName } from "../network/scope.js";
 import type { Network, NetworkNamespace } from "../network/types.js";
 import type { ExecOpRunner, ExecResultMeta, ServiceBinder } from "../ops/exec-op.js";
@@ -21,7 +22,7 @@ import type { SolveContext, Vertex } from "../solver/types.js";
 import { inSpan, newSpanId, sinkForSpan } from "../telemetry/types.js";
 import { Semaphore } from "../util/semaphore.js";
 import { waitForPorts } from "./health.js";
-import type { DialingSession, RecipeOf, RunningService, ServiceRecipe } from "./types.js";
+import type { RecipeOf, RunningService, ServiceRecipe } from "./types.js";
 
 /** How long a stopped service may take to exit after SIGTERM before it is killed. */
 const STOP_GRACE_MS = 10_000;
@@ -203,7 +204,7 @@ export class ServiceManager implements ServiceBinder {
    * address and has the client dial the real port for each connection.
    */
   async #startHostInstance(key: string, session: string, spec: ServiceRecipe & { kind: "host" }, ctx: SolveContext): Promise<Instance> {
-    const client = ctx.session as DialingSession | undefined;
+    const client = ctx.session as DialingClient | undefined;
     if (!client?.host) throw new FailedPreconditionError("host services need a client session");
     const hostname = spec.hostname;
     const addr = await this.deps.network.addHostAddress();
@@ -218,21 +219,7 @@ export class ServiceManager implements ServiceBinder {
       // Only its session's containers and those binding it reach it; removing the address ends that.
       await this.deps.network.isolate(addr.ip, session);
       for (const forward of spec.ports) {
-        const server = net.createServer((conn) => {
-          conn.on("error", () => conn.destroy());
-          const id = randomBytes(8).toString("hex");
-          client.dials.set(id, (clientSide) => {
-            clientSide.on("error", () => conn.destroy());
-            conn.on("close", () => clientSide.destroy());
-            clientSide.on("close", () => conn.destroy());
-            conn.pipe(clientSide);
-            clientSide.pipe(conn);
-          });
-          client.host.dial({ id, host: spec.host, port: forward.backend }).catch(() => {
-            client.dials.delete(id);
-            conn.destroy();
-          });
-        });
+        const server = relayToClient(client, { host: spec.host, port: forward.backend });
         await new Promise<void>((resolve, reject) => {
           server.once("error", reject);
           server.listen(forward.frontend ?? forward.backend, addr.ip, resolve);
@@ -277,20 +264,9 @@ export class ServiceManager implements ServiceBinder {
     const runner = this.deps.exec();
     const run = runner.launch(exec, inputs, serviceCtx, { commit: false, hostname, containerId, onNamespace: (ns) => gotNs(ns), beforeRun });
     void run.finally(() => place?.[Symbol.dispose]()).catch(() => undefined);
+    const cmd = exec.op["args"] as string[];
     // What ending means, as an error for whoever is still waiting on the service.
-    const exited: Promise<Error> = run.then(
-      (r) => {
-        const out = r.meta as unknown as ExecResultMeta;
-        return new ExecError({
-          cmd: exec.op["args"] as string[],
-          exitCode: out.exitCode,
-          stdout: out.stdout,
-          stderr: out.stderr,
-          message: `${what} exited with code ${out.exitCode} before it was ready: ${tail(out.stdout + out.stderr)}`,
-        });
-      },
-      (err: unknown) => new FailedPreconditionError(`${what} failed to start: ${messageOf(err)}`),
-    );
+    const exited = endingOf(run, cmd, what, "before ready");
 
     const stop = async (opts: { kill?: boolean } = {}): Promise<void> => {
       await this.deps.network.unregister(scopedName(hostname, session)).catch(() => undefined);
@@ -319,19 +295,7 @@ export class ServiceManager implements ServiceBinder {
       // Only the session's own containers resolve the name (network/scope.ts).
       await this.deps.network.register(scopedName(hostname, session), ns.ip);
       span.end();
-      const ended: Promise<Error> = run.then(
-        (r) => {
-          const out = r.meta as unknown as ExecResultMeta;
-          return new ExecError({
-            cmd: exec.op["args"] as string[],
-            exitCode: out.exitCode,
-            stdout: out.stdout,
-            stderr: out.stderr,
-            message: `${what} exited with code ${out.exitCode}: ${tail(out.stdout + out.stderr)}`,
-          });
-        },
-        (err: unknown) => new FailedPreconditionError(`${what} ended: ${messageOf(err)}`),
-      );
+      const ended = endingOf(run, cmd, what, "after ready");
       return { key, session, hostname, ip: ns.ip, refs: 0, pinned: false, stop, ended, containerId };
     } catch (err) {
       span.end(err);
@@ -342,6 +306,19 @@ export class ServiceManager implements ServiceBinder {
 }
 
 /** The id of the session a solve belongs to ("engine" for none). */
+/** The error a service's end becomes: its exit code and output, or why it could not run. */
+function endingOf(run: Promise<{ meta: unknown }>, cmd: string[], what: string, when: "before ready" | "after ready"): Promise<Error> {
+  const early = when === "before ready";
+  return run.then(
+    (r) => {
+      const out = r.meta as ExecResultMeta;
+      const message = `${what} exited with code ${out.exitCode}${early ? " before it was ready" : ""}: ${tail(out.stdout + out.stderr)}`;
+      return new ExecError({ cmd, exitCode: out.exitCode, stdout: out.stdout, stderr: out.stderr, message });
+    },
+    (err: unknown) => new FailedPreconditionError(`${what} ${early ? "failed to start" : "ended"}: ${messageOf(err)}`),
+  );
+}
+
 function sessionOf(ctx: SolveContext): string {
   return (ctx.session as { id?: string } | undefined)?.id ?? "engine";
 }

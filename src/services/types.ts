@@ -10,8 +10,6 @@
  *
  * Two recipes with the same `key` in one session are one running instance.
  */
-import type { Duplex } from "node:stream";
-import type { ClientHost } from "../http/client-host.js";
 import type { Vertex } from "../solver/types.js";
 
 /** A port a container service exposes; TCP ports are health-checked unless told not to. */
@@ -38,11 +36,6 @@ export type ServiceRecipe =
 export type RecipeOf = (binding: unknown, sessionId: string) => ServiceRecipe;
 
 /** What a host service needs from the session: a way to have the client dial out. */
-export interface DialingSession {
-  readonly dials: Map<string, (clientSide: Duplex) => void>;
-  readonly host: Pick<ClientHost, "dial">;
-}
-
 /** Where a started service is reached. */
 export interface RunningService {
   hostname: string;
