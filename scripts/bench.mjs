@@ -79,12 +79,13 @@ const RUNS = {
   parallelRuns: positiveInt(opts["parallel-runs"], "--parallel-runs"),
 };
 
-/** The groups in the full run's order: {name, run(ctx) → results to merge, rows(results), present(results)}. */
+/** The groups in the full run's order: {name, runs (its RUNS keys), run(ctx) → results to merge, rows(results), present(results)}. */
 const GROUPS = [
-  { name: "exec", run: runExec, rows: execRows, present: (r) => r.uncachedExec },
-  { name: "cli", run: runCli, rows: cliRows, present: (r) => r.cli },
+  { name: "exec", runs: ["iterations"], run: runExec, rows: execRows, present: (r) => r.uncachedExec },
+  { name: "cli", runs: ["iterations"], run: runCli, rows: cliRows, present: (r) => r.cli },
   {
     name: "platforms",
+    runs: ["iterations", "platformChainRuns"],
     run: async (ctx) => {
       log(`emulated linux/arm64: uncached exec (${ctx.iterations} iterations) and ${ctx.platformChainRuns} uncached chains, vs amd64 and podman`);
       const platforms = await benchPlatforms({ ...ctx, repo: REPO, chainRuns: ctx.platformChainRuns });
@@ -96,6 +97,7 @@ const GROUPS = [
   },
   {
     name: "tracing",
+    runs: ["iterations"],
     run: async (ctx) => {
       log(`tracing: ${ctx.iterations} uncached ${CHAIN_STEPS}-step chains on an engine exporting to a local Jaeger and on one that does not`);
       return { tracing: await benchTracing({ ...ctx, repo: REPO, tanto: TANTO_JS }) };
@@ -105,6 +107,7 @@ const GROUPS = [
   },
   {
     name: "modules",
+    runs: ["iterations", "moduleFirstRuns"],
     run: async (ctx) => {
       log(`modules: ${ctx.moduleFirstRuns} first calls of fresh modules per SDK, ${ctx.iterations} cached calls vs a plain SDK script`);
       return { modules: await benchModules({ ...ctx, tanto: TANTO_JS, firstRuns: ctx.moduleFirstRuns }) };
@@ -114,6 +117,7 @@ const GROUPS = [
   },
   {
     name: "remote-cache",
+    runs: ["cacheRuns"],
     run: async (ctx) => {
       log(
         `remote cache: ${ctx.cacheRuns} uncached ${CHAIN_STEPS}-step chains exported by one engine, answered by another from the registry, and run from scratch by a third`,
@@ -123,11 +127,11 @@ const GROUPS = [
     rows: (r) => remoteCacheRows(r.remoteCache),
     present: (r) => r.remoteCache,
   },
-  { name: "concurrency", run: runConcurrency, rows: concurrencyRows, present: (r) => r.concurrency },
-  { name: "pull", run: runPull, rows: pullRows, present: (r) => r.pull },
-  { name: "host-sync", run: runHostSync, rows: hostSyncRows, present: (r) => r.hostSync },
-  { name: "publish", run: runPublish, rows: publishRows, present: (r) => r.publish },
-  { name: "startup", run: runStartup, rows: startupRows, present: (r) => r.coldStart },
+  { name: "concurrency", runs: ["parallelRuns"], run: runConcurrency, rows: concurrencyRows, present: (r) => r.concurrency },
+  { name: "pull", runs: ["pullRuns"], run: runPull, rows: pullRows, present: (r) => r.pull },
+  { name: "host-sync", runs: ["syncRuns"], run: runHostSync, rows: hostSyncRows, present: (r) => r.hostSync },
+  { name: "publish", runs: ["publishRuns"], run: runPublish, rows: publishRows, present: (r) => r.publish },
+  { name: "startup", runs: ["starts"], run: runStartup, rows: startupRows, present: (r) => r.coldStart },
 ];
 /** The table's order, which groups rows by what they compare rather than by when they ran. */
 const TABLE_ORDER = ["exec", "cli", "pull", "publish", "host-sync", "startup", "memory", "concurrency", "platforms", "tracing", "modules", "remote-cache"];
@@ -152,7 +156,8 @@ async function main(cleanup) {
   for (const f of [TANTO, TANTO_JS, path.join(REPO, "dist/test/support/images.js")]) {
     if (!fs.existsSync(f)) throw new Error(`${f} is missing; run \`npm run build\` first`);
   }
-  const results = { when: new Date().toISOString(), machine: machineInfo(), only: opts.only ?? null, runs: RUNS, goals: GOALS, notes: [] };
+  const runs = opts.only ? Object.fromEntries(GROUPS.find((g) => g.name === opts.only).runs.map((k) => [k, RUNS[k]])) : RUNS;
+  const results = { when: new Date().toISOString(), machine: machineInfo(), only: opts.only ?? null, runs, goals: GOALS, notes: [] };
 
   const dir = await fsp.mkdtemp(path.join(os.tmpdir(), "tanto-bench-"));
   cleanup.defer(`${dir}`, () => removeTree(dir));

@@ -134,7 +134,10 @@ export function execRows(r) {
     ["— vs `docker run --network none`", "tanto", "docker"],
     ["— vs `docker run` (default bridge)", "tanto", "docker (bridge)", GOALS.dockerBridgeRatio],
   ];
-  for (const [label, mine, peer, goal] of pairs) if (ex[mine] && ex[peer]) rows.push(ratioRow(label, ex[mine], ex[peer], goal));
+  for (const [label, mine, peer, goal] of pairs) {
+    const plotLabel = label.startsWith("— ") ? `uncached exec: ${label.slice(2)}` : undefined;
+    if (ex[mine] && ex[peer]) rows.push({ ...ratioRow(label, ex[mine], ex[peer], goal), ...(plotLabel ? { plotLabel } : {}) });
+  }
   const c = r.cachedChain;
   rows.push(valueRow(`cached ${c.steps}-step chain, SDK \`stdout()\``, fmtSummary(c), c.median, GOALS.cachedChainMs, "ms"));
   return rows;

@@ -1,6 +1,7 @@
 /**
  * The bench's goals and its report: every group turns its results into rows, each row is
- * {label, tanto, baseline, ratio?, goal?: {max, unit}, value?}, and this file renders them as the
+ * {label, tanto, baseline, ratio?, goal?: {max, unit}, value?, plotLabel?} (plotLabel: the label
+ * of a "— " sub-row in the plot, where no row above gives its context), and this file renders them as the
  * markdown table printed on stdout, and as the list of figures against goals kept in the JSON
  * and drawn by plot.mjs. A goal's unit is "x" (a ratio: tanto's median / its baseline's, from
  * the same run, interleaved) or an absolute unit ("ms", "MB"), checked against `value`.
@@ -63,7 +64,7 @@ export function figures(rows) {
   return rows
     .filter((r) => r.goal)
     .map((r) => ({
-      label: r.label.replace(/^— /, ""),
+      label: r.plotLabel ?? r.label,
       ...(r.ratio !== undefined ? { ratio: Number(r.ratio.toFixed(4)) } : {}),
       ...(r.value !== undefined ? { value: r.value } : {}),
       goal: r.goal,
