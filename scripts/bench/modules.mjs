@@ -17,7 +17,7 @@ import { spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { valueRow } from "./report.mjs";
-import { fmtSummary } from "./util.mjs";
+import { checkInterrupted, fmtSummary, log, summarize, WARMUP } from "./util.mjs";
 
 export const MODULE_GOALS = { firstCallMs: { typescript: 15_000, python: 30_000, go: 60_000 }, cachedCallMs: 1_000 };
 
@@ -57,7 +57,6 @@ class ${pascal(name)}:
     text: `package main
 
 import "context"
-import { checkInterrupted, log, summarize, WARMUP } from "./util.mjs";
 
 type ${pascal(name)} struct{}
 
