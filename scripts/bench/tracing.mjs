@@ -9,11 +9,13 @@
 import { spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { openSession, query, waitHealthy } from "./engine.mjs";
+import { GOALS, ratioRow } from "./report.mjs";
+import { checkInterrupted, log, stopChild, summarize, WARMUP } from "./util.mjs";
 
 const CHAIN_STEPS = 20;
 
-/** `h`: bench.mjs's helpers: query, engineGet, summarize, log, checkInterrupted, stopChild, waitHealthy, openSession, warmup. */
-export async function benchTracing({ repo, dir, tanto, registryHost, iterations, cleanup, h }) {
+export async function benchTracing({ repo, dir, tanto, registryHost, iterations, cleanup }) {
   const { startJaeger } = await import(path.join(repo, "dist/test/support/jaeger.js"));
   const jaeger = await startJaeger();
   cleanup.defer("jaeger", () => jaeger.stop());
@@ -37,11 +39,11 @@ export async function benchTracing({ repo, dir, tanto, registryHost, iterations,
       env: { ...clean, ...env },
     });
     fs.closeSync(out);
-    cleanup.defer(`engine ${name}`, () => h.stopChild(child));
-    await h.waitHealthy(child, socket, { logFile });
-    const session = await h.openSession({ socket, logFile: path.join(dir, `session-${name}.log`) });
-    cleanup.defer(`session ${name}`, () => h.stopChild(session.child));
-    await h.query(session, `{ container { from(address: "${image}") { withExec(args: ["true"]) { exitCode } } } }`);
+    cleanup.defer(`engine ${name}`, () => stopChild(child));
+    await waitHealthy(child, socket, { logFile });
+    const session = await openSession({ socket, logFile: path.join(dir, `session-${name}.log`) });
+    cleanup.defer(`session ${name}`, () => stopChild(session.child));
+    await query(session, `{ container { from(address: "${image}") { withExec(args: ["true"]) { exitCode } } } }`);
     engines[name] = session;
   }
 
@@ -52,11 +54,11 @@ export async function benchTracing({ repo, dir, tanto, registryHost, iterations,
     return `{ container { from(address: "${image}") { withEnvVariable(name: "BENCH", value: "${nonce}-${i}") { ${inner} } } } }`;
   };
   const samples = { traced: [], plain: [] };
-  for (let i = -h.warmup; i < iterations; i++) {
+  for (let i = -WARMUP; i < iterations; i++) {
     for (const name of i % 2 === 0 ? ["traced", "plain"] : ["plain", "traced"]) {
-      h.checkInterrupted();
+      checkInterrupted();
       const t0 = performance.now();
-      await h.query(engines[name], chain(`${name}-${i}`));
+      await query(engines[name], chain(`${name}-${i}`));
       const ms = performance.now() - t0;
       if (i >= 0) samples[name].push(ms);
     }
@@ -66,21 +68,12 @@ export async function benchTracing({ repo, dir, tanto, registryHost, iterations,
   const found = await fetch(`${jaeger.query}/api/traces?service=tanto-engine&limit=1000&lookback=1h`).then((r) => r.json());
   const spans = (found.data ?? []).reduce((n, t) => n + t.spans.length, 0);
   if (spans < iterations * CHAIN_STEPS) throw new Error(`Jaeger holds ${spans} spans of the traced engine; expected at least ${iterations * CHAIN_STEPS}`);
-  const traced = h.summarize(samples.traced);
-  const plain = h.summarize(samples.plain);
-  h.log(`tracing: ${traced.median} ms traced vs ${plain.median} ms without (${spans} spans in Jaeger)`);
+  const traced = summarize(samples.traced);
+  const plain = summarize(samples.plain);
+  log(`tracing: ${traced.median} ms traced vs ${plain.median} ms without (${spans} spans in Jaeger)`);
   return { traced, plain, ratio: traced.median / plain.median, spansInJaeger: spans };
 }
 
-export function tracingRows(t, fmtSummary, goal) {
-  return [
-    [
-      "uncached 20-step chain, engine exporting spans to a local Jaeger (OTLP/HTTP) vs not",
-      fmtSummary(t.traced),
-      fmtSummary(t.plain),
-      `${t.ratio.toFixed(2)}x`,
-      `≤${goal.toFixed(2)}x`,
-      t.ratio <= goal ? "ok" : "**missed**",
-    ],
-  ];
+export function tracingRows(t) {
+  return [ratioRow("uncached 20-step chain, spans exported to a local Jaeger (OTLP/HTTP) vs not", t.traced, t.plain, GOALS.tracingRatio)];
 }

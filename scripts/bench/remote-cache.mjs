@@ -9,11 +9,13 @@
 import { spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { engineGet, openSession, query, waitHealthy } from "./engine.mjs";
+import { GOALS, ratioRow } from "./report.mjs";
+import { checkInterrupted, log, stopChild, summarize } from "./util.mjs";
 
 const CHAIN_STEPS = 20;
 
-/** `h`: bench.mjs's helpers: query, engineGet, summarize, log, checkInterrupted, stopChild, waitHealthy, openSession. */
-export async function benchRemoteCache({ dir, tanto, registryHost, runs, cleanup, h }) {
+export async function benchRemoteCache({ dir, tanto, registryHost, runs, cleanup }) {
   const image = `${registryHost}/busybox:latest`;
   const ref = `${registryHost}/bench-cache/${process.pid}`;
   const engines = {};
@@ -32,10 +34,10 @@ export async function benchRemoteCache({ dir, tanto, registryHost, runs, cleanup
       stdio: ["ignore", out, out],
     });
     fs.closeSync(out);
-    cleanup.defer(`engine ${name}`, () => h.stopChild(child));
-    await h.waitHealthy(child, socket, { logFile });
-    const session = await h.openSession({ socket, logFile: path.join(dir, `session-rc-${name}.log`) });
-    cleanup.defer(`session ${name}`, () => h.stopChild(session.child));
+    cleanup.defer(`engine ${name}`, () => stopChild(child));
+    await waitHealthy(child, socket, { logFile });
+    const session = await openSession({ socket, logFile: path.join(dir, `session-rc-${name}.log`) });
+    cleanup.defer(`session ${name}`, () => stopChild(session.child));
     engines[name] = { session, socket };
   }
 
@@ -45,15 +47,15 @@ export async function benchRemoteCache({ dir, tanto, registryHost, runs, cleanup
     for (let step = CHAIN_STEPS - 1; step >= 0; step--) inner = `withExec(args: ["sh", "-c", "echo step ${step} >> /log; wc -l < /log"]) { ${inner} }`;
     return `{ container { from(address: "${image}") { withEnvVariable(name: "BENCH", value: "${nonce}-${i}") { ${inner} } } } }`;
   };
-  const execs = async (name) => (await h.engineGet(engines[name].socket, "/v1/stats")).executed.exec ?? 0;
+  const execs = async (name) => (await engineGet(engines[name].socket, "/v1/stats")).executed.exec ?? 0;
   const samples = { run: [], export: [], remote: [], scratch: [] };
   for (let i = 0; i < runs; i++) {
-    h.checkInterrupted();
+    checkInterrupted();
     let t0 = performance.now();
-    await h.query(engines.exporter.session, chain(i));
+    await query(engines.exporter.session, chain(i));
     samples.run.push(performance.now() - t0);
     for (;;) {
-      const s = (await h.engineGet(engines.exporter.socket, "/v1/stats")).remoteCache;
+      const s = (await engineGet(engines.exporter.socket, "/v1/stats")).remoteCache;
       if (s.exportsPending === 0) {
         if (s.exportsFailed > 0) throw new Error(`remote cache: ${s.exportsFailed} exports failed (see engine-rc-exporter.log)`);
         break;
@@ -63,38 +65,24 @@ export async function benchRemoteCache({ dir, tanto, registryHost, runs, cleanup
     samples.export.push(performance.now() - t0);
     const before = await execs("importer");
     t0 = performance.now();
-    await h.query(engines.importer.session, chain(i));
+    await query(engines.importer.session, chain(i));
     samples.remote.push(performance.now() - t0);
     if ((await execs("importer")) !== before) throw new Error("the importing engine ran execs: the remote cache did not answer");
     t0 = performance.now();
-    await h.query(engines.scratch.session, chain(i));
+    await query(engines.scratch.session, chain(i));
     samples.scratch.push(performance.now() - t0);
   }
-  const remote = h.summarize(samples.remote);
-  const scratch = h.summarize(samples.scratch);
-  h.log(
-    `remote cache: ${remote.median} ms from the registry vs ${scratch.median} ms from scratch; export done ${h.summarize(samples.export).median} ms after the chain started`,
+  const remote = summarize(samples.remote);
+  const scratch = summarize(samples.scratch);
+  log(
+    `remote cache: ${remote.median} ms from the registry vs ${scratch.median} ms from scratch; export done ${summarize(samples.export).median} ms after the chain started`,
   );
-  return { run: h.summarize(samples.run), export: h.summarize(samples.export), remote, scratch, ratio: remote.median / scratch.median };
+  return { run: summarize(samples.run), export: summarize(samples.export), remote, scratch, ratio: remote.median / scratch.median };
 }
 
-export function remoteCacheRows(r, fmtSummary, goal) {
+export function remoteCacheRows(r) {
   return [
-    [
-      "20-step chain on an empty engine from another engine's remote cache (registry) vs from scratch",
-      fmtSummary(r.remote),
-      fmtSummary(r.scratch),
-      `${r.ratio.toFixed(2)}x`,
-      `≤${goal.toFixed(2)}x`,
-      r.ratio <= goal ? "ok" : "**missed**",
-    ],
-    [
-      "remote cache export: chain run and its 21 records pushed (until no export is pending) vs the run alone",
-      fmtSummary(r.export),
-      fmtSummary(r.run),
-      `${(r.export.median / r.run.median).toFixed(2)}x`,
-      "—",
-      "—",
-    ],
+    ratioRow("20-step chain on an empty engine from another engine's remote cache (registry) vs from scratch", r.remote, r.scratch, GOALS.remoteCacheRatio),
+    ratioRow("— remote cache export: the chain run and its 21 records pushed (until none is pending) vs the run alone", r.export, r.run),
   ];
 }

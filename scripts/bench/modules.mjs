@@ -16,6 +16,8 @@
 import { spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { valueRow } from "./report.mjs";
+import { checkInterrupted, fmtSummary, log, summarize, WARMUP } from "./util.mjs";
 
 export const MODULE_GOALS = { firstCallMs: { typescript: 15_000, python: 30_000, go: 60_000 }, cachedCallMs: 1_000 };
 
@@ -90,8 +92,7 @@ function runCli(tanto, args, { cwd, env }) {
   });
 }
 
-/** `h`: bench.mjs's helpers: summarize, log, checkInterrupted, warmup. */
-export async function benchModules({ dir, tanto, socket, registryHost, iterations, firstRuns, h }) {
+export async function benchModules({ dir, tanto, socket, registryHost, iterations, firstRuns }) {
   const image = `${registryHost}/busybox:latest`;
   const env = { ...process.env, _EXPERIMENTAL_DAGGER_RUNNER_HOST: `unix://${socket}` };
   const base = path.join(dir, "modules");
@@ -121,50 +122,49 @@ export async function benchModules({ dir, tanto, socket, registryHost, iteration
 
   const out = {};
   for (const sdk of Object.keys(SOURCES)) {
-    h.log(`modules (${sdk}): warming the engine with a first module`);
+    log(`modules (${sdk}): warming the engine with a first module`);
     await call(await makeModule(sdk, `${sdk}warmup`), "warm");
     const first = [];
     for (let i = 0; i < firstRuns; i++) {
-      h.checkInterrupted();
+      checkInterrupted();
       const ms = await call(await makeModule(sdk, `${sdk}fresh${i}`), `first ${i}`);
       first.push(ms);
-      h.log(`modules (${sdk}): first call of fresh module ${i}: ${Math.round(ms)} ms`);
+      log(`modules (${sdk}): first call of fresh module ${i}: ${Math.round(ms)} ms`);
     }
     const at = await makeModule(sdk, `${sdk}cached`);
     await call(at, "same");
     const samples = { module: [], plain: [] };
-    for (let i = -h.warmup; i < iterations; i++) {
+    for (let i = -WARMUP; i < iterations; i++) {
       for (const which of i % 2 === 0 ? ["module", "plain"] : ["plain", "module"]) {
-        h.checkInterrupted();
+        checkInterrupted();
         const ms = which === "module" ? await call(at, "same") : await plain();
         if (i >= 0) samples[which].push(ms);
       }
     }
-    out[sdk] = { firstCall: h.summarize(first), cachedCall: h.summarize(samples.module), plainScript: h.summarize(samples.plain) };
-    h.log(`modules (${sdk}): cached call ${out[sdk].cachedCall.median} ms vs plain SDK script ${out[sdk].plainScript.median} ms`);
+    out[sdk] = { firstCall: summarize(first), cachedCall: summarize(samples.module), plainScript: summarize(samples.plain) };
+    log(`modules (${sdk}): cached call ${out[sdk].cachedCall.median} ms vs plain SDK script ${out[sdk].plainScript.median} ms`);
   }
   return out;
 }
 
 const NAMES = { typescript: "TypeScript", python: "Python", go: "Go" };
 
-export function moduleRows(m, fmtSummary, verdict) {
+export function moduleRows(m) {
   return Object.entries(m).flatMap(([sdk, r]) => [
-    [
+    valueRow(
       `${NAMES[sdk]} module: first \`tanto call\` of a fresh module (warm engine)`,
       fmtSummary(r.firstCall),
-      "—",
-      "—",
-      `≤${MODULE_GOALS.firstCallMs[sdk] / 1000} s`,
-      verdict(r.firstCall.median <= MODULE_GOALS.firstCallMs[sdk]),
-    ],
-    [
+      r.firstCall.median,
+      MODULE_GOALS.firstCallMs[sdk],
+      "ms",
+    ),
+    valueRow(
       `${NAMES[sdk]} module: the same call cached vs the pipeline as a plain SDK script (\`tanto run node\`)`,
       fmtSummary(r.cachedCall),
-      fmtSummary(r.plainScript),
-      `${(r.cachedCall.median / r.plainScript.median).toFixed(2)}x`,
-      `≤${MODULE_GOALS.cachedCallMs} ms`,
-      verdict(r.cachedCall.median <= MODULE_GOALS.cachedCallMs),
-    ],
+      r.cachedCall.median,
+      MODULE_GOALS.cachedCallMs,
+      "ms",
+      { baseline: fmtSummary(r.plainScript), ratio: r.cachedCall.median / r.plainScript.median },
+    ),
   ]);
 }
