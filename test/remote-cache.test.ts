@@ -2,7 +2,10 @@
  * The remote cache in a registry: engines with separate roots and networks,
  * one registry. Engine A exports as it runs a 20-step pipeline; engine B,
  * with an empty root, answers it from the registry with no exec run, then
- * after one env change re-runs exactly the steps from the change on. Two
+ * after one env change re-runs exactly the steps from the change on (mode=max).
+ * With mode=min (the default) only the result asked for is exported: B
+ * answers it, but not a changed pipeline's unchanged steps. A record owning
+ * several snapshots (an exec's writable directory mount) travels whole. Two
  * engines exporting one pipeline at once leave a cache B answers from. A
  * registry that is down during import costs a warning, and the pipeline runs.
  */
@@ -91,6 +94,65 @@ describe("remote cache in a registry", () => {
     assert.match(changed, /"stdout": "20\\n"/);
     assert.equal(await execs(b), STEPS - 14);
     assert.equal((await stats(b)).remoteHits, 2);
+  });
+
+  test("mode=min (the default): only the result asked for is exported; B answers it, not a changed pipeline's unchanged steps", async () => {
+    const ref = `${registry}/tanto-cache/min`;
+    const a = await engineWith(`export = ["type=registry,ref=${ref}"]`);
+    const b = await engineWith(`import = ["type=registry,ref=${ref}"]`);
+
+    const fromA = await query(a, pipeline("m1"));
+    assert.equal(await execs(a), STEPS);
+    const report = await exported(a);
+    assert.equal(report.exportsFailed, 0, a.logs());
+    assert.equal(report.exported, 1, "only the last step's record: the result asked for");
+
+    const fromB = await query(b, pipeline("m1"));
+    assert.equal(fromB, fromA);
+    assert.equal(await execs(b), 0, "no exec ran on B");
+    assert.equal((await stats(b)).remoteHits, 1);
+
+    // Steps 1..14 are unchanged, but only step 20 was exported: all 20 run.
+    const changed = await query(b, pipeline("m1", { step: 15, value: "x" }));
+    assert.match(changed, /"stdout": "20\\n"/);
+    assert.equal(await execs(b), STEPS);
+    assert.equal((await stats(b)).remoteHits, 1, "no intermediate record in the registry");
+
+    // Asked again, A's answer from its local cache is not exported twice.
+    await query(a, pipeline("m1"));
+    assert.equal((await exported(a)).exported, 1);
+  });
+
+  test("a record owning several snapshots (an exec's writable directory mount) is exported and imported whole", async () => {
+    const ref = `${registry}/tanto-cache/mounts`;
+    const a = await engineWith(`export = ["type=registry,ref=${ref}"]`);
+    const b = await engineWith(`import = ["type=registry,ref=${ref}"]`);
+    const seed = JSON.parse(await query(a, `{ directory { withNewFile(path: "seed", contents: "from the client") { id } } }`)) as {
+      directory: { withNewFile: { id: string } };
+    };
+    const exec = `container { from(address: "${image}") { withMountedDirectory(path: "/out", source: "${seed.directory.withNewFile.id}") {
+      withExec(args: ["sh", "-c", "echo made > /out/made; echo in the rootfs > /rootfile"]) { MORE } } } }`;
+    const out = `{ ${exec.replace("MORE", `directory(path: "/out") { entries file(path: "made") { contents } }`)} }`;
+    const root = `{ ${exec.replace("MORE", `file(path: "/rootfile") { contents }`)} }`;
+
+    const fromA = await query(a, out);
+    assert.match(fromA, /"made\\n"/);
+    const report = await exported(a);
+    assert.equal(report.exportsFailed, 0, a.logs());
+    assert.equal(report.exported, 1, JSON.stringify(report));
+
+    const fromB = await query(b, out);
+    assert.equal(fromB, fromA);
+    assert.deepEqual(
+      (JSON.parse(fromB) as { container: { from: { withMountedDirectory: { withExec: { directory: { entries: string[] } } } } } }).container.from
+        .withMountedDirectory.withExec.directory.entries,
+      ["made", "seed"],
+    );
+    assert.equal(await execs(b), 0, "the mount's snapshot came with the record");
+    assert.equal((await stats(b)).remoteHits, 1);
+    // The same record holds the exec's rootfs.
+    assert.match(await query(b, root), /"in the rootfs\\n"/);
+    assert.equal(await execs(b), 0);
   });
 
   test("two engines exporting one pipeline at once; a third answers from what they left", async () => {

@@ -88,8 +88,41 @@ export class Solver {
   solve(v: Vertex, ctx: SolveContext): Promise<Result> {
     if (ctx.signal?.aborted) return Promise.reject(new CancelledError());
     const held = (ctx as OpContext)[SLOT];
-    if (held?.held) return held.outside(() => this.#join(v, ctx), ctx.signal);
+    if (held) return held.held ? held.outside(() => this.#join(v, ctx), ctx.signal) : this.#join(v, ctx);
+    // Not from inside an op: a result a client asked for (remote caches with mode=min export only these).
+    const remote = (ctx.session as WithRemoteRecords | undefined)?.remoteCache ?? this.#remote;
+    const solving = this.#join(v, ctx);
+    if (!remote) return solving;
+    return solving.then((result) => {
+      this.#requested(v, result, remote);
+      return result;
+    });
+  }
+
+  /** An input of a vertex being solved: not a result a client asked for. */
+  #input(v: Vertex, ctx: SolveContext): Promise<Result> {
+    if (ctx.signal?.aborted) return Promise.reject(new CancelledError());
     return this.#join(v, ctx);
+  }
+
+  /**
+   * Offer a requested result to the remote records: the vertex's own record,
+   * or, for a vertex that is not recorded (a writable mount's output, a
+   * client's files), the records of the vertices it is taken from.
+   */
+  #requested(v: Vertex, result: Result, remote: RemoteRecords, depth = 0): void {
+    if (this.#runners.get(v.op.kind)?.cacheable) {
+      remote.requested(recordKey(v.digest), v, result);
+      return;
+    }
+    if (depth >= 4) return;
+    for (const input of v.inputs) {
+      if (!this.#runners.get(input.op.kind)?.cacheable) this.#requested(input, result, remote, depth + 1);
+      else {
+        const recorded = this.#lookup(recordKey(input.digest));
+        if (recorded) remote.requested(recordKey(input.digest), input, recorded);
+      }
+    }
   }
 
   #join(v: Vertex, ctx: SolveContext): Promise<Result> {
@@ -144,7 +177,7 @@ export class Solver {
       }
     }
 
-    const inputs = await Promise.all(v.inputs.map((i) => this.solve(i, ctx)));
+    const inputs = await Promise.all(v.inputs.map((i) => this.#input(i, ctx)));
 
     // The inputs' results, whatever recipes made them: an input answered by content (or made
     // otherwise into the same snapshot) leads the ops after it to their recorded results too.
