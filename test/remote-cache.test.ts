@@ -157,13 +157,18 @@ describe("remote cache in a registry", () => {
 
   test("two engines exporting one pipeline at once; a third answers from what they left", async () => {
     const ref = `${registry}/tanto-cache/racing`;
-    const [a, c] = await Promise.all([engineWith(`export = ["type=registry,ref=${ref}"]`), engineWith(`export = ["type=registry,ref=${ref}"]`)]);
+    // mode=max: every one of the 21 records is written by both at once.
+    const both = `export = ["type=registry,ref=${ref},mode=max"]`;
+    const [a, c] = await Promise.all([engineWith(both), engineWith(both)]);
     const [fromA, fromC] = await Promise.all([query(a, pipeline("p2")), query(c, pipeline("p2"))]);
     assert.equal(fromA, fromC);
     for (const e of [a, c]) assert.equal((await exported(e)).exportsFailed, 0, e.logs());
     const b = await engineWith(`import = ["type=registry,ref=${ref}"]`);
     assert.equal(await query(b, pipeline("p2")), fromA);
     assert.equal(await execs(b), 0);
+    // Every intermediate record they both wrote is whole: a change at step 20 runs step 20 alone.
+    assert.match(await query(b, pipeline("p2", { step: 20, value: "y" })), /"stdout": "20\\n"/);
+    assert.equal(await execs(b), 1);
   });
 
   test("a registry that is down during import: a warning, and the pipeline runs", async () => {
