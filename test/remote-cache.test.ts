@@ -121,6 +121,14 @@ describe("remote cache in a registry", () => {
     // Asked again, A's answer from its local cache is not exported twice.
     await query(a, pipeline("m1"));
     assert.equal((await exported(a)).exported, 1);
+
+    // An image tarball is not a record the registry keeps: the exec it is made from is exported instead.
+    const tarball = `{ container { from(address: "${image}") { withExec(args: ["sh", "-c", "echo packed > /packed"]) { asTarball { size } } } } }`;
+    const packedOnA = await query(a, tarball);
+    assert.equal((await exported(a)).exported, 2);
+    const before = await execs(b);
+    assert.equal(await query(b, tarball), packedOnA);
+    assert.equal(await execs(b), before, "the tarball's exec came from the registry");
   });
 
   test("a record owning several snapshots (an exec's writable directory mount) is exported and imported whole", async () => {

@@ -156,18 +156,20 @@ export class RegistryCache implements RemoteRecords {
     );
   }
 
-  requested(key: string, v: Vertex, result: Result): void {
-    this.#export(key, v, result, this.#exports);
+  requested(key: string, v: Vertex, result: Result): boolean {
+    return this.#export(key, v, result, this.#exports);
   }
 
-  #export(key: string, v: Vertex, result: Result, targets: readonly ExportTarget[]): void {
+  /** Export `result` to the targets that lack it, in the background; false when it is not a result this cache keeps. */
+  #export(key: string, v: Vertex, result: Result, targets: readonly ExportTarget[]): boolean {
+    if (result.snapshot === undefined || result.owns?.blobs?.length) return false;
     const fresh = targets.filter((t) => !this.#there.has(thereKey(t.repo, key)));
-    if (fresh.length === 0 || result.snapshot === undefined || result.owns?.blobs?.length) return;
+    if (fresh.length === 0) return true;
     const meta = JSON.stringify(result.meta);
-    if (meta.length > MAX_META) return;
+    if (meta.length > MAX_META) return false;
     const parts = [{ name: "", snapshot: result.snapshot }, ...(result.owns?.snapshots ?? []).map((s) => ({ name: s, snapshot: s }))];
     const snapshots = parts.map((p) => this.deps.snapshots.get(p.snapshot));
-    if (snapshots.some((s) => s === undefined)) return;
+    if (snapshots.some((s) => s === undefined)) return false;
     for (const t of fresh) this.#remember(t.repo, key);
     this.stats.exportsPending++;
     const work = (async () => {
@@ -216,6 +218,7 @@ export class RegistryCache implements RemoteRecords {
         this.#pending.delete(work);
       });
     this.#pending.add(work);
+    return true;
   }
 
   #remember(repo: Reference, key: string): void {

@@ -342,6 +342,8 @@ test("remote records: every run is offered as recorded, only the top-level resul
     requested: (key: string, v: Vertex, result: Result) => {
       assert.equal(key, recordKey(v.digest));
       offered.requested.push([v.op["n"], result.meta["n"]]);
+      // A result this store does not keep (as a registry does not keep an image tarball).
+      return v.op["n"] !== "kept-not";
     },
   };
   const pick: OpRunner = { kind: "pick", cacheable: false, run: async (_v, inputs) => ({ meta: { picked: inputs[0]?.meta["n"] } }) };
@@ -364,10 +366,18 @@ test("remote records: every run is offered as recorded, only the top-level resul
   assert.deepEqual(offered.requested.at(-1), ["c", "c"]);
   assert.equal(offered.recorded.length, 3);
 
+  // One the store does not keep: the inputs it is made from are offered instead.
+  await solver.solve(vertex({ kind: "count", n: "kept-not" }, [a, b], "tarball"), {});
+  assert.deepEqual(offered.requested.slice(-3), [
+    ["kept-not", "kept-not"],
+    ["a", "a"],
+    ["b", "b"],
+  ]);
+
   // A session's own remote records stand in for the engine's.
   const own: string[] = [];
-  const session = { remoteCache: { ...remote, requested: (_k: string, v: Vertex) => void own.push(String(v.op["n"])) } };
+  const session = { remoteCache: { ...remote, requested: (_k: string, v: Vertex) => own.push(String(v.op["n"])) > 0 } };
   await solver.solve(a, { session });
   assert.deepEqual(own, ["a"]);
-  assert.equal(offered.requested.length, 3);
+  assert.equal(offered.requested.length, 6);
 });

@@ -106,22 +106,17 @@ export class Solver {
   }
 
   /**
-   * Offer a requested result to the remote records: the vertex's own record,
-   * or, for a vertex that is not recorded (a writable mount's output, a
-   * client's files), the records of the vertices it is taken from.
+   * Offer a requested result to the remote records: the vertex's own record;
+   * for a vertex that is not recorded (a writable mount's output, a client's
+   * files) or whose result the store does not keep (an image tarball), the
+   * records of the vertices it is made from.
    */
-  #requested(v: Vertex, result: Result, remote: RemoteRecords, depth = 0): void {
-    if (this.#runners.get(v.op.kind)?.cacheable) {
-      remote.requested(recordKey(v.digest), v, result);
-      return;
-    }
+  #requested(v: Vertex, result: Result | undefined, remote: RemoteRecords, depth = 0): void {
+    if (this.#runners.get(v.op.kind)?.cacheable && result && remote.requested(recordKey(v.digest), v, result)) return;
     if (depth >= 4) return;
     for (const input of v.inputs) {
-      if (!this.#runners.get(input.op.kind)?.cacheable) this.#requested(input, result, remote, depth + 1);
-      else {
-        const recorded = this.#lookup(recordKey(input.digest));
-        if (recorded) remote.requested(recordKey(input.digest), input, recorded);
-      }
+      const recorded = this.#runners.get(input.op.kind)?.cacheable ? this.#lookup(recordKey(input.digest)) : undefined;
+      this.#requested(input, recorded, remote, depth + 1);
     }
   }
 

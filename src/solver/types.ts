@@ -108,12 +108,14 @@ export interface OpRunner {
  * which it keeps): every result recorded by running an op (`recorded`), and
  * the results clients asked for (`requested`): the vertex of a top-level
  * solve, however it was answered, or, when that vertex is not recorded (a
- * writable mount's output), the recorded vertices it is taken from.
+ * writable mount's output) or its result is one the store does not keep (an
+ * image tarball), the recorded vertices it is made from.
  */
 export interface RemoteRecords {
   lookup(key: string, kind: string, signal: AbortSignal | undefined): Promise<Result | undefined>;
   recorded(key: string, v: Vertex, result: Result): void;
-  requested(key: string, v: Vertex, result: Result): void;
+  /** False when the store keeps no such result: the solver offers the vertex's inputs instead. */
+  requested(key: string, v: Vertex, result: Result): boolean;
 }
 
 /** A session that brings its own remote records (the client's `_EXPERIMENTAL_DAGGER_CACHE_CONFIG`): used instead of the engine's. */
