@@ -53,6 +53,12 @@ export interface RegistryCacheStats {
   lookupErrors: number;
 }
 
+/** What the caches of several sessions share: their counters, and the records known to be in each repository. */
+export interface SharedRegistryCacheState {
+  readonly stats: RegistryCacheStats;
+  readonly there: Set<string>;
+}
+
 interface ExportTarget {
   readonly repo: Reference;
   readonly mode: "min" | "max";
@@ -63,7 +69,7 @@ export class RegistryCache implements RemoteRecords {
   readonly #exports: ExportTarget[];
   readonly #pending = new Set<Promise<void>>();
   /** `repo\0key` of records exported (or being exported) there, or found there by a lookup. */
-  readonly #there = new Set<string>();
+  readonly #there: Set<string>;
   readonly stats: RegistryCacheStats;
 
   constructor(
@@ -75,10 +81,11 @@ export class RegistryCache implements RemoteRecords {
       warn: (message: string, fields: Record<string, unknown>) => void;
     },
     config: { imports: ReadonlyArray<{ ref: string }>; exports: ReadonlyArray<{ ref: string; mode: "min" | "max" }> },
-    /** Counters to add to (shared by the caches of every session), else its own. */
-    stats?: RegistryCacheStats,
+    /** Counters to add to and records known to be there, shared by the caches of every session; else its own. */
+    shared?: SharedRegistryCacheState,
   ) {
-    this.stats = stats ?? newRegistryCacheStats();
+    this.stats = shared?.stats ?? newRegistryCacheStats();
+    this.#there = shared?.there ?? new Set();
     const repo = (r: string): Reference => parseReference(r, { defaultTag: false });
     this.#imports = config.imports.map((c) => repo(c.ref));
     this.#exports = config.exports.map((c) => ({ repo: repo(c.ref), mode: c.mode }));
