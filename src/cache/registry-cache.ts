@@ -164,7 +164,8 @@ export class RegistryCache implements RemoteRecords {
   }
 
   requested(key: string, v: Vertex, result: Result): boolean {
-    return this.#export(key, v, result, this.#exports);
+    // Nothing to export to: nothing for the solver to offer instead either.
+    return this.#exports.length === 0 || this.#export(key, v, result, this.#exports);
   }
 
   /** Export `result` to the targets that lack it, in the background; false when it is not a result this cache keeps. */
