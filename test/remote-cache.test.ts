@@ -8,8 +8,13 @@
  * several snapshots (an exec's writable directory mount) travels whole. Two
  * engines exporting one pipeline at once leave a cache B answers from. A
  * registry that is down during import costs a warning, and the pipeline runs.
+ * A cache volume pushed by A without a REF goes to its export repository, and
+ * B pulls it from its import repository.
  */
 import assert from "node:assert/strict";
+import * as fs from "node:fs/promises";
+import * as os from "node:os";
+import * as path from "node:path";
 import { after, before, describe, test } from "node:test";
 import { CLI, run, startEngine, type TestEngine } from "./support/engine.js";
 import { testRegistry } from "./support/fixtures.js";
@@ -177,6 +182,49 @@ describe("remote cache in a registry", () => {
     // Every intermediate record they both wrote is whole: a change at step 20 runs step 20 alone.
     assert.match(await query(b, pipeline("p2", { step: 20, value: "y" })), /"stdout": "20\\n"/);
     assert.equal(await execs(b), 1);
+  });
+
+  test("a cache volume through the remote cache: A pushes it to its export repository, B pulls it from its import one", async () => {
+    const ref = `${registry}/tanto-cache/volumes`;
+    const a = await engineWith(`export = ["type=registry,ref=${ref}"]`);
+    const b = await engineWith(`import = ["type=registry,ref=${registry}/tanto-cache/empty", "type=registry,ref=${ref}"]`);
+    const dir = await fs.mkdtemp(path.join(os.tmpdir(), "tanto-volume-remote-"));
+    try {
+      const volume = JSON.parse(await query(a, `{ cacheVolume(key: "seeded") { id } }`)) as { cacheVolume: { id: string } };
+      const fill = `for i in $(seq 1 40); do echo $i > /c/f$i; chown $((1000 + i % 3)):2000 /c/f$i; chmod $((600 + i % 2 * 155)) /c/f$i; done; ln -s f1 /c/link`;
+      await query(
+        a,
+        `{ container { from(address: "${image}") { withMountedCache(path: "/c", cache: "${volume.cacheVolume.id}") { withExec(args: ["sh", "-c", "${fill}"]) { sync } } } } }`,
+      );
+
+      const pushed = await run([CLI, "cache-volume", "push", "seeded"], { env: a.env });
+      assert.equal(pushed.code, 0, pushed.stderr);
+      assert.match(pushed.stderr, /cache volume "seeded" pushed to .*\/tanto-cache\/volumes:tanto-volume-[0-9a-f]{64} \(sha256:/);
+      const pulled = await run([CLI, "cache-volume", "pull", "seeded"], { env: b.env });
+      assert.equal(pulled.code, 0, pulled.stderr);
+      assert.match(pulled.stderr, /cache volume "seeded" made from .*\/tanto-cache\/volumes:tanto-volume-/);
+
+      const listings = await Promise.all(
+        [a, b].map(async (e, n) => {
+          const out = path.join(dir, `${n}.tar`);
+          const r = await run([CLI, "cache-volume", "export", "seeded", out], { env: e.env });
+          assert.equal(r.code, 0, r.stderr);
+          return (await run(["tar", "-t", "-v", "--numeric-owner", "--full-time", "-f", out])).stdout.trim().split("\n").sort();
+        }),
+      );
+      assert.equal(listings[1]!.length, 42, listings[1]!.join("\n"));
+      assert.deepEqual(listings[1], listings[0]);
+
+      // Another owner is another volume: not in the cache. And B has nowhere to push to.
+      const missing = await run([CLI, "cache-volume", "pull", "--owner", "1000", "seeded"], { env: b.env });
+      assert.notEqual(missing.code, 0);
+      assert.match(missing.stderr, /cache volume "seeded" \(owner "1000"\) is in none of the remote cache's import repositories/);
+      const nowhere = await run([CLI, "cache-volume", "push", "seeded"], { env: b.env });
+      assert.notEqual(nowhere.code, 0);
+      assert.match(nowhere.stderr, /no REF given, and the engine's \[cache\] has no export entry/);
+    } finally {
+      await fs.rm(dir, { recursive: true, force: true });
+    }
   });
 
   test("a registry that is down during import: a warning, and the pipeline runs", async () => {
