@@ -107,7 +107,9 @@ export interface OpRunner {
  * The store is offered two kinds of results (BuildKit's export modes tell
  * which it keeps): every result recorded by running an op (`recorded`), and
  * the results clients asked for (`requested`): the vertex of a top-level
- * solve, however it was answered, or, when that vertex is not recorded (a
+ * solve (one not made from inside a running op: an API call's result, the
+ * inputs of a service or terminal started for a client), however it was
+ * answered, or, when that vertex is not recorded (a
  * writable mount's output) or its result is one the store does not keep (an
  * image tarball), the recorded vertices it is made from.
  */
