@@ -227,13 +227,21 @@ describe("remote cache in a registry", () => {
     }
   });
 
-  test("a registry that is down during import: a warning, and the pipeline runs", async () => {
+  test("a registry that is down during import: a warning (log and client), the pipeline runs, and the registry is left alone a while", async () => {
     const d = await engineWith(`import = ["type=registry,ref=127.0.0.1:1/tanto-cache/down"]\n[registry."127.0.0.1:1"]\nhttp = true`);
-    const out = await query(d, `{ container { from(address: "${image}") { withExec(args: ["echo", "still runs"]) { stdout } } } }`);
-    assert.match(out, /still runs/);
+    const step = (n: number) => `{ container { from(address: "${image}") { withExec(args: ["echo", "still runs ${n}"]) { stdout } } } }`;
+    const r = await run([CLI, "query", step(1)], { env: d.env });
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /still runs 1/);
+    assert.match(r.stderr, /WARN: remote cache 127\.0\.0\.1:1\/tanto-cache\/down cannot be read .*ops run here; not asked again for 30 s/);
     assert.equal(await execs(d), 1);
-    assert.ok(((await stats(d)).remoteCache?.lookupErrors ?? 0) > 0);
     assert.match(d.logs(), /remote cache lookup failed; running the op/);
+    // The exec's lookup failed; the image's, and the next pipeline's, did not ask.
+    assert.match(await query(d, step(2)), /still runs 2/);
+    assert.equal(await execs(d), 2);
+    const s = (await stats(d)).remoteCache as { lookupErrors: number; lookups?: number };
+    assert.equal(s.lookupErrors, 1);
+    assert.equal(s.lookups, 1);
   });
 
   test("a client's _EXPERIMENTAL_DAGGER_CACHE_CONFIG, on engines without [cache]", async () => {

@@ -11,7 +11,7 @@ import { newRegistryCacheStats, RegistryCache, type RegistryCacheStats } from ".
 type Deps = ConstructorParameters<typeof RegistryCache>[0];
 
 export class ClientCaches {
-  readonly #shared = { stats: newRegistryCacheStats(), there: new Set<string>() };
+  readonly #shared = { stats: newRegistryCacheStats(), there: new Set<string>(), down: new Map<string, number>() };
   #used = false;
 
   constructor(private readonly deps: Deps) {}

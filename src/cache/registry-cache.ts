@@ -19,8 +19,9 @@
  * clients asked for (`requested`); both export a requested result answered
  * from the local cache too. A key is exported once per repository and engine
  * run. Not exported: results owning blobs (a download, an image tarball) and
- * results with no snapshot. A registry that fails (down, refusing) is a miss
- * with a warning; the pipeline runs.
+ * results with no snapshot. A registry that fails a lookup (down, refusing)
+ * is a miss with a warning (in the log and to the client), and is not asked
+ * again for 30 s; the pipeline runs.
  */
 import { messageOf } from "../errors.js";
 import type { ExportedImage, ExportedManifest, ImageExporter } from "../images/image-exporter.js";
@@ -41,6 +42,8 @@ const META = "dev.tanto.cache.meta";
 const PART = "dev.tanto.cache.part";
 /** Result metadata larger than this (an exec's huge stdout) is not shared. */
 const MAX_META = 256 << 10;
+/** How long an import repository whose registry failed a lookup is left alone. */
+const DOWN_FOR_MS = 30_000;
 /** Keys remembered as exported (per repository); past this the memory starts again (a few repeated exports). */
 const MAX_REMEMBERED = 100_000;
 
@@ -57,6 +60,7 @@ export interface RegistryCacheStats {
 export interface SharedRegistryCacheState {
   readonly stats: RegistryCacheStats;
   readonly there: Set<string>;
+  readonly down: Map<string, number>;
 }
 
 interface ExportTarget {
@@ -70,6 +74,8 @@ export class RegistryCache implements RemoteRecords {
   readonly #pending = new Set<Promise<void>>();
   /** `repo\0key` of records exported (or being exported) there, or found there by a lookup. */
   readonly #there: Set<string>;
+  /** Import repositories whose registry failed a lookup: not asked until then (ms since the epoch). */
+  readonly #down: Map<string, number>;
   readonly stats: RegistryCacheStats;
 
   constructor(
@@ -86,22 +92,29 @@ export class RegistryCache implements RemoteRecords {
   ) {
     this.stats = shared?.stats ?? newRegistryCacheStats();
     this.#there = shared?.there ?? new Set();
+    this.#down = shared?.down ?? new Map();
     const repo = (r: string): Reference => parseReference(r, { defaultTag: false });
     this.#imports = config.imports.map((c) => repo(c.ref));
     this.#exports = config.exports.map((c) => ({ repo: repo(c.ref), mode: c.mode }));
   }
 
-  async lookup(key: string, _kind: string, signal: AbortSignal | undefined): Promise<Result | undefined> {
+  async lookup(key: string, _kind: string, signal: AbortSignal | undefined, tell?: (text: string) => void): Promise<Result | undefined> {
     for (const repo of this.#imports) {
+      const where = formatRepo(repo);
+      if ((this.#down.get(where) ?? 0) > Date.now()) continue;
       this.stats.lookups++;
       const tagged = recordRef(repo, key);
       let fetched: Awaited<ReturnType<RegistryClient["fetchManifest"]>>;
       try {
         fetched = await this.deps.registry.fetchManifest(tagged, signal ? { signal } : {});
       } catch (err) {
+        if (signal?.aborted) throw err;
         if (isNotFound(err)) continue;
         this.stats.lookupErrors++;
-        this.deps.warn("remote cache lookup failed; running the op", { ref: formatRepo(repo), error: messageOf(err) });
+        // Each op of a pipeline would wait on it again (a connect timeout each): left alone for a while.
+        this.#down.set(where, Date.now() + DOWN_FOR_MS);
+        this.deps.warn("remote cache lookup failed; running the op", { ref: where, error: messageOf(err), skippedForMs: DOWN_FOR_MS });
+        tell?.(`WARN: remote cache ${where} cannot be read (${messageOf(err)}): ops run here; not asked again for ${DOWN_FOR_MS / 1000} s`);
         continue;
       }
       try {

@@ -164,7 +164,8 @@ export class Solver {
     const remote = this.#contextRemote.get(ctx) ?? this.#remote;
     if (key && remote) {
       // Shared by another engine: its result comes without solving the inputs.
-      const hit = await remote.lookup(key, v.op.kind, ctx.signal);
+      const progress = ctx.progress;
+      const hit = await remote.lookup(key, v.op.kind, ctx.signal, progress ? (text) => progress({ type: "message", text }) : undefined);
       if (hit) {
         this.#record(key, v, hit, 0, true);
         this.stats.remoteHits++;

@@ -114,7 +114,8 @@ export interface OpRunner {
  * image tarball), the recorded vertices it is made from.
  */
 export interface RemoteRecords {
-  lookup(key: string, kind: string, signal: AbortSignal | undefined): Promise<Result | undefined>;
+  /** `tell` shows the client a line (a registry that cannot be read). */
+  lookup(key: string, kind: string, signal: AbortSignal | undefined, tell?: (text: string) => void): Promise<Result | undefined>;
   recorded(key: string, v: Vertex, result: Result): void;
   /** False when the store keeps no such result: the solver offers the vertex's inputs instead. */
   requested(key: string, v: Vertex, result: Result): boolean;
