@@ -139,7 +139,7 @@ describe("Helm chart", () => {
     assert.equal(config.gc.minFreeSpace, 5e9);
     assert.equal(config.network.cidr, "10.99.0.0/16");
     assert.deepEqual(config.cache, {
-      imports: [{ ref: "mirror.internal:5000/tanto-cache", mode: "max" }],
+      imports: [{ ref: "mirror.internal:5000/tanto-cache", mode: "min" }],
       exports: [{ ref: "mirror.internal:5000/tanto-cache", mode: "max" }],
     });
   });

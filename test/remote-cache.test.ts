@@ -2,11 +2,19 @@
  * The remote cache in a registry: engines with separate roots and networks,
  * one registry. Engine A exports as it runs a 20-step pipeline; engine B,
  * with an empty root, answers it from the registry with no exec run, then
- * after one env change re-runs exactly the steps from the change on. Two
+ * after one env change re-runs exactly the steps from the change on (mode=max).
+ * With mode=min (the default) only the result asked for is exported: B
+ * answers it, but not a changed pipeline's unchanged steps. A record owning
+ * several snapshots (an exec's writable directory mount) travels whole. Two
  * engines exporting one pipeline at once leave a cache B answers from. A
  * registry that is down during import costs a warning, and the pipeline runs.
+ * A cache volume pushed by A without a REF goes to its export repository, and
+ * B pulls it from its import repository.
  */
 import assert from "node:assert/strict";
+import * as fs from "node:fs/promises";
+import * as os from "node:os";
+import * as path from "node:path";
 import { after, before, describe, test } from "node:test";
 import { CLI, run, startEngine, type TestEngine } from "./support/engine.js";
 import { testRegistry } from "./support/fixtures.js";
@@ -93,24 +101,147 @@ describe("remote cache in a registry", () => {
     assert.equal((await stats(b)).remoteHits, 2);
   });
 
+  test("mode=min (the default): only the result asked for is exported; B answers it, not a changed pipeline's unchanged steps", async () => {
+    const ref = `${registry}/tanto-cache/min`;
+    const a = await engineWith(`export = ["type=registry,ref=${ref}"]`);
+    const b = await engineWith(`import = ["type=registry,ref=${ref}"]`);
+
+    const fromA = await query(a, pipeline("m1"));
+    assert.equal(await execs(a), STEPS);
+    const report = await exported(a);
+    assert.equal(report.exportsFailed, 0, a.logs());
+    assert.equal(report.exported, 1, "only the last step's record: the result asked for");
+
+    const fromB = await query(b, pipeline("m1"));
+    assert.equal(fromB, fromA);
+    assert.equal(await execs(b), 0, "no exec ran on B");
+    assert.equal((await stats(b)).remoteHits, 1);
+
+    // Steps 1..14 are unchanged, but only step 20 was exported: all 20 run.
+    const changed = await query(b, pipeline("m1", { step: 15, value: "x" }));
+    assert.match(changed, /"stdout": "20\\n"/);
+    assert.equal(await execs(b), STEPS);
+    assert.equal((await stats(b)).remoteHits, 1, "no intermediate record in the registry");
+
+    // Asked again, A's answer from its local cache is not exported twice.
+    await query(a, pipeline("m1"));
+    assert.equal((await exported(a)).exported, 1);
+
+    // An image tarball is not a record the registry keeps: the exec it is made from is exported instead.
+    const tarball = `{ container { from(address: "${image}") { withExec(args: ["sh", "-c", "echo packed > /packed"]) { asTarball { size } } } } }`;
+    const packedOnA = await query(a, tarball);
+    assert.equal((await exported(a)).exported, 2);
+    const before = await execs(b);
+    assert.equal(await query(b, tarball), packedOnA);
+    assert.equal(await execs(b), before, "the tarball's exec came from the registry");
+  });
+
+  test("a record owning several snapshots (an exec's writable directory mount) is exported and imported whole", async () => {
+    const ref = `${registry}/tanto-cache/mounts`;
+    const a = await engineWith(`export = ["type=registry,ref=${ref}"]`);
+    const b = await engineWith(`import = ["type=registry,ref=${ref}"]`);
+    const seed = JSON.parse(await query(a, `{ directory { withNewFile(path: "seed", contents: "from the client") { id } } }`)) as {
+      directory: { withNewFile: { id: string } };
+    };
+    const exec = `container { from(address: "${image}") { withMountedDirectory(path: "/out", source: "${seed.directory.withNewFile.id}") {
+      withExec(args: ["sh", "-c", "echo made > /out/made; echo in the rootfs > /rootfile"]) { MORE } } } }`;
+    const out = `{ ${exec.replace("MORE", `directory(path: "/out") { entries file(path: "made") { contents } }`)} }`;
+    const root = `{ ${exec.replace("MORE", `file(path: "/rootfile") { contents }`)} }`;
+
+    const fromA = await query(a, out);
+    assert.match(fromA, /"made\\n"/);
+    const report = await exported(a);
+    assert.equal(report.exportsFailed, 0, a.logs());
+    assert.equal(report.exported, 1, JSON.stringify(report));
+
+    const fromB = await query(b, out);
+    assert.equal(fromB, fromA);
+    assert.deepEqual(
+      (JSON.parse(fromB) as { container: { from: { withMountedDirectory: { withExec: { directory: { entries: string[] } } } } } }).container.from
+        .withMountedDirectory.withExec.directory.entries,
+      ["made", "seed"],
+    );
+    assert.equal(await execs(b), 0, "the mount's snapshot came with the record");
+    assert.equal((await stats(b)).remoteHits, 1);
+    // The same record holds the exec's rootfs.
+    assert.match(await query(b, root), /"in the rootfs\\n"/);
+    assert.equal(await execs(b), 0);
+  });
+
   test("two engines exporting one pipeline at once; a third answers from what they left", async () => {
     const ref = `${registry}/tanto-cache/racing`;
-    const [a, c] = await Promise.all([engineWith(`export = ["type=registry,ref=${ref}"]`), engineWith(`export = ["type=registry,ref=${ref}"]`)]);
+    // mode=max: every one of the 21 records is written by both at once.
+    const both = `export = ["type=registry,ref=${ref},mode=max"]`;
+    const [a, c] = await Promise.all([engineWith(both), engineWith(both)]);
     const [fromA, fromC] = await Promise.all([query(a, pipeline("p2")), query(c, pipeline("p2"))]);
     assert.equal(fromA, fromC);
     for (const e of [a, c]) assert.equal((await exported(e)).exportsFailed, 0, e.logs());
     const b = await engineWith(`import = ["type=registry,ref=${ref}"]`);
     assert.equal(await query(b, pipeline("p2")), fromA);
     assert.equal(await execs(b), 0);
+    // Every intermediate record they both wrote is whole: a change at step 20 runs step 20 alone.
+    assert.match(await query(b, pipeline("p2", { step: 20, value: "y" })), /"stdout": "20\\n"/);
+    assert.equal(await execs(b), 1);
   });
 
-  test("a registry that is down during import: a warning, and the pipeline runs", async () => {
+  test("a cache volume through the remote cache: A pushes it to its export repository, B pulls it from its import one", async () => {
+    const ref = `${registry}/tanto-cache/volumes`;
+    const a = await engineWith(`export = ["type=registry,ref=${ref}"]`);
+    const b = await engineWith(`import = ["type=registry,ref=${registry}/tanto-cache/empty", "type=registry,ref=${ref}"]`);
+    const dir = await fs.mkdtemp(path.join(os.tmpdir(), "tanto-volume-remote-"));
+    try {
+      const volume = JSON.parse(await query(a, `{ cacheVolume(key: "seeded") { id } }`)) as { cacheVolume: { id: string } };
+      const fill = `for i in $(seq 1 40); do echo $i > /c/f$i; chown $((1000 + i % 3)):2000 /c/f$i; chmod $((600 + i % 2 * 155)) /c/f$i; done; ln -s f1 /c/link`;
+      await query(
+        a,
+        `{ container { from(address: "${image}") { withMountedCache(path: "/c", cache: "${volume.cacheVolume.id}") { withExec(args: ["sh", "-c", "${fill}"]) { sync } } } } }`,
+      );
+
+      const pushed = await run([CLI, "cache-volume", "push", "seeded"], { env: a.env });
+      assert.equal(pushed.code, 0, pushed.stderr);
+      assert.match(pushed.stderr, /cache volume "seeded" pushed to .*\/tanto-cache\/volumes:tanto-volume-[0-9a-f]{64} \(sha256:/);
+      const pulled = await run([CLI, "cache-volume", "pull", "seeded"], { env: b.env });
+      assert.equal(pulled.code, 0, pulled.stderr);
+      assert.match(pulled.stderr, /cache volume "seeded" made from .*\/tanto-cache\/volumes:tanto-volume-/);
+
+      const listings = await Promise.all(
+        [a, b].map(async (e, n) => {
+          const out = path.join(dir, `${n}.tar`);
+          const r = await run([CLI, "cache-volume", "export", "seeded", out], { env: e.env });
+          assert.equal(r.code, 0, r.stderr);
+          return (await run(["tar", "-t", "-v", "--numeric-owner", "--full-time", "-f", out])).stdout.trim().split("\n").sort();
+        }),
+      );
+      assert.equal(listings[1]!.length, 42, listings[1]!.join("\n"));
+      assert.deepEqual(listings[1], listings[0]);
+
+      // Another owner is another volume: not in the cache. And B has nowhere to push to.
+      const missing = await run([CLI, "cache-volume", "pull", "--owner", "1000", "seeded"], { env: b.env });
+      assert.notEqual(missing.code, 0);
+      assert.match(missing.stderr, /cache volume "seeded" \(owner "1000"\) is in none of the remote cache's import repositories/);
+      const nowhere = await run([CLI, "cache-volume", "push", "seeded"], { env: b.env });
+      assert.notEqual(nowhere.code, 0);
+      assert.match(nowhere.stderr, /no REF given, and the engine's \[cache\] has no export entry/);
+    } finally {
+      await fs.rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  test("a registry that is down during import: a warning (log and client), the pipeline runs, and the registry is left alone a while", async () => {
     const d = await engineWith(`import = ["type=registry,ref=127.0.0.1:1/tanto-cache/down"]\n[registry."127.0.0.1:1"]\nhttp = true`);
-    const out = await query(d, `{ container { from(address: "${image}") { withExec(args: ["echo", "still runs"]) { stdout } } } }`);
-    assert.match(out, /still runs/);
+    const step = (n: number) => `{ container { from(address: "${image}") { withExec(args: ["echo", "still runs ${n}"]) { stdout } } } }`;
+    const r = await run([CLI, "query", step(1)], { env: d.env });
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /still runs 1/);
+    assert.match(r.stderr, /WARN: remote cache 127\.0\.0\.1:1\/tanto-cache\/down cannot be read .*ops run here; not asked again for 30 s/);
     assert.equal(await execs(d), 1);
-    assert.ok(((await stats(d)).remoteCache?.lookupErrors ?? 0) > 0);
     assert.match(d.logs(), /remote cache lookup failed; running the op/);
+    // The exec's lookup failed; the image's, and the next pipeline's, did not ask.
+    assert.match(await query(d, step(2)), /still runs 2/);
+    assert.equal(await execs(d), 2);
+    const s = (await stats(d)).remoteCache as { lookupErrors: number; lookups?: number };
+    assert.equal(s.lookupErrors, 1);
+    assert.equal(s.lookups, 1);
   });
 
   test("a client's _EXPERIMENTAL_DAGGER_CACHE_CONFIG, on engines without [cache]", async () => {

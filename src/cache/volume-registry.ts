@@ -4,17 +4,21 @@
  * an OCI image at REF; `pull NAME REF` makes the volume from it, as an import
  * does (refused over an existing volume without `replace`, or one in use).
  * So a CI runner seeds a node_modules or Go build cache from the registry its
- * engines already share.
+ * engines already share. Without REF, the volume goes through the engine's
+ * remote cache ([cache] in engine.toml): pushed to the first export
+ * repository, pulled from the first import repository that has it, under a
+ * tag of its own (`volumeRef`).
  */
+import { createHash } from "node:crypto";
 import { PassThrough, Readable, Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { createGunzip, createGzip } from "node:zlib";
 import type { ContentStore } from "../content/types.js";
-import { InvalidArgumentError } from "../errors.js";
+import { InvalidArgumentError, NotFoundError } from "../errors.js";
 import { type Digest, Digester } from "../oci/digest.js";
 import { parseManifest } from "../oci/image.js";
 import { MediaType } from "../oci/media-types.js";
-import type { Reference } from "../oci/reference.js";
+import { parseReference, type Reference } from "../oci/reference.js";
 import type { CacheVolumes } from "../ops/cache-volumes.js";
 import { exportVolume, importVolume, type VolumeSelector } from "../ops/volume-transfer.js";
 import type { RegistryClient } from "../registry/registry-client.js";
@@ -86,4 +90,38 @@ export async function pullVolume(
   await deps.registry.fetchBlob(ref, layer, deps.content);
   const tar = Readable.from(deps.content.readStream(layer.digest).pipe(createGunzip()));
   return importVolume(deps.volumes, key, tar, opts);
+}
+
+/**
+ * A volume's place in a remote cache repository `repo` (HOST/REPOSITORY):
+ * the tag `tanto-volume-<hex>`, from the volume's key and owner (any string
+ * may be a key; a tag may not), beside the records' `tanto-<hex>` tags.
+ */
+export function volumeRef(repo: string, key: string, opts: VolumeSelector = {}): Reference {
+  const { digest: _d, tag: _t, ...bare } = parseReference(repo, { defaultTag: false });
+  const hex = createHash("sha256")
+    .update(JSON.stringify([key, opts.owner ?? ""]))
+    .digest("hex");
+  return { ...bare, tag: `tanto-volume-${hex}` };
+}
+
+/** Pull volume `key` from the first of the remote cache's import repositories that has it. */
+export async function pullVolumeFromCache(
+  deps: VolumeRegistryDeps,
+  key: string,
+  repos: readonly string[],
+  opts: VolumeSelector & { replace: boolean },
+): Promise<{ replaced: boolean; ref: string }> {
+  for (const repo of repos) {
+    const ref = volumeRef(repo, key, opts);
+    try {
+      await deps.registry.fetchManifest(ref);
+    } catch (err) {
+      if ((err as { code?: unknown }).code === "NOT_FOUND") continue;
+      throw err;
+    }
+    return { ...(await pullVolume(deps, key, ref, opts)), ref: `${ref.domain}/${ref.repository}:${ref.tag}` };
+  }
+  const owned = opts.owner === undefined ? "" : ` (owner ${JSON.stringify(opts.owner)})`;
+  throw new NotFoundError(`cache volume "${key}"${owned} is in none of the remote cache's import repositories: ${repos.join(", ")}`);
 }

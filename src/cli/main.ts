@@ -113,23 +113,25 @@ volume
 
 volume
   .command("push")
-  .description("push cache volume NAME to a registry as an image REF (one layer: its tar archive)")
+  .description("push cache volume NAME to a registry as an image REF (one layer: its tar archive); without REF, to the engine's remote cache")
   .argument("<name>", "the volume's key")
-  .argument("<ref>", "HOST/REPOSITORY:TAG")
+  .argument("[ref]", "HOST/REPOSITORY:TAG (default: the first [cache] export repository of the engine)")
   .option("--owner <owner>", "the volume as mounted with this owner")
-  .action(async (name: string, ref: string, opts: { owner?: string }) => {
+  .action(async (name: string, ref: string | undefined, opts: { owner?: string }) => {
     const { registryVolumeCommand } = await import("./volume-commands.js");
     await registryVolumeCommand("push", name, ref, opts);
   });
 
 volume
   .command("pull")
-  .description("make cache volume NAME from the image REF that `push` made; refused while an exec uses the volume")
+  .description(
+    "make cache volume NAME from the image REF that `push` made (without REF, from the engine's remote cache); refused while an exec uses the volume",
+  )
   .argument("<name>", "the volume's key")
-  .argument("<ref>", "HOST/REPOSITORY:TAG")
+  .argument("[ref]", "HOST/REPOSITORY:TAG (default: the [cache] import repositories of the engine, the first that has it)")
   .option("--replace", "replace the volume's contents when it exists (default: refuse)", false)
   .option("--owner <owner>", "the volume as mounted with this owner")
-  .action(async (name: string, ref: string, opts: { owner?: string; replace: boolean }) => {
+  .action(async (name: string, ref: string | undefined, opts: { owner?: string; replace: boolean }) => {
     const { registryVolumeCommand } = await import("./volume-commands.js");
     await registryVolumeCommand("pull", name, ref, opts);
   });

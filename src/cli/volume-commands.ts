@@ -56,17 +56,22 @@ export async function importVolumeCommand(name: string, file: string, opts: { re
   }
 }
 
-/** `tanto cache-volume push NAME REF` / `pull NAME REF`: the engine talks to the registry. */
-export async function registryVolumeCommand(action: "push" | "pull", name: string, ref: string, opts: { owner?: string; replace?: boolean }): Promise<void> {
+/** `tanto cache-volume push NAME [REF]` / `pull NAME [REF]`: the engine talks to the registry (without REF, its remote cache's). */
+export async function registryVolumeCommand(
+  action: "push" | "pull",
+  name: string,
+  ref: string | undefined,
+  opts: { owner?: string; replace?: boolean },
+): Promise<void> {
   const engine = await connectEngine(stderrLine);
   try {
     const path = `/v1/cache-volumes/${encodeURIComponent(name)}/${action}`;
-    const body = JSON.stringify({ ref, ...(opts.owner ? { owner: opts.owner } : {}), ...(opts.replace ? { replace: true } : {}) });
-    const answer = answerJson<{ digest?: string; replaced?: boolean }>(await engine.request("POST", path, body), "POST", path);
+    const body = JSON.stringify({ ...(ref ? { ref } : {}), ...(opts.owner ? { owner: opts.owner } : {}), ...(opts.replace ? { replace: true } : {}) });
+    const answer = answerJson<{ ref: string; digest?: string; replaced?: boolean }>(await engine.request("POST", path, body), "POST", path);
     stderrLine(
       action === "push"
-        ? `cache volume "${name}" pushed to ${ref} (${answer.digest})`
-        : `cache volume "${name}" ${answer.replaced ? "replaced" : "made"} from ${ref}`,
+        ? `cache volume "${name}" pushed to ${answer.ref} (${answer.digest})`
+        : `cache volume "${name}" ${answer.replaced ? "replaced" : "made"} from ${answer.ref}`,
     );
   } finally {
     engine.close();

@@ -61,18 +61,16 @@ test("[cache]: registry import and export entries, as BuildKit spells them", () 
   );
   assert.deepEqual(warnings, []);
   assert.deepEqual(config.cache, {
-    imports: [{ ref: "r:5000/cache/main", mode: "max" }],
+    imports: [{ ref: "r:5000/cache/main", mode: "min" }],
     exports: [
       { ref: "r:5000/cache/main", mode: "max" },
-      { ref: "r2/c", mode: "max" },
+      { ref: "r2/c", mode: "min" },
     ],
   });
   assert.throws(() => parseConfig(`[cache]\nexport = ["type=local,dest=/tmp/c"]\n`), /type must be "registry".*not "local"/);
   assert.throws(() => parseConfig(`[cache]\nexport = ["type=registry"]\n`), /ref=HOST\/REPOSITORY is required/);
-  assert.throws(
-    () => parseConfig(`[cache]\nexport = ["type=registry,ref=r/c,mode=min"]\n`),
-    /mode "min" is not supported: tanto exports every record \(mode=max\)/,
-  );
+  assert.deepEqual(parseConfig(`[cache]\nexport = ["type=registry,ref=r/c,mode=min"]\n`).config.cache.exports, [{ ref: "r/c", mode: "min" }]);
+  assert.throws(() => parseConfig(`[cache]\nexport = ["type=registry,ref=r/c,mode=all"]\n`), /mode must be "min" or "max", not "all"/);
   assert.throws(() => parseConfig(`[cache]\nimport = ["type=registry,ref=r/c,compression=zstd"]\n`), /unknown option "compression"/);
   assert.deepEqual(parseConfig(`[cache]\nttl = 1\n`).warnings, ['engine.toml: unknown key "cache.ttl" ignored']);
 });
@@ -82,12 +80,12 @@ test("a client's cache config: Dagger's variables, entries separated by ;", () =
   assert.deepEqual(clientCacheConfig({ both: "type=registry,ref=r/a,mode=max; type=registry,ref=r/b", imports: "type=registry,ref=r/c" }), {
     imports: [
       { ref: "r/a", mode: "max" },
-      { ref: "r/b", mode: "max" },
-      { ref: "r/c", mode: "max" },
+      { ref: "r/b", mode: "min" },
+      { ref: "r/c", mode: "min" },
     ],
     exports: [
       { ref: "r/a", mode: "max" },
-      { ref: "r/b", mode: "max" },
+      { ref: "r/b", mode: "min" },
     ],
   });
   assert.throws(

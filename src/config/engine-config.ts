@@ -64,10 +64,14 @@ export interface WorkLimits {
   exports: number;
 }
 
-/** One `[cache] import`/`export` entry: `type=registry,ref=HOST/REPO[:TAG],mode=max`. */
+/**
+ * One `[cache] import`/`export` entry: `type=registry,ref=HOST/REPO[,mode=min|max]`.
+ * `mode` is for exports, as BuildKit's: `min` (the default) exports only the
+ * records of the results clients asked for, `max` every record made.
+ */
 export interface RemoteCacheRef {
   readonly ref: string;
-  readonly mode: "max";
+  readonly mode: "min" | "max";
 }
 
 export interface CacheConfig {
@@ -211,7 +215,7 @@ export function parseConfig(text: string, source = "engine.toml"): LoadedConfig 
   return { config, warnings };
 }
 
-/** `type=registry,ref=…[,mode=max]`: the keys of BuildKit's cache options that tanto implements. */
+/** `type=registry,ref=…[,mode=min|max]`: the keys of BuildKit's cache options that tanto implements. */
 export function remoteCacheRef(entry: string, key: string, source: string): RemoteCacheRef {
   const fields = new Map<string, string>();
   for (const part of entry.split(",")) {
@@ -224,8 +228,9 @@ export function remoteCacheRef(entry: string, key: string, source: string): Remo
     throw bad(`type must be "registry" (the only remote cache tanto has), not ${JSON.stringify(fields.get("type") ?? "")}`);
   const ref = fields.get("ref");
   if (!ref) throw bad("ref=HOST/REPOSITORY is required");
-  const mode = fields.get("mode") ?? "max";
-  if (mode !== "max") throw bad(`mode ${JSON.stringify(mode)} is not supported: tanto exports every record (mode=max)`);
+  // Only exports read it; an import entry may carry it (one client entry serves both).
+  const mode = fields.get("mode") ?? "min";
+  if (mode !== "min" && mode !== "max") throw bad(`mode must be "min" or "max", not ${JSON.stringify(mode)}`);
   for (const k of fields.keys()) if (!["type", "ref", "mode"].includes(k)) throw bad(`unknown option "${k}" (known: type, ref, mode)`);
   return { ref, mode };
 }

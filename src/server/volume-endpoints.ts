@@ -4,24 +4,42 @@
  * ops/volume-transfer.ts). `?owner=` names the volume mounted with that owner. The CLI's `tanto cache-volume export|import`.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { pullVolume, pushVolume } from "../cache/volume-registry.js";
+import { pullVolume, pullVolumeFromCache, pushVolume, volumeRef } from "../cache/volume-registry.js";
 import { InvalidArgumentError } from "../errors.js";
 import { readJson, sendJson } from "../http/json.js";
 import { parseReference } from "../oci/reference.js";
 import { exportVolume, importVolume } from "../ops/volume-transfer.js";
 import type { Engine } from "./engine.js";
 
-/** `POST /v1/cache-volumes/:name/push {ref, owner?}` and `/pull {ref, owner?, replace?}`: through a registry. */
+/**
+ * `POST /v1/cache-volumes/:name/push {ref?, owner?}` and `/pull {ref?, owner?, replace?}`:
+ * through a registry; without `ref`, through the engine's remote cache ([cache]).
+ */
 export async function volumeRegistryEndpoint(engine: Engine, req: IncomingMessage, res: ServerResponse, name: string, action: string): Promise<void> {
   if (req.method !== "POST" || (action !== "push" && action !== "pull"))
     return sendJson(res, 405, { error: `${req.method} not allowed on cache volume ${action}` });
   const body = await readJson(req);
-  const ref = body["ref"];
+  const given = body["ref"];
   const owner = body["owner"];
-  if (typeof ref !== "string" || ref === "") throw new InvalidArgumentError('want {"ref": "HOST/REPOSITORY:TAG"}');
+  if (given !== undefined && (typeof given !== "string" || given === "")) throw new InvalidArgumentError('want {"ref": "HOST/REPOSITORY:TAG"} or no ref');
   if (owner !== undefined && (typeof owner !== "string" || owner === "")) throw new InvalidArgumentError('"owner" must be a non-empty string');
-  const reference = parseReference(ref);
   const selector = owner === undefined ? {} : { owner };
+  const { imports, exports } = engine.config.cache;
+  if (given === undefined && action === "pull") {
+    if (imports.length === 0) throw new InvalidArgumentError("no REF given, and the engine's [cache] has no import entry to pull the volume from");
+    const result = await pullVolumeFromCache(
+      engine.volumeRegistry,
+      name,
+      imports.map((i) => i.ref),
+      { ...selector, replace: body["replace"] === true },
+    );
+    engine.log.info("cache volume pulled", { volume: name, ref: result.ref, replaced: result.replaced });
+    return sendJson(res, 200, { volume: name, ...result });
+  }
+  if (given === undefined && exports.length === 0)
+    throw new InvalidArgumentError("no REF given, and the engine's [cache] has no export entry to push the volume to");
+  const reference = given === undefined ? volumeRef(exports[0]!.ref, name, selector) : parseReference(given);
+  const ref = given ?? `${reference.domain}/${reference.repository}:${reference.tag}`;
   if (action === "push") {
     const digest = await pushVolume(engine.volumeRegistry, name, reference, selector);
     engine.log.info("cache volume pushed", { volume: name, ref, digest });

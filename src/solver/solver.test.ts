@@ -333,3 +333,51 @@ test("record keys carry the cache version: a record under a bare digest is not a
   assert.ok(records.map.has(recordKey(v.digest)));
   assert.notEqual(recordKey(v.digest), v.digest);
 });
+
+test("remote records: every run is offered as recorded, only the top-level result (or what an unrecorded one is taken from) as requested", async () => {
+  const offered: { recorded: unknown[]; requested: unknown[] } = { recorded: [], requested: [] };
+  const remote = {
+    lookup: async () => undefined,
+    recorded: (_key: string, v: Vertex) => void offered.recorded.push(v.op["n"]),
+    requested: (key: string, v: Vertex, result: Result) => {
+      assert.equal(key, recordKey(v.digest));
+      offered.requested.push([v.op["n"], result.meta["n"]]);
+      // A result this store does not keep (as a registry does not keep an image tarball).
+      return v.op["n"] !== "kept-not";
+    },
+  };
+  const pick: OpRunner = { kind: "pick", cacheable: false, run: async (_v, inputs) => ({ meta: { picked: inputs[0]?.meta["n"] } }) };
+  const op = new CountingOp(1);
+  const solver = new Solver({ runners: [op, pick], records: new MemoryRecords(), maxParallelism: 4, snapshotExists: () => 1, remote });
+  const a = vertex({ kind: "count", n: "a" }, [], "a");
+  const b = vertex({ kind: "count", n: "b" }, [a], "b");
+  const c = vertex({ kind: "count", n: "c" }, [b], "c");
+  await solver.solve(c, {});
+  assert.deepEqual(offered.recorded.sort(), ["a", "b", "c"]);
+  assert.deepEqual(offered.requested, [["c", "c"]]);
+
+  // Answered from the local cache: requested again (the store keeps it once per repository).
+  await solver.solve(b, {});
+  assert.deepEqual(offered.requested.at(-1), ["b", "b"]);
+  assert.equal(op.runs, 3);
+
+  // A top-level vertex that is not recorded: the recorded one it is taken from.
+  await solver.solve(vertex({ kind: "pick" }, [vertex({ kind: "pick" }, [c], "inner")], "outer"), {});
+  assert.deepEqual(offered.requested.at(-1), ["c", "c"]);
+  assert.equal(offered.recorded.length, 3);
+
+  // One the store does not keep: the inputs it is made from are offered instead.
+  await solver.solve(vertex({ kind: "count", n: "kept-not" }, [a, b], "tarball"), {});
+  assert.deepEqual(offered.requested.slice(-3), [
+    ["kept-not", "kept-not"],
+    ["a", "a"],
+    ["b", "b"],
+  ]);
+
+  // A session's own remote records stand in for the engine's.
+  const own: string[] = [];
+  const session = { remoteCache: { ...remote, requested: (_k: string, v: Vertex) => own.push(String(v.op["n"])) > 0 } };
+  await solver.solve(a, { session });
+  assert.deepEqual(own, ["a"]);
+  assert.equal(offered.requested.length, 6);
+});

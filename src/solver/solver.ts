@@ -88,8 +88,36 @@ export class Solver {
   solve(v: Vertex, ctx: SolveContext): Promise<Result> {
     if (ctx.signal?.aborted) return Promise.reject(new CancelledError());
     const held = (ctx as OpContext)[SLOT];
-    if (held?.held) return held.outside(() => this.#join(v, ctx), ctx.signal);
+    if (held) return held.held ? held.outside(() => this.#join(v, ctx), ctx.signal) : this.#join(v, ctx);
+    // Not from inside an op: a result a client asked for (remote caches with mode=min export only these).
+    const remote = (ctx.session as WithRemoteRecords | undefined)?.remoteCache ?? this.#remote;
+    const solving = this.#join(v, ctx);
+    if (!remote) return solving;
+    return solving.then((result) => {
+      this.#requested(v, result, remote);
+      return result;
+    });
+  }
+
+  /** An input of a vertex being solved: not a result a client asked for. */
+  #input(v: Vertex, ctx: SolveContext): Promise<Result> {
+    if (ctx.signal?.aborted) return Promise.reject(new CancelledError());
     return this.#join(v, ctx);
+  }
+
+  /**
+   * Offer a requested result to the remote records: the vertex's own record;
+   * for a vertex that is not recorded (a writable mount's output, a client's
+   * files) or whose result the store does not keep (an image tarball), the
+   * records of the vertices it is made from.
+   */
+  #requested(v: Vertex, result: Result | undefined, remote: RemoteRecords, depth = 0): void {
+    if (this.#runners.get(v.op.kind)?.cacheable && result && remote.requested(recordKey(v.digest), v, result)) return;
+    if (depth >= 4) return;
+    for (const input of v.inputs) {
+      const recorded = this.#runners.get(input.op.kind)?.cacheable ? this.#lookup(recordKey(input.digest)) : undefined;
+      this.#requested(input, recorded, remote, depth + 1);
+    }
   }
 
   #join(v: Vertex, ctx: SolveContext): Promise<Result> {
@@ -136,7 +164,8 @@ export class Solver {
     const remote = this.#contextRemote.get(ctx) ?? this.#remote;
     if (key && remote) {
       // Shared by another engine: its result comes without solving the inputs.
-      const hit = await remote.lookup(key, v.op.kind, ctx.signal);
+      const progress = ctx.progress;
+      const hit = await remote.lookup(key, v.op.kind, ctx.signal, progress ? (text) => progress({ type: "message", text }) : undefined);
       if (hit) {
         this.#record(key, v, hit, 0, true);
         this.stats.remoteHits++;
@@ -144,7 +173,7 @@ export class Solver {
       }
     }
 
-    const inputs = await Promise.all(v.inputs.map((i) => this.solve(i, ctx)));
+    const inputs = await Promise.all(v.inputs.map((i) => this.#input(i, ctx)));
 
     // The inputs' results, whatever recipes made them: an input answered by content (or made
     // otherwise into the same snapshot) leads the ops after it to their recorded results too.

@@ -103,12 +103,22 @@ export interface OpRunner {
 /**
  * Records shared through a remote store (an OCI registry: src/cache/). A
  * recipe key missed locally is looked up there before the op's inputs are
- * solved (a hit answers without solving them); a result recorded by running
- * the op is offered to it. A lookup that fails is a miss.
+ * solved (a hit answers without solving them). A lookup that fails is a miss.
+ * The store is offered two kinds of results (BuildKit's export modes tell
+ * which it keeps): every result recorded by running an op (`recorded`), and
+ * the results clients asked for (`requested`): the vertex of a top-level
+ * solve (one not made from inside a running op: an API call's result, the
+ * inputs of a service or terminal started for a client), however it was
+ * answered, or, when that vertex is not recorded (a
+ * writable mount's output) or its result is one the store does not keep (an
+ * image tarball), the recorded vertices it is made from.
  */
 export interface RemoteRecords {
-  lookup(key: string, kind: string, signal: AbortSignal | undefined): Promise<Result | undefined>;
+  /** `tell` shows the client a line (a registry that cannot be read). */
+  lookup(key: string, kind: string, signal: AbortSignal | undefined, tell?: (text: string) => void): Promise<Result | undefined>;
   recorded(key: string, v: Vertex, result: Result): void;
+  /** False when the store keeps no such result: the solver offers the vertex's inputs instead. */
+  requested(key: string, v: Vertex, result: Result): boolean;
 }
 
 /** A session that brings its own remote records (the client's `_EXPERIMENTAL_DAGGER_CACHE_CONFIG`): used instead of the engine's. */
