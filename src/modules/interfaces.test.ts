@@ -2,7 +2,8 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { buildApiSchema } from "../schema/build.js";
 import { baseParts } from "./base-parts.js";
-import { conversionField, conversionParts, IfaceValue, implementsInterface } from "./interfaces.js";
+import { conversionField, conversionParts, IfaceValue, implementsInterface, loadAsInterface, noteServed } from "./interfaces.js";
+import { ModObject } from "./mod-object.js";
 import { servedParts } from "./serve.js";
 import type { ArgData, FunctionData, ObjectDefData, TypeDefData } from "./typedefs.js";
 import type { ModuleData, SourceData } from "./values.js";
@@ -87,4 +88,22 @@ test("conversion fields join objects to the interfaces they implement, once per 
   const back = IfaceValue.load(v.id, "MyModuleFooer");
   assert.deepEqual([back.impl, back.fields, back.source.config.name], ["Example", { n: 1 }, "example"]);
   assert.throws(() => IfaceValue.load(v.id, "OtherIface"), /ID is a MyModuleFooer, expected a OtherIface/);
+});
+
+test("an interface loads from its own IDs and from those of objects implementing it in the session", () => {
+  const declaring = mod("my-module", [def("MyModule", [])], [fooer]);
+  const implementing = mod("example", [def("Example", [fn("foo", str, [arg("bar", int)])]), def("Quiet", [fn("hush", str)])]);
+  const session = {};
+  noteServed(
+    session,
+    new Map([
+      ["my-module", declaring],
+      ["example", implementing],
+    ]),
+  );
+  const v = loadAsInterface(new ModObject("Example", { n: 2 }).id, fooer, session);
+  assert.deepEqual([v.typename, v.impl, v.fields, v.source.config.name], ["MyModuleFooer", "Example", { n: 2 }, "example"]);
+  assert.equal(loadAsInterface(v.id, fooer, session).impl, "Example");
+  assert.throws(() => loadAsInterface(new ModObject("Quiet", {}).id, fooer, session), /type Quiet does not implement interface MyModuleFooer/);
+  assert.throws(() => loadAsInterface(new ModObject("Example", {}).id, fooer, {}), /not an object type of a module served here/);
 });

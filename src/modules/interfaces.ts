@@ -14,7 +14,7 @@
 import { decodeId, encodeId, type Identified } from "../core/ids.js";
 import { InvalidArgumentError } from "../errors.js";
 import type { SchemaPart } from "../schema/types.js";
-import type { ModObject } from "./mod-object.js";
+import { ModObject } from "./mod-object.js";
 import { lowerCamel } from "./names.js";
 import type { FunctionData, ObjectDefData, TypeDefData } from "./typedefs.js";
 import type { ModuleData, SourceData } from "./values.js";
@@ -142,4 +142,29 @@ export function conversionParts(mods: readonly ModuleData[], done: Set<string>):
     }
   }
   return sdl.length > 0 ? [{ name: `interface conversions of ${Object.keys(resolvers).join(", ")}`, sdl: sdl.join("\n\n"), resolvers }] : [];
+}
+
+/** Per session, the modules it serves (kept by served.ts): an interface's loader looks its implementations up there. */
+const servedBySession = new WeakMap<object, ReadonlyMap<string, ModuleData>>();
+
+export function noteServed(session: object, mods: ReadonlyMap<string, ModuleData>): void {
+  servedBySession.set(session, mods);
+}
+
+/**
+ * `load<Interface>FromID`: an ID of the interface, or of an object of a type served in `session`
+ * that implements it (core/interface.go: "allow any ID that implements this interface").
+ */
+export function loadAsInterface(id: string, iface: ObjectDefData, session: object): IfaceValue {
+  const { typename } = decodeId(id);
+  if (typename === iface.name) return IfaceValue.load(id, iface.name);
+  const mods = [...(servedBySession.get(session)?.values() ?? [])];
+  const owner = mods.find((m) => m.objects.some((t) => t.object?.name === typename));
+  if (!owner) throw new InvalidArgumentError(`cannot load a ${iface.name} from the ID of a ${typename}: not an object type of a module served here`);
+  const objects = new Map(mods.flatMap((m) => m.objects.flatMap((t) => (t.object ? [[t.object.name, t.object] as const] : []))));
+  const ifaces = new Map(mods.flatMap((m) => m.interfaces.flatMap((t) => (t.iface ? [[t.iface.name, t.iface] as const] : []))));
+  if (!implementsInterface(objects.get(typename)!, iface, ifaces, objects))
+    throw new InvalidArgumentError(`type ${typename} does not implement interface ${iface.name}`);
+  if (!owner.source) throw new InvalidArgumentError(`${typename} cannot become a ${iface.name}: its module ${JSON.stringify(owner.name)} has no source`);
+  return new IfaceValue(iface.name, typename, ModObject.load(id, typename).fields, owner.source);
 }

@@ -15,10 +15,10 @@ import { encodeId } from "../core/ids.js";
 import type { RequestContext } from "../core/types.js";
 import { Directory, File } from "../core/values.js";
 import { InvalidArgumentError } from "../errors.js";
-import type { SchemaPart } from "../schema/types.js";
+import type { ObjectLoader, SchemaPart } from "../schema/types.js";
 import { callModule } from "./call.js";
 import { fromSdk, type OwnTypes, toSdk } from "./convert.js";
-import { IfaceValue } from "./interfaces.js";
+import { IfaceValue, loadAsInterface } from "./interfaces.js";
 import { ModObject } from "./mod-object.js";
 import { lowerCamel, pascalCase } from "./names.js";
 import { asModule } from "./register.js";
@@ -127,7 +127,7 @@ export function servedParts(mod: ModuleData): SchemaPart[] {
   const own = ownTypes(mod);
   const sdl: string[] = [];
   const resolvers: Record<string, Record<string, (...args: never[]) => unknown>> = {};
-  const loaders: Record<string, (id: string) => unknown> = {};
+  const loaders: Record<string, ObjectLoader> = {};
   for (const e of mod.enums) {
     const d = e.enumDef!;
     sdl.push(`${desc(d.description)}enum ${d.name} {\n${d.members.map((m) => `${desc(m.description)}${m.name}`).join("\n")}\n}`);
@@ -146,7 +146,7 @@ export function servedParts(mod: ModuleData): SchemaPart[] {
     const r: Record<string, (...args: never[]) => unknown> = { id: (x: IfaceValue) => x.id };
     for (const f of i.functions) r[f.name] = (x: IfaceValue, a: Args, ctx: RequestContext) => callThroughInterface(ctx, i, f, x, a);
     resolvers[i.name] = r;
-    loaders[i.name] = (id: string) => IfaceValue.load(id, i.name);
+    loaders[i.name] = (id: string, ctx: RequestContext) => loadAsInterface(id, i, ctx.session);
   }
   const main = mainObject(mod);
   const ctor = constructorFunction(mod);

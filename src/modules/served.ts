@@ -9,7 +9,7 @@ import type { RequestContext, Session } from "../core/types.js";
 import { FailedPreconditionError, InvalidArgumentError } from "../errors.js";
 import type { SchemaPart } from "../schema/types.js";
 import type { CallOutcome } from "./call.js";
-import { conversionParts } from "./interfaces.js";
+import { conversionParts, noteServed } from "./interfaces.js";
 import { servedParts } from "./serve.js";
 import type { FunctionCallData, ModuleData } from "./values.js";
 
@@ -46,6 +46,7 @@ function serveOn(session: ExtensibleSession, mods: readonly ModuleData[]): void 
     m.set(mod.name, mod);
     session.schema.extend(...servedParts(mod));
   }
+  noteServed(session, m);
   let done = converted.get(session);
   if (!done) converted.set(session, (done = new Set()));
   session.schema.extend(...conversionParts([...m.values()], done));
