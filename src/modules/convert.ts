@@ -6,6 +6,7 @@
  */
 import type { RequestContext } from "../core/types.js";
 import { InvalidArgumentError } from "../errors.js";
+import { IfaceValue } from "./interfaces.js";
 import { ModObject } from "./mod-object.js";
 import type { TypeDefData } from "./typedefs.js";
 import { moduleApiTypes } from "./values.js";
@@ -49,6 +50,7 @@ export function fromSdk(value: unknown, t: TypeDefData, own: OwnTypes, ctx: Requ
       }
       if (typeof value !== "string") throw new InvalidArgumentError(`the function returned ${JSON.stringify(value)}, not the ID of a ${name}`);
       void ctx;
+      if (t.kind === "INTERFACE_KIND") return IfaceValue.load(value, name);
       return moduleApiTypes.load(value);
     }
     case "ENUM_KIND": {

@@ -11,6 +11,7 @@ import { CODEGEN_INTROSPECTION_QUERY } from "../schema/codegen-introspection.js"
 import { runQuery } from "../schema/run-query.js";
 import type { SchemaPart } from "../schema/types.js";
 import { baseParts } from "./base-parts.js";
+import { conversionParts } from "./interfaces.js";
 import { BoundedMemo } from "./memo.js";
 import { servedParts } from "./serve.js";
 import type { ModuleData } from "./values.js";
@@ -28,7 +29,7 @@ export async function introspectionJson(ctx: RequestContext, built: BuiltSchema)
 
 /** The schema a module's code sees: core, module API, and its dependencies. */
 export function moduleSchemaParts(mod: ModuleData): SchemaPart[] {
-  return [...baseParts(), ...mod.dependencies.flatMap((d) => servedParts(d))];
+  return [...baseParts(), ...mod.dependencies.flatMap((d) => servedParts(d)), ...conversionParts(mod.dependencies, new Set())];
 }
 
 /** By what a module's code sees beyond the core: its dependencies' names and types. */

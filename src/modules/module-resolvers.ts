@@ -20,6 +20,7 @@ import { requireModuleClient, serveModule, setOutcome } from "./served.js";
 import { jsonText } from "./typedef-resolvers.js";
 import type { TypeDefData } from "./typedefs.js";
 import { dirOf, type ErrorData, type FunctionCallData, loadValue, type ModuleData, ModValue, refOf, type SourceData, type SourceKind } from "./values.js";
+import { workdirDirectory, workdirFile } from "./workdir.js";
 
 type V<T> = ModValue<T>;
 const mod = (m: ModuleData): V<ModuleData> => new ModValue("Module", m);
@@ -222,6 +223,9 @@ export const moduleResolvers = {
       return new Directory(d.source, path.posix.join(d.path, sourceSubpath(s)));
     },
     dependencies: (m: V<ModuleData>) => m.data.dependencies.map(mod),
+    workdir: (m: V<ModuleData>, a: Args, ctx: RequestContext) =>
+      workdirDirectory(ctx, m.data.name, str(a, "path"), { include: strList(a, "include"), exclude: strList(a, "exclude"), gitignore: bool(a, "gitignore") }),
+    workdirFile: (m: V<ModuleData>, a: Args, ctx: RequestContext) => workdirFile(ctx, m.data.name, str(a, "path")),
   },
   FunctionCall: {
     id,

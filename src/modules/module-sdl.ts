@@ -82,6 +82,10 @@ type CurrentModule implements Node {
   name: String!
   source: Directory!
   dependencies: [Module!]!
+  "Load a directory from the module's scratch working directory, including any changes that may have been made to it during module function execution."
+  workdir(path: String!, exclude: [String!] = [], include: [String!] = [], gitignore: Boolean = false): Directory!
+  "Load a file from the module's scratch working directory, including any changes that may have been made to it during module function execution."
+  workdirFile(path: String!): File!
 }
 
 type FunctionCall implements Node {

@@ -15,11 +15,13 @@ import { encodeId } from "../core/ids.js";
 import type { RequestContext } from "../core/types.js";
 import { Directory, File } from "../core/values.js";
 import { InvalidArgumentError } from "../errors.js";
-import type { SchemaPart } from "../schema/types.js";
+import type { ObjectLoader, SchemaPart } from "../schema/types.js";
 import { callModule } from "./call.js";
 import { fromSdk, type OwnTypes, toSdk } from "./convert.js";
+import { IfaceValue, loadAsInterface } from "./interfaces.js";
 import { ModObject } from "./mod-object.js";
 import { lowerCamel, pascalCase } from "./names.js";
+import { asModule } from "./register.js";
 import type { ArgData, FunctionData, ObjectDefData, TypeDefData } from "./typedefs.js";
 import { dirOf, type FunctionCallData, type ModuleData } from "./values.js";
 
@@ -122,10 +124,10 @@ export function constructorFunction(mod: ModuleData): FunctionData | undefined {
 /** The schema part(s) that serve `mod`: its own types and constructor. */
 export function servedParts(mod: ModuleData): SchemaPart[] {
   const objects = mod.objects.map((t) => t.object!).filter(Boolean);
-  const own: OwnTypes = new Set(objects.map((o) => o.name));
+  const own = ownTypes(mod);
   const sdl: string[] = [];
   const resolvers: Record<string, Record<string, (...args: never[]) => unknown>> = {};
-  const loaders: Record<string, (id: string) => unknown> = {};
+  const loaders: Record<string, ObjectLoader> = {};
   for (const e of mod.enums) {
     const d = e.enumDef!;
     sdl.push(`${desc(d.description)}enum ${d.name} {\n${d.members.map((m) => `${desc(m.description)}${m.name}`).join("\n")}\n}`);
@@ -134,19 +136,17 @@ export function servedParts(mod: ModuleData): SchemaPart[] {
     sdl.push(objectSDL(o));
     const r: Record<string, (...args: never[]) => unknown> = { id: (x: ModObject) => x.id };
     for (const f of o.fields) r[f.name] = (x: ModObject, _a: Args, ctx: RequestContext) => fromSdk(x.fields[f.originalName], f.typeDef, own, ctx);
-    for (const f of o.functions) {
-      r[f.name] = async (x: ModObject, a: Args, ctx: RequestContext) => {
-        const call: FunctionCallData = {
-          name: f.originalName,
-          parentName: o.originalName,
-          parent: JSON.stringify(x.fields),
-          inputArgs: await sdkArgs(ctx, mod, f, a, own),
-        };
-        return fromSdk(await callModule(ctx, mod, call, cachingOf(mod, f)), f.returnType, own, ctx);
-      };
-    }
+    for (const f of o.functions) r[f.name] = (x: ModObject, a: Args, ctx: RequestContext) => callFunction(ctx, mod, o, f, x.fields, a);
     resolvers[o.name] = r;
     loaders[o.name] = (id: string) => ModObject.load(id, o.name);
+  }
+  for (const t of mod.interfaces) {
+    const i = t.iface!;
+    sdl.push(`${desc(i.description)}type ${i.name} implements Node {\nid: ID!\n${i.functions.map((f) => fnSDL(f)).join("\n")}\n}`);
+    const r: Record<string, (...args: never[]) => unknown> = { id: (x: IfaceValue) => x.id };
+    for (const f of i.functions) r[f.name] = (x: IfaceValue, a: Args, ctx: RequestContext) => callThroughInterface(ctx, i, f, x, a);
+    resolvers[i.name] = r;
+    loaders[i.name] = (id: string, ctx: RequestContext) => loadAsInterface(id, i, ctx.session);
   }
   const main = mainObject(mod);
   const ctor = constructorFunction(mod);
@@ -161,6 +161,41 @@ export function servedParts(mod: ModuleData): SchemaPart[] {
     };
   }
   return [{ name: `module ${mod.name}`, sdl: sdl.join("\n\n"), resolvers, loaders }];
+}
+
+/** The names of a module's own object types. */
+const ownTypes = (mod: ModuleData): OwnTypes => new Set(mod.objects.flatMap((t) => (t.object ? [t.object.name] : [])));
+
+/** Call function `f` of object type `o` of `mod`, on an object with `fields`, with GraphQL arguments `a`. */
+async function callFunction(ctx: RequestContext, mod: ModuleData, o: ObjectDefData, f: FunctionData, fields: Readonly<Record<string, unknown>>, a: Args) {
+  const own = ownTypes(mod);
+  const call: FunctionCallData = {
+    name: f.originalName,
+    parentName: o.originalName,
+    parent: JSON.stringify(fields),
+    inputArgs: await sdkArgs(ctx, mod, f, a, own),
+  };
+  return fromSdk(await callModule(ctx, mod, call, cachingOf(mod, f)), f.returnType, own, ctx);
+}
+
+/**
+ * An interface's function on a value of it: the wrapped object's own function, run by the
+ * object's module (found by its source, served here or not); a result the interface types as an
+ * interface is wrapped again (core/interface.go wrapIface).
+ */
+async function callThroughInterface(ctx: RequestContext, iface: ObjectDefData, f: FunctionData, x: IfaceValue, a: Args): Promise<unknown> {
+  const impl = await asModule(ctx, x.source);
+  const o = impl.objects.flatMap((t) => (t.object ? [t.object] : [])).find((d) => d.name === x.impl);
+  if (!o) throw new InvalidArgumentError(`${iface.name}: module ${JSON.stringify(impl.name)} has no object type ${x.impl}`);
+  const fn = o.functions.find((g) => g.name === f.name);
+  if (!fn) throw new InvalidArgumentError(`${iface.name}.${f.name}: ${x.impl} has no function ${f.name}`);
+  const result = await callFunction(ctx, impl, o, fn, x.fields, a);
+  const wrap = (v: unknown, t: TypeDefData): unknown => {
+    if (t.kind === "LIST_KIND" && Array.isArray(v)) return v.map((e) => wrap(e, t.list!));
+    if (t.kind === "INTERFACE_KIND" && v instanceof ModObject) return new IfaceValue(t.iface!.name, v.typename, v.fields, x.source);
+    return v;
+  };
+  return wrap(result, f.returnType);
 }
 
 /** Default caching unless dagger.json turns it off or the engine version predates it. */

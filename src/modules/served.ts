@@ -9,6 +9,7 @@ import type { RequestContext, Session } from "../core/types.js";
 import { FailedPreconditionError, InvalidArgumentError } from "../errors.js";
 import type { SchemaPart } from "../schema/types.js";
 import type { CallOutcome } from "./call.js";
+import { conversionParts, noteServed } from "./interfaces.js";
 import { servedParts } from "./serve.js";
 import type { FunctionCallData, ModuleData } from "./values.js";
 
@@ -24,6 +25,8 @@ export interface ModuleClientSession extends ExtensibleSession {
 }
 
 const served = new WeakMap<Session, Map<string, ModuleData>>();
+/** Per session, the `Object.Interface` pairs whose conversion field is served. */
+const converted = new WeakMap<Session, Set<string>>();
 
 export function servedModules(session: Session): ModuleData[] {
   return [...(served.get(session)?.values() ?? [])];
@@ -43,6 +46,10 @@ function serveOn(session: ExtensibleSession, mods: readonly ModuleData[]): void 
     m.set(mod.name, mod);
     session.schema.extend(...servedParts(mod));
   }
+  noteServed(session, m);
+  let done = converted.get(session);
+  if (!done) converted.set(session, (done = new Set()));
+  session.schema.extend(...conversionParts([...m.values()], done));
 }
 
 /** `Module.serve`: the module (and its direct dependencies) join the calling client's schema. */

@@ -292,7 +292,7 @@ export class ExecOpRunner implements OpRunner {
         opts.onNamespace?.(net.ns);
       }
       await opts.beforeRun?.();
-      const nested = op.nesting ? await this.#nest(op.nesting, net?.ns.path, ctx, cleanupAfterRun) : undefined;
+      const nested = op.nesting ? await this.#nest(op.nesting, net?.ns.path, rootfs, ctx, cleanupAfterRun) : undefined;
       const out = new OutputCollector(v, ctx, secrets.scrubList());
       const spec: RunSpec = {
         rootfs,
@@ -324,10 +324,10 @@ export class ExecOpRunner implements OpRunner {
     }
   }
 
-  async #nest(spec: NestingSpec, netnsPath: string | undefined, ctx: SolveContext, cleanup: Cleanup): Promise<NestedClient> {
+  async #nest(spec: NestingSpec, netnsPath: string | undefined, rootfs: string, ctx: SolveContext, cleanup: Cleanup): Promise<NestedClient> {
     if (!this.deps.nesting) throw new FailedPreconditionError("this engine cannot serve nested clients (experimentalPrivilegedNesting)");
     if (!netnsPath) throw new FailedPreconditionError("experimentalPrivilegedNesting needs networking, which engine.toml turns off");
-    const nested = await this.deps.nesting.open({ netnsPath, ctx, spec, ...(ctx.signal ? { signal: ctx.signal } : {}) });
+    const nested = await this.deps.nesting.open({ netnsPath, rootfs, ctx, spec, ...(ctx.signal ? { signal: ctx.signal } : {}) });
     cleanup.defer(() => nested.close());
     return nested;
   }

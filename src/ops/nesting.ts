@@ -31,5 +31,6 @@ export interface NestedClient {
 }
 
 export interface NestingHost {
-  open(req: { netnsPath: string; ctx: SolveContext; spec: NestingSpec; signal?: AbortSignal }): Promise<NestedClient>;
+  /** `rootfs`: the container's root filesystem as mounted for the run (a module reads its workdir there). */
+  open(req: { netnsPath: string; rootfs: string; ctx: SolveContext; spec: NestingSpec; signal?: AbortSignal }): Promise<NestedClient>;
 }

@@ -15,6 +15,7 @@ import {
   parse,
 } from "graphql";
 import { loadObject } from "../api/objects.js";
+import { decodeId } from "../core/ids.js";
 import type { RequestContext } from "../core/types.js";
 import { InvalidArgumentError, messageOf } from "../errors.js";
 import { installIntrospectionExtensions } from "./introspection.js";
@@ -122,6 +123,9 @@ function wireLoaders(schema: GraphQLSchema, parts: readonly SchemaPart[], object
           try {
             return loadObject(id);
           } catch (coreError) {
+            // The loader of the ID's own type first: another type's loader may accept it too (an interface's takes its implementations).
+            const mine = own.get(typenameOf(id));
+            if (mine) return await mine(id, ctx);
             for (const load of loaders) {
               try {
                 return await load(id, ctx);
@@ -132,4 +136,13 @@ function wireLoaders(schema: GraphQLSchema, parts: readonly SchemaPart[], object
             throw coreError;
           }
         };
+}
+
+/** The type an ID names, or "" when it is not one of the codec's. */
+function typenameOf(id: string): string {
+  try {
+    return decodeId(id).typename;
+  } catch {
+    return "";
+  }
 }

@@ -29,6 +29,8 @@ export class NestedSession implements Session {
     coreSchema: () => BuiltSchema,
     /** What the exec attached to its nested client (`{}` for plain nesting). */
     readonly spec: NestingSpec,
+    /** The exec's root filesystem, mounted while it runs (`currentModule.workdir` reads it). */
+    readonly rootfs?: string,
   ) {
     this.schema = new SessionSchema(coreSchema);
     this.#signal = AbortSignal.any([parent.signal, this.#abort.signal]);

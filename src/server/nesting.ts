@@ -48,11 +48,11 @@ export class NestingServer implements NestingHost {
     this.#engine = engine;
   }
 
-  async open(req: { netnsPath: string; ctx: SolveContext; spec: NestingSpec; signal?: AbortSignal }): Promise<NestedClient> {
+  async open(req: { netnsPath: string; rootfs: string; ctx: SolveContext; spec: NestingSpec; signal?: AbortSignal }): Promise<NestedClient> {
     const engine = this.#engine;
     const parent = req.ctx.session as Session | undefined;
     if (!engine || !parent?.host) throw new FailedPreconditionError("privileged nesting needs a client session");
-    const session = new NestedSession(parent, this.opts.coreSchema, req.spec);
+    const session = new NestedSession(parent, this.opts.coreSchema, req.spec, req.rootfs);
     this.opts.configure?.(session);
     const token = randomBytes(24).toString("hex");
     const expected = Buffer.from(`Basic ${Buffer.from(`${token}:`).toString("base64")}`);
