@@ -1,8 +1,8 @@
 /**
  * Modules on an engine that runs elsewhere (the engine image in Docker, reached
  * through docker-container://): `tanto init`, `functions` and `call` for the
- * TypeScript, Python and Go starters, and a Python module with a third-party
- * dependency. The modules live in a directory of this host only, so their
+ * TypeScript, Python and Go starters, and a TypeScript and a Python module
+ * with a third-party dependency from the package index. The modules live in a directory of this host only, so their
  * files reach the engine through the session. Used by test/engine-image.test.ts,
  * which has the image built, loaded and running.
  */
@@ -75,12 +75,34 @@ async function starter(r: RemoteModuleRun, sdk: "typescript" | "python" | "go", 
   assert.equal(await tanto(r, `${sdk}: call container-echo`, ["call", "container-echo", "--string-arg", said, "stdout"], mod), `${said}\n`);
 }
 
+/** A TypeScript module that imports an npm package its package.json adds. */
+const NPM_DEP_SOURCE = `import { object, func } from "@dagger.io/dagger"
+import ms from "ms"
+
+@object()
+export class NpmDep {
+  /** A duration in milliseconds, parsed by the ms package */
+  @func()
+  millis(text: string): number {
+    return ms(text)
+  }
+}
+`;
+
 export async function modulesThroughRemoteEngine(r: RemoteModuleRun): Promise<void> {
   assert.equal(await r.existsInEngine(r.dir), false, `the engine's container cannot see ${r.dir}: files must go through the session`);
   await starter(r, "typescript", { functions: true });
   await starter(r, "python", { functions: false });
   await starter(r, "go", { functions: false });
-  // A dependency from the package index, with the index settings and CA the engine's container was given.
+  // Dependencies from the package indexes, with the settings and CA the engine's container was given.
+  const npmDep = path.join(r.dir, "npm-dep");
+  await fs.mkdir(npmDep);
+  await tanto(r, "typescript: init (npm dependency)", ["init", "--sdk=typescript", "--name=npm-dep"], npmDep);
+  const pkg = JSON.parse(await fs.readFile(path.join(npmDep, "package.json"), "utf8")) as { dependencies: Record<string, string> };
+  pkg.dependencies["ms"] = "2.1.3";
+  await fs.writeFile(path.join(npmDep, "package.json"), JSON.stringify(pkg, null, 2));
+  await fs.writeFile(path.join(npmDep, "src", "index.ts"), NPM_DEP_SOURCE);
+  assert.equal(await tanto(r, "typescript: call millis (npm install)", ["call", "millis", "--text", "2m"], npmDep), "120000");
   const deps = path.join(r.dir, "python-deps");
   await fs.cp(path.join(REPO, "test", "modules", "python-deps"), deps, { recursive: true });
   assert.equal(await tanto(r, "python: call six-version (uv install)", ["call", "six-version"], deps), "six 1.16.0");
