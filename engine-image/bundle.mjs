@@ -6,7 +6,7 @@
 // /usr/local/lib/tanto:
 //
 //   tanto.mjs, main.js, chunk-*.js, package.json (ESM)
-//   typescript/index.js, python/index.js   the SDK runtimes, loaded by name
+//   typescript/index.js, python/index.js, go/index.js   the SDK runtimes, loaded by name
 //   node_modules/better-sqlite3/{package.json,lib/**,build/Release/better_sqlite3.node}
 //   node_modules/bindings/…  node_modules/file-uri-to-path/…  node_modules/zod/{package.json,**/*.cjs}
 //   node_modules/node-pty/{package.json,lib/**,build/Release/pty.node}
@@ -17,7 +17,7 @@ import * as fs from "node:fs/promises";
 import path from "node:path";
 
 /** The SDK runtimes under src/modules/runtimes/ the engine loads by name. */
-const SDK_RUNTIMES = ["typescript", "python"];
+const SDK_RUNTIMES = ["typescript", "python", "go"];
 
 /** Files of each runtime package the bundle needs beside it (globs are directory prefixes). */
 const NATIVE_PACKAGES = {

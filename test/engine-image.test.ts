@@ -6,7 +6,9 @@
  * `docker restart` that must keep its cache. Also: the tools the engine needs
  * all run inside it, a second build with no change is fully cached,
  * docker-image:// starts an engine container by itself, and hack/dev is
- * idempotent.
+ * idempotent. Modules (TypeScript, Python, Go) run on it from sources on this
+ * host (test/support/remote-modules.ts), with this host's package-index
+ * settings and CA given to the container as an operator would.
  *
  * The engine container runs with `--network host`: the test registry listens
  * on this host's 127.0.0.1, which a container only reaches from the host's
@@ -27,6 +29,8 @@ import { after, before, describe, test } from "node:test";
 import { VERSION } from "../src/version.js";
 import { CLI, REPO, run, startEngine, type TestEngine } from "./support/engine.js";
 import { testRegistry } from "./support/fixtures.js";
+import { pushBusybox } from "./support/images.js";
+import { modulesThroughRemoteEngine, packageIndexFlags } from "./support/remote-modules.js";
 
 const PROGRAM = path.join(REPO, "test", "sdk", "engine-image.mjs");
 // Plain JavaScript run by tanto, outside the TypeScript build.
@@ -68,7 +72,7 @@ const work = (s: Stats): Record<string, number> => Object.fromEntries(WORK_KINDS
 
 const skip = missingPrerequisite();
 
-describe("the engine image", { skip: skip ?? false, timeout: 20 * MINUTES }, () => {
+describe("the engine image", { skip: skip ?? false, timeout: 30 * MINUTES }, () => {
   const id = randomBytes(3).toString("hex");
   const image = `localhost/tanto-engine.test-${id}:latest`;
   const container = `tanto-engine-test-${id}`;
@@ -195,6 +199,7 @@ describe("the engine image", { skip: skip ?? false, timeout: 20 * MINUTES }, () 
       `${volume}:/var/lib/tanto`,
       "-v",
       `${config}:/etc/tanto/engine.toml:ro`,
+      ...(await packageIndexFlags()),
       "--name",
       container,
       image,
@@ -235,11 +240,14 @@ describe("the engine image", { skip: skip ?? false, timeout: 20 * MINUTES }, () 
       container,
       "sh",
       "-c",
-      "ls -d /usr/local/share/tanto /var/lib/tanto /etc/tanto/engine.toml /usr/local/bin/tanto-engine /usr/local/bin/tanto-entrypoint.sh && readlink /usr/local/bin/qemu-riscv64 && tar -tf /usr/local/share/tanto/typescript-runtime.tar index.json && echo python: && tar -tf /usr/local/share/tanto/python-runtime.tar index.json",
+      "ls -d /usr/local/share/tanto /var/lib/tanto /etc/tanto/engine.toml /usr/local/bin/tanto-engine /usr/local/bin/tanto-entrypoint.sh && readlink /usr/local/bin/qemu-riscv64 && tar -tf /usr/local/share/tanto/typescript-runtime.tar index.json && echo python: && tar -tf /usr/local/share/tanto/python-runtime.tar index.json && echo go: && tar -tf /usr/local/share/tanto/go-runtime.tar index.json && ls /usr/local/lib/tanto/typescript/index.js /usr/local/lib/tanto/python/index.js /usr/local/lib/tanto/go/index.js /usr/local/share/tanto/go-codegen/main.go",
     ]);
     assert.match(layout, /qemu-riscv64-static/);
     assert.match(layout, /^index\.json\npython:$/m, "the TypeScript module runtime's base image is carried");
-    assert.match(layout, /^python:\nindex\.json$/m, "the Python module runtime's base image is carried");
+    assert.match(layout, /^python:\nindex\.json\ngo:$/m, "the Python module runtime's base image is carried");
+    assert.match(layout, /^go:\nindex\.json$/m, "the Go module runtime's base image is carried");
+    for (const sdk of ["typescript", "python", "go"])
+      assert.match(layout, new RegExp(`^/usr/local/lib/tanto/${sdk}/index\\.js$`, "m"), `the ${sdk} runtime is bundled`);
   });
 
   test("the SDK drives it through docker-container://, and its cache survives docker restart", { timeout: 10 * MINUTES }, async (t) => {
@@ -270,6 +278,26 @@ describe("the engine image", { skip: skip ?? false, timeout: 20 * MINUTES }, () 
     const cached = await containerStats();
     assert.equal(cached.executed["exec"] ?? 0, 0, `nothing ran after the restart: ${JSON.stringify(cached)}`);
     assert.ok(cached.cacheHits >= 1, JSON.stringify(cached));
+  });
+
+  test("modules through docker-container://: init, functions and call for TypeScript, Python and Go", { timeout: 15 * MINUTES }, async (t) => {
+    if (dockerSkip) return t.skip(dockerSkip);
+    // The starters' image: busybox has the echo and grep they run.
+    await pushBusybox(registry, ["library/alpine:latest"]);
+    const modules = path.join(dir, "modules");
+    await fs.mkdir(modules);
+    const timings: string[] = [];
+    try {
+      await modulesThroughRemoteEngine({
+        env: { ...dockerEnv, _EXPERIMENTAL_DAGGER_RUNNER_HOST: `docker-container://${container}` },
+        dir: modules,
+        existsInEngine: async (p) => (await docker(["exec", container, "test", "-e", p])).code === 0,
+        timings,
+        timeoutMs: 10 * MINUTES,
+      });
+    } finally {
+      process.stderr.write(`modules through docker-container://:\n  ${timings.join("\n  ")}\n`);
+    }
   });
 
   test("docker-image:// starts an engine container when none of the image runs", { timeout: 5 * MINUTES }, async (t) => {
