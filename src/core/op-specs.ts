@@ -186,6 +186,7 @@ export const specSchemas = lazySchemas((z) => {
     origin: z.strictObject({ url: z.url({ protocol: /^https?$/ }), auth: secretKey.exactOptional() }),
     name: str.refine(isPlainName, "must be a plain file name"),
     permissions: mode,
+    mtime: int.exactOptional(),
   }) satisfies Z.ZodType<HttpFileOp>;
 
   const imageSettings = z.strictObject({
