@@ -85,7 +85,11 @@ describe("files through the SDK", () => {
       assert.match(String(missing[k]), /no such file or directory/, `${k}: ${String(missing[k])}`);
     }
     assert.match(String(missing["file"]), /lstat \/nope\.txt: no such file or directory/);
-    assert.match(String(missing["mountMissingDir"]), /lstat \/nope: no such file or directory/, "the missing source fails where it is named, not as an empty mount");
+    assert.match(
+      String(missing["mountMissingDir"]),
+      /lstat \/nope: no such file or directory/,
+      "the missing source fails where it is named, not as an empty mount",
+    );
     assert.match(String(missing["fileIsDir"]), /path \/sub is a directory, not a file/);
     assert.match(String(missing["dirIsFile"]), /path \/a\.txt is a file, not a directory/);
     assert.match(String(missing["underFile"]), /mkdir a\.txt: not a directory/);
