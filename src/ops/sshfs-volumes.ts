@@ -57,8 +57,10 @@ export function parseSshfsEndpoint(endpoint: string): SshfsEndpoint {
   }
   if (u.protocol !== "sshfs:") throw bad("must use the sshfs:// scheme");
   if (u.hostname === "") throw bad("must include a host");
-  if (u.hostname.startsWith("-")) throw bad("has a host starting with '-'");
+  // Both reach sshfs's command line (and its comma-separated -o options): plain names only.
+  if (!/^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9_][A-Za-z0-9._-]*)$/.test(u.hostname)) throw bad("has an invalid host: want a name or an address");
   if (u.username === "") throw bad("must include a user");
+  if (!/^[A-Za-z0-9_][A-Za-z0-9._-]*$/.test(decodeURIComponent(u.username))) throw bad("has an invalid user name");
   if (u.password !== "") throw bad("must not include a password");
   if (!u.pathname.startsWith("/")) throw bad("must include an absolute path");
   if (u.search !== "" || u.hash !== "") throw bad("must not include query parameters or fragments");
