@@ -84,6 +84,7 @@ describe("sshfs volumes through the SDK", { skip: !HAVE_SSHD || !HAVE_SSHFS ? "n
     assert.notEqual(out["noCacheKey"], out["cacheKeyA"]);
     assert.match(String(out["badScheme"]), /endpoint "ssh:\/\/root@127\.0\.0\.1\/tmp" must use the sshfs:\/\/ scheme/);
     assert.match(String(out["noUser"]), /endpoint .* must include a user/);
+    assert.match(String(out["badHost"]), /endpoint .* has an invalid host/, "no sshfs option can ride in on the host");
     assert.match(String(out["relative"]), /endpoint .* must include an absolute path/);
     assert.match(String(out["noKnownHosts"]), /knownHosts is required unless insecureSkipHostKeyCheck is true/);
     assert.match(String(out["badKey"]), /withMountedVolume \/mnt: cannot mount sshfs:.*Permission denied.*\(check privateKey\)/s);

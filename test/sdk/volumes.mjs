@@ -67,6 +67,7 @@ await connection(async () => {
   const run = (v) => base.withEnvVariable("BUST", String(Math.random())).withMountedVolume("/mnt", v).withExec(["ls", "/mnt"]).sync();
   out.badScheme = await failure(dag.sshfsVolume("ssh://root@127.0.0.1/tmp", key, { knownHosts }).id());
   out.noUser = await failure(dag.sshfsVolume("sshfs://127.0.0.1/tmp", key, { knownHosts }).id());
+  out.badHost = await failure(dag.sshfsVolume("sshfs://root@h,ssh_command=true/tmp", key, { knownHosts }).id());
   out.relative = await failure(dag.sshfsVolume("sshfs://root@127.0.0.1", key, { knownHosts }).id());
   out.noKnownHosts = await failure(dag.sshfsVolume(SSHFS_ENDPOINT, key).id());
   out.badKey = await failure(run(dag.sshfsVolume(SSHFS_ENDPOINT, dag.setSecret("other-key", OTHER_KEY), { knownHosts })));
