@@ -80,6 +80,7 @@ describe("sshfs volumes through the SDK", { skip: !HAVE_SSHD || !HAVE_SSHFS ? "n
     assert.equal(out["fromId"], "from-exec\n");
     assert.equal(out["fromAddress"], "deep\n");
     assert.equal(out["insecure"], "deep\n");
+    assert.equal(out["viaService"], "deep\n", "experimentalServiceHost: reached at the service's address, host key checked under the endpoint's name");
     assert.equal(out["cacheKeyB"], out["cacheKeyA"], "volumes with one cacheKey are one for the cache");
     assert.notEqual(out["noCacheKey"], out["cacheKeyA"]);
     assert.match(String(out["badScheme"]), /endpoint "ssh:\/\/root@127\.0\.0\.1\/tmp" must use the sshfs:\/\/ scheme/);

@@ -54,6 +54,18 @@ await connection(async () => {
   const insecure = dag.sshfsVolume(SSHFS_ENDPOINT, key, { insecureSkipHostKeyCheck: true });
   out.insecure = await base.withMountedVolume("/m", insecure).withExec(["cat", "/m/sub/f"]).stdout();
 
+  // experimentalServiceHost: the endpoint's host is a name only the service answers to; the host key is checked under it.
+  const port = new URL(SSHFS_ENDPOINT).port;
+  const viaService = dag.sshfsVolume(SSHFS_ENDPOINT.replace("127.0.0.1", "sshd.example"), key, {
+    knownHosts: dag.setSecret("svc-known-hosts", SSH_KNOWN_HOSTS.replace("127.0.0.1", "sshd.example")),
+    experimentalServiceHost: dag.host().service([{ frontend: Number(port), backend: Number(port) }]),
+  });
+  out.viaService = await base
+    .withMountedVolume("/m", viaService)
+    .withExec(["cat", "/m/sub/f"])
+    .stdout()
+    .catch((err) => String(err.message ?? err));
+
   // cacheKey: volumes with one cacheKey are one for the cache (the second exec is a hit, whatever the volume).
   const uuid = ["cat", "/proc/sys/kernel/random/uuid"];
   const cacheKey = `k-${Date.now()}`;
