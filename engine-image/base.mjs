@@ -51,6 +51,8 @@ export const BASE_RECIPE = {
     "nftables",
     "dnsmasq-base",
     "iproute2",
+    // sshfs volumes (Query.sshfsVolume: FUSE mounts on the engine, bound into execs)
+    "sshfs",
     // the relay of privileged nesting (a container's 127.0.0.1 port → the engine)
     "socat",
     // other architectures

@@ -92,16 +92,10 @@ const OUT_OF_SCOPE_FIELDS = new Set([
 ]);
 
 /** Why a core field is not served yet. Keys: "Type.field", or "Type.*" for the whole type. */
-const SSHFS = "sshfs volumes: need Debian's sshfs (FUSE) where the engine runs, which the set-up does not install; not implemented";
 const TERMINAL_LEGACY = "Dagger's legacy terminal objects: terminals attach to the client's TTY through the session instead (Container.terminal)";
 const HTTP_STATE =
   "Dagger's internal persistent HTTP state (revalidation of http()), reached only through Env bindings (out of scope); http() here keys downloads by content digest";
 const REASONS = {
-  "Container.withMountedVolume": SSHFS,
-  "Query.sshfsVolume": SSHFS,
-  "Query.loadVolumeFromID": SSHFS,
-  "Volume.*": SSHFS,
-  "Address.volume": SSHFS,
   "Terminal.*": TERMINAL_LEGACY,
   "Query.loadTerminalFromID": TERMINAL_LEGACY,
   "Container.experimentalWithGPU": "GPUs: this engine runs no GPU runtime (no device or driver to hand a container)",

@@ -79,6 +79,27 @@ describe("files through the SDK", () => {
     assert.deepEqual(out["exists"], [true, false]);
     assert.deepEqual(out["diff"], ["changed.txt", "new/", "new/x.txt"]);
     assert.equal(out["rootfsEntries"], true);
+
+    const missing = out["missing"] as Record<string, unknown>;
+    for (const k of ["file", "directory", "afterWithout", "entries", "stat", "ctrFile", "ctrDirectory", "mountMissingDir", "mountMissingFile"]) {
+      assert.match(String(missing[k]), /no such file or directory/, `${k}: ${String(missing[k])}`);
+    }
+    assert.match(String(missing["file"]), /lstat \/nope\.txt: no such file or directory/);
+    assert.match(
+      String(missing["mountMissingDir"]),
+      /lstat \/nope: no such file or directory/,
+      "the missing source fails where it is named, not as an empty mount",
+    );
+    assert.match(String(missing["fileIsDir"]), /path \/sub is a directory, not a file/);
+    assert.match(String(missing["dirIsFile"]), /path \/a\.txt is a file, not a directory/);
+    assert.match(String(missing["underFile"]), /mkdir a\.txt: not a directory/);
+    assert.deepEqual(missing["glob"], []);
+    assert.equal(missing["exists"], false);
+    assert.deepEqual(missing["withoutFile"], ["a.txt", "sub/"]);
+    assert.deepEqual(missing["withoutDirectory"], ["a.txt", "sub/"]);
+    assert.deepEqual(missing["withoutFiles"], ["a.txt", "sub/"]);
+    assert.equal(missing["ctrWithout"], 0);
+    assert.equal(missing["workdir"], "/new/deep\n", "a missing workdir is made for the command, as runc makes it");
   });
 
   test("an export path that climbs out of the workdir is refused", async () => {

@@ -84,6 +84,7 @@ describe("local git repositories and findUp through the SDK", () => {
     assert.deepEqual(out["tagTree"], [".gitignore", "a.txt", "c.txt", "sub/"]);
     assert.deepEqual(out["byCommit"], [".gitignore", "a.txt", "b.txt", "c.txt", "sub/"]);
     assert.equal(out["ancestor"], commits["main"]);
+    assert.deepEqual(out["checkoutMtimes"], ["1", "1", "1", "1"], "every path of a local checkout at 1s past the epoch");
     assert.match(String(out["unknownBranch"]), /local git repository .* has no branch "nope"/);
 
     assert.deepEqual(out["added"], ["new.txt", "newdir/", "newdir/n.txt", "staged.txt"]);

@@ -89,6 +89,10 @@ describe("git and http sources through the SDK", () => {
 
     server = http.createServer((req, res) => {
       requests.push({ path: req.url ?? "", ifNoneMatch: req.headers["if-none-match"] });
+      if (req.url === "/dated/hello.txt") {
+        res.writeHead(200, { "content-type": "text/plain", "last-modified": "Wed, 21 Oct 2015 07:28:00 GMT" }).end(HELLO);
+        return;
+      }
       if (req.url === "/files/hello.txt" || req.url === "/copy/hello.txt") {
         if (req.headers["if-none-match"] === '"hello-1"') {
           res.writeHead(304).end();
@@ -165,12 +169,18 @@ describe("git and http sources through the SDK", () => {
     assert.match(String(out["checksumMismatch"]), /digest mismatch/);
     assert.ok(String(out["notFound"]).includes(`${env["TANTO_HTTP_BASE"]}/missing.txt`), String(out["notFound"]));
     assert.match(String(out["notFound"]), /404/);
+    // Timestamps as Dagger sets them: a download's is its Last-Modified, else the epoch; a checkout's paths are all at 1s.
+    assert.equal(out["httpMtime"], "0", "no Last-Modified: the epoch");
+    assert.equal(out["datedMtime"], String(Date.parse("Wed, 21 Oct 2015 07:28:00 GMT") / 1000), "the Last-Modified time");
+    assert.equal(out["datedContents"], HELLO);
+    assert.deepEqual(out["gitMtimes"], ["1", "1", "1"], "a checkout's files, and the directory itself, at 1s past the epoch");
+    assert.deepEqual(out["keptGitMtimes"], ["1", "1", "1"], "the kept .git too");
 
     const after = await engine.client.stats();
     // git trees: v1 (= first commit, one key), main with .git, main without (legacy): 3 checkouts.
     assert.equal((after.executed["git"] ?? 0) - (before.executed["git"] ?? 0), 3);
-    // Three execs, not four: the same bytes from two URLs are one cache key downstream.
-    assert.equal((after.executed["exec"] ?? 0) - (before.executed["exec"] ?? 0), 3);
+    // Three execs, not four, for the copies: the same bytes (and time) from two URLs are one cache key downstream; four for timestamps.
+    assert.equal((after.executed["exec"] ?? 0) - (before.executed["exec"] ?? 0), 7);
     // One download per URL (and checksum) per session.
     assert.equal(requests.filter((r) => r.path === "/files/hello.txt").length, 2);
   });

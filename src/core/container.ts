@@ -18,6 +18,7 @@ import { withRegistryService } from "./registry-service.js";
 import { opSecretKey, type SecretRef } from "./secrets.js";
 import type { Service, ServiceSpec } from "./service.js";
 import type { RequestContext } from "./types.js";
+import { type VolumeState, volumeKey, volumeOrigins } from "./volumes.js";
 
 export type { CacheSharingMode } from "../ops/cache-volumes.js";
 
@@ -32,7 +33,9 @@ export type ContainerMount =
   /** A secret as a file (on a tmpfs, never on disk). */
   | { target: string; type: "secret"; secret: SecretRef; owner?: string; mode: number }
   /** A unix socket of the client (Host.unixSocket), forwarded through the session. */
-  | { target: string; type: "socket"; client: string; path: string; owner?: string };
+  | { target: string; type: "socket"; client: string; path: string; owner?: string }
+  /** A remote directory (Query.sshfsVolume), mounted for each exec. */
+  | { target: string; type: "volume"; volume: VolumeState; readOnly: boolean };
 
 export interface ExposedPort {
   port: number;
@@ -207,6 +210,7 @@ export function withExec(c: Container, spec: ExecSpec): Container {
   const mounts: ExecMount[] = c.state.mounts.map((m) => {
     if (m.type === "secret") return { ...m, secret: opSecretKey(m.secret) };
     if (m.type === "tmpfs" || m.type === "socket") return m;
+    if (m.type === "volume") return { target: m.target, type: "volume", volume: volumeKey(m.volume), readOnly: m.readOnly };
     if (m.type === "cache") {
       const { from, ...rest } = m;
       return from ? { ...rest, seed: { input: from.source ? inputOf(from.source) : -1, path: from.path } } : rest;
@@ -215,12 +219,17 @@ export function withExec(c: Container, spec: ExecSpec): Container {
     return { ...rest, input: source ? inputOf(source) : -1 };
   });
   const volatile = c.state.volatileEnv ?? [];
+  const volumes = volumeOrigins(c.state.mounts);
+  const origin = {
+    ...(volatile.length > 0 ? { volatileEnv: volatile.map(([n, v]) => `${n}=${v}`) } : {}),
+    ...(volumes ? { volumes } : {}),
+  };
   const op = {
     kind: "exec",
     rootfs: c.state.rootfs !== undefined,
     args: spec.args,
     env: volatile.length > 0 ? c.state.env.filter((e) => !volatile.some(([n]) => e.startsWith(`${n}=`) || e === n)) : c.state.env,
-    ...(volatile.length > 0 ? { origin: { volatileEnv: volatile.map(([n, v]) => `${n}=${v}`) } } : {}),
+    ...(Object.keys(origin).length > 0 ? { origin } : {}),
     ...(c.state.secretEnv.length > 0 ? { secretEnv: c.state.secretEnv.map(({ name, secret }) => ({ name, secret: opSecretKey(secret) })) } : {}),
     cwd: c.state.workdir || "/",
     user: c.state.user,

@@ -15,6 +15,7 @@ import { Secret, type SecretRef } from "./secrets.js";
 import { Service } from "./service.js";
 import { GitRef, GitRepository } from "./sources.js";
 import { CacheVolume, Directory, File, NamedValue, Port, QueryRoot, Stat } from "./values.js";
+import { registerVolumeType, volumeStateSchema } from "./volumes.js";
 
 /** The state schemas shared by several types, built on first use (see util/zod.ts). */
 const parts = lazySchemas((z) => {
@@ -41,6 +42,7 @@ const parts = lazySchemas((z) => {
     z.strictObject({ target: absPath, type: z.enum(["dir", "file"]), source: vertexRef.optional(), path: str, readOnly: z.boolean() }),
     z.strictObject({ target: absPath, type: z.literal("secret"), secret: secretRef, owner: str.exactOptional(), mode: int.min(0).max(0o7777) }),
     z.strictObject({ target: absPath, type: z.literal("socket"), client: str.min(1), path: str.min(1), owner: str.exactOptional() }),
+    z.strictObject({ target: absPath, type: z.literal("volume"), volume: volumeStateSchema(z, secretRef), readOnly: z.boolean() }),
   ]) satisfies Z.ZodType<ContainerMount>;
 
   const healthcheckSchema = z.strictObject({
@@ -184,6 +186,7 @@ coreObjectTypes.register(
   (s) => new GitRef(parts().repoOf(s.repo), s.ref, s.commit),
 );
 registerExtraTypes(coreObjectTypes);
+registerVolumeType(coreObjectTypes, () => parts().secretRef);
 coreObjectTypes.register(
   "HealthcheckConfig",
   () => parts().healthcheckSchema,

@@ -59,7 +59,7 @@ export async function readFileAt(ctx: RequestContext, source: Vertex | undefined
       if (st.isDirectory()) throw new FailedPreconditionError(`"${file}" is a directory, not a file`);
       return await fs.readFile(host);
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === "ENOENT") throw new NotFoundError(`file "${file}" not found`);
+      if ((err as NodeJS.ErrnoException).code === "ENOENT") throw new NotFoundError(`open ${file}: no such file or directory`);
       throw err;
     }
   });
@@ -91,6 +91,9 @@ export async function statAt(ctx: RequestContext, source: Vertex | undefined, p:
 export async function digestTree(ctx: RequestContext, source: Vertex | undefined, dir: string): Promise<string> {
   return withView(ctx, source, async (root) => {
     const base = await resolveInRoot(root, dir, { followLast: true });
+    const st = await fs.stat(base).catch(() => undefined);
+    if (!st) throw new NotFoundError(`lstat ${dir}: no such file or directory`);
+    if (!st.isDirectory()) throw new FailedPreconditionError(`path ${dir} is a file, not a directory`);
     const hash = createHash("sha256");
     const walk = async (rel: string): Promise<void> => {
       for (const name of (await fs.readdir(path.join(base, rel))).sort()) {
@@ -117,7 +120,7 @@ export async function fileDigest(ctx: RequestContext, source: Vertex | undefined
   return withView(ctx, source, async (root) => {
     const host = await resolveInRoot(root, file, { followLast: true });
     const st = await fs.stat(host).catch((err: NodeJS.ErrnoException) => {
-      throw err.code === "ENOENT" ? new NotFoundError(`file "${file}" not found`) : err;
+      throw err.code === "ENOENT" ? new NotFoundError(`lstat ${file}: no such file or directory`) : err;
     });
     if (st.isDirectory()) throw new FailedPreconditionError(`"${file}" is a directory, not a file`);
     const contents = createHash("sha256")
@@ -137,7 +140,7 @@ export async function listDir(ctx: RequestContext, source: Vertex | undefined, d
       return entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)).map((e) => (e.isDirectory() ? `${e.name}/` : e.name));
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
-      if (code === "ENOENT") throw new NotFoundError(`directory "${dir}" not found`);
+      if (code === "ENOENT") throw new NotFoundError(`readdir ${dir}: no such file or directory`);
       if (code === "ENOTDIR") throw new FailedPreconditionError(`"${dir}" is not a directory`);
       throw err;
     }

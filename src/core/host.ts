@@ -97,7 +97,8 @@ export async function exportDirectory(ctx: RequestContext, d: Directory, dest: s
   return withView(ctx, d.source, async (root) => {
     const dir = await resolveInRoot(root, d.path, { followLast: true });
     const st = await fs.stat(dir).catch(() => undefined);
-    if (!st?.isDirectory()) throw new NotFoundError(`directory "${d.path}" not found`);
+    if (!st) throw new NotFoundError(`lstat ${d.path}: no such file or directory`);
+    if (!st.isDirectory()) throw new FailedPreconditionError(`path ${d.path} is a file, not a directory`);
     return ctx.session.host.write({ path: dest, kind: "dir", wipe, allowParentDirPath: false }, packDirectory(dir), ctx.signal);
   });
 }
@@ -106,7 +107,8 @@ export async function exportFile(ctx: RequestContext, f: File, dest: string, all
   return withView(ctx, f.source, async (root) => {
     const file = await resolveInRoot(root, f.path, { followLast: true });
     const st = await fs.stat(file).catch(() => undefined);
-    if (!st?.isFile()) throw new NotFoundError(`file "${f.path}" not found`);
+    if (!st) throw new NotFoundError(`lstat ${f.path}: no such file or directory`);
+    if (!st.isFile()) throw new FailedPreconditionError(`path ${f.path} is not a regular file`);
     return ctx.session.host.write({ path: dest, kind: "file", wipe: false, allowParentDirPath }, packFile(file, path.posix.basename(f.path), st), ctx.signal);
   });
 }

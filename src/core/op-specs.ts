@@ -16,6 +16,7 @@ import type { HostDirOp } from "../ops/host-dir-op.js";
 import { type HttpFileOp, isPlainName } from "../ops/http-op.js";
 import type { ImageImportOp, ImageTarballOp } from "../ops/image-archive-ops.js";
 import type { ImageOp } from "../ops/image-op.js";
+import type { SshfsVolumeSpec } from "../ops/sshfs-volumes.js";
 import type { OpSpec, Vertex } from "../solver/types.js";
 import { isVertex } from "../solver/vertex.js";
 import { isCommitSha } from "../sources/git-source.js";
@@ -53,6 +54,7 @@ export const specSchemas = lazySchemas((z) => {
     z.strictObject({ target: absPath, type: z.enum(["dir", "file"]), input: int.min(-1), path: relOrAbsPath, readOnly: z.boolean() }),
     z.strictObject({ target: absPath, type: z.literal("secret"), secret: secretKey, owner: str.exactOptional(), mode }),
     z.strictObject({ target: absPath, type: z.literal("socket"), client: str.min(1), path: str.min(1), owner: str.exactOptional() }),
+    z.strictObject({ target: absPath, type: z.literal("volume"), volume: str.min(1), readOnly: z.boolean() }),
   ]);
 
   const portForward = z.strictObject({ frontend: int.min(0).max(65535).exactOptional(), backend: int.min(1).max(65535), protocol: z.enum(["TCP", "UDP"]) });
@@ -78,6 +80,14 @@ export const specSchemas = lazySchemas((z) => {
     ]),
   ) as Z.ZodType<ServiceSpec>;
 
+  const sshfsVolume = z.strictObject({
+    endpoint: str.min(1),
+    privateKey: secretKey,
+    knownHosts: secretKey.exactOptional(),
+    insecureSkipHostKeyCheck: z.literal(true).exactOptional(),
+    serviceHost: serviceSpec.exactOptional(),
+  }) satisfies Z.ZodType<SshfsVolumeSpec>;
+
   const exec = z.strictObject({
     kind: z.literal("exec"),
     rootfs: z.boolean(),
@@ -97,7 +107,12 @@ export const specSchemas = lazySchemas((z) => {
     insecureRootCapabilities: z.literal(true).exactOptional(),
     services: z.array(z.strictObject({ alias: str.min(1), service: serviceSpec })).exactOptional(),
     nesting: z.record(z.string(), z.unknown()).exactOptional(),
-    origin: z.strictObject({ volatileEnv: z.array(str.regex(/^[^=]+=/, "must be NAME=value")) }).exactOptional(),
+    origin: z
+      .strictObject({
+        volatileEnv: z.array(str.regex(/^[^=]+=/, "must be NAME=value")).exactOptional(),
+        volumes: z.record(absPath, sshfsVolume).exactOptional(),
+      })
+      .exactOptional(),
   }) satisfies Z.ZodType<ExecOp>;
 
   const fileAction = z.discriminatedUnion("action", [
@@ -171,6 +186,7 @@ export const specSchemas = lazySchemas((z) => {
     origin: z.strictObject({ url: z.url({ protocol: /^https?$/ }), auth: secretKey.exactOptional() }),
     name: str.refine(isPlainName, "must be a plain file name"),
     permissions: mode,
+    mtime: int.exactOptional(),
   }) satisfies Z.ZodType<HttpFileOp>;
 
   const imageSettings = z.strictObject({
@@ -233,7 +249,7 @@ export const specSchemas = lazySchemas((z) => {
     output,
   } as Record<string, Z.ZodType<OpSpec>>;
 
-  return { absPath, platform, vertexRef, secretKey, sharing, serviceSpec, gitAuthSpec, ops };
+  return { absPath, platform, vertexRef, secretKey, sharing, serviceSpec, gitAuthSpec, sshfsVolume, ops };
 });
 
 /** Check an op spec from an ID; the error names the op and the bad field. */

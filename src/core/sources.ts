@@ -202,6 +202,7 @@ export async function httpFile(
     origin: { url, ...(auth ? { auth: { name: auth.ref.name, mac: auth.ref.mac } } : {}) },
     name,
     permissions: opts.permissions,
+    mtime: download.mtime,
   };
   return new File(vertex(op, [], `http ${url}`), "/" + name);
 }

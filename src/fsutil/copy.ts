@@ -33,7 +33,7 @@ export async function copyPath(srcRoot: string, srcPath: string, dstRoot: string
   try {
     st = await fs.lstat(src);
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === "ENOENT") throw new NotFoundError(`"${srcPath}" not found`);
+    if ((err as NodeJS.ErrnoException).code === "ENOENT") throw new NotFoundError(`lstat ${srcPath}: no such file or directory`);
     throw err;
   }
   if (st.isDirectory()) {

@@ -119,7 +119,7 @@ export async function mkdirInRoot(root: string, p: string, mode = 0o755): Promis
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
       const st = await fs.stat(host);
-      if (!st.isDirectory()) throw new InvalidArgumentError(`cannot create directory "${current}": a file is in the way`);
+      if (!st.isDirectory()) throw new InvalidArgumentError(`mkdir ${current}: not a directory (a file is in the way)`);
     }
   }
   return resolveInRoot(root, p, { followLast: true });

@@ -34,6 +34,7 @@ import { OutputCollector } from "./exec-output.js";
 import { Cleanup, SecretFiles } from "./exec-secrets.js";
 import type { NestedClient, NestingHost, NestingSpec } from "./nesting.js";
 import { forwardSockets, type SocketMount } from "./socket-forward.js";
+import { mountVolumes, type SshfsVolumeSpec, type VolumeMount } from "./sshfs-volumes.js";
 
 export type ExecMount =
   | { target: string; type: "cache"; key: string; sharing: CacheSharingMode; owner?: string; seed?: { input: number; path: string } }
@@ -42,7 +43,8 @@ export type ExecMount =
   | { target: string; type: "dir" | "file"; input: number; path: string; readOnly: boolean }
   /** A secret's value as a read-only file; the value comes from the session by HMAC. */
   | { target: string; type: "secret"; secret: SecretKey; owner?: string; mode: number }
-  | SocketMount;
+  | SocketMount
+  | VolumeMount;
 
 /** How an op names a secret: never its value. */
 export interface SecretKey {
@@ -71,8 +73,11 @@ export interface ExecOp {
   services?: Array<{ alias: string; service: unknown }>;
   /** Privileged nesting: the process gets a client of the engine (see nesting.ts). */
   nesting?: NestingSpec;
-  /** Kept out of the cache key: volatile variables (NAME=value), set for the process but not part of what the exec is. */
-  origin?: { volatileEnv: string[] };
+  /**
+   * Kept out of the cache key: volatile variables (NAME=value), set for the
+   * process but not part of what the exec is; how to reach each volume mount, by target.
+   */
+  origin?: { volatileEnv?: string[]; volumes?: Record<string, SshfsVolumeSpec> };
 }
 
 /** Starts bound services for an exec and reports where they are. */
@@ -207,6 +212,7 @@ export class ExecOpRunner implements OpRunner {
       const sockets = await forwardSockets(op.mounts, path.join(dir, "sockets"), rootfs, ctx.session);
       unmounts.defer(sockets.close);
       specMounts.push(...sockets.mounts);
+      specMounts.push(...(await mountVolumes(op.mounts, op.origin?.volumes, path.join(dir, "volumes"), ctx, unmounts, this.deps.services)));
       const output = await this.#runIn(id, rootfs, op, specMounts, v, ctx, secrets, opts, sources);
       await unmounts.run();
       if (!opts.commit) return { meta: { ...output } };

@@ -152,7 +152,7 @@ export class FileOpRunner implements OpRunner {
           await fs.lstat(host);
         } catch {
           if (a.allowNotFound) return;
-          throw new NotFoundError(`"${a.path}" not found`);
+          throw new NotFoundError(`lstat ${a.path}: no such file or directory`);
         }
         await fs.rm(host, { recursive: true, force: true });
         return;

@@ -27,6 +27,8 @@ export interface HttpFileOp {
   /** A single path component. */
   name: string;
   permissions: number;
+  /** Modification time of the file, seconds since the epoch (Last-Modified, else 0): part of the key, as it is of the file. */
+  mtime?: number;
 }
 
 export class HttpFileOpRunner implements OpRunner {
@@ -55,6 +57,7 @@ export class HttpFileOpRunner implements OpRunner {
       const file = path.join(active.upperDir, op.name);
       await fs.copyFile(content.path(op.digest), file);
       await fs.chmod(file, op.permissions);
+      await fs.utimes(file, op.mtime ?? 0, op.mtime ?? 0);
     } catch (err) {
       await snapshots.abort(active);
       throw err;

@@ -39,6 +39,7 @@ import { socketContainerResolvers, socketHostResolvers, socketResolvers } from "
 import { gitRefResolvers, gitRepositoryResolvers, sourcesQueryResolvers } from "../api/resolvers/sources.js";
 import { terminalContainerResolvers, terminalDirectoryResolvers, terminalServiceResolvers } from "../api/resolvers/terminal.js";
 import { cacheVolumeResolvers, namedValueResolvers, portResolvers } from "../api/resolvers/values.js";
+import { volumeAddressResolvers, volumeContainerResolvers, volumeQueryResolvers, volumeResolvers } from "../api/resolvers/volumes.js";
 import { addressesSDL } from "./sdl/addresses.js";
 import { containerExtrasSDL } from "./sdl/container-extras.js";
 import { coreSDL } from "./sdl/core.js";
@@ -54,6 +55,7 @@ import { servicesSDL } from "./sdl/services.js";
 import { socketsSDL } from "./sdl/sockets.js";
 import { sourcesSDL } from "./sdl/sources.js";
 import { terminalSDL } from "./sdl/terminal.js";
+import { volumesSDL } from "./sdl/volumes.js";
 import type { SchemaPart } from "./types.js";
 
 export const coreParts: readonly SchemaPart[] = [
@@ -116,6 +118,11 @@ export const coreParts: readonly SchemaPart[] = [
     },
   },
   { name: "addresses", sdl: addressesSDL, resolvers: { Query: addressQueryResolvers, Address: addressResolvers } },
+  {
+    name: "volumes",
+    sdl: volumesSDL,
+    resolvers: { Volume: volumeResolvers, Query: volumeQueryResolvers, Container: volumeContainerResolvers, Address: volumeAddressResolvers },
+  },
   { name: "git-extras", sdl: gitExtrasSDL, resolvers: { GitRef: gitExtrasRefResolvers, Directory: gitExtrasDirectoryResolvers } },
   { name: "dockerfile", sdl: dockerfileSDL, resolvers: { Directory: dockerfileDirectoryResolvers } },
 ];

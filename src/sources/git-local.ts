@@ -17,6 +17,7 @@ import { randomBytes } from "node:crypto";
 import * as fs from "node:fs/promises";
 import * as path from "node:path";
 import { CancelledError, EngineError, FailedPreconditionError, InvalidArgumentError, UnavailableError } from "../errors.js";
+import { normalizeCheckoutTimes } from "./checkout-times.js";
 import { isCommitSha, type RemoteRefs } from "./git-source.js";
 
 export interface GitRun {
@@ -135,6 +136,7 @@ export async function checkoutLocal(
     if (origin !== undefined) await mustGit(["-C", dest, "remote", "add", "origin", origin], signal);
     // FETCH_HEAD names this engine's view of the source: not part of the tree.
     await fs.rm(path.join(dest, ".git", "FETCH_HEAD"), { force: true });
+    await normalizeCheckoutTimes(dest);
     return;
   }
   // A private index: the source repository is only read.
@@ -146,6 +148,7 @@ export async function checkoutLocal(
   } finally {
     await fs.rm(index, { force: true });
   }
+  await normalizeCheckoutTimes(dest);
 }
 
 /**

@@ -26,6 +26,7 @@ import { globToRegExp } from "../fsutil/glob.js";
 import { digestHex, sha256 } from "../oci/digest.js";
 import { listEntries, mtimeMs } from "../util/disk-usage.js";
 import { KeyedLock } from "../util/keyed-lock.js";
+import { normalizeCheckoutTimes } from "./checkout-times.js";
 
 /** What a remote advertises: full ref name → commit (annotated tags peeled). */
 export interface RemoteRefs {
@@ -292,6 +293,7 @@ export class GitSource {
       await this.#must([...local, "remote", "add", "origin", url], signal);
       // FETCH_HEAD names the engine's cache path: not part of the tree.
       await fs.rm(path.join(dest, ".git", "FETCH_HEAD"), { force: true });
+      await normalizeCheckoutTimes(dest);
       return;
     }
     // A private index, so that checkouts from one cache repository can run at once.
@@ -304,6 +306,7 @@ export class GitSource {
     } finally {
       await fs.rm(index, { force: true });
     }
+    await normalizeCheckoutTimes(dest);
   }
 
   async #fetch(repo: string, url: string, commit: string, opts: CheckoutOptions): Promise<void> {

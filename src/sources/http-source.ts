@@ -20,6 +20,11 @@ import { type Limit, unlimited } from "../util/limit.js";
 export interface Download {
   readonly digest: Digest;
   readonly size: number;
+  /**
+   * The file's modification time, in seconds since the epoch, as Dagger sets
+   * it: the response's Last-Modified when it parses, else 0 (the epoch).
+   */
+  readonly mtime: number;
 }
 
 export interface FetchOptions {
@@ -81,9 +86,9 @@ export class HttpSource {
         const what = `GET ${url}: ${status} ${res.statusMessage ?? ""}`.trimEnd();
         throw status === 404 || status === 410 ? new NotFoundError(what) : new UnavailableError(what);
       }
-      const download = await this.#store(url, res, opts);
-      const etag = res.headers.etag;
       const lastModified = res.headers["last-modified"];
+      const download = await this.#store(url, res, opts, httpTimeSeconds(lastModified));
+      const etag = res.headers.etag;
       if (etag !== undefined || lastModified !== undefined) {
         this.#validators.set(url, { ...(etag !== undefined ? { etag } : {}), ...(lastModified !== undefined ? { lastModified } : {}), download });
       } else this.#validators.delete(url);
@@ -91,7 +96,7 @@ export class HttpSource {
     }
   }
 
-  async #store(url: string, res: http.IncomingMessage, opts: FetchOptions): Promise<Download> {
+  async #store(url: string, res: http.IncomingMessage, opts: FetchOptions, mtime: number): Promise<Download> {
     const w = await this.content.writer();
     let size = 0;
     try {
@@ -106,7 +111,7 @@ export class HttpSource {
       const digest = await w.commit(size, opts.checksum).catch((err: unknown) => {
         throw new EngineError(`GET ${url}: ${messageOf(err)}`, { code: "FAILED_PRECONDITION", cause: err });
       });
-      return { digest, size };
+      return { digest, size, mtime };
     } catch (err) {
       await w.abort();
       if (opts.signal?.aborted) throw new CancelledError();
@@ -130,6 +135,13 @@ export class HttpSource {
       });
     });
   }
+}
+
+/** An HTTP date (Last-Modified) in whole seconds since the epoch; 0 when absent or unreadable. */
+export function httpTimeSeconds(value: string | undefined): number {
+  if (value === undefined) return 0;
+  const ms = Date.parse(value);
+  return Number.isFinite(ms) ? Math.floor(ms / 1000) : 0;
 }
 
 function parseHttpUrl(url: string): URL {

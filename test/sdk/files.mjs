@@ -89,5 +89,38 @@ await connection(async () => {
   out.diff = await older.diff(older.withNewFile("changed.txt", "2").withNewFile("new/x.txt", "x")).glob("**");
   out.exists = [await d.exists("a/1.txt"), await d.exists("nope")];
   out.rootfsEntries = (await base.withNewFile("/marker", "m").rootfs().entries()).includes("marker");
+
+  // Missing paths, as Dagger answers them: file()/directory() check the path where they are called (in
+  // Dagger's words, "no such file or directory", which clients match on); without* of a missing path succeed.
+  const fail = async (p) => {
+    try {
+      await p();
+      return "no error";
+    } catch (err) {
+      return String(err.message ?? err);
+    }
+  };
+  const m = dag.directory().withNewFile("a.txt", "a").withNewFile("sub/b.txt", "b");
+  out.missing = {
+    file: await fail(() => m.file("nope.txt").id()),
+    directory: await fail(() => m.directory("nope").id()),
+    fileIsDir: await fail(() => m.file("sub").id()),
+    dirIsFile: await fail(() => m.directory("a.txt").id()),
+    afterWithout: await fail(() => m.withoutFile("a.txt").file("a.txt").contents()),
+    entries: await fail(() => m.entries({ path: "nope" })),
+    stat: await fail(() => m.stat("nope").size()),
+    ctrFile: await fail(() => base.file("/nope").contents()),
+    ctrDirectory: await fail(() => base.directory("/nope").entries()),
+    mountMissingDir: await fail(() => base.withMountedDirectory("/m", m.directory("nope")).withExec(["ls", "/m"]).stdout()),
+    mountMissingFile: await fail(() => base.withMountedFile("/m", m.file("nope")).withExec(["cat", "/m"]).stdout()),
+    underFile: await fail(() => m.withNewFile("a.txt/x", "x").entries()),
+    glob: await m.glob("nope/*"),
+    exists: await m.exists("nope"),
+    withoutFile: await m.withoutFile("nope").entries(),
+    withoutDirectory: await m.withoutDirectory("nope").entries(),
+    withoutFiles: await m.withoutFiles(["nope", "nope2"]).entries(),
+    ctrWithout: await base.withoutFile("/nope").withoutDirectory("/nope2").withExec(["true"]).exitCode(),
+    workdir: await base.withWorkdir("/new/deep").withExec(["pwd"]).stdout(),
+  };
 });
 console.log(JSON.stringify(out));

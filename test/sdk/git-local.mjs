@@ -42,6 +42,17 @@ await connection(async () => {
   out.tagTree = await repo.tag("v1.0.0").tree({ discardGitDir: true }).entries();
   out.byCommit = await repo.commit(out.feature).tree({ discardGitDir: true }).entries();
   out.ancestor = await repo.branch("feature").commonAncestor(repo.branch("main")).commit();
+  // A checkout's paths all at 1s past the epoch, as Dagger sets them (read-only: no overlay upper of its own).
+  out.checkoutMtimes = (
+    await dag
+      .container()
+      .from(process.env.TANTO_TEST_IMAGE)
+      .withMountedDirectory("/src", repo.branch("feature").tree(), { readOnly: true })
+      .withExec(["stat", "-c", "%Y", "/src", "/src/b.txt", "/src/sub/s.txt", "/src/.git/HEAD"])
+      .stdout()
+  )
+    .trim()
+    .split("\n");
   out.unknownBranch = await failure(repo.branch("nope").commit());
 
   const changes = repo.uncommitted();

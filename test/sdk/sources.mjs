@@ -72,5 +72,27 @@ await connection(async () => {
     .stdout();
   out.checksumMismatch = await failure(() => dag.http(`${httpBase}/files/hello.txt`, { checksum: `sha256:${"0".repeat(64)}` }).contents());
   out.notFound = await failure(() => dag.http(`${httpBase}/missing.txt`).contents());
+
+  // Timestamps: seen by a command, through a mount (nothing copied). Each at its own path: an exec's
+  // cache key takes a mounted file by its content, not its times, so the same command would be a hit.
+  const mtime = async (f, at) => (await dag.container().from(image).withMountedFile(at, f).withExec(["stat", "-c", "%Y", at]).stdout()).trim();
+  out.httpMtime = await mtime(dag.http(`${httpBase}/files/hello.txt`), "/plain");
+  const dated = dag.http(`${httpBase}/dated/hello.txt`);
+  out.datedMtime = await mtime(dated, "/dated");
+  out.datedContents = await dated.contents();
+  // Read-only: a writable mount is an overlay whose root takes the times of its fresh upper directory.
+  const mtimes = async (d, paths) =>
+    (
+      await dag
+        .container()
+        .from(image)
+        .withMountedDirectory("/src", d, { readOnly: true })
+        .withExec(["stat", "-c", "%Y", ...paths])
+        .stdout()
+    )
+      .trim()
+      .split("\n");
+  out.gitMtimes = await mtimes(v1, ["/src", "/src/a.txt", "/src/a.txt"]);
+  out.keptGitMtimes = await mtimes(repo.branch("main").tree(), ["/src/b.txt", "/src/.git", "/src/.git/HEAD"]);
 });
 console.log(JSON.stringify(out));

@@ -121,9 +121,11 @@ export async function startGitHttp(root: string, user: string, password: string)
 /**
  * Debian's sshd on 127.0.0.1 (its own config, host key and authorized key),
  * and an ssh-agent holding the only key it accepts. `knownHosts` is the line
- * a client needs to trust the host key.
+ * a client needs to trust the host key; `userKey` is the file of the accepted private key.
  */
-export async function startSshd(dir: string): Promise<{ port: number; agentSocket: string; knownHosts: string; close(): Promise<void> }> {
+export async function startSshd(
+  dir: string,
+): Promise<{ port: number; agentSocket: string; knownHosts: string; userKey: string; hostPublicKey: string; close(): Promise<void> }> {
   await fs.mkdir(dir, { recursive: true });
   const hostKey = path.join(dir, "host_key");
   const userKey = path.join(dir, "user_key");
@@ -153,6 +155,8 @@ export async function startSshd(dir: string): Promise<{ port: number; agentSocke
       "PermitRootLogin prohibit-password",
       "StrictModes no",
       "UsePAM no",
+      // SFTP for sshfs clients (Query.sshfsVolume).
+      "Subsystem sftp internal-sftp",
       `PidFile ${path.join(dir, "sshd.pid")}`,
       "",
     ].join("\n"),
@@ -191,5 +195,5 @@ export async function startSshd(dir: string): Promise<{ port: number; agentSocke
       }
     }
   };
-  return { port, agentSocket, knownHosts: `[127.0.0.1]:${port} ${hostPub}`, close };
+  return { port, agentSocket, knownHosts: `[127.0.0.1]:${port} ${hostPub}`, userKey, hostPublicKey: hostPub, close };
 }

@@ -11,7 +11,7 @@ import { type CacheVolume, Directory, File, NamedValue, Port } from "../../core/
 import { InvalidArgumentError } from "../../errors.js";
 import { loadObject } from "../objects.js";
 import { type Args, bool, containerPath, expand, optInt, optStr, permissions, str, strList } from "./args.js";
-import { copyDirectory, copyFile, statPath } from "./directory.js";
+import { copyDirectory, copyFile, existingDirectory, existingFile, statPath } from "./directory.js";
 
 function exec(c: Container, a: Args): Container {
   let args = strList(a, "args").map((x) => expand(c, a, x));
@@ -191,15 +191,15 @@ export const containerResolvers = {
     const target = expand(c, a, str(a, "target"));
     return changeAt(c, link, (at) => [{ action: "symlink", target, link: at }], `withSymlink ${link}`);
   },
-  file: (c: Container, a: Args) => {
+  file: (c: Container, a: Args, ctx: RequestContext) => {
     const p = containerPath(c, a);
     const m = underMount(c, p);
-    return m ? new File(m.source, m.path) : new File(c.state.rootfs, p);
+    return m ? existingFile(ctx, m.source, m.path) : existingFile(ctx, c.state.rootfs, p);
   },
-  directory: (c: Container, a: Args) => {
+  directory: (c: Container, a: Args, ctx: RequestContext) => {
     const p = containerPath(c, a);
     const m = underMount(c, p);
-    return m ? new Directory(m.source, m.path) : new Directory(c.state.rootfs, p);
+    return m ? existingDirectory(ctx, m.source, m.path) : existingDirectory(ctx, c.state.rootfs, p);
   },
   exists: async (c: Container, a: Args, ctx: RequestContext) => {
     // Only a missing path is false: a container that fails to build raises.

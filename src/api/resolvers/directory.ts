@@ -13,6 +13,25 @@ import { type Args, bool, optInt, optStr, permissions, str, strList } from "./ar
 const dirArg = (a: Args, k: string): Directory => loadObject(str(a, k), "Directory") as Directory;
 const fileArg = (a: Args, k: string): File => loadObject(str(a, k), "File") as File;
 
+/**
+ * `file(path)` and `directory(path)` check the path at once, as Dagger does,
+ * so a missing one fails where it is named (in Dagger's words, which clients
+ * match on), not in whatever uses it later.
+ */
+export async function existingFile(ctx: RequestContext, source: Directory["source"], p: string): Promise<File> {
+  const st = await statAt(ctx, source, p);
+  if (!st) throw new NotFoundError(`lstat ${p}: no such file or directory`);
+  if (st.type === "DIRECTORY") throw new FailedPreconditionError(`path ${p} is a directory, not a file`);
+  return new File(source, p);
+}
+
+export async function existingDirectory(ctx: RequestContext, source: Directory["source"], p: string): Promise<Directory> {
+  const st = await statAt(ctx, source, p);
+  if (!st) throw new NotFoundError(`lstat ${p}: no such file or directory`);
+  if (st.type !== "DIRECTORY") throw new FailedPreconditionError(`path ${p} is a file, not a directory`);
+  return new Directory(source, p);
+}
+
 /** A copy of a Directory's contents to `dest`, with the API's filter and owner arguments. */
 export function copyDirectory(src: Directory, dest: string, a: Args): Change {
   const owner = optStr(a, "owner");
@@ -40,7 +59,7 @@ export function copyFile(src: File, dest: string, a: Args): Change {
 
 export async function statPath(ctx: RequestContext, src: Directory | File, p: string, follow: boolean): Promise<Stat> {
   const st = await statAt(ctx, src.source, p, follow);
-  if (!st) throw new NotFoundError(`"${p}" not found`);
+  if (!st) throw new NotFoundError(`lstat ${p}: no such file or directory`);
   return new Stat(path.posix.basename(p) || "/", st.type, st.mode & 0o7777, st.size);
 }
 
@@ -64,8 +83,8 @@ export const directoryResolvers = {
   name: (d: Directory) => (d.path === "/" ? "/" : path.posix.basename(d.path) + "/"),
   entries: (d: Directory, a: Args, ctx: RequestContext) => listDir(ctx, d.source, joinPath(d.path, optStr(a, "path") ?? ".")),
   glob: (d: Directory, a: Args, ctx: RequestContext) => globDir(ctx, d.source, d.path, str(a, "pattern")),
-  file: (d: Directory, a: Args) => new File(d.source, joinPath(d.path, str(a, "path"))),
-  directory: (d: Directory, a: Args) => new Directory(d.source, joinPath(d.path, str(a, "path"))),
+  file: async (d: Directory, a: Args, ctx: RequestContext) => existingFile(ctx, d.source, joinPath(d.path, str(a, "path"))),
+  directory: async (d: Directory, a: Args, ctx: RequestContext) => existingDirectory(ctx, d.source, joinPath(d.path, str(a, "path"))),
   exists: async (d: Directory, a: Args, ctx: RequestContext) => {
     const st = await statAt(ctx, d.source, joinPath(d.path, str(a, "path")), !bool(a, "doNotFollowSymlinks"));
     const want = optStr(a, "expectedType");
