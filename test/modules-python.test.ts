@@ -16,7 +16,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { after, before, describe, test } from "node:test";
 import { CLI, REPO, run, startEngine, type TestEngine } from "./support/engine.js";
-import { testRegistry } from "./support/fixtures.js";
+import { STARTER_FUNCTIONS, testRegistry } from "./support/fixtures.js";
 import { pushBusybox } from "./support/images.js";
 
 const SLOW = 15 * 60_000;
@@ -104,15 +104,7 @@ describe("modules: the official Python SDK, through the CLI", () => {
 
     const fns = await timed("functions (fresh starter)", ["functions"], mod);
     assert.equal(fns.code, 0, fns.stderr);
-    assert.equal(
-      fns.stdout,
-      [
-        "Name             Description",
-        "container-echo   Returns a container that echoes whatever string argument is provided",
-        "grep-dir         Returns lines that match a pattern in the files of the provided Directory",
-        "",
-      ].join("\n"),
-    );
+    assert.equal(fns.stdout, STARTER_FUNCTIONS);
     const echo = await tanto(["call", "container-echo", "--string-arg", "hello from python", "stdout"], mod);
     assert.equal(echo.code, 0, echo.stderr);
     assert.equal(echo.stdout, "hello from python\n");

@@ -150,12 +150,12 @@ import (
 
 type %[1]s struct{}
 
-// Returns a container that runs echo with the given string
+// Returns a container that echoes whatever string argument is provided
 func (m *%[1]s) ContainerEcho(stringArg string) *dagger.Container {
 	return dag.Container().From("alpine:latest").WithExec([]string{"echo", stringArg})
 }
 
-// Returns the lines of the directory's files that match the pattern
+// Returns lines that match a pattern in the files of the provided Directory
 func (m *%[1]s) GrepDir(ctx context.Context, directoryArg *dagger.Directory, pattern string) (string, error) {
 	return dag.Container().
 		From("alpine:latest").

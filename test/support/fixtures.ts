@@ -45,3 +45,11 @@ export function multiPlatformBusybox(): Promise<MultiPlatformImage> {
   })();
   return multiPlatform;
 }
+
+/** What `tanto functions` prints for a fresh starter module of any SDK: Dagger's templates' two functions. */
+export const STARTER_FUNCTIONS = [
+  "Name             Description",
+  "container-echo   Returns a container that echoes whatever string argument is provided",
+  "grep-dir         Returns lines that match a pattern in the files of the provided Directory",
+  "",
+].join("\n");

@@ -11,6 +11,7 @@ import * as fs from "node:fs/promises";
 import * as path from "node:path";
 import { pipIndexSettings } from "../../src/modules/runtimes/python/dependencies.js";
 import { CLI, REPO, run } from "./engine.js";
+import { STARTER_FUNCTIONS } from "./fixtures.js";
 
 /** Where the engine container finds the CA bundles passed in. */
 const PIP_CA = "/etc/tanto/pip-ca.crt";
@@ -47,13 +48,6 @@ export interface RemoteModuleRun {
   timeoutMs: number;
 }
 
-const STARTER_FUNCTIONS = [
-  "Name             Description",
-  "container-echo   Returns a container that echoes whatever string argument is provided",
-  "grep-dir         Returns lines that match a pattern in the files of the provided Directory",
-  "",
-].join("\n");
-
 /** Runs `tanto ARGS` in `cwd`, times it, and returns its stdout; fails on a non-zero exit. */
 async function tanto(r: RemoteModuleRun, label: string, args: string[], cwd: string): Promise<string> {
   const t0 = Date.now();
@@ -63,14 +57,14 @@ async function tanto(r: RemoteModuleRun, label: string, args: string[], cwd: str
   return res.stdout;
 }
 
-/** `init --sdk=SDK` in a fresh directory, then `call container-echo … stdout` (and `functions` where asked). */
-async function starter(r: RemoteModuleRun, sdk: "typescript" | "python" | "go", opts: { functions: boolean }): Promise<void> {
+/** `init --sdk=SDK` in a fresh directory, `functions`, then `call container-echo … stdout`. */
+async function starter(r: RemoteModuleRun, sdk: "typescript" | "python" | "go"): Promise<void> {
   const mod = path.join(r.dir, `${sdk}-starter`);
   await fs.mkdir(mod);
   const init = await tanto(r, `${sdk}: init`, ["init", `--sdk=${sdk}`, "--name=remote-mod"], mod);
   assert.equal(init, `Initialized module remote-mod in ${mod}\n`);
   assert.equal(JSON.parse(await fs.readFile(path.join(mod, "dagger.json"), "utf8")).sdk.source, sdk);
-  if (opts.functions) assert.equal(await tanto(r, `${sdk}: functions`, ["functions"], mod), STARTER_FUNCTIONS);
+  assert.equal(await tanto(r, `${sdk}: functions`, ["functions"], mod), STARTER_FUNCTIONS);
   const said = `hello from ${sdk}`;
   assert.equal(await tanto(r, `${sdk}: call container-echo`, ["call", "container-echo", "--string-arg", said, "stdout"], mod), `${said}\n`);
 }
@@ -91,9 +85,9 @@ export class NpmDep {
 
 export async function modulesThroughRemoteEngine(r: RemoteModuleRun): Promise<void> {
   assert.equal(await r.existsInEngine(r.dir), false, `the engine's container cannot see ${r.dir}: files must go through the session`);
-  await starter(r, "typescript", { functions: true });
-  await starter(r, "python", { functions: false });
-  await starter(r, "go", { functions: false });
+  await starter(r, "typescript");
+  await starter(r, "python");
+  await starter(r, "go");
   // Dependencies from the package indexes, with the settings and CA the engine's container was given.
   const npmDep = path.join(r.dir, "npm-dep");
   await fs.mkdir(npmDep);
