@@ -8,7 +8,7 @@
 import type { Database } from "../metadata/database.js";
 import { type Digest, sha256 } from "../oci/digest.js";
 
-export const CACHE_VERSION = 2;
+export const CACHE_VERSION = 3;
 
 /** The record key of a vertex digest (a recipe key) under the current version. */
 export function recordKey(vertexDigest: Digest): Digest {
