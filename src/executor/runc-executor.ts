@@ -24,6 +24,7 @@ import { CancelledError, EngineError, FailedPreconditionError, InvalidArgumentEr
 import { generateProcess, generateSpec, type Rlimit } from "../oci/runtime-spec.js";
 import { heldCapabilities } from "./host-capabilities.js";
 import { readHostNofile } from "./host-limits.js";
+import { hostSeccompArchitectures } from "./host-seccomp.js";
 import { attachTerminal } from "./pty-attach.js";
 import type { Executor, ExitStatus, ProcessIO, ProcessSpec, RunSpec } from "./types.js";
 
@@ -115,6 +116,7 @@ export class RuncExecutor implements Executor {
         mounts: spec.mounts ?? [],
         rlimitNofile: nofile,
         network: spec.network ?? "none",
+        seccompArchitectures: hostSeccompArchitectures(),
         ...(spec.hostname === undefined ? {} : { hostname: spec.hostname }),
         ...(spec.readonlyRootfs === undefined ? {} : { readonlyRootfs: spec.readonlyRootfs }),
         ...(spec.cgroupsPath === undefined ? {} : { cgroupsPath: spec.cgroupsPath }),
