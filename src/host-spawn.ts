@@ -37,6 +37,8 @@ const children = new Map();
 let ended = false;
 const send = (m) => process.stdout.write(JSON.stringify(m) + "\\n");
 const maybeExit = () => { if (ended && children.size === 0) process.exit(0); };
+// The engine is gone: its children carry on as they would have without a helper.
+process.stdout.on("error", () => process.exit(0));
 let buf = "";
 process.stdin.setEncoding("utf8");
 process.stdin.on("data", (chunk) => {
