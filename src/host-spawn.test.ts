@@ -31,7 +31,7 @@ test("commands through the helper: output, exit code, stdin, cwd and env, as wit
       return collect(c);
     }),
   );
-  many.forEach((r, i) => assert.equal(r.out, `${"x".repeat(200000)}${i}\n`));
+  for (const [i, r] of many.entries()) assert.equal(r.out, `${"x".repeat(200000)}${i}\n`);
 });
 
 test("a missing binary is an error event; kill and abort end a command", async () => {
