@@ -67,7 +67,14 @@ export class EngineClient {
     return JSON.parse(res.body) as { version: string };
   }
 
-  async stats(): Promise<{ executed: Record<string, number>; cacheHits: number; contentHits?: number; sessions: number; platforms: string[] }> {
+  async stats(): Promise<{
+    executed: Record<string, number>;
+    cacheHits: number;
+    contentHits?: number;
+    sessions: number;
+    platforms: string[];
+    network?: { ready: number; inUse: number };
+  }> {
     return JSON.parse((await this.request("GET", "/v1/stats")).body) as {
       executed: Record<string, number>;
       cacheHits: number;

@@ -44,6 +44,13 @@ test("network can be turned off", () => {
   assert.throws(() => parseConfig(`[network]\nenabled = "no"\n`), /"network\.enabled" must be a boolean/);
 });
 
+test("the namespace pool follows max-parallelism unless pool-size is set", () => {
+  assert.equal(parseConfig("").config.network.poolSize, 4);
+  assert.equal(parseConfig(`[worker.oci]\nmax-parallelism = 100\n`).config.network.poolSize, 100);
+  assert.equal(parseConfig(`[worker.oci]\nmax-parallelism = 1000\n`).config.network.poolSize, 256, "at most 256");
+  assert.equal(parseConfig(`[network]\npool-size = 2\n[worker.oci]\nmax-parallelism = 100\n`).config.network.poolSize, 2);
+});
+
 test("bounds on services, downloads, layer pulls and exports", () => {
   const defaults = parseConfig("").config.limits;
   assert.ok(defaults.exports >= 1 && defaults.services >= 1 && defaults.downloads >= 1 && defaults.layerPulls >= 1);

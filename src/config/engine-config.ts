@@ -14,7 +14,7 @@
  *   max-layer-pulls = 3      # image layer downloads at once
  *   max-exports = 1          # layers packed and compressed at once (cores - 1)
  *   [network]
- *   pool-size = 4
+ *   pool-size = 4      # default: max-parallelism (at most 256)
  *   enabled = true     # false: execs get loopback only, services cannot run
  *
  * Unknown keys are warnings (a newer config on an older engine still starts);
@@ -52,7 +52,12 @@ export interface NetworkConfig {
   name: string;
   /** IPv4 subnet of the bridge; must not overlap a host route. */
   cidr: string;
-  /** Namespaces kept ready, so an exec does not pay for CNI ADD/DEL. */
+  /**
+   * Namespaces kept ready, so an exec does not pay for CNI ADD/DEL. Unless
+   * set, as many as ops can run at once (max-parallelism, at most 256): a
+   * burst of execs beyond the pool makes its namespaces on the spot, tens of
+   * milliseconds of CPU each (and as much again to remove the surplus).
+   */
   poolSize: number;
 }
 
@@ -142,6 +147,7 @@ export function parseConfig(text: string, source = "engine.toml"): LoadedConfig 
     throw new InvalidArgumentError(`invalid TOML in ${source}: ${messageOf(err)}`);
   }
   const config = defaultConfig();
+  let poolSizeSet = false;
   const warnings: string[] = [];
   const unknown = (key: string): void => void warnings.push(`${source}: unknown key "${key}" ignored`);
 
@@ -178,8 +184,9 @@ export function parseConfig(text: string, source = "engine.toml"): LoadedConfig 
           else if (nkey === "cidr") config.network.cidr = str(nval, full, source);
           else if (nkey === "pool-size") {
             const n = int(nval, full, source);
-            if (n < 0 || n > 256) throw new InvalidArgumentError(`${source}: "${full}" must be from 0 to 256, got ${n}`);
+            if (n < 0 || n > MAX_POOL_SIZE) throw new InvalidArgumentError(`${source}: "${full}" must be from 0 to ${MAX_POOL_SIZE}, got ${n}`);
             config.network.poolSize = n;
+            poolSizeSet = true;
           } else unknown(full);
         }
         break;
@@ -212,8 +219,12 @@ export function parseConfig(text: string, source = "engine.toml"): LoadedConfig 
         unknown(key);
     }
   }
+  if (!poolSizeSet) config.network.poolSize = Math.min(config.maxParallelism, MAX_POOL_SIZE);
   return { config, warnings };
 }
+
+/** The most network namespaces kept ready. */
+const MAX_POOL_SIZE = 256;
 
 /** `type=registry,ref=…[,mode=min|max]`: the keys of BuildKit's cache options that tanto implements. */
 export function remoteCacheRef(entry: string, key: string, source: string): RemoteCacheRef {

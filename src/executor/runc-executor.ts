@@ -15,15 +15,16 @@
  * after a non-zero exit we can tell "the process failed" from "runc failed"
  * without parsing the container's stderr.
  */
-import { spawn } from "node:child_process";
 import { mkdir, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { constants as osConstants } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { CancelledError, EngineError, FailedPreconditionError, InvalidArgumentError, messageOf, UnavailableError } from "../errors.js";
+import { hostSpawn } from "../host-spawn.js";
 import { generateProcess, generateSpec, type Rlimit } from "../oci/runtime-spec.js";
 import { heldCapabilities } from "./host-capabilities.js";
 import { readHostNofile } from "./host-limits.js";
+import { hostSeccompArchitectures } from "./host-seccomp.js";
 import { attachTerminal } from "./pty-attach.js";
 import type { Executor, ExitStatus, ProcessIO, ProcessSpec, RunSpec } from "./types.js";
 
@@ -115,6 +116,7 @@ export class RuncExecutor implements Executor {
         mounts: spec.mounts ?? [],
         rlimitNofile: nofile,
         network: spec.network ?? "none",
+        seccompArchitectures: hostSeccompArchitectures(),
         ...(spec.hostname === undefined ? {} : { hostname: spec.hostname }),
         ...(spec.readonlyRootfs === undefined ? {} : { readonlyRootfs: spec.readonlyRootfs }),
         ...(spec.cgroupsPath === undefined ? {} : { cgroupsPath: spec.cgroupsPath }),
@@ -250,7 +252,8 @@ export class RuncExecutor implements Executor {
    */
   #attach(argv: string[], io: ProcessIO, signal: AbortSignal, kill: (exited: () => boolean) => Promise<void>): Promise<{ exitCode: number; aborted: boolean }> {
     return new Promise((resolve, reject) => {
-      const child = spawn(this.runcPath, argv, { stdio: ["pipe", "pipe", "pipe"] });
+      // Through the engine's process helper: the engine itself never forks (see host-spawn.ts).
+      const child = hostSpawn(this.runcPath, argv);
       let exited = false;
       let aborted = false;
       let settled = false;
@@ -353,10 +356,8 @@ export class RuncExecutor implements Executor {
   /** A short runc command with captured output. */
   #runc(args: string[], opts: { signal?: AbortSignal } = {}): Promise<RuncResult> {
     return new Promise((resolve, reject) => {
-      const child = spawn(this.runcPath, ["--root", this.root, ...args], {
-        stdio: ["ignore", "pipe", "pipe"],
-        ...(opts.signal === undefined ? {} : { signal: opts.signal }),
-      });
+      const child = hostSpawn(this.runcPath, ["--root", this.root, ...args], opts.signal === undefined ? {} : { signal: opts.signal });
+      child.stdin.end();
       const out: Buffer[] = [];
       const err: Buffer[] = [];
       child.stdout.on("data", (c: Buffer) => out.push(c));

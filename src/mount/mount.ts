@@ -1,16 +1,18 @@
 /**
  * The only code that mounts and unmounts. Node has no binding for mount(2),
- * so this spawns util-linux `mount`/`umount` (a few milliseconds each, which
- * is small next to starting a container).
+ * so this runs util-linux `mount`/`umount` (a few milliseconds each, which
+ * is small next to starting a container), through the engine's process
+ * helper (host-spawn.ts) so that the engine itself never forks.
  */
-import { spawn } from "node:child_process";
 import * as fs from "node:fs/promises";
 import { EngineError } from "../errors.js";
+import { hostSpawn } from "../host-spawn.js";
 import type { Mount } from "./types.js";
 
 function run(cmd: string, args: string[], cwd?: string): Promise<void> {
   return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { stdio: ["ignore", "ignore", "pipe"], ...(cwd ? { cwd } : {}) });
+    const child = hostSpawn(cmd, args, cwd ? { cwd } : {});
+    child.stdin.end();
     let stderr = "";
     child.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d));
     child.on("error", reject);

@@ -3,8 +3,8 @@
  * Every network change on the host goes through here, so a failure always
  * reports the command line and what it printed.
  */
-import { spawn } from "node:child_process";
 import { CancelledError, EngineError, messageOf, UnavailableError } from "../errors.js";
+import { hostSpawn } from "../host-spawn.js";
 
 export interface CommandResult {
   code: number;
@@ -27,11 +27,8 @@ export function runCommand(cmd: string, args: readonly string[], opts: CommandOp
   if (opts.signal?.aborted) return Promise.reject(new CancelledError(`${cmd} cancelled`, { cause: opts.signal.reason }));
   return new Promise((resolve, reject) => {
     const signals = [AbortSignal.timeout(opts.timeoutMs ?? DEFAULT_TIMEOUT_MS), ...(opts.signal ? [opts.signal] : [])];
-    const child = spawn(cmd, args, {
-      stdio: ["pipe", "pipe", "pipe"],
-      signal: AbortSignal.any(signals),
-      ...(opts.env === undefined ? {} : { env: opts.env }),
-    });
+    // Through the engine's process helper: the engine itself never forks (see host-spawn.ts).
+    const child = hostSpawn(cmd, args, { signal: AbortSignal.any(signals), ...(opts.env === undefined ? {} : { env: opts.env }) });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     child.stdout.on("data", (c: Buffer) => out.push(c));

@@ -236,6 +236,8 @@ export interface SpecOptions extends ProcessOptions {
   initPath?: string;
   network: NetworkMode;
   cgroupsPath?: string;
+  /** The seccomp architectures the host's kernel runs (default: the host's whole family, as Docker lists it). */
+  seccompArchitectures?: readonly string[];
 }
 
 /**
@@ -332,7 +334,7 @@ export function generateSpec(opts: SpecOptions): Spec {
   } else {
     linux.maskedPaths = [...DEFAULT_MASKED_PATHS];
     linux.readonlyPaths = [...DEFAULT_READONLY_PATHS];
-    linux.seccomp = defaultSeccompProfile();
+    linux.seccomp = defaultSeccompProfile(undefined, opts.seccompArchitectures);
   }
   if (opts.cgroupsPath !== undefined) linux.cgroupsPath = opts.cgroupsPath;
 

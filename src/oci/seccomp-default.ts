@@ -93,8 +93,17 @@ const EPERM = 1;
 
 const words = (s: string): string[] => s.split(/\s+/).filter((w) => w !== "");
 
-/** The default profile for a host architecture (`process.arch` naming). */
-export function defaultSeccompProfile(arch: string = process.arch): LinuxSeccomp {
+/** The seccomp architectures of a host family (`process.arch` naming), native first. */
+export function seccompArchitectures(arch: string = process.arch): string[] {
+  return [...(ARCHITECTURES[arch] ?? [])];
+}
+
+/**
+ * The default profile for a host architecture (`process.arch` naming);
+ * `architectures` narrows the family to what the host's kernel runs (the
+ * executor reads that from the kernel's configuration).
+ */
+export function defaultSeccompProfile(arch: string = process.arch, architectures: readonly string[] = seccompArchitectures(arch)): LinuxSeccomp {
   const syscalls: LinuxSyscall[] = [
     { names: [...words(ALLOWED), ...words(ARCH_ONLY[arch] ?? "")], action: "SCMP_ACT_ALLOW" },
     { names: ["socket"], action: "SCMP_ACT_ALLOW", args: [{ index: 0, value: AF_VSOCK, op: "SCMP_CMP_NE" }] },
@@ -107,5 +116,5 @@ export function defaultSeccompProfile(arch: string = process.arch): LinuxSeccomp
     },
     { names: ["clone3"], action: "SCMP_ACT_ERRNO", errnoRet: ENOSYS },
   ];
-  return { defaultAction: "SCMP_ACT_ERRNO", defaultErrnoRet: EPERM, architectures: ARCHITECTURES[arch] ?? [], syscalls };
+  return { defaultAction: "SCMP_ACT_ERRNO", defaultErrnoRet: EPERM, architectures: [...architectures], syscalls };
 }

@@ -175,6 +175,10 @@ export class ExecOpRunner implements OpRunner {
     const dir = path.join(this.deps.runDir, id);
     const unmounts = new Cleanup();
     const actives: Array<{ active: ActiveSnapshot; name: string; mountIndex?: number }> = [];
+    /** Set once the unmounts and removals are handed to the background (after a commit). */
+    let background = false;
+    /** Settles the snapshots committed while mounted (see below). */
+    let unmounted: (() => void) | undefined;
     try {
       const parentName = op.rootfs ? inputs[0]?.snapshot : undefined;
       const root = await snapshots.prepare(parentName === undefined ? undefined : snapshots.get(parentName));
@@ -201,6 +205,7 @@ export class ExecOpRunner implements OpRunner {
         } else if (source.chain.length === 1) {
           base = await resolveInRoot(snapshots.layerDir(source), m.path, { followLast: true });
         } else {
+          await snapshots.whenSettled(source);
           await this.#mountAt(snapshots.viewMounts(source), at, unmounts);
           base = await resolveInRoot(at, m.path, { followLast: true });
         }
@@ -214,27 +219,46 @@ export class ExecOpRunner implements OpRunner {
       specMounts.push(...sockets.mounts);
       specMounts.push(...(await mountVolumes(op.mounts, op.origin?.volumes, path.join(dir, "volumes"), ctx, unmounts, this.deps.services)));
       const output = await this.#runIn(id, rootfs, op, specMounts, v, ctx, secrets, opts, sources);
-      await unmounts.run();
       if (!opts.commit) return { meta: { ...output } };
       if (!expected(op.expect, output.exitCode)) {
         const err = new ExecError({ cmd: op.args, exitCode: output.exitCode, stdout: output.stdout, stderr: output.stderr });
         throw output.nested === undefined ? err : Object.assign(err, { nested: output.nested });
       }
+      // The container has exited, so nothing writes to the upper directories any more: they are
+      // committed while still mounted, and the unmounts (spawns, and the kernel's teardown) and
+      // removals run after the answer. The snapshotter holds back any mount of the new snapshots
+      // until then (see OverlaySnapshotter.commit).
+      const released = new Promise<void>((resolve) => (unmounted = resolve));
       const committed: Record<string, string> = {};
       let rootName: string | undefined;
-      for (const a of actives.splice(0)) {
-        const snap = await snapshots.commit(a.active, a.name);
+      while (actives.length > 0) {
+        const a = actives[0]!;
+        const snap = await snapshots.commit(a.active, a.name, { unmounted: released });
+        actives.shift();
         if (a.mountIndex === undefined) rootName = snap.name;
         else committed[String(a.mountIndex)] = snap.name;
       }
+      background = true;
+      const settle = unmounted;
+      setImmediate(() => {
+        void unmounts
+          .run()
+          .then(() => fs.rm(dir, { recursive: true, force: true }))
+          .catch(() => undefined)
+          .finally(settle);
+      });
       const meta: ExecResultMeta = { ...output, ...(Object.keys(committed).length > 0 ? { mounts: committed } : {}) };
       // The record owns the mounts' snapshots: the output op returns them later.
       const owns = Object.keys(committed).length > 0 ? { owns: { snapshots: Object.values(committed) } } : {};
       return { ...(rootName !== undefined ? { snapshot: rootName } : {}), meta: { ...meta }, ...owns };
     } finally {
-      await unmounts.run();
-      for (const a of actives) await snapshots.abort(a.active);
-      await fs.rm(dir, { recursive: true, force: true }).catch(() => undefined);
+      if (!background) {
+        await unmounts.run();
+        // A commit that failed half-way: what it committed was waiting for these unmounts.
+        unmounted?.();
+        for (const a of actives) await snapshots.abort(a.active);
+        await fs.rm(dir, { recursive: true, force: true }).catch(() => undefined);
+      }
     }
   }
 

@@ -381,6 +381,7 @@ export class Engine {
     this.#closing = "removing the network";
     await this.network?.close();
     this.#closing = "unmounting";
+    await this.deps.snapshots.whenAllSettled();
     await unmountAll(this.runDir);
     this.#closing = "closing the database";
     this.registry.close();

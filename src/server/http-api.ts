@@ -73,6 +73,7 @@ async function handle(engine: Engine, req: IncomingMessage, res: ServerResponse)
       ...engine.solver.stats,
       ...(engine.remoteCache ? { remoteCache: engine.remoteCache.stats } : {}),
       ...(engine.clientCaches.stats ? { clientRemoteCache: engine.clientCaches.stats } : {}),
+      ...(engine.network ? { network: { ready: engine.network.stats().ready, inUse: engine.network.stats().inUse } } : {}),
     });
   }
   if (req.method === "GET" && parts[1] === "du") return sendJson(res, 200, await engine.collector.usage());

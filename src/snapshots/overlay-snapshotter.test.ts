@@ -5,12 +5,13 @@
  */
 
 import assert from "node:assert/strict";
-import { mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 import BetterSqlite3 from "better-sqlite3";
 import { openDatabase } from "../metadata/database.js";
+import { mount, unmount } from "../mount/mount.js";
 import { OverlaySnapshotter } from "./overlay-snapshotter.js";
 
 async function scratch(): Promise<string> {
@@ -104,6 +105,54 @@ test("racing commits of one name: one snapshot wins, the other is dropped, no co
     assert.equal((db.prepare("SELECT COUNT(*) AS n FROM snapshots").get() as { n: number }).n, 1, "and so are their rows");
     db.close();
   } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test("a snapshot committed while mounted settles after its unmount: prepare on it waits, its workdir goes then", {
+  skip: process.getuid?.() !== 0,
+}, async () => {
+  const dir = await scratch();
+  const db = openDatabase(join(dir, "metadata.db"));
+  const target = join(dir, "mnt");
+  try {
+    const snaps = await OverlaySnapshotter.open(join(dir, "snapshots"), db);
+    const base = await snaps.commit(await snaps.prepare(undefined), "base");
+    const active = await snaps.prepare(base);
+    await mkdir(target);
+    await mount(snaps.mounts(active), target);
+    await writeFile(join(target, "written"), "x");
+    let release!: () => void;
+    const unmounted = new Promise<void>((r) => (release = r));
+    const committed = await snaps.commit(active, "on-top", { unmounted });
+    assert.equal(snaps.get("on-top"), committed, "committed at once");
+    assert.equal(await readFile(join(snaps.layerDir(committed), "written"), "utf8"), "x");
+
+    let prepared = false;
+    const child = snaps.prepare(committed).then((a) => {
+      prepared = true;
+      return a;
+    });
+    await new Promise((r) => setTimeout(r, 50));
+    assert.equal(prepared, false, "no snapshot is prepared on an upperdir still mounted");
+    await unmount(target);
+    release();
+    await snaps.abort(await child);
+    await snaps.whenAllSettled();
+    assert.deepEqual(await readdir(snaps.dirOf(committed.id)), ["fs"], "the workdir is removed after the unmount");
+
+    // A duplicate name: the second active snapshot is dropped, after its unmount.
+    const twin = await snaps.prepare(base);
+    let releaseTwin!: () => void;
+    const kept = await snaps.commit(twin, "on-top", { unmounted: new Promise<void>((r) => (releaseTwin = r)) });
+    assert.equal(kept, committed, "the first commit of a name stays");
+    assert.ok((await readdir(join(dir, "snapshots"))).includes(String(twin.id)), "kept until unmounted");
+    releaseTwin();
+    await snaps.whenAllSettled();
+    assert.ok(!(await readdir(join(dir, "snapshots"))).includes(String(twin.id)), "then removed");
+  } finally {
+    await unmount(target).catch(() => undefined);
+    db.close();
     await rm(dir, { recursive: true, force: true });
   }
 });

@@ -11,6 +11,15 @@
  * Ids come from a sequence that never goes back (`snapshot_ids`), so a
  * directory still being removed can never be taken for a new snapshot's; and
  * a directory goes (or is moved aside) before its row is released.
+ *
+ * A snapshot may be committed while its overlay is still mounted (an exec
+ * whose container has exited: nothing writes to the upperdir any more), with
+ * a promise that settles once it is unmounted. Until then it is *settling*:
+ * `prepare` on it and `whenSettled` wait, so no overlay ever stacks on an
+ * upperdir another mount still holds; the workdir goes after the unmount.
+ * A crash in between leaves a mount under the run directory (removed at the
+ * next start) and a stale `work` directory beside the committed `fs`, which
+ * nothing reads.
  */
 import { renameSync } from "node:fs";
 import * as fs from "node:fs/promises";
@@ -35,6 +44,8 @@ export class OverlaySnapshotter implements Snapshotter {
   readonly #db: Database;
   readonly #committed = new Map<string, CommittedSnapshot>();
   readonly #byId = new Map<number, CommittedSnapshot>();
+  /** Snapshots committed while still mounted, by id: settles once unmounted and cleaned. */
+  readonly #settling = new Map<number, Promise<void>>();
 
   private constructor(root: string, db: Database) {
     this.root = root;
@@ -89,6 +100,7 @@ export class OverlaySnapshotter implements Snapshotter {
         `snapshot "${parent.name}" has ${parent.chain.length} layers; overlayfs allows at most ${MAX_LOWER_LAYERS - 1} below a writable layer`,
       );
     }
+    if (parent) await this.whenSettled(parent);
     const now = Date.now();
     const id = this.#db.transaction(() => {
       const next = (this.#db.prepare("UPDATE snapshot_ids SET next = next + 1 RETURNING next - 1 AS id").get() as { id: number }).id;
@@ -111,24 +123,61 @@ export class OverlaySnapshotter implements Snapshotter {
     return { state: "active", id, parent, upperDir: path.join(dir, "fs") };
   }
 
-  async commit(active: ActiveSnapshot, name: string): Promise<CommittedSnapshot> {
+  /**
+   * Make `active` an immutable snapshot named `name`. With `unmounted`, its
+   * overlay is still mounted (its writer is done): the snapshot is settling
+   * until that promise settles, and its workdir is removed afterwards.
+   */
+  async commit(active: ActiveSnapshot, name: string, opts: { unmounted?: Promise<unknown> } = {}): Promise<CommittedSnapshot> {
     if (name.startsWith("active/")) throw new InvalidArgumentError(`snapshot name "${name}" is reserved`);
+    const { unmounted } = opts;
     const existing = this.#committed.get(name);
     if (existing) {
       // Someone committed the same content first; keep theirs.
-      await this.abort(active);
+      if (unmounted) this.#settle(active.id, unmounted, () => this.abort(active));
+      else await this.abort(active);
       return existing;
     }
-    // overlay's workdir is scratch space only while mounted.
-    await fs.rm(path.join(this.root, String(active.id), "work"), { recursive: true, force: true });
-    // The same content may have been committed while we waited: the name is taken, keep theirs.
-    const first = this.#committed.get(name);
-    if (first) {
-      await this.abort(active);
-      return first;
+    const work = path.join(this.root, String(active.id), "work");
+    if (!unmounted) {
+      // overlay's workdir is scratch space only while mounted.
+      await fs.rm(work, { recursive: true, force: true });
+      // The same content may have been committed while we waited: the name is taken, keep theirs.
+      const first = this.#committed.get(name);
+      if (first) {
+        await this.abort(active);
+        return first;
+      }
     }
     this.#db.prepare("UPDATE snapshots SET name = ?, state = 'committed', last_used = ? WHERE id = ?").run(name, Date.now(), active.id);
-    return this.#remember({ id: active.id, name, parent: active.parent?.id ?? null, state: "committed" });
+    const snap = this.#remember({ id: active.id, name, parent: active.parent?.id ?? null, state: "committed" });
+    if (unmounted) this.#settle(active.id, unmounted, () => fs.rm(work, { recursive: true, force: true }));
+    return snap;
+  }
+
+  #settle(id: number, unmounted: Promise<unknown>, after: () => Promise<unknown>): void {
+    const done = unmounted
+      .catch(() => undefined)
+      .then(after)
+      .then(
+        () => undefined,
+        () => undefined,
+      )
+      .finally(() => {
+        if (this.#settling.get(id) === done) this.#settling.delete(id);
+      });
+    this.#settling.set(id, done);
+  }
+
+  /** Resolves once no layer of `snapshot` is still mounted from its commit (at once, almost always). */
+  async whenSettled(snapshot: CommittedSnapshot): Promise<void> {
+    if (this.#settling.size === 0) return;
+    for (const id of snapshot.chain) await this.#settling.get(id);
+  }
+
+  /** Resolves once every snapshot committed while mounted has been unmounted and cleaned (engine stop). */
+  async whenAllSettled(): Promise<void> {
+    while (this.#settling.size > 0) await Promise.all(this.#settling.values());
   }
 
   async abort(active: ActiveSnapshot): Promise<void> {

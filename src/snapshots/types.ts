@@ -31,7 +31,8 @@ export interface ActiveSnapshot {
 
 export interface Snapshotter {
   prepare(parent: CommittedSnapshot | undefined): Promise<ActiveSnapshot>;
-  commit(active: ActiveSnapshot, name: string): Promise<CommittedSnapshot>;
+  /** With `unmounted`, the active snapshot is still mounted (its writer done) until that settles. */
+  commit(active: ActiveSnapshot, name: string, opts?: { unmounted?: Promise<unknown> }): Promise<CommittedSnapshot>;
   /** Drop an active snapshot without committing it. */
   abort(active: ActiveSnapshot): Promise<void>;
   get(name: string): CommittedSnapshot | undefined;

@@ -29,5 +29,6 @@ export async function withSnapshotView<T>(
   }
   snapshots.touch(snapshot);
   if (snapshot.chain.length === 1) return fn(snapshots.layerDir(snapshot));
+  await snapshots.whenSettled(snapshot);
   return withMounted(snapshots.viewMounts(snapshot), path.join(scratchDir, name), fn);
 }

@@ -168,15 +168,17 @@ export function run(
   });
 }
 
-/** Leftovers an engine must never leave: mounts under its root (but its bundle tmpfs), runc containers. */
+/**
+ * Leftovers an engine must never leave: mounts under its root (but its bundle tmpfs), runc containers.
+ * An exec's overlay is unmounted right after its answer, so mounts get up to 2 s to go.
+ */
 export async function leftovers(root: string): Promise<{ mounts: string[]; containers: string[] }> {
-  const info = await fs.readFile("/proc/self/mountinfo", "utf8");
-  const mounts = info
-    .split("\n")
-    .map((l) => l.split(" ")[4] ?? "")
-    .filter((p) => p.startsWith(root))
-    // The running engine's own tmpfs for runc bundles (a stopped engine unmounts it; a new one replaces a dead one's).
-    .filter((p) => p !== path.join(root, "run", "bundles"));
+  const deadline = Date.now() + 2_000;
+  let mounts = await mountsBelow(root);
+  while (mounts.length > 0 && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 50));
+    mounts = await mountsBelow(root);
+  }
   let containers: string[] = [];
   try {
     containers = (await fs.readdir(path.join(root, "runc"))).filter((n) => !n.startsWith("."));
@@ -184,4 +186,16 @@ export async function leftovers(root: string): Promise<{ mounts: string[]; conta
     containers = [];
   }
   return { mounts, containers };
+}
+
+async function mountsBelow(root: string): Promise<string[]> {
+  const info = await fs.readFile("/proc/self/mountinfo", "utf8");
+  return (
+    info
+      .split("\n")
+      .map((l) => l.split(" ")[4] ?? "")
+      .filter((p) => p.startsWith(root))
+      // The running engine's own tmpfs for runc bundles (a stopped engine unmounts it; a new one replaces a dead one's).
+      .filter((p) => p !== path.join(root, "run", "bundles"))
+  );
 }

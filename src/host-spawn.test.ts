@@ -1,0 +1,55 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { type HostChild, hostSpawn } from "./host-spawn.js";
+
+function collect(child: HostChild): Promise<{ out: string; err: string; code: number | null; sig: NodeJS.Signals | null; events: string[] }> {
+  return new Promise((resolve, reject) => {
+    let out = "";
+    let err = "";
+    const events: string[] = [];
+    child.stdout.on("data", (d: Buffer) => (out += d.toString()));
+    child.stderr.on("data", (d: Buffer) => (err += d.toString()));
+    child.on("error", reject);
+    child.on("exit", () => events.push("exit"));
+    child.on("close", (code: number | null, sig: NodeJS.Signals | null) => {
+      events.push("close");
+      resolve({ out, err, code, sig, events });
+    });
+  });
+}
+
+test("commands through the helper: output, exit code, stdin, cwd and env, as with Node's spawn", async () => {
+  const a = hostSpawn("sh", ["-c", 'cat; echo "$X $(pwd)"; echo oops >&2; exit 3'], { cwd: "/tmp", env: { PATH: process.env["PATH"], X: "hello" } });
+  a.stdin.end("from stdin\n");
+  assert.deepEqual(await collect(a), { out: "from stdin\nhello /tmp\n", err: "oops\n", code: 3, sig: null, events: ["exit", "close"] });
+
+  // Many at once, with more output than one pipe read.
+  const many = await Promise.all(
+    Array.from({ length: 20 }, (_, i) => {
+      const c = hostSpawn("sh", ["-c", `head -c 200000 /dev/zero | tr '\\0' x; echo ${i}`]);
+      c.stdin.end();
+      return collect(c);
+    }),
+  );
+  for (const [i, r] of many.entries()) assert.equal(r.out, `${"x".repeat(200000)}${i}\n`);
+});
+
+test("a missing binary is an error event; kill and abort end a command", async () => {
+  const missing = hostSpawn("/nonexistent/tanto-binary", []);
+  missing.stdin.end();
+  const err = await new Promise<Error & { code?: string }>((resolve) => missing.on("error", resolve));
+  assert.equal(err.code, "ENOENT");
+
+  const sleeper = hostSpawn("sleep", ["30"]);
+  sleeper.stdin.end();
+  const done = collect(sleeper);
+  sleeper.kill("SIGKILL");
+  assert.equal((await done).sig, "SIGKILL");
+
+  const controller = new AbortController();
+  const aborted = hostSpawn("sleep", ["30"], { signal: controller.signal });
+  aborted.stdin.end();
+  const failed = new Promise<Error>((resolve) => aborted.on("error", resolve));
+  controller.abort();
+  assert.equal((await failed).name, "AbortError");
+});
