@@ -23,6 +23,8 @@ export async function runConcurrency(ctx) {
     await query(e.session, `{ container { from(address: "${image}") { withExec(args: ["true"]) { exitCode } } } }`);
     engines[limit] = e;
   }
+  // The namespace pool fills to max-parallelism in the background after start: timed bursts begin with it full.
+  for (const limit of LIMITS) await poolFilled(engines[limit], limit);
   log(`concurrency: ${EXECS} × sleep ${SLEEP_S} at max-parallelism ${LIMITS.join(" and ")}, ${ctx.parallelRuns} run(s) each`);
   const nonce = `${process.pid}-${Date.now()}`;
   const samples = Object.fromEntries(LIMITS.map((l) => [l, []]));
@@ -56,6 +58,16 @@ export async function runConcurrency(ctx) {
       ...Object.fromEntries(LIMITS.map((l) => [`maxParallelism${l}`, { ...summarize(samples[l]), idealMs: ideal(l) }])),
     },
   };
+}
+
+async function poolFilled(e, limit, timeoutMs = 180_000) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const ready = (await engineGet(e.socket, "/v1/stats")).network?.ready ?? 0;
+    if (ready >= limit) return;
+    if (Date.now() > deadline) throw new Error(`max-parallelism ${limit}: only ${ready} network namespaces ready after ${timeoutMs / 1000} s`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
 }
 
 const ideal = (limit) => Math.ceil(EXECS / limit) * SLEEP_S * 1000;
