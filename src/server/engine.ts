@@ -13,16 +13,15 @@
  * `open` also repairs what a crash may have left: mounts under run/, runc
  * containers, ingest files, active snapshots.
  */
-import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
 import * as fs from "node:fs/promises";
 import * as os from "node:os";
 import * as path from "node:path";
 import { ClientCaches } from "../cache/client-caches.js";
 import { type Explanation, explainRecipe, rootsOf } from "../cache/explain.js";
-import { newRegistryCacheStats, RegistryCache, type RegistryCacheStats } from "../cache/registry-cache.js";
+import { RegistryCache } from "../cache/registry-cache.js";
 import type { VolumeRegistryDeps } from "../cache/volume-registry.js";
-import { clientCacheConfig, type EngineConfig } from "../config/engine-config.js";
+import type { EngineConfig } from "../config/engine-config.js";
 import { LocalContentStore } from "../content/local-content-store.js";
 import { decodeId } from "../core/ids.js";
 import { bindingRecipe } from "../core/service-run.js";
@@ -70,7 +69,6 @@ import { GitSource } from "../sources/git-source.js";
 import { HttpSource } from "../sources/http-source.js";
 import { loadOtlp } from "../telemetry/otlp-env.js";
 import { limiter } from "../util/limit.js";
-import { isProcessAlive } from "../util/process.js";
 import { VERSION } from "../version.js";
 import { ensureReserve, withReserve } from "./disk-reserve.js";
 import { hostResync } from "./host-resync.js";
