@@ -7,7 +7,7 @@
  * long while, so an engine that served a burst of sessions kept ~30 MB it no
  * longer used (measured: 131 MB RSS after 20 s idle, 100 MB after two full
  * collections; the live heap was the same 21 MB as at start). So once the
- * last session has ended and none came for a moment, the engine runs two
+ * last session has ended and none came for half a second, the engine runs two
  * full collections (the second returns the pages the first freed) — a few
  * tens of milliseconds when nothing waits on it.
  *
@@ -19,7 +19,7 @@
  * young generation is large, the engine first runs a dozen young-generation
  * collections 40 ms apart — each well under a millisecond on an idle heap —
  * which push the burst out of V8's window, and then the full ones, which
- * shrink it: ~32 MB less RSS about 1.5 s after the last session, not 10.
+ * shrink it: ~32 MB less RSS about 1 s after the last session, not 10.
  * Should the young generation still be large (the engine was not quite
  * idle), it tries again every few seconds, a few times at most.
  */
@@ -141,7 +141,7 @@ export class IdleMemory {
 }
 
 /** How long the engine stays idle (no session, no GC pass) before it collects. */
-const IDLE_DELAY_MS = 1_000;
+const IDLE_DELAY_MS = 500;
 /** A young generation at most this big is left alone (V8 starts at 1–2 MB; its largest is 32 MB). */
 const SMALL_YOUNG_GENERATION = 8 * 1024 * 1024;
 /** V8 reckons the allocation rate over its last 10 collections: a few more push a burst out. */
