@@ -12,8 +12,6 @@ import { fileURLToPath } from "node:url";
 import { InvalidArgumentError, messageOf, UnavailableError } from "../errors.js";
 import { DEFAULT_ADDRESS } from "../http/address.js";
 import { EngineClient } from "./engine-client.js";
-import { isKubePodRunnerHost, kubePodEngineClient } from "./kube-pod.js";
-import { dockerEngineClient, isDockerRunnerHost } from "./runner-hosts.js";
 
 export const RUNNER_HOST_ENV = "_EXPERIMENTAL_DAGGER_RUNNER_HOST";
 const START_TIMEOUT_MS = 30_000;
@@ -22,8 +20,10 @@ const LOG_FILE = "/var/log/tanto-engine.log";
 export async function connectEngine(log: (line: string) => void): Promise<EngineClient> {
   const configured = process.env[RUNNER_HOST_ENV];
   const url = configured || DEFAULT_ADDRESS;
-  if (isDockerRunnerHost(url) || isKubePodRunnerHost(url)) {
-    const client = isKubePodRunnerHost(url) ? await kubePodEngineClient(url) : await dockerEngineClient(url, log);
+  // Runner hosts other than a socket load their code only when named.
+  const viaCommand = url.startsWith("unix://") || url.startsWith("tcp://") ? undefined : await commandRunnerHost(url, log);
+  if (viaCommand) {
+    const client = await viaCommand();
     try {
       await client.health();
       return client;
@@ -58,6 +58,15 @@ export async function connectEngine(log: (line: string) => void): Promise<Engine
       await new Promise((r) => setTimeout(r, 50));
     }
   }
+}
+
+/** For docker-container://, docker-image:// and kube-pod:// URLs: the way to open their client. */
+async function commandRunnerHost(url: string, log: (line: string) => void): Promise<(() => Promise<EngineClient>) | undefined> {
+  const kube = await import("./kube-pod.js");
+  if (kube.isKubePodRunnerHost(url)) return () => kube.kubePodEngineClient(url);
+  const docker = await import("./runner-hosts.js");
+  if (docker.isDockerRunnerHost(url)) return () => docker.dockerEngineClient(url, log);
+  return undefined;
 }
 
 function startEngineInBackground(): void {

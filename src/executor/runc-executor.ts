@@ -193,7 +193,7 @@ export class RuncExecutor implements Executor {
 
   /** Delete every container under our --root and every bundle left behind (engine start and stop). */
   async cleanup(opts: { signal?: AbortSignal } = {}): Promise<void> {
-    const ids = await this.#list(opts);
+    const ids = await this.#list();
     for (const id of ids) {
       if (this.#running.has(id)) continue;
       const r = await this.#runc(["delete", "--force", id], opts);
@@ -223,13 +223,17 @@ export class RuncExecutor implements Executor {
   }
 
   /** The container ids under our --root. */
-  async #list(opts: { signal?: AbortSignal }): Promise<string[]> {
-    if (!(await exists(this.root))) return [];
-    const r = await this.#runc(["list", "--format", "json"], opts);
-    if (r.code !== 0) throw new EngineError(`runc list in "${this.root}" failed: ${r.stderr.trim() || `exit code ${r.code}`}`);
-    const parsed: unknown = JSON.parse(r.stdout.trim() || "null");
-    if (!Array.isArray(parsed)) return [];
-    return parsed.map((c: { id?: unknown }) => String(c.id));
+  /**
+   * The containers runc keeps state for under its --root: a directory each, which is what
+   * `runc list` reads too. Read here, so that a start with nothing left over runs no runc at all.
+   */
+  async #list(): Promise<string[]> {
+    try {
+      return (await readdir(this.root, { withFileTypes: true })).filter((e) => e.isDirectory()).map((e) => e.name);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === "ENOENT") return [];
+      throw err;
+    }
   }
 
   /** A process with a terminal runs runc on a PTY (pty-attach.ts); any other, with pipes. */

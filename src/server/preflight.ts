@@ -86,8 +86,24 @@ function fsTypeOf(dir: string): string {
   return r.status === 0 ? r.stdout.trim() : "unknown";
 }
 
-/** Mount a small overlay whose upper and work dirs live in the state directory, and write through it. */
+/**
+ * Mount a small overlay whose upper and work dirs live in the state directory, and write through it.
+ * Once per boot and filesystem: a passed probe leaves a note in the state directory naming both
+ * (the kernel's boot id and the directory's device), and a start that finds the same note skips
+ * the probe's two mount commands.
+ */
 async function checkOverlay(root: string): Promise<void> {
+  const note = path.join(root, OVERLAY_NOTE);
+  const seen = `${(await fs.readFile("/proc/sys/kernel/random/boot_id", "utf8").catch(() => "")).trim()} ${(await fs.stat(root)).dev}\n`;
+  if (seen.startsWith(" ")) return probeOverlay(root);
+  if ((await fs.readFile(note, "utf8").catch(() => "")) === seen) return;
+  await probeOverlay(root);
+  await fs.writeFile(note, seen, { mode: 0o600 });
+}
+
+const OVERLAY_NOTE = ".overlay-checked";
+
+async function probeOverlay(root: string): Promise<void> {
   const base = path.join(root, `.preflight-overlay-${process.pid}`);
   const dirs = { lower: path.join(base, "lower"), upper: path.join(base, "upper"), work: path.join(base, "work"), merged: path.join(base, "merged") };
   for (const d of Object.values(dirs)) await fs.mkdir(d, { recursive: true });

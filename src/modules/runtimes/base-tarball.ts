@@ -14,7 +14,6 @@
 import { createReadStream } from "node:fs";
 import * as fs from "node:fs/promises";
 import * as path from "node:path";
-import { fileURLToPath } from "node:url";
 import { Container } from "../../core/container.js";
 import type { RequestContext } from "../../core/types.js";
 import { FailedPreconditionError } from "../../errors.js";
@@ -23,14 +22,15 @@ import { formatPlatform, parsePlatform } from "../../oci/platform.js";
 import { formatReference } from "../../oci/reference.js";
 import { importedImageRef } from "../../ops/image-archive-ops.js";
 import { vertex } from "../../solver/vertex.js";
+import { checkoutDir } from "../../util/checkout.js";
 
 /** Where the engine looks for tarball `file`, in order. */
 export function tarballCandidates(file: string, env: NodeJS.ProcessEnv = process.env): string[] {
   const out: string[] = [];
   if (env["TANTO_SHARE_DIR"]) out.push(path.join(env["TANTO_SHARE_DIR"], file));
   out.push(path.join("/usr/local/share/tanto", file));
-  // dist/src/modules/runtimes/ → dist/share/
-  out.push(fileURLToPath(new URL(`../../../share/${file}`, import.meta.url)));
+  const checkout = checkoutDir();
+  if (checkout) out.push(path.join(checkout, "dist", "share", file));
   return out;
 }
 

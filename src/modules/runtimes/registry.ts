@@ -1,14 +1,23 @@
 /**
  * SDK runtimes by the name in dagger.json's `sdk.source`. Built-in ones live
- * in runtimes/<name>/index.ts and export `<name>Runtime` (or `sdkRuntime`); they are found by name
- * at run time, so the engine builds without any of them. An engine may also
+ * in runtimes/<name>/index.ts and export `<name>Runtime` (or `sdkRuntime`); each is loaded on
+ * first use (an engine that runs no module never loads one). An engine may also
  * be given runtimes from outside its tree, as ES modules exporting
  * `sdkRuntime`: TANTO_SDK_RUNTIMES="name=/abs/path.mjs[,name2=…]".
  */
 import { FailedPreconditionError, messageOf } from "../../errors.js";
 import type { SdkRuntime } from "./types.js";
 
+type RuntimeModule = Record<string, SdkRuntime | undefined>;
+
 const loaded = new Map<string, Promise<SdkRuntime>>();
+
+/** Literal imports, so that a bundler (scripts/bundle.mjs) carries them along. */
+const BUILTIN: Readonly<Record<string, () => Promise<unknown>>> = {
+  typescript: () => import("./typescript/index.js"),
+  python: () => import("./python/index.js"),
+  go: () => import("./go/index.js"),
+};
 
 function extraRuntimes(): Map<string, string> {
   const out = new Map<string, string>();
@@ -33,12 +42,13 @@ export function sdkRuntime(name: string): Promise<SdkRuntime> {
 
 async function load(sdk: string): Promise<SdkRuntime> {
   const extra = extraRuntimes().get(sdk);
-  const builtin = /^[a-z][a-z0-9-]*$/.test(sdk) ? new URL(`./${sdk}/index.js`, import.meta.url).href : undefined;
-  const where = extra ?? builtin;
-  if (!where) throw new FailedPreconditionError(`unknown SDK ${JSON.stringify(sdk)}`);
-  let mod: Record<string, SdkRuntime | undefined>;
+  if (extra === undefined && !/^[a-z][a-z0-9-]*$/.test(sdk)) throw new FailedPreconditionError(`unknown SDK ${JSON.stringify(sdk)}`);
+  const where = extra ?? `./${sdk}/index.js`;
+  const importer = extra !== undefined ? () => import(extra) : Object.hasOwn(BUILTIN, sdk) ? BUILTIN[sdk] : undefined;
+  let mod: RuntimeModule;
   try {
-    mod = (await import(where)) as typeof mod;
+    if (!importer) throw new Error(`no built-in runtime "${sdk}"`);
+    mod = (await importer()) as RuntimeModule;
   } catch (err) {
     throw new FailedPreconditionError(`SDK ${JSON.stringify(sdk)} is not supported by this engine (${messageOf(err)})`);
   }

@@ -14,10 +14,10 @@
  */
 import * as fs from "node:fs/promises";
 import * as path from "node:path";
-import { fileURLToPath } from "node:url";
 import type { Container } from "../../../core/container.js";
 import type { RequestContext } from "../../../core/types.js";
 import { FailedPreconditionError } from "../../../errors.js";
+import { checkoutDir } from "../../../util/checkout.js";
 import { containerFromTarball, findTarball } from "../base-tarball.js";
 
 export const GO_RUNTIME_FILE = "go-runtime.tar";
@@ -27,8 +27,8 @@ function candidates(name: string, inCheckout: string, env: NodeJS.ProcessEnv): s
   const out: string[] = [];
   if (env["TANTO_SHARE_DIR"]) out.push(path.join(env["TANTO_SHARE_DIR"], name));
   out.push(path.join("/usr/local/share/tanto", name));
-  // dist/src/modules/runtimes/go/ → the checkout
-  out.push(fileURLToPath(new URL(`../../../../../${inCheckout}`, import.meta.url)));
+  const checkout = checkoutDir();
+  if (checkout) out.push(path.join(checkout, inCheckout));
   return out;
 }
 

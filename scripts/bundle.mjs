@@ -1,0 +1,65 @@
+#!/usr/bin/env node
+// Bundles compiled code with esbuild into dist/bundle/ (run by `npm run build`,
+// after tsc), for src/cli/load-bundle.ts:
+//
+//   dist/bundle/engine/daemon.cjs  `tanto engine`: dist/src/server/daemon.js and
+//     all it loads (the SDK runtimes too), as one CommonJS file, which
+//     src/cli/code-cache.ts loads with V8's code cache (ES modules have none in
+//     Node.js 20). Node.js resolves, reads and links ~400 compiled modules one
+//     by one in ~200 ms; one bundle takes a fraction of that, and every cold
+//     start pays it. Modules that load on first use still evaluate then.
+//   dist/bundle/cli/     `tanto query`, `session`, `run` (src/cli/fast-commands.ts):
+//     what a session's client needs first, in one file; what it may need later
+//     (host files, terminals, runner hosts) in chunks loaded on first use.
+//
+// Native addons (better-sqlite3, node-pty) and zod (required on first use,
+// src/util/zod.ts) stay outside: they resolve from the checkout's node_modules.
+import * as fs from "node:fs/promises";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+const dist = path.join(root, "dist", "src");
+const common = {
+  absWorkingDir: root,
+  bundle: true,
+  platform: "node",
+  target: "node20",
+  external: ["better-sqlite3", "node-pty", "zod"],
+  legalComments: "none",
+  logLevel: "warning",
+};
+
+const bundles = {
+  engine: (outdir) => ({
+    ...common,
+    entryPoints: { daemon: path.join(dist, "server/daemon.js") },
+    outdir,
+    outExtension: { ".js": ".cjs" },
+    format: "cjs",
+    // The compiled code finds files beside itself through import.meta: here, beside the bundle.
+    define: { "import.meta.url": "__tantoImportMetaUrl", "import.meta.dirname": "__dirname", "import.meta.filename": "__filename" },
+    banner: { js: 'const __tantoImportMetaUrl = require("node:url").pathToFileURL(__filename).href;' },
+  }),
+  cli: (outdir) => ({
+    ...common,
+    entryPoints: { "fast-commands": path.join(dist, "cli/fast-commands.js") },
+    outdir,
+    splitting: true,
+    chunkNames: "chunk-[hash]",
+    format: "esm",
+    // CommonJS dependencies (tar-stream…) call require() for node's built-ins; an ESM bundle has no require of its own.
+    banner: { js: 'import { createRequire as __tantoCreateRequire } from "node:module";\nconst require = __tantoCreateRequire(import.meta.url);' },
+  }),
+};
+
+const esbuild = await import("esbuild");
+for (const [name, options] of Object.entries(bundles)) {
+  const outDir = path.join(root, "dist", "bundle", name);
+  const tmp = `${outDir}.${process.pid}.tmp`;
+  await fs.rm(tmp, { recursive: true, force: true });
+  await esbuild.build(options(tmp));
+  // Swapped in whole: a process starting meanwhile sees the old bundle or the new one.
+  await fs.rm(outDir, { recursive: true, force: true });
+  await fs.rename(tmp, outDir);
+}

@@ -1,0 +1,50 @@
+/**
+ * Loading a CommonJS bundle with V8's code cache: compiling the engine's
+ * 2.5 MB bundle is a good part of its start, and V8 can skip it when given
+ * the code it made last time (`vm.Script`'s `cachedData`; Node.js 20 offers
+ * no such thing for ES modules). The cache sits beside the bundle
+ * (`<bundle>.v8-cache`) and is written by the first process that loads the
+ * bundle without one (or whose cache V8 rejected: another Node.js), a moment
+ * after start so that it holds the functions the start and a first query ran
+ * too. `npm run build` replaces the bundle's directory, cache and all: V8
+ * checks a cache against its own version and flags, but against the source
+ * only by length.
+ */
+import { readFileSync, renameSync, writeFileSync } from "node:fs";
+import { createRequire, Module } from "node:module";
+import * as path from "node:path";
+import * as vm from "node:vm";
+
+/** Long enough for the engine's start and its core schema (built 250 ms after it serves). */
+const WRITE_AFTER_MS = 1_500;
+
+export function requireWithCodeCache(file: string): unknown {
+  const source = readFileSync(file, "utf8");
+  const cacheFile = `${file}.v8-cache`;
+  let cachedData: Buffer | undefined;
+  try {
+    cachedData = readFileSync(cacheFile);
+  } catch {
+    // none yet: this process writes it
+  }
+  const script = new vm.Script(Module.wrap(source), {
+    filename: file,
+    ...(cachedData ? { cachedData } : {}),
+    importModuleDynamically: vm.constants.USE_MAIN_CONTEXT_DEFAULT_LOADER,
+  });
+  const mod = { exports: {} as unknown };
+  const wrapper = script.runInThisContext() as (exports: unknown, require: NodeJS.Require, module: unknown, filename: string, dirname: string) => void;
+  wrapper(mod.exports, createRequire(file), mod, file, path.dirname(file));
+  if (cachedData === undefined || script.cachedDataRejected) setTimeout(() => writeCache(script, cacheFile), WRITE_AFTER_MS).unref();
+  return mod.exports;
+}
+
+function writeCache(script: vm.Script, cacheFile: string): void {
+  const tmp = `${cacheFile}.${process.pid}.tmp`;
+  try {
+    writeFileSync(tmp, script.createCachedData());
+    renameSync(tmp, cacheFile);
+  } catch {
+    // A read-only install: the next start compiles again, as without a cache.
+  }
+}

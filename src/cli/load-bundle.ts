@@ -1,0 +1,44 @@
+/**
+ * Code from the esbuild bundles `npm run build` writes into dist/bundle/
+ * (scripts/bundle.mjs), falling back to the compiled files: Node.js resolves,
+ * reads and links compiled modules one by one (~400 for the engine, ~200 ms
+ * of its start), where a bundle is a few files. The engine's is one
+ * CommonJS file loaded with V8's code cache (code-cache.ts). A bundle is
+ * skipped when it is older than the compiled file it was made from (a `tsc`
+ * run without the bundling step), and with TANTO_BUNDLE=0.
+ */
+import { statSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { requireWithCodeCache } from "./code-cache.js";
+
+export type Daemon = typeof import("../server/daemon.js");
+export type FastCommands = typeof import("./fast-commands.js");
+
+/** `tanto engine`: the daemon. */
+export async function loadDaemon(): Promise<Daemon> {
+  const bundled = new URL("../../bundle/engine/daemon.cjs", import.meta.url);
+  if (useBundle(bundled, new URL("../server/daemon.js", import.meta.url))) return requireWithCodeCache(fileURLToPath(bundled)) as Daemon;
+  return import("../server/daemon.js");
+}
+
+/** `tanto query`, `session`, `run`. */
+export function loadFastCommands(): Promise<FastCommands> {
+  return load<FastCommands>("../../bundle/cli/fast-commands.js", "./fast-commands.js", () => import("./fast-commands.js"));
+}
+
+async function load<T>(bundle: string, compiled: string, fallback: () => Promise<T>): Promise<T> {
+  const bundled = new URL(bundle, import.meta.url);
+  if (useBundle(bundled, new URL(compiled, import.meta.url))) return (await import(bundled.href)) as T;
+  return fallback();
+}
+
+function useBundle(bundle: URL, compiled: URL): boolean {
+  return process.env["TANTO_BUNDLE"] !== "0" && isFresh(bundle, compiled);
+}
+
+function isFresh(bundle: URL, compiled: URL): boolean {
+  const b = statSync(fileURLToPath(bundle), { throwIfNoEntry: false });
+  if (!b) return false;
+  const c = statSync(fileURLToPath(compiled), { throwIfNoEntry: false });
+  return c === undefined || b.mtimeMs >= c.mtimeMs;
+}
