@@ -70,9 +70,10 @@ async function commandRunnerHost(url: string, log: (line: string) => void): Prom
 }
 
 function startEngineInBackground(): void {
-  // In the engine image tanto is one bundled file: this module is the CLI itself there.
-  const compiled = path.join(path.dirname(fileURLToPath(import.meta.url)), "..", "cli", "main.js");
-  const main = fs.existsSync(compiled) ? compiled : fileURLToPath(import.meta.url);
+  // The CLI that is running (the compiled main.js, or the engine image's one bundled file) starts it:
+  // this module itself may be a chunk of the CLI's bundle.
+  const main =
+    process.argv[1] && fs.existsSync(process.argv[1]) ? process.argv[1] : path.join(path.dirname(fileURLToPath(import.meta.url)), "..", "cli", "main.js");
   const out = fs.openSync(LOG_FILE, "a");
   const child = spawn(process.execPath, [main, "engine"], { detached: true, stdio: ["ignore", out, out] });
   child.unref();
