@@ -97,6 +97,7 @@ export class LocalContentStore implements ContentStore {
             });
         }
       },
+      digest: () => digester.digest(),
       commit: async (size, expected) => {
         const actual = digester.digest();
         try {

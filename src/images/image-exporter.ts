@@ -294,8 +294,10 @@ export class ImageExporter {
       upload?.abort(err);
       upload = undefined;
     };
+    let uploadedBytes = 0;
     const send = async (chunk: Buffer): Promise<void> => {
       if (opening) await opening;
+      uploadedBytes += chunk.length;
       await upload?.write(chunk).catch(dropUpload);
     };
     const sink = new Writable({
@@ -308,15 +310,18 @@ export class ImageExporter {
       if (compression === "gzip") stages.push(await compressGzipFast());
       if (compression === "zstd") stages.push(compressZstd());
       await pipeline([...stages, sink] as unknown as [Readable, Writable], ...(signal ? [{ signal }] : []));
-      const digest = await writer.commit(undefined, undefined);
+      await opening;
+      // The upload is closed while the store syncs the blob to disk.
+      const named = writer.digest();
+      const sent = upload;
+      const finishing = sent
+        ?.finish({ mediaType: layerMediaType(compression, false), digest: named, size: uploadedBytes })
+        .then(() => uploads?.uploaded.add(named), dropUpload);
+      const digest = await writer.commit(undefined, named);
       const info = await this.deps.content.info(digest);
       const blob: LayerBlob = { compression, digest, size: info!.size, diffId: diff.digest() };
       this.deps.layerBlobs.record(snapshotId, blob);
-      await opening;
-      if (upload) {
-        const sent = upload;
-        await sent.finish({ mediaType: layerMediaType(compression, false), digest, size: blob.size }).then(() => uploads?.uploaded.add(digest), dropUpload);
-      }
+      await finishing;
       return blob;
     } catch (err) {
       dropUpload(err);

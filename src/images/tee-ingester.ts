@@ -71,6 +71,7 @@ export function teeIngester(content: ContentStore): TeeIngester {
           // The file write and the reader's pace, both before the next chunk.
           await Promise.all([inner.write(chunk), feed(chunk)]);
         },
+        digest: () => inner.digest(),
         commit: async (size, expected): Promise<Digest> => {
           body.end();
           try {
