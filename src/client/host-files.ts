@@ -5,7 +5,7 @@
  * while reads go where the path leads, as Dagger's do (`../dep`).
  */
 
-import { createReadStream } from "node:fs";
+import { closeSync, constants, createReadStream, lstatSync, openSync, readdirSync, readFileSync, readlinkSync, readSync } from "node:fs";
 import * as fs from "node:fs/promises";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -50,9 +50,9 @@ export async function statTree(workdir: string, params: StatTreeParams): Promise
       if (text !== undefined) excludes.push(...gitignorePatterns(text, rel));
     }
     const filter = new PathFilter({ include: params.include, exclude: excludes });
-    for (const name of (await fs.readdir(dir)).sort()) {
+    for (const name of readdirSync(dir).sort()) {
       const childRel = rel ? `${rel}/${name}` : name;
-      const e = await entryOf(root, childRel);
+      const e = entryOfSync(root, childRel);
       if (!e) continue;
       if (e.type === "dir") {
         if (!filter.mayDescend(childRel)) continue;
@@ -66,6 +66,20 @@ export async function statTree(workdir: string, params: StatTreeParams): Promise
   };
   await walk("", 0);
   return { root, kind: "dir", entries };
+}
+
+/**
+ * entryOf with synchronous calls: a listing makes one lstat per entry, and a
+ * round trip through the thread pool for each cost more than the call itself.
+ */
+function entryOfSync(root: string, rel: string): HostEntry | undefined {
+  const st = lstatSync(path.join(root, rel), { bigint: true, throwIfNoEntry: false });
+  if (!st) return undefined; // gone while the tree was listed
+  const base = { path: rel, mode: Number(st.mode & 0o7777n), size: Number(st.size), mtimeNs: st.mtimeNs.toString() };
+  if (st.isDirectory()) return { ...base, type: "dir", size: 0 };
+  if (st.isFile()) return { ...base, type: "file" };
+  if (st.isSymbolicLink()) return { ...base, type: "symlink", target: readlinkSync(path.join(root, rel)) };
+  return undefined; // sockets, devices, fifos are not sent
 }
 
 async function entryOf(root: string, rel: string): Promise<HostEntry | undefined> {
@@ -102,17 +116,30 @@ export async function findUp(workdir: string, name: string): Promise<string | nu
   }
 }
 
+/** Files up to this size are read in one call and sent from memory; larger ones are streamed. */
+const SMALL_FILE = 1 << 20;
+
 /** A tar stream of the regular files `files` below `root`. */
 export function readFiles(params: ReadFilesParams): Readable {
   const pack = tar.pack();
+  const add = (header: Parameters<typeof pack.entry>[0], data: Buffer): Promise<void> =>
+    // The callback comes once the pack has room again: memory stays bounded.
+    new Promise<void>((resolve, reject) => pack.entry(header, data, (err) => (err ? reject(err) : resolve())));
   (async () => {
     for (const rel of params.files) {
       const file = path.join(params.root, rel);
       if (!file.startsWith(params.root + path.sep)) throw new InvalidArgumentError(`"${rel}" is outside ${params.root}`);
-      const st = await fs.lstat(file);
+      const st = lstatSync(file);
       if (!st.isFile()) throw new InvalidArgumentError(`"${rel}" is no longer a regular file`);
+      const header = { name: rel, size: st.size, mode: st.mode & 0o7777, mtime: st.mtime };
+      if (st.size <= SMALL_FILE) {
+        const data = readSmallFile(file, st.size);
+        // A file that changed size since its lstat is sent as it is now.
+        await add({ ...header, size: data.length }, data);
+        continue;
+      }
       await new Promise<void>((resolve, reject) => {
-        const entry = pack.entry({ name: rel, size: st.size, mode: st.mode & 0o7777, mtime: st.mtime }, (err) => (err ? reject(err) : resolve()));
+        const entry = pack.entry(header, (err) => (err ? reject(err) : resolve()));
         const src = createReadStream(file);
         src.on("error", reject);
         // The engine hanging up destroys the pack and its entry: close the file.
@@ -126,6 +153,21 @@ export function readFiles(params: ReadFilesParams): Readable {
     pack.finalize();
   })().catch((err: Error) => pack.destroy(err));
   return Readable.from(pack, { objectMode: false });
+}
+
+/** A small file's bytes, read with one open, a read or two and a close (never following a symlink put in its place). */
+function readSmallFile(file: string, size: number): Buffer {
+  const fd = openSync(file, constants.O_RDONLY | constants.O_NOFOLLOW);
+  try {
+    const buf = Buffer.allocUnsafe(size + 1);
+    let n = 0;
+    for (let r = 1; r > 0 && n < buf.length; n += r) r = readSync(fd, buf, n, buf.length - n, null);
+    if (n <= size) return buf.subarray(0, n);
+    // Grew since the lstat: read the rest as it is.
+    return Buffer.concat([buf.subarray(0, n), readFileSync(fd)]);
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /** Write an export: a directory's tree, or one file. Returns the path written. */

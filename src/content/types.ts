@@ -29,6 +29,8 @@ export interface Provider {
 
 export interface Writer {
   write(chunk: Uint8Array): Promise<void>;
+  /** Digest of the bytes written, to name the blob elsewhere while it is committed; nothing may be written after. */
+  digest(): Digest;
   /** Verify size and digest, then make the blob visible. */
   commit(size: number | undefined, expected: Digest | undefined): Promise<Digest>;
   /** Drop what was written. Safe to call after commit (no-op). */

@@ -53,15 +53,20 @@ function settingsOf(c: Container): ImageSettings {
   };
 }
 
-/** Evaluate the containers and export them as one image into the content store. */
-export async function exportImage(ctx: RequestContext, containers: readonly Container[], opts: ImageOutOptions): Promise<ExportedImage> {
-  const variants: ImageVariant[] = await Promise.all(
+/** Evaluate the containers: each one's rootfs snapshot and image settings. */
+function imageVariants(ctx: RequestContext, containers: readonly Container[]): Promise<ImageVariant[]> {
+  return Promise.all(
     containers.map(async (c) => {
       const result = c.state.rootfs ? await solve(ctx, c.state.rootfs) : undefined;
       const rootfs = result?.snapshot === undefined ? undefined : ctx.deps.snapshots.get(result.snapshot);
       return { rootfs, settings: settingsOf(c) };
     }),
   );
+}
+
+/** Evaluate the containers and export them as one image into the content store. */
+export async function exportImage(ctx: RequestContext, containers: readonly Container[], opts: ImageOutOptions): Promise<ExportedImage> {
+  const variants = await imageVariants(ctx, containers);
   return ctx.deps.exporter.exportImage(variants, { compression: opts.compression, mediaTypes: opts.mediaTypes, signal: ctx.signal });
 }
 
@@ -97,10 +102,17 @@ export async function publishImage(
   registryService?: Service,
 ): Promise<string> {
   const ref = parseReference(address);
-  const image = await exportImage(ctx, containers, opts);
+  const variants = await imageVariants(ctx, containers);
   const login = containers[0]?.state.registryAuth.find((l) => l.host === ref.domain);
   const credentials = login ? { username: login.username, password: ctx.session.secrets.plaintext(login.secret) } : undefined;
-  const push = (via?: string) => ctx.deps.exporter.publish(ref, image, { signal: ctx.signal, credentials, via });
+  // Layers packed now stream to the registry as they are compressed.
+  const push = (via?: string) =>
+    ctx.deps.exporter.exportAndPublish(
+      ref,
+      variants,
+      { compression: opts.compression, mediaTypes: opts.mediaTypes, signal: ctx.signal },
+      { signal: ctx.signal, credentials, via },
+    );
   const digest = registryService ? await withRegistryService(ctx, registryService, ref.domain, push) : await push();
   const { digest: _given, ...named } = ref;
   return `${formatReference(named)}@${digest}`;

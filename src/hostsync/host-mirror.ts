@@ -9,11 +9,22 @@
  * beside it and renamed over it — so snapshots can hardlink them safely.
  */
 import { createHash, randomBytes } from "node:crypto";
-import { createWriteStream, renameSync } from "node:fs";
+import {
+  chmodSync,
+  closeSync,
+  constants,
+  fchmodSync,
+  futimesSync,
+  linkSync,
+  mkdirSync,
+  openSync,
+  renameSync,
+  symlinkSync,
+  utimesSync,
+  writeSync,
+} from "node:fs";
 import * as fs from "node:fs/promises";
 import * as path from "node:path";
-import { Transform } from "node:stream";
-import { pipeline } from "node:stream/promises";
 import tar from "tar-stream";
 import { FailedPreconditionError, InvalidArgumentError } from "../errors.js";
 import { splitPath } from "../fsutil/in-root.js";
@@ -23,6 +34,9 @@ import { type Digest, digestHex, sha256 } from "../oci/digest.js";
 import type { OverlaySnapshotter } from "../snapshots/overlay-snapshotter.js";
 import { listEntries, mtimeMs, removeTrash } from "../util/disk-usage.js";
 import { KeyedLock } from "../util/keyed-lock.js";
+
+/** Entries made between two turns of the event loop when snapshotting a mirror. */
+const YIELD_EVERY = 512;
 
 interface IndexEntry extends HostEntry {
   /** Content digest of a regular file. */
@@ -110,7 +124,7 @@ export class HostMirrors {
     // Directories and links first, so that files have somewhere to go.
     for (const e of listing.entries) {
       const at = path.join(tree, e.path);
-      if (e.type === "dir") await fs.mkdir(at, { recursive: true });
+      if (e.type === "dir") mkdirSync(at, { recursive: true });
       else if (e.type === "symlink" && !(old.get(e.path)?.type === "symlink" && old.get(e.path)?.target === e.target)) {
         await fs.mkdir(path.dirname(at), { recursive: true });
         await fs.rm(at, { force: true });
@@ -155,19 +169,21 @@ export class HostMirrors {
     const active = await this.snapshots.prepare(undefined);
     try {
       const dirs: IndexEntry[] = [];
-      for (const e of entries) {
+      // Synchronous calls (see receiveFiles), with a turn for the event loop now and then.
+      for (const [i, e] of entries.entries()) {
+        if (i % YIELD_EVERY === YIELD_EVERY - 1) await new Promise((resolve) => setImmediate(resolve));
         const at = path.join(active.upperDir, e.path);
         if (e.type === "dir") {
-          await fs.mkdir(at, { recursive: true });
+          mkdirSync(at, { recursive: true });
           dirs.push(e);
-        } else if (e.type === "symlink") await fs.symlink(e.target ?? "", at);
-        else await fs.link(path.join(tree, e.path), at);
+        } else if (e.type === "symlink") symlinkSync(e.target ?? "", at);
+        else linkSync(path.join(tree, e.path), at);
       }
       for (const e of dirs.reverse()) {
         const at = path.join(active.upperDir, e.path);
-        await fs.chmod(at, e.mode);
+        chmodSync(at, e.mode);
         const t = new Date(Number(BigInt(e.mtimeNs) / 1_000_000n));
-        await fs.utimes(at, t, t);
+        utimesSync(at, t, t);
       }
       await this.snapshots.commit(active, name);
     } catch (err) {
@@ -198,18 +214,22 @@ async function receiveFiles(stream: NodeJS.ReadableStream, tree: string, index: 
         const at = path.join(tree, rel);
         const tmp = `${at}.tanto-${randomBytes(4).toString("hex")}`;
         const hash = createHash("sha256");
-        const counter = new Transform({
-          transform(chunk: Buffer, _e, cb) {
+        // One short synchronous syscall each (open, write, fchmod, futimes, close, rename):
+        // a round trip through the thread pool per call cost more than the calls for small files.
+        const fd = openSync(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, entry.mode & 0o7777);
+        try {
+          for await (const chunk of body as AsyncIterable<Buffer>) {
             hash.update(chunk);
             bytes += chunk.length;
-            cb(null, chunk);
-          },
-        });
-        await pipeline(body, counter, createWriteStream(tmp, { mode: entry.mode }));
-        await fs.chmod(tmp, entry.mode);
-        const t = new Date(Number(BigInt(entry.mtimeNs) / 1_000_000n));
-        await fs.utimes(tmp, t, t);
-        await fs.rename(tmp, at);
+            for (let off = 0; off < chunk.length; ) off += writeSync(fd, chunk, off, chunk.length - off);
+          }
+          fchmodSync(fd, entry.mode);
+          const t = new Date(Number(BigInt(entry.mtimeNs) / 1_000_000n));
+          futimesSync(fd, t, t);
+        } finally {
+          closeSync(fd);
+        }
+        renameSync(tmp, at);
         entry.digest = `sha256:${hash.digest("hex")}`;
       })().then(
         () => next(),

@@ -28,7 +28,7 @@ import { type ContainerConfig, type Descriptor, encodeJson, type ImageConfig, ty
 import { type LayerCompression, MediaType } from "../oci/media-types.js";
 import { normalizePlatform } from "../oci/platform.js";
 import type { Reference } from "../oci/reference.js";
-import type { Credentials, CredentialsFn, Pusher } from "../registry/types.js";
+import type { BlobUpload, Credentials, CredentialsFn, Pusher } from "../registry/types.js";
 import type { OverlaySnapshotter } from "../snapshots/overlay-snapshotter.js";
 import type { CommittedSnapshot } from "../snapshots/types.js";
 import { type Limit, unlimited } from "../util/limit.js";
@@ -57,6 +57,13 @@ export interface ImageSettings {
   healthcheck?: NonNullable<ContainerConfig["Healthcheck"]>;
 }
 
+export interface PublishOptions {
+  signal?: AbortSignal | undefined;
+  credentials?: Credentials | undefined;
+  /** A registry service's `ip:port` to push through, instead of the reference's host. */
+  via?: string | undefined;
+}
+
 export interface ImageVariant {
   rootfs: CommittedSnapshot | undefined;
   settings: ImageSettings;
@@ -67,6 +74,20 @@ export interface ExportOptions {
   compression?: ExportCompression | undefined;
   mediaTypes: ExportMediaTypes;
   signal?: AbortSignal | undefined;
+  /** Publishing: layers packed now stream to the registry while they are compressed. */
+  uploads?: LayerUploads | undefined;
+}
+
+/**
+ * Where a publish streams the layers an export packs: each packed layer's
+ * compressed bytes go to the store and to an upload at once, so the upload
+ * ends when the compressor does. Best effort: a layer whose upload failed is
+ * not in `uploaded`, and the publish pushes it from the store as usual.
+ */
+export interface LayerUploads {
+  start(): Promise<BlobUpload>;
+  /** Blobs the registry has received in full. */
+  uploaded: Set<Digest>;
 }
 
 export interface ExportedManifest {
@@ -116,17 +137,29 @@ export class ImageExporter {
    * (withRegistryAuth), to the registry at `via` (`ip:port`, plain HTTP) when
    * given (a registry service) instead of the reference's host.
    */
-  async publish(
-    ref: Reference,
-    image: ExportedImage,
-    opts: { signal?: AbortSignal | undefined; credentials?: Credentials | undefined; via?: string | undefined } = {},
-  ): Promise<Digest> {
+  async publish(ref: Reference, image: ExportedImage, opts: PublishOptions = {}): Promise<Digest> {
+    return this.#withClient(ref, opts, (client) => publishImage(client, this.deps.content, ref, image, opts));
+  }
+
+  /**
+   * Export `variants` and push them as `ref`: layers that must be packed
+   * stream to the registry while they are compressed, and are not sent again.
+   */
+  async exportAndPublish(ref: Reference, variants: readonly ImageVariant[], exportOpts: ExportOptions, opts: PublishOptions = {}): Promise<Digest> {
+    return this.#withClient(ref, opts, async (client) => {
+      const uploads: LayerUploads = { start: () => client.startUpload(ref, opts.signal ? { signal: opts.signal } : {}), uploaded: new Set() };
+      const image = await this.exportImage(variants, { ...exportOpts, uploads });
+      return publishImage(client, this.deps.content, ref, image, { ...opts, uploaded: uploads.uploaded });
+    });
+  }
+
+  async #withClient<T>(ref: Reference, opts: PublishOptions, fn: (client: Pusher) => Promise<T>): Promise<T> {
     const { credentials, via } = opts;
-    if (!credentials && via === undefined) return publishImage(this.deps.registry, this.deps.content, ref, image, opts);
+    if (!credentials && via === undefined) return fn(this.deps.registry);
     const authed = credentials ? this.deps.registry.withCredentials((host) => (host === ref.domain ? credentials : undefined)) : undefined;
     const client = via === undefined ? authed! : (authed ?? this.deps.registry).withEndpoint(ref.domain, via);
     try {
-      return await publishImage(client, this.deps.content, ref, image, opts);
+      return await fn(client);
     } finally {
       client.close();
       if (authed !== client) authed?.close();
@@ -162,7 +195,7 @@ export class ImageExporter {
     const blobs: ExportedLayer[] = [];
     // The chain is top first; layers go bottom-up.
     const ids = variant.rootfs ? [...variant.rootfs.chain].reverse() : [];
-    for (const id of ids) blobs.push(await this.layerBlob(id, opts.compression, opts.signal));
+    for (const id of ids) blobs.push(await this.layerBlob(id, opts.compression, opts.signal, opts.uploads));
     const layers = blobs.map((b) => ({
       mediaType: layerMediaType(b.compression, docker),
       digest: b.digest,
@@ -192,7 +225,7 @@ export class ImageExporter {
    * content store (in the wanted compression, or any when none is forced),
    * else packed from the snapshot's directory now.
    */
-  async layerBlob(snapshotId: number, compression: ExportCompression | undefined, signal?: AbortSignal): Promise<ExportedLayer> {
+  async layerBlob(snapshotId: number, compression: ExportCompression | undefined, signal?: AbortSignal, uploads?: LayerUploads): Promise<ExportedLayer> {
     if (compression === "estargz") return this.#packOnce(snapshotId, "estargz", () => this.#packEstargz(snapshotId, signal));
     const known = this.deps.layerBlobs.lookup(snapshotId).filter((b) => compression === undefined || b.compression === compression);
     for (const blob of known) {
@@ -201,7 +234,7 @@ export class ImageExporter {
       this.deps.layerBlobs.forget(snapshotId, blob.compression);
     }
     const want: LayerCompression = compression ?? "gzip";
-    return this.#packOnce(snapshotId, want, () => this.#pack(snapshotId, want, signal));
+    return this.#packOnce(snapshotId, want, () => this.#pack(snapshotId, want, signal, uploads));
   }
 
   #packOnce(snapshotId: number, compression: ExportCompression, pack: () => Promise<ExportedLayer>): Promise<ExportedLayer> {
@@ -240,8 +273,14 @@ export class ImageExporter {
     }
   }
 
-  async #pack(snapshotId: number, compression: LayerCompression, signal: AbortSignal | undefined): Promise<LayerBlob> {
+  async #pack(snapshotId: number, compression: LayerCompression, signal: AbortSignal | undefined, uploads: LayerUploads | undefined): Promise<LayerBlob> {
     const dir = this.deps.snapshots.layerDir({ state: "committed", id: snapshotId, name: "", chain: [snapshotId] });
+    // The upload opens while packing starts; it only ever adds speed, never a failure.
+    let upload: BlobUpload | undefined;
+    const opening = uploads?.start().then(
+      (u) => (upload = u),
+      () => undefined,
+    );
     const tar = packDirectory(dir, signal ? { signal } : {});
     const diff = new Digester();
     const countDiff = new Transform({
@@ -251,9 +290,19 @@ export class ImageExporter {
       },
     });
     const writer = await this.deps.content.writer();
+    const dropUpload = (err: unknown): void => {
+      upload?.abort(err);
+      upload = undefined;
+    };
+    let uploadedBytes = 0;
+    const send = async (chunk: Buffer): Promise<void> => {
+      if (opening) await opening;
+      uploadedBytes += chunk.length;
+      await upload?.write(chunk).catch(dropUpload);
+    };
     const sink = new Writable({
       write(chunk: Buffer, _enc, cb) {
-        writer.write(chunk).then(() => cb(), cb);
+        Promise.all([writer.write(chunk), send(chunk)]).then(() => cb(), cb);
       },
     });
     try {
@@ -261,12 +310,21 @@ export class ImageExporter {
       if (compression === "gzip") stages.push(await compressGzipFast());
       if (compression === "zstd") stages.push(compressZstd());
       await pipeline([...stages, sink] as unknown as [Readable, Writable], ...(signal ? [{ signal }] : []));
-      const digest = await writer.commit(undefined, undefined);
+      await opening;
+      // The upload is closed while the store syncs the blob to disk.
+      const named = writer.digest();
+      const sent = upload;
+      const finishing = sent
+        ?.finish({ mediaType: layerMediaType(compression, false), digest: named, size: uploadedBytes })
+        .then(() => uploads?.uploaded.add(named), dropUpload);
+      const digest = await writer.commit(undefined, named);
       const info = await this.deps.content.info(digest);
       const blob: LayerBlob = { compression, digest, size: info!.size, diffId: diff.digest() };
       this.deps.layerBlobs.record(snapshotId, blob);
+      await finishing;
       return blob;
     } catch (err) {
+      dropUpload(err);
       await writer.abort();
       if (err instanceof EngineError) throw err;
       throw new EngineError(`packing the layer of snapshot ${snapshotId}: ${messageOf(err)}`, { cause: err });

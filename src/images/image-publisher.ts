@@ -1,6 +1,7 @@
 /**
  * Pushing an exported image: blobs first (layers and configs, a few at a
- * time; the registry client skips those the repository has), then each
+ * time; the registry client skips those the repository has, and `uploaded`
+ * names those the export streamed there already), then each
  * platform's manifest by digest, then what the reference names (the
  * manifest, or the index) under its tag. Returns the pushed digest.
  *
@@ -20,12 +21,16 @@ export async function publishImage(
   content: Provider,
   ref: Reference,
   image: ExportedImage,
-  opts: { signal?: AbortSignal | undefined } = {},
+  opts: { signal?: AbortSignal | undefined; uploaded?: ReadonlySet<Digest> } = {},
 ): Promise<Digest> {
   const call = opts.signal ? { signal: opts.signal } : {};
   const blobs = new Map<Digest, Descriptor>();
   for (const m of image.manifests) {
-    for (const d of [...m.manifest.layers, m.manifest.config]) blobs.set(d.digest, { mediaType: d.mediaType, digest: d.digest, size: d.size });
+    for (const d of [...m.manifest.layers, m.manifest.config]) {
+      // Streamed to this registry while the export packed it: nothing to ask or send.
+      if (opts.uploaded?.has(d.digest)) continue;
+      blobs.set(d.digest, { mediaType: d.mediaType, digest: d.digest, size: d.size });
+    }
   }
   const queue = [...blobs.values()];
   const worker = async (): Promise<void> => {

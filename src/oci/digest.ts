@@ -31,6 +31,7 @@ export function digestHex(d: Digest): string {
 export class Digester {
   readonly #hash: Hash = createHash("sha256");
   #size = 0;
+  #result: Digest | undefined;
   update(chunk: Uint8Array): void {
     this.#hash.update(chunk);
     this.#size += chunk.length;
@@ -38,8 +39,10 @@ export class Digester {
   get size(): number {
     return this.#size;
   }
+  /** The digest of everything seen; asking again gives the same answer (nothing may be added after). */
   digest(): Digest {
-    return `sha256:${this.#hash.digest("hex")}` as Digest;
+    this.#result ??= `sha256:${this.#hash.digest("hex")}` as Digest;
+    return this.#result;
   }
 }
 

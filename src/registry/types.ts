@@ -90,7 +90,21 @@ export interface Fetcher {
   fetchBlob(ref: Reference, descriptor: Descriptor, store: Ingester & Provider, opts?: FetchBlobOptions): Promise<Digest>;
 }
 
+/**
+ * A blob uploaded while it is being made (a layer streamed out of its
+ * compressor): bytes go out as they are written, before the digest is known;
+ * `finish` names the digest (the registry checks it) and makes the blob
+ * visible in the repository; `abort` drops the upload.
+ */
+export interface BlobUpload {
+  write(chunk: Uint8Array): Promise<void>;
+  finish(descriptor: Descriptor): Promise<void>;
+  abort(reason?: unknown): void;
+}
+
 export interface Pusher {
+  /** Open an upload of a blob whose digest is not known yet (one POST, then one streamed PATCH). */
+  startUpload(ref: Reference, opts?: CallOptions): Promise<BlobUpload>;
   pushBlob(ref: Reference, descriptor: Descriptor, provider: Provider, opts?: PushBlobOptions): Promise<PushBlobResult>;
   /** Push a manifest or index under the reference's tag (or by digest); returns its digest. */
   pushManifest(ref: Reference, bytes: Uint8Array, mediaType: string, opts?: CallOptions): Promise<Digest>;
