@@ -114,6 +114,28 @@ test("push, resolve by tag and by digest, fetch blobs", async () => {
   assert.equal(await client.pushBlob(other, layer, src, { from: "tanto/single" }), "exists");
 });
 
+test("streamed upload: bytes sent as written, named by digest at the end; a wrong size or digest is refused", async () => {
+  const client = newClient();
+  const ref = parseReference(`${registry.host}/tanto/streamed:v1`);
+  const bytes = randomBytes(3 << 20);
+  const desc: Descriptor = { mediaType: MediaType.ociLayer, digest: sha256(bytes), size: bytes.length };
+  const upload = await client.startUpload(ref);
+  for (let at = 0; at < bytes.length; at += 1 << 20) await upload.write(bytes.subarray(at, at + (1 << 20)));
+  await upload.finish(desc);
+  assert.equal(await client.pushBlob(ref, desc, await newStore()), "exists", "the registry has the blob under its digest");
+  const dst = await newStore();
+  await client.fetchBlob(ref, desc, dst);
+  assert.deepEqual(await dst.readBytes(desc.digest), bytes);
+
+  const short = await client.startUpload(ref);
+  await short.write(bytes.subarray(0, 10));
+  await assert.rejects(short.finish(desc), (err: unknown) => err instanceof FailedPreconditionError && /streamed 10 bytes/.test(err.message));
+  short.abort();
+  const lying = await client.startUpload(ref);
+  await lying.write(bytes);
+  await assert.rejects(lying.finish({ ...desc, digest: sha256(Buffer.from("other")) }), /Cannot push/);
+});
+
 test("index: platform selection", async () => {
   const client = newClient();
   const src = await newStore();

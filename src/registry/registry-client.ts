@@ -8,7 +8,7 @@
  * settings; pulls try the mirrors in order and then the registry itself, and
  * the error reported when all fail is the registry's own.
  */
-import { PassThrough, type Readable } from "node:stream";
+import type { Readable } from "node:stream";
 import type { Ingester, Provider } from "../content/types.js";
 import { CancelledError, EngineError, FailedPreconditionError, InvalidArgumentError, messageOf, NotFoundError, UnavailableError } from "../errors.js";
 import { type Digest, isDigest, sha256 } from "../oci/digest.js";
@@ -21,6 +21,7 @@ import { Authorizer } from "./authorizer.js";
 import { blobUrl, type Endpoint, mirrorEndpoints, originEndpoint, repoBase, tlsFor } from "./endpoints.js";
 import { drain, type HttpResponse, HttpTransport } from "./http-transport.js";
 import { contextualize, readBodyIn, registryError, withContext } from "./registry-errors.js";
+import { streamedUpload } from "./streamed-upload.js";
 import type {
   BlobUpload,
   CallOptions,
@@ -44,7 +45,7 @@ export interface RegistryClientOptions {
   via?: { domain: string; host: string };
 }
 
-interface SendRequest {
+export interface SendRequest {
   method: string;
   url: URL;
   headers?: Record<string, string>;
@@ -268,65 +269,7 @@ export class RegistryClient implements Resolver, Fetcher, Pusher {
   async startUpload(ref: Reference, opts: CallOptions = {}): Promise<BlobUpload> {
     const ctx = `Cannot push "${formatReference(ref)}"`;
     const ep = this.#origin(ref);
-    const scopes = [pushScope(ref)];
-    const post = await this.#send(
-      ep,
-      { method: "POST", url: new URL("blobs/uploads/", repoBase(ep, ref)), body: () => Buffer.alloc(0), scopes },
-      ctx,
-      opts.signal,
-    );
-    if (post.status !== 202) throw await registryError(post, ctx, "a streamed blob upload");
-    drain(post);
-    const location = post.headers.location;
-    if (location === undefined) throw new UnavailableError(`${ctx}: registry ${ep.host} started an upload without a Location`);
-    const body = new PassThrough({ highWaterMark: 1 << 20 });
-    body.on("error", () => undefined); // the PATCH reports what went wrong
-    let sent = false;
-    let size = 0;
-    // One PATCH carries every byte (chunked); its answer comes once the body has ended.
-    const patched = this.#send(
-      ep,
-      {
-        method: "PATCH",
-        url: new URL(location, post.url),
-        headers: { "content-type": "application/octet-stream" },
-        body: () => {
-          // A stream cannot be sent twice (after an auth challenge, say): that upload fails.
-          if (sent) throw new UnavailableError(`${ctx}: registry ${ep.host} asked again for a streamed upload's bytes`);
-          sent = true;
-          return body;
-        },
-        scopes,
-      },
-      ctx,
-      opts.signal,
-    );
-    patched.catch((err: unknown) => body.destroy(err instanceof Error ? err : new Error(String(err))));
-    return {
-      write: async (chunk) => {
-        if (body.destroyed) throw new UnavailableError(`${ctx}: the streamed upload to ${ep.host} was stopped`);
-        size += chunk.length;
-        if (!body.write(chunk)) await drained(body, () => new UnavailableError(`${ctx}: the streamed upload to ${ep.host} was stopped`));
-      },
-      finish: async (descriptor) => {
-        if (descriptor.size !== size)
-          throw new FailedPreconditionError(`${ctx}: streamed ${size} bytes of blob ${descriptor.digest}, which has ${descriptor.size}`);
-        body.end();
-        const res = await patched;
-        if (res.status !== 202 && res.status !== 204) throw await registryError(res, ctx, `upload of blob ${descriptor.digest}`);
-        drain(res);
-        const at = res.headers.location ?? location;
-        const put = new URL(at, res.url);
-        put.searchParams.set("digest", descriptor.digest);
-        const done = await this.#send(ep, { method: "PUT", url: put, body: () => Buffer.alloc(0), scopes }, ctx, opts.signal);
-        if (done.status !== 201 && done.status !== 204) throw await registryError(done, ctx, `blob ${descriptor.digest}`);
-        drain(done);
-        metrics.bytesPushed.inc({}, size);
-      },
-      abort: (reason) => {
-        body.destroy(reason instanceof Error ? reason : new UnavailableError(`${ctx}: streamed upload abandoned`));
-      },
-    };
+    return streamedUpload((req) => this.#send(ep, { ...req, scopes: [pushScope(ref)] }, ctx, opts.signal), repoBase(ep, ref), ep.host, ctx);
   }
 
   async pushManifest(ref: Reference, bytes: Uint8Array, mediaType: string, opts: CallOptions = {}): Promise<Digest> {
@@ -454,22 +397,6 @@ export class RegistryClient implements Resolver, Fetcher, Pusher {
     }
     throw last;
   }
-}
-
-/** Resolves when `stream` wants more, rejects when it closed first. */
-function drained(stream: PassThrough, closed: () => Error): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const onDrain = (): void => {
-      stream.off("close", onClose);
-      resolve();
-    };
-    const onClose = (): void => {
-      stream.off("drain", onDrain);
-      reject(closed());
-    };
-    stream.once("drain", onDrain);
-    stream.once("close", onClose);
-  });
 }
 
 function pullContext(ref: Reference): string {
