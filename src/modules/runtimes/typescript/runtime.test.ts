@@ -86,7 +86,7 @@ describe("TypeScript SDK runtime", { timeout: 600_000 }, () => {
     assert.match(await read("sdk/core.js"), new RegExp(`from "${SDK_BUNDLE_FILE}"`));
     // A module with its own source keeps it: no starter.
     const again = await typescriptRuntime.generatedFiles(ctx, mod, introspection);
-    await assert.rejects(readFileAt(ctx, again.source, "/src/index.ts"), /not found/);
+    await assert.rejects(readFileAt(ctx, again.source, "/src/index.ts"), /no such file or directory/);
   });
 
   test("runtime: tsc type-checks the module, the SDK's introspector reads it, dag knows the dependency, tsx loads the entrypoint; cached", async () => {
