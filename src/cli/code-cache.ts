@@ -14,6 +14,7 @@ import { readFileSync, renameSync, writeFileSync } from "node:fs";
 import { createRequire, Module } from "node:module";
 import * as path from "node:path";
 import * as vm from "node:vm";
+import { lendImporter } from "../util/dynamic-import.js";
 
 /** Long enough for the engine's start and its core schema (built 250 ms after it serves). */
 const WRITE_AFTER_MS = 1_500;
@@ -32,6 +33,8 @@ export function requireWithCodeCache(file: string): unknown {
     ...(cachedData ? { cachedData } : {}),
     importModuleDynamically: vm.constants.USE_MAIN_CONTEXT_DEFAULT_LOADER,
   });
+  // Code restored from the cache has no dynamic-import callback (Node.js 20): the bundle imports through ours.
+  lendImporter((specifier) => import(specifier));
   const mod = { exports: {} as unknown };
   const wrapper = script.runInThisContext() as (exports: unknown, require: NodeJS.Require, module: unknown, filename: string, dirname: string) => void;
   wrapper(mod.exports, createRequire(file), mod, file, path.dirname(file));

@@ -6,6 +6,7 @@
  * `sdkRuntime`: TANTO_SDK_RUNTIMES="name=/abs/path.mjs[,name2=…]".
  */
 import { FailedPreconditionError, messageOf } from "../../errors.js";
+import { importModule } from "../../util/dynamic-import.js";
 import type { SdkRuntime } from "./types.js";
 
 type RuntimeModule = Record<string, SdkRuntime | undefined>;
@@ -44,7 +45,7 @@ async function load(sdk: string): Promise<SdkRuntime> {
   const extra = extraRuntimes().get(sdk);
   if (extra === undefined && !/^[a-z][a-z0-9-]*$/.test(sdk)) throw new FailedPreconditionError(`unknown SDK ${JSON.stringify(sdk)}`);
   const where = extra ?? `./${sdk}/index.js`;
-  const importer = extra !== undefined ? () => import(extra) : Object.hasOwn(BUILTIN, sdk) ? BUILTIN[sdk] : undefined;
+  const importer = extra !== undefined ? () => importModule(extra) : Object.hasOwn(BUILTIN, sdk) ? BUILTIN[sdk] : undefined;
   let mod: RuntimeModule;
   try {
     if (!importer) throw new Error(`no built-in runtime "${sdk}"`);
