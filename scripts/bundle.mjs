@@ -37,6 +37,9 @@ const bundles = {
     outdir,
     outExtension: { ".js": ".cjs" },
     format: "cjs",
+    // import() of what is not bundled (node-pty, node's built-ins) becomes require(): code V8 restores
+    // from its cache has no dynamic-import callback in Node.js 20 (see src/util/dynamic-import.ts).
+    supported: { "dynamic-import": false },
     // The compiled code finds files beside itself through import.meta: here, beside the bundle.
     define: { "import.meta.url": "__tantoImportMetaUrl", "import.meta.dirname": "__dirname", "import.meta.filename": "__filename" },
     banner: { js: 'const __tantoImportMetaUrl = require("node:url").pathToFileURL(__filename).href;' },
