@@ -53,3 +53,21 @@ test("a missing binary is an error event; kill and abort end a command", async (
   controller.abort();
   assert.equal((await failed).name, "AbortError");
 });
+
+test("an engine killed with -9: a child waiting for input gets its end, the helper exits, and the engine's stderr closes", async () => {
+  const { spawn } = await import("node:child_process");
+  const { fileURLToPath } = await import("node:url");
+  const self = fileURLToPath(new URL("./host-spawn.js", import.meta.url));
+  // A stand-in engine: starts `sh -c 'cat >/dev/null; echo done'` (reads to the end of its input, as a CNI plugin does) and waits.
+  const script = `import(${JSON.stringify(self)}).then(({ hostSpawn }) => { const c = hostSpawn("sh", ["-c", "cat >/dev/null; echo $$"]); c.stdout.pipe(process.stdout); setInterval(() => {}, 1000); process.stdout.write("started\\n"); });`;
+  const engine = spawn(process.execPath, ["--input-type=module", "-e", script], { stdio: ["ignore", "pipe", "pipe"] });
+  await new Promise<void>((resolve) => engine.stdout.on("data", (d: Buffer) => d.toString().includes("started") && resolve()));
+  await new Promise((r) => setTimeout(r, 300));
+  engine.kill("SIGKILL");
+  // Nothing else holds the engine's stdout and stderr: both close soon after it died.
+  const closed = await Promise.race([
+    new Promise<boolean>((resolve) => engine.on("close", () => resolve(true))),
+    new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 10_000)),
+  ]);
+  assert.ok(closed, "the killed engine's pipes closed: no helper or child of it keeps them open");
+});

@@ -49,7 +49,9 @@ process.stdin.on("data", (chunk) => {
     if (line) handle(JSON.parse(line));
   }
 });
-process.stdin.on("end", () => { ended = true; maybeExit(); });
+// The engine is gone: what its children were still to read ends here (a CNI plugin reads its
+// config to the end of its input before it acts), so none waits for input forever.
+process.stdin.on("end", () => { ended = true; for (const c of children.values()) c.stdin.end(); maybeExit(); });
 function handle(m) {
   if (m.t === "spawn") {
     let child;
@@ -169,7 +171,9 @@ class Helper {
   #dead = false;
 
   constructor(onDeath: () => void) {
-    this.#proc = spawn(process.execPath, ["--max-semi-space-size=1", "-e", HELPER], { stdio: ["pipe", "pipe", "inherit"] });
+    // Not the engine's stderr: a helper outliving a killed engine (its children still running) must not
+    // hold the engine's output open for whoever reads it.
+    this.#proc = spawn(process.execPath, ["--max-semi-space-size=1", "-e", HELPER], { stdio: ["pipe", "pipe", "ignore"] });
     this.#proc.unref();
     this.#idle();
     this.#proc.stdin.on("error", () => undefined);
