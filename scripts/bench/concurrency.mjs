@@ -19,7 +19,8 @@ export async function runConcurrency(ctx) {
   const engines = {};
   for (const [k, limit] of LIMITS.entries()) {
     const toml = `[worker.oci]\nmax-parallelism = ${limit}\n[network]\nname = "tbpar${limit}"\ncidr = "10.213.${k}.0/24"\n`;
-    const e = await launchEngine({ dir, name: `par${limit}`, registryHost, toml, cleanup });
+    // An engine with 100 namespaces ready takes longer than the default grace to tear them down.
+    const e = await launchEngine({ dir, name: `par${limit}`, registryHost, toml, cleanup, stopGraceMs: 90_000 });
     await query(e.session, `{ container { from(address: "${image}") { withExec(args: ["true"]) { exitCode } } } }`);
     engines[limit] = e;
   }

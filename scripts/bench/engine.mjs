@@ -70,9 +70,9 @@ export async function waitHealthy(engine, socket, { timeoutMs = 30_000, everyMs 
  * A further engine named `name` with engine.toml `toml` (the bench's registry is added), its
  * files under `dir`, healthy and with a session open; both stopped by `cleanup` at the latest.
  * Returns {engine, session, socket, logFile, stop()}: stop() ends the session and the engine
- * and returns the engine's exit code.
+ * and returns the engine's exit code (SIGKILL after `stopGraceMs`).
  */
-export async function launchEngine({ dir, name, registryHost, toml, cleanup, env }) {
+export async function launchEngine({ dir, name, registryHost, toml, cleanup, env, stopGraceMs = 10_000 }) {
   const files = {
     root: path.join(dir, `engine-${name}-root`),
     configFile: path.join(dir, `engine-${name}.toml`),
@@ -81,13 +81,13 @@ export async function launchEngine({ dir, name, registryHost, toml, cleanup, env
   };
   fs.writeFileSync(files.configFile, `[registry."${registryHost}"]\nhttp = true\n${toml}`);
   const engine = startEngine({ ...files, ...(env ? { env } : {}) });
-  cleanup.defer(`engine ${name}`, () => stopChild(engine));
+  cleanup.defer(`engine ${name}`, () => stopChild(engine, stopGraceMs));
   await waitHealthy(engine, files.socket, { logFile: files.logFile });
   const session = await openSession({ socket: files.socket, logFile: path.join(dir, `session-${name}.log`) });
   cleanup.defer(`session ${name}`, () => stopChild(session.child));
   const stop = async () => {
     await stopChild(session.child);
-    return stopChild(engine);
+    return stopChild(engine, stopGraceMs);
   };
   return { engine, session, socket: files.socket, logFile: files.logFile, root: files.root, stop };
 }
