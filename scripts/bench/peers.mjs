@@ -31,15 +31,15 @@ export async function prepareRuncBundle(dir) {
   return bundle;
 }
 
-/** podman's global flags: storage under `dir`, no systemd or journald. */
-export function podmanBase(dir) {
+/** podman's global flags: storage under `dir`/`name`, no systemd or journald. */
+export function podmanBase(dir, name = "podman") {
   return [
     "--root",
-    path.join(dir, "podman", "root"),
+    path.join(dir, name, "root"),
     "--runroot",
-    path.join(dir, "podman", "run"),
+    path.join(dir, name, "run"),
     "--tmpdir",
-    path.join(dir, "podman", "tmp"),
+    path.join(dir, name, "tmp"),
     "--storage-driver",
     "overlay",
     // No systemd or journald here.

@@ -15,6 +15,7 @@
  */
 import * as path from "node:path";
 import { engineGet, query } from "./engine.mjs";
+import { podmanBase } from "./peers.mjs";
 import { ratioRow } from "./report.mjs";
 import { checkInterrupted, commandWorks, execFileP, NOFILE, summarize, timedRun, WARMUP } from "./util.mjs";
 
@@ -112,18 +113,7 @@ async function interleaved(contenders, runs, warmup = WARMUP) {
 /** podman with storage in the bench's directory, the arm64 image pulled; {run(args)} or {missing}. */
 async function podmanArm64(dir, image, cleanup) {
   if (!(await commandWorks("podman", ["--version"]))) return { missing: "podman is not installed" };
-  const base = [
-    "--root",
-    path.join(dir, "podman-arm64", "root"),
-    "--runroot",
-    path.join(dir, "podman-arm64", "run"),
-    "--tmpdir",
-    path.join(dir, "podman-arm64", "tmp"),
-    "--storage-driver",
-    "overlay",
-    "--cgroup-manager=cgroupfs",
-    "--events-backend=file",
-  ];
+  const base = podmanBase(dir, "podman-arm64");
   cleanup.defer("podman arm64 image", () => execFileP("podman", [...base, "rmi", "--all", "--force"]).catch(() => undefined));
   try {
     await execFileP("podman", [...base, "pull", "--quiet", "--tls-verify=false", "--platform", "linux/arm64", image]);
