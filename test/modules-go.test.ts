@@ -62,6 +62,38 @@ describe("modules: the official Go SDK", { skip: existsSync(BASE) ? false : "the
     return r.stdout;
   };
 
+  /**
+   * Under `root` (holding the dependency `dep`, a module of another SDK, already written): a Go module
+   * `app/` named `name` whose `Hi` asks `dep` for a greeting; it installs `dep` and returns `call hi --name go`.
+   */
+  const goAppCalling = async (root: string, name: string, dep: string, depSdk: string): Promise<string> => {
+    await run(["git", "init", "-q", root]);
+    const app = path.join(root, "app");
+    await fs.writeFile(path.join(app, "dagger.json"), JSON.stringify({ name, engineVersion: "v0.21.8", sdk: { source: "go" } }));
+    const Name = name[0]!.toUpperCase() + name.slice(1);
+    const Dep = dep[0]!.toUpperCase() + dep.slice(1);
+    await fs.writeFile(
+      path.join(app, "main.go"),
+      `package main
+
+import (
+\t"context"
+
+\t"dagger/${name}/internal/dagger"
+)
+
+type ${Name} struct{}
+
+// Asks the ${depSdk} module for a greeting
+func (p *${Name}) Hi(ctx context.Context, name string) (string, error) {
+\treturn dag.${Dep}().Greet(ctx, name, dagger.${Dep}GreetOpts{Punctuation: "?"})
+}
+`,
+    );
+    await ok(["install", `../${dep}`], { cwd: app });
+    return ok(["call", "hi", "--name", "go"], { cwd: app });
+  };
+
   before(async () => {
     engine = await startEngine({ registry: await testRegistry() });
     dir = await fs.mkdtemp(path.join(os.tmpdir(), "tanto-gomod-"));
@@ -224,29 +256,7 @@ describe("modules: the official Go SDK", { skip: existsSync(BASE) ? false : "the
       JSON.stringify({ name: "tsgreeter", engineVersion: "v0.21.8", sdk: { source: "typescript" } }),
     );
     await fs.writeFile(path.join(root, "tsgreeter", "src", "index.ts"), TS_GREETER);
-    await run(["git", "init", "-q", root]);
-    const app = path.join(root, "app");
-    await fs.writeFile(path.join(app, "dagger.json"), JSON.stringify({ name: "polyglot", engineVersion: "v0.21.8", sdk: { source: "go" } }));
-    await fs.writeFile(
-      path.join(app, "main.go"),
-      `package main
-
-import (
-\t"context"
-
-\t"dagger/polyglot/internal/dagger"
-)
-
-type Polyglot struct{}
-
-// Asks the TypeScript module for a greeting
-func (p *Polyglot) Hi(ctx context.Context, name string) (string, error) {
-\treturn dag.Tsgreeter().Greet(ctx, name, dagger.TsgreeterGreetOpts{Punctuation: "?"})
-}
-`,
-    );
-    await ok(["install", "../tsgreeter"], { cwd: app });
-    assert.equal(await ok(["call", "hi", "--name", "go"], { cwd: app }), "hello from typescript, go?");
+    assert.equal(await goAppCalling(root, "polyglot", "tsgreeter", "TypeScript"), "hello from typescript, go?");
   });
 
   test("a Go module calls a Python module", { timeout: TIMEOUT, skip: existsSync(PY_BASE) ? false : "the Python runtime is not built" }, async () => {
@@ -261,28 +271,6 @@ func (p *Polyglot) Hi(ctx context.Context, name string) (string, error) {
     );
     await fs.writeFile(path.join(pkg, "__init__.py"), "from .main import Pygreeter as Pygreeter\n");
     await fs.writeFile(path.join(pkg, "main.py"), PY_GREETER);
-    await run(["git", "init", "-q", root]);
-    const app = path.join(root, "app");
-    await fs.writeFile(path.join(app, "dagger.json"), JSON.stringify({ name: "polyglotpy", engineVersion: "v0.21.8", sdk: { source: "go" } }));
-    await fs.writeFile(
-      path.join(app, "main.go"),
-      `package main
-
-import (
-\t"context"
-
-\t"dagger/polyglotpy/internal/dagger"
-)
-
-type Polyglotpy struct{}
-
-// Asks the Python module for a greeting
-func (p *Polyglotpy) Hi(ctx context.Context, name string) (string, error) {
-\treturn dag.Pygreeter().Greet(ctx, name, dagger.PygreeterGreetOpts{Punctuation: "?"})
-}
-`,
-    );
-    await ok(["install", "../pygreeter"], { cwd: app });
-    assert.equal(await ok(["call", "hi", "--name", "go"], { cwd: app }), "hello from python, go?");
+    assert.equal(await goAppCalling(root, "polyglotpy", "pygreeter", "Python"), "hello from python, go?");
   });
 });
