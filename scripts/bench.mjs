@@ -49,7 +49,7 @@ import { benchRemoteCache, remoteCacheRows } from "./bench/remote-cache.mjs";
 import { figures, GOALS, machineInfo, renderTable, valueRow } from "./bench/report.mjs";
 import { runStartup, startupRows } from "./bench/startup.mjs";
 import { benchTracing, tracingRows } from "./bench/tracing.mjs";
-import { CHAIN_STEPS, Cleanup, interrupt, log, mountsUnder, positiveInt, removeTree, rssMb, stopChild } from "./bench/util.mjs";
+import { benchNetwork, CHAIN_STEPS, Cleanup, interrupt, log, mountsUnder, positiveInt, removeTree, rssMb, stopChild } from "./bench/util.mjs";
 
 const { values: opts } = parseArgs({
   options: {
@@ -178,7 +178,7 @@ async function main(cleanup) {
   const configFile = path.join(dir, "engine.toml");
   const socket = path.join(dir, "engine.sock");
   const logFile = path.join(dir, "engine.log");
-  await fsp.writeFile(configFile, `[registry."${registry.host}"]\nhttp = true\n[network]\nname = "tbengine"\ncidr = "10.214.0.0/16"\n`);
+  await fsp.writeFile(configFile, `[registry."${registry.host}"]\nhttp = true\n[network]\n${benchNetwork("tbengine", "10.214.0.0/16")}\n`);
   const engine = startEngine({ root, configFile, socket, logFile });
   cleanup.defer("engine", () => stopChild(engine));
   await waitHealthy(engine, socket, { logFile });

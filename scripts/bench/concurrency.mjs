@@ -8,7 +8,7 @@
  */
 import { engineGet, launchEngine, query } from "./engine.mjs";
 import { GOALS, ratioRow, valueRow } from "./report.mjs";
-import { alternate, checkInterrupted, fmtSummary, log, summarize } from "./util.mjs";
+import { alternate, benchNetwork, checkInterrupted, fmtSummary, log, summarize } from "./util.mjs";
 
 const EXECS = 100;
 const SLEEP_S = 1;
@@ -18,7 +18,7 @@ export async function runConcurrency(ctx) {
   const { dir, image, registryHost, cleanup, notes } = ctx;
   const engines = {};
   for (const [k, limit] of LIMITS.entries()) {
-    const toml = `[worker.oci]\nmax-parallelism = ${limit}\n[network]\nname = "tbpar${limit}"\ncidr = "10.213.${k}.0/24"\n`;
+    const toml = `[worker.oci]\nmax-parallelism = ${limit}\n[network]\n${benchNetwork(`tbpar${limit}`, `10.213.${k}.0/24`)}\n`;
     // An engine with 100 namespaces ready takes longer than the default grace to tear them down.
     const e = await launchEngine({ dir, name: `par${limit}`, registryHost, toml, cleanup, stopGraceMs: 90_000 });
     await query(e.session, `{ container { from(address: "${image}") { withExec(args: ["true"]) { exitCode } } } }`);

@@ -9,14 +9,20 @@ import * as path from "node:path";
 import { engineGet, launchEngine, query, withSdk } from "./engine.mjs";
 import { deleteRuncContainers, dockerPeer, dockerVersion, ensureDocker, podmanPeer, prepareRuncBundle } from "./peers.mjs";
 import { GOALS, ratioRow, valueRow } from "./report.mjs";
-import { CHAIN_STEPS, checkInterrupted, firstLine, fmtSummary, log, summarize, timedRun, WARMUP } from "./util.mjs";
+import { benchNetwork, CHAIN_STEPS, checkInterrupted, firstLine, fmtSummary, log, summarize, timedRun, WARMUP } from "./util.mjs";
 
 const NO_NET = "tanto (no network)";
 
 export async function runExec(ctx) {
   const { dir, image, cleanup, notes } = ctx;
   // A second engine whose execs get loopback only: what the network namespace costs.
-  const noNet = await launchEngine({ dir, name: "nonet", registryHost: ctx.registryHost, toml: `[network]\nenabled = false\nname = "tbnonet"\n`, cleanup });
+  const noNet = await launchEngine({
+    dir,
+    name: "nonet",
+    registryHost: ctx.registryHost,
+    toml: `[network]\nenabled = false\n${benchNetwork("tbnonet", "10.214.255.0/24")}\n`,
+    cleanup,
+  });
   await query(noNet.session, `{ container { from(address: "${image}") { withExec(args: ["true"]) { exitCode } } } }`);
 
   const bundle = await prepareRuncBundle(dir);

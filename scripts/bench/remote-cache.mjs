@@ -11,7 +11,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { engineGet, openSession, query, waitHealthy } from "./engine.mjs";
 import { GOALS, ratioRow } from "./report.mjs";
-import { checkInterrupted, log, stopChild, summarize } from "./util.mjs";
+import { benchNetwork, checkInterrupted, log, stopChild, summarize } from "./util.mjs";
 
 const CHAIN_STEPS = 20;
 
@@ -20,9 +20,9 @@ export async function benchRemoteCache({ dir, tanto, registryHost, runs, cleanup
   const ref = `${registryHost}/bench-cache/${process.pid}`;
   const engines = {};
   for (const [name, cache, net] of [
-    ["exporter", `export = ["type=registry,ref=${ref},mode=max"]`, 'name = "tbrca"\ncidr = "10.212.0.0/24"'],
-    ["importer", `import = ["type=registry,ref=${ref}"]`, 'name = "tbrcb"\ncidr = "10.212.1.0/24"'],
-    ["scratch", "", 'name = "tbrcc"\ncidr = "10.212.2.0/24"'],
+    ["exporter", `export = ["type=registry,ref=${ref},mode=max"]`, benchNetwork("tbrca", "10.212.0.0/24")],
+    ["importer", `import = ["type=registry,ref=${ref}"]`, benchNetwork("tbrcb", "10.212.1.0/24")],
+    ["scratch", "", benchNetwork("tbrcc", "10.212.2.0/24")],
   ]) {
     const root = path.join(dir, `engine-rc-${name}-root`);
     const configFile = path.join(dir, `engine-rc-${name}.toml`);

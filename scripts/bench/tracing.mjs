@@ -11,7 +11,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { openSession, query, waitHealthy } from "./engine.mjs";
 import { GOALS, ratioRow } from "./report.mjs";
-import { checkInterrupted, log, stopChild, summarize, WARMUP } from "./util.mjs";
+import { benchNetwork, checkInterrupted, log, stopChild, summarize, WARMUP } from "./util.mjs";
 
 const CHAIN_STEPS = 20;
 
@@ -23,8 +23,8 @@ export async function benchTracing({ repo, dir, tanto, registryHost, iterations,
 
   const engines = {};
   for (const [name, env, net] of [
-    ["traced", { OTEL_EXPORTER_OTLP_ENDPOINT: jaeger.otlp, OTEL_EXPORTER_OTLP_PROTOCOL: "http/protobuf" }, 'name = "tbtrace"\ncidr = "10.211.0.0/24"'],
-    ["plain", {}, 'name = "tbplain"\ncidr = "10.211.1.0/24"'],
+    ["traced", { OTEL_EXPORTER_OTLP_ENDPOINT: jaeger.otlp, OTEL_EXPORTER_OTLP_PROTOCOL: "http/protobuf" }, benchNetwork("tbtrace", "10.211.0.0/24")],
+    ["plain", {}, benchNetwork("tbplain", "10.211.1.0/24")],
   ]) {
     const root = path.join(dir, `engine-${name}-root`);
     const configFile = path.join(dir, `engine-${name}.toml`);

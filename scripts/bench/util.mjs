@@ -16,6 +16,20 @@ export const NOFILE = 20000;
 /** The chains every group times: 20 execs in a row. */
 export const CHAIN_STEPS = 20;
 
+/**
+ * The `[network]` lines of a bench engine: its own network name and subnet. With
+ * TANTO_BENCH_SLOT=N (0–9) every name gets the suffix N and every subnet 10.21X… moves to
+ * 10.(150 + 5N + X - 1)…, so that several benches (one per slot) run on one machine at once.
+ */
+export function benchNetwork(name, cidr) {
+  const slot = process.env.TANTO_BENCH_SLOT;
+  if (slot === undefined || slot === "") return `name = "${name}"\ncidr = "${cidr}"`;
+  if (!/^\d$/.test(slot)) throw new Error(`TANTO_BENCH_SLOT must be one digit, not ${JSON.stringify(slot)}`);
+  const m = /^10\.21([1-4])\.(.*)$/.exec(cidr);
+  if (!m) throw new Error(`bench subnet ${cidr} is not in 10.211–10.214`);
+  return `name = "${name}${slot}"\ncidr = "10.${150 + 5 * Number(slot) + Number(m[1]) - 1}.${m[2]}"`;
+}
+
 export const log = (line) => process.stderr.write(`bench: ${line}\n`);
 
 /**
