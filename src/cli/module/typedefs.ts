@@ -7,20 +7,10 @@
  * its constructor.
  */
 import { InvalidArgumentError } from "../../errors.js";
+import type { TypeDefKind } from "../../modules/typedefs.js";
 import { kebab, lowerCamel, pascal } from "./names.js";
 
-export type TypeDefKind =
-  | "STRING_KIND"
-  | "INTEGER_KIND"
-  | "FLOAT_KIND"
-  | "BOOLEAN_KIND"
-  | "SCALAR_KIND"
-  | "LIST_KIND"
-  | "OBJECT_KIND"
-  | "INTERFACE_KIND"
-  | "INPUT_KIND"
-  | "VOID_KIND"
-  | "ENUM_KIND";
+export type { TypeDefKind };
 
 const REF_NAMES = "asObject { name } asInterface { name } asInput { name } asScalar { name } asEnum { name }";
 
