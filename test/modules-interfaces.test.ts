@@ -14,6 +14,8 @@
  *   typing.Protocol) takes a TypeScript object, and declared with the Go SDK
  *   (a Go interface embedding DaggerObject, bound by tanto-go-codegen) takes a
  *   Python object.
+ * - A workdir Directory's ID after a prune removed its snapshot: an error
+ *   naming the path, the module and what to do.
  */
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
@@ -23,6 +25,7 @@ import * as path from "node:path";
 import { after, before, describe, test } from "node:test";
 import { CLI, REPO, run, startEngine, type TestEngine } from "./support/engine.js";
 import { testRegistry } from "./support/fixtures.js";
+import { RawSession } from "./support/raw-session.js";
 
 const RUNTIME = path.join(REPO, "dist", "src", "modules", "runtimes", "typescript", "index.js");
 const PY_BASE = path.join(REPO, "dist", "share", "python-runtime.tar");
@@ -49,6 +52,14 @@ export class Scratch {
     await fs.writeFile("out/drop.log", "dropped")
     await fs.writeFile("out/sub/deep.txt", "deep")
     return dag.currentModule().workdir("out", { exclude: ["*.log"] })
+  }
+
+  /** The ID of a workdir Directory, for loading after a prune */
+  @func()
+  async treeId(): Promise<string> {
+    await fs.mkdir("kept", { recursive: true })
+    await fs.writeFile("kept/only.txt", "only")
+    return await dag.currentModule().workdir("kept").id()
   }
 
   @func()
@@ -271,5 +282,32 @@ describe("modules: workdir and interfaces", { skip: existsSync(RUNTIME) ? false 
     const r = await call(usage, "test");
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.stdout, "python number is: 42");
+  });
+
+  test("a workdir Directory whose snapshot a prune removed: its ID fails naming what is gone and what to do", { timeout: SLOW }, async () => {
+    const mod = await writeModule("scratch", SCRATCH_SOURCE);
+    const made = await call(mod, "tree-id");
+    assert.equal(made.code, 0, made.stderr);
+    const id = made.stdout.trim();
+    const s = await RawSession.open(engine.env["_EXPERIMENTAL_DAGGER_RUNNER_HOST"]!, {});
+    try {
+      const before = await s.query(`{ loadDirectoryFromID(id: ${JSON.stringify(id)}) { entries } }`);
+      assert.deepEqual(before, { data: { loadDirectoryFromID: { entries: ["only.txt"] } } });
+    } finally {
+      await s.hangUp();
+    }
+    const prune = await run([CLI, "engine", "prune", "--all"], { env, timeoutMs: SLOW });
+    assert.equal(prune.code, 0, prune.stderr);
+    const after = await RawSession.open(engine.env["_EXPERIMENTAL_DAGGER_RUNNER_HOST"]!, {});
+    try {
+      const r = await after.query(`{ loadDirectoryFromID(id: ${JSON.stringify(id)}) { entries } }`);
+      assert.equal(r.errors?.length, 1, JSON.stringify(r));
+      assert.match(
+        r.errors![0]!.message,
+        /currentModule\.workdir "\/scratch\/kept" of module "scratch" \(content sha256:[0-9a-f]{64}\) is gone: this engine no longer holds its snapshot host\/[0-9a-f]{64} \(removed by garbage collection or a prune\)\. Call the module's function that returned it again/,
+      );
+    } finally {
+      await after.hangUp();
+    }
   });
 });

@@ -230,7 +230,14 @@ export const specSchemas = lazySchemas((z) => {
     kind: z.literal("host-dir"),
     digest,
     type: z.enum(["dir", "file"]),
-    origin: z.strictObject({ client: str.min(1), path: str.min(1), include: z.array(str), exclude: z.array(str), gitignore: z.boolean() }),
+    origin: z.strictObject({
+      client: str.min(1),
+      path: str.min(1),
+      include: z.array(str),
+      exclude: z.array(str),
+      gitignore: z.boolean(),
+      workdirOf: str.min(1).exactOptional(),
+    }),
   }) satisfies Z.ZodType<HostDirOp>;
 
   const output = z.strictObject({ kind: z.literal("output"), mount: nat });
