@@ -19,7 +19,7 @@ import type { ImageOp } from "../ops/image-op.js";
 import type { SshfsVolumeSpec } from "../ops/sshfs-volumes.js";
 import type { OpSpec, Vertex } from "../solver/types.js";
 import { isVertex } from "../solver/vertex.js";
-import { isCommitSha } from "../sources/git-source.js";
+import { isCommitSha } from "../sources/git-refs.js";
 import { lazySchemas } from "../util/zod.js";
 import type { ServiceSpec } from "./service.js";
 
