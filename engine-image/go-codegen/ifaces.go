@@ -1,15 +1,53 @@
 package main
 
-// The module's interfaces (Go interfaces embedding DaggerObject): their
-// registration (Module.withInterface), and the value a function taking one
+// The module's interfaces (Go interfaces embedding DaggerObject): read from
+// the source, registered (Module.withInterface), and the value a function taking one
 // receives — a client whose methods query the engine for the wrapped object's
 // functions, whatever module (and SDK) it comes from.
 
 import (
 	"fmt"
+	"go/ast"
 	"sort"
 	"strings"
 )
+
+// embedsDaggerObject: the interface lists DaggerObject among its embedded types.
+func embedsDaggerObject(t *ast.InterfaceType) bool {
+	for _, m := range t.Methods.List {
+		if id, ok := m.Type.(*ast.Ident); ok && len(m.Names) == 0 && id.Name == "DaggerObject" {
+			return true
+		}
+	}
+	return false
+}
+
+// addIface: an interface's methods, read as functions (their doc comments and pragmas included).
+func (p *parser_) addIface(name string, ts *ast.TypeSpec) error {
+	doc, _ := pragmas(p.docs[name])
+	it := &iface{name: name, doc: doc, pos: int(ts.Pos())}
+	var file *ast.File
+	for _, f := range p.files {
+		if f.Pos() <= ts.Pos() && ts.End() <= f.End() {
+			file = f
+		}
+	}
+	for _, m := range ts.Type.(*ast.InterfaceType).Methods.List {
+		ft, ok := m.Type.(*ast.FuncType)
+		if !ok || len(m.Names) == 0 {
+			continue
+		}
+		for _, n := range m.Names {
+			fn, err := p.function(file, &ast.FuncDecl{Doc: m.Doc, Name: n, Type: ft})
+			if err != nil {
+				return fmt.Errorf("interface %s: %w", name, err)
+			}
+			it.methods = append(it.methods, fn)
+		}
+	}
+	p.mod.ifaces[name] = it
+	return nil
+}
 
 // servedName: the name the engine serves a module's type under (MODULES.md §4).
 func servedName(typ, mod string) string {

@@ -199,43 +199,6 @@ func (p *parser_) addObject(name string, ts *ast.TypeSpec) error {
 	return nil
 }
 
-// embedsDaggerObject: the interface lists DaggerObject among its embedded types.
-func embedsDaggerObject(t *ast.InterfaceType) bool {
-	for _, m := range t.Methods.List {
-		if id, ok := m.Type.(*ast.Ident); ok && len(m.Names) == 0 && id.Name == "DaggerObject" {
-			return true
-		}
-	}
-	return false
-}
-
-// addIface: an interface's methods, read as functions (their doc comments and pragmas included).
-func (p *parser_) addIface(name string, ts *ast.TypeSpec) error {
-	doc, _ := pragmas(p.docs[name])
-	it := &iface{name: name, doc: doc, pos: int(ts.Pos())}
-	var file *ast.File
-	for _, f := range p.files {
-		if f.Pos() <= ts.Pos() && ts.End() <= f.End() {
-			file = f
-		}
-	}
-	for _, m := range ts.Type.(*ast.InterfaceType).Methods.List {
-		ft, ok := m.Type.(*ast.FuncType)
-		if !ok || len(m.Names) == 0 {
-			continue
-		}
-		for _, n := range m.Names {
-			fn, err := p.function(file, &ast.FuncDecl{Doc: m.Doc, Name: n, Type: ft})
-			if err != nil {
-				return fmt.Errorf("interface %s: %w", name, err)
-			}
-			it.methods = append(it.methods, fn)
-		}
-	}
-	p.mod.ifaces[name] = it
-	return nil
-}
-
 func (p *parser_) collectFuncs() error {
 	for _, f := range p.files {
 		for _, decl := range f.Decls {
