@@ -10,6 +10,12 @@
  *   module `example` has an object with a matching `foo(bar)`; module `usage`
  *   depends on both and calls `dag.myModule().foo(dag.example().asMyModuleFooer())`,
  *   so my-module's code calls example's function through the interface.
+ *   The same interface declared with the Python SDK (`@dagger.interface` on a
+ *   typing.Protocol) takes a TypeScript object, and declared with the Go SDK
+ *   (a Go interface embedding DaggerObject, bound by tanto-go-codegen) takes a
+ *   Python object.
+ * - A workdir Directory's ID after a prune removed its snapshot: an error
+ *   naming the path, the module and what to do.
  */
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
@@ -19,8 +25,11 @@ import * as path from "node:path";
 import { after, before, describe, test } from "node:test";
 import { CLI, REPO, run, startEngine, type TestEngine } from "./support/engine.js";
 import { testRegistry } from "./support/fixtures.js";
+import { RawSession } from "./support/raw-session.js";
 
 const RUNTIME = path.join(REPO, "dist", "src", "modules", "runtimes", "typescript", "index.js");
+const PY_BASE = path.join(REPO, "dist", "share", "python-runtime.tar");
+const GO_BASE = path.join(REPO, "dist", "share", "go-runtime.tar");
 const SLOW = 15 * 60_000;
 
 const SCRATCH_SOURCE = `import * as fs from "node:fs/promises"
@@ -43,6 +52,14 @@ export class Scratch {
     await fs.writeFile("out/drop.log", "dropped")
     await fs.writeFile("out/sub/deep.txt", "deep")
     return dag.currentModule().workdir("out", { exclude: ["*.log"] })
+  }
+
+  /** The ID of a workdir Directory, for loading after a prune */
+  @func()
+  async treeId(): Promise<string> {
+    await fs.mkdir("kept", { recursive: true })
+    await fs.writeFile("kept/only.txt", "only")
+    return await dag.currentModule().workdir("kept").id()
   }
 
   @func()
@@ -85,6 +102,56 @@ export class Example {
 }
 `;
 
+/** The same interface declared with Dagger's Python SDK: a typing.Protocol under \`@dagger.interface\`. */
+const PY_DECLARATION_SOURCE = `import typing
+
+import dagger
+from dagger import function, object_type
+
+
+@dagger.interface
+class Fooer(typing.Protocol):
+    @dagger.function
+    async def foo(self, bar: int) -> str: ...
+
+
+@object_type
+class MyModule:
+    @function
+    async def foo(self, fooer: Fooer) -> str:
+        return await fooer.foo(42)
+`;
+
+/** The same interface declared with Dagger's Go SDK: a Go interface embedding DaggerObject. */
+const GO_DECLARATION_SOURCE = `package main
+
+import (
+\t"context"
+)
+
+type MyModule struct{}
+
+type Fooer interface {
+\tDaggerObject
+\tFoo(ctx context.Context, bar int) (string, error)
+}
+
+func (m *MyModule) Foo(ctx context.Context, fooer Fooer) (string, error) {
+\treturn fooer.Foo(ctx, 42)
+}
+`;
+
+/** An implementation in Python. */
+const PY_IMPLEMENTATION_SOURCE = `from dagger import function, object_type
+
+
+@object_type
+class Example:
+    @function
+    async def foo(self, bar: int) -> str:
+        return f"python number is: {bar}"
+`;
+
 const USAGE_SOURCE = `import { dag, func, object } from "@dagger.io/dagger"
 
 @object()
@@ -103,17 +170,38 @@ describe("modules: workdir and interfaces", { skip: existsSync(RUNTIME) ? false 
   let env: NodeJS.ProcessEnv;
   let dir: string;
 
-  const writeModule = async (name: string, source: string, deps: string[] = []): Promise<string> => {
-    const at = path.join(dir, name);
-    await fs.mkdir(path.join(at, "src"), { recursive: true });
+  const writeModule = async (
+    name: string,
+    source: string,
+    deps: string[] = [],
+    sdk: "typescript" | "python" | "go" = "typescript",
+    under = dir,
+  ): Promise<string> => {
+    const at = path.join(under, name);
+    await fs.mkdir(at, { recursive: true });
     const config = {
       name,
       engineVersion: "v0.21.8",
-      sdk: { source: "typescript" },
+      sdk: { source: sdk },
       ...(deps.length ? { dependencies: deps.map((d) => ({ name: d, source: `../${d}` })) } : {}),
     };
     await fs.writeFile(path.join(at, "dagger.json"), JSON.stringify(config));
-    await fs.writeFile(path.join(at, "src", "index.ts"), source);
+    if (sdk === "typescript") {
+      await fs.mkdir(path.join(at, "src"), { recursive: true });
+      await fs.writeFile(path.join(at, "src", "index.ts"), source);
+    } else if (sdk === "python") {
+      const pkg = name.replaceAll("-", "_");
+      await fs.mkdir(path.join(at, "src", pkg), { recursive: true });
+      await fs.writeFile(
+        path.join(at, "pyproject.toml"),
+        `[project]\nname = "${name}"\nversion = "0.1.0"\nrequires-python = ">=3.11"\ndependencies = ["dagger-io"]\n`,
+      );
+      const main = source.match(/^class (\w+):$/m)?.[1];
+      await fs.writeFile(path.join(at, "src", pkg, "__init__.py"), `from .main import ${main} as ${main}\n`);
+      await fs.writeFile(path.join(at, "src", pkg, "main.py"), source);
+    } else {
+      await fs.writeFile(path.join(at, "main.go"), source);
+    }
     return at;
   };
   const call = (cwd: string, ...args: string[]) => run([CLI, "call", ...args], { env, cwd, timeoutMs: SLOW });
@@ -168,5 +256,58 @@ describe("modules: workdir and interfaces", { skip: existsSync(RUNTIME) ? false 
     assert.equal(fns.code, 0, fns.stderr);
     assert.equal(fns.stdout, "");
     assert.match(fns.stderr, /No functions found\./);
+  });
+
+  test("an interface declared in Python takes a TypeScript object", {
+    timeout: SLOW,
+    skip: existsSync(PY_BASE) ? false : "the Python runtime is not built",
+  }, async () => {
+    const root = await fs.mkdtemp(path.join(dir, "py-"));
+    await writeModule("my-module", PY_DECLARATION_SOURCE, [], "python", root);
+    await writeModule("example", IMPLEMENTATION_SOURCE, [], "typescript", root);
+    const usage = await writeModule("usage", USAGE_SOURCE, ["my-module", "example"], "typescript", root);
+    const r = await call(usage, "test");
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, "number is: 42");
+  });
+
+  test("an interface declared in Go takes a Python object", {
+    timeout: SLOW,
+    skip: existsSync(GO_BASE) && existsSync(PY_BASE) ? false : "the Go or Python runtime is not built",
+  }, async () => {
+    const root = await fs.mkdtemp(path.join(dir, "go-"));
+    await writeModule("my-module", GO_DECLARATION_SOURCE, [], "go", root);
+    await writeModule("example", PY_IMPLEMENTATION_SOURCE, [], "python", root);
+    const usage = await writeModule("usage", USAGE_SOURCE, ["my-module", "example"], "typescript", root);
+    const r = await call(usage, "test");
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, "python number is: 42");
+  });
+
+  test("a workdir Directory whose snapshot a prune removed: its ID fails naming what is gone and what to do", { timeout: SLOW }, async () => {
+    const mod = await writeModule("scratch", SCRATCH_SOURCE);
+    const made = await call(mod, "tree-id");
+    assert.equal(made.code, 0, made.stderr);
+    const id = made.stdout.trim();
+    const s = await RawSession.open(engine.env["_EXPERIMENTAL_DAGGER_RUNNER_HOST"]!, {});
+    try {
+      const before = await s.query(`{ loadDirectoryFromID(id: ${JSON.stringify(id)}) { entries } }`);
+      assert.deepEqual(before, { data: { loadDirectoryFromID: { entries: ["only.txt"] } } });
+    } finally {
+      await s.hangUp();
+    }
+    const prune = await run([CLI, "engine", "prune", "--all"], { env, timeoutMs: SLOW });
+    assert.equal(prune.code, 0, prune.stderr);
+    const after = await RawSession.open(engine.env["_EXPERIMENTAL_DAGGER_RUNNER_HOST"]!, {});
+    try {
+      const r = await after.query(`{ loadDirectoryFromID(id: ${JSON.stringify(id)}) { entries } }`);
+      assert.equal(r.errors?.length, 1, JSON.stringify(r));
+      assert.match(
+        r.errors![0]!.message,
+        /currentModule\.workdir "\/scratch\/kept" of module "scratch" \(content sha256:[0-9a-f]{64}\) is gone: this engine no longer holds its snapshot host\/[0-9a-f]{64} \(removed by garbage collection or a prune\)\. Call the module's function that returned it again/,
+      );
+    } finally {
+      await after.hangUp();
+    }
   });
 });

@@ -5,14 +5,18 @@
  * after one env change re-runs exactly the steps from the change on (mode=max).
  * With mode=min (the default) only the result asked for is exported: B
  * answers it, but not a changed pipeline's unchanged steps. A record owning
- * several snapshots (an exec's writable directory mount) travels whole. Two
+ * several snapshots (an exec's writable directory mount) travels whole, and
+ * so do records owning content blobs: B loads A's http() File with the HTTP
+ * server gone, and A's image tarball without making it. Two
  * engines exporting one pipeline at once leave a cache B answers from. A
  * registry that is down during import costs a warning, and the pipeline runs.
  * A cache volume pushed by A without a REF goes to its export repository, and
  * B pulls it from its import repository.
  */
 import assert from "node:assert/strict";
+import { randomUUID } from "node:crypto";
 import * as fs from "node:fs/promises";
+import * as http from "node:http";
 import * as os from "node:os";
 import * as path from "node:path";
 import { after, before, describe, test } from "node:test";
@@ -166,6 +170,46 @@ describe("remote cache in a registry", () => {
     // The same record holds the exec's rootfs.
     assert.match(await query(b, root), /"in the rootfs\\n"/);
     assert.equal(await execs(b), 0);
+  });
+
+  test("records owning blobs: B loads A's http() File with the server stopped, and A's image tarball without making it", async () => {
+    const ref = `${registry}/tanto-cache/blobs`;
+    const a = await engineWith(`export = ["type=registry,ref=${ref}"]`);
+    const b = await engineWith(`import = ["type=registry,ref=${ref}"]`);
+    const body = `downloaded ${randomUUID()}\n`;
+    let requests = 0;
+    const server = http.createServer((_req, res) => {
+      requests++;
+      res.end(body);
+    });
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    const url = `http://127.0.0.1:${(server.address() as { port: number }).port}/file.txt`;
+    let fromA: { http: { id: string; contents: string } };
+    try {
+      fromA = JSON.parse(await query(a, `{ http(url: "${url}") { id contents } }`)) as typeof fromA;
+    } finally {
+      await new Promise((r) => server.close(r));
+    }
+    assert.equal(fromA.http.contents, body);
+    assert.equal(requests, 1);
+    const tarball = JSON.parse(await query(a, `{ container { from(address: "${image}") { asTarball { id size } } } }`)) as {
+      container: { from: { asTarball: { id: string; size: number } } };
+    };
+    const report = await exported(a);
+    assert.equal(report.exportsFailed, 0, a.logs());
+    assert.equal(report.exported, 2, JSON.stringify(report));
+
+    const fromB = JSON.parse(await query(b, `{ loadFileFromID(id: "${fromA.http.id}") { contents } }`)) as { loadFileFromID: { contents: string } };
+    assert.equal(fromB.loadFileFromID.contents, body);
+    assert.equal(requests, 1, "B did not fetch the URL");
+    assert.equal((await stats(b)).remoteHits, 1);
+
+    const tarballB = JSON.parse(await query(b, `{ loadFileFromID(id: "${tarball.container.from.asTarball.id}") { size } }`)) as {
+      loadFileFromID: { size: number };
+    };
+    assert.equal(tarballB.loadFileFromID.size, tarball.container.from.asTarball.size);
+    assert.equal((await stats(b)).remoteHits, 2);
+    assert.equal((await stats(b)).executed["image-tarball"] ?? 0, 0, "B did not make the tarball");
   });
 
   test("two engines exporting one pipeline at once; a third answers from what they left", async () => {

@@ -180,3 +180,78 @@ func TestDependencies(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// A Go interface embedding DaggerObject: registered with withInterface, taken as an argument, called by queries.
+func TestInterfaces(t *testing.T) {
+	if got := servedName("Fooer", "my-module"); got != "MyModuleFooer" {
+		t.Errorf("servedName(Fooer) = %q", got)
+	}
+	if got := servedName("MyModuleThing", "my-module"); got != "MyModuleThing" {
+		t.Errorf("servedName(MyModuleThing) = %q", got)
+	}
+	dir := t.TempDir()
+	lib := filepath.Join(dir, "lib")
+	mod := filepath.Join(dir, "mod")
+	for _, d := range []string{lib, mod} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.WriteFile(filepath.Join(lib, "dagger.gen.go"), []byte("package dagger\ntype Container struct{}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(mod, "main.go"), []byte(`package main
+
+import (
+	"context"
+	"dagger/my-module/internal/dagger"
+)
+
+type MyModule struct{}
+
+// Something that foos
+type Fooer interface {
+	DaggerObject
+	Foo(ctx context.Context, bar int) (string, error)
+	Box(name string) *dagger.Container
+	Again() Fooer
+}
+
+func (m *MyModule) Foo(ctx context.Context, fooer Fooer) (string, error) {
+	return fooer.Foo(ctx, 42)
+}
+`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	l, err := readLibrary(lib)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := parseModule(mod, "my-module", l)
+	if err != nil {
+		t.Fatal(err)
+	}
+	src, err := mainSource(m, l, "dagger/my-module")
+	if err != nil {
+		t.Fatalf("%v\n%s", err, src)
+	}
+	text := string(src)
+	for _, want := range []string{
+		`mod = mod.WithInterface(dag.TypeDef().WithInterface("Fooer", dagger.TypeDefWithInterfaceOpts{Description: "Something that foos"})`,
+		`WithFunction(dag.Function("Foo", dag.TypeDef().WithKind(dagger.TypeDefKindStringKind))`,
+		`WithArg("fooer", dag.TypeDef().WithInterface("Fooer"))`,
+		`dag.QueryBuilder().Select("loadMyModuleFooerFromID").Arg("id", id)`,
+		`func (r *implFooer) Foo(ctx context.Context, bar int) (string, error) {`,
+		`q = q.Arg("bar", bar)`,
+		`return (&dagger.Container{}).WithGraphQLQuery(q)`,
+		`return &implFooer{query: q}`,
+		`return loadFooer(id), nil`,
+	} {
+		if !strings.Contains(text, want) {
+			t.Errorf("generated code lacks %s\n", want)
+		}
+	}
+	if t.Failed() {
+		t.Log(text)
+	}
+}

@@ -38,6 +38,9 @@ func mainSource(mod *module, lib *library, importPath string) ([]byte, error) {
 		if err := e.invoke(); err != nil {
 			return nil, err
 		}
+		if err := e.ifaceClients(); err != nil {
+			return nil, err
+		}
 		e.unmarshalers()
 		e.decoderFuncs()
 	}
@@ -163,6 +166,8 @@ func (e *emitter) typeDef(t *goType, optional bool) string {
 		s = fmt.Sprintf("dag.TypeDef().WithEnum(%q)", t.name)
 	case kCoreScalar:
 		s = fmt.Sprintf("dag.TypeDef().WithScalar(%q)", t.name)
+	case kIface:
+		s = fmt.Sprintf("dag.TypeDef().WithInterface(%q)", t.name)
 	}
 	if optional {
 		s += ".WithOptional(true)"
@@ -312,6 +317,7 @@ func (e *emitter) registration() error {
 		}
 		e.printf(")\n")
 	}
+	e.registerIfaces()
 	e.printf("\treturn mod\n}\n\n")
 	return nil
 }

@@ -105,6 +105,9 @@ func (e *emitter) decoderFuncs() {
 				deref = "*"
 			}
 			e.printf("\treturn %sdag.Load%sFromID(dagger.%sID(id)), nil\n", deref, t.name, t.name)
+		case kIface:
+			e.printf("\tvar id string\n\tif err := json.Unmarshal(raw, &id); err != nil {\n\t\treturn out, err\n\t}\n")
+			e.printf("\tif id == \"\" {\n\t\treturn out, nil\n\t}\n\treturn load%s(id), nil\n", t.name)
 		case kList:
 			e.printf("\tvar items []json.RawMessage\n\tif err := json.Unmarshal(raw, &items); err != nil {\n\t\treturn out, err\n\t}\n")
 			e.printf("\tfor _, item := range items {\n")

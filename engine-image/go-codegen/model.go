@@ -16,6 +16,7 @@ const (
 	kCoreScalar // a scalar of the Dagger API (dagger.Platform, dagger.JSON, …)
 	kObject     // a struct of this module
 	kEnum       // a string type of this module with constants
+	kIface      // an interface of this module (embedding DaggerObject)
 )
 
 // goType is a type as written in a signature or struct field.
@@ -29,7 +30,7 @@ type goType struct {
 // needsDecode: values of the type cannot come from plain JSON (core objects arrive as IDs).
 func (t *goType) needsDecode() bool {
 	switch t.kind {
-	case kCoreObject:
+	case kCoreObject, kIface:
 		return true
 	case kList:
 		return t.elem.needsDecode()
@@ -87,11 +88,21 @@ type enum struct {
 	pos     int
 }
 
+// iface: a Go interface of the module embedding DaggerObject, registered as a
+// Dagger interface; its methods follow the client-side signature style.
+type iface struct {
+	name    string
+	doc     string
+	methods []*function
+	pos     int
+}
+
 type module struct {
 	name        string // dagger.json name
 	mainName    string // the main object's Go name
 	doc         string // package doc of the main object's file
 	objects     map[string]*object
 	enums       map[string]*enum
+	ifaces      map[string]*iface
 	constructor *function
 }

@@ -16,17 +16,18 @@ import (
 )
 
 type parser_ struct {
-	fset    *token.FileSet
-	lib     *library
-	files   []*ast.File
-	structs map[string]*ast.TypeSpec
-	strs    map[string]*ast.TypeSpec // type X string
-	docs    map[string]string
-	mod     *module
+	fset       *token.FileSet
+	lib        *library
+	files      []*ast.File
+	structs    map[string]*ast.TypeSpec
+	strs       map[string]*ast.TypeSpec // type X string
+	ifaceSpecs map[string]*ast.TypeSpec // type X interface { DaggerObject; … }
+	docs       map[string]string
+	mod        *module
 }
 
 func parseModule(dir, name string, lib *library) (*module, error) {
-	p := &parser_{fset: token.NewFileSet(), lib: lib, structs: map[string]*ast.TypeSpec{}, strs: map[string]*ast.TypeSpec{}, docs: map[string]string{}}
+	p := &parser_{fset: token.NewFileSet(), lib: lib, structs: map[string]*ast.TypeSpec{}, strs: map[string]*ast.TypeSpec{}, ifaceSpecs: map[string]*ast.TypeSpec{}, docs: map[string]string{}}
 	entries, err := os.ReadDir(dir)
 	if err != nil {
 		return nil, err
@@ -44,7 +45,7 @@ func parseModule(dir, name string, lib *library) (*module, error) {
 			p.files = append(p.files, f)
 		}
 	}
-	p.mod = &module{name: name, objects: map[string]*object{}, enums: map[string]*enum{}}
+	p.mod = &module{name: name, objects: map[string]*object{}, enums: map[string]*enum{}, ifaces: map[string]*iface{}}
 	if len(p.files) == 0 {
 		return p.mod, nil
 	}
@@ -62,6 +63,11 @@ func parseModule(dir, name string, lib *library) (*module, error) {
 	}
 	for n, ts := range p.structs {
 		if err := p.addObject(n, ts); err != nil {
+			return nil, err
+		}
+	}
+	for n, ts := range p.ifaceSpecs {
+		if err := p.addIface(n, ts); err != nil {
 			return nil, err
 		}
 	}
@@ -94,6 +100,10 @@ func (p *parser_) collectTypes() {
 				case *ast.Ident:
 					if t.Name == "string" {
 						p.strs[ts.Name.Name] = ts
+					}
+				case *ast.InterfaceType:
+					if embedsDaggerObject(t) {
+						p.ifaceSpecs[ts.Name.Name] = ts
 					}
 				}
 			}

@@ -46,6 +46,9 @@ func (p *parser_) typeOf(e ast.Expr) (*goType, error) {
 		if p.structs[t.Name] != nil {
 			return &goType{expr: expr, kind: kObject, name: t.Name}, nil
 		}
+		if p.ifaceSpecs[t.Name] != nil {
+			return &goType{expr: expr, kind: kIface, name: t.Name}, nil
+		}
 		if p.strs[t.Name] != nil {
 			if p.mod.enums[t.Name] != nil {
 				return &goType{expr: expr, kind: kEnum, name: t.Name}, nil

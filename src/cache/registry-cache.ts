@@ -8,7 +8,10 @@
  * - a result owning more snapshots (an exec's writable directory mounts): an
  *   image index with one such manifest per snapshot, each annotated with the
  *   snapshot's name on the exporting engine, so that the importer maps the
- *   names the metadata holds (an exec's `mounts`) to its own.
+ *   names the metadata holds (an exec's `mounts`) to its own;
+ * - a result owning content blobs (a download, an image tarball's index and
+ *   manifests): an image index as above, plus one manifest listing the blobs
+ *   (record-blobs.ts), which the importer pulls into its content store.
  * Looking a key up is one manifest GET; a hit is unpacked like an image (only
  * the layers this engine lacks are pulled). Records are content and every tag
  * is written whole, so concurrent exporters never corrupt anything: two
@@ -18,8 +21,7 @@
  * by running an op, and `min` (the default) only the records of the results
  * clients asked for (`requested`); both export a requested result answered
  * from the local cache too. A key is exported once per repository and engine
- * run. Not exported: results owning blobs (a download, an image tarball) and
- * results with no snapshot. A registry that fails a lookup (down, refusing)
+ * run. Not exported: results with no snapshot. A registry that fails a lookup (down, refusing)
  * is a miss with a warning (in the log and to the client), and is not asked
  * again for 30 s; the pipeline runs.
  */
@@ -34,6 +36,7 @@ import { parseReference, type Reference } from "../oci/reference.js";
 import type { RegistryClient } from "../registry/registry-client.js";
 import type { OverlaySnapshotter } from "../snapshots/overlay-snapshotter.js";
 import type { RemoteRecords, Result, Vertex } from "../solver/types.js";
+import { BLOBS_PART, blobsManifest, pullBlobs } from "./record-blobs.js";
 
 const KEY = "dev.tanto.cache.key";
 const KIND = "dev.tanto.cache.kind";
@@ -150,8 +153,13 @@ export class RegistryCache implements RemoteRecords {
     // Several snapshots: each unpacked, and the exporter's names in the metadata replaced by ours.
     const names = new Map<string, string>();
     let own: string | undefined;
+    let blobs: string[] = [];
     await Promise.all(
       doc.index.manifests.map(async (d) => {
+        if (d.annotations?.[BLOBS_PART] !== undefined) {
+          blobs = await pullBlobs(this.deps.registry, this.deps.exporter.content, repo, d, signal);
+          return;
+        }
         const part = d.annotations?.[PART];
         if (part === undefined) throw new Error(`manifest ${d.digest} of the record's index has no ${PART} annotation`);
         const top = await this.deps.images.unpack({ ...repo, digest: d.digest }, call);
@@ -163,7 +171,7 @@ export class RegistryCache implements RemoteRecords {
     return {
       ...(own !== undefined ? { snapshot: own } : {}),
       meta: renamed(meta, names) as Record<string, unknown>,
-      owns: { snapshots: [...names.values()] },
+      owns: { snapshots: [...names.values()], ...(blobs.length > 0 ? { blobs } : {}) },
     };
   }
 
@@ -183,7 +191,7 @@ export class RegistryCache implements RemoteRecords {
 
   /** Export `result` to the targets that lack it, in the background; false when it is not a result this cache keeps. */
   #export(key: string, v: Vertex, result: Result, targets: readonly ExportTarget[]): boolean {
-    if (result.snapshot === undefined || result.owns?.blobs?.length) return false;
+    if (result.snapshot === undefined) return false;
     const fresh = targets.filter((t) => !this.#there.has(thereKey(t.repo, key)));
     if (fresh.length === 0) return true;
     const meta = JSON.stringify(result.meta);
@@ -191,6 +199,7 @@ export class RegistryCache implements RemoteRecords {
     const parts = [{ name: "", snapshot: result.snapshot }, ...(result.owns?.snapshots ?? []).map((s) => ({ name: s, snapshot: s }))];
     const snapshots = parts.map((p) => this.deps.snapshots.get(p.snapshot));
     if (snapshots.some((s) => s === undefined)) return false;
+    const blobs = result.owns?.blobs ?? [];
     for (const t of fresh) this.#remember(t.repo, key);
     this.stats.exportsPending++;
     const work = (async () => {
@@ -205,20 +214,27 @@ export class RegistryCache implements RemoteRecords {
           { rootfs, settings: { ...EMPTY_SETTINGS, platform, ...(withAnnotations ? { annotations } : {}) } },
           { mediaTypes: "oci" },
         );
+      const blobPart = blobs.length > 0 ? await blobsManifest(this.deps.exporter.content, blobs) : undefined;
+      if (blobs.length > 0 && !blobPart) throw new Error(`a blob the record owns (${blobs.join(", ")}) is no longer in the content store`);
       let image: ExportedImage;
-      if (parts.length === 1) {
+      if (parts.length === 1 && !blobPart) {
         const exported = await manifest(snapshots[0], true);
         const { platform: _p, ...descriptor } = exported.descriptor;
         image = { descriptor, manifests: [exported] };
       } else {
         const manifests = await Promise.all(snapshots.map((s) => manifest(s, false)));
+        const entries = manifests.map((m, i): Descriptor => {
+          const { platform: _p, ...d } = m.descriptor;
+          return { ...d, annotations: { [PART]: parts[i]!.name } };
+        });
+        if (blobPart) {
+          manifests.push(blobPart);
+          entries.push({ ...blobPart.descriptor, annotations: { [BLOBS_PART]: String(blobs.length) } });
+        }
         const index: Index = {
           schemaVersion: 2,
           mediaType: MediaType.ociIndex,
-          manifests: manifests.map((m, i): Descriptor => {
-            const { platform: _p, ...d } = m.descriptor;
-            return { ...d, annotations: { [PART]: parts[i]!.name } };
-          }),
+          manifests: entries,
           annotations: Object.fromEntries(annotations),
         };
         const bytes = encodeJson(index);

@@ -3,7 +3,7 @@
  * are typed against the classes' own state types, so they cannot drift.
  */
 import type * as Z from "zod";
-import { isCommitSha, normalizeGitUrl } from "../sources/git-source.js";
+import { isCommitSha, normalizeGitUrl } from "../sources/git-refs.js";
 import { lazySchemas } from "../util/zod.js";
 import { Container, type ContainerMount, type ContainerState } from "./container.js";
 import { registerExtraTypes } from "./extra-values.js";

@@ -19,7 +19,7 @@ import type { ImageOp } from "../ops/image-op.js";
 import type { SshfsVolumeSpec } from "../ops/sshfs-volumes.js";
 import type { OpSpec, Vertex } from "../solver/types.js";
 import { isVertex } from "../solver/vertex.js";
-import { isCommitSha } from "../sources/git-source.js";
+import { isCommitSha } from "../sources/git-refs.js";
 import { lazySchemas } from "../util/zod.js";
 import type { ServiceSpec } from "./service.js";
 
@@ -230,7 +230,14 @@ export const specSchemas = lazySchemas((z) => {
     kind: z.literal("host-dir"),
     digest,
     type: z.enum(["dir", "file"]),
-    origin: z.strictObject({ client: str.min(1), path: str.min(1), include: z.array(str), exclude: z.array(str), gitignore: z.boolean() }),
+    origin: z.strictObject({
+      client: str.min(1),
+      path: str.min(1),
+      include: z.array(str),
+      exclude: z.array(str),
+      gitignore: z.boolean(),
+      workdirOf: str.min(1).exactOptional(),
+    }),
   }) satisfies Z.ZodType<HostDirOp>;
 
   const output = z.strictObject({ kind: z.literal("output"), mount: nat });

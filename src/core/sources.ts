@@ -17,7 +17,7 @@ import { type GitOp, withHostAddress } from "../ops/git-op.js";
 import { type HttpFileOp, isPlainName } from "../ops/http-op.js";
 import { vertex } from "../solver/vertex.js";
 import { listLocalRefs, mergeBaseLocal } from "../sources/git-local.js";
-import { isCommitSha, latestVersionTag, listRefNames, lookupRef, normalizeGitUrl, type RefQuery, type RemoteRefs } from "../sources/git-source.js";
+import { isCommitSha, latestVersionTag, listRefNames, lookupRef, normalizeGitUrl, type RefQuery, type RemoteRefs } from "../sources/git-refs.js";
 import { type Download, fileNameFromUrl } from "../sources/http-source.js";
 import { withView } from "./evaluate.js";
 import { Changeset } from "./extra-values.js";

@@ -130,7 +130,14 @@ function workdirVertex(moduleName: string, inside: string, filter: WorkdirFilter
     kind: "host-dir",
     digest,
     type,
-    origin: { client: `module ${moduleName} workdir`, path: inside, include: filter.include, exclude: filter.exclude, gitignore: filter.gitignore },
+    origin: {
+      client: `module ${moduleName} workdir`,
+      path: inside,
+      include: filter.include,
+      exclude: filter.exclude,
+      gitignore: filter.gitignore,
+      workdirOf: moduleName,
+    },
   };
   return vertex(op, [], `currentModule.${type === "dir" ? "workdir" : "workdirFile"} ${inside}`);
 }

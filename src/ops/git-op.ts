@@ -7,7 +7,8 @@ import { FailedPreconditionError } from "../errors.js";
 import { digestHex } from "../oci/digest.js";
 import type { OverlaySnapshotter } from "../snapshots/overlay-snapshotter.js";
 import type { OpRunner, Result, SolveContext, Vertex } from "../solver/types.js";
-import { type GitSource, normalizeGitUrl } from "../sources/git-source.js";
+import { normalizeGitUrl } from "../sources/git-refs.js";
+import type { GitSource } from "../sources/git-source.js";
 import type { ServiceBinder } from "./exec-op.js";
 import { type GitAuthSpec, withGitAuth } from "./git-auth.js";
 

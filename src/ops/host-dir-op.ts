@@ -5,7 +5,7 @@
  * second engine, or after a collection) asks a live session of the same
  * client to send it again, and accepts it only with the same content.
  */
-import { FailedPreconditionError } from "../errors.js";
+import { FailedPreconditionError, NotFoundError } from "../errors.js";
 import { type Digest, digestHex } from "../oci/digest.js";
 import type { OverlaySnapshotter } from "../snapshots/overlay-snapshotter.js";
 import type { OpRunner, Result, SolveContext, Vertex } from "../solver/types.js";
@@ -23,6 +23,12 @@ export interface HostDirOp {
     include: string[];
     exclude: string[];
     gitignore: boolean;
+    /**
+     * Set when the content was copied out of a module function's runtime
+     * (`currentModule.workdir`/`workdirFile`, src/modules/workdir.ts): the module's
+     * name. No client can send it again; only calling the function again makes it.
+     */
+    workdirOf?: string;
   };
 }
 
@@ -47,6 +53,12 @@ export class HostDirOpRunner implements OpRunner {
     const op = v.op as unknown as HostDirOp;
     const name = hostSnapshotName(op.digest);
     if (this.snapshots.get(name)) return { snapshot: name, meta: {} };
+    if (op.origin.workdirOf !== undefined) {
+      const field = op.type === "dir" ? "workdir" : "workdirFile";
+      throw new NotFoundError(
+        `currentModule.${field} ${JSON.stringify(op.origin.path)} of module ${JSON.stringify(op.origin.workdirOf)} (content ${op.digest}) is gone: this engine no longer holds its snapshot ${name} (removed by garbage collection or a prune). Call the module's function that returned it again for a new one`,
+      );
+    }
     const got = await this.resync(op, ctx);
     if (got !== op.digest) {
       throw new FailedPreconditionError(

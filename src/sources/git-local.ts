@@ -18,7 +18,7 @@ import * as fs from "node:fs/promises";
 import * as path from "node:path";
 import { CancelledError, EngineError, FailedPreconditionError, InvalidArgumentError, UnavailableError } from "../errors.js";
 import { normalizeCheckoutTimes } from "./checkout-times.js";
-import { isCommitSha, type RemoteRefs } from "./git-source.js";
+import { isCommitSha, type RemoteRefs } from "./git-refs.js";
 
 export interface GitRun {
   code: number;

@@ -1,20 +1,12 @@
 // Query.address through the official SDK: one string read as each type.
 import * as http from "node:http";
 import { connection, dag } from "@dagger.io/dagger";
+import { failure, image } from "./common.mjs";
 
-const image = process.env.TANTO_TEST_IMAGE;
 const out = {};
 const server = http.createServer((_req, res) => res.end("from the client\n"));
 await new Promise((r) => server.listen(0, "127.0.0.1", r));
 const port = server.address().port;
-const failure = async (p) => {
-  try {
-    await p;
-    return "no error";
-  } catch (err) {
-    return String(err.message ?? err);
-  }
-};
 await connection(async () => {
   out.value = await dag.address("./a.txt").value();
   out.container = await dag.address(image).container().withExec(["echo", "ran"]).stdout();

@@ -1,19 +1,10 @@
 // Changeset.withChangeset / withChangesets through the official SDK: clean
 // merges, each conflict mode, modify/delete, octopus merges, binary files.
-import { ChangesetMergeConflict, ChangesetsMergeConflict, connection, dag } from "@dagger.io/dagger";
+import { ChangesetMergeConflict, ChangesetsMergeConflict, dag } from "@dagger.io/dagger";
+import { failure, image, report } from "./common.mjs";
 
-const image = process.env.TANTO_TEST_IMAGE;
-const out = {};
-const failure = async (p) => {
-  try {
-    await p;
-    return "no error";
-  } catch (err) {
-    return String(err.message ?? err);
-  }
-};
 const lines = "1\n2\n3\n4\n5\n6\n7\n8\n9\n";
-await connection(async () => {
+await report(async (out) => {
   const base = dag.directory().withNewFile("a.txt", lines).withNewFile("b.txt", "b\n").withNewFile("c.txt", "c\n");
   const bin = dag.container().from(image).withExec(["sh", "-c", "head -c 4096 /dev/urandom > /r.bin"]).file("/r.bin");
 
@@ -67,4 +58,3 @@ await connection(async () => {
   const id = await merged.id();
   out.reloaded = await dag.loadChangesetFromID(id).withChangeset(editC).modifiedPaths();
 });
-console.log(JSON.stringify(out));

@@ -3,8 +3,8 @@
 // Prints, per round, what each exec gave: its output, or its error as the SDK
 // reports it (exit code for an ExecError, the message otherwise).
 import { connection, dag, ExecError } from "@dagger.io/dagger";
+import { image } from "./common.mjs";
 
-const image = process.env.TANTO_TEST_IMAGE;
 const rounds = Number(process.env.TANTO_TEST_ROUNDS ?? "20");
 const execs = Number(process.env.TANTO_TEST_EXECS ?? "40");
 const tag = process.env.TANTO_TEST_TAG ?? String(process.pid);

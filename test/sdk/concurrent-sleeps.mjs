@@ -1,8 +1,8 @@
 // Many distinct `sleep` execs at once in one session; prints how long they took together.
 // The image is pulled (and a first exec run) before the clock starts.
 import { connection, dag } from "@dagger.io/dagger";
+import { image } from "./common.mjs";
 
-const image = process.env.TANTO_TEST_IMAGE;
 const tag = process.env.TANTO_TEST_TAG ?? String(process.pid);
 const count = Number(process.env.TANTO_TEST_EXECS ?? "100");
 const seconds = process.env.TANTO_TEST_SLEEP ?? "1";

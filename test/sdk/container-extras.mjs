@@ -1,20 +1,11 @@
 // Container settings that go into images: annotations and HEALTHCHECK, read
 // back from the exported archive and from a re-imported container.
 import { execFileSync } from "node:child_process";
-import { connection, dag } from "@dagger.io/dagger";
+import { dag } from "@dagger.io/dagger";
+import { failure, image, report } from "./common.mjs";
 
-const image = process.env.TANTO_TEST_IMAGE;
-const out = {};
-const failure = async (p) => {
-  try {
-    await p;
-    return "no error";
-  } catch (err) {
-    return String(err.message ?? err);
-  }
-};
 const blob = (tar, digest) => JSON.parse(execFileSync("tar", ["-xOf", tar, `blobs/sha256/${digest.slice(7)}`], { encoding: "utf8" }));
-await connection(async () => {
+await report(async (out) => {
   const c = dag
     .container()
     .from(image)
@@ -71,4 +62,3 @@ await connection(async () => {
     entrypoint: await before.entrypoint(),
   };
 });
-console.log(JSON.stringify(out));

@@ -1,7 +1,7 @@
 // Container.up through the official SDK: the container as a service, forwarded to the client.
 import { connection, dag } from "@dagger.io/dagger";
+import { image } from "./common.mjs";
 
-const image = process.env.TANTO_TEST_IMAGE;
 const upPort = Number(process.env.TANTO_UP_PORT);
 async function fetchRetry(url) {
   for (let i = 0; ; i++) {

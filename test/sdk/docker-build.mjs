@@ -1,11 +1,11 @@
 // Dockerfile builds through the official SDK: a two-stage Dockerfile from the
 // client's working directory (the test writes it), the result run and
 // inspected, a target stage, and a Dockerfile with an unsupported instruction.
-import { connection, dag } from "@dagger.io/dagger";
+import { dag } from "@dagger.io/dagger";
+import { report } from "./common.mjs";
 
 const buildArgs = [{ name: "BASE", value: process.env.TANTO_TEST_IMAGE }];
-const out = {};
-await connection(async () => {
+await report(async (out) => {
   const context = dag.host().directory(".");
   const built = context.dockerBuild({ buildArgs });
   out.run = await built.withExec(["one", "two"], { useEntrypoint: true }).stdout();
@@ -27,4 +27,3 @@ await connection(async () => {
     out.bad = err.message;
   }
 });
-console.log(JSON.stringify(out));

@@ -2,7 +2,8 @@
 // RUN that is a heredoc script, one whose shell handles a heredoc (<<- and a
 // quoted delimiter), a #! script, and COPY heredocs (variables expanded
 // unless the delimiter is quoted, <<- tabs, --chmod, into a directory).
-import { connection, dag } from "@dagger.io/dagger";
+import { dag } from "@dagger.io/dagger";
+import { report } from "./common.mjs";
 
 const dockerfile = `ARG BASE
 FROM $BASE
@@ -28,8 +29,7 @@ RAW
 \ttabs $WHO
 \tTABS
 `;
-const out = {};
-await connection(async () => {
+await report(async (out) => {
   const ctx = dag.directory().withNewFile("Dockerfile", dockerfile);
   const built = ctx.dockerBuild({ buildArgs: [{ name: "BASE", value: process.env.TANTO_TEST_IMAGE }] });
   for (const f of ["/run.txt", "/compound.txt", "/script.txt", "/etc/copied.txt", "/dst/RAW", "/dst/TABS"]) out[f] = await built.file(f).contents();
@@ -42,4 +42,3 @@ await connection(async () => {
     out.unterminated = err.message;
   }
 });
-console.log(JSON.stringify(out));

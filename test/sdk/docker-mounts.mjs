@@ -3,10 +3,10 @@
 // and the client's ssh-agent (SSH_SOCK) through dockerBuild(ssh), used by
 // Debian's ssh-add (copied from the host with the libraries it loads).
 import { realpathSync } from "node:fs";
-import { connection, dag } from "@dagger.io/dagger";
+import { dag } from "@dagger.io/dagger";
+import { failure, report } from "./common.mjs";
 
 const buildArgs = [{ name: "BASE", value: process.env.TANTO_TEST_IMAGE }];
-const out = {};
 const dockerfile = `ARG BASE
 FROM $BASE AS tools
 RUN echo tool > /tool.txt
@@ -29,15 +29,7 @@ RUN --mount=type=ssh ssh-add -l > /keys && echo "$SSH_AUTH_SOCK" > /sock
 RUN --mount=type=ssh,id=default,target=/tmp/agent,uid=65534 stat -c '%u' /tmp/agent > /owner && ssh-add -l > /keys2
 RUN test -z "$SSH_AUTH_SOCK" && test ! -S /run/buildkit/ssh_agent.0 && echo gone > /after-ssh
 `;
-const failure = async (p) => {
-  try {
-    await p;
-    return "no error";
-  } catch (err) {
-    return String(err.message ?? err);
-  }
-};
-await connection(async () => {
+await report(async (out) => {
   const ctx = dag.directory().withNewFile("Dockerfile", dockerfile).withNewFile("src/in.txt", "context file\n");
   const token = dag.setSecret("token", "s3cret-value");
   const built = ctx.dockerBuild({ buildArgs, secrets: [token] });
@@ -80,4 +72,3 @@ await connection(async () => {
     dag.directory().withNewFile("Dockerfile", `ARG BASE\nFROM $BASE\nRUN --mount=type=ssh,mode=0600 true\n`).dockerBuild({ buildArgs }).sync(),
   );
 });
-console.log(JSON.stringify(out));

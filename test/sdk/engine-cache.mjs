@@ -1,9 +1,8 @@
 // Query.engine through the official SDK: cache entries of real work, pruning.
-import { connection, dag } from "@dagger.io/dagger";
+import { dag } from "@dagger.io/dagger";
+import { image, report } from "./common.mjs";
 
-const image = process.env.TANTO_TEST_IMAGE;
-const out = {};
-await connection(async () => {
+await report(async (out) => {
   await dag.container().from(image).withExec(["sh", "-c", "head -c 300000 /dev/urandom > /big"]).sync();
   const engine = dag.engine();
   out.name = await engine.name();
@@ -21,4 +20,3 @@ await connection(async () => {
     (e) => String(e.message),
   );
 });
-console.log(JSON.stringify(out));

@@ -1,8 +1,8 @@
 // Exec failures through the official SDK: ExecError for a failed command,
 // the exit code instead with expect: ANY.
 import { connection, dag, ExecError, ReturnType } from "@dagger.io/dagger";
+import { image } from "./common.mjs";
 
-const image = process.env.TANTO_TEST_IMAGE;
 const report = {};
 await connection(async () => {
   try {

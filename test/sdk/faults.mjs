@@ -3,8 +3,8 @@
 // engine stayed up for the next one. Run with a workdir holding a regular
 // file "blocker".
 import { connection, dag } from "@dagger.io/dagger";
+import { image } from "./common.mjs";
 
-const image = process.env.TANTO_TEST_IMAGE;
 const out = {};
 const outcome = async (name, fn) => {
   try {

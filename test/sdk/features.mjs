@@ -1,10 +1,9 @@
 // A tour of the container API through the official SDK; prints what it saw as JSON.
-import { CacheSharingMode, connection, dag } from "@dagger.io/dagger";
+import { CacheSharingMode, dag } from "@dagger.io/dagger";
+import { image, report } from "./common.mjs";
 
-const image = process.env.TANTO_TEST_IMAGE;
 const run = process.env.TANTO_TEST_RUN ?? "1";
-const out = {};
-await connection(async () => {
+await report(async (out) => {
   const base = dag.container().from(image);
   const cache = dag.cacheVolume(`features-${process.env.TANTO_TEST_CACHE_KEY ?? "k"}`);
   out.cache = await base
@@ -45,4 +44,3 @@ await connection(async () => {
   const id = await c.id();
   out.fromId = await dag.loadContainerFromID(id).stdout();
 });
-console.log(JSON.stringify(out));

@@ -1,10 +1,9 @@
 // Files through the official SDK: the client's directories in, exports out,
 // directory operations and mounted directories. Run with the workdir as cwd.
-import { connection, dag } from "@dagger.io/dagger";
+import { dag } from "@dagger.io/dagger";
+import { image, report } from "./common.mjs";
 
-const image = process.env.TANTO_TEST_IMAGE;
-const out = {};
-await connection(async () => {
+await report(async (out) => {
   const src = dag.host().directory(".", { exclude: ["node_modules", "*.log"] });
   const base = dag.container().from(image);
   out.tree = await base.withDirectory("/src", src).withExec(["sh", "-c", "cd /src && find . | sort"]).stdout();
@@ -123,4 +122,3 @@ await connection(async () => {
     workdir: await base.withWorkdir("/new/deep").withExec(["pwd"]).stdout(),
   };
 });
-console.log(JSON.stringify(out));

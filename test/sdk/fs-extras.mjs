@@ -1,18 +1,9 @@
 // Directory/File helpers through the official SDK: filter, chown, search,
 // findUp, patches, changesets, withReplaced, JSON values, env files, errors.
-import { connection, dag } from "@dagger.io/dagger";
+import { dag } from "@dagger.io/dagger";
+import { failure, image, report } from "./common.mjs";
 
-const image = process.env.TANTO_TEST_IMAGE;
-const out = {};
-const failure = async (p) => {
-  try {
-    await p;
-    return "no error";
-  } catch (err) {
-    return String(err.message ?? err);
-  }
-};
-await connection(async () => {
+await report(async (out) => {
   const d = dag
     .directory()
     .withNewFile("a.txt", "hello world\nsecond hello\n")
@@ -126,4 +117,3 @@ await connection(async () => {
   out.withError = await failure(d.withError("custom failure").entries());
   out.containerError = await failure(dag.container().withError("container failure").sync());
 });
-console.log(JSON.stringify(out));

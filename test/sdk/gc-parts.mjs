@@ -3,10 +3,10 @@
 // cache with volumes, a download and an export and then uses the small results
 // again, "check" reads every result back, "busy" keeps a cache volume mounted
 // for a few seconds. Prints a JSON report.
-import { connection, dag, ImageLayerCompression } from "@dagger.io/dagger";
+import { dag, ImageLayerCompression } from "@dagger.io/dagger";
+import { image, report } from "./common.mjs";
 
 const mode = process.argv[2];
-const image = process.env.TANTO_TEST_IMAGE;
 const httpBase = process.env.TANTO_HTTP_BASE;
 const hostDir = process.env.TANTO_HOST_DIR;
 const gitUrl = process.env.TANTO_GIT_URL;
@@ -39,8 +39,7 @@ const small = async (out) => {
   out.gitEntries = await dag.git(gitUrl).branch("main").tree({ discardGitDir: true }).entries();
 };
 
-const out = {};
-await connection(async () => {
+await report(async (out) => {
   if (mode === "small") await small(out);
   if (mode === "bulk") {
     out.volumeA = await volumeFill("gc-a", 100 * scale).stdout();
@@ -76,4 +75,3 @@ await connection(async () => {
       .stdout();
   }
 });
-console.log(JSON.stringify(out));

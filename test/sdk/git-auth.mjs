@@ -1,19 +1,11 @@
 // git(url) with credentials through the official SDK: HTTP Basic (token and
 // header) against git http-backend, dumb HTTP (a full fetch where shallow is
 // not served), and ssh with the client's ssh-agent socket and known hosts.
-import { connection, dag } from "@dagger.io/dagger";
+import { dag } from "@dagger.io/dagger";
+import { failure, report } from "./common.mjs";
 
 const { GIT_HTTP, GIT_USER, GIT_PASS, GIT_SSH_URL, SSH_AGENT, SSH_KNOWN_HOSTS } = process.env;
-const out = {};
-const failure = async (p) => {
-  try {
-    await p;
-    return "no error";
-  } catch (err) {
-    return String(err.message ?? err);
-  }
-};
-await connection(async () => {
+await report(async (out) => {
   const token = dag.setSecret("git-token", GIT_PASS);
   const smart = `${GIT_HTTP}/smart/repo.git`;
   const repo = dag.git(smart, { httpAuthUsername: GIT_USER, httpAuthToken: token });
@@ -51,4 +43,3 @@ await connection(async () => {
     );
   }
 });
-console.log(JSON.stringify(out));

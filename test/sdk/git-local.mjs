@@ -2,19 +2,11 @@
 // official SDK. Run with its working directory in <tmp>/repo/sub, where the
 // test made a git repository <tmp>/repo with uncommitted changes.
 import { writeFileSync } from "node:fs";
-import { connection, dag } from "@dagger.io/dagger";
+import { dag } from "@dagger.io/dagger";
+import { failure, report } from "./common.mjs";
 
-const out = {};
-const failure = async (p) => {
-  try {
-    await p;
-    return "no error";
-  } catch (err) {
-    return String(err.message ?? err);
-  }
-};
 const late = process.env.LATE_NAME;
-await connection(async () => {
+await report(async (out) => {
   const host = dag.host();
   out.findGit = await host.findUp(".git");
   out.findHere = await host.findUp("s.txt");
@@ -72,4 +64,3 @@ await connection(async () => {
   out.queryId = await dag.id();
   out.queryIdTyped = await failure(dag.loadContainerFromID(out.queryId).id());
 });
-console.log(JSON.stringify(out));

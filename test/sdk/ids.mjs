@@ -5,22 +5,10 @@
 //   bad   — corrupt and forged IDs: print each error message
 //   node  — node(id:) for an object of every type: print each __typename
 import { readFileSync } from "node:fs";
-import { connection, dag } from "@dagger.io/dagger";
+import { dag } from "@dagger.io/dagger";
+import { image, query as raw, report } from "./common.mjs";
 
-const image = process.env.TANTO_TEST_IMAGE;
 const mode = process.argv[2];
-const out = {};
-
-/** A raw query on the session the SDK uses (inline literals, as the SDK sends them). */
-async function raw(query) {
-  const auth = Buffer.from(`${process.env.DAGGER_SESSION_TOKEN}:`).toString("base64");
-  const res = await fetch(`http://127.0.0.1:${process.env.DAGGER_SESSION_PORT}/query`, {
-    method: "POST",
-    headers: { "content-type": "application/json", authorization: `Basic ${auth}` },
-    body: JSON.stringify({ query }),
-  });
-  return res.json();
-}
 
 async function evaluate(ids) {
   const nested = dag.loadContainerFromID(ids.nested);
@@ -33,7 +21,7 @@ async function evaluate(ids) {
   };
 }
 
-await connection(async () => {
+await report(async (out) => {
   if (mode === "make") {
     let c = dag.container().from(image).withNewFile("/b/deep.txt", "deep\n");
     for (let i = 0; i < 50; i++) c = c.withDirectory("/a", c.directory("/b")).withNewFile(`/b/f${i}`, `${i}`);
@@ -108,4 +96,3 @@ await connection(async () => {
     }
   }
 });
-console.log(JSON.stringify(out));

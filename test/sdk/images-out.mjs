@@ -4,12 +4,11 @@
 // a JSON report.
 //   node images-out.mjs            the whole round trip
 //   node images-out.mjs import F   import the tarball F (e.g. from docker save) and run it
-import { connection, dag, ImageLayerCompression, ImageMediaTypes } from "@dagger.io/dagger";
+import { dag, ImageLayerCompression, ImageMediaTypes } from "@dagger.io/dagger";
+import { image, report } from "./common.mjs";
 
-const image = process.env.TANTO_TEST_IMAGE;
 const registry = process.env.TANTO_TEST_REGISTRY;
 const [mode, file] = process.argv.slice(2);
-const out = {};
 
 const errorOf = async (fn) => {
   try {
@@ -20,7 +19,7 @@ const errorOf = async (fn) => {
   }
 };
 
-await connection(async () => {
+await report(async (out) => {
   if (mode === "import") {
     const imported = dag.container().import_(dag.host().file(file));
     out.stdout = await imported.withExec(["sh", "-c", "echo imported; cat /etc/os-marker 2>/dev/null || true"]).stdout();
@@ -88,4 +87,3 @@ await connection(async () => {
   const plainTar = dag.container().from(image).withExec(["sh", "-c", "cd / && tar -cf /t.tar etc/passwd bin/busybox"]).file("/t.tar");
   out.notAnImageTar = await errorOf(() => dag.container().import_(plainTar).sync());
 });
-console.log(JSON.stringify(out));

@@ -10,12 +10,11 @@
 //   log    — prints that volume's log.
 import * as fs from "node:fs";
 import http from "node:http";
-import { CacheSharingMode, connection, dag } from "@dagger.io/dagger";
+import { CacheSharingMode, dag } from "@dagger.io/dagger";
+import { image, report } from "./common.mjs";
 
-const image = process.env.TANTO_TEST_IMAGE;
 const mode = process.env.TANTO_ISO_MODE;
 const run = process.env.TANTO_ISO_RUN;
-const out = {};
 // A dropped connection would wait for TCP's timeout: give up after 3 s (busybox wget -T crashes).
 const fetchBy = (name) => `timeout 3 wget -qO- http://${name}/ 2>/dev/null || echo unreachable`;
 const pingBy = (ip) => `ping -c 1 -W 2 ${ip} >/dev/null 2>&1 && echo pinged || echo no-ping`;
@@ -26,7 +25,7 @@ const addressOf = (alias, svc, base) =>
     .withExec(["sh", "-c", `awk '$2 == "${alias}" { printf "%s", $1 }' /etc/hosts`])
     .stdout();
 
-await connection(async () => {
+await report(async (out) => {
   const base = dag.container().from(image).withEnvVariable("RUN", run).withEnvVariable("MODE", mode);
   if (mode === "serve") {
     const web = (text) =>
@@ -81,4 +80,3 @@ await connection(async () => {
     out.log = await base.withMountedCache("/c", volume).withExec(["sh", "-c", step]).stdout();
   }
 });
-console.log(JSON.stringify(out));

@@ -1,7 +1,7 @@
 // Several execs at once in one session; each distinct so none is cached.
 import { connection, dag } from "@dagger.io/dagger";
+import { image } from "./common.mjs";
 
-const image = process.env.TANTO_TEST_IMAGE;
 const tag = process.env.TANTO_TEST_TAG ?? String(process.pid);
 const count = Number(process.env.TANTO_TEST_EXECS ?? "5");
 await connection(async () => {

@@ -1,8 +1,8 @@
 // Ten mixed operations in one session: execs (one failing as expected), files,
 // directories, a cache volume, env and a secret; prints how many succeeded.
 import { connection, dag, ReturnType } from "@dagger.io/dagger";
+import { image } from "./common.mjs";
 
-const image = process.env.TANTO_TEST_IMAGE;
 const tag = process.env.TANTO_TEST_TAG ?? String(process.pid);
 let ok = 0;
 await connection(async () => {

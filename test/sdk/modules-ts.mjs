@@ -1,15 +1,7 @@
 // A TypeScript module written for the official SDK, loaded, served and
 // called through a session in raw GraphQL (as Dagger's CLI does).
-const port = process.env.DAGGER_SESSION_PORT;
-const auth = `Basic ${Buffer.from(`${process.env.DAGGER_SESSION_TOKEN}:`).toString("base64")}`;
-async function q(query) {
-  const res = await fetch(`http://127.0.0.1:${port}/query`, {
-    method: "POST",
-    headers: { authorization: auth, "content-type": "application/json" },
-    body: JSON.stringify({ query }),
-  });
-  return res.json();
-}
+import { query as q } from "./common.mjs";
+
 const out = {};
 out.module = await q(
   `{ moduleSource(refString: ".") { asModule { name description objects { asObject { name description functions { name description args { name defaultValue } } } } } } }`,

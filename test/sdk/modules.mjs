@@ -1,16 +1,8 @@
 // Modules through a session, in raw GraphQL (as Dagger's CLI speaks it): a
 // module whose code is a shell script (test/modules/runtime.sh) is loaded,
 // served and called. Prints what each step answered, as JSON.
-const port = process.env.DAGGER_SESSION_PORT;
-const auth = `Basic ${Buffer.from(`${process.env.DAGGER_SESSION_TOKEN}:`).toString("base64")}`;
-async function q(query) {
-  const res = await fetch(`http://127.0.0.1:${port}/query`, {
-    method: "POST",
-    headers: { authorization: auth, "content-type": "application/json" },
-    body: JSON.stringify({ query }),
-  });
-  return res.json();
-}
+import { query as q } from "./common.mjs";
+
 const out = {};
 out.source = await q(
   `{ moduleSource(refString: ".") { kind moduleName configExists sourceRootSubpath sourceSubpath engineVersion sdk { source } dependencies { moduleName } } }`,

@@ -2,17 +2,15 @@
 // reaches the engine at 127.0.0.1:$DAGGER_SESSION_PORT with its token, runs
 // queries (also ones that run containers, and ones that nest again), and a
 // container without nesting gets no such variables.
-import { connection, dag } from "@dagger.io/dagger";
-
-const image = process.env.TANTO_TEST_IMAGE;
-const out = {};
+import { dag } from "@dagger.io/dagger";
+import { image, report } from "./common.mjs";
 
 /** A shell line that POSTs the GraphQL query in $1 to the nested session, with the token in $2 (default: the right one). */
 const POST = `post() { tok=\${2:-$DAGGER_SESSION_TOKEN}; wget -q -O- --header "Authorization: Basic $(printf %s: "$tok" | base64)" --post-data "$1" http://127.0.0.1:$DAGGER_SESSION_PORT/query; }`;
 const body = (query) => JSON.stringify({ query });
 const gql = (s) => JSON.stringify(s);
 
-await connection(async () => {
+await report(async (out) => {
   const base = dag.container().from(image);
   const nested = (script, env = {}) => {
     let c = base;
@@ -53,4 +51,3 @@ await connection(async () => {
     .withExec(["wget", "-q", "-O-", "http://nest/"])
     .stdout();
 });
-console.log(JSON.stringify(out));

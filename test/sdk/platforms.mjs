@@ -8,14 +8,14 @@
 //   node platforms.mjs images     publish / export of three platforms, pulled and imported back
 //   node platforms.mjs build      dockerBuild for arm64 and riscv64
 //   node platforms.mjs errors     a platform without an emulator, and one the image lacks
-import { connection, dag, ImageMediaTypes } from "@dagger.io/dagger";
+import { dag, ImageMediaTypes } from "@dagger.io/dagger";
+import { report } from "./common.mjs";
 
 const image = process.env.TANTO_MULTI_IMAGE;
 const registry = process.env.TANTO_TEST_REGISTRY;
 const mode = process.argv[2];
 const PLATFORMS = ["linux/amd64", "linux/arm64", "linux/arm/v7", "linux/riscv64", "linux/s390x", "linux/ppc64le", "linux/386"];
 const THREE = ["linux/amd64", "linux/arm64", "linux/riscv64"];
-const out = {};
 
 const errorOf = async (fn) => {
   try {
@@ -27,7 +27,7 @@ const errorOf = async (fn) => {
 };
 const trimmed = (p) => p.then((s) => s.trim());
 
-await connection(async () => {
+await report(async (out) => {
   if (mode === "uname") {
     out.defaultPlatform = await dag.defaultPlatform();
     const rows = await Promise.all(
@@ -87,4 +87,3 @@ await connection(async () => {
     throw new Error(`unknown mode ${mode}`);
   }
 });
-console.log(JSON.stringify(out));

@@ -3,8 +3,8 @@
 // fails with output on both streams. TANTO_TEST_NONCE keeps the slow and
 // failing steps out of the cache between runs.
 import { connection, dag } from "@dagger.io/dagger";
+import { image } from "./common.mjs";
 
-const image = process.env.TANTO_TEST_IMAGE;
 const nonce = process.env.TANTO_TEST_NONCE ?? String(Date.now());
 let failed = false;
 await connection(async () => {

@@ -1,10 +1,9 @@
 // Publishing to a registry that needs a login, through the official SDK.
-import { connection, dag } from "@dagger.io/dagger";
+import { dag } from "@dagger.io/dagger";
+import { image, report } from "./common.mjs";
 
-const image = process.env.TANTO_TEST_IMAGE;
 const target = process.env.TANTO_AUTH_REGISTRY;
-const out = {};
-await connection(async () => {
+await report(async (out) => {
   const c = dag.container().from(image).withNewFile("/auth.txt", "logged in\n");
   try {
     await c.publish(`${target}/private:1`);
@@ -15,4 +14,3 @@ await connection(async () => {
   const password = dag.setSecret("registry-password", process.env.TANTO_AUTH_PASSWORD);
   out.published = await c.withRegistryAuth(target, "tanto", password).publish(`${target}/private:1`);
 });
-console.log(JSON.stringify(out));

@@ -6,18 +6,9 @@
 // for git, serving the bare repository GIT_BARE over dumb HTTP).
 import { randomBytes } from "node:crypto";
 import { realpathSync } from "node:fs";
-import { connection, dag } from "@dagger.io/dagger";
+import { dag } from "@dagger.io/dagger";
+import { failure, image, report } from "./common.mjs";
 
-const image = process.env.TANTO_TEST_IMAGE;
-const out = {};
-const failure = async (p) => {
-  try {
-    await p;
-    return "no error";
-  } catch (err) {
-    return String(err.message ?? err);
-  }
-};
 const config = [
   "version: 0.1",
   "log:",
@@ -30,7 +21,7 @@ const config = [
   "",
 ].join("\n");
 const hostFile = (p) => dag.host().file(realpathSync(p));
-await connection(async () => {
+await report(async (out) => {
   const nonce = randomBytes(6).toString("hex");
   const registry = dag
     .container()
@@ -85,4 +76,3 @@ await connection(async () => {
   out.gitFeature = await repo.branch("feature").tree({ discardGitDir: true }).entries();
   out.gitWithout = await failure(dag.git(gitUrl).head().commit());
 });
-console.log(JSON.stringify(out));

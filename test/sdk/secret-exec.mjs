@@ -1,8 +1,8 @@
 // One exec holding a secret variable for TANTO_TEST_SLEEP seconds; prints the
 // length of the value it saw, so the test knows the secret reached it.
 import { connection, dag } from "@dagger.io/dagger";
+import { image } from "./common.mjs";
 
-const image = process.env.TANTO_TEST_IMAGE;
 const value = process.env.TANTO_SECRET_VALUE;
 const sleep = process.env.TANTO_TEST_SLEEP ?? "4";
 await connection(async () => {

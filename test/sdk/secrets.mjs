@@ -1,11 +1,10 @@
 // Secrets through the official SDK: masked in output and errors, usable as
 // variables and files, resolved from the client's env/files/commands.
-import { connection, dag } from "@dagger.io/dagger";
+import { dag } from "@dagger.io/dagger";
+import { image, report } from "./common.mjs";
 
-const image = process.env.TANTO_TEST_IMAGE;
 const value = process.env.TANTO_SECRET_VALUE;
-const out = {};
-await connection(async () => {
+await report(async (out) => {
   const secret = dag.setSecret("tok", value);
   const base = dag.container().from(image).withSecretVariable("TOK", secret);
   const echoed = base.withExec(["sh", "-c", 'echo "token=$TOK"; sleep 0.2; echo "err=$TOK" >&2']);
@@ -44,4 +43,3 @@ await connection(async () => {
     .export("./image.tar");
   out.withoutVar = await base.withoutSecretVariable("TOK").withExec(["sh", "-c", 'echo "[$TOK]"']).stdout();
 });
-console.log(JSON.stringify(out));

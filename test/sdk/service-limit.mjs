@@ -1,12 +1,11 @@
 // An engine with max-services = 1 (test/services.test.ts): a second service of
 // the session waits to start until the first stops, then starts and serves.
-import { connection, dag } from "@dagger.io/dagger";
+import { dag } from "@dagger.io/dagger";
+import { image, report } from "./common.mjs";
 
-const image = process.env.TANTO_TEST_IMAGE;
 const tag = process.env.TANTO_TEST_TAG ?? String(process.pid);
-const out = {};
 
-await connection(async () => {
+await report(async (out) => {
   const base = dag.container().from(image).withEnvVariable("TAG", tag);
   const web = (text) =>
     base
@@ -27,4 +26,3 @@ await connection(async () => {
   out.second = await base.withServiceBinding("web", second).withExec(["wget", "-qO-", "http://web/"]).stdout();
   await second.stop({ kill: true });
 });
-console.log(JSON.stringify(out));

@@ -3,8 +3,8 @@
 
 import http from "node:http";
 import { connection, dag } from "@dagger.io/dagger";
+import { image } from "./common.mjs";
 
-const image = process.env.TANTO_TEST_IMAGE;
 const out = {};
 
 async function fetchRetry(url) {

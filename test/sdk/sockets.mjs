@@ -2,20 +2,11 @@
 // client's dockerd socket in a container, used by the docker CLI there.
 // Run with the workdir (holding a static `docker` CLI) as cwd; DOCKER_SOCK names the socket.
 // Also Container.exportImage into the same dockerd (the client's DOCKER_HOST).
-import { connection, dag } from "@dagger.io/dagger";
+import { dag } from "@dagger.io/dagger";
+import { failure, image, report } from "./common.mjs";
 
-const image = process.env.TANTO_TEST_IMAGE;
 const sock = process.env.DOCKER_SOCK;
-const out = {};
-const failure = async (p) => {
-  try {
-    await p;
-    return "no error";
-  } catch (err) {
-    return String(err.message ?? err);
-  }
-};
-await connection(async () => {
+await report(async (out) => {
   const base = dag.container().from(image).withFile("/usr/bin/docker", dag.host().file("docker"));
   const socket = dag.host().unixSocket(sock);
   const withSock = base.withUnixSocket("/var/run/docker.sock", socket);
@@ -37,4 +28,3 @@ await connection(async () => {
   out.noImage = await failure(dag.host().containerImage("tanto-test/absent:1").sync());
   out.missing = await failure(base.withUnixSocket("/var/run/docker.sock", dag.host().unixSocket("/nonexistent/docker.sock")).withExec(["true"]).sync());
 });
-console.log(JSON.stringify(out));

@@ -6,14 +6,13 @@
 //   content  two different recipes making identical files, an exec on each
 //   copied   the same, copied into the container (withDirectory, withFile) instead of mounted
 import * as fs from "node:fs";
-import { connection, dag } from "@dagger.io/dagger";
+import { dag } from "@dagger.io/dagger";
+import { image, report } from "./common.mjs";
 
-const image = process.env.TANTO_TEST_IMAGE;
 const tag = process.env.TANTO_TEST_TAG ?? String(process.pid);
 const mode = process.env.TANTO_TEST_MODE;
-const out = {};
 
-await connection(async () => {
+await report(async (out) => {
   const base = dag.container().from(image);
   if (mode === "slow" || mode === "gated") {
     const slow = base.withEnvVariable("TAG", tag).withExec(["sh", "-c", `sleep ${process.env.TANTO_TEST_SLEEP ?? "3"}; echo slow-$TAG | tee /out.txt`]);
@@ -56,4 +55,3 @@ await connection(async () => {
     throw new Error(`unknown TANTO_TEST_MODE ${mode}`);
   }
 });
-console.log(JSON.stringify(out));

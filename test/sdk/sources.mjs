@@ -1,11 +1,11 @@
 // git(url) and http(url) through the official SDK, against a git daemon and
 // an HTTP server the test runs on 127.0.0.1. Prints a JSON report.
-import { connection, dag } from "@dagger.io/dagger";
+import { dag } from "@dagger.io/dagger";
+import { image, report } from "./common.mjs";
 
 const gitUrl = process.env.TANTO_GIT_URL;
 const firstCommit = process.env.TANTO_GIT_FIRST;
 const httpBase = process.env.TANTO_HTTP_BASE;
-const image = process.env.TANTO_TEST_IMAGE;
 
 const failure = async (fn) => {
   try {
@@ -16,8 +16,7 @@ const failure = async (fn) => {
   }
 };
 
-const out = {};
-await connection(async () => {
+await report(async (out) => {
   const repo = dag.git(gitUrl);
   const v1 = repo.tag("v1").tree({ discardGitDir: true });
   out.v1Entries = await v1.entries();
@@ -95,4 +94,3 @@ await connection(async () => {
   out.gitMtimes = await mtimes(v1, ["/src", "/src/a.txt", "/src/a.txt"]);
   out.keptGitMtimes = await mtimes(repo.branch("main").tree(), ["/src/b.txt", "/src/.git", "/src/.git/HEAD"]);
 });
-console.log(JSON.stringify(out));

@@ -4,8 +4,8 @@
 // "directory" (a directory mounted at /src), "service" (a running service) or
 // "fail" (a failing exec, for `tanto run -i`).
 import { connection, dag } from "@dagger.io/dagger";
+import { image } from "./common.mjs";
 
-const image = process.env.TANTO_TEST_IMAGE;
 const kind = process.env.TANTO_TERMINAL ?? "container";
 await connection(async () => {
   const base = dag.container().from(image).withEnvVariable("MARK", "from-pipeline").withNewFile("/greeting", "hello from the pipeline\n");

@@ -4,8 +4,8 @@
 
 import { connection, dag, getTracer } from "@dagger.io/dagger";
 import * as otel from "@opentelemetry/api";
+import { image } from "./common.mjs";
 
-const image = process.env.TANTO_TEST_IMAGE;
 const nonce = process.env.TANTO_TEST_NONCE;
 await connection(async () => {
   await getTracer("tanto-test").startActiveSpan("sdk-root", async (span) => {

@@ -2,8 +2,8 @@
 // where a ContainerID is expected and the reverse, a list variable for an exec,
 // and the operationName the client sends. Prints what it saw as JSON.
 import { connection, dag } from "@dagger.io/dagger";
+import { image } from "./common.mjs";
 
-const image = process.env.TANTO_TEST_IMAGE;
 const out = {};
 await connection(async () => {
   const id = await dag.container().from(image).withEnvVariable("GREETING", "hello vars").id();

@@ -3,19 +3,11 @@
 // there; the errors of bad input, IDs, addresses and cacheKey.
 import * as fs from "node:fs/promises";
 import * as path from "node:path";
-import { connection, dag, ReturnType } from "@dagger.io/dagger";
+import { dag, ReturnType } from "@dagger.io/dagger";
+import { failure, report } from "./common.mjs";
 
 const { TANTO_TEST_IMAGE: image, SSHFS_ENDPOINT, SSHFS_DATA, SSH_KEY, OTHER_KEY, SSH_KNOWN_HOSTS, WRONG_KNOWN_HOSTS, CLOSED_PORT } = process.env;
-const out = {};
-const failure = async (p) => {
-  try {
-    await p;
-    return "no error";
-  } catch (err) {
-    return String(err.message ?? err);
-  }
-};
-await connection(async () => {
+await report(async (out) => {
   const key = dag.setSecret("sshfs-key", SSH_KEY);
   const knownHosts = dag.setSecret("sshfs-known-hosts", SSH_KNOWN_HOSTS);
   const vol = dag.sshfsVolume(SSHFS_ENDPOINT, key, { knownHosts });
@@ -88,4 +80,3 @@ await connection(async () => {
   out.missingPath = await failure(run(dag.sshfsVolume(`${SSHFS_ENDPOINT}/no/such/dir`, key, { knownHosts })));
   out.keyHidden = !JSON.stringify(out).includes(SSH_KEY.split("\n")[1]);
 });
-console.log(JSON.stringify(out));

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { InvalidArgumentError, NotFoundError } from "../errors.js";
-import { isCommitSha, latestVersionTag, listRefNames, lookupRef, normalizeGitUrl, parseLsRemote } from "./git-source.js";
+import { isCommitSha, latestVersionTag, listRefNames, lookupRef, normalizeGitUrl, parseLsRemote } from "./git-refs.js";
 import { fileNameFromUrl } from "./http-source.js";
 
 const A = "a".repeat(40);
