@@ -18,7 +18,7 @@
 
 import { type Readable, Transform, Writable } from "node:stream";
 import { pipeline } from "node:stream/promises";
-import { compressGzipFast, compressZstd } from "../archive/compressors.js";
+import { compressGzip, compressZstd } from "../archive/compressors.js";
 import { TOC_DIGEST_ANNOTATION, UNCOMPRESSED_SIZE_ANNOTATION, writeEstargz } from "../archive/estargz.js";
 import { packDirectory } from "../archive/write-layer.js";
 import type { ContentStore } from "../content/types.js";
@@ -307,7 +307,7 @@ export class ImageExporter {
     });
     try {
       const stages: Array<Readable | Transform> = [tar, countDiff];
-      if (compression === "gzip") stages.push(await compressGzipFast());
+      if (compression === "gzip") stages.push(compressGzip());
       if (compression === "zstd") stages.push(compressZstd());
       await pipeline([...stages, sink] as unknown as [Readable, Writable], ...(signal ? [{ signal }] : []));
       await opening;
