@@ -47,6 +47,9 @@ const HEADER = Buffer.from([0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3]);
 /** A final, empty block with fixed codes: the end of the deflate stream. */
 const FINAL_BLOCK = Buffer.from([3, 0]);
 
+/** Part of a block: a view of one input chunk. */
+type Piece = Buffer;
+
 interface Job {
   out?: Buffer;
   done: Promise<Buffer>;
@@ -55,7 +58,7 @@ interface Job {
 /** A gzip Transform (see the file comment); `level` applies to compressible blocks (default 6). */
 export function compressGzipBlocks(opts: { level?: number } = {}): Transform {
   const level = opts.level ?? 6;
-  let pending: Buffer[] = [];
+  const pending: Buffer[] = [];
   let pendingBytes = 0;
   let crc = 0;
   let total = 0;
@@ -63,12 +66,12 @@ export function compressGzipBlocks(opts: { level?: number } = {}): Transform {
   const jobs: Job[] = [];
   let headerSent = false;
 
-  const startBlock = (block: Buffer): void => {
-    crc = crc32(block, crc);
-    total += block.length;
+  const startBlock = (block: Piece[], size: number): void => {
+    for (const piece of block) crc = crc32(piece, crc);
+    total += size;
     const dictionary = window;
-    window = block.subarray(Math.max(0, block.length - WINDOW));
-    const job: Job = { done: encodeBlock(block, dictionary, level) };
+    window = range(block, Math.max(0, size - WINDOW), size);
+    const job: Job = { done: encodeBlock(block, size, dictionary, level) };
     job.done.then(
       (out) => (job.out = out),
       () => undefined,
@@ -76,14 +79,25 @@ export function compressGzipBlocks(opts: { level?: number } = {}): Transform {
     jobs.push(job);
   };
 
+  // Blocks are lists of views of the input chunks: a stored block then copies each byte once.
   const cutBlocks = (final: boolean): void => {
     while (pendingBytes >= BLOCK || (final && pendingBytes > 0)) {
-      const all = pending.length === 1 ? (pending[0] as Buffer) : Buffer.concat(pending, pendingBytes);
-      const size = Math.min(BLOCK, all.length);
-      startBlock(all.subarray(0, size));
-      const rest = all.subarray(size);
-      pending = rest.length > 0 ? [rest] : [];
-      pendingBytes = rest.length;
+      const size = Math.min(BLOCK, pendingBytes);
+      const block: Piece[] = [];
+      for (let need = size; need > 0; ) {
+        const head = pending[0] as Buffer;
+        if (head.length <= need) {
+          block.push(head);
+          pending.shift();
+          need -= head.length;
+        } else {
+          block.push(head.subarray(0, need));
+          pending[0] = head.subarray(need);
+          need = 0;
+        }
+      }
+      pendingBytes -= size;
+      startBlock(block, size);
     }
   };
 
@@ -118,12 +132,13 @@ export function compressGzipBlocks(opts: { level?: number } = {}): Transform {
 }
 
 /** One block's deflate run: byte-aligned at its end, never final. */
-async function encodeBlock(block: Buffer, dictionary: Buffer | undefined, level: number): Promise<Buffer> {
-  if (level === 0 || incompressible(block)) return stored(block);
+async function encodeBlock(pieces: Piece[], size: number, dictionary: Buffer | undefined, level: number): Promise<Buffer> {
+  if (level === 0 || incompressible(pieces, size)) return stored(pieces, size);
+  const block = range(pieces, 0, size);
   const out = await new Promise<Buffer>((resolve, reject) => {
     deflateRaw(block, { level, finishFlush: constants.Z_SYNC_FLUSH, ...(dictionary ? { dictionary } : {}) }, (err, res) => (err ? reject(err) : resolve(res)));
   });
-  return out.length <= storedSize(block.length) ? out : stored(block);
+  return out.length <= storedSize(size) ? out : stored(pieces, size);
 }
 
 /**
@@ -132,13 +147,14 @@ async function encodeBlock(block: Buffer, dictionary: Buffer | undefined, level:
  * Counting bytes is far cheaper than a trial deflate, which sets up ~256 KiB
  * of state each time. Small blocks are always compressed.
  */
-export function incompressible(block: Buffer): boolean {
-  if (block.length < SAMPLES * SAMPLE * 2) return false;
+export function incompressible(pieces: readonly Piece[], size: number): boolean {
+  if (size < SAMPLES * SAMPLE * 2) return false;
   const counts = new Uint32Array(256);
-  const step = Math.floor((block.length - SAMPLE) / (SAMPLES - 1));
+  const step = Math.floor((size - SAMPLE) / (SAMPLES - 1));
   for (let i = 0; i < SAMPLES; i++) {
-    for (let at = i * step, end = at + SAMPLE; at < end; at++) {
-      const b = block[at] as number;
+    const sample = range(pieces, i * step, i * step + SAMPLE);
+    for (let at = 0; at < sample.length; at++) {
+      const b = sample[at] as number;
       counts[b] = (counts[b] as number) + 1;
     }
   }
@@ -152,17 +168,44 @@ function storedSize(n: number): number {
   return n + 5 * Math.ceil(n / STORED_MAX);
 }
 
-/** A non-empty `block` as stored deflate blocks (header byte, LEN, NLEN, bytes), none final. */
-export function stored(block: Buffer): Buffer {
-  const out = Buffer.allocUnsafe(storedSize(block.length));
+/** A non-empty block as stored deflate blocks (header byte, LEN, NLEN, bytes), none final. */
+export function stored(pieces: readonly Piece[], size: number): Buffer {
+  const out = Buffer.allocUnsafe(storedSize(size));
   let at = 0;
-  for (let off = 0; off < block.length; off += STORED_MAX) {
-    const len = Math.min(STORED_MAX, block.length - off);
+  let piece = 0;
+  let offset = 0; // in pieces[piece]
+  for (let left = size; left > 0; ) {
+    const len = Math.min(STORED_MAX, left);
     out[at] = 0; // BFINAL=0, BTYPE=00, then padding to the byte boundary
     out.writeUInt16LE(len, at + 1);
     out.writeUInt16LE(~len & 0xffff, at + 3);
-    block.copy(out, at + 5, off, off + len);
-    at += 5 + len;
+    at += 5;
+    for (let need = len; need > 0; ) {
+      const src = pieces[piece] as Buffer;
+      const n = Math.min(need, src.length - offset);
+      src.copy(out, at, offset, offset + n);
+      at += n;
+      need -= n;
+      offset += n;
+      if (offset === src.length) {
+        piece++;
+        offset = 0;
+      }
+    }
+    left -= len;
   }
   return out;
+}
+
+/** Bytes [from, to) of a block: a view when they lie in one piece, else a copy. */
+function range(pieces: readonly Piece[], from: number, to: number): Buffer {
+  let start = 0;
+  const parts: Buffer[] = [];
+  for (const p of pieces) {
+    const end = start + p.length;
+    if (end > from && start < to) parts.push(p.subarray(Math.max(0, from - start), Math.min(p.length, to - start)));
+    if (end >= to) break;
+    start = end;
+  }
+  return parts.length === 1 ? (parts[0] as Buffer) : Buffer.concat(parts, to - from);
 }
