@@ -1,15 +1,11 @@
 /**
- * Layer compressors that run outside the event loop: Debian's `zstd` (Node 20
- * has no zstd encoder) and `pigz` (gzip on every core) when installed, with
- * Node's zlib as the fallback for gzip.
+ * Layer compressors: gzip in blocks on libuv's thread pool (gzip-blocks.ts)
+ * and zstd through Debian's `zstd` (Node 20 has no zstd encoder).
  */
 import { spawn } from "node:child_process";
-import { constants as fsConstants } from "node:fs";
-import { access } from "node:fs/promises";
-import * as path from "node:path";
 import { Transform } from "node:stream";
 import { EngineError } from "../errors.js";
-import { compressGzip } from "./write-layer.js";
+import { compressGzipBlocks } from "./gzip-blocks.js";
 
 /** A Transform that pipes bytes through a child process (its stdin to its stdout). */
 export function filterThrough(cmd: string, args: readonly string[], hint: string): Transform {
@@ -58,25 +54,11 @@ export function compressZstd(): Transform {
   return filterThrough("zstd", ["-q", "-c", "-3", "--no-progress"], "install Debian's zstd package");
 }
 
-let pigz: Promise<boolean> | undefined;
-
-async function onPath(cmd: string): Promise<boolean> {
-  for (const dir of (process.env["PATH"] ?? "/usr/bin:/bin").split(":")) {
-    try {
-      await access(path.join(dir, cmd), fsConstants.X_OK);
-      return true;
-    } catch {
-      // next
-    }
-  }
-  return false;
-}
-
 /**
- * gzip at level 6 on every core with pigz (`-n`: no name or time in the
- * header, so equal input gives equal output), else Node's zlib.
+ * gzip at level 6 for layers: deterministic (no name or time in the header,
+ * equal input gives equal bytes on any machine), deflated on several threads,
+ * and incompressible data stored rather than compressed.
  */
-export async function compressGzipFast(): Promise<Transform> {
-  pigz ??= onPath("pigz");
-  return (await pigz) ? filterThrough("pigz", ["-c", "-6", "-n"], "install Debian's pigz package") : compressGzip();
+export function compressGzip(): Transform {
+  return compressGzipBlocks();
 }

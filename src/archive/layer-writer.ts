@@ -32,31 +32,14 @@
  * Overlay whiteouts, devices and xattrs go through child processes (mknod,
  * setfattr), which Node cannot do itself.
  */
-import {
-  chmodSync,
-  closeSync,
-  constants,
-  fchmodSync,
-  fchownSync,
-  futimesSync,
-  lchownSync,
-  linkSync,
-  lstatSync,
-  lutimesSync,
-  mkdirSync,
-  openSync,
-  readdirSync,
-  readFileSync,
-  type Stats,
-  symlinkSync,
-  writeSync,
-} from "node:fs";
+import { chmodSync, lchownSync, linkSync, lstatSync, lutimesSync, mkdirSync, readdirSync, type Stats, symlinkSync } from "node:fs";
 import { rm } from "node:fs/promises";
 import { join } from "node:path";
 import type { Header } from "tar-stream";
 import { InvalidArgumentError, messageOf } from "../errors.js";
 import { walkInRoot } from "../fsutil/in-root.js";
 import { entryError, errnoCode } from "./entry-errors.js";
+import { drain, type EntryStream, lstatOrUndefined, needsChown, writeFile } from "./entry-files.js";
 import { isWhiteout, OPAQUE_WHITEOUT, OPAQUE_XATTR, runTool, ToolExistsError, WHITEOUT_PREFIX } from "./overlay-format.js";
 import { MAX_LINK_TARGET } from "./pax.js";
 
@@ -80,9 +63,6 @@ interface DirMeta {
   gid: number;
   mtime: Date;
 }
-
-/** tar-stream's entry stream yields Buffers, though its types say unknown. */
-type EntryStream = AsyncIterable<unknown>;
 
 export class LayerWriter {
   readonly #root: string;
@@ -353,62 +333,4 @@ export class LayerWriter {
 
 function dirMeta(header: Header): DirMeta {
   return { mode: header.mode & 0o7777, uid: header.uid, gid: header.gid, mtime: header.mtime };
-}
-
-/** Writes a regular file and its metadata through one descriptor (O_EXCL: never reuses or follows what is there). */
-async function writeFile(abs: string, stream: EntryStream, header: Header): Promise<void> {
-  const mode = header.mode & 0o7777;
-  // Most files (0644, 0755) get their mode from open(2) itself, one syscall fewer per file;
-  // special bits, and bits the umask would strip, are set by fchmod afterwards.
-  const modeAtOpen = (mode & 0o7000) === 0 && (mode & UMASK) === 0;
-  const fd = openSync(abs, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, modeAtOpen ? mode : 0o600);
-  try {
-    for await (const chunk of stream) writeAllSync(fd, chunk as Uint8Array);
-    // chown clears setuid/setgid, so the mode comes after it.
-    if (needsChown(header)) fchownSync(fd, header.uid, header.gid);
-    if (!modeAtOpen) fchmodSync(fd, mode);
-    futimesSync(fd, header.mtime, header.mtime);
-  } finally {
-    closeSync(fd);
-  }
-}
-
-function writeAllSync(fd: number, chunk: Uint8Array): void {
-  for (let off = 0; off < chunk.length; ) off += writeSync(fd, chunk, off, chunk.length - off);
-}
-
-/**
- * The process's umask, read once from /proc (process.umask() can only read it
- * by setting it, which races with files the thread pool creates). Unknown: no
- * mode is trusted to open(2). A mode the umask would strip is set by fchmod.
- */
-const UMASK = ((): number => {
-  try {
-    const m = /^Umask:\s+([0-7]+)$/m.exec(readFileSync("/proc/self/status", "utf8"));
-    if (m?.[1] !== undefined) return Number.parseInt(m[1], 8);
-  } catch {
-    // not Linux, or no /proc
-  }
-  return 0o7777;
-})();
-
-const EUID = process.geteuid?.() ?? -1;
-const EGID = process.getegid?.() ?? -1;
-
-/**
- * New entries belong to our effective ids already (directories get no
- * setgid bit until the end), so the common root:root entry skips a syscall.
- */
-function needsChown(header: Header): boolean {
-  return header.uid !== EUID || header.gid !== EGID;
-}
-
-async function drain(stream: EntryStream): Promise<void> {
-  for await (const _ of stream) {
-    // discard
-  }
-}
-
-function lstatOrUndefined(abs: string): Stats | undefined {
-  return lstatSync(abs, { throwIfNoEntry: false });
 }

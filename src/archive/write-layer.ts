@@ -7,7 +7,7 @@
  *   xattr trusted.overlay.opaque=y on dir → dir/.wh..wh..opq
  *
  *   const tar = packDirectory(upperdir, { signal });
- *   await pipeline(tar, compressGzip(), blobWriterStream);
+ *   await pipeline(tar, compressGzip(), blobWriterStream); // compressors.ts
  *
  * Determinism: names are visited in byte order, uname/gname are left empty,
  * overlay markers carry fixed metadata, and regular files that share an
@@ -18,8 +18,7 @@
 import { constants, type Stats } from "node:fs";
 import { lstat, open, readdir, readlink } from "node:fs/promises";
 import { join, resolve } from "node:path";
-import { Readable, type Transform } from "node:stream";
-import { createGzip } from "node:zlib";
+import { Readable } from "node:stream";
 import tar, { type Header, type Pack } from "tar-stream";
 import { CancelledError, EngineError, messageOf } from "../errors.js";
 import { isWhiteout, OPAQUE_WHITEOUT, OPAQUE_XATTR, runTool, WHITEOUT_PREFIX } from "./overlay-format.js";
@@ -58,11 +57,6 @@ export function packDirectory(dir: string, opts: PackDirectoryOptions = {}): Rea
     },
   );
   return out;
-}
-
-/** gzip for layer blobs. Node writes a zero mtime in the header, so equal input gives equal output. */
-export function compressGzip(opts: { level?: number } = {}): Transform {
-  return createGzip({ level: opts.level ?? 6 });
 }
 
 class DirectoryPacker {

@@ -18,12 +18,12 @@
 
 import { type Readable, Transform, Writable } from "node:stream";
 import { pipeline } from "node:stream/promises";
-import { compressGzipFast, compressZstd } from "../archive/compressors.js";
+import { compressGzip, compressZstd } from "../archive/compressors.js";
 import { TOC_DIGEST_ANNOTATION, UNCOMPRESSED_SIZE_ANNOTATION, writeEstargz } from "../archive/estargz.js";
 import { packDirectory } from "../archive/write-layer.js";
 import type { ContentStore } from "../content/types.js";
 import { EngineError, InvalidArgumentError, messageOf } from "../errors.js";
-import { type Digest, Digester } from "../oci/digest.js";
+import { type Digest, Digester, sha256 } from "../oci/digest.js";
 import { type ContainerConfig, type Descriptor, encodeJson, type ImageConfig, type Index, type Manifest, type Platform } from "../oci/image.js";
 import { type LayerCompression, MediaType } from "../oci/media-types.js";
 import { normalizePlatform } from "../oci/platform.js";
@@ -32,7 +32,7 @@ import type { BlobUpload, Credentials, CredentialsFn, Pusher } from "../registry
 import type { OverlaySnapshotter } from "../snapshots/overlay-snapshotter.js";
 import type { CommittedSnapshot } from "../snapshots/types.js";
 import { type Limit, unlimited } from "../util/limit.js";
-import { publishImage } from "./image-publisher.js";
+import { type LayerUploads, publishImage, publishUploads } from "./image-publisher.js";
 import type { LayerBlob, LayerBlobs } from "./layer-blobs.js";
 
 /** The API's enums (`ImageLayerCompression`, `ImageMediaTypes`), in engine spelling. */
@@ -74,20 +74,8 @@ export interface ExportOptions {
   compression?: ExportCompression | undefined;
   mediaTypes: ExportMediaTypes;
   signal?: AbortSignal | undefined;
-  /** Publishing: layers packed now stream to the registry while they are compressed. */
+  /** Publishing: blobs go to the registry as soon as they are ready, and layers packed now while they are compressed. */
   uploads?: LayerUploads | undefined;
-}
-
-/**
- * Where a publish streams the layers an export packs: each packed layer's
- * compressed bytes go to the store and to an upload at once, so the upload
- * ends when the compressor does. Best effort: a layer whose upload failed is
- * not in `uploaded`, and the publish pushes it from the store as usual.
- */
-export interface LayerUploads {
-  start(): Promise<BlobUpload>;
-  /** Blobs the registry has received in full. */
-  uploaded: Set<Digest>;
 }
 
 export interface ExportedManifest {
@@ -147,9 +135,9 @@ export class ImageExporter {
    */
   async exportAndPublish(ref: Reference, variants: readonly ImageVariant[], exportOpts: ExportOptions, opts: PublishOptions = {}): Promise<Digest> {
     return this.#withClient(ref, opts, async (client) => {
-      const uploads: LayerUploads = { start: () => client.startUpload(ref, opts.signal ? { signal: opts.signal } : {}), uploaded: new Set() };
+      const uploads = publishUploads(client, this.deps.content, ref, opts.signal ? { signal: opts.signal } : {});
       const image = await this.exportImage(variants, { ...exportOpts, uploads });
-      return publishImage(client, this.deps.content, ref, image, { ...opts, uploaded: uploads.uploaded });
+      return publishImage(client, this.deps.content, ref, image, { ...opts, sending: uploads.sending });
     });
   }
 
@@ -195,20 +183,30 @@ export class ImageExporter {
     const blobs: ExportedLayer[] = [];
     // The chain is top first; layers go bottom-up.
     const ids = variant.rootfs ? [...variant.rootfs.chain].reverse() : [];
-    for (const id of ids) blobs.push(await this.layerBlob(id, opts.compression, opts.signal, opts.uploads));
-    const layers = blobs.map((b) => ({
-      mediaType: layerMediaType(b.compression, docker),
-      digest: b.digest,
-      size: b.size,
-      ...(b.annotations ? { annotations: b.annotations } : {}),
-    }));
+    const layers: Descriptor[] = [];
+    for (const id of ids) {
+      const b = await this.layerBlob(id, opts.compression, opts.signal, opts.uploads);
+      const layer = {
+        mediaType: layerMediaType(b.compression, docker),
+        digest: b.digest,
+        size: b.size,
+        ...(b.annotations ? { annotations: b.annotations } : {}),
+      };
+      // A publish sends each layer as soon as it is known, while the next ones are packed.
+      opts.uploads?.ready(layer);
+      blobs.push(b);
+      layers.push(layer);
+    }
     const platform = normalizePlatform(variant.settings.platform);
     const config = imageConfig(
       variant.settings,
       platform,
       blobs.map((b) => b.diffId),
     );
-    const configDesc = await this.#put(config, docker ? MediaType.dockerConfig : MediaType.ociConfig);
+    const configBytes = encodeJson(config);
+    const configDesc: Descriptor = { mediaType: docker ? MediaType.dockerConfig : MediaType.ociConfig, digest: sha256(configBytes), size: configBytes.length };
+    // A publish sends the config from memory while both documents are stored.
+    opts.uploads?.ready(configDesc, configBytes);
     const manifest: Manifest = {
       schemaVersion: 2,
       mediaType: docker ? MediaType.dockerManifest : MediaType.ociManifest,
@@ -216,7 +214,7 @@ export class ImageExporter {
       layers,
       ...(variant.settings.annotations?.length ? { annotations: Object.fromEntries(variant.settings.annotations) } : {}),
     };
-    const desc = await this.#put(manifest, manifest.mediaType!);
+    const [desc] = await Promise.all([this.#put(manifest, manifest.mediaType!), this.deps.content.put(configBytes, configDesc.digest)]);
     return { descriptor: { ...desc, platform }, manifest, config };
   }
 
@@ -307,21 +305,28 @@ export class ImageExporter {
     });
     try {
       const stages: Array<Readable | Transform> = [tar, countDiff];
-      if (compression === "gzip") stages.push(await compressGzipFast());
+      if (compression === "gzip") stages.push(compressGzip());
       if (compression === "zstd") stages.push(compressZstd());
       await pipeline([...stages, sink] as unknown as [Readable, Writable], ...(signal ? [{ signal }] : []));
       await opening;
       // The upload is closed while the store syncs the blob to disk.
       const named = writer.digest();
       const sent = upload;
-      const finishing = sent
-        ?.finish({ mediaType: layerMediaType(compression, false), digest: named, size: uploadedBytes })
-        .then(() => uploads?.uploaded.add(named), dropUpload);
+      if (sent) {
+        // The publish waits for the upload's end, alongside its other blobs.
+        const finished = sent.finish({ mediaType: layerMediaType(compression, false), digest: named, size: uploadedBytes }).then(
+          () => true,
+          (err: unknown) => {
+            dropUpload(err);
+            return false;
+          },
+        );
+        uploads?.streamed(named, finished);
+      }
       const digest = await writer.commit(undefined, named);
       const info = await this.deps.content.info(digest);
       const blob: LayerBlob = { compression, digest, size: info!.size, diffId: diff.digest() };
       this.deps.layerBlobs.record(snapshotId, blob);
-      await finishing;
       return blob;
     } catch (err) {
       dropUpload(err);

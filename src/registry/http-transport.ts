@@ -159,3 +159,9 @@ export async function readBody(res: HttpResponse, limit: number, what: string): 
 export function drain(res: HttpResponse): void {
   res.body.resume();
 }
+
+/** A response header as one string (repeated headers joined), or undefined. */
+export function headerValue(res: HttpResponse, name: string): string | undefined {
+  const v = res.headers[name];
+  return Array.isArray(v) ? v.join(", ") : v;
+}

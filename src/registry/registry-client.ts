@@ -19,8 +19,9 @@ import { formatReference, type Reference } from "../oci/reference.js";
 import { metrics } from "../telemetry/metrics.js";
 import { Authorizer } from "./authorizer.js";
 import { blobUrl, type Endpoint, mirrorEndpoints, originEndpoint, repoBase, tlsFor } from "./endpoints.js";
-import { drain, type HttpResponse, HttpTransport } from "./http-transport.js";
+import { drain, type HttpResponse, HttpTransport, headerValue } from "./http-transport.js";
 import { contextualize, readBodyIn, registryError, withContext } from "./registry-errors.js";
+import { type PushTarget, pushBlobTo, pushManifestTo } from "./registry-push.js";
 import { streamedUpload } from "./streamed-upload.js";
 import type {
   BlobUpload,
@@ -212,93 +213,25 @@ export class RegistryClient implements Resolver, Fetcher, Pusher {
   }
 
   async pushBlob(ref: Reference, descriptor: Descriptor, provider: Provider, opts: PushBlobOptions = {}): Promise<PushBlobResult> {
-    const ctx = `Cannot push "${formatReference(ref)}"`;
-    const what = `blob ${descriptor.digest}`;
-    const ep = this.#origin(ref);
-    const scopes = [pushScope(ref)];
     const from = opts.from !== undefined && opts.from !== ref.repository ? opts.from : undefined;
-    if (from !== undefined) scopes.push(`repository:${from}:pull`);
-
-    const head = await this.#send(ep, { method: "HEAD", url: blobUrl(ep, ref, descriptor.digest), scopes }, ctx, opts.signal);
-    drain(head);
-    if (head.status === 200) return "exists";
-    if (head.status === 401 || head.status === 403) throw await registryError(head, ctx, what);
-
-    const info = await provider.info(descriptor.digest);
-    if (info === undefined) throw new NotFoundError(`${ctx}: ${what} is not in the content store`);
-    if (info.size !== descriptor.size) {
-      throw new FailedPreconditionError(`${ctx}: ${what} is ${info.size} bytes in the content store, descriptor says ${descriptor.size}`);
-    }
-
-    const start = new URL("blobs/uploads/", repoBase(ep, ref));
-    if (from !== undefined) {
-      start.searchParams.set("mount", descriptor.digest);
-      start.searchParams.set("from", from);
-    }
-    const post = await this.#send(ep, { method: "POST", url: start, body: () => Buffer.alloc(0), scopes }, ctx, opts.signal);
-    if (post.status === 201 && from !== undefined) {
-      drain(post);
-      return "mounted";
-    }
-    if (post.status !== 202) throw await registryError(post, ctx, `upload of ${what}`);
-    drain(post);
-    const location = post.headers.location;
-    if (location === undefined) throw new UnavailableError(`${ctx}: registry ${ep.host} started an upload of ${what} without a Location`);
-
-    // Location may be relative to the request or absolute, and may carry state in its query.
-    const put = new URL(location, post.url);
-    put.searchParams.set("digest", descriptor.digest);
-    const res = await this.#send(
-      ep,
-      {
-        method: "PUT",
-        url: put,
-        headers: { "content-type": "application/octet-stream", "content-length": String(descriptor.size) },
-        body: () => provider.readStream(descriptor.digest),
-        scopes,
-      },
-      ctx,
-      opts.signal,
-    );
-    if (res.status !== 201 && res.status !== 204) throw await registryError(res, ctx, what);
-    drain(res);
-    metrics.bytesPushed.inc({}, descriptor.size);
-    return "uploaded";
+    return pushBlobTo(this.#pushTarget(ref, opts.signal, from), descriptor, provider, from);
   }
 
   async startUpload(ref: Reference, opts: CallOptions = {}): Promise<BlobUpload> {
-    const ctx = `Cannot push "${formatReference(ref)}"`;
-    const ep = this.#origin(ref);
-    return streamedUpload((req) => this.#send(ep, { ...req, scopes: [pushScope(ref)] }, ctx, opts.signal), repoBase(ep, ref), ep.host, ctx);
+    const t = this.#pushTarget(ref, opts.signal, undefined);
+    return streamedUpload(t.send, t.repo, t.host, t.ctx);
   }
 
   async pushManifest(ref: Reference, bytes: Uint8Array, mediaType: string, opts: CallOptions = {}): Promise<Digest> {
+    return pushManifestTo(this.#pushTarget(ref, opts.signal, undefined), bytes, mediaType, ref.tag, ref.digest);
+  }
+
+  /** Authenticated requests to `ref`'s repository for a push (and a pull of `from`, to mount from it). */
+  #pushTarget(ref: Reference, signal: AbortSignal | undefined, from: string | undefined): PushTarget {
     const ctx = `Cannot push "${formatReference(ref)}"`;
-    const digest = sha256(bytes);
-    if (ref.digest !== undefined && ref.digest !== digest) {
-      throw new InvalidArgumentError(`${ctx}: the manifest's digest is ${digest}, not the reference's ${ref.digest}`);
-    }
     const ep = this.#origin(ref);
-    const reference = ref.tag ?? digest;
-    const res = await this.#send(
-      ep,
-      {
-        method: "PUT",
-        url: new URL(`manifests/${reference}`, repoBase(ep, ref)),
-        headers: { "content-type": mediaType },
-        body: () => bytes,
-        scopes: [pushScope(ref)],
-      },
-      ctx,
-      opts.signal,
-    );
-    if (res.status !== 201 && res.status !== 200 && res.status !== 204) throw await registryError(res, ctx, `manifest ${digest}`);
-    drain(res);
-    const answered = headerValue(res, "docker-content-digest");
-    if (answered !== undefined && isDigest(answered) && answered !== digest) {
-      throw new FailedPreconditionError(`${ctx}: registry ${ep.host} stored manifest ${digest} as ${answered}`);
-    }
-    return digest;
+    const scopes = [pushScope(ref), ...(from !== undefined ? [`repository:${from}:pull`] : [])];
+    return { send: (req) => this.#send(ep, { ...req, scopes }, ctx, signal), repo: repoBase(ep, ref), host: ep.host, ctx };
   }
 
   // --- internals ---
@@ -409,9 +342,4 @@ function pullScope(ref: Reference): string {
 
 function pushScope(ref: Reference): string {
   return `repository:${ref.repository}:pull,push`;
-}
-
-function headerValue(res: HttpResponse, name: string): string | undefined {
-  const v = res.headers[name];
-  return Array.isArray(v) ? v.join(", ") : v;
 }
