@@ -33,10 +33,9 @@ export const BASE_RECIPE = {
     "deb http://deb.debian.org/debian-security bookworm-security main",
   ],
   packages: [
-    // the worker: git sources, ssh for git, fast (de)compression
+    // the worker: git sources, ssh for git, xz and zstd layers
     "git",
     "openssh-client",
-    "pigz",
     "xz-utils",
     "zstd",
     "ca-certificates",

@@ -217,7 +217,6 @@ describe("the engine image", { skip: skip ?? false, timeout: 30 * MINUTES }, () 
       ["dnsmasq", "--version"],
       ["git", "--version"],
       ["ssh", "-V"],
-      ["pigz", "--version"],
       ["xz", "--version"],
       ["iptables", "--version"],
       ["ip6tables", "--version"],
