@@ -385,6 +385,49 @@ test("a truncated tar is an InvalidArgumentError", async () => {
   }
 });
 
+test("a large file arriving in 1 MiB pieces is written whole, in order, with its metadata", async () => {
+  const dir = await tempDir("apply");
+  try {
+    // Pieces above and below the size written on the thread pool, mixed.
+    const data = Buffer.from(Array.from({ length: (5 << 20) + 12_345 }, (_, i) => (i * 7 + (i >> 16)) & 0xff));
+    const bytes = await packEntries([
+      { name: "big", type: "file", mode: 0o4750, uid: 1234, gid: 5678, data },
+      { name: "after", type: "file", data: "next entry" },
+    ]);
+    const pieces: Buffer[] = [];
+    for (let off = 0, i = 0; off < bytes.length; i++) {
+      const size = i % 3 === 2 ? 100_000 : 1 << 20;
+      pieces.push(bytes.subarray(off, off + size));
+      off += size;
+    }
+    await applyLayer(Readable.from(pieces), dir);
+    assert.deepEqual(await readFile(join(dir, "big")), data);
+    const st = await stat(join(dir, "big"));
+    assert.equal(st.mode & 0o7777, 0o4750);
+    assert.equal(st.uid, 1234);
+    assert.equal(st.gid, 5678);
+    assert.equal(st.mtime.toISOString(), "2020-01-02T03:04:05.000Z");
+    assert.equal(await readFile(join(dir, "after"), "utf8"), "next entry");
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test("a stream that breaks in the middle of a large file fails cleanly", async () => {
+  const dir = await tempDir("apply");
+  try {
+    const bytes = await packEntries([{ name: "big", type: "file", data: Buffer.alloc(4 << 20, 3) }]);
+    async function* broken(): AsyncGenerator<Buffer> {
+      yield bytes.subarray(0, 1 << 20);
+      yield bytes.subarray(1 << 20, 2 << 20);
+      throw new Error("connection reset");
+    }
+    await assert.rejects(applyLayer(Readable.from(broken()), dir), /connection reset/);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
 test("a symlink loop in a parent path is refused", async () => {
   const dir = await tempDir("apply");
   try {

@@ -4,7 +4,7 @@
  * O_NOFOLLOW so nothing already there is reused or followed, with as few
  * syscalls as the common case allows (see the Syscalls note there).
  */
-import { closeSync, constants, fchmodSync, fchownSync, futimesSync, lstatSync, openSync, readFileSync, type Stats, writeSync } from "node:fs";
+import { closeSync, constants, fchmodSync, fchownSync, futimesSync, lstatSync, openSync, readFileSync, type Stats, write, writeSync } from "node:fs";
 import type { Header } from "tar-stream";
 
 /** tar-stream's entry stream yields Buffers, though its types say unknown. */
@@ -17,19 +17,47 @@ export async function writeFile(abs: string, stream: EntryStream, header: Header
   // special bits, and bits the umask would strip, are set by fchmod afterwards.
   const modeAtOpen = (mode & 0o7000) === 0 && (mode & UMASK) === 0;
   const fd = openSync(abs, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, modeAtOpen ? mode : 0o600);
+  // Large pieces are written on the thread pool, one at a time (in order), while the event loop
+  // reads the next one and hashes and downloads what follows; small ones at once.
+  let writing: Promise<void> | undefined;
   try {
-    for await (const chunk of stream) writeAllSync(fd, chunk as Uint8Array);
+    for await (const chunk of stream) {
+      await writing;
+      writing = undefined;
+      const bytes = chunk as Uint8Array;
+      if (bytes.length >= ASYNC_WRITE_BYTES) writing = writeAll(fd, bytes);
+      else writeAllSync(fd, bytes);
+    }
+    await writing;
+    writing = undefined;
     // chown clears setuid/setgid, so the mode comes after it.
     if (needsChown(header)) fchownSync(fd, header.uid, header.gid);
     if (!modeAtOpen) fchmodSync(fd, mode);
     futimesSync(fd, header.mtime, header.mtime);
   } finally {
+    // Never close a descriptor a write is still using.
+    await writing?.catch(() => undefined);
     closeSync(fd);
   }
 }
 
+/**
+ * A piece of file data this large is written on the thread pool: copying it
+ * into the page cache takes long enough (~0.2 ms per MiB) that the event loop
+ * is better used meanwhile, and the hop costs far less than that.
+ */
+const ASYNC_WRITE_BYTES = 256 << 10;
+
 function writeAllSync(fd: number, chunk: Uint8Array): void {
   for (let off = 0; off < chunk.length; ) off += writeSync(fd, chunk, off, chunk.length - off);
+}
+
+async function writeAll(fd: number, chunk: Uint8Array): Promise<void> {
+  for (let off = 0; off < chunk.length; ) {
+    off += await new Promise<number>((resolve, reject) =>
+      write(fd, chunk, off, chunk.length - off, null, (err, written) => (err ? reject(err) : resolve(written))),
+    );
+  }
 }
 
 /**

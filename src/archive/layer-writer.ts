@@ -28,7 +28,9 @@
  * libuv's threadpool cost far more than the call itself (a 700 MB, 62k-entry
  * layer applied about 3x slower with fs/promises, and ~1.5x GNU tar with
  * sync calls). The event loop still gets a turn between every chunk of the
- * tar stream, so one big layer does not stall other sessions for long.
+ * tar stream, so one big layer does not stall other sessions for long. Only
+ * large pieces of file data are written on the thread pool (see writeFile in
+ * entry-files.ts).
  * Overlay whiteouts, devices and xattrs go through child processes (mknod,
  * setfattr), which Node cannot do itself.
  */
