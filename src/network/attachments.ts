@@ -116,6 +116,13 @@ export class Attachments {
     }
   }
 
+  /** Forget every attachment and hand them back, for a caller that removes them all at once (and their files with the state directory). */
+  takeAll(): Attachment[] {
+    const all = [...this.#attached.values()];
+    this.#attached.clear();
+    return all;
+  }
+
   /** A returned namespace is reusable when nothing runs in it and its links are as ADD left them. */
   async isClean(a: Attachment): Promise<boolean> {
     // One after the other: `ip -n` enters the namespace, and would count as a process in it.

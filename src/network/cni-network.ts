@@ -47,6 +47,7 @@ import { CniPlugins, hostPortOf } from "./cni-plugins.js";
 import { DnsmasqServer } from "./dnsmasq-server.js";
 import { HostAddresses } from "./host-addresses.js";
 import { cleanupLeftovers, type LeftoverReport } from "./leftovers.js";
+import { deleteNetnsMany } from "./netns.js";
 import { ReadyPool } from "./ready-pool.js";
 import { checkHostname, checkIpv4, parseNameservers, renderHosts, renderResolvConf } from "./resolver-files.js";
 import { scopeLabel } from "./scope.js";
@@ -360,8 +361,15 @@ export class CniNetwork implements Network {
         errors.push(err);
       }
     };
-    await attempt(() => this.#pool.close());
-    await Promise.all([...this.#attached.values()].map((a) => attempt(() => this.#detach(a))));
+    // No CNI DEL per namespace (four plugin processes each: seconds for a full pool of a hundred):
+    // what DEL would undo goes all at once. The links and names in one `ip` batch; the nftables
+    // table, with each link's binding, in one transaction; the bridge, its iptables rules (one
+    // iptables-restore a table), and the IPAM reservations with the state directory.
+    await attempt(() => this.#pool.drain());
+    const all = this.#attached.takeAll();
+    const links = all.flatMap((a) => hostPortOf(a.result, this.bridge) ?? []);
+    const names = all.map((a) => a.id);
+    await attempt(() => deleteNetnsMany(names, links));
     await attempt(() => this.#dns.stop());
     await attempt(() => this.#firewall.close());
     await attempt(() => removeHostState(this.stateDir, [{ name: this.name, bridge: this.bridge, subnet: this.subnet }], this.#opts.log));
@@ -389,7 +397,6 @@ export class CniNetwork implements Network {
       {
         stateDir: this.stateDir,
         prefix: this.prefix,
-        cniPath: this.#plugins.cniPath,
         ...(withFirewall ? { firewallTable: this.#firewall.table } : {}),
         ours,
         ...(this.#opts.log ? { log: this.#opts.log } : {}),

@@ -32,6 +32,25 @@ export async function deleteNetns(name: string): Promise<void> {
   throw new EngineError(`cannot delete network namespace "${name}": ${r.stderr.trim()}`);
 }
 
+/**
+ * Remove many namespaces with one `ip -batch` (an `ip` process each would take
+ * seconds for a hundred): first the host ends of their links (`links`, whose
+ * namespace ends go with them at once, not when the kernel gets round to
+ * freeing the namespace), then the names. Absent ones are fine; fails
+ * naming those still there afterwards.
+ */
+export async function deleteNetnsMany(names: readonly string[], links: readonly string[] = []): Promise<void> {
+  if (names.length === 0 && links.length === 0) return;
+  // One command a line: a name with a space or a newline in it would be another command.
+  for (const n of [...names, ...links]) if (!/^[\w.-]+$/.test(n)) throw new EngineError(`invalid namespace or link name ${JSON.stringify(n)}`);
+  const script = [...links.map((l) => `link delete dev ${l}`), ...names.map((n) => `netns delete ${n}`), ""].join("\n");
+  const r = await runCommand("ip", ["-force", "-batch", "-"], { input: script });
+  if (r.code === 0) return;
+  const left = new Set(await listNetns(""));
+  const stuck = names.filter((n) => left.has(n));
+  if (stuck.length > 0) throw new EngineError(`cannot delete network namespaces ${stuck.join(", ")}: ${r.stderr.trim()}`);
+}
+
 /** Names under /run/netns that start with `prefix`. */
 export async function listNetns(prefix: string): Promise<string[]> {
   let names: string[];
