@@ -187,7 +187,11 @@ async function main(cleanup) {
   const configFile = path.join(dir, "engine.toml");
   const socket = path.join(dir, "engine.sock");
   const logFile = path.join(dir, "engine.log");
-  await fsp.writeFile(configFile, `[registry."${registry.host}"]\nhttp = true\n[network]\n${benchNetwork("tbengine", "10.214.0.0/16")}\n`);
+  // TANTO_BENCH_DEBUG=1: the engine logs at debug level (its idle collections with the heap's
+  // figures, among others), and its log is kept as .tmp/bench-engine.log.
+  const debug = process.env.TANTO_BENCH_DEBUG === "1" ? "debug = true\n" : "";
+  await fsp.writeFile(configFile, `${debug}[registry."${registry.host}"]\nhttp = true\n[network]\n${benchNetwork("tbengine", "10.214.0.0/16")}\n`);
+  if (debug) cleanup.defer("engine log", () => fsp.copyFile(logFile, path.join(REPO, ".tmp", "bench-engine.log")).catch(() => undefined));
   const engine = startEngine({ root, configFile, socket, logFile });
   cleanup.defer("engine", () => stopChild(engine));
   await waitHealthy(engine, socket, { logFile });
@@ -221,6 +225,11 @@ async function main(cleanup) {
     await stopChild(session.child);
     await new Promise((r) => setTimeout(r, 2000));
     results.memory.rssAfterBenchIdleMb = await rssMb(engine.pid);
+    // What the resident memory is: anonymous (heap, malloc arenas, buffers) or file-backed (code, mapped files).
+    const rollup = await fsp.readFile(`/proc/${engine.pid}/smaps_rollup`, "utf8").catch(() => "");
+    const kb = (key) => Number(new RegExp(`^${key}:\\s+(\\d+) kB`, "m").exec(rollup)?.[1] ?? Number.NaN);
+    results.memory.idleAnonymousMb = Math.round(kb("Anonymous") / 1024);
+    results.memory.idleFileMb = Math.round((kb("Rss") - kb("Anonymous")) / 1024);
     results.engineStats = await engineGet(socket, "/v1/stats");
   };
   for (const group of selected) {

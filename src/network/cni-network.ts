@@ -354,27 +354,33 @@ export class CniNetwork implements Network {
     this.#state = "closed";
     if (!wasStarted) return;
     const errors: unknown[] = [];
-    const attempt = async (fn: () => Promise<unknown>): Promise<void> => {
+    const timings: Record<string, number> = {};
+    let since = performance.now();
+    const attempt = async (fn: () => Promise<unknown>, what: string): Promise<void> => {
       try {
         await fn();
       } catch (err) {
         errors.push(err);
+      } finally {
+        timings[`${what}_ms`] = Math.round(performance.now() - since);
+        since = performance.now();
       }
     };
     // No CNI DEL per namespace (four plugin processes each: seconds for a full pool of a hundred):
     // what DEL would undo goes all at once. The links and names in one `ip` batch; the nftables
     // table, with each link's binding, in one transaction; the bridge, its iptables rules (one
     // iptables-restore a table), and the IPAM reservations with the state directory.
-    await attempt(() => this.#pool.drain());
+    await attempt(() => this.#pool.drain(), "pool");
     const all = this.#attached.takeAll();
     const links = all.flatMap((a) => hostPortOf(a.result, this.bridge) ?? []);
     const names = all.map((a) => a.id);
-    await attempt(() => deleteNetnsMany(names, links));
-    await attempt(() => this.#dns.stop());
-    await attempt(() => this.#firewall.close());
-    await attempt(() => removeHostState(this.stateDir, [{ name: this.name, bridge: this.bridge, subnet: this.subnet }], this.#opts.log));
+    await attempt(() => deleteNetnsMany(names, links), "namespaces");
+    await attempt(() => this.#dns.stop(), "dns");
+    await attempt(() => this.#firewall.close(), "nftables");
+    await attempt(() => removeHostState(this.stateDir, [{ name: this.name, bridge: this.bridge, subnet: this.subnet }], this.#opts.log), "host_state");
     // The state (network.json) goes last and only when all the rest did: the next start sweeps fully when it finds it.
-    if (errors.length === 0) await attempt(() => fs.rm(this.stateDir, { recursive: true, force: true }));
+    if (errors.length === 0) await attempt(() => fs.rm(this.stateDir, { recursive: true, force: true }), "state_dir");
+    this.#opts.log?.debug(`network ${this.name}: closed`, { namespaces: names.length, ...timings });
     if (errors.length > 0) {
       throw new EngineError(`network "${this.name}" did not close cleanly: ${errors.map(messageOf).join("; ")}`, { cause: errors[0] });
     }
