@@ -51,8 +51,8 @@ import { deleteNetnsMany } from "./netns.js";
 import { ReadyPool } from "./ready-pool.js";
 import { checkHostname, checkIpv4, parseNameservers, renderHosts, renderResolvConf } from "./resolver-files.js";
 import { scopeLabel } from "./scope.js";
-import { runSteps } from "./steps.js";
 import { ServiceFirewall } from "./service-firewall.js";
+import { runSteps } from "./steps.js";
 import type { AcquireOptions, HostEntry, Network, NetworkLog, NetworkNamespace, ReleaseOptions } from "./types.js";
 
 export const DEFAULT_NETWORK_NAME = "tanto";
