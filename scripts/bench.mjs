@@ -15,6 +15,8 @@
  *   publish      publish of a fresh 50 MB layer vs `buildah push`
  *   startup      engine cold start to the first query vs `node -e ''`, RSS after start
  * The full run does them in this order, then takes the engine's RSS after 2 s idle, then startup.
+ * `--only pull,publish,host-sync` runs several groups (in that same order), and takes the RSS
+ * after them too, as the full run does: a run of more than one group has the memory row.
  *
  * Everything runs against a private registry and private engine roots in a temporary directory,
  * on the bench's own networks ("tbengine" 10.214.0.0/16 and a few 10.211–10.213 /24s), so the
@@ -25,7 +27,7 @@
  * answers, one is started for the run (storage in the temporary directory, `--iptables=false`)
  * and stopped at the end. Options: --iterations N (default 20), --starts N (5), --sync-runs N,
  * --publish-runs N, --pull-runs N, --platform-chain-runs N, --cache-runs N (3 each),
- * --module-first-runs N (2), --parallel-runs N (1), --only GROUP, --json FILE and --plot FILE
+ * --module-first-runs N (2), --parallel-runs N (1), --only GROUP[,GROUP…], --json FILE and --plot FILE
  * (defaults: docs/bench/results.json and docs/bench/ratios.png for the full run,
  * .tmp/bench-GROUP.json and .png for one group). Progress goes to stderr; the table (markdown)
  * to stdout.
@@ -145,10 +147,17 @@ const memoryRows = (r) => [
   ),
 ];
 
-if (opts.only !== undefined && !GROUPS.some((g) => g.name === opts.only)) {
-  throw new Error(`--only: want one of ${GROUPS.map((g) => g.name).join(", ")}, not ${JSON.stringify(opts.only)}`);
+/** The groups to run (all of them without --only), in the full run's order. */
+const only = opts.only === undefined ? undefined : opts.only.split(",").map((g) => g.trim());
+for (const name of only ?? []) {
+  if (!GROUPS.some((g) => g.name === name)) {
+    throw new Error(`--only: want one or more of ${GROUPS.map((g) => g.name).join(", ")} (comma-separated), not ${JSON.stringify(name)}`);
+  }
 }
-const jsonFile = opts.json ?? (opts.only ? path.join(REPO, ".tmp", `bench-${opts.only}.json`) : path.join(REPO, "docs", "bench", "results.json"));
+const selected = GROUPS.filter((g) => only === undefined || only.includes(g.name));
+/** The memory row is taken after the groups before startup, in the full run and any run of several groups. */
+const measuresIdleRss = selected.length > 1;
+const jsonFile = opts.json ?? (only ? path.join(REPO, ".tmp", `bench-${only.join("+")}.json`) : path.join(REPO, "docs", "bench", "results.json"));
 const plotFile = opts.plot ?? jsonFile.replace(/(\.json)?$/, ".png").replace(/results\.png$/, "ratios.png");
 
 async function main(cleanup) {
@@ -156,8 +165,8 @@ async function main(cleanup) {
   for (const f of [TANTO, TANTO_JS, path.join(REPO, "dist/test/support/images.js")]) {
     if (!fs.existsSync(f)) throw new Error(`${f} is missing; run \`npm run build\` first`);
   }
-  const runs = opts.only ? Object.fromEntries(GROUPS.find((g) => g.name === opts.only).runs.map((k) => [k, RUNS[k]])) : RUNS;
-  const results = { when: new Date().toISOString(), machine: machineInfo(), only: opts.only ?? null, runs, goals: GOALS, notes: [] };
+  const runs = only ? Object.fromEntries(selected.flatMap((g) => g.runs).map((k) => [k, RUNS[k]])) : RUNS;
+  const results = { when: new Date().toISOString(), machine: machineInfo(), only: only?.join(",") ?? null, runs, goals: GOALS, notes: [] };
 
   const dir = await fsp.mkdtemp(path.join(os.tmpdir(), "tanto-bench-"));
   cleanup.defer(`${dir}`, () => removeTree(dir));
@@ -178,7 +187,11 @@ async function main(cleanup) {
   const configFile = path.join(dir, "engine.toml");
   const socket = path.join(dir, "engine.sock");
   const logFile = path.join(dir, "engine.log");
-  await fsp.writeFile(configFile, `[registry."${registry.host}"]\nhttp = true\n[network]\n${benchNetwork("tbengine", "10.214.0.0/16")}\n`);
+  // TANTO_BENCH_DEBUG=1: the engine logs at debug level (its idle collections with the heap's
+  // figures, among others), and its log is kept as .tmp/bench-engine.log.
+  const debug = process.env.TANTO_BENCH_DEBUG === "1" ? "debug = true\n" : "";
+  await fsp.writeFile(configFile, `${debug}[registry."${registry.host}"]\nhttp = true\n[network]\n${benchNetwork("tbengine", "10.214.0.0/16")}\n`);
+  if (debug) cleanup.defer("engine log", () => fsp.copyFile(logFile, path.join(REPO, ".tmp", "bench-engine.log")).catch(() => undefined));
   const engine = startEngine({ root, configFile, socket, logFile });
   cleanup.defer("engine", () => stopChild(engine));
   await waitHealthy(engine, socket, { logFile });
@@ -207,18 +220,24 @@ async function main(cleanup) {
       if (code !== 0) results.notes.push(`the engine exited with ${code} on SIGTERM`);
     },
   };
-  for (const group of GROUPS) {
-    if (opts.only !== undefined && group.name !== opts.only) continue;
-    if (opts.only === undefined && group.name === "startup") {
-      // The memory row: what the engine keeps after all the work above, 2 s after its last session.
-      await stopChild(session.child);
-      await new Promise((r) => setTimeout(r, 2000));
-      results.memory.rssAfterBenchIdleMb = await rssMb(engine.pid);
-      results.engineStats = await engineGet(socket, "/v1/stats");
-    }
+  const idleRss = async () => {
+    // The memory row: what the engine keeps after all the work above, 2 s after its last session.
+    await stopChild(session.child);
+    await new Promise((r) => setTimeout(r, 2000));
+    results.memory.rssAfterBenchIdleMb = await rssMb(engine.pid);
+    // What the resident memory is: anonymous (heap, malloc arenas, buffers) or file-backed (code, mapped files).
+    const rollup = await fsp.readFile(`/proc/${engine.pid}/smaps_rollup`, "utf8").catch(() => "");
+    const kb = (key) => Number(new RegExp(`^${key}:\\s+(\\d+) kB`, "m").exec(rollup)?.[1] ?? Number.NaN);
+    results.memory.idleAnonymousMb = Math.round(kb("Anonymous") / 1024);
+    results.memory.idleFileMb = Math.round((kb("Rss") - kb("Anonymous")) / 1024);
+    results.engineStats = await engineGet(socket, "/v1/stats");
+  };
+  for (const group of selected) {
+    if (measuresIdleRss && group.name === "startup") await idleRss();
     Object.assign(results, await group.run(ctx));
   }
-  if (opts.only === undefined || opts.only === "startup") {
+  if (measuresIdleRss && !selected.some((g) => g.name === "startup")) await idleRss();
+  if (selected.some((g) => g.name === "startup")) {
     // Leftovers after a clean engine stop are engine bugs worth seeing, not just cleaning up.
     const leaked = await mountsUnder(root);
     if (leaked.length > 0) results.notes.push(`the engine left ${leaked.length} mount(s) under its root after stopping: ${leaked.slice(0, 3).join(", ")}`);

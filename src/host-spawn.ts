@@ -35,8 +35,16 @@ const HELPER = `
 const { spawn } = require("node:child_process");
 const children = new Map();
 let ended = false;
-const send = (m) => process.stdout.write(JSON.stringify(m) + "\\n");
-const maybeExit = () => { if (ended && children.size === 0) process.exit(0); };
+// Lines go out once per turn of the event loop: one write (and one wake-up of the engine) for all
+// that a burst of children said meanwhile.
+// (Writes to a pipe are synchronous on Linux: a flush right before exit is not lost.)
+let out = "";
+const flush = () => { const text = out; out = ""; if (text) process.stdout.write(text); };
+const send = (m) => {
+  if (out === "") setImmediate(flush);
+  out += JSON.stringify(m) + "\\n";
+};
+const maybeExit = () => { if (ended && children.size === 0) { flush(); process.exit(0); } };
 // The engine is gone: its children carry on as they would have without a helper.
 process.stdout.on("error", () => process.exit(0));
 let buf = "";
@@ -169,6 +177,7 @@ class Helper {
   readonly #children = new Map<number, RemoteChild>();
   #seq = 0;
   #dead = false;
+  #out = "";
 
   constructor(onDeath: () => void) {
     // Not the engine's stderr: a helper outliving a killed engine (its children still running) must not
@@ -211,8 +220,17 @@ class Helper {
     return child;
   }
 
+  /** Queue a message: what the engine sends in one turn of its event loop goes in one write (spawn, input and end of a command; a burst of commands). */
   send(m: Record<string, unknown>): void {
-    if (!this.#dead) this.#proc.stdin.write(`${JSON.stringify(m)}\n`);
+    if (this.#dead) return;
+    if (this.#out === "") setImmediate(() => this.#flush());
+    this.#out += `${JSON.stringify(m)}\n`;
+  }
+
+  #flush(): void {
+    const text = this.#out;
+    this.#out = "";
+    if (!this.#dead && text !== "") this.#proc.stdin.write(text);
   }
 
   #receive(m: Message): void {

@@ -19,8 +19,8 @@ export async function runConcurrency(ctx) {
   const engines = {};
   for (const [k, limit] of LIMITS.entries()) {
     const toml = `[worker.oci]\nmax-parallelism = ${limit}\n[network]\n${benchNetwork(`tbpar${limit}`, `10.213.${k}.0/24`)}\n`;
-    // An engine with 100 namespaces ready takes longer than the default grace to tear them down.
-    const e = await launchEngine({ dir, name: `par${limit}`, registryHost, toml, cleanup, stopGraceMs: 90_000 });
+    // The engine's own stop deadline (30 s) as the grace: 100 pooled namespaces go in a few seconds.
+    const e = await launchEngine({ dir, name: `par${limit}`, registryHost, toml, cleanup, stopGraceMs: 30_000 });
     await query(e.session, `{ container { from(address: "${image}") { withExec(args: ["true"]) { exitCode } } } }`);
     engines[limit] = e;
   }
@@ -48,15 +48,19 @@ export async function runConcurrency(ctx) {
       samples[limit].push(await burst(limit, run));
     }
   }
+  const stopMs = {};
   for (const limit of LIMITS) {
+    const t0 = performance.now();
     const code = await engines[limit].stop();
+    stopMs[limit] = Math.round(performance.now() - t0);
+    log(`concurrency: the max-parallelism ${limit} engine (${limit} pooled namespaces) stopped in ${stopMs[limit]} ms`);
     if (code !== 0) notes.push(`the max-parallelism ${limit} engine exited with ${code} on SIGTERM`);
   }
   return {
     concurrency: {
       execs: EXECS,
       sleepS: SLEEP_S,
-      ...Object.fromEntries(LIMITS.map((l) => [`maxParallelism${l}`, { ...summarize(samples[l]), idealMs: ideal(l) }])),
+      ...Object.fromEntries(LIMITS.map((l) => [`maxParallelism${l}`, { ...summarize(samples[l]), idealMs: ideal(l), stopMs: stopMs[l] }])),
     },
   };
 }

@@ -12,7 +12,7 @@ import { existsSync } from "node:fs";
 import * as fs from "node:fs/promises";
 import * as path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { FailedPreconditionError, InvalidArgumentError } from "../errors.js";
+import { EngineError, FailedPreconditionError, InvalidArgumentError } from "../errors.js";
 import { formatIpv4, formatSubnet, gatewayOf, type Ipv4Subnet, parseCidr, parseSubnet, subnetsOverlap } from "./cidr.js";
 import { CNI_VERSION, type CniConfList } from "./cni-plugins.js";
 import { mustRun, runCommand } from "./command.js";
@@ -26,7 +26,7 @@ export const IFNAME = "eth0";
 const HOST_HAS_IPV6 = existsSync("/proc/sys/net/ipv6");
 
 export const NETWORK_NAME_RE = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
-const BRIDGE_FREE_WAIT_MS = 1_000;
+const BRIDGE_FREE_WAIT_MS = 3_000;
 
 /** A network as recorded in network.json. */
 export interface RecordedNetwork {
@@ -145,11 +145,14 @@ export async function linkExists(dev: string): Promise<boolean> {
   return (await runCommand("ip", ["link", "show", "dev", dev])).code === 0;
 }
 
-/** Ports of a bridge; a detached namespace's veth may linger a moment while the kernel frees the namespace. */
-async function bridgePorts(bridge: string): Promise<string[]> {
-  const deadline = Date.now() + BRIDGE_FREE_WAIT_MS;
+/** Ports of a bridge (none when it does not exist); a detached namespace's veth may linger a moment while the kernel frees the namespace. */
+export async function bridgePorts(bridge: string, waitMs = BRIDGE_FREE_WAIT_MS): Promise<string[]> {
+  const deadline = Date.now() + waitMs;
   for (;;) {
-    const out = await mustRun("ip", ["-j", "link", "show", "master", bridge]);
+    const r = await runCommand("ip", ["-j", "link", "show", "master", bridge]);
+    if (r.code !== 0 && !(await linkExists(bridge))) return [];
+    if (r.code !== 0) throw new EngineError(`ip -j link show master ${bridge} failed (exit ${r.code}): ${r.stderr.trim()}`);
+    const out = r.stdout;
     const ports = (JSON.parse(out || "[]") as Array<{ ifname?: string }>).map((l) => l.ifname ?? "?");
     if (ports.length === 0 || Date.now() > deadline) return ports;
     await sleep(20);

@@ -28,6 +28,8 @@ export interface TableDump {
   chains: Set<string>;
   /** The `-A` rules as argv arrays, in order. */
   rules: string[][];
+  /** Each rule's line as iptables printed it (iptables-restore reads it back), by its argv. */
+  lines: Map<string[], string>;
 }
 
 /**
@@ -37,11 +39,14 @@ export interface TableDump {
  */
 export async function dumpTable(table: string): Promise<TableDump> {
   const out = await mustRun(IPTABLES, ["-w", "-t", table, "-S"]);
-  const dump: TableDump = { chains: new Set(), rules: [] };
+  const dump: TableDump = { chains: new Set(), rules: [], lines: new Map() };
   for (const line of out.split("\n")) {
     const argv = splitRule(line);
     if ((argv[0] === "-N" || argv[0] === "-P") && argv[1] !== undefined) dump.chains.add(argv[1]);
-    else if (argv[0] === "-A") dump.rules.push(argv);
+    else if (argv[0] === "-A") {
+      dump.rules.push(argv);
+      dump.lines.set(argv, line);
+    }
   }
   return dump;
 }
@@ -97,35 +102,50 @@ async function removeChain(table: string, chain: string): Promise<void> {
   }
 }
 
+/**
+ * Delete `rules` (from `dump`) and then empty and delete `chains`, in one
+ * iptables-restore transaction: a network with a hundred namespaces leaves
+ * some four hundred rules and chains, one iptables process each otherwise
+ * (seconds on a busy host). Should the transaction fail (another engine
+ * removed one of them meanwhile), they go one at a time, where "already gone"
+ * is fine.
+ */
+async function deleteAll(table: string, dump: TableDump, rules: readonly string[][], chains: readonly string[]): Promise<void> {
+  if (rules.length === 0 && chains.length === 0) return;
+  const script = [
+    `*${table}`,
+    ...rules.map((r) => (dump.lines.get(r) ?? "").replace(/^-A /, "-D ")),
+    ...chains.flatMap((c) => [`-F ${c}`, `-X ${c}`]),
+    "COMMIT",
+    "",
+  ].join("\n");
+  if (rules.every((r) => dump.lines.has(r)) && (await runCommand("iptables-restore", ["-w", "--noflush"], { input: script })).code === 0) return;
+  for (const rule of rules) await deleteRule(table, rule);
+  for (const chain of chains) await removeChain(table, chain);
+}
+
 /** Held while the firewall plugin runs and while its shared chains are removed. */
 export const SHARED_CHAINS_LOCK = "cni-shared-chains";
 
 /** The nat rules (and per-attachment chains) the bridge plugin's ipMasq made for `network`. Returns how many attachments it cleaned. */
 export async function removeMasqueradeRules(network: string): Promise<number> {
   const nat = await dumpTable("nat");
-  let removed = 0;
-  for (const rule of rulesOf(nat, "POSTROUTING")) {
-    const comment = MASQ_COMMENT.exec(flagValue(rule, "--comment") ?? "");
-    if (comment?.[1] !== network) continue;
-    await deleteRule("nat", rule);
-    const target = flagValue(rule, "-j");
-    if (target?.startsWith("CNI-") && nat.chains.has(target)) await removeChain("nat", target);
-    removed++;
-  }
-  return removed;
+  const rules = rulesOf(nat, "POSTROUTING").filter((rule) => MASQ_COMMENT.exec(flagValue(rule, "--comment") ?? "")?.[1] === network);
+  const chains = rules.map((rule) => flagValue(rule, "-j") ?? "").filter((target) => target.startsWith("CNI-") && nat.chains.has(target));
+  await deleteAll("nat", nat, rules, [...new Set(chains)]);
+  return rules.length;
 }
 
 /** The firewall plugin's per-address rules for addresses in `subnet`. */
 export async function removeFirewallRules(subnet: Ipv4Subnet): Promise<number> {
-  let removed = 0;
-  for (const rule of rulesOf(await dumpTable("filter"), FORWARD_CHAIN)) {
+  const filter = await dumpTable("filter");
+  const rules = rulesOf(filter, FORWARD_CHAIN).filter((rule) => {
     const addr = flagValue(rule, "-s") ?? flagValue(rule, "-d");
     const parsed = addr === undefined ? undefined : parseCidr(addr);
-    if (parsed === undefined || parsed.prefix !== 32 || !subnetContains(subnet, parsed.ip)) continue;
-    await deleteRule("filter", rule);
-    removed++;
-  }
-  return removed;
+    return parsed !== undefined && parsed.prefix === 32 && subnetContains(subnet, parsed.ip);
+  });
+  await deleteAll("filter", filter, rules, []);
+  return rules.length;
 }
 
 /**

@@ -6,6 +6,7 @@
  * starts with its own prefix.
  */
 import * as fs from "node:fs/promises";
+import { setTimeout as sleep } from "node:timers/promises";
 import { EngineError } from "../errors.js";
 import { mustRun, runCommand } from "./command.js";
 
@@ -30,6 +31,45 @@ export async function deleteNetns(name: string): Promise<void> {
     return;
   }
   throw new EngineError(`cannot delete network namespace "${name}": ${r.stderr.trim()}`);
+}
+
+/**
+ * Remove many namespaces with one `ip -batch` (an `ip` process each would take
+ * seconds for a hundred). The kernel then frees them, and with them their
+ * links, in one batch of its own (60 namespaces: ~0.2 s, where deleting their
+ * links one by one takes ~2 s); `links`, the host ends of theirs, are waited
+ * for, and any still there after LINKS_GONE_WAIT_MS (a process kept its
+ * namespace alive) are deleted. Absent ones are fine; fails naming those
+ * still there afterwards.
+ */
+export async function deleteNetnsMany(names: readonly string[], links: readonly string[] = []): Promise<void> {
+  // One command a line: a name with a space or a newline in it would be another command.
+  for (const n of [...names, ...links]) if (!/^[\w.-]+$/.test(n)) throw new EngineError(`invalid namespace or link name ${JSON.stringify(n)}`);
+  if (names.length > 0) {
+    const r = await runCommand("ip", ["-force", "-batch", "-"], { input: names.map((n) => `netns delete ${n}\n`).join("") });
+    if (r.code !== 0) {
+      const left = new Set(await listNetns(""));
+      const stuck = names.filter((n) => left.has(n));
+      if (stuck.length > 0) throw new EngineError(`cannot delete network namespaces ${stuck.join(", ")}: ${r.stderr.trim()}`);
+    }
+  }
+  const deadline = Date.now() + LINKS_GONE_WAIT_MS;
+  let left = links;
+  while (left.length > 0) {
+    const present = await hostLinks();
+    left = left.filter((l) => present.has(l));
+    if (left.length === 0 || Date.now() > deadline) break;
+    await sleep(25);
+  }
+  if (left.length > 0) await runCommand("ip", ["-force", "-batch", "-"], { input: left.map((l) => `link delete dev ${l}\n`).join("") });
+}
+
+const LINKS_GONE_WAIT_MS = 1_000;
+
+/** Names of the links in the engine's own namespace. */
+async function hostLinks(): Promise<Set<string>> {
+  const out = await mustRun("ip", ["-j", "link", "show"]);
+  return new Set((JSON.parse(out || "[]") as Array<{ ifname?: string }>).map((l) => l.ifname ?? ""));
 }
 
 /** Names under /run/netns that start with `prefix`. */

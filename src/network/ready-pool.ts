@@ -124,10 +124,15 @@ export class ReadyPool<T> {
 
   /** Stop refilling, wait for background work, destroy every ready item. Items handed out are the caller's. */
   async close(): Promise<void> {
+    const items = await this.drain();
+    await Promise.all(items.map((i) => this.#destroy(i)));
+  }
+
+  /** As close(), but the ready items are handed back instead of destroyed (for a caller that removes them all at once). */
+  async drain(): Promise<T[]> {
     this.#closed = true;
     while (this.#work.size > 0) await Promise.allSettled([...this.#work]);
-    const items = this.#ready.splice(0);
-    await Promise.all(items.map((i) => this.#destroy(i)));
+    return this.#ready.splice(0);
   }
 
   async #destroy(item: T): Promise<void> {

@@ -175,12 +175,26 @@ export class ServiceFirewall {
     };
   }
 
-  /** Bring the kernel's sets to what memory says, after the batches before this one. */
+  /**
+   * Bring the kernel's sets to what memory says, after the batches before this
+   * one. Changes made while a batch is waiting its turn join it: a burst of
+   * joins and forgets (a hundred execs) computes and sends one batch, not one each.
+   */
   #sync(): Promise<void> {
-    const next = this.#queue.catch(() => undefined).then(() => this.#apply());
+    if (this.#waiting !== undefined) return this.#waiting;
+    const next = this.#queue
+      .catch(() => undefined)
+      .then(() => {
+        this.#waiting = undefined;
+        return this.#apply();
+      });
+    this.#waiting = next;
     this.#queue = next;
     return next;
   }
+
+  /** The batch queued and not started yet, which a change can still join. */
+  #waiting: Promise<void> | undefined;
 
   async #apply(): Promise<void> {
     if (!this.#open) return;
