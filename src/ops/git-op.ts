@@ -8,7 +8,7 @@ import { digestHex } from "../oci/digest.js";
 import type { OverlaySnapshotter } from "../snapshots/overlay-snapshotter.js";
 import type { OpRunner, Result, SolveContext, Vertex } from "../solver/types.js";
 import { type GitSource, normalizeGitUrl } from "../sources/git-source.js";
-import type { ServiceBinder } from "./exec-op.js";
+import type { ServiceBinder } from "./exec-types.js";
 import { type GitAuthSpec, withGitAuth } from "./git-auth.js";
 
 export interface GitOp {
