@@ -132,8 +132,8 @@ export class RuncExecutor implements Executor {
       if (result.exitCode === 0) return { exitCode: 0 };
       return { exitCode: await this.#exitCodeAfterFailure(log, "run", id, result.exitCode) };
     } finally {
-      await this.#deleteIfPresent(id);
-      await rm(bundle, { recursive: true, force: true });
+      // runc keeps its state under --root, not in the bundle: both go at once.
+      await Promise.all([this.#deleteIfPresent(id), rm(bundle, { recursive: true, force: true })]);
     }
   }
 

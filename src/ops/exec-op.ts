@@ -305,20 +305,22 @@ export class ExecOpRunner implements OpRunner {
     cleanup.defer(() => pool.release(ns, privileged ? { discard: true } : {}));
     // The services it binds are isolated to their session: let this namespace in, whatever its session.
     for (const ip of new Set(reaches)) await pool.allow(ns.ip, ip);
-    const mounts: SpecMount[] = [];
-    for (const [target, source] of [
+    const files = [
       ["/etc/resolv.conf", ns.resolvConf],
       ["/etc/hosts", ns.hostsFile],
-    ] as const) {
-      const host = await resolveInRoot(rootfs, target);
-      const existed = await fs.lstat(host).then(
-        () => true,
-        () => false,
-      );
-      if (!existed) cleanup.defer(() => fs.rm(host, { force: true }));
-      mounts.push({ destination: target, type: "bind", source, options: ["rbind", "ro"] });
-    }
-    return { ns, mounts };
+    ] as const;
+    // Both looked up at once: each is a few file system calls on the way to the container's start.
+    await Promise.all(
+      files.map(async ([target]) => {
+        const host = await resolveInRoot(rootfs, target);
+        const existed = await fs.lstat(host).then(
+          () => true,
+          () => false,
+        );
+        if (!existed) cleanup.defer(() => fs.rm(host, { force: true }));
+      }),
+    );
+    return { ns, mounts: files.map(([destination, source]) => ({ destination, type: "bind", source, options: ["rbind", "ro"] })) };
   }
 }
 
