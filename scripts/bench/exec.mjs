@@ -5,6 +5,7 @@
  * default bridge) when they are installed and usable, all interleaved; then a cached 20-step
  * chain through the official SDK (`await chain.stdout()`).
  */
+import * as fs from "node:fs";
 import * as path from "node:path";
 import { engineGet, launchEngine, query, withSdk } from "./engine.mjs";
 import { deleteRuncContainers, dockerPeer, dockerVersion, ensureDocker, podmanPeer, prepareRuncBundle } from "./peers.mjs";
@@ -45,18 +46,30 @@ export async function runExec(ctx) {
     }
   }
   const engines = [
-    { name: "tanto", session: ctx.session, socket: ctx.socket },
-    { name: NO_NET, session: noNet.session, socket: noNet.socket },
+    { name: "tanto", session: ctx.session, socket: ctx.socket, pid: ctx.engine.pid },
+    { name: NO_NET, session: noNet.session, socket: noNet.socket, pid: noNet.engine.pid },
   ];
   log(`uncached exec: ${[...engines.map((e) => e.name), "runc", ...peers.map((p) => p.name)].join(", ")}, ${ctx.iterations} iterations each, interleaved`);
   const exec = await benchUncachedExec({ engines, image, bundle, runcRoot, peers, iterations: ctx.iterations });
+  // CPU time is what a loaded machine stretches least: say where each exec's goes.
+  for (const [name, c] of Object.entries(exec.cpuMs)) {
+    notes.push(
+      `CPU per uncached exec, ${name}: ${Object.entries(c)
+        .map(([k, v]) => `${k} ${v.toFixed(1)} ms`)
+        .join(", ")}`,
+    );
+  }
   const noNetExit = await noNet.stop();
   if (noNetExit !== 0) notes.push(`the engine without network exited with ${noNetExit} on SIGTERM`);
 
   log(`cached ${CHAIN_STEPS}-step chain through the SDK, ${ctx.iterations} iterations`);
   const chain = await benchCachedChain({ session: ctx.session, socket: ctx.socket, image, iterations: ctx.iterations });
   return {
-    uncachedExec: { ...Object.fromEntries(Object.entries(exec.samples).map(([k, v]) => [k, summarize(v)])), executedExecs: exec.executedExecs },
+    uncachedExec: {
+      ...Object.fromEntries(Object.entries(exec.samples).map(([k, v]) => [k, summarize(v)])),
+      executedExecs: exec.executedExecs,
+      cpuMsPerExec: exec.cpuMs,
+    },
     cachedChain: { steps: CHAIN_STEPS, ...summarize(chain.samples), executedWhileTimed: chain.executedWhileTimed },
   };
 }
@@ -65,7 +78,9 @@ export async function runExec(ctx) {
  * Uncached exec: tanto through a session on each engine (`engines`: {name, session, socket},
  * the pooled-network one and the loopback-only one) vs bare runc vs peers, interleaved so that
  * noise on the machine hits all of them alike. A new env value per iteration makes each
- * tanto exec a cache miss; each engine's counters confirm that every one of them ran.
+ * tanto exec a cache miss; each engine's counters confirm that every one of them ran. Also the
+ * CPU time per exec (cpuMs): of each engine's own process and of its process helper with what
+ * that ran (mount, runc and the container, umount, ip), and of bare `runc run` with its children.
  */
 async function benchUncachedExec({ engines, image, bundle, runcRoot, peers, iterations }) {
   const nonce = `${process.pid}-${Date.now()}`;
@@ -75,7 +90,14 @@ async function benchUncachedExec({ engines, image, bundle, runcRoot, peers, iter
     await query(session, doc);
     return performance.now() - t0;
   };
-  const runcRun = (i) => timedRun("runc", ["--root", runcRoot, "run", "--bundle", bundle, `tanto-bench-${nonce}-${i}`]);
+  let runcCpu = 0;
+  const runcRun = async (i) => {
+    // This process waits for nothing else meanwhile: what its children's CPU grew by is runc's.
+    const before = cpuOf(process.pid).children;
+    const ms = await timedRun("runc", ["--root", runcRoot, "run", "--bundle", bundle, `tanto-bench-${nonce}-${i}`]);
+    if (i >= 0) runcCpu += cpuOf(process.pid).children - before;
+    return ms;
+  };
 
   const contenders = [
     ...engines.map((e) => ({ name: e.name, run: tantoExec(e.session) })),
@@ -84,12 +106,19 @@ async function benchUncachedExec({ engines, image, bundle, runcRoot, peers, iter
   ];
   const samples = Object.fromEntries(contenders.map((c) => [c.name, []]));
   const before = await Promise.all(engines.map((e) => engineGet(e.socket, "/v1/stats")));
+  let cpuBefore = [];
   for (let i = -WARMUP; i < iterations; i++) {
+    if (i === 0) cpuBefore = engines.map(engineCpu);
     for (const c of contenders) {
       checkInterrupted();
       const ms = await c.run(i);
       if (i >= 0) samples[c.name].push(ms);
     }
+  }
+  const cpuMs = { runc: { "runc and its children": runcCpu / iterations } };
+  for (const [k, e] of engines.entries()) {
+    const [b, a] = [cpuBefore[k], engineCpu(e)];
+    cpuMs[e.name] = { engine: (a.engine - b.engine) / iterations, "process helper and its children": (a.helper - b.helper) / iterations };
   }
   const executedExecs = {};
   for (const [k, e] of engines.entries()) {
@@ -98,7 +127,41 @@ async function benchUncachedExec({ engines, image, bundle, runcRoot, peers, iter
     if (executed !== iterations + WARMUP) log(`warning: expected ${iterations + WARMUP} uncached execs on ${e.name}, it counted ${executed}`);
     executedExecs[e.name] = executed;
   }
-  return { samples, executedExecs };
+  return { samples, executedExecs, cpuMs };
+}
+
+/** CPU milliseconds of process `pid` (`self`) and of the children it has waited for (`children`), from /proc. */
+function cpuOf(pid) {
+  try {
+    // Fields after the command name: utime, stime, cutime, cstime are the 12th to 15th, in clock ticks (100 a second).
+    const f = fs.readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
+    return { self: (Number(f[11]) + Number(f[12])) * 10, children: (Number(f[13]) + Number(f[14])) * 10 };
+  } catch {
+    return { self: 0, children: 0 };
+  }
+}
+
+/** An engine's CPU so far: its own process, and its process helper (a `node -e` child) with the commands it waited for. */
+function engineCpu(e) {
+  let helper = 0;
+  let kids = [];
+  try {
+    kids = fs.readFileSync(`/proc/${e.pid}/task/${e.pid}/children`, "utf8").trim().split(/\s+/).filter(Boolean);
+  } catch {
+    // No children listed (the helper starts with the first command).
+  }
+  for (const pid of kids) {
+    let cmdline = "";
+    try {
+      cmdline = fs.readFileSync(`/proc/${pid}/cmdline`, "utf8");
+    } catch {
+      continue;
+    }
+    if (!cmdline.split("\0").includes("-e")) continue;
+    const c = cpuOf(pid);
+    helper += c.self + c.children;
+  }
+  return { engine: cpuOf(e.pid).self, helper };
 }
 
 /**

@@ -10,7 +10,7 @@ import type { ResolvedImage } from "../images/image-store.js";
 import type { ImageConfig } from "../oci/image.js";
 import { formatPlatform, normalizePlatform, type Platform, parsePlatform } from "../oci/platform.js";
 import { formatReference, parseReference, type Reference } from "../oci/reference.js";
-import type { ExecMount } from "../ops/exec-op.js";
+import type { ExecMount } from "../ops/exec-types.js";
 import type { Vertex } from "../solver/types.js";
 import { vertex } from "../solver/vertex.js";
 import { fromDockerHealthcheck, type HealthcheckSpec } from "./healthcheck.js";

@@ -8,7 +8,7 @@ import * as path from "node:path";
 import { FailedPreconditionError, NotFoundError } from "../errors.js";
 import { globToRegExp } from "../fsutil/glob.js";
 import { resolveInRoot } from "../fsutil/in-root.js";
-import type { ExecResultMeta } from "../ops/exec-op.js";
+import type { ExecResultMeta } from "../ops/exec-types.js";
 import { withSnapshotView } from "../snapshots/view.js";
 import type { Result, SolveContext, Vertex } from "../solver/types.js";
 import type { Container } from "./container.js";

@@ -7,7 +7,7 @@
 import type * as Z from "zod";
 import { isDigest } from "../oci/digest.js";
 import type { ChangesetMergeOp } from "../ops/changeset-merge-op.js";
-import type { ExecOp } from "../ops/exec-op.js";
+import type { ExecOp } from "../ops/exec-types.js";
 import type { FileAction, FileOp } from "../ops/file-op.js";
 import type { GitAuthSpec } from "../ops/git-auth.js";
 import type { GitLocalOp } from "../ops/git-local-op.js";

@@ -5,7 +5,7 @@
  */
 import type * as Z from "zod";
 import { digestOf } from "../oci/digest.js";
-import type { ExecOp } from "../ops/exec-op.js";
+import type { ExecOp } from "../ops/exec-types.js";
 import type { SshfsVolumeSpec } from "../ops/sshfs-volumes.js";
 import type { Zod } from "../util/zod.js";
 import type { ObjectTypes } from "./object-types.js";

@@ -16,7 +16,6 @@
  * without parsing the container's stderr.
  */
 import { mkdir, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
-import { constants as osConstants } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { CancelledError, EngineError, FailedPreconditionError, InvalidArgumentError, messageOf, UnavailableError } from "../errors.js";
@@ -25,6 +24,7 @@ import { generateProcess, generateSpec, type Rlimit } from "../oci/runtime-spec.
 import { heldCapabilities } from "./host-capabilities.js";
 import { readHostNofile } from "./host-limits.js";
 import { hostSeccompArchitectures } from "./host-seccomp.js";
+import { attachPipes } from "./pipe-attach.js";
 import { attachTerminal } from "./pty-attach.js";
 import type { Executor, ExitStatus, ProcessIO, ProcessSpec, RunSpec } from "./types.js";
 
@@ -46,8 +46,6 @@ const DEFAULT_NOFILE: Rlimit = { soft: 1048576, hard: 1048576 };
 const ID_RE = /^[\w+.-]+$/;
 /** How long to keep retrying `runc kill` while runc is still creating the container, before killing runc itself. */
 const KILL_DEADLINE_MS = 10_000;
-/** After a successful kill, how long runc may take to exit before it is killed too (it waits for its stdio copies to end). */
-const RUNC_EXIT_GRACE_MS = 2_000;
 
 interface RuncResult {
   code: number;
@@ -134,8 +132,8 @@ export class RuncExecutor implements Executor {
       if (result.exitCode === 0) return { exitCode: 0 };
       return { exitCode: await this.#exitCodeAfterFailure(log, "run", id, result.exitCode) };
     } finally {
-      await this.#deleteIfPresent(id);
-      await rm(bundle, { recursive: true, force: true });
+      // runc keeps its state under --root, not in the bundle: both go at once.
+      await Promise.all([this.#deleteIfPresent(id), rm(bundle, { recursive: true, force: true })]);
     }
   }
 
@@ -243,75 +241,7 @@ export class RuncExecutor implements Executor {
     signal: AbortSignal,
     kill: (exited: () => boolean) => Promise<void>,
   ): Promise<{ exitCode: number; aborted: boolean }> {
-    return io.terminal ? attachTerminal(this.runcPath, argv, io.terminal, signal, kill) : this.#attach(argv, io, signal, kill);
-  }
-
-  /**
-   * Spawn a foreground runc with piped stdio, deliver io, and wait for it.
-   * Foreground runc copies between our pipes and its own, and exits only when
-   * the process has exited *and* every holder of its stdout/stderr closed
-   * them; in a container's pid namespace that is at once, but an exec'd
-   * process's background children keep an exec open, as with `docker exec`.
-   * On abort, `kill` is called with a probe telling whether runc has exited.
-   */
-  #attach(argv: string[], io: ProcessIO, signal: AbortSignal, kill: (exited: () => boolean) => Promise<void>): Promise<{ exitCode: number; aborted: boolean }> {
-    return new Promise((resolve, reject) => {
-      // Through the engine's process helper: the engine itself never forks (see host-spawn.ts).
-      const child = hostSpawn(this.runcPath, argv);
-      let exited = false;
-      let aborted = false;
-      let settled = false;
-      let callbackError: unknown;
-      let graceTimer: NodeJS.Timeout | undefined;
-
-      const deliver = (cb: ((chunk: Buffer) => void) | undefined) => (chunk: Buffer) => {
-        if (cb === undefined || callbackError !== undefined) return;
-        try {
-          cb(chunk);
-        } catch (err) {
-          callbackError = err;
-        }
-      };
-      child.stdout.on("data", deliver(io.stdout));
-      child.stderr.on("data", deliver(io.stderr));
-      // The process may exit without reading its stdin; that EPIPE is not our error.
-      child.stdin.on("error", () => undefined);
-      if (io.stdin === undefined) child.stdin.end();
-      else child.stdin.end(io.stdin);
-
-      const onAbort = (): void => {
-        if (aborted || exited) return;
-        aborted = true;
-        // If the kill does not end runc (or fails), kill runc itself; the caller's cleanup deletes what it leaves.
-        const killRunc = (): void => {
-          if (!exited) child.kill("SIGKILL");
-        };
-        kill(() => exited).then(() => {
-          graceTimer = setTimeout(killRunc, RUNC_EXIT_GRACE_MS);
-        }, killRunc);
-      };
-      signal.addEventListener("abort", onAbort, { once: true });
-
-      const finish = (code: number | null, sig: NodeJS.Signals | null): void => {
-        if (settled) return;
-        settled = true;
-        clearTimeout(graceTimer);
-        signal.removeEventListener("abort", onAbort);
-        if (callbackError !== undefined) return reject(callbackError);
-        const exitCode = code ?? 128 + (sig === null ? 0 : (osConstants.signals[sig] ?? 0));
-        resolve({ exitCode, aborted });
-      };
-      child.on("error", (err) => {
-        if (settled) return;
-        settled = true;
-        signal.removeEventListener("abort", onAbort);
-        reject(new UnavailableError(`cannot start runc "${this.runcPath}": ${messageOf(err)}`, { cause: err }));
-      });
-      child.on("exit", () => {
-        exited = true;
-      });
-      child.on("close", finish);
-    });
+    return io.terminal ? attachTerminal(this.runcPath, argv, io.terminal, signal, kill) : attachPipes(this.runcPath, argv, io, signal, kill);
   }
 
   /** `runc kill` until it takes: right after spawn the container may not exist yet. */

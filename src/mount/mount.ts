@@ -1,9 +1,17 @@
 /**
  * The only code that mounts and unmounts. Node has no binding for mount(2),
- * so this runs util-linux `mount`/`umount` (a few milliseconds each, which
- * is small next to starting a container), through the engine's process
- * helper (host-spawn.ts) so that the engine itself never forks.
+ * so this runs `mount`/`umount` through the engine's process helper
+ * (host-spawn.ts) so that the engine itself never forks.
+ *
+ * Every exec mounts its root overlay on its critical path (and unmounts it
+ * after the answer). util-linux `mount` loads five shared libraries and
+ * libmount's tables first: 6.9 ms a call against 2.6 ms for a static busybox
+ * and 1.3 ms for `true` (100 calls each, 2-core VM under load). So overlay
+ * mounts and unmounts go through busybox where the host has one (the same
+ * mount(2) call either way); everything else, and hosts without it, use
+ * util-linux.
  */
+import { existsSync } from "node:fs";
 import * as fs from "node:fs/promises";
 import { EngineError } from "../errors.js";
 import { hostSpawn } from "../host-spawn.js";
@@ -23,10 +31,23 @@ function run(cmd: string, args: string[], cwd?: string): Promise<void> {
   });
 }
 
+const BUSYBOX_PATHS = ["/usr/bin/busybox", "/bin/busybox", "/usr/sbin/busybox", "/sbin/busybox"];
+let busybox: string | null | undefined;
+
+/** `tool` ("mount" or "umount") as a command line: busybox's applet where the host has busybox, else util-linux's. */
+function fastTool(tool: "mount" | "umount"): [string, string[]] {
+  busybox ??= BUSYBOX_PATHS.find((p) => existsSync(p)) ?? null;
+  return busybox === null ? [tool, []] : [busybox, [tool]];
+}
+
 /** Mount `m` on `target` (which must exist). */
 export async function mount(m: Mount, target: string): Promise<void> {
   const args = ["-t", m.type, m.source, target];
   if (m.options.length > 0) args.splice(2, 0, "-o", m.options.join(","));
+  if (m.type === "overlay") {
+    const [cmd, pre] = fastTool("mount");
+    return run(cmd, [...pre, ...args], m.cwd);
+  }
   await run("mount", args, m.cwd);
   // A bind mount ignores "ro" on the first call; remount to apply it.
   if (m.type === "bind" && m.options.includes("ro")) {
@@ -35,7 +56,8 @@ export async function mount(m: Mount, target: string): Promise<void> {
 }
 
 export async function unmount(target: string, opts: { detach?: boolean } = {}): Promise<void> {
-  await run("umount", opts.detach ? ["-l", target] : [target]);
+  const [cmd, pre] = fastTool("umount");
+  await run(cmd, [...pre, ...(opts.detach ? ["-l", target] : [target])]);
 }
 
 /** Mount points at or below `prefix`, deepest first, read from mountinfo. */

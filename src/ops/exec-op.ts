@@ -17,7 +17,7 @@ import * as fs from "node:fs/promises";
 import * as path from "node:path";
 import { ExecError, FailedPreconditionError } from "../errors.js";
 import type { PlatformSupport } from "../executor/emulation.js";
-import type { Executor, ExitStatus, ProcessIO, RunSpec, TerminalIO } from "../executor/types.js";
+import type { Executor, ExitStatus, ProcessIO, RunSpec } from "../executor/types.js";
 import { resolveUser } from "../executor/user.js";
 import { mkdirInRoot, resolveInRoot } from "../fsutil/in-root.js";
 import { mount, unmount } from "../mount/mount.js";
@@ -27,93 +27,15 @@ import type { Mount as SpecMount } from "../oci/runtime-spec.js";
 import type { OverlaySnapshotter } from "../snapshots/overlay-snapshotter.js";
 import type { ActiveSnapshot } from "../snapshots/types.js";
 import type { ContentInput, OpRunner, Result, SolveContext, Vertex } from "../solver/types.js";
-import { type CacheSharingMode, type CacheVolumes, checkVolumeConflicts } from "./cache-volumes.js";
+import { type CacheVolumes, checkVolumeConflicts } from "./cache-volumes.js";
 import { debugFailedExec } from "./exec-debug.js";
 import { cacheSeed, readRedirect, ServiceWatch, writeRedirect } from "./exec-extras.js";
 import { OutputCollector } from "./exec-output.js";
 import { Cleanup, SecretFiles } from "./exec-secrets.js";
+import type { ExecOp, ExecResultMeta, LaunchOptions, ServiceBinder } from "./exec-types.js";
 import type { NestedClient, NestingHost, NestingSpec } from "./nesting.js";
-import { forwardSockets, type SocketMount } from "./socket-forward.js";
-import { mountVolumes, type SshfsVolumeSpec, type VolumeMount } from "./sshfs-volumes.js";
-
-export type ExecMount =
-  | { target: string; type: "cache"; key: string; sharing: CacheSharingMode; owner?: string; seed?: { input: number; path: string } }
-  | { target: string; type: "tmpfs"; size?: number }
-  /** A directory or file from input `input` (index among the mount sources), at `path` inside it. */
-  | { target: string; type: "dir" | "file"; input: number; path: string; readOnly: boolean }
-  /** A secret's value as a read-only file; the value comes from the session by HMAC. */
-  | { target: string; type: "secret"; secret: SecretKey; owner?: string; mode: number }
-  | SocketMount
-  | VolumeMount;
-
-/** How an op names a secret: never its value. */
-export interface SecretKey {
-  name: string;
-  mac: string;
-}
-
-export interface ExecOp {
-  kind: "exec";
-  rootfs: boolean;
-  args: string[];
-  env: string[];
-  secretEnv?: Array<{ name: string; secret: SecretKey }>;
-  cwd: string;
-  user: string;
-  mounts: ExecMount[];
-  platform: string;
-  expect: "SUCCESS" | "FAILURE" | "ANY";
-  stdin?: string;
-  redirectStdout?: string;
-  redirectStderr?: string;
-  noInit?: boolean;
-  redirectStdin?: string;
-  insecureRootCapabilities?: true;
-  /** Services to start first, reachable under `alias` (the service spec is opaque here). */
-  services?: Array<{ alias: string; service: unknown }>;
-  /** Privileged nesting: the process gets a client of the engine (see nesting.ts). */
-  nesting?: NestingSpec;
-  /**
-   * Kept out of the cache key: volatile variables (NAME=value), set for the
-   * process but not part of what the exec is; how to reach each volume mount, by target.
-   */
-  origin?: { volatileEnv?: string[]; volumes?: Record<string, SshfsVolumeSpec> };
-}
-
-/** Starts bound services for an exec and reports where they are. */
-export interface ServiceBinder {
-  /** `ended` settles when the service's process ends (an exec bound to it then fails, as in Dagger). */
-  bind(service: unknown, ctx: SolveContext): Promise<{ ip: string; hostname: string; ended?: Promise<Error>; release(): Promise<void> }>;
-}
-
-/** How a container runs: an exec commits its result; a service is thrown away. */
-export interface LaunchOptions {
-  commit: boolean;
-  /** The container's own name in its hosts file. */
-  hostname?: string;
-  /** The runc container's id (default: a random one), so that it can be signalled. */
-  containerId?: string;
-  /** Called once the container has its network namespace (before it starts). */
-  onNamespace?: (ns: NetworkNamespace) => void;
-  /** Awaited just before the container starts, after its services are bound (a service waits here for a place). */
-  beforeRun?: () => Promise<void>;
-  /** Run the process on this interactive terminal instead of capturing its output (never with `commit`). */
-  terminal?: TerminalIO;
-}
-
-export interface ExecResultMeta {
-  exitCode: number;
-  stdout: string;
-  stderr: string;
-  /** stdout and stderr interleaved in arrival order. */
-  combined: string;
-  /** Snapshots of writable directory mounts after the command, by mount index. */
-  mounts?: Record<string, string>;
-  /** What a nested client handed back (privileged nesting), e.g. a function call's return value. */
-  nested?: unknown;
-}
-
-/** Output kept per stream; beyond this, the start is dropped. */
+import { forwardSockets } from "./socket-forward.js";
+import { mountVolumes } from "./sshfs-volumes.js";
 
 export class ExecOpRunner implements OpRunner {
   readonly kind = "exec";
@@ -383,20 +305,22 @@ export class ExecOpRunner implements OpRunner {
     cleanup.defer(() => pool.release(ns, privileged ? { discard: true } : {}));
     // The services it binds are isolated to their session: let this namespace in, whatever its session.
     for (const ip of new Set(reaches)) await pool.allow(ns.ip, ip);
-    const mounts: SpecMount[] = [];
-    for (const [target, source] of [
+    const files = [
       ["/etc/resolv.conf", ns.resolvConf],
       ["/etc/hosts", ns.hostsFile],
-    ] as const) {
-      const host = await resolveInRoot(rootfs, target);
-      const existed = await fs.lstat(host).then(
-        () => true,
-        () => false,
-      );
-      if (!existed) cleanup.defer(() => fs.rm(host, { force: true }));
-      mounts.push({ destination: target, type: "bind", source, options: ["rbind", "ro"] });
-    }
-    return { ns, mounts };
+    ] as const;
+    // Both looked up at once: each is a few file system calls on the way to the container's start.
+    await Promise.all(
+      files.map(async ([target]) => {
+        const host = await resolveInRoot(rootfs, target);
+        const existed = await fs.lstat(host).then(
+          () => true,
+          () => false,
+        );
+        if (!existed) cleanup.defer(() => fs.rm(host, { force: true }));
+      }),
+    );
+    return { ns, mounts: files.map(([destination, source]) => ({ destination, type: "bind", source, options: ["rbind", "ro"] })) };
   }
 }
 

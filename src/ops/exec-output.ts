@@ -1,6 +1,6 @@
 /** What an exec printed: kept (bounded, secrets masked) for its result, and streamed as progress. */
 import type { SolveContext, Vertex } from "../solver/types.js";
-import type { ExecResultMeta } from "./exec-op.js";
+import type { ExecResultMeta } from "./exec-types.js";
 import { StreamScrubber, scrub } from "./scrub.js";
 
 /** Per stream, what a result keeps of an exec's output (the tail). */

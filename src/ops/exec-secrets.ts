@@ -6,7 +6,7 @@ import { resolveUser } from "../executor/user.js";
 import { mount, unmount } from "../mount/mount.js";
 import type { Mount as SpecMount } from "../oci/runtime-spec.js";
 import type { SolveContext } from "../solver/types.js";
-import type { ExecMount, ExecOp, SecretKey } from "./exec-op.js";
+import type { ExecMount, ExecOp, SecretKey } from "./exec-types.js";
 
 /** Undo steps run in reverse order; each runs once even if others fail. */
 export class Cleanup {

@@ -9,7 +9,7 @@ import type { OverlaySnapshotter } from "../snapshots/overlay-snapshotter.js";
 import type { OpRunner, Result, SolveContext, Vertex } from "../solver/types.js";
 import { normalizeGitUrl } from "../sources/git-refs.js";
 import type { GitSource } from "../sources/git-source.js";
-import type { ServiceBinder } from "./exec-op.js";
+import type { ServiceBinder } from "./exec-types.js";
 import { type GitAuthSpec, withGitAuth } from "./git-auth.js";
 
 export interface GitOp {

@@ -13,7 +13,7 @@ import { type Digest, digestHex } from "../oci/digest.js";
 import type { OverlaySnapshotter } from "../snapshots/overlay-snapshotter.js";
 import type { OpRunner, Result, SolveContext, Vertex } from "../solver/types.js";
 import type { HttpSource } from "../sources/http-source.js";
-import type { SecretKey } from "./exec-op.js";
+import type { SecretKey } from "./exec-types.js";
 
 export interface HttpFileOp {
   kind: "http-file";

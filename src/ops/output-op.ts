@@ -1,5 +1,5 @@
 import type { OpRunner, Result, Vertex } from "../solver/types.js";
-import type { ExecResultMeta } from "./exec-op.js";
+import type { ExecResultMeta } from "./exec-types.js";
 
 /** Selects a writable mount's output snapshot from an exec result. */
 export class OutputOpRunner implements OpRunner {

@@ -113,8 +113,7 @@ export class OverlaySnapshotter implements Snapshotter {
     try {
       // Not recursive: the id is new, so its directory must be too.
       await fs.mkdir(dir);
-      await fs.mkdir(path.join(dir, "fs"));
-      if (parent) await fs.mkdir(path.join(dir, "work"));
+      await Promise.all([fs.mkdir(path.join(dir, "fs")), parent ? fs.mkdir(path.join(dir, "work")) : undefined]);
     } catch (err) {
       await fs.rm(dir, { recursive: true, force: true });
       this.#db.prepare("DELETE FROM snapshots WHERE id = ? AND state = 'active'").run(id);
