@@ -92,25 +92,3 @@ export async function netnsPids(name: string): Promise<number[]> {
     .filter((l) => l.trim() !== "")
     .map(Number);
 }
-
-export interface LinkAddresses {
-  ifname: string;
-  up: boolean;
-  /** "a.b.c.d/n" IPv4 addresses. */
-  ipv4: string[];
-}
-
-/** Every link in the namespace with its IPv4 addresses. */
-export async function netnsLinks(name: string): Promise<LinkAddresses[]> {
-  const out = await mustRun("ip", ["-n", name, "-j", "address", "show"]);
-  const parsed = JSON.parse(out || "[]") as Array<{
-    ifname?: string;
-    flags?: string[];
-    addr_info?: Array<{ family?: string; local?: string; prefixlen?: number }>;
-  }>;
-  return parsed.map((l) => ({
-    ifname: l.ifname ?? "",
-    up: (l.flags ?? []).includes("UP"),
-    ipv4: (l.addr_info ?? []).filter((a) => a.family === "inet").map((a) => `${a.local}/${a.prefixlen}`),
-  }));
-}
