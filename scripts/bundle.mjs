@@ -8,9 +8,9 @@
 //     Node.js 20). Node.js resolves, reads and links ~400 compiled modules one
 //     by one in ~200 ms; one bundle takes a fraction of that, and every cold
 //     start pays it. Modules that load on first use still evaluate then.
-//   dist/bundle/cli/     `tanto query`, `session`, `run` (src/cli/fast-commands.ts):
-//     what a session's client needs first, in one file; what it may need later
-//     (host files, terminals, runner hosts) in chunks loaded on first use.
+//   dist/bundle/cli/fast-commands.cjs  `tanto query`, `session`, `run`
+//     (src/cli/fast-commands.ts), the same way: a CLI process lives ~100 ms, and
+//     Node.js 20 linking a dozen ES modules and compiling them was a third of it.
 //
 // Native addons (better-sqlite3, node-pty) and zod (required on first use,
 // src/util/zod.ts) stay outside: they resolve from the checkout's node_modules.
@@ -30,30 +30,27 @@ const common = {
   logLevel: "warning",
 };
 
+/**
+ * Both bundles are one CommonJS file each, loaded with V8's code cache. import() of what is not
+ * bundled (node-pty, node's built-ins) becomes require(): code V8 restores from its cache has no
+ * dynamic-import callback in Node.js 20 (see src/util/dynamic-import.ts); bundled modules behind an
+ * import() still evaluate on first use. The compiled code finds files beside itself through
+ * import.meta: here, beside the bundle.
+ */
+const commonjs = (outdir, entry, file) => ({
+  ...common,
+  entryPoints: { [entry]: path.join(dist, file) },
+  outdir,
+  outExtension: { ".js": ".cjs" },
+  format: "cjs",
+  supported: { "dynamic-import": false },
+  define: { "import.meta.url": "__tantoImportMetaUrl", "import.meta.dirname": "__dirname", "import.meta.filename": "__filename" },
+  banner: { js: 'const __tantoImportMetaUrl = require("node:url").pathToFileURL(__filename).href;' },
+});
+
 const bundles = {
-  engine: (outdir) => ({
-    ...common,
-    entryPoints: { daemon: path.join(dist, "server/daemon.js") },
-    outdir,
-    outExtension: { ".js": ".cjs" },
-    format: "cjs",
-    // import() of what is not bundled (node-pty, node's built-ins) becomes require(): code V8 restores
-    // from its cache has no dynamic-import callback in Node.js 20 (see src/util/dynamic-import.ts).
-    supported: { "dynamic-import": false },
-    // The compiled code finds files beside itself through import.meta: here, beside the bundle.
-    define: { "import.meta.url": "__tantoImportMetaUrl", "import.meta.dirname": "__dirname", "import.meta.filename": "__filename" },
-    banner: { js: 'const __tantoImportMetaUrl = require("node:url").pathToFileURL(__filename).href;' },
-  }),
-  cli: (outdir) => ({
-    ...common,
-    entryPoints: { "fast-commands": path.join(dist, "cli/fast-commands.js") },
-    outdir,
-    splitting: true,
-    chunkNames: "chunk-[hash]",
-    format: "esm",
-    // CommonJS dependencies (tar-stream…) call require() for node's built-ins; an ESM bundle has no require of its own.
-    banner: { js: 'import { createRequire as __tantoCreateRequire } from "node:module";\nconst require = __tantoCreateRequire(import.meta.url);' },
-  }),
+  engine: (outdir) => commonjs(outdir, "daemon", "server/daemon.js"),
+  cli: (outdir) => commonjs(outdir, "fast-commands", "cli/fast-commands.js"),
 };
 
 const esbuild = await import("esbuild");

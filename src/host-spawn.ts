@@ -243,18 +243,9 @@ let helper: Helper | undefined;
 
 /** Start `cmd` through the helper (see above); `args` and `opts` as for Node's spawn with piped stdio. */
 export function hostSpawn(cmd: string, args: readonly string[], opts: HostSpawnOptions = {}): HostChild {
-  if (process.env["TANTO_DIRECT_SPAWN"] === "1") return direct(cmd, args, opts);
-  if (helper === undefined || helper.dead) {
-    try {
-      const h: Helper = new Helper(() => {
-        if (helper === h) helper = undefined;
-      });
-      helper = h;
-    } catch {
-      return direct(cmd, args, opts);
-    }
-  }
-  const child = helper.start(cmd, args, opts);
+  const h = liveHelper();
+  if (h === undefined) return direct(cmd, args, opts);
+  const child = h.start(cmd, args, opts);
   const signal = opts.signal;
   if (signal) {
     const onAbort = (): void => {
@@ -270,6 +261,31 @@ export function hostSpawn(cmd: string, args: readonly string[], opts: HostSpawnO
     }
   }
   return child;
+}
+
+/**
+ * Start the helper now (idle, holding nothing open) rather than on the first command: the
+ * engine calls it first thing, so that the helper's own Node.js start (~40 ms) overlaps the
+ * engine's and the first mount or `ip` of its start does not wait for it.
+ */
+export function startHostSpawnHelper(): void {
+  liveHelper();
+}
+
+/** The running helper, started if none runs; undefined when commands are to be spawned directly. */
+function liveHelper(): Helper | undefined {
+  if (process.env["TANTO_DIRECT_SPAWN"] === "1") return undefined;
+  if (helper === undefined || helper.dead) {
+    try {
+      const h: Helper = new Helper(() => {
+        if (helper === h) helper = undefined;
+      });
+      helper = h;
+    } catch {
+      return undefined;
+    }
+  }
+  return helper;
 }
 
 function direct(cmd: string, args: readonly string[], opts: HostSpawnOptions): HostChild {
