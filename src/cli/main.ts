@@ -17,7 +17,8 @@ if (fast) {
     process.exit(1);
   });
 } else {
-  (await import("./program.js")).runProgram(process.argv);
+  // No top-level await: the entry is also bundled as CommonJS (dist/bundle/cli/main.cjs).
+  void import("./program.js").then((p) => p.runProgram(process.argv));
 }
 
 async function runFast(cmd: FastCommand): Promise<void> {
