@@ -9,9 +9,9 @@
 //   engine/daemon.cjs         `tanto engine`: src/server/daemon.ts and all it
 //                             loads (the SDK runtimes too);
 //   cli/fast-commands.cjs     `tanto query`, `session`, `run` (src/cli/fast-commands.ts);
-//   cli/main.cjs              the command line's entry (src/cli/main.ts: parses the
-//                             fast commands itself, loads the rest) — what bin/tanto
-//                             and the image's /usr/local/bin/tanto run;
+//   cli/main.cjs              the command line (src/cli/entry.ts: parses the fast
+//                             commands itself, loads the rest) — what bin/tanto, the
+//                             compiled src/cli/main.ts and the image's tanto run;
 //   cli/program.cjs           every other command (src/cli/program.ts, commander).
 //
 // The first two are loaded by src/cli/load-bundle.ts with V8's code cache
@@ -33,7 +33,7 @@ const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const ENTRIES = {
   "engine/daemon.cjs": "server/daemon.js",
   "cli/fast-commands.cjs": "cli/fast-commands.js",
-  "cli/main.cjs": "cli/main.js",
+  "cli/main.cjs": "cli/entry.js",
   "cli/program.cjs": "cli/program.js",
 };
 
@@ -95,7 +95,7 @@ export async function bundle(outDir, repo = REPO) {
   }
 }
 
-/** An import of another bundle's entry (a fallback of load-bundle.ts, main.ts's program.js) becomes that bundle's path. */
+/** An import of another bundle's entry (a fallback of load-bundle.ts, entry.ts's program.js) becomes that bundle's path. */
 function otherBundles(self, entryOf) {
   return {
     name: "tanto-other-bundles",

@@ -35,7 +35,7 @@ node=$built_node
 # The bundled entry (scripts/bundle.mjs) unless the compiled code is newer (a tsc run without
 # bundling) or TANTO_BUNDLE=0: one CommonJS file starts faster than Node.js links the ES modules.
 entry=$root/dist/bundle/cli/main.cjs
-if [ "\${TANTO_BUNDLE:-}" = 0 ] || [ ! -f "$entry" ] || [ "$root/dist/src/cli/main.js" -nt "$entry" ]; then
+if [ "\${TANTO_BUNDLE:-}" = 0 ] || [ ! -f "$entry" ] || [ "$root/dist/src/cli/entry.js" -nt "$entry" ]; then
   entry=$root/dist/src/cli/main.js
 fi
 exec "$node" "$entry" "$@"
