@@ -239,7 +239,12 @@ class Helper {
   }
 }
 
-let helper: Helper | undefined;
+/**
+ * The one helper of the process, shared through a global: the command line starts it before it
+ * loads the engine's bundle, which carries a copy of this module of its own.
+ */
+const HELPER_KEY = Symbol.for("tanto.hostSpawnHelper");
+const shared = globalThis as { [HELPER_KEY]?: Helper | undefined };
 
 /** Start `cmd` through the helper (see above); `args` and `opts` as for Node's spawn with piped stdio. */
 export function hostSpawn(cmd: string, args: readonly string[], opts: HostSpawnOptions = {}): HostChild {
@@ -264,9 +269,10 @@ export function hostSpawn(cmd: string, args: readonly string[], opts: HostSpawnO
 }
 
 /**
- * Start the helper now (idle, holding nothing open) rather than on the first command: the
- * engine calls it first thing, so that the helper's own Node.js start (~40 ms) overlaps the
- * engine's and the first mount or `ip` of its start does not wait for it.
+ * Start the helper now (idle, holding nothing open) rather than on the first command: `tanto
+ * engine` calls it before it loads the engine, so that the helper's own Node.js start (~40 ms
+ * unloaded, far more on a busy host) overlaps the engine's and the first mount or `ip` of its
+ * start does not wait for it.
  */
 export function startHostSpawnHelper(): void {
   liveHelper();
@@ -275,17 +281,17 @@ export function startHostSpawnHelper(): void {
 /** The running helper, started if none runs; undefined when commands are to be spawned directly. */
 function liveHelper(): Helper | undefined {
   if (process.env["TANTO_DIRECT_SPAWN"] === "1") return undefined;
-  if (helper === undefined || helper.dead) {
-    try {
-      const h: Helper = new Helper(() => {
-        if (helper === h) helper = undefined;
-      });
-      helper = h;
-    } catch {
-      return undefined;
-    }
+  const current = shared[HELPER_KEY];
+  if (current !== undefined && !current.dead) return current;
+  try {
+    const h: Helper = new Helper(() => {
+      if (shared[HELPER_KEY] === h) shared[HELPER_KEY] = undefined;
+    });
+    shared[HELPER_KEY] = h;
+    return h;
+  } catch {
+    return undefined;
   }
-  return helper;
 }
 
 function direct(cmd: string, args: readonly string[], opts: HostSpawnOptions): HostChild {

@@ -25,6 +25,8 @@ async function runFast(cmd: FastCommand): Promise<void> {
   switch (cmd.name) {
     case "engine": {
       const o = cmd.opts;
+      // Its start overlaps the engine's loading (the engine's first mount and `ip` need it).
+      (await import("../host-spawn.js")).startHostSpawnHelper();
       const { runDaemon } = await (await import("./load-bundle.js")).loadDaemon();
       return runDaemon({ ...strings(o, ["root", "config", "networkName", "networkCidr"]), addr: list(o, "addr"), debug: o["debug"] === true });
     }
