@@ -10,7 +10,9 @@
 //      python-runtime.mjs), carried at /usr/local/share/tanto/*-runtime.tar, and the Go one's
 //      (engine-image/go-runtime.mjs) at go-runtime.tar, with the sources of
 //      tanto's Go module codegen at /usr/local/share/tanto/go-codegen/;
-//   2. tanto bundled by esbuild (engine-image/bundle.mjs) into dist/engine-image/tanto;
+//   2. tanto's bundles, the same as `npm run build` makes into dist/bundle (scripts/bundle.mjs,
+//      from the compiled dist/src: build first), staged with the native packages
+//      they load into dist/engine-image/tanto;
 //   3. the pipeline: import the base, add Node.js (this machine's binary: Debian's
 //      nodejs is too old), the bundle, the entrypoint and engine.toml, link the
 //      CNI plugins and qemu emulators where tools expect them, check that tanto
@@ -25,9 +27,9 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { connection, dag } from "@dagger.io/dagger";
+import { stageForImage } from "../scripts/bundle.mjs";
 import { tagArchiveInPlace } from "./archive-tags.mjs";
 import { ensureBase, QEMU_ARCHES } from "./base.mjs";
-import { bundleTanto } from "./bundle.mjs";
 import { ensureGoRuntime, GO_RUNTIME_FILE } from "./go-runtime.mjs";
 import { ensurePythonRuntime, PYTHON_RUNTIME_FILE } from "./python-runtime.mjs";
 import { ensureTypescriptRuntime, TYPESCRIPT_RUNTIME_FILE } from "./typescript-runtime.mjs";
@@ -46,6 +48,8 @@ const { values: opts } = parseArgs({
   },
 });
 const output = path.resolve(opts.output);
+/** The command line's entry in the stage (and under /usr/local/lib/tanto). */
+const ENTRY = "bundle/cli/main.cjs";
 const log = (line) => process.stderr.write(`engine-image: ${line}\n`);
 const started = Date.now();
 
@@ -62,12 +66,12 @@ log(`go runtime base ${goRuntime.cached ? "from cache" : `built in ${goRuntime.s
 const stage = path.resolve(opts.stage);
 const version = /VERSION = "([^"]+)"/.exec(await fs.readFile(path.join(repo, "src/version.ts"), "utf8"))?.[1] ?? "dev";
 if (opts["reuse-stage"]) {
-  await fs.access(path.join(stage, "tanto.mjs")).catch(() => {
+  await fs.access(path.join(stage, ENTRY)).catch(() => {
     throw new Error(`--reuse-stage: no bundle in ${stage}; run once without it`);
   });
   log(`reusing the bundle in ${stage}`);
 } else {
-  const bundleBytes = await bundleTanto(repo, stage);
+  const bundleBytes = await stageForImage(stage, repo);
   log(`bundled tanto ${version} (${(bundleBytes / 1e6).toFixed(1)} MB)`);
 }
 
@@ -94,7 +98,7 @@ await connection(async () => {
     .withExec(["sh", "-c", links])
     .withFile("/usr/local/bin/node", host.file(process.execPath), { permissions: 0o755 })
     .withDirectory("/usr/local/lib/tanto", host.directory(stage))
-    .withNewFile("/usr/local/bin/tanto", script('exec /usr/local/bin/node /usr/local/lib/tanto/tanto.mjs "$@"'), { permissions: 0o755 })
+    .withNewFile("/usr/local/bin/tanto", script(`exec /usr/local/bin/node /usr/local/lib/tanto/${ENTRY} "$@"`), { permissions: 0o755 })
     .withNewFile("/usr/local/bin/tanto-engine", script('exec /usr/local/bin/tanto engine "$@"'), { permissions: 0o755 })
     .withFile("/usr/local/bin/tanto-entrypoint.sh", host.file(path.join(here, "tanto-entrypoint.sh")), { permissions: 0o755 })
     .withFile("/etc/tanto/engine.toml", host.file(path.join(here, "engine.toml")), { permissions: 0o644 })

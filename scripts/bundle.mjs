@@ -1,68 +1,156 @@
 #!/usr/bin/env node
-// Bundles compiled code with esbuild into dist/bundle/ (run by `npm run build`,
-// after tsc), for src/cli/load-bundle.ts:
+// tanto's bundles, made with esbuild from the compiled code in dist/src (run by
+// `npm run build`, after tsc, into dist/bundle/; engine-image/build.mjs stages
+// the same bundles for the engine image through stageForImage below). Each is
+// one CommonJS file: Node.js 20 resolves, reads and links ES modules one by one
+// (~400 for the engine, ~200 ms of its start; a dozen for a CLI command, a
+// third of its ~100 ms), and has no code cache for them.
 //
-//   dist/bundle/engine/daemon.cjs  `tanto engine`: dist/src/server/daemon.js and
-//     all it loads (the SDK runtimes too), as one CommonJS file, which
-//     src/cli/code-cache.ts loads with V8's code cache (ES modules have none in
-//     Node.js 20). Node.js resolves, reads and links ~400 compiled modules one
-//     by one in ~200 ms; one bundle takes a fraction of that, and every cold
-//     start pays it. Modules that load on first use still evaluate then.
-//   dist/bundle/cli/     `tanto query`, `session`, `run` (src/cli/fast-commands.ts):
-//     what a session's client needs first, in one file; what it may need later
-//     (host files, terminals, runner hosts) in chunks loaded on first use.
+//   engine/daemon.cjs         `tanto engine`: src/server/daemon.ts and all it
+//                             loads (the SDK runtimes too);
+//   cli/fast-commands.cjs     `tanto query`, `session`, `run` (src/cli/fast-commands.ts);
+//   cli/main.cjs              the command line (src/cli/entry.ts: parses the fast
+//                             commands itself, loads the rest) — what bin/tanto, the
+//                             compiled src/cli/main.ts and the image's tanto run;
+//   cli/program.cjs           every other command (src/cli/program.ts, commander).
+//
+// The first two are loaded by src/cli/load-bundle.ts with V8's code cache
+// (src/cli/code-cache.ts). A bundle refers to another by its path (a plugin turns
+// the compiled files' imports of each other's entry into those paths), so no code is
+// bundled twice and each loads only when needed. Bundled modules behind an import()
+// still evaluate on first use.
 //
 // Native addons (better-sqlite3, node-pty) and zod (required on first use,
-// src/util/zod.ts) stay outside: they resolve from the checkout's node_modules.
+// src/util/zod.ts) stay outside: they resolve from the checkout's node_modules,
+// or from the node_modules that stageForImage puts beside the bundles.
 import * as fs from "node:fs/promises";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
-const dist = path.join(root, "dist", "src");
-const common = {
-  absWorkingDir: root,
-  bundle: true,
-  platform: "node",
-  target: "node20",
-  external: ["better-sqlite3", "node-pty", "zod"],
-  legalComments: "none",
-  logLevel: "warning",
+const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+
+/** Bundle name → its entry (under dist/src). */
+const ENTRIES = {
+  "engine/daemon.cjs": "server/daemon.js",
+  "cli/fast-commands.cjs": "cli/fast-commands.js",
+  "cli/main.cjs": "cli/entry.js",
+  "cli/program.cjs": "cli/program.js",
 };
 
-const bundles = {
-  engine: (outdir) => ({
-    ...common,
-    entryPoints: { daemon: path.join(dist, "server/daemon.js") },
-    outdir,
-    outExtension: { ".js": ".cjs" },
-    format: "cjs",
-    // import() of what is not bundled (node-pty, node's built-ins) becomes require(): code V8 restores
-    // from its cache has no dynamic-import callback in Node.js 20 (see src/util/dynamic-import.ts).
-    supported: { "dynamic-import": false },
-    // The compiled code finds files beside itself through import.meta: here, beside the bundle.
-    define: { "import.meta.url": "__tantoImportMetaUrl", "import.meta.dirname": "__dirname", "import.meta.filename": "__filename" },
-    banner: { js: 'const __tantoImportMetaUrl = require("node:url").pathToFileURL(__filename).href;' },
-  }),
-  cli: (outdir) => ({
-    ...common,
-    entryPoints: { "fast-commands": path.join(dist, "cli/fast-commands.js") },
-    outdir,
-    splitting: true,
-    chunkNames: "chunk-[hash]",
-    format: "esm",
-    // CommonJS dependencies (tar-stream…) call require() for node's built-ins; an ESM bundle has no require of its own.
-    banner: { js: 'import { createRequire as __tantoCreateRequire } from "node:module";\nconst require = __tantoCreateRequire(import.meta.url);' },
-  }),
+/**
+ * The two bundles V8's code cache restores: the code has no dynamic-import callback there in
+ * Node.js 20 (see src/util/dynamic-import.ts), so import() of what is not bundled (node-pty,
+ * node's built-ins) becomes require(). The other two are loaded by Node.js itself and keep import().
+ */
+const CODE_CACHED = new Set(["engine/daemon.cjs", "cli/fast-commands.cjs"]);
+
+/** Packages left out of the bundles, and which of their files the image needs beside them. */
+const NATIVE_PACKAGES = {
+  "better-sqlite3": ["package.json", "LICENSE", "lib/", "build/Release/better_sqlite3.node"],
+  bindings: ["package.json", "LICENSE.md", "bindings.js"],
+  "file-uri-to-path": ["package.json", "LICENSE", "index.js"],
+  "node-pty": ["package.json", "LICENSE", "lib/", "build/Release/pty.node"],
+};
+/** Loaded with require() at run time, so not bundled: the files of theirs that it reads. */
+const REQUIRED_PACKAGES = {
+  zod: (rel) => rel === "package.json" || rel === "LICENSE" || rel.endsWith(".cjs"),
 };
 
-const esbuild = await import("esbuild");
-for (const [name, options] of Object.entries(bundles)) {
-  const outDir = path.join(root, "dist", "bundle", name);
-  const tmp = `${outDir}.${process.pid}.tmp`;
-  await fs.rm(tmp, { recursive: true, force: true });
-  await esbuild.build(options(tmp));
-  // Swapped in whole: a process starting meanwhile sees the old bundle or the new one.
+/** Write the four bundles into `outDir` (its `engine/` and `cli/` replaced whole). */
+export async function bundle(outDir, repo = REPO) {
+  const esbuild = await import("esbuild");
+  const dist = path.join(repo, "dist", "src");
+  const entryOf = new Map(Object.entries(ENTRIES).map(([name, entry]) => [path.join(dist, entry), name]));
+  const staged = new Map();
+  for (const [name, entry] of Object.entries(ENTRIES)) {
+    const dir = path.dirname(name);
+    if (!staged.has(dir)) {
+      const tmp = path.join(outDir, `${dir}.${process.pid}.tmp`);
+      await fs.rm(tmp, { recursive: true, force: true });
+      staged.set(dir, tmp);
+    }
+    await esbuild.build({
+      absWorkingDir: repo,
+      entryPoints: [path.join(dist, entry)],
+      outfile: path.join(staged.get(dir), path.basename(name)),
+      bundle: true,
+      platform: "node",
+      target: "node20",
+      format: "cjs",
+      external: ["better-sqlite3", "node-pty", ...Object.keys(REQUIRED_PACKAGES)],
+      ...(CODE_CACHED.has(name) ? { supported: { "dynamic-import": false } } : {}),
+      // The compiled code finds files beside itself through import.meta: here, beside the bundle.
+      define: { "import.meta.url": "__tantoImportMetaUrl", "import.meta.dirname": "__dirname", "import.meta.filename": "__filename" },
+      banner: { js: 'const __tantoImportMetaUrl = require("node:url").pathToFileURL(__filename).href;' },
+      plugins: [otherBundles(name, entryOf)],
+      legalComments: "none",
+      logLevel: "warning",
+    });
+  }
+  for (const [dir, tmp] of staged) {
+    // Swapped in whole: a process starting meanwhile sees the old bundle or the new one.
+    const final = path.join(outDir, dir);
+    await fs.rm(final, { recursive: true, force: true });
+    await fs.rename(tmp, final);
+  }
+}
+
+/** An import of another bundle's entry (a fallback of load-bundle.ts, entry.ts's program.js) becomes that bundle's path. */
+function otherBundles(self, entryOf) {
+  return {
+    name: "tanto-other-bundles",
+    setup(build) {
+      build.onResolve({ filter: /\.js$/ }, (args) => {
+        if (args.kind === "entry-point" || !args.path.startsWith(".")) return undefined;
+        const target = entryOf.get(path.resolve(args.resolveDir, args.path));
+        if (target === undefined || target === self) return undefined;
+        const rel = path.relative(path.dirname(self), target);
+        return { path: rel.startsWith(".") ? rel : `./${rel}`, external: true };
+      });
+    },
+  };
+}
+
+/**
+ * tanto as it goes into the engine image, in `outDir` (replaced), laid out as
+ * /usr/local/lib/tanto: bundle/{engine,cli}/ (the bundles above: the image runs
+ * bundle/cli/main.cjs) and node_modules/ with what is not bundled (the native addons
+ * better-sqlite3, with the two small packages it loads it through, and node-pty;
+ * zod's CommonJS build). Deterministic: the same sources give the same bytes, so an
+ * unchanged tree syncs to the engine as the same content and the image stays cached.
+ * Returns the bundles' size in bytes.
+ */
+export async function stageForImage(outDir, repo = REPO) {
   await fs.rm(outDir, { recursive: true, force: true });
-  await fs.rename(tmp, outDir);
+  await fs.mkdir(path.join(outDir, "bundle"), { recursive: true });
+  await bundle(path.join(outDir, "bundle"), repo);
+  for (const [pkg, entries] of Object.entries(NATIVE_PACKAGES)) {
+    for (const entry of entries) {
+      const src = path.join(repo, "node_modules", pkg, entry);
+      const dst = path.join(outDir, "node_modules", pkg, entry);
+      await fs.mkdir(path.dirname(dst), { recursive: true });
+      if (entry.endsWith("/")) await fs.cp(src, dst, { recursive: true });
+      else await fs.copyFile(src, dst);
+    }
+  }
+  for (const [pkg, wanted] of Object.entries(REQUIRED_PACKAGES)) {
+    const from = path.join(repo, "node_modules", pkg);
+    const files = (await fs.readdir(from, { recursive: true, withFileTypes: true }))
+      .filter((e) => e.isFile())
+      .map((e) => path.relative(from, path.join(e.parentPath, e.name)))
+      .filter(wanted)
+      .sort();
+    for (const rel of files) {
+      const dst = path.join(outDir, "node_modules", pkg, rel);
+      await fs.mkdir(path.dirname(dst), { recursive: true });
+      await fs.copyFile(path.join(from, rel), dst);
+    }
+  }
+  let bytes = 0;
+  for (const name of Object.keys(ENTRIES)) bytes += (await fs.stat(path.join(outDir, "bundle", name))).size;
+  return bytes;
+}
+
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(path.resolve(process.argv[1])).href) {
+  await bundle(path.join(REPO, "dist", "bundle"));
 }

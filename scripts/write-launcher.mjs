@@ -22,7 +22,9 @@ const script = `#!/bin/sh
 built_root=${quote(root)}
 built_node=${quote(process.execPath)}
 self=$(readlink -f -- "$0" 2>/dev/null) || self=$0
-root=$(dirname -- "$(dirname -- "$self")")
+# <install>/bin/tanto → <install>, without starting dirname twice.
+bin=\${self%/*}
+root=\${bin%/*}
 [ -f "$root/dist/src/cli/main.js" ] || root=$built_root
 if [ ! -f "$root/dist/src/cli/main.js" ]; then
   echo "tanto: no build found next to $self nor at $built_root (run npm run build there)" >&2
@@ -30,7 +32,13 @@ if [ ! -f "$root/dist/src/cli/main.js" ]; then
 fi
 node=$built_node
 [ -x "$node" ] || node=node
-exec "$node" "$root/dist/src/cli/main.js" "$@"
+# The bundled entry (scripts/bundle.mjs) unless the compiled code is newer (a tsc run without
+# bundling) or TANTO_BUNDLE=0: one CommonJS file starts faster than Node.js links the ES modules.
+entry=$root/dist/bundle/cli/main.cjs
+if [ "\${TANTO_BUNDLE:-}" = 0 ] || [ ! -f "$entry" ] || [ "$root/dist/src/cli/entry.js" -nt "$entry" ]; then
+  entry=$root/dist/src/cli/main.js
+fi
+exec "$node" "$entry" "$@"
 `;
 
 const target = path.join(root, "bin", "tanto");

@@ -259,22 +259,18 @@ class Helper {
   }
 }
 
-let helper: Helper | undefined;
+/**
+ * The one helper of the process, shared through a global: the command line starts it before it
+ * loads the engine's bundle, which carries a copy of this module of its own.
+ */
+const HELPER_KEY = Symbol.for("tanto.hostSpawnHelper");
+const shared = globalThis as { [HELPER_KEY]?: Helper | undefined };
 
 /** Start `cmd` through the helper (see above); `args` and `opts` as for Node's spawn with piped stdio. */
 export function hostSpawn(cmd: string, args: readonly string[], opts: HostSpawnOptions = {}): HostChild {
-  if (process.env["TANTO_DIRECT_SPAWN"] === "1") return direct(cmd, args, opts);
-  if (helper === undefined || helper.dead) {
-    try {
-      const h: Helper = new Helper(() => {
-        if (helper === h) helper = undefined;
-      });
-      helper = h;
-    } catch {
-      return direct(cmd, args, opts);
-    }
-  }
-  const child = helper.start(cmd, args, opts);
+  const h = liveHelper();
+  if (h === undefined) return direct(cmd, args, opts);
+  const child = h.start(cmd, args, opts);
   const signal = opts.signal;
   if (signal) {
     const onAbort = (): void => {
@@ -290,6 +286,32 @@ export function hostSpawn(cmd: string, args: readonly string[], opts: HostSpawnO
     }
   }
   return child;
+}
+
+/**
+ * Start the helper now (idle, holding nothing open) rather than on the first command: `tanto
+ * engine` calls it before it loads the engine, so that the helper's own Node.js start (~40 ms
+ * unloaded, far more on a busy host) overlaps the engine's and the first mount or `ip` of its
+ * start does not wait for it.
+ */
+export function startHostSpawnHelper(): void {
+  liveHelper();
+}
+
+/** The running helper, started if none runs; undefined when commands are to be spawned directly. */
+function liveHelper(): Helper | undefined {
+  if (process.env["TANTO_DIRECT_SPAWN"] === "1") return undefined;
+  const current = shared[HELPER_KEY];
+  if (current !== undefined && !current.dead) return current;
+  try {
+    const h: Helper = new Helper(() => {
+      if (shared[HELPER_KEY] === h) shared[HELPER_KEY] = undefined;
+    });
+    shared[HELPER_KEY] = h;
+    return h;
+  } catch {
+    return undefined;
+  }
 }
 
 function direct(cmd: string, args: readonly string[], opts: HostSpawnOptions): HostChild {

@@ -1,12 +1,12 @@
 /**
  * Loading a CommonJS bundle with V8's code cache: compiling the engine's
- * 2.5 MB bundle is a good part of its start, and V8 can skip it when given
+ * 2.5 MB bundle (or the CLI's) is a good part of its start, and V8 can skip it when given
  * the code it made last time (`vm.Script`'s `cachedData`; Node.js 20 offers
  * no such thing for ES modules). The cache sits beside the bundle
  * (`<bundle>.v8-cache`) and is written by the first process that loads the
  * bundle without one (or whose cache V8 rejected: another Node.js), a moment
  * after start so that it holds the functions the start and a first query ran
- * too. `npm run build` replaces the bundle's directory, cache and all: V8
+ * too, or at exit if that comes first (a CLI command). `npm run build` replaces the bundle's directory, cache and all: V8
  * checks a cache against its own version and flags, but against the source
  * only by length.
  */
@@ -38,7 +38,16 @@ export function requireWithCodeCache(file: string): unknown {
   const mod = { exports: {} as unknown };
   const wrapper = script.runInThisContext() as (exports: unknown, require: NodeJS.Require, module: unknown, filename: string, dirname: string) => void;
   wrapper(mod.exports, createRequire(file), mod, file, path.dirname(file));
-  if (cachedData === undefined || script.cachedDataRejected) setTimeout(() => writeCache(script, cacheFile), WRITE_AFTER_MS).unref();
+  if (cachedData === undefined || script.cachedDataRejected) {
+    // Whichever comes first: a CLI command is over long before the timer.
+    const write = (): void => {
+      clearTimeout(timer);
+      process.off("exit", write);
+      writeCache(script, cacheFile);
+    };
+    const timer = setTimeout(write, WRITE_AFTER_MS).unref();
+    process.once("exit", write);
+  }
   return mod.exports;
 }
 

@@ -1,5 +1,5 @@
 /**
- * What main.ts's fast path runs for `query`, `session` and `run`: one module
+ * What entry.ts's fast path runs for `query`, `session` and `run`: one module
  * (bundled with what it loads into dist/bundle/cli/ by `npm run build`), so
  * that such a command costs Node.js a few files to load, not dozens.
  */

@@ -2,8 +2,8 @@
  * Code from the esbuild bundles `npm run build` writes into dist/bundle/
  * (scripts/bundle.mjs), falling back to the compiled files: Node.js resolves,
  * reads and links compiled modules one by one (~400 for the engine, ~200 ms
- * of its start), where a bundle is a few files. The engine's is one
- * CommonJS file loaded with V8's code cache (code-cache.ts). A bundle is
+ * of its start), where a bundle is one CommonJS file, loaded with V8's code
+ * cache (code-cache.ts). A bundle is
  * skipped when it is older than the compiled file it was made from (a `tsc`
  * run without the bundling step), and with TANTO_BUNDLE=0.
  */
@@ -22,14 +22,10 @@ export async function loadDaemon(): Promise<Daemon> {
 }
 
 /** `tanto query`, `session`, `run`. */
-export function loadFastCommands(): Promise<FastCommands> {
-  return load<FastCommands>("../../bundle/cli/fast-commands.js", "./fast-commands.js", () => import("./fast-commands.js"));
-}
-
-async function load<T>(bundle: string, compiled: string, fallback: () => Promise<T>): Promise<T> {
-  const bundled = new URL(bundle, import.meta.url);
-  if (useBundle(bundled, new URL(compiled, import.meta.url))) return (await import(bundled.href)) as T;
-  return fallback();
+export async function loadFastCommands(): Promise<FastCommands> {
+  const bundled = new URL("../../bundle/cli/fast-commands.cjs", import.meta.url);
+  if (useBundle(bundled, new URL("./fast-commands.js", import.meta.url))) return requireWithCodeCache(fileURLToPath(bundled)) as FastCommands;
+  return import("./fast-commands.js");
 }
 
 function useBundle(bundle: URL, compiled: URL): boolean {

@@ -1,64 +1,20 @@
 #!/usr/bin/env node
 /**
- * `tanto`: the command line's entry. The commands a session runs most —
- * `engine` (start), `query`, `session` and `run` — start on a fast path: their
- * arguments parsed by fast-args.ts and only their own modules loaded, the
- * engine from its bundle (load-daemon.ts). Everything else, and any line the
- * fast path does not fully understand (`--help`, an unknown option…), goes
- * to the full parser in program.ts.
+ * `tanto`: the command line (entry.ts), from its bundle dist/bundle/cli/main.cjs
+ * (scripts/bundle.mjs) unless the compiled entry is newer (a `tsc` run without
+ * bundling) or TANTO_BUNDLE=0. Node.js 20 links ES modules one by one: this
+ * file loads no other of ours before the bundle, a single CommonJS file (the
+ * engine starts from here: `node dist/src/cli/main.js engine`). bin/tanto runs
+ * the bundle directly.
  */
-import { messageOf } from "../errors.js";
-import { type FastCommand, parseFast, type Values } from "./fast-args.js";
+import { statSync } from "node:fs";
+import { createRequire } from "node:module";
+import { fileURLToPath } from "node:url";
 
-const fast = parseFast(process.argv.slice(2));
-if (fast) {
-  runFast(fast).catch((err: unknown) => {
-    process.stderr.write(`tanto: ${messageOf(err)}\n`);
-    process.exit(1);
-  });
-} else {
-  (await import("./program.js")).runProgram(process.argv);
-}
-
-async function runFast(cmd: FastCommand): Promise<void> {
-  switch (cmd.name) {
-    case "engine": {
-      const o = cmd.opts;
-      const { runDaemon } = await (await import("./load-bundle.js")).loadDaemon();
-      return runDaemon({ ...strings(o, ["root", "config", "networkName", "networkCidr"]), addr: list(o, "addr"), debug: o["debug"] === true });
-    }
-    case "query": {
-      const c = await (await import("./load-bundle.js")).loadFastCommands();
-      c.setProgress(progressOpts(cmd.global));
-      c.setProgress(progressOpts(cmd.opts));
-      process.exit(await c.queryCommand(cmd.operation, { var: list(cmd.opts, "var"), ...strings(cmd.opts, ["doc", "varJson", "vars"]) }));
-      break;
-    }
-    case "session": {
-      const c = await (await import("./load-bundle.js")).loadFastCommands();
-      return c.sessionCommand({ ...strings(cmd.opts, ["workdir"]), label: list(cmd.opts, "label") });
-    }
-    case "run": {
-      const c = await (await import("./load-bundle.js")).loadFastCommands();
-      c.setProgress(progressOpts(cmd.global));
-      c.setProgress(progressOpts(cmd.opts));
-      c.setInteractive(cmd.opts["interactive"] === true);
-      process.exit(await c.runCommand(cmd.command, strings(cmd.opts, ["workdir"])));
-    }
-  }
-}
-
-function strings<K extends string>(o: Values, keys: readonly K[]): Partial<Record<K, string>> {
-  const out: Partial<Record<K, string>> = {};
-  for (const k of keys) if (typeof o[k] === "string") out[k] = o[k];
-  return out;
-}
-
-function list(o: Values, key: string): string[] {
-  const v = o[key];
-  return Array.isArray(v) ? v : [];
-}
-
-function progressOpts(o: Values): { progress?: string; timestamps?: boolean } {
-  return { ...strings(o, ["progress"]), ...(o["timestamps"] === true ? { timestamps: true } : {}) };
-}
+const bundle = fileURLToPath(new URL("../../bundle/cli/main.cjs", import.meta.url));
+const compiled = fileURLToPath(new URL("./entry.js", import.meta.url));
+// The test of load-bundle.ts, inlined: importing it would link the modules this file avoids.
+const b = process.env["TANTO_BUNDLE"] === "0" ? undefined : statSync(bundle, { throwIfNoEntry: false });
+const c = b && statSync(compiled, { throwIfNoEntry: false });
+if (b && (c === undefined || b.mtimeMs >= c.mtimeMs)) createRequire(import.meta.url)(bundle);
+else await import("./entry.js");

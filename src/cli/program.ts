@@ -3,7 +3,7 @@
  * `session`, `run` and `query` are clients that open a session on an engine
  * (starting one on this host when needed); `init`, `develop`, `install`,
  * `functions` and `call` are Dagger's module commands (module/); `version`
- * prints the version. The common commands usually start through main.ts's
+ * prints the version. The common commands usually start through entry.ts's
  * fast path instead, which skips loading this file.
  */
 import { Command } from "commander";

@@ -8,7 +8,7 @@
  */
 import * as fs from "node:fs/promises";
 import { connectEngine } from "../client/connect.js";
-import { openClientSession } from "../client/session-server.js";
+import { openEngineSession } from "../client/session-server.js";
 import { InvalidArgumentError } from "../errors.js";
 import { startCliTrace } from "./cli-trace.js";
 import { cliProgressView } from "./progress-flag.js";
@@ -29,7 +29,7 @@ export async function queryCommand(arg: string | undefined, opts: QueryOptions):
   const query = inline ? arg : await readDocument(opts.doc);
   const engine = await connectEngine(stderrLine);
   const trace = await startCliTrace(`tanto query${operationName ? ` ${operationName}` : ""}`);
-  const session = await openClientSession(engine, {
+  const session = await openEngineSession(engine, {
     labels: {},
     progress: cliProgressView(),
     traceparent: trace.traceparent,

@@ -3,7 +3,9 @@
  * protocol the official SDKs expect (POST /query, Basic auth with the session
  * token as user name) and forwards each request (`query`, `variables`,
  * `operationName`) to the engine, tagged with the session. Progress from the
- * engine is printed on stderr.
+ * engine is printed on stderr. `openEngineSession` is the session without
+ * that server, for a client that sends its queries itself (`tanto query`):
+ * no listener, no token (nor node:crypto and node:dns loaded for them).
  */
 import { randomBytes, timingSafeEqual } from "node:crypto";
 import * as http from "node:http";
@@ -17,26 +19,30 @@ import type { EngineClient, GraphQLRequestBody } from "./engine-client.js";
 import { PlainProgress, type ProgressView } from "./progress.js";
 import { closeTunnels } from "./tunnels.js";
 
-export interface ClientSession {
+/** The session an SDK talks to: the engine session, and the local endpoint that forwards its queries. */
+export interface ClientSession extends EngineSession {
   readonly port: number;
   readonly token: string;
+}
+
+export interface SessionOptions {
+  labels: Record<string, string>;
+  progress?: ((line: string) => void) | ProgressView;
+  /** The trace the session's spans join (default: $TRACEPARENT). */
+  traceparent?: string;
+  /** Export the session's spans from here (the engine then does not). */
+  otlp?: SpanRecorder;
+}
+
+/** A session on the engine whose client is this process (progress, host calls), queried through `engine.query`. */
+export interface EngineSession {
   readonly sessionId: string;
   /** Resolves when the engine side of the session ends. */
   readonly ended: Promise<void>;
   close(): Promise<void>;
 }
 
-export async function openClientSession(
-  engine: EngineClient,
-  opts: {
-    labels: Record<string, string>;
-    progress?: ((line: string) => void) | ProgressView;
-    /** The trace the session's spans join (default: $TRACEPARENT). */
-    traceparent?: string;
-    /** Export the session's spans from here (the engine then does not). */
-    otlp?: SpanRecorder;
-  },
-): Promise<ClientSession> {
+export async function openEngineSession(engine: EngineClient, opts: SessionOptions): Promise<EngineSession> {
   // Names this machine, so the engine reuses its mirrors of our directories;
   // the trace we run in (an SDK's, or `tanto run`'s) parents the engine's spans.
   const trace = opts.traceparent ?? process.env["TRACEPARENT"];
@@ -63,7 +69,23 @@ export async function openClientSession(
     (event) => (event.type === "call" ? void serveCall(engine, sessionId, workdir, event, terminalHooks) : print(event)),
     endedResolve,
   );
+  return {
+    sessionId,
+    ended,
+    close: async () => {
+      closeTunnels();
+      // Let the engine flush the last progress events before hanging up.
+      await engine.closeSession(sessionId);
+      await Promise.race([ended, new Promise((r) => setTimeout(r, 1000).unref())]);
+      detach();
+      view?.close();
+      engine.close();
+    },
+  };
+}
 
+export async function openClientSession(engine: EngineClient, opts: SessionOptions): Promise<ClientSession> {
+  const { sessionId, ended, close } = await openEngineSession(engine, opts);
   const token = randomBytes(24).toString("base64url");
   const expected = Buffer.from("Basic " + Buffer.from(token + ":").toString("base64"));
   const server = http.createServer({ keepAliveTimeout: 60_000 }, (req, res) => {
@@ -106,13 +128,7 @@ export async function openClientSession(
     close: async () => {
       server.close();
       server.closeAllConnections();
-      closeTunnels();
-      // Let the engine flush the last progress events before hanging up.
-      await engine.closeSession(sessionId);
-      await Promise.race([ended, new Promise((r) => setTimeout(r, 1000).unref())]);
-      detach();
-      view?.close();
-      engine.close();
+      await close();
     },
   };
 }

@@ -115,6 +115,9 @@ async function stopGroup(child: ChildProcess, pid: number, exited: Promise<numbe
  * killed by pid. Returns how many there were.
  */
 export async function killLeftoverRelays(socketDir: string): Promise<number> {
+  // A relay is left only by an engine that died with its socket still there: no socket, no scan of
+  // every process on the host (hundreds of /proc reads at each start).
+  if ((await readdir(socketDir).catch(() => [] as string[])).length === 0) return 0;
   let killed = 0;
   for (const name of await readdir("/proc").catch(() => [] as string[])) {
     if (!/^\d+$/.test(name)) continue;

@@ -5,6 +5,7 @@ import * as http from "node:http";
 import * as path from "node:path";
 import { DEFAULT_CONFIG_PATH, loadConfig } from "../config/engine-config.js";
 import { messageOf } from "../errors.js";
+import { startHostSpawnHelper } from "../host-spawn.js";
 import { DEFAULT_ADDRESS, parseAddress, TOKEN_ENV } from "../http/address.js";
 import { VERSION } from "../version.js";
 import { startDebugServer } from "./debug-server.js";
@@ -24,6 +25,8 @@ export interface DaemonOptions {
 }
 
 export async function runDaemon(opts: DaemonOptions): Promise<void> {
+  // Its Node.js start overlaps ours: the start's first mount and `ip` commands need it.
+  startHostSpawnHelper();
   const { config, warnings } = await loadConfig(opts.config ?? DEFAULT_CONFIG_PATH, { required: opts.config !== undefined });
   if (opts.root) config.root = opts.root;
   if (opts.debug) config.debug = true;

@@ -1,5 +1,6 @@
 /**
- * The engine: every layer composed over one state directory.
+ * The engine over one state directory: its start (repair, then the layers of
+ * layers.ts, the network and the sessions), GC policy and stop.
  *
  *   <root>/metadata.db   SQLite state (snapshots, cache records, volumes)
  *   <root>/content       content-addressed blobs
@@ -13,66 +14,31 @@
  * `open` also repairs what a crash may have left: mounts under run/, runc
  * containers, ingest files, active snapshots.
  */
-import { existsSync } from "node:fs";
 import * as fs from "node:fs/promises";
-import * as os from "node:os";
 import * as path from "node:path";
 import { ClientCaches } from "../cache/client-caches.js";
 import { type Explanation, explainRecipe, rootsOf } from "../cache/explain.js";
-import { RegistryCache } from "../cache/registry-cache.js";
+import type { RegistryCache } from "../cache/registry-cache.js";
 import type { VolumeRegistryDeps } from "../cache/volume-registry.js";
 import type { EngineConfig } from "../config/engine-config.js";
-import { LocalContentStore } from "../content/local-content-store.js";
 import { decodeId } from "../core/ids.js";
-import { bindingRecipe } from "../core/service-run.js";
 import type { CoreDeps } from "../core/types.js";
-import { FailedPreconditionError, messageOf } from "../errors.js";
+import { messageOf } from "../errors.js";
 import { prepareBundleDir } from "../executor/bundle-dir.js";
-import { Emulation } from "../executor/emulation.js";
 import { RuncExecutor } from "../executor/runc-executor.js";
-import { Collector } from "../gc/collector.js";
-import { Leases } from "../gc/leases.js";
-import { removeOrphans } from "../gc/orphans.js";
+import type { Collector } from "../gc/collector.js";
 import { keepTarget } from "../gc/policy.js";
-import { HostMirrors } from "../hostsync/host-mirror.js";
-import { ImageExporter } from "../images/image-exporter.js";
-import { ImageStore } from "../images/image-store.js";
-import { LayerBlobs, layerCompressionOf } from "../images/layer-blobs.js";
-import { type Database, openDatabase } from "../metadata/database.js";
-import { baseParts } from "../modules/base-parts.js";
-import { configureNestedSession } from "../modules/served.js";
+import type { Database } from "../metadata/database.js";
 import { unmountAll } from "../mount/mount.js";
 import { CniNetwork } from "../network/cni-network.js";
-import type { Network } from "../network/types.js";
-import type { Digest } from "../oci/digest.js";
-import { formatPlatform, hostPlatform } from "../oci/platform.js";
-import { CacheVolumes } from "../ops/cache-volumes.js";
-import { ChangesetMergeOpRunner } from "../ops/changeset-merge-op.js";
-import { ExecOpRunner } from "../ops/exec-op.js";
-import { FileOpRunner } from "../ops/file-op.js";
-import { GitLocalOpRunner } from "../ops/git-local-op.js";
-import { GitOpRunner } from "../ops/git-op.js";
-import { HostDirOpRunner } from "../ops/host-dir-op.js";
-import { HttpFileOpRunner } from "../ops/http-op.js";
-import { ImageImportOpRunner, ImageTarballOpRunner } from "../ops/image-archive-ops.js";
-import { ImageOpRunner } from "../ops/image-op.js";
-import { OutputOpRunner } from "../ops/output-op.js";
-import { RegistryClient } from "../registry/registry-client.js";
-import { lazyCoreSchema } from "../schema/session-schema.js";
-import { ServiceManager } from "../services/service-manager.js";
-import { OverlaySnapshotter } from "../snapshots/overlay-snapshotter.js";
-import { RecordBlobOwnership, SqliteCacheRecords } from "../solver/cache-records.js";
-import { applyCacheVersion } from "../solver/cache-version.js";
-import { SnapshotChecksums } from "../solver/content-checksums.js";
-import { Solver } from "../solver/solver.js";
-import { GitSource } from "../sources/git-source.js";
-import { HttpSource } from "../sources/http-source.js";
+import type { CacheVolumes } from "../ops/cache-volumes.js";
+import type { RegistryClient } from "../registry/registry-client.js";
+import type { Solver } from "../solver/solver.js";
 import { loadOtlp } from "../telemetry/otlp-env.js";
-import { limiter } from "../util/limit.js";
 import { VERSION } from "../version.js";
 import { ensureReserve, withReserve } from "./disk-reserve.js";
-import { hostResync } from "./host-resync.js";
 import { IdleMemory } from "./idle-memory.js";
+import { composeLayers } from "./layers.js";
 import type { Logger } from "./log.js";
 import { NestingServer } from "./nesting.js";
 import { CACHE_CONFIG_LABELS, SessionManager } from "./sessions.js";
@@ -145,125 +111,18 @@ export class Engine {
     // pool come up while the engine starts serving (execs wait for them).
     const networkChecked = network?.startInBackground();
     networkChecked?.catch(() => undefined);
-    // Emulators for other platforms, registered with binfmt_misc when missing (alongside the rest of the start).
-    const emulationReady = Emulation.setup({ log });
 
-    const db = openDatabase(path.join(root, "metadata.db"));
-    const content = await LocalContentStore.open(path.join(root, "content"));
-    const snapshots = await OverlaySnapshotter.open(path.join(root, "snapshots"), db);
-    const registry = new RegistryClient({ hosts: config.registries, userAgent: `tanto/${VERSION}` });
-    const layerBlobs = new LayerBlobs(db);
-    const images = new ImageStore(
-      registry,
-      content,
-      snapshots,
-      runDir,
-      (snap, layer, diffId) => layerBlobs.record(snap.id, { compression: layerCompressionOf(layer.mediaType), digest: layer.digest, size: layer.size, diffId }),
-      limiter(config.limits.layerPulls),
-    );
-    const exporter = new ImageExporter({ content, snapshots, layerBlobs, registry, exports: limiter(config.limits.exports) });
-    const git = await GitSource.open(path.join(root, "git"));
-    const http = new HttpSource(content, `tanto/${VERSION}`, limiter(config.limits.downloads));
-    const volumes = new CacheVolumes(path.join(root, "volumes"), db);
-    const leases = new Leases();
-    const services = new ServiceManager({
-      ...(network ? { exec: () => execRunner, network } : servicesWithoutNetwork()),
-      recipeOf: bindingRecipe,
-      maxServices: config.limits.services,
-    });
-    const emulation = await emulationReady;
-    const coreSchema = lazyCoreSchema(baseParts);
-    // Built on the first query, or just after the engine starts serving, whichever comes first:
-    // health answers at once, and a first query later does not pay the ~100–200 ms build.
-    setTimeout(coreSchema, SCHEMA_WARMUP_MS).unref();
-    const nesting = new NestingServer({ runDir, coreSchema, configure: configureNestedSession });
-    const execRunner = new ExecOpRunner({
-      snapshots,
-      executor,
-      volumes,
-      runDir,
-      ...(network ? { network } : {}),
-      services,
-      platforms: emulation,
-      nesting,
-    });
-    const saveListing = db.prepare("INSERT OR REPLACE INTO host_tree_listings (snapshot, entries) VALUES (?, ?)");
-    const hostMirrors = new HostMirrors(path.join(root, "hostsync"), snapshots, (name, entries) => saveListing.run(name, JSON.stringify(entries)));
-    const recordOwners = new RecordBlobOwnership(db);
-    const collector = new Collector({
-      snapshots,
-      leases,
-      content,
-      layerBlobHolders: () => layerBlobs.holders(),
-      layerBlobReferenced: (digest) => layerBlobs.isReferenced(digest),
-      records: recordOwners,
-      areas: { volumes, hostMirrors, gitCaches: git },
-    });
     let sessions: SessionManager | undefined;
-    const remoteCache =
-      config.cache.imports.length + config.cache.exports.length > 0
-        ? new RegistryCache({ registry, images, exporter, snapshots, warn: (message, fields) => log.warn(message, fields) }, config.cache)
-        : undefined;
-    const solver = new Solver({
-      ...(remoteCache ? { remote: remoteCache } : {}),
-      runners: [
-        new ImageOpRunner(images),
-        execRunner,
-        new FileOpRunner({ snapshots, runDir }),
-        new OutputOpRunner(),
-        new HostDirOpRunner(
-          snapshots,
-          hostResync(hostMirrors, (client) => sessions?.ofClient(client) ?? []),
-        ),
-        new ImageTarballOpRunner({ exporter, snapshots }),
-        new ImageImportOpRunner({ images, exporter, snapshots, runDir }),
-        new GitOpRunner({ git, snapshots, runDir, services }),
-        new GitLocalOpRunner({ snapshots, runDir }),
-        new ChangesetMergeOpRunner({ snapshots, runDir }),
-        new HttpFileOpRunner({ content, snapshots, http }),
-      ],
-      records: new SqliteCacheRecords(db, (digest) => existsSync(content.path(digest as Digest))),
-      maxParallelism: config.maxParallelism,
-      snapshotExists: (name) => snapshots.get(name)?.id,
-      checksums: new SnapshotChecksums(snapshots, db, runDir),
-    });
-    const dropped = applyCacheVersion(db);
-    if (dropped > 0) log.info("cache records of an older key format dropped", { records: dropped });
-    // What a crash left that nothing references (nothing runs yet that could be about to).
-    const orphans = await removeOrphans({ snapshots, content, layerBlobHolders: () => layerBlobs.holders(), records: recordOwners });
-    const strays = snapshots.removedAtOpen;
-    if (strays.strayDirs + strays.activeRows + orphans.snapshots + orphans.blobs > 0) {
-      log.info("removed what nothing references", {
-        snapshot_dirs: strays.strayDirs,
-        active_snapshots: strays.activeRows,
-        snapshots: orphans.snapshots,
-        blobs: orphans.blobs,
-        blob_bytes: orphans.blobBytes,
-      });
-    }
-    services.attachSolver(solver);
-    const deps: CoreDeps = {
-      solver,
-      images,
-      exporter,
-      snapshots,
-      hostMirrors,
-      leases,
-      services,
-      git,
-      http,
+    const { deps, db, registry, collector, volumes, nesting, coreSchema, platforms, remoteCache } = await composeLayers({
+      config,
+      log,
+      root,
       runDir,
-      version: VERSION,
-      defaultPlatform: formatPlatform(hostPlatform()),
-      cache: {
-        name: `tanto-${os.hostname()}`,
-        root,
-        policy: config.gc,
-        usage: () => collector.usage(),
-        prune: (opts) => collector.prune(opts),
-        clients: () => sessions?.ids() ?? [],
-      },
-    };
+      executor,
+      network,
+      sessions: () => sessions,
+    });
+    const { leases, services } = deps;
     await networkChecked;
     // What the layers created just now (content, snapshots, volumes…) closed to other users as well.
     await secureStateDir(root);
@@ -278,11 +137,11 @@ export class Engine {
       if (engine?.config.gc.enabled) void engine.autoGc();
       engine?.idleMemory.poke();
     });
-    engine = new Engine(sessions, collector, config, log, deps, solver, db, executor, registry, runDir, network, volumes);
+    engine = new Engine(sessions, collector, config, log, deps, deps.solver, db, executor, registry, runDir, network, volumes);
     sessions.otlp = await loadOtlp(process.env, { name: "tanto-engine", version: VERSION });
     if (sessions.otlp)
       log.info("exporting spans over OTLP", { endpoint: process.env["OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"] ?? process.env["OTEL_EXPORTER_OTLP_ENDPOINT"] });
-    engine.platforms = emulation.platforms;
+    engine.platforms = platforms;
     engine.remoteCache = remoteCache;
     nesting.attach(engine);
     return engine;
@@ -392,26 +251,7 @@ export class Engine {
   }
 }
 
-/** When the core schema is built if no query asked for it first. */
-const SCHEMA_WARMUP_MS = 250;
-
 /** How long close() waits for a GC pass under way. */
 const GC_WAIT_AT_CLOSE_MS = 5_000;
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms).unref());
-
-/**
- * What the ServiceManager gets when engine.toml turns networking off: a service
- * is only reachable through the network, so starting one fails up front (before
- * its container runs) instead of waiting for a namespace that never comes.
- * Every member of the stand-in network fails the same way, however Network grows.
- */
-function servicesWithoutNetwork(): Omit<ConstructorParameters<typeof ServiceManager>[0], "recipeOf"> {
-  const disabled = (): never => {
-    throw new FailedPreconditionError("networking is disabled in engine.toml ([network] enabled = false): services cannot run");
-  };
-  const rejected = async (): Promise<never> => disabled();
-  // Not a thenable: `then` stays undefined so the object can never be mistaken for a promise.
-  const network = new Proxy({} as Network, { get: (_target, key) => (key === "then" ? undefined : rejected) });
-  return { exec: disabled, network };
-}

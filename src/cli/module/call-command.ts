@@ -17,7 +17,7 @@ import { leafPlan, type Rendered, render } from "./output.js";
 import { type GraphQL, GraphQLFailure, type ModuleSession, openModuleSession } from "./session.js";
 import { findFunction, type ModuleModel, type ObjectDef, providerOf, shortDescription } from "./typedefs.js";
 
-/** Writes and waits until the text is handed over (main.ts exits right after; pipes are asynchronous). */
+/** Writes and waits until the text is handed over (entry.ts exits right after; pipes are asynchronous). */
 export function write(stream: NodeJS.WriteStream, text: string): Promise<void> {
   if (text === "") return Promise.resolve();
   return new Promise((resolve, reject) => stream.write(text, (err) => (err ? reject(err) : resolve())));
