@@ -12,10 +12,11 @@ const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const { startRegistry } = await import(path.join(repo, "dist/test/support/registry.js"));
 const { pushBusybox } = await import(path.join(repo, "dist/test/support/images.js"));
 
+/** tanto's compiled tests under `dir`; packages staged into dist (the engine image's node_modules) bring tests of their own. */
 function testFiles(dir) {
   return readdirSync(dir).flatMap((name) => {
     const p = path.join(dir, name);
-    if (statSync(p).isDirectory()) return testFiles(p);
+    if (statSync(p).isDirectory()) return name === "node_modules" ? [] : testFiles(p);
     return name.endsWith(".test.js") ? [p] : [];
   });
 }
