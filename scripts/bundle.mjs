@@ -14,7 +14,7 @@
 //                             compiled src/cli/main.ts and the image's tanto run;
 //   cli/program.cjs           every other command (src/cli/program.ts, commander).
 //
-// The first two are loaded by src/cli/load-bundle.ts with V8's code cache
+// All but main.cjs are loaded by src/cli/load-bundle.ts with V8's code cache
 // (src/cli/code-cache.ts). A bundle refers to another by its path (a plugin turns
 // the compiled files' imports of each other's entry into those paths), so no code is
 // bundled twice and each loads only when needed. Bundled modules behind an import()
@@ -38,11 +38,11 @@ const ENTRIES = {
 };
 
 /**
- * The two bundles V8's code cache restores: the code has no dynamic-import callback there in
+ * The bundles V8's code cache restores: the code has no dynamic-import callback there in
  * Node.js 20 (see src/util/dynamic-import.ts), so import() of what is not bundled (node-pty,
- * node's built-ins) becomes require(). The other two are loaded by Node.js itself and keep import().
+ * node's built-ins) becomes require(). main.cjs is loaded by Node.js itself and keeps import().
  */
-const CODE_CACHED = new Set(["engine/daemon.cjs", "cli/fast-commands.cjs"]);
+const CODE_CACHED = new Set(["engine/daemon.cjs", "cli/fast-commands.cjs", "cli/program.cjs"]);
 
 /** Packages left out of the bundles, and which of their files the image needs beside them. */
 const NATIVE_PACKAGES = {

@@ -3,7 +3,7 @@
  * (bundled by scripts/bundle.mjs). The commands a session runs most —
  * `engine` (start), `query`, `session` and `run` — start on a fast path: their
  * arguments parsed by fast-args.ts and only their own modules loaded, the
- * engine from its bundle (load-daemon.ts). Everything else, and any line the
+ * engine from its bundle (load-bundle.ts). Everything else, and any line the
  * fast path does not fully understand (`--help`, an unknown option…), goes
  * to the full parser in program.ts.
  */
@@ -18,7 +18,7 @@ if (fast) {
   });
 } else {
   // No top-level await: the entry is also bundled as CommonJS (dist/bundle/cli/main.cjs).
-  void import("./program.js").then((p) => p.runProgram(process.argv));
+  void import("./load-bundle.js").then(async (m) => (await m.loadProgram()).runProgram(process.argv));
 }
 
 async function runFast(cmd: FastCommand): Promise<void> {
