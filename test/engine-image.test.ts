@@ -239,14 +239,15 @@ describe("the engine image", { skip: skip ?? false, timeout: 30 * MINUTES }, () 
       container,
       "sh",
       "-c",
-      "ls -d /usr/local/share/tanto /var/lib/tanto /etc/tanto/engine.toml /usr/local/bin/tanto-engine /usr/local/bin/tanto-entrypoint.sh && readlink /usr/local/bin/qemu-riscv64 && tar -tf /usr/local/share/tanto/typescript-runtime.tar index.json && echo python: && tar -tf /usr/local/share/tanto/python-runtime.tar index.json && echo go: && tar -tf /usr/local/share/tanto/go-runtime.tar index.json && ls /usr/local/lib/tanto/typescript/index.js /usr/local/lib/tanto/python/index.js /usr/local/lib/tanto/go/index.js /usr/local/share/tanto/go-codegen/main.go",
+      "ls -d /usr/local/share/tanto /var/lib/tanto /etc/tanto/engine.toml /usr/local/bin/tanto-engine /usr/local/bin/tanto-entrypoint.sh && readlink /usr/local/bin/qemu-riscv64 && tar -tf /usr/local/share/tanto/typescript-runtime.tar index.json && echo python: && tar -tf /usr/local/share/tanto/python-runtime.tar index.json && echo go: && tar -tf /usr/local/share/tanto/go-runtime.tar index.json && ls /usr/local/lib/tanto/bundle/engine/daemon.cjs /usr/local/lib/tanto/bundle/cli/main.cjs /usr/local/lib/tanto/bundle/cli/program.cjs /usr/local/share/tanto/go-codegen/main.go",
     ]);
     assert.match(layout, /qemu-riscv64-static/);
     assert.match(layout, /^index\.json\npython:$/m, "the TypeScript module runtime's base image is carried");
     assert.match(layout, /^python:\nindex\.json\ngo:$/m, "the Python module runtime's base image is carried");
     assert.match(layout, /^go:\nindex\.json$/m, "the Go module runtime's base image is carried");
-    for (const sdk of ["typescript", "python", "go"])
-      assert.match(layout, new RegExp(`^/usr/local/lib/tanto/${sdk}/index\\.js$`, "m"), `the ${sdk} runtime is bundled`);
+    // The engine's bundle carries the three SDK runtimes; the command line is bundled beside it.
+    for (const bundle of ["engine/daemon.cjs", "cli/main.cjs", "cli/program.cjs"])
+      assert.match(layout, new RegExp(`^/usr/local/lib/tanto/bundle/${bundle.replace(".", "\\.")}$`, "m"), `${bundle} is in the image`);
   });
 
   test("the SDK drives it through docker-container://, and its cache survives docker restart", { timeout: 10 * MINUTES }, async (t) => {
