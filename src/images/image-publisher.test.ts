@@ -62,3 +62,31 @@ test("blobs pushed early, from memory or the store; one that failed early is pus
     await rm(dir, { recursive: true, force: true });
   }
 });
+
+test("a manifest the registry refuses for a blob it lacks: the blobs are asked for again and the manifest sent once more", async () => {
+  const host = await testRegistry();
+  const dir = await mkdtemp(join(tmpdir(), "tanto-publisher-"));
+  const client = new RegistryClient();
+  try {
+    const content = await LocalContentStore.open(join(dir, "content"));
+    const ref = parseReference(`${host}/publisher-retry/app:${Date.now()}`);
+    const layerBytes = randomBytes(4096);
+    const configBytes = encodeJson({ architecture: "amd64", os: "linux", rootfs: { type: "layers", diff_ids: [] } });
+    const layer: Descriptor = { mediaType: MediaType.ociLayer, digest: await content.put(layerBytes), size: layerBytes.length };
+    const config: Descriptor = { mediaType: MediaType.ociConfig, digest: await content.put(configBytes), size: configBytes.length };
+    const manifest: Manifest = { schemaVersion: 2, mediaType: MediaType.ociManifest, config, layers: [layer] };
+    const manifestBytes = encodeJson(manifest);
+    const desc: Descriptor = { mediaType: MediaType.ociManifest, digest: await content.put(manifestBytes), size: manifestBytes.length };
+    const image: ExportedImage = { descriptor: desc, manifests: [{ descriptor: desc, manifest, config: JSON.parse(configBytes.toString()) }] };
+    // As when another client's push of the same layer had not landed yet: the layer counts as
+    // sent, the registry does not have it, and its answer to the manifest is "blob unknown".
+    const sending = new Map([[layer.digest, Promise.resolve(true)]]);
+    assert.equal(await publishImage(client, content, ref, image, { sending }), desc.digest);
+    const res = await fetch(`http://${host}/v2/${ref.repository}/blobs/${layer.digest}`, { method: "HEAD" });
+    assert.equal(res.status, 200, "the layer was uploaded on the second round");
+    assert.equal((await client.fetchManifest(ref)).digest, desc.digest);
+  } finally {
+    client.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+});

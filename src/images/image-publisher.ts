@@ -14,6 +14,7 @@
  */
 import { Readable } from "node:stream";
 import type { Provider } from "../content/types.js";
+import { FailedPreconditionError } from "../errors.js";
 import type { Digest } from "../oci/digest.js";
 import { type Descriptor, encodeJson } from "../oci/image.js";
 import type { Reference } from "../oci/reference.js";
@@ -73,16 +74,41 @@ export async function publishImage(
   for (const m of image.manifests) {
     for (const d of [...m.manifest.layers, m.manifest.config]) blobs.set(d.digest, blobDescriptor(d));
   }
-  const queue = [...blobs.values()];
+  await pushBlobs(registry, content, ref, [...blobs.values()], call, opts.sending);
+  try {
+    return await pushManifests(registry, content, ref, image, call);
+  } catch (err) {
+    // Clients pushing the same blob at once can leave the registry briefly without one a
+    // manifest names (seen with two engines exporting one pipeline to one repository): ask
+    // for each blob again, upload what is missing, and send the manifests once more.
+    if (!(err instanceof FailedPreconditionError && /blob unknown/i.test(err.message))) throw err;
+    await pushBlobs(registry, content, ref, [...blobs.values()], call, undefined);
+    return pushManifests(registry, content, ref, image, call);
+  }
+}
+
+/** Each blob the repository lacks, PARALLEL_BLOBS at a time; one `sending` has on its way is waited for instead. */
+async function pushBlobs(
+  registry: Pusher,
+  content: Provider,
+  ref: Reference,
+  blobs: Descriptor[],
+  call: CallOptions,
+  sending: ReadonlyMap<Digest, Promise<boolean>> | undefined,
+): Promise<void> {
+  const queue = [...blobs];
   const worker = async (): Promise<void> => {
     for (let d = queue.shift(); d !== undefined; d = queue.shift()) {
       // Sent while the export worked: wait for it, and send it again only if that failed.
-      if (await opts.sending?.get(d.digest)) continue;
+      if (await sending?.get(d.digest)) continue;
       await registry.pushBlob(ref, d, content, call);
     }
   };
   await Promise.all(Array.from({ length: Math.min(PARALLEL_BLOBS, queue.length) }, worker));
+}
 
+/** Each platform's manifest by digest (under an index), then what the reference names under its tag. */
+async function pushManifests(registry: Pusher, content: Provider, ref: Reference, image: ExportedImage, call: CallOptions): Promise<Digest> {
   const byDigest: Reference = { domain: ref.domain, repository: ref.repository };
   if (image.index) {
     for (const m of image.manifests) await registry.pushManifest(byDigest, encodeJson(m.manifest), m.descriptor.mediaType, call);
