@@ -13,10 +13,8 @@
 import { constants as osConstants } from "node:os";
 import { messageOf, UnavailableError } from "../errors.js";
 import { hostSpawn } from "../host-spawn.js";
+import { onAbortKill } from "./runc-abort.js";
 import type { ProcessIO } from "./types.js";
-
-/** After a successful kill, how long runc may take to exit before it is killed too (it waits for its stdio copies to end). */
-const RUNC_EXIT_GRACE_MS = 2_000;
 
 export function attachPipes(
   runcPath: string,
@@ -29,10 +27,8 @@ export function attachPipes(
     // Through the engine's process helper: the engine itself never forks (see host-spawn.ts).
     const child = hostSpawn(runcPath, argv);
     let exited = false;
-    let aborted = false;
     let settled = false;
     let callbackError: unknown;
-    let graceTimer: NodeJS.Timeout | undefined;
 
     const deliver = (cb: ((chunk: Buffer) => void) | undefined) => (chunk: Buffer) => {
       if (cb === undefined || callbackError !== undefined) return;
@@ -49,32 +45,26 @@ export function attachPipes(
     if (io.stdin === undefined) child.stdin.end();
     else child.stdin.end(io.stdin);
 
-    const onAbort = (): void => {
-      if (aborted || exited) return;
-      aborted = true;
-      // If the kill does not end runc (or fails), kill runc itself; the caller's cleanup deletes what it leaves.
-      const killRunc = (): void => {
-        if (!exited) child.kill("SIGKILL");
-      };
-      kill(() => exited).then(() => {
-        graceTimer = setTimeout(killRunc, RUNC_EXIT_GRACE_MS);
-      }, killRunc);
-    };
-    signal.addEventListener("abort", onAbort, { once: true });
+    // If the kill does not end runc (or fails), runc itself is killed; the caller's cleanup deletes what it leaves.
+    const abort = onAbortKill(
+      signal,
+      () => exited,
+      kill,
+      () => child.kill("SIGKILL"),
+    );
 
     const finish = (code: number | null, sig: NodeJS.Signals | null): void => {
       if (settled) return;
       settled = true;
-      clearTimeout(graceTimer);
-      signal.removeEventListener("abort", onAbort);
+      abort.dispose();
       if (callbackError !== undefined) return reject(callbackError);
       const exitCode = code ?? 128 + (sig === null ? 0 : (osConstants.signals[sig] ?? 0));
-      resolve({ exitCode, aborted });
+      resolve({ exitCode, aborted: abort.aborted });
     };
     child.on("error", (err) => {
       if (settled) return;
       settled = true;
-      signal.removeEventListener("abort", onAbort);
+      abort.dispose();
       reject(new UnavailableError(`cannot start runc "${runcPath}": ${messageOf(err)}`, { cause: err }));
     });
     child.on("exit", () => {

@@ -10,10 +10,8 @@
  * process's status, as in the piped mode.
  */
 import { EngineError, messageOf, UnavailableError } from "../errors.js";
+import { onAbortKill } from "./runc-abort.js";
 import type { TerminalIO } from "./types.js";
-
-/** After a successful kill, how long runc may take to exit before it is killed too. */
-const RUNC_EXIT_GRACE_MS = 2_000;
 
 type PtyModule = typeof import("node-pty");
 let ptyModule: Promise<PtyModule> | undefined;
@@ -55,9 +53,7 @@ export async function attachTerminal(
   }
   return new Promise((resolve, reject) => {
     let exited = false;
-    let aborted = false;
     let callbackError: unknown;
-    let graceTimer: NodeJS.Timeout | undefined;
 
     child.onData((data: string | Buffer) => {
       if (callbackError !== undefined) return;
@@ -67,25 +63,18 @@ export async function attachTerminal(
         callbackError = err;
       }
     });
-    const onAbort = (): void => {
-      if (aborted || exited) return;
-      aborted = true;
-      const killRunc = (): void => {
-        if (!exited) child.kill("SIGKILL");
-      };
-      kill(() => exited).then(() => {
-        graceTimer = setTimeout(killRunc, RUNC_EXIT_GRACE_MS);
-      }, killRunc);
-    };
-    signal.addEventListener("abort", onAbort, { once: true });
+    const abort = onAbortKill(
+      signal,
+      () => exited,
+      kill,
+      () => child.kill("SIGKILL"),
+    );
     child.onExit(({ exitCode, signal: sig }) => {
       exited = true;
-      clearTimeout(graceTimer);
-      signal.removeEventListener("abort", onAbort);
+      abort.dispose();
       if (callbackError !== undefined) return reject(callbackError);
-      resolve({ exitCode: sig ? 128 + sig : exitCode, aborted });
+      resolve({ exitCode: sig ? 128 + sig : exitCode, aborted: abort.aborted });
     });
-    if (signal.aborted) onAbort();
     try {
       term.attached?.({
         write: (data) => {
@@ -99,7 +88,7 @@ export async function attachTerminal(
       });
     } catch (err) {
       callbackError = err;
-      onAbort();
+      abort.abortNow();
     }
   });
 }
