@@ -5,7 +5,7 @@
  */
 
 import assert from "node:assert/strict";
-import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
@@ -153,6 +153,29 @@ test("a snapshot committed while mounted settles after its unmount: prepare on i
   } finally {
     await unmount(target).catch(() => undefined);
     db.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test("a removal a crash cut short (directory moved aside, row still there) gets its directory back at open", async () => {
+  const dir = await scratch();
+  try {
+    let db = openDatabase(join(dir, "metadata.db"));
+    let snaps = await OverlaySnapshotter.open(join(dir, "snapshots"), db);
+    const base = await snaps.prepare(undefined);
+    await writeFile(join(dir, "snapshots", String(base.id), "fs", "kept"), "yes");
+    const committed = await snaps.commit(base, "base");
+    db.close();
+    // What detach() does first, and a SIGKILL before its transaction.
+    await rename(join(dir, "snapshots", String(committed.id)), join(dir, "snapshots", `.trash-${committed.id}`));
+
+    db = openDatabase(join(dir, "metadata.db"));
+    snaps = await OverlaySnapshotter.open(join(dir, "snapshots"), db);
+    assert.equal(snaps.get("base")?.id, committed.id);
+    assert.equal(await readFile(join(dir, "snapshots", String(committed.id), "fs", "kept"), "utf8"), "yes");
+    assert.deepEqual(await readdir(join(dir, "snapshots")), [String(committed.id)]);
+    db.close();
+  } finally {
     await rm(dir, { recursive: true, force: true });
   }
 });

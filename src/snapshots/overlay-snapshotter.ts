@@ -62,8 +62,16 @@ export class OverlaySnapshotter implements Snapshotter {
     for (const row of rows) s.#remember(row);
     const known = new Set(rows.map((r) => String(r.id)));
     // Directories of active snapshots, of ones a crash caught before their row, and moved aside for removal.
-    for (const entry of await fs.readdir(root)) {
+    const entries = await fs.readdir(root);
+    for (const entry of entries) {
       if (known.has(entry)) continue;
+      // A removal a crash cut short between moving the directory aside and deleting the row
+      // (detach): the row stands, so its directory goes back.
+      const trashed = /^\.trash-(\d+)$/.exec(entry)?.[1];
+      if (trashed !== undefined && known.has(trashed) && !entries.includes(trashed)) {
+        await fs.rename(path.join(root, entry), path.join(root, trashed));
+        continue;
+      }
       await fs.rm(path.join(root, entry), { recursive: true, force: true });
       s.#strayDirs++;
     }
