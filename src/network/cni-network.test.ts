@@ -15,7 +15,8 @@ import { busyboxRootfs } from "../../test/support/images.js";
 import { CancelledError } from "../errors.js";
 import { RuncExecutor } from "../executor/runc-executor.js";
 import type { Mount, RunSpec } from "../executor/types.js";
-import { CniNetwork, type CniNetworkOptions, firewallTable } from "./cni-network.js";
+import { CniNetwork } from "./cni-network.js";
+import { type CniNetworkOptions, firewallTable } from "./cni-settings.js";
 import type { NetworkNamespace } from "./types.js";
 
 const RUNC = "/usr/sbin/runc";

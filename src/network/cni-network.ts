@@ -36,14 +36,14 @@
  * recycle check on release runs in the background. close() (and the sweep
  * after a crash) does no DEL: 60 namespaces go in ~0.3-1.5 s, not 10-14 s.
  */
-import { createHash } from "node:crypto";
 import * as fs from "node:fs/promises";
 import * as path from "node:path";
-import { EngineError, FailedPreconditionError, InvalidArgumentError, messageOf } from "../errors.js";
+import { EngineError, FailedPreconditionError, messageOf } from "../errors.js";
 import { type Attachment, Attachments } from "./attachments.js";
-import { bridgeConfList, bridgeName, checkRoutes, NETWORK_NAME_RE, type RecordedNetwork, removeHostState } from "./bridge-state.js";
-import { formatSubnet, gatewayOf, type Ipv4Subnet, parseSubnet } from "./cidr.js";
+import { bridgeConfList, checkRoutes, type RecordedNetwork, removeHostState } from "./bridge-state.js";
+import type { Ipv4Subnet } from "./cidr.js";
 import { CniPlugins, hostPortOf } from "./cni-plugins.js";
+import { type CniNetworkOptions, firewallTable, resolveCniSettings } from "./cni-settings.js";
 import { DnsmasqServer } from "./dnsmasq-server.js";
 import { HostAddresses } from "./host-addresses.js";
 import { cleanupLeftovers, type LeftoverReport } from "./leftovers.js";
@@ -53,30 +53,7 @@ import { checkHostname, checkIpv4, parseNameservers, renderHosts, renderResolvCo
 import { scopeLabel } from "./scope.js";
 import { ServiceFirewall } from "./service-firewall.js";
 import { runSteps } from "./steps.js";
-import type { AcquireOptions, HostEntry, Network, NetworkLog, NetworkNamespace, ReleaseOptions } from "./types.js";
-
-export const DEFAULT_NETWORK_NAME = "tanto";
-export const DEFAULT_NETWORK_CIDR = "10.87.0.0/16";
-export const DEFAULT_POOL_SIZE = 4;
-export const DEFAULT_DOMAIN = "tanto.internal";
-
-export interface CniNetworkOptions {
-  /** Directory private to this network (e.g. <engine root>/network); its path also names the namespaces. */
-  stateDir: string;
-  /** Network name: CNI's `name`, in iptables comments, and the bridge's name. Default "tanto". */
-  name?: string;
-  /** IPv4 subnet; must not overlap a host route. Default 10.87.0.0/16. */
-  subnet?: string;
-  /** Ready namespaces to keep. Default 4; 0 attaches one per acquire. */
-  poolSize?: number;
-  /** Search domain of registered names. Default "tanto.internal". */
-  domain?: string;
-  cniPath?: string;
-  dnsmasqPath?: string;
-  /** Where the host's nameservers come from. Default /etc/resolv.conf. */
-  hostResolvConf?: string;
-  log?: NetworkLog;
-}
+import type { AcquireOptions, HostEntry, Network, NetworkNamespace, ReleaseOptions } from "./types.js";
 
 export interface NetworkStats {
   ready: number;
@@ -108,22 +85,16 @@ export class CniNetwork implements Network {
 
   constructor(opts: CniNetworkOptions) {
     this.#opts = opts;
-    this.name = opts.name ?? DEFAULT_NETWORK_NAME;
-    if (!NETWORK_NAME_RE.test(this.name) || this.name.length > 64) {
-      throw new InvalidArgumentError(`invalid network name "${this.name}": want letters, digits, "_", "." and "-", at most 64 characters`);
-    }
-    this.#subnet = parseSubnet(opts.subnet ?? DEFAULT_NETWORK_CIDR);
-    this.subnet = formatSubnet(this.#subnet);
-    this.gateway = gatewayOf(this.#subnet);
-    this.bridge = bridgeName(this.name);
-    this.domain = opts.domain ?? DEFAULT_DOMAIN;
-    checkHostname(this.domain, "network domain");
-    const poolSize = opts.poolSize ?? DEFAULT_POOL_SIZE;
-    if (!Number.isInteger(poolSize) || poolSize < 0 || poolSize > 256) {
-      throw new InvalidArgumentError(`invalid network pool size ${poolSize}: want an integer from 0 to 256`);
-    }
-    this.stateDir = path.resolve(opts.stateDir);
-    this.prefix = `tanto-${createHash("sha256").update(this.stateDir).digest("hex").slice(0, 8)}-`;
+    const settings = resolveCniSettings(opts);
+    this.name = settings.name;
+    this.bridge = settings.bridge;
+    this.gateway = settings.gateway;
+    this.domain = settings.domain;
+    this.stateDir = settings.stateDir;
+    this.prefix = settings.prefix;
+    this.#subnet = settings.subnet;
+    this.subnet = settings.cidr;
+    const poolSize = settings.poolSize;
     this.#firewall = new ServiceFirewall(firewallTable(this.prefix), opts.log);
     this.#hostAddresses = new HostAddresses(this.name, this.bridge, this.#subnet);
     this.#plugins = new CniPlugins(bridgeConfList(this.stateDir, this.name, this.bridge, this.#subnet), opts.cniPath ?? "/usr/lib/cni");
@@ -401,9 +372,4 @@ export class CniNetwork implements Network {
       opts,
     );
   }
-}
-
-/** The nftables table of the network whose namespaces are named with `prefix` ("tanto-<hash>-"). */
-export function firewallTable(prefix: string): string {
-  return prefix.replace(/-$/, "");
 }

@@ -12,7 +12,8 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { CniNetwork, type CniNetworkOptions, firewallTable } from "./cni-network.js";
+import { CniNetwork } from "./cni-network.js";
+import { type CniNetworkOptions, firewallTable } from "./cni-settings.js";
 
 const canRun = process.getuid?.() === 0 && existsSync("/usr/lib/cni/bridge") && existsSync("/usr/sbin/dnsmasq");
 const POOL = 60;
