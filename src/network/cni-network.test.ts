@@ -6,12 +6,12 @@
  * namespaces created here. Service isolation: service-firewall.test.ts.
  */
 import assert from "node:assert/strict";
-import { type ChildProcess, execFileSync, spawn, spawnSync } from "node:child_process";
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { type ChildProcess, spawn } from "node:child_process";
+import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { busyboxRootfs } from "../../test/support/images.js";
+import { alive, linkExists, networkToCrash, sh, until, webRootfs } from "../../test/support/network.js";
 import { CancelledError } from "../errors.js";
 import { RuncExecutor } from "../executor/runc-executor.js";
 import type { Mount, RunSpec } from "../executor/types.js";
@@ -31,10 +31,6 @@ const canRun =
 const ROOT_USER = { uid: 0, gid: 0, additionalGids: [] };
 const POOL_SIZE = 3;
 
-function sh(cmd: string, args: string[]): string {
-  return execFileSync(cmd, args, { encoding: "utf8" });
-}
-
 function netnsNames(): string[] {
   return sh("ip", ["netns", "list"])
     .split("\n")
@@ -42,25 +38,8 @@ function netnsNames(): string[] {
     .filter((n) => n !== "");
 }
 
-function linkExists(dev: string): boolean {
-  return spawnSync("ip", ["link", "show", "dev", dev], { stdio: "ignore" }).status === 0;
-}
-
 function iptablesDump(): string {
   return sh("iptables", ["-w", "-S"]) + sh("iptables", ["-w", "-t", "nat", "-S"]);
-}
-
-function alive(pid: number): boolean {
-  const stat = existsSync(`/proc/${pid}/stat`) ? readFileSync(`/proc/${pid}/stat`, "utf8") : "";
-  return stat !== "" && !/^\d+ \(.*\) Z /.test(stat);
-}
-
-async function until(what: string, ok: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!ok()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
 }
 
 /** Everything a network leaves on the host that names it: namespaces, bridge, iptables rules, its dnsmasq. */
@@ -101,12 +80,7 @@ describe("CniNetwork", { skip: canRun ? false : "needs root, containernetworking
     // dnsmasq re-reads its hosts file after dropping root: the path must be traversable.
     chmodSync(work, 0o711);
     rootfs = join(work, "rootfs");
-    await busyboxRootfs(rootfs);
-    mkdirSync(join(rootfs, "www"));
-    writeFileSync(join(rootfs, "www/index.html"), "hello from web\n");
-    // Mount targets for the resolver files, so runc need not create them.
-    writeFileSync(join(rootfs, "etc/resolv.conf"), "");
-    writeFileSync(join(rootfs, "etc/hosts"), "");
+    await webRootfs(rootfs, "hello from web\n");
     executor = new RuncExecutor({ runcPath: RUNC, root: join(work, "runc"), bundleDir: join(work, "bundles") });
     // The host's resolver, as a stub on loopback like systemd-resolved's 127.0.0.53: a dnsmasq that knows one name.
     upstream = spawn(
@@ -291,29 +265,9 @@ describe("CniNetwork", { skip: canRun ? false : "needs root, containernetworking
 
   it("removes what a crashed engine left at the next start", async () => {
     const crashOpts: CniNetworkOptions = { stateDir: join(work, "crashed"), name: `tnt-c${process.pid % 100000}`, subnet: testSubnet(1), poolSize: 2 };
-    const moduleUrl = new URL("./cni-network.js", import.meta.url).href;
-    const program = `
-      const { CniNetwork } = await import(${JSON.stringify(moduleUrl)});
-      const net = new CniNetwork(${JSON.stringify(crashOpts)});
-      await net.start();
-      const a = await net.acquire();
-      await net.acquire();
-      await net.register("svc", a.ip);
-      console.log(JSON.stringify({ dnsPid: net.dnsPid, prefix: net.prefix, bridge: net.bridge, name: net.name, subnet: net.subnet }));
-      setInterval(() => {}, 1000);
-    `;
-    const child = spawn(process.execPath, ["--input-type=module", "-e", program], { stdio: ["ignore", "pipe", "inherit"] });
-    const line = await new Promise<string>((resolve, reject) => {
-      let out = "";
-      child.stdout.setEncoding("utf8").on("data", (d: string) => {
-        out += d;
-        if (out.includes("\n")) resolve(out.split("\n")[0] ?? "");
-      });
-      child.on("exit", (code) => reject(new Error(`engine stand-in exited with ${code} before it was ready`)));
-    });
-    const crashed = JSON.parse(line) as { dnsPid: number; prefix: string; bridge: string; name: string; subnet: string };
-    child.kill("SIGKILL");
-    await new Promise((r) => child.once("close", r));
+    const stand = await networkToCrash(crashOpts, `const a = await net.acquire(); await net.acquire(); await net.register("svc", a.ip);`);
+    const crashed = stand.shown;
+    await stand.kill();
 
     const chains = iptablesDump()
       .split("\n")

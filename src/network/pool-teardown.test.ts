@@ -7,11 +7,11 @@
  * picked from the pid (cni-network.test.ts has 10.88).
  */
 import assert from "node:assert/strict";
-import { execFileSync, spawn, spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
+import { alive, linkExists, networkToCrash, type ShownNetwork, sh, until } from "../../test/support/network.js";
 import { CniNetwork } from "./cni-network.js";
 import { type CniNetworkOptions, firewallTable } from "./cni-settings.js";
 
@@ -20,17 +20,9 @@ const POOL = 60;
 /** What the old one-DEL-per-namespace close took for this pool on the 2-core dev machine: 10–18 s. */
 const STOP_WITHIN_MS = 5_000;
 
-const sh = (cmd: string, args: string[]): string => execFileSync(cmd, args, { encoding: "utf8" });
-const linkExists = (dev: string): boolean => spawnSync("ip", ["link", "show", "dev", dev], { stdio: "ignore" }).status === 0;
 const testSubnet = (offset: number): string => `10.89.${((process.pid + offset) % 250) + 1}.0/24`;
 
-interface Shown {
-  prefix: string;
-  bridge: string;
-  name: string;
-  subnet: string;
-  dnsPid: number | undefined;
-}
+type Shown = Omit<ShownNetwork, "dnsPid"> & { dnsPid: number | undefined };
 
 /** The host ends of the bridge's links, while it runs. */
 function ports(bridge: string): string[] {
@@ -43,25 +35,16 @@ function traces(net: Shown, links: string[]) {
   const rules = (sh("iptables", ["-w", "-S"]) + sh("iptables", ["-w", "-t", "nat", "-S"]))
     .split("\n")
     .filter((l) => l.includes(`\\"${net.name}\\"`) || l.includes(subnetPrefix));
-  const stat = net.dnsPid !== undefined && existsSync(`/proc/${net.dnsPid}/stat`) ? readFileSync(`/proc/${net.dnsPid}/stat`, "utf8") : "";
   return {
     namespaces: readdirSync("/run/netns").filter((n) => n.startsWith(net.prefix)),
     links: links.filter(linkExists),
     bridge: linkExists(net.bridge),
     rules,
-    dnsmasq: stat !== "" && !/^\d+ \(.*\) Z /.test(stat),
+    dnsmasq: net.dnsPid !== undefined && alive(net.dnsPid),
     nftables: sh("nft", ["list", "tables"]).includes(`bridge ${firewallTable(net.prefix)}\n`),
   };
 }
 const NOTHING = { namespaces: [], links: [], bridge: false, rules: [], dnsmasq: false, nftables: false };
-
-async function until(what: string, ok: () => boolean, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!ok()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 describe("a large namespace pool", { skip: canRun ? false : "needs root, containernetworking-plugins, dnsmasq" }, () => {
   let work: string;
@@ -75,7 +58,7 @@ describe("a large namespace pool", { skip: canRun ? false : "needs root, contain
     const net = new CniNetwork(opts);
     try {
       await net.start();
-      await until(`${POOL} namespaces ready`, () => net.stats().ready >= POOL, 180_000);
+      await until(`${POOL} namespaces ready`, () => net.stats().ready >= POOL, 180_000, 100);
       const used = [await net.acquire({ scope: "s1" }), await net.acquire()];
       await net.isolate(used[0]?.ip ?? "", "s1");
       const shown: Shown = { prefix: net.prefix, bridge: net.bridge, name: net.name, subnet: net.subnet, dnsPid: net.dnsPid };
@@ -97,29 +80,10 @@ describe("a large namespace pool", { skip: canRun ? false : "needs root, contain
 
   it(`sweeps ${POOL} namespaces a killed engine left within ${STOP_WITHIN_MS / 1000} s, and leaves nothing`, async (t) => {
     const opts: CniNetworkOptions = { stateDir: join(work, "crashed"), name: `tnt-q${process.pid % 100000}`, subnet: testSubnet(1), poolSize: POOL };
-    const moduleUrl = new URL("./cni-network.js", import.meta.url).href;
-    const program = `
-      const { CniNetwork } = await import(${JSON.stringify(moduleUrl)});
-      const net = new CniNetwork(${JSON.stringify(opts)});
-      await net.start();
-      while (net.stats().ready < ${POOL}) await new Promise((r) => setTimeout(r, 100));
-      await net.acquire();
-      console.log(JSON.stringify({ dnsPid: net.dnsPid, prefix: net.prefix, bridge: net.bridge, name: net.name, subnet: net.subnet }));
-      setInterval(() => {}, 1000);
-    `;
-    const child = spawn(process.execPath, ["--input-type=module", "-e", program], { stdio: ["ignore", "pipe", "inherit"] });
-    const line = await new Promise<string>((resolve, reject) => {
-      let out = "";
-      child.stdout.setEncoding("utf8").on("data", (d: string) => {
-        out += d;
-        if (out.includes("\n")) resolve(out.split("\n")[0] ?? "");
-      });
-      child.on("exit", (code) => reject(new Error(`engine stand-in exited with ${code} before it was ready`)));
-    });
-    const shown = JSON.parse(line) as Shown;
+    const stand = await networkToCrash(opts, `while (net.stats().ready < ${POOL}) await new Promise((r) => setTimeout(r, 100)); await net.acquire();`);
+    const shown = stand.shown;
     const links = ports(shown.bridge);
-    child.kill("SIGKILL");
-    await new Promise((r) => child.once("close", r));
+    await stand.kill();
     assert.ok(traces(shown, links).namespaces.length >= POOL, "the killed engine left its namespaces");
 
     const fresh = new CniNetwork(opts);
@@ -129,7 +93,7 @@ describe("a large namespace pool", { skip: canRun ? false : "needs root, contain
     t.diagnostic(`sweep of ${report.namespaces} namespaces: ${Math.round(ms)} ms`);
     assert.ok(report.namespaces >= POOL, `${report.namespaces} namespaces swept`);
     assert.deepEqual(report.bridges, [shown.bridge]);
-    await until("the leftover dnsmasq gone", () => !traces(shown, []).dnsmasq, 5_000);
+    await until("the leftover dnsmasq gone", () => !traces(shown, []).dnsmasq, 5_000, 100);
     assert.deepEqual(traces(shown, links), NOTHING);
     assert.equal(existsSync(join(opts.stateDir, "cni")), false, "IPAM reservations and ADD results are gone");
     assert.ok(ms < STOP_WITHIN_MS, `the sweep took ${Math.round(ms)} ms`);

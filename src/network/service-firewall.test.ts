@@ -8,11 +8,11 @@
  */
 import assert from "node:assert/strict";
 import { execFileSync, spawnSync } from "node:child_process";
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { busyboxRootfs } from "../../test/support/images.js";
+import { until, webRootfs } from "../../test/support/network.js";
 import { RuncExecutor } from "../executor/runc-executor.js";
 import type { RunSpec } from "../executor/types.js";
 import { CniNetwork } from "./cni-network.js";
@@ -28,14 +28,6 @@ const canRun =
   existsSync("/bin/busybox") &&
   existsSync("/usr/bin/tini-static");
 
-async function until(what: string, ok: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!ok()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting: ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
 describe("service isolation", { skip: canRun ? false : "needs root, containernetworking-plugins, dnsmasq, nftables, runc, busybox-static, tini" }, () => {
   let work: string;
   let rootfs: string;
@@ -47,11 +39,7 @@ describe("service isolation", { skip: canRun ? false : "needs root, containernet
     work = mkdtempSync(join(tmpdir(), "tanto-fw-"));
     chmodSync(work, 0o711);
     rootfs = join(work, "rootfs");
-    await busyboxRootfs(rootfs);
-    mkdirSync(join(rootfs, "www"));
-    writeFileSync(join(rootfs, "www/index.html"), "served\n");
-    writeFileSync(join(rootfs, "etc/resolv.conf"), "");
-    writeFileSync(join(rootfs, "etc/hosts"), "");
+    await webRootfs(rootfs, "served\n");
     executor = new RuncExecutor({ runcPath: RUNC, root: join(work, "runc"), bundleDir: join(work, "bundles") });
     net = new CniNetwork({
       stateDir: join(work, "network"),
