@@ -1,69 +1,29 @@
-/**
- * Local repositories: a directory holding a `.git` (Directory.asGit), read
- * and checked out with Debian's `git`, on this machine's view of the
- * directory's snapshot. Nothing is fetched from anywhere: the refs, commits
- * and worktree are the directory's own.
- *
- *   const refs = await listLocalRefs(dir);                  // like ls-remote
- *   await checkoutLocal(dir, commit, dest, { keepGitDir: true, depth: 1 });
- *   await cleanWorktree(dir, scratch);                      // worktree back to HEAD
- *
- * git runs with no user or system configuration and trusts the directory
- * whoever owns its files (`safe.directory=*`): the files came from the client
- * or a container, not from another user of this machine.
- */
-import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import * as fs from "node:fs/promises";
 import * as path from "node:path";
-import { CancelledError, EngineError, FailedPreconditionError, InvalidArgumentError, UnavailableError } from "../errors.js";
+import { EngineError, FailedPreconditionError, InvalidArgumentError } from "../errors.js";
 import { normalizeCheckoutTimes } from "./checkout-times.js";
+import { type GitRun, spawnGit } from "./git-process.js";
 import { isCommitSha, type RemoteRefs } from "./git-refs.js";
-
-export interface GitRun {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
 
 /** Run git with no configuration but the command line's, never prompting. */
 export function runGit(args: readonly string[], opts: { cwd?: string; signal?: AbortSignal; env?: Record<string, string> } = {}): Promise<GitRun> {
-  return new Promise((resolve, reject) => {
-    if (opts.signal?.aborted) return reject(new CancelledError());
-    const child = spawn("git", ["-c", "safe.directory=*", "-c", "gc.auto=0", "-c", "maintenance.auto=false", ...args], {
-      stdio: ["ignore", "pipe", "pipe"],
-      ...(opts.cwd ? { cwd: opts.cwd } : {}),
-      env: {
-        PATH: process.env["PATH"] ?? "/usr/local/bin:/usr/bin:/bin",
-        HOME: "/nonexistent",
-        LANG: "C",
-        LC_ALL: "C",
-        GIT_TERMINAL_PROMPT: "0",
-        GIT_CONFIG_NOSYSTEM: "1",
-        GIT_CONFIG_GLOBAL: "/dev/null",
-        GIT_AUTHOR_NAME: "tanto",
-        GIT_AUTHOR_EMAIL: "tanto@localhost",
-        GIT_COMMITTER_NAME: "tanto",
-        GIT_COMMITTER_EMAIL: "tanto@localhost",
-        ...opts.env,
-      },
-    });
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    child.stdout.on("data", (d: Buffer) => out.push(d));
-    child.stderr.on("data", (d: Buffer) => err.push(d));
-    const onAbort = (): void => void child.kill("SIGKILL");
-    opts.signal?.addEventListener("abort", onAbort, { once: true });
-    child.on("error", (e) => {
-      opts.signal?.removeEventListener("abort", onAbort);
-      reject(new UnavailableError(`cannot run git: ${e.message}`, { cause: e }));
-    });
-    child.on("close", (code) => {
-      opts.signal?.removeEventListener("abort", onAbort);
-      if (opts.signal?.aborted) reject(new CancelledError());
-      else resolve({ code: code ?? -1, stdout: Buffer.concat(out).toString("utf8"), stderr: Buffer.concat(err).toString("utf8") });
-    });
-  });
+  const env = {
+    PATH: process.env["PATH"] ?? "/usr/local/bin:/usr/bin:/bin",
+    HOME: "/nonexistent",
+    LANG: "C",
+    LC_ALL: "C",
+    GIT_TERMINAL_PROMPT: "0",
+    GIT_CONFIG_NOSYSTEM: "1",
+    GIT_CONFIG_GLOBAL: "/dev/null",
+    GIT_AUTHOR_NAME: "tanto",
+    GIT_AUTHOR_EMAIL: "tanto@localhost",
+    GIT_COMMITTER_NAME: "tanto",
+    GIT_COMMITTER_EMAIL: "tanto@localhost",
+    ...opts.env,
+  };
+  const runOpts = { ...(opts.cwd ? { cwd: opts.cwd } : {}), ...(opts.signal ? { signal: opts.signal } : {}) };
+  return spawnGit(["-c", "safe.directory=*", "-c", "gc.auto=0", "-c", "maintenance.auto=false", ...args], env, runOpts);
 }
 
 /** Run git and fail with its stderr unless it exits 0 (or one of `ok`). */

@@ -16,16 +16,16 @@
  * transports for remote URLs: the engine's own disk is not a git source.
  */
 
-import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { renameSync } from "node:fs";
 import * as fs from "node:fs/promises";
 import * as path from "node:path";
-import { CancelledError, EngineError, InvalidArgumentError, NotFoundError, UnavailableError } from "../errors.js";
+import { EngineError, InvalidArgumentError, NotFoundError, UnavailableError } from "../errors.js";
 import { digestHex, sha256 } from "../oci/digest.js";
 import { listEntries, mtimeMs } from "../util/disk-usage.js";
 import { KeyedLock } from "../util/keyed-lock.js";
 import { normalizeCheckoutTimes } from "./checkout-times.js";
+import { type GitRun, spawnGit } from "./git-process.js";
 import { isCommitSha, parseLsRemote, type RemoteRefs } from "./git-refs.js";
 
 export interface CheckoutOptions {
@@ -256,38 +256,18 @@ export class GitSource {
     return r.stdout;
   }
 
-  #git(args: string[], opts: { signal?: AbortSignal; env?: Record<string, string> } = {}): Promise<{ code: number; stdout: string; stderr: string }> {
-    return new Promise((resolve, reject) => {
-      if (opts.signal?.aborted) return reject(new CancelledError());
-      const child = spawn("git", args, {
-        stdio: ["ignore", "pipe", "pipe"],
-        env: {
-          PATH: process.env["PATH"] ?? "/usr/local/bin:/usr/bin:/bin",
-          HOME: path.join(this.root, "home"),
-          LANG: "C",
-          GIT_TERMINAL_PROMPT: "0",
-          GIT_CONFIG_NOSYSTEM: "1",
-          GIT_CONFIG_GLOBAL: "/dev/null",
-          GIT_SSH_COMMAND: "ssh -o BatchMode=yes",
-          ...opts.env,
-        },
-      });
-      let stdout = "";
-      let stderr = "";
-      child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
-      child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-      const onAbort = (): void => void child.kill("SIGKILL");
-      opts.signal?.addEventListener("abort", onAbort, { once: true });
-      child.on("error", (err) => {
-        opts.signal?.removeEventListener("abort", onAbort);
-        reject(new UnavailableError(`cannot run git: ${err.message}`, { cause: err }));
-      });
-      child.on("close", (code) => {
-        opts.signal?.removeEventListener("abort", onAbort);
-        if (opts.signal?.aborted) reject(new CancelledError());
-        else resolve({ code: code ?? -1, stdout, stderr });
-      });
-    });
+  #git(args: string[], opts: { signal?: AbortSignal; env?: Record<string, string> } = {}): Promise<GitRun> {
+    const env = {
+      PATH: process.env["PATH"] ?? "/usr/local/bin:/usr/bin:/bin",
+      HOME: path.join(this.root, "home"),
+      LANG: "C",
+      GIT_TERMINAL_PROMPT: "0",
+      GIT_CONFIG_NOSYSTEM: "1",
+      GIT_CONFIG_GLOBAL: "/dev/null",
+      GIT_SSH_COMMAND: "ssh -o BatchMode=yes",
+      ...opts.env,
+    };
+    return spawnGit(args, env, opts.signal ? { signal: opts.signal } : {});
   }
 }
 
