@@ -62,14 +62,7 @@ export function callHelp(model: ModuleModel, fn: Fn, commandPath: string): strin
   out += "USAGE\n  " + commandPath + (args.length > 0 ? " [arguments]" : "") + (fns.length > 0 ? " <function>" : "") + "\n";
   if (fns.length > 0) out += "\nFUNCTIONS\n" + table(fns.map((f) => [f.cmd, shortDescription(f.description)]));
   if (args.length > 0) out += "\nARGUMENTS\n" + table(args.map((a) => [`--${a.flag} ${typeString(a.type)}`, argText(model, a)]));
-  out +=
-    "\nOPTIONS\n" +
-    table([
-      ["-j, --json", "Present result as JSON"],
-      ["-m, --mod string", "Module reference to load, either a local path or a remote git repo (defaults to current directory)"],
-      ["-M, --no-mod", "Don't automatically load a module (mutually exclusive with --mod)"],
-      ["-o, --output string", "Save the result to a local file or directory"],
-    ]);
+  out += OPTIONS;
   if (fns.length > 0) out += `\nUse "${commandPath} <function> --help" for more information on a function.\n`;
   return out;
 }

@@ -20,12 +20,12 @@
  */
 import * as path from "node:path";
 import { type Container, withExec } from "../../../core/container.js";
-import { globDir, readFileAt, statAt } from "../../../core/evaluate.js";
+import { globDir, statAt } from "../../../core/evaluate.js";
 import { type Change, changeFs } from "../../../core/filesystem.js";
 import type { RequestContext } from "../../../core/types.js";
 import { Directory } from "../../../core/values.js";
-import { NotFoundError } from "../../../errors.js";
 import { generatePythonClient } from "../../codegen/python/generate.js";
+import { readOptional, sourceDir } from "../module-files.js";
 import type { ModuleInfo, SdkRuntime } from "../types.js";
 import { pythonBase, wheelGenPy } from "./base-image.js";
 import { withPythonDependencies } from "./dependencies.js";
@@ -47,19 +47,6 @@ import {
 } from "./sdk-files.js";
 
 const PATH = `${VENV}/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin`;
-
-function sourceDir(mod: ModuleInfo): Directory {
-  return new Directory(mod.contextDirectory.source, path.posix.join(mod.contextDirectory.path, mod.sourceSubpath || "."));
-}
-
-async function readOptional(ctx: RequestContext, dir: Directory, file: string): Promise<string | undefined> {
-  try {
-    return (await readFileAt(ctx, dir.source, path.posix.join(dir.path, file))).toString("utf8");
-  } catch (err) {
-    if (err instanceof NotFoundError) return undefined;
-    throw err;
-  }
-}
 
 async function hasPythonSource(ctx: RequestContext, src: Directory): Promise<boolean> {
   if (!src.source) return false;

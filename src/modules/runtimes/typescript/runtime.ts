@@ -19,13 +19,13 @@
  */
 import * as path from "node:path";
 import type { Container } from "../../../core/container.js";
-import { globDir, readFileAt, statAt } from "../../../core/evaluate.js";
+import { globDir, statAt } from "../../../core/evaluate.js";
 import { type Change, changeFs } from "../../../core/filesystem.js";
 import type { RequestContext } from "../../../core/types.js";
 import { Directory } from "../../../core/values.js";
-import { NotFoundError } from "../../../errors.js";
 import { generateTypescriptClient } from "../../codegen/typescript/generate.js";
 import { BoundedMemo } from "../../memo.js";
+import { readOptional, sourceDir } from "../module-files.js";
 import type { ModuleInfo, SdkRuntime } from "../types.js";
 import { typescriptBase } from "./base-image.js";
 import { withDependencies } from "./dependencies.js";
@@ -44,20 +44,6 @@ import {
   updatePackageJson,
   updateTsconfig,
 } from "./sdk-files.js";
-
-/** The module's source directory (the context directory at the source subpath). */
-function sourceDir(mod: ModuleInfo): Directory {
-  return new Directory(mod.contextDirectory.source, path.posix.join(mod.contextDirectory.path, mod.sourceSubpath || "."));
-}
-
-async function readOptional(ctx: RequestContext, dir: Directory, file: string): Promise<string | undefined> {
-  try {
-    return (await readFileAt(ctx, dir.source, path.posix.join(dir.path, file))).toString("utf8");
-  } catch (err) {
-    if (err instanceof NotFoundError) return undefined;
-    throw err;
-  }
-}
 
 /** The sdk/ directory: the library's entry points and the generated client (`generateTypescriptClient`). */
 export function sdkChanges(dest: string, clientGenTs: string, coreJs = SDK_CORE_JS): Change[] {
