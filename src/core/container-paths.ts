@@ -27,6 +27,11 @@ export function underMount(c: Container, p: string): { source: Directory["source
   return m ? { source: m.source, path: path.posix.join(m.path, path.posix.relative(m.target, p)) } : undefined;
 }
 
+/** Where container path `p` is read from: the source of the mount it falls under, else the rootfs. */
+export function locate(c: Container, p: string): { source: Directory["source"]; path: string } {
+  return underMount(c, p) ?? { source: c.state.rootfs, path: p };
+}
+
 /** Apply `make(at)` at container path `p`: in the rootfs, or in the source of the mount `p` falls under. */
 export function changeAt(c: Container, p: string, make: (at: string) => Change[], name: string): Container {
   const m = mountOf(c, p);

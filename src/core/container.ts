@@ -5,6 +5,7 @@
  * value; nothing runs until a leaf field needs a result.
  */
 
+import { InvalidArgumentError } from "../errors.js";
 import { cleanPath } from "../fsutil/in-root.js";
 import type { ResolvedImage } from "../images/image-store.js";
 import type { ImageConfig } from "../oci/image.js";
@@ -160,6 +161,16 @@ export class Container {
 
   withoutLabel(name: string): Container {
     return this.with({ labels: this.state.labels.filter(([k]) => k !== name) });
+  }
+
+  /** Expose `p` (replacing the same port and protocol); refuses a port outside 1-65535. */
+  withExposedPort(p: ExposedPort): Container {
+    if (!Number.isInteger(p.port) || p.port < 1 || p.port > 65535) throw new InvalidArgumentError(`invalid port ${p.port}: want 1 to 65535`);
+    return this.with({ exposedPorts: [...this.withoutExposedPort(p.port, p.protocol).state.exposedPorts, p] });
+  }
+
+  withoutExposedPort(port: number, protocol: ExposedPort["protocol"]): Container {
+    return this.with({ exposedPorts: this.state.exposedPorts.filter((p) => !(p.port === port && p.protocol === protocol)) });
   }
 
   withWorkdir(path: string): Container {

@@ -1,17 +1,18 @@
 /** Container: configuration changes are pure; leaves solve the recipe. */
 import * as path from "node:path";
-import { type CacheSharingMode, type Container, fromAddress, withExec } from "../../core/container.js";
-import { changeAt, underMount } from "../../core/container-paths.js";
-import { execResult, statAt, syncContainer } from "../../core/evaluate.js";
+import { type CacheSharingMode, type Container, fromAddress, splitEnv, withExec } from "../../core/container.js";
+import { changeAt, locate, underMount } from "../../core/container-paths.js";
+import { execResult, syncContainer } from "../../core/evaluate.js";
 import { type Change, changeFs, removal } from "../../core/filesystem.js";
 import { encodeId } from "../../core/ids.js";
+import { existingDirectory, existingFile, pathExists, statPath } from "../../core/path-lookups.js";
 import type { Service } from "../../core/service.js";
 import type { RequestContext } from "../../core/types.js";
 import { type CacheVolume, Directory, File, NamedValue, Port } from "../../core/values.js";
 import { InvalidArgumentError } from "../../errors.js";
 import { loadObject } from "../objects.js";
 import { type Args, bool, containerPath, expand, optInt, optStr, permissions, str, strList } from "./args.js";
-import { copyDirectory, copyFile, existingDirectory, existingFile, statPath } from "./directory.js";
+import { copyDirectory, copyFile } from "./directory.js";
 
 function exec(c: Container, a: Args): Container {
   let args = strList(a, "args").map((x) => expand(c, a, x));
@@ -74,11 +75,7 @@ export const containerResolvers = {
   withEnvVariable: (c: Container, a: Args) => c.withEnvVariable(str(a, "name"), expand(c, a, str(a, "value"))),
   withoutEnvVariable: (c: Container, a: Args) => c.withoutEnvVariable(str(a, "name")),
   envVariable: (c: Container, a: Args) => c.envVariable(str(a, "name")) ?? null,
-  envVariables: (c: Container) =>
-    c.state.env.map((e) => {
-      const i = e.indexOf("=");
-      return new NamedValue("EnvVariable", i < 0 ? e : e.slice(0, i), i < 0 ? "" : e.slice(i + 1));
-    }),
+  envVariables: (c: Container) => c.state.env.map((e) => new NamedValue("EnvVariable", ...splitEnv(e))),
   withWorkdir: (c: Container, a: Args) => c.withWorkdir(expand(c, a, str(a, "path"))),
   withoutWorkdir: (c: Container) => c.with({ workdir: "" }),
   workdir: (c: Container) => c.state.workdir || "/",
@@ -96,16 +93,15 @@ export const containerResolvers = {
   label: (c: Container, a: Args) => c.state.labels.find(([k]) => k === str(a, "name"))?.[1] ?? null,
   labels: (c: Container) => c.state.labels.map(([k, v]) => new NamedValue("Label", k, v)),
   withExposedPort: (c: Container, a: Args) => {
-    const port = optInt(a, "port") ?? 0;
-    if (!Number.isInteger(port) || port < 1 || port > 65535) throw new InvalidArgumentError(`invalid port ${port}: want 1 to 65535`);
-    const protocol = (optStr(a, "protocol") ?? "TCP") as "TCP" | "UDP";
     const description = optStr(a, "description");
-    const others = c.state.exposedPorts.filter((p) => !(p.port === port && p.protocol === protocol));
-    const skip = bool(a, "experimentalSkipHealthcheck");
-    return c.with({ exposedPorts: [...others, { port, protocol, ...(description ? { description } : {}), ...(skip ? { skipHealthcheck: true } : {}) }] });
+    return c.withExposedPort({
+      port: optInt(a, "port") ?? 0,
+      protocol: (optStr(a, "protocol") ?? "TCP") as "TCP" | "UDP",
+      ...(description ? { description } : {}),
+      ...(bool(a, "experimentalSkipHealthcheck") ? { skipHealthcheck: true } : {}),
+    });
   },
-  withoutExposedPort: (c: Container, a: Args) =>
-    c.with({ exposedPorts: c.state.exposedPorts.filter((p) => !(p.port === a["port"] && p.protocol === (optStr(a, "protocol") ?? "TCP"))) }),
+  withoutExposedPort: (c: Container, a: Args) => c.withoutExposedPort(optInt(a, "port") ?? 0, (optStr(a, "protocol") ?? "TCP") as "TCP" | "UDP"),
   exposedPorts: (c: Container) => c.state.exposedPorts.map((p) => new Port(p.port, p.protocol, p.description, p.skipHealthcheck === true)),
 
   withMountedCache: (c: Container, a: Args) => {
@@ -192,26 +188,19 @@ export const containerResolvers = {
     return changeAt(c, link, (at) => [{ action: "symlink", target, link: at }], `withSymlink ${link}`);
   },
   file: (c: Container, a: Args, ctx: RequestContext) => {
-    const p = containerPath(c, a);
-    const m = underMount(c, p);
-    return m ? existingFile(ctx, m.source, m.path) : existingFile(ctx, c.state.rootfs, p);
+    const at = locate(c, containerPath(c, a));
+    return existingFile(ctx, at.source, at.path);
   },
   directory: (c: Container, a: Args, ctx: RequestContext) => {
-    const p = containerPath(c, a);
-    const m = underMount(c, p);
-    return m ? existingDirectory(ctx, m.source, m.path) : existingDirectory(ctx, c.state.rootfs, p);
+    const at = locate(c, containerPath(c, a));
+    return existingDirectory(ctx, at.source, at.path);
   },
-  exists: async (c: Container, a: Args, ctx: RequestContext) => {
-    // Only a missing path is false: a container that fails to build raises.
-    const p = containerPath(c, a);
-    const m = underMount(c, p);
-    const st = await statAt(ctx, m ? m.source : c.state.rootfs, m ? m.path : p, !bool(a, "doNotFollowSymlinks"));
-    const want = optStr(a, "expectedType");
-    return st !== undefined && (want === undefined || `${st.type}_TYPE` === want);
+  exists: (c: Container, a: Args, ctx: RequestContext) => {
+    const at = locate(c, containerPath(c, a));
+    return pathExists(ctx, at.source, at.path, !bool(a, "doNotFollowSymlinks"), optStr(a, "expectedType"));
   },
   stat: (c: Container, a: Args, ctx: RequestContext) => {
-    const p = containerPath(c, a);
-    const m = underMount(c, p);
-    return statPath(ctx, new Directory(m ? m.source : c.state.rootfs, "/"), m ? m.path : p, !bool(a, "doNotFollowSymlinks"));
+    const at = locate(c, containerPath(c, a));
+    return statPath(ctx, new Directory(at.source, "/"), at.path, !bool(a, "doNotFollowSymlinks"));
   },
 };

@@ -1,36 +1,17 @@
 /** Directory and File: paths inside a vertex's output, changed by file ops. */
 import * as path from "node:path";
-import { digestTree, fileDigest, globDir, listDir, readFileAt, solve, statAt } from "../../core/evaluate.js";
+import { digestTree, fileDigest, globDir, listDir, readFileAt, solve } from "../../core/evaluate.js";
 import { type Change, changeFs, joinPath, removal } from "../../core/filesystem.js";
 import { exportDirectory, exportFile, type Host, hostDirectory, hostFile, hostFindUp } from "../../core/host.js";
 import { encodeId } from "../../core/ids.js";
+import { existingDirectory, existingFile, fileContents, pathExists, statPath } from "../../core/path-lookups.js";
 import type { RequestContext } from "../../core/types.js";
-import { Directory, File, Stat } from "../../core/values.js";
-import { FailedPreconditionError, InvalidArgumentError, NotFoundError } from "../../errors.js";
+import { Directory, File, type Stat } from "../../core/values.js";
 import { loadObject } from "../objects.js";
 import { type Args, bool, optInt, optStr, permissions, str, strList } from "./args.js";
 
 const dirArg = (a: Args, k: string): Directory => loadObject(str(a, k), "Directory") as Directory;
 const fileArg = (a: Args, k: string): File => loadObject(str(a, k), "File") as File;
-
-/**
- * `file(path)` and `directory(path)` check the path at once, as Dagger does,
- * so a missing one fails where it is named (in Dagger's words, which clients
- * match on), not in whatever uses it later.
- */
-export async function existingFile(ctx: RequestContext, source: Directory["source"], p: string): Promise<File> {
-  const st = await statAt(ctx, source, p);
-  if (!st) throw new NotFoundError(`lstat ${p}: no such file or directory`);
-  if (st.type === "DIRECTORY") throw new FailedPreconditionError(`path ${p} is a directory, not a file`);
-  return new File(source, p);
-}
-
-export async function existingDirectory(ctx: RequestContext, source: Directory["source"], p: string): Promise<Directory> {
-  const st = await statAt(ctx, source, p);
-  if (!st) throw new NotFoundError(`lstat ${p}: no such file or directory`);
-  if (st.type !== "DIRECTORY") throw new FailedPreconditionError(`path ${p} is a file, not a directory`);
-  return new Directory(source, p);
-}
 
 /** A copy of a Directory's contents to `dest`, with the API's filter and owner arguments. */
 export function copyDirectory(src: Directory, dest: string, a: Args): Change {
@@ -57,12 +38,6 @@ export function copyFile(src: File, dest: string, a: Args): Change {
   return { action: "copy", from: src, dest, ...(owner ? { owner } : {}), ...(mode !== undefined ? { permissions: mode } : {}) };
 }
 
-export async function statPath(ctx: RequestContext, src: Directory | File, p: string, follow: boolean): Promise<Stat> {
-  const st = await statAt(ctx, src.source, p, follow);
-  if (!st) throw new NotFoundError(`lstat ${p}: no such file or directory`);
-  return new Stat(path.posix.basename(p) || "/", st.type, st.mode & 0o7777, st.size);
-}
-
 function change(d: Directory, changes: Change[], name: string): Directory {
   return new Directory(changeFs(d.source, changes, name), d.path);
 }
@@ -70,14 +45,9 @@ function change(d: Directory, changes: Change[], name: string): Directory {
 export const directoryResolvers = {
   id: (d: Directory) => encodeId(d),
   sync: async (d: Directory, _a: Args, ctx: RequestContext) => {
-    if (d.path === "/") {
-      if (d.source) await solve(ctx, d.source);
-      return encodeId(d);
-    }
-    // A sub-directory must exist (Dagger's wording, which clients match on).
-    const st = await statAt(ctx, d.source, d.path);
-    if (!st) throw new NotFoundError(`lstat ${d.path}: no such file or directory`);
-    if (st.type !== "DIRECTORY") throw new FailedPreconditionError(`path ${d.path} is a file, not a directory`);
+    // A sub-directory must exist.
+    if (d.path !== "/") await existingDirectory(ctx, d.source, d.path);
+    else if (d.source) await solve(ctx, d.source);
     return encodeId(d);
   },
   name: (d: Directory) => (d.path === "/" ? "/" : path.posix.basename(d.path) + "/"),
@@ -85,11 +55,8 @@ export const directoryResolvers = {
   glob: (d: Directory, a: Args, ctx: RequestContext) => globDir(ctx, d.source, d.path, str(a, "pattern")),
   file: async (d: Directory, a: Args, ctx: RequestContext) => existingFile(ctx, d.source, joinPath(d.path, str(a, "path"))),
   directory: async (d: Directory, a: Args, ctx: RequestContext) => existingDirectory(ctx, d.source, joinPath(d.path, str(a, "path"))),
-  exists: async (d: Directory, a: Args, ctx: RequestContext) => {
-    const st = await statAt(ctx, d.source, joinPath(d.path, str(a, "path")), !bool(a, "doNotFollowSymlinks"));
-    const want = optStr(a, "expectedType");
-    return st !== undefined && (want === undefined || `${st.type}_TYPE` === want);
-  },
+  exists: (d: Directory, a: Args, ctx: RequestContext) =>
+    pathExists(ctx, d.source, joinPath(d.path, str(a, "path")), !bool(a, "doNotFollowSymlinks"), optStr(a, "expectedType")),
   stat: (d: Directory, a: Args, ctx: RequestContext) => statPath(ctx, d, joinPath(d.path, str(a, "path")), !bool(a, "doNotFollowSymlinks")),
   digest: async (d: Directory, _a: Args, ctx: RequestContext) => digestTree(ctx, d.source, d.path),
   withNewFile: (d: Directory, a: Args) => {
@@ -148,15 +115,7 @@ export const fileResolvers = {
     await readFileAt(ctx, f.source, f.path);
     return encodeId(f);
   },
-  contents: async (f: File, a: Args, ctx: RequestContext) => {
-    const text = (await readFileAt(ctx, f.source, f.path)).toString("utf8");
-    const offset = optInt(a, "offsetLines") ?? 0;
-    const limit = optInt(a, "limitLines");
-    if (offset < 0 || (limit !== undefined && limit < 0)) throw new InvalidArgumentError("offsetLines and limitLines must not be negative");
-    if (!offset && limit === undefined) return text;
-    const lines = text.split(/(?<=\n)/);
-    return lines.slice(offset, limit === undefined ? undefined : offset + limit).join("");
-  },
+  contents: (f: File, a: Args, ctx: RequestContext) => fileContents(ctx, f, optInt(a, "offsetLines") ?? 0, optInt(a, "limitLines")),
   size: async (f: File, _a: Args, ctx: RequestContext) => (await readFileAt(ctx, f.source, f.path)).length,
   name: (f: File) => path.posix.basename(f.path),
   digest: (f: File, a: Args, ctx: RequestContext) => fileDigest(ctx, f.source, f.path, bool(a, "excludeMetadata")),
