@@ -13,7 +13,9 @@
  *   The same interface declared with the Python SDK (`@dagger.interface` on a
  *   typing.Protocol) takes a TypeScript object, and declared with the Go SDK
  *   (a Go interface embedding DaggerObject, bound by tanto-go-codegen) takes a
- *   Python object.
+ *   Python object. A Go interface's methods may return the module's own
+ *   objects (read back by their fields), lists of them, and lists of core
+ *   objects or interfaces.
  * - A workdir Directory's ID after a prune removed its snapshot: an error
  *   naming the path, the module and what to do.
  */
@@ -138,6 +140,95 @@ type Fooer interface {
 
 func (m *MyModule) Foo(ctx context.Context, fooer Fooer) (string, error) {
 \treturn fooer.Foo(ctx, 42)
+}
+`;
+
+/**
+ * A Go interface whose methods return the module's own object (read back field by field), lists of
+ * them and a list of core objects; the module's own object implements it.
+ */
+const GO_SHAPES_SOURCE = `package main
+
+import (
+\t"context"
+\t"fmt"
+\t"strings"
+
+\t"dagger/shapes/internal/dagger"
+)
+
+type Shapes struct{}
+
+// A measurement: only the interface returns it.
+type Measure struct {
+\tValue int
+\tUnit  string \`json:"unit"\`
+}
+
+type Sized interface {
+\tDaggerObject
+\tArea(ctx context.Context) (*Measure, error)
+\tSides(ctx context.Context) ([]*Measure, error)
+\tDrawings(ctx context.Context) ([]*dagger.Directory, error)
+}
+
+type Square struct {
+\tSide int
+}
+
+func (m *Shapes) Square(side int) *Square {
+\treturn &Square{Side: side}
+}
+
+func (s *Square) Area(ctx context.Context) (*Measure, error) {
+\treturn &Measure{Value: s.Side * s.Side, Unit: "cm2"}, nil
+}
+
+func (s *Square) Sides(ctx context.Context) ([]*Measure, error) {
+\tvar out []*Measure
+\tfor i := 0; i < 4; i++ {
+\t\tout = append(out, &Measure{Value: s.Side, Unit: "cm"})
+\t}
+\treturn out, nil
+}
+
+func (s *Square) Drawings(ctx context.Context) ([]*dagger.Directory, error) {
+\treturn []*dagger.Directory{dag.Directory().WithNewFile(fmt.Sprintf("square-%d.txt", s.Side), "#")}, nil
+}
+
+func (m *Shapes) Describe(ctx context.Context, shape Sized) (string, error) {
+\tarea, err := shape.Area(ctx)
+\tif err != nil {
+\t\treturn "", err
+\t}
+\tsides, err := shape.Sides(ctx)
+\tif err != nil {
+\t\treturn "", err
+\t}
+\tdrawings, err := shape.Drawings(ctx)
+\tif err != nil {
+\t\treturn "", err
+\t}
+\tvar names []string
+\tfor _, d := range drawings {
+\t\tentries, err := d.Entries(ctx)
+\t\tif err != nil {
+\t\t\treturn "", err
+\t\t}
+\t\tnames = append(names, entries...)
+\t}
+\treturn fmt.Sprintf("area %d %s; %d sides of %d %s; drawn in %s", area.Value, area.Unit, len(sides), sides[0].Value, sides[0].Unit, strings.Join(names, ",")), nil
+}
+`;
+
+const SHAPES_USAGE_SOURCE = `import { dag, func, object } from "@dagger.io/dagger"
+
+@object()
+export class Usage {
+  @func()
+  async test(): Promise<string> {
+    return dag.shapes().describe(dag.shapes().square(3).asShapesSized())
+  }
 }
 `;
 
@@ -282,6 +373,18 @@ describe("modules: workdir and interfaces", { skip: existsSync(RUNTIME) ? false 
     const r = await call(usage, "test");
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.stdout, "python number is: 42");
+  });
+
+  test("a Go interface's methods return the module's own object, a list of them and a list of Directories", {
+    timeout: SLOW,
+    skip: existsSync(GO_BASE) ? false : "the Go runtime is not built",
+  }, async () => {
+    const root = await fs.mkdtemp(path.join(dir, "go-shapes-"));
+    await writeModule("shapes", GO_SHAPES_SOURCE, [], "go", root);
+    const usage = await writeModule("usage", SHAPES_USAGE_SOURCE, ["shapes"], "typescript", root);
+    const r = await call(usage, "test");
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, "area 9 cm2; 4 sides of 3 cm; drawn in square-3.txt");
   });
 
   test("a workdir Directory whose snapshot a prune removed: its ID fails naming what is gone and what to do", { timeout: SLOW }, async () => {

@@ -215,6 +215,16 @@ type Fooer interface {
 	Foo(ctx context.Context, bar int) (string, error)
 	Box(name string) *dagger.Container
 	Again() Fooer
+	Size(ctx context.Context) (*Measure, error)
+	Sizes(ctx context.Context) ([]*Measure, error)
+	Boxes(ctx context.Context) ([]*dagger.Container, error)
+	Others(ctx context.Context) ([]Fooer, error)
+}
+
+// Only the interface returns it.
+type Measure struct {
+	Value int
+	Unit  string `+"`json:\"unit_name\"`"+`
 }
 
 func (m *MyModule) Foo(ctx context.Context, fooer Fooer) (string, error) {
@@ -246,6 +256,13 @@ func (m *MyModule) Foo(ctx context.Context, fooer Fooer) (string, error) {
 		`return (&dagger.Container{}).WithGraphQLQuery(q)`,
 		`return &implFooer{query: q}`,
 		`return loadFooer(id), nil`,
+		`mod = mod.WithObject(dag.TypeDef().WithObject("Measure", dagger.TypeDefWithObjectOpts{Description: "Only the interface returns it."})`,
+		`func (r *implFooer) Size(ctx context.Context) (*Measure, error) {`,
+		`return out, q.SelectMultiple("Value: value", "unit_name: unitName").Bind(&out).Execute(ctx)`,
+		`func (r *implFooer) Sizes(ctx context.Context) ([]*Measure, error) {`,
+		`if err := q.Select("id").Bind(&ids).Execute(ctx); err != nil {`,
+		`out = append(out, dag.LoadContainerFromID(dagger.ContainerID(x.Id)))`,
+		`out = append(out, loadFooer(x.Id))`,
 	} {
 		if !strings.Contains(text, want) {
 			t.Errorf("generated code lacks %s\n", want)
@@ -253,5 +270,41 @@ func (m *MyModule) Foo(ctx context.Context, fooer Fooer) (string, error) {
 	}
 	if t.Failed() {
 		t.Log(text)
+	}
+}
+
+// An object whose state the engine does not serve in full cannot come back through an interface.
+func TestInterfaceObjectResultRefused(t *testing.T) {
+	dir := t.TempDir()
+	lib := filepath.Join(dir, "lib")
+	mod := filepath.Join(dir, "mod")
+	for _, d := range []string{lib, mod} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.WriteFile(filepath.Join(lib, "dagger.gen.go"), []byte("package dagger\ntype Container struct{}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for src, want := range map[string]string{
+		"type Secret struct {\n\tShown string\n\t// +private\n\tKept string\n}\n": "interface Fooer, method Get: results of object Secret are not supported in interfaces: it has private fields",
+		"type Secret struct {\n\tBox *dagger.Container\n}\n":                      "interface Fooer, method Get: results of object Secret are not supported in interfaces: its field Box holds *dagger.Container",
+	} {
+		main := "package main\n\nimport (\n\t\"context\"\n\t\"dagger/m/internal/dagger\"\n)\n\ntype M struct{}\n\n" + src +
+			"type Fooer interface {\n\tDaggerObject\n\tGet(ctx context.Context) (*Secret, error)\n}\n\nfunc (m *M) Use(f Fooer) *dagger.Container { return nil }\n"
+		if err := os.WriteFile(filepath.Join(mod, "main.go"), []byte(main), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		l, err := readLibrary(lib)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m, err := parseModule(mod, "m", l)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := mainSource(m, l, "dagger/m"); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("mainSource: %v, want %q", err, want)
+		}
 	}
 }

@@ -274,6 +274,12 @@ func (e *emitter) reachable() ([]*object, []*enum) {
 	if e.mod.constructor != nil {
 		visitFn(e.mod.constructor)
 	}
+	// An object only an interface's method returns is registered too.
+	for _, it := range e.usedIfaces() {
+		for _, m := range it.methods {
+			visitFn(m)
+		}
+	}
 	sort.SliceStable(objs[1:], func(i, j int) bool { return objs[1+i].pos < objs[1+j].pos })
 	sort.SliceStable(enums, func(i, j int) bool { return enums[i].pos < enums[j].pos })
 	return objs, enums

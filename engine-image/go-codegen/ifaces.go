@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"go/ast"
 	"sort"
+	"strconv"
 	"strings"
 )
 
@@ -163,7 +164,10 @@ func (e *emitter) ifaceMethod(it *iface, m *function) error {
 	case m.result.kind == kIface:
 		e.printf("\treturn &%s{query: q}%s\n}\n\n", implName(m.result.name), errSuffix)
 	case m.result.kind == kObject || m.result.kind == kList && (m.result.elem.kind == kObject || m.result.elem.needsDecode()):
-		return fmt.Errorf("%s: results of the module's own objects, or lists of objects, are not supported in interfaces yet (return a Dagger API object, another interface, or a scalar)", where)
+		if ctx == "" || !m.returnsErr {
+			return fmt.Errorf("%s: a method returning %s needs a context.Context parameter and an error result", where, m.result.expr)
+		}
+		return e.ifaceObjectsResult(where, m.result, ctx)
 	default:
 		if ctx == "" || !m.returnsErr {
 			return fmt.Errorf("%s: a method returning %s needs a context.Context parameter and an error result", where, m.result.expr)
@@ -171,4 +175,67 @@ func (e *emitter) ifaceMethod(it *iface, m *function) error {
 		e.printf("\tvar out %s\n\treturn out, q.Bind(&out).Execute(%s)\n}\n\n", m.result.expr, ctx)
 	}
 	return nil
+}
+
+// ifaceObjectsResult: the end of an interface method whose result is one of the module's objects, or a
+// list of objects or interfaces. An object of the module is read by selecting its fields (aliased to
+// their JSON names) into the struct; an element of a list of core objects or interfaces is loaded by its ID.
+func (e *emitter) ifaceObjectsResult(where string, t *goType, ctx string) error {
+	elem := t
+	if t.kind == kList {
+		elem = t.elem
+	}
+	switch elem.kind {
+	case kObject:
+		o := e.mod.objects[elem.name]
+		sel, err := objectSelection(o)
+		if err != nil {
+			return fmt.Errorf("%s: %w", where, err)
+		}
+		if sel == "" {
+			// No field to read: selecting the id still runs the function (and reports its error).
+			sel = `"id"`
+		}
+		e.printf("\tvar out %s\n\treturn out, q.SelectMultiple(%s).Bind(&out).Execute(%s)\n}\n\n", t.expr, sel, ctx)
+	case kCoreObject, kIface:
+		if t.kind != kList {
+			return fmt.Errorf("%s: unsupported result %s", where, t.expr)
+		}
+		e.printf("\tvar ids []struct{ Id string }\n\tif err := q.Select(\"id\").Bind(&ids).Execute(%s); err != nil {\n\t\treturn nil, err\n\t}\n", ctx)
+		e.printf("\tout := make(%s, 0, len(ids))\n\tfor _, x := range ids {\n", t.expr)
+		if elem.kind == kIface {
+			e.printf("\t\tout = append(out, load%s(x.Id))\n", elem.name)
+		} else {
+			deref := ""
+			if elem.expr[0] != '*' {
+				deref = "*"
+			}
+			e.printf("\t\tout = append(out, %sdag.Load%sFromID(dagger.%sID(x.Id)))\n", deref, elem.name, elem.name)
+		}
+		e.printf("\t}\n\treturn out, nil\n}\n\n")
+	default:
+		return fmt.Errorf("%s: unsupported result %s", where, t.expr)
+	}
+	return nil
+}
+
+// objectSelection: the arguments of SelectMultiple reading object o's fields under their JSON names
+// ("Name: name"), or an error when o cannot be read that way (what its fields hold is not plain JSON,
+// or some of its state is private, which the engine does not serve).
+func objectSelection(o *object) (string, error) {
+	if o.private {
+		return "", fmt.Errorf("results of object %s are not supported in interfaces: it has private fields, which the engine does not serve", o.name)
+	}
+	var parts []string
+	for _, f := range o.fields {
+		t := f.typ
+		if t.kind == kList {
+			t = t.elem
+		}
+		if t.needsDecode() || t.kind == kObject {
+			return "", fmt.Errorf("results of object %s are not supported in interfaces: its field %s holds %s (only fields of scalars, enums and lists of them can be read back)", o.name, f.goName, f.typ.expr)
+		}
+		parts = append(parts, strconv.Quote(f.name+": "+lowerCamel(f.name)))
+	}
+	return strings.Join(parts, ", "), nil
 }

@@ -73,6 +73,7 @@ type object struct {
 	fields  []*field
 	methods []*function
 	pos     int
+	private bool // some of its state is in +private fields (not served, not in fields)
 }
 
 type enumMember struct {

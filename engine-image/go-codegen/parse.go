@@ -186,6 +186,7 @@ func (p *parser_) addObject(name string, ts *ast.TypeSpec) error {
 			}
 			fdoc, prag := pragmas(text)
 			if _, private := prag["private"]; private {
+				o.private = true
 				continue
 			}
 			t, err := p.typeOf(fl.Type)
