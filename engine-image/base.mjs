@@ -230,3 +230,19 @@ export async function ensureAndLinkRuntime(name, file, ensure) {
   process.stderr.write(`${name}: ${result.cached ? "from cache" : `built in ${result.seconds.toFixed(1)}s`}: ${link} -> ${result.path}\n`);
   process.stdout.write(JSON.stringify({ ...result, link }) + "\n");
 }
+
+/**
+ * Run `cmd` while building a runtime image; resolves with the last 8000 characters of its output
+ * (stdout and stderr), rejects with them when it fails. `missing` is the error text when `cmd` is
+ * not installed.
+ */
+export function runStep(cmd, args, opts = {}, missing = undefined) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { stdio: ["ignore", "pipe", "pipe"], ...opts });
+    let out = "";
+    child.stdout.setEncoding("utf8").on("data", (d) => (out = (out + d).slice(-8000)));
+    child.stderr.setEncoding("utf8").on("data", (d) => (out = (out + d).slice(-8000)));
+    child.on("error", (err) => reject(err.code === "ENOENT" && missing ? new Error(missing) : err));
+    child.on("close", (code) => (code === 0 ? resolve(out) : reject(new Error(`${cmd} ${args.join(" ")} failed (exit ${code}):\n${out.trim()}`))));
+  });
+}

@@ -23,13 +23,13 @@
 // GOPROXY/GOSUMDB settings). Modules come through this machine's Go settings
 // (go env), first from its own module cache. A link to it is kept at
 // dist/share/go-runtime.tar; engine-image/build.mjs copies it into the engine image.
-import { execFileSync, spawn } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import * as fs from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { BASE_RECIPE, ensureAndLinkRuntime, ensureDebianImage } from "./base.mjs";
+import { BASE_RECIPE, ensureAndLinkRuntime, ensureDebianImage, runStep } from "./base.mjs";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const codegenDir = path.join(here, "go-codegen");
@@ -78,17 +78,6 @@ function goArch() {
   return { x64: "amd64", arm64: "arm64", arm: "arm", ppc64: "ppc64le", s390x: "s390x", riscv64: "riscv64" }[process.arch] ?? process.arch;
 }
 
-function run(cmd, args, opts = {}) {
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { stdio: ["ignore", "pipe", "pipe"], ...opts });
-    let out = "";
-    child.stdout.setEncoding("utf8").on("data", (d) => (out = (out + d).slice(-8000)));
-    child.stderr.setEncoding("utf8").on("data", (d) => (out = (out + d).slice(-8000)));
-    child.on("error", reject);
-    child.on("close", (code) => (code === 0 ? resolve(out) : reject(new Error(`${cmd} ${args.join(" ")} failed (exit ${code}):\n${out.trim()}`))));
-  });
-}
-
 /** Lay out the toolchain, codegen, template, module and build caches in `work`; returns the copy hook. */
 async function stage(recipe, work, log) {
   const share = path.join(work, "share");
@@ -112,7 +101,7 @@ async function stage(recipe, work, log) {
 
   // The generator, built as each runtime builds it from its sources (go-codegen/): the standard
   // packages it uses (go/parser, go/format, …) land in the build cache too.
-  await run("go", ["build", "-trimpath", "-buildvcs=false", "-o", path.join(bin, "tanto-go-codegen"), "."], {
+  await runStep("go", ["build", "-trimpath", "-buildvcs=false", "-o", path.join(bin, "tanto-go-codegen"), "."], {
     cwd: codegenDir,
     env: { ...goenv, GOFLAGS: "-modcacherw", GOPROXY: "off" },
   });
@@ -120,9 +109,9 @@ async function stage(recipe, work, log) {
   log(`go-runtime: template module (dagger.io/dagger ${GO_SDK_VERSION})`);
   await fs.writeFile(path.join(template, "go.mod"), `module dagger/template\n\ngo 1.26.1\n\nrequire dagger.io/dagger ${GO_SDK_VERSION}\n`);
   await fs.writeFile(path.join(template, "main.go"), `package main\n\nimport (\n${TEMPLATE_IMPORTS.map((i) => `\t_ "${i}"\n`).join("")})\n\nfunc main() {}\n`);
-  await run("go", ["mod", "tidy"], { cwd: template, env: goenv });
+  await runStep("go", ["mod", "tidy"], { cwd: template, env: goenv });
   // Every module of the build list complete (.info too), so that building needs no proxy.
-  await run("go", ["mod", "download"], { cwd: template, env: goenv });
+  await runStep("go", ["mod", "download"], { cwd: template, env: goenv });
   await fs.rm(path.join(template, "main.go"));
 
   // Warm the build cache with the starter module, built as the runtime builds modules.
@@ -130,8 +119,8 @@ async function stage(recipe, work, log) {
   const warm = path.join(work, "warm");
   await fs.mkdir(warm);
   const libDir = path.join(gomod, `dagger.io/dagger@${GO_SDK_VERSION}`);
-  await run(path.join(bin, "tanto-go-codegen"), ["-name", "warm", "-dir", warm, "-lib", libDir, "-template", template, "-init"], { env: goenv });
-  await run("go", ["build", "-trimpath", "-buildvcs=false", "-ldflags", "-s -w", "-o", path.join(work, "warm.bin"), "."], {
+  await runStep(path.join(bin, "tanto-go-codegen"), ["-name", "warm", "-dir", warm, "-lib", libDir, "-template", template, "-init"], { env: goenv });
+  await runStep("go", ["build", "-trimpath", "-buildvcs=false", "-ldflags", "-s -w", "-o", path.join(work, "warm.bin"), "."], {
     cwd: warm,
     env: { ...goenv, GOFLAGS: "-modcacherw", GOPROXY: "off" },
   });

@@ -15,11 +15,10 @@
 // $TANTO_CACHE_DIR) under a hash of the recipe; a link to it is kept at
 // dist/share/python-runtime.tar, where an engine running from this checkout
 // finds it; engine-image/build.mjs copies it to /usr/local/share/tanto/.
-import { spawn } from "node:child_process";
 import * as fs from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { BASE_RECIPE, ensureAndLinkRuntime, ensureDebianImage } from "./base.mjs";
+import { BASE_RECIPE, ensureAndLinkRuntime, ensureDebianImage, runStep } from "./base.mjs";
 
 /** The file name the engine looks for (src/modules/runtimes/python/base-image.ts). */
 export const PYTHON_RUNTIME_FILE = "python-runtime.tar";
@@ -53,17 +52,6 @@ export function pythonRuntimeRecipe() {
   };
 }
 
-function run(cmd, args, opts = {}) {
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { stdio: ["ignore", "pipe", "pipe"], ...opts });
-    let out = "";
-    child.stdout.setEncoding("utf8").on("data", (d) => (out = (out + d).slice(-8000)));
-    child.stderr.setEncoding("utf8").on("data", (d) => (out = (out + d).slice(-8000)));
-    child.on("error", (err) => reject(err.code === "ENOENT" ? new Error(`${cmd} not found: python3 with pip is needed to build the Python runtime`) : err));
-    child.on("close", (code) => (code === 0 ? resolve() : reject(new Error(`${cmd} ${args.join(" ")} failed (exit ${code}):\n${out.trim()}`))));
-  });
-}
-
 /** Wheels for CPython 3.11 on glibc Linux of this machine's architecture. */
 function platformArgs(machine) {
   const tags = ["manylinux_2_36", "manylinux_2_34", "manylinux_2_28", "manylinux_2_17", "manylinux2014", "manylinux_2_5", "manylinux1", "linux"];
@@ -76,24 +64,29 @@ async function stageWheels(recipe, work, log) {
   await fs.mkdir(wheels, { recursive: true });
   log(`python-runtime: pip download ${recipe.pythonPackages.join(" ")}`);
   const python = process.env.PYTHON ?? "python3";
-  await run(python, [
-    "-m",
-    "pip",
-    "download",
-    "--quiet",
-    "--no-cache-dir",
-    "--dest",
-    wheels,
-    "--only-binary=:all:",
-    "--implementation",
-    "cp",
-    "--python-version",
-    recipe.python.version,
-    "--abi",
-    `cp${recipe.python.version.replace(".", "")}`,
-    ...platformArgs(recipe.python.machine),
-    ...recipe.pythonPackages,
-  ]);
+  await runStep(
+    python,
+    [
+      "-m",
+      "pip",
+      "download",
+      "--quiet",
+      "--no-cache-dir",
+      "--dest",
+      wheels,
+      "--only-binary=:all:",
+      "--implementation",
+      "cp",
+      "--python-version",
+      recipe.python.version,
+      "--abi",
+      `cp${recipe.python.version.replace(".", "")}`,
+      ...platformArgs(recipe.python.machine),
+      ...recipe.pythonPackages,
+    ],
+    {},
+    `${python} not found: python3 with pip is needed to build the Python runtime`,
+  );
   // Inside the root filesystem, with a clean environment: nothing of the host's pip settings.
   const inRoot = (cmd) => `chroot "$1" env -i PATH=/usr/bin:/bin HOME=/root LANG=C.UTF-8 ${cmd}`;
   return [

@@ -17,14 +17,14 @@
 // The npm packages come from the registry this machine's npm is configured
 // for (its .npmrc, CA and credentials stay on the host: npm runs here, and
 // only the installed files go into the image).
-import { execFileSync, spawn } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import * as fs from "node:fs/promises";
 import { createRequire } from "node:module";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { BASE_RECIPE, ensureAndLinkRuntime, ensureDebianImage } from "./base.mjs";
+import { BASE_RECIPE, ensureAndLinkRuntime, ensureDebianImage, runStep } from "./base.mjs";
 
 /** The file name the engine looks for (src/modules/runtimes/typescript/base-image.ts). */
 export const TYPESCRIPT_RUNTIME_FILE = "typescript-runtime.tar";
@@ -75,17 +75,6 @@ export function typescriptRuntimeRecipe() {
   };
 }
 
-function run(cmd, args, opts = {}) {
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { stdio: ["ignore", "pipe", "pipe"], ...opts });
-    let out = "";
-    child.stdout.setEncoding("utf8").on("data", (d) => (out = (out + d).slice(-8000)));
-    child.stderr.setEncoding("utf8").on("data", (d) => (out = (out + d).slice(-8000)));
-    child.on("error", reject);
-    child.on("close", (code) => (code === 0 ? resolve() : reject(new Error(`${cmd} ${args.join(" ")} failed (exit ${code}):\n${out.trim()}`))));
-  });
-}
-
 /**
  * Lay out /usr/local in `work/local`: node, npm, and the global packages.
  * Returns the mmdebstrap hook that copies it into the root filesystem.
@@ -101,7 +90,7 @@ async function stageUsrLocal(recipe, work, log) {
   await fs.symlink("../lib/node_modules/npm/bin/npx-cli.js", path.join(local, "bin/npx"));
   log(`typescript-runtime: npm install -g ${recipe.npmPackages.join(" ")}`);
   // A private npm cache: nothing of the host's (and no credentials) ends up in `local`.
-  await run("npm", [
+  await runStep("npm", [
     "install",
     "--global",
     "--prefix",
@@ -158,7 +147,7 @@ async function bundleSdk(local, log) {
   await fs.writeFile(out, code);
   await fs.writeFile(path.join(path.dirname(out), SDK_BUNDLE_IMPORT), "export const dynamicImport = (specifier) => import(specifier);\n");
   // It loads (TypeScript found, every name defined) and exports what the library does.
-  await run(process.execPath, [
+  await runStep(process.execPath, [
     "--input-type=module",
     "-e",
     `const m = await import(${JSON.stringify(out)}); for (const k of ["connection", "dag", "object", "func", "entrypoint", "Context"]) if (!(k in m)) throw new Error("the bundle lacks " + k);`,

@@ -189,18 +189,7 @@ func TestInterfaces(t *testing.T) {
 	if got := servedName("MyModuleThing", "my-module"); got != "MyModuleThing" {
 		t.Errorf("servedName(MyModuleThing) = %q", got)
 	}
-	dir := t.TempDir()
-	lib := filepath.Join(dir, "lib")
-	mod := filepath.Join(dir, "mod")
-	for _, d := range []string{lib, mod} {
-		if err := os.MkdirAll(d, 0o755); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := os.WriteFile(filepath.Join(lib, "dagger.gen.go"), []byte("package dagger\ntype Container struct{}\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(mod, "main.go"), []byte(`package main
+	src, err := generate(t, "my-module", `package main
 
 import (
 	"context"
@@ -230,18 +219,7 @@ type Measure struct {
 func (m *MyModule) Foo(ctx context.Context, fooer Fooer) (string, error) {
 	return fooer.Foo(ctx, 42)
 }
-`), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	l, err := readLibrary(lib)
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := parseModule(mod, "my-module", l)
-	if err != nil {
-		t.Fatal(err)
-	}
-	src, err := mainSource(m, l, "dagger/my-module")
+`)
 	if err != nil {
 		t.Fatalf("%v\n%s", err, src)
 	}
@@ -275,6 +253,21 @@ func (m *MyModule) Foo(ctx context.Context, fooer Fooer) (string, error) {
 
 // An object whose state the engine does not serve in full cannot come back through an interface.
 func TestInterfaceObjectResultRefused(t *testing.T) {
+	for src, want := range map[string]string{
+		"type Secret struct {\n\tShown string\n\t// +private\n\tKept string\n}\n": "interface Fooer, method Get: results of object Secret are not supported in interfaces: it has private fields",
+		"type Secret struct {\n\tBox *dagger.Container\n}\n":                      "interface Fooer, method Get: results of object Secret are not supported in interfaces: its field Box holds *dagger.Container",
+	} {
+		main := "package main\n\nimport (\n\t\"context\"\n\t\"dagger/m/internal/dagger\"\n)\n\ntype M struct{}\n\n" + src +
+			"type Fooer interface {\n\tDaggerObject\n\tGet(ctx context.Context) (*Secret, error)\n}\n\nfunc (m *M) Use(f Fooer) *dagger.Container { return nil }\n"
+		if _, err := generate(t, "m", main); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("mainSource: %v, want %q", err, want)
+		}
+	}
+}
+
+// generate: dagger.gen.go for module `name` whose main.go is `main`, against a library of one type (Container).
+func generate(t *testing.T, name, main string) ([]byte, error) {
+	t.Helper()
 	dir := t.TempDir()
 	lib := filepath.Join(dir, "lib")
 	mod := filepath.Join(dir, "mod")
@@ -286,25 +279,16 @@ func TestInterfaceObjectResultRefused(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(lib, "dagger.gen.go"), []byte("package dagger\ntype Container struct{}\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	for src, want := range map[string]string{
-		"type Secret struct {\n\tShown string\n\t// +private\n\tKept string\n}\n": "interface Fooer, method Get: results of object Secret are not supported in interfaces: it has private fields",
-		"type Secret struct {\n\tBox *dagger.Container\n}\n":                      "interface Fooer, method Get: results of object Secret are not supported in interfaces: its field Box holds *dagger.Container",
-	} {
-		main := "package main\n\nimport (\n\t\"context\"\n\t\"dagger/m/internal/dagger\"\n)\n\ntype M struct{}\n\n" + src +
-			"type Fooer interface {\n\tDaggerObject\n\tGet(ctx context.Context) (*Secret, error)\n}\n\nfunc (m *M) Use(f Fooer) *dagger.Container { return nil }\n"
-		if err := os.WriteFile(filepath.Join(mod, "main.go"), []byte(main), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		l, err := readLibrary(lib)
-		if err != nil {
-			t.Fatal(err)
-		}
-		m, err := parseModule(mod, "m", l)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := mainSource(m, l, "dagger/m"); err == nil || !strings.Contains(err.Error(), want) {
-			t.Errorf("mainSource: %v, want %q", err, want)
-		}
+	if err := os.WriteFile(filepath.Join(mod, "main.go"), []byte(main), 0o644); err != nil {
+		t.Fatal(err)
 	}
+	l, err := readLibrary(lib)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := parseModule(mod, name, l)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return mainSource(m, l, "dagger/"+name)
 }
