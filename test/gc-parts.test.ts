@@ -13,7 +13,7 @@
  * directory). A mounted cache volume is never collected.
  */
 import assert from "node:assert/strict";
-import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
 import * as fs from "node:fs/promises";
@@ -26,6 +26,7 @@ import BetterSqlite3 from "better-sqlite3";
 import { USAGE_KINDS, type UsageReport } from "../src/gc/types.js";
 import { CLI, REPO, run, startEngine, type TestEngine } from "./support/engine.js";
 import { testRegistry } from "./support/fixtures.js";
+import { type GitDaemon, startGitDaemon } from "./support/git-servers.js";
 
 const PROGRAM = path.join(REPO, "test", "sdk", "gc-parts.mjs");
 const MB = 1e6;
@@ -39,7 +40,7 @@ describe("garbage collection keeps every cached result whole", () => {
   let env: NodeJS.ProcessEnv;
   let dir: string;
   let server: http.Server | undefined;
-  let daemon: ChildProcess | undefined;
+  let daemon: GitDaemon | undefined;
   const big = randomBytes(BIG);
 
   before(async () => {
@@ -56,12 +57,8 @@ describe("garbage collection keeps every cached result whole", () => {
     await fs.writeFile(path.join(repo, "g.txt"), "git\n");
     git("add", ".");
     git("-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-q", "-m", "one");
-    const gitPort = await freePort();
-    daemon = spawn("git", ["daemon", "--reuseaddr", `--base-path=${path.join(dir, "srv")}`, "--export-all", `--port=${gitPort}`, "--listen=127.0.0.1"], {
-      env: gitEnv,
-      stdio: "ignore",
-    });
-    await waitForPort(gitPort);
+    daemon = await startGitDaemon(path.join(dir, "srv"), gitEnv);
+    const gitPort = daemon.port;
 
     server = http.createServer((req, res) => {
       if (req.url === "/small.txt") res.writeHead(200).end("small download\n");
@@ -84,11 +81,7 @@ describe("garbage collection keeps every cached result whole", () => {
 
   after(async () => {
     await engine?.destroy();
-    if (daemon?.pid !== undefined && daemon.exitCode === null) {
-      const exited = new Promise((r) => daemon!.once("exit", r));
-      process.kill(daemon.pid, "SIGTERM");
-      await exited;
-    }
+    await daemon?.stop();
     await new Promise((r) => (server ? server.close(r) : r(undefined)));
     if (dir) await fs.rm(dir, { recursive: true, force: true });
   });
@@ -222,29 +215,3 @@ describe("garbage collection keeps every cached result whole", () => {
     assertRecordsWhole();
   });
 });
-
-async function freePort(): Promise<number> {
-  const { createServer } = await import("node:net");
-  const srv = createServer();
-  await new Promise<void>((r) => srv.listen(0, "127.0.0.1", r));
-  const port = (srv.address() as net.AddressInfo).port;
-  await new Promise((r) => srv.close(r));
-  return port;
-}
-
-async function waitForPort(port: number): Promise<void> {
-  const { connect } = await import("node:net");
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    const ok = await new Promise<boolean>((r) => {
-      const s = connect(port, "127.0.0.1", () => {
-        s.end();
-        r(true);
-      });
-      s.on("error", () => r(false));
-    });
-    if (ok) return;
-    if (Date.now() > deadline) throw new Error(`git daemon not listening on ${port}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}

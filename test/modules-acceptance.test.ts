@@ -11,14 +11,14 @@
  * when stdout is a terminal).
  */
 import assert from "node:assert/strict";
-import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import * as fs from "node:fs/promises";
-import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
 import { after, before, describe, test } from "node:test";
 import { CLI, run, startEngine, type TestEngine } from "./support/engine.js";
 import { testRegistry } from "./support/fixtures.js";
+import { type GitDaemon, startGitDaemon } from "./support/git-servers.js";
 
 const SLOW = 15 * 60_000;
 
@@ -137,29 +137,6 @@ export class Acc {
 }
 `;
 
-async function freePort(): Promise<number> {
-  const srv = net.createServer();
-  await new Promise<void>((r) => srv.listen(0, "127.0.0.1", r));
-  const port = (srv.address() as net.AddressInfo).port;
-  await new Promise((r) => srv.close(r));
-  return port;
-}
-
-async function waitForPort(port: number): Promise<void> {
-  for (let i = 0; i < 200; i++) {
-    const ok = await new Promise<boolean>((r) => {
-      const s = net.connect(port, "127.0.0.1", () => {
-        s.end();
-        r(true);
-      });
-      s.on("error", () => r(false));
-    });
-    if (ok) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`git daemon not listening on ${port}`);
-}
-
 /** Every path under dir (relative), sorted: to see that a failed command left nothing. */
 async function listing(dir: string): Promise<string[]> {
   const out = (await fs.readdir(dir, { recursive: true })) as string[];
@@ -169,7 +146,7 @@ async function listing(dir: string): Promise<string[]> {
 describe("module acceptance (TypeScript, through the CLI)", () => {
   let engine: TestEngine;
   let dir: string;
-  let daemon: ChildProcess | undefined;
+  let daemon: GitDaemon | undefined;
   let gitHost = "";
   const timings: string[] = [];
   const tanto = (args: string[], cwd: string, extraEnv: NodeJS.ProcessEnv = {}) =>
@@ -204,20 +181,12 @@ describe("module acceptance (TypeScript, through the CLI)", () => {
     git("add", ".");
     git("commit", "-q", "-m", "gitmod");
     git("tag", "sub/v1.0.0");
-    const port = await freePort();
-    daemon = spawn("git", ["daemon", "--reuseaddr", `--base-path=${path.join(dir, "srv")}`, "--export-all", `--port=${port}`, "--listen=127.0.0.1"], {
-      env: gitEnv,
-      stdio: "ignore",
-    });
-    await waitForPort(port);
+    daemon = await startGitDaemon(path.join(dir, "srv"), gitEnv);
+    const port = daemon.port;
     gitHost = `127.0.0.1:${port}`;
   });
   after(async () => {
-    if (daemon?.pid !== undefined && daemon.exitCode === null) {
-      const exited = new Promise((r) => daemon!.once("exit", r));
-      process.kill(daemon.pid, "SIGTERM");
-      await exited;
-    }
+    await daemon?.stop();
     process.stderr.write(`module acceptance timings:\n  ${timings.join("\n  ")}\n`);
     await engine.destroy();
     await fs.rm(dir, { recursive: true, force: true });

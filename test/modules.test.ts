@@ -8,41 +8,17 @@
  */
 
 import assert from "node:assert/strict";
-import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import * as fs from "node:fs/promises";
-import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
 import { after, before, describe, test } from "node:test";
 import { CLI, leftovers, REPO, run, startEngine, type TestEngine } from "./support/engine.js";
 import { testRegistry } from "./support/fixtures.js";
-import { startGitHttp } from "./support/git-servers.js";
+import { type GitDaemon, startGitDaemon, startGitHttp } from "./support/git-servers.js";
 
 // biome-ignore lint/suspicious/noExplicitAny: GraphQL answers, checked by value below
 type Json = Record<string, any>;
-
-async function freePort(): Promise<number> {
-  const srv = net.createServer();
-  await new Promise<void>((r) => srv.listen(0, "127.0.0.1", r));
-  const port = (srv.address() as net.AddressInfo).port;
-  await new Promise((r) => srv.close(r));
-  return port;
-}
-
-async function waitForPort(port: number): Promise<void> {
-  for (let i = 0; i < 200; i++) {
-    const ok = await new Promise<boolean>((r) => {
-      const s = net.connect(port, "127.0.0.1", () => {
-        s.end();
-        r(true);
-      });
-      s.on("error", () => r(false));
-    });
-    if (ok) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`git daemon not listening on ${port}`);
-}
 
 describe("modules (engine side)", () => {
   let engine: TestEngine;
@@ -50,7 +26,7 @@ describe("modules (engine side)", () => {
   let dir: string;
   let gitDir: string;
   let gitCommit: string;
-  let daemon: ChildProcess | undefined;
+  let daemon: GitDaemon | undefined;
 
   before(async () => {
     const registry = await testRegistry();
@@ -102,20 +78,12 @@ describe("modules (engine side)", () => {
     git("commit", "-q", "-m", "module");
     gitCommit = git("rev-parse", "HEAD");
     git("tag", "sub/v1.2.3");
-    const port = await freePort();
-    daemon = spawn("git", ["daemon", "--reuseaddr", `--base-path=${path.join(gitDir, "srv")}`, "--export-all", `--port=${port}`, "--listen=127.0.0.1"], {
-      env: gitEnv,
-      stdio: "ignore",
-    });
-    await waitForPort(port);
+    daemon = await startGitDaemon(path.join(gitDir, "srv"), gitEnv);
+    const port = daemon.port;
     env["TANTO_GIT_MODULE"] = `git://127.0.0.1:${port}/mod.git/sub@v1.2.3`;
   });
   after(async () => {
-    if (daemon?.pid !== undefined && daemon.exitCode === null) {
-      const exited = new Promise((r) => daemon!.once("exit", r));
-      process.kill(daemon.pid, "SIGTERM");
-      await exited;
-    }
+    await daemon?.stop();
     await engine.destroy();
     await fs.rm(dir, { recursive: true, force: true });
     await fs.rm(gitDir, { recursive: true, force: true });

@@ -4,49 +4,25 @@
  */
 
 import assert from "node:assert/strict";
-import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import * as fs from "node:fs/promises";
 import * as http from "node:http";
-import * as net from "node:net";
+import type * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
 import { after, before, describe, test } from "node:test";
 import { CLI, REPO, run, startEngine, type TestEngine } from "./support/engine.js";
 import { testRegistry } from "./support/fixtures.js";
+import { type GitDaemon, startGitDaemon } from "./support/git-servers.js";
 
 const PROGRAM = path.join(REPO, "test", "sdk", "sources.mjs");
 const HELLO = "hello from http\n";
-
-async function freePort(): Promise<number> {
-  const srv = net.createServer();
-  await new Promise<void>((r) => srv.listen(0, "127.0.0.1", r));
-  const port = (srv.address() as net.AddressInfo).port;
-  await new Promise((r) => srv.close(r));
-  return port;
-}
-
-async function waitForPort(port: number, child: ChildProcess): Promise<void> {
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`git daemon exited with ${child.exitCode}`);
-    const ok = await new Promise<boolean>((r) => {
-      const s = net.connect(port, "127.0.0.1", () => {
-        s.end();
-        r(true);
-      });
-      s.on("error", () => r(false));
-    });
-    if (ok) return;
-    if (Date.now() > deadline) throw new Error(`git daemon not listening on ${port}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 describe("git and http sources through the SDK", () => {
   let engine: TestEngine;
   let env: NodeJS.ProcessEnv;
   let dir: string;
-  let daemon: ChildProcess | undefined;
+  let daemon: GitDaemon | undefined;
   let server: http.Server | undefined;
   const commits: string[] = [];
   const requests: { path: string; ifNoneMatch: string | undefined }[] = [];
@@ -80,12 +56,8 @@ describe("git and http sources through the SDK", () => {
     git("tag", "v0.9.0");
     git("branch", "feature");
 
-    const gitPort = await freePort();
-    daemon = spawn("git", ["daemon", "--reuseaddr", `--base-path=${path.join(dir, "srv")}`, "--export-all", `--port=${gitPort}`, "--listen=127.0.0.1"], {
-      env: gitEnv,
-      stdio: "ignore",
-    });
-    await waitForPort(gitPort, daemon);
+    daemon = await startGitDaemon(path.join(dir, "srv"), gitEnv);
+    const gitPort = daemon.port;
 
     server = http.createServer((req, res) => {
       requests.push({ path: req.url ?? "", ifNoneMatch: req.headers["if-none-match"] });
@@ -118,11 +90,7 @@ describe("git and http sources through the SDK", () => {
 
   after(async () => {
     await engine?.destroy();
-    if (daemon?.pid !== undefined && daemon.exitCode === null) {
-      const exited = new Promise((r) => daemon!.once("exit", r));
-      process.kill(daemon.pid, "SIGTERM");
-      await exited;
-    }
+    await daemon?.stop();
     await new Promise((r) => (server ? server.close(r) : r(undefined)));
     if (dir) await fs.rm(dir, { recursive: true, force: true });
   });

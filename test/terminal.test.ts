@@ -13,7 +13,7 @@ import * as path from "node:path";
 import { after, before, describe, test } from "node:test";
 import { CLI, leftovers, REPO, run, startEngine, type TestEngine } from "./support/engine.js";
 import { testRegistry } from "./support/fixtures.js";
-import { freePort } from "./support/jaeger.js";
+import { freePort } from "./support/ports.js";
 
 const PROGRAM = path.join(REPO, "test", "sdk", "terminal.mjs");
 /** Our own tmux server: nothing here touches anyone else's sessions. */

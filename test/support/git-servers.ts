@@ -9,6 +9,7 @@ import * as fs from "node:fs/promises";
 import * as http from "node:http";
 import * as net from "node:net";
 import * as path from "node:path";
+import { freePort, waitForPort } from "./ports.js";
 
 const GIT_ENV = { GIT_CONFIG_NOSYSTEM: "1", GIT_CONFIG_GLOBAL: "/dev/null", HOME: "/nonexistent" };
 
@@ -134,13 +135,7 @@ export async function startSshd(
   const authorized = path.join(dir, "authorized_keys");
   await fs.copyFile(`${userKey}.pub`, authorized);
   await fs.chmod(authorized, 0o600);
-  const port = await new Promise<number>((resolve) => {
-    const s = net.createServer();
-    s.listen(0, "127.0.0.1", () => {
-      const p = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(p));
-    });
-  });
+  const port = await freePort();
   const config = path.join(dir, "sshd_config");
   await fs.writeFile(
     config,
@@ -196,4 +191,34 @@ export async function startSshd(
     }
   };
   return { port, agentSocket, knownHosts: `[127.0.0.1]:${port} ${hostPub}`, userKey, hostPublicKey: hostPub, close };
+}
+
+/**
+ * `git daemon` on 127.0.0.1 serving every repository under `basePath` (git://127.0.0.1:PORT/<path>),
+ * with `env`; stop() ends it.
+ */
+export interface GitDaemon {
+  port: number;
+  stop(): Promise<void>;
+}
+
+export async function startGitDaemon(basePath: string, env: NodeJS.ProcessEnv): Promise<GitDaemon> {
+  const port = await freePort();
+  const daemon = spawn("git", ["daemon", "--reuseaddr", `--base-path=${basePath}`, "--export-all", `--port=${port}`, "--listen=127.0.0.1"], {
+    env,
+    stdio: "ignore",
+  });
+  const stop = async (): Promise<void> => {
+    if (daemon.pid === undefined || daemon.exitCode !== null || daemon.signalCode !== null) return;
+    const exited = new Promise((r) => daemon.once("exit", r));
+    process.kill(daemon.pid, "SIGTERM");
+    await exited;
+  };
+  try {
+    await waitForPort(port, "git daemon", daemon);
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  return { port, stop };
 }

@@ -12,6 +12,7 @@ import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
 import { promisify } from "node:util";
+import { freePort } from "./ports.js";
 
 const JAEGER_VERSION = "v1.76.0";
 const JAEGER_DIR = path.join(process.env["TANTO_CACHE_DIR"] ?? path.join(os.homedir(), ".cache", "tanto"), "jaeger");
@@ -46,16 +47,6 @@ export interface Jaeger {
   readonly query: string;
   logs(): string;
   stop(): Promise<void>;
-}
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer().listen(0, "127.0.0.1", () => {
-      const { port } = s.address() as net.AddressInfo;
-      s.close(() => resolve(port));
-    });
-    s.on("error", reject);
-  });
 }
 
 export async function startJaeger(): Promise<Jaeger> {
