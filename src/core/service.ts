@@ -3,6 +3,7 @@
  * Its recipe is the exec vertex of its process plus the ports to check and
  * an optional hostname; two equal recipes in one session are one instance.
  */
+import { InvalidArgumentError } from "../errors.js";
 import { digestHex, digestOf } from "../oci/digest.js";
 import type { Vertex } from "../solver/types.js";
 import type { ExposedPort } from "./container.js";
@@ -55,5 +56,15 @@ export class Service {
 
   toJSON(): unknown {
     return this.spec;
+  }
+}
+
+/** Throw unless every forward is TCP with ports 1-65535; `what` ends "only TCP …" ("host services are supported", "ports can be tunnelled"). */
+export function checkTcpForwards(forwards: readonly PortForward[], what: string): void {
+  for (const f of forwards) {
+    if (f.protocol !== "TCP") throw new InvalidArgumentError(`only TCP ${what}, not ${f.backend}/${f.protocol.toLowerCase()}`);
+    for (const p of [f.backend, f.frontend ?? f.backend]) {
+      if (!Number.isInteger(p) || p < 1 || p > 65535) throw new InvalidArgumentError(`invalid port ${p}: want 1 to 65535`);
+    }
   }
 }

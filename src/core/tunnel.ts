@@ -6,7 +6,7 @@
 import { randomBytes } from "node:crypto";
 import { InvalidArgumentError } from "../errors.js";
 import type { TunnelListenResult } from "../http/session-protocol.js";
-import type { PortForward, Service } from "./service.js";
+import { checkTcpForwards, type PortForward, type Service } from "./service.js";
 import { startService } from "./service-run.js";
 import type { RequestContext } from "./types.js";
 
@@ -31,12 +31,7 @@ async function open(ctx: RequestContext, service: Service, ports: readonly PortF
   const forwards: readonly PortForward[] =
     ports.length > 0 ? ports : service.spec.ports.filter((p) => p.protocol === "TCP").map((p) => ({ backend: p.port, protocol: "TCP" as const }));
   if (forwards.length === 0) throw new InvalidArgumentError("the service exposes no TCP port to tunnel: give ports");
-  for (const f of forwards) {
-    if (f.protocol !== "TCP") throw new InvalidArgumentError(`only TCP ports can be tunnelled, not ${f.backend}/${f.protocol.toLowerCase()}`);
-    for (const p of [f.backend, f.frontend ?? f.backend]) {
-      if (!Number.isInteger(p) || p < 1 || p > 65535) throw new InvalidArgumentError(`invalid port ${p}: want 1 to 65535`);
-    }
-  }
+  checkTcpForwards(forwards, "ports can be tunnelled");
   // Held until the session ends (or stop()), like Dagger's up.
   const running = await startService(ctx, service);
   const id = randomBytes(8).toString("hex");
