@@ -62,6 +62,7 @@ export async function bundle(outDir, repo = REPO) {
   const dist = path.join(repo, "dist", "src");
   const entryOf = new Map(Object.entries(ENTRIES).map(([name, entry]) => [path.join(dist, entry), name]));
   const staged = new Map();
+  const defines = { "engine/daemon.cjs": { __TANTO_PARSED_SDL__: JSON.stringify(await parsedBaseParts(dist)) } };
   for (const [name, entry] of Object.entries(ENTRIES)) {
     const dir = path.dirname(name);
     if (!staged.has(dir)) {
@@ -80,7 +81,7 @@ export async function bundle(outDir, repo = REPO) {
       external: ["better-sqlite3", "node-pty", ...Object.keys(REQUIRED_PACKAGES)],
       ...(CODE_CACHED.has(name) ? { supported: { "dynamic-import": false } } : {}),
       // The compiled code finds files beside itself through import.meta: here, beside the bundle.
-      define: { "import.meta.url": "__tantoImportMetaUrl", "import.meta.dirname": "__dirname", "import.meta.filename": "__filename" },
+      define: { "import.meta.url": "__tantoImportMetaUrl", "import.meta.dirname": "__dirname", "import.meta.filename": "__filename", ...defines[name] },
       banner: { js: 'const __tantoImportMetaUrl = require("node:url").pathToFileURL(__filename).href;' },
       plugins: [otherBundles(name, entryOf)],
       legalComments: "none",
@@ -93,6 +94,13 @@ export async function bundle(outDir, repo = REPO) {
     await fs.rm(final, { recursive: true, force: true });
     await fs.rename(tmp, final);
   }
+}
+
+/** The engine's base schema parts parsed now rather than at its start (src/schema/parsed-sdl.ts). */
+async function parsedBaseParts(dist) {
+  const { baseParts } = await import(pathToFileURL(path.join(dist, "modules", "base-parts.js")).href);
+  const { embeddedDefinitions } = await import(pathToFileURL(path.join(dist, "schema", "parsed-sdl.js")).href);
+  return embeddedDefinitions(baseParts().map((p) => p.sdl));
 }
 
 /** An import of another bundle's entry (a fallback of load-bundle.ts, entry.ts's program.js) becomes that bundle's path. */

@@ -16,7 +16,7 @@ import * as path from "node:path";
 import * as vm from "node:vm";
 import { lendImporter } from "../util/dynamic-import.js";
 
-/** Long enough for the engine's start and its core schema (built 250 ms after it serves). */
+/** Long enough for the engine's start (its core schema included) and a first query. */
 const WRITE_AFTER_MS = 1_500;
 
 export function requireWithCodeCache(file: string): unknown {

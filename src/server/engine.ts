@@ -84,19 +84,22 @@ export class Engine {
     const leftover = await unmountAll(runDir);
     if (leftover > 0) log.warn("removed mounts left by a previous engine", { count: leftover });
     await fs.rm(runDir, { recursive: true, force: true });
-    // Bundles (config.json holds secret env values) on a tmpfs: never on the state filesystem.
-    await prepareBundleDir(path.join(runDir, "bundles"));
+    // Bundles (config.json holds secret env values) on a tmpfs: never on the state filesystem. Its
+    // mount (a host command) runs alongside the rest of the start, which waits for it before serving.
+    const bundlesReady = prepareBundleDir(path.join(runDir, "bundles"));
+    bundlesReady.catch(() => undefined);
     try {
-      return await Engine.#compose(config, log, root, runDir, executor);
+      return await Engine.#compose(config, log, root, runDir, executor, bundlesReady);
     } catch (err) {
       // A start refused half-way leaves no mount behind (the bundles tmpfs would keep the state dir busy).
+      await bundlesReady.catch(() => undefined);
       await unmountAll(runDir).catch(() => 0);
       throw err;
     }
   }
 
   /** Everything over the repaired state dir: the layers, the network, the sessions. */
-  static async #compose(config: EngineConfig, log: Logger, root: string, runDir: string, executor: RuncExecutor): Promise<Engine> {
+  static async #compose(config: EngineConfig, log: Logger, root: string, runDir: string, executor: RuncExecutor, bundlesReady: Promise<void>): Promise<Engine> {
     // Also removes what a crashed engine left of its network. Turned off in engine.toml: loopback only.
     const network = config.network.enabled
       ? new CniNetwork({
@@ -123,7 +126,11 @@ export class Engine {
       sessions: () => sessions,
     });
     const { leases, services } = deps;
+    // The core schema (~25 ms of compute) while the network's checks and the bundles' mount finish,
+    // so that the first query does not wait for it.
+    coreSchema();
     await networkChecked;
+    await bundlesReady;
     // What the layers created just now (content, snapshots, volumes…) closed to other users as well.
     await secureStateDir(root);
     // Room for a cleanup on a full disk (taken when there is space).

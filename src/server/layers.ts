@@ -114,10 +114,8 @@ export async function composeLayers(opts: LayersOptions): Promise<Layers> {
     maxServices: config.limits.services,
   });
   const emulation = await emulationReady;
+  // Built by Engine.open while it waits for the network's checks.
   const coreSchema = lazyCoreSchema(baseParts);
-  // Built on the first query, or just after the engine starts serving, whichever comes first:
-  // health answers at once, and a first query later does not pay the ~100–200 ms build.
-  setTimeout(coreSchema, SCHEMA_WARMUP_MS).unref();
   const nesting = new NestingServer({ runDir, coreSchema, configure: configureNestedSession });
   const execRunner = new ExecOpRunner({
     snapshots,
@@ -207,9 +205,6 @@ export async function composeLayers(opts: LayersOptions): Promise<Layers> {
   };
   return { deps, db, registry, collector, volumes, nesting, coreSchema, platforms: emulation.platforms, remoteCache };
 }
-
-/** When the core schema is built if no query asked for it first. */
-const SCHEMA_WARMUP_MS = 250;
 
 /**
  * What the ServiceManager gets when engine.toml turns networking off: a service
