@@ -91,8 +91,12 @@ export async function composeLayers(opts: LayersOptions): Promise<Layers> {
   const emulationReady = Emulation.setup({ log });
 
   const db = openDatabase(path.join(root, "metadata.db"));
-  const content = await LocalContentStore.open(path.join(root, "content"));
-  const snapshots = await OverlaySnapshotter.open(path.join(root, "snapshots"), db);
+  // Each repairs its own directory: at once.
+  const [content, snapshots, git] = await Promise.all([
+    LocalContentStore.open(path.join(root, "content")),
+    OverlaySnapshotter.open(path.join(root, "snapshots"), db),
+    GitSource.open(path.join(root, "git")),
+  ]);
   const registry = new RegistryClient({ hosts: config.registries, userAgent: `tanto/${VERSION}` });
   const layerBlobs = new LayerBlobs(db);
   const images = new ImageStore(
@@ -104,7 +108,6 @@ export async function composeLayers(opts: LayersOptions): Promise<Layers> {
     limiter(config.limits.layerPulls),
   );
   const exporter = new ImageExporter({ content, snapshots, layerBlobs, registry, exports: limiter(config.limits.exports) });
-  const git = await GitSource.open(path.join(root, "git"));
   const http = new HttpSource(content, `tanto/${VERSION}`, limiter(config.limits.downloads));
   const volumes = new CacheVolumes(path.join(root, "volumes"), db);
   const leases = new Leases();
