@@ -85,11 +85,13 @@ export class Engine {
     if (leftover > 0) log.warn("removed mounts left by a previous engine", { count: leftover });
     await fs.rm(runDir, { recursive: true, force: true });
     // Bundles (config.json holds secret env values) on a tmpfs: never on the state filesystem. Its
-    // mount (a host command) runs alongside the rest of the start, which waits for it before serving.
+    // mount (a host command, through the process helper still starting) runs in the background:
+    // runs wait for it (and fail with its error), the start and queries without a container do not.
     const bundlesReady = prepareBundleDir(path.join(runDir, "bundles"));
-    bundlesReady.catch(() => undefined);
+    executor.bundleDirPreparing(bundlesReady);
+    bundlesReady.catch((err: unknown) => log.error("cannot mount the tmpfs for container bundles: containers cannot run", { error: messageOf(err) }));
     try {
-      return await Engine.#compose(config, log, root, runDir, executor, bundlesReady);
+      return await Engine.#compose(config, log, root, runDir, executor);
     } catch (err) {
       // A start refused half-way leaves no mount behind (the bundles tmpfs would keep the state dir busy).
       await bundlesReady.catch(() => undefined);
@@ -99,7 +101,7 @@ export class Engine {
   }
 
   /** Everything over the repaired state dir: the layers, the network, the sessions. */
-  static async #compose(config: EngineConfig, log: Logger, root: string, runDir: string, executor: RuncExecutor, bundlesReady: Promise<void>): Promise<Engine> {
+  static async #compose(config: EngineConfig, log: Logger, root: string, runDir: string, executor: RuncExecutor): Promise<Engine> {
     // Also removes what a crashed engine left of its network. Turned off in engine.toml: loopback only.
     const network = config.network.enabled
       ? new CniNetwork({
@@ -126,11 +128,10 @@ export class Engine {
       sessions: () => sessions,
     });
     const { leases, services } = deps;
-    // The core schema (~25 ms of compute) while the network's checks and the bundles' mount finish,
-    // so that the first query does not wait for it.
+    // The core schema (~15 ms of compute) while the network's checks finish, so that the first
+    // query does not wait for it.
     coreSchema();
     await networkChecked;
-    await bundlesReady;
     // What the layers created just now (content, snapshots, volumes…) closed to other users as well.
     await secureStateDir(root);
     // Room for a cleanup on a full disk (taken when there is space).
