@@ -10,17 +10,20 @@
  * checks a cache against its own version and flags, but against the source
  * only by length.
  */
+import { isAscii } from "node:buffer";
 import { readFileSync, renameSync, writeFileSync } from "node:fs";
 import { createRequire, Module } from "node:module";
 import * as path from "node:path";
 import * as vm from "node:vm";
 import { lendImporter } from "../util/dynamic-import.js";
 
-/** Long enough for the engine's start and its core schema (built 250 ms after it serves). */
+/** Long enough for the engine's start (its core schema included) and a first query. */
 const WRITE_AFTER_MS = 1_500;
 
 export function requireWithCodeCache(file: string): unknown {
-  const source = readFileSync(file, "utf8");
+  // The bundles are ASCII (scripts/bundle.mjs): read as Latin-1, into a one-byte string, without UTF-8 decoding.
+  const bytes = readFileSync(file);
+  const source = isAscii(bytes) ? bytes.toString("latin1") : bytes.toString("utf8");
   const cacheFile = `${file}.v8-cache`;
   let cachedData: Buffer | undefined;
   try {

@@ -30,9 +30,10 @@ export class LocalContentStore implements ContentStore {
   /** Open the store, removing ingest files left by a crash. */
   static async open(root: string): Promise<LocalContentStore> {
     const store = new LocalContentStore(root);
-    await fs.rm(store.#ingest, { recursive: true, force: true });
-    await fs.mkdir(store.#blobs, { recursive: true });
-    await fs.mkdir(store.#ingest, { recursive: true });
+    await Promise.all([
+      fs.mkdir(store.#blobs, { recursive: true }),
+      fs.rm(store.#ingest, { recursive: true, force: true }).then(() => fs.mkdir(store.#ingest, { recursive: true })),
+    ]);
     return store;
   }
 

@@ -117,13 +117,10 @@ export async function ensureBinfmtMounted(dir = BINFMT_DIR): Promise<void> {
 
 /** The registrations present now. */
 export async function readBinfmtEntries(dir = BINFMT_DIR): Promise<BinfmtEntry[]> {
-  const out: BinfmtEntry[] = [];
-  for (const name of await fs.readdir(dir)) {
-    if (name === "register" || name === "status") continue;
-    const text = await fs.readFile(path.join(dir, name), "utf8").catch(() => undefined);
-    if (text !== undefined) out.push(parseBinfmtEntry(name, text));
-  }
-  return out;
+  // Read at once, not one after another: the start waits for them (a dozen entries on a host with qemu-user-static).
+  const names = (await fs.readdir(dir)).filter((name) => name !== "register" && name !== "status");
+  const texts = await Promise.all(names.map((name) => fs.readFile(path.join(dir, name), "utf8").catch(() => undefined)));
+  return names.flatMap((name, i) => (texts[i] === undefined ? [] : [parseBinfmtEntry(name, texts[i])]));
 }
 
 /**

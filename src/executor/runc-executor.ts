@@ -78,6 +78,17 @@ export class RuncExecutor implements Executor {
     this.#rlimitNofile = opts.rlimitNofile ?? DEFAULT_NOFILE;
   }
 
+  #bundleDirReady: Promise<void> = Promise.resolve();
+
+  /**
+   * `ready` settles once bundleDir is prepared (the engine mounts a tmpfs there while it starts):
+   * runs wait for it before they write a bundle, and fail with its error; cleanup waits for it to settle.
+   */
+  bundleDirPreparing(ready: Promise<void>): void {
+    ready.catch(() => undefined);
+    this.#bundleDirReady = ready;
+  }
+
   run(id: string, spec: RunSpec, io: ProcessIO = {}, opts: { signal?: AbortSignal } = {}): Promise<ExitStatus> {
     if (!ID_RE.test(id)) return Promise.reject(new InvalidArgumentError(`invalid container id "${id}": want letters, digits, "_", "+", "-", "."`));
     if (opts.signal?.aborted) return Promise.reject(new CancelledError(`run of container "${id}" cancelled`, { cause: opts.signal.reason }));
@@ -99,6 +110,7 @@ export class RuncExecutor implements Executor {
 
   async #run(id: string, spec: RunSpec, io: ProcessIO, signal: AbortSignal): Promise<ExitStatus> {
     const bundle = join(this.bundleDir, id);
+    await this.#bundleDirReady;
     await mkdir(bundle, { recursive: true, mode: 0o700 });
     try {
       const nofile = await this.#cappedNofile();
@@ -191,6 +203,7 @@ export class RuncExecutor implements Executor {
 
   /** Delete every container under our --root and every bundle left behind (engine start and stop). */
   async cleanup(opts: { signal?: AbortSignal } = {}): Promise<void> {
+    await this.#bundleDirReady.catch(() => undefined);
     const ids = await this.#list();
     for (const id of ids) {
       if (this.#running.has(id)) continue;

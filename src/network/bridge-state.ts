@@ -17,6 +17,7 @@ import { formatIpv4, formatSubnet, gatewayOf, type Ipv4Subnet, parseCidr, parseS
 import { CNI_VERSION, type CniConfList } from "./cni-plugins.js";
 import { mustRun, runCommand } from "./command.js";
 import { removeFirewallRules, removeMasqueradeRules, removeUnusedForwardChains } from "./iptables.js";
+import { linkExists, mainRoutes } from "./proc-net.js";
 import type { NetworkLog } from "./types.js";
 
 /** The interface name namespaces are attached with (CNI's ifName). */
@@ -66,7 +67,7 @@ export function bridgeConfList(stateDir: string, name: string, bridge: string, s
 
 /** Refuse a subnet the host already routes (other than through our own bridge). */
 export async function checkRoutes(subnet: Ipv4Subnet, bridge: string): Promise<void> {
-  for (const r of await hostRoutes()) {
+  for (const r of await mainRoutes()) {
     if (r.dev === bridge || !subnetsOverlap(subnet, r.subnet)) continue;
     throw new InvalidArgumentError(`network CIDR ${formatSubnet(subnet)} overlaps the host route ${r.dst} (dev ${r.dev}): choose another --network-cidr`);
   }
@@ -93,7 +94,7 @@ export async function removeHostState(
     swept += await removeMasqueradeRules(n.name);
     // Firewall rules carry addresses only: sweep them only while no other device routes the subnet.
     const subnet = parseSubnet(n.subnet);
-    const owner = (await hostRoutes()).find((r) => r.dev !== n.bridge && subnetsOverlap(subnet, r.subnet));
+    const owner = (await mainRoutes()).find((r) => r.dev !== n.bridge && subnetsOverlap(subnet, r.subnet));
     if (owner === undefined) swept += await removeFirewallRules(subnet);
     else log?.debug(`network ${n.name}: not sweeping firewall rules of ${n.subnet}, routed by ${owner.dev}`);
     if (bridgeExists) {
@@ -128,21 +129,6 @@ export function bridgeName(network: string): string {
   const plain = `${network}0`;
   if (plain.length <= 15 && /^[\w-]+$/.test(network)) return plain;
   return `tnt-${createHash("sha256").update(network).digest("hex").slice(0, 11)}`;
-}
-
-/** The main table's IPv4 routes other than the default one. */
-async function hostRoutes(): Promise<Array<{ dst: string; dev: string; subnet: Ipv4Subnet }>> {
-  const out = await mustRun("ip", ["-j", "-4", "route", "show"]);
-  const routes: Array<{ dst: string; dev: string; subnet: Ipv4Subnet }> = [];
-  for (const r of JSON.parse(out || "[]") as Array<{ dst?: string; dev?: string }>) {
-    const parsed = r.dst === undefined || r.dst === "default" ? undefined : parseCidr(r.dst);
-    if (parsed !== undefined) routes.push({ dst: r.dst ?? "", dev: r.dev ?? "?", subnet: { base: parsed.ip, prefix: parsed.prefix } });
-  }
-  return routes;
-}
-
-export async function linkExists(dev: string): Promise<boolean> {
-  return (await runCommand("ip", ["link", "show", "dev", dev])).code === 0;
 }
 
 /** Ports of a bridge (none when it does not exist); a detached namespace's veth may linger a moment while the kernel frees the namespace. */

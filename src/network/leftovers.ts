@@ -6,10 +6,11 @@
  */
 import * as fs from "node:fs/promises";
 import * as path from "node:path";
-import { bridgePorts, linkExists, type RecordedNetwork, readJson, recordedNetworks, removeHostState } from "./bridge-state.js";
+import { bridgePorts, type RecordedNetwork, readJson, recordedNetworks, removeHostState } from "./bridge-state.js";
 import { type CniResult, hostPortOf } from "./cni-plugins.js";
 import { DnsmasqServer } from "./dnsmasq-server.js";
 import { deleteNetnsMany, listNetns } from "./netns.js";
+import { linkExists } from "./proc-net.js";
 import { ServiceFirewall } from "./service-firewall.js";
 import type { NetworkLog } from "./types.js";
 

@@ -12,7 +12,6 @@ import {
   GraphQLScalarType,
   type GraphQLSchema,
   Kind,
-  parse,
 } from "graphql";
 import { loadObject } from "../api/objects.js";
 import { decodeId } from "../core/ids.js";
@@ -20,6 +19,7 @@ import type { RequestContext } from "../core/types.js";
 import { InvalidArgumentError, messageOf } from "../errors.js";
 import { installIntrospectionExtensions } from "./introspection.js";
 import { addObjectIds, idScalarOf, loaderFieldOf, objectTypeNames } from "./legacy-ids.js";
+import { definitionsOf } from "./parsed-sdl.js";
 import type { ObjectLoader, SchemaPart } from "./types.js";
 
 export interface BuiltSchema {
@@ -43,7 +43,7 @@ export function buildApiSchema(parts: readonly SchemaPart[], opts: BuildOptions 
   const definitions: DefinitionNode[] = [];
   for (const part of parts) {
     try {
-      definitions.push(...parse(part.sdl, { noLocation: true }).definitions);
+      definitions.push(...definitionsOf(part.sdl));
     } catch (err) {
       throw new InvalidArgumentError(`schema part "${part.name}": ${messageOf(err)}`, { cause: err });
     }

@@ -84,12 +84,17 @@ export class Engine {
     const leftover = await unmountAll(runDir);
     if (leftover > 0) log.warn("removed mounts left by a previous engine", { count: leftover });
     await fs.rm(runDir, { recursive: true, force: true });
-    // Bundles (config.json holds secret env values) on a tmpfs: never on the state filesystem.
-    await prepareBundleDir(path.join(runDir, "bundles"));
+    // Bundles (config.json holds secret env values) on a tmpfs: never on the state filesystem. Its
+    // mount (a host command, through the process helper still starting) runs in the background:
+    // runs wait for it (and fail with its error), the start and queries without a container do not.
+    const bundlesReady = prepareBundleDir(path.join(runDir, "bundles"));
+    executor.bundleDirPreparing(bundlesReady);
+    bundlesReady.catch((err: unknown) => log.error("cannot mount the tmpfs for container bundles: containers cannot run", { error: messageOf(err) }));
     try {
       return await Engine.#compose(config, log, root, runDir, executor);
     } catch (err) {
       // A start refused half-way leaves no mount behind (the bundles tmpfs would keep the state dir busy).
+      await bundlesReady.catch(() => undefined);
       await unmountAll(runDir).catch(() => 0);
       throw err;
     }
@@ -123,6 +128,9 @@ export class Engine {
       sessions: () => sessions,
     });
     const { leases, services } = deps;
+    // The core schema (~15 ms of compute) while the network's checks finish, so that the first
+    // query does not wait for it.
+    coreSchema();
     await networkChecked;
     // What the layers created just now (content, snapshots, volumes…) closed to other users as well.
     await secureStateDir(root);

@@ -91,8 +91,12 @@ export async function composeLayers(opts: LayersOptions): Promise<Layers> {
   const emulationReady = Emulation.setup({ log });
 
   const db = openDatabase(path.join(root, "metadata.db"));
-  const content = await LocalContentStore.open(path.join(root, "content"));
-  const snapshots = await OverlaySnapshotter.open(path.join(root, "snapshots"), db);
+  // Each repairs its own directory: at once.
+  const [content, snapshots, git] = await Promise.all([
+    LocalContentStore.open(path.join(root, "content")),
+    OverlaySnapshotter.open(path.join(root, "snapshots"), db),
+    GitSource.open(path.join(root, "git")),
+  ]);
   const registry = new RegistryClient({ hosts: config.registries, userAgent: `tanto/${VERSION}` });
   const layerBlobs = new LayerBlobs(db);
   const images = new ImageStore(
@@ -104,7 +108,6 @@ export async function composeLayers(opts: LayersOptions): Promise<Layers> {
     limiter(config.limits.layerPulls),
   );
   const exporter = new ImageExporter({ content, snapshots, layerBlobs, registry, exports: limiter(config.limits.exports) });
-  const git = await GitSource.open(path.join(root, "git"));
   const http = new HttpSource(content, `tanto/${VERSION}`, limiter(config.limits.downloads));
   const volumes = new CacheVolumes(path.join(root, "volumes"), db);
   const leases = new Leases();
@@ -114,10 +117,8 @@ export async function composeLayers(opts: LayersOptions): Promise<Layers> {
     maxServices: config.limits.services,
   });
   const emulation = await emulationReady;
+  // Built by Engine.open while it waits for the network's checks.
   const coreSchema = lazyCoreSchema(baseParts);
-  // Built on the first query, or just after the engine starts serving, whichever comes first:
-  // health answers at once, and a first query later does not pay the ~100–200 ms build.
-  setTimeout(coreSchema, SCHEMA_WARMUP_MS).unref();
   const nesting = new NestingServer({ runDir, coreSchema, configure: configureNestedSession });
   const execRunner = new ExecOpRunner({
     snapshots,
@@ -207,9 +208,6 @@ export async function composeLayers(opts: LayersOptions): Promise<Layers> {
   };
   return { deps, db, registry, collector, volumes, nesting, coreSchema, platforms: emulation.platforms, remoteCache };
 }
-
-/** When the core schema is built if no query asked for it first. */
-const SCHEMA_WARMUP_MS = 250;
 
 /**
  * What the ServiceManager gets when engine.toml turns networking off: a service

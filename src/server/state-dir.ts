@@ -23,8 +23,11 @@ const FILES = ["metadata.db", "metadata.db-wal", "metadata.db-shm", "secret-salt
 export async function secureStateDir(root: string): Promise<void> {
   await fs.mkdir(root, { recursive: true, mode: 0o700 });
   await fs.chmod(root, 0o700);
-  for (const name of DIRS) await chmodIfPresent(path.join(root, name), 0o700, "dir");
-  for (const name of FILES) await chmodIfPresent(path.join(root, name), 0o600, "file");
+  // At once: a start runs this twice, and each awaited call is a trip through libuv's thread pool.
+  await Promise.all([
+    ...DIRS.map((name) => chmodIfPresent(path.join(root, name), 0o700, "dir")),
+    ...FILES.map((name) => chmodIfPresent(path.join(root, name), 0o600, "file")),
+  ]);
 }
 
 /** The mode check a caller can make after start (tests, `engine debug`): entries open to group or others. */

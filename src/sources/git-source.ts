@@ -87,12 +87,10 @@ export class GitSource {
 
   /** Open the git state under `root`, dropping scratch files a crash left. */
   static async open(root: string): Promise<GitSource> {
-    await fs.mkdir(path.join(root, "repos"), { recursive: true });
-    await fs.rm(path.join(root, "tmp"), { recursive: true, force: true });
-    await fs.mkdir(path.join(root, "tmp"), { recursive: true });
-    // HOME for git: deliberately empty, so no user configuration applies.
-    await fs.rm(path.join(root, "home"), { recursive: true, force: true });
-    await fs.mkdir(path.join(root, "home"), { recursive: true });
+    // HOME for git (home/): deliberately empty, so no user configuration applies.
+    const fresh = (dir: string): Promise<unknown> =>
+      fs.rm(path.join(root, dir), { recursive: true, force: true }).then(() => fs.mkdir(path.join(root, dir), { recursive: true }));
+    await Promise.all([fs.mkdir(path.join(root, "repos"), { recursive: true }), fresh("tmp"), fresh("home")]);
     return new GitSource(root);
   }
 
