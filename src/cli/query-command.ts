@@ -6,9 +6,9 @@
  * Prints the result's `data` as JSON on stdout; errors go to stderr with a
  * non-zero exit.
  */
-import * as fs from "node:fs/promises";
+import { readFileSync } from "node:fs";
 import { connectEngine } from "../client/connect.js";
-import { openEngineSession } from "../client/session-server.js";
+import { openEngineSession } from "../client/engine-session.js";
 import { InvalidArgumentError } from "../errors.js";
 import { startCliTrace } from "./cli-trace.js";
 import { cliProgressView } from "./progress-flag.js";
@@ -86,7 +86,8 @@ export function parseVariables(opts: Pick<QueryOptions, "var" | "varJson" | "var
 }
 
 async function readDocument(doc: string | undefined): Promise<string> {
-  if (doc !== undefined) return fs.readFile(doc, "utf8");
+  // Read at once: the file system calls of fs/promises would start libuv's thread pool for this one file.
+  if (doc !== undefined) return readFileSync(doc, "utf8");
   if (process.stdin.isTTY) throw new InvalidArgumentError("no query document: give --doc FILE or pipe one on stdin");
   const chunks: Buffer[] = [];
   for await (const c of process.stdin) chunks.push(c as Buffer);

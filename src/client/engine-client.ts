@@ -5,8 +5,8 @@
  * session, run and query commands.
  */
 import * as http from "node:http";
-import type { Duplex, Readable } from "node:stream";
-import { pipeline } from "node:stream/promises";
+// node:stream's callback pipeline: node:stream/promises would be one more module for every CLI start.
+import { type Duplex, pipeline, type Readable } from "node:stream";
 import { InvalidArgumentError, messageOf, UnavailableError } from "../errors.js";
 import { type Address, parseAddress, TOKEN_ENV } from "../http/address.js";
 import { CALL_STATUS_HEADER, type SessionEvent } from "../http/session-protocol.js";
@@ -152,9 +152,10 @@ export class EngineClient {
       });
       req.on("error", reject);
       if ("stream" in answer) {
-        pipeline(answer.stream, req).catch((err: unknown) => {
-          req.destroy(err as Error);
-          reject(err as Error);
+        pipeline(answer.stream, req, (err) => {
+          if (!err) return;
+          req.destroy(err);
+          reject(err);
         });
       } else req.end(JSON.stringify("json" in answer ? answer.json : { message: answer.error, code: answer.code ?? "INTERNAL" }));
     });
@@ -218,7 +219,7 @@ export class EngineClient {
       });
       req.on("error", (err) => reject(new UnavailableError(`cannot reach the engine at ${this.url}: ${messageOf(err)}`, { cause: err })));
       // The engine may answer (a refusal) before reading everything: the answer is what counts.
-      pipeline(body, req).catch(() => undefined);
+      pipeline(body, req, () => undefined);
     });
   }
 
