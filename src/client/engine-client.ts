@@ -40,7 +40,9 @@ export class EngineClient {
   #options(method: string, path: string): http.RequestOptions {
     const token = this.#addr?.kind === "tcp" ? process.env[TOKEN_ENV] : undefined;
     const headers: Record<string, string> = { "content-type": "application/json", ...(token ? { authorization: `Bearer ${token}` } : {}) };
-    const base = { method, path, agent: this.#agent, headers };
+    // No TLS here: a servername spares the agent its test of the host for one (net.isIP, whose
+    // first call compiles the IPv6 expression: milliseconds of every CLI command's first request).
+    const base = { method, path, agent: this.#agent, headers, servername: "" };
     if (!this.#addr) return { ...base, host: "localhost" };
     return this.#addr.kind === "unix" ? { ...base, socketPath: this.#addr.path } : { ...base, host: this.#addr.host, port: this.#addr.port };
   }
