@@ -59,6 +59,16 @@ export async function connectEngine(log: (line: string) => void): Promise<Engine
   }
 }
 
+/**
+ * A client for an engine at a unix:// or tcp:// address (configured, or the default socket) that asks
+ * it nothing yet, for a command whose first request tells whether it answers (then connectEngine says
+ * why not, or starts one); undefined for the runner hosts that need a client of their own.
+ */
+export function engineAtAddress(): EngineClient | undefined {
+  const url = process.env[RUNNER_HOST_ENV] || DEFAULT_ADDRESS;
+  return url.startsWith("unix://") || url.startsWith("tcp://") ? new EngineClient(url) : undefined;
+}
+
 /** For docker-container://, docker-image:// and kube-pod:// URLs: the way to open their client. */
 async function commandRunnerHost(url: string, log: (line: string) => void): Promise<(() => Promise<EngineClient>) | undefined> {
   const kube = await import("./kube-pod.js");
