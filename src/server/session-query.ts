@@ -70,9 +70,10 @@ export async function oneShotQuery(engine: Engine, req: IncomingMessage, res: Se
     result = { errors: [{ message: messageOf(err) }] };
   }
   write({ type: ONE_SHOT_RESULT, result });
+  // The answer first: ending a session starts the engine's work after one (a collection pass).
+  res.end();
   engine.log.debug("session closed", { session: session.id });
   engine.sessions.end(session.id);
-  res.end();
 }
 
 /** Session labels: a JSON object of strings (absent: none). */
