@@ -12,9 +12,12 @@
 //   cli/main.cjs              the command line (src/cli/entry.ts: parses the fast
 //                             commands itself, loads the rest) — what bin/tanto, the
 //                             compiled src/cli/main.ts and the image's tanto run;
-//   cli/program.cjs           every other command (src/cli/program.ts, commander).
+//   cli/program.cjs           every other command (src/cli/program.ts, commander);
+//   cli/otlp.cjs              the OTLP exporters (src/telemetry/otlp.ts: the OpenTelemetry packages,
+//                             four fifths of what the others would hold), loaded by the engine and
+//                             the commands only when spans go out over OTLP.
 //
-// All but main.cjs are loaded by src/cli/load-bundle.ts with V8's code cache
+// All but main.cjs and otlp.cjs are loaded by src/cli/load-bundle.ts with V8's code cache
 // (src/cli/code-cache.ts). A bundle refers to another by its path (a plugin turns
 // the compiled files' imports of each other's entry into those paths), so no code is
 // bundled twice and each loads only when needed. Bundled modules behind an import()
@@ -35,6 +38,7 @@ const ENTRIES = {
   "cli/fast-commands.cjs": "cli/fast-commands.js",
   "cli/main.cjs": "cli/entry.js",
   "cli/program.cjs": "cli/program.js",
+  "cli/otlp.cjs": "telemetry/otlp.js",
 };
 
 /**
@@ -56,7 +60,7 @@ const REQUIRED_PACKAGES = {
   zod: (rel) => rel === "package.json" || rel === "LICENSE" || rel.endsWith(".cjs"),
 };
 
-/** Write the four bundles into `outDir` (its `engine/` and `cli/` replaced whole). */
+/** Write the bundles into `outDir` (its `engine/` and `cli/` replaced whole). */
 export async function bundle(outDir, repo = REPO) {
   const esbuild = await import("esbuild");
   const dist = path.join(repo, "dist", "src");

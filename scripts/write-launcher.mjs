@@ -21,11 +21,17 @@ const script = `#!/bin/sh
 # when copied elsewhere, the install it was built in.
 built_root=${quote(root)}
 built_node=${quote(process.execPath)}
-self=$(readlink -f -- "$0" 2>/dev/null) || self=$0
+# An absolute $0 that is no symlink, with a build beside it, is the install as it stands (no
+# readlink: a process of its own, a good part of the launcher's time); otherwise through symlinks.
 # <install>/bin/tanto → <install>, without starting dirname twice.
-bin=\${self%/*}
-root=\${bin%/*}
-[ -f "$root/dist/src/cli/main.js" ] || root=$built_root
+root=\${0%/*/*}
+case $0 in /*) ;; *) root= ;; esac
+if [ -L "$0" ] || [ -z "$root" ] || [ ! -f "$root/dist/src/cli/main.js" ]; then
+  self=$(readlink -f -- "$0" 2>/dev/null) || self=$0
+  bin=\${self%/*}
+  root=\${bin%/*}
+  [ -f "$root/dist/src/cli/main.js" ] || root=$built_root
+fi
 if [ ! -f "$root/dist/src/cli/main.js" ]; then
   echo "tanto: no build found next to $self nor at $built_root (run npm run build there)" >&2
   exit 127

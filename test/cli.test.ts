@@ -6,6 +6,7 @@
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import * as fs from "node:fs/promises";
+import * as http from "node:http";
 import * as os from "node:os";
 import * as path from "node:path";
 import * as readline from "node:readline";
@@ -229,6 +230,47 @@ describe("CLI and session protocol", () => {
       assert.equal(await s.exited, 0);
     } finally {
       await fs.rm(home, { recursive: true, force: true });
+    }
+  });
+
+  test("query in one round trip: the engine opens and ends a session around it; an older engine gets a session opened first", async () => {
+    // The endpoint itself: the session's events, then the result; the session is over with it.
+    const events: string[] = [];
+    let sessionId = "";
+    const answer = await engine.client.queryOnce({}, { query: "{ container { platform } }" }, (id, e) => {
+      sessionId = id;
+      events.push(e.type);
+    });
+    assert.ok(answer !== undefined);
+    assert.match((JSON.parse(answer) as { data: { container: { platform: string } } }).data.container.platform, /^linux\//);
+    assert.ok(events.includes("done"), `events: ${events.join(" ")}`);
+    const ended = await engine.client.query(sessionId, { query: "{ version }" });
+    assert.match(ended, /not found/, "the session ended with its request");
+
+    // An engine without it (a proxy answering 404 there): the CLI opens a session, as before.
+    const dir = await fs.mkdtemp(path.join(os.tmpdir(), "tanto-old-engine-"));
+    const seen: string[] = [];
+    const proxy = http.createServer((req, res) => {
+      seen.push(`${req.method} ${req.url?.replace(/[0-9a-f]{32}/, ":id")}`);
+      if (req.url === "/v1/query") return void res.writeHead(404, { "content-type": "application/json" }).end('{"error":"no such endpoint /v1/query"}');
+      const out = http.request({ socketPath: engine.socket, method: req.method, path: req.url, headers: req.headers }, (r) => {
+        res.writeHead(r.statusCode ?? 502, r.headers);
+        r.pipe(res);
+      });
+      req.pipe(out);
+    });
+    const socket = path.join(dir, "old.sock");
+    await new Promise<void>((r) => proxy.listen(socket, r));
+    try {
+      const r = await run([CLI, "query", "{ version }"], { env: { ...engine.env, _EXPERIMENTAL_DAGGER_RUNNER_HOST: `unix://${socket}` } });
+      assert.equal(r.code, 0, r.stderr);
+      assert.deepEqual(JSON.parse(r.stdout), { version: "0.1.0" });
+      assert.deepEqual(seen.slice(0, 3), ["POST /v1/query", "GET /v1/health", "POST /v1/sessions"]);
+      assert.ok(seen.includes("POST /v1/sessions/:id/query") && seen.includes("DELETE /v1/sessions/:id"), seen.join(", "));
+    } finally {
+      proxy.closeAllConnections();
+      proxy.close();
+      await fs.rm(dir, { recursive: true, force: true });
     }
   });
 

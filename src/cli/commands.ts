@@ -1,5 +1,4 @@
 /** The client commands: session and run (query is in query-command.ts). */
-import { spawn } from "node:child_process";
 import * as os from "node:os";
 import { connectEngine } from "../client/connect.js";
 import { openClientSession } from "../client/session-server.js";
@@ -57,6 +56,8 @@ export async function runCommand(command: string[], opts: { workdir?: string }):
     ...(trace.recorder ? { otlp: trace.recorder } : {}),
   });
   const [cmd, ...args] = command;
+  // Loaded here, not with the module: `tanto query` shares its bundle and spawns nothing.
+  const { spawn } = await import("node:child_process");
   // A view that redraws in place gets the program's terminal output, so a redraw never erases it.
   const through = (s: NodeJS.WriteStream): "inherit" | "pipe" => (view.passThrough && s.isTTY ? "pipe" : "inherit");
   const child = spawn(cmd!, args, {

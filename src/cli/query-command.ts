@@ -6,10 +6,12 @@
  * Prints the result's `data` as JSON on stdout; errors go to stderr with a
  * non-zero exit.
  */
-import * as fs from "node:fs/promises";
-import { connectEngine } from "../client/connect.js";
-import { openEngineSession } from "../client/session-server.js";
+import { readFileSync } from "node:fs";
+import { connectEngine, engineAtAddress } from "../client/connect.js";
+import type { GraphQLRequestBody } from "../client/engine-client.js";
+import { openEngineSession, queryInOwnSession } from "../client/engine-session.js";
 import { InvalidArgumentError } from "../errors.js";
+import type { CliTrace } from "./cli-trace.js";
 import { startCliTrace } from "./cli-trace.js";
 import { cliProgressView } from "./progress-flag.js";
 
@@ -27,28 +29,15 @@ export async function queryCommand(arg: string | undefined, opts: QueryOptions):
   const operationName = inline ? undefined : arg;
   const variables = parseVariables(opts);
   const query = inline ? arg : await readDocument(opts.doc);
-  const engine = await connectEngine(stderrLine);
+  const request: GraphQLRequestBody = {
+    query,
+    ...(Object.keys(variables).length > 0 ? { variables } : {}),
+    ...(operationName !== undefined ? { operationName } : {}),
+  };
   const trace = await startCliTrace(`tanto query${operationName ? ` ${operationName}` : ""}`);
-  const session = await openEngineSession(engine, {
-    labels: {},
-    progress: cliProgressView(),
-    traceparent: trace.traceparent,
-    ...(trace.recorder ? { otlp: trace.recorder } : {}),
-  });
   let failure: string | undefined;
   try {
-    const answer = JSON.parse(
-      await engine.query(
-        session.sessionId,
-        {
-          query,
-          ...(Object.keys(variables).length > 0 ? { variables } : {}),
-          ...(operationName !== undefined ? { operationName } : {}),
-        },
-        undefined,
-        trace.traceparent,
-      ),
-    ) as { data?: unknown; errors?: Array<{ message?: string; path?: unknown[] }> };
+    const answer = JSON.parse(await send(request, trace)) as { data?: unknown; errors?: Array<{ message?: string; path?: unknown[] }> };
     if (answer.errors?.length) {
       failure = answer.errors[0]?.message ?? "query failed";
       for (const e of answer.errors) stderrLine(`Error: ${e.message ?? JSON.stringify(e)}${e.path ? ` (at ${e.path.join(".")})` : ""}`);
@@ -57,8 +46,29 @@ export async function queryCommand(arg: string | undefined, opts: QueryOptions):
     process.stdout.write(JSON.stringify(answer.data ?? null, null, 4) + "\n");
     return 0;
   } finally {
-    await session.close();
     await trace.finish(failure);
+  }
+}
+
+/** The request in a session for it alone: one round trip to an engine that has that; else a session opened first. */
+async function send(request: GraphQLRequestBody, trace: CliTrace): Promise<string> {
+  const opts = { labels: {}, progress: cliProgressView(), traceparent: trace.traceparent, ...(trace.recorder ? { otlp: trace.recorder } : {}) };
+  const direct = engineAtAddress();
+  if (direct) {
+    try {
+      const answer = await queryInOwnSession(direct, request, opts);
+      if (answer !== undefined) return answer;
+    } finally {
+      direct.close();
+    }
+  }
+  // An engine not answering yet (connectEngine says why, or starts one here), an older one, another runner host.
+  const engine = await connectEngine(stderrLine);
+  const session = await openEngineSession(engine, opts);
+  try {
+    return await engine.query(session.sessionId, request, undefined, trace.traceparent);
+  } finally {
+    await session.close();
   }
 }
 
@@ -86,7 +96,8 @@ export function parseVariables(opts: Pick<QueryOptions, "var" | "varJson" | "var
 }
 
 async function readDocument(doc: string | undefined): Promise<string> {
-  if (doc !== undefined) return fs.readFile(doc, "utf8");
+  // Read at once: the file system calls of fs/promises would start libuv's thread pool for this one file.
+  if (doc !== undefined) return readFileSync(doc, "utf8");
   if (process.stdin.isTTY) throw new InvalidArgumentError("no query document: give --doc FILE or pipe one on stdin");
   const chunks: Buffer[] = [];
   for await (const c of process.stdin) chunks.push(c as Buffer);

@@ -5,7 +5,6 @@
  * socket and we are root, start `tanto engine` on this host in the background
  * and use it from then on: the embedded default, no Docker needed.
  */
-import { spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -47,7 +46,7 @@ export async function connectEngine(log: (line: string) => void): Promise<Engine
     }
   }
   log(`no engine at ${url}; starting one on this host (log: ${LOG_FILE})`);
-  startEngineInBackground();
+  await startEngineInBackground();
   const deadline = Date.now() + START_TIMEOUT_MS;
   for (;;) {
     try {
@@ -60,6 +59,16 @@ export async function connectEngine(log: (line: string) => void): Promise<Engine
   }
 }
 
+/**
+ * A client for an engine at a unix:// or tcp:// address (configured, or the default socket) that asks
+ * it nothing yet, for a command whose first request tells whether it answers (then connectEngine says
+ * why not, or starts one); undefined for the runner hosts that need a client of their own.
+ */
+export function engineAtAddress(): EngineClient | undefined {
+  const url = process.env[RUNNER_HOST_ENV] || DEFAULT_ADDRESS;
+  return url.startsWith("unix://") || url.startsWith("tcp://") ? new EngineClient(url) : undefined;
+}
+
 /** For docker-container://, docker-image:// and kube-pod:// URLs: the way to open their client. */
 async function commandRunnerHost(url: string, log: (line: string) => void): Promise<(() => Promise<EngineClient>) | undefined> {
   const kube = await import("./kube-pod.js");
@@ -69,7 +78,9 @@ async function commandRunnerHost(url: string, log: (line: string) => void): Prom
   return undefined;
 }
 
-function startEngineInBackground(): void {
+async function startEngineInBackground(): Promise<void> {
+  // Loaded only here: node:child_process is a good part of a CLI command's start.
+  const { spawn } = await import("node:child_process");
   // The CLI that is running (the compiled main.js, or the engine image's one bundled file) starts it:
   // this module itself may be a chunk of the CLI's bundle.
   const main =

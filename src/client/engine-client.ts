@@ -5,11 +5,11 @@
  * session, run and query commands.
  */
 import * as http from "node:http";
-import type { Duplex, Readable } from "node:stream";
-import { pipeline } from "node:stream/promises";
+// node:stream's callback pipeline: node:stream/promises would be one more module for every CLI start.
+import { type Duplex, pipeline, type Readable } from "node:stream";
 import { InvalidArgumentError, messageOf, UnavailableError } from "../errors.js";
 import { type Address, parseAddress, TOKEN_ENV } from "../http/address.js";
-import { CALL_STATUS_HEADER, type SessionEvent } from "../http/session-protocol.js";
+import { CALL_STATUS_HEADER, ONE_SHOT_RESULT, SESSION_HEADER, type SessionEvent } from "../http/session-protocol.js";
 
 /** A GraphQL request as sent over HTTP: the engine reads these three keys. */
 export interface GraphQLRequestBody {
@@ -40,7 +40,9 @@ export class EngineClient {
   #options(method: string, path: string): http.RequestOptions {
     const token = this.#addr?.kind === "tcp" ? process.env[TOKEN_ENV] : undefined;
     const headers: Record<string, string> = { "content-type": "application/json", ...(token ? { authorization: `Bearer ${token}` } : {}) };
-    const base = { method, path, agent: this.#agent, headers };
+    // No TLS here: a servername spares the agent its test of the host for one (net.isIP, whose
+    // first call compiles the IPv6 expression: milliseconds of every CLI command's first request).
+    const base = { method, path, agent: this.#agent, headers, servername: "" };
     if (!this.#addr) return { ...base, host: "localhost" };
     return this.#addr.kind === "unix" ? { ...base, socketPath: this.#addr.path } : { ...base, host: this.#addr.host, port: this.#addr.port };
   }
@@ -105,22 +107,56 @@ export class EngineClient {
    */
   attachEvents(sessionId: string, onEvent: (e: SessionEvent) => void, onClose: () => void): () => void {
     const req = http.request(this.#options("GET", `/v1/sessions/${sessionId}/events`), (res) => {
-      let buffered = "";
-      res.setEncoding("utf8");
-      res.on("data", (chunk: string) => {
-        buffered += chunk;
-        let nl: number;
-        while ((nl = buffered.indexOf("\n")) >= 0) {
-          const line = buffered.slice(0, nl);
-          buffered = buffered.slice(nl + 1);
-          if (line) onEvent(JSON.parse(line) as SessionEvent);
-        }
-      });
+      eachLine(res, (line) => onEvent(JSON.parse(line) as SessionEvent));
       res.on("close", onClose);
     });
     req.on("error", onClose);
     req.end();
     return () => req.destroy();
+  }
+
+  /**
+   * A session for one request (`POST /v1/query`): `onEvent` gets the session's id first, then its
+   * events; resolves with the GraphQL response text once the session is over. Undefined when the
+   * request did not reach an engine (no connection) or the engine has no such endpoint (an older
+   * one) or refused it: the caller then goes the long way, whose errors say what is wrong.
+   */
+  queryOnce(
+    labels: Record<string, string>,
+    request: GraphQLRequestBody,
+    onEvent: (sessionId: string, e: SessionEvent) => void,
+    traceparent?: string,
+  ): Promise<string | undefined> {
+    return new Promise((resolve, reject) => {
+      const opts = this.#options("POST", "/v1/query");
+      if (traceparent) opts.headers = { ...(opts.headers as Record<string, string>), traceparent };
+      let answered = false;
+      const req = http.request(opts, (res) => {
+        answered = true;
+        const sessionId = res.headers[SESSION_HEADER];
+        if (res.statusCode !== 200 || typeof sessionId !== "string") {
+          res.resume();
+          return resolve(undefined);
+        }
+        let result: string | undefined;
+        eachLine(res, (line) => {
+          const event = JSON.parse(line) as SessionEvent | { type: typeof ONE_SHOT_RESULT; result: unknown };
+          if (event.type === ONE_SHOT_RESULT) result = JSON.stringify((event as { result: unknown }).result);
+          else onEvent(sessionId, event as SessionEvent);
+        });
+        res.on("error", () => undefined);
+        res.on("close", () =>
+          result === undefined
+            ? reject(new UnavailableError(`cannot reach the engine at ${this.url}: the connection closed before the answer`))
+            : resolve(result),
+        );
+      });
+      req.on("error", (err: NodeJS.ErrnoException) => {
+        if (!answered && err.syscall === "connect") resolve(undefined);
+        else reject(new UnavailableError(`cannot reach the engine at ${this.url}: ${messageOf(err)}`, { cause: err }));
+      });
+      req.end(JSON.stringify({ labels, request }));
+    });
   }
 
   async closeSession(sessionId: string): Promise<void> {
@@ -152,9 +188,10 @@ export class EngineClient {
       });
       req.on("error", reject);
       if ("stream" in answer) {
-        pipeline(answer.stream, req).catch((err: unknown) => {
-          req.destroy(err as Error);
-          reject(err as Error);
+        pipeline(answer.stream, req, (err) => {
+          if (!err) return;
+          req.destroy(err);
+          reject(err);
         });
       } else req.end(JSON.stringify("json" in answer ? answer.json : { message: answer.error, code: answer.code ?? "INTERNAL" }));
     });
@@ -218,11 +255,26 @@ export class EngineClient {
       });
       req.on("error", (err) => reject(new UnavailableError(`cannot reach the engine at ${this.url}: ${messageOf(err)}`, { cause: err })));
       // The engine may answer (a refusal) before reading everything: the answer is what counts.
-      pipeline(body, req).catch(() => undefined);
+      pipeline(body, req, () => undefined);
     });
   }
 
   close(): void {
     this.#agent.destroy();
   }
+}
+
+/** Calls `onLine` with each non-empty line of an NDJSON response as it arrives. */
+function eachLine(res: http.IncomingMessage, onLine: (line: string) => void): void {
+  let buffered = "";
+  res.setEncoding("utf8");
+  res.on("data", (chunk: string) => {
+    buffered += chunk;
+    let nl: number;
+    while ((nl = buffered.indexOf("\n")) >= 0) {
+      const line = buffered.slice(0, nl);
+      buffered = buffered.slice(nl + 1);
+      if (line) onLine(line);
+    }
+  });
 }

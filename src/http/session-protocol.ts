@@ -29,6 +29,11 @@ export type SessionEvent = ProgressEvent | CallEvent;
 
 export const CALL_STATUS_HEADER = "x-tanto-call";
 
+/** `POST /v1/query` (a session for one request): the session's id, in the answer's headers. */
+export const SESSION_HEADER = "x-tanto-session";
+/** `POST /v1/query`: the type of its answer's last line, `{type, result: <the GraphQL response>}`. */
+export const ONE_SHOT_RESULT = "result";
+
 /** Session label of a client run with `--interactive`: a failed command opens a terminal on it. */
 export const INTERACTIVE_LABEL = "tanto.interactive";
 

@@ -60,7 +60,7 @@ export class ImageStore {
 
   /** A registry client for one pull (e.g. through a registry service) may stand in for the store's own: `opts.registry`. */
   async resolve(ref: Reference, platform: Platform, opts: { signal?: AbortSignal; registry?: RegistryClient } = {}): Promise<ResolvedImage> {
-    const resolved = await (opts.registry ?? this.registry).resolve(ref, platform, opts.signal ? { signal: opts.signal } : {});
+    const resolved = await (opts.registry ?? this.registry).resolve(ref, platform, { local: this.content, ...(opts.signal ? { signal: opts.signal } : {}) });
     await this.content.put(resolved.manifestBytes, resolved.digest);
     await this.content.put(resolved.configBytes, resolved.manifest.config.digest);
     return { ref: withDigest(ref, resolved.digest), manifestDigest: resolved.digest, config: resolved.config };

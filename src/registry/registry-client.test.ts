@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, rm, stat } from "node:fs/promises";
 import * as http from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
@@ -112,6 +112,27 @@ test("push, resolve by tag and by digest, fetch blobs", async () => {
   const other = parseReference(`${registry.host}/tanto/other:v1`);
   assert.equal(await client.pushBlob(other, layer, src, { from: "tanto/single" }), "mounted");
   assert.equal(await client.pushBlob(other, layer, src, { from: "tanto/single" }), "exists");
+});
+
+test("resolve reads what is named by digest from a local store that has it; the store keeps a blob it has as it is", async () => {
+  const client = newClient();
+  const src = await newStore();
+  const ref = parseReference(`${registry.host}/tanto/local:v1`);
+  const image = await pushImage(client, src, ref, "amd64");
+  // Stored again: the same file (not rewritten and renamed over), and a wrong digest is still refused.
+  const file = src.path(image.config.digest);
+  const inode = (await stat(file)).ino;
+  assert.equal(await src.put(await src.readBytes(image.config.digest), image.config.digest), image.config.digest);
+  assert.equal((await stat(file)).ino, inode);
+  await assert.rejects(src.put(Buffer.from("other"), image.config.digest), FailedPreconditionError);
+  // The registry loses the config: only a resolve that reads it from the store still works.
+  const removed = await fetch(`http://${registry.host}/v2/tanto/local/blobs/${image.config.digest}`, { method: "DELETE" });
+  assert.equal(removed.status, 202);
+  await assert.rejects(client.resolve(ref, parsePlatform("linux/amd64")), NotFoundError);
+  const resolved = await client.resolve(ref, parsePlatform("linux/amd64"), { local: src });
+  assert.equal(resolved.digest, image.manifestDigest);
+  assert.equal(resolved.config.architecture, "amd64");
+  assert.deepEqual(resolved.configBytes, await src.readBytes(image.config.digest));
 });
 
 test("streamed upload: bytes sent as written, named by digest at the end; a wrong size or digest is refused", async () => {

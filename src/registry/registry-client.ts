@@ -36,6 +36,7 @@ import type {
   Pusher,
   RegistryHosts,
   Resolved,
+  ResolveOptions,
   Resolver,
 } from "./types.js";
 
@@ -112,8 +113,13 @@ export class RegistryClient implements Resolver, Fetcher, Pusher {
     this.#transport.close();
   }
 
-  async resolve(ref: Reference, platform: Platform, opts: CallOptions = {}): Promise<Resolved> {
+  /**
+   * With `opts.local`, what is named by digest (a platform's manifest, the config) is read from
+   * there when it holds it: only the tag is asked of the registry again, as each session does.
+   */
+  async resolve(ref: Reference, platform: Platform, opts: ResolveOptions = {}): Promise<Resolved> {
     const ctx = pullContext(ref);
+    const local = opts.local;
     return this.#eachEndpoint(ref, "pull", opts.signal, async (ep) => {
       const top = await this.#getManifest(ep, ref, ref.digest ?? ref.tag ?? "latest", undefined, ctx, opts.signal);
       const parsed = withContext(() => parseManifestOrIndex(top.bytes, top.mediaType), ctx);
@@ -126,7 +132,10 @@ export class RegistryClient implements Resolver, Fetcher, Pusher {
           throw new NotFoundError(`${ctx}: no image for platform ${formatPlatform(platform)} (available: ${have.length ? have.join(", ") : "none"})`);
         }
         if (isIndex(desc.mediaType)) throw new InvalidArgumentError(`${ctx}: nested image indexes are not supported`);
-        const m = await this.#getManifest(ep, ref, desc.digest, desc, ctx, opts.signal);
+        const stored = await readLocal(local, desc);
+        const m = stored
+          ? { digest: desc.digest, mediaType: desc.mediaType, bytes: stored }
+          : await this.#getManifest(ep, ref, desc.digest, desc, ctx, opts.signal);
         const inner = withContext(() => parseManifestOrIndex(m.bytes, m.mediaType), ctx);
         if (inner.kind !== "manifest") throw new InvalidArgumentError(`${ctx}: ${desc.digest} is listed as a manifest but is an index`);
         result = {
@@ -143,7 +152,7 @@ export class RegistryClient implements Resolver, Fetcher, Pusher {
         result = { digest: top.digest, mediaType: parsed.mediaType, manifest: parsed.manifest, manifestBytes: top.bytes };
       }
 
-      const configBytes = await this.#getBlobBytes(ep, ref, result.manifest.config, ctx, opts.signal);
+      const configBytes = (await readLocal(local, result.manifest.config)) ?? (await this.#getBlobBytes(ep, ref, result.manifest.config, ctx, opts.signal));
       const config = withContext(() => parseImageConfig(configBytes), ctx);
       return { ...result, config, configBytes };
     });
@@ -334,6 +343,12 @@ export class RegistryClient implements Resolver, Fetcher, Pusher {
     }
     throw last;
   }
+}
+
+/** A blob the local store holds with the descriptor's size, or undefined (also when it went meanwhile: a collection). */
+async function readLocal(local: ResolveOptions["local"], desc: Descriptor): Promise<Buffer | undefined> {
+  if (!local || (await local.info(desc.digest))?.size !== desc.size) return undefined;
+  return local.readBytes(desc.digest).catch(() => undefined);
 }
 
 function pullContext(ref: Reference): string {

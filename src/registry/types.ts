@@ -75,9 +75,14 @@ export interface PushBlobOptions extends CallOptions {
 /** How a blob got to the registry. */
 export type PushBlobResult = "exists" | "mounted" | "uploaded";
 
+export interface ResolveOptions extends CallOptions {
+  /** Where blobs fetched before are: what is named by digest is read from here when it has it. */
+  local?: Pick<Provider, "info" | "readBytes">;
+}
+
 export interface Resolver {
   /** Resolve a tag or digest to the image manifest for `platform`, verifying every digest on the way. */
-  resolve(ref: Reference, platform: Platform, opts?: CallOptions): Promise<Resolved>;
+  resolve(ref: Reference, platform: Platform, opts?: ResolveOptions): Promise<Resolved>;
 }
 
 export interface Fetcher {

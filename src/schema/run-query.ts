@@ -2,7 +2,17 @@
  * The GraphQL endpoint's core: parse, validate and execute a request
  * (`query`, `variables`, `operationName`) against a session's schema.
  */
-import { type DocumentNode, type ExecutionResult, execute, type GraphQLError, parse, specifiedRules, VariablesInAllowedPositionRule, validate } from "graphql";
+import {
+  type DocumentNode,
+  type ExecutionResult,
+  execute,
+  type GraphQLError,
+  type GraphQLSchema,
+  parse,
+  specifiedRules,
+  VariablesInAllowedPositionRule,
+  validate,
+} from "graphql";
 import { formatError, type QueryResponse } from "../api/format-error.js";
 import { depthLimit, MAX_DEPTH, MAX_DOCUMENT_BYTES, MAX_TOKENS, nestingDepth } from "../api/limits.js";
 import type { RequestContext } from "../core/types.js";
@@ -15,6 +25,24 @@ export type { QueryResponse } from "../api/format-error.js";
 
 const RULES = [...specifiedRules.map((rule) => (rule === VariablesInAllowedPositionRule ? idVariablesInAllowedPosition : rule)), depthLimit(MAX_DEPTH)];
 
+/**
+ * Documents that parsed and passed validation against a schema, by their text: clients send the
+ * same ones again and again (an SDK's chains re-sent from the root, `tanto query` runs of one file),
+ * and validating a 20-step chain is most of the work of answering it from the cache. graphql-js
+ * never changes a document. Small documents only, and a bounded number per schema (oldest out).
+ */
+const validated = new WeakMap<GraphQLSchema, Map<string, DocumentNode>>();
+const VALIDATED_MAX = 256;
+const VALIDATED_MAX_BYTES = 64 << 10;
+
+function rememberValid(schema: GraphQLSchema, query: string, document: DocumentNode): void {
+  if (query.length > VALIDATED_MAX_BYTES) return;
+  let docs = validated.get(schema);
+  if (!docs) validated.set(schema, (docs = new Map()));
+  if (docs.size >= VALIDATED_MAX) docs.delete(docs.keys().next().value!);
+  docs.set(query, document);
+}
+
 export async function runQuery(built: BuiltSchema, request: GraphQLRequest, ctx: RequestContext): Promise<QueryResponse> {
   const { query } = request;
   if (query.length > MAX_DOCUMENT_BYTES) {
@@ -24,16 +52,22 @@ export async function runQuery(built: BuiltSchema, request: GraphQLRequest, ctx:
   if (nestingDepth(query) > MAX_DEPTH + 4) {
     return { errors: [{ message: `query is nested more than ${MAX_DEPTH} levels deep` }] };
   }
-  let document: DocumentNode;
-  try {
-    document = parse(query, { maxTokens: MAX_TOKENS });
-  } catch (err) {
-    return { errors: [formatError(err as GraphQLError)] };
+  let document = validated.get(built.schema)?.get(query);
+  const known = document !== undefined;
+  if (document === undefined) {
+    try {
+      document = parse(query, { maxTokens: MAX_TOKENS });
+    } catch (err) {
+      return { errors: [formatError(err as GraphQLError)] };
+    }
   }
   const version: SchemaVersionRequest | undefined = takeSchemaVersion(query, document);
   if (version) document = version.document;
-  const validationErrors = validate(built.schema, document, RULES);
-  if (validationErrors.length > 0) return { errors: validationErrors.map(formatError) };
+  if (!known) {
+    const validationErrors = validate(built.schema, document, RULES);
+    if (validationErrors.length > 0) return { errors: validationErrors.map(formatError) };
+    if (!version) rememberValid(built.schema, query, document);
+  }
   const operationName = request.operationName ?? undefined;
   const result = (await execute({
     schema: built.schema,

@@ -139,6 +139,15 @@ describe("session schemas", () => {
     assert.match(messages(await runQuery(core, { query: '{ loadToyFromID(id: "toy:x") { name } }' }, ctx)), /Cannot query field "loadToyFromID"/);
   });
 
+  test("a document valid against one schema is remembered for that schema only; variables are checked on every run", async () => {
+    const mine = new SessionSchema(() => core);
+    mine.extend(toyPart);
+    const query = "query ($name: String!) { toy(name: $name) { name } }";
+    for (const name of ["a", "b"]) assert.deepEqual(await runQuery(mine.current, { query, variables: { name } }, ctx), { data: { toy: { name } } });
+    assert.match(messages(await runQuery(mine.current, { query, variables: { name: 3 } }, ctx)), /Variable "\$name" got invalid value 3/);
+    assert.match(messages(await runQuery(core, { query, variables: { name: "a" } }, ctx)), /Cannot query field "toy" on type "Query"/);
+  });
+
   test("a part that does not build is dropped with an error naming it; the session keeps its schema", async () => {
     const s = new SessionSchema(() => core);
     s.extend(toyPart);

@@ -10,8 +10,23 @@ import type { EngineSession } from "./sessions.js";
 
 const MAX_ARG = 60;
 
+/** Names of documents seen lately (clients send the same ones again and again), oldest out. */
+const named = new Map<string, string | undefined>();
+const NAMED_MAX = 256;
+const NAMED_MAX_BYTES = 64 << 10;
+
 /** The chain of first fields of the operation; undefined when the document does not parse. */
 export function callName(query: string, operationName?: string): string | undefined {
+  if (query.length > NAMED_MAX_BYTES) return nameOf(query, operationName);
+  const key = `${operationName ?? ""}\0${query}`;
+  if (named.has(key)) return named.get(key);
+  const name = nameOf(query, operationName);
+  if (named.size >= NAMED_MAX) named.delete(named.keys().next().value!);
+  named.set(key, name);
+  return name;
+}
+
+function nameOf(query: string, operationName: string | undefined): string | undefined {
   let doc: ReturnType<typeof parse>;
   try {
     doc = parse(query, { noLocation: true, maxTokens: 10_000 });

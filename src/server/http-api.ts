@@ -11,6 +11,7 @@
  *   PUT    /v1/cache-volumes/:name       → make it from the tar body (?replace=1 to replace one that exists)
  *   POST   /v1/cache-volumes/:name/push  → {ref, owner?}: the volume as an image in a registry
  *   POST   /v1/cache-volumes/:name/pull  → {ref, owner?, replace?}: made from one
+ *   POST   /v1/query                     → a session for one request: body {labels, request}; NDJSON events, then the result (session-query.ts)
  *   POST   /v1/sessions                  → {id}; body {labels}
  *   GET    /v1/sessions/:id/events       → NDJSON progress; closing it ends the session
  *   POST   /v1/sessions/:id/query        → GraphQL over JSON ({query, variables?, operationName?})
@@ -24,13 +25,11 @@ import * as path from "node:path";
 import type { Duplex } from "node:stream";
 import { InvalidArgumentError, messageOf } from "../errors.js";
 import { readJson, sendError, sendJson, statusOf } from "../http/json.js";
-import type { BuiltSchema } from "../schema/build.js";
-import { parseRequest, runQuery } from "../schema/run-query.js";
-import { newSpanId } from "../telemetry/types.js";
+import { parseRequest } from "../schema/run-query.js";
 import { VERSION } from "../version.js";
-import { callName, inCallSpan } from "./call-span.js";
-import { explainDiskFull, withReserve } from "./disk-reserve.js";
+import { withReserve } from "./disk-reserve.js";
 import type { Engine } from "./engine.js";
+import { header, oneShotQuery, querySession, sessionLabels } from "./session-query.js";
 import { handleTunnelUpgrade } from "./tunnels.js";
 import { volumeEndpoint, volumeRegistryEndpoint } from "./volume-endpoints.js";
 
@@ -90,6 +89,7 @@ async function handle(engine: Engine, req: IncomingMessage, res: ServerResponse)
   }
   if (parts[1] === "cache-volumes" && parts.length === 4) return volumeRegistryEndpoint(engine, req, res, decodeURIComponent(parts[2]!), parts[3]!);
   if (parts[1] === "cache-volumes" && parts.length === 3) return volumeEndpoint(engine, req, res, decodeURIComponent(parts[2]!), url.searchParams);
+  if (req.method === "POST" && parts[1] === "query" && parts.length === 2) return oneShotQuery(engine, req, res);
   if (parts[1] !== "sessions") return sendJson(res, 404, { error: `no such endpoint ${url.pathname}` });
 
   if (req.method === "POST" && parts.length === 2) {
@@ -124,18 +124,7 @@ async function handle(engine: Engine, req: IncomingMessage, res: ServerResponse)
     const abort = new AbortController();
     res.on("close", () => abort.abort());
     const signal = AbortSignal.any([abort.signal, session.signal]);
-    let schema: BuiltSchema;
-    try {
-      schema = session.schema.current;
-    } catch (err) {
-      return sendJson(res, 200, { errors: [{ message: messageOf(err) }] });
-    }
-    const span = newSpanId();
-    const run = () => runQuery(schema, request, { deps: engine.deps, session, signal, span });
-    const name = callName(request.query, request.operationName ?? undefined);
-    // Calls that name no chain (introspection) are not worth a span.
-    const result = name === undefined ? await run() : await inCallSpan(session, span, name, run, header(req, "traceparent"));
-    return sendJson(res, 200, await explainDiskFull(path.resolve(engine.config.root), result));
+    return sendJson(res, 200, await querySession(engine, session, request, signal, header(req, "traceparent")));
   }
   if (parts[3] === "calls" && parts[4]) {
     if (req.method === "POST" && parts.length === 5) return session.calls.reply(parts[4], req, res);
@@ -147,15 +136,6 @@ async function handle(engine: Engine, req: IncomingMessage, res: ServerResponse)
     return sendJson(res, 200, {});
   }
   return sendJson(res, 405, { error: `${req.method} not allowed on ${url.pathname}` });
-}
-
-/** Session labels: a JSON object of strings (absent: none). */
-function sessionLabels(value: unknown): Record<string, string> {
-  if (value === undefined || value === null) return {};
-  if (typeof value !== "object" || Array.isArray(value) || Object.values(value).some((v) => typeof v !== "string")) {
-    throw new InvalidArgumentError(`"labels" must be a JSON object of strings, not ${JSON.stringify(value).slice(0, 100)}`);
-  }
-  return value as Record<string, string>;
 }
 
 /** HTTP upgrades: tunnels from the client to a session's services. */
@@ -181,9 +161,4 @@ export function createUpgradeHandler(engine: Engine, opts: { token?: string } = 
     const session = parts[0] === "v1" && parts[1] === "sessions" && parts[3] === "tunnels" ? engine.sessions.get(parts[2] ?? "") : undefined;
     handleTunnelUpgrade(req, socket, head, session?.tunnels.get(parts[4] ?? ""), Number(parts[5]));
   };
-}
-
-function header(req: IncomingMessage, name: string): string | undefined {
-  const v = req.headers[name];
-  return Array.isArray(v) ? v[0] : v;
 }

@@ -10,7 +10,7 @@
  * A cache hit is a `done` with `cached: true` and no `start`. Span ids are
  * 16 hex digits, as OpenTelemetry's, so an exporter uses them as they are.
  */
-import { randomBytes } from "node:crypto";
+import { randomHex } from "../util/random-hex.js";
 
 export type AttributeValue = string | number | boolean;
 export type Attributes = Readonly<Record<string, AttributeValue>>;
@@ -42,11 +42,11 @@ export type SpanEvent =
 export type SpanSink = (event: SpanEvent) => void;
 
 export function newSpanId(): string {
-  return randomBytes(8).toString("hex");
+  return randomHex(8);
 }
 
 export function newTraceId(): string {
-  return randomBytes(16).toString("hex");
+  return randomHex(16);
 }
 
 /** A W3C `traceparent`: version 00, trace id, parent span id, flags. */
