@@ -26,7 +26,10 @@ test("mallocTrim hands back freed malloc memory that live allocations keep from 
   assert.ok(!(trimmed instanceof Error), String(trimmed));
   assert.equal(trimmed, true);
   const back = (rssFreed - rssTrimmed) / MB;
-  assert.ok(back > 48, `RSS ${(rssFull / MB).toFixed(1)} MB with 64 MB in chunks, ${(rssFreed / MB).toFixed(1)} MB once freed, ${(rssTrimmed / MB).toFixed(1)} MB trimmed`);
+  assert.ok(
+    back > 48,
+    `RSS ${(rssFull / MB).toFixed(1)} MB with 64 MB in chunks, ${(rssFreed / MB).toFixed(1)} MB once freed, ${(rssTrimmed / MB).toFixed(1)} MB trimmed`,
+  );
   assert.equal(kept.length, 1024);
 });
 
