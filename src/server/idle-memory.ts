@@ -136,7 +136,7 @@ export class IdleMemory {
 
   #trimWarned = false;
 
-  /** What V8 freed back to the system from glibc's arenas (see malloc-trim.ts); warns once when it cannot. */
+  /** What glibc's arenas hold freed back to the system (see malloc-trim.ts); warns once when it cannot. */
   #trim(): boolean {
     const trimmed = mallocTrim();
     if (!(trimmed instanceof Error)) return trimmed;

@@ -22,7 +22,7 @@ let addon: { trim: () => number } | Error | undefined;
 
 /**
  * Return the free pages of every malloc arena to the system: true when some
- * were, false when none could be; an Error (once loaded, always the same) when
+ * were, false when none could be; an Error (the same one on every call) when
  * the addon cannot be loaded (not built, or not glibc).
  */
 export function mallocTrim(): boolean | Error {
