@@ -157,10 +157,11 @@ function otherBundles(self, entryOf) {
 /**
  * tanto as it goes into the engine image, in `outDir` (replaced), laid out as
  * /usr/local/lib/tanto: bundle/{engine,cli}/ (the bundles above: the image runs
- * bundle/cli/main.cjs) and node_modules/ with what is not bundled (the native addons
+ * bundle/cli/main.cjs), node_modules/ with what is not bundled (the native addons
  * better-sqlite3, with the two small packages it loads it through, and node-pty;
- * zod's CommonJS build). Deterministic: the same sources give the same bytes, so an
- * unchanged tree syncs to the engine as the same content and the image stays cached.
+ * zod's CommonJS build) and native/malloc-trim.node (scripts/build-native.mjs).
+ * Deterministic: the same sources give the same bytes, so an unchanged tree syncs
+ * to the engine as the same content and the image stays cached.
  * Returns the bundles' size in bytes.
  */
 export async function stageForImage(outDir, repo = REPO) {
@@ -189,6 +190,9 @@ export async function stageForImage(outDir, repo = REPO) {
       await fs.copyFile(path.join(from, rel), dst);
     }
   }
+  // The engine's one addon of its own (scripts/build-native.mjs), where src/server/malloc-trim.ts looks from bundle/engine/.
+  await fs.mkdir(path.join(outDir, "native"));
+  await fs.copyFile(path.join(repo, "dist", "native", "malloc-trim.node"), path.join(outDir, "native", "malloc-trim.node"));
   let bytes = 0;
   for (const name of Object.keys(ENTRIES)) bytes += (await fs.stat(path.join(outDir, "bundle", name))).size;
   return bytes;

@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(runc tini docker-registry busybox-static util-linux iproute2 attr zstd git docker.io skopeo podman containernetworking-plugins dnsmasq socat openssh-server sshfs iptables nftables nodejs npm mmdebstrap jq qemu-user-static tmux fonts-dejavu-core)
+packages=(runc tini docker-registry busybox-static util-linux iproute2 attr zstd git docker.io skopeo podman containernetworking-plugins dnsmasq socat openssh-server sshfs iptables nftables nodejs npm mmdebstrap jq qemu-user-static tmux fonts-dejavu-core gcc libc6-dev)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

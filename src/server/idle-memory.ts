@@ -9,7 +9,9 @@
  * collections; the live heap was the same 21 MB as at start). So once the
  * last session has ended and none came for half a second, the engine runs two
  * full collections (the second returns the pages the first freed) — a few
- * tens of milliseconds when nothing waits on it.
+ * tens of milliseconds when nothing waits on it — and then hands glibc's
+ * freed but still resident pages back (malloc-trim.ts: 30–50 MB after the
+ * bench's pulls, syncs and publishes).
  *
  * V8 shrinks the young generation only in a collection that finds the
  * allocation rate low, and it reckons that rate over its last ten
@@ -26,6 +28,7 @@
 import * as v8 from "node:v8";
 import * as vm from "node:vm";
 import type { Logger } from "./log.js";
+import { mallocTrim } from "./malloc-trim.js";
 
 type Collect = (opts?: { type?: "major" | "minor" }) => void;
 
@@ -114,6 +117,7 @@ export class IdleMemory {
     const gc = collector();
     gc();
     gc();
+    const trimmed = this.#trim();
     const after = process.memoryUsage();
     this.opts.log.debug(what, {
       rss_before: before,
@@ -123,10 +127,22 @@ export class IdleMemory {
       external: after.external,
       array_buffers: after.arrayBuffers,
       young_generation: youngGenerationBytes(),
+      malloc_trimmed: trimmed,
       ...(followUp > 0 ? { follow_up: followUp } : {}),
       ms: Math.round(performance.now() - started),
     });
     this.#followUp();
+  }
+
+  #trimWarned = false;
+
+  /** What glibc's arenas hold freed back to the system (see malloc-trim.ts); warns once when it cannot. */
+  #trim(): boolean {
+    const trimmed = mallocTrim();
+    if (!(trimmed instanceof Error)) return trimmed;
+    if (!this.#trimWarned) this.opts.log.warn("idle: freed memory stays with the process", { error: trimmed.message });
+    this.#trimWarned = true;
+    return false;
   }
 
   /** Try again while idle, until the young generation is back to its small size. */
