@@ -23,6 +23,7 @@
 // Native addons (better-sqlite3, node-pty) and zod (required on first use,
 // src/util/zod.ts) stay outside: they resolve from the checkout's node_modules,
 // or from the node_modules that stageForImage puts beside the bundles.
+import { existsSync } from "node:fs";
 import * as fs from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
@@ -132,6 +133,13 @@ export async function stageForImage(outDir, repo = REPO) {
       if (entry.endsWith("/")) await fs.cp(src, dst, { recursive: true });
       else await fs.copyFile(src, dst);
     }
+  }
+  // The mount(2) addon (scripts/build-native.mjs), where `npm run build` could build it: at
+  // native/ beside bundle/, two levels above the engine's bundle, as in dist/.
+  const addon = path.join(repo, "dist", "native", "mount.node");
+  if (existsSync(addon)) {
+    await fs.mkdir(path.join(outDir, "native"), { recursive: true });
+    await fs.copyFile(addon, path.join(outDir, "native", "mount.node"));
   }
   for (const [pkg, wanted] of Object.entries(REQUIRED_PACKAGES)) {
     const from = path.join(repo, "node_modules", pkg);
