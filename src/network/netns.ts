@@ -5,7 +5,6 @@
  * makes a namespace findable after a crash, so every name this engine uses
  * starts with its own prefix.
  */
-import * as fsSync from "node:fs";
 import * as fs from "node:fs/promises";
 import { setTimeout as sleep } from "node:timers/promises";
 import { EngineError } from "../errors.js";
@@ -85,34 +84,11 @@ export async function listNetns(prefix: string): Promise<string[]> {
   return names.filter((n) => n.startsWith(prefix)).sort();
 }
 
-/**
- * The processes in each of the namespaces `names` (one with none maps to an empty list, one
- * that does not exist is left out), as
- * `ip netns pids` finds them: every /proc/<pid>/ns/net compared with the namespace's file, by
- * device and inode. All names in one pass over /proc, in this process: an `ip` each cost a
- * process start (~3 ms of CPU) per returned namespace. Synchronous on purpose: one stat per
- * process, ~5 µs each, where a thread-pool round trip each would cost more.
- */
-export function netnsPids(names: readonly string[]): Map<string, number[]> {
-  const byInode = new Map<string, string>();
-  const found = new Map<string, number[]>();
-  for (const name of names) {
-    const st = fsSync.statSync(netnsPath(name), { throwIfNoEntry: false });
-    if (st === undefined) continue;
-    byInode.set(`${st.dev}:${st.ino}`, name);
-    found.set(name, []);
-  }
-  for (const entry of fsSync.readdirSync("/proc")) {
-    const pid = Number(entry);
-    if (!Number.isInteger(pid) || pid <= 0) continue;
-    let st: fsSync.Stats | undefined;
-    try {
-      st = fsSync.statSync(`/proc/${entry}/ns/net`, { throwIfNoEntry: false });
-    } catch {
-      // Gone meanwhile, or not to be read (as `ip` does, skipped).
-    }
-    const name = st === undefined ? undefined : byInode.get(`${st.dev}:${st.ino}`);
-    if (name !== undefined) found.get(name)?.push(pid);
-  }
-  return found;
+/** Host pids of the processes in the namespace. */
+export async function netnsPids(name: string): Promise<number[]> {
+  const out = await mustRun("ip", ["netns", "pids", name]);
+  return out
+    .split("\n")
+    .filter((l) => l.trim() !== "")
+    .map(Number);
 }
