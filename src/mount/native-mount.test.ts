@@ -42,9 +42,8 @@ test("overlay and read-only bind mounts, and unmounts, with the addon or mount(8
     assert.deepEqual(await mountsUnder(dir), []);
     // A failed call names the target and why.
     await assert.rejects(unmount(merged), (err: Error) => err.message.includes(merged));
-    await assert.rejects(
-      mount({ type: "overlay", source: "overlay", options: [`lowerdir=${path.join(dir, "missing")}`] }, merged),
-      (err: Error) => err.message.includes(merged),
+    await assert.rejects(mount({ type: "overlay", source: "overlay", options: [`lowerdir=${path.join(dir, "missing")}`] }, merged), (err: Error) =>
+      err.message.includes(merged),
     );
   } finally {
     for (const p of await mountsUnder(dir)) await unmount(p, { detach: true }).catch(() => undefined);
