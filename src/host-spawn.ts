@@ -9,8 +9,9 @@
  * 44 MB process but 12 ms at 64 MB, 30 ms at 84 MB and 48 ms at 124 MB
  * (median, under load), every one of them blocking every session. An exec
  * started three or four commands (mount, runc, umount, and `ip` to recycle
- * its namespace; now runc and the `ip`, see mount/native-mount.ts); a burst
- * of 100 execs spent 25 s of the engine's main thread in spawn(). The helper is a bare `node -e` (about 40 MB, nothing
+ * its namespace; now runc alone, see mount/native-mount.ts and
+ * network/netns.ts); a burst of 100 execs spent 25 s of the engine's main
+ * thread in spawn(). The helper is a bare `node -e` (about 40 MB, nothing
  * else loaded) that forks on the engine's behalf: the engine only writes a
  * line to a pipe.
  *
