@@ -159,7 +159,7 @@ function otherBundles(self, entryOf) {
  * /usr/local/lib/tanto: bundle/{engine,cli}/ (the bundles above: the image runs
  * bundle/cli/main.cjs), node_modules/ with what is not bundled (the native addons
  * better-sqlite3, with the two small packages it loads it through, and node-pty;
- * zod's CommonJS build) and native/malloc-trim.node (scripts/build-native.mjs).
+ * zod's CommonJS build) and native/ with tanto's own addons (scripts/build-native.mjs).
  * Deterministic: the same sources give the same bytes, so an unchanged tree syncs
  * to the engine as the same content and the image stays cached.
  * Returns the bundles' size in bytes.
@@ -190,9 +190,12 @@ export async function stageForImage(outDir, repo = REPO) {
       await fs.copyFile(path.join(from, rel), dst);
     }
   }
-  // The engine's one addon of its own (scripts/build-native.mjs), where src/server/malloc-trim.ts looks from bundle/engine/.
+  // tanto's own addons (scripts/build-native.mjs), at native/ beside bundle/, where
+  // src/server/malloc-trim.ts and src/mount/native-mount.ts look from bundle/engine/, as in dist/.
   await fs.mkdir(path.join(outDir, "native"));
-  await fs.copyFile(path.join(repo, "dist", "native", "malloc-trim.node"), path.join(outDir, "native", "malloc-trim.node"));
+  for (const addon of ["malloc-trim.node", "mount.node"]) {
+    await fs.copyFile(path.join(repo, "dist", "native", addon), path.join(outDir, "native", addon));
+  }
   let bytes = 0;
   for (const name of Object.keys(ENTRIES)) bytes += (await fs.stat(path.join(outDir, "bundle", name))).size;
   return bytes;

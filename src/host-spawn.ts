@@ -1,14 +1,16 @@
 /**
- * Host commands (runc, mount, umount, ip, CNI plugins) started by a small
- * helper process instead of by the engine itself.
+ * Host commands (runc, ip, CNI plugins; mount and umount where the mount
+ * addon is not built) started by a small helper process instead of by the
+ * engine itself.
  *
  * Why: Node starts a child with fork() + exec(), and its event loop waits in
  * between. fork() copies the page tables of the whole engine, so its cost
  * grows with the engine's memory: on the 2-core benchmark VM, 1 ms for a
  * 44 MB process but 12 ms at 64 MB, 30 ms at 84 MB and 48 ms at 124 MB
  * (median, under load), every one of them blocking every session. An exec
- * starts three or four commands (mount, runc, umount, and `ip` to recycle
- * its namespace); a burst of 100 execs spent 25 s of the engine's main
+ * started three or four commands (mount, runc, umount, and `ip` to recycle
+ * its namespace; now runc alone, see mount/native-mount.ts and
+ * network/netns.ts); a burst of 100 execs spent 25 s of the engine's main
  * thread in spawn(). The helper is a bare `node -e` (about 40 MB, nothing
  * else loaded) that forks on the engine's behalf: the engine only writes a
  * line to a pipe.

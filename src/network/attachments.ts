@@ -11,8 +11,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { EngineError } from "../errors.js";
 import { IFNAME } from "./bridge-state.js";
 import { type CniPlugins, type CniResult, ipv4Of } from "./cni-plugins.js";
-import { runCommand } from "./command.js";
-import { addNetns, deleteNetns, netnsPids } from "./netns.js";
+import { addNetns, deleteNetns, netnsPath, netnsPids } from "./netns.js";
 import type { NetworkLog } from "./types.js";
 
 /** Recent CNI durations kept for stats. */
@@ -52,7 +51,7 @@ export class Attachments {
   readonly #net: AttachmentsOptions;
   readonly #attached = new Map<string, Attachment>();
   #seq = 0;
-  #pidsBatch: { names: string[]; asked: Promise<boolean> } | undefined;
+  #pidsBatch: { names: string[]; asked: Promise<Map<string, number[]>> } | undefined;
 
   constructor(net: AttachmentsOptions) {
     this.#net = net;
@@ -133,8 +132,8 @@ export class Attachments {
    * one without that capability cannot touch them.
    */
   async isClean(a: Attachment): Promise<boolean> {
-    // The usual answer (no process) for all the namespaces returned meanwhile comes from one `ip`.
-    const pids = (await this.#noneIn(a.id)) ? [] : await netnsPids(a.id);
+    const pids = await this.#pidsIn(a.id);
+    if (pids === undefined) throw new EngineError(`network namespace "${a.id}" does not exist (no ${netnsPath(a.id)})`);
     if (pids.length > 0) {
       this.#net.log?.warn(`network ${this.#net.network}: namespace returned with processes still in it`, { id: a.id, pids: pids.join(",") });
       return false;
@@ -143,25 +142,22 @@ export class Attachments {
   }
 
   /**
-   * Whether no process is in `name`, asked together with the other namespaces
-   * returned within PIDS_BATCH_MS: one `ip -batch` of `netns pids` lines
-   * instead of an `ip` each (a burst of a hundred execs returns a hundred).
-   * Any pid printed, or a failure, says "not sure": that namespace is then
-   * asked alone.
+   * The processes in `name` (undefined: no such namespace), found together with
+   * those of the other namespaces returned within PIDS_BATCH_MS: one pass over
+   * /proc for all of them (a burst of a hundred execs returns a hundred).
    */
-  #noneIn(name: string): Promise<boolean> {
+  async #pidsIn(name: string): Promise<number[] | undefined> {
     if (this.#pidsBatch === undefined) {
       const names: string[] = [];
       const asked = (async () => {
         await sleep(PIDS_BATCH_MS);
         this.#pidsBatch = undefined;
-        const r = await runCommand("ip", ["-batch", "-"], { input: names.map((n) => `netns pids ${n}\n`).join("") });
-        return r.code === 0 && r.stdout.trim() === "";
+        return netnsPids(names);
       })();
       this.#pidsBatch = { names, asked };
     }
     this.#pidsBatch.names.push(name);
-    return this.#pidsBatch.asked;
+    return (await this.#pidsBatch.asked).get(name);
   }
 }
 

@@ -5,6 +5,7 @@
  * makes a namespace findable after a crash, so every name this engine uses
  * starts with its own prefix.
  */
+import * as fsSync from "node:fs";
 import * as fs from "node:fs/promises";
 import { setTimeout as sleep } from "node:timers/promises";
 import { EngineError } from "../errors.js";
@@ -84,11 +85,38 @@ export async function listNetns(prefix: string): Promise<string[]> {
   return names.filter((n) => n.startsWith(prefix)).sort();
 }
 
-/** Host pids of the processes in the namespace. */
-export async function netnsPids(name: string): Promise<number[]> {
-  const out = await mustRun("ip", ["netns", "pids", name]);
-  return out
-    .split("\n")
-    .filter((l) => l.trim() !== "")
-    .map(Number);
+/**
+ * The processes in each of the namespaces `names` (one with none maps to an empty list, one
+ * that does not exist is left out), as `ip netns pids` finds them: every process's
+ * /proc/<pid>/ns/net against the namespace's file. All names in one pass over /proc, in this
+ * process: an `ip` each cost a process start (~3 ms of CPU) per returned namespace. The link's
+ * text (`net:[<inode>]`) is compared with the inode of the namespace's file (the namespace
+ * file system is one device, so the inode names the namespace): a readlink is about half the
+ * cost of a stat here (~0.5 ms a pass over 120 processes). Synchronous on purpose: a
+ * thread-pool round trip per process would cost more than the call.
+ */
+export function netnsPids(names: readonly string[]): Map<string, number[]> {
+  const byLink = new Map<string, string>();
+  const found = new Map<string, number[]>();
+  for (const name of names) {
+    const st = fsSync.statSync(netnsPath(name), { throwIfNoEntry: false });
+    if (st === undefined) continue;
+    byLink.set(`net:[${st.ino}]`, name);
+    found.set(name, []);
+  }
+  if (byLink.size === 0) return found;
+  for (const entry of fsSync.readdirSync("/proc")) {
+    const first = entry.charCodeAt(0);
+    if (first < 0x31 || first > 0x39) continue;
+    let link: string;
+    try {
+      link = fsSync.readlinkSync(`/proc/${entry}/ns/net`);
+    } catch {
+      // Gone meanwhile, or not to be read (as `ip` does, skipped).
+      continue;
+    }
+    const name = byLink.get(link);
+    if (name !== undefined) found.get(name)?.push(Number(entry));
+  }
+  return found;
 }

@@ -21,7 +21,7 @@
  * next start) and a stale `work` directory beside the committed `fs`, which
  * nothing reads.
  */
-import { renameSync } from "node:fs";
+import { mkdirSync, renameSync } from "node:fs";
 import * as fs from "node:fs/promises";
 import * as path from "node:path";
 import { FailedPreconditionError, InvalidArgumentError } from "../errors.js";
@@ -119,9 +119,11 @@ export class OverlaySnapshotter implements Snapshotter {
     })();
     const dir = path.join(this.root, String(id));
     try {
-      // Not recursive: the id is new, so its directory must be too.
-      await fs.mkdir(dir);
-      await Promise.all([fs.mkdir(path.join(dir, "fs")), parent ? fs.mkdir(path.join(dir, "work")) : undefined]);
+      // Not recursive: the id is new, so its directory must be too. Synchronous: three short
+      // system calls on every exec's way to its container, cheaper than thread-pool round trips.
+      mkdirSync(dir);
+      mkdirSync(path.join(dir, "fs"));
+      if (parent) mkdirSync(path.join(dir, "work"));
     } catch (err) {
       await fs.rm(dir, { recursive: true, force: true });
       this.#db.prepare("DELETE FROM snapshots WHERE id = ? AND state = 'active'").run(id);
