@@ -23,11 +23,15 @@ const candidates = [
 ];
 const headers = candidates.find((dir) => existsSync(path.join(dir, "node_api.h")));
 if (headers === undefined) {
-  throw new Error(`build-native: Node.js's headers are missing: no node_api.h in ${candidates.join(" or ")} (install them with this Node.js, e.g. Debian's nodejs)`);
+  throw new Error(
+    `build-native: Node.js's headers are missing: no node_api.h in ${candidates.join(" or ")} (install them with this Node.js, e.g. Debian's nodejs)`,
+  );
 }
 
 mkdirSync(outDir, { recursive: true });
-for (const file of readdirSync(sources).filter((f) => f.endsWith(".c")).sort()) {
+for (const file of readdirSync(sources)
+  .filter((f) => f.endsWith(".c"))
+  .sort()) {
   const source = path.join(sources, file);
   const out = path.join(outDir, file.replace(/\.c$/, ".node"));
   const tmp = `${out}.${process.pid}.tmp`;
@@ -36,7 +40,10 @@ for (const file of readdirSync(sources).filter((f) => f.endsWith(".c")).sort()) 
   });
   if (r.error !== undefined || r.status !== 0) {
     rmSync(tmp, { force: true });
-    const reason = r.error?.code === "ENOENT" ? `no C compiler ${JSON.stringify(cc)} on PATH (apt-get install gcc libc6-dev, or set CC)` : (r.error?.message ?? `exit ${r.status}`);
+    const reason =
+      r.error?.code === "ENOENT"
+        ? `no C compiler ${JSON.stringify(cc)} on PATH (apt-get install gcc libc6-dev, or set CC)`
+        : (r.error?.message ?? `exit ${r.status}`);
     throw new Error(`build-native: compiling ${source} failed: ${reason}`);
   }
   // Swapped in whole: an engine starting meanwhile loads the old addon or the new one.

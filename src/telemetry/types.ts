@@ -10,7 +10,7 @@
  * A cache hit is a `done` with `cached: true` and no `start`. Span ids are
  * 16 hex digits, as OpenTelemetry's, so an exporter uses them as they are.
  */
-import { randomHex } from "../util/random-hex.js";
+import { randomHex } from "./random-hex.js";
 
 export type AttributeValue = string | number | boolean;
 export type Attributes = Readonly<Record<string, AttributeValue>>;
