@@ -134,14 +134,12 @@ describe("malformed input", () => {
   let engine: TestEngine;
   let session: ClientSession;
   let client: EngineClient;
-  let sessionId: string;
   const seed = Number(process.env["TANTO_FUZZ_SEED"] ?? Date.now() % 100_000);
 
   before(async () => {
     engine = await startEngine({ configText: "[network]\nenabled = false\n" });
     client = new EngineClient(`unix://${engine.socket}`);
     session = await openClientSession(client, { labels: {} });
-    sessionId = await client.openSession({ "tanto.client.host": "fuzz" });
   });
   after(async () => {
     await session.close();
@@ -149,6 +147,8 @@ describe("malformed input", () => {
     await engine.destroy();
   });
 
+  // An engine session no client attaches to expires after 30 s: each test opens its own.
+  const openEngineSession = (): Promise<string> => client.openSession({ "tanto.client.host": "fuzz" });
   const basic = (): Record<string, string> => ({ authorization: `Basic ${Buffer.from(`${session.token}:`).toString("base64")}` });
 
   test(`1000 malformed bodies to the session server: all 4xx or GraphQL errors within a second (seed ${seed})`, async () => {
@@ -160,6 +160,7 @@ describe("malformed input", () => {
 
   test(`1000 malformed bodies to the engine's HTTP API: all 4xx or GraphQL errors within a second (seed ${seed})`, async () => {
     const target = { socketPath: engine.socket };
+    const sessionId = await openEngineSession();
     const bodies = malformedBodies(seed + 1, 1000);
     // Most to the query endpoint, some to session creation (whose labels must be strings).
     const query = await fuzz(target, `/v1/sessions/${sessionId}/query`, {}, bodies.slice(0, 900));
@@ -176,6 +177,7 @@ describe("malformed input", () => {
 
   test("oversize bodies are refused early (413) and nobody hangs", async () => {
     const big = Buffer.alloc(10 << 20, 0x20);
+    const sessionId = await openEngineSession();
     const results: Record<string, Answer> = {};
     // A declared length over the limit: refused before the body is read.
     results["session/declared"] = await post({ host: "127.0.0.1", port: session.port }, "/query", big, basic(), 2_000);
