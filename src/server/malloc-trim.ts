@@ -1,5 +1,5 @@
 /**
- * glibc's malloc_trim(0), through tanto's one native addon (native/malloc-trim.c,
+ * glibc's malloc_trim(0), through a native addon of tanto's (native/malloc-trim.c,
  * compiled by `npm run build` into dist/native/malloc-trim.node).
  *
  * The engine's native memory (Buffers under glibc's mmap threshold, zlib's and
