@@ -11,7 +11,7 @@
 //      (engine-image/go-runtime.mjs) at go-runtime.tar, with the sources of
 //      tanto's Go module codegen at /usr/local/share/tanto/go-codegen/;
 //   2. tanto's bundles, the same as `npm run build` makes into dist/bundle (scripts/bundle.mjs,
-//      from the compiled dist/src: build first), staged with the mount(2) addon and the native packages
+//      from the compiled dist/src: build first), staged with tanto's native addons and the native packages
 //      they load into dist/engine-image/tanto;
 //   3. the pipeline: import the base, add Node.js (this machine's binary: Debian's
 //      nodejs is too old), the bundle, the entrypoint and engine.toml, link the

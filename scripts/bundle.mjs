@@ -193,9 +193,8 @@ export async function stageForImage(outDir, repo = REPO) {
   // tanto's own addons (scripts/build-native.mjs), at native/ beside bundle/, where
   // src/server/malloc-trim.ts and src/mount/native-mount.ts look from bundle/engine/, as in dist/.
   await fs.mkdir(path.join(outDir, "native"));
-  for (const addon of ["malloc-trim.node", "mount.node"]) {
-    await fs.copyFile(path.join(repo, "dist", "native", addon), path.join(outDir, "native", addon));
-  }
+  const addons = (await fs.readdir(path.join(repo, "dist", "native"))).filter((f) => f.endsWith(".node")).sort();
+  for (const addon of addons) await fs.copyFile(path.join(repo, "dist", "native", addon), path.join(outDir, "native", addon));
   let bytes = 0;
   for (const name of Object.keys(ENTRIES)) bytes += (await fs.stat(path.join(outDir, "bundle", name))).size;
   return bytes;

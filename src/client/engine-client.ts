@@ -134,9 +134,14 @@ export class EngineClient {
       const req = http.request(opts, (res) => {
         answered = true;
         const sessionId = res.headers[SESSION_HEADER];
-        if (res.statusCode !== 200 || typeof sessionId !== "string") {
+        if (res.statusCode !== 200) {
           res.resume();
           return resolve(undefined);
+        }
+        if (typeof sessionId !== "string") {
+          // The engine is running the request already: going the long way would run it twice.
+          req.destroy();
+          return reject(new UnavailableError(`the engine at ${this.url} answered /v1/query without its ${SESSION_HEADER} header (a proxy in between?)`));
         }
         let result: string | undefined;
         eachLine(res, (line) => {

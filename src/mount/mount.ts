@@ -46,16 +46,23 @@ function fastTool(tool: "mount" | "umount"): [string, string[]] {
 /** Mount `m` on `target` (which must exist). */
 export async function mount(m: Mount, target: string): Promise<void> {
   if (await nativeMount(m, target)) return;
+  // A read-only bind is bound first, then remounted read-only with the flags the bind has (the
+  // kernel sets exactly those given; mount(8) given "bind,ro" would drop them), or unmounted again.
+  const readOnlyBind = m.type === "bind" && m.options.includes("ro");
+  const options = readOnlyBind ? m.options.filter((o) => o !== "ro") : m.options;
   const args = ["-t", m.type, m.source, target];
-  if (m.options.length > 0) args.splice(2, 0, "-o", m.options.join(","));
+  if (options.length > 0) args.splice(2, 0, "-o", options.join(","));
   if (m.type === "overlay") {
     const [cmd, pre] = fastTool("mount");
     return run(cmd, [...pre, ...args], m.cwd);
   }
   await run("mount", args, m.cwd);
-  // A bind mount ignores "ro" on the first call; remount to apply it.
-  if (m.type === "bind" && m.options.includes("ro")) {
-    await run("mount", ["-o", "remount,ro,bind", target]);
+  if (readOnlyBind) {
+    const keep = (await mountOptions(target)).filter((o) => KEPT_ON_REMOUNT.has(o));
+    await run("mount", ["-o", ["remount", "ro", "bind", ...keep].join(","), target]).catch(async (err: unknown) => {
+      await run("umount", ["-l", target]).catch(() => undefined);
+      throw err;
+    });
   }
 }
 
@@ -63,6 +70,18 @@ export async function unmount(target: string, opts: { detach?: boolean } = {}): 
   if (await nativeUnmount(target, opts.detach === true)) return;
   const [cmd, pre] = fastTool("umount");
   await run(cmd, [...pre, ...(opts.detach ? ["-l", target] : [target])]);
+}
+
+const KEPT_ON_REMOUNT = new Set(["nosuid", "nodev", "noexec", "noatime", "nodiratime", "relatime"]);
+
+/** The per-mount options of the mount point `target` (the last one mounted there), from mountinfo. */
+async function mountOptions(target: string): Promise<string[]> {
+  const info = await fs.readFile("/proc/self/mountinfo", "utf8");
+  const fields = info
+    .split("\n")
+    .map((line) => line.split(" "))
+    .findLast((f) => f[4]?.replace(/\\040/g, " ") === target);
+  return fields?.[5]?.split(",") ?? [];
 }
 
 /** Mount points at or below `prefix`, deepest first, read from mountinfo. */

@@ -50,3 +50,40 @@ test("overlay and read-only bind mounts, and unmounts, with the addon or mount(8
     await fs.rm(dir, { recursive: true, force: true });
   }
 });
+
+/** The per-mount options of the mount point `target` (mountinfo's sixth field), e.g. ["ro", "nosuid"]. */
+async function mountOptions(target: string): Promise<string[]> {
+  const line = (await fs.readFile("/proc/self/mountinfo", "utf8")).split("\n").findLast((l) => l.split(" ")[4] === target);
+  assert.ok(line !== undefined, `${target} is not mounted`);
+  return line.split(" ")[5]!.split(",");
+}
+
+test("a tmpfs with its options, and a read-only bind of it keeping its nosuid, nodev and noexec", async () => {
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), "tanto-native-mount-"));
+  try {
+    const tmp = path.join(dir, "tmp");
+    const view = path.join(dir, "view");
+    for (const d of [tmp, view]) await fs.mkdir(d);
+    await mount({ type: "tmpfs", source: "tanto-test", options: ["mode=0710", "size=1m", "nosuid", "nodev", "noexec"] }, tmp);
+    assert.equal((await fs.stat(tmp)).mode & 0o7777, 0o710);
+    assert.deepEqual(
+      (await mountOptions(tmp)).filter((o) => ["nosuid", "nodev", "noexec"].includes(o)),
+      ["nosuid", "nodev", "noexec"],
+    );
+    await fs.writeFile(path.join(tmp, "f"), "f");
+
+    // The kernel sets exactly the flags a remount gives: the read-only remount must carry the source's.
+    await mount({ type: "bind", source: tmp, options: ["bind", "ro"] }, view);
+    assert.deepEqual(
+      (await mountOptions(view)).filter((o) => ["ro", "nosuid", "nodev", "noexec"].includes(o)),
+      ["ro", "nosuid", "nodev", "noexec"],
+    );
+    assert.equal(await fs.readFile(path.join(view, "f"), "utf8"), "f");
+    await unmount(view);
+    await unmount(tmp);
+    assert.deepEqual(await mountsUnder(dir), []);
+  } finally {
+    for (const p of await mountsUnder(dir)) await unmount(p, { detach: true }).catch(() => undefined);
+    await fs.rm(dir, { recursive: true, force: true });
+  }
+});

@@ -5,15 +5,18 @@
  * two levels up. Where it was not built or does not load, or with TANTO_NATIVE_MOUNT=0, the
  * callers start `mount`/`umount` processes instead (mount.ts).
  *
- * Only what those commands would have passed to the kernel for an overlay or a bind mount is
- * done here: the option words that are flags become flags, the rest is the file system's data;
- * "rbind" is a recursive bind, and a read-only bind is bound, then remounted read-only (the
- * kernel ignores MS_RDONLY on the bind itself), as util-linux does.
+ * Only what those commands would have passed to the kernel for an overlay, a tmpfs or a bind
+ * mount is done here: the option words that are flags become flags, the rest is the file
+ * system's data; "rbind" is a recursive bind, and a read-only bind is bound, then remounted
+ * read-only (the kernel ignores MS_RDONLY on the bind itself) keeping the flags it has, as
+ * util-linux does; a bind whose remount fails is unmounted again, never left writable.
  */
 
+import { existsSync } from "node:fs";
 import { createRequire } from "node:module";
 import { constants as osConstants } from "node:os";
 import * as path from "node:path";
+import { fileURLToPath } from "node:url";
 import { EngineError } from "../errors.js";
 import type { Mount } from "./types.js";
 
@@ -36,16 +39,22 @@ const FLAG_WORDS: Record<string, number> = { ro: MS_RDONLY, rw: 0, nosuid: MS_NO
 /** Overlay options naming directories, which a Mount may give relative to its `cwd`. */
 const PATH_OPTIONS = new Set(["lowerdir", "upperdir", "workdir"]);
 
+const ADDON = "../../native/mount.node";
+
 let addon: Addon | null | undefined;
+let loadError: Error | undefined;
 
 function loaded(): Addon | null {
   if (addon === undefined) {
     addon = null;
     if (process.env["TANTO_NATIVE_MOUNT"] !== "0") {
+      const require = createRequire(import.meta.url);
       try {
-        addon = createRequire(import.meta.url)("../../native/mount.node") as Addon;
-      } catch {
-        // Not built here: the callers use mount(8).
+        addon = require(ADDON) as Addon;
+      } catch (err) {
+        // Not built here: the callers use mount(8). Built but not loadable is worth a word.
+        const file = fileURLToPath(new URL(ADDON, import.meta.url));
+        if (existsSync(file)) loadError = new EngineError(`cannot load ${file}, mounting through mount(8) instead: ${(err as Error).message}`, { cause: err });
       }
     }
   }
@@ -57,9 +66,15 @@ export function nativeMountAvailable(): boolean {
   return loaded() !== null;
 }
 
+/** Why the addon, though built, did not load (for the engine's log at start); undefined otherwise. */
+export function nativeMountProblem(): Error | undefined {
+  loaded();
+  return loadError;
+}
+
 /**
  * Mount `m` on `target` with the addon; false when it cannot (no addon, a type other than
- * overlay or bind, or options too long without their `cwd`), so that the caller runs mount(8).
+ * overlay, tmpfs or bind, or options too long without their `cwd`), so that the caller runs mount(8).
  */
 export async function nativeMount(m: Mount, target: string): Promise<boolean> {
   const a = loaded();
@@ -73,17 +88,22 @@ export async function nativeMount(m: Mount, target: string): Promise<boolean> {
     else data.push(m.cwd === undefined ? o : absoluteOption(o, m.cwd));
   }
   const what = `mount -t ${m.type} ${m.source} on ${target}`;
-  if (m.type === "overlay") {
+  if (m.type === "overlay" || m.type === "tmpfs") {
     const joined = data.join(",");
     if (joined.length > MAX_DATA) return false;
-    await a.mount(m.source, target, "overlay", flags, joined).catch((err: unknown) => fail(what, err));
+    await a.mount(m.source, target, m.type, flags, joined).catch((err: unknown) => fail(what, err));
     return true;
   }
   if (m.type === "bind" && data.length === 0 && (flags & MS_BIND) !== 0) {
     const source = m.cwd === undefined ? m.source : path.resolve(m.cwd, m.source);
     await a.mount(source, target, null, flags & (MS_BIND | MS_REC), null).catch((err: unknown) => fail(what, err));
     const extra = flags & ~(MS_BIND | MS_REC);
-    if (extra !== 0) await a.mount(null, target, null, MS_REMOUNT | MS_BIND | extra, null).catch((err: unknown) => fail(`${what} (remount)`, err));
+    if (extra !== 0) {
+      await a.mount(null, target, null, MS_REMOUNT | MS_BIND | extra, null).catch(async (err: unknown) => {
+        await a.umount(target, MNT_DETACH).catch(() => undefined);
+        fail(`${what} (remount)`, err);
+      });
+    }
     return true;
   }
   return false;

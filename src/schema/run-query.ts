@@ -13,6 +13,7 @@ import {
   VariablesInAllowedPositionRule,
   validate,
 } from "graphql";
+import { LRUCache } from "lru-cache";
 import { formatError, type QueryResponse } from "../api/format-error.js";
 import { depthLimit, MAX_DEPTH, MAX_DOCUMENT_BYTES, MAX_TOKENS, nestingDepth } from "../api/limits.js";
 import type { RequestContext } from "../core/types.js";
@@ -29,17 +30,18 @@ const RULES = [...specifiedRules.map((rule) => (rule === VariablesInAllowedPosit
  * Documents that parsed and passed validation against a schema, by their text: clients send the
  * same ones again and again (an SDK's chains re-sent from the root, `tanto query` runs of one file),
  * and validating a 20-step chain is most of the work of answering it from the cache. graphql-js
- * never changes a document. Small documents only, and a bounded number per schema (oldest out).
+ * never changes a document. Small documents only, least recently used out, within a budget of
+ * text per schema (a document's tree is some tens of times its text).
  */
-const validated = new WeakMap<GraphQLSchema, Map<string, DocumentNode>>();
-const VALIDATED_MAX = 256;
-const VALIDATED_MAX_BYTES = 64 << 10;
+const validated = new WeakMap<GraphQLSchema, LRUCache<string, DocumentNode>>();
+const VALIDATED_MAX_BYTES = 16 << 10;
+const VALIDATED_BUDGET_BYTES = 256 << 10;
 
 function rememberValid(schema: GraphQLSchema, query: string, document: DocumentNode): void {
   if (query.length > VALIDATED_MAX_BYTES) return;
   let docs = validated.get(schema);
-  if (!docs) validated.set(schema, (docs = new Map()));
-  if (docs.size >= VALIDATED_MAX) docs.delete(docs.keys().next().value!);
+  if (!docs)
+    validated.set(schema, (docs = new LRUCache({ max: 256, maxSize: VALIDATED_BUDGET_BYTES, sizeCalculation: (_, text) => Math.max(1, text.length) })));
   docs.set(query, document);
 }
 

@@ -5,24 +5,26 @@
  * solves hang under it.
  */
 import { type FieldNode, Kind, type OperationDefinitionNode, parse, print, type SelectionSetNode } from "graphql";
+import { LRUCache } from "lru-cache";
 import { parseTraceParent } from "../telemetry/types.js";
 import type { EngineSession } from "./sessions.js";
 
 const MAX_ARG = 60;
 
-/** Names of documents seen lately (clients send the same ones again and again), oldest out. */
-const named = new Map<string, string | undefined>();
-const NAMED_MAX = 256;
-const NAMED_MAX_BYTES = 64 << 10;
+/** What the cache holds for a document with no name (it holds no undefined). */
+const UNNAMED = "";
+/** Names of documents seen lately (clients send the same ones again and again), within a budget of text. */
+const named = new LRUCache<string, string>({ max: 256, maxSize: 256 << 10, sizeCalculation: (name, key) => key.length + name.length });
+const NAMED_MAX_BYTES = 16 << 10;
 
 /** The chain of first fields of the operation; undefined when the document does not parse. */
 export function callName(query: string, operationName?: string): string | undefined {
   if (query.length > NAMED_MAX_BYTES) return nameOf(query, operationName);
   const key = `${operationName ?? ""}\0${query}`;
-  if (named.has(key)) return named.get(key);
+  const known = named.get(key);
+  if (known !== undefined) return known === UNNAMED ? undefined : known;
   const name = nameOf(query, operationName);
-  if (named.size >= NAMED_MAX) named.delete(named.keys().next().value!);
-  named.set(key, name);
+  named.set(key, name ?? UNNAMED);
   return name;
 }
 

@@ -30,6 +30,7 @@ import type { Collector } from "../gc/collector.js";
 import { keepTarget } from "../gc/policy.js";
 import type { Database } from "../metadata/database.js";
 import { unmountAll } from "../mount/mount.js";
+import { nativeMountProblem } from "../mount/native-mount.js";
 import { CniNetwork } from "../network/cni-network.js";
 import type { CacheVolumes } from "../ops/cache-volumes.js";
 import type { RegistryClient } from "../registry/registry-client.js";
@@ -81,12 +82,14 @@ export class Engine {
     await executor.cleanup();
     const relays = await NestingServer.repair(runDir);
     if (relays > 0) log.warn("stopped nesting relays left by a previous engine", { count: relays });
+    const addonProblem = nativeMountProblem();
+    if (addonProblem !== undefined) log.warn(addonProblem.message);
     const leftover = await unmountAll(runDir);
     if (leftover > 0) log.warn("removed mounts left by a previous engine", { count: leftover });
     await fs.rm(runDir, { recursive: true, force: true });
     // Bundles (config.json holds secret env values) on a tmpfs: never on the state filesystem. Its
-    // mount (a host command, through the process helper still starting) runs in the background:
-    // runs wait for it (and fail with its error), the start and queries without a container do not.
+    // mount (on the thread pool, or a host command through the process helper still starting) runs
+    // in the background: runs wait for it (and fail with its error), the start and queries do not.
     const bundlesReady = prepareBundleDir(path.join(runDir, "bundles"));
     executor.bundleDirPreparing(bundlesReady);
     bundlesReady.catch((err: unknown) => log.error("cannot mount the tmpfs for container bundles: containers cannot run", { error: messageOf(err) }));

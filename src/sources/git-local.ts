@@ -1,3 +1,17 @@
+/**
+ * Local repositories: a directory holding a `.git` (Directory.asGit), read
+ * and checked out with Debian's `git`, on this machine's view of the
+ * directory's snapshot. Nothing is fetched from anywhere: the refs, commits
+ * and worktree are the directory's own.
+ *
+ *   const refs = await listLocalRefs(dir);                  // like ls-remote
+ *   await checkoutLocal(dir, commit, dest, { keepGitDir: true, depth: 1 });
+ *   await cleanWorktree(dir, scratch);                      // worktree back to HEAD
+ *
+ * git runs with no user or system configuration and trusts the directory
+ * whoever owns its files (`safe.directory=*`): the files came from the client
+ * or a container, not from another user of this machine.
+ */
 import { randomBytes } from "node:crypto";
 import * as fs from "node:fs/promises";
 import * as path from "node:path";
