@@ -4,12 +4,22 @@
  * docker-container:// runner host: see runner-hosts.ts). Used by the CLI's
  * session, run and query commands.
  */
-import * as http from "node:http";
+import type * as http from "node:http";
+import { createRequire } from "node:module";
+import * as net from "node:net";
 // node:stream's callback pipeline: node:stream/promises would be one more module for every CLI start.
 import { type Duplex, pipeline, type Readable } from "node:stream";
 import { InvalidArgumentError, messageOf, UnavailableError } from "../errors.js";
 import { type Address, parseAddress, TOKEN_ENV } from "../http/address.js";
-import { CALL_STATUS_HEADER, ONE_SHOT_RESULT, SESSION_HEADER, type SessionEvent } from "../http/session-protocol.js";
+import { CALL_STATUS_HEADER, type SessionEvent } from "../http/session-protocol.js";
+import { oneShotQuery } from "./one-shot-query.js";
+
+let httpModule: typeof http | undefined;
+/** node:http, loaded on first use: a `tanto query` answered in one round trip never needs it (see one-shot-query.ts). */
+function httpApi(): typeof http {
+  httpModule ??= createRequire(import.meta.url)("node:http") as typeof http;
+  return httpModule;
+}
 
 /** A GraphQL request as sent over HTTP: the engine reads these three keys. */
 export interface GraphQLRequestBody {
@@ -20,26 +30,45 @@ export interface GraphQLRequestBody {
 
 export interface EngineClientOptions {
   /** Opens a connection to the engine; `url` then only names the engine in messages. */
-  createConnection?: http.Agent["createConnection"];
+  createConnection?: () => Duplex;
 }
 
 export class EngineClient {
   readonly #addr: Address | undefined;
-  readonly #agent = new http.Agent({ keepAlive: true });
+  readonly #createConnection: (() => Duplex) | undefined;
+  #agentInstance: http.Agent | undefined;
 
   constructor(
     readonly url: string,
     opts: EngineClientOptions = {},
   ) {
-    if (opts.createConnection) {
-      this.#addr = undefined;
-      this.#agent.createConnection = opts.createConnection;
-    } else this.#addr = parseAddress(url);
+    this.#createConnection = opts.createConnection;
+    this.#addr = opts.createConnection ? undefined : parseAddress(url);
+  }
+
+  get #agent(): http.Agent {
+    if (this.#agentInstance === undefined) {
+      this.#agentInstance = new (httpApi().Agent)({ keepAlive: true });
+      const dial = this.#createConnection;
+      if (dial) this.#agentInstance.createConnection = dial as unknown as http.Agent["createConnection"];
+    }
+    return this.#agentInstance;
+  }
+
+  #headers(): Record<string, string> {
+    const token = this.#addr?.kind === "tcp" ? process.env[TOKEN_ENV] : undefined;
+    return { "content-type": "application/json", ...(token ? { authorization: `Bearer ${token}` } : {}) };
+  }
+
+  /** A new connection to the engine. */
+  #connect(): Duplex {
+    if (this.#createConnection) return this.#createConnection();
+    const a = this.#addr!;
+    return a.kind === "unix" ? net.connect({ path: a.path }) : net.connect({ host: a.host, port: a.port });
   }
 
   #options(method: string, path: string): http.RequestOptions {
-    const token = this.#addr?.kind === "tcp" ? process.env[TOKEN_ENV] : undefined;
-    const headers: Record<string, string> = { "content-type": "application/json", ...(token ? { authorization: `Bearer ${token}` } : {}) };
+    const headers = this.#headers();
     // No TLS here: a servername spares the agent its test of the host for one (net.isIP, whose
     // first call compiles the IPv6 expression: milliseconds of every CLI command's first request).
     const base = { method, path, agent: this.#agent, headers, servername: "" };
@@ -52,7 +81,7 @@ export class EngineClient {
     return new Promise((resolve, reject) => {
       const opts = this.#options(method, path);
       if (extraHeaders) opts.headers = { ...(opts.headers as Record<string, string>), ...extraHeaders };
-      const req = http.request({ ...opts, ...(signal ? { signal } : {}) }, (res) => {
+      const req = httpApi().request({ ...opts, ...(signal ? { signal } : {}) }, (res) => {
         const chunks: Buffer[] = [];
         res.on("data", (c: Buffer) => chunks.push(c));
         res.on("end", () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString("utf8") }));
@@ -106,7 +135,7 @@ export class EngineClient {
    * returned function closes the stream, which ends the session.
    */
   attachEvents(sessionId: string, onEvent: (e: SessionEvent) => void, onClose: () => void): () => void {
-    const req = http.request(this.#options("GET", `/v1/sessions/${sessionId}/events`), (res) => {
+    const req = httpApi().request(this.#options("GET", `/v1/sessions/${sessionId}/events`), (res) => {
       eachLine(res, (line) => onEvent(JSON.parse(line) as SessionEvent));
       res.on("close", onClose);
     });
@@ -127,41 +156,8 @@ export class EngineClient {
     onEvent: (sessionId: string, e: SessionEvent) => void,
     traceparent?: string,
   ): Promise<string | undefined> {
-    return new Promise((resolve, reject) => {
-      const opts = this.#options("POST", "/v1/query");
-      if (traceparent) opts.headers = { ...(opts.headers as Record<string, string>), traceparent };
-      let answered = false;
-      const req = http.request(opts, (res) => {
-        answered = true;
-        const sessionId = res.headers[SESSION_HEADER];
-        if (res.statusCode !== 200) {
-          res.resume();
-          return resolve(undefined);
-        }
-        if (typeof sessionId !== "string") {
-          // The engine is running the request already: going the long way would run it twice.
-          req.destroy();
-          return reject(new UnavailableError(`the engine at ${this.url} answered /v1/query without its ${SESSION_HEADER} header (a proxy in between?)`));
-        }
-        let result: string | undefined;
-        eachLine(res, (line) => {
-          const event = JSON.parse(line) as SessionEvent | { type: typeof ONE_SHOT_RESULT; result: unknown };
-          if (event.type === ONE_SHOT_RESULT) result = JSON.stringify((event as { result: unknown }).result);
-          else onEvent(sessionId, event as SessionEvent);
-        });
-        res.on("error", () => undefined);
-        res.on("close", () =>
-          result === undefined
-            ? reject(new UnavailableError(`cannot reach the engine at ${this.url}: the connection closed before the answer`))
-            : resolve(result),
-        );
-      });
-      req.on("error", (err: NodeJS.ErrnoException) => {
-        if (!answered && err.syscall === "connect") resolve(undefined);
-        else reject(new UnavailableError(`cannot reach the engine at ${this.url}: ${messageOf(err)}`, { cause: err }));
-      });
-      req.end(JSON.stringify({ labels, request }));
-    });
+    const headers = { ...this.#headers(), ...(traceparent ? { traceparent } : {}) };
+    return oneShotQuery(this.#connect(), this.url, headers, JSON.stringify({ labels, request }), onEvent);
   }
 
   async closeSession(sessionId: string): Promise<void> {
@@ -183,7 +179,7 @@ export class EngineClient {
         [CALL_STATUS_HEADER]: "error" in answer ? "error" : "ok",
         "content-type": "stream" in answer ? "application/octet-stream" : "application/json",
       };
-      const req = http.request(opts, (res) => {
+      const req = httpApi().request(opts, (res) => {
         const chunks: Buffer[] = [];
         res.on("data", (c: Buffer) => chunks.push(c));
         res.on("end", () =>
@@ -212,7 +208,7 @@ export class EngineClient {
     return new Promise((resolve, reject) => {
       const opts = this.#options("GET", path);
       opts.headers = { ...(opts.headers as Record<string, string>), connection: "Upgrade", upgrade: "tanto-tunnel" };
-      const req = http.request(opts);
+      const req = httpApi().request(opts);
       req.on("upgrade", (_res, socket, head) => {
         if (head.length > 0) socket.unshift(head);
         resolve(socket);
@@ -229,7 +225,7 @@ export class EngineClient {
   /** The input the engine sends with call `callId` (an export's tar stream). */
   callInput(sessionId: string, callId: string): Promise<http.IncomingMessage> {
     return new Promise((resolve, reject) => {
-      const req = http.request(this.#options("GET", `/v1/sessions/${sessionId}/calls/${callId}/input`), (res) => {
+      const req = httpApi().request(this.#options("GET", `/v1/sessions/${sessionId}/calls/${callId}/input`), (res) => {
         if (res.statusCode !== 200) reject(new Error(`engine has no input for call ${callId} (${res.statusCode})`));
         else resolve(res);
       });
@@ -241,7 +237,7 @@ export class EngineClient {
   /** A streamed answer (a volume's tar): the response, whatever its status; the caller reads or drains it. */
   download(path: string, signal?: AbortSignal): Promise<http.IncomingMessage> {
     return new Promise((resolve, reject) => {
-      const req = http.request({ ...this.#options("GET", path), ...(signal ? { signal } : {}) }, resolve);
+      const req = httpApi().request({ ...this.#options("GET", path), ...(signal ? { signal } : {}) }, resolve);
       req.on("error", (err) => reject(new UnavailableError(`cannot reach the engine at ${this.url}: ${messageOf(err)}`, { cause: err })));
       req.end();
     });
@@ -252,7 +248,7 @@ export class EngineClient {
     return new Promise((resolve, reject) => {
       const opts = this.#options(method, path);
       opts.headers = { ...(opts.headers as Record<string, string>), "content-type": "application/octet-stream" };
-      const req = http.request(opts, (res) => {
+      const req = httpApi().request(opts, (res) => {
         const chunks: Buffer[] = [];
         res.on("data", (c: Buffer) => chunks.push(c));
         res.on("end", () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString("utf8") }));
@@ -265,7 +261,7 @@ export class EngineClient {
   }
 
   close(): void {
-    this.#agent.destroy();
+    this.#agentInstance?.destroy();
   }
 }
 

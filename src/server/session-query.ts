@@ -55,7 +55,21 @@ export async function oneShotQuery(engine: Engine, req: IncomingMessage, res: Se
   session.remoteCache = remoteCache;
   engine.log.debug("session opened", { session: session.id, oneShot: true });
   res.writeHead(200, { "content-type": "application/x-ndjson", "cache-control": "no-store", [SESSION_HEADER]: session.id });
-  const write = (line: unknown): void => void (res.writableEnded || res.destroyed ? undefined : res.write(JSON.stringify(line) + "\n"));
+  // The lines of one turn of the event loop go out in one write (a cached chain's events come in a burst).
+  const socket = res.socket;
+  let corked = false;
+  const write = (line: unknown): void => {
+    if (res.writableEnded || res.destroyed) return;
+    if (socket && !corked) {
+      corked = true;
+      socket.cork();
+      setImmediate(() => {
+        corked = false;
+        socket.uncork();
+      });
+    }
+    res.write(JSON.stringify(line) + "\n");
+  };
   session.attach(write);
   // A client that hangs up cancels the request's work (if no one else waits on it) and ends the session.
   const abort = new AbortController();
