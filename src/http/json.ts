@@ -15,6 +15,28 @@ export const MAX_BODY = 8 << 20;
 /** A body over the limit: HTTP 413. */
 export class BodyTooLargeError extends InvalidArgumentError {}
 
+/**
+ * Writes values to an NDJSON response, a line each, until it ends (writing after would throw):
+ * the lines of one turn of the event loop go out in one write (a cached chain's events come in a
+ * burst, a write and a wake-up of the reader each otherwise).
+ */
+export function ndjsonWriter(res: ServerResponse): (value: unknown) => void {
+  const socket = res.socket;
+  let corked = false;
+  return (value) => {
+    if (res.writableEnded || res.destroyed) return;
+    if (socket && !corked) {
+      corked = true;
+      socket.cork();
+      setImmediate(() => {
+        corked = false;
+        socket.uncork();
+      });
+    }
+    res.write(`${JSON.stringify(value)}\n`);
+  };
+}
+
 export function sendJson(res: ServerResponse, status: number, value: unknown, headers: Record<string, string> = {}): void {
   const body = JSON.stringify(value);
   res.writeHead(status, { "content-type": "application/json", "content-length": Buffer.byteLength(body), ...headers });

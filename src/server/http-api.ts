@@ -24,7 +24,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import * as path from "node:path";
 import type { Duplex } from "node:stream";
 import { InvalidArgumentError, messageOf } from "../errors.js";
-import { readJson, sendError, sendJson, statusOf } from "../http/json.js";
+import { ndjsonWriter, readJson, sendError, sendJson, statusOf } from "../http/json.js";
 import { parseRequest } from "../schema/run-query.js";
 import { VERSION } from "../version.js";
 import { withReserve } from "./disk-reserve.js";
@@ -109,7 +109,7 @@ async function handle(engine: Engine, req: IncomingMessage, res: ServerResponse)
     res.writeHead(200, { "content-type": "application/x-ndjson", "cache-control": "no-store" });
     res.flushHeaders();
     // Events can outlive the stream (a call made as the client hangs up): writing after the end would throw.
-    session.attach((event) => void (res.writableEnded || res.destroyed ? undefined : res.write(JSON.stringify(event) + "\n")));
+    session.attach(ndjsonWriter(res));
     session.signal.addEventListener("abort", () => res.end(), { once: true });
     res.on("close", () => {
       engine.log.debug("session closed", { session: session.id });

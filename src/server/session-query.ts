@@ -11,7 +11,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import * as path from "node:path";
 import { InvalidArgumentError, messageOf } from "../errors.js";
-import { readJson, sendJson } from "../http/json.js";
+import { ndjsonWriter, readJson, sendJson } from "../http/json.js";
 import { ONE_SHOT_RESULT, SESSION_HEADER } from "../http/session-protocol.js";
 import type { BuiltSchema } from "../schema/build.js";
 import { parseRequest, runQuery } from "../schema/run-query.js";
@@ -55,21 +55,7 @@ export async function oneShotQuery(engine: Engine, req: IncomingMessage, res: Se
   session.remoteCache = remoteCache;
   engine.log.debug("session opened", { session: session.id, oneShot: true });
   res.writeHead(200, { "content-type": "application/x-ndjson", "cache-control": "no-store", [SESSION_HEADER]: session.id });
-  // The lines of one turn of the event loop go out in one write (a cached chain's events come in a burst).
-  const socket = res.socket;
-  let corked = false;
-  const write = (line: unknown): void => {
-    if (res.writableEnded || res.destroyed) return;
-    if (socket && !corked) {
-      corked = true;
-      socket.cork();
-      setImmediate(() => {
-        corked = false;
-        socket.uncork();
-      });
-    }
-    res.write(JSON.stringify(line) + "\n");
-  };
+  const write = ndjsonWriter(res);
   session.attach(write);
   // A client that hangs up cancels the request's work (if no one else waits on it) and ends the session.
   const abort = new AbortController();
