@@ -12,7 +12,7 @@ import { type Duplex, pipeline, type Readable } from "node:stream";
 import { InvalidArgumentError, messageOf, UnavailableError } from "../errors.js";
 import { type Address, parseAddress, TOKEN_ENV } from "../http/address.js";
 import { CALL_STATUS_HEADER, type SessionEvent } from "../http/session-protocol.js";
-import { oneShotQuery } from "./one-shot-query.js";
+import { lineSplitter, oneShotQuery } from "./one-shot-query.js";
 
 let httpModule: typeof http | undefined;
 /** node:http, loaded on first use: a `tanto query` answered in one round trip never needs it (see one-shot-query.ts). */
@@ -267,15 +267,6 @@ export class EngineClient {
 
 /** Calls `onLine` with each non-empty line of an NDJSON response as it arrives. */
 function eachLine(res: http.IncomingMessage, onLine: (line: string) => void): void {
-  let buffered = "";
   res.setEncoding("utf8");
-  res.on("data", (chunk: string) => {
-    buffered += chunk;
-    let nl: number;
-    while ((nl = buffered.indexOf("\n")) >= 0) {
-      const line = buffered.slice(0, nl);
-      buffered = buffered.slice(nl + 1);
-      if (line) onLine(line);
-    }
-  });
+  res.on("data", lineSplitter(onLine));
 }

@@ -50,10 +50,11 @@ export function oneShotQuery(
 ): Promise<string | undefined> {
   return new Promise((resolve, reject) => {
     const payload = Buffer.from(body, "utf8");
-    const head = Object.entries({ ...headers, host: "localhost", "content-length": String(payload.length), connection: "close" })
+    const requestHeaders = Object.entries({ ...headers, host: "localhost", "content-length": String(payload.length), connection: "close" })
       .map(([k, v]) => `${k}: ${v}\r\n`)
       .join("");
-    let text = "";
+    // The answer's head until it is whole.
+    let head = "";
     let sessionId: string | undefined;
     let settled = false;
     const settle = (f: () => void): void => {
@@ -63,12 +64,19 @@ export function oneShotQuery(
       conn.destroy();
     };
     const unreachable = (why: string): UnavailableError => new UnavailableError(`cannot reach the engine at ${url}: ${why}`);
+    const lines = lineSplitter((line) => {
+      if (settled || sessionId === undefined) return;
+      const event = JSON.parse(line) as SessionEvent | { type: typeof ONE_SHOT_RESULT; result: unknown };
+      // The last line: the session is over, whatever the connection does next.
+      if (event.type === ONE_SHOT_RESULT) return settle(() => resolve(JSON.stringify((event as { result: unknown }).result)));
+      onEvent(sessionId, event as SessionEvent);
+    });
     conn.setEncoding("utf8");
     conn.on("data", (chunk: string) => {
-      text += chunk;
       try {
         if (sessionId === undefined) {
-          const parsed = parseHead(text);
+          head += chunk;
+          const parsed = parseHead(head);
           if (parsed === undefined) return;
           if (parsed.head.status !== 200) return settle(() => resolve(undefined));
           const id = parsed.head.headers.get(SESSION_HEADER);
@@ -78,27 +86,31 @@ export function oneShotQuery(
               reject(new UnavailableError(`the engine at ${url} answered /v1/query without its ${SESSION_HEADER} header (a proxy in between?)`)),
             );
           sessionId = id;
-          text = text.slice(parsed.bodyAt);
-        }
-        for (let nl = text.indexOf("\n"); nl >= 0; nl = text.indexOf("\n")) {
-          const line = text.slice(0, nl);
-          text = text.slice(nl + 1);
-          if (line === "") continue;
-          const event = JSON.parse(line) as SessionEvent | { type: typeof ONE_SHOT_RESULT; result: unknown };
-          // The last line: the session is over, whatever the connection does next.
-          if (event.type === ONE_SHOT_RESULT) return settle(() => resolve(JSON.stringify((event as { result: unknown }).result)));
-          onEvent(sessionId, event as SessionEvent);
-        }
+          lines(head.slice(parsed.bodyAt));
+        } else lines(chunk);
       } catch (err) {
         settle(() => reject(unreachable(`its answer is not what tanto expects: ${messageOf(err)}`)));
       }
     });
     conn.on("error", (err: NodeJS.ErrnoException) => {
-      if (sessionId === undefined && text === "" && err.syscall === "connect") settle(() => resolve(undefined));
+      if (head === "" && err.syscall === "connect") settle(() => resolve(undefined));
       else settle(() => reject(unreachable(messageOf(err))));
     });
     conn.on("close", () => settle(() => reject(unreachable("the connection closed before the answer"))));
     // Not ended after the request: a server takes a half-closed connection for a client gone.
-    conn.write(Buffer.concat([Buffer.from(`POST /v1/query HTTP/1.0\r\n${head}\r\n`, "latin1"), payload]));
+    conn.write(Buffer.concat([Buffer.from(`POST /v1/query HTTP/1.0\r\n${requestHeaders}\r\n`, "latin1"), payload]));
   });
+}
+
+/** A function to feed text as it arrives: calls `onLine` with each whole non-empty line (without its newline). */
+export function lineSplitter(onLine: (line: string) => void): (chunk: string) => void {
+  let buffered = "";
+  return (chunk) => {
+    buffered += chunk;
+    for (let nl = buffered.indexOf("\n"); nl >= 0; nl = buffered.indexOf("\n")) {
+      const line = buffered.slice(0, nl);
+      buffered = buffered.slice(nl + 1);
+      if (line !== "") onLine(line);
+    }
+  };
 }
