@@ -5,10 +5,11 @@
  */
 
 import assert from "node:assert/strict";
-import { execFileSync, spawn } from "node:child_process";
+import { type ChildProcessByStdio, execFileSync, spawn } from "node:child_process";
 import * as fs from "node:fs/promises";
 import * as os from "node:os";
 import * as path from "node:path";
+import type { Readable } from "node:stream";
 import { after, before, describe, test } from "node:test";
 import { isProcessAlive } from "../src/util/process.js";
 import { REPO, run, startEngine } from "./support/engine.js";
@@ -144,12 +145,26 @@ describe("start refusals", () => {
   });
 });
 
+/**
+ * A process whose child exits at once and is never reaped: perl forks, the
+ * child _exits, the parent prints the child's pid and sleeps without waiting.
+ * (A shell is no good here: dash may reap a finished background job before it
+ * execs.)
+ */
+function zombieParent(): ChildProcessByStdio<null, Readable, null> {
+  const script = '$| = 1; my $p = fork(); if ($p == 0) { POSIX::_exit(0) } print "$p\\n"; sleep 30';
+  return spawn("perl", ["-MPOSIX", "-e", script], { stdio: ["ignore", "pipe", "ignore"] });
+}
+
+async function zombiePid(parent: ChildProcessByStdio<null, Readable, null>): Promise<number> {
+  return Number(await new Promise<string>((r) => parent.stdout.once("data", (d: Buffer) => r(d.toString()))));
+}
+
 describe("restart right after kill -9 while the dead engine is a zombie", () => {
   test("a zombie is not alive", async () => {
-    // `sleep 0` exits at once; its parent (exec'd into `sleep 30`) never waits for it.
-    const parent = spawn("sh", ["-c", "sleep 0 & echo $!; exec sleep 30"], { stdio: ["ignore", "pipe", "ignore"] });
+    const parent = zombieParent();
     try {
-      const pid = Number(await new Promise<string>((r) => parent.stdout.once("data", (d: Buffer) => r(d.toString()))));
+      const pid = await zombiePid(parent);
       let state = "";
       for (let i = 0; i < 100 && state !== "Z"; i++) {
         await new Promise((r) => setTimeout(r, 20));
@@ -169,9 +184,9 @@ describe("restart right after kill -9 while the dead engine is a zombie", () => 
     try {
       await engine.stop();
       // The dead owner: an unreaped child of a process that never waits, named in the pid file.
-      const parent = spawn("sh", ["-c", "sleep 0 & echo $!; exec sleep 30"], { stdio: ["ignore", "pipe", "ignore"] });
+      const parent = zombieParent();
       try {
-        const zombie = Number(await new Promise<string>((r) => parent.stdout.once("data", (d: Buffer) => r(d.toString()))));
+        const zombie = await zombiePid(parent);
         await new Promise((r) => setTimeout(r, 200));
         await fs.writeFile(path.join(engine.root, "engine.pid"), `${zombie}\n`);
         const started = Date.now();
