@@ -34,15 +34,35 @@ async function until(cond: () => boolean, what: string): Promise<void> {
 }
 
 describe("ReadyPool", () => {
-  it("fills to size, hands out ready items and refills", async () => {
+  it("fills to size and hands out ready items; what is lent counts: only a destroyed item is replaced", async () => {
     const c = counting({ size: 2 });
     c.pool.fill();
     await until(() => c.pool.readyCount === 2, "the pool to fill");
     assert.equal(await c.pool.acquire(), 1);
-    await until(() => c.pool.readyCount === 2, "the pool to refill");
+    assert.equal(await c.pool.acquire(), 2);
+    await settle();
+    assert.equal(c.made(), 2, "nothing made while both are lent");
+    c.pool.release(1);
+    c.pool.release(2, { discard: true });
+    await until(() => c.pool.readyCount === 2, "the pool to replace the discarded item");
     assert.equal(c.made(), 3);
+    assert.deepEqual(c.destroyed, [2]);
     await c.pool.close();
-    assert.deepEqual(c.destroyed.sort(), [2, 3]);
+    assert.deepEqual(c.destroyed.sort(), [1, 2, 3]);
+  });
+
+  it("a burst beyond size makes the rest on the spot, keeps them on return up to maxIdle and makes nothing more", async () => {
+    const c = counting({ size: 2, maxIdle: 3 });
+    c.pool.fill();
+    await until(() => c.pool.readyCount === 2, "the pool to fill");
+    const items = await Promise.all([1, 2, 3, 4].map(() => c.pool.acquire()));
+    assert.deepEqual(items.sort(), [1, 2, 3, 4]);
+    for (const i of items) c.pool.release(i);
+    await until(() => c.pool.readyCount === 3 && c.destroyed.length === 1, "returns to settle");
+    await settle();
+    assert.equal(c.made(), 4, "no refill ran for items that were coming back");
+    await c.pool.close();
+    assert.deepEqual(c.errors, []);
   });
 
   it("makes one on the spot when empty", async () => {
@@ -57,7 +77,6 @@ describe("ReadyPool", () => {
     c.pool.fill();
     await until(() => c.pool.readyCount === 1, "the pool to fill");
     const items = [await c.pool.acquire(), await c.pool.acquire(), await c.pool.acquire(), await c.pool.acquire()];
-    await until(() => c.pool.readyCount === 1, "the pool to refill");
     for (const i of items) c.pool.release(i);
     await until(() => c.destroyed.includes(3) && c.pool.readyCount === 2, "returns to settle");
     await settle();

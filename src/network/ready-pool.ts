@@ -1,9 +1,12 @@
 /**
  * A pool of items that are slow to make and quick to hand out (attached
- * network namespaces), in the manner of BuildKit's CNI pool: `acquire` takes
- * a ready item at once and starts a background refill back to `size`; with
- * none ready it makes one on the spot. `release` checks an item in the
- * background and keeps it (up to `maxIdle` ready) or destroys it.
+ * network namespaces), in the manner of BuildKit's CNI pool: the pool owns
+ * `size` items, ready or lent, and `acquire` takes a ready one at once (with
+ * none ready it makes one on the spot). `release` checks an item in the
+ * background and keeps it (up to `maxIdle` ready) or destroys it; the pool
+ * makes new items only to replace those destroyed, never for items that are
+ * lent and coming back: a burst of a hundred execs would otherwise make new
+ * namespaces (a dozen CNI processes each) while it runs, for nothing.
  *
  * The refill makes one item at a time: the pool is there to take work off
  * the critical path, not to compete with it for the CPU. A failed refill is
@@ -28,6 +31,8 @@ export interface ReadyPoolOptions<T> {
 export class ReadyPool<T> {
   readonly #opts: ReadyPoolOptions<T>;
   readonly #ready: T[] = [];
+  /** Items handed out and not yet back (a returned one counts until its check is done). */
+  #lent = 0;
   /** Background work (refills, recycles, destroys, abandoned creations) that close() must wait for. */
   readonly #work = new Set<Promise<unknown>>();
   #refilling = false;
@@ -47,14 +52,14 @@ export class ReadyPool<T> {
     else this.#ready.push(item);
   }
 
-  /** Start filling up to `size` in the background. */
+  /** Start filling up to `size` items (ready and lent) in the background. */
   fill(): void {
-    if (this.#refilling || this.#closed) return;
+    if (this.#refilling || this.#closed || !this.#short()) return;
     this.#refilling = true;
     this.#track(
       (async () => {
         try {
-          while (!this.#closed && this.#ready.length < this.#opts.size) {
+          while (!this.#closed && this.#short()) {
             const item = await this.#opts.create();
             this.add(item);
           }
@@ -71,17 +76,31 @@ export class ReadyPool<T> {
     if (this.#closed) throw new FailedPreconditionError("the namespace pool is closed");
     if (opts.signal?.aborted) throw new CancelledError("acquiring a network namespace cancelled", { cause: opts.signal.reason });
     const ready = this.#ready.shift();
+    if (ready !== undefined) {
+      this.#lent++;
+      return ready;
+    }
+    // The item made here for the caller counts as lent from now on: a refill does not make it twice.
+    this.#lent++;
     // After the caller has its item: starting a refill spawns processes, which blocks the event loop for a few ms.
     setImmediate(() => this.fill());
-    if (ready !== undefined) return ready;
-
     const creation = this.#opts.create();
     this.#track(creation);
-    if (opts.signal === undefined) return creation;
+    if (opts.signal === undefined) {
+      try {
+        return await creation;
+      } catch (err) {
+        this.#lent--;
+        throw err;
+      }
+    }
     const signal = opts.signal;
+    let abandoned = false;
     // An abandoned creation still finishes (half an attachment would be worse); its item joins the pool.
     return new Promise<T>((resolve, reject) => {
       const onAbort = (): void => {
+        abandoned = true;
+        this.#lent--;
         this.#track(
           creation.then(
             (item) => this.add(item),
@@ -98,13 +117,14 @@ export class ReadyPool<T> {
         },
         (err: unknown) => {
           signal.removeEventListener("abort", onAbort);
+          if (!abandoned) this.#lent--;
           reject(err);
         },
       );
     });
   }
 
-  /** Take an item back: recycled into the pool in the background, or destroyed when `discard` or unclean. */
+  /** Take an item back: recycled into the pool in the background, or destroyed (and replaced) when `discard` or unclean. */
   release(item: T, opts: { discard?: boolean } = {}): void {
     this.#track(
       (async () => {
@@ -116,8 +136,13 @@ export class ReadyPool<T> {
             this.#opts.onError(err, "recycle");
           }
         }
-        if (keep && !this.#closed && this.#ready.length < this.#opts.maxIdle) this.#ready.push(item);
-        else await this.#destroy(item);
+        this.#lent = Math.max(0, this.#lent - 1);
+        if (keep && !this.#closed && this.#ready.length < this.#opts.maxIdle) {
+          this.#ready.push(item);
+          return;
+        }
+        await this.#destroy(item);
+        this.fill();
       })(),
     );
   }
@@ -133,6 +158,11 @@ export class ReadyPool<T> {
     this.#closed = true;
     while (this.#work.size > 0) await Promise.allSettled([...this.#work]);
     return this.#ready.splice(0);
+  }
+
+  /** Fewer items than `size`, counting those lent. */
+  #short(): boolean {
+    return this.#ready.length + this.#lent < this.#opts.size;
   }
 
   async #destroy(item: T): Promise<void> {
