@@ -8,11 +8,12 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { engineGet, launchEngine, query, withSdk } from "./engine.mjs";
-import { deleteRuncContainers, dockerPeer, dockerVersion, ensureDocker, podmanPeer, prepareRuncBundle } from "./peers.mjs";
+import { deleteRuncContainers, dockerPeer, dockerVersion, ensureDocker, podmanPeer, prepareRuncBundle, prepareTantoConfigBundle } from "./peers.mjs";
 import { GOALS, ratioRow, valueRow } from "./report.mjs";
 import { benchNetwork, CHAIN_STEPS, checkInterrupted, firstLine, fmtSummary, log, summarize, timedRun, WARMUP } from "./util.mjs";
 
 const NO_NET = "tanto (no network)";
+const RUNC_TANTO = "runc (tanto's config)";
 
 export async function runExec(ctx) {
   const { dir, image, cleanup, notes } = ctx;
@@ -27,6 +28,7 @@ export async function runExec(ctx) {
   await query(noNet.session, `{ container { from(address: "${image}") { withExec(args: ["true"]) { exitCode } } } }`);
 
   const bundle = await prepareRuncBundle(dir);
+  const tantoBundle = await prepareTantoConfigBundle(dir, bundle);
   const runcRoot = path.join(dir, "runc");
   cleanup.defer("runc containers", () => deleteRuncContainers(runcRoot));
   const peers = [];
@@ -49,8 +51,10 @@ export async function runExec(ctx) {
     { name: "tanto", session: ctx.session, socket: ctx.socket, pid: ctx.engine.pid },
     { name: NO_NET, session: noNet.session, socket: noNet.socket, pid: noNet.engine.pid },
   ];
-  log(`uncached exec: ${[...engines.map((e) => e.name), "runc", ...peers.map((p) => p.name)].join(", ")}, ${ctx.iterations} iterations each, interleaved`);
-  const exec = await benchUncachedExec({ engines, image, bundle, runcRoot, peers, iterations: ctx.iterations });
+  log(
+    `uncached exec: ${[...engines.map((e) => e.name), "runc", RUNC_TANTO, ...peers.map((p) => p.name)].join(", ")}, ${ctx.iterations} iterations each, interleaved`,
+  );
+  const exec = await benchUncachedExec({ engines, image, bundles: { runc: bundle, [RUNC_TANTO]: tantoBundle }, runcRoot, peers, iterations: ctx.iterations });
   // CPU time is what a loaded machine stretches least: say where each exec's goes.
   for (const [name, c] of Object.entries(exec.cpuMs)) {
     notes.push(
@@ -82,7 +86,7 @@ export async function runExec(ctx) {
  * CPU time per exec (cpuMs): of each engine's own process and of its process helper with what
  * that ran (mount, runc and the container, umount, ip), and of bare `runc run` with its children.
  */
-async function benchUncachedExec({ engines, image, bundle, runcRoot, peers, iterations }) {
+async function benchUncachedExec({ engines, image, bundles, runcRoot, peers, iterations }) {
   const nonce = `${process.pid}-${Date.now()}`;
   const tantoExec = (session) => async (i) => {
     const doc = `{ container { from(address: "${image}") { withEnvVariable(name: "BENCH", value: "${nonce}-${i}") { withExec(args: ["true"]) { exitCode } } } } }`;
@@ -90,18 +94,18 @@ async function benchUncachedExec({ engines, image, bundle, runcRoot, peers, iter
     await query(session, doc);
     return performance.now() - t0;
   };
-  let runcCpu = 0;
-  const runcRun = async (i) => {
+  const runcCpu = Object.fromEntries(Object.keys(bundles).map((name) => [name, 0]));
+  const runcRun = (name, k) => async (i) => {
     // This process waits for nothing else meanwhile: what its children's CPU grew by is runc's.
     const before = cpuOf(process.pid).children;
-    const ms = await timedRun("runc", ["--root", runcRoot, "run", "--bundle", bundle, `tanto-bench-${nonce}-${i}`]);
-    if (i >= 0) runcCpu += cpuOf(process.pid).children - before;
+    const ms = await timedRun("runc", ["--root", runcRoot, "run", "--bundle", bundles[name], `tanto-bench-${nonce}-${k}-${i}`]);
+    if (i >= 0) runcCpu[name] += cpuOf(process.pid).children - before;
     return ms;
   };
 
   const contenders = [
     ...engines.map((e) => ({ name: e.name, run: tantoExec(e.session) })),
-    { name: "runc", run: runcRun },
+    ...Object.keys(bundles).map((name, k) => ({ name, run: runcRun(name, k) })),
     ...peers.map((p) => ({ name: p.name, run: p.run })),
   ];
   const samples = Object.fromEntries(contenders.map((c) => [c.name, []]));
@@ -115,7 +119,7 @@ async function benchUncachedExec({ engines, image, bundle, runcRoot, peers, iter
       if (i >= 0) samples[c.name].push(ms);
     }
   }
-  const cpuMs = { runc: { "runc and its children": runcCpu / iterations } };
+  const cpuMs = Object.fromEntries(Object.entries(runcCpu).map(([name, ms]) => [name, { "runc and its children": ms / iterations }]));
   for (const [k, e] of engines.entries()) {
     const [b, a] = [cpuBefore[k], engineCpu(e)];
     cpuMs[e.name] = { engine: (a.engine - b.engine) / iterations, "process helper and its children": (a.helper - b.helper) / iterations };
@@ -199,6 +203,8 @@ export function execRows(r) {
     ['uncached `withExec(["true"])` (pooled network namespace) vs `runc run`', "tanto", "runc", GOALS.execRatio],
     ["— pooled network vs engine with `[network] enabled = false`", "tanto", NO_NET, GOALS.networkRatio],
     ["— loopback-only engine vs `runc run`", NO_NET, "runc"],
+    ["— vs `runc run` of the config.json tanto writes (Docker's seccomp profile, tini as PID 1)", "tanto", RUNC_TANTO],
+    ["— `runc run`: the config.json tanto writes vs `runc spec`'s (runc's own share of the gap)", RUNC_TANTO, "runc"],
     ["— vs `podman run --network none`", "tanto", "podman"],
     ["— vs `docker run --network none`", "tanto", "docker"],
     ["— vs `docker run` (default bridge)", "tanto", "docker (bridge)", GOALS.dockerBridgeRatio],

@@ -31,6 +31,35 @@ export async function prepareRuncBundle(dir) {
   return bundle;
 }
 
+/**
+ * A second bundle on the same rootfs whose config.json is the one tanto's executor writes for
+ * `withExec(["true"])` (src/oci/runtime-spec.ts: Docker's capabilities, masked paths and
+ * seccomp profile, tini as PID 1, no_new_privileges), with a new network namespace as `runc
+ * spec`'s: what runc itself costs with tanto's settings, without the engine around it.
+ */
+export async function prepareTantoConfigBundle(dir, bareBundle) {
+  const { generateSpec } = await import(path.join(REPO, "dist/src/oci/runtime-spec.js"));
+  const { hostSeccompArchitectures } = await import(path.join(REPO, "dist/src/executor/host-seccomp.js"));
+  const bundle = path.join(dir, "bundle-tanto-config");
+  await fsp.mkdir(bundle, { recursive: true });
+  const spec = generateSpec({
+    rootfs: path.join(bareBundle, "rootfs"),
+    args: ["true"],
+    env: ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"],
+    cwd: "/",
+    uid: 0,
+    gid: 0,
+    additionalGids: [],
+    mounts: [],
+    rlimitNofile: { soft: NOFILE, hard: NOFILE },
+    network: "none",
+    seccompArchitectures: hostSeccompArchitectures(),
+    initPath: "/usr/bin/tini-static",
+  });
+  await fsp.writeFile(path.join(bundle, "config.json"), JSON.stringify(spec));
+  return bundle;
+}
+
 /** podman's global flags: storage under `dir`/`name`, no systemd or journald. */
 export function podmanBase(dir, name = "podman") {
   return [
