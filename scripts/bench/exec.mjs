@@ -113,7 +113,10 @@ async function benchUncachedExec({ engines, image, bundles, runcRoot, peers, ite
   let cpuBefore = [];
   for (let i = -WARMUP; i < iterations; i++) {
     if (i === 0) cpuBefore = engines.map(engineCpu);
-    for (const c of contenders) {
+    // The order rotates each iteration: a run leaves work behind it (docker's teardown of its
+    // container, an engine's unmounts), and each contender should follow every other one alike.
+    const offset = (i + WARMUP) % contenders.length;
+    for (const c of [...contenders.slice(offset), ...contenders.slice(0, offset)]) {
       checkInterrupted();
       const ms = await c.run(i);
       if (i >= 0) samples[c.name].push(ms);
