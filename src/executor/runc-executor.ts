@@ -223,7 +223,8 @@ export class RuncExecutor implements Executor {
       if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
     }
     for (const name of bundles) {
-      if (this.#running.has(name)) continue;
+      // runc's own state may live beside the bundles (bundle-dir.ts).
+      if (this.#running.has(name) || join(this.bundleDir, name) === this.root) continue;
       opts.signal?.throwIfAborted();
       await rm(join(this.bundleDir, name), { recursive: true, force: true });
     }

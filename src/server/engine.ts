@@ -24,7 +24,7 @@ import type { EngineConfig } from "../config/engine-config.js";
 import { decodeId } from "../core/ids.js";
 import type { CoreDeps } from "../core/types.js";
 import { messageOf } from "../errors.js";
-import { prepareBundleDir } from "../executor/bundle-dir.js";
+import { prepareBundleDir, removeLegacyRuncState, runcStateDir } from "../executor/bundle-dir.js";
 import { RuncExecutor } from "../executor/runc-executor.js";
 import type { Collector } from "../gc/collector.js";
 import { keepTarget } from "../gc/policy.js";
@@ -76,10 +76,13 @@ export class Engine {
     await secureStateDir(root);
     await claimRoot(root);
     const runDir = path.join(root, "run");
-    const executor = new RuncExecutor({ root: path.join(root, "runc"), bundleDir: path.join(runDir, "bundles") });
+    const bundleDir = path.join(runDir, "bundles");
+    // runc's state lives on the bundles' tmpfs too (see bundle-dir.ts).
+    const executor = new RuncExecutor({ root: runcStateDir(bundleDir), bundleDir });
     // Containers first (they hold mounts), then the mounts themselves.
     log.debug("repairing what a previous engine left", { root });
     await executor.cleanup();
+    await removeLegacyRuncState(root);
     const relays = await NestingServer.repair(runDir);
     if (relays > 0) log.warn("stopped nesting relays left by a previous engine", { count: relays });
     const addonProblem = nativeMountProblem();
@@ -90,7 +93,7 @@ export class Engine {
     // Bundles (config.json holds secret env values) on a tmpfs: never on the state filesystem. Its
     // mount (on the thread pool, or a host command through the process helper still starting) runs
     // in the background: runs wait for it (and fail with its error), the start and queries do not.
-    const bundlesReady = prepareBundleDir(path.join(runDir, "bundles"));
+    const bundlesReady = prepareBundleDir(bundleDir);
     executor.bundleDirPreparing(bundlesReady);
     bundlesReady.catch((err: unknown) => log.error("cannot mount the tmpfs for container bundles: containers cannot run", { error: messageOf(err) }));
     try {

@@ -169,7 +169,9 @@ export function run(
 }
 
 /**
- * Leftovers an engine must never leave: mounts under its root (but its bundle tmpfs), runc containers.
+ * Leftovers an engine must never leave: mounts under its root (but its bundle tmpfs), runc containers
+ * (in runc's state, which is on that tmpfs while the engine runs) and container processes (by their
+ * root file system, an overlay over this root's snapshots: found even once runc's state is gone).
  * An exec's overlay is unmounted right after its answer, so mounts get up to 2 s to go.
  */
 export async function leftovers(root: string): Promise<{ mounts: string[]; containers: string[] }> {
@@ -181,11 +183,29 @@ export async function leftovers(root: string): Promise<{ mounts: string[]; conta
   }
   let containers: string[] = [];
   try {
-    containers = (await fs.readdir(path.join(root, "runc"))).filter((n) => !n.startsWith("."));
+    // runc's --root: on the bundles' tmpfs (src/executor/bundle-dir.ts).
+    containers = (await fs.readdir(path.join(root, "run", "bundles", ".runc"))).filter((n) => !n.startsWith("."));
   } catch {
     containers = [];
   }
-  return { mounts, containers };
+  return { mounts, containers: [...containers, ...(await containerProcesses(root)).map((pid) => `process ${pid}`)] };
+}
+
+/** Processes in another mount namespace whose "/" is an overlay with its layers under `root`. */
+async function containerProcesses(root: string): Promise<number[]> {
+  const ours = await fs.readlink("/proc/self/ns/mnt");
+  const found: number[] = [];
+  for (const entry of await fs.readdir("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if ((await fs.readlink(`/proc/${entry}/ns/mnt`)) === ours) continue;
+      const rootMount = (await fs.readFile(`/proc/${entry}/mountinfo`, "utf8")).split("\n").find((l) => l.split(" ")[4] === "/");
+      if (rootMount?.includes(" overlay ") && rootMount.includes(`dir=${root}/`)) found.push(Number(entry));
+    } catch {
+      // Gone meanwhile, or not ours to read.
+    }
+  }
+  return found;
 }
 
 async function mountsBelow(root: string): Promise<string[]> {
