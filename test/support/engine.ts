@@ -170,8 +170,9 @@ export function run(
 
 /**
  * Leftovers an engine must never leave: mounts under its root (but its bundle tmpfs), runc containers
- * (in runc's state, which is on that tmpfs while the engine runs) and container processes (by their
- * root file system, an overlay over this root's snapshots: found even once runc's state is gone).
+ * (in runc's state, which is on that tmpfs while the engine runs) and, where that state names none,
+ * container processes (by their root file system, an overlay over this root's snapshots: found
+ * even once runc's state is gone).
  * An exec's overlay is unmounted right after its answer, so mounts get up to 2 s to go.
  */
 export async function leftovers(root: string): Promise<{ mounts: string[]; containers: string[] }> {
@@ -188,7 +189,9 @@ export async function leftovers(root: string): Promise<{ mounts: string[]; conta
   } catch {
     containers = [];
   }
-  return { mounts, containers: [...containers, ...(await containerProcesses(root)).map((pid) => `process ${pid}`)] };
+  // Processes count where runc's state does not name their container (it went with the tmpfs: a leak).
+  if (containers.length === 0) containers = (await containerProcesses(root)).map((pid) => `process ${pid}`);
+  return { mounts, containers };
 }
 
 /** Processes in another mount namespace whose "/" is an overlay with its layers under `root`. */
