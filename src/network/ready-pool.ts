@@ -76,12 +76,9 @@ export class ReadyPool<T> {
     if (this.#closed) throw new FailedPreconditionError("the namespace pool is closed");
     if (opts.signal?.aborted) throw new CancelledError("acquiring a network namespace cancelled", { cause: opts.signal.reason });
     const ready = this.#ready.shift();
-    if (ready !== undefined) {
-      this.#lent++;
-      return ready;
-    }
-    // The item made here for the caller counts as lent from now on: a refill does not make it twice.
+    // The caller's item counts as lent from now on (one made here too: a refill does not make it twice).
     this.#lent++;
+    if (ready !== undefined) return ready;
     // After the caller has its item: starting a refill spawns processes, which blocks the event loop for a few ms.
     setImmediate(() => this.fill());
     const creation = this.#opts.create();
