@@ -71,3 +71,28 @@ test("an engine killed with -9: a child waiting for input gets its end, the help
   ]);
   assert.ok(closed, "the killed engine's pipes closed: no helper or child of it keeps them open");
 });
+
+test("a signal to the engine's process group leaves the helper and its commands to the engine", async () => {
+  const { spawn } = await import("node:child_process");
+  const { fileURLToPath } = await import("node:url");
+  const self = fileURLToPath(new URL("./host-spawn.js", import.meta.url));
+  // A stand-in engine in a process group of its own: on SIGTERM it waits for its command's end, as an engine's stop does.
+  const script = `import(${JSON.stringify(self)}).then(({ hostSpawn }) => {
+    const c = hostSpawn("sh", ["-c", "sleep 1; echo finished"]);
+    c.stdin.end();
+    let out = "";
+    c.stdout.on("data", (d) => (out += d));
+    c.on("error", (e) => { process.stdout.write("error: " + e.message + "\\n"); process.exit(1); });
+    c.on("close", (code, sig) => { process.stdout.write(out.trim() + " " + code + " " + sig + "\\n"); process.exit(0); });
+    process.on("SIGTERM", () => process.stdout.write("stopping\\n"));
+    setTimeout(() => process.stdout.write("started\\n"), 200);
+  });`;
+  const engine = spawn(process.execPath, ["--input-type=module", "-e", script], { stdio: ["ignore", "pipe", "inherit"], detached: true });
+  let out = "";
+  engine.stdout.setEncoding("utf8").on("data", (d: string) => (out += d));
+  const exited = new Promise<number | null>((resolve) => engine.on("close", resolve));
+  await new Promise<void>((resolve) => engine.stdout.on("data", () => out.includes("started") && resolve()));
+  process.kill(-engine.pid!, "SIGTERM");
+  assert.equal(await exited, 0, out);
+  assert.equal(out, "started\nstopping\nfinished 0 null\n");
+});

@@ -46,6 +46,10 @@ const send = (m) => {
 const maybeExit = () => { if (ended && children.size === 0) { if (corked) process.stdout.uncork(); process.exit(0); } };
 // The engine is gone: its children carry on as they would have without a helper.
 process.stdout.on("error", () => process.exit(0));
+// A signal to the engine's whole process group (Ctrl-C on \`tanto engine\` in a terminal) is the
+// engine's to act on, and its stop still runs commands here (runc, ip): the helper ends with its
+// input instead, and its commands run in sessions of their own, out of that group's reach.
+for (const sig of ["SIGINT", "SIGTERM", "SIGHUP"]) process.on(sig, () => undefined);
 let buf = "";
 process.stdin.setEncoding("utf8");
 process.stdin.on("data", (chunk) => {
@@ -63,7 +67,7 @@ function handle(m) {
   if (m.t === "spawn") {
     let child;
     try {
-      child = spawn(m.cmd, m.args, { cwd: m.cwd, env: m.env || process.env, stdio: ["pipe", "pipe", "pipe"] });
+      child = spawn(m.cmd, m.args, { cwd: m.cwd, env: m.env || process.env, stdio: ["pipe", "pipe", "pipe"], detached: true });
     } catch (e) {
       send({ t: "error", id: m.id, code: e.code, message: String(e.message) });
       return;
