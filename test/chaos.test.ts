@@ -227,7 +227,13 @@ async function consistency(engine: TestEngine): Promise<Consistency> {
   const dnsmasq = (await run(["ps", "-eo", "args"])).stdout.split("\n").filter((l) => l.includes("dnsmasq") && l.includes(engine.root));
   const chains = (await run(["iptables-save"])).stdout.split("\n").filter((l) => l.includes(engine.networkName));
   const links = (await run(["ip", "-o", "link"])).stdout.split("\n").filter((l) => l.includes(engine.networkName));
-  const runLeft = (await fs.readdir(path.join(engine.root, "run")).catch(() => [])).filter((e) => e !== "bundles");
+  // The two tmpfs mount points stay, empty once unmounted.
+  const runDir = path.join(engine.root, "run");
+  const runLeft: string[] = [];
+  for (const e of await fs.readdir(runDir).catch(() => [])) {
+    if (e !== "bundles" && e !== "containers") runLeft.push(e);
+    else runLeft.push(...(await fs.readdir(path.join(runDir, e))).map((f) => `${e}/${f}`));
+  }
   return { corruptRecords: problems.length, problems, integrity, left: await leftovers(engine.root), ingest, trash, dnsmasq, chains, links, runLeft };
 }
 

@@ -124,7 +124,7 @@ describe("secrets never on persistent disk", () => {
   });
   after(() => engine.destroy());
 
-  test("while an exec with a secret variable runs, and after a kill -9, no file on the state filesystem holds the value", async () => {
+  test("while an exec with a secret variable and file runs, and after a kill -9, no file on the state filesystem holds the value", async () => {
     const secret = `s3cr3t-${process.pid}-${Date.now()}-value`;
     const env = { ...engine.env, TANTO_TEST_IMAGE: image, TANTO_SECRET_VALUE: secret, NODE_PATH: path.join(REPO, "node_modules") };
     const bundles = path.join(engine.root, "run", "bundles");
@@ -153,7 +153,7 @@ describe("secrets never on persistent disk", () => {
     hits.push(...scan.hits);
     const done = await first;
     assert.equal(done.code, 0, done.stderr);
-    assert.equal(done.stdout.trim(), String(secret.length), "the exec saw the secret");
+    assert.deepEqual(done.stdout.trim().split(/\s+/), [String(secret.length), String(secret.length)], "the exec saw the secret, as a variable and as a file");
 
     // 2. The engine killed while such an exec runs: nothing on disk, and a restart removes the bundle.
     const second = run([CLI, "run", "node", path.join(REPO, "test", "sdk", "secret-exec.mjs")], { env: { ...env, TANTO_TEST_SLEEP: "30" } });

@@ -18,18 +18,15 @@
 import { existsSync } from "node:fs";
 import * as fs from "node:fs/promises";
 import * as path from "node:path";
-import { mount, mountsUnder, unmount } from "../mount/mount.js";
+import { mountPrivateTmpfs } from "../mount/mount.js";
 import { RuncExecutor } from "./runc-executor.js";
 
 /** Bundles hold a few kilobytes each; this bounds a runaway, not normal use. */
 const BUNDLE_TMPFS_SIZE = "64m";
 
-export async function prepareBundleDir(dir: string): Promise<void> {
+export function prepareBundleDir(dir: string): Promise<void> {
   // A tmpfs still mounted here (an engine killed before its cleanup) goes first, then what lies below it.
-  for (const m of await mountsUnder(dir)) await unmount(m).catch(() => unmount(m, { detach: true }));
-  await fs.rm(dir, { recursive: true, force: true });
-  await fs.mkdir(dir, { recursive: true, mode: 0o700 });
-  await mount({ type: "tmpfs", source: "tanto-bundles", options: ["mode=0700", `size=${BUNDLE_TMPFS_SIZE}`, "nosuid", "nodev", "noexec"] }, dir);
+  return mountPrivateTmpfs(dir, { source: "tanto-bundles", size: BUNDLE_TMPFS_SIZE, extra: ["noexec"] });
 }
 
 /** runc's --root inside the bundle directory `bundleDir` (the executor leaves it out of its sweep of bundles). */

@@ -95,6 +95,17 @@ export async function mountsUnder(prefix: string): Promise<string[]> {
   return points.sort((a, b) => b.length - a.length);
 }
 
+/**
+ * A tmpfs of the engine's own at `dir` (mode 0700, nosuid, nodev, and `extra` options), mounted
+ * over whatever an older engine left there: its mounts below `dir` go first, then its files.
+ */
+export async function mountPrivateTmpfs(dir: string, opts: { source: string; size: string; extra?: string[] }): Promise<void> {
+  for (const m of await mountsUnder(dir)) await unmount(m).catch(() => unmount(m, { detach: true }));
+  await fs.rm(dir, { recursive: true, force: true });
+  await fs.mkdir(dir, { recursive: true, mode: 0o700 });
+  await mount({ type: "tmpfs", source: opts.source, options: ["mode=0700", `size=${opts.size}`, "nosuid", "nodev", ...(opts.extra ?? [])] }, dir);
+}
+
 /** Unmount everything left below `prefix` (after a crash, or at shutdown). */
 export async function unmountAll(prefix: string): Promise<number> {
   const points = await mountsUnder(prefix);

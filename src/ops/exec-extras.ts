@@ -79,7 +79,7 @@ export function seedId(snapshotName: string | undefined, path: string | undefine
 export function cacheSeed(
   m: CacheSeedSpec,
   sources: readonly Result[],
-  deps: { snapshots: OverlaySnapshotter; runDir: string },
+  deps: { snapshots: OverlaySnapshotter; scratchDir: string },
   rootfs: string,
 ): VolumeSeed | undefined {
   if (!m.seed && !m.owner) return undefined;
@@ -91,7 +91,7 @@ export function cacheSeed(
       if (m.seed && snapshotName !== undefined) {
         const snapshot = deps.snapshots.get(snapshotName);
         const from = m.seed.path;
-        await withSnapshotView(deps.snapshots, snapshot, deps.runDir, (src) =>
+        await withSnapshotView(deps.snapshots, snapshot, deps.scratchDir, (src) =>
           copyPath(src, from, dir, "/", owner ? { owner: { uid: owner.uid, gid: owner.gid } } : {}),
         );
       }

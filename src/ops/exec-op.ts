@@ -29,6 +29,7 @@ import type { OverlaySnapshotter } from "../snapshots/overlay-snapshotter.js";
 import type { ActiveSnapshot } from "../snapshots/types.js";
 import type { ContentInput, OpRunner, Result, SolveContext, Vertex } from "../solver/types.js";
 import { type CacheVolumes, checkVolumeConflicts } from "./cache-volumes.js";
+import type { ContainerDirs } from "./container-dirs.js";
 import { debugFailedExec } from "./exec-debug.js";
 import { cacheSeed, readRedirect, ServiceWatch, writeRedirect } from "./exec-extras.js";
 import { OutputCollector } from "./exec-output.js";
@@ -47,8 +48,8 @@ export class ExecOpRunner implements OpRunner {
       snapshots: OverlaySnapshotter;
       executor: Executor;
       volumes: CacheVolumes;
-      /** Scratch directory for mount points. */
-      runDir: string;
+      /** Where each container gets its mount points, secret files and sockets. */
+      containers: ContainerDirs;
       /** Where containers get their network namespace; none means loopback only. */
       network?: NamespacePool & Pick<ServiceIsolation, "allow">;
       services?: ServiceBinder;
@@ -67,7 +68,7 @@ export class ExecOpRunner implements OpRunner {
   /** One more process in the running container `id` that exec `v` launched (a service's), as `v`'s own user, with its env and workdir. */
   async execIn(id: string, v: Vertex, args: string[], extraEnv: string[], io: ProcessIO, signal?: AbortSignal): Promise<number> {
     const op = v.op as unknown as ExecOp;
-    const user = op.user ? await resolveUser(op.user, path.join(this.deps.runDir, id, "rootfs")) : { uid: 0, gid: 0, additionalGids: [] };
+    const user = op.user ? await resolveUser(op.user, path.join(this.deps.containers.dir, id, "rootfs")) : { uid: 0, gid: 0, additionalGids: [] };
     const process = { args, env: [...op.env, ...extraEnv], cwd: op.cwd, user };
     return (await this.deps.executor.exec(id, process, io, signal ? { signal } : {})).exitCode;
   }
@@ -95,7 +96,7 @@ export class ExecOpRunner implements OpRunner {
     const { snapshots } = this.deps;
     const sources = op.rootfs ? inputs.slice(1) : inputs;
     const id = opts.containerId ?? `exec-${randomBytes(6).toString("hex")}`;
-    const dir = path.join(this.deps.runDir, id);
+    const dir = path.join(this.deps.containers.dir, id);
     const unmounts = new Cleanup();
     const actives: Array<{ active: ActiveSnapshot; name: string; mountIndex?: number }> = [];
     /** Set once the unmounts and removals are handed to the background (after a commit). */
@@ -104,6 +105,7 @@ export class ExecOpRunner implements OpRunner {
     let unmounted: (() => void) | undefined;
     try {
       const parentName = op.rootfs ? inputs[0]?.snapshot : undefined;
+      await this.deps.containers.ready;
       const root = await snapshots.prepare(parentName === undefined ? undefined : snapshots.get(parentName));
       actives.push({ active: root, name: `exec/${digestHex(v.digest)}` });
       const rootfs = path.join(dir, "rootfs");
@@ -213,7 +215,7 @@ export class ExecOpRunner implements OpRunner {
       for (const m of op.mounts) {
         if (m.type === "cache") {
           const lease = await this.deps.volumes.acquire(m.key, m.sharing, {
-            seed: cacheSeed(m, sources, this.deps, rootfs),
+            seed: cacheSeed(m, sources, { snapshots: this.deps.snapshots, scratchDir: this.deps.containers.dir }, rootfs),
             ...(ctx.signal ? { signal: ctx.signal } : {}),
           });
           leases.push(lease);

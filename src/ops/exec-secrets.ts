@@ -3,7 +3,6 @@ import * as fs from "node:fs/promises";
 import * as path from "node:path";
 import { FailedPreconditionError } from "../errors.js";
 import { resolveUser } from "../executor/user.js";
-import { mount, unmount } from "../mount/mount.js";
 import type { Mount as SpecMount } from "../oci/runtime-spec.js";
 import type { SolveContext } from "../solver/types.js";
 import type { ExecMount, ExecOp, SecretKey } from "./exec-types.js";
@@ -21,8 +20,9 @@ export class Cleanup {
 
 /**
  * An exec's secrets: values from the session, as environment variables and
- * as files on a private tmpfs (so they never touch the disk), and the list of
- * values to mask in its output.
+ * as files in the container's directory (on the containers' tmpfs, so they
+ * never touch the disk: see container-dirs.ts), and the list of values to
+ * mask in its output.
  */
 export class SecretFiles {
   constructor(
@@ -44,12 +44,12 @@ export class SecretFiles {
     return [...new Set([...used.map((k) => this.#value(k)), ...(this.ctx.secrets?.values() ?? [])])];
   }
 
+  /** The secret files, written under `dir` (on a memory filesystem), as bind mounts; removed by `cleanup`. */
   async mount(dir: string, rootfs: string, cleanup: Cleanup): Promise<SpecMount[]> {
     const secretMounts = this.op.mounts.filter((m): m is Extract<ExecMount, { type: "secret" }> => m.type === "secret");
     if (secretMounts.length === 0) return [];
-    await fs.mkdir(dir, { recursive: true });
-    await mount({ type: "tmpfs", source: "tmpfs", options: ["mode=0700", "size=4m"] }, dir);
-    cleanup.defer(() => unmount(dir).catch(() => unmount(dir, { detach: true })));
+    await fs.mkdir(dir, { recursive: true, mode: 0o700 });
+    cleanup.defer(() => fs.rm(dir, { recursive: true, force: true }));
     const out: SpecMount[] = [];
     for (const [i, m] of secretMounts.entries()) {
       const file = path.join(dir, String(i));

@@ -33,6 +33,7 @@ import { unmountAll } from "../mount/mount.js";
 import { nativeMountProblem } from "../mount/native-mount.js";
 import { CniNetwork } from "../network/cni-network.js";
 import type { CacheVolumes } from "../ops/cache-volumes.js";
+import { type ContainerDirs, prepareContainerDirs } from "../ops/container-dirs.js";
 import type { RegistryClient } from "../registry/registry-client.js";
 import type { Solver } from "../solver/solver.js";
 import { loadOtlp } from "../telemetry/otlp-env.js";
@@ -96,18 +97,24 @@ export class Engine {
     const bundlesReady = prepareBundleDir(bundleDir);
     executor.bundleDirPreparing(bundlesReady);
     bundlesReady.catch((err: unknown) => log.error("cannot mount the tmpfs for container bundles: containers cannot run", { error: messageOf(err) }));
+    // Each container's mount points, secret files and sockets on a tmpfs as well: made and removed
+    // per exec, they cost the state filesystem nothing (see ContainerDirs).
+    const containers = { dir: path.join(runDir, "containers"), ready: prepareContainerDirs(path.join(runDir, "containers")) };
+    containers.ready.catch((err: unknown) =>
+      log.error("cannot mount the tmpfs for containers' mount points: containers cannot run", { error: messageOf(err) }),
+    );
     try {
-      return await Engine.#compose(config, log, root, runDir, executor);
+      return await Engine.#compose(config, log, root, runDir, containers, executor);
     } catch (err) {
-      // A start refused half-way leaves no mount behind (the bundles tmpfs would keep the state dir busy).
-      await bundlesReady.catch(() => undefined);
+      // A start refused half-way leaves no mount behind (the tmpfs would keep the state dir busy).
+      await Promise.all([bundlesReady, containers.ready].map((p) => p.catch(() => undefined)));
       await unmountAll(runDir).catch(() => 0);
       throw err;
     }
   }
 
   /** Everything over the repaired state dir: the layers, the network, the sessions. */
-  static async #compose(config: EngineConfig, log: Logger, root: string, runDir: string, executor: RuncExecutor): Promise<Engine> {
+  static async #compose(config: EngineConfig, log: Logger, root: string, runDir: string, containers: ContainerDirs, executor: RuncExecutor): Promise<Engine> {
     // Also removes what a crashed engine left of its network. Turned off in engine.toml: loopback only.
     const network = config.network.enabled
       ? new CniNetwork({
@@ -129,6 +136,7 @@ export class Engine {
       log,
       root,
       runDir,
+      containers,
       executor,
       network,
       sessions: () => sessions,

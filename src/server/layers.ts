@@ -33,6 +33,7 @@ import type { Digest } from "../oci/digest.js";
 import { formatPlatform, hostPlatform } from "../oci/platform.js";
 import { CacheVolumes } from "../ops/cache-volumes.js";
 import { ChangesetMergeOpRunner } from "../ops/changeset-merge-op.js";
+import type { ContainerDirs } from "../ops/container-dirs.js";
 import { ExecOpRunner } from "../ops/exec-op.js";
 import { FileOpRunner } from "../ops/file-op.js";
 import { GitLocalOpRunner } from "../ops/git-local-op.js";
@@ -65,6 +66,8 @@ export interface LayersOptions {
   log: Logger;
   root: string;
   runDir: string;
+  /** Where execs make their mount points (a tmpfs, mounted while the engine starts). */
+  containers: ContainerDirs;
   executor: RuncExecutor;
   network: CniNetwork | undefined;
   /** The engine's sessions, once they exist (host directories are resynced per client; the cache lists clients). */
@@ -86,7 +89,7 @@ export interface Layers {
 }
 
 export async function composeLayers(opts: LayersOptions): Promise<Layers> {
-  const { config, log, root, runDir, executor, network } = opts;
+  const { config, log, root, runDir, containers, executor, network } = opts;
   // Emulators for other platforms, registered with binfmt_misc when missing (alongside the rest of the start).
   const emulationReady = Emulation.setup({ log });
 
@@ -124,7 +127,7 @@ export async function composeLayers(opts: LayersOptions): Promise<Layers> {
     snapshots,
     executor,
     volumes,
-    runDir,
+    containers,
     ...(network ? { network } : {}),
     services,
     platforms: emulation,

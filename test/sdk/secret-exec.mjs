@@ -1,5 +1,5 @@
-// One exec holding a secret variable for TANTO_TEST_SLEEP seconds; prints the
-// length of the value it saw, so the test knows the secret reached it.
+// One exec holding a secret as a variable and as a file for TANTO_TEST_SLEEP seconds;
+// prints the length of the value it saw each way, so the test knows the secret reached it.
 import { connection, dag } from "@dagger.io/dagger";
 import { image } from "./common.mjs";
 
@@ -11,8 +11,9 @@ await connection(async () => {
     .container()
     .from(image)
     .withSecretVariable("TOK", secret)
+    .withMountedSecret("/run/tok", secret)
     .withEnvVariable("NONCE", String(Date.now()))
-    .withExec(["sh", "-c", `sleep ${sleep}; printf %s "$TOK" | wc -c`])
+    .withExec(["sh", "-c", `sleep ${sleep}; printf %s "$TOK" | wc -c; wc -c < /run/tok`])
     .stdout();
   console.log(out.trim());
 });

@@ -169,7 +169,7 @@ export function run(
 }
 
 /**
- * Leftovers an engine must never leave: mounts under its root (but its bundle tmpfs), runc containers
+ * Leftovers an engine must never leave: mounts under its root (but its two tmpfs), runc containers
  * (in runc's state, which is on that tmpfs while the engine runs) and, where that state names none,
  * container processes (by their root file system, an overlay over this root's snapshots: found
  * even once runc's state is gone).
@@ -218,7 +218,8 @@ async function mountsBelow(root: string): Promise<string[]> {
       .split("\n")
       .map((l) => l.split(" ")[4] ?? "")
       .filter((p) => p.startsWith(root))
-      // The running engine's own tmpfs for runc bundles (a stopped engine unmounts it; a new one replaces a dead one's).
-      .filter((p) => p !== path.join(root, "run", "bundles"))
+      // The running engine's own tmpfs for runc bundles and for containers' mount points (a stopped
+      // engine unmounts them; a new one replaces a dead one's).
+      .filter((p) => p !== path.join(root, "run", "bundles") && p !== path.join(root, "run", "containers"))
   );
 }
