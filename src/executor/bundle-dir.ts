@@ -11,7 +11,7 @@
  * default /run/runc is: each run makes and removes a directory, state.json,
  * its temporary copy and exec.fifo there, and on a disk that churn costs
  * every later inode allocation (on ext4 without a journal, the allocator
- * skips each inode freed in the last ~30 s). A dead engine's tmpfs is still
+ * skips each inode freed in the last minute). A dead engine's tmpfs is still
  * mounted when the next one starts, so its containers are found and deleted
  * before the tmpfs is replaced.
  */

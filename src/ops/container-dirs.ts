@@ -4,10 +4,11 @@
  *
  * All of that is made and removed with every exec, so it lives on a tmpfs of its own. On the
  * state filesystem each exec would make and free a few inodes, and on ext4 without a journal
- * every later inode allocation skips each inode freed in the last ~30 s: with a loop of execs
- * that scan grew to milliseconds per exec (perf: recently_deleted, find_inode_bit). Secret
- * files never reach a disk this way either. The tmpfs is nosuid and nodev (binds of its files
- * keep those flags), not noexec: a secret file or mounted directory may hold a program.
+ * every later inode allocation skips each inode freed in the last minute (up to five while its
+ * inode table block is dirty): with a loop of execs that scan grew to milliseconds per exec
+ * (perf: recently_deleted, find_inode_bit). Secret files never reach a disk this way either.
+ * The tmpfs is nosuid and nodev (binds of its files keep those flags), not noexec: a secret
+ * file or mounted directory may hold a program.
  */
 import { mountPrivateTmpfs } from "../mount/mount.js";
 
