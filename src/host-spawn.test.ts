@@ -77,15 +77,15 @@ test("a signal to the engine's process group leaves the helper and its commands 
   const { fileURLToPath } = await import("node:url");
   const self = fileURLToPath(new URL("./host-spawn.js", import.meta.url));
   // A stand-in engine in a process group of its own: on SIGTERM it waits for its command's end, as an engine's stop does.
+  // It says "started" once the command has written (so the helper is up, its signal handlers set).
   const script = `import(${JSON.stringify(self)}).then(({ hostSpawn }) => {
-    const c = hostSpawn("sh", ["-c", "sleep 1; echo finished"]);
+    const c = hostSpawn("sh", ["-c", "echo begun; sleep 1; echo finished"]);
     c.stdin.end();
     let out = "";
-    c.stdout.on("data", (d) => (out += d));
+    c.stdout.on("data", (d) => { if (!out) process.stdout.write("started\\n"); out += d; });
     c.on("error", (e) => { process.stdout.write("error: " + e.message + "\\n"); process.exit(1); });
-    c.on("close", (code, sig) => { process.stdout.write(out.trim() + " " + code + " " + sig + "\\n"); process.exit(0); });
+    c.on("close", (code, sig) => { process.stdout.write(out.trim().replace("\\n", " ") + " " + code + " " + sig + "\\n"); process.exit(0); });
     process.on("SIGTERM", () => process.stdout.write("stopping\\n"));
-    setTimeout(() => process.stdout.write("started\\n"), 200);
   });`;
   const engine = spawn(process.execPath, ["--input-type=module", "-e", script], { stdio: ["ignore", "pipe", "inherit"], detached: true });
   let out = "";
@@ -94,5 +94,5 @@ test("a signal to the engine's process group leaves the helper and its commands 
   await new Promise<void>((resolve) => engine.stdout.on("data", () => out.includes("started") && resolve()));
   process.kill(-engine.pid!, "SIGTERM");
   assert.equal(await exited, 0, out);
-  assert.equal(out, "started\nstopping\nfinished 0 null\n");
+  assert.equal(out, "started\nstopping\nbegun finished 0 null\n");
 });
