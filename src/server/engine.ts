@@ -99,7 +99,8 @@ export class Engine {
     bundlesReady.catch((err: unknown) => log.error("cannot mount the tmpfs for container bundles: containers cannot run", { error: messageOf(err) }));
     // Each container's mount points, secret files and sockets on a tmpfs as well: made and removed
     // per exec, they cost the state filesystem nothing (see ContainerDirs).
-    const containers = { dir: path.join(runDir, "containers"), ready: prepareContainerDirs(path.join(runDir, "containers")) };
+    const containersDir = path.join(runDir, "containers");
+    const containers: ContainerDirs = { dir: containersDir, ready: prepareContainerDirs(containersDir) };
     containers.ready.catch((err: unknown) =>
       log.error("cannot mount the tmpfs for containers' mount points: containers cannot run", { error: messageOf(err) }),
     );
